@@ -1,0 +1,209 @@
+#include "engine/engine.h"
+
+#include <duckdb/main/client_context_state.hpp>
+#include <duckdb/main/config.hpp>
+#include <duckdb/parser/parser.hpp>
+
+namespace tarn::engine {
+
+namespace {
+
+constexpr const char* kResolverKey = "tarn_table_resolver";
+
+// Per-connection state holding the resolver; also tells it when a statement starts.
+class ResolverState : public duckdb::ClientContextState {
+ public:
+  explicit ResolverState(std::shared_ptr<TableResolver> r) : resolver(std::move(r)) {}
+  void QueryBegin(duckdb::ClientContext&) override { resolver->Reset(); }
+  std::shared_ptr<TableResolver> resolver;
+};
+
+// The only replacement scan the engine has: DuckDB's file-path scans are removed.
+duckdb::unique_ptr<duckdb::TableRef> ResolveCatalogTable(duckdb::ClientContext& context,
+                                                         duckdb::ReplacementScanInput& input,
+                                                         duckdb::optional_ptr<duckdb::ReplacementScanData>) {
+  auto state = context.registered_state->Get<ResolverState>(kResolverKey);
+  if (!state) return nullptr;
+  if (!input.catalog_name.empty()) {
+    throw duckdb::BinderException("name %s.%s.%s has too many parts: name tables as database.table",
+                                  input.catalog_name, input.schema_name, input.table_name);
+  }
+  try {
+    return state->resolver->Resolve(input.schema_name, input.table_name);
+  } catch (const Error& e) {
+    // Re-raise in DuckDB's vocabulary so the code survives the trip through the binder.
+    switch (e.code()) {
+      case ErrorCode::kNotFound: throw duckdb::CatalogException(e.what());
+      case ErrorCode::kPermissionDenied: throw duckdb::PermissionException(e.what());
+      case ErrorCode::kInvalidArgument: throw duckdb::BinderException(e.what());
+      default: throw duckdb::IOException(e.what());
+    }
+  }
+}
+
+std::string WithSlash(const std::filesystem::path& p) {
+  std::string s = p.string();
+  if (s.empty() || s.back() != '/') s += '/';
+  return s;
+}
+
+}  // namespace
+
+Engine::Engine(const EngineOptions& options) : options_(options) {
+  duckdb::DBConfig config;
+  try {
+    config.SetOptionByName("autoinstall_known_extensions", duckdb::Value::BOOLEAN(false));
+    config.SetOptionByName("autoload_known_extensions", duckdb::Value::BOOLEAN(false));
+    config.SetOptionByName("allow_community_extensions", duckdb::Value::BOOLEAN(false));
+    config.SetOptionByName("allow_unsigned_extensions", duckdb::Value::BOOLEAN(false));
+    config.SetOptionByName("allow_persistent_secrets", duckdb::Value::BOOLEAN(false));
+    if (!options.memory_limit.empty()) config.SetOptionByName("memory_limit", duckdb::Value(options.memory_limit));
+    if (options.threads > 0) config.SetOptionByName("threads", duckdb::Value::BIGINT(options.threads));
+    if (!options.temp_directory.empty()) {
+      config.SetOptionByName("temp_directory", duckdb::Value(options.temp_directory.string()));
+    }
+    for (const auto& dir : options.allowed_directories) {
+      config.options.allowed_directories.insert(WithSlash(dir));
+    }
+    config.SetOptionByName("enable_external_access", duckdb::Value::BOOLEAN(false));
+    db_ = duckdb::make_uniq<duckdb::DuckDB>(nullptr, &config);
+  } catch (const std::exception& e) {
+    throw ToError(duckdb::ErrorData(e));
+  }
+  auto& instance_config = duckdb::DBConfig::GetConfig(*db_->instance);
+  instance_config.replacement_scans.clear();
+  instance_config.replacement_scans.emplace_back(ResolveCatalogTable);
+  // No setting may change from here on (statements never reach SET, but this is
+  // the second line).
+  duckdb::Connection setup(*db_);
+  auto r = setup.Query("SET lock_configuration = true");
+  ThrowIfError(*r);
+}
+
+Engine::~Engine() = default;
+
+std::unique_ptr<EngineConnection> Engine::Connect() { return std::make_unique<EngineConnection>(*db_); }
+
+EngineConnection::EngineConnection(duckdb::DuckDB& db) : conn_(db) {}
+
+void EngineConnection::SetTableResolver(std::shared_ptr<TableResolver> resolver) {
+  auto& states = *conn_.context->registered_state;
+  states.Remove(kResolverKey);
+  if (resolver) states.Insert(kResolverKey, duckdb::make_shared_ptr<ResolverState>(std::move(resolver)));
+}
+
+duckdb::unique_ptr<duckdb::MaterializedQueryResult> EngineConnection::Run(const std::string& sql) {
+  duckdb::unique_ptr<duckdb::MaterializedQueryResult> result;
+  try {
+    result = conn_.Query(sql);
+  } catch (const std::exception& e) {
+    throw ToError(duckdb::ErrorData(e));
+  }
+  ThrowIfError(*result);
+  return result;
+}
+
+duckdb::unique_ptr<duckdb::MaterializedQueryResult> EngineConnection::Run(
+    duckdb::unique_ptr<duckdb::SQLStatement> statement) {
+  duckdb::unique_ptr<duckdb::MaterializedQueryResult> result;
+  try {
+    result = conn_.Query(std::move(statement));
+  } catch (const std::exception& e) {
+    throw ToError(duckdb::ErrorData(e));
+  }
+  ThrowIfError(*result);
+  return result;
+}
+
+duckdb::unique_ptr<duckdb::QueryResult> EngineConnection::Stream(duckdb::unique_ptr<duckdb::SQLStatement> statement) {
+  duckdb::unique_ptr<duckdb::QueryResult> result;
+  try {
+    auto pending = conn_.PendingQuery(std::move(statement), true);
+    if (pending->HasError()) throw ToError(pending->GetErrorObject());
+    result = pending->Execute();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw ToError(duckdb::ErrorData(e));
+  }
+  ThrowIfError(*result);
+  return result;
+}
+
+void EngineConnection::Describe(duckdb::unique_ptr<duckdb::SQLStatement> statement, std::vector<std::string>& names,
+                                std::vector<duckdb::LogicalType>& types) {
+  duckdb::unique_ptr<duckdb::PreparedStatement> prepared;
+  try {
+    prepared = conn_.Prepare(std::move(statement));
+  } catch (const std::exception& e) {
+    throw ToError(duckdb::ErrorData(e));
+  }
+  if (prepared->HasError()) throw ToError(prepared->error);
+  names = prepared->GetNames();
+  types = prepared->GetTypes();
+}
+
+void EngineConnection::Cancel() { conn_.Interrupt(); }
+
+Error ToError(const duckdb::ErrorData& error) {
+  using duckdb::ExceptionType;
+  std::string msg = error.RawMessage();
+  switch (error.Type()) {
+    case ExceptionType::PARSER: return Error::InvalidArgument("syntax error: {}", msg);
+    case ExceptionType::CATALOG: return Error::NotFound("{}", msg);
+    case ExceptionType::BINDER:
+    case ExceptionType::CONVERSION:
+    case ExceptionType::INVALID_INPUT:
+    case ExceptionType::INVALID_TYPE:
+    case ExceptionType::MISMATCH_TYPE:
+    case ExceptionType::OUT_OF_RANGE:
+    case ExceptionType::DIVIDE_BY_ZERO:
+    case ExceptionType::CONSTRAINT:
+    case ExceptionType::SYNTAX:
+    case ExceptionType::DEPENDENCY: return Error::InvalidArgument("{}", msg);
+    case ExceptionType::PERMISSION: return Error::PermissionDenied("{}", msg);
+    case ExceptionType::INTERRUPT: return Error::Cancelled("query cancelled");
+    case ExceptionType::OUT_OF_MEMORY: return Error::ResourceExhausted("out of memory: {}", msg);
+    case ExceptionType::IO:
+    case ExceptionType::HTTP: return Error::Io("{}", msg);
+    case ExceptionType::NOT_IMPLEMENTED: return Error::Unsupported("{}", msg);
+    case ExceptionType::TRANSACTION: return Error::Conflict("{}", msg);
+    default: return Error::Internal("engine error: {}", msg);
+  }
+}
+
+void ThrowIfError(duckdb::QueryResult& result) {
+  if (result.HasError()) throw ToError(result.GetErrorObject());
+}
+
+std::vector<duckdb::unique_ptr<duckdb::SQLStatement>> Parse(const std::string& sql) {
+  duckdb::Parser parser;
+  try {
+    parser.ParseQuery(sql);
+  } catch (const std::exception& e) {
+    throw ToError(duckdb::ErrorData(e));
+  }
+  std::vector<duckdb::unique_ptr<duckdb::SQLStatement>> out;
+  for (auto& s : parser.statements) out.emplace_back(std::move(s));
+  return out;
+}
+
+std::string QuoteIdent(const std::string& name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string QuoteString(const std::string& value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace tarn::engine

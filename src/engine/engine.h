@@ -1,0 +1,100 @@
+// Engine: the DuckDB database instance Tarn executes SQL on, and its connections.
+//
+// An Engine owns one in-memory DuckDB instance configured as a sandbox: the engine
+// may open files only under the directories listed in EngineOptions (the lake and
+// the spill directory), installs and loads no extension (only the statically
+// built-in parquet, json, icu and core_functions exist), and never resolves a
+// string literal such as FROM 'file.parquet' to a file. Table names that DuckDB
+// does not know are handed to the TableResolver set on the connection (see
+// table_resolver.h); with none set, such names are simply unknown.
+//
+// Errors: every DuckDB failure leaves the engine as a tarn::Error (see
+// ToError); a query stopped by Cancel() fails with kCancelled.
+//
+// Thread-safety: Engine is thread-safe. An EngineConnection is used by one thread
+// at a time, except Cancel(), which any thread may call.
+#pragma once
+
+#include <duckdb.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "engine/table_resolver.h"
+
+namespace tarn::engine {
+
+struct EngineOptions {
+  // DuckDB memory limit such as "4GB"; empty keeps DuckDB's default (80% of RAM).
+  std::string memory_limit;
+  // Worker threads; 0 uses every core.
+  int threads = 0;
+  // Where operators spill when memory runs short. Must be one of allowed_directories.
+  std::filesystem::path temp_directory;
+  // The only directories the engine may read or write. Must exist.
+  std::vector<std::filesystem::path> allowed_directories;
+};
+
+class EngineConnection;
+
+class Engine {
+ public:
+  explicit Engine(const EngineOptions& options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // A new connection with its own transaction state and no resolver.
+  std::unique_ptr<EngineConnection> Connect();
+
+  const EngineOptions& options() const { return options_; }
+
+ private:
+  EngineOptions options_;
+  duckdb::unique_ptr<duckdb::DuckDB> db_;
+};
+
+class EngineConnection {
+ public:
+  explicit EngineConnection(duckdb::DuckDB& db);
+
+  // Names in this connection's SQL that DuckDB does not know go to `resolver`.
+  void SetTableResolver(std::shared_ptr<TableResolver> resolver);
+
+  // Runs trusted SQL written by Tarn itself (never user text) and returns the
+  // materialized result. Throws tarn::Error on failure.
+  duckdb::unique_ptr<duckdb::MaterializedQueryResult> Run(const std::string& sql);
+  // Runs a parsed statement and returns the materialized result.
+  duckdb::unique_ptr<duckdb::MaterializedQueryResult> Run(duckdb::unique_ptr<duckdb::SQLStatement> statement);
+  // Runs a parsed statement and returns a streaming result (one active per connection).
+  duckdb::unique_ptr<duckdb::QueryResult> Stream(duckdb::unique_ptr<duckdb::SQLStatement> statement);
+  // Names and types a SELECT would produce, without running it.
+  void Describe(duckdb::unique_ptr<duckdb::SQLStatement> statement, std::vector<std::string>& names,
+                std::vector<duckdb::LogicalType>& types);
+
+  // Stops the query running on this connection, if any; it fails with kCancelled.
+  void Cancel();
+
+  duckdb::Connection& raw() { return conn_; }
+
+ private:
+  duckdb::Connection conn_;
+};
+
+// Converts a DuckDB error into a tarn::Error with a code that fits its type.
+Error ToError(const duckdb::ErrorData& error);
+// Throws the tarn::Error for a failed result; returns if it succeeded.
+void ThrowIfError(duckdb::QueryResult& result);
+
+// Parses SQL text with DuckDB's parser. Throws kInvalidArgument with the parser's
+// message on a syntax error.
+std::vector<duckdb::unique_ptr<duckdb::SQLStatement>> Parse(const std::string& sql);
+
+// Quotes an identifier / a string literal for DuckDB SQL.
+std::string QuoteIdent(const std::string& name);
+std::string QuoteString(const std::string& value);
+
+}  // namespace tarn::engine

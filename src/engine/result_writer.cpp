@@ -1,0 +1,217 @@
+#include "engine/result_writer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.h"
+#include "engine/engine.h"
+
+namespace tarn::engine {
+
+namespace {
+
+bool IsNumeric(const duckdb::LogicalType& t) {
+  switch (t.id()) {
+    case duckdb::LogicalTypeId::TINYINT:
+    case duckdb::LogicalTypeId::SMALLINT:
+    case duckdb::LogicalTypeId::INTEGER:
+    case duckdb::LogicalTypeId::BIGINT:
+    case duckdb::LogicalTypeId::HUGEINT:
+    case duckdb::LogicalTypeId::UTINYINT:
+    case duckdb::LogicalTypeId::USMALLINT:
+    case duckdb::LogicalTypeId::UINTEGER:
+    case duckdb::LogicalTypeId::UBIGINT:
+    case duckdb::LogicalTypeId::UHUGEINT:
+    case duckdb::LogicalTypeId::FLOAT:
+    case duckdb::LogicalTypeId::DOUBLE:
+    case duckdb::LogicalTypeId::DECIMAL: return true;
+    default: return false;
+  }
+}
+
+class TableWriter : public ResultWriter {
+ public:
+  TableWriter(std::ostream& out, size_t max_rows) : out_(out), max_rows_(max_rows) {}
+  void Begin(const std::vector<std::string>& names, const std::vector<duckdb::LogicalType>& types) override {
+    names_ = names;
+    types_ = types;
+  }
+  void Write(duckdb::DataChunk& chunk) override {
+    for (duckdb::idx_t r = 0; r < chunk.size(); r++, total_++) {
+      if (rows_.size() >= max_rows_) continue;
+      std::vector<std::string> row;
+      for (duckdb::idx_t c = 0; c < chunk.ColumnCount(); c++) row.push_back(ValueText(chunk.GetValue(c, r)));
+      rows_.push_back(std::move(row));
+    }
+  }
+  void End() override {
+    size_t n = names_.size();
+    std::vector<size_t> width(n);
+    for (size_t c = 0; c < n; c++) {
+      width[c] = std::max(names_[c].size(), types_[c].ToString().size());
+      for (auto& row : rows_) width[c] = std::max(width[c], Display(row[c]));
+      width[c] = std::min<size_t>(width[c], 60);
+    }
+    auto rule = [&] {
+      out_ << '+';
+      for (size_t c = 0; c < n; c++) out_ << std::string(width[c] + 2, '-') << '+';
+      out_ << '\n';
+    };
+    auto line = [&](const std::vector<std::string>& cells, bool header) {
+      out_ << '|';
+      for (size_t c = 0; c < n; c++) {
+        std::string s = Clip(cells[c], width[c]);
+        size_t pad = width[c] - Display(s);
+        bool right = !header && IsNumeric(types_[c]);
+        out_ << ' ' << (right ? std::string(pad, ' ') + s : s + std::string(pad, ' ')) << " |";
+      }
+      out_ << '\n';
+    };
+    if (n > 0) {
+      rule();
+      line(names_, true);
+      std::vector<std::string> type_names;
+      for (auto& t : types_) type_names.push_back(t.ToString());
+      line(type_names, true);
+      rule();
+      for (auto& row : rows_) line(row, false);
+      rule();
+    }
+    out_ << "(" << total_ << (total_ == 1 ? " row" : " rows");
+    if (total_ > rows_.size()) out_ << ", " << rows_.size() << " shown; use --format csv or json for all";
+    out_ << ")\n";
+  }
+
+ private:
+  // Width in terminal cells, counting UTF-8 code points.
+  static size_t Display(const std::string& s) {
+    return std::count_if(s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; });
+  }
+  static std::string Clip(const std::string& s, size_t width) {
+    if (Display(s) <= width) return s;
+    std::string out;
+    size_t cells = 0;
+    for (size_t i = 0; i < s.size(); i++) {
+      bool lead = (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
+      if (lead && ++cells > width - 1) break;
+      out += s[i];
+    }
+    return out + "\xE2\x80\xA6";  // ellipsis
+  }
+  std::ostream& out_;
+  size_t max_rows_;
+  std::vector<std::string> names_;
+  std::vector<duckdb::LogicalType> types_;
+  std::vector<std::vector<std::string>> rows_;
+  uint64_t total_ = 0;
+};
+
+class CsvWriter : public ResultWriter {
+ public:
+  explicit CsvWriter(std::ostream& out) : out_(out) {}
+  void Begin(const std::vector<std::string>& names, const std::vector<duckdb::LogicalType>&) override {
+    for (size_t c = 0; c < names.size(); c++) out_ << (c ? "," : "") << Field(names[c]);
+    out_ << '\n';
+  }
+  void Write(duckdb::DataChunk& chunk) override {
+    for (duckdb::idx_t r = 0; r < chunk.size(); r++) {
+      for (duckdb::idx_t c = 0; c < chunk.ColumnCount(); c++) {
+        auto v = chunk.GetValue(c, r);
+        out_ << (c ? "," : "") << (v.IsNull() ? std::string() : Field(ValueText(v)));
+      }
+      out_ << '\n';
+    }
+  }
+  void End() override { out_.flush(); }
+
+ private:
+  static std::string Field(const std::string& s) {
+    if (s.find_first_of(",\"\r\n") == std::string::npos && !s.empty()) return s;
+    std::string out = "\"";
+    for (char ch : s) {
+      if (ch == '"') out += '"';
+      out += ch;
+    }
+    return out + '"';
+  }
+  std::ostream& out_;
+};
+
+class JsonLinesWriter : public ResultWriter {
+ public:
+  explicit JsonLinesWriter(std::ostream& out) : out_(out) {}
+  void Begin(const std::vector<std::string>& names, const std::vector<duckdb::LogicalType>& types) override {
+    for (auto& n : names) keys_.push_back(nlohmann::json(n).dump());
+    types_ = types;
+  }
+  void Write(duckdb::DataChunk& chunk) override {
+    for (duckdb::idx_t r = 0; r < chunk.size(); r++) {
+      out_ << '{';
+      for (duckdb::idx_t c = 0; c < chunk.ColumnCount(); c++) {
+        out_ << (c ? "," : "") << keys_[c] << ':' << Json(chunk.GetValue(c, r), types_[c]);
+      }
+      out_ << "}\n";
+    }
+  }
+  void End() override { out_.flush(); }
+
+ private:
+  static std::string Json(const duckdb::Value& v, const duckdb::LogicalType& t) {
+    if (v.IsNull()) return "null";
+    if (t.id() == duckdb::LogicalTypeId::BOOLEAN) return v.GetValue<bool>() ? "true" : "false";
+    if (IsNumeric(t)) {
+      if (t.id() == duckdb::LogicalTypeId::FLOAT || t.id() == duckdb::LogicalTypeId::DOUBLE) {
+        double d = v.GetValue<double>();
+        if (!std::isfinite(d)) return nlohmann::json(v.ToString()).dump();
+      }
+      return v.ToString();
+    }
+    return nlohmann::json(v.ToString()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  std::ostream& out_;
+  std::vector<std::string> keys_;
+  std::vector<duckdb::LogicalType> types_;
+};
+
+}  // namespace
+
+OutputFormat ParseOutputFormat(const std::string& name) {
+  if (name == "table") return OutputFormat::kTable;
+  if (name == "csv") return OutputFormat::kCsv;
+  if (name == "json") return OutputFormat::kJson;
+  throw Error::InvalidArgument("unknown output format '{}': use table, csv, json or parquet", name);
+}
+
+std::unique_ptr<ResultWriter> MakeResultWriter(OutputFormat format, std::ostream& out, size_t max_rows) {
+  switch (format) {
+    case OutputFormat::kTable: return std::make_unique<TableWriter>(out, max_rows);
+    case OutputFormat::kCsv: return std::make_unique<CsvWriter>(out);
+    case OutputFormat::kJson: return std::make_unique<JsonLinesWriter>(out);
+  }
+  throw Error::Internal("unknown output format");
+}
+
+uint64_t WriteResult(duckdb::QueryResult& result, ResultWriter& writer) {
+  writer.Begin(result.names, result.types);
+  uint64_t rows = 0;
+  while (true) {
+    duckdb::unique_ptr<duckdb::DataChunk> chunk;
+    try {
+      chunk = result.Fetch();
+    } catch (const std::exception& e) {
+      throw ToError(duckdb::ErrorData(e));
+    }
+    ThrowIfError(result);
+    if (!chunk || chunk->size() == 0) break;
+    rows += chunk->size();
+    writer.Write(*chunk);
+  }
+  writer.End();
+  return rows;
+}
+
+std::string ValueText(const duckdb::Value& v) { return v.IsNull() ? "NULL" : v.ToString(); }
+
+}  // namespace tarn::engine

@@ -1,0 +1,136 @@
+#include "lake/data_writer.h"
+
+#include <duckdb/parser/expression/cast_expression.hpp>
+#include <duckdb/parser/expression/positional_reference_expression.hpp>
+#include <duckdb/parser/query_node/select_node.hpp>
+#include <duckdb/parser/statement/copy_statement.hpp>
+#include <duckdb/parser/statement/select_statement.hpp>
+#include <duckdb/parser/tableref/subqueryref.hpp>
+
+#include <cstdlib>
+#include <csignal>
+#include <map>
+#include <random>
+
+#include "common/error.h"
+
+namespace fs = std::filesystem;
+
+namespace tarn::lake {
+
+namespace {
+
+// Test hook: when TARN_TEST_CRASH_AT names this point, the process kills itself
+// here, so that tests can prove a crash at that point loses nothing.
+void CrashPoint(const char* name) {
+  const char* at = std::getenv("TARN_TEST_CRASH_AT");
+  if (at && std::string_view(at) == name) std::raise(SIGKILL);
+}
+
+}  // namespace
+
+std::string NewId() {
+  std::random_device rd;
+  uint64_t a = (uint64_t(rd()) << 32) ^ rd(), b = (uint64_t(rd()) << 32) ^ rd();
+  return fmt::format("{:016x}{:016x}", a, b);
+}
+
+DataFile WriteParquet(const Lake& lake, engine::EngineConnection& conn,
+                      duckdb::unique_ptr<duckdb::SelectStatement> query, const std::vector<Column>& schema,
+                      const std::string& dir) {
+  // Check the shape first so a mismatch fails before anything is written.
+  {
+    std::vector<std::string> names;
+    std::vector<duckdb::LogicalType> types;
+    conn.Describe(query->Copy(), names, types);
+    if (names.size() != schema.size()) {
+      throw Error::InvalidArgument("the query returns {} columns but the table has {}", names.size(), schema.size());
+    }
+  }
+  fs::path abs_dir = lake.Absolute(dir);
+  std::error_code ec;
+  fs::create_directories(abs_dir, ec);
+  if (ec) throw Error::Io("cannot create {}: {}", dir, ec.message());
+  std::string rel = dir + "/" + NewId() + ".parquet";
+  fs::path abs = lake.Absolute(rel);
+
+  // SELECT CAST(#1 AS t1) AS c1, ... FROM (<query>): built as a tree, never as text.
+  auto node = duckdb::make_uniq<duckdb::SelectNode>();
+  for (size_t i = 0; i < schema.size(); i++) {
+    auto type = duckdb::TransformStringToLogicalType(schema[i].type);
+    auto cast = duckdb::make_uniq<duckdb::CastExpression>(
+        type, duckdb::make_uniq<duckdb::PositionalReferenceExpression>(i + 1));
+    cast->alias = schema[i].name;
+    node->select_list.push_back(std::move(cast));
+  }
+  node->from_table = duckdb::make_uniq<duckdb::SubqueryRef>(std::move(query), "tarn_source");
+
+  auto statements = engine::Parse("COPY (SELECT 1) TO " + engine::QuoteString(abs.string()) +
+                                  " (FORMAT parquet, COMPRESSION zstd)");
+  auto& copy = statements.at(0)->Cast<duckdb::CopyStatement>();
+  copy.info->select_statement = std::move(node);
+  try {
+    auto result = conn.Run(std::move(statements[0]));
+    CrashPoint("after_data_write");
+    SyncPath(abs);
+    SyncPath(abs_dir);
+    CrashPoint("after_data_sync");
+    DataFile file;
+    file.path = rel;
+    file.row_count = result->RowCount() ? result->GetValue(0, 0).GetValue<int64_t>() : 0;
+    file.byte_size = static_cast<int64_t>(fs::file_size(abs));
+    return file;
+  } catch (...) {
+    fs::remove(abs, ec);  // a failed write leaves no orphan if we can help it
+    throw;
+  }
+}
+
+nlohmann::json CollectStats(engine::EngineConnection& conn, const std::vector<std::string>& files,
+                            const std::vector<Column>& schema) {
+  nlohmann::json columns = nlohmann::json::object();
+  if (files.empty()) return {{"columns", columns}};
+  std::string list;
+  for (auto& f : files) list += (list.empty() ? "" : ", ") + engine::QuoteString(f);
+  auto result = conn.Run(
+      "SELECT path_in_schema, stats_min_value, stats_max_value, stats_null_count "
+      "FROM parquet_metadata([" + list + "])");
+  std::map<std::string, duckdb::LogicalType> types;
+  for (auto& c : schema) types.emplace(c.name, duckdb::TransformStringToLogicalType(c.type));
+  struct Acc {
+    duckdb::Value min, max;
+    int64_t nulls = 0;
+    bool has_nulls = false;
+  };
+  std::map<std::string, Acc> acc;
+  for (duckdb::idx_t r = 0; r < result->RowCount(); r++) {
+    std::string col = result->GetValue(0, r).ToString();
+    auto t = types.find(col);
+    if (t == types.end()) continue;  // nested field or a column outside the schema
+    auto& a = acc[col];
+    auto fold = [&](const duckdb::Value& raw, duckdb::Value& into, bool want_min) {
+      if (raw.IsNull()) return;
+      duckdb::Value v;
+      std::string err;
+      if (!raw.TryCastAs(*conn.raw().context, t->second, v, &err)) return;
+      if (into.IsNull() || (want_min ? v < into : v > into)) into = v;
+    };
+    fold(result->GetValue(1, r), a.min, true);
+    fold(result->GetValue(2, r), a.max, false);
+    auto nulls = result->GetValue(3, r);
+    if (!nulls.IsNull()) {
+      a.nulls += nulls.GetValue<int64_t>();
+      a.has_nulls = true;
+    }
+  }
+  for (auto& [name, a] : acc) {
+    nlohmann::json c = nlohmann::json::object();
+    if (!a.min.IsNull()) c["min"] = a.min.ToString();
+    if (!a.max.IsNull()) c["max"] = a.max.ToString();
+    if (a.has_nulls) c["null_count"] = a.nulls;
+    if (!c.empty()) columns[name] = c;
+  }
+  return {{"columns", columns}};
+}
+
+}  // namespace tarn::lake

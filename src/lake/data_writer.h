@@ -1,0 +1,48 @@
+// Writing table data: the first half of a commit.
+//
+// WriteParquet runs a query and writes its rows, cast to a table's schema, as one
+// new Parquet file in a managed table's folder, then syncs the file and the folder
+// to disk. Nothing refers to the file until the catalog commits a snapshot naming
+// it; until then it is an orphan that a crash leaves behind harmlessly.
+//
+// CollectStats reads Parquet footers (never data pages) and returns per-column
+// min / max / null counts across a set of files.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "lake/lake.h"
+
+namespace tarn::lake {
+
+struct Column {
+  std::string name;
+  std::string type;  // a DuckDB type name, e.g. BIGINT, DECIMAL(18,2), VARCHAR
+};
+
+struct DataFile {
+  std::string path;  // relative to the lake root
+  int64_t row_count = 0;
+  int64_t byte_size = 0;
+};
+
+// Writes the rows of `query` (a parsed SELECT) into a new file under `dir` (relative
+// to the lake root), casting column i to schema[i] by position. Throws
+// kInvalidArgument if the query's column count differs from the schema's.
+DataFile WriteParquet(const Lake& lake, engine::EngineConnection& conn,
+                      duckdb::unique_ptr<duckdb::SelectStatement> query, const std::vector<Column>& schema,
+                      const std::string& dir);
+
+// {"columns": {name: {"min": text, "max": text, "null_count": n}}} over `files`
+// (absolute paths of Parquet files); columns without footer statistics are left out.
+nlohmann::json CollectStats(engine::EngineConnection& conn, const std::vector<std::string>& files,
+                            const std::vector<Column>& schema);
+
+// A new random identifier (32 hex digits) for file names.
+std::string NewId();
+
+}  // namespace tarn::lake

@@ -1,0 +1,101 @@
+#include "store/store.h"
+
+#include <charconv>
+#include <chrono>
+#include <ctime>
+
+#include "common/error.h"
+#include "store/migrations.h"
+#include "store/postgres_store.h"
+#include "store/sqlite_store.h"
+
+namespace tarn::store {
+
+namespace {
+const std::string kEmpty;
+
+std::string NowUtc() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+}  // namespace
+
+const std::string& Row::Str(size_t i) const {
+  const auto& c = cells_.at(i);
+  return c ? *c : kEmpty;
+}
+
+std::optional<int64_t> Row::OptInt(size_t i) const {
+  const auto& c = cells_.at(i);
+  if (!c) return std::nullopt;
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(c->data(), c->data() + c->size(), v);
+  if (ec != std::errc() || p != c->data() + c->size()) {
+    throw Error::Internal("metadata store returned '{}' where a number was expected", *c);
+  }
+  return v;
+}
+
+int64_t Row::Int(size_t i) const { return OptInt(i).value_or(0); }
+
+std::unique_ptr<MetaStore> MetaStore::Open(const std::string& location) {
+  std::unique_ptr<MetaStore> store;
+  if (location.starts_with("postgresql://") || location.starts_with("postgres://")) {
+    store = std::make_unique<PostgresStore>(location);
+  } else {
+    store = std::make_unique<SqliteStore>(location);
+  }
+  store->Migrate();
+  return store;
+}
+
+void MetaStore::Transaction(const std::function<void()>& body) {
+  if (in_transaction_) throw Error::Internal("nested metadata transaction");
+  Begin();
+  in_transaction_ = true;
+  try {
+    body();
+  } catch (...) {
+    in_transaction_ = false;
+    try {
+      Rollback();
+    } catch (...) {
+      // The original error is the one worth reporting.
+    }
+    throw;
+  }
+  in_transaction_ = false;
+  Commit();
+}
+
+int64_t MetaStore::SchemaVersion() {
+  auto rows = Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  return rows.empty() ? 0 : rows[0].Int(0);
+}
+
+void MetaStore::Migrate() {
+  Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, "
+          "applied_at TEXT NOT NULL)");
+  for (const auto& m : Migrations()) {
+    // Each migration runs in its own transaction, which re-checks the version so
+    // that two processes opening a new store at once apply it exactly once.
+    Transaction([&] {
+      if (!Query("SELECT 1 FROM schema_migrations WHERE version = ?", {int64_t{m.version}}).empty()) return;
+      for (auto stmt : m.statements) {
+        std::string sql(stmt);
+        for (size_t pos; (pos = sql.find("{{ID}}")) != std::string::npos;) {
+          sql.replace(pos, 6, AutoIdType());
+        }
+        Execute(sql);
+      }
+      Execute("INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
+              {int64_t{m.version}, std::string(m.description), NowUtc()});
+    });
+  }
+}
+
+}  // namespace tarn::store
