@@ -3,6 +3,7 @@
 #include <duckdb/main/client_context_state.hpp>
 #include <duckdb/main/config.hpp>
 #include <duckdb/parser/parser.hpp>
+#include <duckdb/parser/statement/copy_statement.hpp>
 
 namespace tarn::engine {
 
@@ -149,7 +150,8 @@ Error ToError(const duckdb::ErrorData& error) {
   using duckdb::ExceptionType;
   std::string msg = error.RawMessage();
   switch (error.Type()) {
-    case ExceptionType::PARSER: return Error::InvalidArgument("syntax error: {}", msg);
+    case ExceptionType::PARSER:
+      return Error::InvalidArgument("{}{}", msg.starts_with("syntax error") ? "" : "syntax error: ", msg);
     case ExceptionType::CATALOG: return Error::NotFound("{}", msg);
     case ExceptionType::BINDER:
     case ExceptionType::CONVERSION:
@@ -186,6 +188,14 @@ std::vector<duckdb::unique_ptr<duckdb::SQLStatement>> Parse(const std::string& s
   std::vector<duckdb::unique_ptr<duckdb::SQLStatement>> out;
   for (auto& s : parser.statements) out.emplace_back(std::move(s));
   return out;
+}
+
+int64_t WriteParquetFile(EngineConnection& conn, duckdb::unique_ptr<duckdb::QueryNode> query,
+                         const std::filesystem::path& file) {
+  auto statements = Parse("COPY (SELECT 1) TO " + QuoteString(file.string()) + " (FORMAT parquet, COMPRESSION zstd)");
+  statements.at(0)->Cast<duckdb::CopyStatement>().info->select_statement = std::move(query);
+  auto result = conn.Run(std::move(statements[0]));
+  return result->RowCount() ? result->GetValue(0, 0).GetValue<int64_t>() : 0;
 }
 
 std::string QuoteIdent(const std::string& name) {

@@ -3,31 +3,18 @@
 #include <duckdb/parser/expression/cast_expression.hpp>
 #include <duckdb/parser/expression/positional_reference_expression.hpp>
 #include <duckdb/parser/query_node/select_node.hpp>
-#include <duckdb/parser/statement/copy_statement.hpp>
 #include <duckdb/parser/statement/select_statement.hpp>
 #include <duckdb/parser/tableref/subqueryref.hpp>
 
-#include <cstdlib>
-#include <csignal>
 #include <map>
 #include <random>
 
 #include "common/error.h"
+#include "common/util.h"
 
 namespace fs = std::filesystem;
 
 namespace tarn::lake {
-
-namespace {
-
-// Test hook: when TARN_TEST_CRASH_AT names this point, the process kills itself
-// here, so that tests can prove a crash at that point loses nothing.
-void CrashPoint(const char* name) {
-  const char* at = std::getenv("TARN_TEST_CRASH_AT");
-  if (at && std::string_view(at) == name) std::raise(SIGKILL);
-}
-
-}  // namespace
 
 std::string NewId() {
   std::random_device rd;
@@ -65,19 +52,15 @@ DataFile WriteParquet(const Lake& lake, engine::EngineConnection& conn,
   }
   node->from_table = duckdb::make_uniq<duckdb::SubqueryRef>(std::move(query), "tarn_source");
 
-  auto statements = engine::Parse("COPY (SELECT 1) TO " + engine::QuoteString(abs.string()) +
-                                  " (FORMAT parquet, COMPRESSION zstd)");
-  auto& copy = statements.at(0)->Cast<duckdb::CopyStatement>();
-  copy.info->select_statement = std::move(node);
   try {
-    auto result = conn.Run(std::move(statements[0]));
+    int64_t rows = engine::WriteParquetFile(conn, std::move(node), abs);
     CrashPoint("after_data_write");
     SyncPath(abs);
     SyncPath(abs_dir);
     CrashPoint("after_data_sync");
     DataFile file;
     file.path = rel;
-    file.row_count = result->RowCount() ? result->GetValue(0, 0).GetValue<int64_t>() : 0;
+    file.row_count = rows;
     file.byte_size = static_cast<int64_t>(fs::file_size(abs));
     return file;
   } catch (...) {

@@ -1,10 +1,9 @@
 #include "store/store.h"
 
 #include <charconv>
-#include <chrono>
-#include <ctime>
 
 #include "common/error.h"
+#include "common/util.h"
 #include "store/migrations.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
@@ -13,15 +12,6 @@ namespace tarn::store {
 
 namespace {
 const std::string kEmpty;
-
-std::string NowUtc() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 }  // namespace
 
 const std::string& Row::Str(size_t i) const {

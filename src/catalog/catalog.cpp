@@ -1,0 +1,444 @@
+#include "catalog/catalog.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+#include "catalog/scan.h"
+#include "common/error.h"
+#include "common/util.h"
+
+namespace fs = std::filesystem;
+
+namespace tarn::catalog {
+
+namespace {
+
+// Names DuckDB or Tarn use for themselves; a database may not take them.
+const std::set<std::string> kReservedDatabases = {"main", "temp", "system", "information_schema", "pg_catalog",
+                                                  "memory", "tarn"};
+
+nlohmann::json SchemaJson(const std::vector<Column>& schema) {
+  nlohmann::json j = nlohmann::json::array();
+  for (auto& c : schema) j.push_back({{"name", c.name}, {"type", c.type}});
+  return j;
+}
+
+std::vector<Column> ParseSchema(const std::string& text) {
+  std::vector<Column> out;
+  for (auto& c : nlohmann::json::parse(text)) out.push_back({c.at("name"), c.at("type")});
+  return out;
+}
+
+
+constexpr int kAppendRetries = 10;
+
+// Thrown inside a commit transaction to roll it back when the base moved.
+struct BaseMoved {};
+
+}  // namespace
+
+std::string CheckName(const std::string& name, const char* what) {
+  bool ok = !name.empty() && name.size() <= 64 && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_');
+  for (unsigned char c : name) ok = ok && (std::isalnum(c) || c == '_');
+  if (!ok) {
+    throw Error::InvalidArgument(
+        "invalid {} name '{}': use a letter or '_' then letters, digits or '_' (at most 64)", what,
+        name.size() > 80 ? name.substr(0, 80) + "..." : name);
+  }
+  std::string lower = name;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  return lower;
+}
+
+Catalog::Catalog(store::MetaStore& store, const lake::Lake& lake, engine::EngineConnection& internal)
+    : store_(store), lake_(lake), internal_(internal) {}
+
+// --- databases ----------------------------------------------------------------
+
+void Catalog::CreateDatabase(const std::string& raw_name, bool if_not_exists) {
+  std::string name = CheckName(raw_name, "database");
+  if (kReservedDatabases.count(name)) throw Error::InvalidArgument("database name '{}' is reserved", name);
+  try {
+    store_.Execute("INSERT INTO databases (name, created_at) VALUES (?, ?)", {name, NowUtc()});
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kAlreadyExists) throw;
+    if (!if_not_exists) throw Error::AlreadyExists("database {} already exists", name);
+  }
+}
+
+void Catalog::DropDatabase(const std::string& raw_name, bool if_exists, bool cascade) {
+  std::string name = CheckName(raw_name, "database");
+  store_.Transaction([&] {
+    auto rows = store_.Query("SELECT id FROM databases WHERE name = ?", {name});
+    if (rows.empty()) {
+      if (if_exists) return;
+      throw Error::NotFound("database {} does not exist", name);
+    }
+    int64_t id = rows[0].Int(0);
+    auto tables = store_.Query("SELECT id FROM tables WHERE database_id = ?", {id});
+    if (!tables.empty() && !cascade) {
+      throw Error::InvalidArgument("database {} has {} tables: drop them first or add CASCADE", name, tables.size());
+    }
+    for (auto& t : tables) {
+      int64_t tid = t.Int(0);
+      store_.Execute("DELETE FROM snapshot_files WHERE snapshot_id IN (SELECT id FROM snapshots WHERE table_id = ?)",
+                     {tid});
+      store_.Execute("DELETE FROM snapshots WHERE table_id = ?", {tid});
+      store_.Execute("DELETE FROM tables WHERE id = ?", {tid});
+    }
+    store_.Execute("DELETE FROM databases WHERE id = ?", {id});
+  });
+}
+
+std::vector<std::string> Catalog::ListDatabases() {
+  std::vector<std::string> out;
+  for (auto& r : store_.Query("SELECT name FROM databases ORDER BY name")) out.push_back(r.Str(0));
+  return out;
+}
+
+int64_t Catalog::DatabaseId(const std::string& name) {
+  auto rows = store_.Query("SELECT id FROM databases WHERE name = ?", {name});
+  if (rows.empty()) throw Error::NotFound("database {} does not exist (SHOW DATABASES lists them)", name);
+  return rows[0].Int(0);
+}
+
+// --- tables -------------------------------------------------------------------
+
+static constexpr const char* kTableColumns =
+    "t.id, d.name, t.name, t.kind, t.format, t.location, t.partition_columns, t.schema_json, "
+    "t.current_snapshot_id, t.created_at";
+
+TableInfo Catalog::ReadTable(const store::Row& r) {
+  TableInfo t;
+  t.id = r.Int(0);
+  t.database = r.Str(1);
+  t.name = r.Str(2);
+  t.kind = r.Str(3) == "external" ? TableKind::kExternal : TableKind::kManaged;
+  t.format = lake::ParseFormat(r.Str(4));
+  t.location = r.Str(5);
+  for (auto& p : nlohmann::json::parse(r.Str(6))) t.partition_columns.push_back(p);
+  t.schema = ParseSchema(r.Str(7));
+  t.snapshot_id = r.OptInt(8);
+  t.created_at = r.Str(9);
+  return t;
+}
+
+std::vector<TableInfo> Catalog::ListTables(const std::string& raw_db) {
+  std::string db = CheckName(raw_db, "database");
+  int64_t id = DatabaseId(db);
+  std::vector<TableInfo> out;
+  for (auto& r : store_.Query(std::string("SELECT ") + kTableColumns +
+                                  " FROM tables t JOIN databases d ON d.id = t.database_id "
+                                  "WHERE t.database_id = ? ORDER BY t.name",
+                              {id})) {
+    out.push_back(ReadTable(r));
+  }
+  return out;
+}
+
+std::optional<TableInfo> Catalog::FindTable(const std::string& raw_db, const std::string& raw_table) {
+  std::string db = CheckName(raw_db, "database");
+  std::string table = CheckName(raw_table, "table");
+  auto rows = store_.Query(std::string("SELECT ") + kTableColumns +
+                               " FROM tables t JOIN databases d ON d.id = t.database_id "
+                               "WHERE d.name = ? AND t.name = ?",
+                           {db, table});
+  if (rows.empty()) return std::nullopt;
+  return ReadTable(rows[0]);
+}
+
+TableInfo Catalog::GetTable(const std::string& db, const std::string& table) {
+  auto t = FindTable(db, table);
+  if (t) return *t;
+  std::string d = CheckName(db, "database");
+  DatabaseId(d);  // throws if the database is what is missing
+  throw Error::NotFound("table {}.{} does not exist (SHOW TABLES IN {} lists them)", d, CheckName(table, "table"), d);
+}
+
+TableInfo Catalog::CreateExternalTable(const std::string& raw_db, const std::string& raw_table,
+                                       const std::string& location, std::optional<lake::Format> format,
+                                       std::vector<std::string> partition_columns, bool if_not_exists) {
+  std::string db = CheckName(raw_db, "database");
+  std::string name = CheckName(raw_table, "table");
+  int64_t db_id = DatabaseId(db);
+  if (auto existing = FindTable(db, name)) {
+    if (if_not_exists) return *existing;
+    throw Error::AlreadyExists("table {}.{} already exists", db, name);
+  }
+  for (auto& p : partition_columns) p = CheckName(p, "partition column");
+
+  TableInfo t;
+  t.database = db;
+  t.name = name;
+  t.kind = TableKind::kExternal;
+  t.location = lake_.CheckLocation(location);
+  t.format = format ? *format : lake_.GuessFormat(t.location);
+  auto files = lake_.ListFiles(t.location, t.format);
+
+  // Hive-style key=value folders: the keys every file shares, in order.
+  std::optional<std::vector<std::string>> keys;
+  for (auto& f : files) {
+    std::vector<std::string> mine;
+    for (auto& seg : fs::path(lake_.Relative(f)).parent_path()) {
+      auto s = seg.string();
+      auto eq = s.find('=');
+      if (eq != std::string::npos && eq > 0) mine.push_back(s.substr(0, eq));
+    }
+    if (!keys) {
+      keys = mine;
+    } else if (*keys != mine) {
+      keys = std::vector<std::string>{};
+      break;
+    }
+  }
+  std::vector<std::string> detected;
+  for (auto& k : keys.value_or(std::vector<std::string>{})) {
+    try {
+      detected.push_back(CheckName(k, "partition column"));
+    } catch (const Error&) {
+      detected.clear();
+      break;
+    }
+  }
+  for (auto& p : partition_columns) {
+    if (std::find(detected.begin(), detected.end(), p) == detected.end()) {
+      throw Error::InvalidArgument("PARTITIONED BY ({}) but the files at '{}' are not in {}=value folders", p,
+                                   t.location, p);
+    }
+  }
+  t.partition_columns = detected;
+
+  std::vector<std::string> abs;
+  for (auto& f : files) abs.push_back(f.string());
+  std::vector<std::string> names;
+  std::vector<duckdb::LogicalType> types;
+  internal_.Describe(RawScanStatement(t, abs), names, types);
+  for (size_t i = 0; i < names.size(); i++) {
+    t.schema.push_back({CheckName(names[i], "column"), types[i].ToString()});
+  }
+  auto count = internal_.Run(CountStatement(t, abs));
+  int64_t rows = count->GetValue(0, 0).GetValue<int64_t>();
+  nlohmann::json stats = t.format == lake::Format::kParquet ? lake::CollectStats(internal_, abs, t.schema)
+                                                            : nlohmann::json{{"columns", nlohmann::json::object()}};
+
+  std::vector<DataFile> data_files;
+  for (auto& f : files) {
+    std::error_code ec;
+    data_files.push_back({lake_.Relative(f), -1, static_cast<int64_t>(fs::file_size(f, ec))});
+  }
+  try {
+    store_.Transaction([&] {
+      auto r = store_.Query(
+          "INSERT INTO tables (database_id, name, kind, format, location, partition_columns, schema_json, "
+          "created_at) VALUES (?, ?, 'external', ?, ?, ?, ?, ?) RETURNING id",
+          {db_id, name, std::string(lake::FormatName(t.format)), t.location,
+           nlohmann::json(t.partition_columns).dump(), SchemaJson(t.schema).dump(), NowUtc()});
+      t.id = r.at(0).Int(0);
+    });
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kAlreadyExists) throw Error::AlreadyExists("table {}.{} already exists", db, name);
+    throw;
+  }
+  auto snap = TryCommit(t, std::nullopt, "register", data_files, t.schema, stats);
+  // Row count of a registration snapshot is what the files held then.
+  store_.Execute("UPDATE snapshots SET row_count = ? WHERE id = ?", {rows, snap->id});
+  return GetTable(db, name);
+}
+
+std::optional<TableInfo> Catalog::CreateManagedTable(const std::string& raw_db, const std::string& raw_table,
+                                                     const std::vector<Column>& raw_schema, bool if_not_exists) {
+  std::string db = CheckName(raw_db, "database");
+  std::string name = CheckName(raw_table, "table");
+  int64_t db_id = DatabaseId(db);
+  if (raw_schema.empty()) throw Error::InvalidArgument("table {}.{} needs at least one column", db, name);
+  std::vector<Column> schema;
+  std::set<std::string> seen;
+  for (auto& c : raw_schema) {
+    Column col{CheckName(c.name, "column"), c.type};
+    if (!seen.insert(col.name).second) {
+      throw Error::InvalidArgument("column {} appears twice: give every column its own name", col.name);
+    }
+    schema.push_back(col);
+  }
+  TableInfo t;
+  t.database = db;
+  t.name = name;
+  t.kind = TableKind::kManaged;
+  t.schema = schema;
+  try {
+    store_.Transaction([&] {
+      auto r = store_.Query(
+          "INSERT INTO tables (database_id, name, kind, format, location, partition_columns, schema_json, "
+          "created_at) VALUES (?, ?, 'managed', 'parquet', '', '[]', ?, ?) RETURNING id",
+          {db_id, name, SchemaJson(schema).dump(), NowUtc()});
+      t.id = r.at(0).Int(0);
+      t.location = lake_.ManagedTableDir(db, name, t.id);
+      store_.Execute("UPDATE tables SET location = ? WHERE id = ?", {t.location, t.id});
+    });
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kAlreadyExists) throw;
+    if (if_not_exists) return std::nullopt;
+    throw Error::AlreadyExists("table {}.{} already exists", db, name);
+  }
+  TryCommit(t, std::nullopt, "create", {}, schema, {{"columns", nlohmann::json::object()}});
+  return GetTable(db, name);
+}
+
+void Catalog::DropTable(const std::string& raw_db, const std::string& raw_table, bool if_exists) {
+  std::string db = CheckName(raw_db, "database");
+  std::string name = CheckName(raw_table, "table");
+  store_.Transaction([&] {
+    auto rows = store_.Query(
+        "SELECT t.id FROM tables t JOIN databases d ON d.id = t.database_id WHERE d.name = ? AND t.name = ?",
+        {db, name});
+    if (rows.empty()) {
+      if (if_exists) return;
+      DatabaseId(db);
+      throw Error::NotFound("table {}.{} does not exist", db, name);
+    }
+    int64_t id = rows[0].Int(0);
+    store_.Execute("DELETE FROM snapshot_files WHERE snapshot_id IN (SELECT id FROM snapshots WHERE table_id = ?)",
+                   {id});
+    store_.Execute("DELETE FROM snapshots WHERE table_id = ?", {id});
+    store_.Execute("DELETE FROM tables WHERE id = ?", {id});
+  });
+}
+
+// --- commits ------------------------------------------------------------------
+
+std::optional<SnapshotInfo> Catalog::TryCommit(const TableInfo& table, std::optional<int64_t> base,
+                                               const std::string& operation, const std::vector<DataFile>& files,
+                                               const std::vector<Column>& schema, const nlohmann::json& stats) {
+  SnapshotInfo s;
+  s.parent_id = base;
+  s.operation = operation;
+  s.schema = schema;
+  s.stats = stats;
+  s.file_count = static_cast<int64_t>(files.size());
+  for (auto& f : files) {
+    s.row_count += std::max<int64_t>(f.row_count, 0);
+    s.byte_size += f.byte_size;
+  }
+  s.created_at = NowUtc();
+  try {
+    store_.Transaction([&] {
+      auto r = store_.Query(
+          "INSERT INTO snapshots (table_id, parent_id, operation, row_count, byte_size, file_count, schema_json, "
+          "stats_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+          {table.id, base ? store::Param(*base) : store::Param(nullptr), operation, s.row_count, s.byte_size,
+           s.file_count, SchemaJson(schema).dump(), stats.dump(), s.created_at});
+      s.id = r.at(0).Int(0);
+      for (auto& f : files) {
+        store_.Execute("INSERT INTO snapshot_files (snapshot_id, path, row_count, byte_size) VALUES (?, ?, ?, ?)",
+                       {s.id, f.path, f.row_count, f.byte_size});
+      }
+      CrashPoint("before_metadata_commit");
+      int64_t changed = store_.Execute(
+          "UPDATE tables SET current_snapshot_id = ?, schema_json = ? WHERE id = ? AND "
+          "COALESCE(current_snapshot_id, 0) = ?",
+          {s.id, SchemaJson(schema).dump(), table.id, base.value_or(0)});
+      if (changed != 1) throw BaseMoved{};
+    });
+  } catch (const BaseMoved&) {
+    return std::nullopt;
+  }
+  CrashPoint("after_metadata_commit");
+  return s;
+}
+
+WriteResult Catalog::Write(const TableInfo& given, duckdb::unique_ptr<duckdb::SelectStatement> query,
+                            bool overwrite) {
+  if (given.kind != TableKind::kManaged) {
+    throw Error::InvalidArgument("{} is an external table: Tarn writes only managed tables", given.QualifiedName());
+  }
+  TableInfo table = GetTable(given.database, given.name);
+  std::optional<int64_t> base = table.snapshot_id;
+  DataFile file = lake::WriteParquet(lake_, internal_, std::move(query), table.schema, table.location);
+  for (int attempt = 0;; attempt++) {
+    std::vector<DataFile> files;
+    if (!overwrite && base) files = SnapshotFiles(*base);
+    files.push_back(file);
+    std::vector<std::string> abs;
+    for (auto& f : files) abs.push_back(lake_.Absolute(f.path).string());
+    auto stats = lake::CollectStats(internal_, abs, table.schema);
+    if (auto s = TryCommit(table, base, overwrite ? "overwrite" : "append", files, table.schema, stats)) {
+      return {*s, file.row_count};
+    }
+    // Another commit moved the table. An append is still valid on the new base; an
+    // overwrite computed from the old one is not.
+    table = GetTable(given.database, given.name);
+    if (overwrite || attempt + 1 >= kAppendRetries) {
+      std::error_code ec;
+      fs::remove(lake_.Absolute(file.path), ec);
+      throw Error::Conflict(
+          "{} was changed by another commit (now snapshot {}) while this {} ran; nothing was written: run it again",
+          table.QualifiedName(), table.snapshot_id.value_or(0), overwrite ? "INSERT OVERWRITE" : "INSERT");
+    }
+    base = table.snapshot_id;
+  }
+}
+
+// --- snapshots ----------------------------------------------------------------
+
+static SnapshotInfo ReadSnapshot(const store::Row& r) {
+  SnapshotInfo s;
+  s.id = r.Int(0);
+  s.parent_id = r.OptInt(1);
+  s.operation = r.Str(2);
+  s.row_count = r.Int(3);
+  s.byte_size = r.Int(4);
+  s.file_count = r.Int(5);
+  s.schema = ParseSchema(r.Str(6));
+  s.stats = nlohmann::json::parse(r.Str(7));
+  s.created_at = r.Str(8);
+  return s;
+}
+
+static constexpr const char* kSnapshotColumns =
+    "id, parent_id, operation, row_count, byte_size, file_count, schema_json, stats_json, created_at";
+
+std::vector<SnapshotInfo> Catalog::ListSnapshots(const TableInfo& table) {
+  std::vector<SnapshotInfo> out;
+  for (auto& r : store_.Query(std::string("SELECT ") + kSnapshotColumns + " FROM snapshots WHERE table_id = ? ORDER BY id",
+                              {table.id})) {
+    out.push_back(ReadSnapshot(r));
+  }
+  return out;
+}
+
+SnapshotInfo Catalog::GetSnapshot(int64_t id) {
+  auto rows = store_.Query(std::string("SELECT ") + kSnapshotColumns + " FROM snapshots WHERE id = ?", {id});
+  if (rows.empty()) throw Error::NotFound("snapshot {} does not exist", id);
+  return ReadSnapshot(rows[0]);
+}
+
+std::vector<DataFile> Catalog::SnapshotFiles(int64_t id) {
+  std::vector<DataFile> out;
+  for (auto& r : store_.Query("SELECT path, row_count, byte_size FROM snapshot_files WHERE snapshot_id = ? ORDER BY path",
+                              {id})) {
+    out.push_back({r.Str(0), r.Int(1), r.Int(2)});
+  }
+  return out;
+}
+
+std::vector<std::string> Catalog::FilesToScan(const TableInfo& table) {
+  std::vector<std::string> out;
+  if (table.kind == TableKind::kExternal) {
+    for (auto& f : lake_.ListFiles(table.location, table.format)) out.push_back(f.string());
+  } else if (table.snapshot_id) {
+    for (auto& f : SnapshotFiles(*table.snapshot_id)) out.push_back(lake_.Absolute(f.path).string());
+  }
+  return out;
+}
+
+std::set<std::string> Catalog::LiveFiles() {
+  std::set<std::string> out;
+  for (auto& r : store_.Query("SELECT DISTINCT f.path FROM snapshot_files f JOIN snapshots s ON s.id = f.snapshot_id "
+                              "JOIN tables t ON t.id = s.table_id WHERE t.kind = 'managed'")) {
+    out.insert(r.Str(0));
+  }
+  return out;
+}
+
+}  // namespace tarn::catalog

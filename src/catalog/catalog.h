@@ -1,0 +1,138 @@
+// Catalog: databases and tables of the lake, and the snapshots of each table.
+//
+// A table is external (files Tarn did not write, read where they lie) or managed
+// (Parquet files Tarn writes under the lake's warehouse/). Every change to a
+// managed table's data is a commit that records a new snapshot: the complete list
+// of live files, row count, byte size, schema and per-column statistics. A commit
+// is one metadata transaction that moves the table's current snapshot from the
+// snapshot the writer started from (its base) to the new one; if another commit
+// moved it first the transaction fails with kConflict, and appends retry on the
+// new base. Readers resolve a table to one snapshot for a whole statement.
+//
+// Names of databases, tables and columns are identifiers: a letter or '_' then
+// letters, digits or '_', at most 64 characters, compared case-insensitively and
+// stored in lower case.
+//
+// Thread-safety: a Catalog uses one MetaStore and one engine connection; use it
+// from one thread at a time (open one per session).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "lake/data_writer.h"
+#include "lake/lake.h"
+#include "store/store.h"
+
+namespace tarn::catalog {
+
+using lake::Column;
+using lake::DataFile;
+
+enum class TableKind { kManaged, kExternal };
+inline const char* TableKindName(TableKind k) { return k == TableKind::kManaged ? "managed" : "external"; }
+
+struct TableInfo {
+  int64_t id = 0;
+  std::string database;
+  std::string name;
+  TableKind kind = TableKind::kManaged;
+  lake::Format format = lake::Format::kParquet;
+  std::string location;  // relative to the lake root
+  std::vector<std::string> partition_columns;
+  std::vector<Column> schema;
+  std::optional<int64_t> snapshot_id;  // current snapshot
+  std::string created_at;
+
+  std::string QualifiedName() const { return database + "." + name; }
+};
+
+struct SnapshotInfo {
+  int64_t id = 0;
+  std::optional<int64_t> parent_id;
+  std::string operation;  // create, append, overwrite, register
+  int64_t row_count = 0;
+  int64_t byte_size = 0;
+  int64_t file_count = 0;
+  std::vector<Column> schema;
+  nlohmann::json stats;
+  std::string created_at;
+};
+
+// What a write did.
+struct WriteResult {
+  SnapshotInfo snapshot;  // the snapshot it committed
+  int64_t rows_written = 0;
+};
+
+// Checks and lower-cases an identifier; throws kInvalidArgument naming `what`.
+std::string CheckName(const std::string& name, const char* what);
+
+class Catalog {
+ public:
+  Catalog(store::MetaStore& store, const lake::Lake& lake, engine::EngineConnection& internal);
+
+  const lake::Lake& lake() const { return lake_; }
+  engine::EngineConnection& internal_connection() { return internal_; }
+
+  // Databases.
+  void CreateDatabase(const std::string& name, bool if_not_exists);
+  // Drops a database; with cascade its tables too, else it must be empty.
+  void DropDatabase(const std::string& name, bool if_exists, bool cascade);
+  std::vector<std::string> ListDatabases();
+
+  // Tables. Lookups throw kNotFound with a message that says what exists.
+  std::vector<TableInfo> ListTables(const std::string& database);
+  TableInfo GetTable(const std::string& database, const std::string& table);
+  std::optional<TableInfo> FindTable(const std::string& database, const std::string& table);
+
+  // Registers an external table over `location` (checked and listed through the
+  // lake); infers its schema and statistics from the files. Nothing is copied.
+  TableInfo CreateExternalTable(const std::string& database, const std::string& table, const std::string& location,
+                                std::optional<lake::Format> format, std::vector<std::string> partition_columns,
+                                bool if_not_exists);
+  // Creates an empty managed table (snapshot 0 rows). Returns nullopt if it existed
+  // and if_not_exists was given.
+  std::optional<TableInfo> CreateManagedTable(const std::string& database, const std::string& table,
+                                              const std::vector<Column>& schema, bool if_not_exists);
+  // Drops a table from the catalog; a managed table's files become orphans.
+  void DropTable(const std::string& database, const std::string& table, bool if_exists);
+
+  // Writes the rows of `query` to a managed table: appends, or replaces all rows
+  // (overwrite). Returns the new snapshot. Appends retry on conflict; an overwrite
+  // whose base moved fails with kConflict.
+  WriteResult Write(const TableInfo& table, duckdb::unique_ptr<duckdb::SelectStatement> query, bool overwrite);
+
+  // Snapshots.
+  std::vector<SnapshotInfo> ListSnapshots(const TableInfo& table);
+  SnapshotInfo GetSnapshot(int64_t snapshot_id);
+  std::vector<DataFile> SnapshotFiles(int64_t snapshot_id);
+
+  // The data files a statement reading `table` scans now, as absolute paths: the
+  // current snapshot's files for a managed table, the files at the location for an
+  // external one.
+  std::vector<std::string> FilesToScan(const TableInfo& table);
+
+  // Relative paths of every file some snapshot of an existing table names.
+  std::set<std::string> LiveFiles();
+
+ private:
+  int64_t DatabaseId(const std::string& name);
+  TableInfo ReadTable(const store::Row& row);
+  // Records a snapshot and makes it current if the table's current snapshot is
+  // still `base`; returns false (and changes nothing) otherwise.
+  std::optional<SnapshotInfo> TryCommit(const TableInfo& table, std::optional<int64_t> base,
+                                        const std::string& operation, const std::vector<DataFile>& files,
+                                        const std::vector<Column>& schema, const nlohmann::json& stats);
+
+  store::MetaStore& store_;
+  const lake::Lake& lake_;
+  engine::EngineConnection& internal_;
+};
+
+}  // namespace tarn::catalog

@@ -1,0 +1,25 @@
+// How a catalog table becomes something DuckDB scans. Internal to src/catalog.
+#pragma once
+
+#include <duckdb.hpp>
+#include <duckdb/parser/statement/select_statement.hpp>
+
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+
+namespace tarn::catalog {
+
+// SELECT * FROM read_<format>(files, ...) with the table's reader options.
+duckdb::unique_ptr<duckdb::SelectStatement> RawScanStatement(const TableInfo& table,
+                                                             const std::vector<std::string>& files);
+// SELECT count(*) FROM (the raw scan).
+duckdb::unique_ptr<duckdb::SelectStatement> CountStatement(const TableInfo& table,
+                                                           const std::vector<std::string>& files);
+// What a statement reading `table` scans: the files read directly (Parquet), or cast
+// to the catalog schema (CSV, JSON), or an empty relation of the table's schema when
+// there are no files. Its alias is the table's name.
+duckdb::unique_ptr<duckdb::TableRef> ScanRef(const TableInfo& table, const std::vector<std::string>& files);
+
+}  // namespace tarn::catalog

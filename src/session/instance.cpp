@@ -1,0 +1,61 @@
+#include "session/instance.h"
+
+#include "common/error.h"
+#include "store/store.h"
+
+namespace fs = std::filesystem;
+
+namespace tarn::session {
+
+namespace {
+
+std::string MetastoreOf(const InstanceOptions& o) {
+  return o.metastore.empty() ? (o.data_dir / "metadata.sqlite").string() : o.metastore;
+}
+
+}  // namespace
+
+void Instance::Init(const InstanceOptions& options) {
+  if (options.data_dir.empty()) throw Error::InvalidArgument("no data directory given: use --data-dir DIR");
+  std::error_code ec;
+  for (auto sub : {"lake", "tmp"}) {
+    fs::create_directories(options.data_dir / sub, ec);
+    if (ec) throw Error::Io("cannot create {}: {}", (options.data_dir / sub).string(), ec.message());
+  }
+  store::MetaStore::Open(MetastoreOf(options));  // creates and migrates
+}
+
+Instance::Instance(InstanceOptions options) : options_(std::move(options)) {
+  std::error_code ec;
+  if (options_.data_dir.empty()) throw Error::InvalidArgument("no data directory given: use --data-dir DIR");
+  if (!fs::is_directory(options_.data_dir, ec)) {
+    throw Error::NotFound("data directory {} does not exist: create it with `tarn init --data-dir {}`",
+                          options_.data_dir.string(), options_.data_dir.string());
+  }
+  if (!fs::is_directory(options_.data_dir / "lake", ec) ||
+      (options_.metastore.empty() && !fs::exists(options_.data_dir / "metadata.sqlite", ec))) {
+    throw Error::NotFound("{} is not a Tarn data directory: initialise it with `tarn init --data-dir {}`",
+                          options_.data_dir.string(), options_.data_dir.string());
+  }
+  options_.data_dir = fs::canonical(options_.data_dir);
+  fs::create_directories(temp_dir(), ec);
+  lake_ = std::make_unique<lake::Lake>(options_.data_dir / "lake");
+  engine::EngineOptions eo;
+  eo.memory_limit = options_.memory_limit;
+  eo.threads = options_.threads;
+  eo.temp_directory = temp_dir();
+  eo.allowed_directories = {lake_->root(), temp_dir()};
+  engine_ = std::make_unique<engine::Engine>(eo);
+}
+
+std::unique_ptr<Session> Instance::NewSession() {
+  return std::make_unique<Session>(*engine_, *lake_, MetastoreOf(options_), temp_dir());
+}
+
+std::vector<std::string> Instance::CollectGarbage(std::chrono::seconds grace) {
+  auto session = NewSession();
+  auto live = session->catalog().LiveFiles();
+  return lake_->CollectGarbage(live, fs::file_time_type::clock::now() - grace);
+}
+
+}  // namespace tarn::session

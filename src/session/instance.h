@@ -1,0 +1,58 @@
+// Instance: one Tarn data directory, opened.
+//
+// A data directory holds the lake (lake/), the engine's spill space (tmp/) and, by
+// default, the SQLite metadata store (metadata.sqlite). A PostgreSQL metadata
+// store is chosen with InstanceOptions::metastore instead. Init() creates the
+// layout; opening a directory that was never initialised fails with kNotFound and
+// says how to create it.
+//
+// Thread-safety: an Instance is thread-safe; each Session it makes is used by one
+// thread.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "lake/lake.h"
+#include "session/session.h"
+
+namespace tarn::session {
+
+struct InstanceOptions {
+  std::filesystem::path data_dir;
+  // Metadata store: a postgresql:// URL, or empty for <data_dir>/metadata.sqlite.
+  std::string metastore;
+  // Engine limits (see engine::EngineOptions).
+  std::string memory_limit;
+  int threads = 0;
+};
+
+class Instance {
+ public:
+  // Creates the data directory layout and the metadata store; a no-op for what exists.
+  static void Init(const InstanceOptions& options);
+
+  explicit Instance(InstanceOptions options);
+
+  // A new session with its own metadata and engine connections.
+  std::unique_ptr<Session> NewSession();
+
+  // Removes data files no snapshot names that are older than `grace`; returns them.
+  std::vector<std::string> CollectGarbage(std::chrono::seconds grace);
+
+  engine::Engine& engine() { return *engine_; }
+  const lake::Lake& lake() const { return *lake_; }
+  const InstanceOptions& options() const { return options_; }
+  std::filesystem::path temp_dir() const { return options_.data_dir / "tmp"; }
+
+ private:
+  InstanceOptions options_;
+  std::unique_ptr<lake::Lake> lake_;
+  std::unique_ptr<engine::Engine> engine_;
+};
+
+}  // namespace tarn::session

@@ -1,0 +1,321 @@
+#include "session/session.h"
+
+#include <duckdb/parser/parsed_data/create_table_info.hpp>
+#include <duckdb/parser/parsed_data/drop_info.hpp>
+#include <duckdb/parser/statement/create_statement.hpp>
+#include <duckdb/parser/statement/drop_statement.hpp>
+#include <duckdb/parser/statement/explain_statement.hpp>
+#include <duckdb/parser/statement/insert_statement.hpp>
+#include <duckdb/parser/statement/select_statement.hpp>
+
+#include <fstream>
+
+#include "common/error.h"
+#include "lake/data_writer.h"
+#include "session/script.h"
+
+namespace fs = std::filesystem;
+
+namespace tarn::session {
+
+namespace {
+
+std::string Plural(int64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+std::string StatementName(duckdb::StatementType t) {
+  std::string name = duckdb::StatementTypeToString(t);
+  return name;
+}
+
+}  // namespace
+
+duckdb::unique_ptr<duckdb::SelectStatement> ParseQuery(const std::string& sql, const char* where) {
+  auto statements = engine::Parse(sql);
+  if (statements.size() != 1 || statements[0]->type != duckdb::StatementType::SELECT_STATEMENT) {
+    throw Error::InvalidArgument("{} needs exactly one query (SELECT ...)", where);
+  }
+  return duckdb::unique_ptr_cast<duckdb::SQLStatement, duckdb::SelectStatement>(std::move(statements[0]));
+}
+
+Session::Session(engine::Engine& engine, const lake::Lake& lake, const std::string& metastore, fs::path temp_dir)
+    : store_(store::MetaStore::Open(metastore)), conn_(engine.Connect()), temp_dir_(std::move(temp_dir)) {
+  catalog_ = std::make_unique<catalog::Catalog>(*store_, lake, *conn_);
+  conn_->SetTableResolver(std::make_shared<catalog::CatalogResolver>(*catalog_));
+}
+
+void Session::Execute(const std::string& script, ResultHandler& handler,
+                      const std::optional<fs::path>& parquet_output) {
+  auto statements = SplitStatements(script);
+  if (statements.empty()) throw Error::InvalidArgument("no SQL statement given");
+  for (size_t i = 0; i < statements.size(); i++) {
+    bool last = i + 1 == statements.size();
+    ExecuteOne(statements[i], handler, last && parquet_output ? &*parquet_output : nullptr);
+  }
+}
+
+void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const fs::path* parquet_output) {
+  auto& cat = *catalog_;
+  if (auto st = ParseTarnStatement(text)) {
+    if (parquet_output && st->kind != TarnStatement::kShowDatabases && st->kind != TarnStatement::kShowTables &&
+        st->kind != TarnStatement::kDescribe && st->kind != TarnStatement::kShowSnapshots) {
+      throw Error::InvalidArgument("--format parquet needs the last statement to be a query");
+    }
+    switch (st->kind) {
+      case TarnStatement::kCreateDatabase:
+        cat.CreateDatabase(st->database, st->if_not_exists);
+        return handler.OnStatus("created database " + catalog::CheckName(st->database, "database"));
+      case TarnStatement::kDropDatabase:
+        cat.DropDatabase(st->database, st->if_not_exists, st->cascade);
+        return handler.OnStatus("dropped database " + catalog::CheckName(st->database, "database"));
+      case TarnStatement::kCreateExternalTable: {
+        auto t = cat.CreateExternalTable(st->database, st->table, st->location, st->format, st->partition_columns,
+                                         st->if_not_exists);
+        std::string parts;
+        for (auto& p : t.partition_columns) parts += (parts.empty() ? "" : ", ") + p;
+        return handler.OnStatus(fmt::format("created external table {} over '{}' ({}, {} columns{})",
+                                            t.QualifiedName(), t.location, lake::FormatName(t.format),
+                                            t.schema.size(), parts.empty() ? "" : ", partitioned by " + parts));
+      }
+      case TarnStatement::kInsertOverwrite: {
+        auto table = cat.GetTable(st->database, st->table);
+        auto w = cat.Write(table, ParseQuery(st->query, "INSERT OVERWRITE"), true);
+        return handler.OnStatus(fmt::format("replaced the rows of {} with {} (snapshot {})", table.QualifiedName(),
+                                            Plural(w.rows_written, "row", "rows"), w.snapshot.id));
+      }
+      case TarnStatement::kShowDatabases: {
+        std::vector<std::vector<duckdb::Value>> rows;
+        for (auto& d : cat.ListDatabases()) rows.push_back({duckdb::Value(d)});
+        return EmitRows({"database"}, rows, handler);
+      }
+      case TarnStatement::kShowTables: {
+        std::vector<std::string> dbs = st->database.empty() ? cat.ListDatabases()
+                                                            : std::vector<std::string>{st->database};
+        std::vector<std::vector<duckdb::Value>> rows;
+        for (auto& d : dbs) {
+          for (auto& t : cat.ListTables(d)) {
+            rows.push_back({duckdb::Value(t.database), duckdb::Value(t.name),
+                            duckdb::Value(catalog::TableKindName(t.kind)),
+                            duckdb::Value(std::string(lake::FormatName(t.format))), duckdb::Value(t.location)});
+          }
+        }
+        return EmitRows({"database", "table", "kind", "format", "location"}, rows, handler);
+      }
+      case TarnStatement::kDescribe: {
+        auto t = cat.GetTable(st->database, st->table);
+        nlohmann::json stats = nlohmann::json::object();
+        if (t.snapshot_id) stats = cat.GetSnapshot(*t.snapshot_id).stats.value("columns", nlohmann::json::object());
+        std::vector<std::vector<duckdb::Value>> rows;
+        for (auto& c : t.schema) {
+          bool part = std::find(t.partition_columns.begin(), t.partition_columns.end(), c.name) !=
+                      t.partition_columns.end();
+          auto s = stats.value(c.name, nlohmann::json::object());
+          auto text = [&](const char* key) {
+            return s.contains(key) ? duckdb::Value(s[key].get<std::string>())
+                                   : duckdb::Value(duckdb::LogicalType::VARCHAR);
+          };
+          rows.push_back({duckdb::Value(c.name), duckdb::Value(c.type), duckdb::Value::BOOLEAN(part), text("min"),
+                          text("max"),
+                          s.contains("null_count") ? duckdb::Value::BIGINT(s["null_count"].get<int64_t>())
+                                                   : duckdb::Value(duckdb::LogicalType::BIGINT)});
+        }
+        return EmitRows({"column", "type", "partition", "min", "max", "null_count"}, rows, handler);
+      }
+      case TarnStatement::kShowSnapshots: {
+        auto t = cat.GetTable(st->database, st->table);
+        std::vector<std::vector<duckdb::Value>> rows;
+        for (auto& s : cat.ListSnapshots(t)) {
+          rows.push_back({duckdb::Value::BIGINT(s.id),
+                          s.parent_id ? duckdb::Value::BIGINT(*s.parent_id) : duckdb::Value(duckdb::LogicalType::BIGINT),
+                          duckdb::Value(s.operation), duckdb::Value::BIGINT(s.row_count),
+                          duckdb::Value::BIGINT(s.file_count), duckdb::Value::BIGINT(s.byte_size),
+                          duckdb::Value(s.created_at), duckdb::Value::BOOLEAN(t.snapshot_id == s.id)});
+        }
+        return EmitRows({"snapshot", "parent", "operation", "rows", "files", "bytes", "created_at", "current"}, rows,
+                        handler);
+      }
+    }
+  }
+
+  auto statements = engine::Parse(text);
+  if (statements.size() != 1) throw Error::InvalidArgument("expected one statement");
+  auto& stmt = *statements[0];
+  switch (stmt.type) {
+    case duckdb::StatementType::SELECT_STATEMENT: return RunQuery(std::move(statements[0]), handler, parquet_output);
+    case duckdb::StatementType::EXPLAIN_STATEMENT: {
+      auto& explain = stmt.Cast<duckdb::ExplainStatement>();
+      if (explain.stmt->type != duckdb::StatementType::SELECT_STATEMENT) {
+        throw Error::Unsupported("EXPLAIN works on queries only");
+      }
+      return RunQuery(std::move(statements[0]), handler, parquet_output);
+    }
+    default: break;
+  }
+  if (parquet_output) throw Error::InvalidArgument("--format parquet needs the last statement to be a query");
+  switch (stmt.type) {
+    case duckdb::StatementType::CREATE_STATEMENT: {
+      auto& create = stmt.Cast<duckdb::CreateStatement>();
+      if (create.info->type == duckdb::CatalogType::SCHEMA_ENTRY) {
+        cat.CreateDatabase(create.info->schema, create.info->on_conflict == duckdb::OnCreateConflict::IGNORE_ON_CONFLICT);
+        return handler.OnStatus("created database " + catalog::CheckName(create.info->schema, "database"));
+      }
+      if (create.info->type != duckdb::CatalogType::TABLE_ENTRY) {
+        throw Error::Unsupported("CREATE {} is not supported: Tarn creates databases and tables",
+                                 duckdb::CatalogTypeToString(create.info->type));
+      }
+      auto& info = create.info->Cast<duckdb::CreateTableInfo>();
+      if (info.temporary) throw Error::Unsupported("temporary tables are not supported");
+      if (info.on_conflict == duckdb::OnCreateConflict::REPLACE_ON_CONFLICT) {
+        throw Error::Unsupported("CREATE OR REPLACE TABLE is not supported: use INSERT OVERWRITE, or DROP TABLE first");
+      }
+      if (info.schema.empty() || info.schema == DEFAULT_SCHEMA) {
+        throw Error::InvalidArgument("table name '{}' needs its database: write database.{}", info.table, info.table);
+      }
+      if (!info.catalog.empty()) throw Error::InvalidArgument("name tables as database.table");
+      bool if_not_exists = info.on_conflict == duckdb::OnCreateConflict::IGNORE_ON_CONFLICT;
+      if (info.query) {
+        auto query = std::move(info.query);
+        std::vector<std::string> names;
+        std::vector<duckdb::LogicalType> types;
+        conn_->Describe(query->Copy(), names, types);
+        std::vector<catalog::Column> schema;
+        for (size_t i = 0; i < names.size(); i++) {
+          try {
+            schema.push_back({catalog::CheckName(names[i], "column"), types[i].ToString()});
+          } catch (const Error&) {
+            throw Error::InvalidArgument("column {} of the query is named '{}', which is not a valid column name: name "
+                                         "it with AS",
+                                         i + 1, names[i]);
+          }
+        }
+        auto table = cat.CreateManagedTable(info.schema, info.table, schema, if_not_exists);
+        if (!table) {
+          return handler.OnStatus(fmt::format("table {}.{} already exists", info.schema, info.table));
+        }
+        try {
+          auto w = cat.Write(*table, std::move(query), false);
+          return handler.OnStatus(fmt::format("created table {} with {} (snapshot {})", table->QualifiedName(),
+                                              Plural(w.rows_written, "row", "rows"), w.snapshot.id));
+        } catch (...) {
+          // A CREATE TABLE AS that failed leaves no table behind.
+          try {
+            cat.DropTable(table->database, table->name, true);
+          } catch (...) {
+          }
+          throw;
+        }
+      }
+      if (!info.constraints.empty()) {
+        throw Error::Unsupported("constraints (NOT NULL, PRIMARY KEY, UNIQUE, CHECK) are not supported on lake tables");
+      }
+      std::vector<catalog::Column> schema;
+      for (auto& col : info.columns.Logical()) {
+        if (col.HasDefaultValue() || col.Generated()) {
+          throw Error::Unsupported("column defaults and generated columns are not supported");
+        }
+        schema.push_back({col.Name(), col.Type().ToString()});
+      }
+      auto table = cat.CreateManagedTable(info.schema, info.table, schema, if_not_exists);
+      return handler.OnStatus(table ? "created table " + table->QualifiedName()
+                                    : fmt::format("table {}.{} already exists", info.schema, info.table));
+    }
+    case duckdb::StatementType::INSERT_STATEMENT: {
+      auto& insert = stmt.Cast<duckdb::InsertStatement>();
+      if (!insert.columns.empty() || insert.default_values || !insert.returning_list.empty() ||
+          insert.on_conflict_info || insert.column_order != duckdb::InsertColumnOrder::INSERT_BY_POSITION ||
+          !insert.cte_map.map.empty() || !insert.select_statement) {
+        throw Error::Unsupported(
+            "INSERT supports only INSERT INTO db.table SELECT ... (or VALUES ...), with columns in table order");
+      }
+      if (insert.schema.empty() || insert.schema == DEFAULT_SCHEMA) {
+        throw Error::InvalidArgument("table name '{}' needs its database: write database.{}", insert.table,
+                                     insert.table);
+      }
+      auto table = cat.GetTable(insert.schema, insert.table);
+      auto w = cat.Write(table, std::move(insert.select_statement), false);
+      return handler.OnStatus(fmt::format("inserted {} into {} (snapshot {})", Plural(w.rows_written, "row", "rows"),
+                                          table.QualifiedName(), w.snapshot.id));
+    }
+    case duckdb::StatementType::DROP_STATEMENT: {
+      auto& drop = stmt.Cast<duckdb::DropStatement>();
+      bool if_exists = drop.info->if_not_found == duckdb::OnEntryNotFound::RETURN_NULL;
+      if (drop.info->type == duckdb::CatalogType::SCHEMA_ENTRY) {
+        cat.DropDatabase(drop.info->name, if_exists, drop.info->cascade);
+        return handler.OnStatus("dropped database " + catalog::CheckName(drop.info->name, "database"));
+      }
+      if (drop.info->type != duckdb::CatalogType::TABLE_ENTRY) {
+        throw Error::Unsupported("DROP {} is not supported", duckdb::CatalogTypeToString(drop.info->type));
+      }
+      if (drop.info->schema.empty() || drop.info->schema == DEFAULT_SCHEMA) {
+        throw Error::InvalidArgument("table name '{}' needs its database: write database.{}", drop.info->name,
+                                     drop.info->name);
+      }
+      cat.DropTable(drop.info->schema, drop.info->name, if_exists);
+      return handler.OnStatus(fmt::format("dropped table {}.{}", catalog::CheckName(drop.info->schema, "database"),
+                                          catalog::CheckName(drop.info->name, "table")));
+    }
+    default:
+      throw Error::Unsupported(
+          "{} statements are not supported: Tarn runs queries and its catalog statements (see tarn sql --help)",
+          StatementName(stmt.type));
+  }
+}
+
+void Session::RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
+                       const fs::path* parquet_output) {
+  if (!parquet_output) {
+    auto result = conn_->Stream(std::move(statement));
+    handler.OnRows(*result);
+    return;
+  }
+  if (statement->type != duckdb::StatementType::SELECT_STATEMENT) {
+    throw Error::InvalidArgument("--format parquet needs a query");
+  }
+  // The engine may only write inside its own directories: write there, then move.
+  std::error_code ec;
+  fs::create_directories(temp_dir_, ec);
+  fs::path tmp = temp_dir_ / ("export-" + lake::NewId() + ".parquet");
+  try {
+    int64_t rows = engine::WriteParquetFile(*conn_, std::move(statement->Cast<duckdb::SelectStatement>().node), tmp);
+    fs::rename(tmp, *parquet_output, ec);
+    if (ec) {  // another file system: copy, then remove
+      fs::copy_file(tmp, *parquet_output, fs::copy_options::overwrite_existing, ec);
+      if (ec) throw Error::Io("cannot write {}: {}", parquet_output->string(), ec.message());
+      fs::remove(tmp, ec);
+    }
+    handler.OnStatus(fmt::format("wrote {} to {}", Plural(rows, "row", "rows"), parquet_output->string()));
+  } catch (...) {
+    fs::remove(tmp, ec);
+    throw;
+  }
+}
+
+void Session::EmitRows(const std::vector<std::string>& names, const std::vector<std::vector<duckdb::Value>>& rows,
+                       ResultHandler& handler) {
+  // The values are literals rendered by DuckDB itself (ToSQLString), never raw text.
+  std::string cols;
+  for (auto& n : names) cols += (cols.empty() ? "" : ", ") + engine::QuoteIdent(n);
+  std::string sql;
+  if (rows.empty()) {
+    std::string nulls;
+    for (size_t i = 0; i < names.size(); i++) nulls += (i ? ", " : "") + std::string("NULL::VARCHAR");
+    sql = "SELECT * FROM (VALUES (" + nulls + ")) AS t(" + cols + ") WHERE false";
+  } else {
+    std::string values;
+    for (auto& row : rows) {
+      std::string r;
+      for (auto& v : row) {
+        auto type = v.type().id() == duckdb::LogicalTypeId::SQLNULL ? duckdb::LogicalType::VARCHAR : v.type();
+        r += (r.empty() ? "CAST(" : ", CAST(") + (v.IsNull() ? std::string("NULL") : v.ToSQLString()) + " AS " +
+             type.ToString() + ")";
+      }
+      values += (values.empty() ? "(" : ", (") + r + ")";
+    }
+    sql = "SELECT * FROM (VALUES " + values + ") AS t(" + cols + ")";
+  }
+  auto result = conn_->Run(sql);
+  handler.OnRows(*result);
+}
+
+}  // namespace tarn::session

@@ -1,0 +1,63 @@
+// Helpers shared by Tarn's tests: temporary directories, running the tarn binary,
+// and the metadata stores (SQLite file, or a fresh database on the test PostgreSQL
+// server named by $TARN_TEST_PG_URL, which scripts/test starts).
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tarn::testing {
+
+// A directory that exists for the object's lifetime.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& p) const { return path_ / p; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;    // -1 when killed by a signal
+  int signal = 0;
+  std::string out, err;
+};
+
+// Runs build/tarn with `args`, feeding `input` on stdin; extra environment in `env`.
+CommandResult RunTarn(const std::vector<std::string>& args, const std::string& input = "",
+                      const std::map<std::string, std::string>& env = {});
+
+// Starts build/tarn without waiting; returns its pid (stdout/stderr to /dev/null).
+int SpawnTarn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+
+// A metadata store location for one test: "sqlite" gives a file in `dir`;
+// "postgresql" creates a fresh database on the test server (dropped by the
+// returned guard). Returns "" for postgresql when no server is configured.
+class TestMetastore {
+ public:
+  TestMetastore(const std::string& backend, const std::filesystem::path& dir);
+  ~TestMetastore();
+  TestMetastore(const TestMetastore&) = delete;
+  TestMetastore& operator=(const TestMetastore&) = delete;
+  const std::string& location() const { return location_; }
+  bool available() const { return !location_.empty(); }
+
+ private:
+  std::string admin_url_, database_, location_;
+};
+
+// True when tests must not skip for want of PostgreSQL (CI, or scripts/test).
+bool PostgresRequired();
+
+// Writes `text` to `path`, creating folders.
+void WriteFile(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace tarn::testing
