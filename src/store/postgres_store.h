@@ -23,6 +23,7 @@ class PostgresStore final : public MetaStore {
   void Commit() override;
   void Rollback() override;
   std::string_view AutoIdType() const override { return "BIGSERIAL PRIMARY KEY"; }
+  void LockForMigration() override { Execute("SELECT pg_advisory_xact_lock(7357001)", {}); }
 
  private:
   // Runs the statement; returns the result, which the caller must PQclear.

@@ -68,24 +68,23 @@ int64_t MetaStore::SchemaVersion() {
 }
 
 void MetaStore::Migrate() {
-  Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, "
-          "applied_at TEXT NOT NULL)");
-  for (const auto& m : Migrations()) {
-    // Each migration runs in its own transaction, which re-checks the version so
-    // that two processes opening a new store at once apply it exactly once.
-    Transaction([&] {
-      if (!Query("SELECT 1 FROM schema_migrations WHERE version = ?", {int64_t{m.version}}).empty()) return;
+  // One transaction for the whole upgrade, so that processes opening a new store
+  // at the same moment apply each migration exactly once.
+  Transaction([&] {
+    LockForMigration();
+    Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, "
+            "applied_at TEXT NOT NULL)");
+    for (const auto& m : Migrations()) {
+      if (!Query("SELECT 1 FROM schema_migrations WHERE version = ?", {int64_t{m.version}}).empty()) continue;
       for (auto stmt : m.statements) {
         std::string sql(stmt);
-        for (size_t pos; (pos = sql.find("{{ID}}")) != std::string::npos;) {
-          sql.replace(pos, 6, AutoIdType());
-        }
+        for (size_t pos; (pos = sql.find("{{ID}}")) != std::string::npos;) sql.replace(pos, 6, AutoIdType());
         Execute(sql);
       }
       Execute("INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
               {int64_t{m.version}, std::string(m.description), NowUtc()});
-    });
-  }
+    }
+  });
 }
 
 }  // namespace tarn::store

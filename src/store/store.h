@@ -72,6 +72,8 @@ class MetaStore {
   virtual void Begin() = 0;
   virtual void Commit() = 0;
   virtual void Rollback() = 0;
+  // Serializes migrations across processes; called inside the migration transaction.
+  virtual void LockForMigration() {}
   // Text substituted for {{ID}} in migrations: an auto-increment primary key.
   virtual std::string_view AutoIdType() const = 0;
 
