@@ -183,7 +183,9 @@ std::vector<duckdb::unique_ptr<duckdb::SQLStatement>> Parse(const std::string& s
   try {
     parser.ParseQuery(sql);
   } catch (const std::exception& e) {
-    throw ToError(duckdb::ErrorData(e));
+    // Whatever the parser objects to is a problem with the text: invalid argument.
+    Error error = ToError(duckdb::ErrorData(e));
+    throw Error(ErrorCode::kInvalidArgument, error.what());
   }
   std::vector<duckdb::unique_ptr<duckdb::SQLStatement>> out;
   for (auto& s : parser.statements) out.emplace_back(std::move(s));
