@@ -38,7 +38,8 @@ struct Query {
 const std::vector<Query> kQueries = {
     {"scan", "SELECT count(*), sum(amount), max(order_date) FROM sales.orders WHERE status = 'completed'"},
     {"aggregate",
-     "SELECT region, channel, date_trunc('month', order_date) AS month, count(*) AS n, sum(amount) AS revenue, "
+     "SELECT region, channel, date_trunc('month', order_date) AS month, count(*) AS n, sum(amount) AS "
+     "revenue, "
      "avg(quantity) AS avg_qty FROM sales.orders GROUP BY ALL ORDER BY ALL"},
     {"join",
      "SELECT c.country, c.segment, count(*) AS n, sum(o.amount) AS revenue FROM sales.orders o "
@@ -86,8 +87,8 @@ std::string RawSql(tarn::session::Instance& instance, std::string sql) {
     auto table = session->catalog().GetTable(n.substr(0, dot), n.substr(dot + 1));
     std::string list;
     for (auto& f : session->catalog().FilesToScan(table)) list += (list.empty() ? "'" : ", '") + f + "'";
-    std::string scan = "read_parquet([" + list + "], hive_partitioning = " +
-                       (table.partition_columns.empty() ? "false" : "true") + ")";
+    std::string scan = "read_parquet([" + list +
+                       "], hive_partitioning = " + (table.partition_columns.empty() ? "false" : "true") + ")";
     for (size_t pos; (pos = sql.find(n)) != std::string::npos;) sql.replace(pos, n.size(), scan);
   }
   return sql;
@@ -122,9 +123,11 @@ int Compare(const std::string& data_dir, int runs, const std::string& report, co
   md << "# Tarn vs raw DuckDB on the demo lake\n\n";
   md << "- machine: " << ReadFirstLine("/proc/cpuinfo", "model name") << ", " << threads << " cores,"
      << ReadFirstLine("/proc/meminfo", "MemTotal") << " memory\n";
-  md << "- engine: DuckDB " << duckdb::DuckDB::LibraryVersion() << ", " << threads << " threads on both sides\n";
+  md << "- engine: DuckDB " << duckdb::DuckDB::LibraryVersion() << ", " << threads
+     << " threads on both sides\n";
   md << "- data: sales.orders " << rows << " rows (Hive-partitioned Parquet), sales.customers\n";
-  md << "- method: each run is a fresh process (`tarn sql` vs `tarn_bench raw` on the same files); runs alternate; "
+  md << "- method: each run is a fresh process (`tarn sql` vs `tarn_bench raw` on the same files); runs "
+        "alternate; "
      << runs << " runs per side after one warm-up each; wall-clock medians\n\n";
   md << "| query | tarn sql median (s) | raw DuckDB median (s) | ratio tarn/raw |\n|---|---:|---:|---:|\n";
   std::cerr << "rows in sales.orders: " << rows << "\n";
@@ -170,10 +173,14 @@ int main(int argc, char** argv) {
       std::string data_dir, report = "bench/results/lake.md";
       int runs = 7;
       for (size_t i = 1; i + 1 < args.size(); i += 2) {
-        if (args[i] == "--data-dir") data_dir = args[i + 1];
-        else if (args[i] == "--runs") runs = std::stoi(args[i + 1]);
-        else if (args[i] == "--report") report = args[i + 1];
-        else throw tarn::Error::InvalidArgument("unknown option {}", args[i]);
+        if (args[i] == "--data-dir")
+          data_dir = args[i + 1];
+        else if (args[i] == "--runs")
+          runs = std::stoi(args[i + 1]);
+        else if (args[i] == "--report")
+          report = args[i + 1];
+        else
+          throw tarn::Error::InvalidArgument("unknown option {}", args[i]);
       }
       if (data_dir.empty()) throw tarn::Error::InvalidArgument("compare needs --data-dir");
       return Compare(data_dir, runs, report, fs::canonical("/proc/self/exe").string());

@@ -24,7 +24,8 @@ class Collect : public session::ResultHandler {
       if (chunk->size() == 0) break;
       for (duckdb::idx_t r = 0; r < chunk->size(); r++) {
         std::vector<std::string> row;
-        for (duckdb::idx_t c = 0; c < chunk->ColumnCount(); c++) row.push_back(engine::ValueText(chunk->GetValue(c, r)));
+        for (duckdb::idx_t c = 0; c < chunk->ColumnCount(); c++)
+          row.push_back(engine::ValueText(chunk->GetValue(c, r)));
         rows.push_back(std::move(row));
       }
     }

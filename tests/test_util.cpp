@@ -58,6 +58,21 @@ std::vector<char*> Pointers(std::vector<std::string>& strings) {
   return p;
 }
 
+// Starts build/tarn with `args` and the file actions `fa` (which it destroys).
+pid_t StartTarn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+                posix_spawn_file_actions_t* fa) {
+  std::vector<std::string> argv = {TARN_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto envs = Environment(env);
+  auto argp = Pointers(argv);
+  auto envp = Pointers(envs);
+  pid_t pid;
+  int rc = posix_spawn(&pid, TARN_BINARY, fa, nullptr, argp.data(), envp.data());
+  posix_spawn_file_actions_destroy(fa);
+  if (rc != 0) throw std::runtime_error("cannot start " + std::string(TARN_BINARY));
+  return pid;
+}
+
 }  // namespace
 
 CommandResult RunTarn(const std::vector<std::string>& args, const std::string& input,
@@ -70,18 +85,10 @@ CommandResult RunTarn(const std::vector<std::string>& args, const std::string& i
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err[1], 2);
   for (int fd : {in[1], out[0], err[0], in[0], out[1], err[1]}) posix_spawn_file_actions_addclose(&fa, fd);
-  std::vector<std::string> argv = {TARN_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto envs = Environment(env);
-  auto argp = Pointers(argv);
-  auto envp = Pointers(envs);
-  pid_t pid;
-  int rc = posix_spawn(&pid, TARN_BINARY, &fa, nullptr, argp.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
+  pid_t pid = StartTarn(args, env, &fa);
   close(in[0]);
   close(out[1]);
   close(err[1]);
-  if (rc != 0) throw std::runtime_error("cannot start " + std::string(TARN_BINARY));
   std::thread writer([&] {
     size_t off = 0;
     while (off < input.size()) {
@@ -111,16 +118,7 @@ int SpawnTarn(const std::vector<std::string>& args, const std::map<std::string, 
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  std::vector<std::string> argv = {TARN_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto envs = Environment(env);
-  auto argp = Pointers(argv);
-  auto envp = Pointers(envs);
-  pid_t pid;
-  int rc = posix_spawn(&pid, TARN_BINARY, &fa, nullptr, argp.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) throw std::runtime_error("cannot start tarn");
-  return pid;
+  return StartTarn(args, env, &fa);
 }
 
 bool PostgresRequired() {

@@ -26,7 +26,7 @@ class TempDir {
 };
 
 struct CommandResult {
-  int exit_code = -1;    // -1 when killed by a signal
+  int exit_code = -1;  // -1 when killed by a signal
   int signal = 0;
   std::string out, err;
 };
@@ -56,6 +56,17 @@ class TestMetastore {
 
 // True when tests must not skip for want of PostgreSQL (CI, or scripts/test).
 bool PostgresRequired();
+
+// In a fixture's SetUp: fails (CI, scripts/test) or skips (a developer's run without
+// a server) when the TestMetastore `m` has no database.
+#define TARN_REQUIRE_METASTORE(m)                                                              \
+  do {                                                                                         \
+    if (!(m).available()) {                                                                    \
+      if (::tarn::testing::PostgresRequired()) FAIL() << "PostgreSQL tests are required but " \
+                                                         "TARN_TEST_PG_URL is not set";        \
+      GTEST_SKIP() << "no PostgreSQL test server (set TARN_TEST_PG_URL or run scripts/test)";  \
+    }                                                                                          \
+  } while (0)
 
 // Writes `text` to `path`, creating folders.
 void WriteFile(const std::filesystem::path& path, const std::string& text);

@@ -15,8 +15,8 @@ namespace tarn::catalog {
 namespace {
 
 // Names DuckDB or Tarn use for themselves; a database may not take them.
-const std::set<std::string> kReservedDatabases = {"main", "temp", "system", "information_schema", "pg_catalog",
-                                                  "memory", "tarn"};
+const std::set<std::string> kReservedDatabases = {"main",       "temp",   "system", "information_schema",
+                                                  "pg_catalog", "memory", "tarn"};
 
 nlohmann::json SchemaJson(const std::vector<Column>& schema) {
   nlohmann::json j = nlohmann::json::array();
@@ -30,7 +30,6 @@ std::vector<Column> ParseSchema(const std::string& text) {
   return out;
 }
 
-
 constexpr int kAppendRetries = 10;
 
 // Thrown inside a commit transaction to roll it back when the base moved.
@@ -39,7 +38,8 @@ struct BaseMoved {};
 }  // namespace
 
 std::string CheckName(const std::string& name, const char* what) {
-  bool ok = !name.empty() && name.size() <= 64 && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_');
+  bool ok = !name.empty() && name.size() <= 64 &&
+            (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_');
   for (unsigned char c : name) ok = ok && (std::isalnum(c) || c == '_');
   if (!ok) {
     throw Error::InvalidArgument(
@@ -78,12 +78,14 @@ void Catalog::DropDatabase(const std::string& raw_name, bool if_exists, bool cas
     int64_t id = rows[0].Int(0);
     auto tables = store_.Query("SELECT id FROM tables WHERE database_id = ?", {id});
     if (!tables.empty() && !cascade) {
-      throw Error::InvalidArgument("database {} has {} tables: drop them first or add CASCADE", name, tables.size());
+      throw Error::InvalidArgument("database {} has {} tables: drop them first or add CASCADE", name,
+                                   tables.size());
     }
     for (auto& t : tables) {
       int64_t tid = t.Int(0);
-      store_.Execute("DELETE FROM snapshot_files WHERE snapshot_id IN (SELECT id FROM snapshots WHERE table_id = ?)",
-                     {tid});
+      store_.Execute(
+          "DELETE FROM snapshot_files WHERE snapshot_id IN (SELECT id FROM snapshots WHERE table_id = ?)",
+          {tid});
       store_.Execute("DELETE FROM snapshots WHERE table_id = ?", {tid});
       store_.Execute("DELETE FROM tables WHERE id = ?", {tid});
     }
@@ -153,7 +155,8 @@ TableInfo Catalog::GetTable(const std::string& db, const std::string& table) {
   if (t) return *t;
   std::string d = CheckName(db, "database");
   DatabaseId(d);  // throws if the database is what is missing
-  throw Error::NotFound("table {}.{} does not exist (SHOW TABLES IN {} lists them)", d, CheckName(table, "table"), d);
+  throw Error::NotFound("table {}.{} does not exist (SHOW TABLES IN {} lists them)", d,
+                        CheckName(table, "table"), d);
 }
 
 TableInfo Catalog::CreateExternalTable(const std::string& raw_db, const std::string& raw_table,
@@ -219,8 +222,9 @@ TableInfo Catalog::CreateExternalTable(const std::string& raw_db, const std::str
   }
   auto count = internal_.Run(CountStatement(t, abs));
   int64_t rows = count->GetValue(0, 0).GetValue<int64_t>();
-  nlohmann::json stats = t.format == lake::Format::kParquet ? lake::CollectStats(internal_, abs, t.schema)
-                                                            : nlohmann::json{{"columns", nlohmann::json::object()}};
+  nlohmann::json stats = t.format == lake::Format::kParquet
+                             ? lake::CollectStats(internal_, abs, t.schema)
+                             : nlohmann::json{{"columns", nlohmann::json::object()}};
 
   std::vector<DataFile> data_files;
   for (auto& f : files) {
@@ -237,7 +241,8 @@ TableInfo Catalog::CreateExternalTable(const std::string& raw_db, const std::str
       t.id = r.at(0).Int(0);
     });
   } catch (const Error& e) {
-    if (e.code() == ErrorCode::kAlreadyExists) throw Error::AlreadyExists("table {}.{} already exists", db, name);
+    if (e.code() == ErrorCode::kAlreadyExists)
+      throw Error::AlreadyExists("table {}.{} already exists", db, name);
     throw;
   }
   auto snap = TryCommit(t, std::nullopt, "register", data_files, t.schema, stats);
@@ -247,7 +252,8 @@ TableInfo Catalog::CreateExternalTable(const std::string& raw_db, const std::str
 }
 
 std::optional<TableInfo> Catalog::CreateManagedTable(const std::string& raw_db, const std::string& raw_table,
-                                                     const std::vector<Column>& raw_schema, bool if_not_exists) {
+                                                     const std::vector<Column>& raw_schema,
+                                                     bool if_not_exists) {
   std::string db = CheckName(raw_db, "database");
   std::string name = CheckName(raw_table, "table");
   int64_t db_id = DatabaseId(db);
@@ -298,8 +304,9 @@ void Catalog::DropTable(const std::string& raw_db, const std::string& raw_table,
       throw Error::NotFound("table {}.{} does not exist", db, name);
     }
     int64_t id = rows[0].Int(0);
-    store_.Execute("DELETE FROM snapshot_files WHERE snapshot_id IN (SELECT id FROM snapshots WHERE table_id = ?)",
-                   {id});
+    store_.Execute(
+        "DELETE FROM snapshot_files WHERE snapshot_id IN (SELECT id FROM snapshots WHERE table_id = ?)",
+        {id});
     store_.Execute("DELETE FROM snapshots WHERE table_id = ?", {id});
     store_.Execute("DELETE FROM tables WHERE id = ?", {id});
   });
@@ -308,8 +315,10 @@ void Catalog::DropTable(const std::string& raw_db, const std::string& raw_table,
 // --- commits ------------------------------------------------------------------
 
 std::optional<SnapshotInfo> Catalog::TryCommit(const TableInfo& table, std::optional<int64_t> base,
-                                               const std::string& operation, const std::vector<DataFile>& files,
-                                               const std::vector<Column>& schema, const nlohmann::json& stats) {
+                                               const std::string& operation,
+                                               const std::vector<DataFile>& files,
+                                               const std::vector<Column>& schema,
+                                               const nlohmann::json& stats) {
   SnapshotInfo s;
   s.parent_id = base;
   s.operation = operation;
@@ -324,14 +333,16 @@ std::optional<SnapshotInfo> Catalog::TryCommit(const TableInfo& table, std::opti
   try {
     store_.Transaction([&] {
       auto r = store_.Query(
-          "INSERT INTO snapshots (table_id, parent_id, operation, row_count, byte_size, file_count, schema_json, "
+          "INSERT INTO snapshots (table_id, parent_id, operation, row_count, byte_size, file_count, "
+          "schema_json, "
           "stats_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
           {table.id, base ? store::Param(*base) : store::Param(nullptr), operation, s.row_count, s.byte_size,
            s.file_count, SchemaJson(schema).dump(), stats.dump(), s.created_at});
       s.id = r.at(0).Int(0);
       for (auto& f : files) {
-        store_.Execute("INSERT INTO snapshot_files (snapshot_id, path, row_count, byte_size) VALUES (?, ?, ?, ?)",
-                       {s.id, f.path, f.row_count, f.byte_size});
+        store_.Execute(
+            "INSERT INTO snapshot_files (snapshot_id, path, row_count, byte_size) VALUES (?, ?, ?, ?)",
+            {s.id, f.path, f.row_count, f.byte_size});
       }
       CrashPoint("before_metadata_commit");
       int64_t changed = store_.Execute(
@@ -348,9 +359,10 @@ std::optional<SnapshotInfo> Catalog::TryCommit(const TableInfo& table, std::opti
 }
 
 WriteResult Catalog::Write(const TableInfo& given, duckdb::unique_ptr<duckdb::SelectStatement> query,
-                            bool overwrite) {
+                           bool overwrite) {
   if (given.kind != TableKind::kManaged) {
-    throw Error::InvalidArgument("{} is an external table: Tarn writes only managed tables", given.QualifiedName());
+    throw Error::InvalidArgument("{} is an external table: Tarn writes only managed tables",
+                                 given.QualifiedName());
   }
   TableInfo table = GetTable(given.database, given.name);
   std::optional<int64_t> base = table.snapshot_id;
@@ -372,7 +384,8 @@ WriteResult Catalog::Write(const TableInfo& given, duckdb::unique_ptr<duckdb::Se
       std::error_code ec;
       fs::remove(lake_.Absolute(file.path), ec);
       throw Error::Conflict(
-          "{} was changed by another commit (now snapshot {}) while this {} ran; nothing was written: run it again",
+          "{} was changed by another commit (now snapshot {}) while this {} ran; nothing was written: run it "
+          "again",
           table.QualifiedName(), table.snapshot_id.value_or(0), overwrite ? "INSERT OVERWRITE" : "INSERT");
     }
     base = table.snapshot_id;
@@ -400,8 +413,9 @@ static constexpr const char* kSnapshotColumns =
 
 std::vector<SnapshotInfo> Catalog::ListSnapshots(const TableInfo& table) {
   std::vector<SnapshotInfo> out;
-  for (auto& r : store_.Query(std::string("SELECT ") + kSnapshotColumns + " FROM snapshots WHERE table_id = ? ORDER BY id",
-                              {table.id})) {
+  for (auto& r : store_.Query(
+           std::string("SELECT ") + kSnapshotColumns + " FROM snapshots WHERE table_id = ? ORDER BY id",
+           {table.id})) {
     out.push_back(ReadSnapshot(r));
   }
   return out;
@@ -415,8 +429,9 @@ SnapshotInfo Catalog::GetSnapshot(int64_t id) {
 
 std::vector<DataFile> Catalog::SnapshotFiles(int64_t id) {
   std::vector<DataFile> out;
-  for (auto& r : store_.Query("SELECT path, row_count, byte_size FROM snapshot_files WHERE snapshot_id = ? ORDER BY path",
-                              {id})) {
+  for (auto& r : store_.Query(
+           "SELECT path, row_count, byte_size FROM snapshot_files WHERE snapshot_id = ? ORDER BY path",
+           {id})) {
     out.push_back({r.Str(0), r.Int(1), r.Int(2)});
   }
   return out;
@@ -434,8 +449,9 @@ std::vector<std::string> Catalog::FilesToScan(const TableInfo& table) {
 
 std::set<std::string> Catalog::LiveFiles() {
   std::set<std::string> out;
-  for (auto& r : store_.Query("SELECT DISTINCT f.path FROM snapshot_files f JOIN snapshots s ON s.id = f.snapshot_id "
-                              "JOIN tables t ON t.id = s.table_id WHERE t.kind = 'managed'")) {
+  for (auto& r :
+       store_.Query("SELECT DISTINCT f.path FROM snapshot_files f JOIN snapshots s ON s.id = f.snapshot_id "
+                    "JOIN tables t ON t.id = s.table_id WHERE t.kind = 'managed'")) {
     out.insert(r.Str(0));
   }
   return out;

@@ -35,7 +35,9 @@ using lake::Column;
 using lake::DataFile;
 
 enum class TableKind { kManaged, kExternal };
-inline const char* TableKindName(TableKind k) { return k == TableKind::kManaged ? "managed" : "external"; }
+inline const char* TableKindName(TableKind k) {
+  return k == TableKind::kManaged ? "managed" : "external";
+}
 
 struct TableInfo {
   int64_t id = 0;
@@ -93,9 +95,9 @@ class Catalog {
 
   // Registers an external table over `location` (checked and listed through the
   // lake); infers its schema and statistics from the files. Nothing is copied.
-  TableInfo CreateExternalTable(const std::string& database, const std::string& table, const std::string& location,
-                                std::optional<lake::Format> format, std::vector<std::string> partition_columns,
-                                bool if_not_exists);
+  TableInfo CreateExternalTable(const std::string& database, const std::string& table,
+                                const std::string& location, std::optional<lake::Format> format,
+                                std::vector<std::string> partition_columns, bool if_not_exists);
   // Creates an empty managed table (snapshot 0 rows). Returns nullopt if it existed
   // and if_not_exists was given.
   std::optional<TableInfo> CreateManagedTable(const std::string& database, const std::string& table,
@@ -106,7 +108,8 @@ class Catalog {
   // Writes the rows of `query` to a managed table: appends, or replaces all rows
   // (overwrite). Returns the new snapshot. Appends retry on conflict; an overwrite
   // whose base moved fails with kConflict.
-  WriteResult Write(const TableInfo& table, duckdb::unique_ptr<duckdb::SelectStatement> query, bool overwrite);
+  WriteResult Write(const TableInfo& table, duckdb::unique_ptr<duckdb::SelectStatement> query,
+                    bool overwrite);
 
   // Snapshots.
   std::vector<SnapshotInfo> ListSnapshots(const TableInfo& table);

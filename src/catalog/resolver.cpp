@@ -5,10 +5,12 @@
 
 namespace tarn::catalog {
 
-duckdb::unique_ptr<duckdb::TableRef> CatalogResolver::Resolve(const std::string& schema, const std::string& table) {
+duckdb::unique_ptr<duckdb::TableRef> CatalogResolver::Resolve(const std::string& schema,
+                                                              const std::string& table) {
   if (schema.empty()) {
-    throw Error::NotFound("table '{}' does not exist: name tables as database.table (SHOW DATABASES lists them)",
-                          table.size() > 80 ? table.substr(0, 80) + "..." : table);
+    throw Error::NotFound(
+        "table '{}' does not exist: name tables as database.table (SHOW DATABASES lists them)",
+        table.size() > 80 ? table.substr(0, 80) + "..." : table);
   }
   auto info = catalog_.GetTable(schema, table);
   auto key = info.QualifiedName();

@@ -46,12 +46,14 @@ struct InstanceFlags {
 
   void AddTo(CLI::App* cmd, bool engine_flags) {
     cmd->add_option("--data-dir,-d", data_dir, "Data directory (default: $TARN_DATA_DIR or ./tarn-data)");
-    cmd->add_option("--metastore", metastore,
-                    "Metadata store: postgresql://user@host/db (default: $TARN_METASTORE or the SQLite file in the "
-                    "data directory)");
+    cmd->add_option(
+        "--metastore", metastore,
+        "Metadata store: postgresql://user@host/db (default: $TARN_METASTORE or the SQLite file in the "
+        "data directory)");
     if (engine_flags) {
       cmd->add_option("--memory-limit", memory_limit, "Engine memory limit, e.g. 4GB (default: 80% of RAM)");
-      cmd->add_option("--threads", threads, "Engine threads (default: all cores)")->check(CLI::Range(0, 1024));
+      cmd->add_option("--threads", threads, "Engine threads (default: all cores)")
+          ->check(CLI::Range(0, 1024));
     }
   }
   session::InstanceOptions Options() const {
@@ -146,7 +148,8 @@ int RunSql(const InstanceFlags& flags, const std::string& sql_arg, const std::st
     sql = ReadAll(in);
   } else if (sql.empty()) {
     if (isatty(STDIN_FILENO)) {
-      throw Error::InvalidArgument("no SQL given: pass it as an argument, with --file FILE, or on standard input");
+      throw Error::InvalidArgument(
+          "no SQL given: pass it as an argument, with --file FILE, or on standard input");
     }
     sql = ReadAll(std::cin);
   }
@@ -157,7 +160,8 @@ int RunSql(const InstanceFlags& flags, const std::string& sql_arg, const std::st
     parquet = fs::absolute(output);
   } else {
     format = engine::ParseOutputFormat(format_name);
-    if (!output.empty()) throw Error::InvalidArgument("--output is for --format parquet; redirect other formats");
+    if (!output.empty())
+      throw Error::InvalidArgument("--output is for --format parquet; redirect other formats");
   }
   session::Instance instance(flags.Options());
   auto session = instance.NewSession();
@@ -170,8 +174,9 @@ int RunSql(const InstanceFlags& flags, const std::string& sql_arg, const std::st
 }  // namespace
 
 int Main(int argc, char** argv) {
-  CLI::App app{"tarn: a governed data-lake compute service\n\nRun `tarn COMMAND --help` for a command's options.",
-               "tarn"};
+  CLI::App app{
+      "tarn: a governed data-lake compute service\n\nRun `tarn COMMAND --help` for a command's options.",
+      "tarn"};
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);
 
@@ -192,7 +197,8 @@ int Main(int argc, char** argv) {
   sqlc->footer(
       "SQL: DuckDB queries over tables named database.table, plus\n"
       "  CREATE DATABASE [IF NOT EXISTS] db            DROP DATABASE [IF EXISTS] db [CASCADE]\n"
-      "  CREATE EXTERNAL TABLE db.t LOCATION 'path/in/lake' [FORMAT parquet|csv|json] [PARTITIONED BY (col, ...)]\n"
+      "  CREATE EXTERNAL TABLE db.t LOCATION 'path/in/lake' [FORMAT parquet|csv|json] [PARTITIONED BY (col, "
+      "...)]\n"
       "  CREATE TABLE db.t (col TYPE, ...)              CREATE TABLE db.t AS SELECT ...\n"
       "  INSERT INTO db.t SELECT ...                    INSERT OVERWRITE db.t SELECT ...\n"
       "  DROP TABLE [IF EXISTS] db.t                    SHOW DATABASES | SHOW TABLES [IN db]\n"
@@ -211,15 +217,18 @@ int Main(int argc, char** argv) {
   // tarn demo-data
   InstanceFlags demo_flags;
   DemoDataOptions demo;
-  auto* democ = app.add_subcommand("demo-data", "Create the demo lake (sales and finance data), initialising if needed");
+  auto* democ = app.add_subcommand("demo-data",
+                                   "Create the demo lake (sales and finance data), initialising if needed");
   demo_flags.AddTo(democ, true);
-  democ->add_option("--rows", demo.rows, "Rows in sales.orders (ledger: rows/2, customers: rows/20); default 100000");
+  democ->add_option("--rows", demo.rows,
+                    "Rows in sales.orders (ledger: rows/2, customers: rows/20); default 100000");
   democ->add_flag("--replace", demo.replace, "Drop and rebuild the demo databases if they exist");
 
   // tarn gc
   InstanceFlags gc_flags;
   int64_t older_than = 3600;
-  auto* gc = app.add_subcommand("gc", "Delete data files no table snapshot refers to (left by failed writes)");
+  auto* gc =
+      app.add_subcommand("gc", "Delete data files no table snapshot refers to (left by failed writes)");
   gc_flags.AddTo(gc, false);
   gc->add_option("--older-than", older_than, "Only files older than this many seconds (default 3600)")
       ->check(CLI::NonNegativeNumber);

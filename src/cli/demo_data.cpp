@@ -27,7 +27,9 @@ std::string Pick(const std::string& id, int salt, std::initializer_list<const ch
 }
 
 // Region of a customer id: shared by customers and orders so that they agree.
-std::string RegionOf(const std::string& id) { return Pick(id, 3, {"EU", "EU", "EU", "NA", "NA", "APAC", "LATAM"}); }
+std::string RegionOf(const std::string& id) {
+  return Pick(id, 3, {"EU", "EU", "EU", "NA", "NA", "APAC", "LATAM"});
+}
 
 std::string CustomersQuery(int64_t from, int64_t to) {
   return fmt::format(
@@ -35,17 +37,21 @@ std::string CustomersQuery(int64_t from, int64_t to) {
       "lower(first_name || '.' || last_name || i) || '@' || {domain} AS email, "
       "'+' || (10 + {cc}) || ' ' || lpad(CAST({num} AS VARCHAR), 9, '0') AS phone, "
       "{region} AS region, "
-      "CASE region WHEN 'EU' THEN {eu} WHEN 'NA' THEN {na} WHEN 'APAC' THEN {apac} ELSE {latam} END AS country, "
+      "CASE region WHEN 'EU' THEN {eu} WHEN 'NA' THEN {na} WHEN 'APAC' THEN {apac} ELSE {latam} END AS "
+      "country, "
       "{segment} AS segment, DATE '2019-01-01' + CAST({days} AS INTEGER) AS signup_date "
       "FROM range({from}, {to}) t(i)",
-      fmt::arg("first", Pick("i", 1, {"Anna", "Ben", "Chloe", "David", "Emma", "Farid", "Grace", "Hugo", "Ines",
-                                      "Jonas", "Kaito", "Lena", "Mateo", "Nora", "Omar", "Priya", "Quinn", "Rosa",
-                                      "Sven", "Tariq", "Uma", "Viktor", "Wen", "Ximena", "Yusuf", "Zoe"})),
-      fmt::arg("last", Pick("i", 2, {"Andersen", "Bauer", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Huang",
-                                     "Ivanova", "Jensen", "Kowalski", "Larsen", "Moreau", "Nakamura", "Okafor",
-                                     "Petrov", "Rossi", "Schmidt", "Tanaka", "Usman", "Virtanen", "Weber", "Yilmaz"})),
+      fmt::arg("first",
+               Pick("i", 1, {"Anna",  "Ben",   "Chloe", "David",  "Emma", "Farid",  "Grace", "Hugo",  "Ines",
+                             "Jonas", "Kaito", "Lena",  "Mateo",  "Nora", "Omar",   "Priya", "Quinn", "Rosa",
+                             "Sven",  "Tariq", "Uma",   "Viktor", "Wen",  "Ximena", "Yusuf", "Zoe"})),
+      fmt::arg("last", Pick("i", 2, {"Andersen", "Bauer",    "Costa",    "Dubois", "Eriksen",  "Fischer",
+                                     "Garcia",   "Huang",    "Ivanova",  "Jensen", "Kowalski", "Larsen",
+                                     "Moreau",   "Nakamura", "Okafor",   "Petrov", "Rossi",    "Schmidt",
+                                     "Tanaka",   "Usman",    "Virtanen", "Weber",  "Yilmaz"})),
       fmt::arg("domain", Pick("i", 4, {"example.com", "mail.test", "corp.example", "inbox.test"})),
-      fmt::arg("cc", Rand("i", 5, 80)), fmt::arg("num", Rand("i", 6, 1000000000)), fmt::arg("region", RegionOf("i")),
+      fmt::arg("cc", Rand("i", 5, 80)), fmt::arg("num", Rand("i", 6, 1000000000)),
+      fmt::arg("region", RegionOf("i")),
       fmt::arg("eu", Pick("i", 7, {"DE", "FR", "NL", "SE", "IT", "ES", "PL", "IE"})),
       fmt::arg("na", Pick("i", 7, {"US", "US", "US", "CA", "MX"})),
       fmt::arg("apac", Pick("i", 7, {"JP", "SG", "AU", "IN", "KR"})),
@@ -63,7 +69,8 @@ std::string ProductsQuery(int64_t n) {
       "SELECT p AS product_id, {adj} || ' ' || {noun} || ' ' || p AS name, {category} AS category, "
       "{price} AS unit_price FROM range(1, {n}) t(p)",
       fmt::arg("adj", Pick("p", 12, {"Classic", "Smart", "Eco", "Pro", "Mini", "Ultra", "Travel"})),
-      fmt::arg("noun", Pick("p", 13, {"Lamp", "Kettle", "Backpack", "Headphones", "Chair", "Bottle", "Keyboard"})),
+      fmt::arg("noun",
+               Pick("p", 13, {"Lamp", "Kettle", "Backpack", "Headphones", "Chair", "Bottle", "Keyboard"})),
       fmt::arg("category", Pick("p", 14, {"home", "electronics", "outdoor", "office", "kitchen"})),
       fmt::arg("price", ProductPrice("p")), fmt::arg("n", n + 1));
 }
@@ -75,12 +82,14 @@ std::string OrdersQuery(int64_t from, int64_t to, const DemoSizes& s) {
       "{price} AS unit_price, CAST(quantity * unit_price AS DECIMAL(12,2)) AS amount, {status} AS status, "
       "{channel} AS channel, {region} AS region "
       "FROM (SELECT o, 1 + {cust} AS c, 1 + {prod} AS p FROM range({from}, {to}) t(o))",
-      fmt::arg("days", Rand("o", 21, 730)), fmt::arg("qty", Rand("o", 22, 5)), fmt::arg("price", ProductPrice("p")),
-      fmt::arg("status", Pick("o", 23, {"completed", "completed", "completed", "completed", "completed", "completed",
-                                        "shipped", "cancelled", "returned"})),
-      fmt::arg("channel", Pick("o", 24, {"web", "web", "store", "partner"})), fmt::arg("region", RegionOf("c")),
-      fmt::arg("cust", Rand("o", 25, s.customers)), fmt::arg("prod", Rand("o", 26, s.products)),
-      fmt::arg("from", from), fmt::arg("to", to));
+      fmt::arg("days", Rand("o", 21, 730)), fmt::arg("qty", Rand("o", 22, 5)),
+      fmt::arg("price", ProductPrice("p")),
+      fmt::arg("status", Pick("o", 23,
+                              {"completed", "completed", "completed", "completed", "completed", "completed",
+                               "shipped", "cancelled", "returned"})),
+      fmt::arg("channel", Pick("o", 24, {"web", "web", "store", "partner"})),
+      fmt::arg("region", RegionOf("c")), fmt::arg("cust", Rand("o", 25, s.customers)),
+      fmt::arg("prod", Rand("o", 26, s.products)), fmt::arg("from", from), fmt::arg("to", to));
 }
 
 std::string LedgerQuery(int64_t from, int64_t to) {
@@ -89,12 +98,14 @@ std::string LedgerQuery(int64_t from, int64_t to) {
       "DATE '2024-01-01' + CAST({days} AS INTEGER) AS posted_date, "
       "CAST(({cents} - 600000) / 100.0 AS DECIMAL(14,2)) AS amount, {currency} AS currency, "
       "{counterparty} AS counterparty, 'INV-' || (100000 + {inv}) AS memo FROM range({from}, {to}) t(e)",
-      fmt::arg("account", Pick("e", 31, {"4000-revenue", "4000-revenue", "1200-receivables", "5000-cogs",
-                                         "6100-payroll", "6200-rent", "6300-software", "6400-travel"})),
+      fmt::arg("account", Pick("e", 31,
+                               {"4000-revenue", "4000-revenue", "1200-receivables", "5000-cogs",
+                                "6100-payroll", "6200-rent", "6300-software", "6400-travel"})),
       fmt::arg("days", Rand("e", 32, 365)), fmt::arg("cents", Rand("e", 33, 2000000)),
       fmt::arg("currency", Pick("e", 34, {"EUR", "EUR", "EUR", "USD", "GBP"})),
-      fmt::arg("counterparty", Pick("e", 35, {"Acme GmbH", "Globex SA", "Initech Ltd", "Umbrella BV", "Stark AB",
-                                              "Wayne SpA", "Tyrell KK", "Hooli Inc", "Vandelay Imports"})),
+      fmt::arg("counterparty", Pick("e", 35,
+                                    {"Acme GmbH", "Globex SA", "Initech Ltd", "Umbrella BV", "Stark AB",
+                                     "Wayne SpA", "Tyrell KK", "Hooli Inc", "Vandelay Imports"})),
       fmt::arg("inv", Rand("e", 36, 900000)), fmt::arg("from", from), fmt::arg("to", to));
 }
 
@@ -106,10 +117,13 @@ std::string BankQuery(int64_t from, int64_t to) {
   return fmt::format(
       "WITH l AS ({ledger}) "
       "SELECT entry_id * 2 AS line_id, txn_ref, "
-      "CASE WHEN entry_id % 83 = 0 THEN posted_date + CAST(1 + {shift} AS INTEGER) ELSE posted_date END AS value_date, "
-      "CASE WHEN entry_id % 89 = 0 THEN CAST(amount + (1 + {delta}) / 100.0 AS DECIMAL(14,2)) ELSE amount END AS amount, "
+      "CASE WHEN entry_id % 83 = 0 THEN posted_date + CAST(1 + {shift} AS INTEGER) ELSE posted_date END AS "
+      "value_date, "
+      "CASE WHEN entry_id % 89 = 0 THEN CAST(amount + (1 + {delta}) / 100.0 AS DECIMAL(14,2)) ELSE amount "
+      "END AS amount, "
       "currency, counterparty, 'SEPA ' || memo AS description FROM l WHERE entry_id % 97 <> 0 "
-      "UNION ALL SELECT entry_id * 2 + 1, txn_ref, posted_date, amount, currency, counterparty, 'SEPA ' || memo "
+      "UNION ALL SELECT entry_id * 2 + 1, txn_ref, posted_date, amount, currency, counterparty, 'SEPA ' || "
+      "memo "
       "FROM l WHERE entry_id % 251 = 0 AND entry_id % 97 <> 0 "
       "UNION ALL SELECT 1000000000000 + f, 'FEE' || lpad(CAST(f AS VARCHAR), 9, '0'), "
       "DATE '2024-01-01' + CAST({fee_day} AS INTEGER), CAST(-(1 + {fee}) / 100.0 AS DECIMAL(14,2)), 'EUR', "
@@ -125,9 +139,11 @@ std::string ExpectedBreaksQuery(int64_t ledger) {
   return fmt::format(
       "SELECT 'TX' || lpad(CAST(e AS VARCHAR), 10, '0') AS txn_ref, kind FROM range(1, {n}) t(e), "
       "(VALUES ('missing_in_bank'), ('amount_mismatch'), ('date_shift'), ('duplicate_in_bank')) k(kind) "
-      "WHERE (kind = 'missing_in_bank' AND e % 97 = 0) OR (e % 97 <> 0 AND ((kind = 'amount_mismatch' AND e % 89 = 0) "
+      "WHERE (kind = 'missing_in_bank' AND e % 97 = 0) OR (e % 97 <> 0 AND ((kind = 'amount_mismatch' AND e "
+      "% 89 = 0) "
       "OR (kind = 'date_shift' AND e % 83 = 0) OR (kind = 'duplicate_in_bank' AND e % 251 = 0))) "
-      "UNION ALL SELECT 'FEE' || lpad(CAST(f AS VARCHAR), 9, '0'), 'missing_in_ledger' FROM range(1, {fees}) t(f) "
+      "UNION ALL SELECT 'FEE' || lpad(CAST(f AS VARCHAR), 9, '0'), 'missing_in_ledger' FROM range(1, {fees}) "
+      "t(f) "
       "ORDER BY txn_ref, kind",
       fmt::arg("n", ledger + 1), fmt::arg("fees", (ledger + 1 + 499) / 500));
 }
@@ -174,12 +190,13 @@ void CreateDemoData(session::Instance& instance, const DemoDataOptions& options,
 
   session->Execute("CREATE DATABASE sales; CREATE DATABASE finance", quiet);
   // Managed tables, written through SQL like any user would, one commit per chunk.
-  auto managed = [&](const std::string& table, int64_t count, const std::function<std::string(int64_t, int64_t)>& q) {
+  auto managed = [&](const std::string& table, int64_t count,
+                     const std::function<std::string(int64_t, int64_t)>& q) {
     for (int64_t from = 1; from <= count; from += kChunk) {
       int64_t to = std::min(count + 1, from + kChunk);
       progress(done, table);
-      session->Execute((from == 1 ? "CREATE TABLE " + table + " AS " : "INSERT INTO " + table + " ") + q(from, to),
-                       quiet);
+      session->Execute(
+          (from == 1 ? "CREATE TABLE " + table + " AS " : "INSERT INTO " + table + " ") + q(from, to), quiet);
       done += to - from;
     }
   };

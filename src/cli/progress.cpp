@@ -8,7 +8,9 @@
 namespace tarn::cli {
 
 Progress::Progress(std::string title, uint64_t total)
-    : title_(std::move(title)), total_(std::max<uint64_t>(total, 1)), tty_(isatty(STDERR_FILENO) == 1),
+    : title_(std::move(title)),
+      total_(std::max<uint64_t>(total, 1)),
+      tty_(isatty(STDERR_FILENO) == 1),
       start_(std::chrono::steady_clock::now()) {}
 
 Progress::~Progress() {

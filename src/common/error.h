@@ -19,16 +19,16 @@
 namespace tarn {
 
 enum class ErrorCode {
-  kInvalidArgument,   // bad input: syntax, bad name, bad path, bad option
-  kNotFound,          // a database, table, snapshot or file that does not exist
-  kAlreadyExists,     // creating something that exists
-  kConflict,          // a concurrent change won (e.g. two commits to one table)
-  kPermissionDenied,  // the caller may not do this
-  kUnsupported,       // a statement or feature Tarn does not offer
-  kResourceExhausted, // a limit was hit (memory, time, rows)
-  kCancelled,         // the operation was interrupted
-  kIo,                // the file system or a remote service failed
-  kInternal,          // a bug or an unexpected state
+  kInvalidArgument,    // bad input: syntax, bad name, bad path, bad option
+  kNotFound,           // a database, table, snapshot or file that does not exist
+  kAlreadyExists,      // creating something that exists
+  kConflict,           // a concurrent change won (e.g. two commits to one table)
+  kPermissionDenied,   // the caller may not do this
+  kUnsupported,        // a statement or feature Tarn does not offer
+  kResourceExhausted,  // a limit was hit (memory, time, rows)
+  kCancelled,          // the operation was interrupted
+  kIo,                 // the file system or a remote service failed
+  kInternal,           // a bug or an unexpected state
 };
 
 // Short stable name of a code, e.g. "not_found".

@@ -58,7 +58,8 @@ Engine::Engine(const EngineOptions& options) : options_(options) {
     config.SetOptionByName("allow_community_extensions", duckdb::Value::BOOLEAN(false));
     config.SetOptionByName("allow_unsigned_extensions", duckdb::Value::BOOLEAN(false));
     config.SetOptionByName("allow_persistent_secrets", duckdb::Value::BOOLEAN(false));
-    if (!options.memory_limit.empty()) config.SetOptionByName("memory_limit", duckdb::Value(options.memory_limit));
+    if (!options.memory_limit.empty())
+      config.SetOptionByName("memory_limit", duckdb::Value(options.memory_limit));
     if (options.threads > 0) config.SetOptionByName("threads", duckdb::Value::BIGINT(options.threads));
     if (!options.temp_directory.empty()) {
       config.SetOptionByName("temp_directory", duckdb::Value(options.temp_directory.string()));
@@ -83,7 +84,9 @@ Engine::Engine(const EngineOptions& options) : options_(options) {
 
 Engine::~Engine() = default;
 
-std::unique_ptr<EngineConnection> Engine::Connect() { return std::make_unique<EngineConnection>(*db_); }
+std::unique_ptr<EngineConnection> Engine::Connect() {
+  return std::make_unique<EngineConnection>(*db_);
+}
 
 EngineConnection::EngineConnection(duckdb::DuckDB& db) : conn_(db) {}
 
@@ -116,7 +119,8 @@ duckdb::unique_ptr<duckdb::MaterializedQueryResult> EngineConnection::Run(
   return result;
 }
 
-duckdb::unique_ptr<duckdb::QueryResult> EngineConnection::Stream(duckdb::unique_ptr<duckdb::SQLStatement> statement) {
+duckdb::unique_ptr<duckdb::QueryResult> EngineConnection::Stream(
+    duckdb::unique_ptr<duckdb::SQLStatement> statement) {
   duckdb::unique_ptr<duckdb::QueryResult> result;
   try {
     auto pending = conn_.PendingQuery(std::move(statement), true);
@@ -131,8 +135,8 @@ duckdb::unique_ptr<duckdb::QueryResult> EngineConnection::Stream(duckdb::unique_
   return result;
 }
 
-void EngineConnection::Describe(duckdb::unique_ptr<duckdb::SQLStatement> statement, std::vector<std::string>& names,
-                                std::vector<duckdb::LogicalType>& types) {
+void EngineConnection::Describe(duckdb::unique_ptr<duckdb::SQLStatement> statement,
+                                std::vector<std::string>& names, std::vector<duckdb::LogicalType>& types) {
   duckdb::unique_ptr<duckdb::PreparedStatement> prepared;
   try {
     prepared = conn_.Prepare(std::move(statement));
@@ -144,7 +148,9 @@ void EngineConnection::Describe(duckdb::unique_ptr<duckdb::SQLStatement> stateme
   types = prepared->GetTypes();
 }
 
-void EngineConnection::Cancel() { conn_.Interrupt(); }
+void EngineConnection::Cancel() {
+  conn_.Interrupt();
+}
 
 Error ToError(const duckdb::ErrorData& error) {
   using duckdb::ExceptionType;
@@ -194,7 +200,8 @@ std::vector<duckdb::unique_ptr<duckdb::SQLStatement>> Parse(const std::string& s
 
 int64_t WriteParquetFile(EngineConnection& conn, duckdb::unique_ptr<duckdb::QueryNode> query,
                          const std::filesystem::path& file) {
-  auto statements = Parse("COPY (SELECT 1) TO " + QuoteString(file.string()) + " (FORMAT parquet, COMPRESSION zstd)");
+  auto statements =
+      Parse("COPY (SELECT 1) TO " + QuoteString(file.string()) + " (FORMAT parquet, COMPRESSION zstd)");
   statements.at(0)->Cast<duckdb::CopyStatement>().info->select_statement = std::move(query);
   auto result = conn.Run(std::move(statements[0]));
   return result->RowCount() ? result->GetValue(0, 0).GetValue<int64_t>() : 0;

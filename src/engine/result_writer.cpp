@@ -87,7 +87,8 @@ class TableWriter : public ResultWriter {
  private:
   // Width in terminal cells, counting UTF-8 code points.
   static size_t Display(const std::string& s) {
-    return std::count_if(s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; });
+    return std::count_if(s.begin(), s.end(),
+                         [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; });
   }
   static std::string Clip(const std::string& s, size_t width) {
     if (Display(s) <= width) return s;
@@ -212,6 +213,8 @@ uint64_t WriteResult(duckdb::QueryResult& result, ResultWriter& writer) {
   return rows;
 }
 
-std::string ValueText(const duckdb::Value& v) { return v.IsNull() ? "NULL" : v.ToString(); }
+std::string ValueText(const duckdb::Value& v) {
+  return v.IsNull() ? "NULL" : v.ToString();
+}
 
 }  // namespace tarn::engine

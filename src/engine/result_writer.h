@@ -27,13 +27,15 @@ OutputFormat ParseOutputFormat(const std::string& name);
 class ResultWriter {
  public:
   virtual ~ResultWriter() = default;
-  virtual void Begin(const std::vector<std::string>& names, const std::vector<duckdb::LogicalType>& types) = 0;
+  virtual void Begin(const std::vector<std::string>& names,
+                     const std::vector<duckdb::LogicalType>& types) = 0;
   virtual void Write(duckdb::DataChunk& chunk) = 0;
   virtual void End() = 0;
 };
 
 // max_rows bounds what the table printer shows (the rest is counted, not printed).
-std::unique_ptr<ResultWriter> MakeResultWriter(OutputFormat format, std::ostream& out, size_t max_rows = 1000);
+std::unique_ptr<ResultWriter> MakeResultWriter(OutputFormat format, std::ostream& out,
+                                               size_t max_rows = 1000);
 
 // Feeds every chunk of `result` to `writer` (Begin, Write..., End). Returns the row count.
 uint64_t WriteResult(duckdb::QueryResult& result, ResultWriter& writer);

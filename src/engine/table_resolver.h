@@ -22,7 +22,8 @@ class TableResolver {
   // What to scan for `schema.table` (schema may be empty for an unqualified name).
   // Throws tarn::Error (e.g. kNotFound with a helpful message) if the name means
   // nothing; never returns null.
-  virtual duckdb::unique_ptr<duckdb::TableRef> Resolve(const std::string& schema, const std::string& table) = 0;
+  virtual duckdb::unique_ptr<duckdb::TableRef> Resolve(const std::string& schema,
+                                                       const std::string& table) = 0;
 
   // A new statement starts: forget what was pinned for the previous one.
   virtual void Reset() {}

@@ -31,7 +31,8 @@ DataFile WriteParquet(const Lake& lake, engine::EngineConnection& conn,
     std::vector<duckdb::LogicalType> types;
     conn.Describe(query->Copy(), names, types);
     if (names.size() != schema.size()) {
-      throw Error::InvalidArgument("the query returns {} columns but the table has {}", names.size(), schema.size());
+      throw Error::InvalidArgument("the query returns {} columns but the table has {}", names.size(),
+                                   schema.size());
     }
   }
   fs::path abs_dir = lake.Absolute(dir);
@@ -77,7 +78,8 @@ nlohmann::json CollectStats(engine::EngineConnection& conn, const std::vector<st
   for (auto& f : files) list += (list.empty() ? "" : ", ") + engine::QuoteString(f);
   auto result = conn.Run(
       "SELECT path_in_schema, stats_min_value, stats_max_value, stats_null_count "
-      "FROM parquet_metadata([" + list + "])");
+      "FROM parquet_metadata([" +
+      list + "])");
   std::map<std::string, duckdb::LogicalType> types;
   for (auto& c : schema) types.emplace(c.name, duckdb::TransformStringToLogicalType(c.type));
   struct Acc {

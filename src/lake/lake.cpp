@@ -16,7 +16,9 @@ namespace tarn::lake {
 
 namespace {
 
-bool HasGlob(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+bool HasGlob(std::string_view s) {
+  return s.find_first_of("*?[") != std::string_view::npos;
+}
 
 std::vector<std::string> Split(std::string_view path) {
   std::vector<std::string> parts;
@@ -32,7 +34,8 @@ std::vector<std::string> Split(std::string_view path) {
 }
 
 // Matches path segments against pattern segments; "**" matches any number of segments.
-bool MatchSegments(const std::vector<std::string>& pat, size_t pi, const std::vector<std::string>& seg, size_t si) {
+bool MatchSegments(const std::vector<std::string>& pat, size_t pi, const std::vector<std::string>& seg,
+                   size_t si) {
   if (pi == pat.size()) return si == seg.size();
   if (pat[pi] == "**") {
     for (size_t k = si; k <= seg.size(); k++) {
@@ -45,7 +48,9 @@ bool MatchSegments(const std::vector<std::string>& pat, size_t pi, const std::ve
   return MatchSegments(pat, pi + 1, seg, si + 1);
 }
 
-bool Hidden(const std::string& name) { return !name.empty() && (name[0] == '.' || name[0] == '_'); }
+bool Hidden(const std::string& name) {
+  return !name.empty() && (name[0] == '.' || name[0] == '_');
+}
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -96,14 +101,16 @@ bool Lake::Inside(const fs::path& canonical) const {
 }
 
 std::string Lake::CheckLocation(std::string_view location) const {
-  if (location.empty()) throw Error::InvalidArgument("location is empty: give a path relative to the lake root");
+  if (location.empty())
+    throw Error::InvalidArgument("location is empty: give a path relative to the lake root");
   if (location.size() > 1024) throw Error::InvalidArgument("location is longer than 1024 characters");
   for (unsigned char c : location) {
     if (c < 0x20 || c == 0x7f) throw Error::InvalidArgument("location contains a control character");
     if (c == '\\') throw Error::InvalidArgument("location contains a backslash: use '/' between folders");
   }
   if (location.front() == '/' || location.front() == '~') {
-    throw Error::InvalidArgument("location '{}' is absolute: give a path relative to the lake root", location);
+    throw Error::InvalidArgument("location '{}' is absolute: give a path relative to the lake root",
+                                 location);
   }
   if (location.find("://") != std::string_view::npos) {
     throw Error::InvalidArgument("location '{}' is a URL: give a path relative to the lake root", location);
@@ -111,7 +118,8 @@ std::string Lake::CheckLocation(std::string_view location) const {
   auto parts = Split(location);
   std::string out;
   for (auto& part : parts) {
-    if (part == "..") throw Error::InvalidArgument("location '{}' contains '..': it must stay inside the lake", location);
+    if (part == "..")
+      throw Error::InvalidArgument("location '{}' contains '..': it must stay inside the lake", location);
     out += (out.empty() ? "" : "/") + part;
   }
   if (out.empty()) throw Error::InvalidArgument("location '{}' names the lake root itself", location);
@@ -166,8 +174,8 @@ std::vector<fs::path> Lake::ListFiles(const std::string& location, Format format
     accept(base);
   } else if (fs::is_directory(st)) {
     if (pattern.empty()) pattern = {"**", "*"};
-    for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(base, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       std::string name = it->path().filename().string();
       if (Hidden(name)) {
         if (it->is_directory()) it.disable_recursion_pending();
@@ -205,7 +213,8 @@ Format Lake::GuessFormat(const std::string& location) const {
       "cannot tell the format of the files at '{}' from their names: add FORMAT parquet|csv|json", location);
 }
 
-std::string Lake::ManagedTableDir(const std::string& database, const std::string& table, int64_t table_id) const {
+std::string Lake::ManagedTableDir(const std::string& database, const std::string& table,
+                                  int64_t table_id) const {
   return "warehouse/" + database + "/" + table + "-" + std::to_string(table_id);
 }
 
@@ -213,14 +222,15 @@ std::string Lake::Relative(const fs::path& absolute) const {
   return absolute.lexically_relative(root_).string();
 }
 
-std::vector<std::string> Lake::CollectGarbage(const std::set<std::string>& live, fs::file_time_type older_than) const {
+std::vector<std::string> Lake::CollectGarbage(const std::set<std::string>& live,
+                                              fs::file_time_type older_than) const {
   std::vector<std::string> removed;
   fs::path warehouse = root_ / "warehouse";
   std::error_code ec;
   if (!fs::exists(warehouse, ec)) return removed;
   std::vector<fs::path> files, dirs;
-  for (auto it = fs::recursive_directory_iterator(warehouse, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(warehouse, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it->is_symlink()) continue;
     if (it->is_directory()) {
       dirs.push_back(it->path());

@@ -1,7 +1,7 @@
 #include "session/script.h"
 
-#include <cctype>
 #include <strings.h>
+#include <cctype>
 
 #include "common/error.h"
 
@@ -9,8 +9,34 @@ namespace tarn::session {
 
 namespace {
 
-bool IsWordStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool IsWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$'; }
+bool IsWordStart(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+bool IsWordChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
+}
+
+// Reads a quoted text whose opening quote ends just before `i`: a doubled quote
+// stands for itself and, with `backslash`, \x for x. Appends the text to `out` and
+// returns the index after the closing quote, or npos if there is none.
+size_t ReadQuoted(const std::string& s, size_t i, char quote, bool backslash, std::string& out) {
+  while (i < s.size()) {
+    if (backslash && s[i] == '\\' && i + 1 < s.size()) {
+      out += s[i + 1];
+      i += 2;
+    } else if (s[i] == quote) {
+      if (i + 1 < s.size() && s[i + 1] == quote) {
+        out += quote;
+        i += 2;
+      } else {
+        return i + 1;
+      }
+    } else {
+      out += s[i++];
+    }
+  }
+  return std::string::npos;
+}
 
 // Scans a script; calls on_token for each token and on_semicolon at each top-level ';'.
 template <typename OnToken, typename OnSemicolon>
@@ -29,47 +55,15 @@ void Scan(const std::string& s, OnToken on_token, OnSemicolon on_semicolon) {
     } else if (c == '\'' || ((c == 'E' || c == 'e') && i + 1 < n && s[i + 1] == '\'')) {
       bool escapes = c != '\'';
       size_t start = i;
-      i += escapes ? 2 : 1;
       std::string text;
-      bool closed = false;
-      while (i < n) {
-        if (escapes && s[i] == '\\' && i + 1 < n) {
-          text += s[i + 1];
-          i += 2;
-        } else if (s[i] == '\'') {
-          if (i + 1 < n && s[i + 1] == '\'') {
-            text += '\'';
-            i += 2;
-          } else {
-            i++;
-            closed = true;
-            break;
-          }
-        } else {
-          text += s[i++];
-        }
-      }
-      if (!closed) throw Error::InvalidArgument("syntax error: unterminated string literal");
+      i = ReadQuoted(s, i + (escapes ? 2 : 1), '\'', escapes, text);
+      if (i == std::string::npos) throw Error::InvalidArgument("syntax error: unterminated string literal");
       on_token(Token{Token::kString, text, start, i});
     } else if (c == '"') {
-      size_t start = i++;
+      size_t start = i;
       std::string text;
-      bool closed = false;
-      while (i < n) {
-        if (s[i] == '"') {
-          if (i + 1 < n && s[i + 1] == '"') {
-            text += '"';
-            i += 2;
-          } else {
-            i++;
-            closed = true;
-            break;
-          }
-        } else {
-          text += s[i++];
-        }
-      }
-      if (!closed) throw Error::InvalidArgument("syntax error: unterminated quoted identifier");
+      i = ReadQuoted(s, i + 1, '"', false, text);
+      if (i == std::string::npos) throw Error::InvalidArgument("syntax error: unterminated quoted identifier");
       on_token(Token{Token::kQuotedIdent, text, start, i});
     } else if (c == '$' && i + 1 < n && (s[i + 1] == '$' || IsWordStart(s[i + 1]))) {
       size_t tag_end = i + 1;
@@ -77,7 +71,8 @@ void Scan(const std::string& s, OnToken on_token, OnSemicolon on_semicolon) {
       if (tag_end < n && s[tag_end] == '$') {
         std::string tag = s.substr(i, tag_end - i + 1);
         size_t close = s.find(tag, tag_end + 1);
-        if (close == std::string::npos) throw Error::InvalidArgument("syntax error: unterminated {} string", tag);
+        if (close == std::string::npos)
+          throw Error::InvalidArgument("syntax error: unterminated {} string", tag);
         on_token(Token{Token::kString, s.substr(tag_end + 1, close - tag_end - 1), i, close + tag.size()});
         i = close + tag.size();
       } else {
@@ -117,7 +112,8 @@ class Reader {
   bool AtEnd() const { return pos_ >= tokens_.size(); }
   bool PeekWord(const char* word, size_t ahead = 0) const {
     size_t p = pos_ + ahead;
-    return p < tokens_.size() && tokens_[p].kind == Token::kWord && strcasecmp(tokens_[p].text.c_str(), word) == 0;
+    return p < tokens_.size() && tokens_[p].kind == Token::kWord &&
+           strcasecmp(tokens_[p].text.c_str(), word) == 0;
   }
   bool AcceptWord(const char* word) {
     if (!PeekWord(word)) return false;
@@ -141,7 +137,8 @@ class Reader {
     if (!AcceptSymbol(c)) Fail(usage);
   }
   std::string Identifier(const char* usage) {
-    if (AtEnd() || (tokens_[pos_].kind != Token::kWord && tokens_[pos_].kind != Token::kQuotedIdent)) Fail(usage);
+    if (AtEnd() || (tokens_[pos_].kind != Token::kWord && tokens_[pos_].kind != Token::kQuotedIdent))
+      Fail(usage);
     return tokens_[pos_++].text;
   }
   // database.table
@@ -186,15 +183,19 @@ std::vector<std::string> SplitStatements(const std::string& script) {
     if (!s.empty() && !Tokenize(s).empty()) out.push_back(s);
     start = end + 1;
   };
-  Scan(script, [](const Token&) {}, flush);
+  Scan(
+      script, [](const Token&) {}, flush);
   flush(script.size());
   return out;
 }
 
 std::vector<Token> Tokenize(const std::string& statement) {
   std::vector<Token> tokens;
-  Scan(statement, [&](const Token& t) { tokens.push_back(t); },
-       [&](size_t at) { tokens.push_back(Token{Token::kSymbol, ";", at, at + 1}); });
+  Scan(
+      statement, [&](const Token& t) { tokens.push_back(t); },
+      [&](size_t at) {
+        tokens.push_back(Token{Token::kSymbol, ";", at, at + 1});
+      });
   return tokens;
 }
 
@@ -237,7 +238,8 @@ std::optional<TarnStatement> ParseTarnStatement(const std::string& statement) {
         r.Fail(kCreateExternalUsage);
       }
     }
-    if (!have_location) throw Error::InvalidArgument("CREATE EXTERNAL TABLE needs LOCATION: {}", kCreateExternalUsage);
+    if (!have_location)
+      throw Error::InvalidArgument("CREATE EXTERNAL TABLE needs LOCATION: {}", kCreateExternalUsage);
     return st;
   }
   if (r.AcceptWords({"INSERT", "OVERWRITE"})) {
@@ -245,7 +247,8 @@ std::optional<TarnStatement> ParseTarnStatement(const std::string& statement) {
     r.AcceptWord("TABLE");
     r.QualifiedName(st.database, st.table, "INSERT OVERWRITE [TABLE] db.table SELECT ...");
     st.query = r.Rest();
-    if (st.query.empty()) throw Error::InvalidArgument("INSERT OVERWRITE needs a query: INSERT OVERWRITE db.table SELECT ...");
+    if (st.query.empty())
+      throw Error::InvalidArgument("INSERT OVERWRITE needs a query: INSERT OVERWRITE db.table SELECT ...");
     return st;
   }
   if (r.AcceptWords({"SHOW", "DATABASES"}) || r.AcceptWords({"SHOW", "SCHEMAS"})) {
@@ -270,7 +273,8 @@ std::optional<TarnStatement> ParseTarnStatement(const std::string& statement) {
     // DESCRIBE SELECT ... stays DuckDB's; DESCRIBE [TABLE] db.t is the catalog's.
     Reader probe = r;
     probe.AcceptWord("DESCRIBE") || probe.AcceptWord("DESC");
-    if (probe.PeekWord("SELECT") || probe.PeekWord("WITH") || probe.PeekWord("FROM") || probe.AcceptSymbol('(')) {
+    if (probe.PeekWord("SELECT") || probe.PeekWord("WITH") || probe.PeekWord("FROM") ||
+        probe.AcceptSymbol('(')) {
       return std::nullopt;
     }
     r = probe;
@@ -281,7 +285,8 @@ std::optional<TarnStatement> ParseTarnStatement(const std::string& statement) {
     return st;
   }
   if (r.PeekWord("SHOW")) {
-    throw Error::Unsupported("unknown SHOW statement: use SHOW DATABASES, SHOW TABLES [IN db] or SHOW SNAPSHOTS db.table");
+    throw Error::Unsupported(
+        "unknown SHOW statement: use SHOW DATABASES, SHOW TABLES [IN db] or SHOW SNAPSHOTS db.table");
   }
   return std::nullopt;
 }

@@ -39,7 +39,8 @@ duckdb::unique_ptr<duckdb::SelectStatement> ParseQuery(const std::string& sql, c
   return duckdb::unique_ptr_cast<duckdb::SQLStatement, duckdb::SelectStatement>(std::move(statements[0]));
 }
 
-Session::Session(engine::Engine& engine, const lake::Lake& lake, const std::string& metastore, fs::path temp_dir)
+Session::Session(engine::Engine& engine, const lake::Lake& lake, const std::string& metastore,
+                 fs::path temp_dir)
     : store_(store::MetaStore::Open(metastore)), conn_(engine.Connect()), temp_dir_(std::move(temp_dir)) {
   catalog_ = std::make_unique<catalog::Catalog>(*store_, lake, *conn_);
   conn_->SetTableResolver(std::make_shared<catalog::CatalogResolver>(*catalog_));
@@ -58,8 +59,9 @@ void Session::Execute(const std::string& script, ResultHandler& handler,
 void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const fs::path* parquet_output) {
   auto& cat = *catalog_;
   if (auto st = ParseTarnStatement(text)) {
-    if (parquet_output && st->kind != TarnStatement::kShowDatabases && st->kind != TarnStatement::kShowTables &&
-        st->kind != TarnStatement::kDescribe && st->kind != TarnStatement::kShowSnapshots) {
+    if (parquet_output && st->kind != TarnStatement::kShowDatabases &&
+        st->kind != TarnStatement::kShowTables && st->kind != TarnStatement::kDescribe &&
+        st->kind != TarnStatement::kShowSnapshots) {
       throw Error::InvalidArgument("--format parquet needs the last statement to be a query");
     }
     switch (st->kind) {
@@ -70,19 +72,20 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
         cat.DropDatabase(st->database, st->if_not_exists, st->cascade);
         return handler.OnStatus("dropped database " + catalog::CheckName(st->database, "database"));
       case TarnStatement::kCreateExternalTable: {
-        auto t = cat.CreateExternalTable(st->database, st->table, st->location, st->format, st->partition_columns,
-                                         st->if_not_exists);
+        auto t = cat.CreateExternalTable(st->database, st->table, st->location, st->format,
+                                         st->partition_columns, st->if_not_exists);
         std::string parts;
         for (auto& p : t.partition_columns) parts += (parts.empty() ? "" : ", ") + p;
-        return handler.OnStatus(fmt::format("created external table {} over '{}' ({}, {} columns{})",
-                                            t.QualifiedName(), t.location, lake::FormatName(t.format),
-                                            t.schema.size(), parts.empty() ? "" : ", partitioned by " + parts));
+        return handler.OnStatus(fmt::format(
+            "created external table {} over '{}' ({}, {} columns{})", t.QualifiedName(), t.location,
+            lake::FormatName(t.format), t.schema.size(), parts.empty() ? "" : ", partitioned by " + parts));
       }
       case TarnStatement::kInsertOverwrite: {
         auto table = cat.GetTable(st->database, st->table);
         auto w = cat.Write(table, ParseQuery(st->query, "INSERT OVERWRITE"), true);
-        return handler.OnStatus(fmt::format("replaced the rows of {} with {} (snapshot {})", table.QualifiedName(),
-                                            Plural(w.rows_written, "row", "rows"), w.snapshot.id));
+        return handler.OnStatus(fmt::format("replaced the rows of {} with {} (snapshot {})",
+                                            table.QualifiedName(), Plural(w.rows_written, "row", "rows"),
+                                            w.snapshot.id));
       }
       case TarnStatement::kShowDatabases: {
         std::vector<std::vector<duckdb::Value>> rows;
@@ -90,14 +93,15 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
         return EmitRows({"database"}, rows, handler);
       }
       case TarnStatement::kShowTables: {
-        std::vector<std::string> dbs = st->database.empty() ? cat.ListDatabases()
-                                                            : std::vector<std::string>{st->database};
+        std::vector<std::string> dbs =
+            st->database.empty() ? cat.ListDatabases() : std::vector<std::string>{st->database};
         std::vector<std::vector<duckdb::Value>> rows;
         for (auto& d : dbs) {
           for (auto& t : cat.ListTables(d)) {
             rows.push_back({duckdb::Value(t.database), duckdb::Value(t.name),
                             duckdb::Value(catalog::TableKindName(t.kind)),
-                            duckdb::Value(std::string(lake::FormatName(t.format))), duckdb::Value(t.location)});
+                            duckdb::Value(std::string(lake::FormatName(t.format))),
+                            duckdb::Value(t.location)});
           }
         }
         return EmitRows({"database", "table", "kind", "format", "location"}, rows, handler);
@@ -105,7 +109,8 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
       case TarnStatement::kDescribe: {
         auto t = cat.GetTable(st->database, st->table);
         nlohmann::json stats = nlohmann::json::object();
-        if (t.snapshot_id) stats = cat.GetSnapshot(*t.snapshot_id).stats.value("columns", nlohmann::json::object());
+        if (t.snapshot_id)
+          stats = cat.GetSnapshot(*t.snapshot_id).stats.value("columns", nlohmann::json::object());
         std::vector<std::vector<duckdb::Value>> rows;
         for (auto& c : t.schema) {
           bool part = std::find(t.partition_columns.begin(), t.partition_columns.end(), c.name) !=
@@ -115,8 +120,8 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
             return s.contains(key) ? duckdb::Value(s[key].get<std::string>())
                                    : duckdb::Value(duckdb::LogicalType::VARCHAR);
           };
-          rows.push_back({duckdb::Value(c.name), duckdb::Value(c.type), duckdb::Value::BOOLEAN(part), text("min"),
-                          text("max"),
+          rows.push_back({duckdb::Value(c.name), duckdb::Value(c.type), duckdb::Value::BOOLEAN(part),
+                          text("min"), text("max"),
                           s.contains("null_count") ? duckdb::Value::BIGINT(s["null_count"].get<int64_t>())
                                                    : duckdb::Value(duckdb::LogicalType::BIGINT)});
         }
@@ -126,14 +131,16 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
         auto t = cat.GetTable(st->database, st->table);
         std::vector<std::vector<duckdb::Value>> rows;
         for (auto& s : cat.ListSnapshots(t)) {
-          rows.push_back({duckdb::Value::BIGINT(s.id),
-                          s.parent_id ? duckdb::Value::BIGINT(*s.parent_id) : duckdb::Value(duckdb::LogicalType::BIGINT),
-                          duckdb::Value(s.operation), duckdb::Value::BIGINT(s.row_count),
-                          duckdb::Value::BIGINT(s.file_count), duckdb::Value::BIGINT(s.byte_size),
-                          duckdb::Value(s.created_at), duckdb::Value::BOOLEAN(t.snapshot_id == s.id)});
+          rows.push_back(
+              {duckdb::Value::BIGINT(s.id),
+               s.parent_id ? duckdb::Value::BIGINT(*s.parent_id) : duckdb::Value(duckdb::LogicalType::BIGINT),
+               duckdb::Value(s.operation), duckdb::Value::BIGINT(s.row_count),
+               duckdb::Value::BIGINT(s.file_count), duckdb::Value::BIGINT(s.byte_size),
+               duckdb::Value(s.created_at), duckdb::Value::BOOLEAN(t.snapshot_id == s.id)});
         }
-        return EmitRows({"snapshot", "parent", "operation", "rows", "files", "bytes", "created_at", "current"}, rows,
-                        handler);
+        return EmitRows(
+            {"snapshot", "parent", "operation", "rows", "files", "bytes", "created_at", "current"}, rows,
+            handler);
       }
     }
   }
@@ -142,7 +149,8 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
   if (statements.size() != 1) throw Error::InvalidArgument("expected one statement");
   auto& stmt = *statements[0];
   switch (stmt.type) {
-    case duckdb::StatementType::SELECT_STATEMENT: return RunQuery(std::move(statements[0]), handler, parquet_output);
+    case duckdb::StatementType::SELECT_STATEMENT:
+      return RunQuery(std::move(statements[0]), handler, parquet_output);
     case duckdb::StatementType::EXPLAIN_STATEMENT: {
       auto& explain = stmt.Cast<duckdb::ExplainStatement>();
       if (explain.stmt->type != duckdb::StatementType::SELECT_STATEMENT) {
@@ -157,7 +165,8 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
     case duckdb::StatementType::CREATE_STATEMENT: {
       auto& create = stmt.Cast<duckdb::CreateStatement>();
       if (create.info->type == duckdb::CatalogType::SCHEMA_ENTRY) {
-        cat.CreateDatabase(create.info->schema, create.info->on_conflict == duckdb::OnCreateConflict::IGNORE_ON_CONFLICT);
+        cat.CreateDatabase(create.info->schema,
+                           create.info->on_conflict == duckdb::OnCreateConflict::IGNORE_ON_CONFLICT);
         return handler.OnStatus("created database " + catalog::CheckName(create.info->schema, "database"));
       }
       if (create.info->type != duckdb::CatalogType::TABLE_ENTRY) {
@@ -167,10 +176,12 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
       auto& info = create.info->Cast<duckdb::CreateTableInfo>();
       if (info.temporary) throw Error::Unsupported("temporary tables are not supported");
       if (info.on_conflict == duckdb::OnCreateConflict::REPLACE_ON_CONFLICT) {
-        throw Error::Unsupported("CREATE OR REPLACE TABLE is not supported: use INSERT OVERWRITE, or DROP TABLE first");
+        throw Error::Unsupported(
+            "CREATE OR REPLACE TABLE is not supported: use INSERT OVERWRITE, or DROP TABLE first");
       }
       if (info.schema.empty() || info.schema == DEFAULT_SCHEMA) {
-        throw Error::InvalidArgument("table name '{}' needs its database: write database.{}", info.table, info.table);
+        throw Error::InvalidArgument("table name '{}' needs its database: write database.{}", info.table,
+                                     info.table);
       }
       if (!info.catalog.empty()) throw Error::InvalidArgument("name tables as database.table");
       bool if_not_exists = info.on_conflict == duckdb::OnCreateConflict::IGNORE_ON_CONFLICT;
@@ -184,9 +195,10 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
           try {
             schema.push_back({catalog::CheckName(names[i], "column"), types[i].ToString()});
           } catch (const Error&) {
-            throw Error::InvalidArgument("column {} of the query is named '{}', which is not a valid column name: name "
-                                         "it with AS",
-                                         i + 1, names[i]);
+            throw Error::InvalidArgument(
+                "column {} of the query is named '{}', which is not a valid column name: name "
+                "it with AS",
+                i + 1, names[i]);
           }
         }
         auto table = cat.CreateManagedTable(info.schema, info.table, schema, if_not_exists);
@@ -195,8 +207,9 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
         }
         try {
           auto w = cat.Write(*table, std::move(query), false);
-          return handler.OnStatus(fmt::format("created table {} with {} (snapshot {})", table->QualifiedName(),
-                                              Plural(w.rows_written, "row", "rows"), w.snapshot.id));
+          return handler.OnStatus(fmt::format("created table {} with {} (snapshot {})",
+                                              table->QualifiedName(), Plural(w.rows_written, "row", "rows"),
+                                              w.snapshot.id));
         } catch (...) {
           // A CREATE TABLE AS that failed leaves no table behind.
           try {
@@ -207,7 +220,8 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
         }
       }
       if (!info.constraints.empty()) {
-        throw Error::Unsupported("constraints (NOT NULL, PRIMARY KEY, UNIQUE, CHECK) are not supported on lake tables");
+        throw Error::Unsupported(
+            "constraints (NOT NULL, PRIMARY KEY, UNIQUE, CHECK) are not supported on lake tables");
       }
       std::vector<catalog::Column> schema;
       for (auto& col : info.columns.Logical()) {
@@ -226,7 +240,8 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
           insert.on_conflict_info || insert.column_order != duckdb::InsertColumnOrder::INSERT_BY_POSITION ||
           !insert.cte_map.map.empty() || !insert.select_statement) {
         throw Error::Unsupported(
-            "INSERT supports only INSERT INTO db.table SELECT ... (or VALUES ...), with columns in table order");
+            "INSERT supports only INSERT INTO db.table SELECT ... (or VALUES ...), with columns in table "
+            "order");
       }
       if (insert.schema.empty() || insert.schema == DEFAULT_SCHEMA) {
         throw Error::InvalidArgument("table name '{}' needs its database: write database.{}", insert.table,
@@ -234,8 +249,9 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
       }
       auto table = cat.GetTable(insert.schema, insert.table);
       auto w = cat.Write(table, std::move(insert.select_statement), false);
-      return handler.OnStatus(fmt::format("inserted {} into {} (snapshot {})", Plural(w.rows_written, "row", "rows"),
-                                          table.QualifiedName(), w.snapshot.id));
+      return handler.OnStatus(fmt::format("inserted {} into {} (snapshot {})",
+                                          Plural(w.rows_written, "row", "rows"), table.QualifiedName(),
+                                          w.snapshot.id));
     }
     case duckdb::StatementType::DROP_STATEMENT: {
       auto& drop = stmt.Cast<duckdb::DropStatement>();
@@ -252,12 +268,14 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
                                      drop.info->name);
       }
       cat.DropTable(drop.info->schema, drop.info->name, if_exists);
-      return handler.OnStatus(fmt::format("dropped table {}.{}", catalog::CheckName(drop.info->schema, "database"),
+      return handler.OnStatus(fmt::format("dropped table {}.{}",
+                                          catalog::CheckName(drop.info->schema, "database"),
                                           catalog::CheckName(drop.info->name, "table")));
     }
     default:
       throw Error::Unsupported(
-          "{} statements are not supported: Tarn runs queries and its catalog statements (see tarn sql --help)",
+          "{} statements are not supported: Tarn runs queries and its catalog statements (see tarn sql "
+          "--help)",
           StatementName(stmt.type));
   }
 }
@@ -277,7 +295,8 @@ void Session::RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, Resul
   fs::create_directories(temp_dir_, ec);
   fs::path tmp = temp_dir_ / ("export-" + lake::NewId() + ".parquet");
   try {
-    int64_t rows = engine::WriteParquetFile(*conn_, std::move(statement->Cast<duckdb::SelectStatement>().node), tmp);
+    int64_t rows =
+        engine::WriteParquetFile(*conn_, std::move(statement->Cast<duckdb::SelectStatement>().node), tmp);
     fs::rename(tmp, *parquet_output, ec);
     if (ec) {  // another file system: copy, then remove
       fs::copy_file(tmp, *parquet_output, fs::copy_options::overwrite_existing, ec);
@@ -291,8 +310,8 @@ void Session::RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, Resul
   }
 }
 
-void Session::EmitRows(const std::vector<std::string>& names, const std::vector<std::vector<duckdb::Value>>& rows,
-                       ResultHandler& handler) {
+void Session::EmitRows(const std::vector<std::string>& names,
+                       const std::vector<std::vector<duckdb::Value>>& rows, ResultHandler& handler) {
   // The values are literals rendered by DuckDB itself (ToSQLString), never raw text.
   std::string cols;
   for (auto& n : names) cols += (cols.empty() ? "" : ", ") + engine::QuoteIdent(n);
@@ -307,8 +326,8 @@ void Session::EmitRows(const std::vector<std::string>& names, const std::vector<
       std::string r;
       for (auto& v : row) {
         auto type = v.type().id() == duckdb::LogicalTypeId::SQLNULL ? duckdb::LogicalType::VARCHAR : v.type();
-        r += (r.empty() ? "CAST(" : ", CAST(") + (v.IsNull() ? std::string("NULL") : v.ToSQLString()) + " AS " +
-             type.ToString() + ")";
+        r += (r.empty() ? "CAST(" : ", CAST(") + (v.IsNull() ? std::string("NULL") : v.ToSQLString()) +
+             " AS " + type.ToString() + ")";
       }
       values += (values.empty() ? "(" : ", (") + r + ")";
     }

@@ -51,7 +51,8 @@ class Session {
   catalog::Catalog& catalog() { return *catalog_; }
 
  private:
-  void ExecuteOne(const std::string& statement, ResultHandler& handler, const std::filesystem::path* parquet_output);
+  void ExecuteOne(const std::string& statement, ResultHandler& handler,
+                  const std::filesystem::path* parquet_output);
   void RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
                 const std::filesystem::path* parquet_output);
   // Hands a small, Tarn-made table of rows (SHOW, DESCRIBE) to the handler.

@@ -52,7 +52,9 @@ PostgresStore::PostgresStore(const std::string& url) {
   Run("SET client_min_messages = warning", {});
 }
 
-PostgresStore::~PostgresStore() { PQfinish(conn_); }
+PostgresStore::~PostgresStore() {
+  PQfinish(conn_);
+}
 
 PGresult* PostgresStore::Run(std::string_view sql, const std::vector<Param>& params) {
   std::string text = NumberPlaceholders(sql);
@@ -73,8 +75,8 @@ PGresult* PostgresStore::Run(std::string_view sql, const std::vector<Param>& par
         },
         params[i]);
   }
-  PGresult* res = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr, values.data(), nullptr,
-                               nullptr, 0);
+  PGresult* res = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
+                               nullptr, nullptr, 0);
   auto status = PQresultStatus(res);
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return res;
   ResultPtr guard(res);
@@ -115,8 +117,14 @@ int64_t PostgresStore::Execute(std::string_view sql, const std::vector<Param>& p
   return (n && *n) ? std::stoll(n) : 0;
 }
 
-void PostgresStore::Begin() { Execute("BEGIN", {}); }
-void PostgresStore::Commit() { Execute("COMMIT", {}); }
-void PostgresStore::Rollback() { Execute("ROLLBACK", {}); }
+void PostgresStore::Begin() {
+  Execute("BEGIN", {});
+}
+void PostgresStore::Commit() {
+  Execute("COMMIT", {});
+}
+void PostgresStore::Rollback() {
+  Execute("ROLLBACK", {});
+}
 
 }  // namespace tarn::store

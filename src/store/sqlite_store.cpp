@@ -14,8 +14,8 @@ using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtCloser>;
 }  // namespace
 
 SqliteStore::SqliteStore(const std::string& path) {
-  int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db_,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
@@ -29,7 +29,9 @@ SqliteStore::SqliteStore(const std::string& path) {
   Execute("PRAGMA foreign_keys=ON", {});
 }
 
-SqliteStore::~SqliteStore() { sqlite3_close_v2(db_); }
+SqliteStore::~SqliteStore() {
+  sqlite3_close_v2(db_);
+}
 
 void SqliteStore::Fail(int rc, std::string_view what) {
   std::string msg = sqlite3_errmsg(db_);
@@ -90,8 +92,14 @@ int64_t SqliteStore::Execute(std::string_view sql, const std::vector<Param>& par
   return sqlite3_changes64(db_);
 }
 
-void SqliteStore::Begin() { Execute("BEGIN IMMEDIATE", {}); }
-void SqliteStore::Commit() { Execute("COMMIT", {}); }
-void SqliteStore::Rollback() { Execute("ROLLBACK", {}); }
+void SqliteStore::Begin() {
+  Execute("BEGIN IMMEDIATE", {});
+}
+void SqliteStore::Commit() {
+  Execute("COMMIT", {});
+}
+void SqliteStore::Rollback() {
+  Execute("ROLLBACK", {});
+}
 
 }  // namespace tarn::store

@@ -30,7 +30,9 @@ std::optional<int64_t> Row::OptInt(size_t i) const {
   return v;
 }
 
-int64_t Row::Int(size_t i) const { return OptInt(i).value_or(0); }
+int64_t Row::Int(size_t i) const {
+  return OptInt(i).value_or(0);
+}
 
 std::unique_ptr<MetaStore> MetaStore::Open(const std::string& location) {
   std::unique_ptr<MetaStore> store;
@@ -72,8 +74,10 @@ void MetaStore::Migrate() {
   // at the same moment apply each migration exactly once.
   Transaction([&] {
     LockForMigration();
-    Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, "
-            "applied_at TEXT NOT NULL)");
+    Execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT "
+        "NULL, "
+        "applied_at TEXT NOT NULL)");
     for (const auto& m : Migrations()) {
       if (!Query("SELECT 1 FROM schema_migrations WHERE version = ?", {int64_t{m.version}}).empty()) continue;
       for (auto stmt : m.statements) {

@@ -22,10 +22,7 @@ class CatalogTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     metastore_ = std::make_unique<TestMetastore>(GetParam(), dir_.path());
-    if (!metastore_->available()) {
-      if (PostgresRequired()) FAIL() << "TARN_TEST_PG_URL is not set but PostgreSQL tests are required";
-      GTEST_SKIP() << "no PostgreSQL test server (set TARN_TEST_PG_URL or run scripts/test)";
-    }
+    TARN_REQUIRE_METASTORE(*metastore_);
     options_.data_dir = dir_.path();
     options_.metastore = GetParam() == "sqlite" ? "" : metastore_->location();
     options_.threads = 2;
@@ -44,7 +41,8 @@ class CatalogTest : public ::testing::TestWithParam<std::string> {
   void WriteParquet(const std::string& rel, const std::string& query) {
     fs::create_directories((lake() / rel).parent_path());
     auto conn = instance_->engine().Connect();
-    conn->Run("COPY (" + query + ") TO " + engine::QuoteString((lake() / rel).string()) + " (FORMAT parquet)");
+    conn->Run("COPY (" + query + ") TO " + engine::QuoteString((lake() / rel).string()) +
+              " (FORMAT parquet)");
   }
   size_t WarehouseFiles() {
     size_t n = 0;
@@ -115,8 +113,9 @@ TEST_P(CatalogTest, ManagedTableCommitsOneSnapshotPerWrite) {
 }
 
 TEST_P(CatalogTest, CreateTableAsTakesTheQuerySchema) {
-  Exec("CREATE DATABASE d; CREATE TABLE d.t AS SELECT 1::INTEGER AS a, 'x' AS b, 2.50::DECIMAL(10,2) AS c, "
-       "DATE '2024-01-02' AS d");
+  Exec(
+      "CREATE DATABASE d; CREATE TABLE d.t AS SELECT 1::INTEGER AS a, 'x' AS b, 2.50::DECIMAL(10,2) AS c, "
+      "DATE '2024-01-02' AS d");
   auto rows = Query(*s_, "DESCRIBE d.t");
   ASSERT_EQ(rows.size(), 4u);
   EXPECT_EQ(rows[0][0], "a");
@@ -132,7 +131,7 @@ TEST_P(CatalogTest, StatisticsComeFromParquetFootersAcrossFiles) {
   Exec("INSERT INTO d.t VALUES (10, NULL), (10, NULL)");
   auto rows = Query(*s_, "DESCRIBE d.t");
   ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0][3], "9");   // numeric min, not the string "10"
+  EXPECT_EQ(rows[0][3], "9");  // numeric min, not the string "10"
   EXPECT_EQ(rows[0][4], "10");
   EXPECT_EQ(rows[0][5], "1");
   EXPECT_EQ(rows[1][3], "a");
@@ -181,7 +180,8 @@ TEST_P(CatalogTest, ExternalParquetTableRecognisesHivePartitions) {
 
 TEST_P(CatalogTest, PartitionedByMustNameAFolderKey) {
   WriteParquet("raw/ev/part0.parquet", "SELECT 1 AS id");
-  auto e = ExpectError(*s_, "CREATE DATABASE d; CREATE EXTERNAL TABLE d.ev LOCATION 'raw/ev' PARTITIONED BY (day)");
+  auto e = ExpectError(
+      *s_, "CREATE DATABASE d; CREATE EXTERNAL TABLE d.ev LOCATION 'raw/ev' PARTITIONED BY (day)");
   EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
   EXPECT_THAT(e.what(), HasSubstr("day=value"));
   EXPECT_FALSE(cat().FindTable("d", "ev").has_value());

@@ -34,14 +34,15 @@ class CrashTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(RunTarn({"init", "-d", dir_.path()}).exit_code, 0);
-    auto r = RunTarn({"sql", "-d", dir_.path(), "-q", "CREATE DATABASE c; CREATE TABLE c.t (v BIGINT); " +
-                                                        OverwriteSql(1)});
+    auto r = RunTarn({"sql", "-d", dir_.path(), "-q",
+                      "CREATE DATABASE c; CREATE TABLE c.t (v BIGINT); " + OverwriteSql(1)});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
   // The table's fingerprint as a fresh reader process sees it.
   std::string Read() {
-    auto r = RunTarn({"sql", "-d", dir_.path(), "--format", "csv", "SELECT count(*) || ':' || sum(v) FROM c.t"});
+    auto r =
+        RunTarn({"sql", "-d", dir_.path(), "--format", "csv", "SELECT count(*) || ':' || sum(v) FROM c.t"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     auto nl = r.out.find('\n');
     return r.out.substr(nl + 1, r.out.find('\n', nl + 1) - nl - 1);

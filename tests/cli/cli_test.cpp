@@ -80,7 +80,8 @@ TEST_F(CliTest, CsvAndJsonFormatsAreMachineReadable) {
                     "SELECT region, count(*) AS n FROM sales.orders GROUP BY region ORDER BY region"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, StartsWith("region,n\nAPAC,"));
-  r = RunTarn({"sql", "-d", D(), "--format", "json", "SELECT 1 AS a, 'x\"y' AS b, NULL AS c, 2.50::DECIMAL(5,2) AS d"});
+  r = RunTarn({"sql", "-d", D(), "--format", "json",
+               "SELECT 1 AS a, 'x\"y' AS b, NULL AS c, 2.50::DECIMAL(5,2) AS d"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "{\"a\":1,\"b\":\"x\\\"y\",\"c\":null,\"d\":2.50}\n");
 }
@@ -88,7 +89,8 @@ TEST_F(CliTest, CsvAndJsonFormatsAreMachineReadable) {
 TEST_F(CliTest, ParquetFormatWritesTheOutputFile) {
   TempDir out;
   auto file = (out / "orders.parquet").string();
-  auto r = RunTarn({"sql", "-d", D(), "--format", "parquet", "-o", file, "SELECT * FROM sales.orders LIMIT 10"});
+  auto r =
+      RunTarn({"sql", "-d", D(), "--format", "parquet", "-o", file, "SELECT * FROM sales.orders LIMIT 10"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::exists(file));
   EXPECT_THAT(r.err, HasSubstr("wrote 10 rows"));
@@ -110,9 +112,11 @@ TEST_F(CliTest, SqlComesFromStdinOrAFile) {
 }
 
 TEST_F(CliTest, DemoLakeHasPlantedDiscrepanciesForReconciliation) {
-  auto r = RunTarn({"sql", "-d", D(), "--format", "csv",
-                    "SELECT (SELECT count(*) FROM finance.ledger l ANTI JOIN finance.bank_statements b USING (txn_ref)) "
-                    "AS missing, (SELECT count(*) FROM finance.expected_breaks WHERE kind = 'missing_in_bank') AS planted"});
+  auto r = RunTarn(
+      {"sql", "-d", D(), "--format", "csv",
+       "SELECT (SELECT count(*) FROM finance.ledger l ANTI JOIN finance.bank_statements b USING (txn_ref)) "
+       "AS missing, (SELECT count(*) FROM finance.expected_breaks WHERE kind = 'missing_in_bank') AS "
+       "planted"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "missing,planted\n25,25\n");  // entries 97, 194, ..., 2425 of 2500
 }

@@ -7,10 +7,11 @@
 namespace tarn {
 namespace {
 
-const ErrorCode kAll[] = {ErrorCode::kInvalidArgument, ErrorCode::kNotFound,         ErrorCode::kAlreadyExists,
-                          ErrorCode::kConflict,        ErrorCode::kPermissionDenied, ErrorCode::kUnsupported,
-                          ErrorCode::kResourceExhausted, ErrorCode::kCancelled,      ErrorCode::kIo,
-                          ErrorCode::kInternal};
+const ErrorCode kAll[] = {
+    ErrorCode::kInvalidArgument,   ErrorCode::kNotFound,         ErrorCode::kAlreadyExists,
+    ErrorCode::kConflict,          ErrorCode::kPermissionDenied, ErrorCode::kUnsupported,
+    ErrorCode::kResourceExhausted, ErrorCode::kCancelled,        ErrorCode::kIo,
+    ErrorCode::kInternal};
 
 TEST(Error, FactoriesFormatTheMessageAndKeepTheCode) {
   Error e = Error::NotFound("table {}.{} does not exist", "sales", "x");

@@ -25,7 +25,8 @@ class SessionTest : public ::testing::Test {
     instance_ = std::make_unique<session::Instance>(options_);
     s_ = instance_->NewSession();
     Collect c;
-    s_->Execute("CREATE DATABASE d; CREATE TABLE d.t AS SELECT i AS id, 'name' || i AS name FROM range(5) r(i)", c);
+    s_->Execute(
+        "CREATE DATABASE d; CREATE TABLE d.t AS SELECT i AS id, 'name' || i AS name FROM range(5) r(i)", c);
   }
   TempDir dir_;
   session::InstanceOptions options_;
@@ -45,26 +46,30 @@ TEST_F(SessionTest, ScriptsRunEveryStatementInOrderAndReportEach) {
 
 TEST_F(SessionTest, AFailingStatementStopsTheScriptButKeepsEarlierOnes) {
   Collect c;
-  EXPECT_THROW(s_->Execute("INSERT INTO d.t VALUES (10, 'x'); SELECT * FROM d.missing; INSERT INTO d.t VALUES (11, 'y')", c),
-               Error);
+  EXPECT_THROW(
+      s_->Execute(
+          "INSERT INTO d.t VALUES (10, 'x'); SELECT * FROM d.missing; INSERT INTO d.t VALUES (11, 'y')", c),
+      Error);
   EXPECT_EQ(Scalar(*s_, "SELECT count(*) FROM d.t"), "6");
 }
 
 TEST_F(SessionTest, QueriesJoinAndAggregateCatalogTables) {
   Collect c;
   s_->Execute("CREATE TABLE d.names AS SELECT i AS id, upper('n' || i) AS label FROM range(3) r(i)", c);
-  EXPECT_EQ(Scalar(*s_, "WITH j AS (SELECT t.id, n.label FROM d.t t JOIN d.names n USING (id)) "
-                        "SELECT string_agg(label, ',' ORDER BY id) FROM j"),
+  EXPECT_EQ(Scalar(*s_,
+                   "WITH j AS (SELECT t.id, n.label FROM d.t t JOIN d.names n USING (id)) "
+                   "SELECT string_agg(label, ',' ORDER BY id) FROM j"),
             "N0,N1,N2");
   EXPECT_EQ(Scalar(*s_, "FROM d.t SELECT max(id)"), "4");
   EXPECT_FALSE(Query(*s_, "EXPLAIN SELECT * FROM d.t").empty());
 }
 
 TEST_F(SessionTest, StatementsOutsideTarnsSurfaceAreRefused) {
-  for (auto sql : {"ATTACH 'x.db' AS x", "COPY (SELECT 1) TO 'out.csv'", "SET threads = 1", "PRAGMA version",
-                   "INSTALL httpfs", "LOAD httpfs", "CREATE VIEW d.v AS SELECT 1", "CREATE MACRO m(x) AS x",
-                   "UPDATE d.t SET id = 0", "DELETE FROM d.t", "EXPORT DATABASE 'x'", "CREATE SECRET (TYPE s3)",
-                   "EXPLAIN INSERT INTO d.t VALUES (1, 'a')", "CREATE TEMP TABLE d.x (a INT)", "SHOW ALL TABLES"}) {
+  for (auto sql :
+       {"ATTACH 'x.db' AS x", "COPY (SELECT 1) TO 'out.csv'", "SET threads = 1", "PRAGMA version",
+        "INSTALL httpfs", "LOAD httpfs", "CREATE VIEW d.v AS SELECT 1", "CREATE MACRO m(x) AS x",
+        "UPDATE d.t SET id = 0", "DELETE FROM d.t", "EXPORT DATABASE 'x'", "CREATE SECRET (TYPE s3)",
+        "EXPLAIN INSERT INTO d.t VALUES (1, 'a')", "CREATE TEMP TABLE d.x (a INT)", "SHOW ALL TABLES"}) {
     auto e = ExpectError(*s_, sql);
     EXPECT_EQ(e.code(), ErrorCode::kUnsupported) << sql << ": " << e.what();
   }
@@ -75,7 +80,8 @@ TEST_F(SessionTest, FilePathsNeverActAsTableNames) {
   auto file = instance_->lake().root() / "raw/x.parquet";
   fs::create_directories(file.parent_path());
   instance_->engine().Connect()->Run("COPY (SELECT 42 AS secret) TO " + engine::QuoteString(file.string()));
-  for (std::string sql : {"SELECT * FROM '" + file.string() + "'", std::string("SELECT * FROM 'raw/x.parquet'")}) {
+  for (std::string sql :
+       {"SELECT * FROM '" + file.string() + "'", std::string("SELECT * FROM 'raw/x.parquet'")}) {
     auto e = ExpectError(*s_, sql);
     EXPECT_EQ(e.code(), ErrorCode::kNotFound) << sql;
     EXPECT_THAT(e.what(), ::testing::Not(HasSubstr("42")));
@@ -98,9 +104,11 @@ TEST_F(SessionTest, CreateTableRejectsWhatALakeTableCannotKeep) {
 TEST_F(SessionTest, InsertFormsOutsideTheSimpleOneAreRefused) {
   EXPECT_EQ(ExpectError(*s_, "INSERT INTO d.t (id) VALUES (1)").code(), ErrorCode::kUnsupported);
   EXPECT_EQ(ExpectError(*s_, "INSERT INTO d.t VALUES (1, 'a') RETURNING id").code(), ErrorCode::kUnsupported);
-  EXPECT_EQ(ExpectError(*s_, "INSERT INTO d.t BY NAME SELECT 1 AS id, 'a' AS name").code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(ExpectError(*s_, "INSERT INTO d.t BY NAME SELECT 1 AS id, 'a' AS name").code(),
+            ErrorCode::kUnsupported);
   EXPECT_EQ(ExpectError(*s_, "INSERT OVERWRITE d.t").code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(ExpectError(*s_, "INSERT OVERWRITE d.t SELECT 1, 'a'; DELETE FROM d.t").code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(ExpectError(*s_, "INSERT OVERWRITE d.t SELECT 1, 'a'; DELETE FROM d.t").code(),
+            ErrorCode::kUnsupported);
   EXPECT_EQ(Scalar(*s_, "SELECT count(*) FROM d.t"), "1");  // the overwrite before the refused statement ran
 }
 

@@ -17,10 +17,7 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     metastore_ = std::make_unique<TestMetastore>(GetParam(), dir_.path());
-    if (!metastore_->available()) {
-      if (PostgresRequired()) FAIL() << "TARN_TEST_PG_URL is not set but PostgreSQL tests are required";
-      GTEST_SKIP() << "no PostgreSQL test server";
-    }
+    TARN_REQUIRE_METASTORE(*metastore_);
     store_ = store::MetaStore::Open(metastore_->location());
     store_->Execute("CREATE TABLE kv (k TEXT PRIMARY KEY, i BIGINT, d DOUBLE PRECISION, t TEXT)");
   }
