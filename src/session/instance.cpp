@@ -1,5 +1,10 @@
 #include "session/instance.h"
 
+#include <sys/stat.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 #include "common/error.h"
 #include "store/store.h"
 
@@ -13,6 +18,32 @@ std::string MetastoreOf(const InstanceOptions& o) {
   return o.metastore.empty() ? (o.data_dir / "metadata.sqlite").string() : o.metastore;
 }
 
+// config.json remembers a metadata store chosen at init, so later commands need
+// not repeat --metastore. It may hold a password: only its owner may read it.
+fs::path ConfigFile(const fs::path& data_dir) {
+  return data_dir / "config.json";
+}
+
+void SaveMetastore(const fs::path& data_dir, const std::string& metastore) {
+  fs::path file = ConfigFile(data_dir);
+  {
+    std::ofstream out(file, std::ios::trunc);
+    out << nlohmann::json{{"metastore", metastore}}.dump(2) << "\n";
+    if (!out) throw Error::Io("cannot write {}", file.string());
+  }
+  ::chmod(file.c_str(), 0600);
+}
+
+std::string LoadMetastore(const fs::path& data_dir) {
+  std::ifstream in(ConfigFile(data_dir));
+  if (!in) return "";
+  try {
+    return nlohmann::json::parse(in).value("metastore", "");
+  } catch (const nlohmann::json::exception& e) {
+    throw Error::InvalidArgument("{} is not valid JSON: {}", ConfigFile(data_dir).string(), e.what());
+  }
+}
+
 }  // namespace
 
 void Instance::Init(const InstanceOptions& options) {
@@ -23,6 +54,7 @@ void Instance::Init(const InstanceOptions& options) {
     if (ec) throw Error::Io("cannot create {}: {}", (options.data_dir / sub).string(), ec.message());
   }
   store::MetaStore::Open(MetastoreOf(options));  // creates and migrates
+  if (!options.metastore.empty()) SaveMetastore(options.data_dir, options.metastore);
 }
 
 Instance::Instance(InstanceOptions options) : options_(std::move(options)) {
@@ -32,6 +64,7 @@ Instance::Instance(InstanceOptions options) : options_(std::move(options)) {
     throw Error::NotFound("data directory {} does not exist: create it with `tarn init --data-dir {}`",
                           options_.data_dir.string(), options_.data_dir.string());
   }
+  if (options_.metastore.empty()) options_.metastore = LoadMetastore(options_.data_dir);
   if (!fs::is_directory(options_.data_dir / "lake", ec) ||
       (options_.metastore.empty() && !fs::exists(options_.data_dir / "metadata.sqlite", ec))) {
     throw Error::NotFound("{} is not a Tarn data directory: initialise it with `tarn init --data-dir {}`",

@@ -2,7 +2,8 @@
 //
 // A data directory holds the lake (lake/), the engine's spill space (tmp/) and, by
 // default, the SQLite metadata store (metadata.sqlite). A PostgreSQL metadata
-// store is chosen with InstanceOptions::metastore instead. Init() creates the
+// store is chosen with InstanceOptions::metastore instead; Init() records that
+// choice in config.json (mode 0600) so that later opens find it. Init() creates the
 // layout; opening a directory that was never initialised fails with kNotFound and
 // says how to create it.
 //

@@ -70,6 +70,12 @@ int64_t MetaStore::SchemaVersion() {
 }
 
 void MetaStore::Migrate() {
+  // Fast path: a store at the newest version needs no write lock.
+  try {
+    if (SchemaVersion() >= Migrations().back().version) return;
+  } catch (const Error&) {
+    // No schema_migrations table yet: a new store.
+  }
   // One transaction for the whole upgrade, so that processes opening a new store
   // at the same moment apply each migration exactly once.
   Transaction([&] {

@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "store/store.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -150,6 +151,22 @@ TEST_F(CliTest, HelpAndVersion) {
   EXPECT_THAT(r.out, HasSubstr("DuckDB v1.4.4"));
   r = RunTarn({"frobnicate"});
   EXPECT_NE(r.exit_code, 0);
+}
+
+TEST(CliPostgres, InitWithAPostgresMetastoreIsRememberedByLaterCommands) {
+  TempDir dir;
+  TestMetastore pg("postgresql", dir.path());
+  TARN_REQUIRE_METASTORE(pg);
+  auto r = RunTarn({"init", "-d", dir.path(), "--metastore", pg.location()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "metadata.sqlite"));
+  EXPECT_EQ(fs::status(dir / "config.json").permissions() & fs::perms::others_read, fs::perms::none);
+  r = RunTarn({"sql", "-d", dir.path(), "-q", "--format", "csv",
+               "CREATE DATABASE p; CREATE TABLE p.t AS SELECT 7 AS a; SELECT a FROM p.t"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "a\n7\n");
+  auto check = store::MetaStore::Open(pg.location());
+  EXPECT_EQ(check->Query("SELECT name FROM databases").at(0).Str(0), "p");
 }
 
 TEST_F(CliTest, UnknownFormatIsRefused) {
