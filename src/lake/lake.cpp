@@ -94,6 +94,12 @@ Lake::Lake(const fs::path& root) {
   if (ec) throw Error::NotFound("lake directory {} does not exist", root.string());
 }
 
+bool Lake::InWarehouse(const fs::path& canonical) const {
+  auto w = (root_ / "warehouse").native();
+  auto p = canonical.native();
+  return p.compare(0, w.size(), w) == 0 && (p.size() == w.size() || p[w.size()] == '/');
+}
+
 bool Lake::Inside(const fs::path& canonical) const {
   auto r = root_.native();
   auto p = canonical.native();
@@ -141,6 +147,10 @@ std::string Lake::CheckLocation(std::string_view location) const {
     if (ec || !Inside(real)) {
       throw Error::PermissionDenied("location '{}' resolves outside the lake", location);
     }
+    if (InWarehouse(real)) {
+      throw Error::PermissionDenied("location '{}' resolves into warehouse/, which holds managed tables",
+                                    location);
+    }
   }
   return out;
 }
@@ -165,6 +175,9 @@ std::vector<fs::path> Lake::ListFiles(const std::string& location, Format format
     if (ec || !Inside(real)) {
       throw Error::PermissionDenied("'{}' resolves outside the lake", Relative(p));
     }
+    if (InWarehouse(real)) {
+      throw Error::PermissionDenied("'{}' resolves into warehouse/, which holds managed tables", Relative(p));
+    }
     found.push_back(p);
   };
   std::error_code ec;
@@ -185,9 +198,9 @@ std::vector<fs::path> Lake::ListFiles(const std::string& location, Format format
       if (!it->is_regular_file()) continue;  // follows a file symlink; checked by accept()
       auto rel = Split(it->path().lexically_relative(base).string());
       if (!MatchSegments(pattern, 0, rel, 0)) continue;
-      auto f = FormatOf(it->path());
-      if (f && *f != format) continue;
-      if (!f && first_glob == parts.size()) continue;  // plain folder: only files of the format
+      // Folders and globs take only files of the format; a file named exactly may
+      // have any name.
+      if (FormatOf(it->path()) != format) continue;
       accept(it->path());
     }
     if (ec) throw Error::Io("cannot list lake location '{}': {}", location, ec.message());
@@ -200,15 +213,25 @@ std::vector<fs::path> Lake::ListFiles(const std::string& location, Format format
 }
 
 Format Lake::GuessFormat(const std::string& location) const {
+  // ListFiles(location, f) skips files of other known formats, so gather the
+  // extensions of what each format's listing holds: exactly one format may appear.
+  std::set<Format> seen;
+  bool unknown = false;
   for (Format f : {Format::kParquet, Format::kCsv, Format::kJson}) {
     try {
-      auto files = ListFiles(location, f);
-      bool all = std::all_of(files.begin(), files.end(), [&](const fs::path& p) { return FormatOf(p) == f; });
-      if (all) return f;
+      for (const auto& p : ListFiles(location, f)) {
+        auto g = FormatOf(p);
+        if (g) {
+          seen.insert(*g);
+        } else {
+          unknown = true;
+        }
+      }
     } catch (const Error& e) {
       if (e.code() != ErrorCode::kNotFound) throw;
     }
   }
+  if (seen.size() == 1 && !unknown) return *seen.begin();
   throw Error::InvalidArgument(
       "cannot tell the format of the files at '{}' from their names: add FORMAT parquet|csv|json", location);
 }

@@ -4,8 +4,9 @@
 // the lake root. CheckLocation() rejects what could escape the root: absolute
 // paths, ".." segments, backslashes, control characters. ListFiles() expands a
 // location (a file, a folder, or a glob with *, ?, [..] and ** for any depth) to
-// the data files it names, and refuses any file whose real path (symlinks
-// resolved) lies outside the root. Files and folders whose names start with '.'
+// the data files it names (in a folder or a glob, only files with the format's
+// extension), and refuses any file whose real path (symlinks resolved) lies outside
+// the root or inside warehouse/. Files and folders whose names start with '.'
 // or '_' are ignored, as Hive and Spark do.
 //
 // Managed tables keep their files under warehouse/<database>/<table>-<id>/, one
@@ -69,6 +70,7 @@ class Lake {
 
  private:
   bool Inside(const std::filesystem::path& canonical) const;
+  bool InWarehouse(const std::filesystem::path& canonical) const;
   std::filesystem::path root_;
 };
 
