@@ -8,6 +8,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kNotFound: return "not_found";
     case ErrorCode::kAlreadyExists: return "already_exists";
     case ErrorCode::kConflict: return "conflict";
+    case ErrorCode::kUnauthenticated: return "unauthenticated";
     case ErrorCode::kPermissionDenied: return "permission_denied";
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kResourceExhausted: return "resource_exhausted";
@@ -26,6 +27,7 @@ int ExitCodeFor(ErrorCode code) {
     case ErrorCode::kAlreadyExists:
     case ErrorCode::kConflict: return 4;
     case ErrorCode::kPermissionDenied: return 5;
+    case ErrorCode::kUnauthenticated: return 8;
     case ErrorCode::kResourceExhausted:
     case ErrorCode::kCancelled: return 6;
     case ErrorCode::kIo: return 7;

@@ -23,6 +23,7 @@ enum class ErrorCode {
   kNotFound,           // a database, table, snapshot or file that does not exist
   kAlreadyExists,      // creating something that exists
   kConflict,           // a concurrent change won (e.g. two commits to one table)
+  kUnauthenticated,    // no identity, or a token or password that does not check out
   kPermissionDenied,   // the caller may not do this
   kUnsupported,        // a statement or feature Tarn does not offer
   kResourceExhausted,  // a limit was hit (memory, time, rows)
@@ -56,6 +57,10 @@ class Error : public std::runtime_error {
   template <typename... Args>
   static Error Conflict(fmt::format_string<Args...> f, Args&&... a) {
     return Error(ErrorCode::kConflict, fmt::format(f, std::forward<Args>(a)...));
+  }
+  template <typename... Args>
+  static Error Unauthenticated(fmt::format_string<Args...> f, Args&&... a) {
+    return Error(ErrorCode::kUnauthenticated, fmt::format(f, std::forward<Args>(a)...));
   }
   template <typename... Args>
   static Error PermissionDenied(fmt::format_string<Args...> f, Args&&... a) {
