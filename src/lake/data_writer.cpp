@@ -16,12 +16,6 @@ namespace fs = std::filesystem;
 
 namespace tarn::lake {
 
-std::string NewId() {
-  std::random_device rd;
-  uint64_t a = (uint64_t(rd()) << 32) ^ rd(), b = (uint64_t(rd()) << 32) ^ rd();
-  return fmt::format("{:016x}{:016x}", a, b);
-}
-
 DataFile WriteParquet(const Lake& lake, engine::EngineConnection& conn,
                       duckdb::unique_ptr<duckdb::SelectStatement> query, const std::vector<Column>& schema,
                       const std::string& dir) {
@@ -39,7 +33,7 @@ DataFile WriteParquet(const Lake& lake, engine::EngineConnection& conn,
   std::error_code ec;
   fs::create_directories(abs_dir, ec);
   if (ec) throw Error::Io("cannot create {}: {}", dir, ec.message());
-  std::string rel = dir + "/" + NewId() + ".parquet";
+  std::string rel = dir + "/" + RandomHex() + ".parquet";
   fs::path abs = lake.Absolute(rel);
 
   // SELECT CAST(#1 AS t1) AS c1, ... FROM (<query>): built as a tree, never as text.

@@ -42,7 +42,5 @@ DataFile WriteParquet(const Lake& lake, engine::EngineConnection& conn,
 nlohmann::json CollectStats(engine::EngineConnection& conn, const std::vector<std::string>& files,
                             const std::vector<Column>& schema);
 
-// A new random identifier (32 hex digits) for file names.
-std::string NewId();
 
 }  // namespace tarn::lake

@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "common/error.h"
+#include "common/util.h"
 #include "lake/data_writer.h"
 #include "session/script.h"
 
@@ -289,7 +290,7 @@ void Session::RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, Resul
   // The engine may only write inside its own directories: write there, then move.
   std::error_code ec;
   fs::create_directories(temp_dir_, ec);
-  fs::path tmp = temp_dir_ / ("export-" + lake::NewId() + ".parquet");
+  fs::path tmp = temp_dir_ / ("export-" + RandomHex() + ".parquet");
   try {
     int64_t rows =
         engine::WriteParquetFile(*conn_, std::move(statement->Cast<duckdb::SelectStatement>().node), tmp);

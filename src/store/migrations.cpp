@@ -43,6 +43,25 @@ const std::vector<Migration>& Migrations() {
                 byte_size BIGINT NOT NULL,
                 PRIMARY KEY (snapshot_id, path)))",
        }},
+      {2,
+       "identity: users, groups, memberships",
+       {
+           R"(CREATE TABLE users (
+                id {{ID}},
+                name TEXT NOT NULL UNIQUE,
+                password_hash TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                is_admin BIGINT NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL))",
+           R"(CREATE TABLE groups (
+                id {{ID}},
+                name TEXT NOT NULL UNIQUE,
+                created_at TEXT NOT NULL))",
+           R"(CREATE TABLE group_members (
+                group_id BIGINT NOT NULL REFERENCES groups(id),
+                user_id BIGINT NOT NULL REFERENCES users(id),
+                PRIMARY KEY (group_id, user_id)))",
+       }},
   };
   return kMigrations;
 }

@@ -465,7 +465,7 @@ TEST_F(GarbageTest, WithoutAWarehouseDoesNothing) {
   EXPECT_TRUE(Exists("external/old.parquet"));
 }
 
-// --- data files: CollectStats, NewId, WriteParquet ---------------------------------------
+// --- data files: CollectStats, WriteParquet ---------------------------------------
 
 class DataTest : public LakeTest {
  protected:
@@ -554,17 +554,6 @@ TEST_F(DataTest, CollectStatsOfAnAllNullColumnHasOnlyTheNullCount) {
   EXPECT_FALSE(stats["columns"]["d"].contains("min"));
   EXPECT_FALSE(stats["columns"]["d"].contains("max"));
   EXPECT_EQ(stats["columns"]["d"]["null_count"], 3);
-}
-
-TEST(NewId, Is32HexDigits) {
-  std::string id = NewId();
-  EXPECT_TRUE(std::regex_match(id, std::regex("[0-9a-f]{32}"))) << id;
-}
-
-TEST(NewId, DiffersBetweenCalls) {
-  std::set<std::string> ids;
-  for (int i = 0; i < 100; i++) ids.insert(NewId());
-  EXPECT_EQ(ids.size(), 100u);
 }
 
 TEST_F(DataTest, WriteParquetWritesAFileCastToTheSchema) {

@@ -1,0 +1,119 @@
+#include "identity/keys.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "common/error.h"
+#include "common/util.h"
+
+namespace fs = std::filesystem;
+
+namespace tarn::identity {
+
+namespace {
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) throw Error::Io("cannot read {}", p.string());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Writes `text` to `path` atomically (temp file, fsync, rename) with `mode`.
+void WriteFileAtomic(const fs::path& path, const std::string& text, mode_t mode) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) throw Error::Io("cannot write {}", tmp.string());
+  ::fchmod(fd, mode);
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) throw Error::Io("cannot write {}", tmp.string());
+  fs::rename(tmp, path);
+}
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+KeyManager::KeyManager(fs::path dir, JwtAlgorithm alg) : dir_(std::move(dir)) {
+  std::error_code ec;
+  fs::create_directories(dir_ / "retired", ec);
+  if (ec) throw Error::Io("cannot create {}: {}", dir_.string(), ec.message());
+  ::chmod(dir_.c_str(), 0700);
+  if (!fs::exists(dir_ / "current.json")) {
+    auto key = SigningKey::Generate(alg, RandomHex(8));
+    WriteFileAtomic(dir_ / "current.json",
+                    nlohmann::json{{"kid", key.kid()}, {"pem", key.PrivatePem()}}.dump(), 0600);
+  }
+  Reload();
+}
+
+void KeyManager::Reload() {
+  std::lock_guard<std::mutex> lock(mu_);
+  LoadLocked();
+}
+
+void KeyManager::LoadLocked() {
+  auto path = dir_ / "current.json";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    throw Error::PermissionDenied("{} is readable by others: run chmod 600 on it", path.string());
+  }
+  try {
+    auto doc = nlohmann::json::parse(ReadFile(path));
+    current_ = SigningKey::FromPem(doc.at("pem").get<std::string>(), doc.at("kid").get<std::string>());
+  } catch (const nlohmann::json::exception& e) {
+    throw Error::Internal("{} is damaged: {}", path.string(), e.what());
+  }
+  nlohmann::json keys = nlohmann::json::array();
+  keys.push_back(current_->PublicJwk());
+  int64_t now = NowSeconds();
+  std::error_code ec;
+  for (auto& entry : fs::directory_iterator(dir_ / "retired", ec)) {
+    if (entry.path().extension() != ".json") continue;
+    try {
+      auto doc = nlohmann::json::parse(ReadFile(entry.path()));
+      if (doc.at("expires_at").get<int64_t>() > now) keys.push_back(doc.at("jwk"));
+    } catch (const nlohmann::json::exception&) {
+      // A damaged retired key only loses its remaining grace period.
+    }
+  }
+  jwks_ = {{"keys", keys}};
+  keys_ = KeySet::FromJwks(jwks_);
+}
+
+SigningKey KeyManager::Current() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return *current_;
+}
+
+void KeyManager::Rotate(std::chrono::seconds keep_for, JwtAlgorithm alg) {
+  std::lock_guard<std::mutex> lock(mu_);
+  nlohmann::json retired = {{"jwk", current_->PublicJwk()}, {"expires_at", NowSeconds() + keep_for.count()}};
+  WriteFileAtomic(dir_ / "retired" / (current_->kid() + ".json"), retired.dump(2), 0600);
+  auto key = SigningKey::Generate(alg, RandomHex(8));
+  WriteFileAtomic(dir_ / "current.json", nlohmann::json{{"kid", key.kid()}, {"pem", key.PrivatePem()}}.dump(),
+                  0600);
+  LoadLocked();
+}
+
+nlohmann::json KeyManager::Jwks() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return jwks_;
+}
+
+KeySet KeyManager::Keys() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return keys_;
+}
+
+}  // namespace tarn::identity

@@ -1,0 +1,17 @@
+// Principal: the person or service a request acts for.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace tarn::identity {
+
+struct Principal {
+  std::string user;                 // user name (built-in) or mapped claim (external issuer)
+  std::vector<std::string> groups;  // sorted
+  std::string issuer;               // who vouched for it: the token issuer
+  bool admin = false;               // data-lake administrator (built-in users only)
+  bool service = false;             // a service principal (client credentials)
+};
+
+}  // namespace tarn::identity
