@@ -2,21 +2,27 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
+#include "cli/admin.h"
 #include "cli/demo_data.h"
 #include "cli/progress.h"
+#include "cli/remote.h"
 #include "common/error.h"
 #include "engine/result_writer.h"
+#include "server/service.h"
 #include "session/instance.h"
 
 namespace fs = std::filesystem;
@@ -70,14 +76,16 @@ struct InstanceFlags {
 // instead of killing the process; a second signal exits at once.
 class InterruptGuard {
  public:
-  explicit InterruptGuard(std::function<void()> on_signal) : on_signal_(std::move(on_signal)) {
+  explicit InterruptGuard(std::function<void()> on_signal,
+                          const char* message = "\ncancelling... (press Ctrl-C again to quit at once)\n")
+      : on_signal_(std::move(on_signal)) {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, &old_);
-    thread_ = std::thread([this, set] {
+    thread_ = std::thread([this, set, message] {
       int count = 0;
       while (true) {
         int sig = 0;
@@ -85,7 +93,7 @@ class InterruptGuard {
         if (sig == SIGUSR1 && stopping_) return;
         if (sig == SIGUSR1) continue;
         if (++count > 1) _exit(130);
-        std::fputs("\ncancelling... (press Ctrl-C again to quit at once)\n", stderr);
+        std::fputs(message, stderr);
         on_signal_();
       }
     });
@@ -103,6 +111,55 @@ class InterruptGuard {
   sigset_t old_;
   std::thread thread_;
 };
+
+// Options of commands that talk to a server.
+struct RemoteFlags {
+  std::string server;
+  std::string token;
+  std::string ca_file;
+  bool insecure = false;
+
+  void AddTo(CLI::App* cmd, bool server_required) {
+    auto* opt = cmd->add_option("--server", server, "Server URL, e.g. http://127.0.0.1:8998");
+    if (server_required) opt->required();
+    cmd->add_option("--token", token,
+                    "Bearer token (default: $TARN_TOKEN, else the one `tarn login` cached)");
+    cmd->add_option("--ca-file", ca_file, "PEM file of the CA that signed the server's certificate");
+    cmd->add_flag("--insecure", insecure, "Do not verify the server's TLS certificate (testing only)");
+  }
+  RemoteOptions Options() const {
+    RemoteOptions r;
+    r.server = server;
+    r.token = token;
+    r.client.ca_file = ca_file;
+    r.client.insecure = insecure;
+    return r;
+  }
+};
+
+// A password from the first line of stdin (--password-stdin), or typed at a prompt
+// without echo when stdin is a terminal.
+std::string ReadPassword(bool from_stdin, const char* prompt) {
+  std::string line;
+  if (from_stdin || !isatty(STDIN_FILENO)) {
+    if (!from_stdin)
+      throw Error::InvalidArgument("no terminal to ask for the password: use --password-stdin");
+    std::getline(std::cin, line);
+  } else {
+    std::cerr << prompt;
+    termios old{};
+    tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::getline(std::cin, line);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::cerr << "\n";
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) throw Error::InvalidArgument("the password is empty");
+  return line;
+}
 
 // Prints query results with a writer and statuses on stderr.
 class PrintHandler : public session::ResultHandler {
@@ -163,10 +220,16 @@ int RunSql(const InstanceFlags& flags, const std::string& sql_arg, const std::st
     if (!output.empty())
       throw Error::InvalidArgument("--output is for --format parquet; redirect other formats");
   }
+  // Signals are blocked before the engine starts its threads, so that they all
+  // inherit the mask and Ctrl-C reaches the guard instead of killing the process.
+  std::atomic<session::Session*> running{nullptr};
+  InterruptGuard guard([&] {
+    if (auto* s = running.load()) s->Cancel();
+  });
   session::Instance instance(flags.Options());
   auto session = instance.NewSession();
+  running = session.get();
   PrintHandler handler(format, max_rows, quiet);
-  InterruptGuard guard([&] { session->Cancel(); });
   session->Execute(sql, handler, parquet);
   return 0;
 }
@@ -185,8 +248,76 @@ int Main(int argc, char** argv) {
 
   // tarn init
   InstanceFlags init_flags;
-  auto* init = app.add_subcommand("init", "Create a data directory (lake, metadata store)");
+  bool admin_password_stdin = false;
+  auto* init = app.add_subcommand(
+      "init", "Create a data directory (lake, metadata store) and its administrator `admin`");
   init_flags.AddTo(init, false);
+  init->add_flag("--admin-password-stdin", admin_password_stdin,
+                 "Read admin's password from stdin (default: generate one and print it once)");
+
+  // tarn server
+  InstanceFlags server_flags;
+  std::string listen, config_file;
+  auto* serverc =
+      app.add_subcommand("server", "Serve the HTTP API (REST v1, OAuth2 token endpoint, OIDC discovery)");
+  server_flags.AddTo(serverc, true);
+  serverc->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8998)");
+  serverc->add_option("--config", config_file, "TOML configuration file (see docs/server.md)");
+
+  // tarn login / whoami
+  RemoteFlags login_flags;
+  std::string login_user;
+  bool login_stdin = false;
+  auto* login =
+      app.add_subcommand("login", "Log in to a server and cache the token (~/.config/tarn, mode 0600)");
+  login_flags.AddTo(login, true);
+  login->add_option("--user,-u", login_user, "User name")->required();
+  login->add_flag("--password-stdin", login_stdin, "Read the password from stdin (default: prompt)");
+  RemoteFlags whoami_flags;
+  auto* whoami = app.add_subcommand("whoami", "Show who the server thinks you are");
+  whoami_flags.AddTo(whoami, true);
+
+  // tarn user / group: on a data directory, or on a server with --server
+  InstanceFlags admin_flags;
+  RemoteFlags admin_remote;
+  std::string name, group_name;
+  std::vector<std::string> user_groups;
+  bool password_stdin = false, service_user = false;
+  auto* user = app.add_subcommand("user", "Manage users of the built-in identity provider");
+  user->require_subcommand(1);
+  auto add_admin_flags = [&](CLI::App* c) {
+    admin_flags.AddTo(c, false);
+    admin_remote.AddTo(c, false);
+  };
+  auto* user_add =
+      user->add_subcommand("add", "Add a user (a person, or with --service a service principal)");
+  user_add->add_option("name", name, "User name")->required();
+  user_add->add_option("--group,-g", user_groups, "Group to join (repeatable; the group must exist)");
+  user_add->add_flag("--password-stdin", password_stdin, "Read the password from stdin (default: prompt)");
+  user_add->add_flag("--service", service_user, "A service principal (logs in with client credentials)");
+  auto* user_remove = user->add_subcommand("remove", "Remove a user");
+  user_remove->add_option("name", name, "User name")->required();
+  auto* user_passwd = user->add_subcommand("passwd", "Set a user's password");
+  user_passwd->add_option("name", name, "User name")->required();
+  user_passwd->add_flag("--password-stdin", password_stdin, "Read the password from stdin (default: prompt)");
+  auto* user_list = user->add_subcommand("list", "List users with their groups");
+  for (auto* c : {user_add, user_remove, user_passwd, user_list}) add_admin_flags(c);
+  auto* group = app.add_subcommand("group", "Manage groups of the built-in identity provider");
+  group->require_subcommand(1);
+  auto* group_add = group->add_subcommand("add", "Add a group");
+  group_add->add_option("name", group_name, "Group name")->required();
+  auto* group_remove = group->add_subcommand("remove", "Remove a group (and its memberships)");
+  group_remove->add_option("name", group_name, "Group name")->required();
+  auto* group_list = group->add_subcommand("list", "List groups");
+  auto* members = group->add_subcommand("members", "Add or remove members");
+  members->require_subcommand(1);
+  auto* member_add = members->add_subcommand("add", "Add a user to a group");
+  auto* member_remove = members->add_subcommand("remove", "Remove a user from a group");
+  for (auto* c : {member_add, member_remove}) {
+    c->add_option("group", group_name, "Group name")->required();
+    c->add_option("user", name, "User name")->required();
+  }
+  for (auto* c : {group_add, group_remove, group_list, member_add, member_remove}) add_admin_flags(c);
 
   // tarn sql
   InstanceFlags sql_flags;
@@ -213,6 +344,8 @@ int Main(int argc, char** argv) {
   sqlc->add_option("--output,-o", output, "File for --format parquet");
   sqlc->add_option("--max-rows", max_rows, "Rows the table format prints at most (default 1000)");
   sqlc->add_flag("--quiet,-q", quiet, "Do not print statement status lines on stderr");
+  RemoteFlags sql_remote;
+  sql_remote.AddTo(sqlc, false);
 
   // tarn demo-data
   InstanceFlags demo_flags;
@@ -245,8 +378,108 @@ int Main(int argc, char** argv) {
       return 0;
     }
     if (*init) {
+      std::string given = admin_password_stdin ? ReadPassword(true, "") : "";
       session::Instance::Init(init_flags.Options());
+      std::string pw = EnsureAdmin(init_flags.Options(), given);
       std::cerr << "initialised data directory " << init_flags.data_dir << "\n";
+      if (!pw.empty() && given.empty()) {
+        std::cout << "created the administrator 'admin' with password: " << pw
+                  << "\n(shown once; change it with `tarn user passwd admin`)\n";
+      } else if (!pw.empty()) {
+        std::cerr << "created the administrator 'admin'\n";
+      }
+      return 0;
+    }
+    if (*serverc) {
+      server::ServerConfig config =
+          config_file.empty() ? server::ServerConfig{} : server::LoadConfig(config_file);
+      if (!listen.empty()) server::SetListen(config, listen);
+      std::mutex mu;
+      std::condition_variable cv;
+      bool stop = false;
+      // Before any thread starts (see RunSql): SIGTERM and Ctrl-C reach the guard.
+      InterruptGuard guard(
+          [&] {
+            std::lock_guard<std::mutex> lock(mu);
+            stop = true;
+            cv.notify_all();
+          },
+          "\nshutting down: finishing requests in flight (Ctrl-C again to quit at once)\n");
+      session::Instance instance(server_flags.Options());
+      server::Service service(instance, config);
+      service.Start();
+      std::cerr << "tarn server listening on " << (config.tls() ? "https" : "http") << "://" << config.host
+                << ":" << service.port() << " (issuer " << service.issuer() << ", data "
+                << server_flags.data_dir << ")\n";
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return stop; });
+      }
+      service.Shutdown();
+      std::cerr << "tarn server stopped\n";
+      return 0;
+    }
+    if (*login) {
+      std::string pw = ReadPassword(login_stdin, "password: ");
+      Login(login_flags.Options(), login_user, pw);
+      std::cerr << "logged in to " << login_flags.server << " as " << login_user << "\n";
+      return 0;
+    }
+    if (*whoami) {
+      auto me = CallApi(whoami_flags.Options(), "GET", "/v1/whoami");
+      std::cout << me.dump(2) << "\n";
+      return 0;
+    }
+    if (*user || *group) {
+      std::unique_ptr<Admin> admin = admin_remote.server.empty() ? LocalAdmin(admin_flags.Options())
+                                                                 : RemoteAdmin(admin_remote.Options());
+      if (*user_add) {
+        admin->AddUser(name, ReadPassword(password_stdin, "password: "),
+                       service_user ? identity::UserKind::kService : identity::UserKind::kPerson,
+                       user_groups);
+        std::cerr << "added " << (service_user ? "service principal " : "user ") << name << "\n";
+      } else if (*user_remove) {
+        admin->RemoveUser(name);
+        std::cerr << "removed user " << name << "\n";
+      } else if (*user_passwd) {
+        admin->SetPassword(name, ReadPassword(password_stdin, "new password: "));
+        std::cerr << "password of " << name << " changed\n";
+      } else if (*user_list) {
+        for (auto& u : admin->ListUsers()) {
+          std::string groups;
+          for (auto& g : u.groups) groups += (groups.empty() ? "" : ",") + g;
+          std::cout << u.name << "\t" << (u.kind == identity::UserKind::kService ? "service" : "person")
+                    << "\t" << (u.admin ? "admin" : "-") << "\t" << (groups.empty() ? "-" : groups) << "\n";
+        }
+      } else if (*group_add) {
+        admin->AddGroup(group_name);
+        std::cerr << "added group " << group_name << "\n";
+      } else if (*group_remove) {
+        admin->RemoveGroup(group_name);
+        std::cerr << "removed group " << group_name << "\n";
+      } else if (*group_list) {
+        for (auto& g : admin->ListGroups()) std::cout << g << "\n";
+      } else if (*member_add) {
+        admin->AddMember(group_name, name);
+        std::cerr << "added " << name << " to " << group_name << "\n";
+      } else if (*member_remove) {
+        admin->RemoveMember(group_name, name);
+        std::cerr << "removed " << name << " from " << group_name << "\n";
+      }
+      return 0;
+    }
+    if (*sqlc && !sql_remote.server.empty()) {
+      std::string text = sql;
+      if (!sql_file.empty()) {
+        std::ifstream in(sql_file);
+        if (!in) throw Error::NotFound("cannot read SQL file {}", sql_file);
+        text = ReadAll(in);
+      } else if (text.empty()) {
+        text = ReadAll(std::cin);
+      }
+      if (format == "parquet" && output.empty())
+        throw Error::InvalidArgument("--format parquet needs --output FILE");
+      RemoteSql(sql_remote.Options(), text, format, output, max_rows, quiet);
       return 0;
     }
     if (*sqlc) return RunSql(sql_flags, sql, sql_file, format, output, max_rows, quiet);

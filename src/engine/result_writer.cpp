@@ -151,7 +151,7 @@ class JsonLinesWriter : public ResultWriter {
     for (duckdb::idx_t r = 0; r < chunk.size(); r++) {
       out_ << '{';
       for (duckdb::idx_t c = 0; c < chunk.ColumnCount(); c++) {
-        out_ << (c ? "," : "") << keys_[c] << ':' << Json(chunk.GetValue(c, r), types_[c]);
+        out_ << (c ? "," : "") << keys_[c] << ':' << JsonValue(chunk.GetValue(c, r), types_[c]);
       }
       out_ << "}\n";
     }
@@ -159,18 +159,6 @@ class JsonLinesWriter : public ResultWriter {
   void End() override { out_.flush(); }
 
  private:
-  static std::string Json(const duckdb::Value& v, const duckdb::LogicalType& t) {
-    if (v.IsNull()) return "null";
-    if (t.id() == duckdb::LogicalTypeId::BOOLEAN) return v.GetValue<bool>() ? "true" : "false";
-    if (IsNumeric(t)) {
-      if (t.id() == duckdb::LogicalTypeId::FLOAT || t.id() == duckdb::LogicalTypeId::DOUBLE) {
-        double d = v.GetValue<double>();
-        if (!std::isfinite(d)) return nlohmann::json(v.ToString()).dump();
-      }
-      return v.ToString();
-    }
-    return nlohmann::json(v.ToString()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  }
   std::ostream& out_;
   std::vector<std::string> keys_;
   std::vector<duckdb::LogicalType> types_;
@@ -215,6 +203,19 @@ uint64_t WriteResult(duckdb::QueryResult& result, ResultWriter& writer) {
 
 std::string ValueText(const duckdb::Value& v) {
   return v.IsNull() ? "NULL" : v.ToString();
+}
+
+std::string JsonValue(const duckdb::Value& v, const duckdb::LogicalType& t) {
+  if (v.IsNull()) return "null";
+  if (t.id() == duckdb::LogicalTypeId::BOOLEAN) return v.GetValue<bool>() ? "true" : "false";
+  if (IsNumeric(t)) {
+    if (t.id() == duckdb::LogicalTypeId::FLOAT || t.id() == duckdb::LogicalTypeId::DOUBLE) {
+      double d = v.GetValue<double>();
+      if (!std::isfinite(d)) return nlohmann::json(v.ToString()).dump();
+    }
+    return v.ToString();
+  }
+  return nlohmann::json(v.ToString()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace tarn::engine

@@ -43,4 +43,8 @@ uint64_t WriteResult(duckdb::QueryResult& result, ResultWriter& writer);
 // One value as display text ("NULL" for null).
 std::string ValueText(const duckdb::Value& v);
 
+// One value as JSON text: numbers (including DECIMAL) as numbers, booleans, null,
+// everything else (dates, nested values, non-finite floats) as a string.
+std::string JsonValue(const duckdb::Value& v, const duckdb::LogicalType& type);
+
 }  // namespace tarn::engine

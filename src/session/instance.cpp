@@ -85,6 +85,10 @@ std::unique_ptr<Session> Instance::NewSession() {
   return std::make_unique<Session>(*engine_, *lake_, MetastoreOf(options_), temp_dir());
 }
 
+std::unique_ptr<store::MetaStore> Instance::OpenMetastore() const {
+  return store::MetaStore::Open(MetastoreOf(options_));
+}
+
 std::vector<std::string> Instance::CollectGarbage(std::chrono::seconds grace) {
   auto session = NewSession();
   auto live = session->catalog().LiveFiles();

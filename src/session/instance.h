@@ -41,6 +41,8 @@ class Instance {
 
   // A new session with its own metadata and engine connections.
   std::unique_ptr<Session> NewSession();
+  // A new connection to the metadata store (migrated).
+  std::unique_ptr<store::MetaStore> OpenMetastore() const;
 
   // Removes data files no snapshot names that are older than `grace`; returns them.
   std::vector<std::string> CollectGarbage(std::chrono::seconds grace);

@@ -63,7 +63,8 @@ void Scan(const std::string& s, OnToken on_token, OnSemicolon on_semicolon) {
       size_t start = i;
       std::string text;
       i = ReadQuoted(s, i + 1, '"', false, text);
-      if (i == std::string::npos) throw Error::InvalidArgument("syntax error: unterminated quoted identifier");
+      if (i == std::string::npos)
+        throw Error::InvalidArgument("syntax error: unterminated quoted identifier");
       on_token(Token{Token::kQuotedIdent, text, start, i});
     } else if (c == '$' && i + 1 < n && (s[i + 1] == '$' || IsWordStart(s[i + 1]))) {
       size_t tag_end = i + 1;

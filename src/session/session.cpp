@@ -60,7 +60,8 @@ void Session::Execute(const std::string& script, ResultHandler& handler,
 void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const fs::path* parquet_output) {
   auto& cat = *catalog_;
   if (auto st = ParseTarnStatement(text)) {
-    if (parquet_output) throw Error::InvalidArgument("--format parquet needs the last statement to be a query");
+    if (parquet_output)
+      throw Error::InvalidArgument("--format parquet needs the last statement to be a query");
     switch (st->kind) {
       case TarnStatement::kCreateDatabase:
         cat.CreateDatabase(st->database, st->if_not_exists);

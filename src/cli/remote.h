@@ -1,0 +1,39 @@
+// Talking to a Tarn server from the command line: the token cache and the calls
+// `tarn login`, `tarn whoami`, `tarn sql --server` and the remote admin commands make.
+//
+// Tokens are cached per server URL in $XDG_CONFIG_HOME/tarn/credentials.json
+// (default ~/.config/tarn/), a file only its owner can read (0600, folder 0700).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+#include "server/http_client.h"
+
+namespace tarn::cli {
+
+struct RemoteOptions {
+  std::string server;  // base URL, e.g. http://127.0.0.1:8998
+  std::string token;   // explicit token; else the cached one
+  server::ClientOptions client;
+};
+
+// Logs in with a password and caches the token; returns the user name.
+std::string Login(const RemoteOptions& remote, const std::string& user, const std::string& password);
+
+// The token to use: --token, else $TARN_TOKEN, else the cache; throws
+// kUnauthenticated telling the user to run `tarn login`.
+std::string TokenFor(const RemoteOptions& remote);
+
+// Calls the API with the bearer token; returns the parsed JSON body of a 2xx
+// answer, or throws the server's error (code and message) as a tarn::Error.
+nlohmann::json CallApi(const RemoteOptions& remote, const std::string& method, const std::string& path,
+                       const nlohmann::json& body = nullptr);
+
+// Runs SQL on the server and prints like `tarn sql` does locally.
+void RemoteSql(const RemoteOptions& remote, const std::string& sql, const std::string& format,
+               const std::string& output, size_t max_rows, bool quiet);
+
+}  // namespace tarn::cli

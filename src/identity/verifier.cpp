@@ -1,0 +1,127 @@
+#include "identity/verifier.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "common/error.h"
+#include "common/util.h"
+
+namespace tarn::identity {
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error::Io("cannot read JWKS file {}", path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string HeaderKid(std::string_view token) {
+  auto dot = token.find('.');
+  if (dot == std::string_view::npos) throw Error::Unauthenticated("malformed token");
+  try {
+    auto header = nlohmann::json::parse(Base64UrlDecode(token.substr(0, dot)));
+    if (header.is_object() && header.contains("kid") && header["kid"].is_string()) return header["kid"];
+  } catch (const nlohmann::json::exception&) {
+  }
+  throw Error::Unauthenticated("token header has no kid");
+}
+
+}  // namespace
+
+TokenVerifier::TokenVerifier(std::string builtin_issuer, std::string audience, const KeyManager& keys,
+                             std::vector<TrustedIssuer> trusted, Fetcher fetch)
+    : builtin_issuer_(std::move(builtin_issuer)),
+      audience_(std::move(audience)),
+      keys_(keys),
+      fetch_(std::move(fetch)) {
+  for (auto& t : trusted) {
+    if (t.issuer == builtin_issuer_) {
+      throw Error::InvalidArgument("trusted issuer {} is the built-in issuer's own name", t.issuer);
+    }
+    External ext;
+    ext.config = t;
+    external_.emplace(t.issuer, std::move(ext));
+  }
+}
+
+KeySet TokenVerifier::ExternalKeys(External& ext, const std::string& kid) {
+  auto now = std::chrono::steady_clock::now();
+  bool stale = ext.keys.size() == 0 || now - ext.loaded > ext.config.refresh;
+  bool unknown = !ext.keys.Contains(kid) && now - ext.last_refresh_attempt > std::chrono::seconds(10);
+  if (stale || unknown) {
+    ext.last_refresh_attempt = now;
+    try {
+      std::string doc =
+          ext.config.jwks_file.empty() ? fetch_(ext.config.jwks_url) : ReadFile(ext.config.jwks_file);
+      ext.keys = KeySet::FromJwks(nlohmann::json::parse(doc));
+      ext.loaded = now;
+    } catch (const std::exception& e) {
+      // Keep the keys we had; a broken JWKS endpoint must not lock everybody out.
+      if (ext.keys.size() == 0)
+        throw Error::Unauthenticated("JWKS of {} unavailable: {}", ext.config.issuer, e.what());
+    }
+  }
+  return ext.keys;
+}
+
+Principal TokenVerifier::Verify(std::string_view token, const UserLookup& lookup) {
+  if (token.empty()) throw Error::Unauthenticated("no token");
+  if (token.size() > 16384) throw Error::Unauthenticated("token too long");
+  std::string iss = UnverifiedIssuer(token);
+  VerifyOptions options;
+  options.issuer = iss;
+  if (iss == builtin_issuer_) {
+    options.audience = audience_;
+    auto claims = VerifyJwt(token, keys_.Keys(), options);
+    auto p = lookup(claims["sub"].get<std::string>());
+    if (!p) throw Error::Unauthenticated("user {} no longer exists", claims["sub"].get<std::string>());
+    return *p;
+  }
+  KeySet keys;
+  TrustedIssuer config;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = external_.find(iss);
+    if (it == external_.end()) throw Error::Unauthenticated("untrusted issuer");
+    keys = ExternalKeys(it->second, HeaderKid(token));
+    config = it->second.config;
+  }
+  options.audience = config.audience;
+  auto claims = VerifyJwt(token, keys, options);
+  Principal p;
+  p.issuer = iss;
+  auto user = claims.find(config.user_claim);
+  if (user == claims.end() || !user->is_string() || user->get<std::string>().empty()) {
+    throw Error::Unauthenticated("token has no {} claim", config.user_claim);
+  }
+  p.user = *user;
+  auto groups = claims.find(config.groups_claim);
+  if (groups != claims.end()) {
+    if (groups->is_string()) {
+      p.groups.push_back(*groups);
+    } else if (groups->is_array()) {
+      for (auto& g : *groups) {
+        if (g.is_string()) p.groups.push_back(g);
+      }
+    }
+  }
+  std::sort(p.groups.begin(), p.groups.end());
+  return p;
+}
+
+std::string IssueToken(const KeyManager& keys, const Principal& principal, const std::string& issuer,
+                       const std::string& audience, std::chrono::seconds ttl) {
+  auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  nlohmann::json claims = {
+      {"iss", issuer}, {"aud", audience},          {"sub", principal.user},      {"iat", now},
+      {"nbf", now},    {"exp", now + ttl.count()}, {"groups", principal.groups}, {"jti", RandomHex(12)}};
+  return keys.Current().Sign(claims);
+}
+
+}  // namespace tarn::identity

@@ -1,0 +1,170 @@
+#include "server/config.h"
+
+#include <toml++/toml.h>
+
+#include <set>
+
+#include "common/error.h"
+
+namespace tarn::server {
+
+namespace {
+
+template <typename T>
+void Read(const toml::table& t, const std::string& key, T& out, const std::string& where,
+          std::set<std::string>& known) {
+  known.insert(key);
+  auto node = t.get(key);
+  if (!node) return;
+  if constexpr (std::is_same_v<T, std::string>) {
+    auto v = node->value<std::string>();
+    if (!v) throw Error::InvalidArgument("{}{}: expected a string", where, key);
+    out = *v;
+  } else if constexpr (std::is_same_v<T, std::filesystem::path>) {
+    auto v = node->value<std::string>();
+    if (!v) throw Error::InvalidArgument("{}{}: expected a string", where, key);
+    out = *v;
+  } else {
+    auto v = node->value<int64_t>();
+    if (!v || *v < 0) throw Error::InvalidArgument("{}{}: expected a non-negative integer", where, key);
+    out = static_cast<T>(*v);
+  }
+}
+
+void RejectUnknown(const toml::table& t, const std::set<std::string>& known, const std::string& where) {
+  for (auto& [k, v] : t) {
+    if (!known.count(std::string(k.str()))) {
+      throw Error::InvalidArgument("unknown setting {}{}", where, std::string(k.str()));
+    }
+  }
+}
+
+}  // namespace
+
+std::string ServerConfig::BaseUrl() const {
+  return (tls() ? "https://" : "http://") + host + ":" + std::to_string(port);
+}
+
+void SetListen(ServerConfig& config, const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw Error::InvalidArgument("--listen '{}': expected HOST:PORT, e.g. 127.0.0.1:8998", listen);
+  }
+  int port = 0;
+  try {
+    size_t used = 0;
+    port = std::stoi(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1) port = -1;
+  } catch (const std::exception&) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535)
+    throw Error::InvalidArgument("--listen '{}': the port must be 0-65535", listen);
+  config.host = listen.substr(0, colon);
+  if (config.host.size() > 2 && config.host.front() == '[' && config.host.back() == ']') {
+    config.host = config.host.substr(1, config.host.size() - 2);
+  }
+  config.port = static_cast<uint16_t>(port);
+}
+
+ServerConfig LoadConfig(const std::filesystem::path& file) {
+  ServerConfig c;
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    throw Error::InvalidArgument("{}:{}: {}", file.string(), e.source().begin.line, e.description());
+  }
+  std::set<std::string> known;
+  std::string listen;
+  Read(root, "listen", listen, "", known);
+  if (!listen.empty()) SetListen(c, listen);
+  for (auto section : {"tls", "limits", "identity"}) known.insert(section);
+  RejectUnknown(root, known, "");
+  if (auto* t = root["tls"].as_table()) {
+    std::set<std::string> k;
+    Read(*t, "cert", c.tls_cert, "tls.", k);
+    Read(*t, "key", c.tls_key, "tls.", k);
+    RejectUnknown(*t, k, "tls.");
+  }
+  if (auto* t = root["limits"].as_table()) {
+    std::set<std::string> k;
+    Read(*t, "max_body_bytes", c.max_body_bytes, "limits.", k);
+    Read(*t, "max_header_bytes", c.max_header_bytes, "limits.", k);
+    Read(*t, "read_timeout_s", c.read_timeout_s, "limits.", k);
+    Read(*t, "idle_timeout_s", c.idle_timeout_s, "limits.", k);
+    Read(*t, "workers", c.workers, "limits.", k);
+    Read(*t, "max_queue", c.max_queue, "limits.", k);
+    Read(*t, "max_connections", c.max_connections, "limits.", k);
+    Read(*t, "statement_timeout_s", c.statement_timeout_s, "limits.", k);
+    Read(*t, "max_result_rows", c.max_result_rows, "limits.", k);
+    Read(*t, "max_result_bytes", c.max_result_bytes, "limits.", k);
+    Read(*t, "shutdown_grace_s", c.shutdown_grace_s, "limits.", k);
+    RejectUnknown(*t, k, "limits.");
+  }
+  if (auto* t = root["identity"].as_table()) {
+    std::set<std::string> k = {"trusted_issuers"};
+    Read(*t, "issuer", c.issuer, "identity.", k);
+    Read(*t, "audience", c.audience, "identity.", k);
+    Read(*t, "token_ttl_s", c.token_ttl_s, "identity.", k);
+    Read(*t, "algorithm", c.algorithm, "identity.", k);
+    RejectUnknown(*t, k, "identity.");
+    if (auto* arr = (*t)["trusted_issuers"].as_array()) {
+      for (auto& node : *arr) {
+        auto* it = node.as_table();
+        if (!it)
+          throw Error::InvalidArgument(
+              "identity.trusted_issuers: expected tables ([[identity.trusted_issuers]])");
+        TrustedIssuerConfig ti;
+        std::set<std::string> ik;
+        std::string w = "identity.trusted_issuers.";
+        Read(*it, "issuer", ti.issuer, w, ik);
+        Read(*it, "audience", ti.audience, w, ik);
+        Read(*it, "jwks_file", ti.jwks_file, w, ik);
+        Read(*it, "jwks_url", ti.jwks_url, w, ik);
+        Read(*it, "user_claim", ti.user_claim, w, ik);
+        Read(*it, "groups_claim", ti.groups_claim, w, ik);
+        Read(*it, "refresh_s", ti.refresh_s, w, ik);
+        RejectUnknown(*it, ik, w);
+        if (!ti.jwks_file.empty() && std::filesystem::path(ti.jwks_file).is_relative()) {
+          ti.jwks_file = (file.parent_path() / ti.jwks_file).string();
+        }
+        c.trusted_issuers.push_back(ti);
+      }
+    }
+  }
+  auto rel = [&](std::filesystem::path& p) {
+    if (!p.empty() && p.is_relative()) p = file.parent_path() / p;
+  };
+  rel(c.tls_cert);
+  rel(c.tls_key);
+  return c;
+}
+
+void Validate(const ServerConfig& c) {
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    throw Error::InvalidArgument("TLS needs both a certificate and a key (tls.cert and tls.key)");
+  }
+  for (auto* p : {&c.tls_cert, &c.tls_key}) {
+    if (!p->empty() && !std::filesystem::exists(*p))
+      throw Error::NotFound("TLS file {} does not exist", p->string());
+  }
+  if (c.workers < 1 || c.workers > 1024) throw Error::InvalidArgument("limits.workers must be 1-1024");
+  if (c.max_queue < 1) throw Error::InvalidArgument("limits.max_queue must be at least 1");
+  if (c.read_timeout_s < 1 || c.idle_timeout_s < 1)
+    throw Error::InvalidArgument("timeouts must be at least 1 s");
+  if (c.token_ttl_s < 60) throw Error::InvalidArgument("identity.token_ttl_s must be at least 60");
+  if (c.algorithm != "RS256" && c.algorithm != "ES256") {
+    throw Error::InvalidArgument("identity.algorithm must be RS256 or ES256");
+  }
+  for (auto& t : c.trusted_issuers) {
+    if (t.issuer.empty() || t.audience.empty()) {
+      throw Error::InvalidArgument("every trusted issuer needs issuer and audience");
+    }
+    if (t.jwks_file.empty() == t.jwks_url.empty()) {
+      throw Error::InvalidArgument("trusted issuer {} needs exactly one of jwks_file and jwks_url", t.issuer);
+    }
+  }
+}
+
+}  // namespace tarn::server

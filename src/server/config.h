@@ -1,0 +1,71 @@
+// ServerConfig: everything `tarn server` can be told, with defaults that make the
+// embedded mode work with no file at all. Loaded once from an optional TOML file
+// (--config tarn.toml) and then from command-line flags, which win.
+//
+//   listen = "127.0.0.1:8998"
+//   [tls]      cert = "server.pem"   key = "server.key"        (HTTPS when both are set)
+//   [limits]   max_body_bytes, max_header_bytes, read_timeout_s, idle_timeout_s,
+//              workers, max_queue, max_connections, statement_timeout_s,
+//              max_result_rows, max_result_bytes, shutdown_grace_s
+//   [identity] issuer (default: the server's own URL), audience = "tarn",
+//              token_ttl_s = 3600, algorithm = "RS256" | "ES256"
+//   [[identity.trusted_issuers]]  issuer, audience, jwks_file | jwks_url,
+//              user_claim = "sub", groups_claim = "groups", refresh_s = 300
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace tarn::server {
+
+struct TrustedIssuerConfig {
+  std::string issuer;
+  std::string audience;
+  std::string jwks_file;  // a JWKS document on disk, or
+  std::string jwks_url;   // fetched over HTTP(S) and cached
+  std::string user_claim = "sub";
+  std::string groups_claim = "groups";
+  int refresh_s = 300;
+};
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8998;
+  std::filesystem::path tls_cert, tls_key;
+
+  size_t max_body_bytes = 1 << 20;
+  size_t max_header_bytes = 16 << 10;
+  int read_timeout_s = 10;  // to receive a whole request once it started
+  int idle_timeout_s = 60;  // to wait for the next request on a kept-alive connection
+  int workers = 8;          // threads running handlers
+  size_t max_queue = 256;   // requests waiting for a worker; beyond: 429
+  size_t max_connections = 4096;
+  int statement_timeout_s = 300;
+  size_t max_result_rows = 100000;
+  size_t max_result_bytes = 256 << 20;
+  int shutdown_grace_s = 20;
+
+  std::string issuer;  // empty: the server's own base URL
+  std::string audience = "tarn";
+  int token_ttl_s = 3600;
+  std::string algorithm = "RS256";
+  std::vector<TrustedIssuerConfig> trusted_issuers;
+
+  bool tls() const { return !tls_cert.empty(); }
+  std::string BaseUrl() const;
+};
+
+// Reads a TOML file over the defaults; throws kInvalidArgument naming the key and
+// the problem for unknown keys, wrong types and impossible values.
+ServerConfig LoadConfig(const std::filesystem::path& file);
+
+// Parses "host:port" into the config; throws kInvalidArgument.
+void SetListen(ServerConfig& config, const std::string& listen);
+
+// Checks the combination (TLS cert and key together, files exist, limits > 0).
+void Validate(const ServerConfig& config);
+
+}  // namespace tarn::server

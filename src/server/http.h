@@ -1,0 +1,49 @@
+// HTTP vocabulary shared by the server's parts: request and response types, the
+// per-request context handlers get, JSON and error responses, and the one place
+// where error codes become HTTP statuses.
+#pragma once
+
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "common/error.h"
+#include "identity/principal.h"
+
+namespace tarn::server {
+
+namespace http = boost::beast::http;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+// What a handler knows about the request it serves.
+struct RequestContext {
+  const Request& request;
+  std::string path;                           // decoded path without the query
+  std::map<std::string, std::string> query;   // decoded query parameters
+  std::map<std::string, std::string> params;  // {name} parts of the route
+  std::string request_id;
+  std::optional<identity::Principal> principal;  // set for authenticated routes
+  size_t worker = 0;                             // index of the worker thread
+};
+
+// The HTTP status for an error code (the only mapping in the server).
+http::status StatusFor(ErrorCode code);
+
+// {"error":{"code","message","request_id"}} with the status for `error`. Internal
+// errors carry a generic message; their details go to the log only.
+Response ErrorResponse(const Error& error, const std::string& request_id, unsigned version);
+
+Response JsonResponse(http::status status, const nlohmann::json& body, unsigned version);
+Response TextResponse(http::status status, std::string body, std::string content_type, unsigned version);
+
+// Percent-decoding ('+' as space when `form`); throws kInvalidArgument on bad escapes.
+std::string UrlDecode(std::string_view s, bool form);
+// key=value&... into a map (application/x-www-form-urlencoded and query strings).
+std::map<std::string, std::string> ParseForm(std::string_view s);
+
+}  // namespace tarn::server

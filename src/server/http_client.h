@@ -1,0 +1,36 @@
+// A small synchronous HTTP(S) client: for JWKS URLs and for the `tarn` CLI talking
+// to a server. Certificates are verified against the system store (or `ca_file`)
+// and the host name, unless `insecure` is set. Every phase has a deadline.
+//
+// Thread-safety: stateless; each call uses its own connection.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+
+namespace tarn::server {
+
+struct ClientOptions {
+  std::string ca_file;    // PEM bundle to trust instead of the system store
+  bool insecure = false;  // skip certificate verification (testing only)
+  std::chrono::seconds timeout{30};
+  size_t max_response_bytes = 1ull << 30;
+};
+
+struct ClientResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+// Sends one request to `url` (http:// or https://). Throws kIo when the server
+// cannot be reached or answers malformed HTTP, kInvalidArgument for a bad URL.
+ClientResponse Fetch(const std::string& method, const std::string& url,
+                     const std::map<std::string, std::string>& headers, const std::string& body,
+                     const ClientOptions& options = {});
+
+// GET returning the body of a 200 response; other statuses throw kIo.
+std::string FetchBody(const std::string& url, const ClientOptions& options = {});
+
+}  // namespace tarn::server

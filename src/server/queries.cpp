@@ -1,0 +1,394 @@
+#include "server/queries.h"
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "common/util.h"
+#include "engine/engine.h"
+#include "engine/result_writer.h"
+
+namespace fs = std::filesystem;
+
+namespace tarn::server {
+
+// --- sessions -------------------------------------------------------------------
+
+SessionPool::SessionPool(session::Instance& instance, size_t max_idle)
+    : instance_(instance), max_idle_(max_idle) {}
+
+SessionPool::Lease SessionPool::Acquire() {
+  std::unique_ptr<session::Session> s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      s = std::move(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  if (!s) s = instance_.NewSession();
+  return Lease(s.release(), [this](session::Session* raw) {
+    std::unique_ptr<session::Session> back(raw);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (idle_.size() < max_idle_) idle_.push_back(std::move(back));
+  });
+}
+
+// --- requests -------------------------------------------------------------------
+
+StatementRequest ParseStatementRequest(const RequestContext& ctx, size_t max_limit) {
+  nlohmann::json body;
+  try {
+    body = nlohmann::json::parse(ctx.request.body());
+  } catch (const nlohmann::json::exception&) {
+    throw Error::InvalidArgument("the body must be JSON: {{\"sql\": \"...\"}}");
+  }
+  if (!body.is_object()) throw Error::InvalidArgument("the body must be a JSON object: {{\"sql\": \"...\"}}");
+  static const std::set<std::string> kKnown = {"sql", "limit", "format", "async", "query_id"};
+  for (auto& [k, v] : body.items()) {
+    if (!kKnown.count(k))
+      throw Error::InvalidArgument("unknown field '{}'", k.size() > 40 ? k.substr(0, 40) : k);
+  }
+  StatementRequest r;
+  if (!body.contains("sql") || !body["sql"].is_string() || body["sql"].get<std::string>().empty()) {
+    throw Error::InvalidArgument("field 'sql' must be a non-empty string");
+  }
+  r.sql = body["sql"];
+  if (body.contains("limit")) {
+    if (!body["limit"].is_number_unsigned() || body["limit"].get<uint64_t>() == 0 ||
+        body["limit"].get<uint64_t>() > max_limit) {
+      throw Error::InvalidArgument("field 'limit' must be an integer from 1 to {}", max_limit);
+    }
+    r.limit = body["limit"];
+  }
+  if (body.contains("async")) {
+    if (!body["async"].is_boolean()) throw Error::InvalidArgument("field 'async' must be true or false");
+    r.async = body["async"];
+  }
+  if (body.contains("query_id")) {
+    if (!body["query_id"].is_string() ||
+        !std::regex_match(body["query_id"].get<std::string>(), std::regex("[A-Za-z0-9_-]{1,64}"))) {
+      throw Error::InvalidArgument("field 'query_id' must be 1-64 letters, digits, '-' or '_'");
+    }
+    r.query_id = body["query_id"];
+  }
+  std::string format;
+  if (body.contains("format")) {
+    if (!body["format"].is_string()) throw Error::InvalidArgument("field 'format' must be a string");
+    format = body["format"];
+  } else if (auto it = ctx.query.find("format"); it != ctx.query.end()) {
+    format = it->second;
+  } else {
+    auto accept = ctx.request[http::field::accept];
+    if (accept.find("text/csv") != std::string_view::npos) format = "csv";
+    if (accept.find("application/vnd.apache.parquet") != std::string_view::npos) format = "parquet";
+  }
+  if (!format.empty()) {
+    if (format != "json" && format != "csv" && format != "parquet") {
+      throw Error::InvalidArgument("format must be json, csv or parquet");
+    }
+    r.format = format;
+  }
+  return r;
+}
+
+// --- running --------------------------------------------------------------------
+
+namespace {
+
+// Builds the JSON body of the last statement's result, up to `limit` rows and
+// `max_bytes` of row text.
+class JsonResult : public session::ResultHandler {
+ public:
+  JsonResult(size_t limit, size_t max_bytes) : limit_(limit), max_bytes_(max_bytes) {}
+  void OnRows(duckdb::QueryResult& result) override {
+    columns_ = nlohmann::json::array();
+    for (size_t i = 0; i < result.names.size(); i++) {
+      columns_.push_back({{"name", result.names[i]}, {"type", result.types[i].ToString()}});
+    }
+    rows_.clear();
+    count_ = 0;
+    truncated_ = false;
+    while (true) {
+      auto chunk = result.Fetch();
+      engine::ThrowIfError(result);
+      if (!chunk || chunk->size() == 0) break;
+      for (duckdb::idx_t r = 0; r < chunk->size(); r++) {
+        if (count_ >= limit_ || rows_.size() >= max_bytes_) {
+          truncated_ = true;
+          return;  // stop reading: the rest of the result is not needed
+        }
+        rows_ += count_ ? ",[" : "[";
+        for (duckdb::idx_t c = 0; c < chunk->ColumnCount(); c++) {
+          if (c) rows_ += ',';
+          rows_ += engine::JsonValue(chunk->GetValue(c, r), result.types[c]);
+        }
+        rows_ += ']';
+        count_++;
+      }
+    }
+  }
+  void OnStatus(const std::string& message) override { messages_.push_back(message); }
+
+  std::string Body(const std::string& query_id) const {
+    nlohmann::json head = {{"query_id", query_id},
+                           {"columns", columns_},
+                           {"row_count", count_},
+                           {"truncated", truncated_},
+                           {"messages", messages_}};
+    std::string text = head.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    text.pop_back();  // '}'
+    return text + ",\"rows\":[" + rows_ + "]}";
+  }
+
+ private:
+  size_t limit_, max_bytes_;
+  nlohmann::json columns_ = nlohmann::json::array();
+  std::string rows_;
+  size_t count_ = 0;
+  bool truncated_ = false;
+  std::vector<std::string> messages_;
+};
+
+class CsvResult : public session::ResultHandler {
+ public:
+  explicit CsvResult(size_t limit) : limit_(limit) {}
+  void OnRows(duckdb::QueryResult& result) override {
+    out_.str("");
+    auto writer = engine::MakeResultWriter(engine::OutputFormat::kCsv, out_);
+    writer->Begin(result.names, result.types);
+    size_t n = 0;
+    truncated_ = false;
+    while (auto chunk = result.Fetch()) {
+      engine::ThrowIfError(result);
+      if (chunk->size() == 0) break;
+      if (n + chunk->size() > limit_) {
+        chunk->SetCardinality(limit_ - n);
+        writer->Write(*chunk);
+        truncated_ = true;
+        break;
+      }
+      n += chunk->size();
+      writer->Write(*chunk);
+    }
+    engine::ThrowIfError(result);
+    writer->End();
+  }
+  void OnStatus(const std::string&) override {}
+  std::string body() const { return out_.str(); }
+  bool truncated() const { return truncated_; }
+
+ private:
+  size_t limit_;
+  std::ostringstream out_;
+  bool truncated_ = false;
+};
+
+class Discard : public session::ResultHandler {
+ public:
+  void OnRows(duckdb::QueryResult&) override {}
+  void OnStatus(const std::string&) override {}
+};
+
+}  // namespace
+
+struct QueryRegistry::Entry {
+  std::string id;
+  std::string owner;
+  bool async = false;
+  std::string state = "running";  // running, finished, failed, cancelled
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point finished{};
+  bool timed_out = false;
+  bool cancel_requested = false;
+  session::Session* session = nullptr;  // while running
+  std::optional<Response> result;       // async: kept for GET
+};
+
+QueryRegistry::QueryRegistry(SessionPool& sessions, fs::path temp_dir, std::chrono::seconds timeout,
+                             size_t max_result_bytes, std::atomic<int64_t>& active_gauge)
+    : sessions_(sessions),
+      temp_dir_(std::move(temp_dir)),
+      timeout_(timeout),
+      max_result_bytes_(max_result_bytes),
+      active_(active_gauge),
+      async_pool_(4, 64) {
+  watchdog_ = std::thread([this] { Watchdog(); });
+}
+
+QueryRegistry::~QueryRegistry() {
+  CancelAll();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  watchdog_.join();
+  async_pool_.Stop();
+}
+
+std::shared_ptr<QueryRegistry::Entry> QueryRegistry::Register(const StatementRequest& request,
+                                                              const identity::Principal& owner) {
+  auto e = std::make_shared<Entry>();
+  e->id = request.query_id.empty() ? RandomHex(12) : request.query_id;
+  e->owner = owner.user;
+  e->async = request.async;
+  std::lock_guard<std::mutex> lock(mu_);
+  // Forget old finished entries: at most 1000, none older than 10 minutes.
+  auto now = std::chrono::steady_clock::now();
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    bool done = it->second->state != "running";
+    if (done && (now - it->second->finished > std::chrono::minutes(10) || entries_.size() > 1000)) {
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (entries_.count(e->id)) throw Error::AlreadyExists("query id {} is in use", e->id);
+  entries_[e->id] = e;
+  return e;
+}
+
+void QueryRegistry::Execute(const std::shared_ptr<Entry>& e, const StatementRequest& request,
+                            unsigned version) {
+  Response res;
+  auto lease = sessions_.Acquire();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    e->session = lease.get();
+    if (e->cancel_requested) lease->Cancel();
+  }
+  active_++;
+  try {
+    if (request.format == "csv") {
+      CsvResult csv(request.limit);
+      lease->Execute(request.sql, csv);
+      res = TextResponse(http::status::ok, csv.body(), "text/csv; charset=utf-8", version);
+      res.set("X-Tarn-Query-Id", e->id);
+      res.set("X-Tarn-Truncated", csv.truncated() ? "true" : "false");
+    } else if (request.format == "parquet") {
+      fs::path file = temp_dir_ / ("http-" + RandomHex() + ".parquet");
+      Discard discard;
+      try {
+        lease->Execute(request.sql, discard, file);
+        std::error_code ec;
+        if (fs::file_size(file, ec) > max_result_bytes_) {
+          throw Error::ResourceExhausted("the result is larger than {} bytes: add a LIMIT",
+                                         max_result_bytes_);
+        }
+        std::ifstream in(file, std::ios::binary);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        res = TextResponse(http::status::ok, ss.str(), "application/vnd.apache.parquet", version);
+        res.set("X-Tarn-Query-Id", e->id);
+      } catch (...) {
+        std::error_code ec;
+        fs::remove(file, ec);
+        throw;
+      }
+      std::error_code ec;
+      fs::remove(file, ec);
+    } else {
+      JsonResult json(request.limit, max_result_bytes_);
+      lease->Execute(request.sql, json);
+      res = TextResponse(http::status::ok, json.Body(e->id), "application/json", version);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    e->state = "finished";
+  } catch (const Error& err) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Error reported = err;
+    if (err.code() == ErrorCode::kCancelled && e->timed_out) {
+      reported =
+          Error::ResourceExhausted("the statement ran longer than {} s and was stopped", timeout_.count());
+    }
+    e->state = err.code() == ErrorCode::kCancelled ? "cancelled" : "failed";
+    res = ErrorResponse(reported, e->id, version);
+  }
+  active_--;
+  std::lock_guard<std::mutex> lock(mu_);
+  e->session = nullptr;
+  e->finished = std::chrono::steady_clock::now();
+  e->result = std::move(res);
+}
+
+Response QueryRegistry::Run(const StatementRequest& request, const identity::Principal& owner,
+                            unsigned version) {
+  auto e = Register(request, owner);
+  if (!request.async) {
+    Execute(e, request, version);
+    std::lock_guard<std::mutex> lock(mu_);
+    Response res = *e->result;
+    if (!e->async) e->result.reset();
+    return res;
+  }
+  bool queued = async_pool_.Submit([this, e, request, version](size_t) { Execute(e, request, version); });
+  if (!queued) {
+    std::lock_guard<std::mutex> lock(mu_);
+    entries_.erase(e->id);
+    throw Error::ResourceExhausted("too many asynchronous statements are queued: try again shortly");
+  }
+  return JsonResponse(http::status::accepted, {{"query_id", e->id}, {"state", "running"}}, version);
+}
+
+std::shared_ptr<QueryRegistry::Entry> QueryRegistry::Find(const std::string& id,
+                                                          const identity::Principal& caller) {
+  auto it = entries_.find(id);
+  // Another person's query is reported exactly like a missing one.
+  if (it == entries_.end() || (it->second->owner != caller.user && !caller.admin)) {
+    throw Error::NotFound("query {} does not exist", id.size() > 64 ? id.substr(0, 64) : id);
+  }
+  return it->second;
+}
+
+Response QueryRegistry::Get(const std::string& id, const identity::Principal& caller, unsigned version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto e = Find(id, caller);
+  if (e->state != "running" && e->result) {
+    Response res = *e->result;
+    res.version(version);
+    res.set("X-Tarn-Query-State", e->state);
+    return res;
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - e->started).count();
+  return JsonResponse(http::status::ok, {{"query_id", e->id}, {"state", e->state}, {"elapsed_s", secs}},
+                      version);
+}
+
+Response QueryRegistry::Cancel(const std::string& id, const identity::Principal& caller, unsigned version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto e = Find(id, caller);
+  if (e->state == "running") {
+    e->cancel_requested = true;
+    if (e->session) e->session->Cancel();
+  }
+  return JsonResponse(http::status::ok,
+                      {{"query_id", e->id}, {"state", e->state == "running" ? "cancelling" : e->state}},
+                      version);
+}
+
+void QueryRegistry::CancelAll() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [id, e] : entries_) {
+    if (e->state == "running") {
+      e->cancel_requested = true;
+      if (e->session) e->session->Cancel();
+    }
+  }
+}
+
+void QueryRegistry::Watchdog() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, std::chrono::milliseconds(200));
+    auto now = std::chrono::steady_clock::now();
+    for (auto& [id, e] : entries_) {
+      if (e->state == "running" && e->session && !e->timed_out && now - e->started > timeout_) {
+        e->timed_out = true;
+        e->session->Cancel();
+      }
+    }
+  }
+}
+
+}  // namespace tarn::server

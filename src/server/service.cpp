@@ -1,0 +1,378 @@
+#include "server/service.h"
+
+#include <openssl/evp.h>
+
+#include <optional>
+
+#include "identity/directory.h"
+#include "identity/keys.h"
+#include "identity/verifier.h"
+#include "server/http_client.h"
+#include "server/http_server.h"
+#include "server/metrics.h"
+#include "server/queries.h"
+
+namespace tarn::server {
+
+namespace {
+
+nlohmann::json ParseJsonBody(const RequestContext& ctx) {
+  try {
+    auto body = nlohmann::json::parse(ctx.request.body());
+    if (!body.is_object()) throw Error::InvalidArgument("the body must be a JSON object");
+    return body;
+  } catch (const nlohmann::json::exception&) {
+    throw Error::InvalidArgument("the body must be a JSON object");
+  }
+}
+
+std::string StringField(const nlohmann::json& body, const char* name, bool required = true) {
+  if (!body.contains(name)) {
+    if (required) throw Error::InvalidArgument("field '{}' is required", name);
+    return "";
+  }
+  if (!body[name].is_string()) throw Error::InvalidArgument("field '{}' must be a string", name);
+  return body[name];
+}
+
+void RequireAdmin(const RequestContext& ctx) {
+  if (!ctx.principal || !ctx.principal->admin) {
+    throw Error::PermissionDenied("only a data-lake administrator may do this");
+  }
+}
+
+// "Basic base64(id:secret)" -> (id, secret).
+std::optional<std::pair<std::string, std::string>> BasicCredentials(std::string_view header) {
+  if (header.size() < 7 || !boost::beast::iequals(boost::beast::string_view(header.data(), 6), "Basic ")) {
+    return std::nullopt;
+  }
+  std::string in(header.substr(6));
+  if (in.size() % 4 != 0 || in.size() > 4096) return std::nullopt;
+  std::string out(in.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  if (n < 0) return std::nullopt;
+  size_t pad = in.size() >= 2 ? (in[in.size() - 1] == '=') + (in[in.size() - 2] == '=') : 0;
+  out.resize(static_cast<size_t>(n) - pad);
+  auto colon = out.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return std::make_pair(UrlDecode(out.substr(0, colon), true), UrlDecode(out.substr(colon + 1), true));
+}
+
+nlohmann::json PrincipalJson(const identity::Principal& p) {
+  return {{"user", p.user},
+          {"groups", p.groups},
+          {"issuer", p.issuer},
+          {"admin", p.admin},
+          {"service", p.service}};
+}
+
+}  // namespace
+
+struct Service::Impl {
+  session::Instance& instance;
+  ServerConfig config;
+  Metrics metrics;
+  Router router;
+  std::unique_ptr<identity::KeyManager> keys;
+  std::unique_ptr<identity::TokenVerifier> verifier;
+  std::unique_ptr<SessionPool> sessions;
+  std::unique_ptr<QueryRegistry> queries;
+  std::vector<std::unique_ptr<store::MetaStore>> stores;  // one per worker
+  std::unique_ptr<HttpServer> http;
+  std::string issuer;
+
+  Impl(session::Instance& i, ServerConfig c) : instance(i), config(std::move(c)) {}
+
+  identity::Directory Directory(size_t worker) { return identity::Directory(*stores.at(worker)); }
+  void AddRoutes();
+};
+
+void Service::Impl::AddRoutes() {
+  using http::verb;
+  auto v = [](const RequestContext& ctx) { return ctx.request.version(); };
+
+  // --- health, metrics, discovery ------------------------------------------------
+  router.Add(verb::get, "/healthz", false, [v](RequestContext& ctx) {
+    return JsonResponse(http::status::ok, {{"status", "ok"}}, v(ctx));
+  });
+  router.Add(verb::get, "/readyz", false, [this, v](RequestContext& ctx) {
+    stores.at(ctx.worker)->Query("SELECT 1");
+    return JsonResponse(http::status::ok, {{"status", "ready"}}, v(ctx));
+  });
+  router.Add(verb::get, "/metrics", true, [this, v](RequestContext& ctx) {
+    return TextResponse(http::status::ok, metrics.Render(http->queue_depth()), "text/plain; version=0.0.4",
+                        v(ctx));
+  });
+  router.Add(verb::get, "/.well-known/openid-configuration", false, [this, v](RequestContext& ctx) {
+    return JsonResponse(
+        http::status::ok,
+        {{"issuer", issuer},
+         {"jwks_uri", issuer + "/.well-known/jwks.json"},
+         {"token_endpoint", issuer + "/oauth2/token"},
+         {"grant_types_supported", {"password", "client_credentials"}},
+         {"token_endpoint_auth_methods_supported", {"client_secret_post", "client_secret_basic"}},
+         {"id_token_signing_alg_values_supported", {config.algorithm}},
+         {"subject_types_supported", {"public"}},
+         {"response_types_supported", {"token"}},
+         {"claims_supported", {"iss", "aud", "sub", "exp", "iat", "nbf", "groups"}}},
+        v(ctx));
+  });
+  router.Add(verb::get, "/.well-known/jwks.json", false, [this, v](RequestContext& ctx) {
+    auto res = JsonResponse(http::status::ok, keys->Jwks(), v(ctx));
+    res.set(http::field::cache_control, "public, max-age=300");
+    return res;
+  });
+
+  // --- tokens -------------------------------------------------------------------
+  router.Add(verb::post, "/oauth2/token", false, [this, v](RequestContext& ctx) {
+    auto type = ctx.request[http::field::content_type];
+    if (type.find("application/x-www-form-urlencoded") == std::string_view::npos) {
+      throw Error::InvalidArgument("send the token request as application/x-www-form-urlencoded");
+    }
+    auto form = ParseForm(ctx.request.body());
+    std::string grant = form["grant_type"];
+    auto dir = Directory(ctx.worker);
+    identity::Principal p;
+    if (grant == "password") {
+      if (form["username"].empty()) throw Error::InvalidArgument("username is required");
+      p = dir.Authenticate(form["username"], form["password"], identity::UserKind::kPerson, issuer);
+    } else if (grant == "client_credentials") {
+      std::string id = form["client_id"], secret = form["client_secret"];
+      auto auth = ctx.request[http::field::authorization];
+      if (auto basic = BasicCredentials(std::string_view(auth.data(), auth.size())))
+        std::tie(id, secret) = *basic;
+      if (id.empty()) throw Error::InvalidArgument("client_id is required");
+      p = dir.Authenticate(id, secret, identity::UserKind::kService, issuer);
+    } else {
+      throw Error::InvalidArgument("unsupported grant_type: use password or client_credentials");
+    }
+    std::string token =
+        identity::IssueToken(*keys, p, issuer, config.audience, std::chrono::seconds(config.token_ttl_s));
+    auto res = JsonResponse(
+        http::status::ok,
+        {{"access_token", token}, {"token_type", "Bearer"}, {"expires_in", config.token_ttl_s}}, v(ctx));
+    res.set(http::field::cache_control, "no-store");
+    return res;
+  });
+
+  // --- statements ---------------------------------------------------------------
+  router.Add(verb::post, "/v1/statements", true, [this, v](RequestContext& ctx) {
+    auto request = ParseStatementRequest(ctx, config.max_result_rows);
+    return queries->Run(request, *ctx.principal, v(ctx));
+  });
+  router.Add(verb::get, "/v1/queries/{id}", true, [this, v](RequestContext& ctx) {
+    return queries->Get(ctx.params["id"], *ctx.principal, v(ctx));
+  });
+  router.Add(verb::delete_, "/v1/queries/{id}", true, [this, v](RequestContext& ctx) {
+    return queries->Cancel(ctx.params["id"], *ctx.principal, v(ctx));
+  });
+
+  // --- catalog ------------------------------------------------------------------
+  router.Add(verb::get, "/v1/databases", true, [this, v](RequestContext& ctx) {
+    auto s = sessions->Acquire();
+    nlohmann::json list = nlohmann::json::array();
+    for (auto& d : s->catalog().ListDatabases()) list.push_back({{"name", d}});
+    return JsonResponse(http::status::ok, {{"databases", list}}, v(ctx));
+  });
+  router.Add(verb::get, "/v1/databases/{db}/tables", true, [this, v](RequestContext& ctx) {
+    auto s = sessions->Acquire();
+    nlohmann::json list = nlohmann::json::array();
+    for (auto& t : s->catalog().ListTables(ctx.params["db"])) {
+      list.push_back({{"name", t.name},
+                      {"kind", catalog::TableKindName(t.kind)},
+                      {"format", std::string(lake::FormatName(t.format))},
+                      {"location", t.location}});
+    }
+    return JsonResponse(http::status::ok,
+                        {{"database", catalog::CheckName(ctx.params["db"], "database")}, {"tables", list}},
+                        v(ctx));
+  });
+  router.Add(verb::get, "/v1/databases/{db}/tables/{table}", true, [this, v](RequestContext& ctx) {
+    auto s = sessions->Acquire();
+    auto& cat = s->catalog();
+    auto t = cat.GetTable(ctx.params["db"], ctx.params["table"]);
+    nlohmann::json stats = nlohmann::json::object(), snapshot = nullptr;
+    if (t.snapshot_id) {
+      auto snap = cat.GetSnapshot(*t.snapshot_id);
+      stats = snap.stats.value("columns", nlohmann::json::object());
+      snapshot = {{"id", snap.id},
+                  {"operation", snap.operation},
+                  {"row_count", snap.row_count},
+                  {"file_count", snap.file_count},
+                  {"byte_size", snap.byte_size},
+                  {"created_at", snap.created_at}};
+    }
+    nlohmann::json columns = nlohmann::json::array();
+    for (auto& c : t.schema) {
+      nlohmann::json col = {{"name", c.name}, {"type", c.type}};
+      if (stats.contains(c.name)) col["stats"] = stats[c.name];
+      columns.push_back(col);
+    }
+    return JsonResponse(http::status::ok,
+                        {{"database", t.database},
+                         {"name", t.name},
+                         {"kind", catalog::TableKindName(t.kind)},
+                         {"format", std::string(lake::FormatName(t.format))},
+                         {"location", t.location},
+                         {"partition_columns", t.partition_columns},
+                         {"columns", columns},
+                         {"snapshot", snapshot},
+                         {"created_at", t.created_at}},
+                        v(ctx));
+  });
+
+  // --- identity -----------------------------------------------------------------
+  router.Add(verb::get, "/v1/whoami", true, [v](RequestContext& ctx) {
+    return JsonResponse(http::status::ok, PrincipalJson(*ctx.principal), v(ctx));
+  });
+  router.Add(verb::get, "/v1/users", true, [this, v](RequestContext& ctx) {
+    RequireAdmin(ctx);
+    nlohmann::json list = nlohmann::json::array();
+    for (auto& u : Directory(ctx.worker).ListUsers()) {
+      list.push_back({{"name", u.name},
+                      {"kind", u.kind == identity::UserKind::kService ? "service" : "person"},
+                      {"admin", u.admin},
+                      {"groups", u.groups},
+                      {"created_at", u.created_at}});
+    }
+    return JsonResponse(http::status::ok, {{"users", list}}, v(ctx));
+  });
+  router.Add(verb::post, "/v1/users", true, [this, v](RequestContext& ctx) {
+    RequireAdmin(ctx);
+    auto body = ParseJsonBody(ctx);
+    std::string name = StringField(body, "name"), password = StringField(body, "password");
+    std::string kind = StringField(body, "kind", false);
+    if (!kind.empty() && kind != "person" && kind != "service") {
+      throw Error::InvalidArgument("kind must be person or service");
+    }
+    std::vector<std::string> groups;
+    if (body.contains("groups")) {
+      if (!body["groups"].is_array())
+        throw Error::InvalidArgument("field 'groups' must be an array of names");
+      for (auto& g : body["groups"]) {
+        if (!g.is_string()) throw Error::InvalidArgument("field 'groups' must be an array of names");
+        groups.push_back(g);
+      }
+    }
+    auto dir = Directory(ctx.worker);
+    auto existing = dir.ListGroups();
+    for (auto& g : groups) {
+      if (std::find(existing.begin(), existing.end(), identity::CheckPrincipalName(g, "group")) ==
+          existing.end()) {
+        throw Error::NotFound("group {} does not exist", identity::CheckPrincipalName(g, "group"));
+      }
+    }
+    auto& store = *stores.at(ctx.worker);
+    store.Transaction([&] {
+      dir.AddUser(name, password,
+                  kind == "service" ? identity::UserKind::kService : identity::UserKind::kPerson, false);
+      for (auto& g : groups) dir.AddMember(g, name);
+    });
+    return JsonResponse(http::status::created, {{"name", identity::CheckPrincipalName(name, "user")}},
+                        v(ctx));
+  });
+  router.Add(verb::delete_, "/v1/users/{name}", true, [this, v](RequestContext& ctx) {
+    RequireAdmin(ctx);
+    if (identity::CheckPrincipalName(ctx.params["name"], "user") == ctx.principal->user) {
+      throw Error::InvalidArgument("you cannot remove yourself");
+    }
+    Directory(ctx.worker).RemoveUser(ctx.params["name"]);
+    return JsonResponse(http::status::ok, {{"removed", ctx.params["name"]}}, v(ctx));
+  });
+  router.Add(verb::put, "/v1/users/{name}/password", true, [this, v](RequestContext& ctx) {
+    bool self = identity::CheckPrincipalName(ctx.params["name"], "user") == ctx.principal->user &&
+                ctx.principal->issuer == issuer;
+    if (!self) RequireAdmin(ctx);
+    auto body = ParseJsonBody(ctx);
+    Directory(ctx.worker).SetPassword(ctx.params["name"], StringField(body, "password"));
+    return JsonResponse(http::status::ok, {{"updated", ctx.params["name"]}}, v(ctx));
+  });
+  router.Add(verb::get, "/v1/groups", true, [this, v](RequestContext& ctx) {
+    RequireAdmin(ctx);
+    return JsonResponse(http::status::ok, {{"groups", Directory(ctx.worker).ListGroups()}}, v(ctx));
+  });
+  router.Add(verb::post, "/v1/groups", true, [this, v](RequestContext& ctx) {
+    RequireAdmin(ctx);
+    auto body = ParseJsonBody(ctx);
+    Directory(ctx.worker).AddGroup(StringField(body, "name"));
+    return JsonResponse(http::status::created,
+                        {{"name", identity::CheckPrincipalName(body["name"], "group")}}, v(ctx));
+  });
+  router.Add(verb::delete_, "/v1/groups/{name}", true, [this, v](RequestContext& ctx) {
+    RequireAdmin(ctx);
+    Directory(ctx.worker).RemoveGroup(ctx.params["name"]);
+    return JsonResponse(http::status::ok, {{"removed", ctx.params["name"]}}, v(ctx));
+  });
+  router.Add(verb::put, "/v1/groups/{name}/members/{user}", true, [this, v](RequestContext& ctx) {
+    RequireAdmin(ctx);
+    Directory(ctx.worker).AddMember(ctx.params["name"], ctx.params["user"]);
+    return JsonResponse(http::status::ok, {{"group", ctx.params["name"]}, {"added", ctx.params["user"]}},
+                        v(ctx));
+  });
+  router.Add(verb::delete_, "/v1/groups/{name}/members/{user}", true, [this, v](RequestContext& ctx) {
+    RequireAdmin(ctx);
+    Directory(ctx.worker).RemoveMember(ctx.params["name"], ctx.params["user"]);
+    return JsonResponse(http::status::ok, {{"group", ctx.params["name"]}, {"removed", ctx.params["user"]}},
+                        v(ctx));
+  });
+}
+
+Service::Service(session::Instance& instance, ServerConfig config)
+    : impl_(std::make_unique<Impl>(instance, std::move(config))) {
+  Validate(impl_->config);
+  impl_->AddRoutes();
+}
+
+Service::~Service() {
+  if (impl_->http) impl_->http->Shutdown([this] { impl_->queries->CancelAll(); });
+}
+
+void Service::Start() {
+  auto& s = *impl_;
+  auto alg = s.config.algorithm == "ES256" ? identity::JwtAlgorithm::kES256 : identity::JwtAlgorithm::kRS256;
+  s.keys = std::make_unique<identity::KeyManager>(s.instance.options().data_dir / "keys", alg);
+  for (int i = 0; i < s.config.workers; i++) s.stores.push_back(s.instance.OpenMetastore());
+  s.sessions = std::make_unique<SessionPool>(s.instance);
+  s.queries = std::make_unique<QueryRegistry>(*s.sessions, s.instance.temp_dir(),
+                                              std::chrono::seconds(s.config.statement_timeout_s),
+                                              s.config.max_result_bytes, s.metrics.active_queries);
+  s.http = std::make_unique<HttpServer>(
+      s.config, s.router, s.metrics, [this](std::string_view token, size_t worker) {
+        auto dir = impl_->Directory(worker);
+        return impl_->verifier->Verify(
+            token, [&](const std::string& user) { return dir.Lookup(user, impl_->issuer); });
+      });
+  s.http->Start();
+  // With port 0 the issuer URL is only known now.
+  ServerConfig bound = s.config;
+  bound.port = s.http->port();
+  s.issuer = s.config.issuer.empty() ? bound.BaseUrl() : s.config.issuer;
+  std::vector<identity::TrustedIssuer> trusted;
+  for (auto& t : s.config.trusted_issuers) {
+    trusted.push_back({t.issuer, t.audience, t.jwks_file, t.jwks_url, t.user_claim, t.groups_claim,
+                       std::chrono::seconds(t.refresh_s)});
+  }
+  s.verifier = std::make_unique<identity::TokenVerifier>(
+      s.issuer, s.config.audience, *s.keys, trusted, [](const std::string& url) { return FetchBody(url); });
+}
+
+uint16_t Service::port() const {
+  return impl_->http->port();
+}
+std::string Service::issuer() const {
+  return impl_->issuer;
+}
+const Router& Service::router() const {
+  return impl_->router;
+}
+
+void Service::Shutdown() {
+  if (impl_->http) impl_->http->Shutdown([this] { impl_->queries->CancelAll(); });
+}
+
+void Service::Wait() {
+  impl_->http->Wait();
+}
+
+}  // namespace tarn::server
