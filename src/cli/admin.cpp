@@ -60,7 +60,8 @@ class Remote : public Admin {
   }
   std::vector<identity::UserInfo> ListUsers() override {
     std::vector<identity::UserInfo> out;
-    for (auto& u : CallApi(remote_, "GET", "/v1/users")["users"]) {
+    auto reply = CallApi(remote_, "GET", "/v1/users");  // kept alive for the loop
+    for (auto& u : reply["users"]) {
       identity::UserInfo info;
       info.name = u["name"];
       info.kind = u["kind"] == "service" ? identity::UserKind::kService : identity::UserKind::kPerson;
