@@ -22,6 +22,7 @@
 #include "cli/remote.h"
 #include "common/error.h"
 #include "engine/result_writer.h"
+#include "identity/keys.h"
 #include "server/service.h"
 #include "session/instance.h"
 
@@ -264,6 +265,21 @@ int Main(int argc, char** argv) {
   serverc->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8998)");
   serverc->add_option("--config", config_file, "TOML configuration file (see docs/server.md)");
 
+  // tarn keys rotate
+  InstanceFlags keys_flags;
+  int64_t keep_for = 86400;
+  std::string rotate_alg = "RS256";
+  auto* keys = app.add_subcommand("keys", "Manage the built-in identity provider's signing keys");
+  keys->require_subcommand(1);
+  auto* rotate = keys->add_subcommand(
+      "rotate", "Sign new tokens with a new key; the old public key stays published for --keep-for seconds");
+  keys_flags.AddTo(rotate, false);
+  rotate
+      ->add_option("--keep-for", keep_for,
+                   "Seconds the old key stays valid (at least the token lifetime; default 86400)")
+      ->check(CLI::NonNegativeNumber);
+  rotate->add_option("--algorithm", rotate_alg, "RS256 or ES256")->check(CLI::IsMember({"RS256", "ES256"}));
+
   // tarn login / whoami
   RemoteFlags login_flags;
   std::string login_user;
@@ -417,6 +433,17 @@ int Main(int argc, char** argv) {
       }
       service.Shutdown();
       std::cerr << "tarn server stopped\n";
+      return 0;
+    }
+    if (*rotate) {
+      session::Instance instance(keys_flags.Options());
+      identity::KeyManager manager(instance.options().data_dir / "keys");
+      std::string old = manager.Current().kid();
+      manager.Rotate(std::chrono::seconds(keep_for),
+                     rotate_alg == "ES256" ? identity::JwtAlgorithm::kES256 : identity::JwtAlgorithm::kRS256);
+      std::cerr << "rotated signing key " << old << " -> " << manager.Current().kid() << " (" << rotate_alg
+                << "); the old key stays valid for " << keep_for
+                << " s; a running server picks this up within 1 s\n";
       return 0;
     }
     if (*login) {

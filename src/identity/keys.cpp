@@ -62,7 +62,28 @@ void KeyManager::Reload() {
   LoadLocked();
 }
 
-void KeyManager::LoadLocked() {
+// Modification times and names of the key files: changes when a key is rotated.
+static std::string FolderStamp(const fs::path& dir) {
+  std::string stamp;
+  std::error_code ec;
+  auto add = [&](const fs::path& p) {
+    auto t = fs::last_write_time(p, ec);
+    if (!ec) stamp += p.filename().string() + ":" + std::to_string(t.time_since_epoch().count()) + ";";
+  };
+  add(dir / "current.json");
+  for (auto& e : fs::directory_iterator(dir / "retired", ec)) add(e.path());
+  return stamp;
+}
+
+void KeyManager::RefreshLocked() const {
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_check_ < std::chrono::seconds(1)) return;
+  last_check_ = now;
+  if (FolderStamp(dir_) != stamp_) LoadLocked();
+}
+
+void KeyManager::LoadLocked() const {
+  stamp_ = FolderStamp(dir_);
   auto path = dir_ / "current.json";
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
@@ -93,6 +114,7 @@ void KeyManager::LoadLocked() {
 
 SigningKey KeyManager::Current() const {
   std::lock_guard<std::mutex> lock(mu_);
+  RefreshLocked();
   return *current_;
 }
 
@@ -108,11 +130,13 @@ void KeyManager::Rotate(std::chrono::seconds keep_for, JwtAlgorithm alg) {
 
 nlohmann::json KeyManager::Jwks() const {
   std::lock_guard<std::mutex> lock(mu_);
+  RefreshLocked();
   return jwks_;
 }
 
 KeySet KeyManager::Keys() const {
   std::lock_guard<std::mutex> lock(mu_);
+  RefreshLocked();
   return keys_;
 }
 

@@ -7,8 +7,9 @@
 // presented. The JWKS the provider publishes is the current key plus every retired
 // key not yet past that time, so rotation never invalidates a live token.
 //
-// Thread-safety: all methods are thread-safe; Reload() picks up a rotation made by
-// another process.
+// Thread-safety: all methods are thread-safe. A rotation made by another process
+// (`tarn keys rotate`) is picked up within a second: the folder is checked for
+// changes at most once a second when keys are read.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -40,12 +41,16 @@ class KeyManager {
   void Reload();
 
  private:
-  void LoadLocked();
+  void LoadLocked() const;
+  // Reloads if the folder changed since the last load (checked at most once a second).
+  void RefreshLocked() const;
   std::filesystem::path dir_;
   mutable std::mutex mu_;
-  std::optional<SigningKey> current_;
-  nlohmann::json jwks_;
-  KeySet keys_;
+  mutable std::chrono::steady_clock::time_point last_check_{};
+  mutable std::string stamp_;  // what the folder looked like at the last load
+  mutable std::optional<SigningKey> current_;
+  mutable nlohmann::json jwks_;
+  mutable KeySet keys_;
 };
 
 }  // namespace tarn::identity

@@ -12,6 +12,7 @@
 
 #include <thread>
 
+#include "identity/jwt.h"
 #include "server/server_fixture.h"
 
 namespace fs = std::filesystem;
@@ -91,6 +92,30 @@ TEST_F(RemoteCliTest, UsersAndGroupsAreManagedThroughTheApi) {
   r = Tarn({"group", "add", "x", "--server", base_, "--token", ana});
   EXPECT_EQ(r.exit_code, 5);
   EXPECT_THAT(r.err, HasSubstr("administrator"));
+}
+
+std::string KidOf(const std::string& token) {
+  auto header = nlohmann::json::parse(identity::Base64UrlDecode(token.substr(0, token.find('.'))));
+  return header["kid"];
+}
+
+TEST_F(RemoteCliTest, KeyRotationKeepsOldTokensValidAndSignsNewOnesWithTheNewKey) {
+  auto old_token = Login("ana", kAnaPassword);
+  auto r = Tarn({"keys", "rotate", "-d", dir_.path().string(), "--keep-for", "3600"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the server looks once a second
+  EXPECT_EQ(Call("GET", "/v1/whoami", old_token).status, 200);
+  auto new_token = Login("ana", kAnaPassword);
+  EXPECT_NE(KidOf(old_token), KidOf(new_token));
+  EXPECT_EQ(Call("GET", "/v1/whoami", new_token).status, 200);
+  auto jwks = Json(Call("GET", "/.well-known/jwks.json"));
+  EXPECT_EQ(jwks["keys"].size(), 2u);
+  // A retired key past its grace period is dropped, and its tokens with it.
+  r = Tarn({"keys", "rotate", "-d", dir_.path().string(), "--keep-for", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_EQ(Call("GET", "/v1/whoami", new_token).status, 401);
+  EXPECT_EQ(Call("GET", "/v1/whoami", old_token).status, 200);  // its key keeps its own hour
 }
 
 TEST(InitCli, GeneratesAnAdminPasswordAndPrintsItOnce) {
