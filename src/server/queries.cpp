@@ -195,6 +195,7 @@ class Discard : public session::ResultHandler {
 struct QueryRegistry::Entry {
   std::string id;
   std::string owner;
+  std::string owner_issuer;  // a name is only unique per issuer
   bool async = false;
   std::string state = "running";  // running, finished, failed, cancelled
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -232,6 +233,7 @@ std::shared_ptr<QueryRegistry::Entry> QueryRegistry::Register(const StatementReq
   auto e = std::make_shared<Entry>();
   e->id = request.query_id.empty() ? RandomHex(12) : request.query_id;
   e->owner = owner.user;
+  e->owner_issuer = owner.issuer;
   e->async = request.async;
   std::lock_guard<std::mutex> lock(mu_);
   // Forget old finished entries: at most 1000, none older than 10 minutes.
@@ -335,7 +337,8 @@ std::shared_ptr<QueryRegistry::Entry> QueryRegistry::Find(const std::string& id,
                                                           const identity::Principal& caller) {
   auto it = entries_.find(id);
   // Another person's query is reported exactly like a missing one.
-  if (it == entries_.end() || (it->second->owner != caller.user && !caller.admin)) {
+  if (it == entries_.end() ||
+      ((it->second->owner != caller.user || it->second->owner_issuer != caller.issuer) && !caller.admin)) {
     throw Error::NotFound("query {} does not exist", id.size() > 64 ? id.substr(0, 64) : id);
   }
   return it->second;
