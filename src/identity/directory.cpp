@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 
 #include "common/error.h"
 #include "common/util.h"
@@ -10,6 +11,11 @@
 namespace tarn::identity {
 
 namespace {
+
+int64_t EpochSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 const char* KindName(UserKind k) {
   return k == UserKind::kService ? "service" : "person";
@@ -55,8 +61,9 @@ void Directory::AddUser(const std::string& raw, std::string_view password, UserK
   std::string hash = HashPassword(password);
   try {
     store_.Execute(
-        "INSERT INTO users (name, password_hash, kind, is_admin, created_at) VALUES (?, ?, ?, ?, ?)",
-        {name, hash, std::string(KindName(kind)), int64_t{admin ? 1 : 0}, NowUtc()});
+        "INSERT INTO users (name, password_hash, kind, is_admin, created_at, valid_after) VALUES (?, ?, ?, "
+        "?, ?, ?)",
+        {name, hash, std::string(KindName(kind)), int64_t{admin ? 1 : 0}, NowUtc(), EpochSeconds()});
   } catch (const Error& e) {
     if (e.code() == ErrorCode::kAlreadyExists) throw Error::AlreadyExists("user {} already exists", name);
     throw;
@@ -73,7 +80,8 @@ void Directory::RemoveUser(const std::string& name) {
 
 void Directory::SetPassword(const std::string& name, std::string_view password) {
   std::string hash = HashPassword(password);
-  store_.Execute("UPDATE users SET password_hash = ? WHERE id = ?", {hash, UserId(name)});
+  store_.Execute("UPDATE users SET password_hash = ?, valid_after = ? WHERE id = ?",
+                 {hash, EpochSeconds(), UserId(name)});
 }
 
 std::vector<UserInfo> Directory::ListUsers() {
@@ -168,13 +176,14 @@ Principal Directory::Authenticate(const std::string& raw, std::string_view secre
 
 std::optional<Principal> Directory::Lookup(const std::string& raw, const std::string& issuer) {
   std::string name = CheckPrincipalName(raw, "user");
-  auto rows = store_.Query("SELECT kind, is_admin FROM users WHERE name = ?", {name});
+  auto rows = store_.Query("SELECT kind, is_admin, valid_after FROM users WHERE name = ?", {name});
   if (rows.empty()) return std::nullopt;
   Principal p;
   p.user = name;
   p.issuer = issuer;
   p.service = rows[0].Str(0) == "service";
   p.admin = rows[0].Int(1) != 0;
+  p.credentials_since = rows[0].Int(2);
   for (auto& g : store_.Query("SELECT g.name FROM groups g JOIN group_members m ON m.group_id = g.id "
                               "JOIN users u ON u.id = m.user_id WHERE u.name = ? ORDER BY g.name",
                               {name})) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "common/error.h"
@@ -79,7 +80,7 @@ void KeyManager::RefreshLocked() const {
   auto now = std::chrono::steady_clock::now();
   if (now - last_check_ < std::chrono::seconds(1)) return;
   last_check_ = now;
-  if (FolderStamp(dir_) != stamp_) LoadLocked();
+  if (FolderStamp(dir_) != stamp_ || NowSeconds() >= next_expiry_) LoadLocked();
 }
 
 void KeyManager::LoadLocked() const {
@@ -98,12 +99,17 @@ void KeyManager::LoadLocked() const {
   nlohmann::json keys = nlohmann::json::array();
   keys.push_back(current_->PublicJwk());
   int64_t now = NowSeconds();
+  next_expiry_ = std::numeric_limits<int64_t>::max();
   std::error_code ec;
   for (auto& entry : fs::directory_iterator(dir_ / "retired", ec)) {
     if (entry.path().extension() != ".json") continue;
     try {
       auto doc = nlohmann::json::parse(ReadFile(entry.path()));
-      if (doc.at("expires_at").get<int64_t>() > now) keys.push_back(doc.at("jwk"));
+      int64_t expires = doc.at("expires_at").get<int64_t>();
+      if (expires > now) {
+        keys.push_back(doc.at("jwk"));
+        next_expiry_ = std::min(next_expiry_, expires);
+      }
     } catch (const nlohmann::json::exception&) {
       // A damaged retired key only loses its remaining grace period.
     }

@@ -8,8 +8,9 @@
 // key not yet past that time, so rotation never invalidates a live token.
 //
 // Thread-safety: all methods are thread-safe. A rotation made by another process
-// (`tarn keys rotate`) is picked up within a second: the folder is checked for
-// changes at most once a second when keys are read.
+// (`tarn keys rotate`) is picked up within a second, and a retired key leaves the
+// key set within a second of its expiry: both are checked at most once a second
+// when keys are read.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -47,7 +48,8 @@ class KeyManager {
   std::filesystem::path dir_;
   mutable std::mutex mu_;
   mutable std::chrono::steady_clock::time_point last_check_{};
-  mutable std::string stamp_;  // what the folder looked like at the last load
+  mutable std::string stamp_;        // what the folder looked like at the last load
+  mutable int64_t next_expiry_ = 0;  // when the next retired key leaves the JWKS (epoch s)
   mutable std::optional<SigningKey> current_;
   mutable nlohmann::json jwks_;
   mutable KeySet keys_;

@@ -79,6 +79,11 @@ Principal TokenVerifier::Verify(std::string_view token, const UserLookup& lookup
     auto claims = VerifyJwt(token, keys_.Keys(), options);
     auto p = lookup(claims["sub"].get<std::string>());
     if (!p) throw Error::Unauthenticated("user {} no longer exists", claims["sub"].get<std::string>());
+    // A token from before the user's creation (a namesake) or last password change is void.
+    if (!claims.contains("iat") || !claims["iat"].is_number() ||
+        claims["iat"].get<double>() < p->credentials_since) {
+      throw Error::Unauthenticated("token of {} predates its credentials", p->user);
+    }
     return *p;
   }
   KeySet keys;

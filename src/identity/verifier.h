@@ -2,7 +2,8 @@
 //
 // Two kinds of issuer are trusted: the built-in provider (its own keys, its users
 // looked up in the directory at every request, so a removed user's tokens stop
-// working at once and group changes apply immediately), and external identity
+// working at once, group changes apply immediately, and tokens issued before the
+// user's creation or last password change are refused), and external identity
 // providers named in the configuration (trusted identity propagation: the person
 // the token names is the principal, with the user name and groups read from the
 // configured claims). The issuer is chosen by the token's "iss"; its keys verify the

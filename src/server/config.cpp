@@ -164,6 +164,12 @@ void Validate(const ServerConfig& c) {
     if (t.jwks_file.empty() == t.jwks_url.empty()) {
       throw Error::InvalidArgument("trusted issuer {} needs exactly one of jwks_file and jwks_url", t.issuer);
     }
+    bool loopback = t.jwks_url.rfind("http://127.", 0) == 0 || t.jwks_url.rfind("http://localhost", 0) == 0 ||
+                    t.jwks_url.rfind("http://[::1]", 0) == 0;
+    if (!t.jwks_url.empty() && t.jwks_url.rfind("https://", 0) != 0 && !loopback) {
+      throw Error::InvalidArgument("jwks_url of {} must use https:// (plain http only on loopback)",
+                                   t.issuer);
+    }
   }
 }
 

@@ -294,7 +294,7 @@ HttpServer::~HttpServer() {
   if (impl_->work) Shutdown([] {});
 }
 
-void HttpServer::Start() {
+void HttpServer::Start(const std::function<void(uint16_t)>& before_serving) {
   auto& s = *impl_;
   if (s.config.tls()) {
     s.tls.emplace(ssl::context::tls_server);
@@ -322,6 +322,7 @@ void HttpServer::Start() {
   if (!ec) s.acceptor.bind(endpoint, ec);
   if (!ec) s.acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) throw Error::Io("cannot listen on {}:{}: {}", s.config.host, s.config.port, ec.message());
+  if (before_serving) before_serving(port());
   s.workers = std::make_unique<WorkerPool>(s.config.workers, s.config.max_queue);
   s.work.emplace(s.ioc.get_executor());
   s.Accept();

@@ -32,8 +32,9 @@ class HttpServer {
   HttpServer(const ServerConfig& config, const Router& router, Metrics& metrics, Authenticator authenticate);
   ~HttpServer();
 
-  // Binds and starts serving; throws kIo if the address cannot be bound.
-  void Start();
+  // Binds, calls `before_serving` with the bound port (nothing is accepted yet),
+  // then starts serving. Throws kIo if the address cannot be bound.
+  void Start(const std::function<void(uint16_t port)>& before_serving = {});
   // The bound port (useful with port 0).
   uint16_t port() const;
   // Graceful stop; returns when every connection is closed.

@@ -192,6 +192,10 @@ class Discard : public session::ResultHandler {
 
 }  // namespace
 
+std::string QueryRegistry::Key(const identity::Principal& p, const std::string& id) {
+  return p.issuer + '\x1f' + p.user + '\x1f' + id;
+}
+
 struct QueryRegistry::Entry {
   std::string id;
   std::string owner;
@@ -246,8 +250,10 @@ std::shared_ptr<QueryRegistry::Entry> QueryRegistry::Register(const StatementReq
       ++it;
     }
   }
-  if (entries_.count(e->id)) throw Error::AlreadyExists("query id {} is in use", e->id);
-  entries_[e->id] = e;
+  // Ids are per principal: one person's ids say nothing about another's.
+  std::string key = Key(owner, e->id);
+  if (entries_.count(key)) throw Error::AlreadyExists("you already have a query with id {}", e->id);
+  entries_[key] = e;
   return e;
 }
 
@@ -327,7 +333,7 @@ Response QueryRegistry::Run(const StatementRequest& request, const identity::Pri
   bool queued = async_pool_.Submit([this, e, request, version](size_t) { Execute(e, request, version); });
   if (!queued) {
     std::lock_guard<std::mutex> lock(mu_);
-    entries_.erase(e->id);
+    entries_.erase(Key(owner, e->id));
     throw Error::ResourceExhausted("too many asynchronous statements are queued: try again shortly");
   }
   return JsonResponse(http::status::accepted, {{"query_id", e->id}, {"state", "running"}}, version);
@@ -335,13 +341,15 @@ Response QueryRegistry::Run(const StatementRequest& request, const identity::Pri
 
 std::shared_ptr<QueryRegistry::Entry> QueryRegistry::Find(const std::string& id,
                                                           const identity::Principal& caller) {
-  auto it = entries_.find(id);
-  // Another person's query is reported exactly like a missing one.
-  if (it == entries_.end() ||
-      ((it->second->owner != caller.user || it->second->owner_issuer != caller.issuer) && !caller.admin)) {
-    throw Error::NotFound("query {} does not exist", id.size() > 64 ? id.substr(0, 64) : id);
+  auto it = entries_.find(Key(caller, id));
+  if (it != entries_.end()) return it->second;
+  if (caller.admin) {  // administrators see everyone's
+    for (auto& [key, e] : entries_) {
+      if (e->id == id) return e;
+    }
   }
-  return it->second;
+  // Another person's query is reported exactly like a missing one.
+  throw Error::NotFound("query {} does not exist", id.size() > 64 ? id.substr(0, 64) : id);
 }
 
 Response QueryRegistry::Get(const std::string& id, const identity::Principal& caller, unsigned version) {

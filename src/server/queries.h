@@ -5,7 +5,8 @@
 // requests; each has its own engine connection). Every run is registered under a
 // query id (the caller's, if it gave a valid one, else a random one) so that
 // DELETE /v1/queries/{id} can cancel it from another connection, and a watchdog
-// cancels anything running past the statement timeout. Finished asynchronous
+// cancels anything running past the statement timeout. Query ids belong to their
+// principal: two people may use the same id, and neither can see the other's. Finished asynchronous
 // results are kept for 10 minutes (at most 1000), visible only to their owner.
 //
 // Thread-safety: all methods are thread-safe.
@@ -75,6 +76,8 @@ class QueryRegistry {
   std::shared_ptr<Entry> Register(const StatementRequest& request, const identity::Principal& owner);
   void Execute(const std::shared_ptr<Entry>& entry, const StatementRequest& request, unsigned version);
   std::shared_ptr<Entry> Find(const std::string& id, const identity::Principal& caller);
+  // Registry key: ids are unique per principal (issuer and user), not globally.
+  static std::string Key(const identity::Principal& p, const std::string& id);
   void Watchdog();
 
   SessionPool& sessions_;

@@ -343,18 +343,25 @@ void Service::Start() {
         return impl_->verifier->Verify(
             token, [&](const std::string& user) { return dir.Lookup(user, impl_->issuer); });
       });
-  s.http->Start();
-  // With port 0 the issuer URL is only known now.
-  ServerConfig bound = s.config;
-  bound.port = s.http->port();
-  s.issuer = s.config.issuer.empty() ? bound.BaseUrl() : s.config.issuer;
-  std::vector<identity::TrustedIssuer> trusted;
-  for (auto& t : s.config.trusted_issuers) {
-    trusted.push_back({t.issuer, t.audience, t.jwks_file, t.jwks_url, t.user_claim, t.groups_claim,
-                       std::chrono::seconds(t.refresh_s)});
-  }
-  s.verifier = std::make_unique<identity::TokenVerifier>(
-      s.issuer, s.config.audience, *s.keys, trusted, [](const std::string& url) { return FetchBody(url); });
+  // Issuer and verifier are set before the first connection is accepted; with
+  // port 0 the issuer URL is only known once bound.
+  s.http->Start([&](uint16_t port) {
+    ServerConfig bound = s.config;
+    bound.port = port;
+    s.issuer = s.config.issuer.empty() ? bound.BaseUrl() : s.config.issuer;
+    std::vector<identity::TrustedIssuer> trusted;
+    for (auto& t : s.config.trusted_issuers) {
+      trusted.push_back({t.issuer, t.audience, t.jwks_file, t.jwks_url, t.user_claim, t.groups_claim,
+                         std::chrono::seconds(t.refresh_s)});
+    }
+    s.verifier = std::make_unique<identity::TokenVerifier>(s.issuer, s.config.audience, *s.keys, trusted,
+                                                           [](const std::string& url) {
+                                                             ClientOptions o;
+                                                             o.timeout = std::chrono::seconds(5);
+                                                             o.max_response_bytes = 1 << 20;
+                                                             return FetchBody(url, o);
+                                                           });
+  });
 }
 
 uint16_t Service::port() const {

@@ -62,6 +62,11 @@ const std::vector<Migration>& Migrations() {
                 user_id BIGINT NOT NULL REFERENCES users(id),
                 PRIMARY KEY (group_id, user_id)))",
        }},
+      {3,
+       "identity: tokens issued before a password change or a user's creation are void",
+       {
+           "ALTER TABLE users ADD COLUMN valid_after BIGINT NOT NULL DEFAULT 0",
+       }},
   };
   return kMigrations;
 }

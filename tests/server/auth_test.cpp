@@ -1039,3 +1039,59 @@ TEST_F(KeyRotationServerTest, RestartAfterRotationWithoutGraceRefusesOldTokens) 
 
 }  // namespace
 }  // namespace tarn::testing
+
+namespace tarn::testing {
+namespace {
+
+TEST_F(AuthTest, PasswordChangeVoidsEarlierTokens) {
+  std::string before = Login("ana", kAnaPassword);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // iat has one-second resolution
+  auto admin = Login("admin", kAdminPassword);
+  ASSERT_EQ(Call("PUT", "/v1/users/ana/password", admin, R"({"password": "changed-secret-1"})").status, 200);
+  EXPECT_EQ(Whoami(before).status, 401);
+  EXPECT_EQ(Whoami(Login("ana", "changed-secret-1")).status, 200);
+}
+
+TEST_F(AuthTest, ARecreatedNamesakeDoesNotInheritTokens) {
+  std::string before = Login("ana", kAnaPassword);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto admin = Login("admin", kAdminPassword);
+  ASSERT_EQ(Call("DELETE", "/v1/users/ana", admin).status, 200);
+  ASSERT_EQ(Call("POST", "/v1/users", admin, R"({"name": "ana", "password": "another-ana-1"})").status, 201);
+  EXPECT_EQ(Whoami(before).status, 401);
+}
+
+TEST_F(AuthTest, QueryIdsBelongToTheirPrincipal) {
+  auto ana = Login("ana", kAnaPassword);
+  auto admin = Login("admin", kAdminPassword);
+  ASSERT_EQ(Call("POST", "/v1/users", admin, R"({"name": "bob", "password": "bob-secret-1"})").status, 201);
+  auto bob = Login("bob", "bob-secret-1");
+  std::string body = R"({"sql": "SELECT 1", "query_id": "report"})";
+  EXPECT_EQ(Call("POST", "/v1/statements", ana, body).status, 200);
+  // Bob's use of the same id neither collides nor reveals Ana's query.
+  EXPECT_EQ(Call("POST", "/v1/statements", bob, body).status, 200);
+  EXPECT_EQ(Call("POST", "/v1/statements", ana, body).status, 409);  // Ana's own id is taken
+}
+
+TEST_F(KeyRotationTest, ARetiredKeyLeavesTheKeySetWhenItsGraceEnds) {
+  identity::KeyManager km(dir_ / "keys");
+  std::string old_token = Issue(km);
+  km.Rotate(std::chrono::seconds(2));
+  EXPECT_EQ(JwksKids(km).size(), 2u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3200));
+  EXPECT_EQ(JwksKids(km).size(), 1u);
+  ExpectUnauthenticated([&] { Verify(km, old_token); });
+}
+
+TEST(ServerConfig, JwksUrlMustUseHttpsOutsideLoopback) {
+  server::ServerConfig c;
+  c.trusted_issuers.push_back({"https://idp.example.test", "tarn", "", "http://idp.example.test/jwks"});
+  EXPECT_THROW(server::Validate(c), Error);
+  c.trusted_issuers[0].jwks_url = "https://idp.example.test/jwks";
+  EXPECT_NO_THROW(server::Validate(c));
+  c.trusted_issuers[0].jwks_url = "http://127.0.0.1:9/jwks";
+  EXPECT_NO_THROW(server::Validate(c));
+}
+
+}  // namespace
+}  // namespace tarn::testing
