@@ -30,8 +30,6 @@ std::vector<Column> ParseSchema(const std::string& text) {
   return out;
 }
 
-constexpr int kAppendRetries = 10;
-
 // Thrown inside a commit transaction to roll it back when the base moved.
 struct BaseMoved {};
 
@@ -314,11 +312,9 @@ void Catalog::DropTable(const std::string& raw_db, const std::string& raw_table,
 
 // --- commits ------------------------------------------------------------------
 
-std::optional<SnapshotInfo> Catalog::TryCommit(const TableInfo& table, std::optional<int64_t> base,
-                                               const std::string& operation,
-                                               const std::vector<DataFile>& files,
-                                               const std::vector<Column>& schema,
-                                               const nlohmann::json& stats) {
+SnapshotInfo Catalog::RecordSnapshotLocked(const TableInfo& table, std::optional<int64_t> base,
+                                           const std::string& operation, const std::vector<DataFile>& files,
+                                           const std::vector<Column>& schema, const nlohmann::json& stats) {
   SnapshotInfo s;
   s.parent_id = base;
   s.operation = operation;
@@ -330,20 +326,28 @@ std::optional<SnapshotInfo> Catalog::TryCommit(const TableInfo& table, std::opti
     s.byte_size += f.byte_size;
   }
   s.created_at = NowUtc();
+  auto r = store_.Query(
+      "INSERT INTO snapshots (table_id, parent_id, operation, row_count, byte_size, file_count, schema_json, "
+      "stats_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      {table.id, base ? store::Param(*base) : store::Param(nullptr), operation, s.row_count, s.byte_size,
+       s.file_count, SchemaJson(schema).dump(), stats.dump(), s.created_at});
+  s.id = r.at(0).Int(0);
+  for (auto& f : files) {
+    store_.Execute("INSERT INTO snapshot_files (snapshot_id, path, row_count, byte_size) VALUES (?, ?, ?, ?)",
+                   {s.id, f.path, f.row_count, f.byte_size});
+  }
+  return s;
+}
+
+std::optional<SnapshotInfo> Catalog::TryCommit(const TableInfo& table, std::optional<int64_t> base,
+                                               const std::string& operation,
+                                               const std::vector<DataFile>& files,
+                                               const std::vector<Column>& schema,
+                                               const nlohmann::json& stats) {
+  SnapshotInfo s;
   try {
     store_.Transaction([&] {
-      auto r = store_.Query(
-          "INSERT INTO snapshots (table_id, parent_id, operation, row_count, byte_size, file_count, "
-          "schema_json, "
-          "stats_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-          {table.id, base ? store::Param(*base) : store::Param(nullptr), operation, s.row_count, s.byte_size,
-           s.file_count, SchemaJson(schema).dump(), stats.dump(), s.created_at});
-      s.id = r.at(0).Int(0);
-      for (auto& f : files) {
-        store_.Execute(
-            "INSERT INTO snapshot_files (snapshot_id, path, row_count, byte_size) VALUES (?, ?, ?, ?)",
-            {s.id, f.path, f.row_count, f.byte_size});
-      }
+      s = RecordSnapshotLocked(table, base, operation, files, schema, stats);
       CrashPoint("before_metadata_commit");
       int64_t changed = store_.Execute(
           "UPDATE tables SET current_snapshot_id = ?, schema_json = ? WHERE id = ? AND "
@@ -358,6 +362,30 @@ std::optional<SnapshotInfo> Catalog::TryCommit(const TableInfo& table, std::opti
   return s;
 }
 
+SnapshotInfo Catalog::CommitAppend(const TableInfo& table, const DataFile& file,
+                                   const nlohmann::json& file_stats) {
+  SnapshotInfo s;
+  store_.Transaction([&] {
+    // SQLite's write transaction already excludes other writers; PostgreSQL needs the row lock.
+    std::string lock = store_.backend() == "postgresql" ? " FOR UPDATE" : "";
+    auto rows = store_.Query("SELECT current_snapshot_id FROM tables WHERE id = ?" + lock, {table.id});
+    if (rows.empty())
+      throw Error::NotFound("table {} was dropped while the INSERT ran", table.QualifiedName());
+    std::optional<int64_t> base = rows[0].OptInt(0);
+    std::vector<DataFile> files;
+    nlohmann::json stats = file_stats;
+    if (base) files = SnapshotFiles(*base);
+    // An empty snapshot adds nothing to the statistics (and knows no min/max).
+    if (!files.empty()) stats = lake::MergeStats(GetSnapshot(*base).stats, file_stats, table.schema);
+    files.push_back(file);
+    s = RecordSnapshotLocked(table, base, "append", files, table.schema, stats);
+    CrashPoint("before_metadata_commit");
+    store_.Execute("UPDATE tables SET current_snapshot_id = ? WHERE id = ?", {s.id, table.id});
+  });
+  CrashPoint("after_metadata_commit");
+  return s;
+}
+
 WriteResult Catalog::Write(const TableInfo& given, duckdb::unique_ptr<duckdb::SelectStatement> query,
                            bool overwrite) {
   if (given.kind != TableKind::kManaged) {
@@ -367,28 +395,30 @@ WriteResult Catalog::Write(const TableInfo& given, duckdb::unique_ptr<duckdb::Se
   TableInfo table = GetTable(given.database, given.name);
   std::optional<int64_t> base = table.snapshot_id;
   DataFile file = lake::WriteParquet(lake_, internal_, std::move(query), table.schema, table.location);
-  for (int attempt = 0;; attempt++) {
-    std::vector<DataFile> files;
-    if (!overwrite && base) files = SnapshotFiles(*base);
-    files.push_back(file);
-    std::vector<std::string> abs;
-    for (auto& f : files) abs.push_back(lake_.Absolute(f.path).string());
-    auto stats = lake::CollectStats(internal_, abs, table.schema);
-    if (auto s = TryCommit(table, base, overwrite ? "overwrite" : "append", files, table.schema, stats)) {
+  try {
+    auto file_stats = lake::CollectStats(internal_, {lake_.Absolute(file.path).string()}, table.schema);
+    if (!overwrite) return {CommitAppend(table, file, file_stats), file.row_count};
+    // An overwrite computed from one snapshot must not replace a newer one.
+    if (auto s = TryCommit(table, base, "overwrite", {file}, table.schema, file_stats))
       return {*s, file.row_count};
-    }
-    // Another commit moved the table. An append is still valid on the new base; an
-    // overwrite computed from the old one is not.
     table = GetTable(given.database, given.name);
-    if (overwrite || attempt + 1 >= kAppendRetries) {
-      std::error_code ec;
-      fs::remove(lake_.Absolute(file.path), ec);
-      throw Error::Conflict(
-          "{} was changed by another commit (now snapshot {}) while this {} ran; nothing was written: run it "
-          "again",
-          table.QualifiedName(), table.snapshot_id.value_or(0), overwrite ? "INSERT OVERWRITE" : "INSERT");
+    throw Error::Conflict(
+        "{} was changed by another commit (now snapshot {}) while this INSERT OVERWRITE ran; nothing was "
+        "written: "
+        "run it again",
+        table.QualifiedName(), table.snapshot_id.value_or(0));
+  } catch (...) {
+    // Not committed: leave no orphan behind (unless, after a lost commit reply, the
+    // store did record it: then the file is live and stays).
+    bool referenced = false;
+    try {
+      referenced = !store_.Query("SELECT 1 FROM snapshot_files WHERE path = ?", {file.path}).empty();
+    } catch (...) {
+      referenced = true;  // cannot tell: keep the file; gc decides later
     }
-    base = table.snapshot_id;
+    std::error_code ec;
+    if (!referenced) fs::remove(lake_.Absolute(file.path), ec);
+    throw;
   }
 }
 

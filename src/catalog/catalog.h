@@ -127,8 +127,15 @@ class Catalog {
  private:
   int64_t DatabaseId(const std::string& name);
   TableInfo ReadTable(const store::Row& row);
+  // Inside a transaction: inserts a snapshot (and its file list) whose parent is `base`.
+  SnapshotInfo RecordSnapshotLocked(const TableInfo& table, std::optional<int64_t> base,
+                                    const std::string& operation, const std::vector<DataFile>& files,
+                                    const std::vector<Column>& schema, const nlohmann::json& stats);
+  // Appends `file` to whatever the table's current snapshot is, holding the table's
+  // row lock, so concurrent appends serialize instead of conflicting.
+  SnapshotInfo CommitAppend(const TableInfo& table, const DataFile& file, const nlohmann::json& file_stats);
   // Records a snapshot and makes it current if the table's current snapshot is
-  // still `base`; returns false (and changes nothing) otherwise.
+  // still `base`; returns nullopt (and changes nothing) otherwise.
   std::optional<SnapshotInfo> TryCommit(const TableInfo& table, std::optional<int64_t> base,
                                         const std::string& operation, const std::vector<DataFile>& files,
                                         const std::vector<Column>& schema, const nlohmann::json& stats);

@@ -112,4 +112,39 @@ nlohmann::json CollectStats(engine::EngineConnection& conn, const std::vector<st
   return {{"columns", columns}};
 }
 
+nlohmann::json MergeStats(const nlohmann::json& a, const nlohmann::json& b,
+                          const std::vector<Column>& schema) {
+  nlohmann::json out = nlohmann::json::object();
+  auto ca = a.value("columns", nlohmann::json::object()), cb = b.value("columns", nlohmann::json::object());
+  for (auto& col : schema) {
+    auto type = duckdb::TransformStringToLogicalType(col.type);
+    auto x = ca.value(col.name, nlohmann::json::object()), y = cb.value(col.name, nlohmann::json::object());
+    nlohmann::json m = nlohmann::json::object();
+    // A side without min/max but with a null count held only nulls: the other side
+    // decides. A side without either knows nothing, so neither survives.
+    auto pick = [&](const char* key, bool want_min) {
+      bool hx = x.contains(key), hy = y.contains(key);
+      if ((!hx && !x.contains("null_count")) || (!hy && !y.contains("null_count"))) return;
+      if (!hx || !hy) {
+        if (hx || hy) m[key] = hx ? x[key] : y[key];
+        return;
+      }
+      duckdb::Value vx, vy;
+      std::string err;
+      if (!duckdb::Value(x[key].get<std::string>()).DefaultTryCastAs(type, vx, &err) ||
+          !duckdb::Value(y[key].get<std::string>()).DefaultTryCastAs(type, vy, &err)) {
+        return;
+      }
+      m[key] = (want_min ? (vy < vx) : (vy > vx)) ? y[key] : x[key];
+    };
+    pick("min", true);
+    pick("max", false);
+    if (x.contains("null_count") && y.contains("null_count")) {
+      m["null_count"] = x["null_count"].get<int64_t>() + y["null_count"].get<int64_t>();
+    }
+    if (!m.empty()) out[col.name] = m;
+  }
+  return {{"columns", out}};
+}
+
 }  // namespace tarn::lake

@@ -42,5 +42,9 @@ DataFile WriteParquet(const Lake& lake, engine::EngineConnection& conn,
 nlohmann::json CollectStats(engine::EngineConnection& conn, const std::vector<std::string>& files,
                             const std::vector<Column>& schema);
 
+// Statistics of the union of two file sets (each a CollectStats result): typed
+// min of mins, max of maxes, sum of null counts. Needs no engine connection.
+nlohmann::json MergeStats(const nlohmann::json& a, const nlohmann::json& b,
+                          const std::vector<Column>& schema);
 
 }  // namespace tarn::lake

@@ -261,13 +261,15 @@ void QueryRegistry::Execute(const std::shared_ptr<Entry>& e, const StatementRequ
                             unsigned version) {
   Response res;
   auto lease = sessions_.Acquire();
+  bool cancelled_early = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     e->session = lease.get();
-    if (e->cancel_requested) lease->Cancel();
+    cancelled_early = e->cancel_requested;
   }
   active_++;
   try {
+    if (cancelled_early) throw Error::Cancelled("query cancelled");
     if (request.format == "csv") {
       CsvResult csv(request.limit);
       lease->Execute(request.sql, csv);
@@ -394,10 +396,11 @@ void QueryRegistry::Watchdog() {
     cv_.wait_for(lock, std::chrono::milliseconds(200));
     auto now = std::chrono::steady_clock::now();
     for (auto& [id, e] : entries_) {
-      if (e->state == "running" && e->session && !e->timed_out && now - e->started > timeout_) {
-        e->timed_out = true;
-        e->session->Cancel();
-      }
+      if (e->state != "running" || !e->session) continue;
+      if (!e->timed_out && now - e->started > timeout_) e->timed_out = true;
+      // Repeated every tick: an interrupt that lands just before the engine starts a
+      // statement is forgotten by the engine, so it is sent again until it sticks.
+      if (e->timed_out || e->cancel_requested) e->session->Cancel();
     }
   }
 }
