@@ -9,7 +9,23 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+
 namespace tarn::testing {
+
+// Runs `fn` and returns the tarn::Error it throws; fails the test if it throws nothing.
+template <typename Fn>
+Error CatchError(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "expected a tarn::Error";
+  return Error(ErrorCode::kInternal, "<no error thrown>");
+}
 
 // A directory that exists for the object's lifetime.
 class TempDir {
@@ -59,13 +75,14 @@ bool PostgresRequired();
 
 // In a fixture's SetUp: fails (CI, scripts/test) or skips (a developer's run without
 // a server) when the TestMetastore `m` has no database.
-#define TARN_REQUIRE_METASTORE(m)                                                              \
-  do {                                                                                         \
-    if (!(m).available()) {                                                                    \
-      if (::tarn::testing::PostgresRequired()) FAIL() << "PostgreSQL tests are required but " \
-                                                         "TARN_TEST_PG_URL is not set";        \
-      GTEST_SKIP() << "no PostgreSQL test server (set TARN_TEST_PG_URL or run scripts/test)";  \
-    }                                                                                          \
+#define TARN_REQUIRE_METASTORE(m)                                                             \
+  do {                                                                                        \
+    if (!(m).available()) {                                                                   \
+      if (::tarn::testing::PostgresRequired())                                                \
+        FAIL() << "PostgreSQL tests are required but "                                        \
+                  "TARN_TEST_PG_URL is not set";                                              \
+      GTEST_SKIP() << "no PostgreSQL test server (set TARN_TEST_PG_URL or run scripts/test)"; \
+    }                                                                                         \
   } while (0)
 
 // Writes `text` to `path`, creating folders.

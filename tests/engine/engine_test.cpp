@@ -30,17 +30,7 @@ namespace fs = std::filesystem;
 using tarn::testing::TempDir;
 using tarn::testing::WriteFile;
 
-// Runs `fn` and returns the tarn::Error it throws; fails the test if it throws nothing.
-template <typename Fn>
-Error CatchError(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected a tarn::Error";
-  return Error(ErrorCode::kInternal, "<no error thrown>");
-}
+using tarn::testing::CatchError;
 
 // The FROM clause of `sql` (a simple SELECT) as a TableRef.
 duckdb::unique_ptr<duckdb::TableRef> FromClauseOf(const std::string& sql) {

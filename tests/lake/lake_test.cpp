@@ -23,16 +23,7 @@ namespace fs = std::filesystem;
 using tarn::testing::TempDir;
 using tarn::testing::WriteFile;
 
-template <typename Fn>
-Error CatchError(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected a tarn::Error";
-  return Error(ErrorCode::kInternal, "<no error thrown>");
-}
+using tarn::testing::CatchError;
 
 class LakeTest : public ::testing::Test {
  protected:

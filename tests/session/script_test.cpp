@@ -1,4 +1,5 @@
 #include "session/script.h"
+#include "test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -13,16 +14,7 @@ namespace {
 
 using Statements = std::vector<std::string>;
 
-template <typename Fn>
-Error CatchError(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected a tarn::Error";
-  return Error(ErrorCode::kInternal, "<no error thrown>");
-}
+using tarn::testing::CatchError;
 
 ErrorCode SplitError(const std::string& script) {
   return CatchError([&] { SplitStatements(script); }).code();
