@@ -14,12 +14,14 @@
 #include <functional>
 
 #include "common/error.h"
+#include "jwt_forge.h"
 
 namespace tarn::identity {
 namespace {
 
 using json = nlohmann::json;
 using ::testing::HasSubstr;
+using namespace tarn::testing;  // NOLINT: token-crafting helpers (jwt_forge.h)
 
 constexpr int64_t kNow = 1'700'000'000;
 constexpr const char* kIssuer = "https://issuer.example";
@@ -60,92 +62,14 @@ VerifyOptions Options() {
   return options;
 }
 
-std::string Join(std::string_view header, std::string_view payload, std::string_view signature) {
-  return std::string(header) + "." + std::string(payload) + "." + std::string(signature);
-}
-
-std::vector<std::string> Parts(const std::string& token) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (size_t dot; (dot = token.find('.', start)) != std::string::npos; start = dot + 1) {
-    parts.push_back(token.substr(start, dot - start));
-  }
-  parts.push_back(token.substr(start));
-  return parts;
-}
-
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-struct BioFree {
-  void operator()(BIO* p) const { BIO_free(p); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
-};
-struct BnFree {
-  void operator()(BIGNUM* p) const { BN_free(p); }
-};
-using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
 struct EcdsaSigFree {
   void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
 };
-
-std::string BioText(BIO* bio) {
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<size_t>(len));
-}
-
-PkeyPtr LoadPrivate(const SigningKey& key) {
-  std::string pem = key.PrivatePem();
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  PkeyPtr pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (!pkey) throw std::runtime_error("test: cannot reload a private key");
-  return pkey;
-}
 
 std::string PrivatePemOf(EVP_PKEY* pkey) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_PrivateKey(bio.get(), pkey, nullptr, nullptr, 0, nullptr, nullptr);
   return BioText(bio.get());
-}
-
-// RS256 over `input` with `key`'s private half, independently of jwt.cpp.
-std::string RsaSign(const SigningKey& key, std::string_view input) {
-  PkeyPtr pkey = LoadPrivate(key);
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  size_t len = EVP_PKEY_get_size(pkey.get());
-  std::string sig(len, '\0');
-  if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
-                     reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1) {
-    throw std::runtime_error("test: RSA signing failed");
-  }
-  sig.resize(len);
-  return sig;
-}
-
-// A token with any header, validly RS256-signed by `key`.
-std::string SignedWithHeader(const SigningKey& key, const json& header, const json& claims) {
-  std::string input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(claims.dump());
-  return input + "." + Base64UrlEncode(RsaSign(key, input));
-}
-
-json RsaHeader(const SigningKey& key) {
-  return {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", key.kid()}};
-}
-
-std::string HmacSha256(std::string_view secret, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  size_t len = 0;
-  if (!EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, secret.data(), secret.size(),
-                 reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, sizeof out, &len)) {
-    throw std::runtime_error("test: HMAC failed");
-  }
-  return std::string(reinterpret_cast<char*>(out), len);
 }
 
 // The public key of `key` as SubjectPublicKeyInfo PEM and DER.

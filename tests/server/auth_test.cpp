@@ -30,6 +30,7 @@
 #include "identity/jwt.h"
 #include "identity/keys.h"
 #include "identity/verifier.h"
+#include "jwt_forge.h"
 #include "server_fixture.h"
 
 namespace tarn::testing {
@@ -67,45 +68,6 @@ int64_t NowSeconds() {
       .count();
 }
 
-std::vector<std::string> Parts(const std::string& token) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (size_t dot; (dot = token.find('.', start)) != std::string::npos; start = dot + 1) {
-    parts.push_back(token.substr(start, dot - start));
-  }
-  parts.push_back(token.substr(start));
-  return parts;
-}
-
-json DecodePart(const std::string& part) {
-  return json::parse(Base64UrlDecode(part));
-}
-
-std::string Join(const std::string& header, const std::string& payload, const std::string& signature) {
-  return header + "." + payload + "." + signature;
-}
-
-void WriteFile(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  if (!out) throw std::runtime_error("test: cannot write " + path.string());
-}
-
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-struct BioFree {
-  void operator()(BIO* p) const { BIO_free(p); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
-};
-struct BnFree {
-  void operator()(BIGNUM* p) const { BN_free(p); }
-};
-using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
 struct ParamBldFree {
   void operator()(OSSL_PARAM_BLD* p) const { OSSL_PARAM_BLD_free(p); }
 };
@@ -118,32 +80,6 @@ struct PkeyCtxFree {
 struct EncoderCtxFree {
   void operator()(OSSL_ENCODER_CTX* p) const { OSSL_ENCODER_CTX_free(p); }
 };
-
-std::string BioText(BIO* bio) {
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<size_t>(len));
-}
-
-// RS256 over "header.payload" with `key`'s private half, with any header we like
-// (SigningKey::Sign always writes its own header).
-std::string RsaSignedWithHeader(const SigningKey& key, const json& header, const json& claims) {
-  std::string pem = key.PrivatePem();
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  PkeyPtr pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (!pkey) throw std::runtime_error("test: cannot reload a private key");
-  std::string input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(claims.dump());
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  size_t len = EVP_PKEY_get_size(pkey.get());
-  std::string sig(len, '\0');
-  if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
-                     reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1) {
-    throw std::runtime_error("test: RSA signing failed");
-  }
-  sig.resize(len);
-  return input + "." + Base64UrlEncode(sig);
-}
 
 // An HS256 token with `header` over `claims`, keyed with `secret` (OpenSSL's HMAC()).
 std::string Hs256Token(const json& header, const json& claims, const std::string& secret) {
@@ -262,10 +198,6 @@ json IdpClaims(const std::string& issuer = kIdpIssuer) {
           {"groups", json::array({"idp-group"})},
           {"iat", now},
           {"exp", now + 600}};
-}
-
-json RsaHeader(const SigningKey& key) {
-  return {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", key.kid()}};
 }
 
 // Adds a trusted issuer whose JWKS file (in `dir`) holds `keys`' public halves.
@@ -546,42 +478,42 @@ TEST_F(ForgeryTest, UnknownKidIsRefused) {
 TEST_F(ForgeryTest, ServersKidOnAnAttackersSignatureIsRefused) {
   json header = RsaHeader(AttackerKey());
   header["kid"] = ana_header_["kid"];
-  ExpectGenericRefusal(Whoami(RsaSignedWithHeader(AttackerKey(), header, ana_claims_)));
+  ExpectGenericRefusal(Whoami(SignedWithHeader(AttackerKey(), header, ana_claims_)));
 }
 
 TEST_F(ForgeryTest, HeaderWithJkuIsRefused) {
   // The attacker's own key, announced by URL...
   json header = RsaHeader(AttackerKey());
   header["jku"] = "http://127.0.0.1:1/jwks.json";
-  ExpectGenericRefusal(Whoami(RsaSignedWithHeader(AttackerKey(), header, ana_claims_)));
+  ExpectGenericRefusal(Whoami(SignedWithHeader(AttackerKey(), header, ana_claims_)));
   // ... and even on a token the trusted issuer really signed.
   ExpectIdpTokenAccepted(IdpClaims());
   header = RsaHeader(IdpRsaKey());
   header["jku"] = "http://127.0.0.1:1/jwks.json";
-  ExpectGenericRefusal(Whoami(RsaSignedWithHeader(IdpRsaKey(), header, IdpClaims())));
+  ExpectGenericRefusal(Whoami(SignedWithHeader(IdpRsaKey(), header, IdpClaims())));
 }
 
 TEST_F(ForgeryTest, HeaderWithEmbeddedJwkIsRefused) {
   json header = RsaHeader(AttackerKey());
   header["jwk"] = AttackerKey().PublicJwk();
-  ExpectGenericRefusal(Whoami(RsaSignedWithHeader(AttackerKey(), header, ana_claims_)));
+  ExpectGenericRefusal(Whoami(SignedWithHeader(AttackerKey(), header, ana_claims_)));
   ExpectIdpTokenAccepted(IdpClaims());
   header = RsaHeader(IdpRsaKey());
   header["jwk"] = IdpRsaKey().PublicJwk();
-  ExpectGenericRefusal(Whoami(RsaSignedWithHeader(IdpRsaKey(), header, IdpClaims())));
+  ExpectGenericRefusal(Whoami(SignedWithHeader(IdpRsaKey(), header, IdpClaims())));
 }
 
 TEST_F(ForgeryTest, HeaderWithX5uOrX5cIsRefused) {
   json header = RsaHeader(AttackerKey());
   header["x5u"] = "http://127.0.0.1:1/cert.pem";
-  ExpectGenericRefusal(Whoami(RsaSignedWithHeader(AttackerKey(), header, ana_claims_)));
+  ExpectGenericRefusal(Whoami(SignedWithHeader(AttackerKey(), header, ana_claims_)));
   ExpectIdpTokenAccepted(IdpClaims());
   header = RsaHeader(IdpRsaKey());
   header["x5u"] = "http://127.0.0.1:1/cert.pem";
-  ExpectGenericRefusal(Whoami(RsaSignedWithHeader(IdpRsaKey(), header, IdpClaims())));
+  ExpectGenericRefusal(Whoami(SignedWithHeader(IdpRsaKey(), header, IdpClaims())));
   header = RsaHeader(IdpRsaKey());
   header["x5c"] = json::array({"MIIB"});
-  ExpectGenericRefusal(Whoami(RsaSignedWithHeader(IdpRsaKey(), header, IdpClaims())));
+  ExpectGenericRefusal(Whoami(SignedWithHeader(IdpRsaKey(), header, IdpClaims())));
 }
 
 TEST_F(ForgeryTest, ExpiredTokenIsRefused) {
