@@ -196,21 +196,25 @@ std::string ReadAll(std::istream& in) {
   return ss.str();
 }
 
-int RunSql(const InstanceFlags& flags, const std::string& sql_arg, const std::string& file,
-           const std::string& format_name, const std::string& output, size_t max_rows, bool quiet) {
-  std::string sql = sql_arg;
+// The SQL to run: the argument, else --file, else standard input (not a terminal).
+std::string ReadSqlInput(const std::string& sql, const std::string& file) {
   if (!file.empty()) {
     if (!sql.empty()) throw Error::InvalidArgument("give SQL either as an argument or with --file, not both");
     std::ifstream in(file);
     if (!in) throw Error::NotFound("cannot read SQL file {}", file);
-    sql = ReadAll(in);
-  } else if (sql.empty()) {
-    if (isatty(STDIN_FILENO)) {
-      throw Error::InvalidArgument(
-          "no SQL given: pass it as an argument, with --file FILE, or on standard input");
-    }
-    sql = ReadAll(std::cin);
+    return ReadAll(in);
   }
+  if (!sql.empty()) return sql;
+  if (isatty(STDIN_FILENO)) {
+    throw Error::InvalidArgument(
+        "no SQL given: pass it as an argument, with --file FILE, or on standard input");
+  }
+  return ReadAll(std::cin);
+}
+
+int RunSql(const InstanceFlags& flags, const std::string& sql_arg, const std::string& file,
+           const std::string& format_name, const std::string& output, size_t max_rows, bool quiet) {
+  std::string sql = ReadSqlInput(sql_arg, file);
   std::optional<fs::path> parquet;
   engine::OutputFormat format = engine::OutputFormat::kTable;
   if (format_name == "parquet") {
@@ -496,14 +500,7 @@ int Main(int argc, char** argv) {
       return 0;
     }
     if (*sqlc && !sql_remote.server.empty()) {
-      std::string text = sql;
-      if (!sql_file.empty()) {
-        std::ifstream in(sql_file);
-        if (!in) throw Error::NotFound("cannot read SQL file {}", sql_file);
-        text = ReadAll(in);
-      } else if (text.empty()) {
-        text = ReadAll(std::cin);
-      }
+      std::string text = ReadSqlInput(sql, sql_file);
       if (format == "parquet" && output.empty())
         throw Error::InvalidArgument("--format parquet needs --output FILE");
       RemoteSql(sql_remote.Options(), text, format, output, max_rows, quiet);

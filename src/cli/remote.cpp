@@ -1,6 +1,5 @@
 #include "cli/remote.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +10,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/util.h"
 #include "engine/result_writer.h"
 
 namespace fs = std::filesystem;
@@ -42,19 +42,7 @@ void WriteCredentials(const nlohmann::json& creds) {
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
   ::chmod(file.parent_path().c_str(), 0700);
-  fs::path tmp = file;
-  tmp += ".tmp";
-  {
-    // Created 0600 before any secret is written to it.
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) throw Error::Io("cannot write {}", tmp.string());
-    std::string text = creds.dump(2) + "\n";
-    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ::close(fd);
-    if (!ok) throw Error::Io("cannot write {}", tmp.string());
-  }
-  fs::rename(tmp, file, ec);
-  if (ec) throw Error::Io("cannot write {}: {}", file.string(), ec.message());
+  WriteFileAtomic(file, creds.dump(2) + "\n", 0600);
 }
 
 std::string Trimmed(std::string url) {

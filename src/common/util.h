@@ -2,12 +2,25 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <filesystem>
 #include <string>
 
 namespace tarn {
 
 // The current time in UTC as ISO 8601, e.g. 2026-11-24T07:19:47Z.
 std::string NowUtc();
+
+// Seconds since the Unix epoch, now.
+int64_t EpochSeconds();
+
+// The whole content of a file; throws kIo naming the file if it cannot be read.
+std::string ReadTextFile(const std::filesystem::path& path);
+
+// Replaces `path` with `text` atomically: a temporary file created with `mode`
+// (so a secret is never readable by others, even briefly), synced, then renamed.
+// Throws kIo.
+void WriteFileAtomic(const std::filesystem::path& path, const std::string& text, unsigned mode);
 
 // A random identifier: `bytes` random bytes as lower-case hex (for file names, ids).
 std::string RandomHex(size_t bytes = 16);

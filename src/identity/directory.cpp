@@ -12,11 +12,6 @@ namespace tarn::identity {
 
 namespace {
 
-int64_t EpochSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 const char* KindName(UserKind k) {
   return k == UserKind::kService ? "service" : "person";
 }

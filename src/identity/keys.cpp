@@ -1,12 +1,8 @@
 #include "identity/keys.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 #include "common/error.h"
 #include "common/util.h"
@@ -15,35 +11,7 @@ namespace fs = std::filesystem;
 
 namespace tarn::identity {
 
-namespace {
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw Error::Io("cannot read {}", p.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Writes `text` to `path` atomically (temp file, fsync, rename) with `mode`.
-void WriteFileAtomic(const fs::path& path, const std::string& text, mode_t mode) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) throw Error::Io("cannot write {}", tmp.string());
-  ::fchmod(fd, mode);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) throw Error::Io("cannot write {}", tmp.string());
-  fs::rename(tmp, path);
-}
-
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 KeyManager::KeyManager(fs::path dir, JwtAlgorithm alg) : dir_(std::move(dir)) {
   std::error_code ec;
@@ -80,7 +48,7 @@ void KeyManager::RefreshLocked() const {
   auto now = std::chrono::steady_clock::now();
   if (now - last_check_ < std::chrono::seconds(1)) return;
   last_check_ = now;
-  if (FolderStamp(dir_) != stamp_ || NowSeconds() >= next_expiry_) LoadLocked();
+  if (FolderStamp(dir_) != stamp_ || EpochSeconds() >= next_expiry_) LoadLocked();
 }
 
 void KeyManager::LoadLocked() const {
@@ -91,20 +59,20 @@ void KeyManager::LoadLocked() const {
     throw Error::PermissionDenied("{} is readable by others: run chmod 600 on it", path.string());
   }
   try {
-    auto doc = nlohmann::json::parse(ReadFile(path));
+    auto doc = nlohmann::json::parse(ReadTextFile(path));
     current_ = SigningKey::FromPem(doc.at("pem").get<std::string>(), doc.at("kid").get<std::string>());
   } catch (const nlohmann::json::exception& e) {
     throw Error::Internal("{} is damaged: {}", path.string(), e.what());
   }
   nlohmann::json keys = nlohmann::json::array();
   keys.push_back(current_->PublicJwk());
-  int64_t now = NowSeconds();
+  int64_t now = EpochSeconds();
   next_expiry_ = std::numeric_limits<int64_t>::max();
   std::error_code ec;
   for (auto& entry : fs::directory_iterator(dir_ / "retired", ec)) {
     if (entry.path().extension() != ".json") continue;
     try {
-      auto doc = nlohmann::json::parse(ReadFile(entry.path()));
+      auto doc = nlohmann::json::parse(ReadTextFile(entry.path()));
       int64_t expires = doc.at("expires_at").get<int64_t>();
       if (expires > now) {
         keys.push_back(doc.at("jwk"));
@@ -126,7 +94,8 @@ SigningKey KeyManager::Current() const {
 
 void KeyManager::Rotate(std::chrono::seconds keep_for, JwtAlgorithm alg) {
   std::lock_guard<std::mutex> lock(mu_);
-  nlohmann::json retired = {{"jwk", current_->PublicJwk()}, {"expires_at", NowSeconds() + keep_for.count()}};
+  nlohmann::json retired = {{"jwk", current_->PublicJwk()},
+                            {"expires_at", EpochSeconds() + keep_for.count()}};
   WriteFileAtomic(dir_ / "retired" / (current_->kid() + ".json"), retired.dump(2), 0600);
   auto key = SigningKey::Generate(alg, RandomHex(8));
   WriteFileAtomic(dir_ / "current.json", nlohmann::json{{"kid", key.kid()}, {"pem", key.PrivatePem()}}.dump(),

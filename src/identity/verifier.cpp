@@ -1,8 +1,6 @@
 #include "identity/verifier.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "common/error.h"
 #include "common/util.h"
@@ -10,14 +8,6 @@
 namespace tarn::identity {
 
 namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error::Io("cannot read JWKS file {}", path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string HeaderKid(std::string_view token) {
   auto dot = token.find('.');
@@ -56,7 +46,7 @@ KeySet TokenVerifier::ExternalKeys(External& ext, const std::string& kid) {
     ext.last_refresh_attempt = now;
     try {
       std::string doc =
-          ext.config.jwks_file.empty() ? fetch_(ext.config.jwks_url) : ReadFile(ext.config.jwks_file);
+          ext.config.jwks_file.empty() ? fetch_(ext.config.jwks_url) : ReadTextFile(ext.config.jwks_file);
       ext.keys = KeySet::FromJwks(nlohmann::json::parse(doc));
       ext.loaded = now;
     } catch (const std::exception& e) {

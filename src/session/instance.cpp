@@ -1,11 +1,10 @@
 #include "session/instance.h"
 
-#include <sys/stat.h>
-
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/util.h"
 #include "store/store.h"
 
 namespace fs = std::filesystem;
@@ -25,13 +24,7 @@ fs::path ConfigFile(const fs::path& data_dir) {
 }
 
 void SaveMetastore(const fs::path& data_dir, const std::string& metastore) {
-  fs::path file = ConfigFile(data_dir);
-  {
-    std::ofstream out(file, std::ios::trunc);
-    out << nlohmann::json{{"metastore", metastore}}.dump(2) << "\n";
-    if (!out) throw Error::Io("cannot write {}", file.string());
-  }
-  ::chmod(file.c_str(), 0600);
+  WriteFileAtomic(ConfigFile(data_dir), nlohmann::json{{"metastore", metastore}}.dump(2) + "\n", 0600);
 }
 
 std::string LoadMetastore(const fs::path& data_dir) {
