@@ -17,7 +17,7 @@ using Rows = std::vector<std::vector<std::string>>;
 // Collects every row (as display text) and status line a script produces.
 class Collect : public session::ResultHandler {
  public:
-  void OnRows(duckdb::QueryResult& result) override {
+  int64_t OnRows(duckdb::QueryResult& result) override {
     names = result.names;
     rows.clear();
     while (auto chunk = result.Fetch()) {
@@ -30,6 +30,7 @@ class Collect : public session::ResultHandler {
       }
     }
     engine::ThrowIfError(result);
+    return static_cast<int64_t>(rows.size());
   }
   void OnStatus(const std::string& message) override { statuses.push_back(message); }
 

@@ -97,6 +97,12 @@ std::vector<std::string> Catalog::ListDatabases() {
   return out;
 }
 
+std::optional<int64_t> Catalog::FindDatabase(const std::string& raw_name) {
+  auto rows = store_.Query("SELECT id FROM databases WHERE name = ?", {CheckName(raw_name, "database")});
+  if (rows.empty()) return std::nullopt;
+  return rows[0].Int(0);
+}
+
 int64_t Catalog::DatabaseId(const std::string& name) {
   auto rows = store_.Query("SELECT id FROM databases WHERE name = ?", {name});
   if (rows.empty()) throw Error::NotFound("database {} does not exist (SHOW DATABASES lists them)", name);
@@ -107,7 +113,7 @@ int64_t Catalog::DatabaseId(const std::string& name) {
 
 static constexpr const char* kTableColumns =
     "t.id, d.name, t.name, t.kind, t.format, t.location, t.partition_columns, t.schema_json, "
-    "t.current_snapshot_id, t.created_at";
+    "t.current_snapshot_id, t.created_at, t.database_id";
 
 TableInfo Catalog::ReadTable(const store::Row& r) {
   TableInfo t;
@@ -121,7 +127,16 @@ TableInfo Catalog::ReadTable(const store::Row& r) {
   t.schema = ParseSchema(r.Str(7));
   t.snapshot_id = r.OptInt(8);
   t.created_at = r.Str(9);
+  t.database_id = r.Int(10);
   return t;
+}
+
+std::optional<TableInfo> Catalog::FindTableById(int64_t id) {
+  auto rows = store_.Query(std::string("SELECT ") + kTableColumns +
+                               " FROM tables t JOIN databases d ON d.id = t.database_id WHERE t.id = ?",
+                           {id});
+  if (rows.empty()) return std::nullopt;
+  return ReadTable(rows[0]);
 }
 
 std::vector<TableInfo> Catalog::ListTables(const std::string& raw_db) {
@@ -214,6 +229,8 @@ TableInfo Catalog::CreateExternalTable(const std::string& raw_db, const std::str
   for (auto& f : files) abs.push_back(f.string());
   std::vector<std::string> names;
   std::vector<duckdb::LogicalType> types;
+  // Tarn's own SQL over files it just checked: not subject to plan verification.
+  auto trusted = internal_.Trusted();
   internal_.Describe(RawScanStatement(t, abs), names, types);
   for (size_t i = 0; i < names.size(); i++) {
     t.schema.push_back({CheckName(names[i], "column"), types[i].ToString()});
@@ -237,6 +254,7 @@ TableInfo Catalog::CreateExternalTable(const std::string& raw_db, const std::str
           {db_id, name, std::string(lake::FormatName(t.format)), t.location,
            nlohmann::json(t.partition_columns).dump(), SchemaJson(t.schema).dump(), NowUtc()});
       t.id = r.at(0).Int(0);
+      t.database_id = db_id;
     });
   } catch (const Error& e) {
     if (e.code() == ErrorCode::kAlreadyExists)
@@ -277,6 +295,7 @@ std::optional<TableInfo> Catalog::CreateManagedTable(const std::string& raw_db, 
           "created_at) VALUES (?, ?, 'managed', 'parquet', '', '[]', ?, ?) RETURNING id",
           {db_id, name, SchemaJson(schema).dump(), NowUtc()});
       t.id = r.at(0).Int(0);
+      t.database_id = db_id;
       t.location = lake_.ManagedTableDir(db, name, t.id);
       store_.Execute("UPDATE tables SET location = ? WHERE id = ?", {t.location, t.id});
     });

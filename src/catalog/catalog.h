@@ -41,6 +41,7 @@ inline const char* TableKindName(TableKind k) {
 
 struct TableInfo {
   int64_t id = 0;
+  int64_t database_id = 0;
   std::string database;
   std::string name;
   TableKind kind = TableKind::kManaged;
@@ -87,11 +88,14 @@ class Catalog {
   // Drops a database; with cascade its tables too, else it must be empty.
   void DropDatabase(const std::string& name, bool if_exists, bool cascade);
   std::vector<std::string> ListDatabases();
+  // The database's id, or nullopt if there is none of that name.
+  std::optional<int64_t> FindDatabase(const std::string& name);
 
   // Tables. Lookups throw kNotFound with a message that says what exists.
   std::vector<TableInfo> ListTables(const std::string& database);
   TableInfo GetTable(const std::string& database, const std::string& table);
   std::optional<TableInfo> FindTable(const std::string& database, const std::string& table);
+  std::optional<TableInfo> FindTableById(int64_t id);
 
   // Registers an external table over `location` (checked and listed through the
   // lake); infers its schema and statistics from the files. Nothing is copied.
@@ -144,5 +148,10 @@ class Catalog {
   const lake::Lake& lake_;
   engine::EngineConnection& internal_;
 };
+
+// What a statement reading `table` scans: the files read directly (Parquet), or cast
+// to the catalog schema (CSV, JSON), or an empty relation of the table's schema when
+// there are no files. Its alias is the table's name.
+duckdb::unique_ptr<duckdb::TableRef> ScanRef(const TableInfo& table, const std::vector<std::string>& files);
 
 }  // namespace tarn::catalog

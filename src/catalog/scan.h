@@ -17,9 +17,6 @@ duckdb::unique_ptr<duckdb::SelectStatement> RawScanStatement(const TableInfo& ta
 // SELECT count(*) FROM (the raw scan).
 duckdb::unique_ptr<duckdb::SelectStatement> CountStatement(const TableInfo& table,
                                                            const std::vector<std::string>& files);
-// What a statement reading `table` scans: the files read directly (Parquet), or cast
-// to the catalog schema (CSV, JSON), or an empty relation of the table's schema when
-// there are no files. Its alias is the table's name.
-duckdb::unique_ptr<duckdb::TableRef> ScanRef(const TableInfo& table, const std::vector<std::string>& files);
+
 
 }  // namespace tarn::catalog

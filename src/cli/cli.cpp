@@ -167,10 +167,11 @@ class PrintHandler : public session::ResultHandler {
  public:
   PrintHandler(engine::OutputFormat format, size_t max_rows, bool quiet)
       : format_(format), max_rows_(max_rows), quiet_(quiet) {}
-  void OnRows(duckdb::QueryResult& result) override {
+  int64_t OnRows(duckdb::QueryResult& result) override {
     auto writer = engine::MakeResultWriter(format_, std::cout, max_rows_);
-    engine::WriteResult(result, *writer);
+    auto rows = engine::WriteResult(result, *writer);
     std::cout.flush();
+    return static_cast<int64_t>(rows);
   }
   void OnStatus(const std::string& message) override {
     if (!quiet_) std::cerr << message << "\n";

@@ -150,7 +150,7 @@ std::string ExpectedBreaksQuery(int64_t ledger) {
 
 class Quiet : public session::ResultHandler {
  public:
-  void OnRows(duckdb::QueryResult&) override {}
+  int64_t OnRows(duckdb::QueryResult&) override { return -1; }
   void OnStatus(const std::string&) override {}
 };
 

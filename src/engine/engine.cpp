@@ -2,6 +2,7 @@
 
 #include <duckdb/main/client_context_state.hpp>
 #include <duckdb/main/config.hpp>
+#include <duckdb/optimizer/optimizer_extension.hpp>
 #include <duckdb/parser/parser.hpp>
 #include <duckdb/parser/statement/copy_statement.hpp>
 
@@ -9,22 +10,32 @@ namespace tarn::engine {
 
 namespace {
 
-constexpr const char* kResolverKey = "tarn_table_resolver";
+constexpr const char* kStateKey = "tarn_connection_state";
 
-// Per-connection state holding the resolver; also tells it when a statement starts.
-class ResolverState : public duckdb::ClientContextState {
- public:
-  explicit ResolverState(std::shared_ptr<TableResolver> r) : resolver(std::move(r)) {}
-  void QueryBegin(duckdb::ClientContext&) override { resolver->Reset(); }
+}  // namespace
+
+// Per-connection state DuckDB hands back to the replacement scan and the optimizer
+// hook: the resolver, whether Tarn's own trusted SQL is running, the file a
+// Tarn-issued COPY may write, and whether the current statement's plan was verified.
+struct EngineConnection::State : public duckdb::ClientContextState {
+  void QueryBegin(duckdb::ClientContext&) override {
+    verified = false;
+    if (resolver) resolver->Reset();
+  }
   std::shared_ptr<TableResolver> resolver;
+  int trusted_depth = 0;
+  std::string copy_target;
+  bool verified = false;
 };
+
+namespace {
 
 // The only replacement scan the engine has: DuckDB's file-path scans are removed.
 duckdb::unique_ptr<duckdb::TableRef> ResolveCatalogTable(duckdb::ClientContext& context,
                                                          duckdb::ReplacementScanInput& input,
                                                          duckdb::optional_ptr<duckdb::ReplacementScanData>) {
-  auto state = context.registered_state->Get<ResolverState>(kResolverKey);
-  if (!state) return nullptr;
+  auto state = context.registered_state->Get<EngineConnection::State>(kStateKey);
+  if (!state || !state->resolver) return nullptr;
   if (!input.catalog_name.empty()) {
     throw duckdb::BinderException("name %s.%s.%s has too many parts: name tables as database.table",
                                   input.catalog_name, input.schema_name, input.table_name);
@@ -40,6 +51,22 @@ duckdb::unique_ptr<duckdb::TableRef> ResolveCatalogTable(duckdb::ClientContext& 
       default: throw duckdb::IOException(e.what());
     }
   }
+}
+
+// The optimizer hook: hands every optimized plan to the connection's resolver.
+void VerifyPlan(duckdb::OptimizerExtensionInput& input, duckdb::unique_ptr<duckdb::LogicalOperator>& plan) {
+  auto state = input.context.registered_state->Get<EngineConnection::State>(kStateKey);
+  if (!state) return;
+  if (state->trusted_depth == 0 && state->resolver) {
+    try {
+      state->resolver->VerifyPlan(*plan, state->copy_target);
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::kPermissionDenied) throw duckdb::PermissionException(e.what());
+      if (e.code() == ErrorCode::kNotFound) throw duckdb::CatalogException(e.what());
+      throw duckdb::InvalidInputException(e.what());
+    }
+  }
+  state->verified = true;
 }
 
 std::string WithSlash(const std::filesystem::path& p) {
@@ -75,6 +102,9 @@ Engine::Engine(const EngineOptions& options) : options_(options) {
   auto& instance_config = duckdb::DBConfig::GetConfig(*db_->instance);
   instance_config.replacement_scans.clear();
   instance_config.replacement_scans.emplace_back(ResolveCatalogTable);
+  duckdb::OptimizerExtension verifier;
+  verifier.optimize_function = VerifyPlan;
+  instance_config.optimizer_extensions.push_back(verifier);
   // No setting may change from here on (statements never reach SET, but this is
   // the second line).
   duckdb::Connection setup(*db_);
@@ -88,35 +118,52 @@ std::unique_ptr<EngineConnection> Engine::Connect() {
   return std::make_unique<EngineConnection>(*db_);
 }
 
-EngineConnection::EngineConnection(duckdb::DuckDB& db) : conn_(db) {}
+EngineConnection::EngineConnection(duckdb::DuckDB& db) : conn_(db), state_(duckdb::make_shared_ptr<State>()) {
+  conn_.context->registered_state->Insert(kStateKey, state_);
+}
+
+EngineConnection::~EngineConnection() = default;
 
 void EngineConnection::SetTableResolver(std::shared_ptr<TableResolver> resolver) {
-  auto& states = *conn_.context->registered_state;
-  states.Remove(kResolverKey);
-  if (resolver) states.Insert(kResolverKey, duckdb::make_shared_ptr<ResolverState>(std::move(resolver)));
+  state_->resolver = std::move(resolver);
+}
+
+EngineConnection::TrustedScope::TrustedScope(EngineConnection& c) : conn_(c) {
+  conn_.state_->trusted_depth++;
+}
+
+EngineConnection::TrustedScope::~TrustedScope() {
+  conn_.state_->trusted_depth--;
+}
+
+void EngineConnection::CheckVerified() {
+  if (!state_->verified && state_->trusted_depth == 0 && state_->resolver) {
+    throw Error::PermissionDenied("access denied: the statement could not be verified");
+  }
 }
 
 duckdb::unique_ptr<duckdb::MaterializedQueryResult> EngineConnection::Run(const std::string& sql) {
-  duckdb::unique_ptr<duckdb::MaterializedQueryResult> result;
-  try {
-    result = conn_.Query(sql);
-  } catch (const std::exception& e) {
-    throw ToError(duckdb::ErrorData(e));
-  }
-  ThrowIfError(*result);
-  return result;
+  auto statements = Parse(sql);
+  if (statements.size() != 1) throw Error::Internal("Run() takes one statement");
+  return Run(std::move(statements[0]));
 }
 
 duckdb::unique_ptr<duckdb::MaterializedQueryResult> EngineConnection::Run(
     duckdb::unique_ptr<duckdb::SQLStatement> statement) {
-  duckdb::unique_ptr<duckdb::MaterializedQueryResult> result;
+  duckdb::unique_ptr<duckdb::QueryResult> result;
   try {
-    result = conn_.Query(std::move(statement));
+    auto pending = conn_.PendingQuery(std::move(statement), false);
+    if (pending->HasError()) throw ToError(pending->GetErrorObject());
+    CheckVerified();
+    result = pending->Execute();
+  } catch (const Error&) {
+    throw;
   } catch (const std::exception& e) {
     throw ToError(duckdb::ErrorData(e));
   }
   ThrowIfError(*result);
-  return result;
+  if (result->type != duckdb::QueryResultType::MATERIALIZED_RESULT) throw Error::Internal("expected a materialized result");
+  return duckdb::unique_ptr_cast<duckdb::QueryResult, duckdb::MaterializedQueryResult>(std::move(result));
 }
 
 duckdb::unique_ptr<duckdb::QueryResult> EngineConnection::Stream(
@@ -125,6 +172,7 @@ duckdb::unique_ptr<duckdb::QueryResult> EngineConnection::Stream(
   try {
     auto pending = conn_.PendingQuery(std::move(statement), true);
     if (pending->HasError()) throw ToError(pending->GetErrorObject());
+    CheckVerified();
     result = pending->Execute();
   } catch (const Error&) {
     throw;
@@ -203,7 +251,15 @@ int64_t WriteParquetFile(EngineConnection& conn, duckdb::unique_ptr<duckdb::Quer
   auto statements =
       Parse("COPY (SELECT 1) TO " + QuoteString(file.string()) + " (FORMAT parquet, COMPRESSION zstd)");
   statements.at(0)->Cast<duckdb::CopyStatement>().info->select_statement = std::move(query);
-  auto result = conn.Run(std::move(statements[0]));
+  conn.state_->copy_target = file.string();
+  duckdb::unique_ptr<duckdb::MaterializedQueryResult> result;
+  try {
+    result = conn.Run(std::move(statements[0]));
+  } catch (...) {
+    conn.state_->copy_target.clear();
+    throw;
+  }
+  conn.state_->copy_target.clear();
   return result->RowCount() ? result->GetValue(0, 0).GetValue<int64_t>() : 0;
 }
 

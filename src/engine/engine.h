@@ -60,6 +60,7 @@ class Engine {
 class EngineConnection {
  public:
   explicit EngineConnection(duckdb::DuckDB& db);
+  ~EngineConnection();
 
   // Names in this connection's SQL that DuckDB does not know go to `resolver`.
   void SetTableResolver(std::shared_ptr<TableResolver> resolver);
@@ -78,10 +79,34 @@ class EngineConnection {
   // Stops the query running on this connection, if any; it fails with kCancelled.
   void Cancel();
 
+  // While the returned guard lives, statements on this connection skip the
+  // resolver's plan verification: for SQL Tarn builds itself (statistics, schema
+  // inference), never for anything holding user SQL.
+  class TrustedScope {
+   public:
+    explicit TrustedScope(EngineConnection& c);
+    ~TrustedScope();
+    TrustedScope(const TrustedScope&) = delete;
+    TrustedScope& operator=(const TrustedScope&) = delete;
+
+   private:
+    EngineConnection& conn_;
+  };
+  TrustedScope Trusted() { return TrustedScope(*this); }
+
   duckdb::Connection& raw() { return conn_; }
 
+  // Engine-internal per-connection state (defined in engine.cpp).
+  struct State;
+
  private:
+  friend int64_t WriteParquetFile(EngineConnection&, duckdb::unique_ptr<duckdb::QueryNode>,
+                                  const std::filesystem::path&);
+  // Refuses a statement that was planned without passing plan verification.
+  void CheckVerified();
+
   duckdb::Connection conn_;
+  duckdb::shared_ptr<State> state_;
 };
 
 // Converts a DuckDB error into a tarn::Error with a code that fits its type.

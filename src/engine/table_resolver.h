@@ -10,6 +10,7 @@
 
 #include <duckdb.hpp>
 #include <duckdb/parser/tableref.hpp>
+#include <duckdb/planner/logical_operator.hpp>
 
 #include <string>
 
@@ -27,6 +28,13 @@ class TableResolver {
 
   // A new statement starts: forget what was pinned for the previous one.
   virtual void Reset() {}
+
+  // Called with the optimized plan of every statement the connection runs before
+  // it runs, except Tarn's own statements inside EngineConnection::Trusted().
+  // `copy_target` is the one file a Tarn-issued COPY may write ("" if none). Throws
+  // tarn::Error (kPermissionDenied) to refuse the statement. A statement whose plan
+  // never reached this hook is refused by the engine.
+  virtual void VerifyPlan(duckdb::LogicalOperator& plan, const std::string& copy_target) {}
 };
 
 }  // namespace tarn::engine

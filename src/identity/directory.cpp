@@ -73,6 +73,10 @@ void Directory::RemoveUser(const std::string& name) {
   });
 }
 
+void Directory::SetAdmin(const std::string& name, bool admin) {
+  store_.Execute("UPDATE users SET is_admin = ? WHERE id = ?", {int64_t{admin ? 1 : 0}, UserId(name)});
+}
+
 void Directory::SetPassword(const std::string& name, std::string_view password) {
   std::string hash = HashPassword(password);
   store_.Execute("UPDATE users SET password_hash = ?, valid_after = ? WHERE id = ?",

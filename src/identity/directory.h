@@ -41,6 +41,9 @@ class Directory {
   void AddUser(const std::string& name, std::string_view password, UserKind kind, bool admin);
   void RemoveUser(const std::string& name);
   void SetPassword(const std::string& name, std::string_view password);
+  // Makes a user a data-lake administrator, or not. Must not run inside a store
+  // transaction the caller holds (it is a single statement).
+  void SetAdmin(const std::string& name, bool admin);
   std::vector<UserInfo> ListUsers();
   std::optional<UserInfo> FindUser(const std::string& name);
 

@@ -101,7 +101,11 @@ namespace {
 class JsonResult : public session::ResultHandler {
  public:
   JsonResult(size_t limit, size_t max_bytes) : limit_(limit), max_bytes_(max_bytes) {}
-  void OnRows(duckdb::QueryResult& result) override {
+  int64_t OnRows(duckdb::QueryResult& result) override {
+    Read(result);
+    return static_cast<int64_t>(count_);
+  }
+  void Read(duckdb::QueryResult& result) {
     columns_ = nlohmann::json::array();
     for (size_t i = 0; i < result.names.size(); i++) {
       columns_.push_back({{"name", result.names[i]}, {"type", result.types[i].ToString()}});
@@ -153,7 +157,7 @@ class JsonResult : public session::ResultHandler {
 class CsvResult : public session::ResultHandler {
  public:
   explicit CsvResult(size_t limit) : limit_(limit) {}
-  void OnRows(duckdb::QueryResult& result) override {
+  int64_t OnRows(duckdb::QueryResult& result) override {
     out_.str("");
     auto writer = engine::MakeResultWriter(engine::OutputFormat::kCsv, out_);
     writer->Begin(result.names, result.types);
@@ -173,6 +177,7 @@ class CsvResult : public session::ResultHandler {
     }
     engine::ThrowIfError(result);
     writer->End();
+    return static_cast<int64_t>(n);
   }
   void OnStatus(const std::string&) override {}
   std::string body() const { return out_.str(); }
@@ -186,7 +191,7 @@ class CsvResult : public session::ResultHandler {
 
 class Discard : public session::ResultHandler {
  public:
-  void OnRows(duckdb::QueryResult&) override {}
+  int64_t OnRows(duckdb::QueryResult&) override { return -1; }
   void OnStatus(const std::string&) override {}
 };
 

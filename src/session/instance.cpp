@@ -70,12 +70,27 @@ Instance::Instance(InstanceOptions options) : options_(std::move(options)) {
   eo.memory_limit = options_.memory_limit;
   eo.threads = options_.threads;
   eo.temp_directory = temp_dir();
-  eo.allowed_directories = {lake_->root(), temp_dir()};
+  audit_ = std::make_unique<audit::AuditLog>(audit_dir());
+  // The engine may read the audit segments (system.audit, for AUDIT holders only).
+  eo.allowed_directories = {lake_->root(), temp_dir(), audit_dir()};
   engine_ = std::make_unique<engine::Engine>(eo);
 }
 
+Instance::~Instance() = default;
+
+Caller Instance::LocalCaller() {
+  Caller c;
+  c.principal.user = "admin";
+  c.principal.issuer = "local";
+  c.principal.admin = true;
+  c.client = "cli";
+  return c;
+}
+
 std::unique_ptr<Session> Instance::NewSession() {
-  return std::make_unique<Session>(*engine_, *lake_, MetastoreOf(options_), temp_dir());
+  auto s = std::make_unique<Session>(*engine_, *lake_, MetastoreOf(options_), temp_dir(), audit_.get(), audit_dir());
+  s->SetCaller(LocalCaller());
+  return s;
 }
 
 std::unique_ptr<store::MetaStore> Instance::OpenMetastore() const {

@@ -38,9 +38,18 @@ class Instance {
   static void Init(const InstanceOptions& options);
 
   explicit Instance(InstanceOptions options);
+  ~Instance();
 
-  // A new session with its own metadata and engine connections.
+  // A new session with its own metadata and engine connections. It runs as the
+  // local operator (LocalCaller) until SetCaller says otherwise.
   std::unique_ptr<Session> NewSession();
+  // Whoever can open the data directory holds everything in it: the local CLI
+  // runs as the bootstrap administrator `admin`, audited with issuer "local".
+  static Caller LocalCaller();
+
+  // The audit trail (data_dir/audit).
+  audit::AuditLog& audit() { return *audit_; }
+  std::filesystem::path audit_dir() const { return options_.data_dir / "audit"; }
   // A new connection to the metadata store (migrated).
   std::unique_ptr<store::MetaStore> OpenMetastore() const;
 
@@ -56,6 +65,7 @@ class Instance {
   InstanceOptions options_;
   std::unique_ptr<lake::Lake> lake_;
   std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<audit::AuditLog> audit_;
 };
 
 }  // namespace tarn::session

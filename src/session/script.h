@@ -12,23 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "engine/sql_text.h"
 #include "lake/lake.h"
 
 namespace tarn::session {
 
-struct Token {
-  enum Kind { kWord, kQuotedIdent, kString, kNumber, kSymbol } kind;
-  std::string text;  // words as written; quoted identifiers and strings unquoted
-  size_t begin = 0;  // byte offsets into the statement text
-  size_t end = 0;
-};
-
-// Statements of a script, each trimmed, without its terminating ';'. Empty
-// statements are dropped. Throws kInvalidArgument for an unterminated quote or comment.
-std::vector<std::string> SplitStatements(const std::string& script);
-
-// The tokens of one statement (comments and white space dropped).
-std::vector<Token> Tokenize(const std::string& statement);
+using engine::SplitStatements;
+using engine::Token;
+using engine::Tokenize;
 
 // A statement only Tarn understands.
 struct TarnStatement {

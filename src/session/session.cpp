@@ -8,10 +8,12 @@
 #include <duckdb/parser/statement/insert_statement.hpp>
 #include <duckdb/parser/statement/select_statement.hpp>
 
+#include <chrono>
 #include <fstream>
 
 #include "common/error.h"
 #include "common/util.h"
+#include "engine/sql_text.h"
 #include "lake/data_writer.h"
 #include "session/script.h"
 
@@ -41,10 +43,19 @@ duckdb::unique_ptr<duckdb::SelectStatement> ParseQuery(const std::string& sql, c
 }
 
 Session::Session(engine::Engine& engine, const lake::Lake& lake, const std::string& metastore,
-                 fs::path temp_dir)
-    : store_(store::MetaStore::Open(metastore)), conn_(engine.Connect()), temp_dir_(std::move(temp_dir)) {
+                 fs::path temp_dir, audit::AuditLog* audit, fs::path audit_dir)
+    : store_(store::MetaStore::Open(metastore)),
+      conn_(engine.Connect()),
+      temp_dir_(std::move(temp_dir)),
+      audit_(audit) {
   catalog_ = std::make_unique<catalog::Catalog>(*store_, lake, *conn_);
-  conn_->SetTableResolver(std::make_shared<catalog::CatalogResolver>(*catalog_));
+  governor_ = std::make_shared<governance::Governor>(*catalog_, *store_, std::move(audit_dir));
+  conn_->SetTableResolver(governor_);
+}
+
+void Session::SetCaller(Caller caller) {
+  caller_ = std::move(caller);
+  governor_->SetPrincipal(caller_.principal);
 }
 
 void Session::Execute(const std::string& script, ResultHandler& handler,
@@ -58,20 +69,97 @@ void Session::Execute(const std::string& script, ResultHandler& handler,
 }
 
 void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const fs::path* parquet_output) {
+  auto start = std::chrono::steady_clock::now();
+  Outcome outcome;
+  auto millis = [&] {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  };
+  try {
+    governor_->BeginStatement();
+    Dispatch(text, handler, parquet_output, outcome);
+  } catch (const Error& e) {
+    Error explained = governor_->Explain(e);
+    Audit(text, outcome, &explained, millis());
+    throw explained;
+  } catch (const std::exception& e) {
+    Error internal = Error::Internal("{}", e.what());
+    Audit(text, outcome, &internal, millis());
+    throw;
+  }
+  Audit(text, outcome, nullptr, millis());
+}
+
+void Session::Audit(const std::string& text, const Outcome& outcome, const Error* error, double millis) {
+  if (!audit_) return;
+  const auto& p = caller_.principal;
+  nlohmann::json resources = nlohmann::json::array();
+  int64_t bytes = 0;
+  for (auto& r : governor_->resources()) {
+    resources.push_back({{"table", r.table},
+                         {"access", r.access},
+                         {"columns", r.columns},
+                         {"filters", r.filters},
+                         {"masks", r.masks}});
+    bytes += r.bytes;
+  }
+  std::string outcome_text = !error ? "ok" : error->code() == ErrorCode::kPermissionDenied ? "denied" : "failed";
+  nlohmann::json event = {{"event", "statement"},
+                          {"request_id", caller_.request_id},
+                          {"user_name", p.user},
+                          {"groups", p.groups},
+                          {"roles", governor_->subject().Roles()},
+                          {"issuer", p.issuer},
+                          {"client", caller_.client},
+                          {"statement_type", outcome.type},
+                          {"statement", text.size() > 16384 ? text.substr(0, 16384) + "..." : text},
+                          {"outcome", outcome_text},
+                          {"reason", error ? std::string(error->what()) : std::string()},
+                          {"rows", outcome.rows},
+                          {"bytes_scanned", bytes},
+                          {"duration_ms", millis},
+                          {"resources", resources}};
+  audit_->Append(event);
+  if (outcome.policy_change && !error) {
+    event["event"] = "policy_change";
+    event["details"] = {{"statement", event["statement"]}};
+    audit_->Append(event);
+  }
+}
+
+void Session::Dispatch(const std::string& text, ResultHandler& handler, const fs::path* parquet_output,
+                       Outcome& outcome) {
   auto& cat = *catalog_;
+  auto& gov = *governor_;
+  {
+    engine::TokenReader probe(text);
+    if (!probe.AtEnd()) outcome.type = duckdb::StringUtil::Upper(engine::Tokenize(text)[0].text);
+  }
+  if (auto out = gov.Execute(text)) {
+    if (parquet_output) throw Error::InvalidArgument("--format parquet needs the last statement to be a query");
+    outcome.policy_change = out->policy_change;
+    if (!out->names.empty()) {
+      outcome.rows = EmitRows(out->names, out->rows, handler);
+      return;
+    }
+    return handler.OnStatus(out->status);
+  }
   if (auto st = ParseTarnStatement(text)) {
     if (parquet_output)
       throw Error::InvalidArgument("--format parquet needs the last statement to be a query");
     switch (st->kind) {
       case TarnStatement::kCreateDatabase:
-        cat.CreateDatabase(st->database, st->if_not_exists);
-        return handler.OnStatus("created database " + catalog::CheckName(st->database, "database"));
+        return CreateDatabase(st->database, st->if_not_exists, handler);
       case TarnStatement::kDropDatabase:
-        cat.DropDatabase(st->database, st->if_not_exists, st->cascade);
-        return handler.OnStatus("dropped database " + catalog::CheckName(st->database, "database"));
+        return DropDatabase(st->database, st->if_not_exists, st->cascade, handler);
       case TarnStatement::kCreateExternalTable: {
+        // An external table exposes files of the lake as they lie: administrators only.
+        if (!gov.subject().admin) {
+          throw governance::Denied("CREATE EXTERNAL TABLE is for data-lake administrators");
+        }
+        bool existed = cat.FindTable(st->database, st->table).has_value();
         auto t = cat.CreateExternalTable(st->database, st->table, st->location, st->format,
                                          st->partition_columns, st->if_not_exists);
+        if (!existed) gov.GrantOwnership(governance::ObjectKind::kTable, t.id, t.QualifiedName());
         std::string parts;
         for (auto& p : t.partition_columns) parts += (parts.empty() ? "" : ", ") + p;
         return handler.OnStatus(fmt::format(
@@ -79,33 +167,38 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
             lake::FormatName(t.format), t.schema.size(), parts.empty() ? "" : ", partitioned by " + parts));
       }
       case TarnStatement::kInsertOverwrite: {
-        auto table = cat.GetTable(st->database, st->table);
-        auto w = cat.Write(table, ParseQuery(st->query, "INSERT OVERWRITE"), true);
+        auto table = gov.RequireTable(st->database, st->table, "INSERT", "INSERT OVERWRITE");
+        auto query = ParseQuery(st->query, "INSERT OVERWRITE");
+        gov.CheckQuery(*query);
+        auto w = cat.Write(table, gov.GuardWrite(table, std::move(query), true), true);
         return handler.OnStatus(fmt::format("replaced the rows of {} with {} (snapshot {})",
                                             table.QualifiedName(), Plural(w.rows_written, "row", "rows"),
                                             w.snapshot.id));
       }
       case TarnStatement::kShowDatabases: {
         std::vector<std::vector<duckdb::Value>> rows;
-        for (auto& d : cat.ListDatabases()) rows.push_back({duckdb::Value(d)});
-        return EmitRows({"database"}, rows, handler);
+        for (auto& d : gov.VisibleDatabases()) rows.push_back({duckdb::Value(d)});
+        outcome.rows = EmitRows({"database"}, rows, handler);
+        return;
       }
       case TarnStatement::kShowTables: {
         std::vector<std::string> dbs =
-            st->database.empty() ? cat.ListDatabases() : std::vector<std::string>{st->database};
+            st->database.empty() ? gov.VisibleDatabases() : std::vector<std::string>{st->database};
         std::vector<std::vector<duckdb::Value>> rows;
         for (auto& d : dbs) {
-          for (auto& t : cat.ListTables(d)) {
+          for (auto& t : gov.VisibleTables(d)) {
             rows.push_back({duckdb::Value(t.database), duckdb::Value(t.name),
                             duckdb::Value(catalog::TableKindName(t.kind)),
                             duckdb::Value(std::string(lake::FormatName(t.format))),
                             duckdb::Value(t.location)});
           }
         }
-        return EmitRows({"database", "table", "kind", "format", "location"}, rows, handler);
+        outcome.rows = EmitRows({"database", "table", "kind", "format", "location"}, rows, handler);
+        return;
       }
       case TarnStatement::kDescribe: {
-        auto t = cat.GetTable(st->database, st->table);
+        auto t = gov.VisibleTable(st->database, st->table);
+        auto stats_columns = gov.StatsColumns(t);
         nlohmann::json stats = nlohmann::json::object();
         if (t.snapshot_id)
           stats = cat.GetSnapshot(*t.snapshot_id).stats.value("columns", nlohmann::json::object());
@@ -113,7 +206,8 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
         for (auto& c : t.schema) {
           bool part = std::find(t.partition_columns.begin(), t.partition_columns.end(), c.name) !=
                       t.partition_columns.end();
-          auto s = stats.value(c.name, nlohmann::json::object());
+          auto s = stats_columns.count(c.name) ? stats.value(c.name, nlohmann::json::object())
+                                               : nlohmann::json::object();
           auto text = [&](const char* key) {
             return s.contains(key) ? duckdb::Value(s[key].get<std::string>())
                                    : duckdb::Value(duckdb::LogicalType::VARCHAR);
@@ -123,10 +217,15 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
                           s.contains("null_count") ? duckdb::Value::BIGINT(s["null_count"].get<int64_t>())
                                                    : duckdb::Value(duckdb::LogicalType::BIGINT)});
         }
-        return EmitRows({"column", "type", "partition", "min", "max", "null_count"}, rows, handler);
+        outcome.rows = EmitRows({"column", "type", "partition", "min", "max", "null_count"}, rows, handler);
+        return;
       }
       case TarnStatement::kShowSnapshots: {
-        auto t = cat.GetTable(st->database, st->table);
+        auto t = gov.VisibleTable(st->database, st->table);
+        if (gov.StatsColumns(t).empty()) {
+          throw governance::Denied("SHOW SNAPSHOTS shows row counts: it needs read access to every row of " +
+                                   t.QualifiedName());
+        }
         std::vector<std::vector<duckdb::Value>> rows;
         for (auto& s : cat.ListSnapshots(t)) {
           rows.push_back(
@@ -136,9 +235,10 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
                duckdb::Value::BIGINT(s.file_count), duckdb::Value::BIGINT(s.byte_size),
                duckdb::Value(s.created_at), duckdb::Value::BOOLEAN(t.snapshot_id == s.id)});
         }
-        return EmitRows(
+        outcome.rows = EmitRows(
             {"snapshot", "parent", "operation", "rows", "files", "bytes", "created_at", "current"}, rows,
             handler);
+        return;
       }
     }
   }
@@ -146,15 +246,18 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
   auto statements = engine::Parse(text);
   if (statements.size() != 1) throw Error::InvalidArgument("expected one statement");
   auto& stmt = *statements[0];
+  outcome.type = StatementName(stmt.type);
   switch (stmt.type) {
     case duckdb::StatementType::SELECT_STATEMENT:
-      return RunQuery(std::move(statements[0]), handler, parquet_output);
+      gov.CheckQuery(stmt.Cast<duckdb::SelectStatement>());
+      return RunQuery(std::move(statements[0]), handler, parquet_output, outcome);
     case duckdb::StatementType::EXPLAIN_STATEMENT: {
       auto& explain = stmt.Cast<duckdb::ExplainStatement>();
       if (explain.stmt->type != duckdb::StatementType::SELECT_STATEMENT) {
         throw Error::Unsupported("EXPLAIN works on queries only");
       }
-      return RunQuery(std::move(statements[0]), handler, parquet_output);
+      gov.CheckQuery(explain.stmt->Cast<duckdb::SelectStatement>());
+      return RunQuery(std::move(statements[0]), handler, parquet_output, outcome);
     }
     default: break;
   }
@@ -163,13 +266,12 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
     case duckdb::StatementType::CREATE_STATEMENT: {
       auto& create = stmt.Cast<duckdb::CreateStatement>();
       if (create.info->type == duckdb::CatalogType::SCHEMA_ENTRY) {
-        cat.CreateDatabase(create.info->schema,
-                           create.info->on_conflict == duckdb::OnCreateConflict::IGNORE_ON_CONFLICT);
-        return handler.OnStatus("created database " + catalog::CheckName(create.info->schema, "database"));
+        return CreateDatabase(create.info->schema,
+                              create.info->on_conflict == duckdb::OnCreateConflict::IGNORE_ON_CONFLICT, handler);
       }
       if (create.info->type != duckdb::CatalogType::TABLE_ENTRY) {
-        throw Error::Unsupported("CREATE {} is not supported: Tarn creates databases and tables",
-                                 duckdb::CatalogTypeToString(create.info->type));
+        throw governance::Denied(fmt::format("CREATE {} is not allowed: Tarn creates databases and tables only",
+                                             duckdb::CatalogTypeToString(create.info->type)));
       }
       auto& info = create.info->Cast<duckdb::CreateTableInfo>();
       if (info.temporary) throw Error::Unsupported("temporary tables are not supported");
@@ -183,8 +285,10 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
       }
       if (!info.catalog.empty()) throw Error::InvalidArgument("name tables as database.table");
       bool if_not_exists = info.on_conflict == duckdb::OnCreateConflict::IGNORE_ON_CONFLICT;
+      gov.RequireDatabase(info.schema, "CREATE_TABLE", "CREATE TABLE");
       if (info.query) {
         auto query = std::move(info.query);
+        gov.CheckQuery(*query);
         std::vector<std::string> names;
         std::vector<duckdb::LogicalType> types;
         conn_->Describe(query->Copy(), names, types);
@@ -204,6 +308,7 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
           return handler.OnStatus(fmt::format("table {}.{} already exists", info.schema, info.table));
         }
         try {
+          gov.GrantOwnership(governance::ObjectKind::kTable, table->id, table->QualifiedName());
           auto w = cat.Write(*table, std::move(query), false);
           return handler.OnStatus(fmt::format("created table {} with {} (snapshot {})",
                                               table->QualifiedName(), Plural(w.rows_written, "row", "rows"),
@@ -229,6 +334,7 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
         schema.push_back({col.Name(), col.Type().ToString()});
       }
       auto table = cat.CreateManagedTable(info.schema, info.table, schema, if_not_exists);
+      if (table) gov.GrantOwnership(governance::ObjectKind::kTable, table->id, table->QualifiedName());
       return handler.OnStatus(table ? "created table " + table->QualifiedName()
                                     : fmt::format("table {}.{} already exists", info.schema, info.table));
     }
@@ -245,8 +351,9 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
         throw Error::InvalidArgument("table name '{}' needs its database: write database.{}", insert.table,
                                      insert.table);
       }
-      auto table = cat.GetTable(insert.schema, insert.table);
-      auto w = cat.Write(table, std::move(insert.select_statement), false);
+      auto table = gov.RequireTable(insert.schema, insert.table, "INSERT", "INSERT");
+      gov.CheckQuery(*insert.select_statement);
+      auto w = cat.Write(table, gov.GuardWrite(table, std::move(insert.select_statement), false), false);
       return handler.OnStatus(fmt::format("inserted {} into {} (snapshot {})",
                                           Plural(w.rows_written, "row", "rows"), table.QualifiedName(),
                                           w.snapshot.id));
@@ -255,15 +362,21 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
       auto& drop = stmt.Cast<duckdb::DropStatement>();
       bool if_exists = drop.info->if_not_found == duckdb::OnEntryNotFound::RETURN_NULL;
       if (drop.info->type == duckdb::CatalogType::SCHEMA_ENTRY) {
-        cat.DropDatabase(drop.info->name, if_exists, drop.info->cascade);
-        return handler.OnStatus("dropped database " + catalog::CheckName(drop.info->name, "database"));
+        return DropDatabase(drop.info->name, if_exists, drop.info->cascade, handler);
       }
       if (drop.info->type != duckdb::CatalogType::TABLE_ENTRY) {
-        throw Error::Unsupported("DROP {} is not supported", duckdb::CatalogTypeToString(drop.info->type));
+        throw governance::Denied(
+            fmt::format("DROP {} is not allowed", duckdb::CatalogTypeToString(drop.info->type)));
       }
       if (drop.info->schema.empty() || drop.info->schema == DEFAULT_SCHEMA) {
         throw Error::InvalidArgument("table name '{}' needs its database: write database.{}", drop.info->name,
                                      drop.info->name);
+      }
+      try {
+        gov.RequireTable(drop.info->schema, drop.info->name, "DROP", "DROP TABLE");
+      } catch (const Error& e) {
+        if (e.code() != ErrorCode::kNotFound || !if_exists) throw;
+        return handler.OnStatus(fmt::format("table {}.{} does not exist", drop.info->schema, drop.info->name));
       }
       cat.DropTable(drop.info->schema, drop.info->name, if_exists);
       return handler.OnStatus(fmt::format("dropped table {}.{}",
@@ -271,18 +384,40 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
                                           catalog::CheckName(drop.info->name, "table")));
     }
     default:
-      throw Error::Unsupported(
-          "{} statements are not supported: Tarn runs queries and its catalog statements (see tarn sql "
-          "--help)",
-          StatementName(stmt.type));
+      throw governance::Denied(fmt::format(
+          "{} statements are not allowed: Tarn runs queries and its catalog and governance statements (see "
+          "docs/sql.md)",
+          StatementName(stmt.type)));
   }
 }
 
+void Session::CreateDatabase(const std::string& raw_name, bool if_not_exists, ResultHandler& handler) {
+  std::string name = catalog::CheckName(raw_name, "database");
+  governor_->RequireSystem("CREATE_DATABASE", "CREATE DATABASE");
+  bool existed = catalog_->FindDatabase(name).has_value();
+  catalog_->CreateDatabase(name, if_not_exists);
+  if (existed) return handler.OnStatus("database " + name + " already exists");
+  governor_->GrantOwnership(governance::ObjectKind::kDatabase, *catalog_->FindDatabase(name), name);
+  handler.OnStatus("created database " + name);
+}
+
+void Session::DropDatabase(const std::string& raw_name, bool if_exists, bool cascade, ResultHandler& handler) {
+  std::string name = catalog::CheckName(raw_name, "database");
+  try {
+    governor_->RequireDatabase(name, "DROP", "DROP DATABASE");
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNotFound || !if_exists) throw;
+    return handler.OnStatus("database " + name + " does not exist");
+  }
+  catalog_->DropDatabase(name, if_exists, cascade);
+  handler.OnStatus("dropped database " + name);
+}
+
 void Session::RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
-                       const fs::path* parquet_output) {
+                       const fs::path* parquet_output, Outcome& outcome) {
   if (!parquet_output) {
     auto result = conn_->Stream(std::move(statement));
-    handler.OnRows(*result);
+    outcome.rows = handler.OnRows(*result);
     return;
   }
   if (statement->type != duckdb::StatementType::SELECT_STATEMENT) {
@@ -295,6 +430,7 @@ void Session::RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, Resul
   try {
     int64_t rows =
         engine::WriteParquetFile(*conn_, std::move(statement->Cast<duckdb::SelectStatement>().node), tmp);
+    outcome.rows = rows;
     fs::rename(tmp, *parquet_output, ec);
     if (ec) {  // another file system: copy, then remove
       fs::copy_file(tmp, *parquet_output, fs::copy_options::overwrite_existing, ec);
@@ -308,8 +444,8 @@ void Session::RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, Resul
   }
 }
 
-void Session::EmitRows(const std::vector<std::string>& names,
-                       const std::vector<std::vector<duckdb::Value>>& rows, ResultHandler& handler) {
+int64_t Session::EmitRows(const std::vector<std::string>& names,
+                          const std::vector<std::vector<duckdb::Value>>& rows, ResultHandler& handler) {
   // The values are literals rendered by DuckDB itself (ToSQLString), never raw text.
   std::string cols;
   for (auto& n : names) cols += (cols.empty() ? "" : ", ") + engine::QuoteIdent(n);
@@ -332,7 +468,7 @@ void Session::EmitRows(const std::vector<std::string>& names,
     sql = "SELECT * FROM (VALUES " + values + ") AS t(" + cols + ")";
   }
   auto result = conn_->Run(sql);
-  handler.OnRows(*result);
+  return handler.OnRows(*result);
 }
 
 }  // namespace tarn::session

@@ -17,9 +17,11 @@
 #include <optional>
 #include <string>
 
+#include "audit/audit_log.h"
 #include "catalog/catalog.h"
-#include "catalog/resolver.h"
 #include "engine/engine.h"
+#include "governance/governance.h"
+#include "identity/principal.h"
 #include "store/store.h"
 
 namespace tarn::session {
@@ -28,17 +30,31 @@ namespace tarn::session {
 class ResultHandler {
  public:
   virtual ~ResultHandler() = default;
-  // A statement returned rows; the handler consumes them before returning.
-  virtual void OnRows(duckdb::QueryResult& result) = 0;
+  // A statement returned rows; the handler consumes them before returning and
+  // says how many it delivered (-1 if it does not know).
+  virtual int64_t OnRows(duckdb::QueryResult& result) = 0;
   // A statement that returns no rows finished; `message` says what it did.
   virtual void OnStatus(const std::string& message) = 0;
+};
+
+// Who runs the statements, and through what.
+struct Caller {
+  identity::Principal principal;
+  std::string client = "cli";  // cli, http, ...
+  std::string request_id;
 };
 
 class Session {
  public:
   // Opens its own metadata-store connection (`metastore`) and engine connection.
+  // Statements are audited to `audit` (not owned; may be null in tests of lower
+  // layers), whose segments live in `audit_dir`.
   Session(engine::Engine& engine, const lake::Lake& lake, const std::string& metastore,
-          std::filesystem::path temp_dir);
+          std::filesystem::path temp_dir, audit::AuditLog* audit, std::filesystem::path audit_dir);
+
+  // Every statement from now on runs as, and is audited for, `caller`.
+  void SetCaller(Caller caller);
+  const Caller& caller() const { return caller_; }
 
   // Runs every statement of `script`. If `parquet_output` is set, the last statement
   // must be a query and its rows are written to that file instead of the handler.
@@ -49,20 +65,35 @@ class Session {
   void Cancel() { conn_->Cancel(); }
 
   catalog::Catalog& catalog() { return *catalog_; }
+  governance::Governor& governor() { return *governor_; }
 
  private:
+  // What one statement did, for its audit event.
+  struct Outcome {
+    std::string type;  // statement type, e.g. SELECT, GRANT
+    int64_t rows = -1;
+    bool policy_change = false;
+  };
   void ExecuteOne(const std::string& statement, ResultHandler& handler,
                   const std::filesystem::path* parquet_output);
+  void Dispatch(const std::string& statement, ResultHandler& handler, const std::filesystem::path* parquet_output,
+                Outcome& outcome);
   void RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
-                const std::filesystem::path* parquet_output);
+                const std::filesystem::path* parquet_output, Outcome& outcome);
+  void CreateDatabase(const std::string& name, bool if_not_exists, ResultHandler& handler);
+  void DropDatabase(const std::string& name, bool if_exists, bool cascade, ResultHandler& handler);
+  void Audit(const std::string& statement, const Outcome& outcome, const Error* error, double millis);
   // Hands a small, Tarn-made table of rows (SHOW, DESCRIBE) to the handler.
-  void EmitRows(const std::vector<std::string>& names, const std::vector<std::vector<duckdb::Value>>& rows,
-                ResultHandler& handler);
+  int64_t EmitRows(const std::vector<std::string>& names, const std::vector<std::vector<duckdb::Value>>& rows,
+                   ResultHandler& handler);
 
   std::unique_ptr<store::MetaStore> store_;
   std::unique_ptr<engine::EngineConnection> conn_;
   std::unique_ptr<catalog::Catalog> catalog_;
+  std::shared_ptr<governance::Governor> governor_;
   std::filesystem::path temp_dir_;
+  audit::AuditLog* audit_;
+  Caller caller_;
 };
 
 // Parses `sql` as exactly one query (SELECT, WITH, VALUES, FROM-first); throws

@@ -67,6 +67,67 @@ const std::vector<Migration>& Migrations() {
        {
            "ALTER TABLE users ADD COLUMN valid_after BIGINT NOT NULL DEFAULT 0",
        }},
+      {4,
+       "governance: grants, roles, data filters, column masks, tags, policy versions",
+       {
+           R"(CREATE TABLE grants (
+                id {{ID}},
+                grantee_kind TEXT NOT NULL,
+                grantee TEXT NOT NULL,
+                object_kind TEXT NOT NULL,
+                object_id BIGINT NOT NULL,
+                object_name TEXT NOT NULL,
+                tag_values TEXT,
+                privilege TEXT NOT NULL,
+                columns_json TEXT,
+                columns_except BIGINT NOT NULL DEFAULT 0,
+                grant_option BIGINT NOT NULL DEFAULT 0,
+                granted_by TEXT NOT NULL,
+                created_at TEXT NOT NULL))",
+           "CREATE INDEX grants_by_object ON grants (object_kind, object_id)",
+           R"(CREATE TABLE roles (
+                name TEXT PRIMARY KEY,
+                created_by TEXT NOT NULL,
+                created_at TEXT NOT NULL))",
+           R"(CREATE TABLE role_members (
+                role TEXT NOT NULL,
+                member_kind TEXT NOT NULL,
+                member TEXT NOT NULL,
+                PRIMARY KEY (role, member_kind, member)))",
+           R"(CREATE TABLE data_filters (
+                id {{ID}},
+                name TEXT NOT NULL UNIQUE,
+                table_id BIGINT NOT NULL,
+                columns_json TEXT,
+                columns_except BIGINT NOT NULL DEFAULT 0,
+                row_filter TEXT,
+                created_by TEXT NOT NULL,
+                created_at TEXT NOT NULL))",
+           R"(CREATE TABLE column_masks (
+                table_id BIGINT NOT NULL,
+                column_name TEXT NOT NULL,
+                expression TEXT NOT NULL,
+                exempt_json TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (table_id, column_name)))",
+           R"(CREATE TABLE tags (
+                tag_key TEXT PRIMARY KEY,
+                allowed_values TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                created_at TEXT NOT NULL))",
+           R"(CREATE TABLE tag_assignments (
+                table_id BIGINT NOT NULL,
+                column_name TEXT NOT NULL,
+                tag_key TEXT NOT NULL,
+                tag_value TEXT NOT NULL,
+                PRIMARY KEY (table_id, column_name, tag_key)))",
+           R"(CREATE TABLE policy_changes (
+                version {{ID}},
+                changed_by TEXT NOT NULL,
+                statement TEXT NOT NULL,
+                changed_at TEXT NOT NULL))",
+       }},
   };
   return kMigrations;
 }

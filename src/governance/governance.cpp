@@ -1,0 +1,428 @@
+#include "governance/governance.h"
+
+#include <duckdb/parser/expression/case_expression.hpp>
+#include <duckdb/parser/expression/conjunction_expression.hpp>
+#include <duckdb/parser/expression/constant_expression.hpp>
+#include <duckdb/parser/expression/function_expression.hpp>
+#include <duckdb/parser/expression/star_expression.hpp>
+#include <duckdb/parser/query_node/select_node.hpp>
+#include <duckdb/parser/tableref/subqueryref.hpp>
+
+#include <algorithm>
+#include <regex>
+
+#include "common/error.h"
+#include "common/util.h"
+#include "engine/engine.h"
+#include "governance/internal.h"
+
+namespace fs = std::filesystem;
+
+namespace tarn::governance {
+
+namespace {
+
+std::string NoSuchTable(const std::string& db, const std::string& table) {
+  auto shorten = [](const std::string& s) { return s.size() > 64 ? s.substr(0, 64) + "..." : s; };
+  return fmt::format("table {}.{} does not exist (SHOW TABLES lists the tables you can use)", shorten(db),
+                     shorten(table));
+}
+
+// Parses SQL Tarn wrote itself into a FROM item.
+duckdb::unique_ptr<duckdb::TableRef> SubqueryOf(const std::string& sql, const std::string& alias) {
+  auto statements = engine::Parse(sql);
+  auto select = duckdb::unique_ptr_cast<duckdb::SQLStatement, duckdb::SelectStatement>(std::move(statements.at(0)));
+  return duckdb::make_uniq<duckdb::SubqueryRef>(std::move(select), alias);
+}
+
+std::string Values(const std::vector<std::vector<std::string>>& rows, const std::vector<std::string>& names,
+                   const std::vector<std::string>& types) {
+  std::string cols, nulls;
+  for (size_t i = 0; i < names.size(); i++) {
+    cols += (i ? ", " : "") + names[i];
+    nulls += (i ? ", " : "") + std::string("NULL::") + types[i];
+  }
+  if (rows.empty()) return "SELECT * FROM (VALUES (" + nulls + ")) AS v(" + cols + ") WHERE false";
+  std::string values;
+  for (auto& r : rows) {
+    std::string row;
+    for (size_t i = 0; i < r.size(); i++) {
+      row += (i ? ", " : "") + engine::QuoteString(r[i]) + "::" + types[i];
+    }
+    values += (values.empty() ? "(" : ", (") + row + ")";
+  }
+  return "SELECT * FROM (VALUES " + values + ") AS v(" + cols + ")";
+}
+
+}  // namespace
+
+Governor::Governor(catalog::Catalog& catalog, store::MetaStore& store, fs::path audit_dir)
+    : catalog_(catalog),
+      store_(store),
+      audit_dir_(std::move(audit_dir)),
+      policy_store_(store),
+      cache_(policy_store_) {}
+
+Governor::~Governor() = default;
+
+void Governor::SetPrincipal(const identity::Principal& principal) {
+  principal_ = principal;
+  policy_.reset();
+}
+
+void Governor::BeginStatement() {
+  policy_ = cache_.Current();
+  subject_ = MakeSubject(principal_, *policy_);
+  resources_.clear();
+  scans_.clear();
+  files_.clear();
+  explain_mode_ = false;
+  explain_subject_.reset();
+}
+
+TableAccess Governor::Access(const catalog::TableInfo& table) {
+  if (!policy_) BeginStatement();
+  return Evaluate(*policy_, explain_subject_ ? *explain_subject_ : subject_, table, table.database_id);
+}
+
+void Governor::CheckQuery(duckdb::SelectStatement& query) {
+  if (!policy_) BeginStatement();
+  CheckQueryTree(query, explain_subject_ ? *explain_subject_ : subject_);
+}
+
+void Governor::Reset() {
+  scans_.clear();
+  files_.clear();
+}
+
+Resource& Governor::ResourceFor(const std::string& table, const std::string& access) {
+  for (auto& r : resources_) {
+    if (r.table == table && r.access == access) return r;
+  }
+  resources_.push_back({table, access, {}, {}, {}, 0});
+  return resources_.back();
+}
+
+duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_schema, const std::string& raw_table) {
+  if (!policy_) BeginStatement();
+  std::string schema = duckdb::StringUtil::Lower(raw_schema);
+  std::string name = duckdb::StringUtil::Lower(raw_table);
+  if (schema == kInformationSchema) return InformationSchema(name);
+  if (schema == kSystemSchema) {
+    if (name == "audit") return AuditScan();
+    throw Error::NotFound("table system.{} does not exist: the system database has the table audit",
+                          name.substr(0, 64));
+  }
+  if (schema.empty()) {
+    throw Error::NotFound("table '{}' does not exist: name tables as database.table (SHOW DATABASES lists them)",
+                          name.substr(0, 64));
+  }
+  std::string key = schema + "." + name;
+  auto it = scans_.find(key);
+  if (it != scans_.end()) return it->second->ref->Copy();
+
+  std::optional<catalog::TableInfo> info;
+  try {
+    info = catalog_.FindTable(schema, name);
+  } catch (const Error&) {  // not a valid identifier: cannot exist
+  }
+  if (!info) throw Error::NotFound("{}", NoSuchTable(schema, name));
+  auto scan = std::make_unique<Scan>();
+  scan->table = *info;
+  scan->access = Access(*info);
+  auto& access = scan->access;
+  if (!access.visible) throw Error::NotFound("{}", NoSuchTable(schema, name));
+  if (access.reads.empty() && !explain_mode_) {
+    throw Denied(fmt::format("you may not read {} (no SELECT grant covers it)", key));
+  }
+  scan->exposed = access.ReadableColumns();
+  if (explain_mode_ && access.describe_all) {
+    for (auto& c : info->schema) scan->exposed.insert(c.name);
+  }
+  if (scan->exposed.empty()) throw Denied(fmt::format("you may not read any column of {}", key));
+  auto files = catalog_.FilesToScan(*info);
+  auto& res = ResourceFor(key, "read");
+  for (auto& f : files) {
+    files_[f] = key;
+    std::error_code ec;
+    auto size = fs::file_size(f, ec);
+    if (!ec) res.bytes += static_cast<int64_t>(size);
+  }
+  if (!explain_mode_) {
+    if (!access.ReadsAllRows()) {
+      for (auto& term : access.reads) res.filters.push_back(term.source);
+    }
+    for (auto& [col, mask] : access.masks) {
+      if (scan->exposed.count(col)) res.masks.push_back(col);
+    }
+    if (files.empty()) res.columns.insert(scan->exposed.begin(), scan->exposed.end());
+  }
+  const Subject& subject = explain_subject_ ? *explain_subject_ : subject_;
+  scan->ref = GovernedScan(*info, catalog::ScanRef(*info, files), access, subject, scan->exposed, explain_mode_);
+  auto out = scan->ref->Copy();
+  scans_[key] = std::move(scan);
+  return out;
+}
+
+void Governor::VerifyPlan(duckdb::LogicalOperator& plan, const std::string& copy_target) {
+  auto columns = CheckPlan(plan, files_, copy_target);
+  for (auto& [table, cols] : columns) {
+    auto& res = ResourceFor(table, "read");
+    res.columns.insert(cols.begin(), cols.end());
+  }
+}
+
+// --- catalog authorization -------------------------------------------------------
+
+void Governor::RequireSystem(const std::string& privilege, const std::string& what) {
+  if (!policy_) BeginStatement();
+  if (SystemPrivilege(*policy_, subject_, privilege).empty()) {
+    throw Denied(fmt::format("{} needs the {} privilege (GRANT {} TO USER ...)", what, privilege, privilege));
+  }
+}
+
+void Governor::RequireDatabase(const std::string& database, const std::string& privilege,
+                               const std::string& what) {
+  if (!policy_) BeginStatement();
+  std::optional<int64_t> id;
+  try {
+    id = catalog_.FindDatabase(database);
+  } catch (const Error&) {
+  }
+  auto shown = database.substr(0, 64);
+  if (!id) throw Error::NotFound("database {} does not exist (SHOW DATABASES lists them)", shown);
+  auto access = EvaluateDatabase(*policy_, subject_, *id);
+  bool visible = access.visible;
+  if (!visible) {
+    for (auto& t : catalog_.ListTables(database)) visible = visible || Access(t).visible;
+  }
+  if (!visible) throw Error::NotFound("database {} does not exist (SHOW DATABASES lists them)", shown);
+  if (!privilege.empty() && !access.privileges.count(privilege)) {
+    throw Denied(fmt::format("{} needs {} on database {}", what, privilege, shown));
+  }
+}
+
+catalog::TableInfo Governor::RequireTable(const std::string& database, const std::string& table,
+                                          const std::string& privilege, const std::string& what) {
+  std::optional<catalog::TableInfo> info;
+  try {
+    info = catalog_.FindTable(database, table);
+  } catch (const Error&) {
+  }
+  if (!info) throw Error::NotFound("{}", NoSuchTable(database, table));
+  auto access = Access(*info);
+  if (!access.visible) throw Error::NotFound("{}", NoSuchTable(database, table));
+  bool ok = privilege == "SELECT" ? !access.reads.empty()
+            : privilege == "DESCRIBE" ? true
+                                      : access.privileges.count(privilege) > 0;
+  if (!ok) throw Denied(fmt::format("{} needs {} on {}", what, privilege, info->QualifiedName()));
+  return *info;
+}
+
+duckdb::unique_ptr<duckdb::SelectStatement> Governor::GuardWrite(const catalog::TableInfo& table,
+                                                                 duckdb::unique_ptr<duckdb::SelectStatement> query,
+                                                                 bool overwrite) {
+  auto access = Access(table);
+  if (!access.visible) throw Error::NotFound("{}", NoSuchTable(table.database, table.name));
+  std::string key = table.QualifiedName();
+  const char* what = overwrite ? "INSERT OVERWRITE" : "INSERT";
+  if (!access.privileges.count("INSERT")) throw Denied(fmt::format("{} needs INSERT on {}", what, key));
+  if (overwrite && !access.privileges.count("DELETE")) {
+    throw Denied(fmt::format("INSERT OVERWRITE needs INSERT and DELETE on {}", key));
+  }
+  ResourceFor(key, "write");
+  if (access.reads.empty() || access.ReadsAllRows()) return query;
+  if (overwrite) {
+    throw Denied(fmt::format("INSERT OVERWRITE would replace rows of {} outside your row filter", key));
+  }
+  // The rows must all pass the caller's row filter, or the statement fails before
+  // anything is committed.
+  std::set<std::string> all, filters;
+  for (auto& c : table.schema) all.insert(c.name);
+  for (auto& t : access.reads) filters.insert(t.row_filter);
+  duckdb::vector<duckdb::unique_ptr<duckdb::ParsedExpression>> conds;
+  for (auto& f : filters) {
+    auto e = ParsePolicyExpression(f, all, "the row filter");
+    BindSubject(e, subject_);
+    conds.push_back(std::move(e));
+  }
+  auto when = conds.size() == 1 ? std::move(conds[0])
+                                : duckdb::make_uniq<duckdb::ConjunctionExpression>(
+                                      duckdb::ExpressionType::CONJUNCTION_OR, std::move(conds));
+  auto check = duckdb::make_uniq<duckdb::CaseExpression>();
+  duckdb::CaseCheck cc;
+  cc.when_expr = std::move(when);
+  cc.then_expr = duckdb::make_uniq<duckdb::ConstantExpression>(duckdb::Value::BOOLEAN(true));
+  check->case_checks.push_back(std::move(cc));
+  duckdb::vector<duckdb::unique_ptr<duckdb::ParsedExpression>> args;
+  args.push_back(duckdb::make_uniq<duckdb::ConstantExpression>(duckdb::Value(
+      "access denied: the INSERT writes a row outside your row filter on " + key + "; nothing was written")));
+  check->else_expr = duckdb::make_uniq<duckdb::FunctionExpression>("error", std::move(args));
+  auto node = duckdb::make_uniq<duckdb::SelectNode>();
+  node->select_list.push_back(duckdb::make_uniq<duckdb::StarExpression>());
+  auto sub = duckdb::make_uniq<duckdb::SubqueryRef>(std::move(query), "__tarn_new");
+  for (auto& c : table.schema) sub->column_name_alias.push_back(c.name);
+  node->from_table = std::move(sub);
+  node->where_clause = std::move(check);
+  auto out = duckdb::make_uniq<duckdb::SelectStatement>();
+  out->node = std::move(node);
+  ResourceFor(key, "write").filters.push_back("rows checked against the caller's row filter");
+  return out;
+}
+
+void Governor::GrantOwnership(ObjectKind kind, int64_t id, const std::string& name) {
+  std::string by = principal_.user;
+  policy_store_.Change(by, "owner of " + name, [&] {
+    store_.Execute(
+        "INSERT INTO grants (grantee_kind, grantee, object_kind, object_id, object_name, privilege, grant_option, "
+        "granted_by, created_at) VALUES ('USER', ?, ?, ?, ?, 'ALL', 1, ?, ?)",
+        {by, std::string(ObjectKindName(kind)), id, name, std::string("tarn"), NowUtc()});
+  });
+}
+
+// --- metadata --------------------------------------------------------------------
+
+std::vector<std::string> Governor::VisibleDatabases() {
+  if (!policy_) BeginStatement();
+  std::vector<std::string> out;
+  for (auto& db : catalog_.ListDatabases()) {
+    auto id = catalog_.FindDatabase(db);
+    bool visible = id && EvaluateDatabase(*policy_, subject_, *id).visible;
+    if (!visible) {
+      for (auto& t : catalog_.ListTables(db)) {
+        if (Access(t).visible) {
+          visible = true;
+          break;
+        }
+      }
+    }
+    if (visible) out.push_back(db);
+  }
+  return out;
+}
+
+std::vector<catalog::TableInfo> Governor::VisibleTables(const std::string& database) {
+  RequireDatabase(database, "", "");
+  std::vector<catalog::TableInfo> out;
+  for (auto& t : catalog_.ListTables(database)) {
+    if (Access(t).visible) out.push_back(t);
+  }
+  return out;
+}
+
+catalog::TableInfo Governor::VisibleTable(const std::string& database, const std::string& table) {
+  auto info = RequireTable(database, table, "DESCRIBE", "DESCRIBE");
+  auto access = Access(info);
+  if (!access.describe_all) {
+    auto readable = access.ReadableColumns();
+    std::vector<catalog::Column> cols;
+    for (auto& c : info.schema) {
+      if (readable.count(c.name)) cols.push_back(c);
+    }
+    info.schema = cols;
+  }
+  return info;
+}
+
+std::set<std::string> Governor::StatsColumns(const catalog::TableInfo& table) {
+  auto access = Access(table);
+  std::set<std::string> out;
+  if (!access.ReadsAllRows()) return out;
+  for (auto& c : access.ReadableColumns()) {
+    if (!access.masks.count(c)) out.insert(c);
+  }
+  return out;
+}
+
+Error Governor::Explain(const Error& error) {
+  std::string msg = error.what();
+  if (error.code() == ErrorCode::kInvalidArgument && msg.starts_with("access denied:")) {
+    return Error(ErrorCode::kPermissionDenied, msg);
+  }
+  static const std::regex kColumn(R"re(Referenced column "([^"]+)" not found)re");
+  std::smatch m;
+  if (std::regex_search(msg, m, kColumn)) {
+    std::string col = duckdb::StringUtil::Lower(m[1].str());
+    for (auto& [key, scan] : scans_) {
+      bool exists = std::any_of(scan->table.schema.begin(), scan->table.schema.end(),
+                                [&](const catalog::Column& c) { return c.name == col; });
+      if (exists && !scan->exposed.count(col) && scan->access.describe_all) {
+        return Denied(fmt::format("you may not read column {} of {}", col, key));
+      }
+    }
+  }
+  return error;
+}
+
+// --- tables Tarn serves itself ---------------------------------------------------------
+
+duckdb::unique_ptr<duckdb::TableRef> Governor::InformationSchema(const std::string& view) {
+  std::vector<std::vector<std::string>> rows;
+  if (view == "schemata") {
+    for (auto& db : VisibleDatabases()) rows.push_back({"tarn", db});
+    return SubqueryOf(Values(rows, {"catalog_name", "schema_name"}, {"VARCHAR", "VARCHAR"}), view);
+  }
+  if (view == "tables" || view == "columns") {
+    for (auto& db : VisibleDatabases()) {
+      for (auto& t : catalog_.ListTables(db)) {
+        if (!Access(t).visible) continue;
+        if (view == "tables") {
+          rows.push_back({"tarn", db, t.name, t.kind == catalog::TableKind::kManaged ? "BASE TABLE" : "EXTERNAL"});
+          continue;
+        }
+        auto visible = VisibleTable(db, t.name);
+        int i = 1;
+        for (auto& c : visible.schema) rows.push_back({"tarn", db, t.name, c.name, std::to_string(i++), c.type});
+      }
+    }
+    if (view == "tables") {
+      return SubqueryOf(Values(rows, {"table_catalog", "table_schema", "table_name", "table_type"},
+                               {"VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR"}),
+                        view);
+    }
+    return SubqueryOf(Values(rows, {"table_catalog", "table_schema", "table_name", "column_name", "ordinal_position",
+                                    "data_type"},
+                             {"VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "BIGINT", "VARCHAR"}),
+                      view);
+  }
+  throw Error::NotFound("table information_schema.{} does not exist: Tarn serves schemata, tables and columns",
+                        view.substr(0, 64));
+}
+
+duckdb::unique_ptr<duckdb::TableRef> Governor::AuditScan() {
+  RequireSystem("AUDIT", "reading system.audit");
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(audit_dir_, ec)) {
+    auto name = e.path().filename().string();
+    if (name.starts_with("audit-") && name.ends_with(".jsonl")) files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  static const char* kColumns =
+      "{'seq': 'BIGINT', 'time': 'VARCHAR', 'event': 'VARCHAR', 'request_id': 'VARCHAR', 'user_name': 'VARCHAR', "
+      "'groups': 'VARCHAR[]', 'roles': 'VARCHAR[]', 'issuer': 'VARCHAR', 'client': 'VARCHAR', "
+      "'statement_type': 'VARCHAR', 'statement': 'VARCHAR', 'outcome': 'VARCHAR', 'reason': 'VARCHAR', "
+      "'rows': 'BIGINT', 'bytes_scanned': 'BIGINT', 'duration_ms': 'DOUBLE', 'resources': 'JSON', "
+      "'details': 'JSON', 'prev': 'VARCHAR'}";
+  auto& res = ResourceFor("system.audit", "read");
+  if (files.empty()) {
+    return SubqueryOf(
+        "SELECT NULL::BIGINT AS seq, NULL::VARCHAR AS time, NULL::VARCHAR AS event, NULL::VARCHAR AS request_id, "
+        "NULL::VARCHAR AS user_name, NULL::VARCHAR[] AS groups, NULL::VARCHAR[] AS roles, NULL::VARCHAR AS issuer, "
+        "NULL::VARCHAR AS client, NULL::VARCHAR AS statement_type, NULL::VARCHAR AS statement, NULL::VARCHAR AS "
+        "outcome, NULL::VARCHAR AS reason, NULL::BIGINT AS rows, NULL::BIGINT AS bytes_scanned, NULL::DOUBLE AS "
+        "duration_ms, NULL::JSON AS resources, NULL::JSON AS details, NULL::VARCHAR AS prev WHERE false",
+        "audit");
+  }
+  std::string list;
+  for (auto& f : files) {
+    list += (list.empty() ? "" : ", ") + engine::QuoteString(f);
+    files_[f] = "system.audit";
+    res.bytes += static_cast<int64_t>(fs::file_size(f, ec));
+  }
+  return SubqueryOf("SELECT * FROM read_json([" + list +
+                        "], format = 'newline_delimited', ignore_errors = true, columns = " + kColumns + ")",
+                    "audit");
+}
+
+}  // namespace tarn::governance

@@ -1,0 +1,163 @@
+// Governance: authorizes every statement a caller runs and rewrites what it reads.
+//
+// A Governor belongs to one session. It is the session's engine::TableResolver, so
+// every catalog table a statement names reaches the engine only through it:
+//   1. CheckQuery() walks the parsed statement before DuckDB binds it and refuses
+//      anything but catalog tables, CTEs and an allow-list of harmless table
+//      functions (no file readers, no DuckDB metadata, no dynamic SQL);
+//   2. Resolve() answers each table name with a *governed scan*: the table's files,
+//      projected to the columns the caller may read, with row filters applied and
+//      masked or filtered-out cells replaced inside the scan (so no user predicate
+//      ever sees a value its filter hides);
+//   3. VerifyPlan() checks the optimized plan: it may read only the files this
+//      statement's governed scans named and harmless table functions.
+// Catalog and policy statements are authorized through the Require*/Visible*
+// methods, and the governance statements (GRANT, REVOKE, data filters, masks,
+// tags, roles, SHOW GRANTS, EXPLAIN ACCESS) run through Execute().
+//
+// Errors: kPermissionDenied ("access denied: ...") for what the caller may know
+// about but not do; kNotFound, worded as for a missing object, for what it may not
+// know about. docs/GOVERNANCE.md states the rules.
+//
+// Thread-safety: one thread at a time (the session's).
+#pragma once
+
+#include <duckdb.hpp>
+#include <duckdb/parser/statement/select_statement.hpp>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "engine/table_resolver.h"
+#include "governance/policy.h"
+#include "identity/principal.h"
+
+namespace tarn::engine {
+class TokenReader;
+}
+
+namespace tarn::governance {
+
+struct Target;
+struct PrivilegeSpec;
+
+// "access denied: <what>" as kPermissionDenied: the one way refusals are worded.
+Error Denied(const std::string& what);
+
+// What one statement read or wrote, for the audit trail.
+struct Resource {
+  std::string table;  // db.table, or system.audit
+  std::string access;  // read or write
+  std::set<std::string> columns;
+  std::vector<std::string> filters;  // data filters / row restrictions applied
+  std::vector<std::string> masks;    // masked columns
+  int64_t bytes = 0;                 // size of the files its scans cover
+};
+
+// Rows produced by a governance statement (SHOW GRANTS, EXPLAIN ACCESS, ...), or a
+// status line for one that changes the policy.
+struct StatementOutput {
+  std::vector<std::string> names;
+  std::vector<std::vector<duckdb::Value>> rows;
+  std::string status;
+  bool policy_change = false;
+};
+
+class Governor : public engine::TableResolver {
+ public:
+  // `audit_dir` holds the audit segments system.audit reads.
+  Governor(catalog::Catalog& catalog, store::MetaStore& store, std::filesystem::path audit_dir);
+  ~Governor() override;
+
+  // Who the next statements run for.
+  void SetPrincipal(const identity::Principal& principal);
+  const Subject& subject() const { return subject_; }
+
+  // A new statement starts: takes the newest policy and forgets what the previous
+  // statement touched.
+  void BeginStatement();
+  const std::vector<Resource>& resources() const { return resources_; }
+
+  // 1. The pre-bind check of a query (SELECT, or the source of INSERT / CREATE
+  // TABLE AS). May rewrite names that Tarn serves itself (information_schema.*,
+  // system.audit).
+  void CheckQuery(duckdb::SelectStatement& query);
+
+  // Governance statements; nullopt if `text` is not one.
+  std::optional<StatementOutput> Execute(const std::string& text);
+
+  // Catalog authorization. Each throws kPermissionDenied or kNotFound. An empty
+  // database privilege checks only that the caller may know the database.
+  void RequireSystem(const std::string& privilege, const std::string& what);
+  void RequireDatabase(const std::string& database, const std::string& privilege, const std::string& what);
+  // The table, if the caller holds `privilege` on it (SELECT: any read).
+  catalog::TableInfo RequireTable(const std::string& database, const std::string& table,
+                                  const std::string& privilege, const std::string& what);
+  // Wraps the rows an INSERT writes into `table` so that the statement fails (and
+  // writes nothing) if one lies outside the caller's row filter; checks INSERT (and
+  // DELETE for an overwrite).
+  duckdb::unique_ptr<duckdb::SelectStatement> GuardWrite(const catalog::TableInfo& table,
+                                                         duckdb::unique_ptr<duckdb::SelectStatement> query,
+                                                         bool overwrite);
+  // The creator of a database or table holds ALL on it WITH GRANT OPTION.
+  void GrantOwnership(ObjectKind kind, int64_t id, const std::string& name);
+
+  // Metadata the caller may see.
+  std::vector<std::string> VisibleDatabases();
+  std::vector<catalog::TableInfo> VisibleTables(const std::string& database);
+  // The table with only the columns the caller may see; kNotFound if it may not.
+  catalog::TableInfo VisibleTable(const std::string& database, const std::string& table);
+
+  // Columns whose statistics (min, max, null count) the caller may see: readable,
+  // unmasked columns of a table it reads without a row filter; else none.
+  std::set<std::string> StatsColumns(const catalog::TableInfo& table);
+
+  // Turns an engine error about a column hidden from the caller into the right
+  // answer: "not found" stays, unless the caller may describe the table.
+  Error Explain(const Error& error);
+
+  // engine::TableResolver
+  duckdb::unique_ptr<duckdb::TableRef> Resolve(const std::string& schema, const std::string& table) override;
+  void Reset() override;
+  void VerifyPlan(duckdb::LogicalOperator& plan, const std::string& copy_target) override;
+
+ private:
+  struct Scan;
+  TableAccess Access(const catalog::TableInfo& table);
+  Resource& ResourceFor(const std::string& table, const std::string& access);
+  duckdb::unique_ptr<duckdb::TableRef> InformationSchema(const std::string& view);
+  duckdb::unique_ptr<duckdb::TableRef> AuditScan();
+  StatementOutput ExplainAccess(const std::string& query, const std::optional<std::string>& for_user);
+  StatementOutput ShowGrants(engine::TokenReader& r);
+  Target ReadTarget(engine::TokenReader& r, const char* usage);
+  // May `who` grant `p` on `target` under `policy`?
+  bool CanGrant(const Subject& who, const Policy& policy, const Target& target, const PrivilegeSpec& p);
+  // Inside a policy change: removes grants whose grantor lost the grant option.
+  void Cascade();
+  // Checks that an expression binds against the table (kInvalidArgument if not).
+  void TryExpression(const catalog::TableInfo& table, const std::string& expression, const char* what,
+                     bool as_filter);
+
+  catalog::Catalog& catalog_;
+  store::MetaStore& store_;
+  std::filesystem::path audit_dir_;
+  PolicyStore policy_store_;
+  PolicyCache cache_;
+  std::shared_ptr<const Policy> policy_;
+  identity::Principal principal_;
+  Subject subject_;
+  // Per statement.
+  std::vector<Resource> resources_;
+  std::map<std::string, std::unique_ptr<Scan>> scans_;  // by db.table
+  std::map<std::string, std::string> files_;            // file the scans read -> db.table
+  bool explain_mode_ = false;                           // EXPLAIN ACCESS: scans expose readable columns raw
+  std::optional<Subject> explain_subject_;
+};
+
+}  // namespace tarn::governance

@@ -1,0 +1,88 @@
+// Internals of src/governance shared between its files.
+#pragma once
+
+#include <duckdb.hpp>
+#include <duckdb/parser/parsed_expression.hpp>
+#include <duckdb/parser/statement/select_statement.hpp>
+#include <duckdb/planner/logical_operator.hpp>
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "catalog/catalog.h"
+#include "governance/governance.h"
+#include "governance/policy.h"
+
+#include <optional>
+#include <vector>
+
+namespace tarn::governance {
+
+// Names Tarn serves itself; the pre-bind check renames information_schema.x and
+// system.audit to these so that they reach Governor::Resolve.
+inline constexpr const char* kInformationSchema = "__tarn_information_schema";
+inline constexpr const char* kSystemSchema = "__tarn_system";
+
+// --- policy expressions (row filters, masks) ----------------------------------
+// Parses an administrator's expression: exactly one expression over `columns`,
+// literals, ordinary functions, current_user and is_member('group'); no
+// subqueries, no other tables, no denied function. Throws kInvalidArgument.
+duckdb::unique_ptr<duckdb::ParsedExpression> ParsePolicyExpression(const std::string& text,
+                                                                   const std::set<std::string>& columns,
+                                                                   const char* what);
+// Replaces current_user / current_user() / is_member('g') by the subject's values.
+void BindSubject(duckdb::unique_ptr<duckdb::ParsedExpression>& expr, const Subject& subject);
+
+// --- scans -----------------------------------------------------------------------
+// SELECT <each exposed column, masked and guarded> FROM raw WHERE <any read term's
+// row filter>, aliased as the table. `raw_columns` (EXPLAIN ACCESS) exposes
+// `exposed` unfiltered and unmasked instead.
+duckdb::unique_ptr<duckdb::TableRef> GovernedScan(const catalog::TableInfo& table,
+                                                  duckdb::unique_ptr<duckdb::TableRef> raw,
+                                                  const TableAccess& access, const Subject& subject,
+                                                  const std::set<std::string>& exposed, bool raw_columns);
+
+// --- checks ----------------------------------------------------------------------
+// The pre-bind walk of a query: table functions on the allow-list only, catalog
+// names only (renaming information_schema / system), no denied scalar function;
+// substitutes current_user and is_member for the subject. Throws
+// kPermissionDenied or kNotFound.
+void CheckQueryTree(duckdb::SelectStatement& query, const Subject& subject);
+// True for scalar functions no query may call (settings, variables, sequences).
+bool IsDeniedFunction(const std::string& name);
+
+// The optimized plan may read only `files` (absolute path -> db.table) and
+// harmless table functions, and write only `copy_target`. Returns, per table, the
+// columns its scans read. Throws kPermissionDenied.
+std::map<std::string, std::set<std::string>> CheckPlan(duckdb::LogicalOperator& plan,
+                                                       const std::map<std::string, std::string>& files,
+                                                       const std::string& copy_target);
+
+// One table a statement reads, as resolved for it (pinned for the statement).
+struct Governor::Scan {
+  catalog::TableInfo table;
+  TableAccess access;
+  std::set<std::string> exposed;  // the columns its governed scan has
+  duckdb::unique_ptr<duckdb::TableRef> ref;
+};
+
+// --- governance statements ---------------------------------------------------------
+// One privilege of a GRANT / REVOKE.
+struct PrivilegeSpec {
+  std::string privilege;
+  std::optional<std::vector<std::string>> columns;
+  bool except = false;
+};
+
+// What a GRANT or REVOKE names.
+struct Target {
+  ObjectKind kind = ObjectKind::kSystem;
+  int64_t id = 0;
+  std::string name;
+  std::vector<std::string> tag_values;
+  std::optional<catalog::TableInfo> table;  // kTable, and kDataFilter's table
+};
+
+
+}  // namespace tarn::governance
