@@ -18,5 +18,4 @@ duckdb::unique_ptr<duckdb::SelectStatement> RawScanStatement(const TableInfo& ta
 duckdb::unique_ptr<duckdb::SelectStatement> CountStatement(const TableInfo& table,
                                                            const std::vector<std::string>& files);
 
-
 }  // namespace tarn::catalog

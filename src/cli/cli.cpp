@@ -16,12 +16,14 @@
 #include <sstream>
 #include <thread>
 
+#include "audit/audit_log.h"
 #include "cli/admin.h"
 #include "cli/demo_data.h"
 #include "cli/progress.h"
 #include "cli/remote.h"
 #include "common/error.h"
 #include "engine/result_writer.h"
+#include "identity/directory.h"
 #include "identity/keys.h"
 #include "server/service.h"
 #include "session/instance.h"
@@ -214,7 +216,8 @@ std::string ReadSqlInput(const std::string& sql, const std::string& file) {
 }
 
 int RunSql(const InstanceFlags& flags, const std::string& sql_arg, const std::string& file,
-           const std::string& format_name, const std::string& output, size_t max_rows, bool quiet) {
+           const std::string& format_name, const std::string& output, size_t max_rows, bool quiet,
+           const std::string& as_user) {
   std::string sql = ReadSqlInput(sql_arg, file);
   std::optional<fs::path> parquet;
   engine::OutputFormat format = engine::OutputFormat::kTable;
@@ -234,6 +237,17 @@ int RunSql(const InstanceFlags& flags, const std::string& sql_arg, const std::st
   });
   session::Instance instance(flags.Options());
   auto session = instance.NewSession();
+  if (!as_user.empty()) {
+    // Whoever holds the data directory may check what a user would see; it is
+    // audited as that user with issuer "local".
+    auto store = instance.OpenMetastore();
+    identity::Directory dir(*store);
+    auto p = dir.Lookup(identity::CheckPrincipalName(as_user, "user"), "local");
+    if (!p) throw Error::NotFound("user {} does not exist (tarn user list shows them)", as_user);
+    session::Caller caller = session::Instance::LocalCaller();
+    caller.principal = *p;
+    session->SetCaller(caller);
+  }
   running = session.get();
   PrintHandler handler(format, max_rows, quiet);
   session->Execute(sql, handler, parquet);
@@ -365,6 +379,9 @@ int Main(int argc, char** argv) {
   sqlc->add_option("--output,-o", output, "File for --format parquet");
   sqlc->add_option("--max-rows", max_rows, "Rows the table format prints at most (default 1000)");
   sqlc->add_flag("--quiet,-q", quiet, "Do not print statement status lines on stderr");
+  std::string as_user;
+  sqlc->add_option("--as", as_user,
+                   "Local mode: run as this user of the data directory (default: the administrator admin)");
   RemoteFlags sql_remote;
   sql_remote.AddTo(sqlc, false);
 
@@ -377,6 +394,17 @@ int Main(int argc, char** argv) {
   democ->add_option("--rows", demo.rows,
                     "Rows in sales.orders (ledger: rows/2, customers: rows/20); default 100000");
   democ->add_flag("--replace", demo.replace, "Drop and rebuild the demo databases if they exist");
+
+  // tarn audit verify
+  InstanceFlags audit_flags;
+  bool audit_json = false;
+  auto* auditc = app.add_subcommand("audit", "Check the audit trail");
+  auditc->require_subcommand(1);
+  auto* audit_verify = auditc->add_subcommand(
+      "verify",
+      "Recompute the audit trail's hash chain; exit 9 and name the first broken link if it is broken");
+  audit_flags.AddTo(audit_verify, false);
+  audit_verify->add_flag("--json", audit_json, "Print the result as one JSON object");
 
   // tarn gc
   InstanceFlags gc_flags;
@@ -501,13 +529,40 @@ int Main(int argc, char** argv) {
       return 0;
     }
     if (*sqlc && !sql_remote.server.empty()) {
+      if (!as_user.empty()) {
+        throw Error::InvalidArgument("--as is for local mode: over a server, log in as that user instead");
+      }
       std::string text = ReadSqlInput(sql, sql_file);
       if (format == "parquet" && output.empty())
         throw Error::InvalidArgument("--format parquet needs --output FILE");
       RemoteSql(sql_remote.Options(), text, format, output, max_rows, quiet);
       return 0;
     }
-    if (*sqlc) return RunSql(sql_flags, sql, sql_file, format, output, max_rows, quiet);
+    if (*sqlc) {
+      return RunSql(sql_flags, sql, sql_file, format, output, max_rows, quiet, as_user);
+    }
+    if (*audit_verify) {
+      auto dir = audit_flags.Options().data_dir / "audit";
+      if (!fs::is_directory(audit_flags.Options().data_dir)) {
+        throw Error::NotFound("data directory {} does not exist", audit_flags.Options().data_dir.string());
+      }
+      auto result = audit::Verify(dir);
+      if (audit_json) {
+        std::cout << nlohmann::json{{"ok", result.ok},
+                                    {"events", result.events},
+                                    {"segments", result.segments},
+                                    {"problem", result.problem}}
+                         .dump()
+                  << "\n";
+      } else if (result.ok) {
+        std::cout << "audit trail intact: " << result.events << " events in " << result.segments
+                  << " segment(s)\n";
+      } else {
+        std::cout << "audit trail BROKEN: " << result.problem << " (" << result.events
+                  << " events checked out before it)\n";
+      }
+      return result.ok ? 0 : 9;
+    }
     if (*democ) {
       session::Instance::Init(demo_flags.Options());
       session::Instance instance(demo_flags.Options());

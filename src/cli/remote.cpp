@@ -65,7 +65,7 @@ std::string Trimmed(std::string url) {
       {"already_exists", ErrorCode::kAlreadyExists},
       {"conflict", ErrorCode::kConflict},
       {"unauthenticated", ErrorCode::kUnauthenticated},
-      {"permission_denied", ErrorCode::kPermissionDenied},
+      {"access_denied", ErrorCode::kPermissionDenied},
       {"unsupported", ErrorCode::kUnsupported},
       {"resource_exhausted", ErrorCode::kResourceExhausted},
       {"cancelled", ErrorCode::kCancelled}};

@@ -162,7 +162,8 @@ duckdb::unique_ptr<duckdb::MaterializedQueryResult> EngineConnection::Run(
     throw ToError(duckdb::ErrorData(e));
   }
   ThrowIfError(*result);
-  if (result->type != duckdb::QueryResultType::MATERIALIZED_RESULT) throw Error::Internal("expected a materialized result");
+  if (result->type != duckdb::QueryResultType::MATERIALIZED_RESULT)
+    throw Error::Internal("expected a materialized result");
   return duckdb::unique_ptr_cast<duckdb::QueryResult, duckdb::MaterializedQueryResult>(std::move(result));
 }
 

@@ -133,7 +133,8 @@ std::vector<Token> Tokenize(const std::string& statement) {
 
 bool TokenReader::PeekWord(const char* word, size_t ahead) const {
   size_t p = pos_ + ahead;
-  return p < tokens_.size() && tokens_[p].kind == Token::kWord && strcasecmp(tokens_[p].text.c_str(), word) == 0;
+  return p < tokens_.size() && tokens_[p].kind == Token::kWord &&
+         strcasecmp(tokens_[p].text.c_str(), word) == 0;
 }
 
 bool TokenReader::AcceptWord(const char* word) {
@@ -170,7 +171,8 @@ void TokenReader::ExpectWord(const char* word, const char* usage) {
 }
 
 std::string TokenReader::Identifier(const char* usage) {
-  if (AtEnd() || (tokens_[pos_].kind != Token::kWord && tokens_[pos_].kind != Token::kQuotedIdent)) Fail(usage);
+  if (AtEnd() || (tokens_[pos_].kind != Token::kWord && tokens_[pos_].kind != Token::kQuotedIdent))
+    Fail(usage);
   return tokens_[pos_++].text;
 }
 

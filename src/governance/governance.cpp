@@ -31,7 +31,8 @@ std::string NoSuchTable(const std::string& db, const std::string& table) {
 // Parses SQL Tarn wrote itself into a FROM item.
 duckdb::unique_ptr<duckdb::TableRef> SubqueryOf(const std::string& sql, const std::string& alias) {
   auto statements = engine::Parse(sql);
-  auto select = duckdb::unique_ptr_cast<duckdb::SQLStatement, duckdb::SelectStatement>(std::move(statements.at(0)));
+  auto select =
+      duckdb::unique_ptr_cast<duckdb::SQLStatement, duckdb::SelectStatement>(std::move(statements.at(0)));
   return duckdb::make_uniq<duckdb::SubqueryRef>(std::move(select), alias);
 }
 
@@ -103,7 +104,8 @@ Resource& Governor::ResourceFor(const std::string& table, const std::string& acc
   return resources_.back();
 }
 
-duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_schema, const std::string& raw_table) {
+duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_schema,
+                                                       const std::string& raw_table) {
   if (!policy_) BeginStatement();
   std::string schema = duckdb::StringUtil::Lower(raw_schema);
   std::string name = duckdb::StringUtil::Lower(raw_table);
@@ -114,8 +116,9 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_sc
                           name.substr(0, 64));
   }
   if (schema.empty()) {
-    throw Error::NotFound("table '{}' does not exist: name tables as database.table (SHOW DATABASES lists them)",
-                          name.substr(0, 64));
+    throw Error::NotFound(
+        "table '{}' does not exist: name tables as database.table (SHOW DATABASES lists them)",
+        name.substr(0, 64));
   }
   std::string key = schema + "." + name;
   auto it = scans_.find(key);
@@ -158,7 +161,8 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_sc
     if (files.empty()) res.columns.insert(scan->exposed.begin(), scan->exposed.end());
   }
   const Subject& subject = explain_subject_ ? *explain_subject_ : subject_;
-  scan->ref = GovernedScan(*info, catalog::ScanRef(*info, files), access, subject, scan->exposed, explain_mode_);
+  scan->ref =
+      GovernedScan(*info, catalog::ScanRef(*info, files), access, subject, scan->exposed, explain_mode_);
   auto out = scan->ref->Copy();
   scans_[key] = std::move(scan);
   return out;
@@ -184,12 +188,8 @@ void Governor::RequireSystem(const std::string& privilege, const std::string& wh
 void Governor::RequireDatabase(const std::string& database, const std::string& privilege,
                                const std::string& what) {
   if (!policy_) BeginStatement();
-  std::optional<int64_t> id;
-  try {
-    id = catalog_.FindDatabase(database);
-  } catch (const Error&) {
-  }
-  auto shown = database.substr(0, 64);
+  auto shown = catalog::CheckName(database, "database");
+  auto id = catalog_.FindDatabase(shown);
   if (!id) throw Error::NotFound("database {} does not exist (SHOW DATABASES lists them)", shown);
   auto access = EvaluateDatabase(*policy_, subject_, *id);
   bool visible = access.visible;
@@ -204,24 +204,19 @@ void Governor::RequireDatabase(const std::string& database, const std::string& p
 
 catalog::TableInfo Governor::RequireTable(const std::string& database, const std::string& table,
                                           const std::string& privilege, const std::string& what) {
-  std::optional<catalog::TableInfo> info;
-  try {
-    info = catalog_.FindTable(database, table);
-  } catch (const Error&) {
-  }
+  auto info = catalog_.FindTable(database, table);  // kInvalidArgument for a malformed name
   if (!info) throw Error::NotFound("{}", NoSuchTable(database, table));
   auto access = Access(*info);
   if (!access.visible) throw Error::NotFound("{}", NoSuchTable(database, table));
-  bool ok = privilege == "SELECT" ? !access.reads.empty()
+  bool ok = privilege == "SELECT"     ? !access.reads.empty()
             : privilege == "DESCRIBE" ? true
                                       : access.privileges.count(privilege) > 0;
   if (!ok) throw Denied(fmt::format("{} needs {} on {}", what, privilege, info->QualifiedName()));
   return *info;
 }
 
-duckdb::unique_ptr<duckdb::SelectStatement> Governor::GuardWrite(const catalog::TableInfo& table,
-                                                                 duckdb::unique_ptr<duckdb::SelectStatement> query,
-                                                                 bool overwrite) {
+duckdb::unique_ptr<duckdb::SelectStatement> Governor::GuardWrite(
+    const catalog::TableInfo& table, duckdb::unique_ptr<duckdb::SelectStatement> query, bool overwrite) {
   auto access = Access(table);
   if (!access.visible) throw Error::NotFound("{}", NoSuchTable(table.database, table.name));
   std::string key = table.QualifiedName();
@@ -274,7 +269,8 @@ void Governor::GrantOwnership(ObjectKind kind, int64_t id, const std::string& na
   std::string by = principal_.user;
   policy_store_.Change(by, "owner of " + name, [&] {
     store_.Execute(
-        "INSERT INTO grants (grantee_kind, grantee, object_kind, object_id, object_name, privilege, grant_option, "
+        "INSERT INTO grants (grantee_kind, grantee, object_kind, object_id, object_name, privilege, "
+        "grant_option, "
         "granted_by, created_at) VALUES ('USER', ?, ?, ?, ?, 'ALL', 1, ?, ?)",
         {by, std::string(ObjectKindName(kind)), id, name, std::string("tarn"), NowUtc()});
   });
@@ -367,12 +363,14 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::InformationSchema(const std::stri
       for (auto& t : catalog_.ListTables(db)) {
         if (!Access(t).visible) continue;
         if (view == "tables") {
-          rows.push_back({"tarn", db, t.name, t.kind == catalog::TableKind::kManaged ? "BASE TABLE" : "EXTERNAL"});
+          rows.push_back(
+              {"tarn", db, t.name, t.kind == catalog::TableKind::kManaged ? "BASE TABLE" : "EXTERNAL"});
           continue;
         }
         auto visible = VisibleTable(db, t.name);
         int i = 1;
-        for (auto& c : visible.schema) rows.push_back({"tarn", db, t.name, c.name, std::to_string(i++), c.type});
+        for (auto& c : visible.schema)
+          rows.push_back({"tarn", db, t.name, c.name, std::to_string(i++), c.type});
       }
     }
     if (view == "tables") {
@@ -380,13 +378,15 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::InformationSchema(const std::stri
                                {"VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR"}),
                         view);
     }
-    return SubqueryOf(Values(rows, {"table_catalog", "table_schema", "table_name", "column_name", "ordinal_position",
-                                    "data_type"},
+    return SubqueryOf(Values(rows,
+                             {"table_catalog", "table_schema", "table_name", "column_name",
+                              "ordinal_position", "data_type"},
                              {"VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "BIGINT", "VARCHAR"}),
                       view);
   }
-  throw Error::NotFound("table information_schema.{} does not exist: Tarn serves schemata, tables and columns",
-                        view.substr(0, 64));
+  throw Error::NotFound(
+      "table information_schema.{} does not exist: Tarn serves schemata, tables and columns",
+      view.substr(0, 64));
 }
 
 duckdb::unique_ptr<duckdb::TableRef> Governor::AuditScan() {
@@ -399,7 +399,8 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::AuditScan() {
   }
   std::sort(files.begin(), files.end());
   static const char* kColumns =
-      "{'seq': 'BIGINT', 'time': 'VARCHAR', 'event': 'VARCHAR', 'request_id': 'VARCHAR', 'user_name': 'VARCHAR', "
+      "{'seq': 'BIGINT', 'time': 'VARCHAR', 'event': 'VARCHAR', 'request_id': 'VARCHAR', 'user_name': "
+      "'VARCHAR', "
       "'groups': 'VARCHAR[]', 'roles': 'VARCHAR[]', 'issuer': 'VARCHAR', 'client': 'VARCHAR', "
       "'statement_type': 'VARCHAR', 'statement': 'VARCHAR', 'outcome': 'VARCHAR', 'reason': 'VARCHAR', "
       "'rows': 'BIGINT', 'bytes_scanned': 'BIGINT', 'duration_ms': 'DOUBLE', 'resources': 'JSON', "
@@ -407,10 +408,14 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::AuditScan() {
   auto& res = ResourceFor("system.audit", "read");
   if (files.empty()) {
     return SubqueryOf(
-        "SELECT NULL::BIGINT AS seq, NULL::VARCHAR AS time, NULL::VARCHAR AS event, NULL::VARCHAR AS request_id, "
-        "NULL::VARCHAR AS user_name, NULL::VARCHAR[] AS groups, NULL::VARCHAR[] AS roles, NULL::VARCHAR AS issuer, "
-        "NULL::VARCHAR AS client, NULL::VARCHAR AS statement_type, NULL::VARCHAR AS statement, NULL::VARCHAR AS "
-        "outcome, NULL::VARCHAR AS reason, NULL::BIGINT AS rows, NULL::BIGINT AS bytes_scanned, NULL::DOUBLE AS "
+        "SELECT NULL::BIGINT AS seq, NULL::VARCHAR AS time, NULL::VARCHAR AS event, NULL::VARCHAR AS "
+        "request_id, "
+        "NULL::VARCHAR AS user_name, NULL::VARCHAR[] AS groups, NULL::VARCHAR[] AS roles, NULL::VARCHAR AS "
+        "issuer, "
+        "NULL::VARCHAR AS client, NULL::VARCHAR AS statement_type, NULL::VARCHAR AS statement, NULL::VARCHAR "
+        "AS "
+        "outcome, NULL::VARCHAR AS reason, NULL::BIGINT AS rows, NULL::BIGINT AS bytes_scanned, NULL::DOUBLE "
+        "AS "
         "duration_ms, NULL::JSON AS resources, NULL::JSON AS details, NULL::VARCHAR AS prev WHERE false",
         "audit");
   }

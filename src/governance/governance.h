@@ -52,7 +52,7 @@ Error Denied(const std::string& what);
 
 // What one statement read or wrote, for the audit trail.
 struct Resource {
-  std::string table;  // db.table, or system.audit
+  std::string table;   // db.table, or system.audit
   std::string access;  // read or write
   std::set<std::string> columns;
   std::vector<std::string> filters;  // data filters / row restrictions applied

@@ -53,7 +53,8 @@ void CheckPolicyNode(const ParsedExpression& e, const std::set<std::string>& col
       auto& c = e.Cast<duckdb::ColumnRefExpression>();
       std::string name = duckdb::StringUtil::Lower(c.column_names.back());
       if (c.column_names.size() != 1 || !columns.count(name)) {
-        throw Error::InvalidArgument("{} refers to '{}', which is not a column of the table", what, c.ToString());
+        throw Error::InvalidArgument("{} refers to '{}', which is not a column of the table", what,
+                                     c.ToString());
       }
       return;
     }
@@ -61,8 +62,7 @@ void CheckPolicyNode(const ParsedExpression& e, const std::set<std::string>& col
       throw Error::InvalidArgument("{} may not contain a subquery: use columns of the table only", what);
     case ExpressionClass::PARAMETER:
     case ExpressionClass::DEFAULT:
-    case ExpressionClass::STAR:
-      throw Error::InvalidArgument("{} may not contain '{}'", what, e.ToString());
+    case ExpressionClass::STAR: throw Error::InvalidArgument("{} may not contain '{}'", what, e.ToString());
     case ExpressionClass::FUNCTION: {
       auto& f = e.Cast<duckdb::FunctionExpression>();
       if (!f.catalog.empty() || !f.schema.empty() || IsDeniedFunction(f.function_name)) {
@@ -70,8 +70,7 @@ void CheckPolicyNode(const ParsedExpression& e, const std::set<std::string>& col
       }
       break;
     }
-    case ExpressionClass::WINDOW:
-      throw Error::InvalidArgument("{} may not use window functions", what);
+    case ExpressionClass::WINDOW: throw Error::InvalidArgument("{} may not use window functions", what);
     default: break;
   }
   duckdb::ParsedExpressionIterator::EnumerateChildren(
@@ -87,13 +86,15 @@ duckdb::unique_ptr<ParsedExpression> Bound(const std::string& text, const std::s
 
 duckdb::unique_ptr<ParsedExpression> AnyOf(std::vector<duckdb::unique_ptr<ParsedExpression>> terms) {
   if (terms.size() == 1) return std::move(terms[0]);
-  return duckdb::make_uniq<duckdb::ConjunctionExpression>(duckdb::ExpressionType::CONJUNCTION_OR, std::move(terms));
+  return duckdb::make_uniq<duckdb::ConjunctionExpression>(duckdb::ExpressionType::CONJUNCTION_OR,
+                                                          std::move(terms));
 }
 
 }  // namespace
 
 duckdb::unique_ptr<ParsedExpression> ParsePolicyExpression(const std::string& text,
-                                                           const std::set<std::string>& columns, const char* what) {
+                                                           const std::set<std::string>& columns,
+                                                           const char* what) {
   duckdb::vector<duckdb::unique_ptr<ParsedExpression>> list;
   try {
     list = duckdb::Parser::ParseExpressionList(text);
@@ -148,8 +149,9 @@ duckdb::unique_ptr<duckdb::TableRef> GovernedScan(const catalog::TableInfo& tabl
         for (auto& g : guards) conds.push_back(Bound(g, all, subject, "the row filter"));
         auto c = duckdb::make_uniq<duckdb::CaseExpression>();
         duckdb::CaseCheck check;
-        check.when_expr = conds.empty() ? duckdb::make_uniq<duckdb::ConstantExpression>(duckdb::Value::BOOLEAN(false))
-                                        : AnyOf(std::move(conds));
+        check.when_expr = conds.empty()
+                              ? duckdb::make_uniq<duckdb::ConstantExpression>(duckdb::Value::BOOLEAN(false))
+                              : AnyOf(std::move(conds));
         check.then_expr = std::move(e);
         c->case_checks.push_back(std::move(check));
         c->else_expr = duckdb::make_uniq<duckdb::ConstantExpression>(duckdb::Value());

@@ -84,5 +84,4 @@ struct Target {
   std::optional<catalog::TableInfo> table;  // kTable, and kDataFilter's table
 };
 
-
 }  // namespace tarn::governance

@@ -16,8 +16,9 @@ using duckdb::LogicalOperatorType;
 
 const std::set<std::string> kHarmlessTableFunctions = {"range", "generate_series", "unnest", "json_each",
                                                        "json_tree"};
-const std::set<std::string> kFileReaders = {"read_parquet", "parquet_scan", "read_csv", "read_csv_auto",
-                                            "read_json", "read_json_auto", "read_ndjson", "read_ndjson_auto"};
+const std::set<std::string> kFileReaders = {"read_parquet",  "parquet_scan",    "read_csv",
+                                            "read_csv_auto", "read_json",       "read_json_auto",
+                                            "read_ndjson",   "read_ndjson_auto"};
 
 bool AllowedOperator(LogicalOperatorType t) {
   switch (t) {
@@ -85,9 +86,8 @@ class PlanChecker {
         throw Denied("the statement would write a file");
       }
     }
-    duckdb::LogicalOperatorVisitor::EnumerateExpressions(op, [&](duckdb::unique_ptr<duckdb::Expression>* e) {
-      Expr(**e);
-    });
+    duckdb::LogicalOperatorVisitor::EnumerateExpressions(
+        op, [&](duckdb::unique_ptr<duckdb::Expression>* e) { Expr(**e); });
     for (auto& child : op.children) Visit(*child);
   }
 
@@ -98,7 +98,8 @@ class PlanChecker {
     std::string name = duckdb::StringUtil::Lower(get.function.name);
     if (kHarmlessTableFunctions.count(name)) return;
     if (!kFileReaders.count(name)) {
-      throw Denied(fmt::format("the statement would call {}(): queries read catalog tables only", get.function.name));
+      throw Denied(
+          fmt::format("the statement would call {}(): queries read catalog tables only", get.function.name));
     }
     std::vector<std::string> paths;
     for (auto& p : get.parameters) Strings(p, paths);

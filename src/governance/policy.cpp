@@ -250,7 +250,8 @@ DatabaseAccess EvaluateDatabase(const Policy& policy, const Subject& subject, in
     for (auto p : {"CREATE_TABLE", "DESCRIBE", "ALTER", "DROP"}) d.privileges[p] = "data-lake administrator";
   }
   for (auto& g : policy.grants) {
-    if (!subject.Is(g.grantee) || g.object_kind != ObjectKind::kDatabase || g.object_id != database_id) continue;
+    if (!subject.Is(g.grantee) || g.object_kind != ObjectKind::kDatabase || g.object_id != database_id)
+      continue;
     d.visible = true;
     if (g.privilege == "ALL" && g.grant_option) d.owner = true;
     for (auto p : {"CREATE_TABLE", "DESCRIBE", "ALTER", "DROP"}) {
@@ -298,8 +299,8 @@ std::shared_ptr<const Policy> PolicyStore::Load() {
     g.granted_by = r.Str(11);
     p->grants.push_back(std::move(g));
   }
-  for (auto& r : store_.Query(
-           "SELECT id, name, table_id, columns_json, columns_except, row_filter, created_by FROM data_filters")) {
+  for (auto& r : store_.Query("SELECT id, name, table_id, columns_json, columns_except, row_filter, "
+                              "created_by FROM data_filters")) {
     DataFilter f;
     f.id = r.Int(0);
     f.name = r.Str(1);
@@ -323,7 +324,8 @@ std::shared_ptr<const Policy> PolicyStore::Load() {
     m.created_by = r.Str(4);
     p->masks.push_back(std::move(m));
   }
-  for (auto& r : store_.Query("SELECT tag_key, allowed_values FROM tags")) p->tags[r.Str(0)] = JsonList(r.Str(1));
+  for (auto& r : store_.Query("SELECT tag_key, allowed_values FROM tags"))
+    p->tags[r.Str(0)] = JsonList(r.Str(1));
   for (auto& r : store_.Query("SELECT table_id, column_name, tag_key, tag_value FROM tag_assignments")) {
     p->tag_assignments.push_back({r.Int(0), r.Str(1), r.Str(2), r.Str(3)});
   }
@@ -335,7 +337,8 @@ std::shared_ptr<const Policy> PolicyStore::Load() {
   return p;
 }
 
-void PolicyStore::Change(const std::string& by, const std::string& statement, const std::function<void()>& body) {
+void PolicyStore::Change(const std::string& by, const std::string& statement,
+                         const std::function<void()>& body) {
   store_.Transaction([&] {
     body();
     store_.Execute("INSERT INTO policy_changes (changed_by, statement, changed_at) VALUES (?, ?, ?)",

@@ -46,10 +46,10 @@ struct Grant {
   int64_t id = 0;
   Grantee grantee;
   ObjectKind object_kind = ObjectKind::kTable;
-  int64_t object_id = 0;      // database / table / data filter id; 0 otherwise
-  std::string object_name;    // database, db.table, filter name or tag key (as named when granted)
+  int64_t object_id = 0;                // database / table / data filter id; 0 otherwise
+  std::string object_name;              // database, db.table, filter name or tag key (as named when granted)
   std::vector<std::string> tag_values;  // ON TAG k IN (...)
-  std::string privilege;      // SELECT, INSERT, ..., ALL, AUDIT, CREATE_DATABASE
+  std::string privilege;                // SELECT, INSERT, ..., ALL, AUDIT, CREATE_DATABASE
   std::optional<std::vector<std::string>> columns;  // column-level SELECT
   bool columns_except = false;                      // SELECT EXCEPT (...)
   bool grant_option = false;
@@ -117,11 +117,11 @@ struct TableAccess {
   bool visible = false;       // may know the table exists
   bool describe_all = false;  // may see every column's name and type
   std::string describe_source;
-  std::vector<ReadTerm> reads;                   // empty: may not read
+  std::vector<ReadTerm> reads;                    // empty: may not read
   std::map<std::string, std::string> privileges;  // INSERT, DELETE, ALTER, DROP -> deciding grant
   bool owner = false;                             // ALL WITH GRANT OPTION (or admin)
   std::string owner_source;
-  std::map<std::string, const ColumnMask*> masks;  // column -> mask that applies to the subject
+  std::map<std::string, const ColumnMask*> masks;   // column -> mask that applies to the subject
   std::map<std::string, std::string> exempt_masks;  // column -> why the subject is exempt
 
   // Columns the subject may read (the union over reads).

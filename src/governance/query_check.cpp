@@ -36,8 +36,8 @@ const std::set<std::string> kAllowedTableFunctions = {"range", "generate_series"
                                                       "json_tree"};
 
 // Schemas a query may not name: DuckDB's own catalogs.
-const std::set<std::string> kEngineSchemas = {"main", "temp", "pg_catalog", "memory", "tarn", "system",
-                                              "information_schema"};
+const std::set<std::string> kEngineSchemas = {"main", "temp",   "pg_catalog",        "memory",
+                                              "tarn", "system", "information_schema"};
 
 std::string Short(const std::string& s) {
   return s.size() > 80 ? s.substr(0, 80) + "..." : s;
@@ -92,19 +92,22 @@ class Walker {
       case duckdb::TableReferenceType::BASE_TABLE: return BaseTable(ref->Cast<duckdb::BaseTableRef>());
       case duckdb::TableReferenceType::TABLE_FUNCTION: {
         auto& tf = ref->Cast<duckdb::TableFunctionRef>();
-        if (tf.function->GetExpressionClass() != ExpressionClass::FUNCTION) throw Denied("this table function");
+        if (tf.function->GetExpressionClass() != ExpressionClass::FUNCTION)
+          throw Denied("this table function");
         auto& f = tf.function->Cast<duckdb::FunctionExpression>();
         std::string name = duckdb::StringUtil::Lower(f.function_name);
         if (!f.catalog.empty() || !f.schema.empty() || !kAllowedTableFunctions.count(name)) {
-          throw Denied(fmt::format("{}() may not be used: queries read catalog tables (database.table), not "
-                                   "files or engine internals",
-                                   Short(f.function_name)));
+          throw Denied(
+              fmt::format("{}() may not be used: queries read catalog tables (database.table), not "
+                          "files or engine internals",
+                          Short(f.function_name)));
         }
         for (auto& c : f.children) Expr(c);
         if (tf.subquery) Node(*tf.subquery->node);
         return;
       }
-      case duckdb::TableReferenceType::SUBQUERY: return Node(*ref->Cast<duckdb::SubqueryRef>().subquery->node);
+      case duckdb::TableReferenceType::SUBQUERY:
+        return Node(*ref->Cast<duckdb::SubqueryRef>().subquery->node);
       case duckdb::TableReferenceType::JOIN: {
         auto& j = ref->Cast<duckdb::JoinRef>();
         Ref(j.left);
@@ -131,8 +134,9 @@ class Walker {
       case duckdb::TableReferenceType::SHOW_REF: {
         auto& s = ref->Cast<duckdb::ShowRef>();
         if (!s.query) {
-          throw Denied("DuckDB's SHOW and DESCRIBE of engine objects are not available: use SHOW TABLES or "
-                       "DESCRIBE db.table");
+          throw Denied(
+              "DuckDB's SHOW and DESCRIBE of engine objects are not available: use SHOW TABLES or "
+              "DESCRIBE db.table");
         }
         return Node(*s.query);
       }
@@ -149,8 +153,9 @@ class Walker {
     }
     if (schema.empty()) {
       if (ctes_.count(name)) return;
-      throw Error::NotFound("table '{}' does not exist: name tables as database.table (SHOW DATABASES lists them)",
-                            Short(t.table_name));
+      throw Error::NotFound(
+          "table '{}' does not exist: name tables as database.table (SHOW DATABASES lists them)",
+          Short(t.table_name));
     }
     if (schema == "information_schema") {
       t.schema_name = kInformationSchema;
@@ -205,15 +210,42 @@ Error Denied(const std::string& what) {
 }
 
 bool IsDeniedFunction(const std::string& raw) {
-  static const std::set<std::string> kDenied = {
-      "current_setting", "getvariable", "setvariable", "set_variable", "nextval", "currval",
-      "json_execute_serialized_sql", "query", "query_table", "read_text", "read_blob", "glob",
-      "current_schemas", "current_database", "current_catalog", "pg_get_viewdef", "pg_get_constraintdef",
-      "has_any_column_privilege", "has_column_privilege", "has_database_privilege",
-      "has_foreign_data_wrapper_privilege", "has_function_privilege", "has_language_privilege",
-      "has_schema_privilege", "has_sequence_privilege", "has_server_privilege", "has_table_privilege",
-      "has_tablespace_privilege", "pg_typeof", "txid_current", "sqlsmith", "enable_logging", "disable_logging",
-      "truncate_duckdb_logs", "checkpoint", "force_checkpoint"};
+  static const std::set<std::string> kDenied = {"current_setting",
+                                                "getvariable",
+                                                "setvariable",
+                                                "set_variable",
+                                                "nextval",
+                                                "currval",
+                                                "json_execute_serialized_sql",
+                                                "query",
+                                                "query_table",
+                                                "read_text",
+                                                "read_blob",
+                                                "glob",
+                                                "current_schemas",
+                                                "current_database",
+                                                "current_catalog",
+                                                "pg_get_viewdef",
+                                                "pg_get_constraintdef",
+                                                "has_any_column_privilege",
+                                                "has_column_privilege",
+                                                "has_database_privilege",
+                                                "has_foreign_data_wrapper_privilege",
+                                                "has_function_privilege",
+                                                "has_language_privilege",
+                                                "has_schema_privilege",
+                                                "has_sequence_privilege",
+                                                "has_server_privilege",
+                                                "has_table_privilege",
+                                                "has_tablespace_privilege",
+                                                "pg_typeof",
+                                                "txid_current",
+                                                "sqlsmith",
+                                                "enable_logging",
+                                                "disable_logging",
+                                                "truncate_duckdb_logs",
+                                                "checkpoint",
+                                                "force_checkpoint"};
   std::string name = duckdb::StringUtil::Lower(raw);
   return kDenied.count(name) || name.starts_with("duckdb_") || name.starts_with("pragma_") ||
          name.starts_with("read_") || name.starts_with("parquet_") || name.starts_with("sniff_");

@@ -22,7 +22,8 @@ namespace {
 using engine::TokenReader;
 
 constexpr const char* kGrantUsage =
-    "GRANT privilege[, ...] ON DATABASE db | TABLE db.table | DATA FILTER f | TAG key IN ('v', ...) TO USER|GROUP|ROLE "
+    "GRANT privilege[, ...] ON DATABASE db | TABLE db.table | DATA FILTER f | TAG key IN ('v', ...) TO "
+    "USER|GROUP|ROLE "
     "name [WITH GRANT OPTION]";
 constexpr const char* kRevokeUsage =
     "REVOKE privilege[, ...] ON DATABASE db | TABLE db.table | DATA FILTER f | TAG key IN ('v', ...) FROM "
@@ -30,10 +31,12 @@ constexpr const char* kRevokeUsage =
 constexpr const char* kFilterUsage =
     "CREATE DATA FILTER name ON db.table [COLUMNS (a, b) | EXCLUDING (c)] [ROW FILTER <expression>]";
 constexpr const char* kAlterUsage =
-    "ALTER TABLE db.table [ALTER COLUMN c] SET TAG key = 'value' | UNSET TAG key, or ALTER TABLE db.table ALTER "
+    "ALTER TABLE db.table [ALTER COLUMN c] SET TAG key = 'value' | UNSET TAG key, or ALTER TABLE db.table "
+    "ALTER "
     "COLUMN c SET MASK <expression> [EXEMPT USER|GROUP|ROLE name, ...] | DROP MASK";
 
-const std::set<std::string> kTablePrivileges = {"SELECT", "INSERT", "DELETE", "DESCRIBE", "ALTER", "DROP", "ALL"};
+const std::set<std::string> kTablePrivileges = {"SELECT", "INSERT", "DELETE", "DESCRIBE",
+                                                "ALTER",  "DROP",   "ALL"};
 const std::set<std::string> kDatabasePrivileges = {"CREATE_TABLE", "DESCRIBE", "ALTER", "DROP", "ALL"};
 const std::set<std::string> kSystemPrivileges = {"AUDIT", "CREATE_DATABASE"};
 
@@ -125,13 +128,15 @@ Target Governor::ReadTarget(engine::TokenReader& r, const char* usage) {
     t.kind = ObjectKind::kTag;
     t.name = Name(r, "tag", usage);
     auto it = policy_->tags.find(t.name);
-    if (it == policy_->tags.end()) throw Error::NotFound("tag {} does not exist (CREATE TAG creates it)", t.name);
+    if (it == policy_->tags.end())
+      throw Error::NotFound("tag {} does not exist (CREATE TAG creates it)", t.name);
     r.ExpectWord("IN", usage);
     r.ExpectSymbol('(', usage);
     do {
       std::string v = r.String(usage);
       if (std::find(it->second.begin(), it->second.end(), v) == it->second.end()) {
-        throw Error::InvalidArgument("'{}' is not a value of tag {} (allowed: {})", v, t.name, Joined(it->second));
+        throw Error::InvalidArgument("'{}' is not a value of tag {} (allowed: {})", v, t.name,
+                                     Joined(it->second));
       }
       t.tag_values.push_back(v);
     } while (r.AcceptSymbol(','));
@@ -148,7 +153,8 @@ Target Governor::ReadTarget(engine::TokenReader& r, const char* usage) {
   return t;
 }
 
-bool Governor::CanGrant(const Subject& who, const Policy& policy, const Target& target, const PrivilegeSpec& p) {
+bool Governor::CanGrant(const Subject& who, const Policy& policy, const Target& target,
+                        const PrivilegeSpec& p) {
   if (who.admin) return true;
   switch (target.kind) {
     case ObjectKind::kSystem:
@@ -161,7 +167,8 @@ bool Governor::CanGrant(const Subject& who, const Policy& policy, const Target& 
     case ObjectKind::kTable: break;
   }
   for (auto& g : policy.grants) {
-    if (!who.Is(g.grantee) || !g.grant_option || g.object_kind != target.kind || g.object_id != target.id) continue;
+    if (!who.Is(g.grantee) || !g.grant_option || g.object_kind != target.kind || g.object_id != target.id)
+      continue;
     if (g.privilege == "ALL") return true;
     if (g.privilege != p.privilege) continue;
     if (!g.columns) return true;
@@ -171,7 +178,9 @@ bool Governor::CanGrant(const Subject& who, const Policy& policy, const Target& 
     bool covered = true;
     for (auto& c : *p.columns) {
       bool in = held.count(c) > 0;
-      covered = covered && (g.columns_except ? !in || std::find(g.columns->begin(), g.columns->end(), c) == g.columns->end() : in);
+      covered = covered && (g.columns_except ? !in || std::find(g.columns->begin(), g.columns->end(), c) ==
+                                                          g.columns->end()
+                                             : in);
     }
     if (g.columns_except) {  // EXCEPT (x) may grant EXCEPT (superset of x)
       covered = std::all_of(g.columns->begin(), g.columns->end(), [&](const std::string& c) {
@@ -192,7 +201,8 @@ void Governor::Cascade() {
     for (auto& g : policy->grants) {
       if (g.granted_by == "tarn") continue;
       auto principal = dir.Lookup(g.granted_by, principal_.issuer);
-      identity::Principal p = principal ? *principal : identity::Principal{g.granted_by, {}, "", false, false, 0};
+      identity::Principal p =
+          principal ? *principal : identity::Principal{g.granted_by, {}, "", false, false, 0};
       Subject grantor = MakeSubject(p, *policy);
       Target t;
       t.kind = g.object_kind;
@@ -264,7 +274,8 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
       Grantee g = ReadGrantee(r, usage);
       r.ExpectEnd(usage);
       require_admin(grant ? "GRANT ROLE" : "REVOKE ROLE");
-      if (!policy_->roles.count(role)) throw Error::NotFound("role {} does not exist (CREATE ROLE creates it)", role);
+      if (!policy_->roles.count(role))
+        throw Error::NotFound("role {} does not exist (CREATE ROLE creates it)", role);
       if (g.kind == GranteeKind::kRole) throw Error::InvalidArgument("roles are granted to users and groups");
       change([&] {
         store_.Execute("DELETE FROM role_members WHERE role = ? AND member_kind = ? AND member = ?",
@@ -304,10 +315,10 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
       if (!valid->count(p.privilege)) {
         std::string list;
         for (auto& v : *valid) list += (list.empty() ? "" : ", ") + v;
-        throw Error::InvalidArgument("{} cannot be granted on {}: use one of {}", p.privilege,
-                                     target.kind == ObjectKind::kSystem ? "the system (no ON clause)"
-                                                                        : ObjectKindName(target.kind),
-                                     list);
+        throw Error::InvalidArgument(
+            "{} cannot be granted on {}: use one of {}", p.privilege,
+            target.kind == ObjectKind::kSystem ? "the system (no ON clause)" : ObjectKindName(target.kind),
+            list);
       }
       if (p.columns && target.table) {
         for (auto& c : *p.columns) {
@@ -321,36 +332,43 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
       for (auto& p : privileges) {
         if (!CanGrant(subject_, *policy_, target, p)) {
           throw Denied(fmt::format("you may not grant {} on {}: grant only what you hold WITH GRANT OPTION",
-                                   p.privilege, target.kind == ObjectKind::kSystem ? "the system" : target.name));
+                                   p.privilege,
+                                   target.kind == ObjectKind::kSystem ? "the system" : target.name));
         }
       }
       change([&] {
         for (auto& p : privileges) {
           store_.Execute(
-              "INSERT INTO grants (grantee_kind, grantee, object_kind, object_id, object_name, tag_values, privilege, "
-              "columns_json, columns_except, grant_option, granted_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+              "INSERT INTO grants (grantee_kind, grantee, object_kind, object_id, object_name, tag_values, "
+              "privilege, "
+              "columns_json, columns_except, grant_option, granted_by, created_at) VALUES (?, ?, ?, ?, ?, ?, "
+              "?, ?, ?, "
               "?, ?, ?)",
-              {std::string(GranteeKindName(grantee.kind)), grantee.name, std::string(ObjectKindName(target.kind)),
-               target.id, target.name,
+              {std::string(GranteeKindName(grantee.kind)), grantee.name,
+               std::string(ObjectKindName(target.kind)), target.id, target.name,
                target.tag_values.empty() ? store::Param(nullptr) : store::Param(Json(target.tag_values)),
                p.privilege, p.columns ? store::Param(Json(*p.columns)) : store::Param(nullptr),
                int64_t{p.except ? 1 : 0}, int64_t{with_option ? 1 : 0}, me, NowUtc()});
         }
       });
-      out.status = fmt::format("granted {} privilege{}", privileges.size(), privileges.size() == 1 ? "" : "s");
+      out.status =
+          fmt::format("granted {} privilege{}", privileges.size(), privileges.size() == 1 ? "" : "s");
       return out;
     }
     // REVOKE: rows on this object for this grantee with these privileges, that the
     // caller granted (or may manage as owner or administrator).
-    bool manager = subject_.admin || (target.table && target.kind == ObjectKind::kTable && Access(*target.table).owner) ||
-                   (target.kind == ObjectKind::kDatabase && EvaluateDatabase(*policy_, subject_, target.id).owner);
+    bool manager =
+        subject_.admin ||
+        (target.table && target.kind == ObjectKind::kTable && Access(*target.table).owner) ||
+        (target.kind == ObjectKind::kDatabase && EvaluateDatabase(*policy_, subject_, target.id).owner);
     int64_t removed = 0;
     change([&] {
       for (auto& g : policy_->grants) {
         if (!(g.grantee == grantee) || g.object_kind != target.kind || g.object_id != target.id) continue;
         if (target.kind == ObjectKind::kTag && g.tag_values != target.tag_values) continue;
-        bool match = std::any_of(privileges.begin(), privileges.end(),
-                                 [&](const PrivilegeSpec& p) { return p.privilege == "ALL" || p.privilege == g.privilege; });
+        bool match = std::any_of(privileges.begin(), privileges.end(), [&](const PrivilegeSpec& p) {
+          return p.privilege == "ALL" || p.privilege == g.privilege;
+        });
         if (!match) continue;
         if (!manager && g.granted_by != me) continue;
         if (option_only) {
@@ -361,7 +379,8 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
       }
       if (removed == 0) {
         throw Error::NotFound("{} holds no such grant{} on {}", grantee.ToString(),
-                              manager ? "" : " made by you", target.kind == ObjectKind::kSystem ? "the system" : target.name);
+                              manager ? "" : " made by you",
+                              target.kind == ObjectKind::kSystem ? "the system" : target.name);
       }
       Cascade();
     });
@@ -404,8 +423,9 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
       store_.Execute(
           "INSERT INTO data_filters (name, table_id, columns_json, columns_except, row_filter, created_by, "
           "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-          {name, table.id, columns ? store::Param(Json(*columns)) : store::Param(nullptr), int64_t{excluding ? 1 : 0},
-           row_filter.empty() ? store::Param(nullptr) : store::Param(row_filter), me, NowUtc()});
+          {name, table.id, columns ? store::Param(Json(*columns)) : store::Param(nullptr),
+           int64_t{excluding ? 1 : 0}, row_filter.empty() ? store::Param(nullptr) : store::Param(row_filter),
+           me, NowUtc()});
     });
     out.status = fmt::format("created data filter {} on {}", name, table.QualifiedName());
     return out;
@@ -478,7 +498,8 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
     }
     change([&] {
       if (create) {
-        store_.Execute("INSERT INTO roles (name, created_by, created_at) VALUES (?, ?, ?)", {role, me, NowUtc()});
+        store_.Execute("INSERT INTO roles (name, created_by, created_at) VALUES (?, ?, ?)",
+                       {role, me, NowUtc()});
       } else {
         store_.Execute("DELETE FROM grants WHERE grantee_kind = 'ROLE' AND grantee = ?", {role});
         store_.Execute("DELETE FROM role_members WHERE role = ?", {role});
@@ -523,11 +544,14 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
         value = r.String(kAlterUsage);
       }
       r.ExpectEnd(kAlterUsage);
-      if (!Access(table).privileges.count("ALTER")) throw Denied(fmt::format("tagging {} needs ALTER on it", where));
+      if (!Access(table).privileges.count("ALTER"))
+        throw Denied(fmt::format("tagging {} needs ALTER on it", where));
       auto tag = policy_->tags.find(key);
-      if (tag == policy_->tags.end()) throw Error::NotFound("tag {} does not exist (CREATE TAG creates it)", key);
+      if (tag == policy_->tags.end())
+        throw Error::NotFound("tag {} does not exist (CREATE TAG creates it)", key);
       if (set_tag && std::find(tag->second.begin(), tag->second.end(), value) == tag->second.end()) {
-        throw Error::InvalidArgument("'{}' is not a value of tag {} (allowed: {})", value, key, Joined(tag->second));
+        throw Error::InvalidArgument("'{}' is not a value of tag {} (allowed: {})", value, key,
+                                     Joined(tag->second));
       }
       change([&] {
         store_.Execute("DELETE FROM tag_assignments WHERE table_id = ? AND column_name = ? AND tag_key = ?",
@@ -548,7 +572,8 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
       r.ExpectEnd(kAlterUsage);
       int64_t n = 0;
       change([&] {
-        n = store_.Execute("DELETE FROM column_masks WHERE table_id = ? AND column_name = ?", {table.id, column});
+        n = store_.Execute("DELETE FROM column_masks WHERE table_id = ? AND column_name = ?",
+                           {table.id, column});
       });
       if (n == 0) throw Error::NotFound("{} has no mask", where);
       out.status = "dropped the mask of " + where;
@@ -569,7 +594,8 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
     change([&] {
       store_.Execute("DELETE FROM column_masks WHERE table_id = ? AND column_name = ?", {table.id, column});
       store_.Execute(
-          "INSERT INTO column_masks (table_id, column_name, expression, exempt_json, created_by, created_at) VALUES "
+          "INSERT INTO column_masks (table_id, column_name, expression, exempt_json, created_by, created_at) "
+          "VALUES "
           "(?, ?, ?, ?, ?, ?)",
           {table.id, column, expression, exempt.dump(), me, NowUtc()});
     });
@@ -596,10 +622,12 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
         return g.object_kind == ObjectKind::kDataFilter && g.object_name == name && subject_.Is(g.grantee);
       });
       if (!subject_.admin && !granted && !Access(*table).owner) continue;
-      std::string cols = f.columns ? (f.columns_except ? "EXCLUDING (" : "(") + Joined(*f.columns) + ")" : "*";
-      out.rows.push_back({Text(name), Text(table->QualifiedName()), Text(cols),
-                          f.row_filter.empty() ? duckdb::Value(duckdb::LogicalType::VARCHAR) : Text(f.row_filter),
-                          Text(f.created_by)});
+      std::string cols =
+          f.columns ? (f.columns_except ? "EXCLUDING (" : "(") + Joined(*f.columns) + ")" : "*";
+      out.rows.push_back(
+          {Text(name), Text(table->QualifiedName()), Text(cols),
+           f.row_filter.empty() ? duckdb::Value(duckdb::LogicalType::VARCHAR) : Text(f.row_filter),
+           Text(f.created_by)});
     }
     return out;
   }
@@ -664,7 +692,8 @@ StatementOutput Governor::ShowGrants(engine::TokenReader& r) {
   if (r.AcceptWord("TO")) to = ReadGrantee(r, usage);
   r.ExpectEnd(usage);
   StatementOutput out;
-  out.names = {"grantee", "privilege", "object_kind", "object", "columns", "grant_option", "granted_by", "statement"};
+  out.names = {"grantee", "privilege",    "object_kind", "object",
+               "columns", "grant_option", "granted_by",  "statement"};
   for (auto& g : policy_->grants) {
     if (on && (g.object_kind != on->kind || g.object_id != on->id)) continue;
     if (to && !(g.grantee == *to)) continue;
@@ -713,7 +742,8 @@ StatementOutput Governor::ExplainAccess(const std::string& sql, const std::optio
     query = duckdb::unique_ptr_cast<duckdb::SQLStatement, duckdb::SelectStatement>(std::move(statements[0]));
   } else if (statements[0]->type == duckdb::StatementType::INSERT_STATEMENT) {
     auto& insert = statements[0]->Cast<duckdb::InsertStatement>();
-    if (!insert.select_statement) throw Error::InvalidArgument("EXPLAIN ACCESS INSERT needs INSERT INTO db.t SELECT ...");
+    if (!insert.select_statement)
+      throw Error::InvalidArgument("EXPLAIN ACCESS INSERT needs INSERT INTO db.t SELECT ...");
     auto info = catalog_.FindTable(insert.schema.empty() ? "main" : insert.schema, insert.table);
     explain_subject_ = subject;
     if (!info || !Access(*info).visible) {
@@ -758,9 +788,10 @@ StatementOutput Governor::ExplainAccess(const std::string& sql, const std::optio
     for (auto& c : s.table.schema) {
       if (!cols.count(c.name)) continue;
       bool allowed = readable.count(c.name) > 0;
-      std::string reason = allowed ? s.access.ColumnSource(c.name)
-                                   : (s.access.reads.empty() ? "no SELECT grant covers the table"
-                                                             : "no grant or data filter includes this column");
+      std::string reason = allowed
+                               ? s.access.ColumnSource(c.name)
+                               : (s.access.reads.empty() ? "no SELECT grant covers the table"
+                                                         : "no grant or data filter includes this column");
       std::string mask;
       auto m = s.access.masks.find(c.name);
       if (m != s.access.masks.end()) mask = m->second->expression;

@@ -17,7 +17,7 @@ namespace tarn::server {
 SessionPool::SessionPool(session::Instance& instance, size_t max_idle)
     : instance_(instance), max_idle_(max_idle) {}
 
-SessionPool::Lease SessionPool::Acquire() {
+SessionPool::Lease SessionPool::Acquire(const session::Caller& caller) {
   std::unique_ptr<session::Session> s;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -27,6 +27,7 @@ SessionPool::Lease SessionPool::Acquire() {
     }
   }
   if (!s) s = instance_.NewSession();
+  s->SetCaller(caller);
   return Lease(s.release(), [this](session::Session* raw) {
     std::unique_ptr<session::Session> back(raw);
     std::lock_guard<std::mutex> lock(mu_);
@@ -205,6 +206,7 @@ struct QueryRegistry::Entry {
   std::string id;
   std::string owner;
   std::string owner_issuer;  // a name is only unique per issuer
+  identity::Principal principal;
   bool async = false;
   std::string state = "running";  // running, finished, failed, cancelled
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -243,6 +245,7 @@ std::shared_ptr<QueryRegistry::Entry> QueryRegistry::Register(const StatementReq
   e->id = request.query_id.empty() ? RandomHex(12) : request.query_id;
   e->owner = owner.user;
   e->owner_issuer = owner.issuer;
+  e->principal = owner;
   e->async = request.async;
   std::lock_guard<std::mutex> lock(mu_);
   // Forget old finished entries: at most 1000, none older than 10 minutes.
@@ -265,7 +268,11 @@ std::shared_ptr<QueryRegistry::Entry> QueryRegistry::Register(const StatementReq
 void QueryRegistry::Execute(const std::shared_ptr<Entry>& e, const StatementRequest& request,
                             unsigned version) {
   Response res;
-  auto lease = sessions_.Acquire();
+  session::Caller caller;
+  caller.principal = e->principal;
+  caller.client = "http";
+  caller.request_id = request.request_id;
+  auto lease = sessions_.Acquire(caller);
   bool cancelled_early = false;
   {
     std::lock_guard<std::mutex> lock(mu_);

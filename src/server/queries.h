@@ -34,7 +34,8 @@ class SessionPool {
  public:
   explicit SessionPool(session::Instance& instance, size_t max_idle = 32);
   using Lease = std::unique_ptr<session::Session, std::function<void(session::Session*)>>;
-  Lease Acquire();
+  // A session that runs as, and audits for, `caller`.
+  Lease Acquire(const session::Caller& caller);
 
  private:
   session::Instance& instance_;
@@ -49,7 +50,8 @@ struct StatementRequest {
   size_t limit = 1000;
   std::string format = "json";  // json, csv or parquet
   bool async = false;
-  std::string query_id;  // optional, caller-chosen
+  std::string query_id;    // optional, caller-chosen
+  std::string request_id;  // the HTTP request's, for the audit trail
 };
 
 // Parses and checks the JSON body (and ?format= / Accept); throws kInvalidArgument.

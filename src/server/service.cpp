@@ -134,19 +134,40 @@ void Service::Impl::AddRoutes() {
     std::string grant = form["grant_type"];
     auto dir = Directory(ctx.worker);
     identity::Principal p;
-    if (grant == "password") {
-      if (form["username"].empty()) throw Error::InvalidArgument("username is required");
-      p = dir.Authenticate(form["username"], form["password"], identity::UserKind::kPerson, issuer);
-    } else if (grant == "client_credentials") {
-      std::string id = form["client_id"], secret = form["client_secret"];
-      auto auth = ctx.request[http::field::authorization];
-      if (auto basic = BasicCredentials(std::string_view(auth.data(), auth.size())))
-        std::tie(id, secret) = *basic;
-      if (id.empty()) throw Error::InvalidArgument("client_id is required");
-      p = dir.Authenticate(id, secret, identity::UserKind::kService, issuer);
-    } else {
-      throw Error::InvalidArgument("unsupported grant_type: use password or client_credentials");
+    // Every login attempt is audited, the failed ones too (never with the secret).
+    auto audit_login = [&](const std::string& outcome, const std::string& who, const std::string& reason) {
+      instance.audit().Append({{"event", "login"},
+                               {"request_id", ctx.request_id},
+                               {"user_name", who.substr(0, 128)},
+                               {"groups", p.groups},
+                               {"issuer", issuer},
+                               {"client", "http"},
+                               {"statement_type", "LOGIN"},
+                               {"outcome", outcome},
+                               {"reason", reason},
+                               {"details", {{"grant_type", grant.substr(0, 64)}}}});
+    };
+    std::string who = grant == "password" ? form["username"] : form["client_id"];
+    try {
+      if (grant == "password") {
+        if (form["username"].empty()) throw Error::InvalidArgument("username is required");
+        p = dir.Authenticate(form["username"], form["password"], identity::UserKind::kPerson, issuer);
+      } else if (grant == "client_credentials") {
+        std::string id = form["client_id"], secret = form["client_secret"];
+        auto auth = ctx.request[http::field::authorization];
+        if (auto basic = BasicCredentials(std::string_view(auth.data(), auth.size())))
+          std::tie(id, secret) = *basic;
+        who = id;
+        if (id.empty()) throw Error::InvalidArgument("client_id is required");
+        p = dir.Authenticate(id, secret, identity::UserKind::kService, issuer);
+      } else {
+        throw Error::InvalidArgument("unsupported grant_type: use password or client_credentials");
+      }
+    } catch (const Error& e) {
+      audit_login(e.code() == ErrorCode::kUnauthenticated ? "denied" : "failed", who, e.what());
+      throw;
     }
+    audit_login("ok", p.user, "");
     std::string token =
         identity::IssueToken(*keys, p, issuer, config.audience, std::chrono::seconds(config.token_ttl_s));
     auto res = JsonResponse(
@@ -159,6 +180,7 @@ void Service::Impl::AddRoutes() {
   // --- statements ---------------------------------------------------------------
   router.Add(verb::post, "/v1/statements", true, [this, v](RequestContext& ctx) {
     auto request = ParseStatementRequest(ctx, config.max_result_rows);
+    request.request_id = ctx.request_id;
     return queries->Run(request, *ctx.principal, v(ctx));
   });
   router.Add(verb::get, "/v1/queries/{id}", true, [this, v](RequestContext& ctx) {
@@ -169,16 +191,22 @@ void Service::Impl::AddRoutes() {
   });
 
   // --- catalog ------------------------------------------------------------------
-  router.Add(verb::get, "/v1/databases", true, [this, v](RequestContext& ctx) {
-    auto s = sessions->Acquire();
+  // The catalog API shows what the caller may see, as SHOW / DESCRIBE do.
+  auto lease = [this](RequestContext& ctx) {
+    auto s = sessions->Acquire({*ctx.principal, "http", ctx.request_id});
+    s->governor().BeginStatement();
+    return s;
+  };
+  router.Add(verb::get, "/v1/databases", true, [this, v, lease](RequestContext& ctx) {
+    auto s = lease(ctx);
     nlohmann::json list = nlohmann::json::array();
-    for (auto& d : s->catalog().ListDatabases()) list.push_back({{"name", d}});
+    for (auto& d : s->governor().VisibleDatabases()) list.push_back({{"name", d}});
     return JsonResponse(http::status::ok, {{"databases", list}}, v(ctx));
   });
-  router.Add(verb::get, "/v1/databases/{db}/tables", true, [this, v](RequestContext& ctx) {
-    auto s = sessions->Acquire();
+  router.Add(verb::get, "/v1/databases/{db}/tables", true, [this, v, lease](RequestContext& ctx) {
+    auto s = lease(ctx);
     nlohmann::json list = nlohmann::json::array();
-    for (auto& t : s->catalog().ListTables(ctx.params["db"])) {
+    for (auto& t : s->governor().VisibleTables(ctx.params["db"])) {
       list.push_back({{"name", t.name},
                       {"kind", catalog::TableKindName(t.kind)},
                       {"format", std::string(lake::FormatName(t.format))},
@@ -188,12 +216,13 @@ void Service::Impl::AddRoutes() {
                         {{"database", catalog::CheckName(ctx.params["db"], "database")}, {"tables", list}},
                         v(ctx));
   });
-  router.Add(verb::get, "/v1/databases/{db}/tables/{table}", true, [this, v](RequestContext& ctx) {
-    auto s = sessions->Acquire();
+  router.Add(verb::get, "/v1/databases/{db}/tables/{table}", true, [this, v, lease](RequestContext& ctx) {
+    auto s = lease(ctx);
     auto& cat = s->catalog();
-    auto t = cat.GetTable(ctx.params["db"], ctx.params["table"]);
+    auto t = s->governor().VisibleTable(ctx.params["db"], ctx.params["table"]);
+    auto stats_columns = s->governor().StatsColumns(t);
     nlohmann::json stats = nlohmann::json::object(), snapshot = nullptr;
-    if (t.snapshot_id) {
+    if (t.snapshot_id && !stats_columns.empty()) {
       auto snap = cat.GetSnapshot(*t.snapshot_id);
       stats = snap.stats.value("columns", nlohmann::json::object());
       snapshot = {{"id", snap.id},
@@ -206,7 +235,7 @@ void Service::Impl::AddRoutes() {
     nlohmann::json columns = nlohmann::json::array();
     for (auto& c : t.schema) {
       nlohmann::json col = {{"name", c.name}, {"type", c.type}};
-      if (stats.contains(c.name)) col["stats"] = stats[c.name];
+      if (stats.contains(c.name) && stats_columns.count(c.name)) col["stats"] = stats[c.name];
       columns.push_back(col);
     }
     return JsonResponse(http::status::ok,

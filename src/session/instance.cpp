@@ -88,7 +88,8 @@ Caller Instance::LocalCaller() {
 }
 
 std::unique_ptr<Session> Instance::NewSession() {
-  auto s = std::make_unique<Session>(*engine_, *lake_, MetastoreOf(options_), temp_dir(), audit_.get(), audit_dir());
+  auto s = std::make_unique<Session>(*engine_, *lake_, MetastoreOf(options_), temp_dir(), audit_.get(),
+                                     audit_dir());
   s->SetCaller(LocalCaller());
   return s;
 }

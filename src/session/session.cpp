@@ -102,7 +102,9 @@ void Session::Audit(const std::string& text, const Outcome& outcome, const Error
                          {"masks", r.masks}});
     bytes += r.bytes;
   }
-  std::string outcome_text = !error ? "ok" : error->code() == ErrorCode::kPermissionDenied ? "denied" : "failed";
+  std::string outcome_text = !error                                          ? "ok"
+                             : error->code() == ErrorCode::kPermissionDenied ? "denied"
+                                                                             : "failed";
   nlohmann::json event = {{"event", "statement"},
                           {"request_id", caller_.request_id},
                           {"user_name", p.user},
@@ -135,7 +137,8 @@ void Session::Dispatch(const std::string& text, ResultHandler& handler, const fs
     if (!probe.AtEnd()) outcome.type = duckdb::StringUtil::Upper(engine::Tokenize(text)[0].text);
   }
   if (auto out = gov.Execute(text)) {
-    if (parquet_output) throw Error::InvalidArgument("--format parquet needs the last statement to be a query");
+    if (parquet_output)
+      throw Error::InvalidArgument("--format parquet needs the last statement to be a query");
     outcome.policy_change = out->policy_change;
     if (!out->names.empty()) {
       outcome.rows = EmitRows(out->names, out->rows, handler);
@@ -147,8 +150,7 @@ void Session::Dispatch(const std::string& text, ResultHandler& handler, const fs
     if (parquet_output)
       throw Error::InvalidArgument("--format parquet needs the last statement to be a query");
     switch (st->kind) {
-      case TarnStatement::kCreateDatabase:
-        return CreateDatabase(st->database, st->if_not_exists, handler);
+      case TarnStatement::kCreateDatabase: return CreateDatabase(st->database, st->if_not_exists, handler);
       case TarnStatement::kDropDatabase:
         return DropDatabase(st->database, st->if_not_exists, st->cascade, handler);
       case TarnStatement::kCreateExternalTable: {
@@ -235,9 +237,9 @@ void Session::Dispatch(const std::string& text, ResultHandler& handler, const fs
                duckdb::Value::BIGINT(s.file_count), duckdb::Value::BIGINT(s.byte_size),
                duckdb::Value(s.created_at), duckdb::Value::BOOLEAN(t.snapshot_id == s.id)});
         }
-        outcome.rows = EmitRows(
-            {"snapshot", "parent", "operation", "rows", "files", "bytes", "created_at", "current"}, rows,
-            handler);
+        outcome.rows =
+            EmitRows({"snapshot", "parent", "operation", "rows", "files", "bytes", "created_at", "current"},
+                     rows, handler);
         return;
       }
     }
@@ -267,11 +269,13 @@ void Session::Dispatch(const std::string& text, ResultHandler& handler, const fs
       auto& create = stmt.Cast<duckdb::CreateStatement>();
       if (create.info->type == duckdb::CatalogType::SCHEMA_ENTRY) {
         return CreateDatabase(create.info->schema,
-                              create.info->on_conflict == duckdb::OnCreateConflict::IGNORE_ON_CONFLICT, handler);
+                              create.info->on_conflict == duckdb::OnCreateConflict::IGNORE_ON_CONFLICT,
+                              handler);
       }
       if (create.info->type != duckdb::CatalogType::TABLE_ENTRY) {
-        throw governance::Denied(fmt::format("CREATE {} is not allowed: Tarn creates databases and tables only",
-                                             duckdb::CatalogTypeToString(create.info->type)));
+        throw governance::Denied(
+            fmt::format("CREATE {} is not allowed: Tarn creates databases and tables only",
+                        duckdb::CatalogTypeToString(create.info->type)));
       }
       auto& info = create.info->Cast<duckdb::CreateTableInfo>();
       if (info.temporary) throw Error::Unsupported("temporary tables are not supported");
@@ -376,7 +380,8 @@ void Session::Dispatch(const std::string& text, ResultHandler& handler, const fs
         gov.RequireTable(drop.info->schema, drop.info->name, "DROP", "DROP TABLE");
       } catch (const Error& e) {
         if (e.code() != ErrorCode::kNotFound || !if_exists) throw;
-        return handler.OnStatus(fmt::format("table {}.{} does not exist", drop.info->schema, drop.info->name));
+        return handler.OnStatus(
+            fmt::format("table {}.{} does not exist", drop.info->schema, drop.info->name));
       }
       cat.DropTable(drop.info->schema, drop.info->name, if_exists);
       return handler.OnStatus(fmt::format("dropped table {}.{}",
@@ -401,7 +406,8 @@ void Session::CreateDatabase(const std::string& raw_name, bool if_not_exists, Re
   handler.OnStatus("created database " + name);
 }
 
-void Session::DropDatabase(const std::string& raw_name, bool if_exists, bool cascade, ResultHandler& handler) {
+void Session::DropDatabase(const std::string& raw_name, bool if_exists, bool cascade,
+                           ResultHandler& handler) {
   std::string name = catalog::CheckName(raw_name, "database");
   try {
     governor_->RequireDatabase(name, "DROP", "DROP DATABASE");

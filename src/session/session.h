@@ -76,8 +76,8 @@ class Session {
   };
   void ExecuteOne(const std::string& statement, ResultHandler& handler,
                   const std::filesystem::path* parquet_output);
-  void Dispatch(const std::string& statement, ResultHandler& handler, const std::filesystem::path* parquet_output,
-                Outcome& outcome);
+  void Dispatch(const std::string& statement, ResultHandler& handler,
+                const std::filesystem::path* parquet_output, Outcome& outcome);
   void RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
                 const std::filesystem::path* parquet_output, Outcome& outcome);
   void CreateDatabase(const std::string& name, bool if_not_exists, ResultHandler& handler);

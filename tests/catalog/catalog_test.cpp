@@ -267,8 +267,9 @@ TEST_P(CatalogTest, UnknownNamesSayWhatIsMissing) {
   auto e = ExpectError(*s_, "SELECT * FROM d.nope");
   EXPECT_EQ(e.code(), ErrorCode::kNotFound);
   EXPECT_THAT(e.what(), HasSubstr("table d.nope does not exist"));
+  // A missing database reads like a missing table: names say nothing about what exists.
   e = ExpectError(*s_, "SELECT * FROM nodb.t");
-  EXPECT_THAT(e.what(), HasSubstr("database nodb does not exist"));
+  EXPECT_THAT(e.what(), HasSubstr("table nodb.t does not exist"));
   e = ExpectError(*s_, "SELECT * FROM t");
   EXPECT_THAT(e.what(), HasSubstr("database.table"));
 }

@@ -26,7 +26,8 @@ class ApiTest : public ServerTest {
     ana_ = Login("ana", kAnaPassword);
     auto r =
         Sql(admin_,
-            "CREATE DATABASE d; CREATE TABLE d.t AS SELECT i AS id, 'n' || i AS name FROM range(10) r(i)");
+            "CREATE DATABASE d; CREATE TABLE d.t AS SELECT i AS id, 'n' || i AS name FROM range(10) r(i); "
+            "GRANT SELECT ON TABLE d.t TO GROUP analysts");
     ASSERT_EQ(r.status, 200) << r.body;
   }
   std::string admin_, ana_;
@@ -77,8 +78,8 @@ TEST_F(ApiTest, BadStatementsMapToStatuses) {
   EXPECT_EQ(r.status, 404);
   EXPECT_THAT(Json(r)["error"]["message"].get<std::string>(), HasSubstr("d.nope"));
   r = Sql(ana_, "COPY (SELECT 1) TO 'x.csv'");
-  EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(Json(r)["error"]["code"], "unsupported");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(Json(r)["error"]["code"], "access_denied");
   r = Sql(admin_, "CREATE DATABASE d");
   EXPECT_EQ(r.status, 409);
 }

@@ -69,7 +69,13 @@ TEST_F(SessionTest, StatementsOutsideTarnsSurfaceAreRefused) {
        {"ATTACH 'x.db' AS x", "COPY (SELECT 1) TO 'out.csv'", "SET threads = 1", "PRAGMA version",
         "INSTALL httpfs", "LOAD httpfs", "CREATE VIEW d.v AS SELECT 1", "CREATE MACRO m(x) AS x",
         "UPDATE d.t SET id = 0", "DELETE FROM d.t", "EXPORT DATABASE 'x'", "CREATE SECRET (TYPE s3)",
-        "EXPLAIN INSERT INTO d.t VALUES (1, 'a')", "CREATE TEMP TABLE d.x (a INT)", "SHOW ALL TABLES"}) {
+        "PREPARE p AS SELECT 1", "EXECUTE p", "IMPORT DATABASE 'x'", "RESET threads", "VACUUM"}) {
+    auto e = ExpectError(*s_, sql);
+    EXPECT_EQ(e.code(), ErrorCode::kPermissionDenied) << sql << ": " << e.what();
+    EXPECT_THAT(e.what(), HasSubstr("access denied"));
+  }
+  for (auto sql :
+       {"EXPLAIN INSERT INTO d.t VALUES (1, 'a')", "CREATE TEMP TABLE d.x (a INT)", "SHOW ALL TABLES"}) {
     auto e = ExpectError(*s_, sql);
     EXPECT_EQ(e.code(), ErrorCode::kUnsupported) << sql << ": " << e.what();
   }
@@ -108,7 +114,7 @@ TEST_F(SessionTest, InsertFormsOutsideTheSimpleOneAreRefused) {
             ErrorCode::kUnsupported);
   EXPECT_EQ(ExpectError(*s_, "INSERT OVERWRITE d.t").code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(ExpectError(*s_, "INSERT OVERWRITE d.t SELECT 1, 'a'; DELETE FROM d.t").code(),
-            ErrorCode::kUnsupported);
+            ErrorCode::kPermissionDenied);
   EXPECT_EQ(Scalar(*s_, "SELECT count(*) FROM d.t"), "1");  // the overwrite before the refused statement ran
 }
 

@@ -1,0 +1,94 @@
+#include "audit/audit_log.h"
+
+#include <openssl/evp.h>
+
+#include <system_error>
+
+#include "audit/chain_writer.h"
+#include "audit/segment_files.h"
+#include "common/error.h"
+
+namespace fs = std::filesystem;
+
+namespace tarn::audit {
+
+using internal::PendingEvent;
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr) != 1)
+    throw Error::Internal("SHA-256 failed in OpenSSL");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex(size * 2, '\0');
+  for (unsigned int i = 0; i < size; i++) {
+    hex[2 * i] = kHex[digest[i] >> 4];
+    hex[2 * i + 1] = kHex[digest[i] & 15];
+  }
+  return hex;
+}
+
+AuditLog::AuditLog(fs::path dir, AuditOptions options)
+    : dir_(std::move(dir)), writer_(std::make_unique<internal::ChainWriter>(dir_, options.segment_bytes)) {
+  try {
+    thread_ = std::thread([this] { Run(); });
+  } catch (const std::system_error& e) {
+    throw Error::ResourceExhausted("cannot start the audit writer thread for {}: {}", dir_.string(),
+                                   e.what());
+  }
+}
+
+AuditLog::~AuditLog() {
+  try {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    work_cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  } catch (...) {
+    // Nothing sensible is left to do; a destructor does not throw.
+  }
+}
+
+void AuditLog::Append(nlohmann::json event) {
+  if (!event.is_object())
+    throw Error::InvalidArgument("an audit event must be a JSON object, not {}", event.type_name());
+  if (!event.contains("time")) event["time"] = internal::NowUtcMillis();
+  PendingEvent pending;
+  pending.event = std::move(event);
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stopping_) throw Error::Internal("the audit log in {} is closing", dir_.string());
+  queue_.push_back(&pending);
+  work_cv_.notify_one();
+  done_cv_.wait(lock, [&] { return pending.done; });
+  if (pending.error) std::rethrow_exception(pending.error);
+}
+
+std::vector<fs::path> AuditLog::Segments() const {
+  std::vector<fs::path> out;
+  for (auto& segment : internal::ListSegments(dir_)) out.push_back(std::move(segment.path));
+  return out;
+}
+
+void AuditLog::Run() {
+  std::vector<PendingEvent*> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued is written
+      batch.swap(queue_);
+    }
+    writer_->WriteBatch(batch);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // After this, a caller may return and its PendingEvent go away: do not touch it.
+      for (PendingEvent* pending : batch) pending->done = true;
+    }
+    done_cv_.notify_all();
+    batch.clear();
+  }
+}
+
+}  // namespace tarn::audit
