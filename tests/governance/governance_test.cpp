@@ -1,0 +1,316 @@
+// Governance semantics: grants, column grants, data filters, masks, tags, roles,
+// grant options, revocation, EXPLAIN ACCESS and metadata that follows data.
+#include <gmock/gmock.h>
+
+#include <fstream>
+
+#include "identity/directory.h"
+#include "session/instance.h"
+#include "sql_helpers.h"
+#include "test_util.h"
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+namespace tarn::testing {
+namespace {
+
+class GovernanceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    session::Instance::Init({dir_.path(), "", "", 1});
+    instance_ = std::make_unique<session::Instance>(session::InstanceOptions{dir_.path(), "", "", 1});
+    admin_ = instance_->NewSession();
+    store_ = instance_->OpenMetastore();
+    identity::Directory d(*store_);
+    for (auto g : {"analysts", "emea", "engineers"}) d.AddGroup(g);
+    for (auto u : {"ana", "bob", "carl", "dora"})
+      d.AddUser(u, "password-123", identity::UserKind::kPerson, false);
+    d.AddMember("analysts", "ana");
+    d.AddMember("emea", "ana");
+    d.AddMember("engineers", "bob");
+    Exec(*admin_,
+         "CREATE DATABASE d; "
+         "CREATE TABLE d.t AS SELECT * FROM (VALUES (1, 'EU', 10.0, 'a@x.eu', 'ssn-1'), (2, 'EU', 20.0, "
+         "'b@x.eu', 'ssn-2'), (3, 'US', 424242.42, 'c@x.us', 'SECRET-SSN-3'), (4, 'APAC', 40.0, 'd@x.ap', "
+         "'ssn-4')) v(id, region, amount, email, ssn)");
+  }
+
+  // A session for a directory user, with the groups the directory gives it.
+  std::unique_ptr<session::Session> As(const std::string& user) {
+    identity::Directory d(*store_);
+    auto p = d.Lookup(user, "test");
+    EXPECT_TRUE(p.has_value());
+    auto s = instance_->NewSession();
+    s->SetCaller({*p, "test", ""});
+    return s;
+  }
+
+  static void Exec(session::Session& s, const std::string& sql) {
+    Collect c;
+    s.Execute(sql, c);
+  }
+  static std::string All(session::Session& s, const std::string& sql) {
+    std::string out;
+    for (auto& row : Query(s, sql)) {
+      for (auto& v : row) out += v + "|";
+      out += "\n";
+    }
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<session::Instance> instance_;
+  std::unique_ptr<session::Session> admin_;
+  std::unique_ptr<store::MetaStore> store_;
+};
+
+TEST_F(GovernanceTest, NoGrantMeansNothingIsVisible) {
+  auto ana = As("ana");
+  EXPECT_TRUE(Query(*ana, "SHOW DATABASES").empty());
+  EXPECT_TRUE(Query(*ana, "SHOW TABLES").empty());
+  auto e = ExpectError(*ana, "SELECT * FROM d.t");
+  EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+  // Identical to a table that does not exist at all.
+  auto missing = ExpectError(*ana, "SELECT * FROM d.nope");
+  std::string expected = missing.what();
+  expected.replace(expected.find("d.nope"), 6, "d.t");
+  EXPECT_EQ(std::string(e.what()), expected);
+  EXPECT_EQ(ExpectError(*ana, "DESCRIBE d.t").code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(Query(*ana, "SELECT * FROM information_schema.tables").empty());
+}
+
+TEST_F(GovernanceTest, TableGrantGivesEveryColumnAndRow) {
+  Exec(*admin_, "GRANT SELECT ON TABLE d.t TO USER ana");
+  auto ana = As("ana");
+  EXPECT_EQ(Scalar(*ana, "SELECT count(*) FROM d.t"), "4");
+  EXPECT_EQ(Query(*ana, "SHOW TABLES").size(), 1u);
+  EXPECT_EQ(ExpectError(*ana, "INSERT INTO d.t SELECT * FROM d.t").code(), ErrorCode::kPermissionDenied);
+}
+
+TEST_F(GovernanceTest, ColumnGrantsHideOtherColumnsAsNotFound) {
+  Exec(*admin_, "GRANT SELECT (id, region) ON TABLE d.t TO USER ana");
+  auto ana = As("ana");
+  EXPECT_EQ(Query(*ana, "SELECT * FROM d.t").at(0).size(), 2u);
+  // Exactly what a column that does not exist gets.
+  auto e = ExpectError(*ana, "SELECT ssn FROM d.t");
+  auto missing = ExpectError(*ana, "SELECT nope FROM d.t");
+  EXPECT_EQ(e.code(), missing.code());
+  EXPECT_THAT(e.what(), HasSubstr("\"ssn\" not found"));
+  EXPECT_THAT(e.what(), Not(HasSubstr("amount")));
+  auto cols = Query(*ana, "DESCRIBE d.t");
+  EXPECT_EQ(cols.size(), 2u);
+  // SELECT EXCEPT: everything but the listed columns.
+  Exec(*admin_, "GRANT SELECT EXCEPT (ssn) ON TABLE d.t TO USER bob");
+  auto bob = As("bob");
+  EXPECT_EQ(Query(*bob, "SELECT * FROM d.t").at(0).size(), 4u);
+  EXPECT_THAT(ExpectError(*bob, "SELECT ssn FROM d.t").what(), HasSubstr("not found"));
+}
+
+TEST_F(GovernanceTest, HiddenColumnIsDeniedForWhoMayDescribeTheTable) {
+  Exec(*admin_, "GRANT SELECT (id) ON TABLE d.t TO USER ana; GRANT DESCRIBE ON TABLE d.t TO USER ana");
+  auto ana = As("ana");
+  auto e = ExpectError(*ana, "SELECT ssn FROM d.t");
+  EXPECT_EQ(e.code(), ErrorCode::kPermissionDenied);
+  EXPECT_THAT(e.what(), HasSubstr("column ssn"));
+  EXPECT_EQ(Query(*ana, "DESCRIBE d.t").size(), 5u);
+}
+
+TEST_F(GovernanceTest, RowFilterAndColumnsOfADataFilter) {
+  Exec(*admin_,
+       "CREATE DATA FILTER eu ON d.t EXCLUDING (ssn) ROW FILTER region = 'EU'; "
+       "GRANT SELECT ON DATA FILTER eu TO GROUP analysts");
+  auto ana = As("ana");
+  EXPECT_EQ(All(*ana, "SELECT id, region FROM d.t ORDER BY id"), "1|EU|\n2|EU|\n");
+  EXPECT_THAT(All(*ana, "SELECT * FROM d.t"), Not(HasSubstr("424242")));
+  EXPECT_THAT(ExpectError(*ana, "SELECT ssn FROM d.t").what(), HasSubstr("not found"));
+  // An error() oracle over filtered rows never fires.
+  EXPECT_EQ(Scalar(*ana,
+                   "SELECT count(*) FROM d.t WHERE CASE WHEN region = 'US' THEN error('leak ' || amount) "
+                   "ELSE true END"),
+            "2");
+  EXPECT_EQ(Scalar(*ana, "SELECT max(amount) FROM d.t"), "20.00");
+}
+
+TEST_F(GovernanceTest, TwoGroupsWithDifferentFiltersAndMasksCompose) {
+  // analysts: EU rows, all but ssn. emea: APAC rows, only id and region.
+  Exec(*admin_,
+       "CREATE DATA FILTER eu ON d.t EXCLUDING (ssn) ROW FILTER region = 'EU'; "
+       "CREATE DATA FILTER apac ON d.t COLUMNS (id, region) ROW FILTER region = 'APAC'; "
+       "GRANT SELECT ON DATA FILTER eu TO GROUP analysts; GRANT SELECT ON DATA FILTER apac TO GROUP emea; "
+       "ALTER TABLE d.t ALTER COLUMN email SET MASK regexp_replace(email, '^[^@]+', '***') EXEMPT GROUP "
+       "engineers");
+  auto ana = As("ana");  // in analysts and emea
+  // A row is visible if any filter admits it; a cell shows only if a filter
+  // admitting its row includes its column.
+  EXPECT_EQ(All(*ana, "SELECT id, region, amount, email FROM d.t ORDER BY id"),
+            "1|EU|10.00|***@x.eu|\n2|EU|20.00|***@x.eu|\n4|APAC|NULL|NULL|\n");
+  // The mask applies inside the scan: grouping and filtering see masked values.
+  EXPECT_EQ(Scalar(*ana, "SELECT count(*) FROM d.t WHERE email LIKE 'a@%'"), "0");
+  // A user exempt from the mask (engineers) with a plain grant sees raw values.
+  Exec(*admin_, "GRANT SELECT ON TABLE d.t TO GROUP engineers");
+  auto bob = As("bob");
+  EXPECT_EQ(Scalar(*bob, "SELECT email FROM d.t WHERE id = 1"), "a@x.eu");
+}
+
+TEST_F(GovernanceTest, MaskExpressionsSeeCurrentUserAndMembership) {
+  Exec(*admin_,
+       "GRANT SELECT ON TABLE d.t TO USER ana; GRANT SELECT ON TABLE d.t TO USER carl; "
+       "ALTER TABLE d.t ALTER COLUMN ssn SET MASK CASE WHEN is_member('emea') THEN ssn ELSE 'hidden-for-' || "
+       "current_user END");
+  EXPECT_EQ(Scalar(*As("ana"), "SELECT ssn FROM d.t WHERE id = 1"), "ssn-1");
+  EXPECT_EQ(Scalar(*As("carl"), "SELECT ssn FROM d.t WHERE id = 1"), "hidden-for-carl");
+  Exec(*admin_, "ALTER TABLE d.t ALTER COLUMN ssn DROP MASK");
+  EXPECT_EQ(Scalar(*As("carl"), "SELECT ssn FROM d.t WHERE id = 1"), "ssn-1");
+}
+
+TEST_F(GovernanceTest, GrantOptionChainsAndCascadingRevoke) {
+  Exec(*admin_, "GRANT SELECT ON TABLE d.t TO USER ana WITH GRANT OPTION");
+  auto ana = As("ana");
+  Exec(*ana, "GRANT SELECT ON TABLE d.t TO USER bob WITH GRANT OPTION");
+  auto bob = As("bob");
+  Exec(*bob, "GRANT SELECT ON TABLE d.t TO USER carl");
+  EXPECT_EQ(Scalar(*As("carl"), "SELECT count(*) FROM d.t"), "4");
+  // Never more than one holds: ana has no INSERT to give, carl no grant option.
+  EXPECT_EQ(ExpectError(*ana, "GRANT INSERT ON TABLE d.t TO USER bob").code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(ExpectError(*As("carl"), "GRANT SELECT ON TABLE d.t TO USER dora").code(),
+            ErrorCode::kPermissionDenied);
+  // Revoking ana's grant takes away what she passed on, and what that passed on.
+  Exec(*admin_, "REVOKE SELECT ON TABLE d.t FROM USER ana");
+  EXPECT_EQ(ExpectError(*As("bob"), "SELECT count(*) FROM d.t").code(), ErrorCode::kNotFound);
+  EXPECT_EQ(ExpectError(*As("carl"), "SELECT count(*) FROM d.t").code(), ErrorCode::kNotFound);
+}
+
+TEST_F(GovernanceTest, RevocationTakesEffectForTheNextStatementOfOpenSessions) {
+  Exec(*admin_, "GRANT SELECT ON TABLE d.t TO GROUP analysts");
+  auto ana = As("ana");  // stays open across the revoke
+  EXPECT_EQ(Scalar(*ana, "SELECT count(*) FROM d.t"), "4");
+  Exec(*admin_, "REVOKE SELECT ON TABLE d.t FROM GROUP analysts");
+  EXPECT_EQ(ExpectError(*ana, "SELECT count(*) FROM d.t").code(), ErrorCode::kNotFound);
+}
+
+TEST_F(GovernanceTest, TagGrantsFollowNewTablesAndColumnTags) {
+  Exec(*admin_,
+       "CREATE TAG sensitivity VALUES ('public', 'pii'); "
+       "GRANT SELECT ON TAG sensitivity IN ('public') TO GROUP analysts");
+  auto ana = As("ana");
+  EXPECT_TRUE(Query(*ana, "SHOW TABLES").empty());
+  // A table created and tagged after the grant is covered; its pii column is not.
+  Exec(*admin_,
+       "CREATE TABLE d.later AS SELECT 1 AS id, 'x@y' AS email; "
+       "ALTER TABLE d.later SET TAG sensitivity = 'public'; "
+       "ALTER TABLE d.later ALTER COLUMN email SET TAG sensitivity = 'pii'");
+  EXPECT_EQ(All(*ana, "SELECT * FROM d.later"), "1|\n");
+  EXPECT_THAT(ExpectError(*ana, "SELECT email FROM d.later").what(), HasSubstr("not found"));
+  EXPECT_EQ(ExpectError(*admin_, "ALTER TABLE d.later SET TAG sensitivity = 'secret'").code(),
+            ErrorCode::kInvalidArgument);
+}
+
+TEST_F(GovernanceTest, RolesCarryGrantsToTheirMembers) {
+  Exec(
+      *admin_,
+      "CREATE ROLE auditor; GRANT SELECT (id) ON TABLE d.t TO ROLE auditor; GRANT ROLE auditor TO USER dora");
+  EXPECT_EQ(Scalar(*As("dora"), "SELECT count(id) FROM d.t"), "4");
+  Exec(*admin_, "REVOKE ROLE auditor FROM USER dora");
+  EXPECT_EQ(ExpectError(*As("dora"), "SELECT count(id) FROM d.t").code(), ErrorCode::kNotFound);
+}
+
+TEST_F(GovernanceTest, WritesStayInsideTheWritersRowFilter) {
+  Exec(*admin_,
+       "CREATE DATA FILTER eu ON d.t ROW FILTER region = 'EU'; GRANT SELECT ON DATA FILTER eu TO USER ana; "
+       "GRANT INSERT, DELETE ON TABLE d.t TO USER ana");
+  auto ana = As("ana");
+  Exec(*ana, "INSERT INTO d.t VALUES (5, 'EU', 1.0, 'e@x.eu', 'ssn-5')");
+  auto e = ExpectError(*ana, "INSERT INTO d.t VALUES (6, 'EU', 1.0, 'f', 's'), (7, 'US', 1.0, 'g', 's')");
+  EXPECT_EQ(e.code(), ErrorCode::kPermissionDenied);
+  EXPECT_THAT(e.what(), HasSubstr("outside your row filter"));
+  EXPECT_EQ(ExpectError(*ana, "INSERT OVERWRITE d.t SELECT * FROM d.t").code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(Scalar(*admin_, "SELECT count(*) FROM d.t"), "5");  // nothing of the refused insert
+}
+
+TEST_F(GovernanceTest, CreateTableAsKeepsMasksAndNeedsCreateTable) {
+  Exec(*admin_,
+       "CREATE DATABASE scratch; GRANT SELECT ON TABLE d.t TO USER bob; "
+       "ALTER TABLE d.t ALTER COLUMN ssn SET MASK 'xxx'");
+  auto bob = As("bob");
+  EXPECT_EQ(ExpectError(*bob, "CREATE TABLE scratch.c AS SELECT * FROM d.t").code(), ErrorCode::kNotFound);
+  Exec(*admin_, "GRANT CREATE_TABLE ON DATABASE scratch TO USER bob");
+  Exec(*bob, "CREATE TABLE scratch.c AS SELECT * FROM d.t");
+  EXPECT_EQ(Scalar(*admin_, "SELECT count(DISTINCT ssn) || ':' || min(ssn) FROM scratch.c"), "1:xxx");
+  // The creator owns the new table: bob may read it and grant it on.
+  Exec(*bob, "GRANT SELECT ON TABLE scratch.c TO USER carl");
+  EXPECT_EQ(Scalar(*As("carl"), "SELECT count(*) FROM scratch.c"), "4");
+}
+
+TEST_F(GovernanceTest, ExplainAccessNamesTheDecidingGrantForAllowedAndDeniedColumns) {
+  Exec(*admin_,
+       "GRANT SELECT (id, region) ON TABLE d.t TO GROUP analysts; GRANT DESCRIBE ON TABLE d.t TO USER ana");
+  auto rows = Query(*As("ana"), "EXPLAIN ACCESS SELECT id, ssn FROM d.t");
+  ASSERT_EQ(rows.size(), 2u);
+  // table, column, access, decision, reason, row_filter, mask
+  EXPECT_EQ(rows[0][1], "id");
+  EXPECT_EQ(rows[0][3], "allowed");
+  EXPECT_EQ(rows[0][4], "GRANT SELECT (id, region) ON TABLE d.t TO GROUP analysts");
+  EXPECT_EQ(rows[1][1], "ssn");
+  EXPECT_EQ(rows[1][3], "denied");
+  // Administrators may ask for someone else.
+  auto other = Query(*admin_, "EXPLAIN ACCESS FOR USER ana SELECT region FROM d.t");
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_EQ(other[0][3], "allowed");
+  // For bob, who holds nothing, the table does not exist.
+  EXPECT_EQ(ExpectError(*admin_, "EXPLAIN ACCESS FOR USER bob SELECT id FROM d.t").code(),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(ExpectError(*As("ana"), "EXPLAIN ACCESS FOR USER bob SELECT 1").code(),
+            ErrorCode::kPermissionDenied);
+}
+
+TEST_F(GovernanceTest, ShowGrantsListsWhatTheCallerMaySee) {
+  Exec(*admin_, "GRANT SELECT ON TABLE d.t TO USER ana; GRANT INSERT ON TABLE d.t TO USER bob");
+  auto mine = Query(*As("ana"), "SHOW GRANTS");
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0][0], "USER ana");
+  EXPECT_GE(Query(*admin_, "SHOW GRANTS ON TABLE d.t").size(), 3u);  // owner, ana, bob
+}
+
+TEST_F(GovernanceTest, PolicyStatementsCheckTheirInput) {
+  EXPECT_EQ(ExpectError(*admin_, "GRANT FLY ON TABLE d.t TO USER ana").code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ExpectError(*admin_, "GRANT SELECT (nope) ON TABLE d.t TO USER ana").code(),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(ExpectError(*admin_, "CREATE DATA FILTER f ON d.t ROW FILTER (SELECT 1) = 1").code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ExpectError(*admin_, "CREATE DATA FILTER f ON d.t ROW FILTER nope = 1").code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ExpectError(*admin_, "CREATE DATA FILTER f ON d.t ROW FILTER read_text('x') = ''").code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ExpectError(*admin_, "GRANT SELECT ON TABLE d.t TO ROLE nobody").code(), ErrorCode::kNotFound);
+  EXPECT_EQ(ExpectError(*As("ana"), "CREATE TAG k VALUES ('a')").code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(ExpectError(*As("ana"), "GRANT ADMIN TO USER ana").code(), ErrorCode::kPermissionDenied);
+  EXPECT_TRUE(Query(*admin_, "SHOW DATA FILTERS").empty());  // nothing half-made
+}
+
+TEST_F(GovernanceTest, GrantAdminMakesAnAdministrator) {
+  EXPECT_EQ(ExpectError(*As("dora"), "SELECT count(*) FROM d.t").code(), ErrorCode::kNotFound);
+  Exec(*admin_, "GRANT ADMIN TO USER dora");
+  EXPECT_EQ(Scalar(*As("dora"), "SELECT count(*) FROM d.t"), "4");
+  Exec(*admin_, "REVOKE ADMIN FROM USER dora");
+  EXPECT_EQ(ExpectError(*As("dora"), "SELECT count(*) FROM d.t").code(), ErrorCode::kNotFound);
+}
+
+TEST_F(GovernanceTest, AuditTableIsForAuditHoldersOnly) {
+  Exec(*admin_, "GRANT SELECT ON TABLE d.t TO USER ana");
+  auto ana = As("ana");
+  Scalar(*ana, "SELECT count(*) FROM d.t");
+  EXPECT_EQ(ExpectError(*ana, "SELECT * FROM system.audit").code(), ErrorCode::kPermissionDenied);
+  Exec(*admin_, "GRANT AUDIT TO USER carl");
+  auto rows =
+      Query(*As("carl"),
+            "SELECT outcome, resources FROM system.audit WHERE user_name = 'ana' AND statement_type = "
+            "'SELECT' ORDER BY seq");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][0], "ok");
+  EXPECT_THAT(rows[0][1], HasSubstr("d.t"));
+  EXPECT_EQ(rows[1][0], "denied");
+}
+
+}  // namespace
+}  // namespace tarn::testing
