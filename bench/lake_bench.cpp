@@ -85,10 +85,13 @@ std::string ReadFirstLine(const char* path, const char* key) {
 // Drains every result it is given.
 class Drain : public tarn::session::ResultHandler {
  public:
-  void OnRows(duckdb::QueryResult& result) override {
+  int64_t OnRows(duckdb::QueryResult& result) override {
+    int64_t n = 0;
     while (auto chunk = result.Fetch()) {
       if (chunk->size() == 0) break;
+      n += static_cast<int64_t>(chunk->size());
     }
+    return n;
   }
   void OnStatus(const std::string&) override {}
 };

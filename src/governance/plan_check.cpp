@@ -1,4 +1,6 @@
 // The bound-plan check: what the optimized plan of a statement may touch.
+#include <duckdb/common/multi_file/multi_file_list.hpp>
+#include <duckdb/common/multi_file/multi_file_states.hpp>
 #include <duckdb/planner/expression/bound_function_expression.hpp>
 #include <duckdb/planner/expression_iterator.hpp>
 #include <duckdb/planner/logical_operator_visitor.hpp>
@@ -101,8 +103,15 @@ class PlanChecker {
       throw Denied(
           fmt::format("the statement would call {}(): queries read catalog tables only", get.function.name));
     }
+    // The files the scan will open: its bind data's list (also set on the copies
+    // the optimizer makes, e.g. late materialization), else its parameters.
     std::vector<std::string> paths;
-    for (auto& p : get.parameters) Strings(p, paths);
+    auto* multi = dynamic_cast<duckdb::MultiFileBindData*>(get.bind_data.get());
+    if (multi && multi->file_list) {
+      for (auto& f : multi->file_list->GetPaths()) paths.push_back(f.path);
+    } else {
+      for (auto& p : get.parameters) Strings(p, paths);
+    }
     if (paths.empty()) throw Denied("the statement would read files");
     std::string table;
     for (auto& p : paths) {

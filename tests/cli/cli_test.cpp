@@ -1,7 +1,9 @@
 // The tarn command as a user runs it: exit codes, one-line errors, output formats.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include "common/util.h"
 #include "store/store.h"
 #include "test_util.h"
 
@@ -175,6 +177,33 @@ TEST_F(CliTest, UnknownFormatIsRefused) {
   auto r = RunTarn({"sql", "-d", D(), "--format", "xml", "SELECT 1"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("xml"));
+}
+
+TEST(AuditCliTest, VerifyPassesAfterARunAndNamesTheEventAfterAOneByteEdit) {
+  TempDir dir;
+  std::string d = dir.path().string();
+  ASSERT_EQ(RunTarn({"init", "-d", d, "--admin-password-stdin"}, "admin-secret-1\n").exit_code, 0);
+  ASSERT_EQ(RunTarn({"sql", "-d", d, "CREATE DATABASE a; CREATE TABLE a.t AS SELECT 41 AS n"}).exit_code, 0);
+  ASSERT_EQ(RunTarn({"sql", "-d", d, "SELECT n FROM a.t"}).exit_code, 0);
+  EXPECT_NE(RunTarn({"sql", "-d", d, "SELECT * FROM read_text('/etc/passwd')"}).exit_code,
+            0);  // denied: audited
+  auto r = RunTarn({"audit", "verify", "-d", d});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("audit trail intact: 4 events"));
+  // Change one byte of the second event (a digit of its duration).
+  auto segment = dir.path() / "audit" / "audit-000000000001.jsonl";
+  std::string text = ReadTextFile(segment);
+  size_t line2 = text.find('\n') + 1;
+  size_t at = text.find("\"duration_ms\":", line2) + 14;
+  ASSERT_LT(at, text.find('\n', line2));
+  text[at] = text[at] == '9' ? '8' : '9';
+  WriteFile(segment, text);
+  r = RunTarn({"audit", "verify", "-d", d, "--json"});
+  EXPECT_EQ(r.exit_code, 9);
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_FALSE(j["ok"].get<bool>());
+  EXPECT_EQ(j["events"], 2);
+  EXPECT_THAT(j["problem"].get<std::string>(), HasSubstr("(event 3)"));
 }
 
 }  // namespace

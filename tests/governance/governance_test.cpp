@@ -130,6 +130,8 @@ TEST_F(GovernanceTest, RowFilterAndColumnsOfADataFilter) {
                    "ELSE true END"),
             "2");
   EXPECT_EQ(Scalar(*ana, "SELECT max(amount) FROM d.t"), "20.00");
+  // Top-N plans (late materialization re-scans the files) are governed the same way.
+  EXPECT_EQ(All(*ana, "SELECT id, email FROM d.t ORDER BY amount DESC LIMIT 1"), "2|b@x.eu|\n");
 }
 
 TEST_F(GovernanceTest, TwoGroupsWithDifferentFiltersAndMasksCompose) {
