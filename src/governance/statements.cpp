@@ -173,20 +173,13 @@ bool Governor::CanGrant(const Subject& who, const Policy& policy, const Target& 
     if (g.privilege != p.privilege) continue;
     if (!g.columns) return true;
     if (!p.columns || p.except != g.columns_except) continue;
-    // Column grants: the held set must cover the granted one.
-    std::set<std::string> held(g.columns->begin(), g.columns->end());
-    bool covered = true;
-    for (auto& c : *p.columns) {
-      bool in = held.count(c) > 0;
-      covered = covered && (g.columns_except ? !in || std::find(g.columns->begin(), g.columns->end(), c) ==
-                                                          g.columns->end()
-                                             : in);
-    }
-    if (g.columns_except) {  // EXCEPT (x) may grant EXCEPT (superset of x)
-      covered = std::all_of(g.columns->begin(), g.columns->end(), [&](const std::string& c) {
-        return std::find(p.columns->begin(), p.columns->end(), c) != p.columns->end();
-      });
-    }
+    // Column grants: (a, b) may grant a subset of its columns; EXCEPT (x) may grant
+    // EXCEPT (a superset of x).
+    const auto& inner = g.columns_except ? *g.columns : *p.columns;
+    const auto& outer = g.columns_except ? *p.columns : *g.columns;
+    bool covered = std::all_of(inner.begin(), inner.end(), [&](const std::string& c) {
+      return std::find(outer.begin(), outer.end(), c) != outer.end();
+    });
     if (covered) return true;
   }
   return false;

@@ -133,8 +133,8 @@ void Session::Dispatch(const std::string& text, ResultHandler& handler, const fs
   auto& cat = *catalog_;
   auto& gov = *governor_;
   {
-    engine::TokenReader probe(text);
-    if (!probe.AtEnd()) outcome.type = duckdb::StringUtil::Upper(engine::Tokenize(text)[0].text);
+    auto tokens = engine::Tokenize(text);
+    if (!tokens.empty()) outcome.type = duckdb::StringUtil::Upper(tokens[0].text);
   }
   if (auto out = gov.Execute(text)) {
     if (parquet_output)
