@@ -32,6 +32,12 @@ int64_t EpochSeconds() {
       .count();
 }
 
+int64_t EpochMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string ReadTextFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error::Io("cannot read {}", path.string());

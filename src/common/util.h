@@ -13,6 +13,7 @@ std::string NowUtc();
 
 // Seconds since the Unix epoch, now.
 int64_t EpochSeconds();
+int64_t EpochMillis();
 
 // The whole content of a file; throws kIo naming the file if it cannot be read.
 std::string ReadTextFile(const std::filesystem::path& path);

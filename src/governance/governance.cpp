@@ -7,6 +7,7 @@
 #include <duckdb/parser/expression/star_expression.hpp>
 #include <duckdb/parser/query_node/select_node.hpp>
 #include <duckdb/parser/tableref/subqueryref.hpp>
+#include <duckdb/planner/logical_operator.hpp>
 
 #include <algorithm>
 #include <regex>
@@ -143,6 +144,7 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_sc
     for (auto& c : info->schema) scan->exposed.insert(c.name);
   }
   if (scan->exposed.empty()) throw Denied(fmt::format("you may not read any column of {}", key));
+  scan->transparent = explain_mode_ || Transparent(access, scan->exposed);
   auto files = catalog_.FilesToScan(*info);
   auto& res = ResourceFor(key, "read");
   for (auto& f : files) {
@@ -169,6 +171,18 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_sc
 }
 
 void Governor::VerifyPlan(duckdb::LogicalOperator& plan, const std::string& copy_target) {
+  if (plan.type == duckdb::LogicalOperatorType::LOGICAL_EXPLAIN) {
+    // A plan's estimates and pruning come from the statistics of every row and raw
+    // value in the files, so they are shown only for tables read in full.
+    for (auto& [key, scan] : scans_) {
+      if (!scan->transparent) {
+        throw Denied(fmt::format(
+            "EXPLAIN shows statistics of rows and values you may not see in {}; it works on tables you "
+            "read in full, without row filter or mask (EXPLAIN ACCESS shows what governs the query)",
+            key));
+      }
+    }
+  }
   auto columns = CheckPlan(plan, files_, copy_target);
   for (auto& [table, cols] : columns) {
     auto& res = ResourceFor(table, "read");
@@ -253,11 +267,13 @@ duckdb::unique_ptr<duckdb::SelectStatement> Governor::GuardWrite(
   args.push_back(duckdb::make_uniq<duckdb::ConstantExpression>(duckdb::Value(
       "access denied: the INSERT writes a row outside your row filter on " + key + "; nothing was written")));
   check->else_expr = duckdb::make_uniq<duckdb::FunctionExpression>("error", std::move(args));
+  // The filter judges the rows as they will be stored: after the cast to the table's
+  // types (99.6 would pass `id < 100` and be stored as 100; a COLLATE NOCASE string
+  // would compare case-blind and be stored as written).
   auto node = duckdb::make_uniq<duckdb::SelectNode>();
   node->select_list.push_back(duckdb::make_uniq<duckdb::StarExpression>());
-  auto sub = duckdb::make_uniq<duckdb::SubqueryRef>(std::move(query), "__tarn_new");
-  for (auto& c : table.schema) sub->column_name_alias.push_back(c.name);
-  node->from_table = std::move(sub);
+  node->from_table = duckdb::make_uniq<duckdb::SubqueryRef>(
+      lake::CastToSchema(std::move(query), table.schema), "__tarn_new");
   node->where_clause = std::move(check);
   auto out = duckdb::make_uniq<duckdb::SelectStatement>();
   out->node = std::move(node);

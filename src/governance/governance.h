@@ -136,6 +136,10 @@ class Governor : public engine::TableResolver {
   StatementOutput ExplainAccess(const std::string& query, const std::optional<std::string>& for_user);
   StatementOutput ShowGrants(engine::TokenReader& r);
   Target ReadTarget(engine::TokenReader& r, const char* usage);
+  // The data filter `name` and its table, or kNotFound if it does not exist or its
+  // table is hidden from the caller (the two read alike). Administrators also get
+  // filters whose table was dropped (table nullopt).
+  std::pair<const DataFilter*, std::optional<catalog::TableInfo>> FindFilter(const std::string& name);
   // May `who` grant `p` on `target` under `policy`?
   bool CanGrant(const Subject& who, const Policy& policy, const Target& target, const PrivilegeSpec& p);
   // Inside a policy change: removes grants whose grantor lost the grant option.

@@ -120,6 +120,18 @@ void BindSubject(duckdb::unique_ptr<ParsedExpression>& expr, const Subject& subj
       *expr, [&](duckdb::unique_ptr<ParsedExpression>& child) { BindSubject(child, subject); });
 }
 
+bool Transparent(const TableAccess& access, const std::set<std::string>& exposed) {
+  if (!access.ReadsAllRows()) return false;
+  for (auto& col : exposed) {
+    if (access.masks.count(col)) return false;
+    bool unguarded = false;
+    for (auto& term : access.reads)
+      unguarded = unguarded || (term.columns.count(col) && term.row_filter.empty());
+    if (!unguarded) return false;
+  }
+  return true;
+}
+
 duckdb::unique_ptr<duckdb::TableRef> GovernedScan(const catalog::TableInfo& table,
                                                   duckdb::unique_ptr<duckdb::TableRef> raw,
                                                   const TableAccess& access, const Subject& subject,
@@ -138,13 +150,10 @@ duckdb::unique_ptr<duckdb::TableRef> GovernedScan(const catalog::TableInfo& tabl
       if (mask != access.masks.end()) e = Bound(mask->second->expression, all, subject, "the column mask");
       // A cell shows only if a read term admitting its row includes its column.
       std::set<std::string> guards;
-      bool unguarded = false;
       for (auto& term : access.reads) {
-        if (!term.columns.count(col.name)) continue;
-        if (term.row_filter.empty()) unguarded = true;
-        guards.insert(term.row_filter);
+        if (term.columns.count(col.name)) guards.insert(term.row_filter);
       }
-      if (!unguarded) {
+      if (!guards.count("")) {
         std::vector<duckdb::unique_ptr<ParsedExpression>> conds;
         for (auto& g : guards) conds.push_back(Bound(g, all, subject, "the row filter"));
         auto c = duckdb::make_uniq<duckdb::CaseExpression>();

@@ -42,6 +42,9 @@ duckdb::unique_ptr<duckdb::TableRef> GovernedScan(const catalog::TableInfo& tabl
                                                   duckdb::unique_ptr<duckdb::TableRef> raw,
                                                   const TableAccess& access, const Subject& subject,
                                                   const std::set<std::string>& exposed, bool raw_columns);
+// True if the governed scan of `exposed` is the raw table: every row, no mask, no
+// guarded cell. Only then may a plan's statistics (EXPLAIN) be shown.
+bool Transparent(const TableAccess& access, const std::set<std::string>& exposed);
 
 // --- checks ----------------------------------------------------------------------
 // The pre-bind walk of a query: table functions on the allow-list only, catalog
@@ -64,6 +67,7 @@ struct Governor::Scan {
   catalog::TableInfo table;
   TableAccess access;
   std::set<std::string> exposed;  // the columns its governed scan has
+  bool transparent = false;       // see Transparent()
   duckdb::unique_ptr<duckdb::TableRef> ref;
 };
 

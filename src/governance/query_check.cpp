@@ -245,7 +245,8 @@ bool IsDeniedFunction(const std::string& raw) {
                                                 "disable_logging",
                                                 "truncate_duckdb_logs",
                                                 "checkpoint",
-                                                "force_checkpoint"};
+                                                "force_checkpoint",
+                                                "stats"};
   std::string name = duckdb::StringUtil::Lower(raw);
   return kDenied.count(name) || name.starts_with("duckdb_") || name.starts_with("pragma_") ||
          name.starts_with("read_") || name.starts_with("parquet_") || name.starts_with("sniff_");

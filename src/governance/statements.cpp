@@ -109,6 +109,16 @@ duckdb::Value Text(const std::string& s) {
 
 }  // namespace
 
+std::pair<const DataFilter*, std::optional<catalog::TableInfo>> Governor::FindFilter(
+    const std::string& name) {
+  auto it = policy_->filters.find(name);
+  std::optional<catalog::TableInfo> table;
+  if (it != policy_->filters.end()) table = catalog_.FindTableById(it->second.table_id);
+  bool visible = table ? Access(*table).visible : subject_.admin && it != policy_->filters.end();
+  if (!visible) throw Error::NotFound("data filter {} does not exist", name);
+  return {&it->second, table};
+}
+
 Target Governor::ReadTarget(engine::TokenReader& r, const char* usage) {
   Target t;
   if (r.AcceptWord("DATABASE")) {
@@ -119,11 +129,10 @@ Target Governor::ReadTarget(engine::TokenReader& r, const char* usage) {
   } else if (r.AcceptWords({"DATA", "FILTER"})) {
     t.kind = ObjectKind::kDataFilter;
     t.name = Name(r, "data filter", usage);
-    auto it = policy_->filters.find(t.name);
-    if (it == policy_->filters.end()) throw Error::NotFound("data filter {} does not exist", t.name);
-    t.id = it->second.id;
-    t.table = catalog_.FindTableById(it->second.table_id);
-    if (!t.table) throw Error::NotFound("the table of data filter {} no longer exists", t.name);
+    auto [filter, table] = FindFilter(t.name);
+    if (!table) throw Error::NotFound("the table of data filter {} no longer exists", t.name);
+    t.id = filter->id;
+    t.table = table;
   } else if (r.AcceptWord("TAG")) {
     t.kind = ObjectKind::kTag;
     t.name = Name(r, "tag", usage);
@@ -427,16 +436,16 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
     bool if_exists = r.AcceptWords({"IF", "EXISTS"});
     std::string name = Name(r, "data filter", "DROP DATA FILTER [IF EXISTS] name");
     r.ExpectEnd("DROP DATA FILTER [IF EXISTS] name");
-    auto it = policy_->filters.find(name);
-    if (it == policy_->filters.end()) {
-      if (if_exists) {
-        out.status = "data filter " + name + " does not exist";
-        return out;
-      }
-      throw Error::NotFound("data filter {} does not exist", name);
+    const DataFilter* filter = nullptr;
+    std::optional<catalog::TableInfo> table;
+    try {
+      std::tie(filter, table) = FindFilter(name);
+    } catch (const Error& e) {
+      if (!if_exists || e.code() != ErrorCode::kNotFound) throw;
+      out.status = "data filter " + name + " does not exist";
+      return out;
     }
-    auto table = catalog_.FindTableById(it->second.table_id);
-    if (!subject_.admin && it->second.created_by != me && !(table && Access(*table).owner)) {
+    if (!subject_.admin && filter->created_by != me && !(table && Access(*table).owner)) {
       throw Denied("DROP DATA FILTER is for its creator, the table's owner or an administrator");
     }
     change([&] {

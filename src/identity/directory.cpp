@@ -58,7 +58,7 @@ void Directory::AddUser(const std::string& raw, std::string_view password, UserK
     store_.Execute(
         "INSERT INTO users (name, password_hash, kind, is_admin, created_at, valid_after) VALUES (?, ?, ?, "
         "?, ?, ?)",
-        {name, hash, std::string(KindName(kind)), int64_t{admin ? 1 : 0}, NowUtc(), EpochSeconds()});
+        {name, hash, std::string(KindName(kind)), int64_t{admin ? 1 : 0}, NowUtc(), EpochMillis()});
   } catch (const Error& e) {
     if (e.code() == ErrorCode::kAlreadyExists) throw Error::AlreadyExists("user {} already exists", name);
     throw;
@@ -80,7 +80,7 @@ void Directory::SetAdmin(const std::string& name, bool admin) {
 void Directory::SetPassword(const std::string& name, std::string_view password) {
   std::string hash = HashPassword(password);
   store_.Execute("UPDATE users SET password_hash = ?, valid_after = ? WHERE id = ?",
-                 {hash, EpochSeconds(), UserId(name)});
+                 {hash, EpochMillis(), UserId(name)});
 }
 
 std::vector<UserInfo> Directory::ListUsers() {
@@ -182,7 +182,7 @@ std::optional<Principal> Directory::Lookup(const std::string& raw, const std::st
   p.issuer = issuer;
   p.service = rows[0].Str(0) == "service";
   p.admin = rows[0].Int(1) != 0;
-  p.credentials_since = rows[0].Int(2);
+  p.credentials_since_ms = rows[0].Int(2);
   for (auto& g : store_.Query("SELECT g.name FROM groups g JOIN group_members m ON m.group_id = g.id "
                               "JOIN users u ON u.id = m.user_id WHERE u.name = ? ORDER BY g.name",
                               {name})) {

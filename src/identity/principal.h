@@ -12,9 +12,9 @@ struct Principal {
   std::string issuer;               // who vouched for it: the token issuer
   bool admin = false;               // data-lake administrator (built-in users only)
   bool service = false;             // a service principal (client credentials)
-  // Built-in users: tokens issued before this time (epoch seconds: the user's
+  // Built-in users: tokens issued up to this time (epoch milliseconds: the user's
   // creation or last password change) are void.
-  int64_t credentials_since = 0;
+  int64_t credentials_since_ms = 0;
 };
 
 }  // namespace tarn::identity

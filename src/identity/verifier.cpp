@@ -69,9 +69,11 @@ Principal TokenVerifier::Verify(std::string_view token, const UserLookup& lookup
     auto claims = VerifyJwt(token, keys_.Keys(), options);
     auto p = lookup(claims["sub"].get<std::string>());
     if (!p) throw Error::Unauthenticated("user {} no longer exists", claims["sub"].get<std::string>());
-    // A token from before the user's creation (a namesake) or last password change is void.
+    // A token from before the user's creation (a namesake) or last password change is
+    // void, to the millisecond (our tokens carry a fractional iat; a whole-second one
+    // from the second of a change is void too).
     if (!claims.contains("iat") || !claims["iat"].is_number() ||
-        claims["iat"].get<double>() < p->credentials_since) {
+        claims["iat"].get<double>() * 1000 <= static_cast<double>(p->credentials_since_ms)) {
       throw Error::Unauthenticated("token of {} predates its credentials", p->user);
     }
     return *p;
@@ -94,6 +96,18 @@ Principal TokenVerifier::Verify(std::string_view token, const UserLookup& lookup
     throw Error::Unauthenticated("token has no {} claim", config.user_claim);
   }
   p.user = *user;
+  // Grants name users without their issuer, so another issuer may not speak for a
+  // built-in user (it would inherit, say, the local admin's ownership grants).
+  std::optional<Principal> namesake;
+  try {
+    namesake = lookup(p.user);
+  } catch (const Error&) {  // not a valid built-in user name: cannot collide
+  }
+  if (namesake) {
+    throw Error::Unauthenticated(
+        "issuer {} names user '{}', which is a built-in user: map a claim that does not collide ({})", iss,
+        p.user, config.user_claim);
+  }
   auto groups = claims.find(config.groups_claim);
   if (groups != claims.end()) {
     if (groups->is_string()) {
@@ -110,11 +124,12 @@ Principal TokenVerifier::Verify(std::string_view token, const UserLookup& lookup
 
 std::string IssueToken(const KeyManager& keys, const Principal& principal, const std::string& issuer,
                        const std::string& audience, std::chrono::seconds ttl) {
-  auto now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  int64_t now_ms = EpochMillis();
+  int64_t now = now_ms / 1000;
+  // iat to the millisecond (a JSON NumericDate may be fractional): Verify voids tokens
+  // issued up to a password change, which may fall in the same second.
   nlohmann::json claims = {
-      {"iss", issuer}, {"aud", audience},          {"sub", principal.user},      {"iat", now},
+      {"iss", issuer}, {"aud", audience},          {"sub", principal.user},      {"iat", now_ms / 1000.0},
       {"nbf", now},    {"exp", now + ttl.count()}, {"groups", principal.groups}, {"jti", RandomHex(12)}};
   return keys.Current().Sign(claims);
 }

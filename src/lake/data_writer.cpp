@@ -1,6 +1,7 @@
 #include "lake/data_writer.h"
 
 #include <duckdb/parser/expression/cast_expression.hpp>
+#include <duckdb/parser/expression/collate_expression.hpp>
 #include <duckdb/parser/expression/positional_reference_expression.hpp>
 #include <duckdb/parser/query_node/select_node.hpp>
 #include <duckdb/parser/statement/select_statement.hpp>
@@ -15,6 +16,29 @@
 namespace fs = std::filesystem;
 
 namespace tarn::lake {
+
+duckdb::unique_ptr<duckdb::SelectStatement> CastToSchema(duckdb::unique_ptr<duckdb::SelectStatement> query,
+                                                         const std::vector<Column>& schema) {
+  // SELECT CAST(#1 AS t1) AS c1, ... FROM (<query>): built as a tree, never as text.
+  auto node = duckdb::make_uniq<duckdb::SelectNode>();
+  for (size_t i = 0; i < schema.size(); i++) {
+    auto type = duckdb::TransformStringToLogicalType(schema[i].type);
+    auto cast = duckdb::make_uniq<duckdb::CastExpression>(
+        type, duckdb::make_uniq<duckdb::PositionalReferenceExpression>(i + 1));
+    duckdb::unique_ptr<duckdb::ParsedExpression> e = std::move(cast);
+    if (type.id() == duckdb::LogicalTypeId::VARCHAR) {
+      // Stored strings carry no collation: drop one the query gave (COLLATE NOCASE),
+      // so later comparisons (a writer's row-filter check) see what is stored.
+      e = duckdb::make_uniq<duckdb::CollateExpression>("binary", std::move(e));
+    }
+    e->alias = schema[i].name;
+    node->select_list.push_back(std::move(e));
+  }
+  node->from_table = duckdb::make_uniq<duckdb::SubqueryRef>(std::move(query), "tarn_source");
+  auto out = duckdb::make_uniq<duckdb::SelectStatement>();
+  out->node = std::move(node);
+  return out;
+}
 
 DataFile WriteParquet(const Lake& lake, engine::EngineConnection& conn,
                       duckdb::unique_ptr<duckdb::SelectStatement> query, const std::vector<Column>& schema,
@@ -36,19 +60,9 @@ DataFile WriteParquet(const Lake& lake, engine::EngineConnection& conn,
   std::string rel = dir + "/" + RandomHex() + ".parquet";
   fs::path abs = lake.Absolute(rel);
 
-  // SELECT CAST(#1 AS t1) AS c1, ... FROM (<query>): built as a tree, never as text.
-  auto node = duckdb::make_uniq<duckdb::SelectNode>();
-  for (size_t i = 0; i < schema.size(); i++) {
-    auto type = duckdb::TransformStringToLogicalType(schema[i].type);
-    auto cast = duckdb::make_uniq<duckdb::CastExpression>(
-        type, duckdb::make_uniq<duckdb::PositionalReferenceExpression>(i + 1));
-    cast->alias = schema[i].name;
-    node->select_list.push_back(std::move(cast));
-  }
-  node->from_table = duckdb::make_uniq<duckdb::SubqueryRef>(std::move(query), "tarn_source");
-
   try {
-    int64_t rows = engine::WriteParquetFile(conn, std::move(node), abs);
+    int64_t rows =
+        engine::WriteParquetFile(conn, std::move(CastToSchema(std::move(query), schema)->node), abs);
     CrashPoint("after_data_write");
     SyncPath(abs);
     SyncPath(abs_dir);

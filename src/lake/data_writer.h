@@ -30,6 +30,12 @@ struct DataFile {
   int64_t byte_size = 0;
 };
 
+// SELECT CAST(#1 AS schema[0].type) AS schema[0].name, ... FROM (query): the rows of
+// `query` as a table of `schema` stores them (by position; a column-count mismatch
+// fails when bound).
+duckdb::unique_ptr<duckdb::SelectStatement> CastToSchema(duckdb::unique_ptr<duckdb::SelectStatement> query,
+                                                         const std::vector<Column>& schema);
+
 // Writes the rows of `query` (a parsed SELECT) into a new file under `dir` (relative
 // to the lake root), casting column i to schema[i] by position. Throws
 // kInvalidArgument if the query's column count differs from the schema's.

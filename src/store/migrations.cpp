@@ -128,6 +128,11 @@ const std::vector<Migration>& Migrations() {
                 statement TEXT NOT NULL,
                 changed_at TEXT NOT NULL))",
        }},
+      {5,
+       "identity: credential times in milliseconds, so a token from the second of a password change is void",
+       {
+           "UPDATE users SET valid_after = valid_after * 1000",
+       }},
   };
   return kMigrations;
 }

@@ -177,9 +177,13 @@ TEST_F(ApiTest, AdminRoutesNeedAnAdministrator) {
 }
 
 TEST_F(ApiTest, UsersMayChangeTheirOwnPasswordOnly) {
-  EXPECT_EQ(Call("PUT", "/v1/users/ana/password", ana_, R"({"password": "new-secret-9"})").status, 200);
-  EXPECT_FALSE(Login("ana", "new-secret-9").empty());
   EXPECT_EQ(Call("PUT", "/v1/users/admin/password", ana_, R"({"password": "taken-over-1"})").status, 403);
+  EXPECT_EQ(Call("PUT", "/v1/users/ana/password", ana_, R"({"password": "new-secret-9"})").status, 200);
+  // Tokens issued before the change are void, the one that made it included.
+  EXPECT_EQ(Call("GET", "/v1/whoami", ana_).status, 401);
+  std::string fresh = Login("ana", "new-secret-9");
+  ASSERT_FALSE(fresh.empty());
+  EXPECT_EQ(Call("GET", "/v1/whoami", fresh).status, 200);
 }
 
 TEST_F(ApiTest, UnknownRoutesAre404AndWrongMethods405) {
