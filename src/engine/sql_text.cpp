@@ -189,6 +189,11 @@ std::string TokenReader::String(const char* usage) {
   return tokens_[pos_++].text;
 }
 
+std::string TokenReader::Literal(const char* usage) {
+  if (AtEnd() || (tokens_[pos_].kind != Token::kString && tokens_[pos_].kind != Token::kNumber)) Fail(usage);
+  return tokens_[pos_++].text;
+}
+
 std::string TokenReader::Rest() const {
   return AtEnd() ? std::string() : text_->substr(tokens_[pos_].begin);
 }

@@ -48,6 +48,8 @@ class TokenReader {
   // database.table
   void QualifiedName(std::string& db, std::string& table, const char* usage);
   std::string String(const char* usage);
+  // A number or a string, as text.
+  std::string Literal(const char* usage);
   // The statement text from the current token to the end.
   std::string Rest() const;
   // The text from the current token up to (not including) the first top-level

@@ -346,6 +346,11 @@ std::set<std::string> Governor::StatsColumns(const catalog::TableInfo& table) {
   return out;
 }
 
+Limits Governor::CallerLimits() {
+  BeginStatement();  // the newest policy
+  return EffectiveLimits(*policy_, subject_);
+}
+
 Error Governor::Explain(const Error& error) {
   std::string msg = error.what();
   if (error.code() == ErrorCode::kInvalidArgument && msg.starts_with("access denied:")) {

@@ -118,6 +118,9 @@ class Governor : public engine::TableResolver {
   // unmasked columns of a table it reads without a row filter; else none.
   std::set<std::string> StatsColumns(const catalog::TableInfo& table);
 
+  // The caller's resource limits (SET LIMIT), as of the current policy.
+  Limits CallerLimits();
+
   // Turns an engine error about a column hidden from the caller into the right
   // answer: "not found" stays, unless the caller may describe the table.
   Error Explain(const Error& error);
@@ -136,6 +139,8 @@ class Governor : public engine::TableResolver {
   StatementOutput ExplainAccess(const std::string& query, const std::optional<std::string>& for_user);
   StatementOutput ShowGrants(engine::TokenReader& r);
   Target ReadTarget(engine::TokenReader& r, const char* usage);
+  // The subject of directory user `user` (kNotFound if there is none).
+  Subject SubjectOf(const std::string& user);
   // The data filter `name` and its table, or kNotFound if it does not exist or its
   // table is hidden from the caller (the two read alike). Administrators also get
   // filters whose table was dropped (table nullopt).

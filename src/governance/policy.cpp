@@ -261,6 +261,32 @@ DatabaseAccess EvaluateDatabase(const Policy& policy, const Subject& subject, in
   return d;
 }
 
+const std::vector<std::string> kLimitNames = {"statement_timeout", "result_rows", "result_bytes",
+                                              "concurrent_statements"};
+
+std::optional<int64_t> Limits::Get(const std::string& name) const {
+  auto it = values.find(name);
+  if (it == values.end()) return std::nullopt;
+  return it->second.value;
+}
+
+Limits EffectiveLimits(const Policy& policy, const Subject& subject) {
+  Limits out;
+  std::set<std::string> by_user;
+  for (auto& l : policy.limits) {
+    if (l.grantee.kind != GranteeKind::kUser || !subject.Is(l.grantee)) continue;
+    out.values[l.name] = {l.value, l.grantee.ToString()};
+    by_user.insert(l.name);
+  }
+  for (auto& l : policy.limits) {
+    if (l.grantee.kind == GranteeKind::kUser || by_user.count(l.name) || !subject.Is(l.grantee)) continue;
+    auto it = out.values.find(l.name);
+    if (it == out.values.end() || l.value > it->second.value)
+      out.values[l.name] = {l.value, l.grantee.ToString()};
+  }
+  return out;
+}
+
 std::string SystemPrivilege(const Policy& policy, const Subject& subject, const std::string& privilege) {
   if (subject.admin) return "data-lake administrator";
   for (auto& g : policy.grants) {
@@ -332,6 +358,9 @@ std::shared_ptr<const Policy> PolicyStore::Load() {
   for (auto& r : store_.Query("SELECT name FROM roles")) p->roles[r.Str(0)];
   for (auto& r : store_.Query("SELECT role, member_kind, member FROM role_members")) {
     p->roles[r.Str(0)].insert({ParseKind(r.Str(1)), r.Str(2)});
+  }
+  for (auto& r : store_.Query("SELECT grantee_kind, grantee, name, value FROM principal_limits")) {
+    p->limits.push_back({{ParseKind(r.Str(0)), r.Str(1)}, r.Str(2), r.Int(3)});
   }
   p->version = Version();
   return p;

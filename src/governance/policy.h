@@ -83,6 +83,29 @@ struct TagAssignment {
   std::string value;
 };
 
+// A resource limit set for a user, group or role (SET LIMIT ... FOR ...).
+struct LimitSetting {
+  Grantee grantee;
+  std::string name;  // one of kLimitNames
+  int64_t value = 0;
+};
+
+// The limits Tarn knows: statement_timeout (seconds), result_rows, result_bytes,
+// concurrent_statements.
+extern const std::vector<std::string> kLimitNames;
+
+// One principal's effective limits: for each name, the value set for the user if
+// any, else the largest set for one of its groups or roles; nullopt means the
+// server's default applies. `source` says which setting decided ("GROUP analysts").
+struct Limits {
+  struct Value {
+    int64_t value = 0;
+    std::string source;
+  };
+  std::map<std::string, Value> values;  // by limit name
+  std::optional<int64_t> Get(const std::string& name) const;
+};
+
 struct Policy {
   int64_t version = 0;
   std::vector<Grant> grants;
@@ -91,6 +114,7 @@ struct Policy {
   std::map<std::string, std::vector<std::string>> tags;  // key -> allowed values
   std::vector<TagAssignment> tag_assignments;
   std::map<std::string, std::set<Grantee>> roles;  // role -> members (users, groups)
+  std::vector<LimitSetting> limits;
 };
 
 // Who is asking, with everything they are a member of.
@@ -144,6 +168,8 @@ struct DatabaseAccess {
 DatabaseAccess EvaluateDatabase(const Policy& policy, const Subject& subject, int64_t database_id);
 // A system privilege (AUDIT, CREATE_DATABASE): the deciding grant, or "" if none.
 std::string SystemPrivilege(const Policy& policy, const Subject& subject, const std::string& privilege);
+// The subject's effective limits (see Limits).
+Limits EffectiveLimits(const Policy& policy, const Subject& subject);
 
 // The effective value of tag `key` on a column: its own, else the table's, else "".
 std::string EffectiveTag(const Policy& policy, int64_t table_id, const std::string& column,

@@ -35,6 +35,50 @@ constexpr const char* kAlterUsage =
     "ALTER "
     "COLUMN c SET MASK <expression> [EXEMPT USER|GROUP|ROLE name, ...] | DROP MASK";
 
+constexpr const char* kSetLimitUsage =
+    "SET LIMIT statement_timeout | result_rows | result_bytes | concurrent_statements = value FOR "
+    "USER|GROUP|ROLE name";
+constexpr const char* kResetLimitUsage =
+    "RESET LIMIT statement_timeout | result_rows | result_bytes | concurrent_statements FOR USER|GROUP|ROLE "
+    "name";
+
+std::string LimitName(const std::string& raw) {
+  std::string name = duckdb::StringUtil::Lower(raw);
+  if (std::find(kLimitNames.begin(), kLimitNames.end(), name) == kLimitNames.end()) {
+    throw Error::InvalidArgument(
+        "unknown limit '{}': use statement_timeout, result_rows, result_bytes or "
+        "concurrent_statements",
+        raw.substr(0, 64));
+  }
+  return name;
+}
+
+// A positive number, with a unit where the limit has one: statement_timeout in
+// seconds ('90', '30s', '5m', '2h'), result_bytes in bytes ('1000000', '64MB', '1GB').
+int64_t ParseLimitValue(const std::string& name, const std::string& text) {
+  std::string t = duckdb::StringUtil::Lower(duckdb::StringUtil::Replace(text, " ", ""));
+  size_t digits = 0;
+  while (digits < t.size() && std::isdigit(static_cast<unsigned char>(t[digits]))) digits++;
+  std::string unit = t.substr(digits);
+  std::map<std::string, int64_t> units = {{"", 1}};
+  if (name == "statement_timeout") units = {{"", 1}, {"s", 1}, {"m", 60}, {"h", 3600}};
+  if (name == "result_bytes") {
+    units = {{"", 1},       {"b", 1},         {"kb", 1000},    {"mb", 1000000}, {"gb", 1000000000},
+             {"kib", 1024}, {"mib", 1 << 20}, {"gib", 1 << 30}};
+  }
+  auto u = units.find(unit);
+  if (digits == 0 || digits > 12 || u == units.end()) {
+    throw Error::InvalidArgument("invalid value '{}' for {}: use a positive whole number{}",
+                                 text.substr(0, 64), name,
+                                 name == "statement_timeout" ? " of seconds, or with s, m or h ('30s', '5m')"
+                                 : name == "result_bytes"    ? " of bytes, or with KB, MB or GB ('64MB')"
+                                                             : "");
+  }
+  int64_t value = std::stoll(t.substr(0, digits)) * u->second;
+  if (value <= 0) throw Error::InvalidArgument("{} must be positive", name);
+  return value;
+}
+
 const std::set<std::string> kTablePrivileges = {"SELECT", "INSERT", "DELETE", "DESCRIBE",
                                                 "ALTER",  "DROP",   "ALL"};
 const std::set<std::string> kDatabasePrivileges = {"CREATE_TABLE", "DESCRIBE", "ALTER", "DROP", "ALL"};
@@ -639,6 +683,65 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
     for (auto& [k, v] : policy_->tags) out.rows.push_back({Text(k), Text(Joined(v))});
     return out;
   }
+  if (r.PeekWord("SET") || r.PeekWord("RESET")) {
+    bool set = r.AcceptWord("SET");
+    if (!set) r.AcceptWord("RESET");
+    if (r.AcceptWord("LIMIT")) {
+      const char* usage = set ? kSetLimitUsage : kResetLimitUsage;
+      std::string name = LimitName(r.Identifier(usage));
+      int64_t value = 0;
+      if (set) {
+        r.ExpectSymbol('=', usage);
+        value = ParseLimitValue(name, r.Literal(usage));
+      }
+      r.ExpectWord("FOR", usage);
+      Grantee g = ReadGrantee(r, usage);
+      r.ExpectEnd(usage);
+      require_admin(set ? "SET LIMIT" : "RESET LIMIT");
+      change([&] {
+        store_.Execute("DELETE FROM principal_limits WHERE grantee_kind = ? AND grantee = ? AND name = ?",
+                       {std::string(GranteeKindName(g.kind)), g.name, name});
+        if (set) {
+          store_.Execute(
+              "INSERT INTO principal_limits (grantee_kind, grantee, name, value) VALUES (?, ?, ?, ?)",
+              {std::string(GranteeKindName(g.kind)), g.name, name, value});
+        }
+      });
+      out.status = set ? fmt::format("{} = {} for {}", name, value, g.ToString())
+                       : fmt::format("{} reset for {}", name, g.ToString());
+      return out;
+    }
+    return std::nullopt;  // DuckDB's SET / RESET: refused by the caller
+  }
+  if (r.AcceptWords({"SHOW", "LIMITS"})) {
+    const char* usage = "SHOW LIMITS [FOR USER name]";
+    Subject who = subject_;
+    if (r.AcceptWords({"FOR", "USER"})) {
+      std::string user = identity::CheckPrincipalName(r.Identifier(usage), "user");
+      if (user != principal_.user) {
+        require_admin("SHOW LIMITS FOR another user");
+        who = SubjectOf(user);
+      }
+    }
+    r.ExpectEnd(usage);
+    out.names = {"limit", "value", "decided_by"};
+    auto limits = EffectiveLimits(*policy_, who);
+    for (auto& name : kLimitNames) {
+      auto it = limits.values.find(name);
+      if (it == limits.values.end()) {
+        out.rows.push_back({Text(name), duckdb::Value(duckdb::LogicalType::BIGINT), Text("server default")});
+      } else {
+        out.rows.push_back({Text(name), duckdb::Value::BIGINT(it->second.value), Text(it->second.source)});
+      }
+    }
+    if (subject_.admin && who.principal.user == principal_.user) {  // and every setting
+      for (auto& l : policy_->limits) {
+        out.rows.push_back(
+            {Text(l.name), duckdb::Value::BIGINT(l.value), Text("set for " + l.grantee.ToString())});
+      }
+    }
+    return out;
+  }
   if (r.AcceptWords({"SHOW", "ROLES"})) {
     r.ExpectEnd("SHOW ROLES");
     out.names = {"role", "members"};
@@ -726,15 +829,19 @@ StatementOutput Governor::ShowGrants(engine::TokenReader& r) {
   return out;
 }
 
+Subject Governor::SubjectOf(const std::string& user) {
+  identity::Directory dir(store_);
+  auto p = dir.Lookup(user, principal_.issuer);
+  if (!p) throw Error::NotFound("user {} does not exist", user);
+  return MakeSubject(*p, *policy_);
+}
+
 StatementOutput Governor::ExplainAccess(const std::string& sql, const std::optional<std::string>& for_user) {
   if (sql.empty()) throw Error::InvalidArgument("EXPLAIN ACCESS needs a query: EXPLAIN ACCESS SELECT ...");
   Subject subject = subject_;
   if (for_user) {
     if (!subject_.admin) throw Denied("EXPLAIN ACCESS FOR USER is for data-lake administrators");
-    identity::Directory dir(store_);
-    auto p = dir.Lookup(*for_user, principal_.issuer);
-    if (!p) throw Error::NotFound("user {} does not exist", *for_user);
-    subject = MakeSubject(*p, *policy_);
+    subject = SubjectOf(*for_user);
   }
   auto statements = engine::Parse(sql);
   if (statements.size() != 1) throw Error::InvalidArgument("EXPLAIN ACCESS takes one statement");

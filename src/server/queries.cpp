@@ -119,16 +119,18 @@ class JsonResult : public session::ResultHandler {
       engine::ThrowIfError(result);
       if (!chunk || chunk->size() == 0) break;
       for (duckdb::idx_t r = 0; r < chunk->size(); r++) {
-        if (count_ >= limit_ || rows_.size() >= max_bytes_) {
+        std::string row = count_ ? ",[" : "[";
+        for (duckdb::idx_t c = 0; c < chunk->ColumnCount() && row.size() <= max_bytes_; c++) {
+          if (c) row += ',';
+          row += engine::JsonValue(chunk->GetValue(c, r), result.types[c]);
+        }
+        row += ']';
+        // The rows never exceed max_bytes: a row that would is not sent.
+        if (count_ >= limit_ || rows_.size() + row.size() > max_bytes_) {
           truncated_ = true;
           return;  // stop reading: the rest of the result is not needed
         }
-        rows_ += count_ ? ",[" : "[";
-        for (duckdb::idx_t c = 0; c < chunk->ColumnCount(); c++) {
-          if (c) rows_ += ',';
-          rows_ += engine::JsonValue(chunk->GetValue(c, r), result.types[c]);
-        }
-        rows_ += ']';
+        rows_ += row;
         count_++;
       }
     }
@@ -211,6 +213,7 @@ struct QueryRegistry::Entry {
   std::string state = "running";  // running, finished, failed, cancelled
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point finished{};
+  std::chrono::seconds timeout{0};  // the owner's statement timeout, once running
   bool timed_out = false;
   bool cancel_requested = false;
   session::Session* session = nullptr;  // while running
@@ -273,17 +276,35 @@ void QueryRegistry::Execute(const std::shared_ptr<Entry>& e, const StatementRequ
   caller.client = "http";
   caller.request_id = request.request_id;
   auto lease = sessions_.Acquire(caller);
-  bool cancelled_early = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    e->session = lease.get();
-    cancelled_early = e->cancel_requested;
-  }
   active_++;
   try {
-    if (cancelled_early) throw Error::Cancelled("query cancelled");
+    // The owner's limits (SET LIMIT), else the server's.
+    auto limits = lease->governor().CallerLimits();
+    auto timeout = std::chrono::seconds(limits.Get("statement_timeout").value_or(timeout_.count()));
+    size_t max_bytes =
+        static_cast<size_t>(limits.Get("result_bytes").value_or(static_cast<int64_t>(max_result_bytes_)));
+    size_t max_rows = request.limit;
+    if (auto rows = limits.Get("result_rows")) max_rows = std::min(max_rows, static_cast<size_t>(*rows));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto most = limits.Get("concurrent_statements")) {
+        int64_t running = 0;
+        for (auto& [key, other] : entries_) {
+          running += other != e && other->session && other->principal.user == e->principal.user &&
+                     other->principal.issuer == e->principal.issuer;
+        }
+        if (running >= *most) {
+          throw Error::ResourceExhausted(
+              "you already run {} statement(s), your limit ({}): wait for one to finish or cancel it",
+              running, limits.values.at("concurrent_statements").source);
+        }
+      }
+      e->timeout = timeout;
+      e->session = lease.get();
+      if (e->cancel_requested) throw Error::Cancelled("query cancelled");
+    }
     if (request.format == "csv") {
-      CsvResult csv(request.limit);
+      CsvResult csv(max_rows);
       lease->Execute(request.sql, csv);
       res = TextResponse(http::status::ok, csv.body(), "text/csv; charset=utf-8", version);
       res.set("X-Tarn-Query-Id", e->id);
@@ -294,9 +315,8 @@ void QueryRegistry::Execute(const std::shared_ptr<Entry>& e, const StatementRequ
       try {
         lease->Execute(request.sql, discard, file);
         std::error_code ec;
-        if (fs::file_size(file, ec) > max_result_bytes_) {
-          throw Error::ResourceExhausted("the result is larger than {} bytes: add a LIMIT",
-                                         max_result_bytes_);
+        if (fs::file_size(file, ec) > max_bytes) {
+          throw Error::ResourceExhausted("the result is larger than {} bytes: add a LIMIT", max_bytes);
         }
         std::ifstream in(file, std::ios::binary);
         std::stringstream ss;
@@ -311,7 +331,7 @@ void QueryRegistry::Execute(const std::shared_ptr<Entry>& e, const StatementRequ
       std::error_code ec;
       fs::remove(file, ec);
     } else {
-      JsonResult json(request.limit, max_result_bytes_);
+      JsonResult json(max_rows, max_bytes);
       lease->Execute(request.sql, json);
       res = TextResponse(http::status::ok, json.Body(e->id), "application/json", version);
     }
@@ -322,7 +342,7 @@ void QueryRegistry::Execute(const std::shared_ptr<Entry>& e, const StatementRequ
     Error reported = err;
     if (err.code() == ErrorCode::kCancelled && e->timed_out) {
       reported =
-          Error::ResourceExhausted("the statement ran longer than {} s and was stopped", timeout_.count());
+          Error::ResourceExhausted("the statement ran longer than {} s and was stopped", e->timeout.count());
     }
     e->state = err.code() == ErrorCode::kCancelled ? "cancelled" : "failed";
     res = ErrorResponse(reported, e->id, version);
@@ -409,7 +429,7 @@ void QueryRegistry::Watchdog() {
     auto now = std::chrono::steady_clock::now();
     for (auto& [id, e] : entries_) {
       if (e->state != "running" || !e->session) continue;
-      if (!e->timed_out && now - e->started > timeout_) e->timed_out = true;
+      if (!e->timed_out && now - e->started > e->timeout) e->timed_out = true;
       // Repeated every tick: an interrupt that lands just before the engine starts a
       // statement is forgotten by the engine, so it is sent again until it sticks.
       if (e->timed_out || e->cancel_requested) e->session->Cancel();

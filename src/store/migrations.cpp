@@ -129,9 +129,15 @@ const std::vector<Migration>& Migrations() {
                 changed_at TEXT NOT NULL))",
        }},
       {5,
-       "identity: credential times in milliseconds, so a token from the second of a password change is void",
+       "identity: credential times in milliseconds; governance: per-principal resource limits",
        {
            "UPDATE users SET valid_after = valid_after * 1000",
+           R"(CREATE TABLE principal_limits (
+                grantee_kind TEXT NOT NULL,
+                grantee TEXT NOT NULL,
+                name TEXT NOT NULL,
+                value BIGINT NOT NULL,
+                PRIMARY KEY (grantee_kind, grantee, name)))",
        }},
   };
   return kMigrations;

@@ -315,4 +315,40 @@ TEST_F(GovernanceTest, AuditTableIsForAuditHoldersOnly) {
 }
 
 }  // namespace
+TEST_F(GovernanceTest, LimitsTakeTheUsersOwnElseTheMostGenerousGroupAndArePolicyChanges) {
+  Exec(*admin_,
+       "SET LIMIT statement_timeout = '5m' FOR GROUP analysts; SET LIMIT statement_timeout = 30 FOR GROUP "
+       "emea;"
+       "SET LIMIT result_bytes = '64MB' FOR GROUP emea; SET LIMIT result_rows = 10 FOR GROUP analysts");
+  auto ana = As("ana");  // in analysts and emea
+  EXPECT_EQ(All(*ana, "SHOW LIMITS"),
+            "statement_timeout|300|GROUP analysts|\nresult_rows|10|GROUP analysts|\n"
+            "result_bytes|64000000|GROUP emea|\nconcurrent_statements|NULL|server default|\n");
+  // The user's own setting wins, even when smaller; the open session sees it at once.
+  Exec(*admin_, "SET LIMIT statement_timeout = '1h' FOR USER bob; SET LIMIT result_rows = 2 FOR USER ana");
+  EXPECT_THAT(All(*ana, "SHOW LIMITS"), HasSubstr("result_rows|2|USER ana|"));
+  EXPECT_EQ(ana->governor().CallerLimits().Get("result_rows"), 2);
+  EXPECT_EQ(ana->governor().CallerLimits().Get("concurrent_statements"), std::nullopt);
+  EXPECT_THAT(All(*admin_, "SHOW LIMITS FOR USER bob"), HasSubstr("statement_timeout|3600|USER bob|"));
+  // Administrators see every setting; others may not look at someone else's.
+  EXPECT_THAT(All(*admin_, "SHOW LIMITS"), HasSubstr("result_bytes|64000000|set for GROUP emea|"));
+  EXPECT_EQ(ExpectError(*ana, "SHOW LIMITS FOR USER bob").code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(ExpectError(*ana, "SET LIMIT result_rows = 1000000 FOR USER ana").code(),
+            ErrorCode::kPermissionDenied);
+  // Bad input is explained, and changes nothing.
+  for (const char* bad :
+       {"SET LIMIT result_rows = 0 FOR USER ana", "SET LIMIT result_rows = '10 rows' FOR USER ana",
+        "SET LIMIT statement_timeout = '2 days' FOR USER ana", "SET LIMIT memory = '1GB' FOR USER ana",
+        "SET LIMIT result_rows 5 FOR USER ana", "SET LIMIT result_rows = 5 FOR ana"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(ExpectError(*admin_, bad).code(), ErrorCode::kInvalidArgument);
+  }
+  EXPECT_EQ(ana->governor().CallerLimits().Get("result_rows"), 2);
+  Exec(*admin_, "RESET LIMIT result_rows FOR USER ana");
+  EXPECT_EQ(ana->governor().CallerLimits().Get("result_rows"), 10);
+  // Each change is a versioned policy change.
+  EXPECT_THAT(All(*admin_, "SELECT statement FROM system.audit WHERE event = 'policy_change'"),
+              HasSubstr("RESET LIMIT result_rows FOR USER ana"));
+}
+
 }  // namespace tarn::testing

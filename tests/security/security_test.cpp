@@ -1665,6 +1665,73 @@ TEST_F(HttpSecurityTest, ExternalUserNamedLikeTheLocalAdminGetsNoOwnerGrants) {
   EXPECT_EQ(Call("GET", "/v1/whoami", IdpKey().Sign(IdpClaims("outside-person", json::array()))).status, 200);
 }
 
+// Limits per principal (SET LIMIT ... FOR USER|GROUP|ROLE): the user's own setting
+// wins, else the most generous of its groups and roles, else the server's [limits].
+TEST_F(HttpSecurityTest, PerPrincipalLimitsStopRunawaysAndCapResults) {
+  for (const char* sql :
+       {"SET LIMIT statement_timeout = '1s' FOR GROUP analysts",
+        "SET LIMIT result_rows = 5 FOR GROUP analysts", "SET LIMIT result_rows = 3 FOR USER ana",
+        "SET LIMIT result_bytes = '2KB' FOR GROUP analysts",
+        "SET LIMIT concurrent_statements = 1 FOR GROUP analysts"}) {
+    auto r = Sql(admin_, sql);
+    ASSERT_EQ(r.status, 200) << sql << " -> " << r.body;
+  }
+  // Only administrators set limits; nobody lifts their own.
+  auto self = Sql(ana_, "SET LIMIT statement_timeout = '1h' FOR USER ana");
+  EXPECT_EQ(self.status, 403) << self.body;
+  auto shown = Json(Sql(ana_, "SHOW LIMITS"));
+  EXPECT_EQ(shown["rows"][0], json::array({"statement_timeout", 1, "GROUP analysts"})) << shown.dump();
+  EXPECT_EQ(shown["rows"][1], json::array({"result_rows", 3, "USER ana"})) << shown.dump();
+
+  // The runaway is stopped after ana's 1 s, not the server's 2 s.
+  auto start = std::chrono::steady_clock::now();
+  auto r = Sql(ana_, "SELECT count(*) FROM range(10000000000000) r(i) WHERE i % 3 = 1");
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_THAT(Json(r)["error"]["message"].get<std::string>(), HasSubstr("longer than 1 s"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_EQ(Call("GET", "/healthz").status, 200);
+  // Rows: capped at 3 whatever the request asks; bytes: the rows sent stay within
+  // 2 KB (a row that would cross it is not sent), and a Parquet result above is refused.
+  auto rows = Json(Sql(ana_, "SELECT * FROM range(10)", {{"limit", 1000}}));
+  EXPECT_EQ(rows["rows"].size(), 3u) << rows.dump();
+  EXPECT_EQ(rows["truncated"], true);
+  auto big = Sql(ana_, "SELECT repeat('x', 1500) AS s FROM range(2)");
+  ASSERT_EQ(big.status, 200) << big.body.substr(0, 200);
+  EXPECT_EQ(Json(big)["rows"].size(), 1u);
+  EXPECT_EQ(Json(big)["truncated"], true);
+  EXPECT_LT(big.body.size(), 2500u);
+  auto parquet =
+      Sql(ana_, "SELECT repeat(md5(i::VARCHAR), 100) AS s FROM range(100) r(i)", {{"format", "parquet"}});
+  EXPECT_EQ(parquet.status, 429) << parquet.body.substr(0, 200);
+  // Concurrency: one statement at a time for analysts.
+  auto slow = Sql(ana_, "SELECT count(*) FROM range(10000000000000) r(i) WHERE i % 5 = 1",
+                  {{"async", true}, {"query_id", "slow-one"}});
+  ASSERT_EQ(slow.status, 202) << slow.body;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto second = Sql(ana_, "SELECT 1");
+  EXPECT_EQ(second.status, 429) << second.body;
+  EXPECT_THAT(second.body, HasSubstr("GROUP analysts"));
+  // The administrator is not held by analysts' limits (the server's apply).
+  auto admin_rows = Json(Sql(admin_, "SELECT * FROM range(10)"));
+  EXPECT_EQ(admin_rows["rows"].size(), 10u);
+  // RESET: the server's defaults are back.
+  for (const char* sql :
+       {"RESET LIMIT result_rows FOR USER ana", "RESET LIMIT result_rows FOR GROUP analysts"}) {
+    ASSERT_EQ(Sql(admin_, sql).status, 200) << sql;
+  }
+  for (int i = 0; i < 50 && Json(Call("GET", "/v1/queries/slow-one", ana_))["state"] == "running"; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(Json(Sql(ana_, "SELECT * FROM range(10)"))["rows"].size(), 10u);
+  // Bad settings are explained.
+  auto bad = Sql(admin_, "SET LIMIT result_bytes = 'lots' FOR GROUP analysts");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body, HasSubstr("64MB"));
+  bad = Sql(admin_, "SET LIMIT memory_hog = 1 FOR GROUP analysts");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body, HasSubstr("unknown limit"));
+}
+
 TEST_F(HttpSecurityTest, RunawayStatementIsStoppedAndTheServerStaysHealthy) {
   auto start = std::chrono::steady_clock::now();
   auto r = Sql(ana_, "SELECT count(*) FROM range(10000000000000) r(i) WHERE i % 3 = 1");
