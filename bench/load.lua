@@ -1,7 +1,8 @@
--- wrk script: POST a trivial statement with the bearer token from $TARN_TOKEN.
+-- wrk script: POST a statement ($TARN_BENCH_SQL, default a trivial one; no double
+-- quotes) with the bearer token from $TARN_TOKEN.
 wrk.method = "POST"
 wrk.path = "/v1/statements"
-wrk.body = '{"sql": "SELECT 1 AS one"}'
+wrk.body = '{"sql": "' .. (os.getenv("TARN_BENCH_SQL") or "SELECT 1 AS one") .. '"}'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("TARN_TOKEN")
 
