@@ -1,8 +1,10 @@
 #include "engine/engine.h"
 
+#include <duckdb/catalog/catalog.hpp>
 #include <duckdb/main/client_context_state.hpp>
 #include <duckdb/main/config.hpp>
 #include <duckdb/optimizer/optimizer_extension.hpp>
+#include <duckdb/parser/parsed_data/create_scalar_function_info.hpp>
 #include <duckdb/parser/parser.hpp>
 #include <duckdb/parser/statement/copy_statement.hpp>
 
@@ -50,6 +52,17 @@ duckdb::unique_ptr<duckdb::TableRef> ResolveCatalogTable(duckdb::ClientContext& 
       case ErrorCode::kInvalidArgument: throw duckdb::BinderException(e.what());
       default: throw duckdb::IOException(e.what());
     }
+  }
+}
+
+// The pre-optimizer hook: hands every bound plan to the connection's resolver.
+void PreparePlan(duckdb::OptimizerExtensionInput& input, duckdb::unique_ptr<duckdb::LogicalOperator>& plan) {
+  auto state = input.context.registered_state->Get<EngineConnection::State>(kStateKey);
+  if (!state || state->trusted_depth > 0 || !state->resolver) return;
+  try {
+    state->resolver->PreparePlan(plan);
+  } catch (const Error& e) {
+    throw duckdb::InvalidInputException(e.what());
   }
 }
 
@@ -103,8 +116,19 @@ Engine::Engine(const EngineOptions& options) : options_(options) {
   instance_config.replacement_scans.clear();
   instance_config.replacement_scans.emplace_back(ResolveCatalogTable);
   duckdb::OptimizerExtension verifier;
+  verifier.pre_optimize_function = PreparePlan;
   verifier.optimize_function = VerifyPlan;
   instance_config.optimizer_extensions.push_back(verifier);
+  {
+    // kGuardFunction: the identity on BOOLEAN (see table_resolver.h).
+    duckdb::ScalarFunction guard(kGuardFunction, {duckdb::LogicalType::BOOLEAN}, duckdb::LogicalType::BOOLEAN,
+                                 [](duckdb::DataChunk& args, duckdb::ExpressionState&,
+                                    duckdb::Vector& result) { result.Reference(args.data[0]); });
+    duckdb::CreateScalarFunctionInfo info(std::move(guard));
+    auto& catalog = duckdb::Catalog::GetSystemCatalog(*db_->instance);
+    auto transaction = duckdb::CatalogTransaction::GetSystemTransaction(*db_->instance);
+    catalog.CreateFunction(transaction, info);
+  }
   // No setting may change from here on (statements never reach SET, but this is
   // the second line).
   duckdb::Connection setup(*db_);

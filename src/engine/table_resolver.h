@@ -16,6 +16,12 @@
 
 namespace tarn::engine {
 
+// The name of an identity function BOOLEAN -> BOOLEAN the engine registers: a
+// resolver may mark conditions of the scans it returns with it and find them again
+// in PreparePlan (the plan binds no other way back to the SQL that made it). Users
+// must not be able to call it (governance refuses names starting with "__tarn").
+inline constexpr const char* kGuardFunction = "__tarn_guard";
+
 class TableResolver {
  public:
   virtual ~TableResolver() = default;
@@ -28,6 +34,11 @@ class TableResolver {
 
   // A new statement starts: forget what was pinned for the previous one.
   virtual void Reset() {}
+
+  // Called with the bound plan of every statement the connection runs, before
+  // DuckDB's optimizers (same exceptions as VerifyPlan). May rewrite the plan, e.g.
+  // to remove the kGuardFunction markers its resolved scans carry.
+  virtual void PreparePlan(duckdb::unique_ptr<duckdb::LogicalOperator>& plan) {}
 
   // Called with the optimized plan of every statement the connection runs before
   // it runs, except Tarn's own statements inside EngineConnection::Trusted().

@@ -170,6 +170,10 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_sc
   return out;
 }
 
+void Governor::PreparePlan(duckdb::unique_ptr<duckdb::LogicalOperator>& plan) {
+  PrepareGovernedPlan(*plan);
+}
+
 void Governor::VerifyPlan(duckdb::LogicalOperator& plan, const std::string& copy_target) {
   if (plan.type == duckdb::LogicalOperatorType::LOGICAL_EXPLAIN) {
     // A plan's estimates and pruning come from the statistics of every row and raw

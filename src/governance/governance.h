@@ -128,6 +128,7 @@ class Governor : public engine::TableResolver {
   // engine::TableResolver
   duckdb::unique_ptr<duckdb::TableRef> Resolve(const std::string& schema, const std::string& table) override;
   void Reset() override;
+  void PreparePlan(duckdb::unique_ptr<duckdb::LogicalOperator>& plan) override;
   void VerifyPlan(duckdb::LogicalOperator& plan, const std::string& copy_target) override;
 
  private:

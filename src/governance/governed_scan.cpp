@@ -90,6 +90,14 @@ duckdb::unique_ptr<ParsedExpression> AnyOf(std::vector<duckdb::unique_ptr<Parsed
                                                           std::move(terms));
 }
 
+// kGuardFunction(e): marks a governed scan's row condition so that PrepareGovernedPlan
+// can find it in the bound plan (and strip the mark).
+duckdb::unique_ptr<ParsedExpression> Marked(duckdb::unique_ptr<ParsedExpression> e) {
+  duckdb::vector<duckdb::unique_ptr<ParsedExpression>> args;
+  args.push_back(std::move(e));
+  return duckdb::make_uniq<duckdb::FunctionExpression>(engine::kGuardFunction, std::move(args));
+}
+
 }  // namespace
 
 duckdb::unique_ptr<ParsedExpression> ParsePolicyExpression(const std::string& text,
@@ -158,9 +166,9 @@ duckdb::unique_ptr<duckdb::TableRef> GovernedScan(const catalog::TableInfo& tabl
         for (auto& g : guards) conds.push_back(Bound(g, all, subject, "the row filter"));
         auto c = duckdb::make_uniq<duckdb::CaseExpression>();
         duckdb::CaseCheck check;
-        check.when_expr = conds.empty()
-                              ? duckdb::make_uniq<duckdb::ConstantExpression>(duckdb::Value::BOOLEAN(false))
-                              : AnyOf(std::move(conds));
+        check.when_expr = Marked(
+            conds.empty() ? duckdb::make_uniq<duckdb::ConstantExpression>(duckdb::Value::BOOLEAN(false))
+                          : AnyOf(std::move(conds)));
         check.then_expr = std::move(e);
         c->case_checks.push_back(std::move(check));
         c->else_expr = duckdb::make_uniq<duckdb::ConstantExpression>(duckdb::Value());
@@ -175,7 +183,7 @@ duckdb::unique_ptr<duckdb::TableRef> GovernedScan(const catalog::TableInfo& tabl
     for (auto& term : access.reads) filters.insert(term.row_filter);
     std::vector<duckdb::unique_ptr<ParsedExpression>> conds;
     for (auto& f : filters) conds.push_back(Bound(f, all, subject, "the row filter"));
-    node->where_clause = AnyOf(std::move(conds));
+    node->where_clause = Marked(AnyOf(std::move(conds)));
   }
   auto statement = duckdb::make_uniq<duckdb::SelectStatement>();
   statement->node = std::move(node);

@@ -42,6 +42,10 @@ duckdb::unique_ptr<duckdb::TableRef> GovernedScan(const catalog::TableInfo& tabl
                                                   duckdb::unique_ptr<duckdb::TableRef> raw,
                                                   const TableAccess& access, const Subject& subject,
                                                   const std::set<std::string>& exposed, bool raw_columns);
+// Rewrites a bound plan before DuckDB optimizes it: pushes safe user predicates on
+// guarded columns into the governed filter, drops guards no predicate could need,
+// and strips the kGuardFunction marks (guard_pushdown.cpp states the rules).
+void PrepareGovernedPlan(duckdb::LogicalOperator& plan);
 // True if the governed scan of `exposed` is the raw table: every row, no mask, no
 // guarded cell. Only then may a plan's statistics (EXPLAIN) be shown.
 bool Transparent(const TableAccess& access, const std::set<std::string>& exposed);

@@ -248,8 +248,9 @@ bool IsDeniedFunction(const std::string& raw) {
                                                 "force_checkpoint",
                                                 "stats"};
   std::string name = duckdb::StringUtil::Lower(raw);
-  return kDenied.count(name) || name.starts_with("duckdb_") || name.starts_with("pragma_") ||
-         name.starts_with("read_") || name.starts_with("parquet_") || name.starts_with("sniff_");
+  return kDenied.count(name) || name.starts_with("duckdb_") || name.starts_with("__tarn") ||
+         name.starts_with("pragma_") || name.starts_with("read_") || name.starts_with("parquet_") ||
+         name.starts_with("sniff_");
 }
 
 void CheckQueryTree(duckdb::SelectStatement& query, const Subject& subject) {

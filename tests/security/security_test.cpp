@@ -1079,6 +1079,82 @@ TEST_F(SecurityTest, ErrorFunctionKeyedOnHiddenRowsNeverFires) {
   }
 }
 
+// Governed plans are rewritten before optimization (guard_pushdown.cpp): safe
+// comparisons on guarded columns are pushed into the row filter (rule A), and the
+// per-cell guards are dropped when every predicate in the plan is safe (rule B).
+// Each attack below aims at one rewrite; all must run as if nothing were hidden:
+// the right rows, no error (an error would itself tell a hidden row exists).
+TEST_F(SecurityTest, GuardRewritesKeepErrorOraclesShut) {
+  struct Case {
+    const char* sql;
+    Rows rows;
+  };
+  const std::vector<Case> cases = {
+      // Rule B: only safe filters; the error sits in an aggregate, ORDER BY, a projection.
+      {"SELECT sum(CASE WHEN amount > 300000 THEN error('boom') ELSE 1 END) FROM d.t WHERE id > 0", {{"2"}}},
+      {"SELECT id FROM d.t WHERE id > 0 OR region IS NULL ORDER BY CASE WHEN amount > 300000 THEN "
+       "error('boom') END, id",
+       {{"1"}, {"2"}}},
+      {"SELECT count(CASE WHEN b.amount > 300000 THEN error('boom') END) FROM d.t a JOIN d.t b ON a.id = "
+       "b.id",
+       {{"0"}}},
+      {"SELECT count(*) FROM d.t a LEFT JOIN d.contacts c ON a.id = c.id WHERE c.amount IS NULL OR "
+       "c.amount < 1000000",
+       {{"2"}}},
+      // Rule A: a safe conjunct next to an unsafe one; guards stay for the unsafe one.
+      {"SELECT id FROM d.t WHERE amount > 100 AND (CASE WHEN amount > 300000 THEN error('boom') ELSE true "
+       "END) "
+       "ORDER BY id",
+       {{"1"}, {"2"}}},
+      {"SELECT id FROM d.t WHERE region IN ('EU', 'US') AND (CASE WHEN region = 'US' THEN error('boom') ELSE "
+       "true END) ORDER BY id",
+       {{"1"}, {"2"}}},
+      // An unsafe condition split off a join's ON clause.
+      {"SELECT count(*) FROM d.t a JOIN d.t b ON a.id = b.id AND (CASE WHEN b.amount > 300000 THEN "
+       "error('boom') ELSE true END)",
+       {{"2"}}},
+      // Safe filters on guarded and masked columns see what ana sees, not the raw values.
+      {"SELECT id FROM d.t WHERE amount > 150 ORDER BY id", {{"2"}}},
+      {"SELECT count(*) FROM d.t WHERE amount > 400000 OR region = 'US'", {{"0"}}},
+      {"SELECT count(*) FROM d.t WHERE email = 'mask-secret-alice@corp.example'", {{"0"}}},
+      {"SELECT count(*) FROM d.t WHERE email = '***@corp.example'", {{"2"}}},
+      {"SELECT count(*) FROM d.contacts WHERE amount > 400000", {{"0"}}},
+  };
+  for (auto& c : cases) {
+    SCOPED_TRACE(c.sql);
+    EXPECT_EQ(ExpectSafeRows(*ana_, c.sql), c.rows);
+  }
+  // The mark that tells governed filters from user filters cannot be forged.
+  ExpectRefused(*ana_, "SELECT __tarn_guard(true)");
+  ExpectRefused(*ana_, "SELECT CASE WHEN __TARN_GUARD(region = 'EU') THEN amount END FROM d.t");
+  ExpectRefused(*ana_, "SELECT id FROM d.t WHERE main.__tarn_guard(region = 'US')");
+}
+
+// A row filter DuckDB cannot push into the Parquet reader (a regular expression,
+// OR across columns) is evaluated in a filter operator, where the optimizer may
+// order a user's predicate before it: only the per-cell guards keep the cast below
+// from failing on (and naming) a hidden row's value. Rule B must keep them here.
+TEST_F(SecurityTest, GuardsHoldWhenTheRowFilterStaysAboveTheScan) {
+  Collect c;
+  admin_->Execute(
+      "CREATE TABLE d.w (id BIGINT, region VARCHAR, code VARCHAR);"
+      "INSERT INTO d.w VALUES (1, 'EU', '12'), (2, 'EU', '34'), (3, 'US', 'SECRET-CODE-77');"
+      "CREATE DATA FILTER w_eu ON d.w ROW FILTER regexp_matches(region, '^E[U]$') OR id > 1000;"
+      "GRANT SELECT ON DATA FILTER w_eu TO GROUP analysts",
+      c);
+  EXPECT_EQ(ExpectSafeRows(*ana_, "SELECT id FROM d.w WHERE CAST(code AS INTEGER) > 0 ORDER BY id"),
+            (Rows{{"1"}, {"2"}}));
+  EXPECT_EQ(ExpectSafeRows(*ana_, "SELECT sum(CAST(code AS INTEGER)) FROM d.w WHERE id > 0"), (Rows{{"46"}}));
+  EXPECT_EQ(ExpectSafeRows(*ana_,
+                           "SELECT count(*) FROM d.w a JOIN d.w b ON a.id = b.id WHERE "
+                           "CAST(a.code AS INTEGER) < 100"),
+            (Rows{{"2"}}));
+  Attempt a = Try(*ana_, "SELECT id FROM d.w WHERE code = 'SECRET-CODE-77' OR CAST(code AS INTEGER) = 12");
+  EXPECT_TRUE(a.ok) << a.Text();
+  EXPECT_EQ(a.rows, (Rows{{"1"}}));
+  EXPECT_THAT(a.Text(), Not(HasSubstr("SECRET-CODE")));
+}
+
 TEST_F(SecurityTest, CastOfAHiddenRowStringToIntegerNeverFires) {
   ExpectRowsOrCleanFailure(
       *ana_,
