@@ -17,9 +17,10 @@
 // filter eu plus INSERT, DELETE on d.t), sam (support: filter eu, exempt from the
 // email mask).
 //
-// A test that skips with "BYPASS:" documents a hole found by this audit: it states
-// the secure behaviour, detects the hole and skips with the evidence while it is
-// open, and starts enforcing the secure behaviour as soon as the hole is closed.
+// The holes this suite first found (writes checked before the cast to the table's
+// types, stats() and EXPLAIN statistics of hidden rows, an external issuer naming a
+// built-in user, tokens surviving a password change within the same second, data
+// filters on hidden tables) are closed; their tests now enforce the fix.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <openssl/core_names.h>
@@ -155,14 +156,14 @@ Rows ExpectSafeRows(session::Session& s, const std::string& sql) {
   return a.rows;
 }
 
-// Expects `sql` either to succeed with exactly `rows` or to fail; either way nothing
-// protected may show. For oracles whose engine behaviour (error or NULL) may vary.
-void ExpectRowsOrCleanFailure(session::Session& s, const std::string& sql, const Rows& rows) {
+// An oracle attempt: `sql` must succeed with exactly `rows`, as if the hidden rows
+// did not exist (an error would itself tell that a hidden row matched), and nothing
+// protected may show.
+void ExpectOracleShut(session::Session& s, const std::string& sql, const Rows& rows) {
   SCOPED_TRACE(sql);
   Attempt a = Try(s, sql);
-  if (a.ok) {
-    EXPECT_EQ(a.rows, rows) << a.Text();
-  }
+  EXPECT_TRUE(a.ok) << a.Text();
+  EXPECT_EQ(a.rows, rows) << a.Text();
   ExpectClean(a.Text(), sql);
 }
 
@@ -1075,7 +1076,7 @@ TEST_F(SecurityTest, ErrorFunctionKeyedOnHiddenRowsNeverFires) {
        "SELECT id FROM d.t ORDER BY CASE WHEN region = 'US' THEN error('leak ' || email) END, id",
        "SELECT id FROM d.t GROUP BY id HAVING max(CASE WHEN email LIKE 'SECRET%' THEN error(email) END) IS "
        "NULL ORDER BY id"}) {
-    ExpectRowsOrCleanFailure(*ana_, sql, {{"1"}, {"2"}});
+    ExpectOracleShut(*ana_, sql, {{"1"}, {"2"}});
   }
 }
 
@@ -1156,14 +1157,12 @@ TEST_F(SecurityTest, GuardsHoldWhenTheRowFilterStaysAboveTheScan) {
 }
 
 TEST_F(SecurityTest, CastOfAHiddenRowStringToIntegerNeverFires) {
-  ExpectRowsOrCleanFailure(
-      *ana_,
-      "SELECT id FROM d.t WHERE CAST(CASE WHEN region <> 'EU' THEN email ELSE '0' END AS "
-      "INTEGER) = 0 ORDER BY id",
-      {{"1"}, {"2"}});
-  ExpectRowsOrCleanFailure(*ana_, "SELECT id FROM d.t WHERE region = 'US' AND CAST(email AS INTEGER) = 1",
-                           {});
-  ExpectRowsOrCleanFailure(*ana_, "SELECT CAST(region AS INTEGER) FROM d.t WHERE region <> 'EU'", {});
+  ExpectOracleShut(*ana_,
+                   "SELECT id FROM d.t WHERE CAST(CASE WHEN region <> 'EU' THEN email ELSE '0' END AS "
+                   "INTEGER) = 0 ORDER BY id",
+                   {{"1"}, {"2"}});
+  ExpectOracleShut(*ana_, "SELECT id FROM d.t WHERE region = 'US' AND CAST(email AS INTEGER) = 1", {});
+  ExpectOracleShut(*ana_, "SELECT CAST(region AS INTEGER) FROM d.t WHERE region <> 'EU'", {});
   // Casting a visible masked value fails with the masked text only.
   Attempt a = Try(*ana_, "SELECT CAST(email AS INTEGER) FROM d.t");
   EXPECT_FALSE(a.ok);
@@ -1171,14 +1170,13 @@ TEST_F(SecurityTest, CastOfAHiddenRowStringToIntegerNeverFires) {
 }
 
 TEST_F(SecurityTest, DivisionByZeroKeyedOnHiddenRowsNeverFires) {
-  ExpectRowsOrCleanFailure(
-      *ana_, "SELECT id, 1 // (CASE WHEN region <> 'EU' THEN 0 ELSE 1 END) FROM d.t ORDER BY id",
-      {{"1", "1"}, {"2", "1"}});
-  ExpectRowsOrCleanFailure(*ana_,
-                           "SELECT id FROM d.t WHERE 1 % (CASE WHEN amount > 300000 THEN 0 ELSE 1 END) = 0 "
-                           "ORDER BY id",
-                           {{"1"}, {"2"}});
-  ExpectRowsOrCleanFailure(
+  ExpectOracleShut(*ana_, "SELECT id, 1 // (CASE WHEN region <> 'EU' THEN 0 ELSE 1 END) FROM d.t ORDER BY id",
+                   {{"1", "1"}, {"2", "1"}});
+  ExpectOracleShut(*ana_,
+                   "SELECT id FROM d.t WHERE 1 % (CASE WHEN amount > 300000 THEN 0 ELSE 1 END) = 0 "
+                   "ORDER BY id",
+                   {{"1"}, {"2"}});
+  ExpectOracleShut(
       *ana_,
       "SELECT id FROM d.t WHERE CAST(1 AS DECIMAL(4,0)) / (CASE WHEN region = 'US' THEN 0 ELSE 1 END) = 1 "
       "ORDER BY id",
