@@ -213,7 +213,8 @@ struct QueryRegistry::Entry {
   std::string state = "running";  // running, finished, failed, cancelled
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point finished{};
-  std::chrono::seconds timeout{0};  // the owner's statement timeout, once running
+  std::chrono::seconds timeout{0};                   // the owner's statement timeout, once running
+  std::chrono::steady_clock::time_point admitted{};  // when it started running
   bool timed_out = false;
   bool cancel_requested = false;
   session::Session* session = nullptr;  // while running
@@ -285,23 +286,30 @@ void QueryRegistry::Execute(const std::shared_ptr<Entry>& e, const StatementRequ
         static_cast<size_t>(limits.Get("result_bytes").value_or(static_cast<int64_t>(max_result_bytes_)));
     size_t max_rows = request.limit;
     if (auto rows = limits.Get("result_rows")) max_rows = std::min(max_rows, static_cast<size_t>(*rows));
+    std::optional<Error> refused;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (auto most = limits.Get("concurrent_statements")) {
-        int64_t running = 0;
-        for (auto& [key, other] : entries_) {
-          running += other != e && other->session && other->principal.user == e->principal.user &&
-                     other->principal.issuer == e->principal.issuer;
-        }
-        if (running >= *most) {
-          throw Error::ResourceExhausted(
-              "you already run {} statement(s), your limit ({}): wait for one to finish or cancel it",
-              running, limits.values.at("concurrent_statements").source);
-        }
+      int64_t running = 0;
+      for (auto& [key, other] : entries_) {
+        running += other != e && other->session && other->principal.user == e->principal.user &&
+                   other->principal.issuer == e->principal.issuer;
       }
-      e->timeout = timeout;
-      e->session = lease.get();
-      if (e->cancel_requested) throw Error::Cancelled("query cancelled");
+      auto most = limits.Get("concurrent_statements");
+      if (most && running >= *most) {
+        refused = Error::ResourceExhausted(
+            "you already run {} statement(s), your limit ({}): wait for one to finish or cancel it", running,
+            limits.values.at("concurrent_statements").source);
+      } else if (e->cancel_requested) {
+        refused = Error::Cancelled("query cancelled");
+      } else {
+        e->timeout = timeout;
+        e->admitted = std::chrono::steady_clock::now();
+        e->session = lease.get();
+      }
+    }
+    if (refused) {
+      lease->Refuse(request.sql, *refused);  // audited, though it never ran
+      throw *refused;
     }
     if (request.format == "csv") {
       CsvResult csv(max_rows);
@@ -429,7 +437,7 @@ void QueryRegistry::Watchdog() {
     auto now = std::chrono::steady_clock::now();
     for (auto& [id, e] : entries_) {
       if (e->state != "running" || !e->session) continue;
-      if (!e->timed_out && now - e->started > e->timeout) e->timed_out = true;
+      if (!e->timed_out && now - e->admitted > e->timeout) e->timed_out = true;
       // Repeated every tick: an interrupt that lands just before the engine starts a
       // statement is forgotten by the engine, so it is sent again until it sticks.
       if (e->timed_out || e->cancel_requested) e->session->Cancel();

@@ -89,6 +89,13 @@ void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const 
   Audit(text, outcome, nullptr, millis());
 }
 
+void Session::Refuse(const std::string& script, const Error& error) {
+  governor_->BeginStatement();
+  Outcome outcome;
+  outcome.type = "REFUSED";
+  Audit(script, outcome, &error, 0);
+}
+
 void Session::Audit(const std::string& text, const Outcome& outcome, const Error* error, double millis) {
   if (!audit_) return;
   const auto& p = caller_.principal;

@@ -56,6 +56,10 @@ class Session {
   void SetCaller(Caller caller);
   const Caller& caller() const { return caller_; }
 
+  // Records in the audit trail that `script` was refused before it ran (a limit,
+  // a cancellation), for the reason `error`.
+  void Refuse(const std::string& script, const Error& error);
+
   // Runs every statement of `script`. If `parquet_output` is set, the last statement
   // must be a query and its rows are written to that file instead of the handler.
   void Execute(const std::string& script, ResultHandler& handler,

@@ -1782,9 +1782,15 @@ TEST_F(HttpSecurityTest, PerPrincipalLimitsStopRunawaysAndCapResults) {
                   {{"async", true}, {"query_id", "slow-one"}});
   ASSERT_EQ(slow.status, 202) << slow.body;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  auto second = Sql(ana_, "SELECT 1");
+  auto second = Sql(ana_, "SELECT 'second' AS s");
   EXPECT_EQ(second.status, 429) << second.body;
   EXPECT_THAT(second.body, HasSubstr("GROUP analysts"));
+  // The refusal is audited like any statement.
+  auto audited = Json(
+      Sql(admin_, "SELECT outcome, reason FROM system.audit WHERE statement = 'SELECT ''second'' AS s'"));
+  ASSERT_EQ(audited["rows"].size(), 1u) << audited.dump();
+  EXPECT_EQ(audited["rows"][0][0], "failed");
+  EXPECT_THAT(audited["rows"][0][1].get<std::string>(), HasSubstr("your limit"));
   // The administrator is not held by analysts' limits (the server's apply).
   auto admin_rows = Json(Sql(admin_, "SELECT * FROM range(10)"));
   EXPECT_EQ(admin_rows["rows"].size(), 10u);
