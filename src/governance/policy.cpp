@@ -262,7 +262,7 @@ DatabaseAccess EvaluateDatabase(const Policy& policy, const Subject& subject, in
 }
 
 const std::vector<std::string> kLimitNames = {"statement_timeout", "result_rows", "result_bytes",
-                                              "concurrent_statements"};
+                                              "concurrent_statements", "memory"};
 
 std::optional<int64_t> Limits::Get(const std::string& name) const {
   auto it = values.find(name);

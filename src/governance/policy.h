@@ -91,7 +91,7 @@ struct LimitSetting {
 };
 
 // The limits Tarn knows: statement_timeout (seconds), result_rows, result_bytes,
-// concurrent_statements.
+// concurrent_statements, memory (bytes).
 extern const std::vector<std::string> kLimitNames;
 
 // One principal's effective limits: for each name, the value set for the user if

@@ -36,25 +36,27 @@ constexpr const char* kAlterUsage =
     "COLUMN c SET MASK <expression> [EXEMPT USER|GROUP|ROLE name, ...] | DROP MASK";
 
 constexpr const char* kSetLimitUsage =
-    "SET LIMIT statement_timeout | result_rows | result_bytes | concurrent_statements = value FOR "
+    "SET LIMIT statement_timeout | result_rows | result_bytes | concurrent_statements | memory = value FOR "
     "USER|GROUP|ROLE name";
 constexpr const char* kResetLimitUsage =
-    "RESET LIMIT statement_timeout | result_rows | result_bytes | concurrent_statements FOR USER|GROUP|ROLE "
-    "name";
+    "RESET LIMIT statement_timeout | result_rows | result_bytes | concurrent_statements | memory FOR "
+    "USER|GROUP|ROLE name";
+constexpr int64_t kMinMemory = 16 << 20;
 
 std::string LimitName(const std::string& raw) {
   std::string name = duckdb::StringUtil::Lower(raw);
   if (std::find(kLimitNames.begin(), kLimitNames.end(), name) == kLimitNames.end()) {
     throw Error::InvalidArgument(
-        "unknown limit '{}': use statement_timeout, result_rows, result_bytes or "
-        "concurrent_statements",
+        "unknown limit '{}': use statement_timeout, result_rows, result_bytes, concurrent_statements or "
+        "memory",
         raw.substr(0, 64));
   }
   return name;
 }
 
 // A positive number, with a unit where the limit has one: statement_timeout in
-// seconds ('90', '30s', '5m', '2h'), result_bytes in bytes ('1000000', '64MB', '1GB').
+// seconds ('90', '30s', '5m', '2h'), result_bytes and memory in bytes ('1000000',
+// '64MB', '1GB'; memory at least 16 MiB).
 int64_t ParseLimitValue(const std::string& name, const std::string& text) {
   std::string t = duckdb::StringUtil::Lower(duckdb::StringUtil::Replace(text, " ", ""));
   size_t digits = 0;
@@ -62,7 +64,8 @@ int64_t ParseLimitValue(const std::string& name, const std::string& text) {
   std::string unit = t.substr(digits);
   std::map<std::string, int64_t> units = {{"", 1}};
   if (name == "statement_timeout") units = {{"", 1}, {"s", 1}, {"m", 60}, {"h", 3600}};
-  if (name == "result_bytes") {
+  bool bytes = name == "result_bytes" || name == "memory";
+  if (bytes) {
     units = {{"", 1},       {"b", 1},         {"kb", 1000},    {"mb", 1000000}, {"gb", 1000000000},
              {"kib", 1024}, {"mib", 1 << 20}, {"gib", 1 << 30}};
   }
@@ -71,11 +74,12 @@ int64_t ParseLimitValue(const std::string& name, const std::string& text) {
     throw Error::InvalidArgument("invalid value '{}' for {}: use a positive whole number{}",
                                  text.substr(0, 64), name,
                                  name == "statement_timeout" ? " of seconds, or with s, m or h ('30s', '5m')"
-                                 : name == "result_bytes"    ? " of bytes, or with KB, MB or GB ('64MB')"
+                                 : bytes                     ? " of bytes, or with KB, MB or GB ('64MB')"
                                                              : "");
   }
   int64_t value = std::stoll(t.substr(0, digits)) * u->second;
   if (value <= 0) throw Error::InvalidArgument("{} must be positive", name);
+  if (name == "memory" && value < kMinMemory) throw Error::InvalidArgument("memory must be at least 16MiB");
   return value;
 }
 

@@ -17,21 +17,29 @@ namespace tarn::server {
 SessionPool::SessionPool(session::Instance& instance, size_t max_idle)
     : instance_(instance), max_idle_(max_idle) {}
 
-SessionPool::Lease SessionPool::Acquire(const session::Caller& caller) {
+SessionPool::Lease SessionPool::Acquire(const session::Caller& caller, const std::string& pool,
+                                        int64_t memory_bytes) {
+  // Sessions are pooled per engine: the shared one (""), or a memory pool's own.
+  std::string key = memory_bytes ? pool + '\x1f' + std::to_string(memory_bytes) : "";
   std::unique_ptr<session::Session> s;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!idle_.empty()) {
-      s = std::move(idle_.back());
-      idle_.pop_back();
+    auto it = idle_.find(key);
+    if (it != idle_.end() && !it->second.empty()) {
+      s = std::move(it->second.back());
+      it->second.pop_back();
+      idle_count_--;
     }
   }
-  if (!s) s = instance_.NewSession();
+  if (!s) s = memory_bytes ? instance_.NewLimitedSession(pool, memory_bytes) : instance_.NewSession();
   s->SetCaller(caller);
-  return Lease(s.release(), [this](session::Session* raw) {
+  return Lease(s.release(), [this, key](session::Session* raw) {
     std::unique_ptr<session::Session> back(raw);
     std::lock_guard<std::mutex> lock(mu_);
-    if (idle_.size() < max_idle_) idle_.push_back(std::move(back));
+    if (idle_count_ < max_idle_) {
+      idle_[key].push_back(std::move(back));
+      idle_count_++;
+    }
   });
 }
 
@@ -286,6 +294,9 @@ void QueryRegistry::Execute(const std::shared_ptr<Entry>& e, const StatementRequ
         static_cast<size_t>(limits.Get("result_bytes").value_or(static_cast<int64_t>(max_result_bytes_)));
     size_t max_rows = request.limit;
     if (auto rows = limits.Get("result_rows")) max_rows = std::min(max_rows, static_cast<size_t>(*rows));
+    if (auto memory = limits.Get("memory")) {  // the engine of its memory pool
+      lease = sessions_.Acquire(caller, limits.values.at("memory").source, *memory);
+    }
     std::optional<Error> refused;
     {
       std::lock_guard<std::mutex> lock(mu_);

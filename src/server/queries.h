@@ -34,14 +34,17 @@ class SessionPool {
  public:
   explicit SessionPool(session::Instance& instance, size_t max_idle = 32);
   using Lease = std::unique_ptr<session::Session, std::function<void(session::Session*)>>;
-  // A session that runs as, and audits for, `caller`.
-  Lease Acquire(const session::Caller& caller);
+  // A session that runs as, and audits for, `caller`; with `memory_bytes`, one on
+  // the engine of that size that `pool` (the deciding SET LIMIT, e.g. "GROUP
+  // analysts") shares among its principals (Instance::NewLimitedSession).
+  Lease Acquire(const session::Caller& caller, const std::string& pool = "", int64_t memory_bytes = 0);
 
  private:
   session::Instance& instance_;
   size_t max_idle_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<session::Session>> idle_;
+  std::map<std::string, std::vector<std::unique_ptr<session::Session>>> idle_;  // by engine
+  size_t idle_count_ = 0;
 };
 
 // What the caller asked for in POST /v1/statements.

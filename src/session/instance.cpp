@@ -74,9 +74,17 @@ Instance::Instance(InstanceOptions options) : options_(std::move(options)) {
   // The engine may read the audit segments (system.audit, for AUDIT holders only).
   eo.allowed_directories = {lake_->root(), temp_dir(), audit_dir()};
   engine_ = std::make_unique<engine::Engine>(eo);
+  engine_options_ = eo;
 }
 
-Instance::~Instance() = default;
+Instance::~Instance() {
+  // The limited engines' spill folders go with them.
+  std::vector<fs::path> folders;
+  for (auto& [key, engine] : limited_) folders.push_back(engine->options().temp_directory);
+  limited_.clear();
+  std::error_code ec;
+  for (auto& f : folders) fs::remove_all(f, ec);
+}
 
 Caller Instance::LocalCaller() {
   Caller c;
@@ -89,6 +97,34 @@ Caller Instance::LocalCaller() {
 
 std::unique_ptr<Session> Instance::NewSession() {
   auto s = std::make_unique<Session>(*engine_, *lake_, MetastoreOf(options_), temp_dir(), audit_.get(),
+                                     audit_dir());
+  s->SetCaller(LocalCaller());
+  return s;
+}
+
+std::unique_ptr<Session> Instance::NewLimitedSession(const std::string& pool, int64_t memory_bytes) {
+  engine::Engine* engine = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(limited_mu_);
+    std::string key = pool + '\x1f' + std::to_string(memory_bytes);
+    auto it = limited_.find(key);
+    if (it == limited_.end()) {
+      if (limited_.size() >= kMaxLimitedEngines) {
+        throw Error::ResourceExhausted(
+            "too many memory pools ({}) since the server started: use fewer distinct SET LIMIT memory "
+            "settings, or restart the server",
+            kMaxLimitedEngines);
+      }
+      engine::EngineOptions eo = engine_options_;
+      eo.memory_limit = std::to_string(memory_bytes / 1024) + "KiB";
+      // Its own spill folder: DuckDB names its temporary files per instance.
+      eo.temp_directory = temp_dir() / ("limited-" + RandomHex(8));
+      fs::create_directories(eo.temp_directory);
+      it = limited_.emplace(key, std::make_unique<engine::Engine>(eo)).first;
+    }
+    engine = it->second.get();
+  }
+  auto s = std::make_unique<Session>(*engine, *lake_, MetastoreOf(options_), temp_dir(), audit_.get(),
                                      audit_dir());
   s->SetCaller(LocalCaller());
   return s;

@@ -13,7 +13,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,13 @@ class Instance {
   // A new session with its own metadata and engine connections. It runs as the
   // local operator (LocalCaller) until SetCaller says otherwise.
   std::unique_ptr<Session> NewSession();
+  // A new session on the engine of memory pool `pool` (a name), which may use at
+  // most `memory_bytes`: every session of the pool with that size shares it, so the
+  // limit bounds their statements together and no one else's count. Such engines
+  // live as long as the Instance; beyond kMaxLimitedEngines of them, throws
+  // kResourceExhausted.
+  std::unique_ptr<Session> NewLimitedSession(const std::string& pool, int64_t memory_bytes);
+  static constexpr size_t kMaxLimitedEngines = 64;
   // Whoever can open the data directory holds everything in it: the local CLI
   // runs as the bootstrap administrator `admin`, audited with issuer "local".
   static Caller LocalCaller();
@@ -65,6 +74,9 @@ class Instance {
   InstanceOptions options_;
   std::unique_ptr<lake::Lake> lake_;
   std::unique_ptr<engine::Engine> engine_;
+  engine::EngineOptions engine_options_;
+  std::mutex limited_mu_;
+  std::map<std::string, std::unique_ptr<engine::Engine>> limited_;  // pool + size -> engine
   std::unique_ptr<audit::AuditLog> audit_;
 };
 

@@ -323,7 +323,8 @@ TEST_F(GovernanceTest, LimitsTakeTheUsersOwnElseTheMostGenerousGroupAndArePolicy
   auto ana = As("ana");  // in analysts and emea
   EXPECT_EQ(All(*ana, "SHOW LIMITS"),
             "statement_timeout|300|GROUP analysts|\nresult_rows|10|GROUP analysts|\n"
-            "result_bytes|64000000|GROUP emea|\nconcurrent_statements|NULL|server default|\n");
+            "result_bytes|64000000|GROUP emea|\nconcurrent_statements|NULL|server default|\n"
+            "memory|NULL|server default|\n");
   // The user's own setting wins, even when smaller; the open session sees it at once.
   Exec(*admin_, "SET LIMIT statement_timeout = '1h' FOR USER bob; SET LIMIT result_rows = 2 FOR USER ana");
   EXPECT_THAT(All(*ana, "SHOW LIMITS"), HasSubstr("result_rows|2|USER ana|"));
@@ -338,8 +339,9 @@ TEST_F(GovernanceTest, LimitsTakeTheUsersOwnElseTheMostGenerousGroupAndArePolicy
   // Bad input is explained, and changes nothing.
   for (const char* bad :
        {"SET LIMIT result_rows = 0 FOR USER ana", "SET LIMIT result_rows = '10 rows' FOR USER ana",
-        "SET LIMIT statement_timeout = '2 days' FOR USER ana", "SET LIMIT memory = '1GB' FOR USER ana",
-        "SET LIMIT result_rows 5 FOR USER ana", "SET LIMIT result_rows = 5 FOR ana"}) {
+        "SET LIMIT statement_timeout = '2 days' FOR USER ana", "SET LIMIT memory = '1MB' FOR USER ana",
+        "SET LIMIT memory_hog = 1 FOR USER ana", "SET LIMIT result_rows 5 FOR USER ana",
+        "SET LIMIT result_rows = 5 FOR ana"}) {
     SCOPED_TRACE(bad);
     EXPECT_EQ(ExpectError(*admin_, bad).code(), ErrorCode::kInvalidArgument);
   }

@@ -1812,6 +1812,31 @@ TEST_F(HttpSecurityTest, PerPrincipalLimitsStopRunawaysAndCapResults) {
   EXPECT_THAT(bad.body, HasSubstr("unknown limit"));
 }
 
+// A memory limit is a pool: an engine of that size of its own, for the principals
+// the setting decides for (here ana alone). Their statements together cannot take
+// more, and nobody else's are affected.
+TEST_F(HttpSecurityTest, PerPrincipalMemoryLimitStopsAHungryStatementOnly) {
+  // About 100 MB of string state that cannot spill.
+  const std::string hungry = "SELECT length(string_agg(md5(i::VARCHAR), ',')) AS n FROM range(3000000) r(i)";
+  ASSERT_EQ(Sql(admin_, "SET LIMIT memory = '48MB' FOR USER ana").status, 200);
+  auto r = Sql(ana_, hungry);
+  EXPECT_EQ(r.status, 429) << r.body.substr(0, 300);
+  EXPECT_THAT(r.body, HasSubstr("out of memory"));
+  EXPECT_EQ(Call("GET", "/healthz").status, 200);
+  // Within the limit ana works as before, and others are not held by it.
+  auto small = Sql(ana_, "SELECT count(*) FROM d.t");
+  EXPECT_EQ(small.status, 200) << small.body;
+  EXPECT_EQ(Json(small)["rows"][0][0], 2);
+  auto admin = Sql(admin_, hungry);
+  EXPECT_EQ(admin.status, 200) << admin.body.substr(0, 300);
+  EXPECT_EQ(Json(admin)["rows"][0][0], 3000000 * 33 - 1);
+  // Lifted, the same statement runs for ana too.
+  ASSERT_EQ(Sql(admin_, "RESET LIMIT memory FOR USER ana").status, 200);
+  EXPECT_EQ(Sql(ana_, hungry).status, 200);
+  auto shown = Json(Sql(ana_, "SHOW LIMITS"));
+  EXPECT_EQ(shown["rows"][4], json::array({"memory", nullptr, "server default"})) << shown.dump();
+}
+
 TEST_F(HttpSecurityTest, RunawayStatementIsStoppedAndTheServerStaysHealthy) {
   auto start = std::chrono::steady_clock::now();
   auto r = Sql(ana_, "SELECT count(*) FROM range(10000000000000) r(i) WHERE i % 3 = 1");
