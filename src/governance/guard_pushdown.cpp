@@ -35,8 +35,12 @@
 #include <duckdb/planner/expression/bound_operator_expression.hpp>
 #include <duckdb/planner/expression_iterator.hpp>
 #include <duckdb/planner/logical_operator_visitor.hpp>
+#include <duckdb/planner/operator/logical_aggregate.hpp>
 #include <duckdb/planner/operator/logical_comparison_join.hpp>
 #include <duckdb/planner/operator/logical_projection.hpp>
+
+#include <set>
+#include <utility>
 
 #include "governance/internal.h"
 
@@ -174,33 +178,64 @@ void PushSafePredicates(LogicalOperator& op) {
   }
 }
 
-bool IsBareColumn(const Expression& e) {
-  return e.GetExpressionClass() == ExpressionClass::BOUND_COLUMN_REF;
+// Outputs of operators below that are computed (an expression, not a column as
+// stored): a filter on one would be pushed below as that expression, so it is not
+// a bare column however it reads where it stands.
+using Computed = std::set<std::pair<duckdb::idx_t, duckdb::idx_t>>;
+
+bool IsBareColumn(const Expression& e, const Computed& computed) {
+  if (e.GetExpressionClass() != ExpressionClass::BOUND_COLUMN_REF) return false;
+  auto& ref = e.Cast<duckdb::BoundColumnRefExpression>();
+  return ref.depth == 0 && !computed.count({ref.binding.table_index, ref.binding.column_index});
 }
 
 // A bare column or a row-independent value.
-bool IsOperand(const Expression& e) {
-  return IsBareColumn(e) || e.IsFoldable();
+bool IsOperand(const Expression& e, const Computed& computed) {
+  return IsBareColumn(e, computed) || e.IsFoldable();
+}
+
+// Collects the computed outputs of `op` and everything below it. A governed
+// projection's guarded bare columns count as bare (rule B turns them into the
+// column); its masked columns are computed.
+void CollectComputed(const LogicalOperator& op, Computed& computed) {
+  for (auto& child : op.children) CollectComputed(*child, computed);
+  auto output = [&](duckdb::idx_t table, duckdb::idx_t column, const Expression& e) {
+    const Expression* value = &e;
+    if (IsGovernedProjection(op)) {
+      if (auto* guard = GuardCase(e)) value = guard->case_checks[0].then_expr.get();
+    }
+    if (!IsOperand(*value, computed)) computed.insert({table, column});
+  };
+  if (op.type == LogicalOperatorType::LOGICAL_PROJECTION) {
+    auto& p = op.Cast<duckdb::LogicalProjection>();
+    for (duckdb::idx_t i = 0; i < p.expressions.size(); i++) output(p.table_index, i, *p.expressions[i]);
+  } else if (op.type == LogicalOperatorType::LOGICAL_AGGREGATE_AND_GROUP_BY) {
+    auto& a = op.Cast<duckdb::LogicalAggregate>();
+    for (duckdb::idx_t i = 0; i < a.groups.size(); i++) output(a.group_index, i, *a.groups[i]);
+    for (duckdb::idx_t i = 0; i < a.expressions.size(); i++) computed.insert({a.aggregate_index, i});
+    for (duckdb::idx_t i = 0; i < a.grouping_functions.size(); i++) computed.insert({a.groupings_index, i});
+  }
 }
 
 // A predicate that cannot fail or be observed on any row: AND / OR of comparisons
 // of bare columns and row-independent values, IN lists of a bare column and such
-// values, and IS [NOT] NULL of a bare column.
-bool IsSafePredicate(const Expression& e) {
+// values, and IS [NOT] NULL of a bare column. (A bare column is one as stored, not
+// the output of an expression below, see Computed.)
+bool IsSafePredicate(const Expression& e, const Computed& computed) {
   switch (e.GetExpressionClass()) {
     case ExpressionClass::BOUND_CONJUNCTION: {
       for (auto& child : e.Cast<duckdb::BoundConjunctionExpression>().children) {
-        if (!IsSafePredicate(*child)) return false;
+        if (!IsSafePredicate(*child, computed)) return false;
       }
       return true;
     }
     case ExpressionClass::BOUND_COMPARISON: {
       auto& cmp = e.Cast<duckdb::BoundComparisonExpression>();
-      return IsComparison(e.type) && IsOperand(*cmp.left) && IsOperand(*cmp.right);
+      return IsComparison(e.type) && IsOperand(*cmp.left, computed) && IsOperand(*cmp.right, computed);
     }
     case ExpressionClass::BOUND_OPERATOR: {
       auto& op = e.Cast<duckdb::BoundOperatorExpression>();
-      if (op.children.empty() || !IsBareColumn(*op.children[0])) return false;
+      if (op.children.empty() || !IsBareColumn(*op.children[0], computed)) return false;
       if (e.type == ExpressionType::OPERATOR_IS_NULL || e.type == ExpressionType::OPERATOR_IS_NOT_NULL) {
         return op.children.size() == 1;
       }
@@ -216,7 +251,7 @@ bool IsSafePredicate(const Expression& e) {
 
 // Rule B's condition: nothing in the plan that DuckDB could push below a governed
 // filter could fail or be observed.
-bool NoPredicates(const LogicalOperator& op) {
+bool NoPredicates(const LogicalOperator& op, const Computed& computed) {
   switch (op.type) {
     case LogicalOperatorType::LOGICAL_PROJECTION:
     case LogicalOperatorType::LOGICAL_AGGREGATE_AND_GROUP_BY:
@@ -241,20 +276,23 @@ bool NoPredicates(const LogicalOperator& op) {
       if (join.predicate || !join.duplicate_eliminated_columns.empty() || !op.expressions.empty())
         return false;
       for (auto& cond : join.conditions) {
-        if (!IsComparison(cond.comparison) || !IsOperand(*cond.left) || !IsOperand(*cond.right)) return false;
+        if (!IsComparison(cond.comparison) || !IsOperand(*cond.left, computed) ||
+            !IsOperand(*cond.right, computed)) {
+          return false;
+        }
       }
       break;
     }
     case LogicalOperatorType::LOGICAL_FILTER:
       if (IsGovernedFilter(op)) break;
       for (auto& e : op.expressions) {
-        if (!IsSafePredicate(*e)) return false;
+        if (!IsSafePredicate(*e, computed)) return false;
       }
       break;
     default: return false;
   }
   for (auto& child : op.children) {
-    if (!NoPredicates(*child)) return false;
+    if (!NoPredicates(*child, computed)) return false;
   }
   return true;
 }
@@ -289,7 +327,9 @@ void StripMarks(LogicalOperator& op) {
 }  // namespace
 
 void PrepareGovernedPlan(LogicalOperator& plan) {
-  if (NoPredicates(plan)) {
+  Computed computed;
+  CollectComputed(plan, computed);
+  if (NoPredicates(plan, computed)) {
     DropRedundantGuards(plan);
   } else {
     PushSafePredicates(plan);

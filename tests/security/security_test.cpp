@@ -1150,6 +1150,16 @@ TEST_F(SecurityTest, GuardsHoldWhenTheRowFilterStaysAboveTheScan) {
                            "SELECT count(*) FROM d.w a JOIN d.w b ON a.id = b.id WHERE "
                            "CAST(a.code AS INTEGER) < 100"),
             (Rows{{"2"}}));
+  // A "bare" column that is an expression below: a filter on it is pushed down as
+  // that expression, so it does not count as safe.
+  EXPECT_EQ(ExpectSafeRows(*ana_,
+                           "SELECT id FROM (SELECT id, CAST(code AS INTEGER) AS n FROM d.w) WHERE n > 0 "
+                           "ORDER BY id"),
+            (Rows{{"1"}, {"2"}}));
+  EXPECT_EQ(ExpectSafeRows(*ana_,
+                           "SELECT n FROM (SELECT CAST(code AS INTEGER) AS n FROM d.w GROUP BY ALL) "
+                           "WHERE n < 20"),
+            (Rows{{"12"}}));
   Attempt a = Try(*ana_, "SELECT id FROM d.w WHERE code = 'SECRET-CODE-77' OR CAST(code AS INTEGER) = 12");
   EXPECT_TRUE(a.ok) << a.Text();
   EXPECT_EQ(a.rows, (Rows{{"1"}}));
