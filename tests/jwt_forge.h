@@ -5,8 +5,10 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 
 #include <memory>
@@ -36,6 +38,15 @@ struct BnFree {
   void operator()(BIGNUM* p) const { BN_free(p); }
 };
 using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
+struct ParamBldFree {
+  void operator()(OSSL_PARAM_BLD* p) const { OSSL_PARAM_BLD_free(p); }
+};
+struct ParamFree {
+  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
+};
+struct PkeyCtxFree {
+  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
+};
 
 // The dot-separated parts of a compact token (any number of them).
 inline std::vector<std::string> Parts(const std::string& token) {
@@ -106,6 +117,29 @@ inline std::string HmacSha256(std::string_view secret, std::string_view data) {
     throw std::runtime_error("test: HMAC failed");
   }
   return std::string(reinterpret_cast<char*>(out), len);
+}
+
+// An RSA public key built from a JWK's n and e, as a verifier holding the JWKS sees it.
+inline PkeyPtr RsaPublicFromJwk(const nlohmann::json& jwk) {
+  std::string n = identity::Base64UrlDecode(jwk.at("n").get<std::string>());
+  std::string e = identity::Base64UrlDecode(jwk.at("e").get<std::string>());
+  BnPtr bn_n(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr));
+  BnPtr bn_e(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr));
+  std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(OSSL_PARAM_BLD_new());
+  if (!bn_n || !bn_e || !bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
+      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) != 1) {
+    throw std::runtime_error("test: cannot build RSA parameters");
+  }
+  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+  EVP_PKEY* raw = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+    throw std::runtime_error("test: cannot build an RSA public key");
+  }
+  return PkeyPtr(raw);
 }
 
 }  // namespace tarn::testing

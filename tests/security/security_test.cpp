@@ -23,8 +23,6 @@
 // filters on hidden tables) are closed; their tests now enforce the fix.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <openssl/core_names.h>
-#include <openssl/param_build.h>
 
 #include <chrono>
 #include <filesystem>
@@ -1519,37 +1517,9 @@ std::string Unsigned(const json& header, const json& claims) {
   return identity::Base64UrlEncode(header.dump()) + "." + identity::Base64UrlEncode(claims.dump());
 }
 
-struct ParamBldFree {
-  void operator()(OSSL_PARAM_BLD* p) const { OSSL_PARAM_BLD_free(p); }
-};
-struct ParamFree {
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-};
-struct PkeyCtxFree {
-  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
-};
-
 // The SubjectPublicKeyInfo PEM of an RSA JWK: what an attacker makes of the JWKS.
 std::string PublicPemOfJwk(const json& jwk) {
-  std::string n = identity::Base64UrlDecode(jwk.at("n").get<std::string>());
-  std::string e = identity::Base64UrlDecode(jwk.at("e").get<std::string>());
-  BnPtr bn_n(
-      BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr));
-  BnPtr bn_e(
-      BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr));
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(OSSL_PARAM_BLD_new());
-  if (!bn_n || !bn_e || !bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
-      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) != 1) {
-    throw std::runtime_error("test: cannot build RSA parameters");
-  }
-  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
-  EVP_PKEY* raw = nullptr;
-  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
-    throw std::runtime_error("test: cannot build an RSA public key");
-  }
-  PkeyPtr pkey(raw);
+  PkeyPtr pkey = RsaPublicFromJwk(jwk);
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (PEM_write_bio_PUBKEY(bio.get(), pkey.get()) != 1) throw std::runtime_error("test: no PEM");
   return BioText(bio.get());

@@ -5,11 +5,9 @@
 #include <gmock/gmock.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/encoder.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -68,15 +66,6 @@ int64_t NowSeconds() {
       .count();
 }
 
-struct ParamBldFree {
-  void operator()(OSSL_PARAM_BLD* p) const { OSSL_PARAM_BLD_free(p); }
-};
-struct ParamFree {
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-};
-struct PkeyCtxFree {
-  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
-};
 struct EncoderCtxFree {
   void operator()(OSSL_ENCODER_CTX* p) const { OSSL_ENCODER_CTX_free(p); }
 };
@@ -91,29 +80,6 @@ std::string Hs256Token(const json& header, const json& claims, const std::string
     throw std::runtime_error("test: HMAC failed");
   }
   return input + "." + Base64UrlEncode(std::string(reinterpret_cast<char*>(mac), len));
-}
-
-// An RSA public key built from a JWK's n and e, as a verifier holding the JWKS sees it.
-PkeyPtr RsaPublicFromJwk(const json& jwk) {
-  std::string n = Base64UrlDecode(jwk.at("n").get<std::string>());
-  std::string e = Base64UrlDecode(jwk.at("e").get<std::string>());
-  BnPtr bn_n(
-      BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr));
-  BnPtr bn_e(
-      BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr));
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(OSSL_PARAM_BLD_new());
-  if (!bn_n || !bn_e || !bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
-      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) != 1) {
-    throw std::runtime_error("test: cannot build RSA parameters");
-  }
-  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
-  EVP_PKEY* raw = nullptr;
-  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
-    throw std::runtime_error("test: cannot build an RSA public key");
-  }
-  return PkeyPtr(raw);
 }
 
 // Every form of the server's public key an HMAC-confusion attacker might try as the
