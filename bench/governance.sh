@@ -16,11 +16,9 @@ RUNS="${2:-7}"
 CLIENTS="${3:-50}"
 SECS="${4:-20}"
 BUILD="${TARN_BUILD_DIR:-$ROOT/build}"
+source "$ROOT/bench/lib.sh"
 "$ROOT/scripts/setup"
-if ! command -v wrk >/dev/null; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-  $SUDO apt-get install -y -qq wrk >/dev/null
-fi
+bench_need_wrk
 "$ROOT/scripts/build" tarn tarn_bench
 TARN="$BUILD/tarn"
 DATA="$ROOT/bench/data-$ROWS"
@@ -37,31 +35,21 @@ echo "== 1. governed vs raw DuckDB ($ROWS rows, $RUNS runs)" >&2
 
 echo "== 2. audit trail in process (50 threads)" >&2
 AUDIT="$("$BUILD/tarn_bench" audit --threads 50 --events 20000)"
-pick() { grep -o "$2=[0-9.]*" <<<"$1" | cut -d= -f2; }
 
 echo "== 3. audit under HTTP load ($CLIENTS clients, $SECS s)" >&2
 PORT=$((20000 + RANDOM % 20000))
-cat >"$DATA/bench-server.toml" <<EOT
-[limits]
-max_connections = 4096
-max_queue = 1024
-workers = 8
-EOT
-"$TARN" server -d "$DATA" --listen "127.0.0.1:$PORT" --config "$DATA/bench-server.toml" 2>"$DATA/bench-server.log" &
-SERVER=$!
-trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -f "$LAKE_MD"' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+trap 'kill "${SERVER:-}" 2>/dev/null || true; wait "${SERVER:-}" 2>/dev/null || true; rm -f "$LAKE_MD"' EXIT
+bench_server_config "$DATA/bench-server.toml"
+: >"$DATA/bench-server.log"
+bench_start_server "$TARN" "$DATA" "$PORT" "$DATA/bench-server.toml" "$DATA/bench-server.log"
 # bench_user was created by step 1 (tarn_bench compare --governed).
-TARN_TOKEN="$(curl -sf -d 'grant_type=password&username=bench_user&password=bench-password-1' \
-  "http://127.0.0.1:$PORT/oauth2/token" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')"
+TARN_TOKEN="$(bench_token "$PORT" bench_user bench-password-1)"
 export TARN_TOKEN
 export TARN_BENCH_SQL="SELECT category, count(*) FROM sales.products GROUP BY ALL"
 wrk -t2 -c8 -d2s -s "$ROOT/bench/load.lua" "http://127.0.0.1:$PORT" >/dev/null  # warm-up
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 BEFORE="$("$TARN" audit verify --json -d "$DATA" | grep -o '"events":[0-9]*' | cut -d: -f2)"
-"$TARN" server -d "$DATA" --listen "127.0.0.1:$PORT" --config "$DATA/bench-server.toml" 2>>"$DATA/bench-server.log" &
-SERVER=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+bench_start_server "$TARN" "$DATA" "$PORT" "$DATA/bench-server.toml" "$DATA/bench-server.log"
 LOADED="$(wrk -t2 -c"$CLIENTS" -d"${SECS}s" --timeout 10s -s "$ROOT/bench/load.lua" "http://127.0.0.1:$PORT")"
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 VERIFY="$("$TARN" audit verify --json -d "$DATA")"

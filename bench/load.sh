@@ -8,28 +8,18 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CONNS="${1:-200}"
 SECS="${2:-60}"
+source "$ROOT/bench/lib.sh"
 "$ROOT/scripts/setup"
-if ! command -v wrk >/dev/null; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-  $SUDO apt-get install -y -qq wrk >/dev/null
-fi
+bench_need_wrk
 "$ROOT/scripts/build" tarn
-TARN="$ROOT/build/tarn"
+TARN="${TARN_BUILD_DIR:-$ROOT/build}/tarn"
 DATA="$(mktemp -d /tmp/tarn-load.XXXXXX)"
-trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DATA"' EXIT
+trap 'kill "${SERVER:-}" 2>/dev/null || true; wait "${SERVER:-}" 2>/dev/null || true; rm -rf "$DATA"' EXIT
 printf 'load-admin-pw\n' | "$TARN" init -d "$DATA" --admin-password-stdin >/dev/null 2>&1
 PORT=$((20000 + RANDOM % 20000))
-cat >"$DATA/tarn.toml" <<EOT
-[limits]
-max_connections = 4096
-max_queue = 1024
-workers = 8
-EOT
-"$TARN" server -d "$DATA" --listen "127.0.0.1:$PORT" --config "$DATA/tarn.toml" 2>"$DATA/server.log" &
-SERVER=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-TARN_TOKEN="$(curl -sf -d 'grant_type=password&username=admin&password=load-admin-pw' \
-  "http://127.0.0.1:$PORT/oauth2/token" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')"
+bench_server_config "$DATA/tarn.toml"
+bench_start_server "$TARN" "$DATA" "$PORT" "$DATA/tarn.toml" "$DATA/server.log"
+TARN_TOKEN="$(bench_token "$PORT" admin load-admin-pw)"
 export TARN_TOKEN
 rss() { awk '/VmRSS/ {print $2}' "/proc/$SERVER/status"; }
 # Warm up (sessions, caches), then measure.
@@ -43,7 +33,6 @@ wait "$SAMPLER" || true
 SAMPLES="$SAMPLES $(tr '\n' ' ' <"$DATA/rss")"
 RSS_END=$(rss)
 LIGHT="$(wrk -t1 -c4 -d10s -s "$ROOT/bench/load.lua" "http://127.0.0.1:$PORT")"
-pick() { grep -o "$2=[0-9.]*" <<<"$1" | cut -d= -f2; }
 mkdir -p "$ROOT/bench/results"
 REPORT="$ROOT/bench/results/load-$(date -u +%Y%m%d-%H%M%S).md"
 cat >"$REPORT" <<EOT
