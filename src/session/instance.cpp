@@ -96,8 +96,12 @@ Caller Instance::LocalCaller() {
 }
 
 std::unique_ptr<Session> Instance::NewSession() {
-  auto s = std::make_unique<Session>(*engine_, *lake_, MetastoreOf(options_), temp_dir(), audit_.get(),
-                                     audit_dir());
+  return SessionOn(*engine_);
+}
+
+std::unique_ptr<Session> Instance::SessionOn(engine::Engine& engine) {
+  auto s =
+      std::make_unique<Session>(engine, *lake_, MetastoreOf(options_), temp_dir(), audit_.get(), audit_dir());
   s->SetCaller(LocalCaller());
   return s;
 }
@@ -124,10 +128,7 @@ std::unique_ptr<Session> Instance::NewLimitedSession(const std::string& pool, in
     }
     engine = it->second.get();
   }
-  auto s = std::make_unique<Session>(*engine, *lake_, MetastoreOf(options_), temp_dir(), audit_.get(),
-                                     audit_dir());
-  s->SetCaller(LocalCaller());
-  return s;
+  return SessionOn(*engine);
 }
 
 std::unique_ptr<store::MetaStore> Instance::OpenMetastore() const {

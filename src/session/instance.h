@@ -71,6 +71,9 @@ class Instance {
   std::filesystem::path temp_dir() const { return options_.data_dir / "tmp"; }
 
  private:
+  // A session on `engine`, running as the local operator.
+  std::unique_ptr<Session> SessionOn(engine::Engine& engine);
+
   InstanceOptions options_;
   std::unique_ptr<lake::Lake> lake_;
   std::unique_ptr<engine::Engine> engine_;
