@@ -56,7 +56,7 @@ std::string LimitName(const std::string& raw) {
 
 // A positive number, with a unit where the limit has one: statement_timeout in
 // seconds ('90', '30s', '5m', '2h'), result_bytes and memory in bytes ('1000000',
-// '64MB', '1GB'; memory at least 16 MiB).
+// '64MB', '1GB'; memory at least 16 MiB); see `most` below for the upper bounds.
 int64_t ParseLimitValue(const std::string& name, const std::string& text) {
   std::string t = duckdb::StringUtil::Lower(duckdb::StringUtil::Replace(text, " ", ""));
   size_t digits = 0;
@@ -77,7 +77,17 @@ int64_t ParseLimitValue(const std::string& name, const std::string& text) {
                                  : bytes                     ? " of bytes, or with KB, MB or GB ('64MB')"
                                                              : "");
   }
-  int64_t value = std::stoll(t.substr(0, digits)) * u->second;
+  // At most 30 days for a timeout (it becomes nanoseconds on the server's clock) and
+  // 2^53 for the rest (exact in JSON): anything larger is a typo, not a limit.
+  const int64_t most = name == "statement_timeout" ? int64_t{30} * 24 * 3600 : int64_t{1} << 53;
+  int64_t number = std::stoll(t.substr(0, digits));  // at most 12 digits: fits
+  if (number > most / u->second) {
+    throw Error::InvalidArgument("'{}' for {} is too large: at most {}{}", text.substr(0, 64), name, most,
+                                 name == "statement_timeout" ? " seconds (30 days)"
+                                 : bytes                     ? " bytes"
+                                                             : "");
+  }
+  int64_t value = number * u->second;
   if (value <= 0) throw Error::InvalidArgument("{} must be positive", name);
   if (name == "memory" && value < kMinMemory) throw Error::InvalidArgument("memory must be at least 16MiB");
   return value;

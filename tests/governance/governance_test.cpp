@@ -341,7 +341,8 @@ TEST_F(GovernanceTest, LimitsTakeTheUsersOwnElseTheMostGenerousGroupAndArePolicy
        {"SET LIMIT result_rows = 0 FOR USER ana", "SET LIMIT result_rows = '10 rows' FOR USER ana",
         "SET LIMIT statement_timeout = '2 days' FOR USER ana", "SET LIMIT memory = '1MB' FOR USER ana",
         "SET LIMIT memory_hog = 1 FOR USER ana", "SET LIMIT result_rows 5 FOR USER ana",
-        "SET LIMIT result_rows = 5 FOR ana"}) {
+        "SET LIMIT result_rows = 5 FOR ana", "SET LIMIT memory = '999999999999GB' FOR USER ana",
+        "SET LIMIT statement_timeout = '999999999999h' FOR USER ana"}) {
     SCOPED_TRACE(bad);
     EXPECT_EQ(ExpectError(*admin_, bad).code(), ErrorCode::kInvalidArgument);
   }
