@@ -22,6 +22,7 @@
 #include "cli/progress.h"
 #include "cli/remote.h"
 #include "common/error.h"
+#include "governance/functions.h"
 #include "engine/result_writer.h"
 #include "identity/directory.h"
 #include "identity/keys.h"
@@ -39,6 +40,16 @@ constexpr const char* kVersion = "0.1.0";
 std::string DefaultDataDir() {
   const char* env = std::getenv("TARN_DATA_DIR");
   return env && *env ? env : "tarn-data";
+}
+
+// tarn init tightens nothing it did not create: it says what group or others can
+// open, and how to close it.
+void WarnOpen(const std::vector<std::string>& open, const std::string& data_dir) {
+  if (open.empty()) return;
+  std::cerr << fmt::format("warning: {} already existed and {} entr{} in it can be read or entered by group or "
+                           "others, e.g. {}; Tarn left them as they are (run `chmod -R go-rwx {}` to make them "
+                           "private)\n",
+                           data_dir, open.size(), open.size() == 1 ? "y" : "ies", open.front(), data_dir);
 }
 
 std::string DefaultMetastore() {
@@ -266,6 +277,12 @@ int Main(int argc, char** argv) {
   // tarn version
   auto* version = app.add_subcommand("version", "Print the version of tarn and of its engine");
 
+  // tarn functions
+  bool functions_json = false;
+  auto* functions = app.add_subcommand(
+      "functions", "List the functions queries may call, and why the others are denied (docs/functions.md)");
+  functions->add_flag("--json", functions_json, "One JSON object per group: kind, use, reason, names");
+
   // tarn init
   InstanceFlags init_flags;
   bool admin_password_stdin = false;
@@ -426,9 +443,13 @@ int Main(int argc, char** argv) {
       std::cout << "tarn " << kVersion << " (DuckDB " << duckdb::DuckDB::LibraryVersion() << ")\n";
       return 0;
     }
+    if (*functions) {
+      std::cout << (functions_json ? governance::FunctionsJson() + "\n" : governance::FunctionsMarkdown());
+      return 0;
+    }
     if (*init) {
       std::string given = admin_password_stdin ? ReadPassword(true, "") : "";
-      session::Instance::Init(init_flags.Options());
+      WarnOpen(session::Instance::Init(init_flags.Options()), init_flags.data_dir);
       std::string pw = EnsureAdmin(init_flags.Options(), given);
       std::cerr << "initialised data directory " << init_flags.data_dir << "\n";
       if (!pw.empty() && given.empty()) {

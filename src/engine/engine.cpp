@@ -3,7 +3,9 @@
 #include <duckdb/catalog/catalog.hpp>
 #include <duckdb/main/client_context_state.hpp>
 #include <duckdb/main/config.hpp>
+#include <duckdb/optimizer/optimizer.hpp>
 #include <duckdb/optimizer/optimizer_extension.hpp>
+#include <duckdb/optimizer/remove_unused_columns.hpp>
 #include <duckdb/parser/parsed_data/create_scalar_function_info.hpp>
 #include <duckdb/parser/parser.hpp>
 #include <duckdb/parser/statement/copy_statement.hpp>
@@ -28,6 +30,7 @@ struct EngineConnection::State : public duckdb::ClientContextState {
   int trusted_depth = 0;
   std::string copy_target;
   bool verified = false;
+  bool structural = false;  // DescribeStructure: verify the bound plan, pruned by structure only
 };
 
 namespace {
@@ -55,6 +58,17 @@ duckdb::unique_ptr<duckdb::TableRef> ResolveCatalogTable(duckdb::ClientContext& 
   }
 }
 
+// Hands `plan` to the resolver's check, in DuckDB's exception vocabulary.
+void VerifyWith(EngineConnection::State& state, duckdb::LogicalOperator& plan) {
+  try {
+    state.resolver->VerifyPlan(plan, state.copy_target);
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kPermissionDenied) throw duckdb::PermissionException(e.what());
+    if (e.code() == ErrorCode::kNotFound) throw duckdb::CatalogException(e.what());
+    throw duckdb::InvalidInputException(e.what());
+  }
+}
+
 // The pre-optimizer hook: hands every bound plan to the connection's resolver.
 void PreparePlan(duckdb::OptimizerExtensionInput& input, duckdb::unique_ptr<duckdb::LogicalOperator>& plan) {
   auto state = input.context.registered_state->Get<EngineConnection::State>(kStateKey);
@@ -64,21 +78,20 @@ void PreparePlan(duckdb::OptimizerExtensionInput& input, duckdb::unique_ptr<duck
   } catch (const Error& e) {
     throw duckdb::InvalidInputException(e.what());
   }
+  if (state->structural) {
+    // Only the columns the statement's structure needs, before any optimizer that
+    // consults statistics could prune a scan or a filter away.
+    duckdb::RemoveUnusedColumns unused(input.optimizer.binder, input.context, true);
+    unused.VisitOperator(*plan);
+    VerifyWith(*state, *plan);
+  }
 }
 
 // The optimizer hook: hands every optimized plan to the connection's resolver.
 void VerifyPlan(duckdb::OptimizerExtensionInput& input, duckdb::unique_ptr<duckdb::LogicalOperator>& plan) {
   auto state = input.context.registered_state->Get<EngineConnection::State>(kStateKey);
   if (!state) return;
-  if (state->trusted_depth == 0 && state->resolver) {
-    try {
-      state->resolver->VerifyPlan(*plan, state->copy_target);
-    } catch (const Error& e) {
-      if (e.code() == ErrorCode::kPermissionDenied) throw duckdb::PermissionException(e.what());
-      if (e.code() == ErrorCode::kNotFound) throw duckdb::CatalogException(e.what());
-      throw duckdb::InvalidInputException(e.what());
-    }
-  }
+  if (state->trusted_depth == 0 && state->resolver && !state->structural) VerifyWith(*state, *plan);
   state->verified = true;
 }
 
@@ -206,6 +219,18 @@ duckdb::unique_ptr<duckdb::QueryResult> EngineConnection::Stream(
   }
   ThrowIfError(*result);
   return result;
+}
+
+void EngineConnection::DescribeStructure(duckdb::unique_ptr<duckdb::SQLStatement> statement,
+                                         std::vector<std::string>& names, std::vector<duckdb::LogicalType>& types) {
+  state_->structural = true;
+  try {
+    Describe(std::move(statement), names, types);
+  } catch (...) {
+    state_->structural = false;
+    throw;
+  }
+  state_->structural = false;
 }
 
 void EngineConnection::Describe(duckdb::unique_ptr<duckdb::SQLStatement> statement,

@@ -75,6 +75,12 @@ class EngineConnection {
   // Names and types a SELECT would produce, without running it.
   void Describe(duckdb::unique_ptr<duckdb::SQLStatement> statement, std::vector<std::string>& names,
                 std::vector<duckdb::LogicalType>& types);
+  // As Describe, but the resolver's VerifyPlan sees the bound plan with unused
+  // columns removed and nothing else optimized: what it learns depends on the
+  // statement's names and structure only, never on statistics or data (EXPLAIN
+  // ACCESS). The optimized plan is not verified again; it never runs.
+  void DescribeStructure(duckdb::unique_ptr<duckdb::SQLStatement> statement, std::vector<std::string>& names,
+                         std::vector<duckdb::LogicalType>& types);
 
   // Stops the query running on this connection, if any; it fails with kCancelled.
   void Cancel();

@@ -145,7 +145,13 @@ class Governor : public engine::TableResolver {
   // The data filter `name` and its table, or kNotFound if it does not exist or its
   // table is hidden from the caller (the two read alike). Administrators also get
   // filters whose table was dropped (table nullopt).
+  // Visible: to administrators, the table's owner, the filter's creator and those
+  // granted it; to anyone else it reads as missing.
   std::pair<const DataFilter*, std::optional<catalog::TableInfo>> FindFilter(const std::string& name);
+  bool FilterVisible(const std::string& name, const DataFilter& filter,
+                     const std::optional<catalog::TableInfo>& table);
+  // kNotFound unless every column exists and the caller may see it.
+  void RequireColumns(const catalog::TableInfo& table, const std::vector<std::string>& columns);
   // May `who` grant `p` on `target` under `policy`?
   bool CanGrant(const Subject& who, const Policy& policy, const Target& target, const PrivilegeSpec& p);
   // Inside a policy change: removes grants whose grantor lost the grant option.

@@ -10,6 +10,7 @@
 #include <duckdb/parser/tableref/subqueryref.hpp>
 
 #include "common/error.h"
+#include "governance/functions.h"
 #include "governance/internal.h"
 
 namespace tarn::governance {
@@ -65,7 +66,10 @@ void CheckPolicyNode(const ParsedExpression& e, const std::set<std::string>& col
     case ExpressionClass::STAR: throw Error::InvalidArgument("{} may not contain '{}'", what, e.ToString());
     case ExpressionClass::FUNCTION: {
       auto& f = e.Cast<duckdb::FunctionExpression>();
-      if (!f.catalog.empty() || !f.schema.empty() || IsDeniedFunction(f.function_name)) {
+      std::string fn = duckdb::StringUtil::Lower(f.function_name);
+      bool subject = fn == "is_member" || fn == "current_user";  // replaced by BindSubject
+      if (!f.catalog.empty() || !f.schema.empty() ||
+          (!subject && !MayCall(FunctionKind::kExpression, f.function_name))) {
         throw Error::InvalidArgument("{} may not call {}()", what, f.function_name);
       }
       break;

@@ -56,8 +56,6 @@ bool Transparent(const TableAccess& access, const std::set<std::string>& exposed
 // substitutes current_user and is_member for the subject. Throws
 // kPermissionDenied or kNotFound.
 void CheckQueryTree(duckdb::SelectStatement& query, const Subject& subject);
-// True for scalar functions no query may call (settings, variables, sequences).
-bool IsDeniedFunction(const std::string& name);
 
 // The optimized plan may read only `files` (absolute path -> db.table) and
 // harmless table functions, and write only `copy_target`. Returns, per table, the

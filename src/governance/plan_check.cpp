@@ -1,13 +1,16 @@
 // The bound-plan check: what the optimized plan of a statement may touch.
 #include <duckdb/common/multi_file/multi_file_list.hpp>
 #include <duckdb/common/multi_file/multi_file_states.hpp>
+#include <duckdb/planner/expression/bound_aggregate_expression.hpp>
 #include <duckdb/planner/expression/bound_function_expression.hpp>
+#include <duckdb/planner/expression/bound_window_expression.hpp>
 #include <duckdb/planner/expression_iterator.hpp>
 #include <duckdb/planner/logical_operator_visitor.hpp>
 #include <duckdb/planner/operator/logical_copy_to_file.hpp>
 #include <duckdb/planner/operator/logical_get.hpp>
 
 #include "common/error.h"
+#include "governance/functions.h"
 #include "governance/internal.h"
 
 namespace tarn::governance {
@@ -15,12 +18,6 @@ namespace tarn::governance {
 namespace {
 
 using duckdb::LogicalOperatorType;
-
-const std::set<std::string> kHarmlessTableFunctions = {"range", "generate_series", "unnest", "json_each",
-                                                       "json_tree"};
-const std::set<std::string> kFileReaders = {"read_parquet",  "parquet_scan",    "read_csv",
-                                            "read_csv_auto", "read_json",       "read_json_auto",
-                                            "read_ndjson",   "read_ndjson_auto"};
 
 bool AllowedOperator(LogicalOperatorType t) {
   switch (t) {
@@ -97,11 +94,12 @@ class PlanChecker {
 
  private:
   void Get(duckdb::LogicalGet& get) {
-    std::string name = duckdb::StringUtil::Lower(get.function.name);
-    if (kHarmlessTableFunctions.count(name)) return;
-    if (!kFileReaders.count(name)) {
-      throw Denied(
-          fmt::format("the statement would call {}(): queries read catalog tables only", get.function.name));
+    // Allowed table functions read only their arguments; the engine-only ones are
+    // the file readers of governed scans, checked against their tables' files.
+    auto use = Classify(FunctionKind::kTable, get.function.name);
+    if (use == FunctionUse::kAllowed) return;
+    if (use != FunctionUse::kPlanOnly) {
+      throw Denied(NotAvailable(get.function.name) + ": queries read catalog tables only");
     }
     // The files the scan will open: its bind data's list (also set on the copies
     // the optimizer makes, e.g. late materialization), else its parameters.
@@ -128,13 +126,25 @@ class PlanChecker {
   }
 
   void Expr(duckdb::Expression& e) {
-    if (e.GetExpressionClass() == duckdb::ExpressionClass::BOUND_FUNCTION) {
-      auto& f = e.Cast<duckdb::BoundFunctionExpression>();
-      if (IsDeniedFunction(f.function.name)) {
-        throw Denied(fmt::format("{}() may not be used in queries", f.function.name));
+    switch (e.GetExpressionClass()) {
+      case duckdb::ExpressionClass::BOUND_FUNCTION:
+        Function(e.Cast<duckdb::BoundFunctionExpression>().function.name);
+        break;
+      case duckdb::ExpressionClass::BOUND_AGGREGATE:
+        Function(e.Cast<duckdb::BoundAggregateExpression>().function.name);
+        break;
+      case duckdb::ExpressionClass::BOUND_WINDOW: {
+        auto& w = e.Cast<duckdb::BoundWindowExpression>();
+        if (w.aggregate) Function(w.aggregate->name);
+        break;
       }
+      default: break;
     }
     duckdb::ExpressionIterator::EnumerateChildren(e, [&](duckdb::Expression& child) { Expr(child); });
+  }
+
+  static void Function(const std::string& name) {
+    if (!MayRun(FunctionKind::kExpression, name)) throw Denied(NotAvailable(name));
   }
 
   const std::map<std::string, std::string>& files_;

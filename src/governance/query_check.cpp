@@ -4,7 +4,9 @@
 // PRAGMA expansion), so the parsed tree is checked first; the optimized plan is
 // checked again afterwards (plan_check.cpp). Allow-lists, not deny-lists.
 #include <duckdb/parser/expression/columnref_expression.hpp>
+#include <duckdb/parser/expression/constant_expression.hpp>
 #include <duckdb/parser/expression/function_expression.hpp>
+#include <duckdb/parser/expression/window_expression.hpp>
 #include <duckdb/parser/expression/subquery_expression.hpp>
 #include <duckdb/parser/parsed_expression_iterator.hpp>
 #include <duckdb/parser/query_node/cte_node.hpp>
@@ -20,6 +22,7 @@
 #include <duckdb/parser/tableref/table_function_ref.hpp>
 
 #include "common/error.h"
+#include "governance/functions.h"
 #include "governance/internal.h"
 
 namespace tarn::governance {
@@ -30,10 +33,6 @@ using duckdb::ExpressionClass;
 using duckdb::ParsedExpression;
 using duckdb::QueryNode;
 using duckdb::TableRef;
-
-// Table functions that read nothing but their arguments.
-const std::set<std::string> kAllowedTableFunctions = {"range", "generate_series", "unnest", "json_each",
-                                                      "json_tree"};
 
 // Schemas a query may not name: DuckDB's own catalogs.
 const std::set<std::string> kEngineSchemas = {"main", "temp",   "pg_catalog",        "memory",
@@ -47,9 +46,20 @@ class Walker {
  public:
   Walker(const Subject& subject) : subject_(subject) {}
 
+  // A CTE name is in scope in the query that defines it and in the CTEs after it
+  // (in its own body only when recursive), never outside: a bare name anywhere
+  // else is not a CTE, whatever another scope called one.
   void Node(QueryNode& node) {
-    for (auto& kv : node.cte_map.map) ctes_.insert(duckdb::StringUtil::Lower(kv.first));
-    for (auto& kv : node.cte_map.map) Node(*kv.second->query->node);
+    auto outer = ctes_;
+    for (auto& kv : node.cte_map.map) {
+      Node(*kv.second->query->node);
+      ctes_.insert(duckdb::StringUtil::Lower(kv.first));
+    }
+    Body(node);
+    ctes_ = std::move(outer);
+  }
+
+  void Body(QueryNode& node) {
     switch (node.type) {
       case duckdb::QueryNodeType::SELECT_NODE: {
         auto& s = node.Cast<duckdb::SelectNode>();
@@ -76,8 +86,8 @@ class Walker {
       }
       case duckdb::QueryNodeType::CTE_NODE: {
         auto& c = node.Cast<duckdb::CTENode>();
-        ctes_.insert(duckdb::StringUtil::Lower(c.ctename));
         Node(*c.query);
+        ctes_.insert(duckdb::StringUtil::Lower(c.ctename));
         Node(*c.child);
         break;
       }
@@ -95,12 +105,9 @@ class Walker {
         if (tf.function->GetExpressionClass() != ExpressionClass::FUNCTION)
           throw Denied("this table function");
         auto& f = tf.function->Cast<duckdb::FunctionExpression>();
-        std::string name = duckdb::StringUtil::Lower(f.function_name);
-        if (!f.catalog.empty() || !f.schema.empty() || !kAllowedTableFunctions.count(name)) {
-          throw Denied(
-              fmt::format("{}() may not be used: queries read catalog tables (database.table), not "
-                          "files or engine internals",
-                          Short(f.function_name)));
+        if (!f.catalog.empty() || !f.schema.empty() || !MayCall(FunctionKind::kTable, f.function_name)) {
+          throw Denied(NotAvailable(f.function_name) +
+                       ": queries read catalog tables (database.table), not files or engine internals");
         }
         for (auto& c : f.children) Expr(c);
         if (tf.subquery) Node(*tf.subquery->node);
@@ -182,12 +189,16 @@ class Walker {
       }
       case ExpressionClass::FUNCTION: {
         auto& f = e->Cast<duckdb::FunctionExpression>();
-        if ((!f.catalog.empty() || !f.schema.empty()) && duckdb::StringUtil::Lower(f.schema) != "main") {
-          throw Denied(fmt::format("{}.{}() may not be used", Short(f.schema), Short(f.function_name)));
-        }
-        if (IsDeniedFunction(f.function_name)) {
-          throw Denied(fmt::format("{}() may not be used in queries", Short(f.function_name)));
-        }
+        // The parser itself names some functions main.x (list and struct literals).
+        bool plain = f.catalog.empty() && (f.schema.empty() || duckdb::StringUtil::Lower(f.schema) == "main");
+        if (!plain) throw Denied(NotAvailable(f.schema + "." + f.function_name));
+        Function(f.function_name, f.children);
+        break;
+      }
+      case ExpressionClass::WINDOW: {
+        auto& w = e->Cast<duckdb::WindowExpression>();
+        if (!w.catalog.empty() || !w.schema.empty()) throw Denied(NotAvailable(w.schema + "." + w.function_name));
+        Function(w.function_name, w.children);
         break;
       }
       case ExpressionClass::PARAMETER:
@@ -199,6 +210,20 @@ class Walker {
   }
 
  private:
+  // Every function must be on the allow-list; one that binds an aggregate named by
+  // a string (list_aggr(l, 'sum')) only with a constant name on it.
+  void Function(const std::string& name, duckdb::vector<duckdb::unique_ptr<ParsedExpression>>& args) {
+    if (!MayCall(FunctionKind::kExpression, name)) throw Denied(NotAvailable(name));
+    if (!TakesAggregateName(name)) return;
+    bool ok = args.size() >= 2 && args[1]->GetExpressionClass() == ExpressionClass::CONSTANT;
+    if (ok) {
+      auto& v = args[1]->Cast<duckdb::ConstantExpression>().value;
+      ok = v.type().id() == duckdb::LogicalTypeId::VARCHAR && !v.IsNull() &&
+           MayCall(FunctionKind::kExpression, v.GetValue<std::string>());
+    }
+    if (!ok) throw Denied(fmt::format("{}() takes the name of an allowed aggregate in quotes", Short(name)));
+  }
+
   const Subject& subject_;
   std::set<std::string> ctes_;
 };
@@ -207,50 +232,6 @@ class Walker {
 
 Error Denied(const std::string& what) {
   return Error::PermissionDenied("access denied: {}", what);
-}
-
-bool IsDeniedFunction(const std::string& raw) {
-  static const std::set<std::string> kDenied = {"current_setting",
-                                                "getvariable",
-                                                "setvariable",
-                                                "set_variable",
-                                                "nextval",
-                                                "currval",
-                                                "json_execute_serialized_sql",
-                                                "query",
-                                                "query_table",
-                                                "read_text",
-                                                "read_blob",
-                                                "glob",
-                                                "current_schemas",
-                                                "current_database",
-                                                "current_catalog",
-                                                "pg_get_viewdef",
-                                                "pg_get_constraintdef",
-                                                "has_any_column_privilege",
-                                                "has_column_privilege",
-                                                "has_database_privilege",
-                                                "has_foreign_data_wrapper_privilege",
-                                                "has_function_privilege",
-                                                "has_language_privilege",
-                                                "has_schema_privilege",
-                                                "has_sequence_privilege",
-                                                "has_server_privilege",
-                                                "has_table_privilege",
-                                                "has_tablespace_privilege",
-                                                "pg_typeof",
-                                                "txid_current",
-                                                "sqlsmith",
-                                                "enable_logging",
-                                                "disable_logging",
-                                                "truncate_duckdb_logs",
-                                                "checkpoint",
-                                                "force_checkpoint",
-                                                "stats"};
-  std::string name = duckdb::StringUtil::Lower(raw);
-  return kDenied.count(name) || name.starts_with("duckdb_") || name.starts_with("__tarn") ||
-         name.starts_with("pragma_") || name.starts_with("read_") || name.starts_with("parquet_") ||
-         name.starts_with("sniff_");
 }
 
 void CheckQueryTree(duckdb::SelectStatement& query, const Subject& subject) {

@@ -172,9 +172,20 @@ std::pair<const DataFilter*, std::optional<catalog::TableInfo>> Governor::FindFi
   auto it = policy_->filters.find(name);
   std::optional<catalog::TableInfo> table;
   if (it != policy_->filters.end()) table = catalog_.FindTableById(it->second.table_id);
-  bool visible = table ? Access(*table).visible : subject_.admin && it != policy_->filters.end();
-  if (!visible) throw Error::NotFound("data filter {} does not exist", name);
+  if (it == policy_->filters.end() || !FilterVisible(name, it->second, table)) {
+    throw Error::NotFound("data filter {} does not exist", name);
+  }
   return {&it->second, table};
+}
+
+bool Governor::FilterVisible(const std::string& name, const DataFilter& filter,
+                             const std::optional<catalog::TableInfo>& table) {
+  if (subject_.admin) return true;
+  if (!table) return false;
+  bool granted = std::any_of(policy_->grants.begin(), policy_->grants.end(), [&](const Grant& g) {
+    return g.object_kind == ObjectKind::kDataFilter && g.object_name == name && subject_.Is(g.grantee);
+  });
+  return granted || filter.created_by == principal_.user || Access(*table).owner;
 }
 
 Target Governor::ReadTarget(engine::TokenReader& r, const char* usage) {
@@ -194,6 +205,8 @@ Target Governor::ReadTarget(engine::TokenReader& r, const char* usage) {
   } else if (r.AcceptWord("TAG")) {
     t.kind = ObjectKind::kTag;
     t.name = Name(r, "tag", usage);
+    // Only administrators manage grants on tags: decided before the tag is looked up.
+    if (!subject_.admin) throw Denied("grants on tags are managed by data-lake administrators");
     auto it = policy_->tags.find(t.name);
     if (it == policy_->tags.end())
       throw Error::NotFound("tag {} does not exist (CREATE TAG creates it)", t.name);
@@ -359,9 +372,6 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
     Grantee grantee = ReadGrantee(r, usage);
     bool with_option = grant && r.AcceptWords({"WITH", "GRANT", "OPTION"});
     r.ExpectEnd(usage);
-    if (grantee.kind == GranteeKind::kRole && !policy_->roles.count(grantee.name)) {
-      throw Error::NotFound("role {} does not exist (CREATE ROLE creates it)", grantee.name);
-    }
     const std::set<std::string>* valid = nullptr;
     std::set<std::string> filter_privs = {"SELECT"}, tag_privs = {"SELECT", "DESCRIBE"};
     switch (target.kind) {
@@ -380,21 +390,20 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
             target.kind == ObjectKind::kSystem ? "the system (no ON clause)" : ObjectKindName(target.kind),
             list);
       }
-      if (p.columns && target.table) {
-        for (auto& c : *p.columns) {
-          bool exists = std::any_of(target.table->schema.begin(), target.table->schema.end(),
-                                    [&](const catalog::Column& col) { return col.name == c; });
-          if (!exists) throw Error::NotFound("column {} does not exist in {}", c, target.name);
-        }
-      }
     }
     if (grant) {
+      // The right first, then the names it covers: a caller without the right
+      // learns nothing about which columns or roles exist.
       for (auto& p : privileges) {
         if (!CanGrant(subject_, *policy_, target, p)) {
           throw Denied(fmt::format("you may not grant {} on {}: grant only what you hold WITH GRANT OPTION",
                                    p.privilege,
                                    target.kind == ObjectKind::kSystem ? "the system" : target.name));
         }
+        if (p.columns && target.table) RequireColumns(*target.table, *p.columns);
+      }
+      if (grantee.kind == GranteeKind::kRole && !policy_->roles.count(grantee.name)) {
+        throw Error::NotFound("role {} does not exist (CREATE ROLE creates it)", grantee.name);
       }
       change([&] {
         for (auto& p : privileges) {
@@ -470,13 +479,7 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
     } else {
       r.ExpectEnd(kFilterUsage);
     }
-    std::set<std::string> all;
-    for (auto& c : table.schema) all.insert(c.name);
-    if (columns) {
-      for (auto& c : *columns) {
-        if (!all.count(c)) throw Error::NotFound("column {} does not exist in {}", c, table.QualifiedName());
-      }
-    }
+    if (columns) RequireColumns(table, *columns);
     if (!row_filter.empty()) TryExpression(table, row_filter, "the row filter", true);
     if (policy_->filters.count(name)) throw Error::AlreadyExists("data filter {} already exists", name);
     change([&] {
@@ -588,11 +591,12 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
     if (!set_tag && !unset_tag && !set_mask && !drop_mask) return std::nullopt;
     r = probe;
     auto table = RequireTable(db, tname, "DESCRIBE", "ALTER TABLE");
-    if (!column.empty()) {
-      bool exists = std::any_of(table.schema.begin(), table.schema.end(),
-                                [&](const catalog::Column& c) { return c.name == column; });
-      if (!exists) throw Error::NotFound("column {} does not exist in {}", column, table.QualifiedName());
+    // The right first (ALTER to tag, ownership to mask), then the column.
+    if ((set_tag || unset_tag) && !Access(table).privileges.count("ALTER")) {
+      throw Denied(fmt::format("tagging {} needs ALTER on it", table.QualifiedName()));
     }
+    if (set_mask || drop_mask) require_owner(table, "setting a column mask");
+    if (!column.empty()) RequireColumns(table, {column});
     std::string where = column.empty() ? table.QualifiedName() : table.QualifiedName() + "." + column;
     if (set_tag || unset_tag) {
       r.AcceptWord(set_tag ? "SET" : "UNSET");
@@ -604,8 +608,6 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
         value = r.String(kAlterUsage);
       }
       r.ExpectEnd(kAlterUsage);
-      if (!Access(table).privileges.count("ALTER"))
-        throw Denied(fmt::format("tagging {} needs ALTER on it", where));
       auto tag = policy_->tags.find(key);
       if (tag == policy_->tags.end())
         throw Error::NotFound("tag {} does not exist (CREATE TAG creates it)", key);
@@ -626,7 +628,6 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
                            : fmt::format("removed tag {} from {}", key, where);
       return out;
     }
-    require_owner(table, "setting a column mask");
     if (drop_mask) {
       r.AcceptWords({"DROP", "MASK"});
       r.ExpectEnd(kAlterUsage);
@@ -694,7 +695,28 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
   if (r.AcceptWords({"SHOW", "TAGS"})) {
     r.ExpectEnd("SHOW TAGS");
     out.names = {"tag", "values"};
-    for (auto& [k, v] : policy_->tags) out.rows.push_back({Text(k), Text(Joined(v))});
+    if (subject_.admin) {
+      for (auto& [k, v] : policy_->tags) out.rows.push_back({Text(k), Text(Joined(v))});
+      return out;
+    }
+    // Everyone else sees a tag as far as they see what carries it: the values on
+    // tables and columns visible to them, and those their own grants name.
+    std::map<std::string, std::set<std::string>> seen;
+    for (auto& a : policy_->tag_assignments) {
+      auto table = catalog_.FindTableById(a.table_id);
+      if (!table) continue;
+      auto access = Access(*table);
+      if (!access.visible) continue;
+      if (!a.column.empty() && !access.describe_all && !access.ReadableColumns().count(a.column)) continue;
+      seen[a.key].insert(a.value);
+    }
+    for (auto& g : policy_->grants) {
+      if (g.object_kind != ObjectKind::kTag || !subject_.Is(g.grantee)) continue;
+      seen[g.object_name].insert(g.tag_values.begin(), g.tag_values.end());
+    }
+    for (auto& [k, values] : seen) {
+      out.rows.push_back({Text(k), Text(Joined(std::vector<std::string>(values.begin(), values.end())))});
+    }
     return out;
   }
   if (r.PeekWord("SET") || r.PeekWord("RESET")) {
@@ -775,6 +797,19 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
     return ExplainAccess(r.Rest(), for_user);
   }
   return std::nullopt;
+}
+
+void Governor::RequireColumns(const catalog::TableInfo& table, const std::vector<std::string>& columns) {
+  auto access = Access(table);
+  auto readable = access.ReadableColumns();
+  for (auto& c : columns) {
+    bool exists = std::any_of(table.schema.begin(), table.schema.end(),
+                              [&](const catalog::Column& col) { return col.name == c; });
+    // A column the caller may not see reads as missing.
+    if (!exists || (!access.describe_all && !readable.count(c))) {
+      throw Error::NotFound("column {} does not exist in {}", c, table.QualifiedName());
+    }
+  }
 }
 
 void Governor::TryExpression(const catalog::TableInfo& table, const std::string& expression, const char* what,
@@ -885,7 +920,7 @@ StatementOutput Governor::ExplainAccess(const std::string& sql, const std::optio
   try {
     CheckQueryTree(*query, subject);
     resources_.clear();
-    catalog_.internal_connection().Describe(std::move(query), names, types);
+    catalog_.internal_connection().DescribeStructure(std::move(query), names, types);
   } catch (const Error& e) {
     Error explained = Explain(e);
     explain_mode_ = false;

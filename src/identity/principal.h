@@ -15,6 +15,11 @@ struct Principal {
   // Built-in users: tokens issued up to this time (epoch milliseconds: the user's
   // creation or last password change) are void.
   int64_t credentials_since_ms = 0;
+
+  // Who this is, stably: issuer, name and credential epoch. A user deleted and
+  // created again under the same name (or whose password changed) is someone else
+  // to everything keyed by it (stored results, running queries).
+  std::string Key() const { return issuer + '\x1f' + user + '\x1f' + std::to_string(credentials_since_ms); }
 };
 
 }  // namespace tarn::identity

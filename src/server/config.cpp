@@ -108,6 +108,7 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
     Read(*t, "audience", c.audience, "identity.", k);
     Read(*t, "token_ttl_s", c.token_ttl_s, "identity.", k);
     Read(*t, "algorithm", c.algorithm, "identity.", k);
+    Read(*t, "metrics_token", c.metrics_token, "identity.", k);
     RejectUnknown(*t, k, "identity.");
     if (auto* arr = (*t)["trusted_issuers"].as_array()) {
       for (auto& node : *arr) {

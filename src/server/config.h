@@ -53,6 +53,8 @@ struct ServerConfig {
   int token_ttl_s = 3600;
   std::string algorithm = "RS256";
   std::vector<TrustedIssuerConfig> trusted_issuers;
+  // A bearer token a metrics scraper may use for GET /metrics alone ("": none).
+  std::string metrics_token;
 
   bool tls() const { return !tls_cert.empty(); }
   std::string BaseUrl() const;

@@ -239,6 +239,13 @@ Response HttpServer::Impl::Dispatch(const Request& req, const std::string& id, s
     std::string_view target(req.target().data(), req.target().size());
     auto q = target.find('?');
     RequestContext ctx{req, UrlDecode(target.substr(0, q), false), {}, {}, id, std::nullopt, worker};
+    for (unsigned char c : ctx.path) {
+      if (c < 0x20 || c == 0x7f) {
+        route = "unmatched";
+        throw Error::InvalidArgument("the request path holds a control character (such as %00 or %0A): names "
+                                     "in paths are printable");
+      }
+    }
     if (q != std::string_view::npos) ctx.query = ParseForm(target.substr(q + 1));
     bool path_known = false;
     const Route* r = router.Match(req.method(), ctx.path, ctx.params, path_known);

@@ -209,7 +209,7 @@ class Discard : public session::ResultHandler {
 }  // namespace
 
 std::string QueryRegistry::Key(const identity::Principal& p, const std::string& id) {
-  return p.issuer + '\x1f' + p.user + '\x1f' + id;
+  return p.Key() + '\x1f' + id;
 }
 
 struct QueryRegistry::Entry {
@@ -302,8 +302,7 @@ void QueryRegistry::Execute(const std::shared_ptr<Entry>& e, const StatementRequ
       std::lock_guard<std::mutex> lock(mu_);
       int64_t running = 0;
       for (auto& [key, other] : entries_) {
-        running += other != e && other->session && other->principal.user == e->principal.user &&
-                   other->principal.issuer == e->principal.issuer;
+        running += other != e && other->session && other->principal.Key() == e->principal.Key();
       }
       auto most = limits.Get("concurrent_statements");
       if (most && running >= *most) {
@@ -438,6 +437,22 @@ void QueryRegistry::CancelAll() {
       e->cancel_requested = true;
       if (e->session) e->session->Cancel();
     }
+  }
+}
+
+void QueryRegistry::ForgetUser(const std::string& user, const std::string& issuer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    auto& e = it->second;
+    if (e->principal.user != user || e->principal.issuer != issuer) {
+      ++it;
+      continue;
+    }
+    if (e->state == "running") {
+      e->cancel_requested = true;
+      if (e->session) e->session->Cancel();
+    }
+    it = entries_.erase(it);
   }
 }
 

@@ -75,13 +75,16 @@ class QueryRegistry {
   Response Cancel(const std::string& id, const identity::Principal& caller, unsigned version);
   // Cancels everything running (server shutdown).
   void CancelAll();
+  // A user was removed: cancels their running queries and drops every stored
+  // result, at once.
+  void ForgetUser(const std::string& user, const std::string& issuer);
 
  private:
   struct Entry;
   std::shared_ptr<Entry> Register(const StatementRequest& request, const identity::Principal& owner);
   void Execute(const std::shared_ptr<Entry>& entry, const StatementRequest& request, unsigned version);
   std::shared_ptr<Entry> Find(const std::string& id, const identity::Principal& caller);
-  // Registry key: ids are unique per principal (issuer and user), not globally.
+  // Registry key: ids are unique per principal (Principal::Key), not globally.
   static std::string Key(const identity::Principal& p, const std::string& id);
   void Watchdog();
 

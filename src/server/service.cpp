@@ -1,9 +1,11 @@
 #include "server/service.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <optional>
 
+#include "governance/policy.h"
 #include "identity/directory.h"
 #include "identity/keys.h"
 #include "identity/verifier.h"
@@ -86,7 +88,31 @@ struct Service::Impl {
 
   identity::Directory Directory(size_t worker) { return identity::Directory(*stores.at(worker)); }
   void AddRoutes();
+  // /metrics is for the configured scrape token, administrators and the role
+  // `monitor`; anyone else gets 403 (401 without a valid token).
+  void AuthorizeMetrics(RequestContext& ctx);
 };
+
+void Service::Impl::AuthorizeMetrics(RequestContext& ctx) {
+  auto auth = ctx.request[http::field::authorization];
+  if (auth.size() < 8 || !boost::beast::iequals(auth.substr(0, 7), "Bearer ")) {
+    throw Error::Unauthenticated("no bearer token");
+  }
+  std::string token(auth.substr(7));
+  const std::string& scrape = config.metrics_token;
+  if (!scrape.empty() && token.size() == scrape.size() &&
+      CRYPTO_memcmp(token.data(), scrape.data(), token.size()) == 0) {
+    return;
+  }
+  auto dir = Directory(ctx.worker);
+  ctx.principal = verifier->Verify(token, [&](const std::string& user) { return dir.Lookup(user, issuer); });
+  if (ctx.principal->admin) return;
+  governance::PolicyStore policies(*stores.at(ctx.worker));
+  auto subject = governance::MakeSubject(*ctx.principal, *policies.Load());
+  if (!subject.Is({governance::GranteeKind::kRole, "monitor"})) {
+    throw Error::PermissionDenied("access denied: /metrics is for administrators and the role monitor");
+  }
+}
 
 void Service::Impl::AddRoutes() {
   using http::verb;
@@ -100,7 +126,8 @@ void Service::Impl::AddRoutes() {
     stores.at(ctx.worker)->Query("SELECT 1");
     return JsonResponse(http::status::ok, {{"status", "ready"}}, v(ctx));
   });
-  router.Add(verb::get, "/metrics", true, [this, v](RequestContext& ctx) {
+  router.Add(verb::get, "/metrics", false, [this, v](RequestContext& ctx) {
+    AuthorizeMetrics(ctx);
     return TextResponse(http::status::ok, metrics.Render(http->queue_depth()), "text/plain; version=0.0.4",
                         v(ctx));
   });
@@ -307,6 +334,7 @@ void Service::Impl::AddRoutes() {
       throw Error::InvalidArgument("you cannot remove yourself");
     }
     Directory(ctx.worker).RemoveUser(ctx.params["name"]);
+    queries->ForgetUser(identity::CheckPrincipalName(ctx.params["name"], "user"), issuer);
     return JsonResponse(http::status::ok, {{"removed", ctx.params["name"]}}, v(ctx));
   });
   router.Add(verb::put, "/v1/users/{name}/password", true, [this, v](RequestContext& ctx) {

@@ -39,15 +39,46 @@ std::string LoadMetastore(const fs::path& data_dir) {
 
 }  // namespace
 
-void Instance::Init(const InstanceOptions& options) {
+std::vector<std::string> Instance::Init(const InstanceOptions& options) {
   if (options.data_dir.empty()) throw Error::InvalidArgument("no data directory given: use --data-dir DIR");
   std::error_code ec;
-  for (auto sub : {"lake", "tmp"}) {
-    fs::create_directories(options.data_dir / sub, ec);
-    if (ec) throw Error::Io("cannot create {}: {}", (options.data_dir / sub).string(), ec.message());
+  bool existed = fs::exists(options.data_dir, ec);
+  std::vector<std::string> found = existed ? OpenToOthers(options.data_dir) : std::vector<std::string>{};
+  // What Init creates is private from the start, whatever the umask: folders
+  // 0700, the metadata store 0600 (it holds password hashes).
+  auto make_private = [&](const fs::path& p, fs::perms perms) {
+    if (!fs::exists(p, ec)) return false;
+    fs::permissions(p, perms, fs::perm_options::replace, ec);
+    return true;
+  };
+  for (auto sub : {"", "lake", "tmp"}) {
+    fs::path dir = options.data_dir / sub;
+    bool was = fs::exists(dir, ec);
+    fs::create_directories(dir, ec);
+    if (ec) throw Error::Io("cannot create {}: {}", dir.string(), ec.message());
+    if (!was) make_private(dir, fs::perms::owner_all);
   }
+  fs::path sqlite = options.data_dir / "metadata.sqlite";
+  bool sqlite_was = fs::exists(sqlite, ec);
   store::MetaStore::Open(MetastoreOf(options));  // creates and migrates
+  if (!sqlite_was && options.metastore.empty()) {
+    make_private(sqlite, fs::perms::owner_read | fs::perms::owner_write);
+  }
   if (!options.metastore.empty()) SaveMetastore(options.data_dir, options.metastore);
+  return found;
+}
+
+std::vector<std::string> Instance::OpenToOthers(const fs::path& data_dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  auto open = [](fs::perms p) { return (p & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none; };
+  if (fs::is_directory(data_dir, ec) && open(fs::status(data_dir, ec).permissions())) out.push_back(data_dir.string());
+  for (fs::recursive_directory_iterator it(data_dir, fs::directory_options::skip_permission_denied, ec), end;
+       !ec && it != end; it.increment(ec)) {
+    if (it->is_symlink(ec)) continue;
+    if (open(it->status(ec).permissions())) out.push_back(it->path().string());
+  }
+  return out;
 }
 
 Instance::Instance(InstanceOptions options) : options_(std::move(options)) {

@@ -36,8 +36,12 @@ struct InstanceOptions {
 
 class Instance {
  public:
-  // Creates the data directory layout and the metadata store; a no-op for what exists.
-  static void Init(const InstanceOptions& options);
+  // Creates the data directory layout and the metadata store, private to the owner
+  // (folders 0700, files 0600); a no-op for what exists, which it never changes.
+  // Returns what it found already there that group or others may access.
+  static std::vector<std::string> Init(const InstanceOptions& options);
+  // Entries in `data_dir` (itself included) with any group or other permission bit.
+  static std::vector<std::string> OpenToOthers(const std::filesystem::path& data_dir);
 
   explicit Instance(InstanceOptions options);
   ~Instance();

@@ -140,6 +140,49 @@ TEST_F(ApiTest, OthersQueriesLookMissing) {
   EXPECT_EQ(Call("GET", "/v1/queries/anas", admin_).status, 200);
 }
 
+// A result belongs to the person who made it, not to a name: after the user is
+// removed it is gone at once, and a namesake created later never sees it.
+TEST_F(ApiTest, ResultsDieWithTheirUser) {
+  ASSERT_EQ(Call("POST", "/v1/users", admin_, R"({"name": "bob", "password": "bob-secret-1"})").status, 201);
+  ASSERT_EQ(Sql(admin_, "GRANT SELECT ON TABLE d.t TO USER bob").status, 200);
+  auto bob = Login("bob", "bob-secret-1");
+  ASSERT_EQ(Sql(bob, "SELECT 'bobs-result-' || count(*) FROM d.t", {{"async", true}, {"query_id", "mine"}}).status,
+            202);
+  for (int i = 0; i < 100 && Json(Call("GET", "/v1/queries/mine", bob)).value("state", "") == "running"; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_THAT(Call("GET", "/v1/queries/mine", bob).body, HasSubstr("bobs-result-10"));
+  ASSERT_EQ(Call("DELETE", "/v1/users/bob", admin_).status, 200);
+  EXPECT_EQ(Call("GET", "/v1/queries/mine", admin_).status, 404);  // dropped at once
+  ASSERT_EQ(Call("POST", "/v1/users", admin_, R"({"name": "bob", "password": "bob-secret-2"})").status, 201);
+  auto namesake = Login("bob", "bob-secret-2");
+  auto r = Call("GET", "/v1/queries/mine", namesake);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_THAT(r.body, ::testing::Not(HasSubstr("bobs-result")));
+}
+
+// The registry keys by the credential epoch too: a namesake whose user was removed
+// by another process (no ForgetUser call) still finds nothing.
+TEST(PrincipalKeyTest, NamesakesDiffer) {
+  identity::Principal a{"bob", {}, "https://tarn", false, false, 1000};
+  identity::Principal b = a;
+  b.credentials_since_ms = 2000;
+  EXPECT_NE(a.Key(), b.Key());
+  identity::Principal c = a;
+  c.issuer = "https://other";
+  EXPECT_NE(a.Key(), c.Key());
+  EXPECT_EQ(a.Key(), identity::Principal(a).Key());
+}
+
+TEST_F(ApiTest, ControlCharactersInPathsAreA400) {
+  for (auto path : {"/v1/databases/d%00x/tables", "/v1/databases/d%0Ax/tables", "/v1/queries/a%1Fb",
+                    "/v1/users/x%7F"}) {
+    auto r = Call("GET", path, admin_);
+    EXPECT_EQ(r.status, 400) << path << ": " << r.body;
+    EXPECT_THAT(r.body, HasSubstr("control character")) << path;
+  }
+}
+
 TEST_F(ApiTest, CatalogRoutesDescribeDatabasesAndTables) {
   auto j = Json(Call("GET", "/v1/databases", ana_));
   EXPECT_EQ(j["databases"][0]["name"], "d");
@@ -195,7 +238,14 @@ TEST_F(ApiTest, UnknownRoutesAre404AndWrongMethods405) {
 TEST_F(ApiTest, MetricsCountRequestsAndNeedAToken) {
   Sql(ana_, "SELECT 1");
   EXPECT_EQ(Call("GET", "/metrics").status, 401);
-  auto r = Call("GET", "/metrics", ana_);
+  EXPECT_EQ(Call("GET", "/metrics", "not-a-token").status, 401);
+  // Request counts per route are for administrators and the role monitor.
+  auto denied = Call("GET", "/metrics", ana_);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_THAT(denied.body, ::testing::Not(HasSubstr("tarn_http_requests_total")));
+  ASSERT_EQ(Sql(admin_, "CREATE ROLE monitor; GRANT ROLE monitor TO GROUP analysts").status, 200);
+  EXPECT_EQ(Call("GET", "/metrics", ana_).status, 200);
+  auto r = Call("GET", "/metrics", admin_);
   ASSERT_EQ(r.status, 200);
   EXPECT_THAT(r.body,
               HasSubstr("tarn_http_requests_total{method=\"POST\",route=\"/v1/statements\",status=\"200\"}"));
@@ -410,6 +460,23 @@ TEST_F(ApiTest, OpenApiDocumentDescribesExactlyTheServedRoutes) {
     }
   }
   EXPECT_EQ(documented, served);
+}
+
+}  // namespace
+}  // namespace tarn::testing
+
+namespace tarn::testing {
+namespace {
+
+class ScrapeTokenTest : public ServerTest {
+ protected:
+  void Configure(server::ServerConfig& config) override { config.metrics_token = "scrape-0123456789abcdef"; }
+};
+
+TEST_F(ScrapeTokenTest, TheScrapeTokenReadsMetricsAndNothingElse) {
+  EXPECT_EQ(Call("GET", "/metrics", "scrape-0123456789abcdef").status, 200);
+  EXPECT_EQ(Call("GET", "/metrics", "scrape-0123456789abcdeX").status, 401);
+  EXPECT_EQ(Call("GET", "/v1/whoami", "scrape-0123456789abcdef").status, 401);
 }
 
 }  // namespace
