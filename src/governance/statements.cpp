@@ -679,10 +679,7 @@ std::optional<StatementOutput> Governor::Execute(const std::string& text) {
       if (on && f.table_id != on->id) continue;
       auto table = catalog_.FindTableById(f.table_id);
       if (!table) continue;
-      bool granted = std::any_of(policy_->grants.begin(), policy_->grants.end(), [&](const Grant& g) {
-        return g.object_kind == ObjectKind::kDataFilter && g.object_name == name && subject_.Is(g.grantee);
-      });
-      if (!subject_.admin && !granted && !Access(*table).owner) continue;
+      if (!FilterVisible(name, f, table)) continue;
       std::string cols =
           f.columns ? (f.columns_except ? "EXCLUDING (" : "(") + Joined(*f.columns) + ")" : "*";
       out.rows.push_back(
