@@ -52,6 +52,7 @@ class Walker {
   void Node(QueryNode& node) {
     auto outer = ctes_;
     for (auto& kv : node.cte_map.map) {
+      for (auto& k : kv.second->key_targets) Expr(k);
       Node(*kv.second->query->node);
       ctes_.insert(duckdb::StringUtil::Lower(kv.first));
     }
@@ -80,6 +81,7 @@ class Walker {
       case duckdb::QueryNodeType::RECURSIVE_CTE_NODE: {
         auto& r = node.Cast<duckdb::RecursiveCTENode>();
         ctes_.insert(duckdb::StringUtil::Lower(r.ctename));
+        for (auto& k : r.key_targets) Expr(k);
         Node(*r.left);
         Node(*r.right);
         break;
@@ -134,6 +136,7 @@ class Walker {
         for (auto& a : p.aggregates) Expr(a);
         for (auto& col : p.pivots) {
           for (auto& e : col.pivot_expressions) Expr(e);
+          for (auto& entry : col.entries) Expr(entry.expr);
           if (col.subquery) Node(*col.subquery);
         }
         return;
@@ -153,6 +156,10 @@ class Walker {
   }
 
   void BaseTable(duckdb::BaseTableRef& t) {
+    // DuckDB evaluates an AT clause while binding, before any plan exists.
+    if (t.at_clause) {
+      throw Error::Unsupported("time travel (AT ...) is not supported: tables are read at their current snapshot");
+    }
     std::string schema = duckdb::StringUtil::Lower(t.schema_name);
     std::string name = duckdb::StringUtil::Lower(t.table_name);
     if (!t.catalog_name.empty()) {
