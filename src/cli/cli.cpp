@@ -22,8 +22,8 @@
 #include "cli/progress.h"
 #include "cli/remote.h"
 #include "common/error.h"
-#include "governance/functions.h"
 #include "engine/result_writer.h"
+#include "governance/functions.h"
 #include "identity/directory.h"
 #include "identity/keys.h"
 #include "server/service.h"
@@ -46,10 +46,11 @@ std::string DefaultDataDir() {
 // open, and how to close it.
 void WarnOpen(const std::vector<std::string>& open, const std::string& data_dir) {
   if (open.empty()) return;
-  std::cerr << fmt::format("warning: {} already existed and {} entr{} in it can be read or entered by group or "
-                           "others, e.g. {}; Tarn left them as they are (run `chmod -R go-rwx {}` to make them "
-                           "private)\n",
-                           data_dir, open.size(), open.size() == 1 ? "y" : "ies", open.front(), data_dir);
+  std::cerr << fmt::format(
+      "warning: {} already existed and {} entr{} in it can be read or entered by group or "
+      "others, e.g. {}; Tarn left them as they are (run `chmod -R go-rwx {}` to make them "
+      "private)\n",
+      data_dir, open.size(), open.size() == 1 ? "y" : "ies", open.front(), data_dir);
 }
 
 std::string DefaultMetastore() {

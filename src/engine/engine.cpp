@@ -222,7 +222,8 @@ duckdb::unique_ptr<duckdb::QueryResult> EngineConnection::Stream(
 }
 
 void EngineConnection::DescribeStructure(duckdb::unique_ptr<duckdb::SQLStatement> statement,
-                                         std::vector<std::string>& names, std::vector<duckdb::LogicalType>& types) {
+                                         std::vector<std::string>& names,
+                                         std::vector<duckdb::LogicalType>& types) {
   state_->structural = true;
   try {
     Describe(std::move(statement), names, types);

@@ -6,8 +6,8 @@
 #include <duckdb/parser/expression/columnref_expression.hpp>
 #include <duckdb/parser/expression/constant_expression.hpp>
 #include <duckdb/parser/expression/function_expression.hpp>
-#include <duckdb/parser/expression/window_expression.hpp>
 #include <duckdb/parser/expression/subquery_expression.hpp>
+#include <duckdb/parser/expression/window_expression.hpp>
 #include <duckdb/parser/parsed_expression_iterator.hpp>
 #include <duckdb/parser/query_node/cte_node.hpp>
 #include <duckdb/parser/query_node/recursive_cte_node.hpp>
@@ -158,7 +158,8 @@ class Walker {
   void BaseTable(duckdb::BaseTableRef& t) {
     // DuckDB evaluates an AT clause while binding, before any plan exists.
     if (t.at_clause) {
-      throw Error::Unsupported("time travel (AT ...) is not supported: tables are read at their current snapshot");
+      throw Error::Unsupported(
+          "time travel (AT ...) is not supported: tables are read at their current snapshot");
     }
     std::string schema = duckdb::StringUtil::Lower(t.schema_name);
     std::string name = duckdb::StringUtil::Lower(t.table_name);
@@ -204,7 +205,8 @@ class Walker {
       }
       case ExpressionClass::WINDOW: {
         auto& w = e->Cast<duckdb::WindowExpression>();
-        if (!w.catalog.empty() || !w.schema.empty()) throw Denied(NotAvailable(w.schema + "." + w.function_name));
+        if (!w.catalog.empty() || !w.schema.empty())
+          throw Denied(NotAvailable(w.schema + "." + w.function_name));
         Function(w.function_name, w.children);
         break;
       }

@@ -242,8 +242,9 @@ Response HttpServer::Impl::Dispatch(const Request& req, const std::string& id, s
     for (unsigned char c : ctx.path) {
       if (c < 0x20 || c == 0x7f) {
         route = "unmatched";
-        throw Error::InvalidArgument("the request path holds a control character (such as %00 or %0A): names "
-                                     "in paths are printable");
+        throw Error::InvalidArgument(
+            "the request path holds a control character (such as %00 or %0A): names "
+            "in paths are printable");
       }
     }
     if (q != std::string_view::npos) ctx.query = ParseForm(target.substr(q + 1));

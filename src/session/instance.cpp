@@ -71,8 +71,11 @@ std::vector<std::string> Instance::Init(const InstanceOptions& options) {
 std::vector<std::string> Instance::OpenToOthers(const fs::path& data_dir) {
   std::vector<std::string> out;
   std::error_code ec;
-  auto open = [](fs::perms p) { return (p & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none; };
-  if (fs::is_directory(data_dir, ec) && open(fs::status(data_dir, ec).permissions())) out.push_back(data_dir.string());
+  auto open = [](fs::perms p) {
+    return (p & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none;
+  };
+  if (fs::is_directory(data_dir, ec) && open(fs::status(data_dir, ec).permissions()))
+    out.push_back(data_dir.string());
   for (fs::recursive_directory_iterator it(data_dir, fs::directory_options::skip_permission_denied, ec), end;
        !ec && it != end; it.increment(ec)) {
     if (it->is_symlink(ec)) continue;

@@ -19,7 +19,9 @@ namespace {
 // others may use.
 std::vector<std::string> OpenEntries(const fs::path& root) {
   std::vector<std::string> out;
-  auto open = [](fs::perms p) { return (p & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none; };
+  auto open = [](fs::perms p) {
+    return (p & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none;
+  };
   if (open(fs::status(root).permissions())) out.push_back(root.string());
   for (auto& e : fs::recursive_directory_iterator(root)) {
     if (!e.is_symlink() && open(e.status().permissions())) out.push_back(e.path().string());
@@ -60,7 +62,8 @@ TEST(PermissionsTest, InitOnAnOpenDirectorySaysSoAndChangesNothing) {
 
 TEST(PermissionsTest, InitOnAFreshDirectoryIsQuiet) {
   TempDir tmp;
-  auto r = RunTarn({"init", "-d", (tmp.path() / "new").string(), "--admin-password-stdin"}, "admin-password-1\n");
+  auto r =
+      RunTarn({"init", "-d", (tmp.path() / "new").string(), "--admin-password-stdin"}, "admin-password-1\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, ::testing::Not(HasSubstr("warning")));
 }

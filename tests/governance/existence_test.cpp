@@ -117,8 +117,8 @@ TEST_F(ExistenceTest, HiddenAndMissingObjectsReadAlike) {
   for (auto& p : kProbes) {
     std::string present = Outcome(*ana, Fill(p.form, p.present), p.present);
     std::string missing = Outcome(*ana, Fill(p.form, p.missing), p.missing);
-    EXPECT_EQ(present, missing) << "\"" << p.form << "\" tells " << p.present << " (exists) from " << p.missing
-                                << " (missing)";
+    EXPECT_EQ(present, missing) << "\"" << p.form << "\" tells " << p.present << " (exists) from "
+                                << p.missing << " (missing)";
     if (std::string(p.form).find("IF EXISTS") == std::string::npos) {
       EXPECT_THAT(present, ::testing::Not(::testing::StartsWith("ok"))) << p.form << " should be refused";
     }
@@ -130,11 +130,13 @@ TEST_F(ExistenceTest, WithTheRightMissingObjectsAreNamed) {
   auto e = ExpectError(*admin_, "ALTER TABLE d.t ALTER COLUMN nosuchcol SET MASK 'x'");
   EXPECT_EQ(e.code(), ErrorCode::kNotFound);
   EXPECT_THAT(std::string(e.what()), ::testing::HasSubstr("column nosuchcol does not exist"));
-  EXPECT_EQ(ExpectError(*admin_, "GRANT SELECT ON TABLE d.t TO ROLE nosuchrole").code(), ErrorCode::kNotFound);
+  EXPECT_EQ(ExpectError(*admin_, "GRANT SELECT ON TABLE d.t TO ROLE nosuchrole").code(),
+            ErrorCode::kNotFound);
   EXPECT_EQ(ExpectError(*admin_, "DROP DATA FILTER nosuchfilter").code(), ErrorCode::kNotFound);
   auto ana = As("ana");
   // ana may grant id: granting it to a missing role names the role.
-  EXPECT_EQ(ExpectError(*ana, "GRANT SELECT (id) ON TABLE d.t TO ROLE nosuchrole").code(), ErrorCode::kNotFound);
+  EXPECT_EQ(ExpectError(*ana, "GRANT SELECT (id) ON TABLE d.t TO ROLE nosuchrole").code(),
+            ErrorCode::kNotFound);
 }
 
 TEST_F(ExistenceTest, ShowTagsShowsOnlyWhatTheCallerCanSee) {

@@ -25,10 +25,8 @@ class ExplainAccessTest : public GovernanceTest {
     std::string out;
     for (auto sql : {"SELECT id FROM d.t WHERE amount > 100000",
                      "SELECT id FROM d.t WHERE amount > 424242 AND amount < 424243",
-                     "SELECT id FROM d.t WHERE ssn = 'SECRET-SSN-3'",
-                     "SELECT id FROM d.t WHERE ssn > 'S'",
-                     "SELECT id FROM d.t WHERE email >= 'c@x.us'",
-                     "SELECT id FROM d.t WHERE region = 'US'",
+                     "SELECT id FROM d.t WHERE ssn = 'SECRET-SSN-3'", "SELECT id FROM d.t WHERE ssn > 'S'",
+                     "SELECT id FROM d.t WHERE email >= 'c@x.us'", "SELECT id FROM d.t WHERE region = 'US'",
                      "SELECT count(*) FROM d.t WHERE amount BETWEEN 424242 AND 424243",
                      "SELECT region, max(amount) FROM d.t WHERE amount > 1e5 GROUP BY region",
                      "SELECT a.id FROM d.t a JOIN d.t b ON a.id = b.id WHERE b.amount > 100000"}) {

@@ -80,8 +80,8 @@ TEST(FunctionListTest, EveryListedFunctionExists) {
   for (auto& g : governance::FunctionGroups()) {
     if (!g.registered) continue;
     for (auto& n : g.names) {
-      EXPECT_TRUE(registered.count({g.kind, n})) << n << " is listed in \"" << g.reason
-                                                 << "\" but the engine has no such function (a typo?)";
+      EXPECT_TRUE(registered.count({g.kind, n}))
+          << n << " is listed in \"" << g.reason << "\" but the engine has no such function (a typo?)";
     }
   }
 }
@@ -162,7 +162,8 @@ class FunctionQueryTest : public GovernanceTest {
 };
 
 TEST_F(FunctionQueryTest, FunctionsThatBindTheirOwnSqlAreRefusedBeforeBinding) {
-  ExpectUnavailable("SELECT json_serialize_plan('SELECT * FROM d.t', optimize := true)", "json_serialize_plan");
+  ExpectUnavailable("SELECT json_serialize_plan('SELECT * FROM d.t', optimize := true)",
+                    "json_serialize_plan");
   ExpectUnavailable("SELECT json_serialize_sql('SELECT 1')", "json_serialize_sql");
   ExpectUnavailable("SELECT current_setting('temp_directory')", "current_setting");
   ExpectUnavailable("SELECT id FROM d.t WHERE length(current_setting('threads')) > 0", "current_setting");
@@ -188,8 +189,9 @@ TEST_F(FunctionQueryTest, OrdinaryFunctionsStillWork) {
                    "SELECT string_agg(upper(region), ',' ORDER BY id) FROM d.t WHERE id <= 2 AND email LIKE "
                    "'%x%'"),
             "EU,EU");
-  EXPECT_EQ(Scalar(*ana_, "SELECT max(rn) FROM (SELECT row_number() OVER (PARTITION BY region ORDER BY id) rn "
-                          "FROM d.t)"),
+  EXPECT_EQ(Scalar(*ana_,
+                   "SELECT max(rn) FROM (SELECT row_number() OVER (PARTITION BY region ORDER BY id) rn "
+                   "FROM d.t)"),
             "2");
   EXPECT_EQ(Scalar(*ana_, "SELECT count(*) FROM (SELECT unnest(range(3)))"), "3");
   EXPECT_EQ(Scalar(*ana_, "SELECT count(*) FROM range(5)"), "5");
@@ -209,8 +211,9 @@ TEST_F(FunctionQueryTest, CteNamesAreScoped) {
     EXPECT_THAT(std::string(e.what()), HasSubstr("name tables as database.table")) << sql;
   }
   EXPECT_EQ(Scalar(*ana_, "WITH a AS (SELECT 1 AS x), b AS (SELECT x + 1 AS y FROM a) SELECT y FROM b"), "2");
-  EXPECT_EQ(Scalar(*ana_, "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) "
-                          "SELECT max(n) FROM r"),
+  EXPECT_EQ(Scalar(*ana_,
+                   "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) "
+                   "SELECT max(n) FROM r"),
             "3");
 }
 
@@ -218,7 +221,8 @@ TEST_F(FunctionQueryTest, CteNamesAreScoped) {
 // of a table (evaluated before the table is even looked up; its cast error once
 // quoted current_setting's value) and PIVOT's IN list.
 TEST_F(FunctionQueryTest, ExpressionsBoundEarlyAreCheckedToo) {
-  auto e = ExpectError(*ana_, "SELECT count(*) FROM d.t AT (TIMESTAMP => current_setting('temp_directory')::TIMESTAMP)");
+  auto e = ExpectError(
+      *ana_, "SELECT count(*) FROM d.t AT (TIMESTAMP => current_setting('temp_directory')::TIMESTAMP)");
   EXPECT_EQ(e.code(), ErrorCode::kUnsupported) << e.what();
   EXPECT_THAT(std::string(e.what()), ::testing::Not(HasSubstr(dir_.path().string())));
   e = ExpectError(*ana_, "SELECT count(*) FROM d.t AT (VERSION => 1)");

@@ -146,9 +146,11 @@ TEST_F(ApiTest, ResultsDieWithTheirUser) {
   ASSERT_EQ(Call("POST", "/v1/users", admin_, R"({"name": "bob", "password": "bob-secret-1"})").status, 201);
   ASSERT_EQ(Sql(admin_, "GRANT SELECT ON TABLE d.t TO USER bob").status, 200);
   auto bob = Login("bob", "bob-secret-1");
-  ASSERT_EQ(Sql(bob, "SELECT 'bobs-result-' || count(*) FROM d.t", {{"async", true}, {"query_id", "mine"}}).status,
-            202);
-  for (int i = 0; i < 100 && Json(Call("GET", "/v1/queries/mine", bob)).value("state", "") == "running"; i++) {
+  ASSERT_EQ(
+      Sql(bob, "SELECT 'bobs-result-' || count(*) FROM d.t", {{"async", true}, {"query_id", "mine"}}).status,
+      202);
+  for (int i = 0; i < 100 && Json(Call("GET", "/v1/queries/mine", bob)).value("state", "") == "running";
+       i++) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_THAT(Call("GET", "/v1/queries/mine", bob).body, HasSubstr("bobs-result-10"));
@@ -175,8 +177,8 @@ TEST(PrincipalKeyTest, NamesakesDiffer) {
 }
 
 TEST_F(ApiTest, ControlCharactersInPathsAreA400) {
-  for (auto path : {"/v1/databases/d%00x/tables", "/v1/databases/d%0Ax/tables", "/v1/queries/a%1Fb",
-                    "/v1/users/x%7F"}) {
+  for (auto path :
+       {"/v1/databases/d%00x/tables", "/v1/databases/d%0Ax/tables", "/v1/queries/a%1Fb", "/v1/users/x%7F"}) {
     auto r = Call("GET", path, admin_);
     EXPECT_EQ(r.status, 400) << path << ": " << r.body;
     EXPECT_THAT(r.body, HasSubstr("control character")) << path;
