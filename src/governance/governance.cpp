@@ -10,7 +10,6 @@
 #include <duckdb/planner/logical_operator.hpp>
 
 #include <algorithm>
-#include <regex>
 
 #include "common/error.h"
 #include "common/util.h"
@@ -360,10 +359,13 @@ Error Governor::Explain(const Error& error) {
   if (error.code() == ErrorCode::kInvalidArgument && msg.starts_with("access denied:")) {
     return Error(ErrorCode::kPermissionDenied, msg);
   }
-  static const std::regex kColumn(R"re(Referenced column "([^"]+)" not found)re");
-  std::smatch m;
-  if (std::regex_search(msg, m, kColumn)) {
-    std::string col = duckdb::StringUtil::Lower(m[1].str());
+  // Plain string search: std::regex recurses per character and a statement with a
+  // very long unknown name overflowed the stack with it.
+  static const std::string kPrefix = "Referenced column \"";
+  auto at = msg.find(kPrefix);
+  auto end = at == std::string::npos ? at : msg.find('"', at + kPrefix.size());
+  if (end != std::string::npos && msg.compare(end, 12, "\" not found") == 0) {
+    std::string col = duckdb::StringUtil::Lower(msg.substr(at + kPrefix.size(), end - at - kPrefix.size()));
     for (auto& [key, scan] : scans_) {
       bool exists = std::any_of(scan->table.schema.begin(), scan->table.schema.end(),
                                 [&](const catalog::Column& c) { return c.name == col; });

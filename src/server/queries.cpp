@@ -1,7 +1,8 @@
 #include "server/queries.h"
 
 #include <fstream>
-#include <regex>
+#include <algorithm>
+#include <cctype>
 #include <sstream>
 
 #include "common/util.h"
@@ -75,8 +76,12 @@ StatementRequest ParseStatementRequest(const RequestContext& ctx, size_t max_lim
     r.async = body["async"];
   }
   if (body.contains("query_id")) {
-    if (!body["query_id"].is_string() ||
-        !std::regex_match(body["query_id"].get<std::string>(), std::regex("[A-Za-z0-9_-]{1,64}"))) {
+    auto valid = [](const std::string& id) {
+      return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
+               return std::isalnum(c) || c == '-' || c == '_';
+             });
+    };
+    if (!body["query_id"].is_string() || !valid(body["query_id"].get<std::string>())) {
       throw Error::InvalidArgument("field 'query_id' must be 1-64 letters, digits, '-' or '_'");
     }
     r.query_id = body["query_id"];
