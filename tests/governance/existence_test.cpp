@@ -23,6 +23,10 @@ const Probe kProbes[] = {
     // columns
     {"GRANT SELECT ({}) ON TABLE d.t TO USER bob", "ssn", "nosuchcol"},
     {"GRANT SELECT ({}, id) ON TABLE d.t TO USER bob", "email", "nosuchcol"},
+    {"GRANT SELECT EXCEPT ({}) ON TABLE d.t TO USER bob", "ssn", "nosuchcol"},
+    {"REVOKE SELECT ({}) ON TABLE d.t FROM USER bob", "ssn", "nosuchcol"},
+    {"CREATE DATA FILTER f2 ON d.t COLUMNS (id, {})", "ssn", "nosuchcol"},
+    {"CREATE DATA FILTER f2 ON d.t EXCLUDING ({})", "ssn", "nosuchcol"},
     {"ALTER TABLE d.t ALTER COLUMN {} SET MASK 'x'", "ssn", "nosuchcol"},
     {"ALTER TABLE d.t ALTER COLUMN {} DROP MASK", "email", "nosuchcol"},
     {"ALTER TABLE d.t ALTER COLUMN {} SET TAG pii = 'yes'", "ssn", "nosuchcol"},
@@ -36,6 +40,8 @@ const Probe kProbes[] = {
     {"GRANT SELECT ON DATA FILTER {} TO USER bob", "us_rows", "nosuchfilter"},
     {"REVOKE SELECT ON DATA FILTER {} FROM USER bob", "us_rows", "nosuchfilter"},
     {"SHOW GRANTS ON DATA FILTER {}", "us_rows", "nosuchfilter"},
+    {"REVOKE GRANT OPTION FOR SELECT ON DATA FILTER {} FROM USER bob", "us_rows", "nosuchfilter"},
+    {"CREATE DATA FILTER {} ON d.open ROW FILTER true", "us_rows", "nosuchfilter"},
     // tags
     {"ALTER TABLE d.t SET TAG {} = 'yes'", "pii", "nosuchtag"},
     {"ALTER TABLE d.t UNSET TAG {}", "pii", "nosuchtag"},
@@ -43,16 +49,20 @@ const Probe kProbes[] = {
     {"REVOKE SELECT ON TAG {} IN ('yes') FROM USER bob", "pii", "nosuchtag"},
     {"SHOW GRANTS ON TAG {} IN ('yes')", "pii", "nosuchtag"},
     {"DROP TAG {}", "pii", "nosuchtag"},
+    {"CREATE TAG {} VALUES ('a')", "pii", "nosuchtag"},
     // roles
     {"GRANT SELECT ON TABLE d.open TO ROLE {}", "auditor", "nosuchrole"},
     {"GRANT ROLE {} TO USER bob", "auditor", "nosuchrole"},
     {"REVOKE ROLE {} FROM USER bob", "auditor", "nosuchrole"},
     {"DROP ROLE {}", "auditor", "nosuchrole"},
+    {"CREATE ROLE {}", "auditor", "nosuchrole"},
+    {"RESET LIMIT result_rows FOR ROLE {}", "auditor", "nosuchrole"},
     {"SET LIMIT result_rows = 5 FOR ROLE {}", "auditor", "nosuchrole"},
     // users
     {"SHOW LIMITS FOR USER {}", "carl", "nosuchuser"},
     {"EXPLAIN ACCESS FOR USER {} SELECT 1", "carl", "nosuchuser"},
     {"GRANT ADMIN TO USER {}", "carl", "nosuchuser"},
+    {"REVOKE ADMIN FROM USER {}", "carl", "nosuchuser"},
     // tables and databases
     {"SELECT * FROM {}", "d.hidden", "d.nosuchtable"},
     {"DESCRIBE {}", "d.hidden", "d.nosuchtable"},
