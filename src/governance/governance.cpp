@@ -364,7 +364,8 @@ Error Governor::Explain(const Error& error) {
   static const std::string kPrefix = "Referenced column \"";
   auto at = msg.find(kPrefix);
   auto end = at == std::string::npos ? at : msg.find('"', at + kPrefix.size());
-  if (end != std::string::npos && msg.compare(end, 12, "\" not found") == 0) {
+  static const std::string kSuffix = "\" not found";
+  if (end != std::string::npos && msg.compare(end, kSuffix.size(), kSuffix) == 0) {
     std::string col = duckdb::StringUtil::Lower(msg.substr(at + kPrefix.size(), end - at - kPrefix.size()));
     for (auto& [key, scan] : scans_) {
       bool exists = std::any_of(scan->table.schema.begin(), scan->table.schema.end(),

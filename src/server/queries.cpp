@@ -1,8 +1,8 @@
 #include "server/queries.h"
 
-#include <fstream>
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 #include <sstream>
 
 #include "common/util.h"
@@ -78,8 +78,8 @@ StatementRequest ParseStatementRequest(const RequestContext& ctx, size_t max_lim
   if (body.contains("query_id")) {
     auto valid = [](const std::string& id) {
       return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
-               return std::isalnum(c) || c == '-' || c == '_';
-             });
+        return std::isalnum(c) || c == '-' || c == '_';
+      });
     };
     if (!body["query_id"].is_string() || !valid(body["query_id"].get<std::string>())) {
       throw Error::InvalidArgument("field 'query_id' must be 1-64 letters, digits, '-' or '_'");

@@ -1800,6 +1800,12 @@ TEST_F(HttpSecurityTest, PerPrincipalLimitsStopRunawaysAndCapResults) {
 TEST_F(HttpSecurityTest, PerPrincipalMemoryLimitStopsAHungryStatementOnly) {
   // About 100 MB of string state that cannot spill.
   const std::string hungry = "SELECT length(string_agg(md5(i::VARCHAR), ',')) AS n FROM range(3000000) r(i)";
+  // It takes about 2 s on a busy 2-core machine: past this fixture's 2 s timeout.
+  ASSERT_EQ(Sql(admin_,
+                "SET LIMIT statement_timeout = '120s' FOR USER admin; SET LIMIT statement_timeout = "
+                "'120s' FOR USER ana")
+                .status,
+            200);
   ASSERT_EQ(Sql(admin_, "SET LIMIT memory = '48MB' FOR USER ana").status, 200);
   auto r = Sql(ana_, hungry);
   EXPECT_EQ(r.status, 429) << r.body.substr(0, 300);
