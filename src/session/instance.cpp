@@ -47,9 +47,7 @@ std::vector<std::string> Instance::Init(const InstanceOptions& options) {
   // What Init creates is private from the start, whatever the umask: folders
   // 0700, the metadata store 0600 (it holds password hashes).
   auto make_private = [&](const fs::path& p, fs::perms perms) {
-    if (!fs::exists(p, ec)) return false;
-    fs::permissions(p, perms, fs::perm_options::replace, ec);
-    return true;
+    if (fs::exists(p, ec)) fs::permissions(p, perms, fs::perm_options::replace, ec);
   };
   for (auto sub : {"", "lake", "tmp"}) {
     fs::path dir = options.data_dir / sub;
