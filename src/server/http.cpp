@@ -35,6 +35,16 @@ Response TextResponse(http::status status, std::string body, std::string content
   return res;
 }
 
+std::string_view BearerToken(const Request& req) {
+  auto auth = req[http::field::authorization];
+  if (auth.size() < 8 || !boost::beast::iequals(auth.substr(0, 7), "Bearer ")) {
+    throw Error::Unauthenticated("no bearer token");
+  }
+  std::string_view token(auth.data() + 7, auth.size() - 7);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  return token;
+}
+
 Response ErrorResponse(const Error& error, const std::string& request_id, unsigned version) {
   std::string message = error.what();
   if (error.code() == ErrorCode::kInternal || error.code() == ErrorCode::kIo) {

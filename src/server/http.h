@@ -41,6 +41,10 @@ Response ErrorResponse(const Error& error, const std::string& request_id, unsign
 Response JsonResponse(http::status status, const nlohmann::json& body, unsigned version);
 Response TextResponse(http::status status, std::string body, std::string content_type, unsigned version);
 
+// The token of "Authorization: Bearer <token>" (spaces before it skipped); throws
+// kUnauthenticated if the request carries none.
+std::string_view BearerToken(const Request& req);
+
 // Percent-decoding ('+' as space when `form`); throws kInvalidArgument on bad escapes.
 std::string UrlDecode(std::string_view s, bool form);
 // key=value&... into a map (application/x-www-form-urlencoded and query strings).

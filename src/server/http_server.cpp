@@ -264,13 +264,7 @@ Response HttpServer::Impl::Dispatch(const Request& req, const std::string& id, s
     }
     route = r->pattern;
     if (r->authenticated) {
-      auto auth = req[http::field::authorization];
-      if (auth.size() < 8 || !boost::beast::iequals(auth.substr(0, 7), "Bearer ")) {
-        throw Error::Unauthenticated("no bearer token");
-      }
-      std::string_view token(auth.data() + 7, auth.size() - 7);
-      while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-      ctx.principal = authenticate(token, worker);
+      ctx.principal = authenticate(BearerToken(req), worker);
       principal = ctx.principal->user;
     }
     return r->handler(ctx);

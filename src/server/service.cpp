@@ -91,21 +91,21 @@ struct Service::Impl {
   // /metrics is for the configured scrape token, administrators and the role
   // `monitor`; anyone else gets 403 (401 without a valid token).
   void AuthorizeMetrics(RequestContext& ctx);
+  // The principal a bearer token stands for (built-in or trusted issuer).
+  identity::Principal Authenticate(std::string_view token, size_t worker) {
+    auto dir = Directory(worker);
+    return verifier->Verify(token, [&](const std::string& user) { return dir.Lookup(user, issuer); });
+  }
 };
 
 void Service::Impl::AuthorizeMetrics(RequestContext& ctx) {
-  auto auth = ctx.request[http::field::authorization];
-  if (auth.size() < 8 || !boost::beast::iequals(auth.substr(0, 7), "Bearer ")) {
-    throw Error::Unauthenticated("no bearer token");
-  }
-  std::string token(auth.substr(7));
+  std::string_view token = BearerToken(ctx.request);
   const std::string& scrape = config.metrics_token;
   if (!scrape.empty() && token.size() == scrape.size() &&
       CRYPTO_memcmp(token.data(), scrape.data(), token.size()) == 0) {
     return;
   }
-  auto dir = Directory(ctx.worker);
-  ctx.principal = verifier->Verify(token, [&](const std::string& user) { return dir.Lookup(user, issuer); });
+  ctx.principal = Authenticate(token, ctx.worker);
   if (ctx.principal->admin) return;
   governance::PolicyStore policies(*stores.at(ctx.worker));
   auto subject = governance::MakeSubject(*ctx.principal, *policies.Load());
@@ -395,11 +395,8 @@ void Service::Start() {
                                               std::chrono::seconds(s.config.statement_timeout_s),
                                               s.config.max_result_bytes, s.metrics.active_queries);
   s.http = std::make_unique<HttpServer>(
-      s.config, s.router, s.metrics, [this](std::string_view token, size_t worker) {
-        auto dir = impl_->Directory(worker);
-        return impl_->verifier->Verify(
-            token, [&](const std::string& user) { return dir.Lookup(user, impl_->issuer); });
-      });
+      s.config, s.router, s.metrics,
+      [this](std::string_view token, size_t worker) { return impl_->Authenticate(token, worker); });
   // Issuer and verifier are set before the first connection is accepted; with
   // port 0 the issuer URL is only known once bound.
   s.http->Start([&](uint16_t port) {
