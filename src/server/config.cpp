@@ -158,6 +158,9 @@ void Validate(const ServerConfig& c) {
   if (c.algorithm != "RS256" && c.algorithm != "ES256") {
     throw Error::InvalidArgument("identity.algorithm must be RS256 or ES256");
   }
+  if (!c.metrics_token.empty() && c.metrics_token.size() < 16) {
+    throw Error::InvalidArgument("identity.metrics_token must be at least 16 characters (a random string)");
+  }
   for (auto& t : c.trusted_issuers) {
     if (t.issuer.empty() || t.audience.empty()) {
       throw Error::InvalidArgument("every trusted issuer needs issuer and audience");

@@ -997,6 +997,20 @@ TEST_F(KeyRotationTest, ARetiredKeyLeavesTheKeySetWhenItsGraceEnds) {
   ExpectUnauthenticated([&] { Verify(km, old_token); });
 }
 
+TEST(ServerConfig, AShortMetricsTokenIsRefused) {
+  server::ServerConfig c;
+  c.metrics_token = "short";
+  try {
+    server::Validate(c);
+    ADD_FAILURE() << "a 5-character scrape token was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(std::string(e.what()), ::testing::HasSubstr("metrics_token"));
+  }
+  c.metrics_token = "scrape-0123456789abcdef";
+  EXPECT_NO_THROW(server::Validate(c));
+}
+
 TEST(ServerConfig, JwksUrlMustUseHttpsOutsideLoopback) {
   server::ServerConfig c;
   c.trusted_issuers.push_back({"https://idp.example.test", "tarn", "", "http://idp.example.test/jwks"});
