@@ -59,18 +59,7 @@ const std::vector<Query> kQueries = {
 };
 
 // Drains every result it is given.
-class Drain : public tarn::session::ResultHandler {
- public:
-  int64_t OnRows(duckdb::QueryResult& result) override {
-    int64_t n = 0;
-    while (auto chunk = result.Fetch()) {
-      if (chunk->size() == 0) break;
-      n += static_cast<int64_t>(chunk->size());
-    }
-    return n;
-  }
-  void OnStatus(const std::string&) override {}
-};
+using Drain = tarn::session::Drain;
 
 // Governance for --governed: analysts read orders that are not cancelled, with the
 // partner channel masked, and customers outside APAC without email and phone, with
@@ -204,23 +193,28 @@ std::string RawSql(tarn::session::Instance& instance, std::string sql, RawForm f
 }
 
 // The rows of a result as text, one line per row.
+void AppendRows(duckdb::DataChunk& chunk, std::string& out) {
+  for (duckdb::idx_t r = 0; r < chunk.size(); r++) {
+    for (duckdb::idx_t c = 0; c < chunk.ColumnCount(); c++) out += chunk.GetValue(c, r).ToString() + "|";
+    out += "\n";
+  }
+}
+
 std::string RowsText(duckdb::QueryResult& result) {
   std::string out;
   while (auto chunk = result.Fetch()) {
     if (chunk->size() == 0) break;
-    for (duckdb::idx_t r = 0; r < chunk->size(); r++) {
-      for (duckdb::idx_t c = 0; c < chunk->ColumnCount(); c++) out += chunk->GetValue(c, r).ToString() + "|";
-      out += "\n";
-    }
+    AppendRows(*chunk, out);
   }
   return out;
 }
 
 class Collect : public tarn::session::ResultHandler {
  public:
-  int64_t OnRows(duckdb::QueryResult& result) override {
-    text = RowsText(result);
-    return 0;
+  void OnColumns(const std::vector<std::string>&, const std::vector<duckdb::LogicalType>&) override { text.clear(); }
+  bool OnChunk(duckdb::DataChunk& chunk) override {
+    AppendRows(chunk, text);
+    return true;
   }
   void OnStatus(const std::string&) override {}
   std::string text;
@@ -331,7 +325,7 @@ int Compare(const std::string& data_dir, int runs, const std::string& report, co
   auto session = instance.NewSession();
   if (governed) {
     tarn::identity::Principal p{kBenchUser, {"bench_analysts"}, "local", false};
-    session->SetCaller({p, "bench", ""});
+    session->SetCaller({p, {"bench"}});
   }
   duckdb::DuckDB raw_db(nullptr);
   duckdb::Connection raw_conn(raw_db);

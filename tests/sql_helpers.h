@@ -17,20 +17,17 @@ using Rows = std::vector<std::vector<std::string>>;
 // Collects every row (as display text) and status line a script produces.
 class Collect : public session::ResultHandler {
  public:
-  int64_t OnRows(duckdb::QueryResult& result) override {
-    names = result.names;
+  void OnColumns(const std::vector<std::string>& n, const std::vector<duckdb::LogicalType>&) override {
+    names = n;
     rows.clear();
-    while (auto chunk = result.Fetch()) {
-      if (chunk->size() == 0) break;
-      for (duckdb::idx_t r = 0; r < chunk->size(); r++) {
-        std::vector<std::string> row;
-        for (duckdb::idx_t c = 0; c < chunk->ColumnCount(); c++)
-          row.push_back(engine::ValueText(chunk->GetValue(c, r)));
-        rows.push_back(std::move(row));
-      }
+  }
+  bool OnChunk(duckdb::DataChunk& chunk) override {
+    for (duckdb::idx_t r = 0; r < chunk.size(); r++) {
+      std::vector<std::string> row;
+      for (duckdb::idx_t c = 0; c < chunk.ColumnCount(); c++) row.push_back(engine::ValueText(chunk.GetValue(c, r)));
+      rows.push_back(std::move(row));
     }
-    engine::ThrowIfError(result);
-    return static_cast<int64_t>(rows.size());
+    return true;
   }
   void OnStatus(const std::string& message) override { statuses.push_back(message); }
 

@@ -27,7 +27,9 @@
 #include "identity/directory.h"
 #include "identity/keys.h"
 #include "server/service.h"
+#include "common/util.h"
 #include "session/instance.h"
+#include "session/runner.h"
 
 namespace fs = std::filesystem;
 
@@ -181,11 +183,17 @@ class PrintHandler : public session::ResultHandler {
  public:
   PrintHandler(engine::OutputFormat format, size_t max_rows, bool quiet)
       : format_(format), max_rows_(max_rows), quiet_(quiet) {}
-  int64_t OnRows(duckdb::QueryResult& result) override {
-    auto writer = engine::MakeResultWriter(format_, std::cout, max_rows_);
-    auto rows = engine::WriteResult(result, *writer);
+  void OnColumns(const std::vector<std::string>& names, const std::vector<duckdb::LogicalType>& types) override {
+    writer_ = engine::MakeResultWriter(format_, std::cout, max_rows_);
+    writer_->Begin(names, types);
+  }
+  bool OnChunk(duckdb::DataChunk& chunk) override {
+    writer_->Write(chunk);
+    return true;
+  }
+  void OnRowsEnd() override {
+    writer_->End();
     std::cout.flush();
-    return static_cast<int64_t>(rows);
   }
   void OnStatus(const std::string& message) override {
     if (!quiet_) std::cerr << message << "\n";
@@ -195,6 +203,7 @@ class PrintHandler : public session::ResultHandler {
   engine::OutputFormat format_;
   size_t max_rows_;
   bool quiet_;
+  std::unique_ptr<engine::ResultWriter> writer_;
 };
 
 // Errors are one line; DuckDB's multi-line context (LINE 1: ...) is dropped.
@@ -243,26 +252,39 @@ int RunSql(const InstanceFlags& flags, const std::string& sql_arg, const std::st
   }
   // Signals are blocked before the engine starts its threads, so that they all
   // inherit the mask and Ctrl-C reaches the guard instead of killing the process.
-  std::atomic<session::Session*> running{nullptr};
+  std::atomic<session::Runner*> running{nullptr};
   InterruptGuard guard([&] {
-    if (auto* s = running.load()) s->Cancel();
+    if (auto* r = running.load()) r->CancelAll();
   });
   session::Instance instance(flags.Options());
-  auto session = instance.NewSession();
+  session::RunRequest request;
+  request.principal = session::Instance::LocalCaller().principal;
+  request.origin.kind = "cli";
+  request.origin.request_id = RandomHex(8);
+  request.sql = sql;
+  request.parquet_output = parquet;
   if (!as_user.empty()) {
-    // Whoever holds the data directory may check what a user would see; it is
-    // audited as that user with issuer "local".
+    // Whoever holds the data directory may check what a user would see: it runs
+    // under that user's limits and is audited as that user with issuer "local".
     auto store = instance.OpenMetastore();
     identity::Directory dir(*store);
     auto p = dir.Lookup(identity::CheckPrincipalName(as_user, "user"), "local");
     if (!p) throw Error::NotFound("user {} does not exist (tarn user list shows them)", as_user);
-    session::Caller caller = session::Instance::LocalCaller();
-    caller.principal = *p;
-    session->SetCaller(caller);
+    request.principal = *p;
   }
-  running = session.get();
+  // The local operator has no deadline and no result cap unless SET LIMIT gives one.
+  session::RunnerOptions options;
+  options.statement_timeout = std::chrono::milliseconds(0);
+  session::Runner runner(instance, options);
+  running = &runner;
   PrintHandler handler(format, max_rows, quiet);
-  session->Execute(sql, handler, parquet);
+  auto result = runner.Run(request, handler);
+  running = nullptr;
+  result.ThrowIfFailed();
+  if (result.truncated) {
+    std::cerr << "warning: the result was cut at " << result.truncated_reason << "\n";
+    return ExitCodeFor(ErrorCode::kResourceExhausted);
+  }
   return 0;
 }
 

@@ -148,11 +148,7 @@ std::string ExpectedBreaksQuery(int64_t ledger) {
       fmt::arg("n", ledger + 1), fmt::arg("fees", (ledger + 1 + 499) / 500));
 }
 
-class Quiet : public session::ResultHandler {
- public:
-  int64_t OnRows(duckdb::QueryResult&) override { return -1; }
-  void OnStatus(const std::string&) override {}
-};
+using Quiet = session::Drain;
 
 }  // namespace
 

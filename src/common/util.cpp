@@ -79,4 +79,13 @@ void CrashPoint(const char* point) {
   if (at && std::string_view(at) == point) std::raise(SIGKILL);
 }
 
+std::string FormatDuration(std::chrono::milliseconds d) {
+  auto ms = d.count();
+  if (ms < 1000) return std::to_string(ms) + " ms";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(ms) / 1000.0);
+  return buf;
+}
+
 }  // namespace tarn

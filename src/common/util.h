@@ -1,6 +1,7 @@
 // Small helpers shared by every component.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -25,6 +26,9 @@ void WriteFileAtomic(const std::filesystem::path& path, const std::string& text,
 
 // A random identifier: `bytes` random bytes as lower-case hex (for file names, ids).
 std::string RandomHex(size_t bytes = 16);
+
+// A duration for people: "250 ms", "30 s", "2.5 s".
+std::string FormatDuration(std::chrono::milliseconds d);
 
 // Test hook for crash-safety tests: if the environment variable TARN_TEST_CRASH_AT
 // equals `point`, the process kills itself (SIGKILL) right here. A no-op otherwise.

@@ -205,17 +205,72 @@ std::string ValueText(const duckdb::Value& v) {
   return v.IsNull() ? "NULL" : v.ToString();
 }
 
+namespace {
+
+std::string JsonString(const std::string& text) {
+  return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
 std::string JsonValue(const duckdb::Value& v, const duckdb::LogicalType& t) {
   if (v.IsNull()) return "null";
   if (t.id() == duckdb::LogicalTypeId::BOOLEAN) return v.GetValue<bool>() ? "true" : "false";
   if (IsNumeric(t)) {
     if (t.id() == duckdb::LogicalTypeId::FLOAT || t.id() == duckdb::LogicalTypeId::DOUBLE) {
       double d = v.GetValue<double>();
-      if (!std::isfinite(d)) return nlohmann::json(v.ToString()).dump();
+      if (!std::isfinite(d)) return JsonString(v.ToString());
     }
     return v.ToString();
   }
-  return nlohmann::json(v.ToString()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  switch (t.id()) {
+    case duckdb::LogicalTypeId::LIST:
+    case duckdb::LogicalTypeId::ARRAY: {
+      auto& child = t.id() == duckdb::LogicalTypeId::LIST ? duckdb::ListType::GetChildType(t)
+                                                          : duckdb::ArrayType::GetChildType(t);
+      auto& items = t.id() == duckdb::LogicalTypeId::LIST ? duckdb::ListValue::GetChildren(v)
+                                                          : duckdb::ArrayValue::GetChildren(v);
+      std::string out = "[";
+      for (size_t i = 0; i < items.size(); i++) {
+        if (i) out += ',';
+        out += JsonValue(items[i], child);
+      }
+      return out + "]";
+    }
+    case duckdb::LogicalTypeId::STRUCT: {
+      auto& fields = duckdb::StructValue::GetChildren(v);
+      std::string out = "{";
+      for (size_t i = 0; i < fields.size(); i++) {
+        if (i) out += ',';
+        out += JsonString(duckdb::StructType::GetChildName(t, i)) + ':' +
+               JsonValue(fields[i], duckdb::StructType::GetChildType(t, i));
+      }
+      return out + "}";
+    }
+    case duckdb::LogicalTypeId::MAP: {  // an object: keys as their text
+      auto& value_type = duckdb::MapType::ValueType(t);
+      std::string out = "{";
+      bool first = true;
+      for (auto& entry : duckdb::ListValue::GetChildren(v)) {
+        auto& kv = duckdb::StructValue::GetChildren(entry);
+        if (!first) out += ',';
+        first = false;
+        out += JsonString(kv[0].IsNull() ? "null" : kv[0].DefaultCastAs(duckdb::LogicalType::VARCHAR).ToString());
+        out += ':' + JsonValue(kv[1], value_type);
+      }
+      return out + "}";
+    }
+    case duckdb::LogicalTypeId::UNION: {
+      auto tag = duckdb::UnionValue::GetTag(v);
+      return JsonValue(duckdb::UnionValue::GetValue(v), duckdb::UnionType::GetMemberType(t, tag));
+    }
+    default: break;
+  }
+  if (t.IsJSONType()) {  // already JSON text: embed it as it is, if it parses
+    auto text = v.ToString();
+    if (nlohmann::json::accept(text)) return text;
+  }
+  return JsonString(v.ToString());
 }
 
 }  // namespace tarn::engine

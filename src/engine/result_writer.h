@@ -43,8 +43,11 @@ uint64_t WriteResult(duckdb::QueryResult& result, ResultWriter& writer);
 // One value as display text ("NULL" for null).
 std::string ValueText(const duckdb::Value& v);
 
-// One value as JSON text: numbers (including DECIMAL) as numbers, booleans, null,
-// everything else (dates, nested values, non-finite floats) as a string.
+// One value as JSON text: numbers (including DECIMAL and HUGEINT) as numbers,
+// booleans, null; lists and arrays as arrays, structs as objects, maps as objects
+// keyed by the key's text, unions as their value, JSON values as themselves;
+// everything else (dates, times, intervals, UUIDs, blobs as DuckDB's \xNN text,
+// non-finite floats) as a string.
 std::string JsonValue(const duckdb::Value& v, const duckdb::LogicalType& type);
 
 }  // namespace tarn::engine

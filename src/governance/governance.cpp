@@ -11,6 +11,7 @@
 
 #include <algorithm>
 
+#include "audit/events.h"
 #include "common/error.h"
 #include "common/util.h"
 #include "engine/engine.h"
@@ -426,27 +427,13 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::AuditScan() {
     if (name.starts_with("audit-") && name.ends_with(".jsonl")) files.push_back(e.path().string());
   }
   std::sort(files.begin(), files.end());
-  static const char* kColumns =
-      "{'seq': 'BIGINT', 'time': 'VARCHAR', 'event': 'VARCHAR', 'request_id': 'VARCHAR', 'user_name': "
-      "'VARCHAR', "
-      "'groups': 'VARCHAR[]', 'roles': 'VARCHAR[]', 'issuer': 'VARCHAR', 'client': 'VARCHAR', "
-      "'statement_type': 'VARCHAR', 'statement': 'VARCHAR', 'outcome': 'VARCHAR', 'reason': 'VARCHAR', "
-      "'rows': 'BIGINT', 'bytes_scanned': 'BIGINT', 'duration_ms': 'DOUBLE', 'resources': 'JSON', "
-      "'details': 'JSON', 'prev': 'VARCHAR'}";
-  auto& res = ResourceFor("system.audit", "read");
-  if (files.empty()) {
-    return SubqueryOf(
-        "SELECT NULL::BIGINT AS seq, NULL::VARCHAR AS time, NULL::VARCHAR AS event, NULL::VARCHAR AS "
-        "request_id, "
-        "NULL::VARCHAR AS user_name, NULL::VARCHAR[] AS groups, NULL::VARCHAR[] AS roles, NULL::VARCHAR AS "
-        "issuer, "
-        "NULL::VARCHAR AS client, NULL::VARCHAR AS statement_type, NULL::VARCHAR AS statement, NULL::VARCHAR "
-        "AS "
-        "outcome, NULL::VARCHAR AS reason, NULL::BIGINT AS rows, NULL::BIGINT AS bytes_scanned, NULL::DOUBLE "
-        "AS "
-        "duration_ms, NULL::JSON AS resources, NULL::JSON AS details, NULL::VARCHAR AS prev WHERE false",
-        "audit");
+  std::string columns, nulls;
+  for (auto& [name, type] : audit::EventColumns()) {
+    columns += (columns.empty() ? "" : ", ") + engine::QuoteString(name) + ": " + engine::QuoteString(type);
+    nulls += (nulls.empty() ? "" : ", ") + ("NULL::" + type) + " AS " + engine::QuoteIdent(name);
   }
+  auto& res = ResourceFor("system.audit", "read");
+  if (files.empty()) return SubqueryOf("SELECT " + nulls + " WHERE false", "audit");
   std::string list;
   for (auto& f : files) {
     list += (list.empty() ? "" : ", ") + engine::QuoteString(f);
@@ -454,7 +441,7 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::AuditScan() {
     res.bytes += static_cast<int64_t>(fs::file_size(f, ec));
   }
   return SubqueryOf("SELECT * FROM read_json([" + list +
-                        "], format = 'newline_delimited', ignore_errors = true, columns = " + kColumns + ")",
+                        "], format = 'newline_delimited', ignore_errors = true, columns = {" + columns + "})",
                     "audit");
 }
 

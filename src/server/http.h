@@ -29,6 +29,8 @@ struct RequestContext {
   std::string request_id;
   std::optional<identity::Principal> principal;  // set for authenticated routes
   size_t worker = 0;                             // index of the worker thread
+  // True once the client closed its connection (polls the socket; cheap).
+  std::function<bool()> client_gone = [] { return false; };
 };
 
 // The HTTP status for an error code (the only mapping in the server).

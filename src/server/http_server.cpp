@@ -1,6 +1,7 @@
 #include "server/http_server.h"
 
 #include <openssl/ssl.h>
+#include <poll.h>
 
 #include <utility>  // before Asio: Boost 1.74 needs it in C++20
 
@@ -49,8 +50,8 @@ struct HttpServer::Impl {
       : config(c), router(r), metrics(m), authenticate(std::move(a)) {}
 
   void Accept();
-  Response Dispatch(const Request& req, const std::string& request_id, size_t worker, std::string& route,
-                    std::string& principal);
+  Response Dispatch(const Request& req, const std::string& request_id, size_t worker, int fd,
+                    std::string& route, std::string& principal);
   void Log(const Request& req, int status, double seconds, const std::string& principal,
            const std::string& id, const std::string& peer) {
     nlohmann::json line = {{"ts", NowUtc()},
@@ -137,7 +138,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     auto self = this->shared_from_this();
     bool queued = server_.workers->Submit([self, id](size_t worker) {
       std::string route, principal;
-      Response res = self->server_.Dispatch(self->request_, id, worker, route, principal);
+      // The worker owns the connection until it answers: no I/O runs on it meanwhile.
+      int fd = Lowest(self->stream_).socket().native_handle();
+      Response res = self->server_.Dispatch(self->request_, id, worker, fd, route, principal);
       net::post(self->stream_.get_executor(), [self, res = std::move(res), id, route, principal]() mutable {
         self->Write(std::move(res), id, route, principal);
       });
@@ -232,13 +235,18 @@ void HttpServer::Impl::Accept() {
   });
 }
 
-Response HttpServer::Impl::Dispatch(const Request& req, const std::string& id, size_t worker,
+Response HttpServer::Impl::Dispatch(const Request& req, const std::string& id, size_t worker, int fd,
                                     std::string& route, std::string& principal) {
   unsigned version = req.version();
   try {
     std::string_view target(req.target().data(), req.target().size());
     auto q = target.find('?');
     RequestContext ctx{req, UrlDecode(target.substr(0, q), false), {}, {}, id, std::nullopt, worker};
+    ctx.client_gone = [fd] {
+      // The peer closed (FIN or reset): a client that only sent its next request is still there.
+      pollfd p{fd, static_cast<short>(POLLRDHUP), 0};
+      return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+    };
     for (unsigned char c : ctx.path) {
       if (c < 0x20 || c == 0x7f) {
         route = "unmatched";

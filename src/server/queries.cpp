@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -13,37 +14,6 @@ namespace fs = std::filesystem;
 
 namespace tarn::server {
 
-// --- sessions -------------------------------------------------------------------
-
-SessionPool::SessionPool(session::Instance& instance, size_t max_idle)
-    : instance_(instance), max_idle_(max_idle) {}
-
-SessionPool::Lease SessionPool::Acquire(const session::Caller& caller, const std::string& pool,
-                                        int64_t memory_bytes) {
-  // Sessions are pooled per engine: the shared one (""), or a memory pool's own.
-  std::string key = memory_bytes ? pool + '\x1f' + std::to_string(memory_bytes) : "";
-  std::unique_ptr<session::Session> s;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = idle_.find(key);
-    if (it != idle_.end() && !it->second.empty()) {
-      s = std::move(it->second.back());
-      it->second.pop_back();
-      idle_count_--;
-    }
-  }
-  if (!s) s = memory_bytes ? instance_.NewLimitedSession(pool, memory_bytes) : instance_.NewSession();
-  s->SetCaller(caller);
-  return Lease(s.release(), [this, key](session::Session* raw) {
-    std::unique_ptr<session::Session> back(raw);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (idle_count_ < max_idle_) {
-      idle_[key].push_back(std::move(back));
-      idle_count_++;
-    }
-  });
-}
-
 // --- requests -------------------------------------------------------------------
 
 StatementRequest ParseStatementRequest(const RequestContext& ctx, size_t max_limit) {
@@ -54,7 +24,7 @@ StatementRequest ParseStatementRequest(const RequestContext& ctx, size_t max_lim
     throw Error::InvalidArgument("the body must be JSON: {{\"sql\": \"...\"}}");
   }
   if (!body.is_object()) throw Error::InvalidArgument("the body must be a JSON object: {{\"sql\": \"...\"}}");
-  static const std::set<std::string> kKnown = {"sql", "limit", "format", "async", "query_id"};
+  static const std::set<std::string> kKnown = {"sql", "limit", "max_rows", "format", "async", "query_id"};
   for (auto& [k, v] : body.items()) {
     if (!kKnown.count(k))
       throw Error::InvalidArgument("unknown field '{}'", k.size() > 40 ? k.substr(0, 40) : k);
@@ -70,6 +40,13 @@ StatementRequest ParseStatementRequest(const RequestContext& ctx, size_t max_lim
       throw Error::InvalidArgument("field 'limit' must be an integer from 1 to {}", max_limit);
     }
     r.limit = body["limit"];
+  }
+  if (body.contains("max_rows")) {
+    if (!body["max_rows"].is_number_unsigned() || body["max_rows"].get<uint64_t>() == 0 ||
+        body["max_rows"].get<uint64_t>() > (uint64_t{1} << 62)) {
+      throw Error::InvalidArgument("field 'max_rows' must be a positive integer");
+    }
+    r.max_rows = body["max_rows"].get<int64_t>();
   }
   if (body.contains("async")) {
     if (!body["async"].is_boolean()) throw Error::InvalidArgument("field 'async' must be true or false");
@@ -103,376 +80,418 @@ StatementRequest ParseStatementRequest(const RequestContext& ctx, size_t max_lim
     }
     r.format = format;
   }
+  // CSV is for bulk reads: its pages are as large as the server allows unless asked.
+  if (!body.contains("limit") && r.format == "csv") r.limit = max_limit;
   return r;
 }
 
-// --- running --------------------------------------------------------------------
+// --- paged results --------------------------------------------------------------
 
 namespace {
 
-// Builds the JSON body of the last statement's result, up to `limit` rows and
-// `max_bytes` of row text.
-class JsonResult : public session::ResultHandler {
+// Pages 1, 2, ... of a result, in a temporary file (page 0 stays in memory).
+class Spool {
  public:
-  JsonResult(size_t limit, size_t max_bytes) : limit_(limit), max_bytes_(max_bytes) {}
-  int64_t OnRows(duckdb::QueryResult& result) override {
-    Read(result);
-    return static_cast<int64_t>(count_);
+  explicit Spool(fs::path file) : file_(std::move(file)) {}
+  ~Spool() { Clear(); }
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+
+  void Add(const std::string& text, int64_t rows) {
+    if (!out_) {
+      out_.reset(std::fopen(file_.c_str(), "w+b"));
+      if (!out_) throw Error::Io("cannot write the result spool {}", file_.string());
+    }
+    if (std::fseek(out_.get(), 0, SEEK_END) != 0 || std::fwrite(text.data(), 1, text.size(), out_.get()) != text.size())
+      throw Error::Io("cannot write the result spool {}", file_.string());
+    pages_.push_back({size_, text.size(), rows});
+    size_ += text.size();
   }
-  void Read(duckdb::QueryResult& result) {
+  size_t pages() const { return pages_.size(); }
+  // Page `i` (0-based within the spool) and its row count.
+  std::string Read(size_t i, int64_t& rows) const {
+    auto& p = pages_.at(i);
+    std::string text(p.length, '\0');
+    if (std::fflush(out_.get()) != 0 || std::fseek(out_.get(), static_cast<long>(p.offset), SEEK_SET) != 0 ||
+        std::fread(text.data(), 1, p.length, out_.get()) != p.length)
+      throw Error::Io("cannot read the result spool {}", file_.string());
+    rows = p.rows;
+    return text;
+  }
+  void Clear() {
+    pages_.clear();
+    size_ = 0;
+    if (out_) {
+      out_.reset();
+      std::error_code ec;
+      fs::remove(file_, ec);
+    }
+  }
+
+ private:
+  struct PageRef {
+    size_t offset, length;
+    int64_t rows;
+  };
+  struct Close {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  fs::path file_;
+  std::unique_ptr<std::FILE, Close> out_;
+  std::vector<PageRef> pages_;
+  size_t size_ = 0;
+};
+
+// Encodes the rows of the run's last query into pages of `page_rows` rows and at
+// most about `page_bytes`: JSON row arrays, or CSV (the header on page 0 only).
+class PagedResult : public session::ResultHandler {
+ public:
+  // At most `max_bytes` of encoded rows are kept: a result past that is cut.
+  PagedResult(bool csv, size_t page_rows, size_t page_bytes, size_t max_bytes, fs::path spool_file)
+      : csv_(csv), page_rows_(page_rows), page_bytes_(page_bytes), max_bytes_(max_bytes), spool_(std::move(spool_file)) {}
+
+  void OnColumns(const std::vector<std::string>& names, const std::vector<duckdb::LogicalType>& types) override {
     columns_ = nlohmann::json::array();
-    for (size_t i = 0; i < result.names.size(); i++) {
-      columns_.push_back({{"name", result.names[i]}, {"type", result.types[i].ToString()}});
+    for (size_t i = 0; i < names.size(); i++) columns_.push_back({{"name", names[i]}, {"type", types[i].ToString()}});
+    types_ = types;
+    first_.clear();
+    first_rows_ = 0;
+    flushed_first_ = false;
+    kept_ = 0;
+    cut_reason_.clear();
+    spool_.Clear();
+    page_.str("");
+    page_rows_now_ = 0;
+    total_ = 0;
+    has_rows_ = true;
+    if (csv_) {
+      writer_ = engine::MakeResultWriter(engine::OutputFormat::kCsv, page_);
+      writer_->Begin(names, types);
     }
-    rows_.clear();
-    count_ = 0;
-    truncated_ = false;
-    while (true) {
-      auto chunk = result.Fetch();
-      engine::ThrowIfError(result);
-      if (!chunk || chunk->size() == 0) break;
-      for (duckdb::idx_t r = 0; r < chunk->size(); r++) {
-        std::string row = count_ ? ",[" : "[";
-        for (duckdb::idx_t c = 0; c < chunk->ColumnCount() && row.size() <= max_bytes_; c++) {
+  }
+  bool OnChunk(duckdb::DataChunk& chunk) override {
+    if (!csv_) {
+      for (duckdb::idx_t r = 0; r < chunk.size(); r++) {
+        std::string row = page_rows_now_ ? ",[" : "[";
+        for (duckdb::idx_t c = 0; c < chunk.ColumnCount(); c++) {
           if (c) row += ',';
-          row += engine::JsonValue(chunk->GetValue(c, r), result.types[c]);
+          row += engine::JsonValue(chunk.GetValue(c, r), types_[c]);
         }
-        row += ']';
-        // The rows never exceed max_bytes: a row that would is not sent.
-        if (count_ >= limit_ || rows_.size() + row.size() > max_bytes_) {
-          truncated_ = true;
-          return;  // stop reading: the rest of the result is not needed
-        }
-        rows_ += row;
-        count_++;
+        if (kept_ + row.size() + 1 > max_bytes_) return Cut();
+        page_ << row << ']';
+        kept_ += row.size() + 1;
+        page_rows_now_++;
+        total_++;
+        if (PageFull()) FlushPage();
       }
+      return true;
     }
+    for (duckdb::idx_t done = 0; done < chunk.size();) {
+      auto take = std::min<duckdb::idx_t>(chunk.size() - done, page_rows_ - page_rows_now_);
+      duckdb::DataChunk part;
+      part.InitializeEmpty(chunk.GetTypes());
+      part.Reference(chunk);
+      part.Slice(done, take);
+      auto before = page_.tellp();
+      writer_->Write(part);
+      kept_ += static_cast<size_t>(page_.tellp() - before);
+      if (kept_ > max_bytes_) return Cut();
+      page_rows_now_ += take;
+      total_ += static_cast<int64_t>(take);
+      done += take;
+      if (PageFull()) FlushPage();
+    }
+    return true;
+  }
+  void OnRowsEnd() override {
+    if (page_rows_now_ || !flushed_first_) FlushPage(true);
   }
   void OnStatus(const std::string& message) override { messages_.push_back(message); }
 
-  std::string Body(const std::string& query_id) const {
-    nlohmann::json head = {{"query_id", query_id},
-                           {"columns", columns_},
-                           {"row_count", count_},
-                           {"truncated", truncated_},
-                           {"messages", messages_}};
-    std::string text = head.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    text.pop_back();  // '}'
-    return text + ",\"rows\":[" + rows_ + "]}";
-  }
-
- private:
-  size_t limit_, max_bytes_;
-  nlohmann::json columns_ = nlohmann::json::array();
-  std::string rows_;
-  size_t count_ = 0;
-  bool truncated_ = false;
-  std::vector<std::string> messages_;
-};
-
-class CsvResult : public session::ResultHandler {
- public:
-  explicit CsvResult(size_t limit) : limit_(limit) {}
-  int64_t OnRows(duckdb::QueryResult& result) override {
-    out_.str("");
-    auto writer = engine::MakeResultWriter(engine::OutputFormat::kCsv, out_);
-    writer->Begin(result.names, result.types);
-    size_t n = 0;
-    truncated_ = false;
-    while (auto chunk = result.Fetch()) {
-      engine::ThrowIfError(result);
-      if (chunk->size() == 0) break;
-      if (n + chunk->size() > limit_) {
-        chunk->SetCardinality(limit_ - n);
-        writer->Write(*chunk);
-        truncated_ = true;
-        break;
-      }
-      n += chunk->size();
-      writer->Write(*chunk);
+  bool has_rows() const { return has_rows_; }
+  const std::string& cut_reason() const { return cut_reason_; }
+  const nlohmann::json& columns() const { return columns_; }
+  const std::vector<std::string>& messages() const { return messages_; }
+  size_t pages() const { return flushed_first_ ? 1 + spool_.pages() : 0; }
+  int64_t total_rows() const { return total_; }
+  std::string Page(size_t n, int64_t& rows) const {
+    if (n == 0) {
+      rows = first_rows_;
+      return first_;
     }
-    engine::ThrowIfError(result);
-    writer->End();
-    return static_cast<int64_t>(n);
+    return spool_.Read(n - 1, rows);
   }
-  void OnStatus(const std::string&) override {}
-  std::string body() const { return out_.str(); }
-  bool truncated() const { return truncated_; }
 
  private:
-  size_t limit_;
-  std::ostringstream out_;
-  bool truncated_ = false;
+  bool Cut() {
+    cut_reason_ = fmt::format("the server's max_result_bytes {} (encoded): add a LIMIT, or narrow the query", max_bytes_);
+    return false;
+  }
+  bool PageFull() {
+    return page_rows_now_ >= page_rows_ || static_cast<size_t>(page_.tellp()) >= page_bytes_;
+  }
+  void FlushPage(bool last = false) {
+    if (!page_rows_now_ && !last) return;
+    std::string text = page_.str();
+    page_.str("");
+    if (!flushed_first_) {
+      first_ = std::move(text);
+      first_rows_ = static_cast<int64_t>(page_rows_now_);
+      flushed_first_ = true;
+    } else {
+      spool_.Add(text, static_cast<int64_t>(page_rows_now_));
+    }
+    page_rows_now_ = 0;
+  }
+
+  bool csv_;
+  size_t page_rows_, page_bytes_, max_bytes_;
+  size_t kept_ = 0;
+  std::string cut_reason_;
+  Spool spool_;
+  nlohmann::json columns_ = nlohmann::json::array();
+  std::vector<duckdb::LogicalType> types_;
+  std::vector<std::string> messages_;
+  std::unique_ptr<engine::ResultWriter> writer_;
+  std::ostringstream page_;
+  size_t page_rows_now_ = 0;
+  std::string first_;
+  int64_t first_rows_ = 0;
+  bool flushed_first_ = false;
+  int64_t total_ = 0;
+  bool has_rows_ = false;
 };
 
-class Discard : public session::ResultHandler {
- public:
-  int64_t OnRows(duckdb::QueryResult&) override { return -1; }
-  void OnStatus(const std::string&) override {}
-};
+
+std::string KeyOf(const identity::Principal& p, const std::string& id) { return p.Key() + '\x1f' + id; }
 
 }  // namespace
 
-std::string QueryRegistry::Key(const identity::Principal& p, const std::string& id) {
-  return p.Key() + '\x1f' + id;
-}
-
-struct QueryRegistry::Entry {
+// A finished run's result, kept for its owner.
+struct Statements::Stored {
   std::string id;
-  std::string owner;
-  std::string owner_issuer;  // a name is only unique per issuer
-  identity::Principal principal;
-  bool async = false;
-  std::string state = "running";  // running, finished, failed, cancelled
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point finished{};
-  std::chrono::seconds timeout{0};                   // the owner's statement timeout, once running
-  std::chrono::steady_clock::time_point admitted{};  // when it started running
-  bool timed_out = false;
-  bool cancel_requested = false;
-  session::Session* session = nullptr;  // while running
-  std::optional<Response> result;       // async: kept for GET
+  identity::Principal owner;
+  std::string state;  // finished, failed, cancelled, timed_out, refused
+  std::chrono::steady_clock::time_point finished = std::chrono::steady_clock::now();
+  std::optional<Response> error;          // the run failed
+  std::unique_ptr<PagedResult> result;    // JSON or CSV pages
+  std::optional<Response> parquet;        // a Parquet result
+  bool truncated = false;
+  std::string truncated_reason;
+  bool csv = false;
+
+  // Page `n` as an HTTP response.
+  Response PageResponse(size_t n, unsigned version) const {
+    if (error) return *error;
+    if (parquet) return *parquet;
+    size_t pages = result ? result->pages() : 0;
+    bool more = n + 1 < pages;
+    std::string next = more ? fmt::format("/v1/queries/{}/results/{}", id, n + 1) : "";
+    bool last_cut = !more && truncated;
+    if (csv) {
+      int64_t rows = 0;
+      std::string body = pages ? result->Page(n, rows) : "";
+      Response res = TextResponse(http::status::ok, std::move(body), "text/csv; charset=utf-8", version);
+      res.set("X-Tarn-Query-Id", id);
+      res.set("X-Tarn-Truncated", more || last_cut ? "true" : "false");
+      if (last_cut) res.set("X-Tarn-Truncated-Reason", truncated_reason);
+      if (more) {
+        res.set("X-Tarn-Next-Uri", next);
+        res.set(http::field::link, "<" + next + ">; rel=\"next\"");
+      }
+      return res;
+    }
+    int64_t rows = 0;
+    std::string body = pages ? result->Page(n, rows) : "";
+    nlohmann::json head = {{"query_id", id},
+                           {"columns", result && result->has_rows() ? result->columns() : nlohmann::json::array()},
+                           {"page", n},
+                           {"row_count", rows},
+                           {"total_rows", result ? result->total_rows() : 0},
+                           {"truncated", more || last_cut}};
+    if (n == 0) head["messages"] = result ? result->messages() : std::vector<std::string>{};
+    if (more) head["next_uri"] = next;
+    if (last_cut) head["truncated_reason"] = truncated_reason;
+    std::string text = head.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    text.pop_back();  // '}'
+    return TextResponse(http::status::ok, text + ",\"rows\":[" + body + "]}", "application/json", version);
+  }
 };
 
-QueryRegistry::QueryRegistry(SessionPool& sessions, fs::path temp_dir, std::chrono::seconds timeout,
-                             size_t max_result_bytes, std::atomic<int64_t>& active_gauge)
-    : sessions_(sessions),
+Statements::Statements(session::Runner& runner, fs::path temp_dir, size_t max_bytes,
+                       std::atomic<int64_t>& active_gauge)
+    : runner_(runner),
       temp_dir_(std::move(temp_dir)),
-      timeout_(timeout),
-      max_result_bytes_(max_result_bytes),
+      max_bytes_(max_bytes),
+      page_bytes_(std::min<size_t>(max_bytes, 16 << 20)),
       active_(active_gauge),
-      async_pool_(4, 64) {
-  watchdog_ = std::thread([this] { Watchdog(); });
-}
+      async_pool_(4, 64) {}
 
-QueryRegistry::~QueryRegistry() {
-  CancelAll();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  watchdog_.join();
+Statements::~Statements() {
+  runner_.CancelAll();
   async_pool_.Stop();
 }
 
-std::shared_ptr<QueryRegistry::Entry> QueryRegistry::Register(const StatementRequest& request,
-                                                              const identity::Principal& owner) {
-  auto e = std::make_shared<Entry>();
-  e->id = request.query_id.empty() ? RandomHex(12) : request.query_id;
-  e->owner = owner.user;
-  e->owner_issuer = owner.issuer;
-  e->principal = owner;
-  e->async = request.async;
-  std::lock_guard<std::mutex> lock(mu_);
-  // Forget old finished entries: at most 1000, none older than 10 minutes.
-  auto now = std::chrono::steady_clock::now();
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    bool done = it->second->state != "running";
-    if (done && (now - it->second->finished > std::chrono::minutes(10) || entries_.size() > 1000)) {
-      it = entries_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  // Ids are per principal: one person's ids say nothing about another's.
-  std::string key = Key(owner, e->id);
-  if (entries_.count(key)) throw Error::AlreadyExists("you already have a query with id {}", e->id);
-  entries_[key] = e;
-  return e;
-}
-
-void QueryRegistry::Execute(const std::shared_ptr<Entry>& e, const StatementRequest& request,
-                            unsigned version) {
-  Response res;
-  session::Caller caller;
-  caller.principal = e->principal;
-  caller.client = "http";
-  caller.request_id = request.request_id;
-  auto lease = sessions_.Acquire(caller);
+void Statements::Execute(const StatementRequest& request, const identity::Principal& owner, unsigned version,
+                         std::function<bool()> client_gone) {
+  auto stored = std::make_shared<Stored>();
+  session::RunRequest run;
+  run.principal = owner;
+  run.origin.kind = "http";
+  run.origin.request_id = request.request_id;
+  run.origin.run_id = request.query_id;
+  run.sql = request.sql;
+  run.caps.max_rows = request.max_rows;
+  run.client_gone = std::move(client_gone);
+  stored->owner = owner;
+  stored->csv = request.format == "csv";
+  session::RunResult r;
   active_++;
-  try {
-    // The owner's limits (SET LIMIT), else the server's.
-    auto limits = lease->governor().CallerLimits();
-    auto timeout = std::chrono::seconds(limits.Get("statement_timeout").value_or(timeout_.count()));
-    size_t max_bytes =
-        static_cast<size_t>(limits.Get("result_bytes").value_or(static_cast<int64_t>(max_result_bytes_)));
-    size_t max_rows = request.limit;
-    if (auto rows = limits.Get("result_rows")) max_rows = std::min(max_rows, static_cast<size_t>(*rows));
-    if (auto memory = limits.Get("memory")) {  // the engine of its memory pool
-      lease = sessions_.Acquire(caller, limits.values.at("memory").source, *memory);
+  if (request.format == "parquet") {
+    fs::path file = temp_dir_ / ("http-" + RandomHex() + ".parquet");
+    run.parquet_output = file;
+    session::Drain drain;
+    r = runner_.Run(run, drain);
+    std::error_code ec;
+    if (!r.error && fs::file_size(file, ec) > max_bytes_) {
+      r.error = Error::ResourceExhausted("the Parquet result is larger than {} bytes: add a LIMIT, or use CSV pages",
+                                         max_bytes_);
     }
-    std::optional<Error> refused;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      int64_t running = 0;
-      for (auto& [key, other] : entries_) {
-        running += other != e && other->session && other->principal.Key() == e->principal.Key();
-      }
-      auto most = limits.Get("concurrent_statements");
-      if (most && running >= *most) {
-        refused = Error::ResourceExhausted(
-            "you already run {} statement(s), your limit ({}): wait for one to finish or cancel it", running,
-            limits.values.at("concurrent_statements").source);
-      } else if (e->cancel_requested) {
-        refused = Error::Cancelled("query cancelled");
-      } else {
-        e->timeout = timeout;
-        e->admitted = std::chrono::steady_clock::now();
-        e->session = lease.get();
-      }
+    if (!r.error) {
+      std::ifstream in(file, std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      stored->parquet = TextResponse(http::status::ok, ss.str(), "application/vnd.apache.parquet", version);
+      stored->parquet->set("X-Tarn-Query-Id", r.run_id);
     }
-    if (refused) {
-      lease->Refuse(request.sql, *refused);  // audited, though it never ran
-      throw *refused;
-    }
-    if (request.format == "csv") {
-      CsvResult csv(max_rows);
-      lease->Execute(request.sql, csv);
-      res = TextResponse(http::status::ok, csv.body(), "text/csv; charset=utf-8", version);
-      res.set("X-Tarn-Query-Id", e->id);
-      res.set("X-Tarn-Truncated", csv.truncated() ? "true" : "false");
-    } else if (request.format == "parquet") {
-      fs::path file = temp_dir_ / ("http-" + RandomHex() + ".parquet");
-      Discard discard;
-      try {
-        lease->Execute(request.sql, discard, file);
-        std::error_code ec;
-        if (fs::file_size(file, ec) > max_bytes) {
-          throw Error::ResourceExhausted("the result is larger than {} bytes: add a LIMIT", max_bytes);
-        }
-        std::ifstream in(file, std::ios::binary);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        res = TextResponse(http::status::ok, ss.str(), "application/vnd.apache.parquet", version);
-        res.set("X-Tarn-Query-Id", e->id);
-      } catch (...) {
-        std::error_code ec;
-        fs::remove(file, ec);
-        throw;
-      }
-      std::error_code ec;
-      fs::remove(file, ec);
-    } else {
-      JsonResult json(max_rows, max_bytes);
-      lease->Execute(request.sql, json);
-      res = TextResponse(http::status::ok, json.Body(e->id), "application/json", version);
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    e->state = "finished";
-  } catch (const Error& err) {
-    std::lock_guard<std::mutex> lock(mu_);
-    Error reported = err;
-    if (err.code() == ErrorCode::kCancelled && e->timed_out) {
-      reported =
-          Error::ResourceExhausted("the statement ran longer than {} s and was stopped", e->timeout.count());
-    }
-    e->state = err.code() == ErrorCode::kCancelled ? "cancelled" : "failed";
-    res = ErrorResponse(reported, e->id, version);
+    fs::remove(file, ec);
+  } else {
+    stored->result = std::make_unique<PagedResult>(stored->csv, request.limit, page_bytes_, max_bytes_,
+                                                   temp_dir_ / ("pages-" + RandomHex() + ".spool"));
+    r = runner_.Run(run, *stored->result);
   }
   active_--;
+  stored->id = r.run_id;
+  stored->state = session::RunStateName(r.state);
+  stored->truncated = r.truncated;
+  stored->truncated_reason = r.truncated_reason;
+  if (!r.truncated && stored->result && !stored->result->cut_reason().empty()) {
+    stored->truncated = true;
+    stored->truncated_reason = stored->result->cut_reason();
+  }
+  if (r.error) {
+    stored->error = ErrorResponse(*r.error, r.run_id, version);
+    stored->result.reset();
+  }
   std::lock_guard<std::mutex> lock(mu_);
-  e->session = nullptr;
-  e->finished = std::chrono::steady_clock::now();
-  e->result = std::move(res);
+  auto now = std::chrono::steady_clock::now();
+  for (auto it = stored_.begin(); it != stored_.end();) {  // at most 1000, none older than 10 minutes
+    bool old = now - it->second->finished > std::chrono::minutes(10) || stored_.size() > 1000;
+    it = old ? stored_.erase(it) : std::next(it);
+  }
+  stored_[KeyOf(owner, r.run_id)] = stored;
 }
 
-Response QueryRegistry::Run(const StatementRequest& request, const identity::Principal& owner,
-                            unsigned version) {
-  auto e = Register(request, owner);
+Response Statements::Run(const StatementRequest& request, const RequestContext& ctx) {
+  const auto& owner = *ctx.principal;
+  unsigned version = ctx.request.version();
   if (!request.async) {
-    Execute(e, request, version);
-    std::lock_guard<std::mutex> lock(mu_);
-    Response res = *e->result;
-    if (!e->async) e->result.reset();
-    return res;
+    StatementRequest r = request;
+    if (r.query_id.empty()) r.query_id = RandomHex(12);
+    Execute(r, owner, version, ctx.client_gone);
+    std::shared_ptr<Stored> s;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = stored_.find(KeyOf(owner, r.query_id));
+      if (it == stored_.end()) throw Error::Internal("the result of {} is gone", r.query_id);
+      s = it->second;
+      // Only a result with more pages is kept for a synchronous caller.
+      if (s->error || !s->result || s->result->pages() <= 1) stored_.erase(it);
+    }
+    return s->PageResponse(0, version);
   }
-  bool queued = async_pool_.Submit([this, e, request, version](size_t) { Execute(e, request, version); });
+  std::string id = runner_.Reserve(owner, request.query_id);
+  StatementRequest r = request;
+  r.query_id = id;
+  bool queued = async_pool_.Submit([this, r, owner, version](size_t) { Execute(r, owner, version, nullptr); });
   if (!queued) {
-    std::lock_guard<std::mutex> lock(mu_);
-    entries_.erase(Key(owner, e->id));
+    runner_.Release(owner, id);
     throw Error::ResourceExhausted("too many asynchronous statements are queued: try again shortly");
   }
-  return JsonResponse(http::status::accepted, {{"query_id", e->id}, {"state", "running"}}, version);
+  return JsonResponse(http::status::accepted, {{"query_id", id}, {"state", "running"}}, version);
 }
 
-std::shared_ptr<QueryRegistry::Entry> QueryRegistry::Find(const std::string& id,
-                                                          const identity::Principal& caller) {
-  auto it = entries_.find(Key(caller, id));
-  if (it != entries_.end()) return it->second;
-  if (caller.admin) {  // administrators see everyone's
-    for (auto& [key, e] : entries_) {
-      if (e->id == id) return e;
+std::shared_ptr<Statements::Stored> Statements::FindStored(const identity::Principal& caller, const std::string& id) {
+  auto it = stored_.find(KeyOf(caller, id));
+  return it == stored_.end() ? nullptr : it->second;
+}
+
+Response Statements::Get(const std::string& id, const identity::Principal& caller, unsigned version) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto s = FindStored(caller, id)) {
+      Response res = s->PageResponse(0, version);
+      res.set("X-Tarn-Query-State", s->state);
+      return res;
     }
   }
-  // Another person's query is reported exactly like a missing one.
-  throw Error::NotFound("query {} does not exist", id.size() > 64 ? id.substr(0, 64) : id);
-}
-
-Response QueryRegistry::Get(const std::string& id, const identity::Principal& caller, unsigned version) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto e = Find(id, caller);
-  if (e->state != "running" && e->result) {
-    Response res = *e->result;
-    res.version(version);
-    res.set("X-Tarn-Query-State", e->state);
-    return res;
-  }
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - e->started).count();
-  return JsonResponse(http::status::ok, {{"query_id", e->id}, {"state", e->state}, {"elapsed_s", secs}},
-                      version);
-}
-
-Response QueryRegistry::Cancel(const std::string& id, const identity::Principal& caller, unsigned version) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto e = Find(id, caller);
-  if (e->state == "running") {
-    e->cancel_requested = true;
-    if (e->session) e->session->Cancel();
-  }
+  auto info = runner_.Find(caller, id);  // kNotFound for what the caller may not see
   return JsonResponse(http::status::ok,
-                      {{"query_id", e->id}, {"state", e->state == "running" ? "cancelling" : e->state}},
+                      {{"query_id", info.run_id}, {"state", session::RunStateName(info.state)}, {"elapsed_s", info.elapsed_s}},
                       version);
 }
 
-void QueryRegistry::CancelAll() {
+Response Statements::Page(const std::string& id, const std::string& page, const identity::Principal& caller,
+                          unsigned version) {
+  size_t n = 0;
+  if (page.empty() || page.size() > 9 || !std::all_of(page.begin(), page.end(), ::isdigit))
+    throw Error::InvalidArgument("the page must be a number: 1, 2, ...");
+  n = std::stoul(page);
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [id, e] : entries_) {
-    if (e->state == "running") {
-      e->cancel_requested = true;
-      if (e->session) e->session->Cancel();
-    }
-  }
+  auto s = FindStored(caller, id);
+  if (!s) throw Error::NotFound("query {} has no stored result (results are kept 10 minutes)", id.substr(0, 64));
+  size_t pages = s->result ? s->result->pages() : 1;
+  if (n >= std::max<size_t>(pages, 1)) throw Error::NotFound("query {} has no page {}", id.substr(0, 64), n);
+  return s->PageResponse(n, version);
 }
 
-void QueryRegistry::ForgetUser(const std::string& user, const std::string& issuer) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    auto& e = it->second;
-    if (e->principal.user != user || e->principal.issuer != issuer) {
-      ++it;
-      continue;
+Response Statements::Cancel(const std::string& id, const identity::Principal& caller, unsigned version) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = stored_.find(KeyOf(caller, id));
+    if (it != stored_.end()) {  // finished: its result is dropped
+      std::string state = it->second->state;
+      stored_.erase(it);
+      return JsonResponse(http::status::ok, {{"query_id", id}, {"state", state}}, version);
     }
-    if (e->state == "running") {
-      e->cancel_requested = true;
-      if (e->session) e->session->Cancel();
-    }
-    it = entries_.erase(it);
   }
+  auto state = runner_.Cancel(caller, id);
+  bool running = state == session::RunState::kRunning || state == session::RunState::kQueued;
+  return JsonResponse(http::status::ok,
+                      {{"query_id", id}, {"state", running ? "cancelling" : session::RunStateName(state)}}, version);
 }
 
-void QueryRegistry::Watchdog() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    cv_.wait_for(lock, std::chrono::milliseconds(200));
-    auto now = std::chrono::steady_clock::now();
-    for (auto& [id, e] : entries_) {
-      if (e->state != "running" || !e->session) continue;
-      if (!e->timed_out && now - e->admitted > e->timeout) e->timed_out = true;
-      // Repeated every tick: an interrupt that lands just before the engine starts a
-      // statement is forgotten by the engine, so it is sent again until it sticks.
-      if (e->timed_out || e->cancel_requested) e->session->Cancel();
-    }
+Response Statements::List(const identity::Principal& caller, unsigned version) {
+  nlohmann::json list = nlohmann::json::array();
+  for (auto& r : runner_.List(caller)) {
+    list.push_back({{"query_id", r.run_id},
+                    {"user", r.user},
+                    {"state", session::RunStateName(r.state)},
+                    {"elapsed_s", r.elapsed_s},
+                    {"origin", r.origin.Json()},
+                    {"sql", r.sql}});
+  }
+  return JsonResponse(http::status::ok, {{"queries", list}}, version);
+}
+
+void Statements::CancelAll() { runner_.CancelAll(); }
+
+void Statements::ForgetUser(const std::string& user, const std::string& issuer) {
+  runner_.ForgetUser(user, issuer);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = stored_.begin(); it != stored_.end();) {
+    bool theirs = it->second->owner.user == user && it->second->owner.issuer == issuer;
+    it = theirs ? stored_.erase(it) : std::next(it);
   }
 }
 

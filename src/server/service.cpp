@@ -78,8 +78,8 @@ struct Service::Impl {
   Router router;
   std::unique_ptr<identity::KeyManager> keys;
   std::unique_ptr<identity::TokenVerifier> verifier;
-  std::unique_ptr<SessionPool> sessions;
-  std::unique_ptr<QueryRegistry> queries;
+  std::unique_ptr<session::Runner> runner;
+  std::unique_ptr<Statements> queries;
   std::vector<std::unique_ptr<store::MetaStore>> stores;  // one per worker
   std::unique_ptr<HttpServer> http;
   std::string issuer;
@@ -208,7 +208,13 @@ void Service::Impl::AddRoutes() {
   router.Add(verb::post, "/v1/statements", true, [this, v](RequestContext& ctx) {
     auto request = ParseStatementRequest(ctx, config.max_result_rows);
     request.request_id = ctx.request_id;
-    return queries->Run(request, *ctx.principal, v(ctx));
+    return queries->Run(request, ctx);
+  });
+  router.Add(verb::get, "/v1/queries", true, [this, v](RequestContext& ctx) {
+    return queries->List(*ctx.principal, v(ctx));
+  });
+  router.Add(verb::get, "/v1/queries/{id}/results/{page}", true, [this, v](RequestContext& ctx) {
+    return queries->Page(ctx.params["id"], ctx.params["page"], *ctx.principal, v(ctx));
   });
   router.Add(verb::get, "/v1/queries/{id}", true, [this, v](RequestContext& ctx) {
     return queries->Get(ctx.params["id"], *ctx.principal, v(ctx));
@@ -220,7 +226,10 @@ void Service::Impl::AddRoutes() {
   // --- catalog ------------------------------------------------------------------
   // The catalog API shows what the caller may see, as SHOW / DESCRIBE do.
   auto lease = [this](RequestContext& ctx) {
-    auto s = sessions->Acquire({*ctx.principal, "http", ctx.request_id});
+    audit::Origin origin;
+    origin.kind = "http";
+    origin.request_id = ctx.request_id;
+    auto s = runner->Borrow({*ctx.principal, origin});
     s->governor().BeginStatement();
     return s;
   };
@@ -390,10 +399,11 @@ void Service::Start() {
   auto alg = s.config.algorithm == "ES256" ? identity::JwtAlgorithm::kES256 : identity::JwtAlgorithm::kRS256;
   s.keys = std::make_unique<identity::KeyManager>(s.instance.options().data_dir / "keys", alg);
   for (int i = 0; i < s.config.workers; i++) s.stores.push_back(s.instance.OpenMetastore());
-  s.sessions = std::make_unique<SessionPool>(s.instance);
-  s.queries = std::make_unique<QueryRegistry>(*s.sessions, s.instance.temp_dir(),
-                                              std::chrono::seconds(s.config.statement_timeout_s),
-                                              s.config.max_result_bytes, s.metrics.active_queries);
+  session::RunnerOptions ro;
+  ro.statement_timeout = std::chrono::seconds(s.config.statement_timeout_s);
+  s.runner = std::make_unique<session::Runner>(s.instance, ro);
+  s.queries = std::make_unique<Statements>(*s.runner, s.instance.temp_dir(), s.config.max_result_bytes,
+                                           s.metrics.active_queries);
   s.http = std::make_unique<HttpServer>(
       s.config, s.router, s.metrics,
       [this](std::string_view token, size_t worker) { return impl_->Authenticate(token, worker); });

@@ -123,7 +123,7 @@ Caller Instance::LocalCaller() {
   c.principal.user = "admin";
   c.principal.issuer = "local";
   c.principal.admin = true;
-  c.client = "cli";
+  c.origin.kind = "cli";
   return c;
 }
 

@@ -58,35 +58,86 @@ void Session::SetCaller(Caller caller) {
   governor_->SetPrincipal(caller_.principal);
 }
 
+void Session::BeginRun(std::chrono::milliseconds statement_timeout) {
+  stop_ = static_cast<int>(StopReason::kNone);
+  timeout_ = statement_timeout;
+  deadline_ns_ = 0;
+}
+
+void Session::Stop(StopReason reason) {
+  int none = static_cast<int>(StopReason::kNone);
+  stop_.compare_exchange_strong(none, static_cast<int>(reason));  // the first reason wins
+  conn_->Cancel();
+}
+
+void Session::Enforce(std::chrono::steady_clock::time_point now) {
+  int64_t deadline = deadline_ns_.load();
+  if (deadline && now.time_since_epoch().count() > deadline) Stop(StopReason::kTimeout);
+  if (stop_reason() != StopReason::kNone) conn_->Cancel();
+}
+
+Error Session::StopError(StopReason reason) const {
+  switch (reason) {
+    case StopReason::kTimeout:
+      return Error::ResourceExhausted("the statement ran longer than {} and was stopped",
+                                      FormatDuration(timeout_));
+    case StopReason::kClientGone: return Error::Cancelled("the client went away: statement cancelled");
+    case StopReason::kShutdown: return Error::Cancelled("the server is shutting down: statement cancelled");
+    default: return Error::Cancelled("statement cancelled");
+  }
+}
+
+void Session::CheckStop() {
+  int64_t deadline = deadline_ns_.load();
+  if (deadline && std::chrono::steady_clock::now().time_since_epoch().count() > deadline)
+    Stop(StopReason::kTimeout);
+  if (auto reason = stop_reason(); reason != StopReason::kNone) throw StopError(reason);
+}
+
 void Session::Execute(const std::string& script, ResultHandler& handler,
                       const std::optional<fs::path>& parquet_output) {
   auto statements = SplitStatements(script);
   if (statements.empty()) throw Error::InvalidArgument("no SQL statement given");
   for (size_t i = 0; i < statements.size(); i++) {
     bool last = i + 1 == statements.size();
-    ExecuteOne(statements[i], handler, last && parquet_output ? &*parquet_output : nullptr);
+    ExecuteOne({i, statements.size(), statements[i]}, handler,
+               last && parquet_output ? &*parquet_output : nullptr);
   }
 }
 
-void Session::ExecuteOne(const std::string& text, ResultHandler& handler, const fs::path* parquet_output) {
+void Session::ExecuteOne(const StatementStart& st, ResultHandler& handler, const fs::path* parquet_output) {
   auto start = std::chrono::steady_clock::now();
+  deadline_ns_ = timeout_.count() ? (start + timeout_).time_since_epoch().count() : 0;
   Outcome outcome;
   auto millis = [&] {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   };
+  auto end = [&](const Error* error) {
+    handler.OnStatementEnd({st.index, outcome.type, outcome.rows, outcome.truncated, error, millis()});
+  };
+  caller_.origin.statement = static_cast<int64_t>(st.index);
   try {
+    CheckStop();
+    handler.OnStatementBegin(st);
     governor_->BeginStatement();
-    Dispatch(text, handler, parquet_output, outcome);
+    Dispatch(st.text, handler, parquet_output, outcome);
+    CheckStop();  // a stop that came while Tarn finished the statement's work
   } catch (const Error& e) {
-    Error explained = governor_->Explain(e);
-    Audit(text, outcome, &explained, millis());
+    // An engine interrupt we caused reports the reason we had.
+    auto reason = stop_reason();
+    Error explained = reason != StopReason::kNone && e.code() == ErrorCode::kCancelled ? StopError(reason)
+                                                                                       : governor_->Explain(e);
+    Audit(st.text, outcome, &explained, millis());
+    end(&explained);
     throw explained;
   } catch (const std::exception& e) {
     Error internal = Error::Internal("{}", e.what());
-    Audit(text, outcome, &internal, millis());
+    Audit(st.text, outcome, &internal, millis());
+    end(&internal);
     throw;
   }
-  Audit(text, outcome, nullptr, millis());
+  Audit(st.text, outcome, nullptr, millis());
+  end(nullptr);
 }
 
 void Session::Refuse(const std::string& script, const Error& error) {
@@ -99,40 +150,53 @@ void Session::Refuse(const std::string& script, const Error& error) {
 void Session::Audit(const std::string& text, const Outcome& outcome, const Error* error, double millis) {
   if (!audit_) return;
   const auto& p = caller_.principal;
-  nlohmann::json resources = nlohmann::json::array();
-  int64_t bytes = 0;
+  audit::StatementEvent e;
+  e.actor = {p.user, p.groups, governor_->subject().Roles(), p.issuer};
+  e.origin = caller_.origin;
+  e.statement_type = outcome.type;
+  e.statement = text;
+  e.outcome = audit::OutcomeOf(error);
+  if (error && error->code() == ErrorCode::kResourceExhausted && stop_reason() == StopReason::kTimeout)
+    e.outcome = audit::Outcome::kTimeout;
+  e.reason = error ? std::string(error->what()) : std::string();
+  e.rows = outcome.rows;
+  e.truncated = outcome.truncated;
   for (auto& r : governor_->resources()) {
-    resources.push_back({{"table", r.table},
-                         {"access", r.access},
-                         {"columns", r.columns},
-                         {"filters", r.filters},
-                         {"masks", r.masks}});
-    bytes += r.bytes;
+    e.resources.push_back({{"table", r.table},
+                           {"access", r.access},
+                           {"columns", r.columns},
+                           {"filters", r.filters},
+                           {"masks", r.masks}});
+    e.bytes_scanned += r.bytes;
   }
-  std::string outcome_text = !error                                          ? "ok"
-                             : error->code() == ErrorCode::kPermissionDenied ? "denied"
-                                                                             : "failed";
-  nlohmann::json event = {{"event", "statement"},
-                          {"request_id", caller_.request_id},
-                          {"user_name", p.user},
-                          {"groups", p.groups},
-                          {"roles", governor_->subject().Roles()},
-                          {"issuer", p.issuer},
-                          {"client", caller_.client},
-                          {"statement_type", outcome.type},
-                          {"statement", text.size() > 16384 ? text.substr(0, 16384) + "..." : text},
-                          {"outcome", outcome_text},
-                          {"reason", error ? std::string(error->what()) : std::string()},
-                          {"rows", outcome.rows},
-                          {"bytes_scanned", bytes},
-                          {"duration_ms", millis},
-                          {"resources", resources}};
+  auto event = audit::ToJson(e);
   audit_->Append(event);
   if (outcome.policy_change && !error) {
     event["event"] = "policy_change";
     event["details"] = {{"statement", event["statement"]}};
     audit_->Append(event);
   }
+}
+
+void Session::Deliver(duckdb::QueryResult& result, ResultHandler& handler, Outcome& outcome) {
+  engine::ThrowIfError(result);
+  std::vector<std::string> names(result.names.begin(), result.names.end());
+  std::vector<duckdb::LogicalType> types(result.types.begin(), result.types.end());
+  handler.OnColumns(names, types);
+  outcome.rows = 0;
+  while (true) {
+    CheckStop();
+    auto chunk = result.Fetch();
+    engine::ThrowIfError(result);
+    if (!chunk || chunk->size() == 0) break;
+    bool more = handler.OnChunk(*chunk);
+    outcome.rows += static_cast<int64_t>(chunk->size());
+    if (!more) {
+      outcome.truncated = true;
+      break;
+    }
+  }
+  handler.OnRowsEnd();
 }
 
 void Session::Dispatch(const std::string& text, ResultHandler& handler, const fs::path* parquet_output,
@@ -148,7 +212,7 @@ void Session::Dispatch(const std::string& text, ResultHandler& handler, const fs
       throw Error::InvalidArgument("--format parquet needs the last statement to be a query");
     outcome.policy_change = out->policy_change;
     if (!out->names.empty()) {
-      outcome.rows = EmitRows(out->names, out->rows, handler);
+      EmitRows(out->names, out->rows, handler, outcome);
       return;
     }
     return handler.OnStatus(out->status);
@@ -187,7 +251,7 @@ void Session::Dispatch(const std::string& text, ResultHandler& handler, const fs
       case TarnStatement::kShowDatabases: {
         std::vector<std::vector<duckdb::Value>> rows;
         for (auto& d : gov.VisibleDatabases()) rows.push_back({duckdb::Value(d)});
-        outcome.rows = EmitRows({"database"}, rows, handler);
+        EmitRows({"database"}, rows, handler, outcome);
         return;
       }
       case TarnStatement::kShowTables: {
@@ -202,7 +266,7 @@ void Session::Dispatch(const std::string& text, ResultHandler& handler, const fs
                             duckdb::Value(t.location)});
           }
         }
-        outcome.rows = EmitRows({"database", "table", "kind", "format", "location"}, rows, handler);
+        EmitRows({"database", "table", "kind", "format", "location"}, rows, handler, outcome);
         return;
       }
       case TarnStatement::kDescribe: {
@@ -226,7 +290,7 @@ void Session::Dispatch(const std::string& text, ResultHandler& handler, const fs
                           s.contains("null_count") ? duckdb::Value::BIGINT(s["null_count"].get<int64_t>())
                                                    : duckdb::Value(duckdb::LogicalType::BIGINT)});
         }
-        outcome.rows = EmitRows({"column", "type", "partition", "min", "max", "null_count"}, rows, handler);
+        EmitRows({"column", "type", "partition", "min", "max", "null_count"}, rows, handler, outcome);
         return;
       }
       case TarnStatement::kShowSnapshots: {
@@ -244,9 +308,8 @@ void Session::Dispatch(const std::string& text, ResultHandler& handler, const fs
                duckdb::Value::BIGINT(s.file_count), duckdb::Value::BIGINT(s.byte_size),
                duckdb::Value(s.created_at), duckdb::Value::BOOLEAN(t.snapshot_id == s.id)});
         }
-        outcome.rows =
-            EmitRows({"snapshot", "parent", "operation", "rows", "files", "bytes", "created_at", "current"},
-                     rows, handler);
+        EmitRows({"snapshot", "parent", "operation", "rows", "files", "bytes", "created_at", "current"},
+                     rows, handler, outcome);
         return;
       }
     }
@@ -429,9 +492,9 @@ void Session::DropDatabase(const std::string& raw_name, bool if_exists, bool cas
 void Session::RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
                        const fs::path* parquet_output, Outcome& outcome) {
   if (!parquet_output) {
+    CheckStop();
     auto result = conn_->Stream(std::move(statement));
-    outcome.rows = handler.OnRows(*result);
-    return;
+    return Deliver(*result, handler, outcome);
   }
   if (statement->type != duckdb::StatementType::SELECT_STATEMENT) {
     throw Error::InvalidArgument("--format parquet needs a query");
@@ -457,8 +520,9 @@ void Session::RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, Resul
   }
 }
 
-int64_t Session::EmitRows(const std::vector<std::string>& names,
-                          const std::vector<std::vector<duckdb::Value>>& rows, ResultHandler& handler) {
+void Session::EmitRows(const std::vector<std::string>& names,
+                       const std::vector<std::vector<duckdb::Value>>& rows, ResultHandler& handler,
+                       Outcome& outcome) {
   // The values are literals rendered by DuckDB itself (ToSQLString), never raw text.
   std::string cols;
   for (auto& n : names) cols += (cols.empty() ? "" : ", ") + engine::QuoteIdent(n);
@@ -481,7 +545,7 @@ int64_t Session::EmitRows(const std::vector<std::string>& names,
     sql = "SELECT * FROM (VALUES " + values + ") AS t(" + cols + ")";
   }
   auto result = conn_->Run(sql);
-  return handler.OnRows(*result);
+  Deliver(*result, handler, outcome);
 }
 
 }  // namespace tarn::session

@@ -12,12 +12,15 @@
 
 #include <duckdb.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "audit/audit_log.h"
+#include "audit/events.h"
 #include "catalog/catalog.h"
 #include "engine/engine.h"
 #include "governance/governance.h"
@@ -26,23 +29,58 @@
 
 namespace tarn::session {
 
-// Receives what each statement of a script produces.
+// One statement of a run, as the handler sees it begin.
+struct StatementStart {
+  size_t index = 0;  // 0-based position in the script
+  size_t count = 0;  // statements in the script
+  std::string text;
+};
+
+// How one statement ended.
+struct StatementEnd {
+  size_t index = 0;
+  std::string type;            // SELECT, GRANT, ...
+  int64_t rows = -1;           // rows handed to the handler (or written), -1 if none
+  bool truncated = false;      // the handler stopped reading before the end
+  const Error* error = nullptr;  // set if it failed (then the run stops)
+  double duration_ms = 0;
+};
+
+// Receives what each statement of a script produces, in this order per statement:
+// OnStatementBegin; then OnColumns, OnChunk... , OnRowsEnd for rows, or OnStatus;
+// then OnStatementEnd (also when the statement failed).
 class ResultHandler {
  public:
   virtual ~ResultHandler() = default;
-  // A statement returned rows; the handler consumes them before returning and
-  // says how many it delivered (-1 if it does not know).
-  virtual int64_t OnRows(duckdb::QueryResult& result) = 0;
+  virtual void OnStatementBegin(const StatementStart&) {}
+  virtual void OnColumns(const std::vector<std::string>& names, const std::vector<duckdb::LogicalType>& types) = 0;
+  // Takes a chunk of rows. May shorten the chunk (SetCardinality) to what it took;
+  // returns false to read no further (the result is then reported truncated).
+  virtual bool OnChunk(duckdb::DataChunk& chunk) = 0;
+  virtual void OnRowsEnd() {}
   // A statement that returns no rows finished; `message` says what it did.
   virtual void OnStatus(const std::string& message) = 0;
+  virtual void OnStatementEnd(const StatementEnd&) {}
 };
 
-// Who runs the statements, and through what.
+// Reads every row and keeps nothing.
+class Drain : public ResultHandler {
+ public:
+  void OnColumns(const std::vector<std::string>&, const std::vector<duckdb::LogicalType>&) override {}
+  bool OnChunk(duckdb::DataChunk&) override { return true; }
+  void OnStatus(const std::string&) override {}
+};
+
+// Who runs the statements, and through what front end (recorded in every audit event).
 struct Caller {
   identity::Principal principal;
-  std::string client = "cli";  // cli, http, ...
-  std::string request_id;
+  audit::Origin origin;
 };
+
+// Why a run was stopped from outside. Sticky: once set it holds until the session's
+// next BeginRun, so a stop that arrives between statements or while Tarn itself works
+// (checking, writing) still ends the run.
+enum class StopReason { kNone, kCancelled, kTimeout, kClientGone, kShutdown };
 
 class Session {
  public:
@@ -56,6 +94,20 @@ class Session {
   void SetCaller(Caller caller);
   const Caller& caller() const { return caller_; }
 
+  // A new run starts: forgets an earlier stop; each statement may then run at most
+  // `statement_timeout` (zero: no deadline).
+  void BeginRun(std::chrono::milliseconds statement_timeout);
+  // Stops the run for `reason` (thread-safe): the running statement fails at once,
+  // and no further statement starts. kCancelled fails with kCancelled; kTimeout with
+  // kResourceExhausted naming the timeout (audited as a timeout).
+  void Stop(StopReason reason);
+  void Cancel() { Stop(StopReason::kCancelled); }
+  StopReason stop_reason() const { return static_cast<StopReason>(stop_.load()); }
+  // Re-sends the engine interrupt while stopped (an interrupt that lands just before
+  // the engine starts a statement is forgotten by it); a deadline passed stops with
+  // kTimeout. Thread-safe; the Runner's watchdog calls it.
+  void Enforce(std::chrono::steady_clock::time_point now);
+
   // Records in the audit trail that `script` was refused before it ran (a limit,
   // a cancellation), for the reason `error`.
   void Refuse(const std::string& script, const Error& error);
@@ -64,9 +116,6 @@ class Session {
   // must be a query and its rows are written to that file instead of the handler.
   void Execute(const std::string& script, ResultHandler& handler,
                const std::optional<std::filesystem::path>& parquet_output = std::nullopt);
-
-  // Stops the running statement; it fails with kCancelled.
-  void Cancel() { conn_->Cancel(); }
 
   catalog::Catalog& catalog() { return *catalog_; }
   governance::Governor& governor() { return *governor_; }
@@ -77,8 +126,14 @@ class Session {
     std::string type;  // statement type, e.g. SELECT, GRANT
     int64_t rows = -1;
     bool policy_change = false;
+    bool truncated = false;
   };
-  void ExecuteOne(const std::string& statement, ResultHandler& handler,
+  // Throws the error of a stop, if the run was stopped or its deadline passed.
+  void CheckStop();
+  Error StopError(StopReason reason) const;
+  // Hands every row of `result` to the handler, until it says enough.
+  void Deliver(duckdb::QueryResult& result, ResultHandler& handler, Outcome& outcome);
+  void ExecuteOne(const StatementStart& statement, ResultHandler& handler,
                   const std::filesystem::path* parquet_output);
   void Dispatch(const std::string& statement, ResultHandler& handler,
                 const std::filesystem::path* parquet_output, Outcome& outcome);
@@ -88,8 +143,8 @@ class Session {
   void DropDatabase(const std::string& name, bool if_exists, bool cascade, ResultHandler& handler);
   void Audit(const std::string& statement, const Outcome& outcome, const Error* error, double millis);
   // Hands a small, Tarn-made table of rows (SHOW, DESCRIBE) to the handler.
-  int64_t EmitRows(const std::vector<std::string>& names, const std::vector<std::vector<duckdb::Value>>& rows,
-                   ResultHandler& handler);
+  void EmitRows(const std::vector<std::string>& names, const std::vector<std::vector<duckdb::Value>>& rows,
+                ResultHandler& handler, Outcome& outcome);
 
   std::unique_ptr<store::MetaStore> store_;
   std::unique_ptr<engine::EngineConnection> conn_;
@@ -98,6 +153,9 @@ class Session {
   std::filesystem::path temp_dir_;
   audit::AuditLog* audit_;
   Caller caller_;
+  std::atomic<int> stop_{0};                // StopReason
+  std::atomic<int64_t> deadline_ns_{0};     // steady clock; 0: none
+  std::chrono::milliseconds timeout_{0};
 };
 
 // Parses `sql` as exactly one query (SELECT, WITH, VALUES, FROM-first); throws

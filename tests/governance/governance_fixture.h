@@ -42,7 +42,7 @@ class GovernanceTest : public ::testing::Test {
     auto p = d.Lookup(user, "test");
     EXPECT_TRUE(p.has_value());
     auto s = instance_->NewSession();
-    s->SetCaller({*p, "test", ""});
+    s->SetCaller({*p, {"test"}});
     return s;
   }
 

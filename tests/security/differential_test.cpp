@@ -290,7 +290,7 @@ class DifferentialTest : public ::testing::Test {
 
   std::unique_ptr<session::Session> As(const std::string& user, std::vector<std::string> groups) {
     auto s = instance_->NewSession();
-    s->SetCaller({identity::Principal{user, std::move(groups), "local", false}, "cli", ""});
+    s->SetCaller({identity::Principal{user, std::move(groups), "local", false}, {"cli"}});
     return s;
   }
 

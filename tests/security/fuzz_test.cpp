@@ -202,7 +202,7 @@ class SqlFuzzTest : public ::testing::Test {
     PlantLake(*instance_);
     admin_ = instance_->NewSession();
     ana_ = instance_->NewSession();
-    ana_->SetCaller({identity::Principal{"ana", {"analysts"}, "local", false}, "cli", ""});
+    ana_->SetCaller({identity::Principal{"ana", {"analysts"}, "local", false}, {"cli"}});
   }
 
   // Runs `sql` as ana; describes what is wrong with the outcome ("" if nothing).

@@ -260,7 +260,7 @@ class SecurityTest : public ::testing::Test {
 
   std::unique_ptr<session::Session> As(const std::string& user, std::vector<std::string> groups) {
     auto s = instance_->NewSession();
-    s->SetCaller({identity::Principal{user, std::move(groups), "local", false}, "cli", ""});
+    s->SetCaller({identity::Principal{user, std::move(groups), "local", false}, {"cli"}});
     return s;
   }
 
@@ -1532,6 +1532,7 @@ class HttpSecurityTest : public ServerTest {
   void Configure(server::ServerConfig& config) override {
     config.statement_timeout_s = 2;
     config.max_result_rows = 1000;
+    config.max_result_bytes = 1 << 20;  // a result keeps at most 1 MiB of encoded rows
     json jwks = {{"keys", json::array({IdpKey().PublicJwk()})}};
     auto file = dir_.path() / "idp-jwks.json";
     WriteFile(file, jwks.dump());
@@ -1771,7 +1772,7 @@ TEST_F(HttpSecurityTest, PerPrincipalLimitsStopRunawaysAndCapResults) {
   auto audited = Json(
       Sql(admin_, "SELECT outcome, reason FROM system.audit WHERE statement = 'SELECT ''second'' AS s'"));
   ASSERT_EQ(audited["rows"].size(), 1u) << audited.dump();
-  EXPECT_EQ(audited["rows"][0][0], "failed");
+  EXPECT_EQ(audited["rows"][0][0], "limit");
   EXPECT_THAT(audited["rows"][0][1].get<std::string>(), HasSubstr("your limit"));
   // The administrator is not held by analysts' limits (the server's apply).
   auto admin_rows = Json(Sql(admin_, "SELECT * FROM range(10)"));
@@ -1842,23 +1843,51 @@ TEST_F(HttpSecurityTest, RunawayStatementIsStoppedAndTheServerStaysHealthy) {
   EXPECT_EQ(after.status, 200) << after.body;
 }
 
-TEST_F(HttpSecurityTest, HugeResultIsTruncatedByTheLimit) {
-  auto r = Sql(ana_, "SELECT i FROM range(10000000000000) r(i)", {{"limit", 10}});
+TEST_F(HttpSecurityTest, HugeResultIsPagedAndCutOnlyAtACapThatItNames) {
+  // Pages of 10 under the caller's own cap of 25: 10 + 10 + 5, the last one says why it ends.
+  auto r = Sql(ana_, "SELECT i FROM range(10000000000000) r(i)", {{"limit", 10}, {"max_rows", 25}});
   ASSERT_EQ(r.status, 200) << r.body;
   auto j = Json(r);
   EXPECT_EQ(j["row_count"], 10);
+  EXPECT_EQ(j["total_rows"], 25);
   EXPECT_EQ(j["truncated"], true);
-  EXPECT_EQ(j["rows"].size(), 10u);
-  r = Sql(ana_, "SELECT i FROM range(10000000000000) r(i)");  // default: max_result_rows
-  ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(Json(r)["row_count"], 1000);
-  EXPECT_EQ(Json(r)["truncated"], true);
+  ASSERT_TRUE(j.contains("next_uri")) << j.dump();
+  std::vector<int64_t> seen;
+  for (auto& row : j["rows"]) seen.push_back(row[0]);
+  while (j.contains("next_uri")) {
+    auto page = Call("GET", j["next_uri"], ana_);
+    ASSERT_EQ(page.status, 200) << page.body;
+    j = Json(page);
+    for (auto& row : j["rows"]) seen.push_back(row[0]);
+  }
+  ASSERT_EQ(seen.size(), 25u);
+  for (int64_t i = 0; i < 25; i++) EXPECT_EQ(seen[i], i);
+  EXPECT_EQ(j["truncated"], true);
+  EXPECT_THAT(j["truncated_reason"].get<std::string>(), HasSubstr("max_rows 25"));
+  // Without a cap of the caller's, the server's max_result_bytes (1 MiB here) ends it, and says so.
+  r = Sql(ana_, "SELECT i FROM range(10000000000000) r(i)");
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 200);
+  j = Json(r);
+  EXPECT_EQ(j["row_count"], 1000);
+  EXPECT_EQ(j["truncated"], true);
+  int64_t total = j["total_rows"];
+  EXPECT_GT(total, 50000);
+  auto last = Call("GET", fmt::format("/v1/queries/{}/results/{}", j["query_id"].get<std::string>(), (total - 1) / 1000), ana_);
+  ASSERT_EQ(last.status, 200) << last.body.substr(0, 200);
+  EXPECT_FALSE(Json(last).contains("next_uri"));
+  EXPECT_THAT(Json(last)["truncated_reason"].get<std::string>(), HasSubstr("max_result_bytes"));
+  // Nobody else reads the pages, not even an administrator.
+  EXPECT_EQ(Call("GET", fmt::format("/v1/queries/{}/results/1", j["query_id"].get<std::string>()), admin_).status, 404);
   r = Sql(ana_, "SELECT i FROM range(10000000000000) r(i)", {{"limit", 1000000}});
-  EXPECT_EQ(r.status, 400) << r.body;  // beyond max_result_rows
-  r = Sql(ana_, "SELECT i FROM range(10000000000000) r(i)", {{"format", "csv"}, {"limit", 5}});
+  EXPECT_EQ(r.status, 400) << r.body;  // pages beyond max_result_rows
+  r = Sql(ana_, "SELECT i FROM range(10000000000000) r(i)", {{"format", "csv"}, {"limit", 5}, {"max_rows", 7}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.headers["x-tarn-truncated"], "true");
   EXPECT_EQ(r.body, "i\n0\n1\n2\n3\n4\n");
+  auto next = Call("GET", r.headers["x-tarn-next-uri"], ana_);
+  ASSERT_EQ(next.status, 200) << next.body;
+  EXPECT_EQ(next.body, "5\n6\n");
+  EXPECT_THAT(next.headers["x-tarn-truncated-reason"], HasSubstr("max_rows 7"));
   EXPECT_EQ(Call("GET", "/healthz").status, 200);
 }
 

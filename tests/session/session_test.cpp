@@ -153,7 +153,10 @@ TEST_F(SessionTest, CancelStopsARunningQuery) {
   canceller.join();
   EXPECT_EQ(e.code(), ErrorCode::kCancelled);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
-  EXPECT_EQ(Scalar(*s_, "SELECT count(*) FROM d.t"), "5");  // the session still works
+  // The stop holds until the next run begins; then the session works again.
+  EXPECT_EQ(ExpectError(*s_, "SELECT 1").code(), ErrorCode::kCancelled);
+  s_->BeginRun(std::chrono::milliseconds(0));
+  EXPECT_EQ(Scalar(*s_, "SELECT count(*) FROM d.t"), "5");
 }
 
 TEST_F(SessionTest, EmptyScriptIsAnError) {
