@@ -236,19 +236,13 @@ std::string ReadSqlInput(const std::string& sql, const std::string& file) {
   return ReadAll(std::cin);
 }
 
-int RunSql(const InstanceFlags& flags, const std::string& sql_arg, const std::string& file,
-           const std::string& format_name, const std::string& output, size_t max_rows, bool quiet,
-           const std::string& as_user) {
-  std::string sql = ReadSqlInput(sql_arg, file);
+int RunSql(const InstanceFlags& flags, const std::string& sql, const SqlOutput& out, const std::string& as_user) {
   std::optional<fs::path> parquet;
   engine::OutputFormat format = engine::OutputFormat::kTable;
-  if (format_name == "parquet") {
-    if (output.empty()) throw Error::InvalidArgument("--format parquet needs --output FILE");
-    parquet = fs::absolute(output);
+  if (out.format == "parquet") {
+    parquet = fs::absolute(out.output);
   } else {
-    format = engine::ParseOutputFormat(format_name);
-    if (!output.empty())
-      throw Error::InvalidArgument("--output is for --format parquet; redirect other formats");
+    format = engine::ParseOutputFormat(out.format);
   }
   // Signals are blocked before the engine starts its threads, so that they all
   // inherit the mask and Ctrl-C reaches the guard instead of killing the process.
@@ -263,6 +257,7 @@ int RunSql(const InstanceFlags& flags, const std::string& sql_arg, const std::st
   request.origin.request_id = RandomHex(8);
   request.sql = sql;
   request.parquet_output = parquet;
+  if (out.max_rows_given && format != engine::OutputFormat::kTable) request.caps.max_rows = out.max_rows;
   if (!as_user.empty()) {
     // Whoever holds the data directory may check what a user would see: it runs
     // under that user's limits and is audited as that user with issuer "local".
@@ -277,12 +272,12 @@ int RunSql(const InstanceFlags& flags, const std::string& sql_arg, const std::st
   options.statement_timeout = std::chrono::milliseconds(0);
   session::Runner runner(instance, options);
   running = &runner;
-  PrintHandler handler(format, max_rows, quiet);
+  PrintHandler handler(format, out.max_rows, out.quiet);
   auto result = runner.Run(request, handler);
   running = nullptr;
   result.ThrowIfFailed();
   if (result.truncated) {
-    std::cerr << "warning: the result was cut at " << result.truncated_reason << "\n";
+    std::cerr << "warning: the result is incomplete: it was cut at " << result.truncated_reason << "\n";
     return ExitCodeFor(ErrorCode::kResourceExhausted);
   }
   return 0;
@@ -396,9 +391,8 @@ int Main(int argc, char** argv) {
 
   // tarn sql
   InstanceFlags sql_flags;
-  std::string sql, sql_file, format = "table", output;
-  size_t max_rows = 1000;
-  bool quiet = false;
+  std::string sql, sql_file;
+  SqlOutput sql_out;
   auto* sqlc = app.add_subcommand("sql", "Run SQL statements over the lake's catalog tables");
   sqlc->footer(
       "SQL: DuckDB queries over tables named database.table, plus\n"
@@ -414,11 +408,13 @@ int Main(int argc, char** argv) {
   sql_flags.AddTo(sqlc, true);
   sqlc->add_option("sql", sql, "SQL text (one or more statements)");
   sqlc->add_option("--file,-f", sql_file, "Read SQL from this file");
-  sqlc->add_option("--format", format, "Output: table, csv, json (JSON lines) or parquet (needs --output)")
+  sqlc->add_option("--format", sql_out.format, "Output: table, csv, json (JSON lines) or parquet (needs --output)")
       ->check(CLI::IsMember({"table", "csv", "json", "parquet"}));
-  sqlc->add_option("--output,-o", output, "File for --format parquet");
-  sqlc->add_option("--max-rows", max_rows, "Rows the table format prints at most (default 1000)");
-  sqlc->add_flag("--quiet,-q", quiet, "Do not print statement status lines on stderr");
+  sqlc->add_option("--output,-o", sql_out.output, "File for --format parquet");
+  auto* max_rows_opt = sqlc->add_option(
+      "--max-rows", sql_out.max_rows,
+      "Table: rows shown (default 1000). csv/json: stop after this many rows, warn, and exit 6");
+  sqlc->add_flag("--quiet,-q", sql_out.quiet, "Do not print statement status lines on stderr");
   std::string as_user;
   sqlc->add_option("--as", as_user,
                    "Local mode: run as this user of the data directory (default: the administrator admin)");
@@ -572,18 +568,22 @@ int Main(int argc, char** argv) {
       }
       return 0;
     }
-    if (*sqlc && !sql_remote.server.empty()) {
+    if (*sqlc) {
+      sql_out.max_rows_given = max_rows_opt->count() > 0;
+      if (sql_out.format == "parquet" && sql_out.output.empty())
+        throw Error::InvalidArgument("--format parquet needs --output FILE");
+      if (sql_out.format != "parquet" && !sql_out.output.empty())
+        throw Error::InvalidArgument("--output is for --format parquet; redirect other formats");
+      std::string text = ReadSqlInput(sql, sql_file);
+      if (sql_remote.server.empty()) return RunSql(sql_flags, text, sql_out, as_user);
       if (!as_user.empty()) {
         throw Error::InvalidArgument("--as is for local mode: over a server, log in as that user instead");
       }
-      std::string text = ReadSqlInput(sql, sql_file);
-      if (format == "parquet" && output.empty())
-        throw Error::InvalidArgument("--format parquet needs --output FILE");
-      RemoteSql(sql_remote.Options(), text, format, output, max_rows, quiet);
-      return 0;
-    }
-    if (*sqlc) {
-      return RunSql(sql_flags, sql, sql_file, format, output, max_rows, quiet, as_user);
+      // Ctrl-C cancels the statement on the server: the request carries our id for it.
+      auto remote = sql_remote.Options();
+      std::string id = "cli-" + RandomHex(8);
+      InterruptGuard guard([&] { CancelRemote(remote, id); });
+      return RemoteSql(remote, text, sql_out, id);
     }
     if (*audit_verify) {
       auto dir = audit_flags.Options().data_dir / "audit";

@@ -136,47 +136,15 @@ nlohmann::json CallApi(const RemoteOptions& remote, const std::string& method, c
   return res.body.empty() ? nlohmann::json::object() : nlohmann::json::parse(res.body);
 }
 
-void RemoteSql(const RemoteOptions& remote, const std::string& sql, const std::string& format,
-               const std::string& output, size_t max_rows, bool quiet) {
-  nlohmann::json request = {{"sql", sql}};
-  std::string wire = format == "csv" || format == "parquet" ? format : "json";
-  request["format"] = wire;
-  if (wire == "json") request["limit"] = format == "table" ? max_rows : 100000;
-  auto res =
-      server::Fetch("POST", Trimmed(remote.server) + "/v1/statements",
-                    {{"Authorization", "Bearer " + TokenFor(remote)}, {"Content-Type", "application/json"}},
-                    request.dump(), remote.client);
-  if (res.status != 200) ThrowServerError(res);
-  if (wire == "csv") {
-    std::cout << res.body;
-    return;
-  }
-  if (wire == "parquet") {
-    std::ofstream out(output, std::ios::binary);
-    out << res.body;
-    if (!out) throw Error::Io("cannot write {}", output);
-    if (!quiet) std::cerr << "wrote " << res.body.size() << " bytes to " << output << "\n";
-    return;
-  }
-  auto j = nlohmann::json::parse(res.body);
-  if (!quiet) {
-    for (auto& m : j.value("messages", nlohmann::json::array())) std::cerr << m.get<std::string>() << "\n";
-  }
-  auto& columns = j["columns"];
-  if (columns.empty()) return;
+namespace {
+
+// Prints rows of JSON pages as a table, rebuilding typed values so that numbers
+// align as they do locally.
+void PrintTable(const nlohmann::json& columns, const nlohmann::json& rows, size_t max_rows) {
   std::vector<std::string> names;
-  for (auto& c : columns) names.push_back(c["name"]);
-  if (format == "json") {
-    for (auto& row : j["rows"]) {
-      nlohmann::json obj = nlohmann::json::object();
-      for (size_t i = 0; i < names.size() && i < row.size(); i++) obj[names[i]] = row[i];
-      std::cout << obj.dump() << "\n";
-    }
-    return;
-  }
-  // Table: rebuild typed values so that numbers align as they do locally.
   std::vector<duckdb::LogicalType> types;
   for (auto& c : columns) {
+    names.push_back(c["name"]);
     try {
       types.push_back(duckdb::TransformStringToLogicalType(c["type"].get<std::string>()));
     } catch (const std::exception&) {
@@ -185,7 +153,7 @@ void RemoteSql(const RemoteOptions& remote, const std::string& sql, const std::s
   }
   auto text = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
   for (size_t c = 0; c < types.size(); c++) {
-    for (auto& row : j["rows"]) {
+    for (auto& row : rows) {
       duckdb::Value cast;
       std::string err;
       if (!row[c].is_null() && !duckdb::Value(text(row[c])).DefaultTryCastAs(types[c], cast, &err)) {
@@ -206,7 +174,7 @@ void RemoteSql(const RemoteOptions& remote, const std::string& sql, const std::s
     chunk.Reset();
     n = 0;
   };
-  for (auto& row : j["rows"]) {
+  for (auto& row : rows) {
     for (size_t c = 0; c < types.size(); c++) {
       duckdb::Value v =
           row[c].is_null() ? duckdb::Value(types[c]) : duckdb::Value(text(row[c])).DefaultCastAs(types[c]);
@@ -216,8 +184,94 @@ void RemoteSql(const RemoteOptions& remote, const std::string& sql, const std::s
   }
   flush();
   writer->End();
-  if (j.value("truncated", false))
-    std::cerr << "(the server returned the first " << j["row_count"] << " rows)\n";
+}
+
+}  // namespace
+
+int RemoteSql(const RemoteOptions& remote, const std::string& sql, const SqlOutput& out,
+              const std::string& query_id) {
+  std::string server = Trimmed(remote.server);
+  std::map<std::string, std::string> headers = {{"Authorization", "Bearer " + TokenFor(remote)}};
+  nlohmann::json request = {{"sql", sql}, {"query_id", query_id}};
+  // csv and json print the server's own text (JSON lines); the table needs typed rows.
+  std::string wire = out.format == "table" ? "json" : out.format == "json" ? "jsonl" : out.format;
+  request["format"] = wire;
+  bool table = out.format == "table";
+  if (table || out.max_rows_given) request["max_rows"] = out.max_rows;
+  if (table) request["limit"] = std::min<size_t>(out.max_rows, 10000);
+  auto post_headers = headers;
+  post_headers["Content-Type"] = "application/json";
+  server::ClientOptions patient = remote.client;  // a statement may run for hours
+  patient.timeout = std::chrono::hours(24);
+  auto res = server::Fetch("POST", server + "/v1/statements", post_headers, request.dump(), patient);
+  if (res.status != 200) ThrowServerError(res);
+  if (wire == "parquet") {
+    std::ofstream file(out.output, std::ios::binary);
+    file << res.body;
+    if (!file) throw Error::Io("cannot write {}", out.output);
+    if (!out.quiet) std::cerr << "wrote " << res.body.size() << " bytes to " << out.output << "\n";
+    return 0;
+  }
+  // Every page, in order; `cut` is the reason a cap ended the result, if one did.
+  std::string cut;
+  auto next_text_page = [&](const server::ClientResponse& page) -> std::string {
+    auto it = page.headers.find("x-tarn-next-uri");
+    if (it != page.headers.end()) return it->second;
+    auto why = page.headers.find("x-tarn-truncated-reason");
+    if (why != page.headers.end()) cut = why->second;
+    return "";
+  };
+  auto next_json_page = [&](const nlohmann::json& page) -> std::string {
+    if (page.contains("next_uri")) return page["next_uri"];
+    if (page.value("truncated", false)) cut = page.value("truncated_reason", "a server limit");
+    return "";
+  };
+  auto fetch = [&](const std::string& uri) {
+    // Only the server's own page paths are followed.
+    if (!uri.starts_with("/v1/queries/")) throw Error::Io("the server sent an unexpected page link");
+    auto page = server::Fetch("GET", server + uri, headers, "", remote.client);
+    if (page.status != 200) ThrowServerError(page);
+    return page;
+  };
+  if (wire != "json") {
+    std::cout << res.body;
+    for (auto uri = next_text_page(res); !uri.empty();) {
+      auto page = fetch(uri);
+      std::cout << page.body;
+      uri = next_text_page(page);
+    }
+  } else {
+    auto j = nlohmann::json::parse(res.body);
+    if (!out.quiet) {
+      for (auto& m : j.value("messages", nlohmann::json::array())) std::cerr << m.get<std::string>() << "\n";
+    }
+    auto columns = j["columns"];
+    nlohmann::json rows = std::move(j["rows"]);
+    for (auto uri = next_json_page(j); !uri.empty();) {
+      auto page = nlohmann::json::parse(fetch(uri).body);
+      for (auto& row : page["rows"]) rows.push_back(std::move(row));
+      uri = next_json_page(page);
+    }
+    if (!columns.empty()) PrintTable(columns, rows, out.max_rows);
+  }
+  std::cout.flush();
+  if (cut.empty()) return 0;
+  if (table) {
+    if (!out.quiet) std::cerr << "(the result was cut at " << cut << ")\n";
+    return 0;
+  }
+  std::cerr << "warning: the result is incomplete: it was cut at " << cut << "\n";
+  return ExitCodeFor(ErrorCode::kResourceExhausted);
+}
+
+void CancelRemote(const RemoteOptions& remote, const std::string& query_id) {
+  try {
+    server::ClientOptions quick = remote.client;
+    quick.timeout = std::chrono::seconds(5);
+    server::Fetch("DELETE", Trimmed(remote.server) + "/v1/queries/" + query_id,
+                  {{"Authorization", "Bearer " + TokenFor(remote)}}, "", quick);
+  } catch (...) {
+  }
 }
 
 }  // namespace tarn::cli

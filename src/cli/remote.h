@@ -32,8 +32,22 @@ std::string TokenFor(const RemoteOptions& remote);
 nlohmann::json CallApi(const RemoteOptions& remote, const std::string& method, const std::string& path,
                        const nlohmann::json& body = nullptr);
 
-// Runs SQL on the server and prints like `tarn sql` does locally.
-void RemoteSql(const RemoteOptions& remote, const std::string& sql, const std::string& format,
-               const std::string& output, size_t max_rows, bool quiet);
+// How `tarn sql` prints.
+struct SqlOutput {
+  std::string format = "table";  // table, csv, json, parquet
+  std::string output;            // the file, for parquet
+  size_t max_rows = 1000;        // table: rows shown; csv/json: a cap only if given
+  bool max_rows_given = false;
+  bool quiet = false;
+};
+
+// Runs SQL on the server under `query_id` and prints like `tarn sql` does locally,
+// fetching every page of the result. Returns the exit code: 0, or 6 when a cap
+// (--max-rows, or the server's) cut a csv or json result (a warning says which).
+int RemoteSql(const RemoteOptions& remote, const std::string& sql, const SqlOutput& out,
+              const std::string& query_id);
+
+// Asks the server to cancel `query_id` (Ctrl-C). Never throws.
+void CancelRemote(const RemoteOptions& remote, const std::string& query_id);
 
 }  // namespace tarn::cli

@@ -72,16 +72,17 @@ StatementRequest ParseStatementRequest(const RequestContext& ctx, size_t max_lim
   } else {
     auto accept = ctx.request[http::field::accept];
     if (accept.find("text/csv") != std::string_view::npos) format = "csv";
+    if (accept.find("application/x-ndjson") != std::string_view::npos) format = "jsonl";
     if (accept.find("application/vnd.apache.parquet") != std::string_view::npos) format = "parquet";
   }
   if (!format.empty()) {
-    if (format != "json" && format != "csv" && format != "parquet") {
-      throw Error::InvalidArgument("format must be json, csv or parquet");
+    if (format != "json" && format != "jsonl" && format != "csv" && format != "parquet") {
+      throw Error::InvalidArgument("format must be json, jsonl, csv or parquet");
     }
     r.format = format;
   }
   // CSV is for bulk reads: its pages are as large as the server allows unless asked.
-  if (!body.contains("limit") && r.format == "csv") r.limit = max_limit;
+  if (!body.contains("limit") && (r.format == "csv" || r.format == "jsonl")) r.limit = max_limit;
   return r;
 }
 
@@ -143,12 +144,15 @@ class Spool {
 };
 
 // Encodes the rows of the run's last query into pages of `page_rows` rows and at
-// most about `page_bytes`: JSON row arrays, or CSV (the header on page 0 only).
+// most about `page_bytes`: JSON row arrays, or text (CSV with the header on page 0
+// only, or JSON lines).
 class PagedResult : public session::ResultHandler {
  public:
   // At most `max_bytes` of encoded rows are kept: a result past that is cut.
-  PagedResult(bool csv, size_t page_rows, size_t page_bytes, size_t max_bytes, fs::path spool_file)
-      : csv_(csv), page_rows_(page_rows), page_bytes_(page_bytes), max_bytes_(max_bytes), spool_(std::move(spool_file)) {}
+  // `text`: CSV or JSON lines; nullopt: JSON row arrays.
+  PagedResult(std::optional<engine::OutputFormat> text, size_t page_rows, size_t page_bytes, size_t max_bytes,
+              fs::path spool_file)
+      : text_(text), page_rows_(page_rows), page_bytes_(page_bytes), max_bytes_(max_bytes), spool_(std::move(spool_file)) {}
 
   void OnColumns(const std::vector<std::string>& names, const std::vector<duckdb::LogicalType>& types) override {
     columns_ = nlohmann::json::array();
@@ -164,13 +168,13 @@ class PagedResult : public session::ResultHandler {
     page_rows_now_ = 0;
     total_ = 0;
     has_rows_ = true;
-    if (csv_) {
-      writer_ = engine::MakeResultWriter(engine::OutputFormat::kCsv, page_);
+    if (text_) {
+      writer_ = engine::MakeResultWriter(*text_, page_);
       writer_->Begin(names, types);
     }
   }
   bool OnChunk(duckdb::DataChunk& chunk) override {
-    if (!csv_) {
+    if (!text_) {
       for (duckdb::idx_t r = 0; r < chunk.size(); r++) {
         std::string row = page_rows_now_ ? ",[" : "[";
         for (duckdb::idx_t c = 0; c < chunk.ColumnCount(); c++) {
@@ -244,7 +248,7 @@ class PagedResult : public session::ResultHandler {
     page_rows_now_ = 0;
   }
 
-  bool csv_;
+  std::optional<engine::OutputFormat> text_;
   size_t page_rows_, page_bytes_, max_bytes_;
   size_t kept_ = 0;
   std::string cut_reason_;
@@ -278,7 +282,7 @@ struct Statements::Stored {
   std::optional<Response> parquet;        // a Parquet result
   bool truncated = false;
   std::string truncated_reason;
-  bool csv = false;
+  std::string format;  // json, jsonl, csv, parquet
 
   // Page `n` as an HTTP response.
   Response PageResponse(size_t n, unsigned version) const {
@@ -288,10 +292,11 @@ struct Statements::Stored {
     bool more = n + 1 < pages;
     std::string next = more ? fmt::format("/v1/queries/{}/results/{}", id, n + 1) : "";
     bool last_cut = !more && truncated;
-    if (csv) {
+    if (format != "json") {
       int64_t rows = 0;
       std::string body = pages ? result->Page(n, rows) : "";
-      Response res = TextResponse(http::status::ok, std::move(body), "text/csv; charset=utf-8", version);
+      Response res = TextResponse(http::status::ok, std::move(body),
+                                  format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson", version);
       res.set("X-Tarn-Query-Id", id);
       res.set("X-Tarn-Truncated", more || last_cut ? "true" : "false");
       if (last_cut) res.set("X-Tarn-Truncated-Reason", truncated_reason);
@@ -344,7 +349,7 @@ void Statements::Execute(const StatementRequest& request, const identity::Princi
   run.caps.max_rows = request.max_rows;
   run.client_gone = std::move(client_gone);
   stored->owner = owner;
-  stored->csv = request.format == "csv";
+  stored->format = request.format;
   session::RunResult r;
   active_++;
   if (request.format == "parquet") {
@@ -366,7 +371,10 @@ void Statements::Execute(const StatementRequest& request, const identity::Princi
     }
     fs::remove(file, ec);
   } else {
-    stored->result = std::make_unique<PagedResult>(stored->csv, request.limit, page_bytes_, max_bytes_,
+    std::optional<engine::OutputFormat> text;
+    if (request.format == "csv") text = engine::OutputFormat::kCsv;
+    if (request.format == "jsonl") text = engine::OutputFormat::kJson;
+    stored->result = std::make_unique<PagedResult>(text, request.limit, page_bytes_, max_bytes_,
                                                    temp_dir_ / ("pages-" + RandomHex() + ".spool"));
     r = runner_.Run(run, *stored->result);
   }
