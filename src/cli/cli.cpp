@@ -21,6 +21,8 @@
 #include "cli/demo_data.h"
 #include "cli/progress.h"
 #include "cli/remote.h"
+#include "cli/signals.h"
+#include "cli/sql_command.h"
 #include "common/error.h"
 #include "engine/result_writer.h"
 #include "governance/functions.h"
@@ -89,46 +91,6 @@ struct InstanceFlags {
   }
 };
 
-// While alive, Ctrl-C (SIGINT) or SIGTERM calls `on_signal` from a helper thread
-// instead of killing the process; a second signal exits at once.
-class InterruptGuard {
- public:
-  explicit InterruptGuard(std::function<void()> on_signal,
-                          const char* message = "\ncancelling... (press Ctrl-C again to quit at once)\n")
-      : on_signal_(std::move(on_signal)) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &set, &old_);
-    thread_ = std::thread([this, set, message] {
-      int count = 0;
-      while (true) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0) continue;
-        if (sig == SIGUSR1 && stopping_) return;
-        if (sig == SIGUSR1) continue;
-        if (++count > 1) _exit(130);
-        std::fputs(message, stderr);
-        on_signal_();
-      }
-    });
-  }
-  ~InterruptGuard() {
-    stopping_ = true;
-    pthread_kill(thread_.native_handle(), SIGUSR1);
-    thread_.join();
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-
- private:
-  std::function<void()> on_signal_;
-  std::atomic<bool> stopping_{false};
-  sigset_t old_;
-  std::thread thread_;
-};
-
 // Options of commands that talk to a server.
 struct RemoteFlags {
   std::string server;
@@ -178,109 +140,12 @@ std::string ReadPassword(bool from_stdin, const char* prompt) {
   return line;
 }
 
-// Prints query results with a writer and statuses on stderr.
-class PrintHandler : public session::ResultHandler {
- public:
-  PrintHandler(engine::OutputFormat format, size_t max_rows, bool quiet)
-      : format_(format), max_rows_(max_rows), quiet_(quiet) {}
-  void OnColumns(const std::vector<std::string>& names, const std::vector<duckdb::LogicalType>& types) override {
-    writer_ = engine::MakeResultWriter(format_, std::cout, max_rows_);
-    writer_->Begin(names, types);
-  }
-  bool OnChunk(duckdb::DataChunk& chunk) override {
-    writer_->Write(chunk);
-    return true;
-  }
-  void OnRowsEnd() override {
-    writer_->End();
-    std::cout.flush();
-  }
-  void OnStatus(const std::string& message) override {
-    if (!quiet_) std::cerr << message << "\n";
-  }
-
- private:
-  engine::OutputFormat format_;
-  size_t max_rows_;
-  bool quiet_;
-  std::unique_ptr<engine::ResultWriter> writer_;
-};
-
 // Errors are one line; DuckDB's multi-line context (LINE 1: ...) is dropped.
 std::string FirstLine(const std::string& message) {
   auto nl = message.find('\n');
   std::string line = message.substr(0, nl);
   while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
   return line;
-}
-
-std::string ReadAll(std::istream& in) {
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The SQL to run: the argument, else --file, else standard input (not a terminal).
-std::string ReadSqlInput(const std::string& sql, const std::string& file) {
-  if (!file.empty()) {
-    if (!sql.empty()) throw Error::InvalidArgument("give SQL either as an argument or with --file, not both");
-    std::ifstream in(file);
-    if (!in) throw Error::NotFound("cannot read SQL file {}", file);
-    return ReadAll(in);
-  }
-  if (!sql.empty()) return sql;
-  if (isatty(STDIN_FILENO)) {
-    throw Error::InvalidArgument(
-        "no SQL given: pass it as an argument, with --file FILE, or on standard input");
-  }
-  return ReadAll(std::cin);
-}
-
-int RunSql(const InstanceFlags& flags, const std::string& sql, const SqlOutput& out, const std::string& as_user) {
-  std::optional<fs::path> parquet;
-  engine::OutputFormat format = engine::OutputFormat::kTable;
-  if (out.format == "parquet") {
-    parquet = fs::absolute(out.output);
-  } else {
-    format = engine::ParseOutputFormat(out.format);
-  }
-  // Signals are blocked before the engine starts its threads, so that they all
-  // inherit the mask and Ctrl-C reaches the guard instead of killing the process.
-  std::atomic<session::Runner*> running{nullptr};
-  InterruptGuard guard([&] {
-    if (auto* r = running.load()) r->CancelAll();
-  });
-  session::Instance instance(flags.Options());
-  session::RunRequest request;
-  request.principal = session::Instance::LocalCaller().principal;
-  request.origin.kind = "cli";
-  request.origin.request_id = RandomHex(8);
-  request.sql = sql;
-  request.parquet_output = parquet;
-  if (out.max_rows_given && format != engine::OutputFormat::kTable) request.caps.max_rows = out.max_rows;
-  if (!as_user.empty()) {
-    // Whoever holds the data directory may check what a user would see: it runs
-    // under that user's limits and is audited as that user with issuer "local".
-    auto store = instance.OpenMetastore();
-    identity::Directory dir(*store);
-    auto p = dir.Lookup(identity::CheckPrincipalName(as_user, "user"), "local");
-    if (!p) throw Error::NotFound("user {} does not exist (tarn user list shows them)", as_user);
-    request.principal = *p;
-  }
-  // The local operator has no deadline and no result cap unless SET LIMIT gives one.
-  session::RunnerOptions options;
-  options.statement_timeout = std::chrono::milliseconds(0);
-  session::Runner runner(instance, options);
-  running = &runner;
-  PrintHandler handler(format, out.max_rows, out.quiet);
-  auto result = runner.Run(request, handler);
-  running = nullptr;
-  result.ThrowIfFailed();
-  if (result.truncated) {
-    std::cerr << "warning: the result is incomplete: it was cut at " << result.truncated_reason << "\n";
-    return ExitCodeFor(ErrorCode::kResourceExhausted);
-  }
-  return 0;
 }
 
 }  // namespace
@@ -574,11 +439,16 @@ int Main(int argc, char** argv) {
         throw Error::InvalidArgument("--format parquet needs --output FILE");
       if (sql_out.format != "parquet" && !sql_out.output.empty())
         throw Error::InvalidArgument("--output is for --format parquet; redirect other formats");
-      std::string text = ReadSqlInput(sql, sql_file);
-      if (sql_remote.server.empty()) return RunSql(sql_flags, text, sql_out, as_user);
-      if (!as_user.empty()) {
+      if (!sql_remote.server.empty() && !as_user.empty()) {
         throw Error::InvalidArgument("--as is for local mode: over a server, log in as that user instead");
       }
+      if (WantsShell(sql, sql_file)) {
+        if (sql_out.format == "parquet") throw Error::InvalidArgument("the shell prints rows: use --format table, csv or json");
+        return sql_remote.server.empty() ? RunLocalShell(sql_flags.Options(), sql_out, as_user)
+                                         : RunRemoteShell(sql_remote.Options(), sql_out);
+      }
+      std::string text = ReadSqlInput(sql, sql_file);
+      if (sql_remote.server.empty()) return RunLocalSql(sql_flags.Options(), text, sql_out, as_user);
       // Ctrl-C cancels the statement on the server: the request carries our id for it.
       auto remote = sql_remote.Options();
       std::string id = "cli-" + RandomHex(8);

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/util.h"
+#include "cli/sql_command.h"
 #include "engine/result_writer.h"
 
 namespace fs = std::filesystem;
@@ -140,7 +141,7 @@ namespace {
 
 // Prints rows of JSON pages as a table, rebuilding typed values so that numbers
 // align as they do locally.
-void PrintTable(const nlohmann::json& columns, const nlohmann::json& rows, size_t max_rows) {
+void PrintTable(const nlohmann::json& columns, const nlohmann::json& rows, engine::TableLayout layout) {
   std::vector<std::string> names;
   std::vector<duckdb::LogicalType> types;
   for (auto& c : columns) {
@@ -162,7 +163,7 @@ void PrintTable(const nlohmann::json& columns, const nlohmann::json& rows, size_
       }
     }
   }
-  auto writer = engine::MakeResultWriter(engine::OutputFormat::kTable, std::cout, max_rows);
+  auto writer = engine::MakeResultWriter(engine::OutputFormat::kTable, std::cout, layout);
   writer->Begin(names, types);
   duckdb::DataChunk chunk;
   duckdb::vector<duckdb::LogicalType> chunk_types(types.begin(), types.end());
@@ -252,7 +253,7 @@ int RemoteSql(const RemoteOptions& remote, const std::string& sql, const SqlOutp
       for (auto& row : page["rows"]) rows.push_back(std::move(row));
       uri = next_json_page(page);
     }
-    if (!columns.empty()) PrintTable(columns, rows, out.max_rows);
+    if (!columns.empty()) PrintTable(columns, rows, {out.max_rows, out.expanded, TerminalWidth()});
   }
   std::cout.flush();
   if (cut.empty()) return 0;

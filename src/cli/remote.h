@@ -39,6 +39,7 @@ struct SqlOutput {
   size_t max_rows = 1000;        // table: rows shown; csv/json: a cap only if given
   bool max_rows_given = false;
   bool quiet = false;
+  bool expanded = false;  // table: one line per column, values whole
 };
 
 // Runs SQL on the server under `query_id` and prints like `tarn sql` does locally,

@@ -33,14 +33,14 @@ bool IsNumeric(const duckdb::LogicalType& t) {
 
 class TableWriter : public ResultWriter {
  public:
-  TableWriter(std::ostream& out, size_t max_rows) : out_(out), max_rows_(max_rows) {}
+  TableWriter(std::ostream& out, TableLayout layout) : out_(out), layout_(layout) {}
   void Begin(const std::vector<std::string>& names, const std::vector<duckdb::LogicalType>& types) override {
     names_ = names;
     types_ = types;
   }
   void Write(duckdb::DataChunk& chunk) override {
     for (duckdb::idx_t r = 0; r < chunk.size(); r++, total_++) {
-      if (rows_.size() >= max_rows_) continue;
+      if (rows_.size() >= layout_.max_rows) continue;
       std::vector<std::string> row;
       for (duckdb::idx_t c = 0; c < chunk.ColumnCount(); c++) row.push_back(ValueText(chunk.GetValue(c, r)));
       rows_.push_back(std::move(row));
@@ -48,12 +48,22 @@ class TableWriter : public ResultWriter {
   }
   void End() override {
     size_t n = names_.size();
+    // EXPLAIN: the plan, whole, as the engine drew it.
+    if (n == 2 && names_[0] == "explain_key" && names_[1] == "explain_value") {
+      for (auto& row : rows_) out_ << row[1] << (row[1].ends_with('\n') ? "" : "\n");
+      return;
+    }
     std::vector<size_t> width(n);
+    size_t total = 1;
+    bool clipped = false;
     for (size_t c = 0; c < n; c++) {
       width[c] = std::max(names_[c].size(), types_[c].ToString().size());
       for (auto& row : rows_) width[c] = std::max(width[c], Display(row[c]));
+      clipped = clipped || width[c] > 60;
       width[c] = std::min<size_t>(width[c], 60);
+      total += width[c] + 3;
     }
+    if (layout_.expanded || (layout_.width && total > layout_.width && n > 1)) return Expanded();
     auto rule = [&] {
       out_ << '+';
       for (size_t c = 0; c < n; c++) out_ << std::string(width[c] + 2, '-') << '+';
@@ -79,12 +89,28 @@ class TableWriter : public ResultWriter {
       for (auto& row : rows_) line(row, false);
       rule();
     }
+    Footer();
+    if (clipped) out_ << "(values longer than 60 characters end in \xE2\x80\xA6: \\x or --format csv shows them whole)\n";
+  }
+
+ private:
+  void Footer() {
     out_ << "(" << total_ << (total_ == 1 ? " row" : " rows");
     if (total_ > rows_.size()) out_ << ", " << rows_.size() << " shown; use --format csv or json for all";
     out_ << ")\n";
   }
-
- private:
+  // One block per row, one line per column: name | value, the value whole.
+  void Expanded() {
+    size_t name_width = 0;
+    for (auto& name : names_) name_width = std::max(name_width, Display(name));
+    for (size_t r = 0; r < rows_.size(); r++) {
+      out_ << "-[ row " << r + 1 << " ]" << std::string(std::max<size_t>(name_width, 10), '-') << "\n";
+      for (size_t c = 0; c < names_.size(); c++) {
+        out_ << names_[c] << std::string(name_width - Display(names_[c]), ' ') << " | " << rows_[r][c] << "\n";
+      }
+    }
+    Footer();
+  }
   // Width in terminal cells, counting UTF-8 code points.
   static size_t Display(const std::string& s) {
     return std::count_if(s.begin(), s.end(),
@@ -102,7 +128,7 @@ class TableWriter : public ResultWriter {
     return out + "\xE2\x80\xA6";  // ellipsis
   }
   std::ostream& out_;
-  size_t max_rows_;
+  TableLayout layout_;
   std::vector<std::string> names_;
   std::vector<duckdb::LogicalType> types_;
   std::vector<std::vector<std::string>> rows_;
@@ -173,9 +199,9 @@ OutputFormat ParseOutputFormat(const std::string& name) {
   throw Error::InvalidArgument("unknown output format '{}': use table, csv, json or parquet", name);
 }
 
-std::unique_ptr<ResultWriter> MakeResultWriter(OutputFormat format, std::ostream& out, size_t max_rows) {
+std::unique_ptr<ResultWriter> MakeResultWriter(OutputFormat format, std::ostream& out, TableLayout layout) {
   switch (format) {
-    case OutputFormat::kTable: return std::make_unique<TableWriter>(out, max_rows);
+    case OutputFormat::kTable: return std::make_unique<TableWriter>(out, layout);
     case OutputFormat::kCsv: return std::make_unique<CsvWriter>(out);
     case OutputFormat::kJson: return std::make_unique<JsonLinesWriter>(out);
   }

@@ -33,9 +33,18 @@ class ResultWriter {
   virtual void End() = 0;
 };
 
-// max_rows bounds what the table printer shows (the rest is counted, not printed).
+// How the table printer lays rows out.
+struct TableLayout {
+  size_t max_rows = 1000;  // rows shown; the rest is counted, not printed
+  bool expanded = false;   // one "column | value" line per column, values whole
+  // Terminal width: a table wider than this is printed expanded instead (0: any width).
+  size_t width = 0;
+};
+
+// The table printer clips values past 60 characters (and says so, naming \x and
+// --format csv); expanded rows and EXPLAIN plans are printed whole.
 std::unique_ptr<ResultWriter> MakeResultWriter(OutputFormat format, std::ostream& out,
-                                               size_t max_rows = 1000);
+                                               TableLayout layout = {});
 
 // Feeds every chunk of `result` to `writer` (Begin, Write..., End). Returns the row count.
 uint64_t WriteResult(duckdb::QueryResult& result, ResultWriter& writer);

@@ -426,7 +426,7 @@ Response Statements::Run(const StatementRequest& request, const RequestContext& 
     runner_.Release(owner, id);
     throw Error::ResourceExhausted("too many asynchronous statements are queued: try again shortly");
   }
-  return JsonResponse(http::status::accepted, {{"query_id", id}, {"state", "running"}}, version);
+  return JsonResponse(http::status::accepted, {{"query_id", id}, {"state", "queued"}}, version);
 }
 
 std::shared_ptr<Statements::Stored> Statements::FindStored(const identity::Principal& caller, const std::string& id) {

@@ -414,10 +414,10 @@ std::vector<RunInfo> Runner::List(const identity::Principal& caller, bool includ
   return out;
 }
 
-void Runner::CancelAll() {
+void Runner::CancelAll(StopReason reason) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [key, e] : entries_) {
-    if (!e->Done()) e->Stop(StopReason::kShutdown);
+    if (!e->Done()) e->Stop(reason);
   }
 }
 

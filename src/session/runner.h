@@ -108,8 +108,9 @@ class Runner {
   // Runs `caller` may see: their own, or everyone's for an administrator;
   // only running ones unless `include_finished`.
   std::vector<RunInfo> List(const identity::Principal& caller, bool include_finished = false);
-  // Stops every running run (server shutdown).
-  void CancelAll();
+  // Stops every running run: kShutdown for a server going down, kCancelled for
+  // the local operator's Ctrl-C.
+  void CancelAll(StopReason reason = StopReason::kShutdown);
   // A user was removed: stops their runs and forgets them.
   void ForgetUser(const std::string& user, const std::string& issuer);
 

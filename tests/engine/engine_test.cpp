@@ -93,7 +93,7 @@ class EngineTest : public ::testing::Test {
   std::string Render(const std::string& sql, OutputFormat format, size_t max_rows = 1000) {
     auto result = conn_->Run(sql);
     std::ostringstream out;
-    auto writer = MakeResultWriter(format, out, max_rows);
+    auto writer = MakeResultWriter(format, out, TableLayout{max_rows});
     WriteResult(*result, *writer);
     return out.str();
   }

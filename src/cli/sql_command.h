@@ -1,0 +1,33 @@
+// `tarn sql`: statements from the argument, --file or standard input, run locally
+// through a session::Runner (as the operator, or --as a user under that user's
+// limits) or on a server; with nothing given on a terminal, the interactive shell.
+//
+// Thread-safety: for the main thread of the tarn command.
+#pragma once
+
+#include <string>
+
+#include "cli/remote.h"
+#include "session/instance.h"
+
+namespace tarn::cli {
+
+// True when `tarn sql` should open the shell: no SQL, no file, stdin a terminal.
+bool WantsShell(const std::string& sql, const std::string& file);
+
+// The SQL to run: the argument, else --file, else standard input; throws
+// kInvalidArgument when there is none.
+std::string ReadSqlInput(const std::string& sql, const std::string& file);
+
+// Runs `sql` on the data directory; returns the exit code (6 when a cap cut a result).
+int RunLocalSql(const session::InstanceOptions& options, const std::string& sql, const SqlOutput& out,
+                const std::string& as_user);
+
+// The shell, locally or against a server.
+int RunLocalShell(const session::InstanceOptions& options, const SqlOutput& out, const std::string& as_user);
+int RunRemoteShell(const RemoteOptions& remote, const SqlOutput& out);
+
+// Columns of the terminal on stdout (0 when it is not a terminal).
+size_t TerminalWidth();
+
+}  // namespace tarn::cli
