@@ -99,7 +99,8 @@ struct RemoteFlags {
   bool insecure = false;
 
   void AddTo(CLI::App* cmd, bool server_required) {
-    auto* opt = cmd->add_option("--server", server, "Server URL, e.g. http://127.0.0.1:8998");
+    auto* opt = cmd->add_option("--server", server, "Server URL, e.g. http://127.0.0.1:8998 (default: $TARN_SERVER)")
+                    ->envname("TARN_SERVER");
     if (server_required) opt->required();
     cmd->add_option("--token", token,
                     "Bearer token (default: $TARN_TOKEN, else the one `tarn login` cached)");
@@ -212,6 +213,19 @@ int Main(int argc, char** argv) {
   auto* whoami = app.add_subcommand("whoami", "Show who the server thinks you are");
   whoami_flags.AddTo(whoami, true);
 
+  // tarn queries
+  RemoteFlags queries_remote;
+  bool queries_json = false;
+  std::string query_id;
+  auto* queriesc = app.add_subcommand("queries", "List or cancel running queries on a server (yours; admins: all)");
+  queriesc->require_subcommand(1);
+  auto* queries_list = queriesc->add_subcommand("list", "Running queries: id, user, state, seconds, front end, SQL");
+  queries_remote.AddTo(queries_list, true);
+  queries_list->add_flag("--json", queries_json, "One JSON object per query");
+  auto* queries_cancel = queriesc->add_subcommand("cancel", "Cancel a running query by its id");
+  queries_remote.AddTo(queries_cancel, true);
+  queries_cancel->add_option("id", query_id, "The query id (tarn queries list shows them)")->required();
+
   // tarn user / group: on a data directory, or on a server with --server
   InstanceFlags admin_flags;
   RemoteFlags admin_remote;
@@ -318,8 +332,23 @@ int Main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // A usage error: one line saying what is wrong and where help is, exit 2.
+    std::string where = "tarn";
+    for (auto* sub = app.get_subcommands().empty() ? nullptr : app.get_subcommands().front(); sub;
+         sub = sub->get_subcommands().empty() ? nullptr : sub->get_subcommands().front()) {
+      where += " " + sub->get_name();
+    }
+    std::string msg = e.what();
+    if (msg.empty()) msg = "usage error";
+    std::cerr << "error: " << FirstLine(msg) << "; see " << where << " --help\n";
+    return 2;
   }
 
   try {
@@ -333,6 +362,10 @@ int Main(int argc, char** argv) {
     }
     if (*init) {
       std::string given = admin_password_stdin ? ReadPassword(true, "") : "";
+      auto dir = init_flags.Options().data_dir;
+      if (fs::exists(dir / "metadata.sqlite") || fs::exists(dir / "config.json")) {
+        throw Error::AlreadyExists("{} is already a Tarn data directory: nothing was changed", dir.string());
+      }
       WarnOpen(session::Instance::Init(init_flags.Options()), init_flags.data_dir);
       std::string pw = EnsureAdmin(init_flags.Options(), given);
       std::cerr << "initialised data directory " << init_flags.data_dir << "\n";
@@ -431,6 +464,14 @@ int Main(int argc, char** argv) {
         admin->RemoveMember(group_name, name);
         std::cerr << "removed " << name << " from " << group_name << "\n";
       }
+      return 0;
+    }
+    if (*queries_list) {
+      ListQueries(queries_remote.Options(), queries_json);
+      return 0;
+    }
+    if (*queries_cancel) {
+      CancelQuery(queries_remote.Options(), query_id);
       return 0;
     }
     if (*sqlc) {

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -263,6 +264,29 @@ int RemoteSql(const RemoteOptions& remote, const std::string& sql, const SqlOutp
   }
   std::cerr << "warning: the result is incomplete: it was cut at " << cut << "\n";
   return ExitCodeFor(ErrorCode::kResourceExhausted);
+}
+
+void ListQueries(const RemoteOptions& remote, bool json) {
+  auto list = CallApi(remote, "GET", "/v1/queries");
+  if (json) {
+    for (auto& q : list["queries"]) std::cout << q.dump() << "\n";
+    return;
+  }
+  nlohmann::json columns = nlohmann::json::array(
+      {{{"name", "query_id"}, {"type", "VARCHAR"}}, {{"name", "user"}, {"type", "VARCHAR"}},
+       {{"name", "state"}, {"type", "VARCHAR"}}, {{"name", "seconds"}, {"type", "DOUBLE"}},
+       {{"name", "from"}, {"type", "VARCHAR"}}, {{"name", "sql"}, {"type", "VARCHAR"}}});
+  nlohmann::json rows = nlohmann::json::array();
+  for (auto& q : list["queries"]) {
+    rows.push_back({q["query_id"], q["user"], q["state"], std::round(q.value("elapsed_s", 0.0) * 10) / 10,
+                    q["origin"].value("kind", ""), q["sql"]});
+  }
+  PrintTable(columns, rows, {1000, false, TerminalWidth()});
+}
+
+void CancelQuery(const RemoteOptions& remote, const std::string& query_id) {
+  auto r = CallApi(remote, "DELETE", "/v1/queries/" + query_id);
+  std::cout << r.value("query_id", query_id) << "\t" << r.value("state", "") << "\n";
 }
 
 void CancelRemote(const RemoteOptions& remote, const std::string& query_id) {

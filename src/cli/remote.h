@@ -48,6 +48,12 @@ struct SqlOutput {
 int RemoteSql(const RemoteOptions& remote, const std::string& sql, const SqlOutput& out,
               const std::string& query_id);
 
+// `tarn queries list`: the running queries the caller may see (administrators:
+// everyone's), as a table or (json) one JSON object per line.
+void ListQueries(const RemoteOptions& remote, bool json);
+// `tarn queries cancel ID`: cancels it; prints its state.
+void CancelQuery(const RemoteOptions& remote, const std::string& query_id);
+
 // Asks the server to cancel `query_id` (Ctrl-C). Never throws.
 void CancelRemote(const RemoteOptions& remote, const std::string& query_id);
 

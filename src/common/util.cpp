@@ -1,6 +1,7 @@
 #include "common/util.h"
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,7 +14,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
-#include <random>
+#include <cerrno>
+#include <cstring>
 #include <string_view>
 
 namespace tarn {
@@ -63,11 +65,17 @@ void WriteFileAtomic(const std::filesystem::path& path, const std::string& text,
 }
 
 std::string RandomHex(size_t bytes) {
-  std::random_device rd;
+  // The kernel's CSPRNG, one system call (std::random_device opened a device per call).
+  std::string raw(bytes, '\0');
+  for (size_t got = 0; got < bytes;) {
+    ssize_t n = getrandom(raw.data() + got, bytes - got, 0);
+    if (n < 0 && errno != EINTR) throw Error::Internal("getrandom failed: {}", std::strerror(errno));
+    if (n > 0) got += static_cast<size_t>(n);
+  }
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  for (size_t i = 0; i < bytes; i++) {
-    unsigned b = rd() & 0xff;
+  out.reserve(bytes * 2);
+  for (unsigned char b : raw) {
     out += kHex[b >> 4];
     out += kHex[b & 15];
   }

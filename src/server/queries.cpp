@@ -393,11 +393,17 @@ void Statements::Execute(const StatementRequest& request, const identity::Princi
   }
   std::lock_guard<std::mutex> lock(mu_);
   auto now = std::chrono::steady_clock::now();
-  for (auto it = stored_.begin(); it != stored_.end();) {  // at most 1000, none older than 10 minutes
-    bool old = now - it->second->finished > std::chrono::minutes(10) || stored_.size() > 1000;
-    it = old ? stored_.erase(it) : std::next(it);
+  while (!order_.empty()) {  // at most 1000, none older than 10 minutes, oldest first
+    auto s = order_.front().second.lock();
+    bool old = !s || now - s->finished > std::chrono::minutes(10) || order_.size() > 1000;
+    if (!old) break;
+    auto it = stored_.find(order_.front().first);
+    if (s && it != stored_.end() && it->second == s) stored_.erase(it);
+    order_.pop_front();
   }
-  stored_[KeyOf(owner, r.run_id)] = stored;
+  std::string key = KeyOf(owner, r.run_id);
+  stored_[key] = stored;
+  order_.emplace_back(key, stored);
 }
 
 Response Statements::Run(const StatementRequest& request, const RequestContext& ctx) {

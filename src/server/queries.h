@@ -18,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -86,6 +87,7 @@ class Statements {
   std::atomic<int64_t>& active_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Stored>> stored_;  // Principal::Key + id
+  std::deque<std::pair<std::string, std::weak_ptr<Stored>>> order_;  // oldest first
   WorkerPool async_pool_;                                  // runs asynchronous statements
 };
 

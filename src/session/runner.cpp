@@ -224,11 +224,15 @@ void Runner::Release(const identity::Principal& principal, const std::string& ru
 std::shared_ptr<Runner::Entry> Runner::Register(const RunRequest& request) {
   std::string id = request.origin.run_id.empty() ? RandomHex(12) : request.origin.run_id;
   std::lock_guard<std::mutex> lock(mu_);
+  // Finished runs are forgotten oldest first: at most 1000, none older than 10 minutes.
   auto now = std::chrono::steady_clock::now();
-  for (auto it = entries_.begin(); it != entries_.end();) {  // at most 1000, none older than 10 minutes
-    bool old = it->second->Done() &&
-               (now - it->second->finished > std::chrono::minutes(10) || entries_.size() > 1000);
-    it = old ? entries_.erase(it) : std::next(it);
+  while (!finished_.empty()) {
+    auto e = finished_.front().second.lock();
+    bool old = !e || now - e->finished > std::chrono::minutes(10) || finished_.size() > 1000;
+    if (!old) break;
+    auto it = entries_.find(finished_.front().first);
+    if (e && it != entries_.end() && it->second == e) entries_.erase(it);
+    finished_.pop_front();
   }
   std::string key = KeyOf(request.principal, id);
   auto it = entries_.find(key);
@@ -279,6 +283,7 @@ RunResult Runner::Run(const RunRequest& request, ResultHandler& handler) {
   result.state = e->state;
   e->client_gone = nullptr;
   e->finished = std::chrono::steady_clock::now();
+  finished_.emplace_back(KeyOf(e->principal, e->id), e);
   return result;
 }
 
@@ -294,11 +299,7 @@ void Runner::Execute(Entry& e, const RunRequest& request, ResultHandler& handler
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::optional<Error> refused;
-    int64_t running = 0;
-    for (auto& [key, other] : entries_) {
-      running += other.get() != &e && other->state == RunState::kRunning &&
-                 other->principal.Key() == e.principal.Key();
-    }
+    int64_t running = running_[e.principal.Key()];
     auto most = limits.Get("concurrent_statements");
     if (most && running >= *most) {
       refused = Error::ResourceExhausted(
@@ -314,6 +315,7 @@ void Runner::Execute(Entry& e, const RunRequest& request, ResultHandler& handler
     }
     e.state = RunState::kRunning;
     e.session = lease.get();
+    running_[e.principal.Key()]++;
     lease->BeginRun(timeout);
   }
   // Before the session goes back to the pool: unhook it, keeping why it stopped.
@@ -324,6 +326,8 @@ void Runner::Execute(Entry& e, const RunRequest& request, ResultHandler& handler
       std::lock_guard<std::mutex> lock(runner.mu_);
       if (e.session) e.stopped_by = e.session->stop_reason();
       e.session = nullptr;
+      auto it = runner.running_.find(e.principal.Key());
+      if (it != runner.running_.end() && --it->second <= 0) runner.running_.erase(it);
     }
   } unhook{*this, e};
 

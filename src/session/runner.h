@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -135,6 +136,8 @@ class Runner {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::map<std::string, std::shared_ptr<Entry>> entries_;  // Principal::Key + id
+  std::deque<std::pair<std::string, std::weak_ptr<Entry>>> finished_;  // oldest first, for forgetting
+  std::map<std::string, int64_t> running_;  // runs running, by Principal::Key
   std::thread watchdog_;
 };
 

@@ -6,13 +6,6 @@
 
 namespace tarn::store {
 
-namespace {
-struct StmtCloser {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtCloser>;
-}  // namespace
-
 SqliteStore::SqliteStore(const std::string& path) {
   int rc = sqlite3_open_v2(path.c_str(), &db_,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -30,7 +23,22 @@ SqliteStore::SqliteStore(const std::string& path) {
 }
 
 SqliteStore::~SqliteStore() {
+  prepared_.clear();  // finalized before the connection closes
   sqlite3_close_v2(db_);
+}
+
+sqlite3_stmt* SqliteStore::Prepare(std::string_view sql) {
+  auto it = prepared_.find(std::string(sql));
+  if (it != prepared_.end()) return it->second.get();
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &raw,
+                              nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(raw);
+    Fail(rc, "prepare");
+  }
+  if (prepared_.size() >= 256) prepared_.clear();  // a bound on memory, never reached by Tarn's own SQL
+  return prepared_.emplace(std::string(sql), std::unique_ptr<sqlite3_stmt, Finalize>(raw)).first->second.get();
 }
 
 void SqliteStore::Fail(int rc, std::string_view what) {
@@ -46,10 +54,16 @@ void SqliteStore::Fail(int rc, std::string_view what) {
 }
 
 std::vector<Row> SqliteStore::Query(std::string_view sql, const std::vector<Param>& params) {
-  sqlite3_stmt* raw = nullptr;
-  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
-  StmtPtr stmt(raw);
-  if (rc != SQLITE_OK) Fail(rc, "prepare");
+  sqlite3_stmt* raw = Prepare(sql);
+  // Whatever happens, the statement is reset for its next use (and releases its locks).
+  struct Reset {
+    sqlite3_stmt* s;
+    ~Reset() {
+      sqlite3_reset(s);
+      sqlite3_clear_bindings(s);
+    }
+  } reset{raw};
+  int rc = SQLITE_OK;
   for (size_t i = 0; i < params.size(); i++) {
     int idx = static_cast<int>(i + 1);
     std::visit(

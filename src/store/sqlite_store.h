@@ -5,6 +5,10 @@
 
 #include <sqlite3.h>
 
+#include <memory>
+#include <string>
+#include <unordered_map>
+
 #include "store/store.h"
 
 namespace tarn::store {
@@ -28,7 +32,14 @@ class SqliteStore final : public MetaStore {
 
  private:
   [[noreturn]] void Fail(int rc, std::string_view what);
+  // A prepared statement for `sql`, from the cache when it was prepared before.
+  sqlite3_stmt* Prepare(std::string_view sql);
+  struct Finalize {
+    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+  };
   sqlite3* db_ = nullptr;  // owned
+  // Tarn's metadata SQL is a fixed set of texts: each is prepared once.
+  std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, Finalize>> prepared_;
 };
 
 }  // namespace tarn::store

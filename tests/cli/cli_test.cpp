@@ -175,8 +175,23 @@ TEST(CliPostgres, InitWithAPostgresMetastoreIsRememberedByLaterCommands) {
 
 TEST_F(CliTest, UnknownFormatIsRefused) {
   auto r = RunTarn({"sql", "-d", D(), "--format", "xml", "SELECT 1"});
-  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("xml"));
+  EXPECT_THAT(r.err, HasSubstr("; see tarn sql --help"));
+}
+
+TEST_F(CliTest, UsageErrorsExit2WithOneLineAndWhereHelpIs) {
+  auto r = RunTarn({"query", "SELECT 1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("error: "));
+  EXPECT_THAT(r.err, HasSubstr("see tarn --help"));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  r = RunTarn({"sql", "-d", D(), "--max-rows", "many", "SELECT 1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("see tarn sql --help"));
+  r = RunTarn({"login"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("required"));
 }
 
 TEST(AuditCliTest, VerifyPassesAfterARunAndNamesTheEventAfterAOneByteEdit) {

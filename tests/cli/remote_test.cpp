@@ -123,8 +123,9 @@ TEST(InitCli, GeneratesAnAdminPasswordAndPrintsItOnce) {
   auto r = RunTarn({"init", "-d", dir.path()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("created the administrator 'admin' with password: "));
-  r = RunTarn({"init", "-d", dir.path()});  // a second init keeps the admin and prints no password
-  EXPECT_EQ(r.exit_code, 0);
+  r = RunTarn({"init", "-d", dir.path()});  // a second init says so, changes nothing, prints no password
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("is already a Tarn data directory: nothing was changed"));
   EXPECT_EQ(r.out, "");
   r = RunTarn({"user", "list", "-d", dir.path()});
   EXPECT_EQ(r.out, "admin\tperson\tadmin\t-\n");

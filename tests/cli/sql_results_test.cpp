@@ -166,6 +166,27 @@ TEST_F(SqlResultsTest, CtrlCCancelsTheStatementOnTheServerAndExits6) {
   EXPECT_THAT(audit["rows"][0][1].get<std::string>(), HasSubstr("cli-"));
 }
 
+TEST_F(SqlResultsTest, AdministratorsListAndCancelRunningQueries) {
+  auto r = Sql(ana_, "SELECT count(*) FROM range(10000000000000) r(i) WHERE i % 11 = 2",
+               {{"async", true}, {"query_id", "anas-long-one"}});
+  ASSERT_EQ(r.status, 202) << r.body;
+  ASSERT_TRUE(WaitForRunning(1, std::chrono::seconds(10)));
+  auto list = Tarn({"queries", "list", "--server", base_}, admin_);
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr("anas-long-one"));
+  EXPECT_THAT(list.out, HasSubstr("| ana "));
+  auto json = Tarn({"queries", "list", "--server", base_, "--json"}, admin_);
+  auto q = nlohmann::json::parse(json.out.substr(0, json.out.find('\n')));
+  EXPECT_EQ(q["origin"]["kind"], "http");
+  // Ana sees her own.
+  EXPECT_THAT(Tarn({"queries", "list", "--server", base_}, ana_).out, HasSubstr("anas-long-one"));
+  auto cancel = Tarn({"queries", "cancel", "--server", base_, "anas-long-one"}, admin_);
+  ASSERT_EQ(cancel.exit_code, 0) << cancel.err;
+  EXPECT_EQ(cancel.out, "anas-long-one\tcancelling\n");
+  EXPECT_TRUE(WaitForRunning(0, std::chrono::seconds(2)));
+  EXPECT_EQ(Tarn({"queries", "cancel", "--server", base_, "no-such-query"}, admin_).exit_code, 3);
+}
+
 TEST_F(SqlResultsTest, AClientThatHangsUpHasItsStatementCancelled) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
