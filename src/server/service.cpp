@@ -12,6 +12,7 @@
 #include "server/http_client.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
+#include "audit/events.h"
 #include "server/queries.h"
 
 namespace tarn::server {
@@ -117,6 +118,37 @@ void Service::Impl::AuthorizeMetrics(RequestContext& ctx) {
 void Service::Impl::AddRoutes() {
   using http::verb;
   auto v = [](const RequestContext& ctx) { return ctx.request.version(); };
+  // Administration and catalog reads leave an audit record, refused ones too: who,
+  // what, on which names (the route's path parameters and a body's "name"; never a
+  // password).
+  auto Audited = [this](const char* event, const char* action, Handler handler) -> Handler {
+    return [this, event, action, handler = std::move(handler)](RequestContext& ctx) {
+      audit::ActionEvent e;
+      e.event = event;
+      e.action = action;
+      const auto& p = *ctx.principal;
+      e.actor = {p.user, p.groups, {}, p.issuer};
+      e.origin = "http";
+      e.origin.request_id = ctx.request_id;
+      for (auto& [k, val] : ctx.params) e.details[k] = val.substr(0, 256);
+      try {
+        auto body = nlohmann::json::parse(ctx.request.body(), nullptr, false);
+        if (body.is_object() && body.contains("name") && body["name"].is_string())
+          e.details["name"] = body["name"].get<std::string>().substr(0, 256);
+      } catch (...) {
+      }
+      try {
+        Response res = handler(ctx);
+        instance.audit().Append(audit::ToJson(e));
+        return res;
+      } catch (const Error& err) {
+        e.outcome = audit::OutcomeOf(&err);
+        e.reason = err.what();
+        instance.audit().Append(audit::ToJson(e));
+        throw;
+      }
+    };
+  };
 
   // --- health, metrics, discovery ------------------------------------------------
   router.Add(verb::get, "/healthz", false, [v](RequestContext& ctx) {
@@ -162,17 +194,17 @@ void Service::Impl::AddRoutes() {
     auto dir = Directory(ctx.worker);
     identity::Principal p;
     // Every login attempt is audited, the failed ones too (never with the secret).
-    auto audit_login = [&](const std::string& outcome, const std::string& who, const std::string& reason) {
-      instance.audit().Append({{"event", "login"},
-                               {"request_id", ctx.request_id},
-                               {"user_name", who.substr(0, 128)},
-                               {"groups", p.groups},
-                               {"issuer", issuer},
-                               {"client", "http"},
-                               {"statement_type", "LOGIN"},
-                               {"outcome", outcome},
-                               {"reason", reason},
-                               {"details", {{"grant_type", grant.substr(0, 64)}}}});
+    auto audit_login = [&](audit::Outcome outcome, const std::string& who, const std::string& reason) {
+      audit::ActionEvent e;
+      e.event = "login";
+      e.action = "LOGIN";
+      e.actor = {who, p.groups, {}, issuer};
+      e.origin = "http";
+      e.origin.request_id = ctx.request_id;
+      e.outcome = outcome;
+      e.reason = reason;
+      e.details = {{"grant_type", grant.substr(0, 64)}};
+      instance.audit().Append(audit::ToJson(e));
     };
     std::string who = grant == "password" ? form["username"] : form["client_id"];
     try {
@@ -191,10 +223,11 @@ void Service::Impl::AddRoutes() {
         throw Error::InvalidArgument("unsupported grant_type: use password or client_credentials");
       }
     } catch (const Error& e) {
-      audit_login(e.code() == ErrorCode::kUnauthenticated ? "denied" : "failed", who, e.what());
+      audit_login(e.code() == ErrorCode::kUnauthenticated ? audit::Outcome::kDenied : audit::Outcome::kFailed, who,
+                  e.what());
       throw;
     }
-    audit_login("ok", p.user, "");
+    audit_login(audit::Outcome::kOk, p.user, "");
     std::string token =
         identity::IssueToken(*keys, p, issuer, config.audience, std::chrono::seconds(config.token_ttl_s));
     auto res = JsonResponse(
@@ -233,13 +266,13 @@ void Service::Impl::AddRoutes() {
     s->governor().BeginStatement();
     return s;
   };
-  router.Add(verb::get, "/v1/databases", true, [this, v, lease](RequestContext& ctx) {
+  router.Add(verb::get, "/v1/databases", true, Audited("catalog_read", "LIST DATABASES", [this, v, lease](RequestContext& ctx) {
     auto s = lease(ctx);
     nlohmann::json list = nlohmann::json::array();
     for (auto& d : s->governor().VisibleDatabases()) list.push_back({{"name", d}});
     return JsonResponse(http::status::ok, {{"databases", list}}, v(ctx));
-  });
-  router.Add(verb::get, "/v1/databases/{db}/tables", true, [this, v, lease](RequestContext& ctx) {
+  }));
+  router.Add(verb::get, "/v1/databases/{db}/tables", true, Audited("catalog_read", "LIST TABLES", [this, v, lease](RequestContext& ctx) {
     auto s = lease(ctx);
     nlohmann::json list = nlohmann::json::array();
     for (auto& t : s->governor().VisibleTables(ctx.params["db"])) {
@@ -251,8 +284,8 @@ void Service::Impl::AddRoutes() {
     return JsonResponse(http::status::ok,
                         {{"database", catalog::CheckName(ctx.params["db"], "database")}, {"tables", list}},
                         v(ctx));
-  });
-  router.Add(verb::get, "/v1/databases/{db}/tables/{table}", true, [this, v, lease](RequestContext& ctx) {
+  }));
+  router.Add(verb::get, "/v1/databases/{db}/tables/{table}", true, Audited("catalog_read", "DESCRIBE TABLE", [this, v, lease](RequestContext& ctx) {
     auto s = lease(ctx);
     auto& cat = s->catalog();
     auto t = s->governor().VisibleTable(ctx.params["db"], ctx.params["table"]);
@@ -285,13 +318,13 @@ void Service::Impl::AddRoutes() {
                          {"snapshot", snapshot},
                          {"created_at", t.created_at}},
                         v(ctx));
-  });
+  }));
 
   // --- identity -----------------------------------------------------------------
   router.Add(verb::get, "/v1/whoami", true, [v](RequestContext& ctx) {
     return JsonResponse(http::status::ok, PrincipalJson(*ctx.principal), v(ctx));
   });
-  router.Add(verb::get, "/v1/users", true, [this, v](RequestContext& ctx) {
+  router.Add(verb::get, "/v1/users", true, Audited("admin", "LIST USERS", [this, v](RequestContext& ctx) {
     RequireAdmin(ctx);
     nlohmann::json list = nlohmann::json::array();
     for (auto& u : Directory(ctx.worker).ListUsers()) {
@@ -302,8 +335,8 @@ void Service::Impl::AddRoutes() {
                       {"created_at", u.created_at}});
     }
     return JsonResponse(http::status::ok, {{"users", list}}, v(ctx));
-  });
-  router.Add(verb::post, "/v1/users", true, [this, v](RequestContext& ctx) {
+  }));
+  router.Add(verb::post, "/v1/users", true, Audited("admin", "CREATE USER", [this, v](RequestContext& ctx) {
     RequireAdmin(ctx);
     auto body = ParseJsonBody(ctx);
     std::string name = StringField(body, "name"), password = StringField(body, "password");
@@ -336,8 +369,8 @@ void Service::Impl::AddRoutes() {
     });
     return JsonResponse(http::status::created, {{"name", identity::CheckPrincipalName(name, "user")}},
                         v(ctx));
-  });
-  router.Add(verb::delete_, "/v1/users/{name}", true, [this, v](RequestContext& ctx) {
+  }));
+  router.Add(verb::delete_, "/v1/users/{name}", true, Audited("admin", "DROP USER", [this, v](RequestContext& ctx) {
     RequireAdmin(ctx);
     if (identity::CheckPrincipalName(ctx.params["name"], "user") == ctx.principal->user) {
       throw Error::InvalidArgument("you cannot remove yourself");
@@ -345,43 +378,43 @@ void Service::Impl::AddRoutes() {
     Directory(ctx.worker).RemoveUser(ctx.params["name"]);
     queries->ForgetUser(identity::CheckPrincipalName(ctx.params["name"], "user"), issuer);
     return JsonResponse(http::status::ok, {{"removed", ctx.params["name"]}}, v(ctx));
-  });
-  router.Add(verb::put, "/v1/users/{name}/password", true, [this, v](RequestContext& ctx) {
+  }));
+  router.Add(verb::put, "/v1/users/{name}/password", true, Audited("admin", "SET PASSWORD", [this, v](RequestContext& ctx) {
     bool self = identity::CheckPrincipalName(ctx.params["name"], "user") == ctx.principal->user &&
                 ctx.principal->issuer == issuer;
     if (!self) RequireAdmin(ctx);
     auto body = ParseJsonBody(ctx);
     Directory(ctx.worker).SetPassword(ctx.params["name"], StringField(body, "password"));
     return JsonResponse(http::status::ok, {{"updated", ctx.params["name"]}}, v(ctx));
-  });
-  router.Add(verb::get, "/v1/groups", true, [this, v](RequestContext& ctx) {
+  }));
+  router.Add(verb::get, "/v1/groups", true, Audited("admin", "LIST GROUPS", [this, v](RequestContext& ctx) {
     RequireAdmin(ctx);
     return JsonResponse(http::status::ok, {{"groups", Directory(ctx.worker).ListGroups()}}, v(ctx));
-  });
-  router.Add(verb::post, "/v1/groups", true, [this, v](RequestContext& ctx) {
+  }));
+  router.Add(verb::post, "/v1/groups", true, Audited("admin", "CREATE GROUP", [this, v](RequestContext& ctx) {
     RequireAdmin(ctx);
     auto body = ParseJsonBody(ctx);
     Directory(ctx.worker).AddGroup(StringField(body, "name"));
     return JsonResponse(http::status::created,
                         {{"name", identity::CheckPrincipalName(body["name"], "group")}}, v(ctx));
-  });
-  router.Add(verb::delete_, "/v1/groups/{name}", true, [this, v](RequestContext& ctx) {
+  }));
+  router.Add(verb::delete_, "/v1/groups/{name}", true, Audited("admin", "DROP GROUP", [this, v](RequestContext& ctx) {
     RequireAdmin(ctx);
     Directory(ctx.worker).RemoveGroup(ctx.params["name"]);
     return JsonResponse(http::status::ok, {{"removed", ctx.params["name"]}}, v(ctx));
-  });
-  router.Add(verb::put, "/v1/groups/{name}/members/{user}", true, [this, v](RequestContext& ctx) {
+  }));
+  router.Add(verb::put, "/v1/groups/{name}/members/{user}", true, Audited("admin", "ADD MEMBER", [this, v](RequestContext& ctx) {
     RequireAdmin(ctx);
     Directory(ctx.worker).AddMember(ctx.params["name"], ctx.params["user"]);
     return JsonResponse(http::status::ok, {{"group", ctx.params["name"]}, {"added", ctx.params["user"]}},
                         v(ctx));
-  });
-  router.Add(verb::delete_, "/v1/groups/{name}/members/{user}", true, [this, v](RequestContext& ctx) {
+  }));
+  router.Add(verb::delete_, "/v1/groups/{name}/members/{user}", true, Audited("admin", "REMOVE MEMBER", [this, v](RequestContext& ctx) {
     RequireAdmin(ctx);
     Directory(ctx.worker).RemoveMember(ctx.params["name"], ctx.params["user"]);
     return JsonResponse(http::status::ok, {{"group", ctx.params["name"]}, {"removed", ctx.params["user"]}},
                         v(ctx));
-  });
+  }));
 }
 
 Service::Service(session::Instance& instance, ServerConfig config)

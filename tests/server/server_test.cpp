@@ -488,3 +488,40 @@ TEST_F(ScrapeTokenTest, TheScrapeTokenReadsMetricsAndNothingElse) {
 
 }  // namespace
 }  // namespace tarn::testing
+
+namespace tarn::testing {
+namespace {
+
+// User and group administration and REST catalog reads leave audit records, refused
+// ones too, and a password never reaches the trail.
+TEST_F(ApiTest, AdministrationAndCatalogReadsAreAudited) {
+  EXPECT_EQ(Call("GET", "/v1/users", ana_).status, 403);
+  ASSERT_EQ(Call("POST", "/v1/users", admin_, R"({"name": "bob", "password": "bob-secret-pw-1"})").status, 201);
+  ASSERT_EQ(Call("PUT", "/v1/groups/analysts/members/bob", admin_).status, 200);
+  ASSERT_EQ(Call("GET", "/v1/databases/d/tables/t", ana_).status, 200);
+  EXPECT_EQ(Call("GET", "/v1/databases/d/tables/nope", ana_).status, 404);
+  auto r = Sql(admin_,
+               "SELECT event, statement_type, user_name, outcome, details::VARCHAR FROM system.audit "
+               "WHERE event IN ('admin', 'catalog_read') ORDER BY seq");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto rows = Json(r)["rows"];
+  ASSERT_EQ(rows.size(), 5u) << rows.dump();
+  EXPECT_EQ(rows[0][0], "admin");
+  EXPECT_EQ(rows[0][1], "LIST USERS");
+  EXPECT_EQ(rows[0][2], "ana");
+  EXPECT_EQ(rows[0][3], "denied");
+  EXPECT_EQ(rows[1][1], "CREATE USER");
+  EXPECT_EQ(rows[1][3], "ok");
+  EXPECT_THAT(rows[1][4].get<std::string>(), HasSubstr("bob"));
+  EXPECT_THAT(rows[2][4].get<std::string>(), HasSubstr("analysts"));
+  EXPECT_EQ(rows[3][0], "catalog_read");
+  EXPECT_EQ(rows[3][1], "DESCRIBE TABLE");
+  EXPECT_EQ(rows[4][3], "failed");
+  // The password is nowhere in the trail.
+  auto all = Sql(admin_, "SELECT count(*) FROM system.audit WHERE details::VARCHAR LIKE '%bob-secret%' "
+                         "OR statement LIKE '%bob-secret%' OR reason LIKE '%bob-secret%'");
+  EXPECT_EQ(Json(all)["rows"][0][0], 0) << all.body;
+}
+
+}  // namespace
+}  // namespace tarn::testing
