@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "common/error.h"
 #include "common/util.h"
@@ -293,8 +294,13 @@ void CancelRemote(const RemoteOptions& remote, const std::string& query_id) {
   try {
     server::ClientOptions quick = remote.client;
     quick.timeout = std::chrono::seconds(5);
-    server::Fetch("DELETE", Trimmed(remote.server) + "/v1/queries/" + query_id,
-                  {{"Authorization", "Bearer " + TokenFor(remote)}}, "", quick);
+    // A statement the server has not registered yet answers 404: ask again for a while.
+    for (int attempt = 0; attempt < 30; attempt++) {
+      auto res = server::Fetch("DELETE", Trimmed(remote.server) + "/v1/queries/" + query_id,
+                               {{"Authorization", "Bearer " + TokenFor(remote)}}, "", quick);
+      if (res.status != 404) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   } catch (...) {
   }
 }

@@ -2,10 +2,12 @@
 
 #include <editline/readline.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -55,6 +57,25 @@ char* NextName(const char* text, int state) {
   return nullptr;
 }
 
+// libedit reads keys through this: a Ctrl-C that comes while the editor is busy (not
+// blocked in read) must end the line too, so it waits on the keyboard and on the
+// interrupt pipe, and answers a newline for a Ctrl-C (the shell then drops the line).
+int g_interrupt_fd = -1;
+
+int ReadKey(FILE* in) {
+  while (true) {
+    pollfd p[2] = {{fileno(in), POLLIN, 0}, {g_interrupt_fd, POLLIN, 0}};
+    if (::poll(p, g_interrupt_fd >= 0 ? 2 : 1, -1) < 0) continue;  // EINTR: look again
+    if (p[1].revents & POLLIN) return '\n';
+    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      unsigned char c;
+      ssize_t n = ::read(fileno(in), &c, 1);
+      if (n == 1) return c;
+      if (n == 0 || errno != EINTR) return EOF;
+    }
+  }
+}
+
 char** Complete(const char* text, int, int) {
   rl_attempted_completion_over = 1;  // no file-name completion
   return rl_completion_matches(text, NextName);
@@ -99,6 +120,11 @@ class Shell {
       }
       std::string line = raw;
       std::free(raw);
+      if (interrupts_.Take()) {  // Ctrl-C while typing: drop what was typed
+        std::cout << "^C" << std::endl;
+        buffer.clear();
+        continue;
+      }
       if (buffer.empty() && Trim(line).starts_with("\\")) {
         add_history(line.c_str());
         if (!Command(Trim(line))) return 0;
@@ -157,16 +183,25 @@ class Shell {
       std::lock_guard<std::mutex> lock(mu);
       done = true;
     });
+    // Once Ctrl-C came, the cancel is repeated until the statement ends: one that
+    // had not started yet (or not reached the server) when it came is caught too.
     bool cancelled = false;
+    auto last_cancel = std::chrono::steady_clock::now();
     while (true) {
       {
         std::lock_guard<std::mutex> lock(mu);
         if (done) break;
       }
-      if (interrupts_.WaitInterrupted(std::chrono::milliseconds(50)) && !cancelled) {
+      bool interrupted = interrupts_.WaitInterrupted(std::chrono::milliseconds(50));
+      auto now = std::chrono::steady_clock::now();
+      if (interrupted && !cancelled) {
         cancelled = true;
         std::cerr << "\ncancelling...\n";
         backend_.Cancel();
+        last_cancel = now;
+      } else if (cancelled && now - last_cancel > std::chrono::milliseconds(250)) {
+        backend_.Cancel();
+        last_cancel = now;
       }
     }
     worker.join();
@@ -210,18 +245,22 @@ int RunShell(ShellBackend& backend, SqlOutput out, ShellInterrupts& interrupts) 
   std::error_code ec;
   fs::create_directories(history.parent_path(), ec);
   ::chmod(history.parent_path().c_str(), 0700);
-  using_history();
-  stifle_history(2000);
-  read_history(history.c_str());
+  // Before the first history call: that one initialises libedit, which copies these.
   rl_attempted_completion_function = Complete;
+  g_interrupt_fd = interrupts.fd();
+  rl_getc_function = ReadKey;
   // Names complete whole, database.table included: '.' does not break a word.
   static char kBreaks[] = " \t\n\"\\'`@$><=;|&{(,)";
   rl_basic_word_break_characters = kBreaks;
   rl_completer_word_break_characters = kBreaks;
+  using_history();
+  stifle_history(2000);
+  read_history(history.c_str());
   Shell shell(backend, std::move(out), interrupts);
   g_names = &shell.names();
   int rc = shell.Loop();
   g_names = nullptr;
+  g_interrupt_fd = -1;
   // Owner-only: statements may hold what others should not read.
   int fd = ::open(history.c_str(), O_WRONLY | O_CREAT, 0600);
   if (fd >= 0) ::close(fd);

@@ -25,7 +25,8 @@ class ShellBackend {
   // Runs `sql`, printing rows on stdout and statuses on stderr; throws tarn::Error.
   // Runs on a thread of its own while the shell waits.
   virtual void Run(const std::string& sql, const SqlOutput& out) = 0;
-  // Cancels what Run runs (from the shell's thread, while Run works). Never throws.
+  // Cancels what Run runs (from the shell's thread, while Run works; repeated until
+  // Run returns, so it must be harmless to call again). Never throws.
   virtual void Cancel() = 0;
   // What to complete: database names, database.table names and column names the
   // caller may see. Throws tarn::Error (the shell then completes nothing).

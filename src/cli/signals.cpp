@@ -69,6 +69,10 @@ bool ShellInterrupts::WaitInterrupted(std::chrono::milliseconds timeout) {
   return Take();
 }
 
+int ShellInterrupts::fd() const {
+  return g_read_fd;
+}
+
 bool ShellInterrupts::Take() {
   char buf[64];
   bool any = false;

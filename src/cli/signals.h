@@ -77,6 +77,8 @@ class ShellInterrupts {
   bool WaitInterrupted(std::chrono::milliseconds timeout);
   // True if a SIGINT came since the last Take (and forgets it).
   bool Take();
+  // Readable once a SIGINT came (until Take); for poll().
+  int fd() const;
 
  private:
   struct sigaction old_action_ {};
