@@ -79,7 +79,11 @@ TEST_F(RunnerTest, ACancelBetweenStatementsSticks) {
 
 TEST_F(RunnerTest, ACancelFromAnotherThreadStopsTheRunningStatement) {
   std::thread canceller([&] {
-    for (int i = 0; i < 200 && runner_->List(ana_).empty(); i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto running = [&] {
+      auto runs = runner_->List(ana_);
+      return !runs.empty() && runs[0].state == session::RunState::kRunning;
+    };
+    for (int i = 0; i < 500 && !running(); i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_EQ(runner_->Cancel(ana_, "slow"), session::RunState::kRunning);
   });
   Recorder rec;
@@ -155,7 +159,12 @@ TEST_F(RunnerTest, ConcurrentStatementsBeyondTheLimitAreRefusedAndAudited) {
     Recorder rec;
     runner_->Run(As(ana_, "SELECT count(*) FROM range(10000000000000) r(i) WHERE i % 3 = 1", "slow"), rec);
   });
-  for (int i = 0; i < 200 && runner_->List(ana_).empty(); i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Admission counts running runs: wait until the slow one runs (not merely queued).
+  auto running = [&] {
+    auto runs = runner_->List(ana_);
+    return !runs.empty() && runs[0].state == session::RunState::kRunning;
+  };
+  for (int i = 0; i < 500 && !running(); i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   Recorder rec;
   auto r = runner_->Run(As(ana_, "SELECT 'marker_refused'"), rec);
   EXPECT_EQ(r.state, session::RunState::kRefused);
