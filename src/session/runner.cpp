@@ -53,7 +53,8 @@ std::vector<int64_t> RowBytes(duckdb::DataChunk& chunk) {
   return bytes;
 }
 
-// Hands rows on to `inner` until a cap is reached, then cuts the result there.
+// Hands rows on to `inner` until a cap is reached, then cuts the result there; counts
+// the statements that finished and whether the last one was cut.
 class CappedHandler : public ResultHandler {
  public:
   struct Cap {
@@ -95,15 +96,23 @@ class CappedHandler : public ResultHandler {
   }
   void OnRowsEnd() override { inner_.OnRowsEnd(); }
   void OnStatus(const std::string& message) override { inner_.OnStatus(message); }
-  void OnStatementEnd(const StatementEnd& end) override { inner_.OnStatementEnd(end); }
+  void OnStatementEnd(const StatementEnd& end) override {
+    if (!end.error) done_++;
+    last_cut_ = end.truncated;
+    inner_.OnStatementEnd(end);
+  }
 
   const std::string& truncated_reason() const { return truncated_reason_; }
+  size_t done() const { return done_; }            // statements that finished
+  bool last_cut() const { return last_cut_; }      // the last statement's result was cut
 
  private:
   ResultHandler& inner_;
   std::optional<Cap> rows_cap_, bytes_cap_;
   int64_t rows_ = 0, bytes_ = 0;
   std::string truncated_reason_;
+  size_t done_ = 0;
+  bool last_cut_ = false;
 };
 
 }  // namespace
@@ -346,38 +355,19 @@ void Runner::Execute(Entry& e, const RunRequest& request, ResultHandler& handler
   if (request.caps.max_bytes)
     tighter(bytes_cap, *request.caps.max_bytes, fmt::format("max_bytes {}", *request.caps.max_bytes));
 
-  struct Counting : ResultHandler {  // counts finished statements for the result
-    explicit Counting(CappedHandler& h) : h(h) {}
-    CappedHandler& h;
-    size_t done = 0;
-    bool cut = false;
-    void OnStatementBegin(const StatementStart& s) override { h.OnStatementBegin(s); }
-    void OnColumns(const std::vector<std::string>& n, const std::vector<duckdb::LogicalType>& t) override {
-      h.OnColumns(n, t);
-    }
-    bool OnChunk(duckdb::DataChunk& c) override { return h.OnChunk(c); }
-    void OnRowsEnd() override { h.OnRowsEnd(); }
-    void OnStatus(const std::string& m) override { h.OnStatus(m); }
-    void OnStatementEnd(const StatementEnd& end) override {
-      if (!end.error) done++;
-      cut = end.truncated;
-      h.OnStatementEnd(end);
-    }
-  };
   CappedHandler capped(handler, rows_cap, bytes_cap);
-  Counting counting(capped);
   try {
-    lease->Execute(request.sql, counting, request.parquet_output);
+    lease->Execute(request.sql, capped, request.parquet_output);
   } catch (...) {
-    result.statements = counting.done;
+    result.statements = capped.done();
     throw;
   }
-  result.statements = counting.done;
+  result.statements = capped.done();
   std::error_code ec;
   if (request.parquet_output && bytes_cap && static_cast<int64_t>(fs::file_size(*request.parquet_output, ec)) > bytes_cap->most) {
     throw Error::ResourceExhausted("the Parquet result is larger than {}: add a LIMIT", bytes_cap->reason);
   }
-  result.truncated = counting.cut && !capped.truncated_reason().empty();
+  result.truncated = capped.last_cut() && !capped.truncated_reason().empty();
   result.truncated_reason = result.truncated ? capped.truncated_reason() : "";
 }
 
