@@ -101,6 +101,15 @@ std::string Login(const RemoteOptions& remote, const std::string& user, const st
       server::Fetch("POST", server + "/oauth2/token", {{"Content-Type", "application/x-www-form-urlencoded"}},
                     "grant_type=password&username=" + FormEncode(user) + "&password=" + FormEncode(password),
                     remote.client);
+  if (res.status == 400 || res.status == 401) {  // RFC 6749 §5.2 {"error", "error_description"}
+    auto j = nlohmann::json::parse(res.body, nullptr, false);
+    if (j.is_object() && j.contains("error") && j["error"].is_string()) {
+      std::string error = j["error"];
+      if (error == "invalid_grant" || error == "invalid_client")
+        throw Error::Unauthenticated("login refused: wrong user name or password for {}", user);
+      throw Error::InvalidArgument("login refused: {}", j.value("error_description", error));
+    }
+  }
   if (res.status != 200) ThrowServerError(res);
   auto j = nlohmann::json::parse(res.body);
   auto creds = ReadCredentials();

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace tarn {
 
@@ -26,6 +27,9 @@ void WriteFileAtomic(const std::filesystem::path& path, const std::string& text,
 
 // A random identifier: `bytes` random bytes as lower-case hex (for file names, ids).
 std::string RandomHex(size_t bytes = 16);
+
+// Percent-decoding ('+' as space when `form`); throws kInvalidArgument on bad escapes.
+std::string UrlDecode(std::string_view s, bool form);
 
 // A duration for people: "250 ms", "30 s", "2.5 s".
 std::string FormatDuration(std::chrono::milliseconds d);

@@ -145,8 +145,13 @@ Engine::Engine(const EngineOptions& options) : options_(options) {
   // No setting may change from here on (statements never reach SET, but this is
   // the second line).
   duckdb::Connection setup(*db_);
-  auto r = setup.Query("SET lock_configuration = true");
-  ThrowIfError(*r);
+  // Parquet footers are cached per file (DuckDB re-validates an entry against the
+  // file's modification time): lake data files are written once under fresh names,
+  // so a statement over a table no longer re-reads and re-parses every footer.
+  for (const char* sql : {"SET parquet_metadata_cache = true", "SET lock_configuration = true"}) {
+    auto r = setup.Query(sql);
+    ThrowIfError(*r);
+  }
 }
 
 Engine::~Engine() = default;

@@ -70,11 +70,18 @@ Governor::~Governor() = default;
 void Governor::SetPrincipal(const identity::Principal& principal) {
   principal_ = principal;
   policy_.reset();
+  policy_fresh_ = false;
 }
 
 void Governor::BeginStatement() {
-  policy_ = cache_.Current();
-  subject_ = MakeSubject(principal_, *policy_);
+  // The policy CallerLimits() just read serves the statement that follows it: one
+  // policy version read per statement, and limits and checks agree.
+  bool fresh = policy_fresh_ && std::chrono::steady_clock::now() - policy_read_ < std::chrono::milliseconds(100);
+  if (!fresh || !policy_) {
+    policy_ = cache_.Current();
+    subject_ = MakeSubject(principal_, *policy_);
+  }
+  policy_fresh_ = false;
   resources_.clear();
   scans_.clear();
   files_.clear();
@@ -352,6 +359,8 @@ std::set<std::string> Governor::StatsColumns(const catalog::TableInfo& table) {
 
 Limits Governor::CallerLimits() {
   BeginStatement();  // the newest policy
+  policy_fresh_ = true;
+  policy_read_ = std::chrono::steady_clock::now();
   return EffectiveLimits(*policy_, subject_);
 }
 

@@ -27,6 +27,7 @@
 
 #include <filesystem>
 #include <map>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <set>
@@ -166,6 +167,9 @@ class Governor : public engine::TableResolver {
   PolicyStore policy_store_;
   PolicyCache cache_;
   std::shared_ptr<const Policy> policy_;
+  // Set by CallerLimits(): the next BeginStatement() (within 100 ms) keeps policy_.
+  bool policy_fresh_ = false;
+  std::chrono::steady_clock::time_point policy_read_{};
   identity::Principal principal_;
   Subject subject_;
   // Per statement.

@@ -20,6 +20,8 @@ std::string HeaderKid(std::string_view token) {
   throw Error::Unauthenticated("token header has no kid");
 }
 
+constexpr size_t kMaxVerified = 10000;
+
 }  // namespace
 
 TokenVerifier::TokenVerifier(std::string builtin_issuer, std::string audience, const KeyManager& keys,
@@ -58,17 +60,42 @@ KeySet TokenVerifier::ExternalKeys(External& ext, const std::string& kid) {
   return ext.keys;
 }
 
+std::shared_ptr<const nlohmann::json> TokenVerifier::Claims(std::string_view token, const std::string& kid,
+                                                           const KeySet& keys, const VerifyOptions& options) {
+  double now = static_cast<double>(EpochMillis()) / 1000;
+  std::string key(token);
+  {
+    std::lock_guard<std::mutex> lock(verified_mu_);
+    auto it = verified_.find(key);
+    if (it != verified_.end()) {
+      // No leeway here: a remembered token ends at its exp exactly.
+      if (now < it->second.expires && it->second.kid == kid && keys.Contains(kid)) return it->second.claims;
+      verified_.erase(it);
+    }
+  }
+  auto claims = std::make_shared<const nlohmann::json>(VerifyJwt(token, keys, options));
+  Verified v{claims, kid, claims->at("exp").get<double>()};
+  std::lock_guard<std::mutex> lock(verified_mu_);
+  if (verified_.size() >= kMaxVerified) {
+    std::erase_if(verified_, [&](const auto& e) { return e.second.expires <= now; });
+    if (verified_.size() >= kMaxVerified) verified_.clear();
+  }
+  verified_.emplace(std::move(key), std::move(v));
+  return claims;
+}
+
 Principal TokenVerifier::Verify(std::string_view token, const UserLookup& lookup) {
   if (token.empty()) throw Error::Unauthenticated("no token");
   if (token.size() > 16384) throw Error::Unauthenticated("token too long");
   std::string iss = UnverifiedIssuer(token);
   VerifyOptions options;
   options.issuer = iss;
+  std::string kid = HeaderKid(token);
   if (iss == builtin_issuer_) {
     options.audience = audience_;
-    auto claims = VerifyJwt(token, keys_.Keys(), options);
-    auto p = lookup(claims["sub"].get<std::string>());
-    if (!p) throw Error::Unauthenticated("user {} no longer exists", claims["sub"].get<std::string>());
+    const auto& claims = *Claims(token, kid, keys_.Keys(), options);
+    auto p = lookup(claims.at("sub").get<std::string>());
+    if (!p) throw Error::Unauthenticated("user {} no longer exists", claims.at("sub").get<std::string>());
     // A token from before the user's creation (a namesake) or last password change is
     // void, to the millisecond (our tokens carry a fractional iat; a whole-second one
     // from the second of a change is void too).
@@ -84,11 +111,11 @@ Principal TokenVerifier::Verify(std::string_view token, const UserLookup& lookup
     std::lock_guard<std::mutex> lock(mu_);
     auto it = external_.find(iss);
     if (it == external_.end()) throw Error::Unauthenticated("untrusted issuer");
-    keys = ExternalKeys(it->second, HeaderKid(token));
+    keys = ExternalKeys(it->second, kid);
     config = it->second.config;
   }
   options.audience = config.audience;
-  auto claims = VerifyJwt(token, keys, options);
+  const auto& claims = *Claims(token, kid, keys, options);
   Principal p;
   p.issuer = iss;
   auto user = claims.find(config.user_claim);

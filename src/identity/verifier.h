@@ -11,6 +11,12 @@
 // URL; it is re-read after `refresh` and, at most once every 10 s, when a token
 // names an unknown key id.
 //
+// A token whose signature and claims were verified is remembered (by its exact text)
+// until it expires, so a client sending the same token again costs a key-set lookup
+// rather than a signature check; the entry is only used while its key is still
+// trusted, and every per-request check (the user still exists, credentials not newer
+// than the token, namesakes) runs again each time.
+//
 // Errors: kUnauthenticated for every refusal; the message says why for the logs
 // and must never reach the client.
 //
@@ -24,6 +30,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "identity/jwt.h"
@@ -66,6 +73,15 @@ class TokenVerifier {
   };
   // The keys of an external issuer, refreshed when stale or when `kid` is unknown.
   KeySet ExternalKeys(External& ext, const std::string& kid);
+  // VerifyJwt, or what it returned for the same token before (see above).
+  std::shared_ptr<const nlohmann::json> Claims(std::string_view token, const std::string& kid,
+                                               const KeySet& keys, const VerifyOptions& options);
+
+  struct Verified {
+    std::shared_ptr<const nlohmann::json> claims;
+    std::string kid;
+    double expires = 0;  // epoch seconds
+  };
 
   std::string builtin_issuer_;
   std::string audience_;
@@ -73,6 +89,8 @@ class TokenVerifier {
   Fetcher fetch_;
   std::mutex mu_;
   std::map<std::string, External> external_;
+  std::mutex verified_mu_;
+  std::unordered_map<std::string, Verified> verified_;
 };
 
 // Issues built-in access tokens: RS256/ES256 JWTs with kid, iss, aud, sub, exp,

@@ -1,5 +1,7 @@
 #include "server/http.h"
 
+#include "common/util.h"
+
 namespace tarn::server {
 
 http::status StatusFor(ErrorCode code) {
@@ -62,27 +64,6 @@ Response ErrorResponse(const Error& error, const std::string& request_id, unsign
                           version);
   if (error.code() == ErrorCode::kUnauthenticated) res.set(http::field::www_authenticate, "Bearer");
   return res;
-}
-
-std::string UrlDecode(std::string_view s, bool form) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); i++) {
-    char c = s[i];
-    if (c == '+' && form) {
-      out += ' ';
-    } else if (c == '%') {
-      if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
-          !std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-        throw Error::InvalidArgument("bad percent-encoding in the request");
-      }
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 std::map<std::string, std::string> ParseForm(std::string_view s) {

@@ -47,8 +47,6 @@ Response TextResponse(http::status status, std::string body, std::string content
 // kUnauthenticated if the request carries none.
 std::string_view BearerToken(const Request& req);
 
-// Percent-decoding ('+' as space when `form`); throws kInvalidArgument on bad escapes.
-std::string UrlDecode(std::string_view s, bool form);
 // key=value&... into a map (application/x-www-form-urlencoded and query strings).
 std::map<std::string, std::string> ParseForm(std::string_view s);
 

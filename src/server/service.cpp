@@ -1,14 +1,13 @@
 #include "server/service.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <optional>
 
 #include "governance/policy.h"
 #include "identity/directory.h"
 #include "identity/keys.h"
-#include "identity/verifier.h"
+#include "identity/authenticator.h"
 #include "server/http_client.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
@@ -44,22 +43,27 @@ void RequireAdmin(const RequestContext& ctx) {
   }
 }
 
-// "Basic base64(id:secret)" -> (id, secret).
-std::optional<std::pair<std::string, std::string>> BasicCredentials(std::string_view header) {
-  if (header.size() < 7 || !boost::beast::iequals(boost::beast::string_view(header.data(), 6), "Basic ")) {
-    return std::nullopt;
+// A refused token request as RFC 6749 §5.2 says: 400 (401 for a client that failed
+// to authenticate) with {"error", "error_description"}. A refused identity is
+// described as nothing more than "invalid credentials".
+Response TokenError(const Error& e, const std::string& grant, unsigned version) {
+  std::string error;
+  auto status = http::status::bad_request;
+  switch (e.code()) {
+    case ErrorCode::kInvalidArgument: error = "invalid_request"; break;
+    case ErrorCode::kUnsupported: error = "unsupported_grant_type"; break;
+    case ErrorCode::kUnauthenticated:
+      error = grant == "client_credentials" ? "invalid_client" : "invalid_grant";
+      if (error == "invalid_client") status = http::status::unauthorized;
+      break;
+    default: throw e;  // not the client's fault: the generic error answer
   }
-  std::string in(header.substr(6));
-  if (in.size() % 4 != 0 || in.size() > 4096) return std::nullopt;
-  std::string out(in.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  size_t pad = in.size() >= 2 ? (in[in.size() - 1] == '=') + (in[in.size() - 2] == '=') : 0;
-  out.resize(static_cast<size_t>(n) - pad);
-  auto colon = out.find(':');
-  if (colon == std::string::npos) return std::nullopt;
-  return std::make_pair(UrlDecode(out.substr(0, colon), true), UrlDecode(out.substr(colon + 1), true));
+  std::string description = e.code() == ErrorCode::kUnauthenticated ? "invalid credentials" : e.what();
+  auto res = JsonResponse(status, {{"error", error}, {"error_description", description}}, version);
+  if (status == http::status::unauthorized) res.set(http::field::www_authenticate, "Basic realm=\"tarn\"");
+  res.set(http::field::cache_control, "no-store");
+  res.set(http::field::pragma, "no-cache");
+  return res;
 }
 
 nlohmann::json PrincipalJson(const identity::Principal& p) {
@@ -78,7 +82,7 @@ struct Service::Impl {
   Metrics metrics;
   Router router;
   std::unique_ptr<identity::KeyManager> keys;
-  std::unique_ptr<identity::TokenVerifier> verifier;
+  std::unique_ptr<identity::Authenticator> auth;
   std::unique_ptr<session::Runner> runner;
   std::unique_ptr<Statements> queries;
   std::vector<std::unique_ptr<store::MetaStore>> stores;  // one per worker
@@ -95,7 +99,7 @@ struct Service::Impl {
   // The principal a bearer token stands for (built-in or trusted issuer).
   identity::Principal Authenticate(std::string_view token, size_t worker) {
     auto dir = Directory(worker);
-    return verifier->Verify(token, [&](const std::string& user) { return dir.Lookup(user, issuer); });
+    return auth->Bearer(token, dir);
   }
 };
 
@@ -185,56 +189,30 @@ void Service::Impl::AddRoutes() {
 
   // --- tokens -------------------------------------------------------------------
   router.Add(verb::post, "/oauth2/token", false, [this, v](RequestContext& ctx) {
-    auto type = ctx.request[http::field::content_type];
-    if (type.find("application/x-www-form-urlencoded") == std::string_view::npos) {
-      throw Error::InvalidArgument("send the token request as application/x-www-form-urlencoded");
-    }
-    auto form = ParseForm(ctx.request.body());
-    std::string grant = form["grant_type"];
-    auto dir = Directory(ctx.worker);
-    identity::Principal p;
-    // Every login attempt is audited, the failed ones too (never with the secret).
-    auto audit_login = [&](audit::Outcome outcome, const std::string& who, const std::string& reason) {
-      audit::ActionEvent e;
-      e.event = "login";
-      e.action = "LOGIN";
-      e.actor = {who, p.groups, {}, issuer};
-      e.origin = "http";
-      e.origin.request_id = ctx.request_id;
-      e.outcome = outcome;
-      e.reason = reason;
-      e.details = {{"grant_type", grant.substr(0, 64)}};
-      instance.audit().Append(audit::ToJson(e));
-    };
-    std::string who = grant == "password" ? form["username"] : form["client_id"];
+    audit::Origin origin = "http";
+    origin.request_id = ctx.request_id;
+    std::string grant;
     try {
-      if (grant == "password") {
-        if (form["username"].empty()) throw Error::InvalidArgument("username is required");
-        p = dir.Authenticate(form["username"], form["password"], identity::UserKind::kPerson, issuer);
-      } else if (grant == "client_credentials") {
-        std::string id = form["client_id"], secret = form["client_secret"];
-        auto auth = ctx.request[http::field::authorization];
-        if (auto basic = BasicCredentials(std::string_view(auth.data(), auth.size())))
-          std::tie(id, secret) = *basic;
-        who = id;
-        if (id.empty()) throw Error::InvalidArgument("client_id is required");
-        p = dir.Authenticate(id, secret, identity::UserKind::kService, issuer);
-      } else {
-        throw Error::InvalidArgument("unsupported grant_type: use password or client_credentials");
+      auto type = ctx.request[http::field::content_type];
+      if (type.find("application/x-www-form-urlencoded") == std::string_view::npos) {
+        throw Error::InvalidArgument("send the token request as application/x-www-form-urlencoded");
       }
+      auto form = ParseForm(ctx.request.body());
+      grant = form.count("grant_type") ? form["grant_type"] : "";
+      auto dir = Directory(ctx.worker);
+      auto auth_header = ctx.request[http::field::authorization];
+      auto token = auth->Grant(dir, form, std::string_view(auth_header.data(), auth_header.size()), origin);
+      auto res = JsonResponse(http::status::ok,
+                              {{"access_token", token.access_token},
+                               {"token_type", "Bearer"},
+                               {"expires_in", token.expires_in.count()}},
+                              v(ctx));
+      res.set(http::field::cache_control, "no-store");
+      res.set(http::field::pragma, "no-cache");
+      return res;
     } catch (const Error& e) {
-      audit_login(e.code() == ErrorCode::kUnauthenticated ? audit::Outcome::kDenied : audit::Outcome::kFailed, who,
-                  e.what());
-      throw;
+      return TokenError(e, grant, v(ctx));
     }
-    audit_login(audit::Outcome::kOk, p.user, "");
-    std::string token =
-        identity::IssueToken(*keys, p, issuer, config.audience, std::chrono::seconds(config.token_ttl_s));
-    auto res = JsonResponse(
-        http::status::ok,
-        {{"access_token", token}, {"token_type", "Bearer"}, {"expires_in", config.token_ttl_s}}, v(ctx));
-    res.set(http::field::cache_control, "no-store");
-    return res;
   });
 
   // --- statements ---------------------------------------------------------------
@@ -451,13 +429,18 @@ void Service::Start() {
       trusted.push_back({t.issuer, t.audience, t.jwks_file, t.jwks_url, t.user_claim, t.groups_claim,
                          std::chrono::seconds(t.refresh_s)});
     }
-    s.verifier = std::make_unique<identity::TokenVerifier>(s.issuer, s.config.audience, *s.keys, trusted,
-                                                           [](const std::string& url) {
-                                                             ClientOptions o;
-                                                             o.timeout = std::chrono::seconds(5);
-                                                             o.max_response_bytes = 1 << 20;
-                                                             return FetchBody(url, o);
-                                                           });
+    identity::AuthenticatorOptions ao;
+    ao.issuer = s.issuer;
+    ao.audience = s.config.audience;
+    ao.token_ttl = std::chrono::seconds(s.config.token_ttl_s);
+    ao.trusted = std::move(trusted);
+    ao.fetch = [](const std::string& url) {
+      ClientOptions o;
+      o.timeout = std::chrono::seconds(5);
+      o.max_response_bytes = 1 << 20;
+      return FetchBody(url, o);
+    };
+    s.auth = std::make_unique<identity::Authenticator>(*s.keys, s.instance.audit(), std::move(ao));
   });
 }
 

@@ -48,7 +48,7 @@ TEST_F(RemoteCliTest, LoginCachesATokenOnlyTheOwnerCanRead) {
 TEST_F(RemoteCliTest, WrongPasswordAndMissingLoginAreOneLineErrors) {
   auto r = Tarn({"login", "--server", base_, "--user", "ana", "--password-stdin"}, "wrong-password\n");
   EXPECT_EQ(r.exit_code, 8);
-  EXPECT_THAT(r.err, HasSubstr("error: missing or invalid credentials"));
+  EXPECT_THAT(r.err, HasSubstr("error: login refused: wrong user name or password for ana"));
   r = Tarn({"whoami", "--server", base_});
   EXPECT_EQ(r.exit_code, 8);
   EXPECT_THAT(r.err, HasSubstr("tarn login"));

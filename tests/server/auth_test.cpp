@@ -144,6 +144,29 @@ void ExpectGenericRefusal(const server::ClientResponse& r) {
   EXPECT_EQ(www->second, "Bearer");
 }
 
+// A refused token request as RFC 6749 §5.2 says: `status`, a JSON object with
+// "error" (and at most "error_description"), not cached; a refused identity is
+// described as nothing more than "invalid credentials".
+void ExpectTokenError(const server::ClientResponse& r, int status, const std::string& error) {
+  EXPECT_EQ(r.status, status) << r.body;
+  json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(body.is_object()) << r.body;
+  EXPECT_EQ(body.value("error", ""), error) << r.body;
+  for (auto& [key, value] : body.items()) {
+    EXPECT_TRUE(key == "error" || key == "error_description") << r.body;
+    EXPECT_TRUE(value.is_string()) << r.body;
+  }
+  if (error == "invalid_grant" || error == "invalid_client") {
+    EXPECT_EQ(body.value("error_description", ""), "invalid credentials") << r.body;
+  }
+  EXPECT_EQ(r.headers.count("cache-control") ? r.headers.at("cache-control") : "", "no-store");
+  EXPECT_EQ(r.headers.count("pragma") ? r.headers.at("pragma") : "", "no-cache");
+  if (status == 401) {
+    ASSERT_TRUE(r.headers.count("www-authenticate")) << r.body;
+    EXPECT_EQ(r.headers.at("www-authenticate").rfind("Basic", 0), 0u);
+  }
+}
+
 std::string BasicAuth(const std::string& id, const std::string& secret) {
   std::string in = id + ":" + secret;
   std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
@@ -307,33 +330,54 @@ TEST_F(AuthTest, ClientCredentialsWithBasicAuthIdentifyTheService) {
   EXPECT_EQ(Json(me)["user"], "etl-bot");
   EXPECT_EQ(Json(me)["service"], true);
   // A wrong secret in the Basic header is refused like any other.
-  ExpectGenericRefusal(TokenRequest("grant_type=client_credentials",
-                                    {{"Authorization", BasicAuth("etl-bot", "wrong-secret")}}));
+  ExpectTokenError(TokenRequest("grant_type=client_credentials",
+                                {{"Authorization", BasicAuth("etl-bot", "wrong-secret")}}),
+                   401, "invalid_client");
 }
 
 TEST_F(AuthTest, PersonCannotUseClientCredentials) {
-  ExpectGenericRefusal(
-      TokenRequest(std::string("grant_type=client_credentials&client_id=ana&client_secret=") + kAnaPassword));
-  ExpectGenericRefusal(
-      TokenRequest("grant_type=client_credentials", {{"Authorization", BasicAuth("ana", kAnaPassword)}}));
+  ExpectTokenError(
+      TokenRequest(std::string("grant_type=client_credentials&client_id=ana&client_secret=") + kAnaPassword),
+      401, "invalid_client");
+  ExpectTokenError(
+      TokenRequest("grant_type=client_credentials", {{"Authorization", BasicAuth("ana", kAnaPassword)}}), 401,
+      "invalid_client");
 }
 
 TEST_F(AuthTest, ServiceCannotUsePasswordGrant) {
-  ExpectGenericRefusal(
-      TokenRequest(std::string("grant_type=password&username=etl-bot&password=") + kBotSecret));
+  ExpectTokenError(TokenRequest(std::string("grant_type=password&username=etl-bot&password=") + kBotSecret),
+                   400, "invalid_grant");
 }
 
 TEST_F(AuthTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {
   auto wrong = TokenRequest("grant_type=password&username=ana&password=not-her-password");
   auto unknown = TokenRequest("grant_type=password&username=nobody&password=not-her-password");
-  ExpectGenericRefusal(wrong);
-  ExpectGenericRefusal(unknown);
-  json a = Json(wrong), b = Json(unknown);
-  EXPECT_NE(a["error"]["request_id"], b["error"]["request_id"]);
-  a["error"].erase("request_id");
-  b["error"].erase("request_id");
-  EXPECT_EQ(a, b);
-  EXPECT_EQ(wrong.headers["www-authenticate"], unknown.headers["www-authenticate"]);
+  ExpectTokenError(wrong, 400, "invalid_grant");
+  ExpectTokenError(unknown, 400, "invalid_grant");
+  EXPECT_EQ(wrong.body, unknown.body);
+}
+
+// RFC 6749 §5.2: each malformed or unsupported request gets its error code, 400.
+TEST_F(AuthTest, TokenRequestErrorsFollowRfc6749) {
+  ExpectTokenError(TokenRequest("username=ana&password=x"), 400, "invalid_request");
+  ExpectTokenError(TokenRequest("grant_type=authorization_code&code=abc"), 400, "unsupported_grant_type");
+  ExpectTokenError(TokenRequest("grant_type=refresh_token&refresh_token=abc"), 400, "unsupported_grant_type");
+  ExpectTokenError(TokenRequest("grant_type=password&password=x"), 400, "invalid_request");
+  ExpectTokenError(TokenRequest("grant_type=password&username=ana"), 400, "invalid_request");
+  ExpectTokenError(TokenRequest("grant_type=password&grant_type=password&username=ana&password=x"), 400,
+                   "invalid_request");
+  ExpectTokenError(TokenRequest("grant_type=password&username=ana&password=%zz"), 400, "invalid_request");
+  ExpectTokenError(TokenRequest("grant_type=client_credentials"), 400, "invalid_request");
+  ExpectTokenError(TokenRequest(std::string("grant_type=client_credentials&client_secret=") + kBotSecret,
+                                {{"Authorization", BasicAuth("etl-bot", kBotSecret)}}),
+                   400, "invalid_request");
+  // Not a form: invalid_request, the description says what to send.
+  auto json_body = Call("POST", "/oauth2/token", "", R"({"grant_type":"password"})",
+                        {{"Content-Type", "application/json"}});
+  ExpectTokenError(json_body, 400, "invalid_request");
+  EXPECT_THAT(Json(json_body).value("error_description", ""), ::testing::HasSubstr("x-www-form-urlencoded"));
+  // The valid request still works after all of these.
+  EXPECT_EQ(TokenRequest(std::string("grant_type=password&username=ana&password=") + kAnaPassword).status, 200);
 }
 
 TEST_F(AuthTest, RemovedUsersTokenStopsWorkingAtOnce) {

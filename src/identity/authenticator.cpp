@@ -1,0 +1,105 @@
+#include "identity/authenticator.h"
+
+#include <openssl/evp.h>
+
+#include "common/error.h"
+#include "common/util.h"
+
+namespace tarn::identity {
+
+std::optional<std::pair<std::string, std::string>> BasicCredentials(std::string_view header,
+                                                                    bool form_encoded) {
+  if (header.size() < 7) return std::nullopt;
+  std::string scheme(header.substr(0, 6));
+  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != "basic ") return std::nullopt;
+  std::string in(header.substr(6));
+  while (!in.empty() && in.front() == ' ') in.erase(0, 1);
+  if (in.empty() || in.size() % 4 != 0 || in.size() > 4096) return std::nullopt;
+  std::string out(in.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  if (n < 0) return std::nullopt;
+  size_t pad = (in[in.size() - 1] == '=') + (in[in.size() - 2] == '=');
+  out.resize(static_cast<size_t>(n) - pad);
+  auto colon = out.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  std::string id = out.substr(0, colon), secret = out.substr(colon + 1);
+  if (!form_encoded) return std::make_pair(id, secret);
+  return std::make_pair(UrlDecode(id, true), UrlDecode(secret, true));
+}
+
+Authenticator::Authenticator(const KeyManager& keys, audit::AuditLog& audit, AuthenticatorOptions options)
+    : keys_(keys),
+      audit_(audit),
+      options_(std::move(options)),
+      verifier_(options_.issuer, options_.audience, keys_, options_.trusted, options_.fetch) {}
+
+Principal Authenticator::Bearer(std::string_view token, Directory& dir) {
+  return verifier_.Verify(token, [&](const std::string& user) { return dir.Lookup(user, options_.issuer); });
+}
+
+Principal Authenticator::Password(Directory& dir, const std::string& name, std::string_view secret,
+                                  UserKind kind, const audit::Origin& origin) {
+  return Login(dir, name, secret, kind, origin, "password");
+}
+
+Principal Authenticator::Login(Directory& dir, const std::string& name, std::string_view secret, UserKind kind,
+                               const audit::Origin& origin, const std::string& method) {
+  audit::ActionEvent e;
+  e.event = "login";
+  e.action = "LOGIN";
+  e.actor = {name.substr(0, 256), {}, {}, options_.issuer};
+  e.origin = origin;
+  e.details = {{"grant_type", method.substr(0, 64)}};
+  try {
+    if (name.empty()) throw Error::InvalidArgument("a user name is required");
+    Principal p = dir.Authenticate(name, secret, kind, options_.issuer);
+    e.actor = {p.user, p.groups, {}, options_.issuer};
+    audit_.Append(audit::ToJson(e));
+    return p;
+  } catch (const Error& err) {
+    e.outcome = err.code() == ErrorCode::kUnauthenticated ? audit::Outcome::kDenied : audit::Outcome::kFailed;
+    e.reason = err.what();
+    audit_.Append(audit::ToJson(e));
+    throw;
+  }
+}
+
+IssuedToken Authenticator::Grant(Directory& dir, const std::map<std::string, std::string>& form,
+                                 std::string_view authorization, const audit::Origin& origin) {
+  auto field = [&](const char* name) {
+    auto it = form.find(name);
+    return it == form.end() ? std::string() : it->second;
+  };
+  std::string grant = field("grant_type");
+  IssuedToken out;
+  if (grant.empty()) throw Error::InvalidArgument("grant_type is required (password or client_credentials)");
+  if (grant == "password") {
+    if (field("username").empty()) throw Error::InvalidArgument("username is required");
+    if (!form.count("password")) throw Error::InvalidArgument("password is required");
+    out.principal = Login(dir, field("username"), field("password"), UserKind::kPerson, origin, grant);
+  } else if (grant == "client_credentials") {
+    std::string id = field("client_id"), secret = field("client_secret");
+    auto basic = BasicCredentials(authorization, true);
+    if (basic) {
+      // RFC 6749 §2.3.1: one authentication method per request.
+      if (form.count("client_secret")) {
+        throw Error::InvalidArgument("send the client secret either in the form or as Basic, not both");
+      }
+      std::tie(id, secret) = *basic;
+    } else if (!authorization.empty()) {
+      throw Error::Unauthenticated("unsupported client authentication");
+    }
+    if (id.empty()) throw Error::InvalidArgument("client_id is required");
+    out.principal = Login(dir, id, secret, UserKind::kService, origin, grant);
+  } else {
+    throw Error::Unsupported("unsupported grant_type: use password or client_credentials");
+  }
+  out.access_token =
+      IssueToken(keys_, out.principal, options_.issuer, options_.audience, options_.token_ttl);
+  out.expires_in = options_.token_ttl;
+  return out;
+}
+
+}  // namespace tarn::identity
