@@ -65,7 +65,7 @@ void Catalog::CreateDatabase(const std::string& raw_name, bool if_not_exists) {
   }
 }
 
-void Catalog::DropDatabase(const std::string& raw_name, bool if_exists, bool cascade) {
+void Catalog::DropDatabase(const std::string& raw_name, bool if_exists, bool cascade, const DropHook& hook) {
   std::string name = CheckName(raw_name, "database");
   store_.Transaction([&] {
     auto rows = store_.Query("SELECT id FROM databases WHERE name = ?", {name});
@@ -79,15 +79,14 @@ void Catalog::DropDatabase(const std::string& raw_name, bool if_exists, bool cas
       throw Error::InvalidArgument("database {} has {} tables: drop them first or add CASCADE", name,
                                    tables.size());
     }
+    Dropped dropped{id, {}};
     for (auto& t : tables) {
       int64_t tid = t.Int(0);
-      store_.Execute(
-          "DELETE FROM snapshot_files WHERE snapshot_id IN (SELECT id FROM snapshots WHERE table_id = ?)",
-          {tid});
-      store_.Execute("DELETE FROM snapshots WHERE table_id = ?", {tid});
-      store_.Execute("DELETE FROM tables WHERE id = ?", {tid});
+      DeleteTableRows(tid);
+      dropped.table_ids.push_back(tid);
     }
     store_.Execute("DELETE FROM databases WHERE id = ?", {id});
+    if (hook) hook(dropped);
   });
 }
 
@@ -308,7 +307,15 @@ std::optional<TableInfo> Catalog::CreateManagedTable(const std::string& raw_db, 
   return GetTable(db, name);
 }
 
-void Catalog::DropTable(const std::string& raw_db, const std::string& raw_table, bool if_exists) {
+void Catalog::DeleteTableRows(int64_t id) {
+  store_.Execute("DELETE FROM snapshot_files WHERE snapshot_id IN (SELECT id FROM snapshots WHERE table_id = ?)",
+                 {id});
+  store_.Execute("DELETE FROM snapshots WHERE table_id = ?", {id});
+  store_.Execute("DELETE FROM tables WHERE id = ?", {id});
+}
+
+void Catalog::DropTable(const std::string& raw_db, const std::string& raw_table, bool if_exists,
+                        const DropHook& hook) {
   std::string db = CheckName(raw_db, "database");
   std::string name = CheckName(raw_table, "table");
   store_.Transaction([&] {
@@ -321,11 +328,8 @@ void Catalog::DropTable(const std::string& raw_db, const std::string& raw_table,
       throw Error::NotFound("table {}.{} does not exist", db, name);
     }
     int64_t id = rows[0].Int(0);
-    store_.Execute(
-        "DELETE FROM snapshot_files WHERE snapshot_id IN (SELECT id FROM snapshots WHERE table_id = ?)",
-        {id});
-    store_.Execute("DELETE FROM snapshots WHERE table_id = ?", {id});
-    store_.Execute("DELETE FROM tables WHERE id = ?", {id});
+    DeleteTableRows(id);
+    if (hook) hook({std::nullopt, {id}});
   });
 }
 

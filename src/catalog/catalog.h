@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -85,8 +86,16 @@ class Catalog {
 
   // Databases.
   void CreateDatabase(const std::string& name, bool if_not_exists);
+  // What a drop removes, handed to a DropHook inside the drop's transaction so that
+  // whatever refers to it (grants, filters, masks, tags) goes in the same commit.
+  struct Dropped {
+    std::optional<int64_t> database_id;
+    std::vector<int64_t> table_ids;
+  };
+  using DropHook = std::function<void(const Dropped&)>;
+
   // Drops a database; with cascade its tables too, else it must be empty.
-  void DropDatabase(const std::string& name, bool if_exists, bool cascade);
+  void DropDatabase(const std::string& name, bool if_exists, bool cascade, const DropHook& hook = {});
   std::vector<std::string> ListDatabases();
   // The database's id, or nullopt if there is none of that name.
   std::optional<int64_t> FindDatabase(const std::string& name);
@@ -107,7 +116,8 @@ class Catalog {
   std::optional<TableInfo> CreateManagedTable(const std::string& database, const std::string& table,
                                               const std::vector<Column>& schema, bool if_not_exists);
   // Drops a table from the catalog; a managed table's files become orphans.
-  void DropTable(const std::string& database, const std::string& table, bool if_exists);
+  void DropTable(const std::string& database, const std::string& table, bool if_exists,
+                 const DropHook& hook = {});
 
   // Writes the rows of `query` to a managed table: appends, or replaces all rows
   // (overwrite). Returns the new snapshot. Appends retry on conflict; an overwrite
@@ -130,6 +140,8 @@ class Catalog {
 
  private:
   int64_t DatabaseId(const std::string& name);
+  // Inside a transaction: a table's row, snapshots and file lists.
+  void DeleteTableRows(int64_t id);
   TableInfo ReadTable(const store::Row& row);
   // Inside a transaction: inserts a snapshot (and its file list) whose parent is `base`.
   SnapshotInfo RecordSnapshotLocked(const TableInfo& table, std::optional<int64_t> base,

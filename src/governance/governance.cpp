@@ -303,6 +303,25 @@ void Governor::GrantOwnership(ObjectKind kind, int64_t id, const std::string& na
   });
 }
 
+void Governor::ForgetDropped(const catalog::Catalog::Dropped& dropped, const std::string& statement) {
+  auto kind = [](ObjectKind k) { return std::string(ObjectKindName(k)); };
+  if (dropped.database_id) {
+    store_.Execute("DELETE FROM grants WHERE object_kind = ? AND object_id = ?",
+                   {kind(ObjectKind::kDatabase), *dropped.database_id});
+  }
+  for (int64_t table : dropped.table_ids) {
+    store_.Execute("DELETE FROM grants WHERE object_kind = ? AND object_id = ?", {kind(ObjectKind::kTable), table});
+    store_.Execute(
+        "DELETE FROM grants WHERE object_kind = ? AND object_id IN (SELECT id FROM data_filters WHERE table_id = ?)",
+        {kind(ObjectKind::kDataFilter), table});
+    for (const char* sql : {"DELETE FROM data_filters WHERE table_id = ?", "DELETE FROM column_masks WHERE table_id = ?",
+                            "DELETE FROM tag_assignments WHERE table_id = ?"}) {
+      store_.Execute(sql, {table});
+    }
+  }
+  policy_store_.RecordChange(principal_.user, statement);
+}
+
 // --- metadata --------------------------------------------------------------------
 
 std::vector<std::string> Governor::VisibleDatabases() {
@@ -357,9 +376,10 @@ std::set<std::string> Governor::StatsColumns(const catalog::TableInfo& table) {
   return out;
 }
 
-Limits Governor::CallerLimits() {
+Limits Governor::CallerLimits(bool for_next_statement) {
+  policy_fresh_ = false;
   BeginStatement();  // the newest policy
-  policy_fresh_ = true;
+  policy_fresh_ = for_next_statement;
   policy_read_ = std::chrono::steady_clock::now();
   return EffectiveLimits(*policy_, subject_);
 }

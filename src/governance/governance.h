@@ -108,6 +108,10 @@ class Governor : public engine::TableResolver {
                                                          bool overwrite);
   // The creator of a database or table holds ALL on it WITH GRANT OPTION.
   void GrantOwnership(ObjectKind kind, int64_t id, const std::string& name);
+  // Inside the transaction of a drop (a catalog::Catalog::DropHook): removes the
+  // grants on what was dropped, its tables' data filters (and grants on them),
+  // column masks and tag assignments, as a new policy version.
+  void ForgetDropped(const catalog::Catalog::Dropped& dropped, const std::string& statement);
 
   // Metadata the caller may see.
   std::vector<std::string> VisibleDatabases();
@@ -119,8 +123,10 @@ class Governor : public engine::TableResolver {
   // unmasked columns of a table it reads without a row filter; else none.
   std::set<std::string> StatsColumns(const catalog::TableInfo& table);
 
-  // The caller's resource limits (SET LIMIT), as of the current policy.
-  Limits CallerLimits();
+  // The caller's resource limits (SET LIMIT), as of the newest policy. With
+  // `for_next_statement` (the Runner, right before it runs a statement) that
+  // statement's checks use the same policy read, if it begins within 100 ms.
+  Limits CallerLimits(bool for_next_statement = false);
 
   // Turns an engine error about a column hidden from the caller into the right
   // answer: "not found" stays, unless the caller may describe the table.
@@ -167,7 +173,7 @@ class Governor : public engine::TableResolver {
   PolicyStore policy_store_;
   PolicyCache cache_;
   std::shared_ptr<const Policy> policy_;
-  // Set by CallerLimits(): the next BeginStatement() (within 100 ms) keeps policy_.
+  // Set by CallerLimits(true): the next BeginStatement() (within 100 ms) keeps policy_.
   bool policy_fresh_ = false;
   std::chrono::steady_clock::time_point policy_read_{};
   identity::Principal principal_;

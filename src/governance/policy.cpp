@@ -370,9 +370,13 @@ void PolicyStore::Change(const std::string& by, const std::string& statement,
                          const std::function<void()>& body) {
   store_.Transaction([&] {
     body();
-    store_.Execute("INSERT INTO policy_changes (changed_by, statement, changed_at) VALUES (?, ?, ?)",
-                   {by, statement.substr(0, 4000), NowUtc()});
+    RecordChange(by, statement);
   });
+}
+
+void PolicyStore::RecordChange(const std::string& by, const std::string& statement) {
+  store_.Execute("INSERT INTO policy_changes (changed_by, statement, changed_at) VALUES (?, ?, ?)",
+                 {by, statement.substr(0, 4000), NowUtc()});
 }
 
 std::shared_ptr<const Policy> PolicyCache::Current() {

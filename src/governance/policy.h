@@ -187,6 +187,8 @@ class PolicyStore {
   std::shared_ptr<const Policy> Load();
   // Runs `body` in one transaction with a new policy version recorded for `by`.
   void Change(const std::string& by, const std::string& statement, const std::function<void()>& body);
+  // Records a new policy version, inside a transaction the caller holds.
+  void RecordChange(const std::string& by, const std::string& statement);
 
  private:
   store::MetaStore& store_;

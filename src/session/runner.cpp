@@ -299,7 +299,7 @@ RunResult Runner::Run(const RunRequest& request, ResultHandler& handler) {
 void Runner::Execute(Entry& e, const RunRequest& request, ResultHandler& handler, RunResult& result) {
   Caller caller{request.principal, e.origin};
   auto lease = pool_->Acquire(caller);
-  auto limits = lease->governor().CallerLimits();
+  auto limits = lease->governor().CallerLimits(/*for_next_statement=*/true);
   if (auto memory = limits.Get("memory")) {  // the engine of its memory pool
     lease = pool_->Acquire(caller, limits.values.at("memory").source, *memory);
   }

@@ -390,7 +390,9 @@ void Session::Dispatch(const std::string& text, ResultHandler& handler, const fs
         } catch (...) {
           // A CREATE TABLE AS that failed leaves no table behind.
           try {
-            cat.DropTable(table->database, table->name, true);
+            cat.DropTable(table->database, table->name, true, [&](const catalog::Catalog::Dropped& dropped) {
+              gov.ForgetDropped(dropped, "CREATE TABLE AS that failed: " + table->QualifiedName());
+            });
           } catch (...) {
           }
           throw;
@@ -453,7 +455,9 @@ void Session::Dispatch(const std::string& text, ResultHandler& handler, const fs
         return handler.OnStatus(
             fmt::format("table {}.{} does not exist", drop.info->schema, drop.info->name));
       }
-      cat.DropTable(drop.info->schema, drop.info->name, if_exists);
+      cat.DropTable(drop.info->schema, drop.info->name, if_exists, [&](const catalog::Catalog::Dropped& dropped) {
+        gov.ForgetDropped(dropped, fmt::format("DROP TABLE {}.{}", drop.info->schema, drop.info->name));
+      });
       return handler.OnStatus(fmt::format("dropped table {}.{}",
                                           catalog::CheckName(drop.info->schema, "database"),
                                           catalog::CheckName(drop.info->name, "table")));
@@ -485,7 +489,9 @@ void Session::DropDatabase(const std::string& raw_name, bool if_exists, bool cas
     if (e.code() != ErrorCode::kNotFound || !if_exists) throw;
     return handler.OnStatus("database " + name + " does not exist");
   }
-  catalog_->DropDatabase(name, if_exists, cascade);
+  catalog_->DropDatabase(name, if_exists, cascade, [&](const catalog::Catalog::Dropped& dropped) {
+    governor_->ForgetDropped(dropped, "DROP DATABASE " + name);
+  });
   handler.OnStatus("dropped database " + name);
 }
 

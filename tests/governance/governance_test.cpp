@@ -301,4 +301,50 @@ TEST_F(GovernanceTest, LimitsTakeTheUsersOwnElseTheMostGenerousGroupAndArePolicy
               HasSubstr("RESET LIMIT result_rows FOR USER ana"));
 }
 
+
+// Dropping a database (CASCADE) or a table removes everything that named it: grants
+// on the database and its tables, data filters and the grants on them, masks and
+// tags; the names are free again and nothing lingers in SHOW GRANTS.
+TEST_F(GovernanceTest, DropRemovesTheGrantsFiltersMasksAndTagsOnWhatItDropped) {
+  Exec(*admin_,
+       "CREATE TAG sensitivity VALUES ('public', 'pii'); "
+       "CREATE TABLE d.keep AS SELECT 1 AS id; "
+       "GRANT SELECT ON d.keep TO USER bob; "
+       "GRANT DESCRIBE ON DATABASE d TO USER carl; "
+       "GRANT SELECT ON d.t TO USER ana; "
+       "CREATE DATA FILTER eu ON d.t ROW FILTER region = 'EU'; "
+       "GRANT SELECT ON DATA FILTER eu TO GROUP analysts; "
+       "ALTER TABLE d.t ALTER COLUMN email SET MASK '***'; "
+       "ALTER TABLE d.t ALTER COLUMN ssn SET TAG sensitivity = 'pii'");
+  auto count = [&](const std::string& sql) { return store_->Query(sql)[0].Int(0); };
+  int64_t version = count("SELECT max(version) FROM policy_changes");
+
+  Exec(*admin_, "DROP TABLE d.t");
+  EXPECT_EQ(count("SELECT count(*) FROM grants WHERE object_name IN ('d.t', 'eu')"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM data_filters"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM column_masks"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM tag_assignments"), 0);
+  EXPECT_GT(count("SELECT max(version) FROM policy_changes"), version);  // open sessions reload
+  // What was on other objects stays.
+  EXPECT_EQ(All(*As("bob"), "SELECT id FROM d.keep"), "1|\n");
+  EXPECT_EQ(count("SELECT count(*) FROM tags"), 1);
+
+  // The names are free again: a new d.t and a new filter eu start with no policy.
+  Exec(*admin_,
+       "CREATE TABLE d.t AS SELECT 'EU' AS region, 's' AS ssn; "
+       "CREATE DATA FILTER eu ON d.t ROW FILTER region = 'EU'");
+  EXPECT_THAT(ExpectError(*As("ana"), "SELECT * FROM d.t").what(), HasSubstr("does not exist"));
+
+  Exec(*admin_, "DROP DATABASE d CASCADE");
+  EXPECT_EQ(count("SELECT count(*) FROM grants WHERE object_kind <> 'system'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM data_filters"), 0);
+  EXPECT_TRUE(Query(*admin_, "SHOW GRANTS").empty() ||
+              All(*admin_, "SHOW GRANTS").find("d.") == std::string::npos)
+      << All(*admin_, "SHOW GRANTS");
+  // A namesake database is not reachable through the old grants.
+  Exec(*admin_, "CREATE DATABASE d; CREATE TABLE d.keep AS SELECT 2 AS id");
+  EXPECT_THAT(ExpectError(*As("bob"), "SELECT * FROM d.keep").what(), HasSubstr("does not exist"));
+  EXPECT_THAT(ExpectError(*As("carl"), "SELECT * FROM d.keep").what(), HasSubstr("does not exist"));
+}
+
 }  // namespace tarn::testing
