@@ -94,14 +94,21 @@ struct InstanceFlags {
 // Options of commands that talk to a server.
 struct RemoteFlags {
   std::string server;
+  std::string profile;
   std::string token;
   std::string ca_file;
   bool insecure = false;
+  bool server_required = false;
 
-  void AddTo(CLI::App* cmd, bool server_required) {
-    auto* opt = cmd->add_option("--server", server, "Server URL, e.g. http://127.0.0.1:8998 (default: $TARN_SERVER)")
-                    ->envname("TARN_SERVER");
-    if (server_required) opt->required();
+  // With `server_required`, Options() throws unless --server, $TARN_SERVER or a
+  // profile names one; without, no server means local mode.
+  void AddTo(CLI::App* cmd, bool required) {
+    server_required = required;
+    cmd->add_option("--server", server, "Server URL, e.g. http://127.0.0.1:8998 (default: $TARN_SERVER)")
+        ->envname("TARN_SERVER");
+    cmd->add_option("--profile", profile,
+                    "A named login (tarn login --profile NAME); its server and token (default: $TARN_PROFILE)")
+        ->envname("TARN_PROFILE");
     cmd->add_option("--token", token,
                     "Bearer token (default: $TARN_TOKEN, else the one `tarn login` cached)");
     cmd->add_option("--ca-file", ca_file, "PEM file of the CA that signed the server's certificate");
@@ -110,11 +117,14 @@ struct RemoteFlags {
   RemoteOptions Options() const {
     RemoteOptions r;
     r.server = server;
+    r.profile = profile;
     r.token = token;
     r.client.ca_file = ca_file;
     r.client.insecure = insecure;
-    return r;
+    return remote() ? Resolve(r) : r;
   }
+  // Whether the command talks to a server (else it works on a data directory).
+  bool remote() const { return server_required || !server.empty() || !profile.empty(); }
 };
 
 // A password from the first line of stdin (--password-stdin), or typed at a prompt
@@ -209,6 +219,9 @@ int Main(int argc, char** argv) {
   login_flags.AddTo(login, true);
   login->add_option("--user,-u", login_user, "User name")->required();
   login->add_flag("--password-stdin", login_stdin, "Read the password from stdin (default: prompt)");
+  bool profiles_json = false;
+  auto* profiles = app.add_subcommand("profiles", "List the cached logins: profile, server, user, expiry");
+  profiles->add_flag("--json", profiles_json, "One JSON object per login");
   RemoteFlags whoami_flags;
   auto* whoami = app.add_subcommand("whoami", "Show who the server thinks you are");
   whoami_flags.AddTo(whoami, true);
@@ -419,8 +432,14 @@ int Main(int argc, char** argv) {
     }
     if (*login) {
       std::string pw = ReadPassword(login_stdin, "password: ");
-      Login(login_flags.Options(), login_user, pw);
-      std::cerr << "logged in to " << login_flags.server << " as " << login_user << "\n";
+      auto remote = login_flags.Options();
+      Login(remote, login_user, pw);
+      std::cerr << "logged in to " << remote.server << " as " << login_user
+                << (remote.profile.empty() ? "" : " (profile " + remote.profile + ")") << "\n";
+      return 0;
+    }
+    if (*profiles) {
+      PrintLogins(profiles_json);
       return 0;
     }
     if (*whoami) {
@@ -429,7 +448,7 @@ int Main(int argc, char** argv) {
       return 0;
     }
     if (*user || *group) {
-      std::unique_ptr<Admin> admin = admin_remote.server.empty() ? LocalAdmin(admin_flags.Options())
+      std::unique_ptr<Admin> admin = !admin_remote.remote() ? LocalAdmin(admin_flags.Options())
                                                                  : RemoteAdmin(admin_remote.Options());
       if (*user_add) {
         admin->AddUser(name, ReadPassword(password_stdin, "password: "),
@@ -480,16 +499,16 @@ int Main(int argc, char** argv) {
         throw Error::InvalidArgument("--format parquet needs --output FILE");
       if (sql_out.format != "parquet" && !sql_out.output.empty())
         throw Error::InvalidArgument("--output is for --format parquet; redirect other formats");
-      if (!sql_remote.server.empty() && !as_user.empty()) {
+      if (sql_remote.remote() && !as_user.empty()) {
         throw Error::InvalidArgument("--as is for local mode: over a server, log in as that user instead");
       }
       if (WantsShell(sql, sql_file)) {
         if (sql_out.format == "parquet") throw Error::InvalidArgument("the shell prints rows: use --format table, csv or json");
-        return sql_remote.server.empty() ? RunLocalShell(sql_flags.Options(), sql_out, as_user)
+        return !sql_remote.remote() ? RunLocalShell(sql_flags.Options(), sql_out, as_user)
                                          : RunRemoteShell(sql_remote.Options(), sql_out);
       }
       std::string text = ReadSqlInput(sql, sql_file);
-      if (sql_remote.server.empty()) return RunLocalSql(sql_flags.Options(), text, sql_out, as_user);
+      if (!sql_remote.remote()) return RunLocalSql(sql_flags.Options(), text, sql_out, as_user);
       // Ctrl-C cancels the statement on the server: the request carries our id for it.
       auto remote = sql_remote.Options();
       std::string id = "cli-" + RandomHex(8);

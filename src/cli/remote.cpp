@@ -113,11 +113,62 @@ std::string Login(const RemoteOptions& remote, const std::string& user, const st
   if (res.status != 200) ThrowServerError(res);
   auto j = nlohmann::json::parse(res.body);
   auto creds = ReadCredentials();
-  creds[server] = {{"user", user},
-                   {"access_token", j.at("access_token")},
-                   {"expires_at", std::time(nullptr) + j.value("expires_in", 0)}};
+  nlohmann::json entry = {{"user", user},
+                          {"access_token", j.at("access_token")},
+                          {"expires_at", std::time(nullptr) + j.value("expires_in", 0)}};
+  if (remote.profile.empty()) {
+    creds[server] = entry;
+  } else {
+    entry["server"] = server;
+    if (!creds.contains("profiles") || !creds["profiles"].is_object()) creds["profiles"] = nlohmann::json::object();
+    creds["profiles"][remote.profile] = entry;
+  }
   WriteCredentials(creds);
   return user;
+}
+
+RemoteOptions Resolve(RemoteOptions remote) {
+  remote.server = Trimmed(remote.server);
+  if (!remote.profile.empty()) {
+    auto creds = ReadCredentials();
+    auto profiles = creds.value("profiles", nlohmann::json::object());
+    if (profiles.contains(remote.profile) && profiles[remote.profile].is_object()) {
+      std::string server = profiles[remote.profile].value("server", "");
+      if (remote.server.empty()) {
+        remote.server = server;
+      } else if (remote.server != server) {
+        throw Error::InvalidArgument("profile {} is a login to {}, not {}: drop --server, or log in again with both",
+                                     remote.profile, server, remote.server);
+      }
+    } else if (remote.server.empty()) {
+      throw Error::NotFound("no profile {}: run `tarn login --profile {} --server URL --user NAME`",
+                            remote.profile, remote.profile);
+    }
+  }
+  if (remote.server.empty()) {
+    throw Error::InvalidArgument("which server? give --server URL, set $TARN_SERVER, or use --profile NAME");
+  }
+  return remote;
+}
+
+nlohmann::json ListLogins() {
+  auto creds = ReadCredentials();
+  nlohmann::json out = nlohmann::json::array();
+  auto add = [&](const std::string& profile, const std::string& server, const nlohmann::json& e) {
+    if (!e.is_object()) return;
+    out.push_back({{"profile", profile},
+                   {"server", server},
+                   {"user", e.value("user", "")},
+                   {"expires_at", e.value("expires_at", int64_t{0})}});
+  };
+  for (auto& [key, e] : creds.items()) {
+    if (key != "profiles") add("", key, e);
+  }
+  const auto profiles = creds.value("profiles", nlohmann::json::object());
+  for (auto& [name, e] : profiles.items()) {
+    add(name, e.is_object() ? e.value("server", "") : "", e);
+  }
+  return out;
 }
 
 std::string TokenFor(const RemoteOptions& remote) {
@@ -125,14 +176,21 @@ std::string TokenFor(const RemoteOptions& remote) {
   if (const char* env = std::getenv("TARN_TOKEN"); env && *env) return env;
   auto creds = ReadCredentials();
   std::string server = Trimmed(remote.server);
-  if (creds.contains(server) && creds[server].contains("access_token")) {
-    if (creds[server].value("expires_at", int64_t{0}) > std::time(nullptr))
-      return creds[server]["access_token"];
-    throw Error::Unauthenticated("your login to {} has expired: run `tarn login --server {}`", server,
-                                 server);
+  nlohmann::json entry;
+  std::string again = "tarn login --server " + server;
+  if (!remote.profile.empty()) {
+    entry = creds.value("profiles", nlohmann::json::object()).value(remote.profile, nlohmann::json());
+    again += " --profile " + remote.profile;
+    if (entry.is_object() && entry.value("server", "") != server) entry = nullptr;
+  } else if (creds.contains(server)) {
+    entry = creds[server];
   }
-  throw Error::Unauthenticated("not logged in to {}: run `tarn login --server {} --user NAME`", server,
-                               server);
+  if (entry.is_object() && entry.contains("access_token") && entry["access_token"].is_string()) {
+    if (entry.value("expires_at", int64_t{0}) > std::time(nullptr)) return entry["access_token"];
+    throw Error::Unauthenticated("your login to {} has expired: run `{} --user {}`", server, again,
+                                 entry.value("user", std::string("NAME")));
+  }
+  throw Error::Unauthenticated("not logged in to {}: run `{} --user NAME`", server, again);
 }
 
 nlohmann::json CallApi(const RemoteOptions& remote, const std::string& method, const std::string& path,
@@ -290,6 +348,24 @@ void ListQueries(const RemoteOptions& remote, bool json) {
   for (auto& q : list["queries"]) {
     rows.push_back({q["query_id"], q["user"], q["state"], std::round(q.value("elapsed_s", 0.0) * 10) / 10,
                     q["origin"].value("kind", ""), q["sql"]});
+  }
+  PrintTable(columns, rows, {1000, false, TerminalWidth()});
+}
+
+void PrintLogins(bool json) {
+  auto logins = ListLogins();
+  if (json) {
+    for (auto& l : logins) std::cout << l.dump() << "\n";
+    return;
+  }
+  nlohmann::json columns = nlohmann::json::array();
+  for (const char* c : {"profile", "server", "user", "expires"}) columns.push_back({{"name", c}, {"type", "VARCHAR"}});
+  nlohmann::json rows = nlohmann::json::array();
+  auto now = std::time(nullptr);
+  for (auto& l : logins) {
+    int64_t left = l["expires_at"].get<int64_t>() - now;
+    std::string expires = left <= 0 ? "expired" : "in " + FormatDuration(std::chrono::seconds(left));
+    rows.push_back({l["profile"].get<std::string>().empty() ? "-" : l["profile"], l["server"], l["user"], expires});
   }
   PrintTable(columns, rows, {1000, false, TerminalWidth()});
 }

@@ -3,6 +3,9 @@
 //
 // Tokens are cached per server URL in $XDG_CONFIG_HOME/tarn/credentials.json
 // (default ~/.config/tarn/), a file only its owner can read (0600, folder 0700).
+// A named profile (`tarn login --profile p`, then --profile p or $TARN_PROFILE)
+// keeps its own server URL, user and token, so that several logins to one server
+// (an analyst's and an administrator's) live side by side.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -17,8 +20,20 @@ namespace tarn::cli {
 struct RemoteOptions {
   std::string server;  // base URL, e.g. http://127.0.0.1:8998
   std::string token;   // explicit token; else the cached one
+  std::string profile;  // named login; its server is used when `server` is empty
   server::ClientOptions client;
 };
+
+// `remote` with its server filled in from its profile when none was given. Throws
+// kInvalidArgument if there is still no server (or the profile names another one
+// than --server), kNotFound for an unknown profile.
+RemoteOptions Resolve(RemoteOptions remote);
+
+// The cached logins: [{"profile", "server", "user", "expires_at"}] (profile "" for
+// the per-server ones), never the tokens.
+nlohmann::json ListLogins();
+// `tarn profiles`: ListLogins() as a table, or (json) one object per line.
+void PrintLogins(bool json);
 
 // Logs in with a password and caches the token; returns the user name.
 std::string Login(const RemoteOptions& remote, const std::string& user, const std::string& password);

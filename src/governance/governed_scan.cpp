@@ -120,14 +120,15 @@ duckdb::unique_ptr<ParsedExpression> ParsePolicyExpression(const std::string& te
 }
 
 void BindSubject(duckdb::unique_ptr<ParsedExpression>& expr, const Subject& subject) {
-  if (IsCurrentUser(*expr)) {
-    expr = duckdb::make_uniq<duckdb::ConstantExpression>(duckdb::Value(subject.principal.user));
-    return;
-  }
-  if (auto group = IsMemberCall(*expr)) {
-    expr = duckdb::make_uniq<duckdb::ConstantExpression>(duckdb::Value::BOOLEAN(subject.IsMember(*group)));
-    return;
-  }
+  // The constant keeps the call's name: "current_user AS u" is still column u, and a
+  // bare current_user is column current_user, not 'ana'.
+  auto replace = [&](duckdb::Value value) {
+    std::string name = expr->GetAlias().empty() ? expr->ToString() : expr->GetAlias();
+    expr = duckdb::make_uniq<duckdb::ConstantExpression>(std::move(value));
+    expr->SetAlias(std::move(name));
+  };
+  if (IsCurrentUser(*expr)) return replace(duckdb::Value(subject.principal.user));
+  if (auto group = IsMemberCall(*expr)) return replace(duckdb::Value::BOOLEAN(subject.IsMember(*group)));
   duckdb::ParsedExpressionIterator::EnumerateChildren(
       *expr, [&](duckdb::unique_ptr<ParsedExpression>& child) { BindSubject(child, subject); });
 }

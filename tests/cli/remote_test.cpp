@@ -45,6 +45,62 @@ TEST_F(RemoteCliTest, LoginCachesATokenOnlyTheOwnerCanRead) {
   EXPECT_EQ(me["groups"], nlohmann::json({"analysts"}));
 }
 
+// Two people's logins to one server live side by side as named profiles; a profile
+// brings its server, so --server is not needed; the listing never shows a token.
+TEST_F(RemoteCliTest, NamedProfilesKeepSeveralLoginsToOneServer) {
+  ASSERT_EQ(Tarn({"login", "--server", base_, "--profile", "analyst", "--user", "ana", "--password-stdin"},
+                 std::string(kAnaPassword) + "\n")
+                .exit_code,
+            0);
+  auto r = Tarn({"login", "--server", base_, "--profile", "ops", "--user", "admin", "--password-stdin"},
+                std::string(kAdminPassword) + "\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("(profile ops)"));
+  auto who = [&](std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+    env["XDG_CONFIG_HOME"] = config_.path().string();
+    env["TARN_TOKEN"] = "";
+    args.insert(args.begin(), "whoami");
+    auto res = RunTarn(args, "", env);
+    EXPECT_EQ(res.exit_code, 0) << res.err;
+    return res.exit_code == 0 ? nlohmann::json::parse(res.out).value("user", "") : "";
+  };
+  EXPECT_EQ(who({"--profile", "analyst"}), "ana");
+  EXPECT_EQ(who({"--profile", "ops"}), "admin");
+  EXPECT_EQ(who({}, {{"TARN_PROFILE", "ops"}}), "admin");
+  EXPECT_EQ(who({"--profile", "analyst", "--server", base_ + "/"}), "ana");
+  // SQL runs as the profile's user.
+  r = Tarn({"sql", "--profile", "analyst", "--format", "csv", "SELECT current_user AS u"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "u\nana\n");
+  // No server login was made without a profile: that one still asks to log in.
+  r = Tarn({"whoami", "--server", base_});
+  EXPECT_EQ(r.exit_code, 8);
+  EXPECT_THAT(r.err, HasSubstr("tarn login --server"));
+  // Unknown profile, a profile used against another server, no server at all.
+  r = Tarn({"whoami", "--profile", "nobody"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("no profile nobody: run `tarn login --profile nobody"));
+  r = Tarn({"whoami", "--profile", "ops", "--server", "http://127.0.0.1:1"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("profile ops is a login to " + base_));
+  r = Tarn({"whoami"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("which server?"));
+  // The listing: both profiles, their users and server, never a token.
+  r = Tarn({"profiles", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("access_token"), std::string::npos);
+  EXPECT_EQ(r.out.find("eyJ"), std::string::npos);
+  std::map<std::string, std::string> users;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["server"], base_);
+    users[j["profile"]] = j["user"];
+  }
+  EXPECT_EQ(users, (std::map<std::string, std::string>{{"analyst", "ana"}, {"ops", "admin"}}));
+}
+
 TEST_F(RemoteCliTest, WrongPasswordAndMissingLoginAreOneLineErrors) {
   auto r = Tarn({"login", "--server", base_, "--user", "ana", "--password-stdin"}, "wrong-password\n");
   EXPECT_EQ(r.exit_code, 8);
