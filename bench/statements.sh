@@ -7,7 +7,9 @@
 #   governed  the same GROUP BY over a 1,000-row catalog table the analyst was granted
 # With --baseline BIN the same runs are made against another tarn binary (e.g. a build
 # of the previous commit) in the same session, alternating, on an identical data
-# directory. Writes bench/results/statements-<date>.md.
+# directory. DuckDB alone (bench/engine_floor.cpp: in process, 8 threads, the same
+# statements) is measured in the same run as the ceiling. Writes
+# bench/results/statements-<date>.md.
 # Usage: bench/statements.sh [--baseline BIN] [SECONDS]   (default 10 s per run, 3 rounds)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,7 +20,7 @@ ROUNDS="${TARN_BENCH_ROUNDS:-3}"
 source "$ROOT/bench/lib.sh"
 "$ROOT/scripts/setup"
 bench_need_wrk
-"$ROOT/scripts/build" tarn
+"$ROOT/scripts/build" tarn engine_floor
 TARN="${TARN_BUILD_DIR:-$ROOT/build}/tarn"
 WORK="$(mktemp -d /tmp/tarn-statements.XXXXXX)"
 SERVERS=()
@@ -81,6 +83,21 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
+# The ceiling: DuckDB alone, in process, 8 client threads (as the server's 8 workers),
+# the same statements, the governed one over a Parquet file of the same rows.
+FLOOR="${TARN_BUILD_DIR:-$ROOT/build}/engine_floor"
+SMALL="$WORK/small.parquet"
+declare -A ENGINE=()
+for q in select1 inline governed; do
+  sql="SELECT 1"; [ "$q" = inline ] && sql="$INLINE"
+  [ "$q" = governed ] && sql="SELECT k, count(*) AS n, sum(v) AS s FROM '$SMALL' GROUP BY ALL"
+  for other in "${SIDES[@]}"; do kill -STOP "${PIDS[$other]}"; done
+  out="$("$FLOOR" "$SECS" 8 "$sql" "COPY (SELECT i % 10 AS k, i * 1.5 AS v FROM range(1000) t(i)) TO '$SMALL'")"
+  for other in "${SIDES[@]}"; do kill -CONT "${PIDS[$other]}"; done
+  ENGINE[$q]="$(pick "$out" rps)"
+  echo "engine alone $q: ${ENGINE[$q]}" >&2
+done
+
 field() {  # field SIDE QUERY N -> median over rounds of field N (1 rps, 2 p50, 3 p99, 4 errors)
   for round in $(seq "$ROUNDS"); do awk -v n="$3" '{print $n}' <<<"${RESULTS["$1 $2 $round"]}"; done | median
 }
@@ -102,7 +119,14 @@ REPORT="$ROOT/bench/results/statements-$(date -u +%Y%m%d-%H%M%S).md"
       echo "| $side | $q | $(field "$side" "$q" 1) | $(field "$side" "$q" 2) | $(field "$side" "$q" 3) | $(field "$side" "$q" 4) |"
     done
   done
+  for q in select1 inline governed; do
+    echo "| DuckDB alone (in process, 8 threads, no HTTP/auth/policy/audit) | $q | ${ENGINE[$q]} | | | |"
+  done
   echo
+  for q in select1 inline governed; do
+    c="$(field current "$q" 1)"
+    echo "- $q: current / DuckDB alone = $(awk -v c="$c" -v e="${ENGINE[$q]}" 'BEGIN {printf "%.2f", c / e}')"
+  done
   for side in "${SIDES[@]}"; do
     g="$(field "$side" governed 1)"; i="$(field "$side" inline 1)"
     echo "- $side: governed / inline = $(awk -v g="$g" -v i="$i" 'BEGIN {printf "%.2f", g / i}')"

@@ -82,6 +82,25 @@ struct Caller {
 // (checking, writing) still ends the run.
 enum class StopReason { kNone, kCancelled, kTimeout, kClientGone, kShutdown };
 
+// What one statement did, for its audit event.
+struct StatementOutcome {
+  std::string type;  // statement type, e.g. SELECT, GRANT
+  int64_t rows = -1;
+  bool policy_change = false;
+  bool truncated = false;
+};
+
+struct StatementContext;
+
+// A family of statements a session runs (see session/statements.h).
+class StatementFamily {
+ public:
+  virtual ~StatementFamily() = default;
+  // Runs `text` and returns true, or returns false if it is not one of this family's
+  // statements (the next family is asked). Throws tarn::Error when it is one but fails.
+  virtual bool Run(const std::string& text, StatementContext& ctx) = 0;
+};
+
 class Session {
  public:
   // Opens its own metadata-store connection (`metastore`) and engine connection.
@@ -120,14 +139,21 @@ class Session {
   catalog::Catalog& catalog() { return *catalog_; }
   governance::Governor& governor() { return *governor_; }
 
+  // Adds a statement family, asked after the built-in policy and catalog statements
+  // and before the engine's SQL.
+  void AddStatements(std::unique_ptr<StatementFamily> family);
+
+  // For statement families: runs a query, its rows to the handler (or, with
+  // `parquet_output`, to that file).
+  void RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
+                const std::filesystem::path* parquet_output, StatementOutcome& outcome);
+  // For statement families: hands a small, Tarn-made table of rows (SHOW, DESCRIBE)
+  // to the handler.
+  void EmitRows(const std::vector<std::string>& names, const std::vector<std::vector<duckdb::Value>>& rows,
+                ResultHandler& handler, StatementOutcome& outcome);
+
  private:
-  // What one statement did, for its audit event.
-  struct Outcome {
-    std::string type;  // statement type, e.g. SELECT, GRANT
-    int64_t rows = -1;
-    bool policy_change = false;
-    bool truncated = false;
-  };
+  using Outcome = StatementOutcome;
   // Throws the error of a stop, if the run was stopped or its deadline passed.
   void CheckStop();
   Error StopError(StopReason reason) const;
@@ -137,14 +163,7 @@ class Session {
                   const std::filesystem::path* parquet_output);
   void Dispatch(const std::string& statement, ResultHandler& handler,
                 const std::filesystem::path* parquet_output, Outcome& outcome);
-  void RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
-                const std::filesystem::path* parquet_output, Outcome& outcome);
-  void CreateDatabase(const std::string& name, bool if_not_exists, ResultHandler& handler);
-  void DropDatabase(const std::string& name, bool if_exists, bool cascade, ResultHandler& handler);
   void Audit(const std::string& statement, const Outcome& outcome, const Error* error, double millis);
-  // Hands a small, Tarn-made table of rows (SHOW, DESCRIBE) to the handler.
-  void EmitRows(const std::vector<std::string>& names, const std::vector<std::vector<duckdb::Value>>& rows,
-                ResultHandler& handler, Outcome& outcome);
 
   std::unique_ptr<store::MetaStore> store_;
   std::unique_ptr<engine::EngineConnection> conn_;
@@ -156,6 +175,7 @@ class Session {
   std::atomic<int> stop_{0};                // StopReason
   std::atomic<int64_t> deadline_ns_{0};     // steady clock; 0: none
   std::chrono::milliseconds timeout_{0};
+  std::vector<std::unique_ptr<StatementFamily>> families_;  // the engine's SQL last
 };
 
 // Parses `sql` as exactly one query (SELECT, WITH, VALUES, FROM-first); throws

@@ -1,0 +1,214 @@
+// Tarn's own catalog statements (session/script.h parses them): databases, external
+// tables, INSERT OVERWRITE, SHOW and DESCRIBE. And governance's policy statements,
+// which the Governor parses and runs itself.
+#include <algorithm>
+
+#include "common/error.h"
+#include "session/script.h"
+#include "session/statements.h"
+
+namespace tarn::session {
+
+namespace {
+
+class PolicyFamily : public StatementFamily {
+ public:
+  bool Run(const std::string& text, StatementContext& ctx) override {
+    auto out = ctx.governor.Execute(text);
+    if (!out) return false;
+    ctx.NoParquet();
+    ctx.outcome.policy_change = out->policy_change;
+    if (!out->names.empty()) {
+      ctx.session.EmitRows(out->names, out->rows, ctx.handler, ctx.outcome);
+    } else {
+      ctx.handler.OnStatus(out->status);
+    }
+    return true;
+  }
+};
+
+void CreateExternalTable(const TarnStatement& st, StatementContext& ctx) {
+  auto& gov = ctx.governor;
+  auto& cat = ctx.catalog;
+  auto& handler = ctx.handler;
+  // An external table exposes files of the lake as they lie: administrators only.
+  if (!gov.subject().admin) {
+    throw governance::Denied("CREATE EXTERNAL TABLE is for data-lake administrators");
+  }
+  bool existed = cat.FindTable(st.database, st.table).has_value();
+  auto t = cat.CreateExternalTable(st.database, st.table, st.location, st.format,
+                                   st.partition_columns, st.if_not_exists);
+  if (!existed) gov.GrantOwnership(governance::ObjectKind::kTable, t.id, t.QualifiedName());
+  std::string parts;
+  for (auto& p : t.partition_columns) parts += (parts.empty() ? "" : ", ") + p;
+  return handler.OnStatus(fmt::format(
+      "created external table {} over '{}' ({}, {} columns{})", t.QualifiedName(), t.location,
+      lake::FormatName(t.format), t.schema.size(), parts.empty() ? "" : ", partitioned by " + parts));
+}
+
+void InsertOverwrite(const TarnStatement& st, StatementContext& ctx) {
+  auto& gov = ctx.governor;
+  auto& cat = ctx.catalog;
+  auto& handler = ctx.handler;
+  auto table = gov.RequireTable(st.database, st.table, "INSERT", "INSERT OVERWRITE");
+  auto query = ParseQuery(st.query, "INSERT OVERWRITE");
+  gov.CheckQuery(*query);
+  auto w = cat.Write(table, gov.GuardWrite(table, std::move(query), true), true);
+  return handler.OnStatus(fmt::format("replaced the rows of {} with {} (snapshot {})",
+                                      table.QualifiedName(), Plural(w.rows_written, "row", "rows"),
+                                      w.snapshot.id));
+}
+
+void ShowDatabases(const TarnStatement& st, StatementContext& ctx) {
+  auto& gov = ctx.governor;
+  auto& handler = ctx.handler;
+  std::vector<std::vector<duckdb::Value>> rows;
+  for (auto& d : gov.VisibleDatabases()) rows.push_back({duckdb::Value(d)});
+  ctx.session.EmitRows({"database"}, rows, handler, ctx.outcome);
+  return;
+}
+
+void ShowTables(const TarnStatement& st, StatementContext& ctx) {
+  auto& gov = ctx.governor;
+  auto& handler = ctx.handler;
+  std::vector<std::string> dbs =
+      st.database.empty() ? gov.VisibleDatabases() : std::vector<std::string>{st.database};
+  std::vector<std::vector<duckdb::Value>> rows;
+  for (auto& d : dbs) {
+    for (auto& t : gov.VisibleTables(d)) {
+      rows.push_back({duckdb::Value(t.database), duckdb::Value(t.name),
+                      duckdb::Value(catalog::TableKindName(t.kind)),
+                      duckdb::Value(std::string(lake::FormatName(t.format))),
+                      duckdb::Value(t.location)});
+    }
+  }
+  ctx.session.EmitRows({"database", "table", "kind", "format", "location"}, rows, handler, ctx.outcome);
+  return;
+}
+
+void Describe(const TarnStatement& st, StatementContext& ctx) {
+  auto& gov = ctx.governor;
+  auto& cat = ctx.catalog;
+  auto& handler = ctx.handler;
+  auto t = gov.VisibleTable(st.database, st.table);
+  auto stats_columns = gov.StatsColumns(t);
+  nlohmann::json stats = nlohmann::json::object();
+  if (t.snapshot_id)
+    stats = cat.GetSnapshot(*t.snapshot_id).stats.value("columns", nlohmann::json::object());
+  std::vector<std::vector<duckdb::Value>> rows;
+  for (auto& c : t.schema) {
+    bool part = std::find(t.partition_columns.begin(), t.partition_columns.end(), c.name) !=
+                t.partition_columns.end();
+    auto s = stats_columns.count(c.name) ? stats.value(c.name, nlohmann::json::object())
+                                         : nlohmann::json::object();
+    auto text = [&](const char* key) {
+      return s.contains(key) ? duckdb::Value(s[key].get<std::string>())
+                             : duckdb::Value(duckdb::LogicalType::VARCHAR);
+    };
+    rows.push_back({duckdb::Value(c.name), duckdb::Value(c.type), duckdb::Value::BOOLEAN(part),
+                    text("min"), text("max"),
+                    s.contains("null_count") ? duckdb::Value::BIGINT(s["null_count"].get<int64_t>())
+                                             : duckdb::Value(duckdb::LogicalType::BIGINT)});
+  }
+  ctx.session.EmitRows({"column", "type", "partition", "min", "max", "null_count"}, rows, handler, ctx.outcome);
+  return;
+}
+
+void ShowSnapshots(const TarnStatement& st, StatementContext& ctx) {
+  auto& gov = ctx.governor;
+  auto& cat = ctx.catalog;
+  auto& handler = ctx.handler;
+  auto t = gov.VisibleTable(st.database, st.table);
+  if (gov.StatsColumns(t).empty()) {
+    throw governance::Denied("SHOW SNAPSHOTS shows row counts: it needs read access to every row of " +
+                             t.QualifiedName());
+  }
+  std::vector<std::vector<duckdb::Value>> rows;
+  for (auto& s : cat.ListSnapshots(t)) {
+    rows.push_back(
+        {duckdb::Value::BIGINT(s.id),
+         s.parent_id ? duckdb::Value::BIGINT(*s.parent_id) : duckdb::Value(duckdb::LogicalType::BIGINT),
+         duckdb::Value(s.operation), duckdb::Value::BIGINT(s.row_count),
+         duckdb::Value::BIGINT(s.file_count), duckdb::Value::BIGINT(s.byte_size),
+         duckdb::Value(s.created_at), duckdb::Value::BOOLEAN(t.snapshot_id == s.id)});
+  }
+  ctx.session.EmitRows({"snapshot", "parent", "operation", "rows", "files", "bytes", "created_at", "current"},
+               rows, handler, ctx.outcome);
+  return;
+}
+
+using CatalogHandler = void (*)(const TarnStatement&, StatementContext&);
+
+// One handler per kind of Tarn statement.
+const std::map<TarnStatement::Kind, CatalogHandler>& CatalogHandlers() {
+  static const std::map<TarnStatement::Kind, CatalogHandler> handlers = {
+      {TarnStatement::kCreateDatabase,
+       [](const TarnStatement& st, StatementContext& ctx) { CreateDatabase(ctx, st.database, st.if_not_exists); }},
+      {TarnStatement::kDropDatabase,
+       [](const TarnStatement& st, StatementContext& ctx) {
+         DropDatabase(ctx, st.database, st.if_not_exists, st.cascade);
+       }},
+      {TarnStatement::kCreateExternalTable, CreateExternalTable},
+      {TarnStatement::kInsertOverwrite, InsertOverwrite},
+      {TarnStatement::kShowDatabases, ShowDatabases},
+      {TarnStatement::kShowTables, ShowTables},
+      {TarnStatement::kDescribe, Describe},
+      {TarnStatement::kShowSnapshots, ShowSnapshots},
+  };
+  return handlers;
+}
+
+class CatalogFamily : public StatementFamily {
+ public:
+  bool Run(const std::string& text, StatementContext& ctx) override {
+    auto st = ParseTarnStatement(text);
+    if (!st) return false;
+    ctx.NoParquet();
+    CatalogHandlers().at(st->kind)(*st, ctx);
+    return true;
+  }
+};
+
+}  // namespace
+
+std::string Plural(int64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+void StatementContext::NoParquet() const {
+  if (parquet_output) throw Error::InvalidArgument("--format parquet needs the last statement to be a query");
+}
+
+void CreateDatabase(StatementContext& ctx, const std::string& raw_name, bool if_not_exists) {
+  std::string name = catalog::CheckName(raw_name, "database");
+  ctx.governor.RequireSystem("CREATE_DATABASE", "CREATE DATABASE");
+  bool existed = ctx.catalog.FindDatabase(name).has_value();
+  ctx.catalog.CreateDatabase(name, if_not_exists);
+  if (existed) return ctx.handler.OnStatus("database " + name + " already exists");
+  ctx.governor.GrantOwnership(governance::ObjectKind::kDatabase, *ctx.catalog.FindDatabase(name), name);
+  ctx.handler.OnStatus("created database " + name);
+}
+
+void DropDatabase(StatementContext& ctx, const std::string& raw_name, bool if_exists, bool cascade) {
+  std::string name = catalog::CheckName(raw_name, "database");
+  try {
+    ctx.governor.RequireDatabase(name, "DROP", "DROP DATABASE");
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNotFound || !if_exists) throw;
+    return ctx.handler.OnStatus("database " + name + " does not exist");
+  }
+  ctx.catalog.DropDatabase(name, if_exists, cascade, [&](const catalog::Catalog::Dropped& dropped) {
+    ctx.governor.ForgetDropped(dropped, "DROP DATABASE " + name);
+  });
+  ctx.handler.OnStatus("dropped database " + name);
+}
+
+std::unique_ptr<StatementFamily> PolicyStatements() {
+  return std::make_unique<PolicyFamily>();
+}
+
+std::unique_ptr<StatementFamily> CatalogStatements() {
+  return std::make_unique<CatalogFamily>();
+}
+
+}  // namespace tarn::session
