@@ -1,5 +1,7 @@
 #include "governance/policy.h"
 
+#include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
@@ -110,6 +112,17 @@ Subject MakeSubject(const identity::Principal& principal, const Policy& policy) 
         break;
       }
     }
+  }
+  if (!principal.role.empty()) {
+    std::string name = principal.role;
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    Grantee role{GranteeKind::kRole, name};
+    if (!s.grantees.count(role)) {
+      throw Error::PermissionDenied("access denied: you cannot assume role {}: you do not hold it",
+                                    name.substr(0, 64));
+    }
+    s.grantees = {role};
+    s.admin = false;
   }
   return s;
 }

@@ -126,6 +126,9 @@ struct Subject {
   bool IsMember(const std::string& group) const { return Is({GranteeKind::kGroup, group}); }
   std::vector<std::string> Roles() const;
 };
+// The subject of `principal`: its user, groups and the roles they hold; with an
+// assumed role (principal.role) only that role, and never an administrator (kPermissionDenied
+// if the principal does not hold the role).
 Subject MakeSubject(const identity::Principal& principal, const Policy& policy);
 
 // One way a subject may read a table: rows admitted by `row_filter` (empty: all),

@@ -15,6 +15,9 @@ struct Principal {
   // Built-in users: tokens issued up to this time (epoch milliseconds: the user's
   // creation or last password change) are void.
   int64_t credentials_since_ms = 0;
+  // An assumed role (a run's runtime role): only that role's grants apply, and the
+  // principal must hold the role. Empty: every grant of the user, its groups and roles.
+  std::string role{};
 
   // Who this is, stably: issuer, name and credential epoch. A user deleted and
   // created again under the same name (or whose password changed) is someone else

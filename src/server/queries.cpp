@@ -24,7 +24,7 @@ StatementRequest ParseStatementRequest(const RequestContext& ctx, size_t max_lim
     throw Error::InvalidArgument("the body must be JSON: {{\"sql\": \"...\"}}");
   }
   if (!body.is_object()) throw Error::InvalidArgument("the body must be a JSON object: {{\"sql\": \"...\"}}");
-  static const std::set<std::string> kKnown = {"sql", "limit", "max_rows", "format", "async", "query_id"};
+  static const std::set<std::string> kKnown = {"sql", "limit", "max_rows", "format", "async", "query_id", "role"};
   for (auto& [k, v] : body.items()) {
     if (!kKnown.count(k))
       throw Error::InvalidArgument("unknown field '{}'", k.size() > 40 ? k.substr(0, 40) : k);
@@ -62,6 +62,11 @@ StatementRequest ParseStatementRequest(const RequestContext& ctx, size_t max_lim
       throw Error::InvalidArgument("field 'query_id' must be 1-64 letters, digits, '-' or '_'");
     }
     r.query_id = body["query_id"];
+  }
+  if (body.contains("role")) {
+    if (!body["role"].is_string() || body["role"].get<std::string>().empty())
+      throw Error::InvalidArgument("field 'role' must be a role name");
+    r.role = body["role"];
   }
   std::string format;
   if (body.contains("format")) {
@@ -346,6 +351,7 @@ void Statements::Execute(const StatementRequest& request, const identity::Princi
   run.origin.request_id = request.request_id;
   run.origin.run_id = request.query_id;
   run.sql = request.sql;
+  run.role = request.role;
   run.caps.max_rows = request.max_rows;
   run.client_gone = std::move(client_gone);
   stored->owner = owner;

@@ -41,6 +41,7 @@ struct StatementRequest {
   std::string format = "json";      // json, csv or parquet
   bool async = false;
   std::string query_id;    // optional, caller-chosen
+  std::string role;        // optional assumed role
   std::string request_id;  // the HTTP request's, for the audit trail
 };
 

@@ -298,6 +298,7 @@ RunResult Runner::Run(const RunRequest& request, ResultHandler& handler) {
 
 void Runner::Execute(Entry& e, const RunRequest& request, ResultHandler& handler, RunResult& result) {
   Caller caller{request.principal, e.origin};
+  caller.principal.role = request.role;
   auto lease = pool_->Acquire(caller);
   auto limits = lease->governor().CallerLimits(/*for_next_statement=*/true);
   if (auto memory = limits.Get("memory")) {  // the engine of its memory pool

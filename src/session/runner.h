@@ -49,6 +49,9 @@ struct RunRequest {
   identity::Principal principal;
   audit::Origin origin;  // origin.run_id: the caller's id for the run, else one is made
   std::string sql;
+  // An assumed role: the run has only that role's grants (the principal must hold
+  // it; its limits stay the principal's own). Empty: all of the principal's grants.
+  std::string role;
   RunCaps caps;
   // Writes the last statement's rows to this Parquet file instead of the handler.
   std::optional<std::filesystem::path> parquet_output;

@@ -41,6 +41,23 @@ TEST_F(ApiTest, HealthIsPublicAndCarriesARequestId) {
   EXPECT_EQ(Call("GET", "/readyz").status, 200);
 }
 
+// "role" runs the statements with only that role's grants; a role the caller does
+// not hold is a 403, a malformed one a 400.
+TEST_F(ApiTest, AStatementRequestMayAssumeARoleTheCallerHolds) {
+  ASSERT_EQ(Sql(admin_, "CREATE ROLE auditors; GRANT ROLE auditors TO USER ana").status, 200);
+  EXPECT_EQ(Json(Sql(ana_, "SELECT count(*) FROM d.t"))["rows"][0][0], 10);
+  auto r = Sql(ana_, "SELECT count(*) FROM d.t", {{"role", "auditors"}});
+  EXPECT_EQ(r.status, 404) << r.body;  // the role holds nothing on d.t
+  r = Sql(ana_, "SELECT current_user AS u", {{"role", "auditors"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r)["rows"][0][0], "ana");
+  r = Sql(ana_, "SELECT 1", {{"role", "admins"}});
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_THAT(Json(r)["error"]["message"].get<std::string>(), HasSubstr("cannot assume role admins"));
+  EXPECT_EQ(Sql(ana_, "SELECT 1", {{"role", 7}}).status, 400);
+  EXPECT_EQ(Sql(ana_, "SELECT 1", {{"role", ""}}).status, 400);
+}
+
 TEST_F(ApiTest, StatementsReturnColumnsRowsAndCounts) {
   auto r = Sql(ana_, "SELECT id, name, id * 1.5 AS x, NULL AS z FROM d.t WHERE id < 3 ORDER BY id");
   ASSERT_EQ(r.status, 200) << r.body;

@@ -174,5 +174,40 @@ TEST_F(RunnerTest, ConcurrentStatementsBeyondTheLimitAreRefusedAndAudited) {
   EXPECT_EQ(Outcomes("marker_refused"), "limit|\n");
 }
 
+// A run with an assumed role has that role's grants only (not the user's own, not its
+// groups'), keeps the user as current_user, and needs the role to be held.
+TEST_F(RunnerTest, AnAssumedRoleGivesOnlyThatRolesGrants) {
+  Exec(*admin_,
+       "CREATE TABLE d.reports AS SELECT 1 AS id; CREATE ROLE reporting; "
+       "GRANT SELECT ON d.reports TO ROLE reporting; GRANT ROLE reporting TO USER ana");
+  auto run = [&](const identity::Principal& p, const std::string& role, const std::string& sql) {
+    auto r = As(p, sql);
+    r.role = role;
+    Collect c;
+    auto result = runner_->Run(r, c);
+    if (result.error) return std::string("error: ") + result.error->what();
+    std::string out;
+    for (auto& row : c.rows) out += row.at(0) + "|";
+    return out;
+  };
+  // Without the role: her group's table and the role's, both.
+  EXPECT_EQ(run(ana_, "", "SELECT count(*) FROM d.t"), "4|");
+  EXPECT_EQ(run(ana_, "", "SELECT id FROM d.reports"), "1|");
+  // As the role: the role's table only, still as ana.
+  EXPECT_EQ(run(ana_, "reporting", "SELECT id FROM d.reports"), "1|");
+  EXPECT_EQ(run(ana_, "REPORTING", "SELECT current_user"), "ana|");
+  EXPECT_THAT(run(ana_, "reporting", "SELECT count(*) FROM d.t"), HasSubstr("does not exist"));
+  // A role one does not hold (or that does not exist) is refused alike, and audited.
+  EXPECT_THAT(run(bob_, "reporting", "SELECT 1 AS marker_role"), HasSubstr("cannot assume role reporting"));
+  EXPECT_THAT(run(bob_, "nosuchrole", "SELECT 1"), HasSubstr("cannot assume role nosuchrole"));
+  // An administrator assuming a role is no administrator for that run.
+  Exec(*admin_, "GRANT ADMIN TO USER dora; GRANT ROLE reporting TO USER dora");
+  identity::Directory d(*store_);
+  auto admin = *d.Lookup("dora", "local");
+  ASSERT_TRUE(admin.admin);
+  EXPECT_EQ(run(admin, "", "SELECT count(*) FROM d.t"), "4|");
+  EXPECT_THAT(run(admin, "reporting", "SELECT count(*) FROM d.t"), HasSubstr("does not exist"));
+}
+
 }  // namespace
 }  // namespace tarn::testing
