@@ -307,9 +307,10 @@ int Main(int argc, char** argv) {
       "--max-rows", sql_out.max_rows,
       "Table: rows shown (default 1000). csv/json: stop after this many rows, warn, and exit 6");
   sqlc->add_flag("--quiet,-q", sql_out.quiet, "Do not print statement status lines on stderr");
-  std::string as_user;
-  sqlc->add_option("--as", as_user,
+  LocalCaller sql_caller;
+  sqlc->add_option("--as", sql_caller.as_user,
                    "Local mode: run as this user of the data directory (default: the administrator admin)");
+  sqlc->add_option("--role", sql_caller.role, "Run with only this role's grants (a role you hold)");
   RemoteFlags sql_remote;
   sql_remote.AddTo(sqlc, false);
 
@@ -499,18 +500,23 @@ int Main(int argc, char** argv) {
         throw Error::InvalidArgument("--format parquet needs --output FILE");
       if (sql_out.format != "parquet" && !sql_out.output.empty())
         throw Error::InvalidArgument("--output is for --format parquet; redirect other formats");
-      if (sql_remote.remote() && !as_user.empty()) {
+      auto remote_sql = [&] {
+        auto r = sql_remote.Options();
+        r.role = sql_caller.role;
+        return r;
+      };
+      if (sql_remote.remote() && !sql_caller.as_user.empty()) {
         throw Error::InvalidArgument("--as is for local mode: over a server, log in as that user instead");
       }
       if (WantsShell(sql, sql_file)) {
         if (sql_out.format == "parquet") throw Error::InvalidArgument("the shell prints rows: use --format table, csv or json");
-        return !sql_remote.remote() ? RunLocalShell(sql_flags.Options(), sql_out, as_user)
-                                         : RunRemoteShell(sql_remote.Options(), sql_out);
+        return !sql_remote.remote() ? RunLocalShell(sql_flags.Options(), sql_out, sql_caller)
+                                         : RunRemoteShell(remote_sql(), sql_out);
       }
       std::string text = ReadSqlInput(sql, sql_file);
-      if (!sql_remote.remote()) return RunLocalSql(sql_flags.Options(), text, sql_out, as_user);
+      if (!sql_remote.remote()) return RunLocalSql(sql_flags.Options(), text, sql_out, sql_caller);
       // Ctrl-C cancels the statement on the server: the request carries our id for it.
-      auto remote = sql_remote.Options();
+      auto remote = remote_sql();
       std::string id = "cli-" + RandomHex(8);
       InterruptGuard guard([&] { CancelRemote(remote, id); });
       return RemoteSql(remote, text, sql_out, id);

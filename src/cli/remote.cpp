@@ -263,6 +263,7 @@ int RemoteSql(const RemoteOptions& remote, const std::string& sql, const SqlOutp
   std::string server = Trimmed(remote.server);
   std::map<std::string, std::string> headers = {{"Authorization", "Bearer " + TokenFor(remote)}};
   nlohmann::json request = {{"sql", sql}, {"query_id", query_id}};
+  if (!remote.role.empty()) request["role"] = remote.role;
   // csv and json print the server's own text (JSON lines); the table needs typed rows.
   std::string wire = out.format == "table" ? "json" : out.format == "json" ? "jsonl" : out.format;
   request["format"] = wire;

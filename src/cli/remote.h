@@ -21,6 +21,7 @@ struct RemoteOptions {
   std::string server;  // base URL, e.g. http://127.0.0.1:8998
   std::string token;   // explicit token; else the cached one
   std::string profile;  // named login; its server is used when `server` is empty
+  std::string role;     // tarn sql: run with only this role's grants
   server::ClientOptions client;
 };
 

@@ -64,8 +64,10 @@ class PrintHandler : public session::ResultHandler {
 
 
 // Who local statements run as: the operator, or a user of the data directory.
-session::RunRequest LocalRequest(session::Instance& instance, const std::string& as_user) {
+session::RunRequest LocalRequest(session::Instance& instance, const LocalCaller& caller) {
+  const std::string& as_user = caller.as_user;
   session::RunRequest request;
+  request.role = caller.role;
   request.principal = session::Instance::LocalCaller().principal;
   request.origin.kind = "cli";
   request.origin.request_id = RandomHex(8);
@@ -222,7 +224,7 @@ std::string ReadSqlInput(const std::string& sql, const std::string& file) {
 }
 
 int RunLocalSql(const session::InstanceOptions& options, const std::string& sql, const SqlOutput& out,
-                const std::string& as_user) {
+                const LocalCaller& caller) {
   // Signals are blocked before the engine starts its threads, so that they all
   // inherit the mask and Ctrl-C reaches the guard instead of killing the process.
   std::atomic<session::Runner*> running{nullptr};
@@ -232,12 +234,12 @@ int RunLocalSql(const session::InstanceOptions& options, const std::string& sql,
   session::Instance instance(options);
   session::Runner runner(instance, LocalRunnerOptions());
   running = &runner;
-  int rc = RunScript(runner, LocalRequest(instance, as_user), sql, out);
+  int rc = RunScript(runner, LocalRequest(instance, caller), sql, out);
   running = nullptr;
   return rc;
 }
 
-int RunLocalShell(const session::InstanceOptions& options, const SqlOutput& out, const std::string& as_user) {
+int RunLocalShell(const session::InstanceOptions& options, const SqlOutput& out, const LocalCaller& caller) {
   // The engine's threads start with SIGINT blocked; only this thread takes it.
   sigset_t set, old;
   sigemptyset(&set);
@@ -245,7 +247,7 @@ int RunLocalShell(const session::InstanceOptions& options, const SqlOutput& out,
   pthread_sigmask(SIG_BLOCK, &set, &old);
   session::Instance instance(options);
   session::Runner runner(instance, LocalRunnerOptions());
-  LocalBackend backend(instance, runner, LocalRequest(instance, as_user));
+  LocalBackend backend(instance, runner, LocalRequest(instance, caller));
   ShellInterrupts interrupts;
   int rc = RunShell(backend, out, interrupts);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);

@@ -19,12 +19,19 @@ bool WantsShell(const std::string& sql, const std::string& file);
 // kInvalidArgument when there is none.
 std::string ReadSqlInput(const std::string& sql, const std::string& file);
 
+// Who local statements run as: the operator, or (`as_user`) a user of the data
+// directory; with `role`, only that role's grants (a role the user holds).
+struct LocalCaller {
+  std::string as_user;
+  std::string role;
+};
+
 // Runs `sql` on the data directory; returns the exit code (6 when a cap cut a result).
 int RunLocalSql(const session::InstanceOptions& options, const std::string& sql, const SqlOutput& out,
-                const std::string& as_user);
+                const LocalCaller& caller);
 
 // The shell, locally or against a server.
-int RunLocalShell(const session::InstanceOptions& options, const SqlOutput& out, const std::string& as_user);
+int RunLocalShell(const session::InstanceOptions& options, const SqlOutput& out, const LocalCaller& caller);
 int RunRemoteShell(const RemoteOptions& remote, const SqlOutput& out);
 
 // Columns of the terminal on stdout (0 when it is not a terminal).

@@ -25,9 +25,9 @@
 #include <duckdb.hpp>
 #include <duckdb/parser/statement/select_statement.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <set>
@@ -39,14 +39,9 @@
 #include "governance/policy.h"
 #include "identity/principal.h"
 
-namespace tarn::engine {
-class TokenReader;
-}
-
 namespace tarn::governance {
 
-struct Target;
-struct PrivilegeSpec;
+struct StatementContext;  // policy_statements.h
 
 // "access denied: <what>" as kPermissionDenied: the one way refusals are worded.
 Error Denied(const std::string& what);
@@ -144,25 +139,16 @@ class Governor : public engine::TableResolver {
   Resource& ResourceFor(const std::string& table, const std::string& access);
   duckdb::unique_ptr<duckdb::TableRef> InformationSchema(const std::string& view);
   duckdb::unique_ptr<duckdb::TableRef> AuditScan();
+  // The governance statements (policy_statements.h) reach the Governor through it.
+  friend struct StatementContext;
+
+  // EXPLAIN ACCESS of `query` for the caller or, administrators only, `for_user`
+  // (explain_access.cpp).
   StatementOutput ExplainAccess(const std::string& query, const std::optional<std::string>& for_user);
-  StatementOutput ShowGrants(engine::TokenReader& r);
-  Target ReadTarget(engine::TokenReader& r, const char* usage);
   // The subject of directory user `user` (kNotFound if there is none).
   Subject SubjectOf(const std::string& user);
-  // The data filter `name` and its table, or kNotFound if it does not exist or its
-  // table is hidden from the caller (the two read alike). Administrators also get
-  // filters whose table was dropped (table nullopt).
-  // Visible: to administrators, the table's owner, the filter's creator and those
-  // granted it; to anyone else it reads as missing.
-  std::pair<const DataFilter*, std::optional<catalog::TableInfo>> FindFilter(const std::string& name);
-  bool FilterVisible(const std::string& name, const DataFilter& filter,
-                     const std::optional<catalog::TableInfo>& table);
   // kNotFound unless every column exists and the caller may see it.
   void RequireColumns(const catalog::TableInfo& table, const std::vector<std::string>& columns);
-  // May `who` grant `p` on `target` under `policy`?
-  bool CanGrant(const Subject& who, const Policy& policy, const Target& target, const PrivilegeSpec& p);
-  // Inside a policy change: removes grants whose grantor lost the grant option.
-  void Cascade();
   // Checks that an expression binds against the table (kInvalidArgument if not).
   void TryExpression(const catalog::TableInfo& table, const std::string& expression, const char* what,
                      bool as_filter);

@@ -73,21 +73,4 @@ struct Governor::Scan {
   duckdb::unique_ptr<duckdb::TableRef> ref;
 };
 
-// --- governance statements ---------------------------------------------------------
-// One privilege of a GRANT / REVOKE.
-struct PrivilegeSpec {
-  std::string privilege;
-  std::optional<std::vector<std::string>> columns;
-  bool except = false;
-};
-
-// What a GRANT or REVOKE names.
-struct Target {
-  ObjectKind kind = ObjectKind::kSystem;
-  int64_t id = 0;
-  std::string name;
-  std::vector<std::string> tag_values;
-  std::optional<catalog::TableInfo> table;  // kTable, and kDataFilter's table
-};
-
 }  // namespace tarn::governance

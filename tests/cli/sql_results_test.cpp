@@ -230,5 +230,18 @@ TEST_F(SqlResultsTest, SqlAsAUserRunsUnderThatUsersLimits) {
   EXPECT_EQ(audit["rows"][1], nlohmann::json({"ok", "cli"}));
 }
 
+// --role runs with only that role's grants, locally (--as) and over the server.
+TEST_F(SqlResultsTest, SqlWithARoleHasOnlyThatRolesGrants) {
+  ASSERT_EQ(Sql(admin_, "CREATE ROLE viewers; GRANT ROLE viewers TO USER ana").status, 200);
+  std::string data = dir_.path().string();
+  auto r = RunTarn({"sql", "--data-dir", data, "--as", "ana", "--role", "viewers", "--format", "csv",
+                    "SELECT current_user AS u"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "u\nana\n");
+  r = RunTarn({"sql", "--data-dir", data, "--as", "ana", "--role", "auditors", "SELECT 1"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("cannot assume role auditors"));
+}
+
 }  // namespace
 }  // namespace tarn::testing
