@@ -65,7 +65,6 @@ void ShowDatabases(const TarnStatement& st, StatementContext& ctx) {
   std::vector<std::vector<duckdb::Value>> rows;
   for (auto& d : gov.VisibleDatabases()) rows.push_back({duckdb::Value(d)});
   ctx.session.EmitRows({"database"}, rows, handler, ctx.outcome);
-  return;
 }
 
 void ShowTables(const TarnStatement& st, StatementContext& ctx) {
@@ -83,7 +82,6 @@ void ShowTables(const TarnStatement& st, StatementContext& ctx) {
     }
   }
   ctx.session.EmitRows({"database", "table", "kind", "format", "location"}, rows, handler, ctx.outcome);
-  return;
 }
 
 void Describe(const TarnStatement& st, StatementContext& ctx) {
@@ -111,7 +109,6 @@ void Describe(const TarnStatement& st, StatementContext& ctx) {
                                              : duckdb::Value(duckdb::LogicalType::BIGINT)});
   }
   ctx.session.EmitRows({"column", "type", "partition", "min", "max", "null_count"}, rows, handler, ctx.outcome);
-  return;
 }
 
 void ShowSnapshots(const TarnStatement& st, StatementContext& ctx) {
@@ -134,7 +131,6 @@ void ShowSnapshots(const TarnStatement& st, StatementContext& ctx) {
   }
   ctx.session.EmitRows({"snapshot", "parent", "operation", "rows", "files", "bytes", "created_at", "current"},
                rows, handler, ctx.outcome);
-  return;
 }
 
 using CatalogHandler = void (*)(const TarnStatement&, StatementContext&);
