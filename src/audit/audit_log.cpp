@@ -51,18 +51,61 @@ AuditLog::~AuditLog() {
   }
 }
 
-void AuditLog::Append(nlohmann::json event) {
+void Receipt::Then(std::function<void(std::exception_ptr)> then) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!resolved_) {
+    then_ = std::move(then);
+    return;
+  }
+  std::exception_ptr error = error_;
+  lock.unlock();
+  then(error);
+}
+
+void Receipt::Resolve(std::exception_ptr error) {
+  std::function<void(std::exception_ptr)> then;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    resolved_ = true;
+    error_ = error;
+    then.swap(then_);
+  }
+  if (then) then(error);
+}
+
+namespace {
+
+std::shared_ptr<PendingEvent> Pending(nlohmann::json event) {
   if (!event.is_object())
     throw Error::InvalidArgument("an audit event must be a JSON object, not {}", event.type_name());
   if (!event.contains("time")) event["time"] = internal::NowUtcMillis();
-  PendingEvent pending;
-  pending.event = std::move(event);
-  std::unique_lock<std::mutex> lock(mu_);
+  auto pending = std::make_shared<PendingEvent>();
+  pending->event = std::move(event);
+  return pending;
+}
+
+}  // namespace
+
+void AuditLog::Enqueue(const std::shared_ptr<PendingEvent>& pending) {
   if (stopping_) throw Error::Internal("the audit log in {} is closing", dir_.string());
-  queue_.push_back(&pending);
+  queue_.push_back(pending);
   work_cv_.notify_one();
-  done_cv_.wait(lock, [&] { return pending.done; });
-  if (pending.error) std::rethrow_exception(pending.error);
+}
+
+void AuditLog::Append(nlohmann::json event) {
+  auto pending = Pending(std::move(event));
+  std::unique_lock<std::mutex> lock(mu_);
+  Enqueue(pending);
+  done_cv_.wait(lock, [&] { return pending->done; });
+  if (pending->error) std::rethrow_exception(pending->error);
+}
+
+std::shared_ptr<Receipt> AuditLog::Post(nlohmann::json event) {
+  auto pending = Pending(std::move(event));
+  pending->receipt = std::make_shared<Receipt>();
+  std::lock_guard<std::mutex> lock(mu_);
+  Enqueue(pending);
+  return pending->receipt;
 }
 
 std::vector<fs::path> AuditLog::Segments() const {
@@ -72,7 +115,8 @@ std::vector<fs::path> AuditLog::Segments() const {
 }
 
 void AuditLog::Run() {
-  std::vector<PendingEvent*> batch;
+  std::vector<std::shared_ptr<PendingEvent>> batch;
+  std::vector<PendingEvent*> events;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -80,14 +124,18 @@ void AuditLog::Run() {
       if (queue_.empty()) return;  // stopping, and everything queued is written
       batch.swap(queue_);
     }
-    writer_->WriteBatch(batch);
+    for (auto& pending : batch) events.push_back(pending.get());
+    writer_->WriteBatch(events);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      // After this, a caller may return and its PendingEvent go away: do not touch it.
-      for (PendingEvent* pending : batch) pending->done = true;
+      for (auto& pending : batch) pending->done = true;
     }
     done_cv_.notify_all();
+    for (auto& pending : batch) {
+      if (pending->receipt) pending->receipt->Resolve(pending->error);
+    }
     batch.clear();
+    events.clear();
   }
 }
 

@@ -9,7 +9,7 @@
 // processes may append to one directory (they take turns under a flock on
 // `<dir>/.lock`). docs/audit.md describes the format and the guarantees.
 //
-// Thread-safety: AuditLog::Append and Segments may be called from any number of
+// Thread-safety: AuditLog::Append, Post and Segments may be called from any number of
 // threads at once. Verify and Sha256Hex are thread-safe. An AuditLog does not survive
 // fork(): a child process opens its own.
 #pragma once
@@ -18,7 +18,9 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +34,27 @@ namespace internal {
 class ChainWriter;
 struct PendingEvent;
 }  // namespace internal
+
+// The fate of an event queued with AuditLog::Post: durable, or not written.
+//
+// Thread-safety: Then may be called from any thread, once.
+class Receipt {
+ public:
+  // Calls `then` exactly once: with nullptr once the event is durable, or with the
+  // kIo error it could not be written for. Called at once, on this thread, if that is
+  // already known; else on the audit writer thread, which it must not hold up (post
+  // real work elsewhere) and must not append from.
+  void Then(std::function<void(std::exception_ptr)> then);
+
+ private:
+  friend class AuditLog;
+  void Resolve(std::exception_ptr error);
+
+  std::mutex mu_;
+  bool resolved_ = false;                           // guarded by mu_
+  std::exception_ptr error_;                        // guarded by mu_
+  std::function<void(std::exception_ptr)> then_;  // guarded by mu_
+};
 
 struct AuditOptions {
   // A new segment starts once the current one has grown past this many bytes.
@@ -58,6 +81,12 @@ class AuditLog {
   // event is then not acknowledged and is removed again where possible).
   void Append(nlohmann::json event);
 
+  // Queues `event` like Append but returns at once, with the receipt that tells when
+  // it is durable. For a caller that may release what the event records (a statement's
+  // result) only once it is durable, without holding a thread meanwhile. Throws
+  // kInvalidArgument (nothing queued) for an event that is not a JSON object.
+  std::shared_ptr<Receipt> Post(nlohmann::json event);
+
   // The segment files, oldest first. Throws kIo if the directory cannot be listed.
   std::vector<std::filesystem::path> Segments() const;
 
@@ -74,7 +103,10 @@ class AuditLog {
   std::mutex mu_;
   std::condition_variable work_cv_;             // queue_ not empty, or stopping_
   std::condition_variable done_cv_;             // a batch was resolved
-  std::vector<internal::PendingEvent*> queue_;  // guarded by mu_; owned by callers
+  // Queues `pending` (kInternal if the log is closing).
+  void Enqueue(const std::shared_ptr<internal::PendingEvent>& pending);
+
+  std::vector<std::shared_ptr<internal::PendingEvent>> queue_;  // guarded by mu_
   bool stopping_ = false;                       // guarded by mu_
   std::thread thread_;                          // last: starts once the rest exists
 };

@@ -14,21 +14,28 @@
 #include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 
 #include "audit/segment_files.h"
 
-namespace tarn::audit::internal {
+namespace tarn::audit {
 
-// One event on its way to disk: made by Append on its caller's stack, resolved by the
-// writer thread (which sets `written` or `error`, then `done` under AuditLog::mu_).
+class Receipt;
+
+namespace internal {
+
+// One event on its way to disk: made by Append or Post, resolved by the writer thread
+// (which sets `written` or `error`, then `done` under AuditLog::mu_, then resolves
+// `receipt`, if the event was posted).
 struct PendingEvent {
   nlohmann::json event;
   bool written = false;      // durable on disk
   std::exception_ptr error;  // a tarn::Error: why it is not
   bool done = false;         // resolved; guarded by AuditLog::mu_
+  std::shared_ptr<Receipt> receipt;
 };
 
 class ChainWriter {
@@ -71,4 +78,5 @@ class ChainWriter {
   bool stale_ = false;         // a batch failed: Rescan before the next one
 };
 
-}  // namespace tarn::audit::internal
+}  // namespace internal
+}  // namespace tarn::audit

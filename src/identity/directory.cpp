@@ -175,7 +175,12 @@ Principal Directory::Authenticate(const std::string& raw, std::string_view secre
 
 std::optional<Principal> Directory::Lookup(const std::string& raw, const std::string& issuer) {
   std::string name = CheckPrincipalName(raw, "user");
-  auto rows = store_.Query("SELECT kind, is_admin, valid_after FROM users WHERE name = ?", {name});
+  // One query, so one read transaction, per request: the user and their groups.
+  auto rows = store_.Query(
+      "SELECT u.kind, u.is_admin, u.valid_after, g.name FROM users u "
+      "LEFT JOIN group_members m ON m.user_id = u.id LEFT JOIN groups g ON g.id = m.group_id "
+      "WHERE u.name = ? ORDER BY g.name",
+      {name});
   if (rows.empty()) return std::nullopt;
   Principal p;
   p.user = name;
@@ -183,10 +188,8 @@ std::optional<Principal> Directory::Lookup(const std::string& raw, const std::st
   p.service = rows[0].Str(0) == "service";
   p.admin = rows[0].Int(1) != 0;
   p.credentials_since_ms = rows[0].Int(2);
-  for (auto& g : store_.Query("SELECT g.name FROM groups g JOIN group_members m ON m.group_id = g.id "
-                              "JOIN users u ON u.id = m.user_id WHERE u.name = ? ORDER BY g.name",
-                              {name})) {
-    p.groups.push_back(g.Str(0));
+  for (auto& r : rows) {
+    if (!r.IsNull(3)) p.groups.push_back(r.Str(3));
   }
   return p;
 }

@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include <exception>
 #include <functional>
 #include <map>
 #include <optional>
@@ -31,6 +32,11 @@ struct RequestContext {
   size_t worker = 0;                             // index of the worker thread
   // True once the client closed its connection (polls the socket; cheap).
   std::function<bool()> client_gone = [] { return false; };
+  // Set by a handler whose response may only be sent once something else happened
+  // (its audit record is durable), so that the worker need not wait for it: the
+  // server calls it with the function that sends the response, which takes the
+  // error to answer with instead (null: send the response).
+  std::function<void(std::function<void(std::exception_ptr)>)> send_after;
 };
 
 // The HTTP status for an error code (the only mapping in the server).

@@ -50,8 +50,12 @@ struct HttpServer::Impl {
       : config(c), router(r), metrics(m), authenticate(std::move(a)) {}
 
   void Accept();
+  // Routes `req`; a handler's `send_after` (see RequestContext) is moved to `send_after`.
   Response Dispatch(const Request& req, const std::string& request_id, size_t worker, int fd,
-                    std::string& route, std::string& principal);
+                    std::string& route, std::string& principal,
+                    std::function<void(std::function<void(std::exception_ptr)>)>& send_after);
+  // The response for what a handler threw; the details of internal errors go to the log.
+  Response Failure(std::exception_ptr thrown, const std::string& request_id, unsigned version);
   void Log(const Request& req, int status, double seconds, const std::string& principal,
            const std::string& id, const std::string& peer) {
     nlohmann::json line = {{"ts", NowUtc()},
@@ -140,9 +144,18 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       std::string route, principal;
       // The worker owns the connection until it answers: no I/O runs on it meanwhile.
       int fd = Lowest(self->stream_).socket().native_handle();
-      Response res = self->server_.Dispatch(self->request_, id, worker, fd, route, principal);
-      net::post(self->stream_.get_executor(), [self, res = std::move(res), id, route, principal]() mutable {
-        self->Write(std::move(res), id, route, principal);
+      std::function<void(std::function<void(std::exception_ptr)>)> send_after;
+      Response res = self->server_.Dispatch(self->request_, id, worker, fd, route, principal, send_after);
+      auto send = [self, id, route, principal](Response res) {
+        net::post(self->stream_.get_executor(), [self, res = std::move(res), id, route, principal]() mutable {
+          self->Write(std::move(res), id, route, principal);
+        });
+      };
+      if (!send_after) return send(std::move(res));
+      auto held = std::make_shared<Response>(std::move(res));
+      send_after([self, held, send, id](std::exception_ptr error) {
+        if (error) *held = self->server_.Failure(error, id, self->request_.version());
+        send(std::move(*held));
       });
     });
     if (!queued) {
@@ -236,12 +249,13 @@ void HttpServer::Impl::Accept() {
 }
 
 Response HttpServer::Impl::Dispatch(const Request& req, const std::string& id, size_t worker, int fd,
-                                    std::string& route, std::string& principal) {
+                                    std::string& route, std::string& principal,
+                                    std::function<void(std::function<void(std::exception_ptr)>)>& send_after) {
   unsigned version = req.version();
   try {
     std::string_view target(req.target().data(), req.target().size());
     auto q = target.find('?');
-    RequestContext ctx{req, UrlDecode(target.substr(0, q), false), {}, {}, id, std::nullopt, worker};
+    RequestContext ctx{req, UrlDecode(target.substr(0, q), false), {}, {}, id, std::nullopt, worker, {}, {}};
     ctx.client_gone = [fd] {
       // The peer closed (FIN or reset): a client that only sent its next request is still there.
       pollfd p{fd, static_cast<short>(POLLRDHUP), 0};
@@ -275,7 +289,17 @@ Response HttpServer::Impl::Dispatch(const Request& req, const std::string& id, s
       ctx.principal = authenticate(BearerToken(req), worker);
       principal = ctx.principal->user;
     }
-    return r->handler(ctx);
+    Response res = r->handler(ctx);
+    send_after = std::move(ctx.send_after);
+    return res;
+  } catch (...) {
+    return Failure(std::current_exception(), id, version);
+  }
+}
+
+Response HttpServer::Impl::Failure(std::exception_ptr thrown, const std::string& id, unsigned version) {
+  try {
+    std::rethrow_exception(thrown);
   } catch (const Error& e) {
     if (e.code() == ErrorCode::kInternal || e.code() == ErrorCode::kIo ||
         e.code() == ErrorCode::kUnauthenticated) {
@@ -294,6 +318,8 @@ Response HttpServer::Impl::Dispatch(const Request& req, const std::string& id, s
     std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     std::fwrite(text.data(), 1, text.size(), stderr);
     return ErrorResponse(Error::Internal("{}", e.what()), id, version);
+  } catch (...) {
+    return ErrorResponse(Error::Internal("an unknown exception"), id, version);
   }
 }
 
@@ -336,7 +362,7 @@ void HttpServer::Start(const std::function<void(uint16_t)>& before_serving) {
   s.workers = std::make_unique<WorkerPool>(s.config.workers, s.config.max_queue);
   s.work.emplace(s.ioc.get_executor());
   s.Accept();
-  unsigned n = std::max(2u, std::min(4u, std::thread::hardware_concurrency()));
+  unsigned n = getenv("TARN_IO") ? atoi(getenv("TARN_IO")) : std::max(2u, std::min(4u, std::thread::hardware_concurrency()));
   for (unsigned i = 0; i < n; i++) s.io_threads.emplace_back([&s] { s.ioc.run(); });
 }
 

@@ -288,6 +288,9 @@ struct Statements::Stored {
   bool truncated = false;
   std::string truncated_reason;
   std::string format;  // json, jsonl, csv, parquet
+  // False until the last statement's audit record is durable: until then the result
+  // is not shown to anyone (see Statements::Execute).
+  std::atomic<bool> released{true};
 
   // Page `n` as an HTTP response.
   Response PageResponse(size_t n, unsigned version) const {
@@ -342,8 +345,10 @@ Statements::~Statements() {
   async_pool_.Stop();
 }
 
-void Statements::Execute(const StatementRequest& request, const identity::Principal& owner, unsigned version,
-                         std::function<bool()> client_gone) {
+std::shared_ptr<Statements::Stored> Statements::Execute(const StatementRequest& request,
+                                                        const identity::Principal& owner, unsigned version,
+                                                        std::function<bool()> client_gone,
+                                                        std::shared_ptr<audit::Receipt>* final_audit) {
   auto stored = std::make_shared<Stored>();
   session::RunRequest run;
   run.principal = owner;
@@ -354,6 +359,7 @@ void Statements::Execute(const StatementRequest& request, const identity::Princi
   run.role = request.role;
   run.caps.max_rows = request.max_rows;
   run.client_gone = std::move(client_gone);
+  run.defer_final_audit = final_audit != nullptr;
   stored->owner = owner;
   stored->format = request.format;
   session::RunResult r;
@@ -385,6 +391,10 @@ void Statements::Execute(const StatementRequest& request, const identity::Princi
     r = runner_.Run(run, *stored->result);
   }
   active_--;
+  if (final_audit && r.final_audit) {
+    *final_audit = r.final_audit;
+    stored->released = false;
+  }
   stored->id = r.run_id;
   stored->state = session::RunStateName(r.state);
   stored->truncated = r.truncated;
@@ -410,23 +420,31 @@ void Statements::Execute(const StatementRequest& request, const identity::Princi
   std::string key = KeyOf(owner, r.run_id);
   stored_[key] = stored;
   order_.emplace_back(key, stored);
+  return stored;
 }
 
-Response Statements::Run(const StatementRequest& request, const RequestContext& ctx) {
+Response Statements::Run(const StatementRequest& request, RequestContext& ctx) {
   const auto& owner = *ctx.principal;
   unsigned version = ctx.request.version();
   if (!request.async) {
     StatementRequest r = request;
     if (r.query_id.empty()) r.query_id = RandomHex(12);
-    Execute(r, owner, version, ctx.client_gone);
-    std::shared_ptr<Stored> s;
+    std::shared_ptr<audit::Receipt> receipt;
+    auto s = Execute(r, owner, version, ctx.client_gone, &receipt);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto it = stored_.find(KeyOf(owner, r.query_id));
-      if (it == stored_.end()) throw Error::Internal("the result of {} is gone", r.query_id);
-      s = it->second;
       // Only a result with more pages is kept for a synchronous caller.
-      if (s->error || !s->result || s->result->pages() <= 1) stored_.erase(it);
+      auto it = stored_.find(KeyOf(owner, s->id));
+      if (it != stored_.end() && (s->error || !s->result || s->result->pages() <= 1)) stored_.erase(it);
+    }
+    if (receipt) {
+      // The worker moves on; the answer (and the kept pages) wait for the audit record.
+      ctx.send_after = [receipt, s](std::function<void(std::exception_ptr)> send) {
+        receipt->Then([s, send = std::move(send)](std::exception_ptr error) {
+          if (!error) s->released = true;
+          send(error);
+        });
+      };
     }
     return s->PageResponse(0, version);
   }
@@ -443,7 +461,7 @@ Response Statements::Run(const StatementRequest& request, const RequestContext& 
 
 std::shared_ptr<Statements::Stored> Statements::FindStored(const identity::Principal& caller, const std::string& id) {
   auto it = stored_.find(KeyOf(caller, id));
-  return it == stored_.end() ? nullptr : it->second;
+  return it == stored_.end() || !it->second->released ? nullptr : it->second;
 }
 
 Response Statements::Get(const std::string& id, const identity::Principal& caller, unsigned version) {

@@ -57,9 +57,10 @@ class Statements {
              std::atomic<int64_t>& active_gauge);
   ~Statements();
 
-  // Runs the statements for `owner`. Synchronous requests return the first page;
+  // Runs the statements for `owner`. Synchronous requests return the first page,
+  // sent once the last statement's audit record is durable (ctx.send_after);
   // asynchronous ones return 202 with the query id at once.
-  Response Run(const StatementRequest& request, const RequestContext& ctx);
+  Response Run(const StatementRequest& request, RequestContext& ctx);
   // GET /v1/queries/{id}: state, and the first page when finished.
   Response Get(const std::string& id, const identity::Principal& caller, unsigned version);
   // GET /v1/queries/{id}/results/{page}: page 1, 2, ... of a finished result.
@@ -77,8 +78,13 @@ class Statements {
   struct Stored;
 
  private:
-  void Execute(const StatementRequest& request, const identity::Principal& owner, unsigned version,
-               std::function<bool()> client_gone);
+  // Runs and stores the result. With `final_audit`, the last statement's audit record
+  // is only queued (see RunRequest::defer_final_audit): its receipt goes there, and
+  // the stored result stays hidden until it resolves without an error.
+  std::shared_ptr<Stored> Execute(const StatementRequest& request, const identity::Principal& owner,
+                                  unsigned version, std::function<bool()> client_gone,
+                                  std::shared_ptr<audit::Receipt>* final_audit = nullptr);
+  // The stored result of `id`, if the caller owns it and it is released.
   std::shared_ptr<Stored> FindStored(const identity::Principal& caller, const std::string& id);
 
   session::Runner& runner_;

@@ -57,6 +57,11 @@ struct RunRequest {
   std::optional<std::filesystem::path> parquet_output;
   // Polled by the watchdog while the run is running; true stops it (kClientGone).
   std::function<bool()> client_gone;
+  // The last statement's audit record is only queued, not waited for: RunResult::
+  // final_audit tells when it is durable, and the caller must not release that
+  // statement's result before then. Lets a front end answer without holding a thread
+  // while the record is synced.
+  bool defer_final_audit = false;
 };
 
 // What a run did. `error` is set when it did not finish.
@@ -67,6 +72,9 @@ struct RunResult {
   bool truncated = false;        // a cap cut a result
   std::string truncated_reason;  // which cap, e.g. "result_rows 100 (GROUP analysts)"
   size_t statements = 0;         // statements that finished
+  // With RunRequest::defer_final_audit: the receipt of the last statement's audit
+  // record (null if the run ended before that statement was audited).
+  std::shared_ptr<audit::Receipt> final_audit;
   // Throws `error`, if any.
   void ThrowIfFailed() const;
 };

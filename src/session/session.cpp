@@ -80,17 +80,18 @@ void Session::CheckStop() {
 }
 
 void Session::Execute(const std::string& script, ResultHandler& handler,
-                      const std::optional<fs::path>& parquet_output) {
+                      const std::optional<fs::path>& parquet_output, std::shared_ptr<audit::Receipt>* final_audit) {
   auto statements = SplitStatements(script);
   if (statements.empty()) throw Error::InvalidArgument("no SQL statement given");
   for (size_t i = 0; i < statements.size(); i++) {
     bool last = i + 1 == statements.size();
     ExecuteOne({i, statements.size(), statements[i]}, handler,
-               last && parquet_output ? &*parquet_output : nullptr);
+               last && parquet_output ? &*parquet_output : nullptr, last ? final_audit : nullptr);
   }
 }
 
-void Session::ExecuteOne(const StatementStart& st, ResultHandler& handler, const fs::path* parquet_output) {
+void Session::ExecuteOne(const StatementStart& st, ResultHandler& handler, const fs::path* parquet_output,
+                         std::shared_ptr<audit::Receipt>* receipt) {
   auto start = std::chrono::steady_clock::now();
   deadline_ns_ = timeout_.count() ? (start + timeout_).time_since_epoch().count() : 0;
   Outcome outcome;
@@ -112,16 +113,16 @@ void Session::ExecuteOne(const StatementStart& st, ResultHandler& handler, const
     auto reason = stop_reason();
     Error explained = reason != StopReason::kNone && e.code() == ErrorCode::kCancelled ? StopError(reason)
                                                                                        : governor_->Explain(e);
-    Audit(st.text, outcome, &explained, millis());
+    Audit(st.text, outcome, &explained, millis(), receipt);
     end(&explained);
     throw explained;
   } catch (const std::exception& e) {
     Error internal = Error::Internal("{}", e.what());
-    Audit(st.text, outcome, &internal, millis());
+    Audit(st.text, outcome, &internal, millis(), receipt);
     end(&internal);
     throw;
   }
-  Audit(st.text, outcome, nullptr, millis());
+  Audit(st.text, outcome, nullptr, millis(), receipt);
   end(nullptr);
 }
 
@@ -132,7 +133,8 @@ void Session::Refuse(const std::string& script, const Error& error) {
   Audit(script, outcome, &error, 0);
 }
 
-void Session::Audit(const std::string& text, const Outcome& outcome, const Error* error, double millis) {
+void Session::Audit(const std::string& text, const Outcome& outcome, const Error* error, double millis,
+                    std::shared_ptr<audit::Receipt>* receipt) {
   if (!audit_) return;
   const auto& p = caller_.principal;
   audit::StatementEvent e;
@@ -155,8 +157,13 @@ void Session::Audit(const std::string& text, const Outcome& outcome, const Error
     e.bytes_scanned += r.bytes;
   }
   auto event = audit::ToJson(e);
+  bool policy_change = outcome.policy_change && !error;
+  if (receipt && !policy_change) {  // a policy change waits: it has two records
+    *receipt = audit_->Post(std::move(event));
+    return;
+  }
   audit_->Append(event);
-  if (outcome.policy_change && !error) {
+  if (policy_change) {
     event["event"] = "policy_change";
     event["details"] = {{"statement", event["statement"]}};
     audit_->Append(event);

@@ -133,8 +133,13 @@ class Session {
 
   // Runs every statement of `script`. If `parquet_output` is set, the last statement
   // must be a query and its rows are written to that file instead of the handler.
+  // Each statement's audit record is durable before the next statement starts and
+  // before Execute returns or throws — except with `final_audit`: then the last
+  // statement's record is only queued, its receipt is stored there, and the caller
+  // must not release that statement's result before the receipt resolves.
   void Execute(const std::string& script, ResultHandler& handler,
-               const std::optional<std::filesystem::path>& parquet_output = std::nullopt);
+               const std::optional<std::filesystem::path>& parquet_output = std::nullopt,
+               std::shared_ptr<audit::Receipt>* final_audit = nullptr);
 
   catalog::Catalog& catalog() { return *catalog_; }
   governance::Governor& governor() { return *governor_; }
@@ -159,11 +164,13 @@ class Session {
   Error StopError(StopReason reason) const;
   // Hands every row of `result` to the handler, until it says enough.
   void Deliver(duckdb::QueryResult& result, ResultHandler& handler, Outcome& outcome);
+  // `receipt`: as Execute's final_audit, for this statement.
   void ExecuteOne(const StatementStart& statement, ResultHandler& handler,
-                  const std::filesystem::path* parquet_output);
+                  const std::filesystem::path* parquet_output, std::shared_ptr<audit::Receipt>* receipt);
   void Dispatch(const std::string& statement, ResultHandler& handler,
                 const std::filesystem::path* parquet_output, Outcome& outcome);
-  void Audit(const std::string& statement, const Outcome& outcome, const Error* error, double millis);
+  void Audit(const std::string& statement, const Outcome& outcome, const Error* error, double millis,
+             std::shared_ptr<audit::Receipt>* receipt = nullptr);
 
   std::unique_ptr<store::MetaStore> store_;
   std::unique_ptr<engine::EngineConnection> conn_;

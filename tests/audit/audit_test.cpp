@@ -10,6 +10,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -568,6 +570,95 @@ TEST(AuditLogTest, AfterTheDirectoryIsMadeAgainAppendsStartANewTrail) {
   VerifyResult result = Verify(dir);
   EXPECT_TRUE(result.ok) << result.problem;
   EXPECT_EQ(result.events, 1);
+}
+
+// What a receipt reported: resolved at all, and the error if any.
+struct Reported {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool called = false;
+  int calls = 0;
+  std::exception_ptr error;
+
+  std::function<void(std::exception_ptr)> Callback() {
+    return [this](std::exception_ptr e) {
+      std::lock_guard<std::mutex> lock(mu);
+      called = true;
+      calls++;
+      error = e;
+      cv.notify_all();
+    };
+  }
+  bool Wait() {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(10), [&] { return called; });
+  }
+};
+
+TEST(AuditLogTest, APostedEventIsDurableWhenItsReceiptSaysSo) {
+  TempDir tmp;
+  fs::path dir = tmp / "audit";
+  AuditLog log(dir);
+  log.Append({{"action", "login"}});
+  Reported reported;
+  log.Post({{"action", "select"}})->Then(reported.Callback());
+  ASSERT_TRUE(reported.Wait());
+  EXPECT_EQ(reported.error, nullptr);
+  // Durable and in order, when the receipt resolved: read straight from the disk.
+  auto lines = ReadLines(log.Segments().back());
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(json::parse(lines[1])["action"], "select");
+  EXPECT_EQ(json::parse(lines[1])["seq"], 2);
+  EXPECT_TRUE(Verify(dir).ok);
+}
+
+TEST(AuditLogTest, ThenOnAResolvedReceiptIsCalledAtOnceAndOnlyOnce) {
+  TempDir tmp;
+  AuditLog log(tmp / "audit");
+  auto receipt = log.Post({{"action", "select"}});
+  log.Append({{"action", "after"}});  // durable, so the posted one before it is too
+  Reported reported;
+  receipt->Then(reported.Callback());
+  EXPECT_TRUE(reported.called);  // on this thread, before Then returned
+  EXPECT_EQ(reported.calls, 1);
+  EXPECT_EQ(reported.error, nullptr);
+}
+
+TEST(AuditLogTest, APostedEventThatCannotBeWrittenReportsTheIoError) {
+  TempDir tmp;
+  fs::path dir = tmp / "audit";
+  AuditLog log(dir);
+  log.Append({{"action", "login"}});
+  fs::remove_all(dir);
+  Reported reported;
+  log.Post({{"action", "select"}})->Then(reported.Callback());
+  ASSERT_TRUE(reported.Wait());
+  ASSERT_NE(reported.error, nullptr);
+  Error e = CatchError([&] { std::rethrow_exception(reported.error); });
+  EXPECT_EQ(e.code(), ErrorCode::kIo);
+  EXPECT_THAT(e.what(), HasSubstr(dir.string()));
+}
+
+TEST(AuditLogTest, PostOfANonObjectThrowsAndQueuesNothing) {
+  TempDir tmp;
+  fs::path dir = tmp / "audit";
+  AuditLog log(dir);
+  EXPECT_EQ(CatchError([&] { log.Post(json::array({1, 2})); }).code(), ErrorCode::kInvalidArgument);
+  log.Append({{"action", "login"}});
+  EXPECT_EQ(Verify(dir).events, 1);
+}
+
+TEST(AuditLogTest, ClosingTheLogResolvesWhatWasPosted) {
+  TempDir tmp;
+  fs::path dir = tmp / "audit";
+  Reported reported;
+  {
+    AuditLog log(dir);
+    log.Post({{"action", "select"}})->Then(reported.Callback());
+  }
+  EXPECT_TRUE(reported.called);
+  EXPECT_EQ(reported.error, nullptr);
+  EXPECT_EQ(Verify(dir).events, 1);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <set>
 #include <thread>
@@ -511,6 +513,38 @@ namespace {
 
 // User and group administration and REST catalog reads leave audit records, refused
 // ones too, and a password never reaches the trail.
+// The worker does not wait for the audit sync, but the answer does: when a statement's
+// response arrives, its audit record is on disk; when the record cannot be written,
+// the caller gets an error instead of the rows.
+TEST_F(ApiTest, AStatementIsAnsweredOnlyOnceItsAuditRecordIsDurable) {
+  auto audit_dir = instance_->audit_dir();
+  auto last_statement = [&] {
+    std::string last;
+    for (auto& segment : audit::AuditLog(audit_dir).Segments()) {
+      std::ifstream in(segment);
+      for (std::string line; std::getline(in, line);) last = line;
+    }
+    return last.empty() ? nlohmann::json() : nlohmann::json::parse(last);
+  };
+  for (int i = 0; i < 20; i++) {
+    std::string sql = fmt::format("SELECT {} AS answer", 4200 + i);
+    auto r = Sql(ana_, sql);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(last_statement()["statement"], sql);
+  }
+  std::filesystem::remove_all(audit_dir);
+  auto r = Sql(ana_, "SELECT 4321 AS answer");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_THAT(r.body, ::testing::Not(HasSubstr("4321")));
+  EXPECT_EQ(Json(r)["error"]["code"], "io_error");
+  EXPECT_THAT(r.body, ::testing::Not(HasSubstr(audit_dir.string())));  // details go to the log only
+  // A multi-page result is not handed out either, not even its later pages.
+  EXPECT_EQ(Sql(ana_, "SELECT * FROM range(1000)", {{"limit", 10}, {"query_id", "unaudited"}}).status, 500);
+  EXPECT_EQ(Call("GET", "/v1/queries/unaudited/results/1", ana_).status, 404);
+  std::filesystem::create_directories(audit_dir);
+  EXPECT_EQ(Sql(ana_, "SELECT 1").status, 200);
+}
+
 TEST_F(ApiTest, AdministrationAndCatalogReadsAreAudited) {
   EXPECT_EQ(Call("GET", "/v1/users", ana_).status, 403);
   ASSERT_EQ(Call("POST", "/v1/users", admin_, R"({"name": "bob", "password": "bob-secret-pw-1"})").status, 201);
