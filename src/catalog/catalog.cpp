@@ -500,6 +500,39 @@ std::vector<std::string> Catalog::FilesToScan(const TableInfo& table) {
   return out;
 }
 
+std::shared_ptr<const Catalog::TableScan> Catalog::Scan(const TableInfo& table) {
+  auto make = [&](std::vector<std::string> files, int64_t bytes) {
+    auto scan = std::make_shared<TableScan>();
+    scan->ref = ScanRef(table, files);
+    scan->files = std::move(files);
+    scan->bytes = bytes;
+    return scan;
+  };
+  if (table.kind == TableKind::kExternal || !table.snapshot_id) {
+    auto files = FilesToScan(table);
+    int64_t bytes = 0;
+    for (auto& f : files) {
+      std::error_code ec;
+      auto size = std::filesystem::file_size(f, ec);
+      if (!ec) bytes += static_cast<int64_t>(size);
+    }
+    return make(std::move(files), bytes);
+  }
+  std::string key = fmt::format("{}:{}:{}", table.id, *table.snapshot_id, table.name);
+  auto it = scans_.find(key);
+  if (it != scans_.end() && it->second.schema == table.schema) return it->second.scan;
+  std::vector<std::string> files;
+  int64_t bytes = 0;
+  for (auto& f : SnapshotFiles(*table.snapshot_id)) {
+    files.push_back(lake_.Absolute(f.path).string());
+    bytes += f.byte_size;
+  }
+  if (scans_.size() >= kMaxScans) scans_.clear();
+  auto scan = make(std::move(files), bytes);
+  scans_[key] = {table.schema, scan};
+  return scan;
+}
+
 std::set<std::string> Catalog::LiveFiles() {
   std::set<std::string> out;
   for (auto& r :

@@ -20,6 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -135,6 +137,17 @@ class Catalog {
   // external one.
   std::vector<std::string> FilesToScan(const TableInfo& table);
 
+  // What a statement reading `table` scans now: FilesToScan, their total size in
+  // bytes, and the scan over them (ScanRef; copy it, it is shared). A managed table's
+  // is kept per snapshot, which never changes, so only the first statement on a new
+  // snapshot reads its file list; an external table's location is listed each time.
+  struct TableScan {
+    std::vector<std::string> files;
+    int64_t bytes = 0;
+    duckdb::unique_ptr<duckdb::TableRef> ref;
+  };
+  std::shared_ptr<const TableScan> Scan(const TableInfo& table);
+
   // Relative paths of every file some snapshot of an existing table names.
   std::set<std::string> LiveFiles();
 
@@ -159,6 +172,13 @@ class Catalog {
   store::MetaStore& store_;
   const lake::Lake& lake_;
   engine::EngineConnection& internal_;
+  // Scan() of managed tables, by table id, snapshot id and name; at most kMaxScans.
+  struct CachedScan {
+    std::vector<Column> schema;  // the table's schema when it was made
+    std::shared_ptr<const TableScan> scan;
+  };
+  static constexpr size_t kMaxScans = 256;
+  std::map<std::string, CachedScan> scans_;
 };
 
 // What a statement reading `table` scans: the files read directly (Parquet), or cast

@@ -152,14 +152,10 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_sc
   }
   if (scan->exposed.empty()) throw Denied(fmt::format("you may not read any column of {}", key));
   scan->transparent = explain_mode_ || Transparent(access, scan->exposed);
-  auto files = catalog_.FilesToScan(*info);
+  auto table_scan = catalog_.Scan(*info);
   auto& res = ResourceFor(key, "read");
-  for (auto& f : files) {
-    files_[f] = key;
-    std::error_code ec;
-    auto size = fs::file_size(f, ec);
-    if (!ec) res.bytes += static_cast<int64_t>(size);
-  }
+  for (auto& f : table_scan->files) files_[f] = key;
+  res.bytes += table_scan->bytes;
   if (!explain_mode_) {
     if (!access.ReadsAllRows()) {
       for (auto& term : access.reads) res.filters.push_back(term.source);
@@ -167,11 +163,10 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_sc
     for (auto& [col, mask] : access.masks) {
       if (scan->exposed.count(col)) res.masks.push_back(col);
     }
-    if (files.empty()) res.columns.insert(scan->exposed.begin(), scan->exposed.end());
+    if (table_scan->files.empty()) res.columns.insert(scan->exposed.begin(), scan->exposed.end());
   }
   const Subject& subject = explain_subject_ ? *explain_subject_ : subject_;
-  scan->ref =
-      GovernedScan(*info, catalog::ScanRef(*info, files), access, subject, scan->exposed, explain_mode_);
+  scan->ref = GovernedScan(*info, table_scan->ref->Copy(), access, subject, scan->exposed, explain_mode_);
   auto out = scan->ref->Copy();
   scans_[key] = std::move(scan);
   return out;

@@ -22,6 +22,7 @@ namespace tarn::lake {
 struct Column {
   std::string name;
   std::string type;  // a DuckDB type name, e.g. BIGINT, DECIMAL(18,2), VARCHAR
+  bool operator==(const Column&) const = default;
 };
 
 struct DataFile {

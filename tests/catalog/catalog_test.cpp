@@ -112,6 +112,30 @@ TEST_P(CatalogTest, ManagedTableCommitsOneSnapshotPerWrite) {
   EXPECT_EQ(rows[2][7], "false");
 }
 
+// A scan is kept per snapshot: a statement on the same snapshot reuses it, a new
+// commit (from this session or another) is seen at once, and sizes are the files'.
+TEST_P(CatalogTest, TheScanOfAManagedTableFollowsItsSnapshot) {
+  Exec("CREATE DATABASE d; CREATE TABLE d.t (id BIGINT)");
+  auto first = cat().Scan(cat().GetTable("d", "t"));
+  EXPECT_TRUE(first->files.empty());
+  EXPECT_EQ(first->bytes, 0);
+  Exec("INSERT INTO d.t SELECT i FROM range(10) r(i)");
+  auto t = cat().GetTable("d", "t");
+  auto one = cat().Scan(t);
+  ASSERT_EQ(one->files.size(), 1u);
+  EXPECT_EQ(one->bytes, static_cast<int64_t>(fs::file_size(one->files[0])));
+  EXPECT_EQ(cat().Scan(cat().GetTable("d", "t")), one);  // the same snapshot: kept
+  auto other = instance_->NewSession();
+  Collect c;
+  other->Execute("INSERT INTO d.t VALUES (10)", c);
+  auto two = cat().Scan(cat().GetTable("d", "t"));
+  ASSERT_EQ(two->files.size(), 2u);
+  EXPECT_EQ(Scalar(*s_, "SELECT count(*) FROM d.t"), "11");
+  other->Execute("INSERT OVERWRITE d.t SELECT 1", c);
+  EXPECT_EQ(Scalar(*s_, "SELECT count(*) FROM d.t"), "1");
+  EXPECT_EQ(cat().Scan(cat().GetTable("d", "t"))->files.size(), 1u);
+}
+
 TEST_P(CatalogTest, CreateTableAsTakesTheQuerySchema) {
   Exec(
       "CREATE DATABASE d; CREATE TABLE d.t AS SELECT 1::INTEGER AS a, 'x' AS b, 2.50::DECIMAL(10,2) AS c, "
