@@ -24,7 +24,7 @@ bench_need_wrk
 TARN="${TARN_BUILD_DIR:-$ROOT/build}/tarn"
 WORK="$(mktemp -d /tmp/tarn-statements.XXXXXX)"
 SERVERS=()
-trap 'for s in "${SERVERS[@]}"; do kill "$s" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'for s in "${SERVERS[@]}"; do kill -CONT "$s" 2>/dev/null; kill "$s" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 INLINE="SELECT k, count(*) AS n, sum(v) AS s FROM (SELECT i % 10 AS k, i * 1.5 AS v FROM range(1000) t(i)) GROUP BY ALL"
 GOVERNED="SELECT k, count(*) AS n, sum(v) AS s FROM d.small GROUP BY ALL"
@@ -38,7 +38,6 @@ start() {
   "$bin" sql -q -d "$data" "GRANT SELECT ON d.small TO USER ana"
   bench_server_config "$data/tarn.toml"
   bench_start_server "$bin" "$data" "$port" "$data/tarn.toml" "$data/server.log" >&2
-  SERVERS+=("$SERVER")
   echo "$port $(bench_token "$port" ana bench-ana-pw-1) $SERVER"
 }
 
@@ -53,11 +52,14 @@ run() {
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
+# start runs in a subshell (process substitution): the trap learns the pids here.
 read -r PORT TOKEN PID < <(start "$TARN" current)
+SERVERS+=("$PID")
 SIDES=(current)
 declare -A PORTS=([current]="$PORT") TOKENS=([current]="$TOKEN") PIDS=([current]="$PID")
 if [ -n "$BASELINE" ]; then
   read -r PORT TOKEN PID < <(start "$BASELINE" baseline)
+  SERVERS+=("$PID")
   SIDES+=(baseline)
   PORTS[baseline]="$PORT"; TOKENS[baseline]="$TOKEN"; PIDS[baseline]="$PID"
 fi

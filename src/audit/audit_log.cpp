@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <chrono>
 #include <system_error>
 
 #include "audit/chain_writer.h"
@@ -13,6 +14,11 @@ namespace fs = std::filesystem;
 namespace tarn::audit {
 
 using internal::PendingEvent;
+
+namespace {
+// A batch this large is written at once (see AuditLog::Run).
+constexpr size_t kFullBatch = 32;
+}  // namespace
 
 std::string Sha256Hex(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -89,7 +95,7 @@ std::shared_ptr<PendingEvent> Pending(nlohmann::json event) {
 void AuditLog::Enqueue(const std::shared_ptr<PendingEvent>& pending) {
   if (stopping_) throw Error::Internal("the audit log in {} is closing", dir_.string());
   queue_.push_back(pending);
-  work_cv_.notify_one();
+  if (queue_.size() == 1 || queue_.size() >= kFullBatch) work_cv_.notify_one();
 }
 
 void AuditLog::Append(nlohmann::json event) {
@@ -115,17 +121,30 @@ std::vector<fs::path> AuditLog::Segments() const {
 }
 
 void AuditLog::Run() {
+  // Under concurrent load (the last sync ended moments ago and carried several
+  // events) a small batch waits a little for more: fewer syncs for the same events.
+  // An idle log, or one caller appending one event after another, syncs at once.
+  constexpr auto kBusy = std::chrono::microseconds(1000);
+  constexpr auto kGather = std::chrono::microseconds(200);
   std::vector<std::shared_ptr<PendingEvent>> batch;
   std::vector<PendingEvent*> events;
+  auto last_sync = std::chrono::steady_clock::time_point();
+  size_t last_batch = 0;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
       work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything queued is written
+      auto now = std::chrono::steady_clock::now();
+      if (last_batch > 1 && queue_.size() < kFullBatch && now - last_sync < kBusy) {
+        work_cv_.wait_until(lock, now + kGather, [&] { return stopping_ || queue_.size() >= kFullBatch; });
+      }
       batch.swap(queue_);
     }
     for (auto& pending : batch) events.push_back(pending.get());
     writer_->WriteBatch(events);
+    last_sync = std::chrono::steady_clock::now();
+    last_batch = batch.size();
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (auto& pending : batch) pending->done = true;
