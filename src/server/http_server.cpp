@@ -362,7 +362,7 @@ void HttpServer::Start(const std::function<void(uint16_t)>& before_serving) {
   s.workers = std::make_unique<WorkerPool>(s.config.workers, s.config.max_queue);
   s.work.emplace(s.ioc.get_executor());
   s.Accept();
-  unsigned n = getenv("TARN_IO") ? atoi(getenv("TARN_IO")) : std::max(2u, std::min(4u, std::thread::hardware_concurrency()));
+  unsigned n = std::max(2u, std::min(4u, std::thread::hardware_concurrency()));
   for (unsigned i = 0; i < n; i++) s.io_threads.emplace_back([&s] { s.ioc.run(); });
 }
 
