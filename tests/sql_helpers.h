@@ -1,4 +1,5 @@
-// Running SQL through a Session in tests and reading results back as text.
+// Running SQL in tests, as every front end does (through a session::Runner), and
+// reading results back as text.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 
 #include "common/error.h"
 #include "engine/result_writer.h"
+#include "session/runner.h"
 #include "session/session.h"
 
 namespace tarn::testing {
@@ -36,22 +38,55 @@ class Collect : public session::ResultHandler {
   std::vector<std::string> statuses;
 };
 
-// Runs `sql`; returns the rows of its last query.
-inline Rows Query(session::Session& s, const std::string& sql) {
+// Statements run as one principal through a Runner: with its limits, deadlines, run
+// registry and result caps, audited with origin "test". Execute() throws the run's
+// error, as Session::Execute does.
+class RunAs {
+ public:
+  RunAs(session::Runner& runner, identity::Principal principal, std::string role = {})
+      : runner_(runner), principal_(std::move(principal)), role_(std::move(role)) {}
+
+  void Execute(const std::string& sql, session::ResultHandler& handler) const {
+    Run(sql, handler).ThrowIfFailed();
+  }
+  session::RunResult Run(const std::string& sql, session::ResultHandler& handler) const {
+    session::RunRequest request;
+    request.principal = principal_;
+    request.origin.kind = "test";
+    request.sql = sql;
+    request.role = role_;
+    return runner_.Run(request, handler);
+  }
+  // The caller's governor, as a front end reading the catalog without a statement
+  // sees it.
+  session::Runner::Lease Borrow() const { return runner_.Borrow({principal_, {"test"}}); }
+  const identity::Principal& principal() const { return principal_; }
+
+ private:
+  session::Runner& runner_;
+  identity::Principal principal_;
+  std::string role_;
+};
+
+// Runs `sql` (on a Session or a RunAs); returns the rows of its last query.
+template <class Caller>
+Rows Query(Caller& s, const std::string& sql) {
   Collect c;
   s.Execute(sql, c);
   return c.rows;
 }
 
 // The single value of a one-row, one-column result.
-inline std::string Scalar(session::Session& s, const std::string& sql) {
+template <class Caller>
+std::string Scalar(Caller& s, const std::string& sql) {
   auto rows = Query(s, sql);
   if (rows.size() != 1 || rows[0].size() != 1) throw std::runtime_error("not a scalar result: " + sql);
   return rows[0][0];
 }
 
 // Runs `sql` expecting a tarn::Error; returns it (fails the test if none is thrown).
-inline Error ExpectError(session::Session& s, const std::string& sql) {
+template <class Caller>
+Error ExpectError(Caller& s, const std::string& sql) {
   Collect c;
   try {
     s.Execute(sql, c);

@@ -317,60 +317,6 @@ void Governor::ForgetDropped(const catalog::Catalog::Dropped& dropped, const std
   policy_store_.RecordChange(principal_.user, statement);
 }
 
-// --- metadata --------------------------------------------------------------------
-
-std::vector<std::string> Governor::VisibleDatabases() {
-  if (!policy_) BeginStatement();
-  std::vector<std::string> out;
-  for (auto& db : catalog_.ListDatabases()) {
-    auto id = catalog_.FindDatabase(db);
-    bool visible = id && EvaluateDatabase(*policy_, subject_, *id).visible;
-    if (!visible) {
-      for (auto& t : catalog_.ListTables(db)) {
-        if (Access(t).visible) {
-          visible = true;
-          break;
-        }
-      }
-    }
-    if (visible) out.push_back(db);
-  }
-  return out;
-}
-
-std::vector<catalog::TableInfo> Governor::VisibleTables(const std::string& database) {
-  RequireDatabase(database, "", "");
-  std::vector<catalog::TableInfo> out;
-  for (auto& t : catalog_.ListTables(database)) {
-    if (Access(t).visible) out.push_back(t);
-  }
-  return out;
-}
-
-catalog::TableInfo Governor::VisibleTable(const std::string& database, const std::string& table) {
-  auto info = RequireTable(database, table, "DESCRIBE", "DESCRIBE");
-  auto access = Access(info);
-  if (!access.describe_all) {
-    auto readable = access.ReadableColumns();
-    std::vector<catalog::Column> cols;
-    for (auto& c : info.schema) {
-      if (readable.count(c.name)) cols.push_back(c);
-    }
-    info.schema = cols;
-  }
-  return info;
-}
-
-std::set<std::string> Governor::StatsColumns(const catalog::TableInfo& table) {
-  auto access = Access(table);
-  std::set<std::string> out;
-  if (!access.ReadsAllRows()) return out;
-  for (auto& c : access.ReadableColumns()) {
-    if (!access.masks.count(c)) out.insert(c);
-  }
-  return out;
-}
-
 Limits Governor::CallerLimits(bool for_next_statement) {
   policy_fresh_ = false;
   BeginStatement();  // the newest policy

@@ -65,6 +65,16 @@ struct StatementOutput {
   bool policy_change = false;
 };
 
+// A table as the caller may see it (DESCRIBE, the REST catalog routes).
+struct TableView {
+  catalog::TableInfo table;  // with only the columns the caller may see
+  // min / max / null_count of the columns in StatsColumns(table), by column.
+  std::map<std::string, nlohmann::json> stats;
+  // The current snapshot (its row, file and byte counts), only for a caller with
+  // statistics on some column, i.e. one who reads every row of the table.
+  std::optional<catalog::SnapshotInfo> snapshot;
+};
+
 class Governor : public engine::TableResolver {
  public:
   // `audit_dir` holds the audit segments system.audit reads.
@@ -108,7 +118,7 @@ class Governor : public engine::TableResolver {
   // column masks and tag assignments, as a new policy version.
   void ForgetDropped(const catalog::Catalog::Dropped& dropped, const std::string& statement);
 
-  // Metadata the caller may see.
+  // Metadata the caller may see (catalog_view.cpp).
   std::vector<std::string> VisibleDatabases();
   std::vector<catalog::TableInfo> VisibleTables(const std::string& database);
   // The table with only the columns the caller may see; kNotFound if it may not.
@@ -117,6 +127,8 @@ class Governor : public engine::TableResolver {
   // Columns whose statistics (min, max, null count) the caller may see: readable,
   // unmasked columns of a table it reads without a row filter; else none.
   std::set<std::string> StatsColumns(const catalog::TableInfo& table);
+  // VisibleTable with the statistics and snapshot the caller may see.
+  TableView DescribeTable(const std::string& database, const std::string& table);
 
   // The caller's resource limits (SET LIMIT), as of the newest policy. With
   // `for_next_statement` (the Runner, right before it runs a statement) that

@@ -265,24 +265,21 @@ void Service::Impl::AddRoutes() {
   }));
   router.Add(verb::get, "/v1/databases/{db}/tables/{table}", true, Audited("catalog_read", "DESCRIBE TABLE", [this, v, lease](RequestContext& ctx) {
     auto s = lease(ctx);
-    auto& cat = s->catalog();
-    auto t = s->governor().VisibleTable(ctx.params["db"], ctx.params["table"]);
-    auto stats_columns = s->governor().StatsColumns(t);
-    nlohmann::json stats = nlohmann::json::object(), snapshot = nullptr;
-    if (t.snapshot_id && !stats_columns.empty()) {
-      auto snap = cat.GetSnapshot(*t.snapshot_id);
-      stats = snap.stats.value("columns", nlohmann::json::object());
-      snapshot = {{"id", snap.id},
-                  {"operation", snap.operation},
-                  {"row_count", snap.row_count},
-                  {"file_count", snap.file_count},
-                  {"byte_size", snap.byte_size},
-                  {"created_at", snap.created_at}};
+    auto view = s->governor().DescribeTable(ctx.params["db"], ctx.params["table"]);
+    const auto& t = view.table;
+    nlohmann::json snapshot = nullptr;
+    if (view.snapshot) {
+      snapshot = {{"id", view.snapshot->id},
+                  {"operation", view.snapshot->operation},
+                  {"row_count", view.snapshot->row_count},
+                  {"file_count", view.snapshot->file_count},
+                  {"byte_size", view.snapshot->byte_size},
+                  {"created_at", view.snapshot->created_at}};
     }
     nlohmann::json columns = nlohmann::json::array();
     for (auto& c : t.schema) {
       nlohmann::json col = {{"name", c.name}, {"type", c.type}};
-      if (stats.contains(c.name) && stats_columns.count(c.name)) col["stats"] = stats[c.name];
+      if (auto it = view.stats.find(c.name); it != view.stats.end()) col["stats"] = it->second;
       columns.push_back(col);
     }
     return JsonResponse(http::status::ok,

@@ -85,20 +85,14 @@ void ShowTables(const TarnStatement& st, StatementContext& ctx) {
 }
 
 void Describe(const TarnStatement& st, StatementContext& ctx) {
-  auto& gov = ctx.governor;
-  auto& cat = ctx.catalog;
-  auto& handler = ctx.handler;
-  auto t = gov.VisibleTable(st.database, st.table);
-  auto stats_columns = gov.StatsColumns(t);
-  nlohmann::json stats = nlohmann::json::object();
-  if (t.snapshot_id)
-    stats = cat.GetSnapshot(*t.snapshot_id).stats.value("columns", nlohmann::json::object());
+  auto view = ctx.governor.DescribeTable(st.database, st.table);
+  const auto& t = view.table;
   std::vector<std::vector<duckdb::Value>> rows;
   for (auto& c : t.schema) {
     bool part = std::find(t.partition_columns.begin(), t.partition_columns.end(), c.name) !=
                 t.partition_columns.end();
-    auto s = stats_columns.count(c.name) ? stats.value(c.name, nlohmann::json::object())
-                                         : nlohmann::json::object();
+    auto it = view.stats.find(c.name);
+    auto s = it == view.stats.end() ? nlohmann::json::object() : it->second;
     auto text = [&](const char* key) {
       return s.contains(key) ? duckdb::Value(s[key].get<std::string>())
                              : duckdb::Value(duckdb::LogicalType::VARCHAR);
@@ -108,7 +102,7 @@ void Describe(const TarnStatement& st, StatementContext& ctx) {
                     s.contains("null_count") ? duckdb::Value::BIGINT(s["null_count"].get<int64_t>())
                                              : duckdb::Value(duckdb::LogicalType::BIGINT)});
   }
-  ctx.session.EmitRows({"column", "type", "partition", "min", "max", "null_count"}, rows, handler, ctx.outcome);
+  ctx.session.EmitRows({"column", "type", "partition", "min", "max", "null_count"}, rows, ctx.handler, ctx.outcome);
 }
 
 void ShowSnapshots(const TarnStatement& st, StatementContext& ctx) {

@@ -28,14 +28,21 @@ class CatalogTest : public ::testing::TestWithParam<std::string> {
     options_.threads = 2;
     session::Instance::Init(options_);
     instance_ = std::make_unique<session::Instance>(options_);
-    s_ = instance_->NewSession();
+    runner_ = std::make_unique<session::Runner>(*instance_, session::RunnerOptions{});
+    s_ = Operator();
+    lease_ = s_->Borrow();
+  }
+
+  // The local operator, running statements through the Runner.
+  std::unique_ptr<RunAs> Operator() {
+    return std::make_unique<RunAs>(*runner_, session::Instance::LocalCaller().principal);
   }
 
   void Exec(const std::string& sql) {
     Collect c;
     s_->Execute(sql, c);
   }
-  catalog::Catalog& cat() { return s_->catalog(); }
+  catalog::Catalog& cat() { return lease_->catalog(); }
   fs::path lake() { return instance_->lake().root(); }
   // Writes a Parquet file into the lake with the engine (trusted SQL).
   void WriteParquet(const std::string& rel, const std::string& query) {
@@ -56,7 +63,9 @@ class CatalogTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<TestMetastore> metastore_;
   session::InstanceOptions options_;
   std::unique_ptr<session::Instance> instance_;
-  std::unique_ptr<session::Session> s_;
+  std::unique_ptr<session::Runner> runner_;
+  std::unique_ptr<RunAs> s_;
+  session::Runner::Lease lease_;  // a session of the operator's, for reading the catalog
 };
 
 TEST_P(CatalogTest, DatabasesAreCreatedListedAndDropped) {
@@ -125,7 +134,7 @@ TEST_P(CatalogTest, TheScanOfAManagedTableFollowsItsSnapshot) {
   ASSERT_EQ(one->files.size(), 1u);
   EXPECT_EQ(one->bytes, static_cast<int64_t>(fs::file_size(one->files[0])));
   EXPECT_EQ(cat().Scan(cat().GetTable("d", "t")), one);  // the same snapshot: kept
-  auto other = instance_->NewSession();
+  auto other = Operator();
   Collect c;
   other->Execute("INSERT INTO d.t VALUES (10)", c);
   auto two = cat().Scan(cat().GetTable("d", "t"));
@@ -315,7 +324,7 @@ TEST_P(CatalogTest, ConcurrentAppendsLoseNoRows) {
   for (int w = 0; w < kWriters; w++) {
     threads.emplace_back([&, w] {
       try {
-        auto s = instance_->NewSession();
+        auto s = Operator();
         for (int k = 0; k < kEach; k++) {
           Collect c;
           s->Execute("INSERT INTO d.t SELECT " + std::to_string(w) + ", i FROM range(100) r(i)", c);
@@ -338,7 +347,7 @@ TEST_P(CatalogTest, OverwriteWhoseBaseMovedFailsWithConflictAndKeepsTheOtherComm
   std::atomic<bool> started{false};
   std::optional<Error> error;
   std::thread slow([&] {
-    auto s = instance_->NewSession();
+    auto s = Operator();
     Collect c;
     started = true;
     try {
@@ -350,7 +359,7 @@ TEST_P(CatalogTest, OverwriteWhoseBaseMovedFailsWithConflictAndKeepsTheOtherComm
   });
   while (!started) std::this_thread::yield();
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  auto s2 = instance_->NewSession();
+  auto s2 = Operator();
   Collect c;
   s2->Execute("INSERT INTO d.t VALUES (2)", c);
   slow.join();

@@ -105,7 +105,7 @@ class ExistenceTest : public GovernanceTest {
   }
 
   // The outcome as text: "ok" or code + message, with `name` replaced by "<name>".
-  static std::string Outcome(session::Session& s, const std::string& sql, const std::string& name) {
+  static std::string Outcome(RunAs& s, const std::string& sql, const std::string& name) {
     std::string out;
     try {
       Collect c;

@@ -21,7 +21,7 @@ class ExplainAccessTest : public GovernanceTest {
 
   // Probes that bisect the hidden row 3 (US, 424242.42, SECRET-SSN-3, c@x.us):
   // statistics would prove each of them impossible after the change below.
-  std::string Explain(session::Session& s) {
+  std::string Explain(RunAs& s) {
     std::string out;
     for (auto sql : {"SELECT id FROM d.t WHERE amount > 100000",
                      "SELECT id FROM d.t WHERE amount > 424242 AND amount < 424243",

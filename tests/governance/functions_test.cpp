@@ -158,7 +158,7 @@ class FunctionQueryTest : public GovernanceTest {
     EXPECT_THAT(std::string(e.what()), HasSubstr("access denied: function " + function + " is not available"))
         << sql;
   }
-  std::unique_ptr<session::Session> ana_;
+  std::unique_ptr<RunAs> ana_;
 };
 
 TEST_F(FunctionQueryTest, FunctionsThatBindTheirOwnSqlAreRefusedBeforeBinding) {

@@ -20,7 +20,8 @@ class GovernanceTest : public ::testing::Test {
   void SetUp() override {
     session::Instance::Init({dir_.path(), "", "", 1});
     instance_ = std::make_unique<session::Instance>(session::InstanceOptions{dir_.path(), "", "", 1});
-    admin_ = instance_->NewSession();
+    runner_ = std::make_unique<session::Runner>(*instance_, session::RunnerOptions{});
+    admin_ = std::make_unique<RunAs>(*runner_, session::Instance::LocalCaller().principal);
     store_ = instance_->OpenMetastore();
     identity::Directory d(*store_);
     for (auto g : {"analysts", "emea", "engineers"}) d.AddGroup(g);
@@ -36,21 +37,22 @@ class GovernanceTest : public ::testing::Test {
          "'ssn-4')) v(id, region, amount, email, ssn)");
   }
 
-  // A session for a directory user, with the groups the directory gives it.
-  std::unique_ptr<session::Session> As(const std::string& user) {
+  // A directory user, with the groups the directory gives it, running statements
+  // through the Runner as every front end does.
+  std::unique_ptr<RunAs> As(const std::string& user) {
     identity::Directory d(*store_);
     auto p = d.Lookup(user, "test");
     EXPECT_TRUE(p.has_value());
-    auto s = instance_->NewSession();
-    s->SetCaller({*p, {"test"}});
-    return s;
+    return std::make_unique<RunAs>(*runner_, *p);
   }
 
-  static void Exec(session::Session& s, const std::string& sql) {
+  template <class Caller>
+  static void Exec(Caller& s, const std::string& sql) {
     Collect c;
     s.Execute(sql, c);
   }
-  static std::string All(session::Session& s, const std::string& sql) {
+  template <class Caller>
+  static std::string All(Caller& s, const std::string& sql) {
     std::string out;
     for (auto& row : Query(s, sql)) {
       for (auto& v : row) out += v + "|";
@@ -61,7 +63,8 @@ class GovernanceTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<session::Instance> instance_;
-  std::unique_ptr<session::Session> admin_;
+  std::unique_ptr<session::Runner> runner_;
+  std::unique_ptr<RunAs> admin_;
   std::unique_ptr<store::MetaStore> store_;
 };
 

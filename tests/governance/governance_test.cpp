@@ -275,8 +275,8 @@ TEST_F(GovernanceTest, LimitsTakeTheUsersOwnElseTheMostGenerousGroupAndArePolicy
   // The user's own setting wins, even when smaller; the open session sees it at once.
   Exec(*admin_, "SET LIMIT statement_timeout = '1h' FOR USER bob; SET LIMIT result_rows = 2 FOR USER ana");
   EXPECT_THAT(All(*ana, "SHOW LIMITS"), HasSubstr("result_rows|2|USER ana|"));
-  EXPECT_EQ(ana->governor().CallerLimits().Get("result_rows"), 2);
-  EXPECT_EQ(ana->governor().CallerLimits().Get("concurrent_statements"), std::nullopt);
+  EXPECT_EQ(ana->Borrow()->governor().CallerLimits().Get("result_rows"), 2);
+  EXPECT_EQ(ana->Borrow()->governor().CallerLimits().Get("concurrent_statements"), std::nullopt);
   EXPECT_THAT(All(*admin_, "SHOW LIMITS FOR USER bob"), HasSubstr("statement_timeout|3600|USER bob|"));
   // Administrators see every setting; others may not look at someone else's.
   EXPECT_THAT(All(*admin_, "SHOW LIMITS"), HasSubstr("result_bytes|64000000|set for GROUP emea|"));
@@ -293,9 +293,9 @@ TEST_F(GovernanceTest, LimitsTakeTheUsersOwnElseTheMostGenerousGroupAndArePolicy
     SCOPED_TRACE(bad);
     EXPECT_EQ(ExpectError(*admin_, bad).code(), ErrorCode::kInvalidArgument);
   }
-  EXPECT_EQ(ana->governor().CallerLimits().Get("result_rows"), 2);
+  EXPECT_EQ(ana->Borrow()->governor().CallerLimits().Get("result_rows"), 2);
   Exec(*admin_, "RESET LIMIT result_rows FOR USER ana");
-  EXPECT_EQ(ana->governor().CallerLimits().Get("result_rows"), 10);
+  EXPECT_EQ(ana->Borrow()->governor().CallerLimits().Get("result_rows"), 10);
   // Each change is a versioned policy change.
   EXPECT_THAT(All(*admin_, "SELECT statement FROM system.audit WHERE event = 'policy_change'"),
               HasSubstr("RESET LIMIT result_rows FOR USER ana"));

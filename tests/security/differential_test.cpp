@@ -125,7 +125,7 @@ struct Reply {
   }
 };
 
-Reply RunAs(session::Session& s, const std::string& sql) {
+Reply Ask(RunAs& s, const std::string& sql) {
   Reply r;
   Collect c;
   try {
@@ -283,27 +283,26 @@ class DifferentialTest : public ::testing::Test {
     options_.threads = 2;
     session::Instance::Init(options_);
     instance_ = std::make_unique<session::Instance>(options_);
-    admin_ = instance_->NewSession();
+    runner_ = std::make_unique<session::Runner>(*instance_, session::RunnerOptions{});
+    admin_ = std::make_unique<RunAs>(*runner_, session::Instance::LocalCaller().principal);
     Collect c;
     admin_->Execute(PlantSql(), c);
   }
 
-  std::unique_ptr<session::Session> As(const std::string& user, std::vector<std::string> groups) {
-    auto s = instance_->NewSession();
-    s->SetCaller({identity::Principal{user, std::move(groups), "local", false}, {"cli"}});
-    return s;
+  std::unique_ptr<RunAs> As(const std::string& user, std::vector<std::string> groups) {
+    return std::make_unique<RunAs>(*runner_, identity::Principal{user, std::move(groups), "local", false});
   }
 
   // Runs the generated queries of `salt`'s stream as `analyst` on d.t and as the
   // administrator on `ref`; reports every difference (the first few shrunk).
-  void Compare(session::Session& analyst, const std::string& ref, uint64_t salt) {
+  void Compare(RunAs& analyst, const std::string& ref, uint64_t salt) {
     const uint64_t seed = EnvNumber("TARN_DIFF_SEED", 20250611);
     const uint64_t count = EnvNumber("TARN_DIFF_COUNT", 1000);
     const uint64_t from = EnvNumber("TARN_DIFF_FROM", 0);
     const bool verbose = EnvNumber("TARN_DIFF_VERBOSE", 0) != 0;
     auto differ = [&](const GenQuery& q) {
       std::string text = q.Render();
-      return Difference(RunAs(analyst, Bind(text, "d.t")), RunAs(*admin_, Bind(text, ref)), q.Ordered());
+      return Difference(Ask(analyst, Bind(text, "d.t")), Ask(*admin_, Bind(text, ref)), q.Ordered());
     };
     std::map<std::string, int> outcomes;
     int failures = 0;
@@ -311,7 +310,7 @@ class DifferentialTest : public ::testing::Test {
     for (uint64_t i = from; i < from + count; i++) {
       GenQuery q = QueryGen(seed * 1000003 + salt * 7919 + i).Next();
       std::string text = q.Render();
-      Reply a = RunAs(analyst, Bind(text, "d.t")), r = RunAs(*admin_, Bind(text, ref));
+      Reply a = Ask(analyst, Bind(text, "d.t")), r = Ask(*admin_, Bind(text, ref));
       outcomes[!r.ok ? std::string(ErrorCodeName(r.code)) : r.rows.empty() ? "empty" : "rows"]++;
       if (verbose)
         std::printf("%llu: %s\n  -> %s\n", static_cast<unsigned long long>(i), text.c_str(),
@@ -324,8 +323,8 @@ class DifferentialTest : public ::testing::Test {
       ADD_FAILURE() << diff << "\n  seed " << seed << ", query " << i << " (replay: TARN_DIFF_SEED=" << seed
                     << " TARN_DIFF_FROM=" << i << " TARN_DIFF_COUNT=1)\n  query:  " << text
                     << "\n  shrunk: " << s
-                    << "\n  analyst on d.t (shrunk): " << RunAs(analyst, Bind(s, "d.t")).Text()
-                    << "\n  admin on " << ref << " (shrunk): " << RunAs(*admin_, Bind(s, ref)).Text();
+                    << "\n  analyst on d.t (shrunk): " << Ask(analyst, Bind(s, "d.t")).Text()
+                    << "\n  admin on " << ref << " (shrunk): " << Ask(*admin_, Bind(s, ref)).Text();
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::string summary;
@@ -342,25 +341,26 @@ class DifferentialTest : public ::testing::Test {
   TempDir dir_;
   session::InstanceOptions options_;
   std::unique_ptr<session::Instance> instance_;
-  std::unique_ptr<session::Session> admin_;
+  std::unique_ptr<session::Runner> runner_;
+  std::unique_ptr<RunAs> admin_;
 };
 
 TEST_F(DifferentialTest, ReferenceTablesHoldWhatTheAnalystsSeeAndTheMarkersAreInTheData) {
   auto ana = As("ana", {"analysts"});
   auto bea = As("bea", {"analysts", "apac"});
   std::string all = "SELECT * FROM {T} ORDER BY id";
-  Reply a = RunAs(*ana, Bind(all, "d.t")), r = RunAs(*admin_, Bind(all, "d.ref_eu"));
+  Reply a = Ask(*ana, Bind(all, "d.t")), r = Ask(*admin_, Bind(all, "d.ref_eu"));
   ASSERT_TRUE(a.ok) << a.Text();
   EXPECT_EQ(a.rows.size(), 100u);
   EXPECT_EQ(Difference(a, r, true), "") << a.Text() << "\n" << r.Text();
-  Reply b = RunAs(*bea, Bind(all, "d.t")), rb = RunAs(*admin_, Bind(all, "d.ref_both"));
+  Reply b = Ask(*bea, Bind(all, "d.t")), rb = Ask(*admin_, Bind(all, "d.ref_both"));
   EXPECT_EQ(b.rows.size(), 150u);
   EXPECT_EQ(Difference(b, rb, true), "") << b.Text() << "\n" << rb.Text();
   EXPECT_EQ(a.names, (std::vector<std::string>{"id", "region", "amount", "email", "created", "score"}));
   // The markers are really in the table (the administrator reads every row and column).
-  Reply raw = RunAs(*admin_, "SELECT count(*) FROM d.t WHERE ssn LIKE 'HIDDEN-MARK-%' AND region <> 'EU'");
+  Reply raw = Ask(*admin_, "SELECT count(*) FROM d.t WHERE ssn LIKE 'HIDDEN-MARK-%' AND region <> 'EU'");
   EXPECT_EQ(raw.rows, (Rows{{"100"}})) << raw.Text();
-  Reply rawmail = RunAs(*admin_, "SELECT count(*) FROM d.t WHERE email LIKE '***@corp%'");
+  Reply rawmail = Ask(*admin_, "SELECT count(*) FROM d.t WHERE email LIKE '***@corp%'");
   EXPECT_EQ(rawmail.rows, (Rows{{"182"}})) << "the mask applies to the administrator too: " << rawmail.Text();
 }
 

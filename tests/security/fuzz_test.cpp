@@ -68,7 +68,8 @@ void PlantLake(session::Instance& inst) {
   inst.engine().Connect()->Run("COPY (SELECT 'FILEMARK-5150' AS s) TO " +
                                engine::QuoteString((raw / "secret.parquet").string()));
   Collect c;
-  inst.NewSession()->Execute(kPlantSql, c);
+  session::Runner runner(inst, session::RunnerOptions{});
+  RunAs(runner, session::Instance::LocalCaller().principal).Execute(kPlantSql, c);
 }
 
 std::string MarkerIn(const std::string& text) {
@@ -163,34 +164,6 @@ const std::vector<std::string> kSeedStatements = {
     "PRAGMA table_info('d.t'); COPY d.t TO 'x.csv'",
 };
 
-// Cancels a session's statement that runs longer than `limit`.
-class Watchdog {
- public:
-  Watchdog(session::Session& s, std::chrono::milliseconds limit)
-      : thread_([this, &s, limit] {
-          std::unique_lock lock(mu_);
-          if (!cv_.wait_for(lock, limit, [this] { return done_; })) {
-            fired_ = true;
-            s.Cancel();
-          }
-        }) {}
-  ~Watchdog() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  bool fired() const { return fired_; }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::atomic<bool> fired_ = false;
-  std::thread thread_;
-};
 
 class SqlFuzzTest : public ::testing::Test {
  protected:
@@ -199,29 +172,25 @@ class SqlFuzzTest : public ::testing::Test {
     options_.threads = 2;
     session::Instance::Init(options_);
     instance_ = std::make_unique<session::Instance>(options_);
+    // A statement that runs longer than 5 s is stopped by the Runner's deadline.
+    session::RunnerOptions runner_options;
+    runner_options.statement_timeout = std::chrono::seconds(5);
+    runner_ = std::make_unique<session::Runner>(*instance_, runner_options);
     PlantLake(*instance_);
-    admin_ = instance_->NewSession();
-    ana_ = instance_->NewSession();
-    ana_->SetCaller({identity::Principal{"ana", {"analysts"}, "local", false}, {"cli"}});
+    admin_ = std::make_unique<RunAs>(*runner_, session::Instance::LocalCaller().principal);
+    ana_ = std::make_unique<RunAs>(*runner_, identity::Principal{"ana", {"analysts"}, "local", false});
   }
 
   // Runs `sql` as ana; describes what is wrong with the outcome ("" if nothing).
   std::string Judge(const std::string& sql, std::map<std::string, int>& outcomes) {
     Collect c;
     std::string outcome = "ok", text;
-    {
-      Watchdog dog(*ana_, std::chrono::seconds(5));
-      try {
-        ana_->Execute(sql, c);
-      } catch (const Error& e) {
-        outcome = std::string(ErrorCodeName(e.code()));
-        text = e.what();
-      } catch (const std::exception& e) {
-        outcome = "not a tarn::Error";
-        text = e.what();
-      }
-      if (dog.fired()) outcome += " (cancelled after 5 s)";
+    auto result = ana_->Run(sql, c);
+    if (result.error) {
+      outcome = std::string(ErrorCodeName(result.error->code()));
+      text = result.error->what();
     }
+    if (result.state == session::RunState::kTimedOut) outcome += " (stopped after 5 s)";
     outcomes[outcome]++;
     for (auto& n : c.names) text += "\n" + n;
     for (auto& r : c.rows) {
@@ -251,7 +220,8 @@ class SqlFuzzTest : public ::testing::Test {
   TempDir dir_;
   session::InstanceOptions options_;
   std::unique_ptr<session::Instance> instance_;
-  std::unique_ptr<session::Session> admin_, ana_;
+  std::unique_ptr<session::Runner> runner_;
+  std::unique_ptr<RunAs> admin_, ana_;
 };
 
 TEST_F(SqlFuzzTest, MutatedStatementsFailCleanlyAndLeakNothing) {

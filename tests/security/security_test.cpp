@@ -103,7 +103,7 @@ struct Attempt {
   }
 };
 
-Attempt Try(session::Session& s, const std::string& sql) {
+Attempt Try(RunAs& s, const std::string& sql) {
   Attempt a;
   Collect c;
   try {
@@ -128,7 +128,7 @@ bool OneOf(ErrorCode code, std::initializer_list<ErrorCode> codes) {
 
 // Expects `sql` to be refused with one of `codes` and to give nothing protected away.
 // `worded`: a kPermissionDenied message must start "access denied".
-Attempt ExpectRefused(session::Session& s, const std::string& sql,
+Attempt ExpectRefused(RunAs& s, const std::string& sql,
                       std::initializer_list<ErrorCode> codes = {ErrorCode::kPermissionDenied},
                       bool worded = true) {
   SCOPED_TRACE(sql);
@@ -146,7 +146,7 @@ Attempt ExpectRefused(session::Session& s, const std::string& sql,
 }
 
 // Expects `sql` to succeed and to give nothing protected away; returns its rows.
-Rows ExpectSafeRows(session::Session& s, const std::string& sql) {
+Rows ExpectSafeRows(RunAs& s, const std::string& sql) {
   SCOPED_TRACE(sql);
   Attempt a = Try(s, sql);
   EXPECT_TRUE(a.ok) << a.Text();
@@ -157,7 +157,7 @@ Rows ExpectSafeRows(session::Session& s, const std::string& sql) {
 // An oracle attempt: `sql` must succeed with exactly `rows`, as if the hidden rows
 // did not exist (an error would itself tell that a hidden row matched), and nothing
 // protected may show.
-void ExpectOracleShut(session::Session& s, const std::string& sql, const Rows& rows) {
+void ExpectOracleShut(RunAs& s, const std::string& sql, const Rows& rows) {
   SCOPED_TRACE(sql);
   Attempt a = Try(s, sql);
   EXPECT_TRUE(a.ok) << a.Text();
@@ -211,9 +211,9 @@ void PlantLake(session::Instance& inst) {
                    engine::QuoteString((lake / "raw/secret.json").string()));
   RunRaw(inst, "COPY (SELECT 'public-value' AS s, 1 AS n) TO " +
                    engine::QuoteString((lake / "public/p1.parquet").string()));
-  auto admin = inst.NewSession();
+  session::Runner runner(inst, session::RunnerOptions{});
   Collect c;
-  admin->Execute(kPlantSql, c);
+  RunAs(runner, session::Instance::LocalCaller().principal).Execute(kPlantSql, c);
 }
 
 // Every regular file below `dir` whose name ends with `suffix`.
@@ -250,18 +250,17 @@ class SecurityTest : public ::testing::Test {
     options_.threads = 2;
     session::Instance::Init(options_);
     instance_ = std::make_unique<session::Instance>(options_);
+    runner_ = std::make_unique<session::Runner>(*instance_, session::RunnerOptions{});
     PlantLake(*instance_);
     lake_ = instance_->lake().root();
-    admin_ = instance_->NewSession();
+    admin_ = std::make_unique<RunAs>(*runner_, session::Instance::LocalCaller().principal);
     ana_ = As("ana", {"analysts"});
     wes_ = As("wes", {"writers"});
     sam_ = As("sam", {"support"});
   }
 
-  std::unique_ptr<session::Session> As(const std::string& user, std::vector<std::string> groups) {
-    auto s = instance_->NewSession();
-    s->SetCaller({identity::Principal{user, std::move(groups), "local", false}, {"cli"}});
-    return s;
+  std::unique_ptr<RunAs> As(const std::string& user, std::vector<std::string> groups) {
+    return std::make_unique<RunAs>(*runner_, identity::Principal{user, std::move(groups), "local", false});
   }
 
   // A setting as the engine has it (read over a connection without a resolver).
@@ -273,10 +272,11 @@ class SecurityTest : public ::testing::Test {
 
   // What a table's files hold, read raw by a connection without governance.
   std::string StoredRows(const std::string& table) {
+    auto admin = admin_->Borrow();
     auto info =
-        admin_->catalog().FindTable(table.substr(0, table.find('.')), table.substr(table.find('.') + 1));
+        admin->catalog().FindTable(table.substr(0, table.find('.')), table.substr(table.find('.') + 1));
     std::string list;
-    for (auto& f : admin_->catalog().FilesToScan(*info))
+    for (auto& f : admin->catalog().FilesToScan(*info))
       list += (list.empty() ? "" : ", ") + engine::QuoteString(f);
     return instance_->engine().Connect()->Run("SELECT * FROM read_parquet([" + list + "])")->ToString();
   }
@@ -288,7 +288,7 @@ class SecurityTest : public ::testing::Test {
     return Scalar(*admin_, "SELECT count(*) FROM " + table);
   }
   bool AdminFinds(const std::string& db, const std::string& table) {
-    return admin_->catalog().FindTable(db, table).has_value();
+    return admin_->Borrow()->catalog().FindTable(db, table).has_value();
   }
   fs::path PayrollFile() {
     auto files = FilesUnder(lake_ / "warehouse" / "d", ".parquet");
@@ -312,7 +312,8 @@ class SecurityTest : public ::testing::Test {
   session::InstanceOptions options_;
   std::unique_ptr<session::Instance> instance_;
   fs::path lake_;
-  std::unique_ptr<session::Session> admin_, ana_, wes_, sam_;
+  std::unique_ptr<session::Runner> runner_;
+  std::unique_ptr<RunAs> admin_, ana_, wes_, sam_;
 };
 
 TEST_F(SecurityTest, FixtureGivesAnaOnlyEuRowsWithMaskedEmailsAndNoSsn) {
