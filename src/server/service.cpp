@@ -10,6 +10,7 @@
 #include "identity/authenticator.h"
 #include "server/http_client.h"
 #include "server/http_server.h"
+#include "server/job_routes.h"
 #include "server/metrics.h"
 #include "audit/events.h"
 #include "server/queries.h"
@@ -85,6 +86,7 @@ struct Service::Impl {
   std::unique_ptr<identity::Authenticator> auth;
   std::unique_ptr<session::Runner> runner;
   std::unique_ptr<Statements> queries;
+  std::unique_ptr<jobs::JobService> jobs;  // after the runner: stopped before it
   std::vector<std::unique_ptr<store::MetaStore>> stores;  // one per worker
   std::unique_ptr<HttpServer> http;
   std::string issuer;
@@ -295,6 +297,10 @@ void Service::Impl::AddRoutes() {
                         v(ctx));
   }));
 
+  // --- jobs ---------------------------------------------------------------------
+  AddJobRoutes(router, {[this](size_t worker) -> store::MetaStore& { return *stores.at(worker); },
+                        [this]() -> jobs::JobService& { return *jobs; }});
+
   // --- identity -----------------------------------------------------------------
   router.Add(verb::get, "/v1/whoami", true, [v](RequestContext& ctx) {
     return JsonResponse(http::status::ok, PrincipalJson(*ctx.principal), v(ctx));
@@ -399,7 +405,10 @@ Service::Service(session::Instance& instance, ServerConfig config)
 }
 
 Service::~Service() {
-  if (impl_->http) impl_->http->Shutdown([this] { impl_->queries->CancelAll(); });
+  if (impl_->http) impl_->http->Shutdown([this] {
+    impl_->jobs.reset();
+    impl_->queries->CancelAll();
+  });
 }
 
 void Service::Start() {
@@ -438,6 +447,9 @@ void Service::Start() {
       return FetchBody(url, o);
     };
     s.auth = std::make_unique<identity::Authenticator>(*s.keys, s.instance.audit(), std::move(ao));
+    jobs::JobServiceOptions jo;
+    jo.builtin_issuer = s.issuer;
+    s.jobs = std::make_unique<jobs::JobService>(s.instance, *s.runner, jo);
   });
 }
 
@@ -452,7 +464,10 @@ const Router& Service::router() const {
 }
 
 void Service::Shutdown() {
-  if (impl_->http) impl_->http->Shutdown([this] { impl_->queries->CancelAll(); });
+  if (impl_->http) impl_->http->Shutdown([this] {
+    impl_->jobs.reset();  // its running runs end FAILED, "interrupted"
+    impl_->queries->CancelAll();
+  });
 }
 
 void Service::Wait() {

@@ -1,0 +1,422 @@
+#include "jobs/job_store.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <chrono>
+#include <set>
+
+#include "audit/audit_log.h"
+#include "common/error.h"
+#include "common/util.h"
+
+namespace tarn::jobs {
+
+namespace {
+
+constexpr std::array<const char*, 9> kStateNames = {"SUBMITTED", "PENDING",  "QUEUED",     "SCHEDULED", "RUNNING",
+                                                    "SUCCESS",   "FAILED",   "CANCELLING", "CANCELLED"};
+
+std::string Iso(int64_t ms) {
+  auto t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+}
+
+nlohmann::json OptIso(const std::optional<int64_t>& ms) {
+  return ms ? nlohmann::json(Iso(*ms)) : nlohmann::json(nullptr);
+}
+
+// Every key of `body` must be one of `known`.
+void OnlyFields(const nlohmann::json& body, const std::set<std::string>& known, const char* what) {
+  if (!body.is_object()) throw Error::InvalidArgument("{} must be a JSON object", what);
+  for (auto& [key, value] : body.items()) {
+    if (!known.count(key)) {
+      std::string list;
+      for (auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      throw Error::InvalidArgument("unknown field '{}' in {} (known: {})", key.substr(0, 64), what, list);
+    }
+  }
+}
+
+int64_t IntField(const nlohmann::json& body, const char* name, int64_t fallback, int64_t min, int64_t max) {
+  if (!body.contains(name)) return fallback;
+  auto& v = body[name];
+  if (!v.is_number_integer() || v.get<int64_t>() < min || v.get<int64_t>() > max) {
+    throw Error::InvalidArgument("field '{}' must be an integer from {} to {}", name, min, max);
+  }
+  return v.get<int64_t>();
+}
+
+std::string TextField(const nlohmann::json& body, const char* name, bool required, size_t max_len) {
+  if (!body.contains(name)) {
+    if (required) throw Error::InvalidArgument("field '{}' is required", name);
+    return "";
+  }
+  if (!body[name].is_string()) throw Error::InvalidArgument("field '{}' must be a string", name);
+  std::string s = body[name];
+  if (s.size() > max_len) throw Error::InvalidArgument("field '{}' is longer than {} characters", name, max_len);
+  return s;
+}
+
+// 1-64 of [A-Za-z0-9._-].
+bool IsToken(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (unsigned char c : s) {
+    if (!std::isalnum(c) && c != '.' && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+nlohmann::json PrincipalJson(const identity::Principal& p) {
+  return {{"user", p.user},       {"groups", p.groups},   {"issuer", p.issuer},
+          {"admin", p.admin},     {"service", p.service}, {"credentials_since_ms", p.credentials_since_ms},
+          {"role", p.role}};
+}
+
+identity::Principal PrincipalFrom(const std::string& text) {
+  auto j = nlohmann::json::parse(text);
+  identity::Principal p;
+  p.user = j.at("user");
+  p.groups = j.at("groups").get<std::vector<std::string>>();
+  p.issuer = j.at("issuer");
+  p.admin = j.at("admin");
+  p.service = j.at("service");
+  p.credentials_since_ms = j.at("credentials_since_ms");
+  p.role = j.value("role", "");
+  return p;
+}
+
+const char* kRunColumns =
+    "id, application_id, name, principal_json, client_token, job_json, timeout_minutes, state, state_details, "
+    "attempt, statements_total, statements_done, rows_returned, created_ms, updated_ms, started_ms, ended_ms";
+
+}  // namespace
+
+const char* RunStateName(RunState state) {
+  return kStateNames.at(static_cast<size_t>(state));
+}
+
+RunState ParseRunState(const std::string& name) {
+  for (size_t i = 0; i < kStateNames.size(); i++) {
+    if (name == kStateNames[i]) return static_cast<RunState>(i);
+  }
+  throw Error::InvalidArgument("unknown job run state '{}': use one of SUBMITTED, PENDING, QUEUED, SCHEDULED, "
+                               "RUNNING, SUCCESS, FAILED, CANCELLING, CANCELLED",
+                               name.substr(0, 32));
+}
+
+bool IsTerminal(RunState state) {
+  return state == RunState::kSuccess || state == RunState::kFailed || state == RunState::kCancelled;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+nlohmann::json Application::Json() const {
+  return {{"id", id},
+          {"name", name},
+          {"state", state},
+          {"max_concurrent_runs", max_concurrent_runs},
+          {"queue_timeout_minutes", queue_timeout_minutes},
+          {"default_timeout_minutes", default_timeout_minutes},
+          {"created_by", created_by},
+          {"created_at", created_at},
+          {"updated_at", updated_at}};
+}
+
+Application ParseApplication(const nlohmann::json& body) {
+  OnlyFields(body, {"name", "max_concurrent_runs", "queue_timeout_minutes", "default_timeout_minutes"},
+             "the application");
+  Application app;
+  app.name = TextField(body, "name", true, 64);
+  if (!IsToken(app.name)) {
+    throw Error::InvalidArgument("field 'name' must be 1 to 64 of letters, digits, '.', '_' and '-'");
+  }
+  app.max_concurrent_runs = IntField(body, "max_concurrent_runs", 15, 1, 1000);
+  app.queue_timeout_minutes = IntField(body, "queue_timeout_minutes", 360, 1, 10080);
+  app.default_timeout_minutes = IntField(body, "default_timeout_minutes", 720, 0, 10080);
+  return app;
+}
+
+JobSpec ParseJobSpec(const nlohmann::json& body) {
+  OnlyFields(body, {"name", "client_token", "job", "timeout_minutes"}, "the job run");
+  JobSpec spec;
+  spec.name = TextField(body, "name", false, 256);
+  if (body.contains("client_token")) {
+    auto token = TextField(body, "client_token", true, 64);
+    if (!IsToken(token)) {
+      throw Error::InvalidArgument("field 'client_token' must be 1 to 64 of letters, digits, '.', '_' and '-'");
+    }
+    spec.client_token = token;
+  }
+  spec.timeout_minutes = IntField(body, "timeout_minutes", -1, 0, 10080);
+  if (!body.contains("job")) throw Error::InvalidArgument("field 'job' is required");
+  const auto& job = body["job"];
+  OnlyFields(job, {"type", "script"}, "field 'job'");
+  auto type = TextField(job, "type", true, 32);
+  if (type != "sql") throw Error::InvalidArgument("field 'job.type' must be \"sql\"");
+  spec.script = TextField(job, "script", true, 1 << 20);
+  if (spec.script.find_first_not_of(" \t\r\n;") == std::string::npos) {
+    throw Error::InvalidArgument("field 'job.script' holds no statement");
+  }
+  spec.job = {{"type", type}, {"script", spec.script}};
+  return spec;
+}
+
+nlohmann::json JobRun::Json() const {
+  nlohmann::json j = {{"job_run_id", id},
+                      {"application_id", application_id},
+                      {"name", name},
+                      {"state", RunStateName(state)},
+                      {"state_details", state_details},
+                      {"created_by", principal.user},
+                      {"issuer", principal.issuer},
+                      {"client_token", client_token ? nlohmann::json(*client_token) : nlohmann::json(nullptr)},
+                      {"job", job},
+                      {"timeout_minutes", timeout_minutes},
+                      {"attempt", attempt},
+                      {"created_at", Iso(created_ms)},
+                      {"updated_at", Iso(updated_ms)},
+                      {"started_at", OptIso(started_ms)},
+                      {"ended_at", OptIso(ended_ms)},
+                      {"progress",
+                       {{"statements_total", statements_total},
+                        {"statements_done", statements_done},
+                        {"rows_returned", rows_returned}}}};
+  j["queued_duration_ms"] = started_ms ? nlohmann::json(*started_ms - created_ms) : nlohmann::json(nullptr);
+  j["total_execution_duration_seconds"] =
+      started_ms ? nlohmann::json(((ended_ms ? *ended_ms : NowMs()) - *started_ms) / 1000.0) : nlohmann::json(0);
+  return j;
+}
+
+nlohmann::json LogLine::Json() const {
+  return {{"line", line}, {"at", Iso(at_ms)}, {"kind", kind}, {"message", message}};
+}
+
+// --- applications ---------------------------------------------------------------------
+
+Application JobStore::CreateApplication(Application app, const std::string& user) {
+  app.id = "app-" + RandomHex(8);
+  app.state = "STARTED";
+  app.created_by = user;
+  app.created_at = app.updated_at = Iso(NowMs());
+  try {
+    store_.Execute("INSERT INTO applications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   {app.id, app.name, app.state, app.max_concurrent_runs, app.queue_timeout_minutes,
+                    app.default_timeout_minutes, app.created_by, app.created_at, app.updated_at});
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kAlreadyExists) throw Error::AlreadyExists("application {} exists", app.name);
+    throw;
+  }
+  return app;
+}
+
+std::vector<Application> JobStore::ListApplications() {
+  std::vector<Application> out;
+  for (auto& r : store_.Query("SELECT id, name, state, max_concurrent_runs, queue_timeout_minutes, "
+                              "default_timeout_minutes, created_by, created_at, updated_at FROM applications "
+                              "ORDER BY name")) {
+    out.push_back({r.Str(0), r.Str(1), r.Str(2), r.Int(3), r.Int(4), r.Int(5), r.Str(6), r.Str(7), r.Str(8)});
+  }
+  return out;
+}
+
+Application JobStore::GetApplication(const std::string& id) {
+  for (auto& app : ListApplications()) {
+    if (app.id == id || app.name == id) return app;
+  }
+  throw Error::NotFound("application {} does not exist (GET /v1/applications lists them)", id.substr(0, 64));
+}
+
+// --- runs -----------------------------------------------------------------------------
+
+JobRun JobStore::RunFrom(const store::Row& r) {
+  JobRun run;
+  run.id = r.Str(0);
+  run.application_id = r.Str(1);
+  run.name = r.Str(2);
+  run.principal = PrincipalFrom(r.Str(3));
+  if (!r.IsNull(4)) run.client_token = r.Str(4);
+  run.job = nlohmann::json::parse(r.Str(5));
+  run.timeout_minutes = r.Int(6);
+  run.state = ParseRunState(r.Str(7));
+  run.state_details = r.Str(8);
+  run.attempt = r.Int(9);
+  run.statements_total = r.Int(10);
+  run.statements_done = r.Int(11);
+  run.rows_returned = r.Int(12);
+  run.created_ms = r.Int(13);
+  run.updated_ms = r.Int(14);
+  run.started_ms = r.OptInt(15);
+  run.ended_ms = r.OptInt(16);
+  return run;
+}
+
+JobRun JobStore::Submit(const std::string& application_id, const JobSpec& spec,
+                        const identity::Principal& principal, bool& created) {
+  auto app = GetApplication(application_id);
+  int64_t timeout = spec.timeout_minutes >= 0 ? spec.timeout_minutes : app.default_timeout_minutes;
+  nlohmann::json request = {{"application_id", app.id}, {"name", spec.name}, {"job", spec.job},
+                            {"timeout_minutes", timeout}};
+  std::string hash = audit::Sha256Hex(request.dump());
+  std::string id;
+  created = false;
+  store_.Transaction([&] {
+    if (spec.client_token) {
+      auto rows = store_.Query("SELECT id, request_hash FROM job_runs WHERE principal_key = ? AND client_token = ?",
+                               {principal.Key(), *spec.client_token});
+      if (!rows.empty()) {
+        if (rows[0].Str(1) != hash) {
+          throw Error::Conflict("client_token {} was used for another request (job run {})", *spec.client_token,
+                                rows[0].Str(0));
+        }
+        id = rows[0].Str(0);
+        return;
+      }
+    }
+    if (app.state != "STARTED") {
+      throw Error::Conflict("application {} is {}: start it before submitting", app.name, app.state);
+    }
+    id = "jr-" + RandomHex(10);
+    int64_t now = NowMs();
+    store_.Execute(std::string("INSERT INTO job_runs (id, application_id, name, principal_key, created_by, issuer, "
+                               "principal_json, client_token, request_hash, job_json, timeout_minutes, state, "
+                               "state_details, attempt, statements_total, statements_done, rows_returned, "
+                               "created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'QUEUED', '', 0, 0, "
+                               "0, 0, ?, ?)"),
+                   {id, app.id, spec.name, principal.Key(), principal.user, principal.issuer,
+                    PrincipalJson(principal).dump(),
+                    spec.client_token ? store::Param(*spec.client_token) : store::Param(nullptr), hash,
+                    spec.job.dump(), timeout, now, now});
+    for (auto state : {RunState::kSubmitted, RunState::kPending, RunState::kQueued})
+      LogLocked(id, "state", RunStateName(state), now);
+    created = true;
+  });
+  return GetRun(id);
+}
+
+JobRun JobStore::GetRun(const std::string& id) {
+  auto rows = store_.Query(std::string("SELECT ") + kRunColumns + " FROM job_runs WHERE id = ?", {id});
+  if (rows.empty()) throw Error::NotFound("job run {} does not exist", id.substr(0, 64));
+  return RunFrom(rows[0]);
+}
+
+std::vector<JobRun> JobStore::ListRuns(const std::string& application_id, const identity::Principal* owner,
+                                       std::optional<RunState> state, int64_t limit) {
+  std::string sql = std::string("SELECT ") + kRunColumns + " FROM job_runs WHERE application_id = ?";
+  std::vector<store::Param> params = {application_id};
+  if (owner) {
+    sql += " AND created_by = ? AND issuer = ?";
+    params.emplace_back(std::in_place_type<std::string>, owner->user);
+    params.emplace_back(std::in_place_type<std::string>, owner->issuer);
+  }
+  if (state) {
+    sql += " AND state = ?";
+    params.emplace_back(std::in_place_type<std::string>, RunStateName(*state));
+  }
+  sql += " ORDER BY seq DESC LIMIT ?";
+  params.emplace_back(std::in_place_type<int64_t>, limit);
+  std::vector<JobRun> out;
+  for (auto& r : store_.Query(sql, params)) out.push_back(RunFrom(r));
+  return out;
+}
+
+std::optional<JobRun> JobStore::ClaimNext() {
+  std::optional<std::string> id;
+  store_.Transaction([&] {
+    auto rows = store_.Query(
+        "SELECT r.id FROM job_runs r JOIN applications a ON a.id = r.application_id "
+        "WHERE r.state = 'QUEUED' AND a.state = 'STARTED' AND (SELECT count(*) FROM job_runs x WHERE "
+        "x.application_id = r.application_id AND x.state IN ('SCHEDULED', 'RUNNING', 'CANCELLING')) < "
+        "a.max_concurrent_runs ORDER BY r.seq LIMIT 1");
+    if (rows.empty()) return;
+    int64_t now = NowMs();
+    if (store_.Execute("UPDATE job_runs SET state = 'RUNNING', attempt = attempt + 1, started_ms = ?, "
+                       "updated_ms = ? WHERE id = ? AND state = 'QUEUED'",
+                       {now, now, rows[0].Str(0)}) != 1) {
+      return;
+    }
+    id = rows[0].Str(0);
+    LogLocked(*id, "state", RunStateName(RunState::kScheduled), now);
+    LogLocked(*id, "state", RunStateName(RunState::kRunning), now);
+  });
+  if (!id) return std::nullopt;
+  return GetRun(*id);
+}
+
+bool JobStore::Transition(const std::string& id, const std::vector<RunState>& from, RunState to,
+                          const std::string& details) {
+  bool moved = false;
+  store_.Transaction([&] {
+    std::string in;
+    int64_t now = NowMs();
+    // ended_ms is stamped (with now) only by a move into a terminal state.
+    std::vector<store::Param> params = {std::string(RunStateName(to)), details, now,
+                                        IsTerminal(to) ? store::Param(now) : store::Param(nullptr), id};
+    for (auto s : from) {
+      in += in.empty() ? "?" : ", ?";
+      params.emplace_back(std::in_place_type<std::string>, RunStateName(s));
+    }
+    moved = store_.Execute("UPDATE job_runs SET state = ?, state_details = ?, updated_ms = ?, ended_ms = "
+                           "coalesce(?, ended_ms) WHERE id = ? AND state IN (" + in + ")",
+                           params) == 1;
+    if (moved) {
+      LogLocked(id, "state", std::string(RunStateName(to)) + (details.empty() ? "" : ": " + details), NowMs());
+    }
+  });
+  return moved;
+}
+
+int64_t JobStore::ExpireQueued(int64_t now_ms) {
+  auto rows = store_.Query(
+      "SELECT r.id FROM job_runs r JOIN applications a ON a.id = r.application_id WHERE r.state = 'QUEUED' AND "
+      "r.created_ms + a.queue_timeout_minutes * 60000 < ?",
+      {now_ms});
+  int64_t n = 0;
+  for (auto& r : rows) n += Transition(r.Str(0), {RunState::kQueued}, RunState::kCancelled, "queue timeout");
+  return n;
+}
+
+int64_t JobStore::Recover() {
+  int64_t n = 0;
+  for (auto& r : store_.Query("SELECT id, state FROM job_runs WHERE state IN ('SCHEDULED', 'RUNNING', 'CANCELLING')")) {
+    auto state = ParseRunState(r.Str(1));
+    n += state == RunState::kCancelling
+             ? Transition(r.Str(0), {state}, RunState::kCancelled, "cancelled (the server stopped meanwhile)")
+             : Transition(r.Str(0), {state}, RunState::kFailed, "interrupted");
+  }
+  return n;
+}
+
+void JobStore::Progress(const std::string& id, int64_t statements_total, int64_t statements_done, int64_t rows) {
+  store_.Execute("UPDATE job_runs SET statements_total = ?, statements_done = ?, rows_returned = ?, updated_ms = ? "
+                 "WHERE id = ?",
+                 {statements_total, statements_done, rows, NowMs(), id});
+}
+
+void JobStore::Log(const std::string& id, const std::string& kind, const std::string& message) {
+  store_.Transaction([&] { LogLocked(id, kind, message, NowMs()); });
+}
+
+void JobStore::LogLocked(const std::string& id, const std::string& kind, const std::string& message, int64_t at) {
+  store_.Execute("INSERT INTO job_run_log (run_id, line, at_ms, kind, message) VALUES (?, (SELECT coalesce(max(line), "
+                 "0) + 1 FROM job_run_log WHERE run_id = ?), ?, ?, ?)",
+                 {id, id, at, kind, message.substr(0, 4096)});
+}
+
+std::vector<LogLine> JobStore::Logs(const std::string& id, int64_t from, int64_t size) {
+  std::vector<LogLine> out;
+  for (auto& r : store_.Query("SELECT line, at_ms, kind, message FROM job_run_log WHERE run_id = ? AND line > ? "
+                              "ORDER BY line LIMIT ?",
+                              {id, from, size})) {
+    out.push_back({r.Int(0), r.Int(1), r.Str(2), r.Str(3)});
+  }
+  return out;
+}
+
+}  // namespace tarn::jobs

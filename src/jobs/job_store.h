@@ -1,0 +1,139 @@
+// JobStore: applications and job runs in the metadata store (SQLite or PostgreSQL).
+//
+// A job run is submitted into QUEUED (SUBMITTED and PENDING are recorded on the
+// way, in one transaction), claimed by a worker (QUEUED -> SCHEDULED -> RUNNING, a
+// compare-and-set: two workers never claim the same run) and ends SUCCESS, FAILED
+// or CANCELLED (through CANCELLING when it was running). Every transition is a line
+// of the run's log, timestamped. docs/jobs.md states the model.
+//
+// Errors: kInvalidArgument for a bad field (the message names it), kNotFound for an
+// unknown application or run, kConflict for a client_token reused with another
+// request or a run not in a state that allows the change, kIo from the store.
+//
+// Thread-safety: as the MetaStore it uses (one thread at a time).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "identity/principal.h"
+#include "store/store.h"
+
+namespace tarn::jobs {
+
+enum class RunState { kSubmitted, kPending, kQueued, kScheduled, kRunning, kSuccess, kFailed, kCancelling, kCancelled };
+const char* RunStateName(RunState state);
+// kInvalidArgument naming the states if `name` is none of them.
+RunState ParseRunState(const std::string& name);
+bool IsTerminal(RunState state);
+
+struct Application {
+  std::string id;
+  std::string name;
+  std::string state;  // CREATED, STARTED, STOPPING, STOPPED
+  int64_t max_concurrent_runs = 15;
+  int64_t queue_timeout_minutes = 360;
+  int64_t default_timeout_minutes = 720;  // 0: never
+  std::string created_by;
+  std::string created_at;
+  std::string updated_at;
+  nlohmann::json Json() const;
+};
+
+// The fields of POST /v1/applications, checked: unknown fields and bad values are
+// kInvalidArgument naming the field.
+Application ParseApplication(const nlohmann::json& body);
+
+// What to run: type "sql" with a script.
+struct JobSpec {
+  std::string name;
+  std::string script;
+  std::optional<std::string> client_token;
+  int64_t timeout_minutes = -1;  // -1: the application's default
+  nlohmann::json job;            // the request's "job" object, as given
+};
+
+// The fields of POST .../jobruns, checked as ParseApplication does.
+JobSpec ParseJobSpec(const nlohmann::json& body);
+
+struct JobRun {
+  std::string id;
+  std::string application_id;
+  std::string name;
+  identity::Principal principal;  // the submitter, as at submission
+  std::optional<std::string> client_token;
+  nlohmann::json job;
+  int64_t timeout_minutes = 0;
+  RunState state = RunState::kSubmitted;
+  std::string state_details;
+  int64_t attempt = 0;
+  int64_t statements_total = 0;
+  int64_t statements_done = 0;
+  int64_t rows_returned = 0;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  std::optional<int64_t> started_ms;
+  std::optional<int64_t> ended_ms;
+  std::string script() const { return job.value("script", ""); }
+  nlohmann::json Json() const;
+};
+
+struct LogLine {
+  int64_t line = 0;
+  int64_t at_ms = 0;
+  std::string kind;  // state, statement, error
+  std::string message;
+  nlohmann::json Json() const;
+};
+
+// Milliseconds since the epoch, now.
+int64_t NowMs();
+
+class JobStore {
+ public:
+  explicit JobStore(store::MetaStore& store) : store_(store) {}
+  store::MetaStore& meta() { return store_; }
+
+  Application CreateApplication(Application app, const std::string& user);
+  std::vector<Application> ListApplications();
+  Application GetApplication(const std::string& id);
+
+  // Queues a run of `spec` for `principal` on `application_id` (which must be
+  // STARTED). With a client_token already used by this principal: the same request
+  // gives back that run (`created` false), another request is kConflict.
+  JobRun Submit(const std::string& application_id, const JobSpec& spec, const identity::Principal& principal,
+                bool& created);
+  JobRun GetRun(const std::string& id);
+  // Runs of an application, newest first; only `owner`'s (user and issuer) unless null.
+  std::vector<JobRun> ListRuns(const std::string& application_id, const identity::Principal* owner,
+                               std::optional<RunState> state, int64_t limit);
+
+  // Claims the oldest QUEUED run whose application has a free slot
+  // (max_concurrent_runs); it is RUNNING when returned, attempt counted.
+  std::optional<JobRun> ClaimNext();
+  // Moves `id` from one of `from` to `to` (a compare-and-set); false if it was in
+  // none of them. Terminal states stamp ended_ms.
+  bool Transition(const std::string& id, const std::vector<RunState>& from, RunState to,
+                  const std::string& details = "");
+  // Runs queued longer than their application's queue_timeout_minutes end CANCELLED,
+  // "queue timeout"; returns how many.
+  int64_t ExpireQueued(int64_t now_ms);
+  // After a server stopped without ending its runs: RUNNING and SCHEDULED ones end
+  // FAILED "interrupted", CANCELLING ones CANCELLED. Returns how many.
+  int64_t Recover();
+  void Progress(const std::string& id, int64_t statements_total, int64_t statements_done, int64_t rows);
+  void Log(const std::string& id, const std::string& kind, const std::string& message);
+  std::vector<LogLine> Logs(const std::string& id, int64_t from, int64_t size);
+
+ private:
+  JobRun RunFrom(const store::Row& row);
+  void LogLocked(const std::string& id, const std::string& kind, const std::string& message, int64_t at);
+
+  store::MetaStore& store_;
+};
+
+}  // namespace tarn::jobs

@@ -1,0 +1,124 @@
+// JobStore on both metadata backends: submission, idempotency, claiming within an
+// application's concurrency, compare-and-set transitions, the log, recovery.
+#include "jobs/job_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "test_util.h"
+
+namespace tarn::jobs {
+namespace {
+
+using ::testing::HasSubstr;
+using tarn::testing::TempDir;
+using tarn::testing::TestMetastore;
+
+identity::Principal Ana() {
+  return {"ana", {"analysts"}, "https://tarn.test", false, false, 1700000000000};
+}
+
+JobSpec Spec(const std::string& script, std::optional<std::string> token = std::nullopt) {
+  JobSpec spec;
+  spec.script = script;
+  spec.client_token = std::move(token);
+  spec.job = {{"type", "sql"}, {"script", script}};
+  return spec;
+}
+
+class JobStoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    metastore_ = std::make_unique<TestMetastore>(GetParam(), dir_.path());
+    TARN_REQUIRE_METASTORE(*metastore_);
+    meta_ = store::MetaStore::Open(metastore_->location());
+    jobs_ = std::make_unique<JobStore>(*meta_);
+  }
+  JobRun Submit(const std::string& app, const JobSpec& spec, bool* created = nullptr) {
+    bool c = false;
+    auto run = jobs_->Submit(app, spec, Ana(), c);
+    if (created) *created = c;
+    return run;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<TestMetastore> metastore_;
+  std::unique_ptr<store::MetaStore> meta_;
+  std::unique_ptr<JobStore> jobs_;
+};
+
+TEST_P(JobStoreTest, RunsAreClaimedOldestFirstWithinTheApplicationsConcurrency) {
+  auto app = jobs_->CreateApplication(ParseApplication({{"name", "two"}, {"max_concurrent_runs", 2}}), "admin");
+  auto a = Submit(app.id, Spec("SELECT 1")), b = Submit(app.id, Spec("SELECT 2")), c = Submit(app.id, Spec("SELECT 3"));
+  EXPECT_EQ(a.state, RunState::kQueued);
+  auto first = jobs_->ClaimNext(), second = jobs_->ClaimNext();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->id, a.id);
+  EXPECT_EQ(second->id, b.id);
+  EXPECT_EQ(first->state, RunState::kRunning);
+  EXPECT_EQ(first->attempt, 1);
+  EXPECT_FALSE(jobs_->ClaimNext());  // two running: c waits
+  EXPECT_TRUE(jobs_->Transition(a.id, {RunState::kRunning}, RunState::kSuccess));
+  EXPECT_FALSE(jobs_->Transition(a.id, {RunState::kRunning}, RunState::kFailed, "late"));  // compare-and-set
+  auto third = jobs_->ClaimNext();
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->id, c.id);
+  auto done = jobs_->GetRun(a.id);
+  EXPECT_EQ(done.state, RunState::kSuccess);
+  ASSERT_TRUE(done.ended_ms && done.started_ms);
+  EXPECT_GE(*done.ended_ms, *done.started_ms);
+  std::vector<std::string> states;
+  for (auto& l : jobs_->Logs(a.id, 0, 100)) states.push_back(l.message);
+  EXPECT_EQ(states, (std::vector<std::string>{"SUBMITTED", "PENDING", "QUEUED", "SCHEDULED", "RUNNING", "SUCCESS"}));
+  EXPECT_EQ(jobs_->ListRuns(app.id, nullptr, RunState::kRunning, 10).size(), 2u);
+  auto ana = Ana();
+  EXPECT_EQ(jobs_->ListRuns(app.id, &ana, std::nullopt, 10).size(), 3u);
+}
+
+TEST_P(JobStoreTest, AClientTokenGivesBackTheSameRunOrAConflict) {
+  bool created = false;
+  auto one = Submit("default", Spec("SELECT 1", "tok-1"), &created);
+  EXPECT_TRUE(created);
+  auto again = Submit("default", Spec("SELECT 1", "tok-1"), &created);
+  EXPECT_FALSE(created);
+  EXPECT_EQ(again.id, one.id);
+  try {
+    Submit("default", Spec("SELECT 2", "tok-1"));
+    ADD_FAILURE() << "a reused token with another request was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kConflict);
+    EXPECT_THAT(e.what(), HasSubstr(one.id));
+  }
+  EXPECT_EQ(jobs_->ListRuns("default", nullptr, std::nullopt, 10).size(), 1u);
+}
+
+TEST_P(JobStoreTest, RecoveryEndsWhatAStoppedServerLeftRunning) {
+  auto running = Submit("default", Spec("SELECT 1"));
+  auto cancelling = Submit("default", Spec("SELECT 2"));
+  auto queued = Submit("default", Spec("SELECT 3"));
+  ASSERT_TRUE(jobs_->ClaimNext());
+  ASSERT_TRUE(jobs_->ClaimNext());
+  ASSERT_TRUE(jobs_->Transition(cancelling.id, {RunState::kRunning}, RunState::kCancelling, "cancelled by ana"));
+  EXPECT_EQ(jobs_->Recover(), 2);
+  EXPECT_EQ(jobs_->GetRun(running.id).state, RunState::kFailed);
+  EXPECT_EQ(jobs_->GetRun(running.id).state_details, "interrupted");
+  EXPECT_EQ(jobs_->GetRun(cancelling.id).state, RunState::kCancelled);
+  EXPECT_EQ(jobs_->GetRun(queued.id).state, RunState::kQueued);
+  // A queue timeout: an hour from now, the default application's 360 minutes have not passed.
+  EXPECT_EQ(jobs_->ExpireQueued(NowMs() + 3600 * 1000), 0);
+  EXPECT_EQ(jobs_->ExpireQueued(NowMs() + 361 * 60 * 1000), 1);
+  EXPECT_EQ(jobs_->GetRun(queued.id).state_details, "queue timeout");
+}
+
+TEST_P(JobStoreTest, UnknownApplicationsAndRunsAreNotFound) {
+  EXPECT_THROW(Submit("nope", Spec("SELECT 1")), Error);
+  EXPECT_THROW(jobs_->GetRun("jr-missing"), Error);
+  EXPECT_THROW(ParseRunState("DONE"), Error);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, JobStoreTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace tarn::jobs

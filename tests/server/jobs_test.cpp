@@ -1,0 +1,229 @@
+// Jobs over real HTTP: applications, job runs through the Runner as their submitter,
+// states and logs, idempotent submission, cancel, queueing, visibility, bad input.
+#include <gmock/gmock.h>
+
+#include <chrono>
+#include <thread>
+
+#include "server_fixture.h"
+
+namespace tarn::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+constexpr const char* kLong = "SELECT count(*) FROM range(10000000000000) r(i) WHERE i % 7 = 3";
+
+class JobsTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    admin_ = Login("admin", kAdminPassword);
+    ana_ = Login("ana", kAnaPassword);
+  }
+
+  server::ClientResponse Submit(const std::string& token, const std::string& script, const std::string& app = "default",
+                                json extra = json::object()) {
+    json body = {{"job", {{"type", "sql"}, {"script", script}}}};
+    for (auto& [k, val] : extra.items()) body[k] = val;
+    return Call("POST", "/v1/applications/" + app + "/jobruns", token, body.dump());
+  }
+  std::string SubmitOk(const std::string& token, const std::string& script, const std::string& app = "default") {
+    auto r = Submit(token, script, app);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? Json(r)["job_run_id"].get<std::string>() : "";
+  }
+  json Run(const std::string& token, const std::string& id, const std::string& app = "default") {
+    auto r = Call("GET", "/v1/applications/" + app + "/jobruns/" + id, token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Json(r);
+  }
+  // Polls until the run is in `state` (or 20 s pass); returns the run.
+  json WaitFor(const std::string& token, const std::string& id, const std::string& state,
+               const std::string& app = "default") {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    json run;
+    while (std::chrono::steady_clock::now() < until) {
+      run = Run(token, id, app);
+      if (run["state"] == state) return run;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "job run " << id << " never reached " << state << ": " << run.dump();
+    return run;
+  }
+  std::vector<std::string> LogStates(const std::string& token, const std::string& id) {
+    auto logs = Json(Call("GET", "/v1/applications/default/jobruns/" + id + "/logs", token));
+    std::vector<std::string> states;
+    for (auto& l : logs["lines"]) {
+      if (l["kind"] == "state") states.push_back(l["message"].get<std::string>().substr(0, l["message"].get<std::string>().find(':')));
+    }
+    return states;
+  }
+  size_t RunningStatements() { return Json(Call("GET", "/v1/queries", admin_))["queries"].size(); }
+
+  std::string admin_, ana_;
+};
+
+TEST_F(JobsTest, ARunExecutesAsItsSubmitterThroughEveryStateAndIsAudited) {
+  auto id = SubmitOk(ana_, "SELECT 1 AS a; SELECT i FROM range(5) r(i)");
+  auto run = WaitFor(ana_, id, "SUCCESS");
+  EXPECT_EQ(run["created_by"], "ana");
+  EXPECT_EQ(run["attempt"], 1);
+  EXPECT_EQ(run["progress"]["statements_done"], 2);
+  EXPECT_EQ(run["progress"]["statements_total"], 2);
+  EXPECT_EQ(run["progress"]["rows_returned"], 6);
+  EXPECT_TRUE(run["started_at"].is_string());
+  EXPECT_TRUE(run["ended_at"].is_string());
+  EXPECT_GE(run["queued_duration_ms"].get<int64_t>(), 0);
+  EXPECT_EQ(LogStates(ana_, id),
+            (std::vector<std::string>{"SUBMITTED", "PENDING", "QUEUED", "SCHEDULED", "RUNNING", "SUCCESS"}));
+  auto logs = Json(Call("GET", "/v1/applications/default/jobruns/" + id + "/logs", ana_));
+  EXPECT_THAT(logs.dump(), HasSubstr("statement 2 of 2 started"));
+  EXPECT_THAT(logs.dump(), HasSubstr("statement 2 ended: SELECT, 5 rows"));
+  // Paging through the log.
+  auto page = Json(Call("GET", "/v1/applications/default/jobruns/" + id + "/logs?from=2&size=2", ana_));
+  ASSERT_EQ(page["lines"].size(), 2u);
+  EXPECT_EQ(page["lines"][0]["line"], 3);
+  EXPECT_EQ(page["next"], 4);
+  // Each statement's audit record names ana and the job run.
+  auto audit = Json(Sql(admin_, "SELECT user_name, origin->>'kind' FROM system.audit WHERE "
+                                "origin->>'job_run_id' = '" + id + "' AND event = 'statement'"));
+  ASSERT_EQ(audit["rows"].size(), 2u) << audit.dump();
+  EXPECT_EQ(audit["rows"][0][0], "ana");
+  EXPECT_EQ(audit["rows"][0][1], "job");
+}
+
+TEST_F(JobsTest, ARunIsGovernedLikeAnyStatementOfItsSubmitter) {
+  ASSERT_EQ(Sql(admin_, "CREATE DATABASE d; CREATE TABLE d.secret AS SELECT 1 AS x").status, 200);
+  auto id = SubmitOk(ana_, "SELECT 1; SELECT * FROM d.secret; SELECT 3");
+  auto run = WaitFor(ana_, id, "FAILED");
+  EXPECT_THAT(run["state_details"].get<std::string>(), HasSubstr("does not exist"));
+  EXPECT_EQ(run["progress"]["statements_done"], 1);
+  // Granted, the same script succeeds.
+  ASSERT_EQ(Sql(admin_, "GRANT SELECT ON TABLE d.secret TO USER ana").status, 200);
+  WaitFor(ana_, SubmitOk(ana_, "SELECT 1; SELECT * FROM d.secret; SELECT 3"), "SUCCESS");
+}
+
+TEST_F(JobsTest, AClientTokenMakesSubmissionIdempotent) {
+  json token = {{"client_token", "nightly-2026-12-04"}};
+  auto first = Submit(ana_, "SELECT 1", "default", token);
+  ASSERT_EQ(first.status, 201) << first.body;
+  auto again = Submit(ana_, "SELECT 1", "default", token);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(Json(again)["job_run_id"], Json(first)["job_run_id"]);
+  auto other = Submit(ana_, "SELECT 2", "default", token);
+  EXPECT_EQ(other.status, 409) << other.body;
+  EXPECT_THAT(other.body, HasSubstr("client_token"));
+  // Another principal's token is theirs.
+  EXPECT_EQ(Submit(admin_, "SELECT 2", "default", token).status, 201);
+  auto list = Json(Call("GET", "/v1/applications/default/jobruns", ana_));
+  EXPECT_EQ(list["job_runs"].size(), 1u);
+}
+
+TEST_F(JobsTest, CancelStopsTheEngineWorkWithinASecond) {
+  auto id = SubmitOk(ana_, kLong);
+  WaitFor(ana_, id, "RUNNING");
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (RunningStatements() == 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(RunningStatements(), 1u);
+  auto sent = std::chrono::steady_clock::now();
+  auto r = Call("DELETE", "/v1/applications/default/jobruns/" + id, ana_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(Json(r)["state"].get<std::string>(), ::testing::AnyOf("CANCELLING", "CANCELLED"));
+  auto run = WaitFor(ana_, id, "CANCELLED");
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::seconds(1));
+  EXPECT_EQ(RunningStatements(), 0u);
+  EXPECT_EQ(run["state_details"], "cancelled by ana");
+  // An ended run cannot be cancelled again.
+  EXPECT_EQ(Call("DELETE", "/v1/applications/default/jobruns/" + id, ana_).status, 409);
+}
+
+TEST_F(JobsTest, RunsBeyondTheApplicationsConcurrencyWaitInSubmissionOrder) {
+  auto app = Call("POST", "/v1/applications", admin_, json{{"name", "one-at-a-time"}, {"max_concurrent_runs", 1}}.dump());
+  ASSERT_EQ(app.status, 201) << app.body;
+  std::string a = Json(app)["id"];
+  auto first = SubmitOk(admin_, kLong, a);
+  auto second = SubmitOk(admin_, "SELECT 2", a);
+  auto third = SubmitOk(admin_, "SELECT 3", a);
+  WaitFor(admin_, first, "RUNNING", a);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(Run(admin_, second, a)["state"], "QUEUED");
+  EXPECT_EQ(Run(admin_, third, a)["state"], "QUEUED");
+  ASSERT_EQ(Call("DELETE", "/v1/applications/" + a + "/jobruns/" + first, admin_).status, 200);
+  auto s2 = WaitFor(admin_, second, "SUCCESS", a);
+  auto s3 = WaitFor(admin_, third, "SUCCESS", a);
+  EXPECT_LE(s2["started_at"].get<std::string>(), s3["started_at"].get<std::string>());
+  EXPECT_EQ(Json(Call("GET", "/v1/applications/" + a + "/jobruns?state=SUCCESS", admin_))["job_runs"].size(), 2u);
+}
+
+TEST_F(JobsTest, ARunWhoseSubmitterWasRemovedFailsWhenItWouldStart) {
+  ASSERT_EQ(Call("POST", "/v1/users", admin_, json{{"name", "bob"}, {"password", "bob-secret-123"}}.dump()).status, 201);
+  auto bob = Login("bob", "bob-secret-123");
+  // The server's 4 job workers are all busy, so bob's run waits in QUEUED.
+  std::vector<std::string> blockers;
+  for (int i = 0; i < 4; i++) blockers.push_back(SubmitOk(admin_, kLong));
+  for (auto& b : blockers) WaitFor(admin_, b, "RUNNING");
+  auto queued = SubmitOk(bob, "SELECT 1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(Run(bob, queued)["state"], "QUEUED");
+  ASSERT_EQ(Call("DELETE", "/v1/users/bob", admin_).status, 200);
+  ASSERT_EQ(Call("DELETE", "/v1/applications/default/jobruns/" + blockers[0], admin_).status, 200);
+  auto run = WaitFor(admin_, queued, "FAILED");
+  EXPECT_EQ(run["state_details"], "principal no longer exists");
+  for (auto& b : blockers) Call("DELETE", "/v1/applications/default/jobruns/" + b, admin_);
+}
+
+TEST_F(JobsTest, OthersRunsReadAsMissing) {
+  auto id = SubmitOk(ana_, "SELECT 1");
+  WaitFor(ana_, id, "SUCCESS");
+  ASSERT_EQ(Call("POST", "/v1/users", admin_, json{{"name", "carl"}, {"password", "carl-secret-123"}}.dump()).status, 201);
+  auto carl = Login("carl", "carl-secret-123");
+  auto mine = Call("GET", "/v1/applications/default/jobruns/" + id, carl);
+  auto none = Call("GET", "/v1/applications/default/jobruns/jr-00000000000000000000", carl);
+  EXPECT_EQ(mine.status, 404);
+  EXPECT_EQ(none.status, 404);
+  EXPECT_EQ(Json(mine)["error"]["message"].get<std::string>().find(id) != std::string::npos, true);
+  EXPECT_EQ(Call("DELETE", "/v1/applications/default/jobruns/" + id, carl).status, 404);
+  EXPECT_EQ(Call("GET", "/v1/applications/default/jobruns/" + id + "/logs", carl).status, 404);
+  EXPECT_TRUE(Json(Call("GET", "/v1/applications/default/jobruns", carl))["job_runs"].empty());
+  // The administrator sees it.
+  EXPECT_EQ(Call("GET", "/v1/applications/default/jobruns/" + id, admin_).status, 200);
+}
+
+TEST_F(JobsTest, BadInputIs400NamingTheFieldAndQueuesNothing) {
+  auto bad = [&](const std::string& body, const std::string& says) {
+    auto r = Call("POST", "/v1/applications/default/jobruns", ana_, body);
+    EXPECT_EQ(r.status, 400) << body << " -> " << r.body;
+    EXPECT_THAT(r.body, HasSubstr(says)) << body;
+  };
+  bad("not json", "JSON object");
+  bad("[1]", "JSON object");
+  bad(R"({"job": {"type": "sql", "script": "SELECT 1"}, "colour": "red"})", "unknown field 'colour'");
+  bad(R"({"name": "x"})", "field 'job' is required");
+  bad(R"({"job": {"type": "spark", "script": "SELECT 1"}})", "job.type");
+  bad(R"({"job": {"type": "sql", "script": 42}})", "field 'script' must be a string");
+  bad(R"({"job": {"type": "sql", "script": " ; "}})", "no statement");
+  bad(R"({"job": {"type": "sql", "script": "SELECT 1"}, "client_token": "a b"})", "client_token");
+  bad(R"({"job": {"type": "sql", "script": "SELECT 1"}, "timeout_minutes": -5})", "timeout_minutes");
+  EXPECT_TRUE(Json(Call("GET", "/v1/applications/default/jobruns", ana_))["job_runs"].empty());
+  EXPECT_EQ(Call("GET", "/v1/applications/default/jobruns?state=DONE", ana_).status, 400);
+  EXPECT_EQ(Submit(ana_, "SELECT 1", "no-such-app").status, 404);
+  // Applications: administrators only; bad fields named.
+  EXPECT_EQ(Call("POST", "/v1/applications", ana_, R"({"name": "mine"})").status, 403);
+  auto r = Call("POST", "/v1/applications", admin_, R"({"name": "x", "max_concurrent_runs": 0})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("max_concurrent_runs"));
+  EXPECT_EQ(Call("POST", "/v1/applications", admin_, R"({"name": "bad name"})").status, 400);
+  ASSERT_EQ(Call("POST", "/v1/applications", admin_, R"({"name": "etl"})").status, 201);
+  EXPECT_EQ(Call("POST", "/v1/applications", admin_, R"({"name": "etl"})").status, 409);
+  // Non-administrators see only the default application.
+  auto apps = Json(Call("GET", "/v1/applications", ana_))["applications"];
+  ASSERT_EQ(apps.size(), 1u);
+  EXPECT_EQ(apps[0]["id"], "default");
+  EXPECT_EQ(Json(Call("GET", "/v1/applications", admin_))["applications"].size(), 2u);
+}
+
+}  // namespace
+}  // namespace tarn::testing
