@@ -1,0 +1,213 @@
+#include "cli/job_commands.h"
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "cli/progress.h"
+#include "common/error.h"
+
+namespace tarn::cli {
+
+namespace {
+
+// Ids and application names go into URL paths: only their own characters.
+const std::string& Checked(const std::string& id, const char* what) {
+  bool ok = !id.empty() && id.size() <= 64;
+  for (unsigned char c : id) ok = ok && (std::isalnum(c) || c == '.' || c == '_' || c == '-');
+  if (!ok) throw Error::InvalidArgument("{} '{}' is not an id: 1 to 64 of letters, digits, '.', '_' and '-'", what, id.substr(0, 64));
+  return id;
+}
+
+std::string ReadScript(const std::string& file) {
+  if (file == "-") {
+    std::stringstream ss;
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error::NotFound("cannot read {}: no such file, or not readable", file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Cell(const nlohmann::json& v) {
+  return v.is_string() ? v.get<std::string>() : v.is_null() ? "-" : v.dump();
+}
+
+// Rows of `fields` from each object of `list`, tab-separated under a header.
+void PrintTable(const nlohmann::json& list, const std::vector<std::string>& fields, bool json) {
+  if (json) {
+    for (auto& item : list) std::cout << item.dump() << "\n";
+    return;
+  }
+  for (size_t i = 0; i < fields.size(); i++) std::cout << (i ? "\t" : "") << fields[i];
+  std::cout << "\n";
+  for (auto& item : list) {
+    for (size_t i = 0; i < fields.size(); i++) std::cout << (i ? "\t" : "") << Cell(item.value(fields[i], nlohmann::json()));
+    std::cout << "\n";
+  }
+}
+
+int ExitCodeOf(const std::string& state) {
+  if (state == "SUCCESS") return 0;
+  if (state == "CANCELLED") return ExitCodeFor(ErrorCode::kCancelled);
+  return 1;
+}
+
+bool Terminal(const std::string& state) {
+  return state == "SUCCESS" || state == "FAILED" || state == "CANCELLED";
+}
+
+}  // namespace
+
+JobCommands::JobCommands(CLI::App& app) {
+  auto common = [this](CLI::App* cmd) {
+    remote_.AddTo(cmd, true);
+    cmd->add_flag("--json", json_, "Print the server's JSON");
+  };
+  app_cmd_ = app.add_subcommand("app", "Manage job applications on a server (named queues with limits)");
+  app_cmd_->require_subcommand(1);
+  app_create_ = app_cmd_->add_subcommand("create", "Create an application (administrators)");
+  app_create_->add_option("name", name_, "1-64 of letters, digits, '.', '_', '-'")->required();
+  app_create_->add_option("--max-concurrent-runs", max_concurrent_, "Runs running at once; more wait in QUEUED")
+      ->check(CLI::Range(1, 1000))->capture_default_str();
+  app_create_->add_option("--queue-timeout", queue_timeout_, "Minutes a run may wait in QUEUED")
+      ->check(CLI::Range(1, 10080))->capture_default_str();
+  app_create_->add_option("--default-timeout", default_timeout_, "Minutes a run may run (0: no limit)")
+      ->check(CLI::Range(0, 10080))->capture_default_str();
+  app_list_ = app_cmd_->add_subcommand("list", "Applications you may submit to: id, name, state, limits");
+  app_get_ = app_cmd_->add_subcommand("get", "One application");
+  app_get_->add_option("id", id_, "Application id or name")->required();
+  for (auto* c : {app_create_, app_list_, app_get_}) common(c);
+
+  job_cmd_ = app.add_subcommand("job", "Submit, watch and cancel job runs on a server");
+  job_cmd_->require_subcommand(1);
+  job_submit_ = job_cmd_->add_subcommand("submit", "Submit a SQL script as a job run; prints its id");
+  auto* sql = job_submit_->add_option("--sql", sql_, "The script");
+  auto* file = job_submit_->add_option("--file", file_, "Read the script from FILE (- for stdin)");
+  sql->excludes(file);
+  job_submit_->add_option("--name", name_, "A name for the run");
+  job_submit_->add_option("--client-token", client_token_,
+                          "Idempotency token: the same submission again gives back the same run");
+  job_submit_->add_option("--timeout", timeout_, "Minutes the run may run (default: the application's)")
+      ->check(CLI::Range(0, 10080));
+  job_submit_->add_flag("--wait", wait_,
+                        "Wait for the run to end, with a progress bar; exit 0 SUCCESS, 1 FAILED, 6 CANCELLED");
+  job_list_ = job_cmd_->add_subcommand("list", "Your job runs (administrators: everyone's), newest first");
+  job_list_->add_option("--state", state_, "Only runs in this state, e.g. RUNNING");
+  job_get_ = job_cmd_->add_subcommand("get", "One job run: state, details, times, progress");
+  job_logs_ = job_cmd_->add_subcommand("logs", "A job run's log: states, statements, errors");
+  job_logs_->add_flag("--follow", follow_, "Keep printing until the run ends; exit as --wait does");
+  job_cancel_ = job_cmd_->add_subcommand("cancel", "Cancel a job run (its running statement stops)");
+  for (auto* c : {job_get_, job_logs_, job_cancel_}) c->add_option("id", id_, "The job run id")->required();
+  for (auto* c : {job_submit_, job_list_, job_get_, job_logs_, job_cancel_}) {
+    c->add_option("--app", application_, "The application (id or name)")->capture_default_str();
+    common(c);
+  }
+}
+
+std::optional<int> JobCommands::Run() {
+  if (!*app_cmd_ && !*job_cmd_) return std::nullopt;
+  auto remote = remote_.Options();
+  if (*app_create_) {
+    nlohmann::json body = {{"name", name_},
+                           {"max_concurrent_runs", max_concurrent_},
+                           {"queue_timeout_minutes", queue_timeout_},
+                           {"default_timeout_minutes", default_timeout_}};
+    auto app = CallApi(remote, "POST", "/v1/applications", body);
+    if (json_) std::cout << app.dump() << "\n";
+    else std::cout << app["id"].get<std::string>() << "\n";
+    std::cerr << "created application " << app["name"].get<std::string>() << "\n";
+    return 0;
+  }
+  if (*app_list_) {
+    PrintTable(CallApi(remote, "GET", "/v1/applications")["applications"],
+               {"id", "name", "state", "max_concurrent_runs", "queue_timeout_minutes", "default_timeout_minutes"},
+               json_);
+    return 0;
+  }
+  if (*app_get_) {
+    std::cout << CallApi(remote, "GET", "/v1/applications/" + Checked(id_, "application")).dump(json_ ? -1 : 2) << "\n";
+    return 0;
+  }
+  std::string runs = "/v1/applications/" + Checked(application_, "application") + "/jobruns";
+  if (*job_submit_) return Submit();
+  if (*job_list_) {
+    std::string path = runs + (state_.empty() ? "" : "?state=" + std::string(Checked(state_, "state")));
+    PrintTable(CallApi(remote, "GET", path)["job_runs"], {"job_run_id", "state", "name", "created_by", "created_at"},
+               json_);
+    return 0;
+  }
+  std::string run = runs + "/" + Checked(id_, "job run");
+  if (*job_get_) {
+    std::cout << CallApi(remote, "GET", run).dump(json_ ? -1 : 2) << "\n";
+    return 0;
+  }
+  if (*job_cancel_) {
+    auto r = CallApi(remote, "DELETE", run);
+    if (json_) std::cout << r.dump() << "\n";
+    std::cerr << "job run " << id_ << ": " << r["state"].get<std::string>() << "\n";
+    return 0;
+  }
+  if (follow_) return Wait(id_, true);
+  auto logs = CallApi(remote, "GET", run + "/logs?size=10000");
+  for (auto& line : logs["lines"]) {
+    if (json_) std::cout << line.dump() << "\n";
+    else std::cout << Cell(line["at"]) << "\t" << Cell(line["kind"]) << "\t" << Cell(line["message"]) << "\n";
+  }
+  return 0;
+}
+
+int JobCommands::Submit() {
+  if (sql_.empty() == file_.empty()) {
+    throw Error::InvalidArgument("give the script with --sql SQL or --file FILE (see tarn job submit --help)");
+  }
+  std::string script = file_.empty() ? sql_ : ReadScript(file_);
+  nlohmann::json body = {{"job", {{"type", "sql"}, {"script", script}}}};
+  if (!name_.empty()) body["name"] = name_;
+  if (!client_token_.empty()) body["client_token"] = client_token_;
+  if (timeout_ >= 0) body["timeout_minutes"] = timeout_;
+  auto r = CallApi(remote_.Options(), "POST", "/v1/applications/" + Checked(application_, "application") + "/jobruns",
+                   body);
+  std::string id = r["job_run_id"];
+  if (json_) std::cout << r.dump() << "\n";
+  else std::cout << id << "\n";
+  std::cout.flush();
+  return wait_ ? Wait(id, false) : 0;
+}
+
+int JobCommands::Wait(const std::string& run_id, bool show_logs) {
+  auto remote = remote_.Options();
+  std::string path = "/v1/applications/" + Checked(application_, "application") + "/jobruns/" + run_id;
+  std::unique_ptr<Progress> bar;
+  int64_t line = 0;
+  while (true) {
+    auto run = CallApi(remote, "GET", path);
+    if (show_logs) {
+      auto logs = CallApi(remote, "GET", path + "/logs?from=" + std::to_string(line));
+      for (auto& l : logs["lines"]) {
+        std::cout << Cell(l["at"]) << "\t" << Cell(l["kind"]) << "\t" << Cell(l["message"]) << "\n";
+        line = l["line"];
+      }
+      std::cout.flush();
+    }
+    std::string state = run["state"];
+    auto& progress = run["progress"];
+    int64_t total = progress["statements_total"];
+    if (!show_logs && !bar && total > 0) bar = std::make_unique<Progress>("job " + run_id, total);
+    if (bar) bar->Update(progress["statements_done"].get<uint64_t>(), state);
+    if (Terminal(state)) {
+      if (bar) bar->Finish();
+      std::string details = run["state_details"];
+      std::cerr << "job run " << run_id << ": " << state << (details.empty() ? "" : " (" + details + ")") << "\n";
+      return ExitCodeOf(state);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+}  // namespace tarn::cli

@@ -1,0 +1,51 @@
+// `tarn app` and `tarn job`: applications and job runs on a server (docs/jobs.md).
+//
+//   tarn app create NAME [--max-concurrent-runs N] [--queue-timeout MIN] [--default-timeout MIN]
+//   tarn app list | get ID
+//   tarn job submit [--app A] (--sql SQL | --file F) [--name N] [--client-token T]
+//                   [--timeout MIN] [--wait]
+//   tarn job list [--app A] [--state S] | get ID | logs ID [--follow] | cancel ID
+//
+// `--json` prints the server's JSON; otherwise a line or a table for people.
+// `job submit --wait` and `job logs --follow` poll until the run ends (a progress
+// bar on a terminal); the exit code is then 0 for SUCCESS, 1 for FAILED and 6 for
+// CANCELLED.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+
+#include "cli/remote_flags.h"
+
+namespace tarn::cli {
+
+class JobCommands {
+ public:
+  // Adds the commands to `app`.
+  explicit JobCommands(CLI::App& app);
+  // After parsing: runs the chosen command and returns its exit code, or nullopt
+  // when none of these was chosen.
+  std::optional<int> Run();
+
+ private:
+  int Submit();
+  int Wait(const std::string& run_id, bool show_logs);
+
+  RemoteFlags remote_;
+  CLI::App* app_cmd_ = nullptr;
+  CLI::App* app_create_ = nullptr;
+  CLI::App* app_list_ = nullptr;
+  CLI::App* app_get_ = nullptr;
+  CLI::App* job_cmd_ = nullptr;
+  CLI::App* job_submit_ = nullptr;
+  CLI::App* job_list_ = nullptr;
+  CLI::App* job_get_ = nullptr;
+  CLI::App* job_logs_ = nullptr;
+  CLI::App* job_cancel_ = nullptr;
+  std::string name_, application_ = "default", sql_, file_, client_token_, state_, id_;
+  int64_t max_concurrent_ = 15, queue_timeout_ = 360, default_timeout_ = 720, timeout_ = -1;
+  bool json_ = false, wait_ = false, follow_ = false;
+};
+
+}  // namespace tarn::cli

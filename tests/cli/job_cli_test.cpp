@@ -1,0 +1,89 @@
+// `tarn app` and `tarn job` against a real server: submit and wait with exit codes
+// that follow the run's final state, the log, cancel, usage errors.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "server/server_fixture.h"
+
+using ::testing::HasSubstr;
+
+namespace tarn::testing {
+namespace {
+
+class JobCliTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    ana_ = Login("ana", kAnaPassword);
+    admin_ = Login("admin", kAdminPassword);
+  }
+  CommandResult Tarn(std::vector<std::string> args, const std::string& token) {
+    args.insert(args.begin() + 2, {"--server", base_});
+    return RunTarn(args, "", {{"XDG_CONFIG_HOME", config_.path().string()}, {"TARN_TOKEN", token}});
+  }
+  static std::string Trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+  }
+
+  TempDir config_;
+  std::string ana_, admin_;
+};
+
+TEST_F(JobCliTest, SubmitWaitExitsWithTheRunsFinalState) {
+  auto ok = Tarn({"job", "submit", "--sql", "SELECT 1; SELECT 2", "--wait"}, ana_);
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  std::string id = Trim(ok.out);
+  EXPECT_EQ(id.rfind("jr-", 0), 0u) << ok.out;
+  EXPECT_THAT(ok.err, HasSubstr("job run " + id + ": SUCCESS"));
+  auto failed = Tarn({"job", "submit", "--sql", "SELECT * FROM d.nope", "--wait"}, ana_);
+  EXPECT_EQ(failed.exit_code, 1) << failed.err;
+  EXPECT_THAT(failed.err, HasSubstr("FAILED (table"));
+  // The log of the first run, as lines of time, kind and message.
+  auto logs = Tarn({"job", "logs", id}, ana_);
+  ASSERT_EQ(logs.exit_code, 0) << logs.err;
+  EXPECT_THAT(logs.out, HasSubstr("\tstate\tSUCCESS\n"));
+  EXPECT_THAT(logs.out, HasSubstr("\tstatement\tstatement 2 of 2 started: SELECT 2\n"));
+  auto list = Tarn({"job", "list", "--state", "SUCCESS"}, ana_);
+  EXPECT_THAT(list.out, HasSubstr(id + "\tSUCCESS"));
+  EXPECT_THAT(list.out, ::testing::Not(HasSubstr("FAILED")));
+}
+
+TEST_F(JobCliTest, CancelEndsAWaitWithExit6) {
+  auto r = Tarn({"job", "submit", "--sql", "SELECT count(*) FROM range(10000000000000) r(i) WHERE i % 7 = 3"}, ana_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string id = Trim(r.out);
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto c = Tarn({"job", "cancel", id}, ana_);
+    EXPECT_EQ(c.exit_code, 0) << c.err;
+  });
+  auto follow = Tarn({"job", "logs", "--follow", id}, ana_);
+  canceller.join();
+  EXPECT_EQ(follow.exit_code, 6) << follow.err;
+  EXPECT_THAT(follow.out, HasSubstr("CANCELLING: cancelled by ana"));
+  EXPECT_THAT(follow.err, HasSubstr("CANCELLED"));
+}
+
+TEST_F(JobCliTest, ApplicationsAndBadInput) {
+  auto created = Tarn({"app", "create", "nightly", "--max-concurrent-runs", "2"}, admin_);
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  auto list = Tarn({"app", "list"}, admin_);
+  EXPECT_THAT(list.out, HasSubstr("\tnightly\tSTARTED\t2\t"));
+  EXPECT_EQ(Tarn({"app", "create", "mine"}, ana_).exit_code, 5);  // administrators only
+  EXPECT_EQ(Tarn({"app", "create", "nightly"}, admin_).exit_code, 4);
+  auto none = Tarn({"job", "submit"}, ana_);
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_THAT(none.err, HasSubstr("--sql SQL or --file FILE"));
+  EXPECT_EQ(Tarn({"job", "get", "../../v1/users"}, ana_).exit_code, 2);
+  EXPECT_EQ(Tarn({"job", "get", "jr-missing"}, ana_).exit_code, 3);
+  EXPECT_EQ(Tarn({"job", "submit", "--sql", "SELECT 1", "--app", "nightly"}, ana_).exit_code, 3);
+  auto usage = Tarn({"job", "frobnicate"}, ana_);
+  EXPECT_EQ(usage.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace tarn::testing
