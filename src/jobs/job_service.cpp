@@ -46,6 +46,10 @@ class RunLog : public session::ResultHandler {
 
 }  // namespace
 
+std::string RunnerId(const JobRun& run) {
+  return run.id + "." + std::to_string(run.attempt);
+}
+
 JobService::JobService(session::Instance& instance, session::Runner& runner, JobServiceOptions options)
     : instance_(instance), runner_(runner), options_(std::move(options)) {
   {
@@ -89,7 +93,7 @@ JobRun JobService::Cancel(JobStore& store, const JobRun& run, const std::string&
       cancelled_.insert(run.id);
     }
     try {
-      runner_.Cancel(run.principal, run.id);
+      runner_.Cancel(run.principal, RunnerId(store.GetRun(run.id)));
     } catch (const Error& e) {
       if (e.code() != ErrorCode::kNotFound) throw;  // not registered yet: client_gone stops it
     }
@@ -143,7 +147,7 @@ void JobService::Execute(JobStore& store, JobRun run) {
     request.role = run.principal.role;
     request.origin.kind = "job";
     request.origin.job_run_id = run.id;
-    request.origin.run_id = run.id;
+    request.origin.run_id = RunnerId(run);
     request.sql = run.script();
     auto deadline = run.timeout_minutes > 0 ? *run.started_ms + run.timeout_minutes * 60000 : INT64_MAX;
     std::atomic<bool> timed_out = false;
@@ -160,8 +164,14 @@ void JobService::Execute(JobStore& store, JobRun run) {
       store.Transition(run.id, {RunState::kCancelling}, RunState::kCancelled, store.GetRun(run.id).state_details);
     } else if (result.error) {
       bool shutdown = StopRequested(run.id);
-      store.Transition(run.id, {RunState::kRunning}, RunState::kFailed,
-                       shutdown ? "interrupted" : std::string(result.error->what()).substr(0, 2000));
+      std::string error = shutdown ? "interrupted" : std::string(result.error->what()).substr(0, 2000);
+      // A failed attempt reruns from the start while attempts remain (after a
+      // shutdown, on the next server).
+      if (!store.Retry(run.id, error)) {
+        store.Transition(run.id, {RunState::kRunning}, RunState::kFailed, error);
+      } else if (!shutdown) {
+        Wake();
+      }
     } else {
       store.Transition(run.id, {RunState::kRunning}, RunState::kSuccess);
     }

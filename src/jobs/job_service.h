@@ -37,6 +37,9 @@
 
 namespace tarn::jobs {
 
+// The id of a run's current attempt in the Runner (and GET /v1/queries): "<run>.<attempt>".
+std::string RunnerId(const JobRun& run);
+
 struct JobServiceOptions {
   int workers = 4;  // runs executing at once, over all applications
   std::chrono::milliseconds poll{500};

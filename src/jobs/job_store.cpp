@@ -91,7 +91,8 @@ identity::Principal PrincipalFrom(const std::string& text) {
 
 const char* kRunColumns =
     "id, application_id, name, principal_json, client_token, job_json, timeout_minutes, state, state_details, "
-    "attempt, statements_total, statements_done, rows_returned, created_ms, updated_ms, started_ms, ended_ms";
+    "attempt, statements_total, statements_done, rows_returned, created_ms, updated_ms, started_ms, ended_ms, "
+    "max_attempts";
 
 }  // namespace
 
@@ -144,7 +145,7 @@ Application ParseApplication(const nlohmann::json& body) {
 }
 
 JobSpec ParseJobSpec(const nlohmann::json& body) {
-  OnlyFields(body, {"name", "client_token", "job", "timeout_minutes"}, "the job run");
+  OnlyFields(body, {"name", "client_token", "job", "timeout_minutes", "retry_policy"}, "the job run");
   JobSpec spec;
   spec.name = TextField(body, "name", false, 256);
   if (body.contains("client_token")) {
@@ -155,6 +156,10 @@ JobSpec ParseJobSpec(const nlohmann::json& body) {
     spec.client_token = token;
   }
   spec.timeout_minutes = IntField(body, "timeout_minutes", -1, 0, 10080);
+  if (body.contains("retry_policy")) {
+    OnlyFields(body["retry_policy"], {"max_attempts"}, "field 'retry_policy'");
+    spec.max_attempts = IntField(body["retry_policy"], "max_attempts", 1, 1, 10);
+  }
   if (!body.contains("job")) throw Error::InvalidArgument("field 'job' is required");
   const auto& job = body["job"];
   OnlyFields(job, {"type", "script"}, "field 'job'");
@@ -180,6 +185,7 @@ nlohmann::json JobRun::Json() const {
                       {"job", job},
                       {"timeout_minutes", timeout_minutes},
                       {"attempt", attempt},
+                      {"retry_policy", {{"max_attempts", max_attempts}}},
                       {"created_at", Iso(created_ms)},
                       {"updated_at", Iso(updated_ms)},
                       {"started_at", OptIso(started_ms)},
@@ -233,6 +239,70 @@ Application JobStore::GetApplication(const std::string& id) {
   throw Error::NotFound("application {} does not exist (GET /v1/applications lists them)", id.substr(0, 64));
 }
 
+namespace {
+
+// kConflict while `app` has runs that have not ended.
+void RequireIdle(store::MetaStore& store, const Application& app, const char* what) {
+  auto rows = store.Query(
+      "SELECT count(*) FROM job_runs WHERE application_id = ? AND state NOT IN ('SUCCESS', 'FAILED', 'CANCELLED')",
+      {app.id});
+  if (rows[0].Int(0) > 0) {
+    throw Error::Conflict("cannot {} application {}: {} of its runs have not ended (cancel them or wait)", what,
+                          app.name, rows[0].Int(0));
+  }
+}
+
+}  // namespace
+
+Application JobStore::UpdateApplication(const std::string& id, const nlohmann::json& body) {
+  if (!body.is_object()) throw Error::InvalidArgument("the application must be a JSON object");
+  if (body.contains("name")) throw Error::InvalidArgument("field 'name' cannot change: create another application");
+  Application out;
+  store_.Transaction([&] {
+    auto app = GetApplication(id);
+    auto merged = app.Json();
+    for (auto key : {"id", "state", "created_by", "created_at", "updated_at"}) merged.erase(key);
+    for (auto& [k, v] : body.items()) merged[k] = v;
+    auto changed = ParseApplication(merged);
+    RequireIdle(store_, app, "update");
+    app.max_concurrent_runs = changed.max_concurrent_runs;
+    app.queue_timeout_minutes = changed.queue_timeout_minutes;
+    app.default_timeout_minutes = changed.default_timeout_minutes;
+    app.updated_at = Iso(NowMs());
+    store_.Execute("UPDATE applications SET max_concurrent_runs = ?, queue_timeout_minutes = ?, "
+                   "default_timeout_minutes = ?, updated_at = ? WHERE id = ?",
+                   {app.max_concurrent_runs, app.queue_timeout_minutes, app.default_timeout_minutes, app.updated_at,
+                    app.id});
+    out = app;
+  });
+  return out;
+}
+
+Application JobStore::SetApplicationState(const std::string& id, const std::string& state) {
+  Application out;
+  store_.Transaction([&] {
+    auto app = GetApplication(id);
+    if (state == "STOPPED") RequireIdle(store_, app, "stop");
+    app.state = state;
+    app.updated_at = Iso(NowMs());
+    store_.Execute("UPDATE applications SET state = ?, updated_at = ? WHERE id = ?", {state, app.updated_at, app.id});
+    out = app;
+  });
+  return out;
+}
+
+void JobStore::DeleteApplication(const std::string& id) {
+  store_.Transaction([&] {
+    auto app = GetApplication(id);
+    if (app.id == "default") throw Error::Conflict("the default application cannot be deleted");
+    RequireIdle(store_, app, "delete");
+    store_.Execute("DELETE FROM job_run_log WHERE run_id IN (SELECT id FROM job_runs WHERE application_id = ?)",
+                   {app.id});
+    store_.Execute("DELETE FROM job_runs WHERE application_id = ?", {app.id});
+    store_.Execute("DELETE FROM applications WHERE id = ?", {app.id});
+  });
+}
+
 // --- runs -----------------------------------------------------------------------------
 
 JobRun JobStore::RunFrom(const store::Row& r) {
@@ -254,6 +324,7 @@ JobRun JobStore::RunFrom(const store::Row& r) {
   run.updated_ms = r.Int(14);
   run.started_ms = r.OptInt(15);
   run.ended_ms = r.OptInt(16);
+  run.max_attempts = r.Int(17);
   return run;
 }
 
@@ -262,7 +333,7 @@ JobRun JobStore::Submit(const std::string& application_id, const JobSpec& spec,
   auto app = GetApplication(application_id);
   int64_t timeout = spec.timeout_minutes >= 0 ? spec.timeout_minutes : app.default_timeout_minutes;
   nlohmann::json request = {{"application_id", app.id}, {"name", spec.name}, {"job", spec.job},
-                            {"timeout_minutes", timeout}};
+                            {"timeout_minutes", timeout}, {"max_attempts", spec.max_attempts}};
   std::string hash = audit::Sha256Hex(request.dump());
   std::string id;
   created = false;
@@ -286,13 +357,13 @@ JobRun JobStore::Submit(const std::string& application_id, const JobSpec& spec,
     int64_t now = NowMs();
     store_.Execute(std::string("INSERT INTO job_runs (id, application_id, name, principal_key, created_by, issuer, "
                                "principal_json, client_token, request_hash, job_json, timeout_minutes, state, "
-                               "state_details, attempt, statements_total, statements_done, rows_returned, "
-                               "created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'QUEUED', '', 0, 0, "
-                               "0, 0, ?, ?)"),
+                               "state_details, attempt, max_attempts, statements_total, statements_done, "
+                               "rows_returned, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                               "'QUEUED', '', 0, ?, 0, 0, 0, ?, ?)"),
                    {id, app.id, spec.name, principal.Key(), principal.user, principal.issuer,
                     PrincipalJson(principal).dump(),
                     spec.client_token ? store::Param(*spec.client_token) : store::Param(nullptr), hash,
-                    spec.job.dump(), timeout, now, now});
+                    spec.job.dump(), timeout, spec.max_attempts, now, now});
     for (auto state : {RunState::kSubmitted, RunState::kPending, RunState::kQueued})
       LogLocked(id, "state", RunStateName(state), now);
     created = true;
@@ -342,6 +413,9 @@ std::optional<JobRun> JobStore::ClaimNext() {
       return;
     }
     id = rows[0].Str(0);
+    store_.Execute("INSERT INTO job_run_attempts (run_id, attempt, state, state_details, started_ms) SELECT id, "
+                   "attempt, 'RUNNING', '', ? FROM job_runs WHERE id = ?",
+                   {now, *id});
     LogLocked(*id, "state", RunStateName(RunState::kScheduled), now);
     LogLocked(*id, "state", RunStateName(RunState::kRunning), now);
   });
@@ -366,10 +440,46 @@ bool JobStore::Transition(const std::string& id, const std::vector<RunState>& fr
                            "coalesce(?, ended_ms) WHERE id = ? AND state IN (" + in + ")",
                            params) == 1;
     if (moved) {
-      LogLocked(id, "state", std::string(RunStateName(to)) + (details.empty() ? "" : ": " + details), NowMs());
+      if (IsTerminal(to)) EndAttempt(id, to, details, now);
+      LogLocked(id, "state", std::string(RunStateName(to)) + (details.empty() ? "" : ": " + details), now);
     }
   });
   return moved;
+}
+
+void JobStore::EndAttempt(const std::string& id, RunState state, const std::string& details, int64_t now) {
+  store_.Execute("UPDATE job_run_attempts SET state = ?, state_details = ?, ended_ms = ? WHERE run_id = ? AND "
+                 "ended_ms IS NULL",
+                 {std::string(RunStateName(state)), details, now, id});
+}
+
+bool JobStore::Retry(const std::string& id, const std::string& error) {
+  bool moved = false;
+  store_.Transaction([&] {
+    int64_t now = NowMs();
+    moved = store_.Execute("UPDATE job_runs SET state = 'QUEUED', state_details = ?, updated_ms = ? WHERE id = ? AND "
+                           "state = 'RUNNING' AND attempt < max_attempts",
+                           {"attempt failed, retrying: " + error, now, id}) == 1;
+    if (!moved) return;
+    EndAttempt(id, RunState::kFailed, error, now);
+    LogLocked(id, "state", "QUEUED: attempt failed, retrying", now);
+  });
+  return moved;
+}
+
+std::vector<Attempt> JobStore::Attempts(const std::string& id) {
+  std::vector<Attempt> out;
+  for (auto& r : store_.Query("SELECT attempt, state, state_details, started_ms, ended_ms FROM job_run_attempts "
+                              "WHERE run_id = ? ORDER BY attempt",
+                              {id})) {
+    out.push_back({r.Int(0), r.Str(1), r.Str(2), r.Int(3), r.OptInt(4)});
+  }
+  return out;
+}
+
+nlohmann::json Attempt::Json() const {
+  return {{"attempt", attempt},   {"state", state},        {"state_details", state_details},
+          {"started_at", Iso(started_ms)}, {"ended_at", OptIso(ended_ms)}};
 }
 
 int64_t JobStore::ExpireQueued(int64_t now_ms) {
@@ -386,9 +496,13 @@ int64_t JobStore::Recover() {
   int64_t n = 0;
   for (auto& r : store_.Query("SELECT id, state FROM job_runs WHERE state IN ('SCHEDULED', 'RUNNING', 'CANCELLING')")) {
     auto state = ParseRunState(r.Str(1));
-    n += state == RunState::kCancelling
-             ? Transition(r.Str(0), {state}, RunState::kCancelled, "cancelled (the server stopped meanwhile)")
-             : Transition(r.Str(0), {state}, RunState::kFailed, "interrupted");
+    if (state == RunState::kCancelling) {
+      n += Transition(r.Str(0), {state}, RunState::kCancelled, "cancelled (the server stopped meanwhile)");
+    } else if (state == RunState::kRunning && Retry(r.Str(0), "interrupted")) {
+      n++;
+    } else {
+      n += Transition(r.Str(0), {state}, RunState::kFailed, "interrupted");
+    }
   }
   return n;
 }

@@ -54,6 +54,7 @@ struct JobSpec {
   std::string script;
   std::optional<std::string> client_token;
   int64_t timeout_minutes = -1;  // -1: the application's default
+  int64_t max_attempts = 1;      // retry_policy.max_attempts: a failed attempt reruns while attempts remain
   nlohmann::json job;            // the request's "job" object, as given
 };
 
@@ -71,6 +72,7 @@ struct JobRun {
   RunState state = RunState::kSubmitted;
   std::string state_details;
   int64_t attempt = 0;
+  int64_t max_attempts = 1;
   int64_t statements_total = 0;
   int64_t statements_done = 0;
   int64_t rows_returned = 0;
@@ -79,6 +81,16 @@ struct JobRun {
   std::optional<int64_t> started_ms;
   std::optional<int64_t> ended_ms;
   std::string script() const { return job.value("script", ""); }
+  nlohmann::json Json() const;
+};
+
+// One attempt of a run: its own state, times and error.
+struct Attempt {
+  int64_t attempt = 0;
+  std::string state;
+  std::string state_details;
+  int64_t started_ms = 0;
+  std::optional<int64_t> ended_ms;
   nlohmann::json Json() const;
 };
 
@@ -101,6 +113,13 @@ class JobStore {
   Application CreateApplication(Application app, const std::string& user);
   std::vector<Application> ListApplications();
   Application GetApplication(const std::string& id);
+  // Changes max_concurrent_runs, queue_timeout_minutes and default_timeout_minutes
+  // (`body` as ParseApplication takes it, without "name"); stops, starts or deletes
+  // (with its runs and their logs). Update, stop and delete are kConflict while the
+  // application has runs that have not ended; `default` cannot be deleted.
+  Application UpdateApplication(const std::string& id, const nlohmann::json& body);
+  Application SetApplicationState(const std::string& id, const std::string& state);
+  void DeleteApplication(const std::string& id);
 
   // Queues a run of `spec` for `principal` on `application_id` (which must be
   // STARTED). With a client_token already used by this principal: the same request
@@ -122,15 +141,21 @@ class JobStore {
   // Runs queued longer than their application's queue_timeout_minutes end CANCELLED,
   // "queue timeout"; returns how many.
   int64_t ExpireQueued(int64_t now_ms);
-  // After a server stopped without ending its runs: RUNNING and SCHEDULED ones end
-  // FAILED "interrupted", CANCELLING ones CANCELLED. Returns how many.
+  // After a server stopped without ending its runs: RUNNING and SCHEDULED ones are
+  // retried if attempts remain, else end FAILED "interrupted"; CANCELLING ones end
+  // CANCELLED. Returns how many.
   int64_t Recover();
+  // A failed attempt of a RUNNING run with attempts left goes back to QUEUED (the
+  // attempt ends FAILED with `error`); false if it has none left or is not RUNNING.
+  bool Retry(const std::string& id, const std::string& error);
+  std::vector<Attempt> Attempts(const std::string& id);
   void Progress(const std::string& id, int64_t statements_total, int64_t statements_done, int64_t rows);
   void Log(const std::string& id, const std::string& kind, const std::string& message);
   std::vector<LogLine> Logs(const std::string& id, int64_t from, int64_t size);
 
  private:
   JobRun RunFrom(const store::Row& row);
+  void EndAttempt(const std::string& id, RunState state, const std::string& details, int64_t now);
   void LogLocked(const std::string& id, const std::string& kind, const std::string& message, int64_t at);
 
   store::MetaStore& store_;

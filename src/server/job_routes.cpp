@@ -84,6 +84,28 @@ void AddJobRoutes(Router& router, JobRoutes r) {
     JobStore store(r.store(ctx.worker));
     return JsonResponse(http::status::ok, VisibleApplication(store, ctx).Json(), v(ctx));
   });
+  auto admin_only = [](const RequestContext& ctx) {
+    if (!ctx.principal->admin) throw Error::PermissionDenied("only a data-lake administrator may change applications");
+  };
+  router.Add(verb::put, "/v1/applications/{app}", true, [r, v, admin_only](RequestContext& ctx) {
+    admin_only(ctx);
+    JobStore store(r.store(ctx.worker));
+    return JsonResponse(http::status::ok, store.UpdateApplication(ctx.params["app"], Body(ctx)).Json(), v(ctx));
+  });
+  for (auto [action, state] : {std::pair{"stop", "STOPPED"}, std::pair{"start", "STARTED"}}) {
+    router.Add(verb::post, std::string("/v1/applications/{app}/") + action, true,
+               [r, v, admin_only, state](RequestContext& ctx) {
+                 admin_only(ctx);
+                 JobStore store(r.store(ctx.worker));
+                 return JsonResponse(http::status::ok, store.SetApplicationState(ctx.params["app"], state).Json(), v(ctx));
+               });
+  }
+  router.Add(verb::delete_, "/v1/applications/{app}", true, [r, v, admin_only](RequestContext& ctx) {
+    admin_only(ctx);
+    JobStore store(r.store(ctx.worker));
+    store.DeleteApplication(ctx.params["app"]);
+    return JsonResponse(http::status::ok, {{"deleted", ctx.params["app"]}}, v(ctx));
+  });
   router.Add(verb::post, "/v1/applications/{app}/jobruns", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));
     auto app = VisibleApplication(store, ctx);
@@ -114,6 +136,13 @@ void AddJobRoutes(Router& router, JobRoutes r) {
     JobStore store(r.store(ctx.worker));
     auto run = VisibleRun(store, ctx);
     return JsonResponse(http::status::ok, r.jobs().Cancel(store, run, ctx.principal->user).Json(), v(ctx));
+  });
+  router.Add(verb::get, "/v1/applications/{app}/jobruns/{run}/attempts", true, [r, v](RequestContext& ctx) {
+    JobStore store(r.store(ctx.worker));
+    auto run = VisibleRun(store, ctx);
+    nlohmann::json list = nlohmann::json::array();
+    for (auto& a : store.Attempts(run.id)) list.push_back(a.Json());
+    return JsonResponse(http::status::ok, {{"job_run_id", run.id}, {"attempts", list}}, v(ctx));
   });
   router.Add(verb::get, "/v1/applications/{app}/jobruns/{run}/logs", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));

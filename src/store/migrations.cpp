@@ -170,6 +170,7 @@ const std::vector<Migration>& Migrations() {
                 state TEXT NOT NULL,
                 state_details TEXT NOT NULL,
                 attempt BIGINT NOT NULL,
+                max_attempts BIGINT NOT NULL,
                 statements_total BIGINT NOT NULL,
                 statements_done BIGINT NOT NULL,
                 rows_returned BIGINT NOT NULL,
@@ -179,6 +180,14 @@ const std::vector<Migration>& Migrations() {
                 ended_ms BIGINT,
                 UNIQUE (principal_key, client_token)))",
            "CREATE INDEX job_runs_by_state ON job_runs (state, seq)",
+           R"(CREATE TABLE job_run_attempts (
+                run_id TEXT NOT NULL,
+                attempt BIGINT NOT NULL,
+                state TEXT NOT NULL,
+                state_details TEXT NOT NULL,
+                started_ms BIGINT NOT NULL,
+                ended_ms BIGINT,
+                PRIMARY KEY (run_id, attempt)))",
            R"(CREATE TABLE job_run_log (
                 run_id TEXT NOT NULL,
                 line BIGINT NOT NULL,

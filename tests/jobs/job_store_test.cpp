@@ -109,6 +109,21 @@ TEST_P(JobStoreTest, RecoveryEndsWhatAStoppedServerLeftRunning) {
   EXPECT_EQ(jobs_->ExpireQueued(NowMs() + 3600 * 1000), 0);
   EXPECT_EQ(jobs_->ExpireQueued(NowMs() + 361 * 60 * 1000), 1);
   EXPECT_EQ(jobs_->GetRun(queued.id).state_details, "queue timeout");
+  // With attempts left, an interrupted run queues again; its attempt ended FAILED.
+  auto spec = Spec("SELECT 4");
+  spec.max_attempts = 2;
+  auto retried = Submit("default", spec);
+  ASSERT_TRUE(jobs_->ClaimNext());
+  EXPECT_EQ(jobs_->Recover(), 1);
+  auto again = jobs_->GetRun(retried.id);
+  EXPECT_EQ(again.state, RunState::kQueued);
+  auto attempts = jobs_->Attempts(retried.id);
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].state, "FAILED");
+  EXPECT_EQ(attempts[0].state_details, "interrupted");
+  auto second = jobs_->ClaimNext();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->attempt, 2);
 }
 
 TEST_P(JobStoreTest, UnknownApplicationsAndRunsAreNotFound) {

@@ -2,7 +2,9 @@
 // states and logs, idempotent submission, cancel, queueing, visibility, bad input.
 #include <gmock/gmock.h>
 
+#include <algorithm>
 #include <chrono>
+#include <tuple>
 #include <thread>
 
 #include "server_fixture.h"
@@ -173,6 +175,66 @@ TEST_F(JobsTest, ARunWhoseSubmitterWasRemovedFailsWhenItWouldStart) {
   auto run = WaitFor(admin_, queued, "FAILED");
   EXPECT_EQ(run["state_details"], "principal no longer exists");
   for (auto& b : blockers) Call("DELETE", "/v1/applications/default/jobruns/" + b, admin_);
+}
+
+TEST_F(JobsTest, AFailedAttemptIsRetriedWhileAttemptsRemainAndEachIsListed) {
+  // Fails until d.flag exists: the script's second statement creates nothing, so all
+  // three attempts fail alike; a table created meanwhile lets a later run succeed.
+  auto r = Submit(ana_, "SELECT 1; SELECT * FROM d.flag", "default", {{"retry_policy", {{"max_attempts", 3}}}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string id = Json(r)["job_run_id"];
+  auto run = WaitFor(ana_, id, "FAILED");
+  EXPECT_EQ(run["attempt"], 3);
+  EXPECT_EQ(run["retry_policy"]["max_attempts"], 3);
+  auto attempts = Json(Call("GET", "/v1/applications/default/jobruns/" + id + "/attempts", ana_))["attempts"];
+  ASSERT_EQ(attempts.size(), 3u) << attempts.dump();
+  for (int i = 0; i < 3; i++) {
+    EXPECT_EQ(attempts[i]["attempt"], i + 1);
+    EXPECT_EQ(attempts[i]["state"], "FAILED");
+    EXPECT_THAT(attempts[i]["state_details"].get<std::string>(), HasSubstr("d.flag"));
+    EXPECT_TRUE(attempts[i]["ended_at"].is_string());
+  }
+  auto states = LogStates(ana_, id);
+  EXPECT_EQ(std::count(states.begin(), states.end(), "RUNNING"), 3);
+  // The default is one attempt; a retry_policy out of range is refused.
+  auto once = WaitFor(ana_, SubmitOk(ana_, "SELECT * FROM d.flag"), "FAILED");
+  EXPECT_EQ(once["attempt"], 1);
+  EXPECT_EQ(Submit(ana_, "SELECT 1", "default", {{"retry_policy", {{"max_attempts", 11}}}}).status, 400);
+  EXPECT_EQ(Submit(ana_, "SELECT 1", "default", {{"retry_policy", {{"tries", 2}}}}).status, 400);
+}
+
+TEST_F(JobsTest, ApplicationsAreUpdatedStoppedStartedAndDeletedOnlyWhenIdle) {
+  auto created = Call("POST", "/v1/applications", admin_, json{{"name", "lifecycle"}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string a = Json(created)["id"];
+  auto running = SubmitOk(admin_, kLong, a);
+  WaitFor(admin_, running, "RUNNING", a);
+  for (auto [method, path, body] : {std::tuple{"PUT", "", R"({"max_concurrent_runs": 3})"},
+                                    std::tuple{"POST", "/stop", ""}, std::tuple{"DELETE", "", ""}}) {
+    auto r = Call(method, "/v1/applications/" + a + path, admin_, body);
+    EXPECT_EQ(r.status, 409) << method << path << " " << r.body;
+    EXPECT_THAT(r.body, HasSubstr("have not ended"));
+  }
+  ASSERT_EQ(Call("DELETE", "/v1/applications/" + a + "/jobruns/" + running, admin_).status, 200);
+  WaitFor(admin_, running, "CANCELLED", a);
+  auto updated = Call("PUT", "/v1/applications/" + a, admin_, R"({"max_concurrent_runs": 3})");
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  EXPECT_EQ(Json(updated)["max_concurrent_runs"], 3);
+  EXPECT_EQ(Json(updated)["queue_timeout_minutes"], 360);  // unchanged
+  EXPECT_EQ(Call("PUT", "/v1/applications/" + a, admin_, R"({"name": "other"})").status, 400);
+  EXPECT_EQ(Call("PUT", "/v1/applications/" + a, ana_, R"({"max_concurrent_runs": 4})").status, 403);
+  auto stopped = Call("POST", "/v1/applications/" + a + "/stop", admin_);
+  ASSERT_EQ(stopped.status, 200) << stopped.body;
+  EXPECT_EQ(Json(stopped)["state"], "STOPPED");
+  auto refused = Submit(admin_, "SELECT 1", a);
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_THAT(refused.body, HasSubstr("STOPPED"));
+  EXPECT_EQ(Json(Call("POST", "/v1/applications/" + a + "/start", admin_))["state"], "STARTED");
+  WaitFor(admin_, SubmitOk(admin_, "SELECT 1", a), "SUCCESS", a);
+  ASSERT_EQ(Call("DELETE", "/v1/applications/" + a, admin_).status, 200);
+  EXPECT_EQ(Call("GET", "/v1/applications/" + a, admin_).status, 404);
+  EXPECT_EQ(Call("GET", "/v1/applications/" + a + "/jobruns/" + running, admin_).status, 404);
+  EXPECT_EQ(Call("DELETE", "/v1/applications/default", admin_).status, 409);
 }
 
 TEST_F(JobsTest, OthersRunsReadAsMissing) {
