@@ -60,12 +60,19 @@ JobService::JobService(session::Instance& instance, session::Runner& runner, Job
 }
 
 JobService::~JobService() {
+  Stop();
+}
+
+void JobService::Stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
-  for (auto& w : workers_) w.join();
+  std::lock_guard join(join_mu_);
+  for (auto& w : workers_) {
+    if (w.joinable()) w.join();
+  }
 }
 
 void JobService::Wake() {
@@ -132,6 +139,15 @@ void JobService::Work() {
 }
 
 void JobService::Execute(JobStore& store, JobRun run) {
+  // However the run ends, a cancel asked for it is forgotten.
+  struct Forget {
+    JobService& service;
+    std::string id;
+    ~Forget() {
+      std::lock_guard lock(service.mu_);
+      service.cancelled_.erase(id);
+    }
+  } forget{*this, run.id};
   try {
     if (!options_.builtin_issuer.empty() && run.principal.issuer == options_.builtin_issuer) {
       auto now = identity::Directory(store.meta()).Lookup(run.principal.user, run.principal.issuer);
@@ -157,23 +173,27 @@ void JobService::Execute(JobStore& store, JobRun run) {
     };
     RunLog log(store, run.id);
     auto result = runner_.Run(request, log);
+    // A run's end is a compare-and-set from RUNNING; a cancel that got in first
+    // (CANCELLING) wins, whatever the statements did.
+    auto end = [&](RunState to, const std::string& details) {
+      if (store.Transition(run.id, {RunState::kRunning}, to, details)) return;
+      store.Transition(run.id, {RunState::kCancelling}, RunState::kCancelled, store.GetRun(run.id).state_details);
+    };
     if (timed_out) {
       store.Transition(run.id, {RunState::kRunning, RunState::kCancelling}, RunState::kCancelled,
                        fmt::format("execution timeout ({} minutes)", run.timeout_minutes));
-    } else if (store.GetRun(run.id).state == RunState::kCancelling) {
-      store.Transition(run.id, {RunState::kCancelling}, RunState::kCancelled, store.GetRun(run.id).state_details);
     } else if (result.error) {
       bool shutdown = StopRequested(run.id);
       std::string error = shutdown ? "interrupted" : std::string(result.error->what()).substr(0, 2000);
       // A failed attempt reruns from the start while attempts remain (after a
-      // shutdown, on the next server).
-      if (!store.Retry(run.id, error)) {
-        store.Transition(run.id, {RunState::kRunning}, RunState::kFailed, error);
+      // shutdown, on the next server); never one that was cancelled.
+      if (store.GetRun(run.id).state != RunState::kRunning || !store.Retry(run.id, error)) {
+        end(RunState::kFailed, error);
       } else if (!shutdown) {
         Wake();
       }
     } else {
-      store.Transition(run.id, {RunState::kRunning}, RunState::kSuccess);
+      end(RunState::kSuccess, "");
     }
   } catch (const std::exception& e) {
     try {
@@ -183,8 +203,6 @@ void JobService::Execute(JobStore& store, JobRun run) {
       // The store itself failed: the next start's Recover() ends the run.
     }
   }
-  std::lock_guard lock(mu_);
-  cancelled_.erase(run.id);
 }
 
 }  // namespace tarn::jobs

@@ -14,8 +14,9 @@
 // A run's built-in submitter must still exist when it starts ("principal no longer
 // exists" otherwise); their groups are read again then.
 //
-// Runs left RUNNING by a server that stopped without finishing them end FAILED,
-// "interrupted", when the next JobService starts (one server per metadata store).
+// Runs left RUNNING by a server that stopped without finishing them are queued again
+// (attempts left) or end FAILED, "interrupted", when the next JobService starts (one
+// server per metadata store).
 //
 // Thread-safety: all methods are thread-safe.
 #pragma once
@@ -50,7 +51,12 @@ struct JobServiceOptions {
 class JobService {
  public:
   JobService(session::Instance& instance, session::Runner& runner, JobServiceOptions options);
-  ~JobService();  // stops the workers; what still runs is cancelled and ends FAILED, "interrupted"
+  ~JobService();  // Stop()
+
+  // Stops the workers: what still runs is stopped and queued again if attempts
+  // remain, else ends FAILED, "interrupted". Idempotent; the other methods stay
+  // usable (a cancel still reaches the store).
+  void Stop();
 
   // A run was queued: wakes an idle worker.
   void Wake();
@@ -72,6 +78,7 @@ class JobService {
   uint64_t wakes_ = 0;
   std::set<std::string> cancelled_;  // runs asked to stop, until their worker ends them
   std::mutex claim_mu_;              // one claim at a time in this process
+  std::mutex join_mu_;
   std::vector<std::thread> workers_;
 };
 

@@ -398,6 +398,9 @@ std::vector<JobRun> JobStore::ListRuns(const std::string& application_id, const 
 }
 
 std::optional<JobRun> JobStore::ClaimNext() {
+  // Idle workers poll: a read first, so that an empty queue never takes the store's
+  // write lock (SQLite's is the whole file, shared with every other process).
+  if (store_.Query("SELECT 1 FROM job_runs WHERE state = 'QUEUED' LIMIT 1").empty()) return std::nullopt;
   std::optional<std::string> id;
   store_.Transaction([&] {
     auto rows = store_.Query(
@@ -518,9 +521,12 @@ void JobStore::Log(const std::string& id, const std::string& kind, const std::st
 }
 
 void JobStore::LogLocked(const std::string& id, const std::string& kind, const std::string& message, int64_t at) {
-  store_.Execute("INSERT INTO job_run_log (run_id, line, at_ms, kind, message) VALUES (?, (SELECT coalesce(max(line), "
-                 "0) + 1 FROM job_run_log WHERE run_id = ?), ?, ?, ?)",
-                 {id, id, at, kind, message.substr(0, 4096)});
+  // The run's row is the counter: concurrent writers of one run's log (its worker, a
+  // cancel) take turns on that row, so line numbers never collide on either backend.
+  auto rows = store_.Query("UPDATE job_runs SET log_lines = log_lines + 1 WHERE id = ? RETURNING log_lines", {id});
+  if (rows.empty()) throw Error::NotFound("job run {} does not exist", id.substr(0, 64));
+  store_.Execute("INSERT INTO job_run_log (run_id, line, at_ms, kind, message) VALUES (?, ?, ?, ?, ?)",
+                 {id, rows[0].Int(0), at, kind, message.substr(0, 4096)});
 }
 
 std::vector<LogLine> JobStore::Logs(const std::string& id, int64_t from, int64_t size) {

@@ -406,7 +406,7 @@ Service::Service(session::Instance& instance, ServerConfig config)
 
 Service::~Service() {
   if (impl_->http) impl_->http->Shutdown([this] {
-    impl_->jobs.reset();
+    if (impl_->jobs) impl_->jobs->Stop();
     impl_->queries->CancelAll();
   });
 }
@@ -465,7 +465,7 @@ const Router& Service::router() const {
 
 void Service::Shutdown() {
   if (impl_->http) impl_->http->Shutdown([this] {
-    impl_->jobs.reset();  // its running runs end FAILED, "interrupted"
+    if (impl_->jobs) impl_->jobs->Stop();  // its running runs stop (queued again or FAILED "interrupted")
     impl_->queries->CancelAll();
   });
 }

@@ -171,6 +171,7 @@ const std::vector<Migration>& Migrations() {
                 state_details TEXT NOT NULL,
                 attempt BIGINT NOT NULL,
                 max_attempts BIGINT NOT NULL,
+                log_lines BIGINT NOT NULL DEFAULT 0,
                 statements_total BIGINT NOT NULL,
                 statements_done BIGINT NOT NULL,
                 rows_returned BIGINT NOT NULL,

@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "common/error.h"
 #include "test_util.h"
 
@@ -124,6 +127,29 @@ TEST_P(JobStoreTest, RecoveryEndsWhatAStoppedServerLeftRunning) {
   auto second = jobs_->ClaimNext();
   ASSERT_TRUE(second);
   EXPECT_EQ(second->attempt, 2);
+}
+
+TEST_P(JobStoreTest, ConcurrentWritersOfOneRunsLogNeverCollide) {
+  auto run = Submit("default", Spec("SELECT 1"));
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int w = 0; w < 3; w++) {
+    writers.emplace_back([&, w] {
+      try {
+        auto meta = store::MetaStore::Open(metastore_->location());
+        JobStore store(*meta);
+        for (int i = 0; i < 20; i++) store.Log(run.id, "statement", "writer " + std::to_string(w));
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+        failures++;
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto lines = jobs_->Logs(run.id, 0, 1000);
+  ASSERT_EQ(lines.size(), 3u + 60u);  // SUBMITTED, PENDING, QUEUED and the writers'
+  for (size_t i = 0; i < lines.size(); i++) EXPECT_EQ(lines[i].line, static_cast<int64_t>(i + 1));
 }
 
 TEST_P(JobStoreTest, UnknownApplicationsAndRunsAreNotFound) {
