@@ -17,7 +17,9 @@ namespace {
 const std::string& Checked(const std::string& id, const char* what) {
   bool ok = !id.empty() && id.size() <= 64;
   for (unsigned char c : id) ok = ok && (std::isalnum(c) || c == '.' || c == '_' || c == '-');
-  if (!ok) throw Error::InvalidArgument("{} '{}' is not an id: 1 to 64 of letters, digits, '.', '_' and '-'", what, id.substr(0, 64));
+  if (!ok)
+    throw Error::InvalidArgument("{} '{}' is not an id: 1 to 64 of letters, digits, '.', '_' and '-'", what,
+                                 id.substr(0, 64));
   return id;
 }
 
@@ -47,7 +49,8 @@ void PrintTable(const nlohmann::json& list, const std::vector<std::string>& fiel
   for (size_t i = 0; i < fields.size(); i++) std::cout << (i ? "\t" : "") << fields[i];
   std::cout << "\n";
   for (auto& item : list) {
-    for (size_t i = 0; i < fields.size(); i++) std::cout << (i ? "\t" : "") << Cell(item.value(fields[i], nlohmann::json()));
+    for (size_t i = 0; i < fields.size(); i++)
+      std::cout << (i ? "\t" : "") << Cell(item.value(fields[i], nlohmann::json()));
     std::cout << "\n";
   }
 }
@@ -73,12 +76,16 @@ JobCommands::JobCommands(CLI::App& app) {
   app_cmd_->require_subcommand(1);
   app_create_ = app_cmd_->add_subcommand("create", "Create an application (administrators)");
   app_create_->add_option("name", name_, "1-64 of letters, digits, '.', '_', '-'")->required();
-  app_create_->add_option("--max-concurrent-runs", max_concurrent_, "Runs running at once; more wait in QUEUED")
-      ->check(CLI::Range(1, 1000))->capture_default_str();
+  app_create_
+      ->add_option("--max-concurrent-runs", max_concurrent_, "Runs running at once; more wait in QUEUED")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   app_create_->add_option("--queue-timeout", queue_timeout_, "Minutes a run may wait in QUEUED")
-      ->check(CLI::Range(1, 10080))->capture_default_str();
+      ->check(CLI::Range(1, 10080))
+      ->capture_default_str();
   app_create_->add_option("--default-timeout", default_timeout_, "Minutes a run may run (0: no limit)")
-      ->check(CLI::Range(0, 10080))->capture_default_str();
+      ->check(CLI::Range(0, 10080))
+      ->capture_default_str();
   app_list_ = app_cmd_->add_subcommand("list", "Applications you may submit to: id, name, state, limits");
   app_get_ = app_cmd_->add_subcommand("get", "One application");
   app_get_->add_option("id", id_, "Application id or name")->required();
@@ -95,8 +102,8 @@ JobCommands::JobCommands(CLI::App& app) {
                           "Idempotency token: the same submission again gives back the same run");
   job_submit_->add_option("--timeout", timeout_, "Minutes the run may run (default: the application's)")
       ->check(CLI::Range(0, 10080));
-  job_submit_->add_flag("--wait", wait_,
-                        "Wait for the run to end, with a progress bar; exit 0 SUCCESS, 1 FAILED, 6 CANCELLED");
+  job_submit_->add_flag(
+      "--wait", wait_, "Wait for the run to end, with a progress bar; exit 0 SUCCESS, 1 FAILED, 6 CANCELLED");
   job_list_ = job_cmd_->add_subcommand("list", "Your job runs (administrators: everyone's), newest first");
   job_list_->add_option("--state", state_, "Only runs in this state, e.g. RUNNING");
   job_get_ = job_cmd_->add_subcommand("get", "One job run: state, details, times, progress");
@@ -119,27 +126,32 @@ std::optional<int> JobCommands::Run() {
                            {"queue_timeout_minutes", queue_timeout_},
                            {"default_timeout_minutes", default_timeout_}};
     auto app = CallApi(remote, "POST", "/v1/applications", body);
-    if (json_) std::cout << app.dump() << "\n";
-    else std::cout << app["id"].get<std::string>() << "\n";
+    if (json_)
+      std::cout << app.dump() << "\n";
+    else
+      std::cout << app["id"].get<std::string>() << "\n";
     std::cerr << "created application " << app["name"].get<std::string>() << "\n";
     return 0;
   }
   if (*app_list_) {
-    PrintTable(CallApi(remote, "GET", "/v1/applications")["applications"],
-               {"id", "name", "state", "max_concurrent_runs", "queue_timeout_minutes", "default_timeout_minutes"},
-               json_);
+    PrintTable(
+        CallApi(remote, "GET", "/v1/applications")["applications"],
+        {"id", "name", "state", "max_concurrent_runs", "queue_timeout_minutes", "default_timeout_minutes"},
+        json_);
     return 0;
   }
   if (*app_get_) {
-    std::cout << CallApi(remote, "GET", "/v1/applications/" + Checked(id_, "application")).dump(json_ ? -1 : 2) << "\n";
+    std::cout
+        << CallApi(remote, "GET", "/v1/applications/" + Checked(id_, "application")).dump(json_ ? -1 : 2)
+        << "\n";
     return 0;
   }
   std::string runs = "/v1/applications/" + Checked(application_, "application") + "/jobruns";
   if (*job_submit_) return Submit();
   if (*job_list_) {
     std::string path = runs + (state_.empty() ? "" : "?state=" + std::string(Checked(state_, "state")));
-    PrintTable(CallApi(remote, "GET", path)["job_runs"], {"job_run_id", "state", "name", "created_by", "created_at"},
-               json_);
+    PrintTable(CallApi(remote, "GET", path)["job_runs"],
+               {"job_run_id", "state", "name", "created_by", "created_at"}, json_);
     return 0;
   }
   std::string run = runs + "/" + Checked(id_, "job run");
@@ -156,26 +168,31 @@ std::optional<int> JobCommands::Run() {
   if (follow_) return Wait(id_, true);
   auto logs = CallApi(remote, "GET", run + "/logs?size=10000");
   for (auto& line : logs["lines"]) {
-    if (json_) std::cout << line.dump() << "\n";
-    else std::cout << Cell(line["at"]) << "\t" << Cell(line["kind"]) << "\t" << Cell(line["message"]) << "\n";
+    if (json_)
+      std::cout << line.dump() << "\n";
+    else
+      std::cout << Cell(line["at"]) << "\t" << Cell(line["kind"]) << "\t" << Cell(line["message"]) << "\n";
   }
   return 0;
 }
 
 int JobCommands::Submit() {
   if (sql_.empty() == file_.empty()) {
-    throw Error::InvalidArgument("give the script with --sql SQL or --file FILE (see tarn job submit --help)");
+    throw Error::InvalidArgument(
+        "give the script with --sql SQL or --file FILE (see tarn job submit --help)");
   }
   std::string script = file_.empty() ? sql_ : ReadScript(file_);
   nlohmann::json body = {{"job", {{"type", "sql"}, {"script", script}}}};
   if (!name_.empty()) body["name"] = name_;
   if (!client_token_.empty()) body["client_token"] = client_token_;
   if (timeout_ >= 0) body["timeout_minutes"] = timeout_;
-  auto r = CallApi(remote_.Options(), "POST", "/v1/applications/" + Checked(application_, "application") + "/jobruns",
-                   body);
+  auto r = CallApi(remote_.Options(), "POST",
+                   "/v1/applications/" + Checked(application_, "application") + "/jobruns", body);
   std::string id = r["job_run_id"];
-  if (json_) std::cout << r.dump() << "\n";
-  else std::cout << id << "\n";
+  if (json_)
+    std::cout << r.dump() << "\n";
+  else
+    std::cout << id << "\n";
   std::cout.flush();
   return wait_ ? Wait(id, false) : 0;
 }
@@ -203,7 +220,8 @@ int JobCommands::Wait(const std::string& run_id, bool show_logs) {
     if (Terminal(state)) {
       if (bar) bar->Finish();
       std::string details = run["state_details"];
-      std::cerr << "job run " << run_id << ": " << state << (details.empty() ? "" : " (" + details + ")") << "\n";
+      std::cerr << "job run " << run_id << ": " << state << (details.empty() ? "" : " (" + details + ")")
+                << "\n";
       return ExitCodeOf(state);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

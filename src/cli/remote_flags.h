@@ -24,8 +24,9 @@ struct RemoteFlags {
     server_required = required;
     cmd->add_option("--server", server, "Server URL, e.g. http://127.0.0.1:8998 (default: $TARN_SERVER)")
         ->envname("TARN_SERVER");
-    cmd->add_option("--profile", profile,
-                    "A named login (tarn login --profile NAME); its server and token (default: $TARN_PROFILE)")
+    cmd->add_option(
+           "--profile", profile,
+           "A named login (tarn login --profile NAME); its server and token (default: $TARN_PROFILE)")
         ->envname("TARN_PROFILE");
     cmd->add_option("--token", token,
                     "Bearer token (default: $TARN_TOKEN, else the one `tarn login` cached)");

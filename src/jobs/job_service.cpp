@@ -19,7 +19,9 @@ class RunLog : public session::ResultHandler {
     std::string text = s.text.size() > 200 ? s.text.substr(0, 200) + "..." : s.text;
     store_.Log(id_, "statement", fmt::format("statement {} of {} started: {}", s.index + 1, s.count, text));
   }
-  void OnColumns(const std::vector<std::string>&, const std::vector<duckdb::LogicalType>&) override { rows_ = 0; }
+  void OnColumns(const std::vector<std::string>&, const std::vector<duckdb::LogicalType>&) override {
+    rows_ = 0;
+  }
   bool OnChunk(duckdb::DataChunk& chunk) override {
     rows_ += static_cast<int64_t>(chunk.size());
     return true;
@@ -31,8 +33,9 @@ class RunLog : public session::ResultHandler {
     } else {
       done_++;
       std::string rows = e.rows >= 0 ? fmt::format(", {} rows", e.rows) : "";
-      store_.Log(id_, "statement",
-                 fmt::format("statement {} ended: {}{} in {:.1f} ms", e.index + 1, e.type, rows, e.duration_ms));
+      store_.Log(
+          id_, "statement",
+          fmt::format("statement {} ended: {}{} in {:.1f} ms", e.index + 1, e.type, rows, e.duration_ms));
       if (e.rows > 0) rows_total_ += e.rows;
     }
     store_.Progress(id_, total_, done_, rows_total_);
@@ -90,8 +93,8 @@ bool JobService::StopRequested(const std::string& id) {
 
 JobRun JobService::Cancel(JobStore& store, const JobRun& run, const std::string& by) {
   std::string details = "cancelled by " + by;
-  if (store.Transition(run.id, {RunState::kSubmitted, RunState::kPending, RunState::kQueued}, RunState::kCancelled,
-                       details)) {
+  if (store.Transition(run.id, {RunState::kSubmitted, RunState::kPending, RunState::kQueued},
+                       RunState::kCancelled, details)) {
     return store.GetRun(run.id);
   }
   if (store.Transition(run.id, {RunState::kScheduled, RunState::kRunning}, RunState::kCancelling, details)) {
@@ -177,7 +180,8 @@ void JobService::Execute(JobStore& store, JobRun run) {
     // (CANCELLING) wins, whatever the statements did.
     auto end = [&](RunState to, const std::string& details) {
       if (store.Transition(run.id, {RunState::kRunning}, to, details)) return;
-      store.Transition(run.id, {RunState::kCancelling}, RunState::kCancelled, store.GetRun(run.id).state_details);
+      store.Transition(run.id, {RunState::kCancelling}, RunState::kCancelled,
+                       store.GetRun(run.id).state_details);
     };
     if (timed_out) {
       store.Transition(run.id, {RunState::kRunning, RunState::kCancelling}, RunState::kCancelled,

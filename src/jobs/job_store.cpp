@@ -14,15 +14,15 @@ namespace tarn::jobs {
 
 namespace {
 
-constexpr std::array<const char*, 9> kStateNames = {"SUBMITTED", "PENDING",  "QUEUED",     "SCHEDULED", "RUNNING",
-                                                    "SUCCESS",   "FAILED",   "CANCELLING", "CANCELLED"};
+constexpr std::array<const char*, 9> kStateNames = {
+    "SUBMITTED", "PENDING", "QUEUED", "SCHEDULED", "RUNNING", "SUCCESS", "FAILED", "CANCELLING", "CANCELLED"};
 
 std::string Iso(int64_t ms) {
   auto t = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
 }
 
 nlohmann::json OptIso(const std::optional<int64_t>& ms) {
@@ -57,7 +57,8 @@ std::string TextField(const nlohmann::json& body, const char* name, bool require
   }
   if (!body[name].is_string()) throw Error::InvalidArgument("field '{}' must be a string", name);
   std::string s = body[name];
-  if (s.size() > max_len) throw Error::InvalidArgument("field '{}' is longer than {} characters", name, max_len);
+  if (s.size() > max_len)
+    throw Error::InvalidArgument("field '{}' is longer than {} characters", name, max_len);
   return s;
 }
 
@@ -71,8 +72,8 @@ bool IsToken(const std::string& s) {
 }
 
 nlohmann::json PrincipalJson(const identity::Principal& p) {
-  return {{"user", p.user},       {"groups", p.groups},   {"issuer", p.issuer},
-          {"admin", p.admin},     {"service", p.service}, {"credentials_since_ms", p.credentials_since_ms},
+  return {{"user", p.user},   {"groups", p.groups},   {"issuer", p.issuer},
+          {"admin", p.admin}, {"service", p.service}, {"credentials_since_ms", p.credentials_since_ms},
           {"role", p.role}};
 }
 
@@ -90,8 +91,10 @@ identity::Principal PrincipalFrom(const std::string& text) {
 }
 
 const char* kRunColumns =
-    "id, application_id, name, principal_json, client_token, job_json, timeout_minutes, state, state_details, "
-    "attempt, statements_total, statements_done, rows_returned, created_ms, updated_ms, started_ms, ended_ms, "
+    "id, application_id, name, principal_json, client_token, job_json, timeout_minutes, state, "
+    "state_details, "
+    "attempt, statements_total, statements_done, rows_returned, created_ms, updated_ms, started_ms, "
+    "ended_ms, "
     "max_attempts";
 
 }  // namespace
@@ -104,9 +107,10 @@ RunState ParseRunState(const std::string& name) {
   for (size_t i = 0; i < kStateNames.size(); i++) {
     if (name == kStateNames[i]) return static_cast<RunState>(i);
   }
-  throw Error::InvalidArgument("unknown job run state '{}': use one of SUBMITTED, PENDING, QUEUED, SCHEDULED, "
-                               "RUNNING, SUCCESS, FAILED, CANCELLING, CANCELLED",
-                               name.substr(0, 32));
+  throw Error::InvalidArgument(
+      "unknown job run state '{}': use one of SUBMITTED, PENDING, QUEUED, SCHEDULED, "
+      "RUNNING, SUCCESS, FAILED, CANCELLING, CANCELLED",
+      name.substr(0, 32));
 }
 
 bool IsTerminal(RunState state) {
@@ -114,7 +118,8 @@ bool IsTerminal(RunState state) {
 }
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -151,7 +156,8 @@ JobSpec ParseJobSpec(const nlohmann::json& body) {
   if (body.contains("client_token")) {
     auto token = TextField(body, "client_token", true, 64);
     if (!IsToken(token)) {
-      throw Error::InvalidArgument("field 'client_token' must be 1 to 64 of letters, digits, '.', '_' and '-'");
+      throw Error::InvalidArgument(
+          "field 'client_token' must be 1 to 64 of letters, digits, '.', '_' and '-'");
     }
     spec.client_token = token;
   }
@@ -174,29 +180,31 @@ JobSpec ParseJobSpec(const nlohmann::json& body) {
 }
 
 nlohmann::json JobRun::Json() const {
-  nlohmann::json j = {{"job_run_id", id},
-                      {"application_id", application_id},
-                      {"name", name},
-                      {"state", RunStateName(state)},
-                      {"state_details", state_details},
-                      {"created_by", principal.user},
-                      {"issuer", principal.issuer},
-                      {"client_token", client_token ? nlohmann::json(*client_token) : nlohmann::json(nullptr)},
-                      {"job", job},
-                      {"timeout_minutes", timeout_minutes},
-                      {"attempt", attempt},
-                      {"retry_policy", {{"max_attempts", max_attempts}}},
-                      {"created_at", Iso(created_ms)},
-                      {"updated_at", Iso(updated_ms)},
-                      {"started_at", OptIso(started_ms)},
-                      {"ended_at", OptIso(ended_ms)},
-                      {"progress",
-                       {{"statements_total", statements_total},
-                        {"statements_done", statements_done},
-                        {"rows_returned", rows_returned}}}};
+  nlohmann::json j = {
+      {"job_run_id", id},
+      {"application_id", application_id},
+      {"name", name},
+      {"state", RunStateName(state)},
+      {"state_details", state_details},
+      {"created_by", principal.user},
+      {"issuer", principal.issuer},
+      {"client_token", client_token ? nlohmann::json(*client_token) : nlohmann::json(nullptr)},
+      {"job", job},
+      {"timeout_minutes", timeout_minutes},
+      {"attempt", attempt},
+      {"retry_policy", {{"max_attempts", max_attempts}}},
+      {"created_at", Iso(created_ms)},
+      {"updated_at", Iso(updated_ms)},
+      {"started_at", OptIso(started_ms)},
+      {"ended_at", OptIso(ended_ms)},
+      {"progress",
+       {{"statements_total", statements_total},
+        {"statements_done", statements_done},
+        {"rows_returned", rows_returned}}}};
   j["queued_duration_ms"] = started_ms ? nlohmann::json(*started_ms - created_ms) : nlohmann::json(nullptr);
   j["total_execution_duration_seconds"] =
-      started_ms ? nlohmann::json(((ended_ms ? *ended_ms : NowMs()) - *started_ms) / 1000.0) : nlohmann::json(0);
+      started_ms ? nlohmann::json(((ended_ms ? *ended_ms : NowMs()) - *started_ms) / 1000.0)
+                 : nlohmann::json(0);
   return j;
 }
 
@@ -244,11 +252,12 @@ namespace {
 // kConflict while `app` has runs that have not ended.
 void RequireIdle(store::MetaStore& store, const Application& app, const char* what) {
   auto rows = store.Query(
-      "SELECT count(*) FROM job_runs WHERE application_id = ? AND state NOT IN ('SUCCESS', 'FAILED', 'CANCELLED')",
+      "SELECT count(*) FROM job_runs WHERE application_id = ? AND state NOT IN ('SUCCESS', 'FAILED', "
+      "'CANCELLED')",
       {app.id});
   if (rows[0].Int(0) > 0) {
-    throw Error::Conflict("cannot {} application {}: {} of its runs have not ended (cancel them or wait)", what,
-                          app.name, rows[0].Int(0));
+    throw Error::Conflict("cannot {} application {}: {} of its runs have not ended (cancel them or wait)",
+                          what, app.name, rows[0].Int(0));
   }
 }
 
@@ -256,7 +265,8 @@ void RequireIdle(store::MetaStore& store, const Application& app, const char* wh
 
 Application JobStore::UpdateApplication(const std::string& id, const nlohmann::json& body) {
   if (!body.is_object()) throw Error::InvalidArgument("the application must be a JSON object");
-  if (body.contains("name")) throw Error::InvalidArgument("field 'name' cannot change: create another application");
+  if (body.contains("name"))
+    throw Error::InvalidArgument("field 'name' cannot change: create another application");
   Application out;
   store_.Transaction([&] {
     auto app = GetApplication(id);
@@ -269,10 +279,11 @@ Application JobStore::UpdateApplication(const std::string& id, const nlohmann::j
     app.queue_timeout_minutes = changed.queue_timeout_minutes;
     app.default_timeout_minutes = changed.default_timeout_minutes;
     app.updated_at = Iso(NowMs());
-    store_.Execute("UPDATE applications SET max_concurrent_runs = ?, queue_timeout_minutes = ?, "
-                   "default_timeout_minutes = ?, updated_at = ? WHERE id = ?",
-                   {app.max_concurrent_runs, app.queue_timeout_minutes, app.default_timeout_minutes, app.updated_at,
-                    app.id});
+    store_.Execute(
+        "UPDATE applications SET max_concurrent_runs = ?, queue_timeout_minutes = ?, "
+        "default_timeout_minutes = ?, updated_at = ? WHERE id = ?",
+        {app.max_concurrent_runs, app.queue_timeout_minutes, app.default_timeout_minutes, app.updated_at,
+         app.id});
     out = app;
   });
   return out;
@@ -285,7 +296,8 @@ Application JobStore::SetApplicationState(const std::string& id, const std::stri
     if (state == "STOPPED") RequireIdle(store_, app, "stop");
     app.state = state;
     app.updated_at = Iso(NowMs());
-    store_.Execute("UPDATE applications SET state = ?, updated_at = ? WHERE id = ?", {state, app.updated_at, app.id});
+    store_.Execute("UPDATE applications SET state = ?, updated_at = ? WHERE id = ?",
+                   {state, app.updated_at, app.id});
     out = app;
   });
   return out;
@@ -296,8 +308,9 @@ void JobStore::DeleteApplication(const std::string& id) {
     auto app = GetApplication(id);
     if (app.id == "default") throw Error::Conflict("the default application cannot be deleted");
     RequireIdle(store_, app, "delete");
-    store_.Execute("DELETE FROM job_run_log WHERE run_id IN (SELECT id FROM job_runs WHERE application_id = ?)",
-                   {app.id});
+    store_.Execute(
+        "DELETE FROM job_run_log WHERE run_id IN (SELECT id FROM job_runs WHERE application_id = ?)",
+        {app.id});
     store_.Execute("DELETE FROM job_runs WHERE application_id = ?", {app.id});
     store_.Execute("DELETE FROM applications WHERE id = ?", {app.id});
   });
@@ -332,19 +345,23 @@ JobRun JobStore::Submit(const std::string& application_id, const JobSpec& spec,
                         const identity::Principal& principal, bool& created) {
   auto app = GetApplication(application_id);
   int64_t timeout = spec.timeout_minutes >= 0 ? spec.timeout_minutes : app.default_timeout_minutes;
-  nlohmann::json request = {{"application_id", app.id}, {"name", spec.name}, {"job", spec.job},
-                            {"timeout_minutes", timeout}, {"max_attempts", spec.max_attempts}};
+  nlohmann::json request = {{"application_id", app.id},
+                            {"name", spec.name},
+                            {"job", spec.job},
+                            {"timeout_minutes", timeout},
+                            {"max_attempts", spec.max_attempts}};
   std::string hash = audit::Sha256Hex(request.dump());
   std::string id;
   created = false;
   store_.Transaction([&] {
     if (spec.client_token) {
-      auto rows = store_.Query("SELECT id, request_hash FROM job_runs WHERE principal_key = ? AND client_token = ?",
-                               {principal.Key(), *spec.client_token});
+      auto rows =
+          store_.Query("SELECT id, request_hash FROM job_runs WHERE principal_key = ? AND client_token = ?",
+                       {principal.Key(), *spec.client_token});
       if (!rows.empty()) {
         if (rows[0].Str(1) != hash) {
-          throw Error::Conflict("client_token {} was used for another request (job run {})", *spec.client_token,
-                                rows[0].Str(0));
+          throw Error::Conflict("client_token {} was used for another request (job run {})",
+                                *spec.client_token, rows[0].Str(0));
         }
         id = rows[0].Str(0);
         return;
@@ -355,15 +372,16 @@ JobRun JobStore::Submit(const std::string& application_id, const JobSpec& spec,
     }
     id = "jr-" + RandomHex(10);
     int64_t now = NowMs();
-    store_.Execute(std::string("INSERT INTO job_runs (id, application_id, name, principal_key, created_by, issuer, "
-                               "principal_json, client_token, request_hash, job_json, timeout_minutes, state, "
-                               "state_details, attempt, max_attempts, statements_total, statements_done, "
-                               "rows_returned, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                               "'QUEUED', '', 0, ?, 0, 0, 0, ?, ?)"),
-                   {id, app.id, spec.name, principal.Key(), principal.user, principal.issuer,
-                    PrincipalJson(principal).dump(),
-                    spec.client_token ? store::Param(*spec.client_token) : store::Param(nullptr), hash,
-                    spec.job.dump(), timeout, spec.max_attempts, now, now});
+    store_.Execute(
+        std::string("INSERT INTO job_runs (id, application_id, name, principal_key, created_by, issuer, "
+                    "principal_json, client_token, request_hash, job_json, timeout_minutes, state, "
+                    "state_details, attempt, max_attempts, statements_total, statements_done, "
+                    "rows_returned, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "'QUEUED', '', 0, ?, 0, 0, 0, ?, ?)"),
+        {id, app.id, spec.name, principal.Key(), principal.user, principal.issuer,
+         PrincipalJson(principal).dump(),
+         spec.client_token ? store::Param(*spec.client_token) : store::Param(nullptr), hash, spec.job.dump(),
+         timeout, spec.max_attempts, now, now});
     for (auto state : {RunState::kSubmitted, RunState::kPending, RunState::kQueued})
       LogLocked(id, "state", RunStateName(state), now);
     created = true;
@@ -416,9 +434,10 @@ std::optional<JobRun> JobStore::ClaimNext() {
       return;
     }
     id = rows[0].Str(0);
-    store_.Execute("INSERT INTO job_run_attempts (run_id, attempt, state, state_details, started_ms) SELECT id, "
-                   "attempt, 'RUNNING', '', ? FROM job_runs WHERE id = ?",
-                   {now, *id});
+    store_.Execute(
+        "INSERT INTO job_run_attempts (run_id, attempt, state, state_details, started_ms) SELECT id, "
+        "attempt, 'RUNNING', '', ? FROM job_runs WHERE id = ?",
+        {now, *id});
     LogLocked(*id, "state", RunStateName(RunState::kScheduled), now);
     LogLocked(*id, "state", RunStateName(RunState::kRunning), now);
   });
@@ -439,9 +458,11 @@ bool JobStore::Transition(const std::string& id, const std::vector<RunState>& fr
       in += in.empty() ? "?" : ", ?";
       params.emplace_back(std::in_place_type<std::string>, RunStateName(s));
     }
-    moved = store_.Execute("UPDATE job_runs SET state = ?, state_details = ?, updated_ms = ?, ended_ms = "
-                           "coalesce(?, ended_ms) WHERE id = ? AND state IN (" + in + ")",
-                           params) == 1;
+    moved = store_.Execute(
+                "UPDATE job_runs SET state = ?, state_details = ?, updated_ms = ?, ended_ms = "
+                "coalesce(?, ended_ms) WHERE id = ? AND state IN (" +
+                    in + ")",
+                params) == 1;
     if (moved) {
       if (IsTerminal(to)) EndAttempt(id, to, details, now);
       LogLocked(id, "state", std::string(RunStateName(to)) + (details.empty() ? "" : ": " + details), now);
@@ -451,18 +472,20 @@ bool JobStore::Transition(const std::string& id, const std::vector<RunState>& fr
 }
 
 void JobStore::EndAttempt(const std::string& id, RunState state, const std::string& details, int64_t now) {
-  store_.Execute("UPDATE job_run_attempts SET state = ?, state_details = ?, ended_ms = ? WHERE run_id = ? AND "
-                 "ended_ms IS NULL",
-                 {std::string(RunStateName(state)), details, now, id});
+  store_.Execute(
+      "UPDATE job_run_attempts SET state = ?, state_details = ?, ended_ms = ? WHERE run_id = ? AND "
+      "ended_ms IS NULL",
+      {std::string(RunStateName(state)), details, now, id});
 }
 
 bool JobStore::Retry(const std::string& id, const std::string& error) {
   bool moved = false;
   store_.Transaction([&] {
     int64_t now = NowMs();
-    moved = store_.Execute("UPDATE job_runs SET state = 'QUEUED', state_details = ?, updated_ms = ? WHERE id = ? AND "
-                           "state = 'RUNNING' AND attempt < max_attempts",
-                           {"attempt failed, retrying: " + error, now, id}) == 1;
+    moved = store_.Execute(
+                "UPDATE job_runs SET state = 'QUEUED', state_details = ?, updated_ms = ? WHERE id = ? AND "
+                "state = 'RUNNING' AND attempt < max_attempts",
+                {"attempt failed, retrying: " + error, now, id}) == 1;
     if (!moved) return;
     EndAttempt(id, RunState::kFailed, error, now);
     LogLocked(id, "state", "QUEUED: attempt failed, retrying", now);
@@ -472,22 +495,27 @@ bool JobStore::Retry(const std::string& id, const std::string& error) {
 
 std::vector<Attempt> JobStore::Attempts(const std::string& id) {
   std::vector<Attempt> out;
-  for (auto& r : store_.Query("SELECT attempt, state, state_details, started_ms, ended_ms FROM job_run_attempts "
-                              "WHERE run_id = ? ORDER BY attempt",
-                              {id})) {
+  for (auto& r :
+       store_.Query("SELECT attempt, state, state_details, started_ms, ended_ms FROM job_run_attempts "
+                    "WHERE run_id = ? ORDER BY attempt",
+                    {id})) {
     out.push_back({r.Int(0), r.Str(1), r.Str(2), r.Int(3), r.OptInt(4)});
   }
   return out;
 }
 
 nlohmann::json Attempt::Json() const {
-  return {{"attempt", attempt},   {"state", state},        {"state_details", state_details},
-          {"started_at", Iso(started_ms)}, {"ended_at", OptIso(ended_ms)}};
+  return {{"attempt", attempt},
+          {"state", state},
+          {"state_details", state_details},
+          {"started_at", Iso(started_ms)},
+          {"ended_at", OptIso(ended_ms)}};
 }
 
 int64_t JobStore::ExpireQueued(int64_t now_ms) {
   auto rows = store_.Query(
-      "SELECT r.id FROM job_runs r JOIN applications a ON a.id = r.application_id WHERE r.state = 'QUEUED' AND "
+      "SELECT r.id FROM job_runs r JOIN applications a ON a.id = r.application_id WHERE r.state = 'QUEUED' "
+      "AND "
       "r.created_ms + a.queue_timeout_minutes * 60000 < ?",
       {now_ms});
   int64_t n = 0;
@@ -497,7 +525,8 @@ int64_t JobStore::ExpireQueued(int64_t now_ms) {
 
 int64_t JobStore::Recover() {
   int64_t n = 0;
-  for (auto& r : store_.Query("SELECT id, state FROM job_runs WHERE state IN ('SCHEDULED', 'RUNNING', 'CANCELLING')")) {
+  for (auto& r :
+       store_.Query("SELECT id, state FROM job_runs WHERE state IN ('SCHEDULED', 'RUNNING', 'CANCELLING')")) {
     auto state = ParseRunState(r.Str(1));
     if (state == RunState::kCancelling) {
       n += Transition(r.Str(0), {state}, RunState::kCancelled, "cancelled (the server stopped meanwhile)");
@@ -510,20 +539,24 @@ int64_t JobStore::Recover() {
   return n;
 }
 
-void JobStore::Progress(const std::string& id, int64_t statements_total, int64_t statements_done, int64_t rows) {
-  store_.Execute("UPDATE job_runs SET statements_total = ?, statements_done = ?, rows_returned = ?, updated_ms = ? "
-                 "WHERE id = ?",
-                 {statements_total, statements_done, rows, NowMs(), id});
+void JobStore::Progress(const std::string& id, int64_t statements_total, int64_t statements_done,
+                        int64_t rows) {
+  store_.Execute(
+      "UPDATE job_runs SET statements_total = ?, statements_done = ?, rows_returned = ?, updated_ms = ? "
+      "WHERE id = ?",
+      {statements_total, statements_done, rows, NowMs(), id});
 }
 
 void JobStore::Log(const std::string& id, const std::string& kind, const std::string& message) {
   store_.Transaction([&] { LogLocked(id, kind, message, NowMs()); });
 }
 
-void JobStore::LogLocked(const std::string& id, const std::string& kind, const std::string& message, int64_t at) {
+void JobStore::LogLocked(const std::string& id, const std::string& kind, const std::string& message,
+                         int64_t at) {
   // The run's row is the counter: concurrent writers of one run's log (its worker, a
   // cancel) take turns on that row, so line numbers never collide on either backend.
-  auto rows = store_.Query("UPDATE job_runs SET log_lines = log_lines + 1 WHERE id = ? RETURNING log_lines", {id});
+  auto rows =
+      store_.Query("UPDATE job_runs SET log_lines = log_lines + 1 WHERE id = ? RETURNING log_lines", {id});
   if (rows.empty()) throw Error::NotFound("job run {} does not exist", id.substr(0, 64));
   store_.Execute("INSERT INTO job_run_log (run_id, line, at_ms, kind, message) VALUES (?, ?, ?, ?, ?)",
                  {id, rows[0].Int(0), at, kind, message.substr(0, 4096)});
@@ -531,9 +564,10 @@ void JobStore::LogLocked(const std::string& id, const std::string& kind, const s
 
 std::vector<LogLine> JobStore::Logs(const std::string& id, int64_t from, int64_t size) {
   std::vector<LogLine> out;
-  for (auto& r : store_.Query("SELECT line, at_ms, kind, message FROM job_run_log WHERE run_id = ? AND line > ? "
-                              "ORDER BY line LIMIT ?",
-                              {id, from, size})) {
+  for (auto& r :
+       store_.Query("SELECT line, at_ms, kind, message FROM job_run_log WHERE run_id = ? AND line > ? "
+                    "ORDER BY line LIMIT ?",
+                    {id, from, size})) {
     out.push_back({r.Int(0), r.Int(1), r.Str(2), r.Str(3)});
   }
   return out;

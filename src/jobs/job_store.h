@@ -25,7 +25,17 @@
 
 namespace tarn::jobs {
 
-enum class RunState { kSubmitted, kPending, kQueued, kScheduled, kRunning, kSuccess, kFailed, kCancelling, kCancelled };
+enum class RunState {
+  kSubmitted,
+  kPending,
+  kQueued,
+  kScheduled,
+  kRunning,
+  kSuccess,
+  kFailed,
+  kCancelling,
+  kCancelled
+};
 const char* RunStateName(RunState state);
 // kInvalidArgument naming the states if `name` is none of them.
 RunState ParseRunState(const std::string& name);

@@ -67,10 +67,12 @@ void AddJobRoutes(Router& router, JobRoutes r) {
   using http::verb;
   auto v = [](const RequestContext& ctx) { return ctx.request.version(); };
   router.Add(verb::post, "/v1/applications", true, [r, v](RequestContext& ctx) {
-    if (!ctx.principal->admin) throw Error::PermissionDenied("only a data-lake administrator may create applications");
+    if (!ctx.principal->admin)
+      throw Error::PermissionDenied("only a data-lake administrator may create applications");
     auto app = jobs::ParseApplication(Body(ctx));
     JobStore store(r.store(ctx.worker));
-    return JsonResponse(http::status::created, store.CreateApplication(app, ctx.principal->user).Json(), v(ctx));
+    return JsonResponse(http::status::created, store.CreateApplication(app, ctx.principal->user).Json(),
+                        v(ctx));
   });
   router.Add(verb::get, "/v1/applications", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));
@@ -85,19 +87,22 @@ void AddJobRoutes(Router& router, JobRoutes r) {
     return JsonResponse(http::status::ok, VisibleApplication(store, ctx).Json(), v(ctx));
   });
   auto admin_only = [](const RequestContext& ctx) {
-    if (!ctx.principal->admin) throw Error::PermissionDenied("only a data-lake administrator may change applications");
+    if (!ctx.principal->admin)
+      throw Error::PermissionDenied("only a data-lake administrator may change applications");
   };
   router.Add(verb::put, "/v1/applications/{app}", true, [r, v, admin_only](RequestContext& ctx) {
     admin_only(ctx);
     JobStore store(r.store(ctx.worker));
-    return JsonResponse(http::status::ok, store.UpdateApplication(ctx.params["app"], Body(ctx)).Json(), v(ctx));
+    return JsonResponse(http::status::ok, store.UpdateApplication(ctx.params["app"], Body(ctx)).Json(),
+                        v(ctx));
   });
   for (auto [action, state] : {std::pair{"stop", "STOPPED"}, std::pair{"start", "STARTED"}}) {
     router.Add(verb::post, std::string("/v1/applications/{app}/") + action, true,
                [r, v, admin_only, state](RequestContext& ctx) {
                  admin_only(ctx);
                  JobStore store(r.store(ctx.worker));
-                 return JsonResponse(http::status::ok, store.SetApplicationState(ctx.params["app"], state).Json(), v(ctx));
+                 return JsonResponse(http::status::ok,
+                                     store.SetApplicationState(ctx.params["app"], state).Json(), v(ctx));
                });
   }
   router.Add(verb::delete_, "/v1/applications/{app}", true, [r, v, admin_only](RequestContext& ctx) {
@@ -114,7 +119,9 @@ void AddJobRoutes(Router& router, JobRoutes r) {
     auto run = store.Submit(app.id, spec, *ctx.principal, created);
     if (created) r.jobs().Wake();
     return JsonResponse(created ? http::status::created : http::status::ok,
-                        {{"application_id", run.application_id}, {"job_run_id", run.id}, {"state", jobs::RunStateName(run.state)}},
+                        {{"application_id", run.application_id},
+                         {"job_run_id", run.id},
+                         {"state", jobs::RunStateName(run.state)}},
                         v(ctx));
   });
   router.Add(verb::get, "/v1/applications/{app}/jobruns", true, [r, v](RequestContext& ctx) {
@@ -155,9 +162,10 @@ void AddJobRoutes(Router& router, JobRoutes r) {
       lines.push_back(line.Json());
       next = line.line;
     }
-    return JsonResponse(http::status::ok,
-                        {{"job_run_id", run.id}, {"state", jobs::RunStateName(run.state)}, {"lines", lines}, {"next", next}},
-                        v(ctx));
+    return JsonResponse(
+        http::status::ok,
+        {{"job_run_id", run.id}, {"state", jobs::RunStateName(run.state)}, {"lines", lines}, {"next", next}},
+        v(ctx));
   });
 }
 

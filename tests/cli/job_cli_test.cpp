@@ -53,7 +53,8 @@ TEST_F(JobCliTest, SubmitWaitExitsWithTheRunsFinalState) {
 }
 
 TEST_F(JobCliTest, CancelEndsAWaitWithExit6) {
-  auto r = Tarn({"job", "submit", "--sql", "SELECT count(*) FROM range(10000000000000) r(i) WHERE i % 7 = 3"}, ana_);
+  auto r = Tarn({"job", "submit", "--sql", "SELECT count(*) FROM range(10000000000000) r(i) WHERE i % 7 = 3"},
+                ana_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string id = Trim(r.out);
   std::thread canceller([&] {

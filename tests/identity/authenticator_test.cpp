@@ -106,7 +106,7 @@ TEST(BasicCredentialsTest, DecodesTheSchemeCaseInsensitivelyAndRefusesWhatIsNotB
   EXPECT_EQ(c->second, "pa:ss");
   EXPECT_TRUE(BasicCredentials("basic YW5hOnBhOnNz", false));
   EXPECT_FALSE(BasicCredentials("Bearer YW5hOnBhOnNz", false));
-  EXPECT_FALSE(BasicCredentials("Basic YW5h", false));        // "ana": no colon
+  EXPECT_FALSE(BasicCredentials("Basic YW5h", false));         // "ana": no colon
   EXPECT_FALSE(BasicCredentials("Basic YW5hOnBhOnN", false));  // not base64 length
   EXPECT_FALSE(BasicCredentials("Basic !!!!", false));
   EXPECT_FALSE(BasicCredentials("Basic " + std::string(8192, 'A'), false));

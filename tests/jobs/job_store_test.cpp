@@ -14,9 +14,9 @@
 namespace tarn::jobs {
 namespace {
 
-using ::testing::HasSubstr;
 using tarn::testing::TempDir;
 using tarn::testing::TestMetastore;
+using ::testing::HasSubstr;
 
 identity::Principal Ana() {
   return {"ana", {"analysts"}, "https://tarn.test", false, false, 1700000000000};
@@ -52,8 +52,10 @@ class JobStoreTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(JobStoreTest, RunsAreClaimedOldestFirstWithinTheApplicationsConcurrency) {
-  auto app = jobs_->CreateApplication(ParseApplication({{"name", "two"}, {"max_concurrent_runs", 2}}), "admin");
-  auto a = Submit(app.id, Spec("SELECT 1")), b = Submit(app.id, Spec("SELECT 2")), c = Submit(app.id, Spec("SELECT 3"));
+  auto app =
+      jobs_->CreateApplication(ParseApplication({{"name", "two"}, {"max_concurrent_runs", 2}}), "admin");
+  auto a = Submit(app.id, Spec("SELECT 1")), b = Submit(app.id, Spec("SELECT 2")),
+       c = Submit(app.id, Spec("SELECT 3"));
   EXPECT_EQ(a.state, RunState::kQueued);
   auto first = jobs_->ClaimNext(), second = jobs_->ClaimNext();
   ASSERT_TRUE(first && second);
@@ -73,7 +75,8 @@ TEST_P(JobStoreTest, RunsAreClaimedOldestFirstWithinTheApplicationsConcurrency) 
   EXPECT_GE(*done.ended_ms, *done.started_ms);
   std::vector<std::string> states;
   for (auto& l : jobs_->Logs(a.id, 0, 100)) states.push_back(l.message);
-  EXPECT_EQ(states, (std::vector<std::string>{"SUBMITTED", "PENDING", "QUEUED", "SCHEDULED", "RUNNING", "SUCCESS"}));
+  EXPECT_EQ(states,
+            (std::vector<std::string>{"SUBMITTED", "PENDING", "QUEUED", "SCHEDULED", "RUNNING", "SUCCESS"}));
   EXPECT_EQ(jobs_->ListRuns(app.id, nullptr, RunState::kRunning, 10).size(), 2u);
   auto ana = Ana();
   EXPECT_EQ(jobs_->ListRuns(app.id, &ana, std::nullopt, 10).size(), 3u);
@@ -102,7 +105,8 @@ TEST_P(JobStoreTest, RecoveryEndsWhatAStoppedServerLeftRunning) {
   auto queued = Submit("default", Spec("SELECT 3"));
   ASSERT_TRUE(jobs_->ClaimNext());
   ASSERT_TRUE(jobs_->ClaimNext());
-  ASSERT_TRUE(jobs_->Transition(cancelling.id, {RunState::kRunning}, RunState::kCancelling, "cancelled by ana"));
+  ASSERT_TRUE(
+      jobs_->Transition(cancelling.id, {RunState::kRunning}, RunState::kCancelling, "cancelled by ana"));
   EXPECT_EQ(jobs_->Recover(), 2);
   EXPECT_EQ(jobs_->GetRun(running.id).state, RunState::kFailed);
   EXPECT_EQ(jobs_->GetRun(running.id).state_details, "interrupted");

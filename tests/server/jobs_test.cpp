@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <tuple>
 #include <thread>
+#include <tuple>
 
 #include "server_fixture.h"
 
@@ -25,13 +25,14 @@ class JobsTest : public ServerTest {
     ana_ = Login("ana", kAnaPassword);
   }
 
-  server::ClientResponse Submit(const std::string& token, const std::string& script, const std::string& app = "default",
-                                json extra = json::object()) {
+  server::ClientResponse Submit(const std::string& token, const std::string& script,
+                                const std::string& app = "default", json extra = json::object()) {
     json body = {{"job", {{"type", "sql"}, {"script", script}}}};
     for (auto& [k, val] : extra.items()) body[k] = val;
     return Call("POST", "/v1/applications/" + app + "/jobruns", token, body.dump());
   }
-  std::string SubmitOk(const std::string& token, const std::string& script, const std::string& app = "default") {
+  std::string SubmitOk(const std::string& token, const std::string& script,
+                       const std::string& app = "default") {
     auto r = Submit(token, script, app);
     EXPECT_EQ(r.status, 201) << r.body;
     return r.status == 201 ? Json(r)["job_run_id"].get<std::string>() : "";
@@ -58,7 +59,9 @@ class JobsTest : public ServerTest {
     auto logs = Json(Call("GET", "/v1/applications/default/jobruns/" + id + "/logs", token));
     std::vector<std::string> states;
     for (auto& l : logs["lines"]) {
-      if (l["kind"] == "state") states.push_back(l["message"].get<std::string>().substr(0, l["message"].get<std::string>().find(':')));
+      if (l["kind"] == "state")
+        states.push_back(
+            l["message"].get<std::string>().substr(0, l["message"].get<std::string>().find(':')));
     }
     return states;
   }
@@ -89,8 +92,10 @@ TEST_F(JobsTest, ARunExecutesAsItsSubmitterThroughEveryStateAndIsAudited) {
   EXPECT_EQ(page["lines"][0]["line"], 3);
   EXPECT_EQ(page["next"], 4);
   // Each statement's audit record names ana and the job run.
-  auto audit = Json(Sql(admin_, "SELECT user_name, origin->>'kind' FROM system.audit WHERE "
-                                "origin->>'job_run_id' = '" + id + "' AND event = 'statement'"));
+  auto audit = Json(Sql(admin_,
+                        "SELECT user_name, origin->>'kind' FROM system.audit WHERE "
+                        "origin->>'job_run_id' = '" +
+                            id + "' AND event = 'statement'"));
   ASSERT_EQ(audit["rows"].size(), 2u) << audit.dump();
   EXPECT_EQ(audit["rows"][0][0], "ana");
   EXPECT_EQ(audit["rows"][0][1], "job");
@@ -143,7 +148,8 @@ TEST_F(JobsTest, CancelStopsTheEngineWorkWithinASecond) {
 }
 
 TEST_F(JobsTest, RunsBeyondTheApplicationsConcurrencyWaitInSubmissionOrder) {
-  auto app = Call("POST", "/v1/applications", admin_, json{{"name", "one-at-a-time"}, {"max_concurrent_runs", 1}}.dump());
+  auto app = Call("POST", "/v1/applications", admin_,
+                  json{{"name", "one-at-a-time"}, {"max_concurrent_runs", 1}}.dump());
   ASSERT_EQ(app.status, 201) << app.body;
   std::string a = Json(app)["id"];
   auto first = SubmitOk(admin_, kLong, a);
@@ -157,11 +163,14 @@ TEST_F(JobsTest, RunsBeyondTheApplicationsConcurrencyWaitInSubmissionOrder) {
   auto s2 = WaitFor(admin_, second, "SUCCESS", a);
   auto s3 = WaitFor(admin_, third, "SUCCESS", a);
   EXPECT_LE(s2["started_at"].get<std::string>(), s3["started_at"].get<std::string>());
-  EXPECT_EQ(Json(Call("GET", "/v1/applications/" + a + "/jobruns?state=SUCCESS", admin_))["job_runs"].size(), 2u);
+  EXPECT_EQ(Json(Call("GET", "/v1/applications/" + a + "/jobruns?state=SUCCESS", admin_))["job_runs"].size(),
+            2u);
 }
 
 TEST_F(JobsTest, ARunWhoseSubmitterWasRemovedFailsWhenItWouldStart) {
-  ASSERT_EQ(Call("POST", "/v1/users", admin_, json{{"name", "bob"}, {"password", "bob-secret-123"}}.dump()).status, 201);
+  ASSERT_EQ(
+      Call("POST", "/v1/users", admin_, json{{"name", "bob"}, {"password", "bob-secret-123"}}.dump()).status,
+      201);
   auto bob = Login("bob", "bob-secret-123");
   // The server's 4 job workers are all busy, so bob's run waits in QUEUED.
   std::vector<std::string> blockers;
@@ -180,7 +189,8 @@ TEST_F(JobsTest, ARunWhoseSubmitterWasRemovedFailsWhenItWouldStart) {
 TEST_F(JobsTest, AFailedAttemptIsRetriedWhileAttemptsRemainAndEachIsListed) {
   // Fails until d.flag exists: the script's second statement creates nothing, so all
   // three attempts fail alike; a table created meanwhile lets a later run succeed.
-  auto r = Submit(ana_, "SELECT 1; SELECT * FROM d.flag", "default", {{"retry_policy", {{"max_attempts", 3}}}});
+  auto r =
+      Submit(ana_, "SELECT 1; SELECT * FROM d.flag", "default", {{"retry_policy", {{"max_attempts", 3}}}});
   ASSERT_EQ(r.status, 201) << r.body;
   std::string id = Json(r)["job_run_id"];
   auto run = WaitFor(ana_, id, "FAILED");
@@ -240,7 +250,9 @@ TEST_F(JobsTest, ApplicationsAreUpdatedStoppedStartedAndDeletedOnlyWhenIdle) {
 TEST_F(JobsTest, OthersRunsReadAsMissing) {
   auto id = SubmitOk(ana_, "SELECT 1");
   WaitFor(ana_, id, "SUCCESS");
-  ASSERT_EQ(Call("POST", "/v1/users", admin_, json{{"name", "carl"}, {"password", "carl-secret-123"}}.dump()).status, 201);
+  ASSERT_EQ(Call("POST", "/v1/users", admin_, json{{"name", "carl"}, {"password", "carl-secret-123"}}.dump())
+                .status,
+            201);
   auto carl = Login("carl", "carl-secret-123");
   auto mine = Call("GET", "/v1/applications/default/jobruns/" + id, carl);
   auto none = Call("GET", "/v1/applications/default/jobruns/jr-00000000000000000000", carl);
