@@ -173,7 +173,32 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     auto self = this->shared_from_this();
     auto shared = std::make_shared<Response>(std::move(res));
     Lowest(stream_).expires_after(std::chrono::seconds(server_.config.read_timeout_s));
-    http::async_write(stream_, *shared, [self, shared](beast::error_code, size_t) { self->Close(); });
+    http::async_write(stream_, *shared, [self, shared](beast::error_code ec, size_t) {
+      if (ec) return self->Close();
+      self->Linger();
+    });
+  }
+
+  // After refusing a request the client may still be sending: closing a socket with
+  // unread bytes resets the connection, and a reset can reach the client before it has
+  // read the refusal. So: end our side, then read and drop what the client still sends
+  // (for at most kLingerSeconds and kLingerBytes) until it closes its side.
+  static constexpr int kLingerSeconds = 10;
+  static constexpr size_t kLingerBytes = size_t{64} << 20;
+  void Linger() {
+    beast::error_code ec;
+    Lowest(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return;
+    drain_.resize(size_t{64} << 10);
+    Lowest(stream_).expires_after(std::chrono::seconds(kLingerSeconds));
+    Drain(0);
+  }
+  void Drain(size_t dropped) {
+    if (dropped > kLingerBytes) return;  // the socket closes with the connection
+    Lowest(stream_).async_read_some(
+        net::buffer(drain_), [self = this->shared_from_this(), dropped](beast::error_code ec, size_t n) {
+          if (!ec) self->Drain(dropped + n);
+        });
   }
 
   void Write(Response res, const std::string& id, const std::string& route, const std::string& principal) {
@@ -214,6 +239,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   std::optional<http::request_parser<http::string_body>> parser_;
   Request request_;
   std::chrono::steady_clock::time_point start_;
+  std::vector<char> drain_;  // scratch for Linger
 };
 
 std::string Peer(const tcp::socket& s) {
@@ -248,9 +274,9 @@ void HttpServer::Impl::Accept() {
   });
 }
 
-Response HttpServer::Impl::Dispatch(const Request& req, const std::string& id, size_t worker, int fd,
-                                    std::string& route, std::string& principal,
-                                    std::function<void(std::function<void(std::exception_ptr)>)>& send_after) {
+Response HttpServer::Impl::Dispatch(
+    const Request& req, const std::string& id, size_t worker, int fd, std::string& route,
+    std::string& principal, std::function<void(std::function<void(std::exception_ptr)>)>& send_after) {
   unsigned version = req.version();
   try {
     std::string_view target(req.target().data(), req.target().size());

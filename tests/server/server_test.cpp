@@ -313,6 +313,22 @@ TEST_F(LimitsTest, OversizedBodyIs413AndOversizedHeadersAre431) {
   EXPECT_EQ(Call("GET", "/healthz").status, 200);  // the server is fine
 }
 
+// A client still sending when the server refuses its request must read the refusal,
+// not a connection reset: the server drains what it will not read before it closes.
+TEST_F(LimitsTest, ARefusedRequestIsAnsweredEvenWhileTheClientIsStillSending) {
+  auto token = Login("ana", kAnaPassword);
+  std::string body = "{\"sql\": \"SELECT '" + std::string(4000000, 'x') + "'\"}";
+  for (int i = 0; i < 5; i++) {
+    server::ClientResponse r;
+    ASSERT_NO_THROW(r = Call("POST", "/v1/statements", token, body)) << "try " << i;
+    EXPECT_EQ(r.status, 413) << "try " << i;
+    ASSERT_NO_THROW(r = Call("POST", "/v1/statements", token, body, {{"X-Big", std::string(4000, 'y')}}))
+        << "try " << i;
+    EXPECT_EQ(r.status, 431) << "try " << i;
+  }
+  EXPECT_EQ(Call("GET", "/healthz").status, 200);
+}
+
 TEST_F(LimitsTest, RunawayStatementIsStoppedByTheTimeout) {
   auto token = Login("ana", kAnaPassword);
   auto start = std::chrono::steady_clock::now();
@@ -547,7 +563,8 @@ TEST_F(ApiTest, AStatementIsAnsweredOnlyOnceItsAuditRecordIsDurable) {
 
 TEST_F(ApiTest, AdministrationAndCatalogReadsAreAudited) {
   EXPECT_EQ(Call("GET", "/v1/users", ana_).status, 403);
-  ASSERT_EQ(Call("POST", "/v1/users", admin_, R"({"name": "bob", "password": "bob-secret-pw-1"})").status, 201);
+  ASSERT_EQ(Call("POST", "/v1/users", admin_, R"({"name": "bob", "password": "bob-secret-pw-1"})").status,
+            201);
   ASSERT_EQ(Call("PUT", "/v1/groups/analysts/members/bob", admin_).status, 200);
   ASSERT_EQ(Call("GET", "/v1/databases/d/tables/t", ana_).status, 200);
   EXPECT_EQ(Call("GET", "/v1/databases/d/tables/nope", ana_).status, 404);
@@ -569,8 +586,9 @@ TEST_F(ApiTest, AdministrationAndCatalogReadsAreAudited) {
   EXPECT_EQ(rows[3][1], "DESCRIBE TABLE");
   EXPECT_EQ(rows[4][3], "failed");
   // The password is nowhere in the trail.
-  auto all = Sql(admin_, "SELECT count(*) FROM system.audit WHERE details::VARCHAR LIKE '%bob-secret%' "
-                         "OR statement LIKE '%bob-secret%' OR reason LIKE '%bob-secret%'");
+  auto all = Sql(admin_,
+                 "SELECT count(*) FROM system.audit WHERE details::VARCHAR LIKE '%bob-secret%' "
+                 "OR statement LIKE '%bob-secret%' OR reason LIKE '%bob-secret%'");
   EXPECT_EQ(Json(all)["rows"][0][0], 0) << all.body;
 }
 
