@@ -4,47 +4,56 @@
 
 #include "common/error.h"
 #include "identity/directory.h"
+#include "jobs/job_writer.h"
 
 namespace tarn::jobs {
 
 namespace {
 
-// Writes a run's log and progress as its statements go.
+// Keeps a run's log and progress as its statements go, and writes them with each
+// statement's end (one group-committed change per statement, not one per line).
 class RunLog : public session::ResultHandler {
  public:
-  RunLog(JobStore& store, std::string id) : store_(store), id_(std::move(id)) {}
+  RunLog(JobWriter& writer, std::string id) : writer_(writer), id_(std::move(id)) {}
 
   void OnStatementBegin(const session::StatementStart& s) override {
     total_ = static_cast<int64_t>(s.count);
     std::string text = s.text.size() > 200 ? s.text.substr(0, 200) + "..." : s.text;
-    store_.Log(id_, "statement", fmt::format("statement {} of {} started: {}", s.index + 1, s.count, text));
+    Add("statement", fmt::format("statement {} of {} started: {}", s.index + 1, s.count, text));
   }
-  void OnColumns(const std::vector<std::string>&, const std::vector<duckdb::LogicalType>&) override {
-    rows_ = 0;
-  }
-  bool OnChunk(duckdb::DataChunk& chunk) override {
-    rows_ += static_cast<int64_t>(chunk.size());
-    return true;
-  }
-  void OnStatus(const std::string& message) override { store_.Log(id_, "statement", message); }
+  void OnColumns(const std::vector<std::string>&, const std::vector<duckdb::LogicalType>&) override {}
+  bool OnChunk(duckdb::DataChunk&) override { return true; }
+  void OnStatus(const std::string& message) override { Add("statement", message); }
   void OnStatementEnd(const session::StatementEnd& e) override {
     if (e.error) {
-      store_.Log(id_, "error", fmt::format("statement {} failed: {}", e.index + 1, e.error->what()));
+      Add("error", fmt::format("statement {} failed: {}", e.index + 1, e.error->what()));
     } else {
       done_++;
       std::string rows = e.rows >= 0 ? fmt::format(", {} rows", e.rows) : "";
-      store_.Log(
-          id_, "statement",
+      Add("statement",
           fmt::format("statement {} ended: {}{} in {:.1f} ms", e.index + 1, e.type, rows, e.duration_ms));
       if (e.rows > 0) rows_total_ += e.rows;
     }
-    store_.Progress(id_, total_, done_, rows_total_);
+    // The last statement's lines go with the run's end (one change); earlier ones now.
+    if (static_cast<int64_t>(e.index) + 1 < total_) writer_.Do([&](JobStore& s) { WriteTo(s); });
+  }
+  // Writes the kept lines (with the times they happened at) and the progress.
+  void WriteTo(JobStore& s) {
+    if (lines_.empty()) return;
+    for (auto& l : lines_) s.Log(id_, l.kind, l.message, l.at_ms);
+    s.Progress(id_, total_, done_, rows_total_);
+    lines_.clear();
   }
 
  private:
-  JobStore& store_;
+  void Add(std::string kind, std::string message) {
+    lines_.push_back({0, NowMs(), std::move(kind), std::move(message)});
+  }
+
+  JobWriter& writer_;
   std::string id_;
-  int64_t total_ = 0, done_ = 0, rows_ = 0, rows_total_ = 0;
+  std::vector<LogLine> lines_;
+  int64_t total_ = 0, done_ = 0, rows_total_ = 0;
 };
 
 }  // namespace
@@ -54,11 +63,11 @@ std::string RunnerId(const JobRun& run) {
 }
 
 JobService::JobService(session::Instance& instance, session::Runner& runner, JobServiceOptions options)
-    : instance_(instance), runner_(runner), options_(std::move(options)) {
-  {
-    auto store = instance_.OpenMetastore();
-    JobStore(*store).Recover();
-  }
+    : instance_(instance),
+      runner_(runner),
+      options_(std::move(options)),
+      writer_([&instance] { return instance.OpenMetastore(); }) {
+  writer_.Do([](JobStore& s) { s.Recover(); });
   for (int i = 0; i < std::max(1, options_.workers); i++) workers_.emplace_back([this] { Work(); });
 }
 
@@ -91,13 +100,22 @@ bool JobService::StopRequested(const std::string& id) {
   return stopping_ || cancelled_.count(id);
 }
 
+JobRun JobService::Submit(const std::string& application_id, const JobSpec& spec,
+                          const identity::Principal& principal, bool& created) {
+  auto run = writer_.Do([&](JobStore& s) { return s.Submit(application_id, spec, principal, created); });
+  if (created) Wake();
+  return run;
+}
+
 JobRun JobService::Cancel(JobStore& store, const JobRun& run, const std::string& by) {
   std::string details = "cancelled by " + by;
-  if (store.Transition(run.id, {RunState::kSubmitted, RunState::kPending, RunState::kQueued},
-                       RunState::kCancelled, details)) {
+  auto moved = [&](std::vector<RunState> from, RunState to) {
+    return writer_.Do([&](JobStore& s) { return s.Transition(run.id, from, to, details); });
+  };
+  if (moved({RunState::kSubmitted, RunState::kPending, RunState::kQueued}, RunState::kCancelled)) {
     return store.GetRun(run.id);
   }
-  if (store.Transition(run.id, {RunState::kScheduled, RunState::kRunning}, RunState::kCancelling, details)) {
+  if (moved({RunState::kScheduled, RunState::kRunning}, RunState::kCancelling)) {
     {
       std::lock_guard lock(mu_);
       cancelled_.insert(run.id);
@@ -114,9 +132,32 @@ JobRun JobService::Cancel(JobStore& store, const JobRun& run, const std::string&
   throw Error::Conflict("job run {} already ended ({})", run.id, RunStateName(now.state));
 }
 
+void JobService::ExpireIfDue(JobStore& s) {
+  int64_t now = NowMs();
+  int64_t last = last_expiry_ms_.load();
+  // Queue timeouts are minutes: checking them once per poll interval is plenty.
+  if (now - last >= options_.poll.count() && last_expiry_ms_.compare_exchange_strong(last, now)) {
+    s.ExpireQueued(now);
+  }
+}
+
+std::optional<JobRun> JobService::ClaimIn(JobStore& s) {
+  ExpireIfDue(s);
+  return s.ClaimNext();
+}
+
+std::optional<JobRun> JobService::Claim(JobStore& reader) {
+  if (!reader.HasQueued()) {
+    if (NowMs() - last_expiry_ms_.load() >= options_.poll.count())
+      writer_.Do([&](JobStore& s) { ExpireIfDue(s); });
+    return std::nullopt;
+  }
+  return writer_.Do([&](JobStore& s) { return ClaimIn(s); });
+}
+
 void JobService::Work() {
   auto meta = instance_.OpenMetastore();
-  JobStore store(*meta);
+  JobStore reader(*meta);
   uint64_t seen = 0;
   while (true) {
     {
@@ -126,14 +167,13 @@ void JobService::Work() {
     }
     std::optional<JobRun> run;
     try {
-      std::lock_guard claim(claim_mu_);
-      store.ExpireQueued(NowMs());
-      run = store.ClaimNext();
+      run = Claim(reader);
     } catch (const Error&) {
       // The store is busy or gone: try again after the poll interval.
     }
     if (run) {
-      Execute(store, std::move(*run));
+      // Each run's end claims the next one in the same change, while there is one.
+      while (run) run = Execute(reader, std::move(*run));
       continue;
     }
     std::unique_lock lock(mu_);
@@ -141,7 +181,7 @@ void JobService::Work() {
   }
 }
 
-void JobService::Execute(JobStore& store, JobRun run) {
+std::optional<JobRun> JobService::Execute(JobStore& reader, JobRun run) {
   // However the run ends, a cancel asked for it is forgotten.
   struct Forget {
     JobService& service;
@@ -153,10 +193,12 @@ void JobService::Execute(JobStore& store, JobRun run) {
   } forget{*this, run.id};
   try {
     if (!options_.builtin_issuer.empty() && run.principal.issuer == options_.builtin_issuer) {
-      auto now = identity::Directory(store.meta()).Lookup(run.principal.user, run.principal.issuer);
+      auto now = identity::Directory(reader.meta()).Lookup(run.principal.user, run.principal.issuer);
       if (!now) {
-        store.Transition(run.id, {RunState::kRunning}, RunState::kFailed, "principal no longer exists");
-        return;
+        return writer_.Do([&](JobStore& s) {
+          s.Transition(run.id, {RunState::kRunning}, RunState::kFailed, "principal no longer exists");
+          return Next(s);
+        });
       }
       now->role = run.principal.role;
       run.principal = *now;
@@ -174,39 +216,64 @@ void JobService::Execute(JobStore& store, JobRun run) {
       if (NowMs() > deadline) timed_out = true;
       return timed_out || StopRequested(run.id);
     };
-    RunLog log(store, run.id);
+    RunLog log(writer_, run.id);
     auto result = runner_.Run(request, log);
-    // A run's end is a compare-and-set from RUNNING; a cancel that got in first
-    // (CANCELLING) wins, whatever the statements did.
-    auto end = [&](RunState to, const std::string& details) {
-      if (store.Transition(run.id, {RunState::kRunning}, to, details)) return;
-      store.Transition(run.id, {RunState::kCancelling}, RunState::kCancelled,
-                       store.GetRun(run.id).state_details);
-    };
-    if (timed_out) {
-      store.Transition(run.id, {RunState::kRunning, RunState::kCancelling}, RunState::kCancelled,
-                       fmt::format("execution timeout ({} minutes)", run.timeout_minutes));
-    } else if (result.error) {
-      bool shutdown = StopRequested(run.id);
-      std::string error = shutdown ? "interrupted" : std::string(result.error->what()).substr(0, 2000);
-      // A failed attempt reruns from the start while attempts remain (after a
-      // shutdown, on the next server); never one that was cancelled.
-      if (store.GetRun(run.id).state != RunState::kRunning || !store.Retry(run.id, error)) {
-        end(RunState::kFailed, error);
-      } else if (!shutdown) {
-        Wake();
-      }
-    } else {
-      end(RunState::kSuccess, "");
-    }
+    bool retried = false;
+    auto next = writer_.Do([&](JobStore& s) {
+      log.WriteTo(s);
+      retried = End(s, run, result, timed_out);
+      return Next(s);
+    });
+    if (retried && !next) Wake();
+    return next;
   } catch (const std::exception& e) {
     try {
-      store.Transition(run.id, {RunState::kRunning, RunState::kCancelling}, RunState::kFailed,
-                       std::string("internal error: ") + e.what());
+      writer_.Do([&](JobStore& s) {
+        s.Transition(run.id, {RunState::kRunning, RunState::kCancelling}, RunState::kFailed,
+                     std::string("internal error: ") + e.what());
+      });
     } catch (const std::exception&) {
       // The store itself failed: the next start's Recover() ends the run.
     }
+    return std::nullopt;
   }
+}
+
+std::optional<JobRun> JobService::Next(JobStore& s) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return std::nullopt;
+  }
+  try {
+    return ClaimIn(s);  // a savepoint of its own: a failed claim leaves the run's end
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+bool JobService::End(JobStore& s, const JobRun& run, const session::RunResult& result, bool timed_out) {
+  if (timed_out) {
+    s.Transition(run.id, {RunState::kRunning, RunState::kCancelling}, RunState::kCancelled,
+                 fmt::format("execution timeout ({} minutes)", run.timeout_minutes));
+    return false;
+  }
+  // A run's end is a compare-and-set from RUNNING; a cancel that got in first
+  // (CANCELLING) wins, whatever the statements did.
+  auto end = [&](RunState to, const std::string& details) {
+    if (s.Transition(run.id, {RunState::kRunning}, to, details)) return;
+    s.Transition(run.id, {RunState::kCancelling}, RunState::kCancelled, s.GetRun(run.id).state_details);
+  };
+  if (!result.error) {
+    end(RunState::kSuccess, "");
+    return false;
+  }
+  bool shutdown = StopRequested(run.id);
+  std::string error = shutdown ? "interrupted" : std::string(result.error->what()).substr(0, 2000);
+  // A failed attempt reruns from the start while attempts remain (after a shutdown,
+  // on the next server); never one that was cancelled.
+  if (s.Retry(run.id, error)) return !shutdown;
+  end(RunState::kFailed, error);
+  return false;
 }
 
 }  // namespace tarn::jobs

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "jobs/job_store.h"
+#include "jobs/job_writer.h"
 #include "session/instance.h"
 #include "session/runner.h"
 
@@ -42,7 +43,7 @@ namespace tarn::jobs {
 std::string RunnerId(const JobRun& run);
 
 struct JobServiceOptions {
-  int workers = 4;  // runs executing at once, over all applications
+  int workers = 16;  // runs executing at once, over all applications
   std::chrono::milliseconds poll{500};
   // Principals of this issuer are built-in users: looked up again when their run starts.
   std::string builtin_issuer;
@@ -58,6 +59,9 @@ class JobService {
   // usable (a cancel still reaches the store).
   void Stop();
 
+  // Queues a run (JobStore::Submit, group-committed) and wakes an idle worker.
+  JobRun Submit(const std::string& application_id, const JobSpec& spec, const identity::Principal& principal,
+                bool& created);
   // A run was queued: wakes an idle worker.
   void Wake();
   // Cancels `run` (as `by`): QUEUED ends CANCELLED at once; RUNNING goes CANCELLING and
@@ -66,7 +70,17 @@ class JobService {
 
  private:
   void Work();
-  void Execute(JobStore& store, JobRun run);
+  // The next run to execute, if one may start (queue timeouts applied first, once per
+  // poll interval); ClaimIn inside a change of the writer, Claim from outside.
+  std::optional<JobRun> Claim(JobStore& reader);
+  std::optional<JobRun> ClaimIn(JobStore& s);
+  void ExpireIfDue(JobStore& s);
+  // Runs `run`; its end and the claim of the next run are one change. Returns that run.
+  std::optional<JobRun> Execute(JobStore& reader, JobRun run);
+  // Records how the run ended (inside a change); true if it was queued for a retry.
+  bool End(JobStore& s, const JobRun& run, const session::RunResult& result, bool timed_out);
+  // The next run for a worker that just ended one, unless the service is stopping.
+  std::optional<JobRun> Next(JobStore& s);
   bool StopRequested(const std::string& id);
 
   session::Instance& instance_;
@@ -77,7 +91,8 @@ class JobService {
   bool stopping_ = false;
   uint64_t wakes_ = 0;
   std::set<std::string> cancelled_;  // runs asked to stop, until their worker ends them
-  std::mutex claim_mu_;              // one claim at a time in this process
+  std::atomic<int64_t> last_expiry_ms_{0};
+  JobWriter writer_;  // every change of job state goes through it (group commit)
   std::mutex join_mu_;
   std::vector<std::thread> workers_;
 };

@@ -415,10 +415,12 @@ std::vector<JobRun> JobStore::ListRuns(const std::string& application_id, const 
   return out;
 }
 
+bool JobStore::HasQueued() {
+  return !store_.Query("SELECT 1 FROM job_runs WHERE state = 'QUEUED' LIMIT 1").empty();
+}
+
 std::optional<JobRun> JobStore::ClaimNext() {
-  // Idle workers poll: a read first, so that an empty queue never takes the store's
-  // write lock (SQLite's is the whole file, shared with every other process).
-  if (store_.Query("SELECT 1 FROM job_runs WHERE state = 'QUEUED' LIMIT 1").empty()) return std::nullopt;
+  if (!HasQueued()) return std::nullopt;
   std::optional<std::string> id;
   store_.Transaction([&] {
     auto rows = store_.Query(
@@ -547,8 +549,9 @@ void JobStore::Progress(const std::string& id, int64_t statements_total, int64_t
       {statements_total, statements_done, rows, NowMs(), id});
 }
 
-void JobStore::Log(const std::string& id, const std::string& kind, const std::string& message) {
-  store_.Transaction([&] { LogLocked(id, kind, message, NowMs()); });
+void JobStore::Log(const std::string& id, const std::string& kind, const std::string& message,
+                   int64_t at_ms) {
+  store_.Transaction([&] { LogLocked(id, kind, message, at_ms > 0 ? at_ms : NowMs()); });
 }
 
 void JobStore::LogLocked(const std::string& id, const std::string& kind, const std::string& message,

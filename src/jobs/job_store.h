@@ -141,6 +141,9 @@ class JobStore {
   std::vector<JobRun> ListRuns(const std::string& application_id, const identity::Principal* owner,
                                std::optional<RunState> state, int64_t limit);
 
+  // Whether any run is QUEUED: a read, so that idle workers polling an empty queue
+  // never take the store's write lock (SQLite's is the whole file).
+  bool HasQueued();
   // Claims the oldest QUEUED run whose application has a free slot
   // (max_concurrent_runs); it is RUNNING when returned, attempt counted.
   std::optional<JobRun> ClaimNext();
@@ -160,7 +163,8 @@ class JobStore {
   bool Retry(const std::string& id, const std::string& error);
   std::vector<Attempt> Attempts(const std::string& id);
   void Progress(const std::string& id, int64_t statements_total, int64_t statements_done, int64_t rows);
-  void Log(const std::string& id, const std::string& kind, const std::string& message);
+  // Appends a line to the run's log, stamped `at_ms` (now if 0).
+  void Log(const std::string& id, const std::string& kind, const std::string& message, int64_t at_ms = 0);
   std::vector<LogLine> Logs(const std::string& id, int64_t from, int64_t size);
 
  private:

@@ -79,7 +79,7 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
   std::string listen;
   Read(root, "listen", listen, "", known);
   if (!listen.empty()) SetListen(c, listen);
-  for (auto section : {"tls", "limits", "identity"}) known.insert(section);
+  for (auto section : {"tls", "limits", "identity", "jobs"}) known.insert(section);
   RejectUnknown(root, known, "");
   if (auto* t = root["tls"].as_table()) {
     std::set<std::string> k;
@@ -134,6 +134,11 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
       }
     }
   }
+  if (auto* t = root["jobs"].as_table()) {
+    std::set<std::string> k;
+    Read(*t, "workers", c.job_workers, "jobs.", k);
+    RejectUnknown(*t, k, "jobs.");
+  }
   auto rel = [&](std::filesystem::path& p) {
     if (!p.empty() && p.is_relative()) p = file.parent_path() / p;
   };
@@ -151,6 +156,7 @@ void Validate(const ServerConfig& c) {
       throw Error::NotFound("TLS file {} does not exist", p->string());
   }
   if (c.workers < 1 || c.workers > 1024) throw Error::InvalidArgument("limits.workers must be 1-1024");
+  if (c.job_workers < 1 || c.job_workers > 256) throw Error::InvalidArgument("jobs.workers must be 1-256");
   if (c.max_queue < 1) throw Error::InvalidArgument("limits.max_queue must be at least 1");
   if (c.read_timeout_s < 1 || c.idle_timeout_s < 1)
     throw Error::InvalidArgument("timeouts must be at least 1 s");

@@ -11,6 +11,7 @@
 //              token_ttl_s = 3600, algorithm = "RS256" | "ES256"
 //   [[identity.trusted_issuers]]  issuer, audience, jwks_file | jwks_url,
 //              user_claim = "sub", groups_claim = "groups", refresh_s = 300
+//   [jobs]     workers = 16 (job runs executing at once, over all applications)
 #pragma once
 
 #include <chrono>
@@ -53,6 +54,8 @@ struct ServerConfig {
   int token_ttl_s = 3600;
   std::string algorithm = "RS256";
   std::vector<TrustedIssuerConfig> trusted_issuers;
+  int job_workers = 16;  // [jobs] workers
+
   // A bearer token a metrics scraper may use for GET /metrics alone ("": none).
   std::string metrics_token;
 

@@ -116,8 +116,7 @@ void AddJobRoutes(Router& router, JobRoutes r) {
     auto app = VisibleApplication(store, ctx);
     auto spec = jobs::ParseJobSpec(Body(ctx));
     bool created = false;
-    auto run = store.Submit(app.id, spec, *ctx.principal, created);
-    if (created) r.jobs().Wake();
+    auto run = r.jobs().Submit(app.id, spec, *ctx.principal, created);
     return JsonResponse(created ? http::status::created : http::status::ok,
                         {{"application_id", run.application_id},
                          {"job_run_id", run.id},

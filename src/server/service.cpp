@@ -449,6 +449,7 @@ void Service::Start() {
     s.auth = std::make_unique<identity::Authenticator>(*s.keys, s.instance.audit(), std::move(ao));
     jobs::JobServiceOptions jo;
     jo.builtin_issuer = s.issuer;
+    jo.workers = s.config.job_workers;
     s.jobs = std::make_unique<jobs::JobService>(s.instance, *s.runner, jo);
   });
 }

@@ -46,13 +46,13 @@ std::unique_ptr<MetaStore> MetaStore::Open(const std::string& location) {
 }
 
 void MetaStore::Transaction(const std::function<void()>& body) {
-  if (in_transaction_) throw Error::Internal("nested metadata transaction");
+  if (depth_ > 0) return Savepoint(body);
   Begin();
-  in_transaction_ = true;
+  depth_ = 1;
   try {
     body();
   } catch (...) {
-    in_transaction_ = false;
+    depth_ = 0;
     try {
       Rollback();
     } catch (...) {
@@ -60,8 +60,28 @@ void MetaStore::Transaction(const std::function<void()>& body) {
     }
     throw;
   }
-  in_transaction_ = false;
+  depth_ = 0;
   Commit();
+}
+
+void MetaStore::Savepoint(const std::function<void()>& body) {
+  std::string name = "tarn_sp" + std::to_string(depth_);
+  Execute("SAVEPOINT " + name);
+  depth_++;
+  try {
+    body();
+  } catch (...) {
+    depth_--;
+    try {
+      Execute("ROLLBACK TO SAVEPOINT " + name);
+      Execute("RELEASE SAVEPOINT " + name);
+    } catch (...) {
+      // The original error is the one worth reporting.
+    }
+    throw;
+  }
+  depth_--;
+  Execute("RELEASE SAVEPOINT " + name);
 }
 
 int64_t MetaStore::SchemaVersion() {

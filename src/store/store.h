@@ -62,7 +62,9 @@ class MetaStore {
   virtual int64_t Execute(std::string_view sql, const std::vector<Param>& params = {}) = 0;
 
   // Runs `body` in one write transaction: committed if body returns, rolled back
-  // if it throws (the exception propagates). Not reentrant.
+  // if it throws (the exception propagates). Inside another transaction it is a
+  // savepoint: a throwing body undoes only its own writes, and what it wrote commits
+  // (or not) with the outer transaction.
   void Transaction(const std::function<void()>& body);
 
   // Schema version after migrations.
@@ -81,7 +83,8 @@ class MetaStore {
   void Migrate();
 
  private:
-  bool in_transaction_ = false;
+  void Savepoint(const std::function<void()>& body);
+  int depth_ = 0;  // open transaction and savepoints
 };
 
 }  // namespace tarn::store

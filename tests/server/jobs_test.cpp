@@ -172,10 +172,11 @@ TEST_F(JobsTest, ARunWhoseSubmitterWasRemovedFailsWhenItWouldStart) {
       Call("POST", "/v1/users", admin_, json{{"name", "bob"}, {"password", "bob-secret-123"}}.dump()).status,
       201);
   auto bob = Login("bob", "bob-secret-123");
-  // The server's 4 job workers are all busy, so bob's run waits in QUEUED.
-  std::vector<std::string> blockers;
-  for (int i = 0; i < 4; i++) blockers.push_back(SubmitOk(admin_, kLong));
-  for (auto& b : blockers) WaitFor(admin_, b, "RUNNING");
+  // `default` runs one run at a time and that one is busy, so bob's run waits in QUEUED.
+  ASSERT_EQ(Call("PUT", "/v1/applications/default", admin_, json{{"max_concurrent_runs", 1}}.dump()).status,
+            200);
+  std::vector<std::string> blockers = {SubmitOk(admin_, kLong)};
+  WaitFor(admin_, blockers[0], "RUNNING");
   auto queued = SubmitOk(bob, "SELECT 1");
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(Run(bob, queued)["state"], "QUEUED");

@@ -76,8 +76,36 @@ TEST_P(StoreTest, TransactionRollsBackWhenTheBodyThrows) {
   EXPECT_EQ(store_->Query("SELECT count(*) FROM kv")[0].Int(0), 1);
 }
 
-TEST_P(StoreTest, NestedTransactionsAreRefused) {
-  EXPECT_THROW(store_->Transaction([&] { store_->Transaction([] {}); }), Error);
+TEST_P(StoreTest, ANestedTransactionIsASavepointThatFailsAlone) {
+  store_->Transaction([&] {
+    store_->Execute("INSERT INTO kv (k) VALUES ('outer')");
+    EXPECT_THROW(store_->Transaction([&] {
+      store_->Execute("INSERT INTO kv (k) VALUES ('inner-undone')");
+      throw Error::Conflict("no");
+    }),
+                 Error);
+    store_->Transaction([&] {
+      store_->Execute("INSERT INTO kv (k) VALUES ('inner-kept')");
+      store_->Transaction([&] { store_->Execute("INSERT INTO kv (k) VALUES ('deeper')"); });
+    });
+  });
+  std::vector<std::string> keys;
+  for (auto& r : store_->Query("SELECT k FROM kv ORDER BY k")) keys.push_back(r.Str(0));
+  EXPECT_EQ(keys, (std::vector<std::string>{"deeper", "inner-kept", "outer"}));
+  // An outer transaction that throws takes its committed savepoints with it.
+  EXPECT_THROW(store_->Transaction([&] {
+    store_->Transaction([&] { store_->Execute("INSERT INTO kv (k) VALUES ('gone')"); });
+    throw Error::Conflict("changed my mind");
+  }),
+               Error);
+  EXPECT_EQ(store_->Query("SELECT count(*) FROM kv")[0].Int(0), 3);
+  // A statement error inside a savepoint leaves the outer transaction usable (PostgreSQL
+  // aborts a transaction on an error until it rolls back to a savepoint).
+  store_->Transaction([&] {
+    EXPECT_THROW(store_->Transaction([&] { store_->Query("SELECT * FROM no_such_table"); }), Error);
+    store_->Execute("INSERT INTO kv (k) VALUES ('after-error')");
+  });
+  EXPECT_EQ(store_->Query("SELECT count(*) FROM kv")[0].Int(0), 4);
 }
 
 TEST_P(StoreTest, BadSqlIsAnIoErrorNamingTheProblem) {
