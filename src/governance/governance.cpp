@@ -76,7 +76,8 @@ void Governor::SetPrincipal(const identity::Principal& principal) {
 void Governor::BeginStatement() {
   // The policy CallerLimits() just read serves the statement that follows it: one
   // policy version read per statement, and limits and checks agree.
-  bool fresh = policy_fresh_ && std::chrono::steady_clock::now() - policy_read_ < std::chrono::milliseconds(100);
+  bool fresh =
+      policy_fresh_ && std::chrono::steady_clock::now() - policy_read_ < std::chrono::milliseconds(100);
   if (!fresh || !policy_) {
     policy_ = cache_.Current();
     subject_ = MakeSubject(principal_, *policy_);
@@ -288,14 +289,7 @@ duckdb::unique_ptr<duckdb::SelectStatement> Governor::GuardWrite(
 }
 
 void Governor::GrantOwnership(ObjectKind kind, int64_t id, const std::string& name) {
-  std::string by = principal_.user;
-  policy_store_.Change(by, "owner of " + name, [&] {
-    store_.Execute(
-        "INSERT INTO grants (grantee_kind, grantee, object_kind, object_id, object_name, privilege, "
-        "grant_option, "
-        "granted_by, created_at) VALUES ('USER', ?, ?, ?, ?, 'ALL', 1, ?, ?)",
-        {by, std::string(ObjectKindName(kind)), id, name, std::string("tarn"), NowUtc()});
-  });
+  policy_store_.GrantOwnership(principal_.user, kind, id, name);
 }
 
 void Governor::ForgetDropped(const catalog::Catalog::Dropped& dropped, const std::string& statement) {
@@ -305,12 +299,15 @@ void Governor::ForgetDropped(const catalog::Catalog::Dropped& dropped, const std
                    {kind(ObjectKind::kDatabase), *dropped.database_id});
   }
   for (int64_t table : dropped.table_ids) {
-    store_.Execute("DELETE FROM grants WHERE object_kind = ? AND object_id = ?", {kind(ObjectKind::kTable), table});
+    store_.Execute("DELETE FROM grants WHERE object_kind = ? AND object_id = ?",
+                   {kind(ObjectKind::kTable), table});
     store_.Execute(
-        "DELETE FROM grants WHERE object_kind = ? AND object_id IN (SELECT id FROM data_filters WHERE table_id = ?)",
+        "DELETE FROM grants WHERE object_kind = ? AND object_id IN (SELECT id FROM data_filters WHERE "
+        "table_id = ?)",
         {kind(ObjectKind::kDataFilter), table});
-    for (const char* sql : {"DELETE FROM data_filters WHERE table_id = ?", "DELETE FROM column_masks WHERE table_id = ?",
-                            "DELETE FROM tag_assignments WHERE table_id = ?"}) {
+    for (const char* sql :
+         {"DELETE FROM data_filters WHERE table_id = ?", "DELETE FROM column_masks WHERE table_id = ?",
+          "DELETE FROM tag_assignments WHERE table_id = ?"}) {
       store_.Execute(sql, {table});
     }
   }

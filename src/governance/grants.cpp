@@ -16,7 +16,16 @@ using engine::TokenReader;
 const std::set<std::string> kTablePrivileges = {"SELECT", "INSERT", "DELETE", "DESCRIBE",
                                                 "ALTER",  "DROP",   "ALL"};
 const std::set<std::string> kDatabasePrivileges = {"CREATE_TABLE", "DESCRIBE", "ALTER", "DROP", "ALL"};
-const std::set<std::string> kSystemPrivileges = {"AUDIT", "CREATE_DATABASE"};
+const std::set<std::string> kSystemPrivileges = {"AUDIT", "CREATE_DATABASE", "CREATE_APPLICATION"};
+const std::set<std::string> kApplicationPrivileges = {"SUBMIT", "MANAGE", "ALL"};
+const std::set<std::string> kRolePrivileges = {"ASSUME"};
+
+// Whether grant `g` is on what `t` names: applications and roles by name, the rest by id.
+bool SameObject(const Grant& g, const Target& t) {
+  if (g.object_kind != t.kind) return false;
+  if (t.kind == ObjectKind::kApplication || t.kind == ObjectKind::kRole) return g.object_name == t.name;
+  return g.object_id == t.id;
+}
 
 // What a GRANT, REVOKE or SHOW GRANTS names after ON. kNotFound for what the caller
 // may not know about; tags are for administrators only.
@@ -35,6 +44,20 @@ Target ReadTarget(StatementContext& ctx, const char* usage) {
     if (!table) throw Error::NotFound("the table of data filter {} no longer exists", t.name);
     t.id = filter->id;
     t.table = table;
+  } else if (r.AcceptWord("APPLICATION")) {
+    // Job applications (src/jobs) live in the same store; grants name them by id.
+    t.kind = ObjectKind::kApplication;
+    std::string name = r.Identifier(usage);
+    auto rows = ctx.store().Query("SELECT id FROM applications WHERE id = ? OR name = ?", {name, name});
+    if (rows.empty()) throw Error::NotFound("application {} does not exist", name.substr(0, 64));
+    t.name = rows[0].Str(0);
+  } else if (r.AcceptWord("ROLE")) {
+    t.kind = ObjectKind::kRole;
+    t.name = identity::CheckPrincipalName(r.Identifier(usage), "role");
+    // Only administrators say who may assume a role: decided before the role is looked up.
+    if (!ctx.subject().admin) throw Denied("who may assume a role is decided by data-lake administrators");
+    if (!ctx.policy().roles.count(t.name))
+      throw Error::NotFound("role {} does not exist (CREATE ROLE creates it)", t.name);
   } else if (r.AcceptWord("TAG")) {
     t.kind = ObjectKind::kTag;
     t.name = Name(r, "tag", usage);
@@ -71,17 +94,18 @@ bool CanGrant(const Subject& who, const Policy& policy, const Target& target, co
   if (who.admin) return true;
   switch (target.kind) {
     case ObjectKind::kSystem:
+    case ObjectKind::kRole:
     case ObjectKind::kTag: return false;
     case ObjectKind::kDataFilter: {
       TableAccess a = Evaluate(policy, who, *target.table, target.table->database_id);
       return a.owner;
     }
+    case ObjectKind::kApplication:
     case ObjectKind::kDatabase:
     case ObjectKind::kTable: break;
   }
   for (auto& g : policy.grants) {
-    if (!who.Is(g.grantee) || !g.grant_option || g.object_kind != target.kind || g.object_id != target.id)
-      continue;
+    if (!who.Is(g.grantee) || !g.grant_option || !SameObject(g, target)) continue;
     if (g.privilege == "ALL") return true;
     if (g.privilege != p.privilege) continue;
     if (!g.columns) return true;
@@ -186,6 +210,8 @@ void CheckPrivilegeKinds(const std::vector<PrivilegeSpec>& privileges, const Tar
     case ObjectKind::kTable: valid = &kTablePrivileges; break;
     case ObjectKind::kDataFilter: valid = &filter_privs; break;
     case ObjectKind::kTag: valid = &tag_privs; break;
+    case ObjectKind::kApplication: valid = &kApplicationPrivileges; break;
+    case ObjectKind::kRole: valid = &kRolePrivileges; break;
   }
   for (auto& p : privileges) {
     if (!valid->count(p.privilege)) {
@@ -245,7 +271,7 @@ void RevokePrivileges(StatementContext& ctx, const std::vector<PrivilegeSpec>& p
   int64_t removed = 0;
   ctx.Change([&] {
     for (auto& g : ctx.policy().grants) {
-      if (!(g.grantee == grantee) || g.object_kind != target.kind || g.object_id != target.id) continue;
+      if (!(g.grantee == grantee) || !SameObject(g, target)) continue;
       if (target.kind == ObjectKind::kTag && g.tag_values != target.tag_values) continue;
       bool match = std::any_of(privileges.begin(), privileges.end(), [&](const PrivilegeSpec& p) {
         return p.privilege == "ALL" || p.privilege == g.privilege;

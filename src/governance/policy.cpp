@@ -34,7 +34,7 @@ GranteeKind ParseKind(const std::string& s) {
 
 ObjectKind ParseObjectKind(const std::string& s) {
   for (auto k : {ObjectKind::kSystem, ObjectKind::kDatabase, ObjectKind::kTable, ObjectKind::kDataFilter,
-                 ObjectKind::kTag}) {
+                 ObjectKind::kTag, ObjectKind::kApplication, ObjectKind::kRole}) {
     if (s == ObjectKindName(k)) return k;
   }
   throw Error::Internal("unknown object kind '{}' in the metadata store", s);
@@ -73,6 +73,8 @@ const char* ObjectKindName(ObjectKind k) {
     case ObjectKind::kTable: return "table";
     case ObjectKind::kDataFilter: return "data_filter";
     case ObjectKind::kTag: return "tag";
+    case ObjectKind::kApplication: return "application";
+    case ObjectKind::kRole: return "role";
   }
   return "?";
 }
@@ -87,6 +89,8 @@ std::string Grant::Describe() const {
     case ObjectKind::kTable: on = " ON TABLE " + object_name; break;
     case ObjectKind::kDataFilter: on = " ON DATA FILTER " + object_name; break;
     case ObjectKind::kTag: on = " ON TAG " + object_name + " IN (" + JoinQuoted(tag_values) + ")"; break;
+    case ObjectKind::kApplication: on = " ON APPLICATION " + object_name; break;
+    case ObjectKind::kRole: on = " ON ROLE " + object_name; break;
   }
   return "GRANT " + priv + on + " TO " + grantee.ToString() + (grant_option ? " WITH GRANT OPTION" : "");
 }
@@ -117,9 +121,10 @@ Subject MakeSubject(const identity::Principal& principal, const Policy& policy) 
     std::string name = principal.role;
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
     Grantee role{GranteeKind::kRole, name};
-    if (!s.grantees.count(role)) {
-      throw Error::PermissionDenied("access denied: you cannot assume role {}: you do not hold it",
-                                    name.substr(0, 64));
+    if (!MayAssume(policy, s, name)) {
+      throw Error::PermissionDenied(
+          "access denied: you cannot assume role {}: you are not a member and hold no ASSUME on it",
+          name.substr(0, 64));
     }
     s.grantees = {role};
     s.admin = false;
@@ -300,6 +305,28 @@ Limits EffectiveLimits(const Policy& policy, const Subject& subject) {
   return out;
 }
 
+bool HoldsOnApplication(const Policy& policy, const Subject& subject, const std::string& application,
+                        const std::string& privilege) {
+  if (subject.admin) return true;
+  for (auto& g : policy.grants) {
+    if (g.object_kind != ObjectKind::kApplication || g.object_name != application || !subject.Is(g.grantee))
+      continue;
+    if (Holds(g.privilege, privilege) || (privilege == "SUBMIT" && g.privilege == "MANAGE")) return true;
+  }
+  return false;
+}
+
+bool MayAssume(const Policy& policy, const Subject& subject, const std::string& role) {
+  if (subject.Is({GranteeKind::kRole, role})) return true;
+  for (auto& g : policy.grants) {
+    if (g.object_kind == ObjectKind::kRole && g.object_name == role && g.privilege == "ASSUME" &&
+        subject.Is(g.grantee)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string SystemPrivilege(const Policy& policy, const Subject& subject, const std::string& privilege) {
   if (subject.admin) return "data-lake administrator";
   for (auto& g : policy.grants) {
@@ -311,6 +338,23 @@ std::string SystemPrivilege(const Policy& policy, const Subject& subject, const 
 }
 
 // --- store ---------------------------------------------------------------------
+
+void PolicyStore::GrantOwnership(const std::string& user, ObjectKind kind, int64_t id,
+                                 const std::string& name) {
+  Change(user, "owner of " + name, [&] {
+    store_.Execute(
+        "INSERT INTO grants (grantee_kind, grantee, object_kind, object_id, object_name, privilege, "
+        "grant_option, granted_by, created_at) VALUES ('USER', ?, ?, ?, ?, 'ALL', 1, 'tarn', ?)",
+        {user, std::string(ObjectKindName(kind)), id, name, NowUtc()});
+  });
+}
+
+void PolicyStore::ForgetNamed(const std::string& by, ObjectKind kind, const std::string& name) {
+  Change(by, std::string("forget ") + ObjectKindName(kind) + " " + name, [&] {
+    store_.Execute("DELETE FROM grants WHERE object_kind = ? AND object_name = ?",
+                   {std::string(ObjectKindName(kind)), name});
+  });
+}
 
 int64_t PolicyStore::Version() {
   auto rows = store_.Query("SELECT max(version) FROM policy_changes");

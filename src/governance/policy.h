@@ -39,15 +39,17 @@ struct Grantee {
 };
 
 // What a grant is on.
-enum class ObjectKind { kSystem, kDatabase, kTable, kDataFilter, kTag };
-const char* ObjectKindName(ObjectKind k);  // system, database, table, data_filter, tag
+enum class ObjectKind { kSystem, kDatabase, kTable, kDataFilter, kTag, kApplication, kRole };
+// system, database, table, data_filter, tag, application, role
+const char* ObjectKindName(ObjectKind k);
 
 struct Grant {
   int64_t id = 0;
   Grantee grantee;
   ObjectKind object_kind = ObjectKind::kTable;
   int64_t object_id = 0;                // database / table / data filter id; 0 otherwise
-  std::string object_name;              // database, db.table, filter name or tag key (as named when granted)
+  std::string object_name;              // database, db.table, filter name or tag key (as named when
+                                        // granted); an application's id; a role's name
   std::vector<std::string> tag_values;  // ON TAG k IN (...)
   std::string privilege;                // SELECT, INSERT, ..., ALL, AUDIT, CREATE_DATABASE
   std::optional<std::vector<std::string>> columns;  // column-level SELECT
@@ -128,7 +130,7 @@ struct Subject {
 };
 // The subject of `principal`: its user, groups and the roles they hold; with an
 // assumed role (principal.role) only that role, and never an administrator (kPermissionDenied
-// if the principal does not hold the role).
+// if the principal neither holds the role nor has ASSUME on it).
 Subject MakeSubject(const identity::Principal& principal, const Policy& policy);
 
 // One way a subject may read a table: rows admitted by `row_filter` (empty: all),
@@ -170,6 +172,13 @@ struct DatabaseAccess {
 };
 DatabaseAccess EvaluateDatabase(const Policy& policy, const Subject& subject, int64_t database_id);
 // A system privilege (AUDIT, CREATE_DATABASE): the deciding grant, or "" if none.
+// Whether `subject` holds `privilege` (SUBMIT or MANAGE) on the job application with
+// id `application`: administrators always; MANAGE and ALL cover SUBMIT.
+bool HoldsOnApplication(const Policy& policy, const Subject& subject, const std::string& application,
+                        const std::string& privilege);
+// Whether `subject` may run as role `role`: a member of it, or a holder of ASSUME on it.
+bool MayAssume(const Policy& policy, const Subject& subject, const std::string& role);
+
 std::string SystemPrivilege(const Policy& policy, const Subject& subject, const std::string& privilege);
 // The subject's effective limits (see Limits).
 Limits EffectiveLimits(const Policy& policy, const Subject& subject);
@@ -192,6 +201,10 @@ class PolicyStore {
   void Change(const std::string& by, const std::string& statement, const std::function<void()>& body);
   // Records a new policy version, inside a transaction the caller holds.
   void RecordChange(const std::string& by, const std::string& statement);
+  // `user` owns what they created: ALL on it WITH GRANT OPTION (granted by "tarn").
+  void GrantOwnership(const std::string& user, ObjectKind kind, int64_t id, const std::string& name);
+  // Removes every grant on an application or role that is gone (by name), as `by`.
+  void ForgetNamed(const std::string& by, ObjectKind kind, const std::string& name);
 
  private:
   store::MetaStore& store_;

@@ -235,6 +235,10 @@ std::vector<PrivilegeSpec> ReadPrivileges(TokenReader& r, const char* usage) {
     PrivilegeSpec p;
     p.privilege = Upper(r.Identifier(usage));
     if (p.privilege == "ALL") r.AcceptWord("PRIVILEGES");
+    // CREATE DATABASE, CREATE TABLE, CREATE APPLICATION: the spelled-out CREATE_x.
+    for (const char* what : {"DATABASE", "TABLE", "APPLICATION"}) {
+      if (p.privilege == "CREATE" && r.AcceptWord(what)) p.privilege += std::string("_") + what;
+    }
     if (p.privilege == "SELECT") {
       if (r.AcceptWord("EXCEPT")) {
         p.except = true;

@@ -27,11 +27,13 @@ namespace tarn::governance {
 
 // --- usage strings (the text of a syntax error) -------------------------------------
 inline constexpr const char* kGrantUsage =
-    "GRANT privilege[, ...] ON DATABASE db | TABLE db.table | DATA FILTER f | TAG key IN ('v', ...) TO "
+    "GRANT privilege[, ...] ON DATABASE db | TABLE db.table | DATA FILTER f | TAG key IN ('v', ...) | "
+    "APPLICATION app | ROLE r TO "
     "USER|GROUP|ROLE "
     "name [WITH GRANT OPTION]";
 inline constexpr const char* kRevokeUsage =
-    "REVOKE privilege[, ...] ON DATABASE db | TABLE db.table | DATA FILTER f | TAG key IN ('v', ...) FROM "
+    "REVOKE privilege[, ...] ON DATABASE db | TABLE db.table | DATA FILTER f | TAG key IN ('v', ...) | "
+    "APPLICATION app | ROLE r FROM "
     "USER|GROUP|ROLE name";
 inline constexpr const char* kFilterUsage =
     "CREATE DATA FILTER name ON db.table [COLUMNS (a, b) | EXCLUDING (c)] [ROW FILTER <expression>]";

@@ -26,6 +26,7 @@ bool CreateOrDropRole(StatementContext& ctx, bool create) {
                           {role, ctx.me, NowUtc()});
     } else {
       ctx.store().Execute("DELETE FROM grants WHERE grantee_kind = 'ROLE' AND grantee = ?", {role});
+      ctx.store().Execute("DELETE FROM grants WHERE object_kind = 'role' AND object_name = ?", {role});
       ctx.store().Execute("DELETE FROM role_members WHERE role = ?", {role});
       ctx.store().Execute("DELETE FROM roles WHERE name = ?", {role});
     }

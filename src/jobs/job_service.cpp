@@ -147,11 +147,8 @@ std::optional<JobRun> JobService::ClaimIn(JobStore& s) {
 }
 
 std::optional<JobRun> JobService::Claim(JobStore& reader) {
-  if (!reader.HasQueued()) {
-    if (NowMs() - last_expiry_ms_.load() >= options_.poll.count())
-      writer_.Do([&](JobStore& s) { ExpireIfDue(s); });
-    return std::nullopt;
-  }
+  // Nothing queued, nothing to claim or expire: an idle service never writes.
+  if (!reader.HasQueued()) return std::nullopt;
   return writer_.Do([&](JobStore& s) { return ClaimIn(s); });
 }
 

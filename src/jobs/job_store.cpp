@@ -1,5 +1,7 @@
 #include "jobs/job_store.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <array>
@@ -150,9 +152,19 @@ Application ParseApplication(const nlohmann::json& body) {
 }
 
 JobSpec ParseJobSpec(const nlohmann::json& body) {
-  OnlyFields(body, {"name", "client_token", "job", "timeout_minutes", "retry_policy"}, "the job run");
+  OnlyFields(body, {"name", "client_token", "job", "timeout_minutes", "retry_policy", "execution_role"},
+             "the job run");
   JobSpec spec;
   spec.name = TextField(body, "name", false, 256);
+  if (body.contains("execution_role") && !body["execution_role"].is_null()) {
+    spec.execution_role = TextField(body, "execution_role", true, 64);
+    if (!IsToken(spec.execution_role)) {
+      throw Error::InvalidArgument(
+          "field 'execution_role' must name a role (letters, digits, '.', '_', '-')");
+    }
+    std::transform(spec.execution_role.begin(), spec.execution_role.end(), spec.execution_role.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+  }
   if (body.contains("client_token")) {
     auto token = TextField(body, "client_token", true, 64);
     if (!IsToken(token)) {
@@ -187,6 +199,7 @@ nlohmann::json JobRun::Json() const {
       {"state", RunStateName(state)},
       {"state_details", state_details},
       {"created_by", principal.user},
+      {"execution_role", principal.role.empty() ? nlohmann::json(nullptr) : nlohmann::json(principal.role)},
       {"issuer", principal.issuer},
       {"client_token", client_token ? nlohmann::json(*client_token) : nlohmann::json(nullptr)},
       {"job", job},
@@ -349,8 +362,11 @@ JobRun JobStore::Submit(const std::string& application_id, const JobSpec& spec,
                             {"name", spec.name},
                             {"job", spec.job},
                             {"timeout_minutes", timeout},
-                            {"max_attempts", spec.max_attempts}};
+                            {"max_attempts", spec.max_attempts},
+                            {"execution_role", spec.execution_role}};
   std::string hash = audit::Sha256Hex(request.dump());
+  identity::Principal runner = principal;  // what the run executes as
+  runner.role = spec.execution_role;
   std::string id;
   created = false;
   store_.Transaction([&] {
@@ -379,7 +395,7 @@ JobRun JobStore::Submit(const std::string& application_id, const JobSpec& spec,
                     "rows_returned, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                     "'QUEUED', '', 0, ?, 0, 0, 0, ?, ?)"),
         {id, app.id, spec.name, principal.Key(), principal.user, principal.issuer,
-         PrincipalJson(principal).dump(),
+         PrincipalJson(runner).dump(),
          spec.client_token ? store::Param(*spec.client_token) : store::Param(nullptr), hash, spec.job.dump(),
          timeout, spec.max_attempts, now, now});
     for (auto state : {RunState::kSubmitted, RunState::kPending, RunState::kQueued})

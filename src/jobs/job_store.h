@@ -65,6 +65,7 @@ struct JobSpec {
   std::optional<std::string> client_token;
   int64_t timeout_minutes = -1;  // -1: the application's default
   int64_t max_attempts = 1;      // retry_policy.max_attempts: a failed attempt reruns while attempts remain
+  std::string execution_role;    // the role the run executes as ("": the submitter's own rights)
   nlohmann::json job;            // the request's "job" object, as given
 };
 
@@ -132,8 +133,9 @@ class JobStore {
   void DeleteApplication(const std::string& id);
 
   // Queues a run of `spec` for `principal` on `application_id` (which must be
-  // STARTED). With a client_token already used by this principal: the same request
-  // gives back that run (`created` false), another request is kConflict.
+  // STARTED); the run executes as `principal` with spec.execution_role as its role
+  // (whether the principal may assume it is the caller's to check). With a client_token already used by this
+  // principal: the same request gives back that run (`created` false), another request is kConflict.
   JobRun Submit(const std::string& application_id, const JobSpec& spec, const identity::Principal& principal,
                 bool& created);
   JobRun GetRun(const std::string& id);

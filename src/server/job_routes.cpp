@@ -1,5 +1,7 @@
 #include "server/job_routes.h"
 
+#include "governance/policy.h"
+
 namespace tarn::server {
 
 namespace {
@@ -14,28 +16,77 @@ nlohmann::json Body(const RequestContext& ctx) {
   }
 }
 
-// May `p` submit to `app`? Administrators anywhere; everyone to `default`.
-bool MaySubmit(const identity::Principal& p, const jobs::Application& app) {
-  return p.admin || app.id == "default";
-}
+// What the caller may do with applications and runs, from the governance policy:
+// SUBMIT and MANAGE on an application (administrators hold both everywhere, and
+// everyone may submit to `default`), CREATE_APPLICATION on the system.
+class Access {
+ public:
+  Access(store::MetaStore& meta, const identity::Principal& p)
+      : policy_(governance::PolicyStore(meta).Load()), subject_(governance::MakeSubject(p, *policy_)) {}
+  bool MaySubmit(const jobs::Application& app) const {
+    return app.id == "default" || governance::HoldsOnApplication(*policy_, subject_, app.id, "SUBMIT");
+  }
+  bool MayManage(const jobs::Application& app) const {
+    return governance::HoldsOnApplication(*policy_, subject_, app.id, "MANAGE");
+  }
+  bool MayCreate() const {
+    return !governance::SystemPrivilege(*policy_, subject_, "CREATE_APPLICATION").empty();
+  }
+  // kPermissionDenied (or kInvalidArgument for an administrator naming no role) unless
+  // the caller may run as `role`; one message for a role that does not exist and one
+  // the caller may not assume, so a refusal tells nothing about which roles exist.
+  void RequireAssume(const std::string& role) const {
+    if (subject_.admin && !policy_->roles.count(role)) {
+      throw Error::InvalidArgument("field 'execution_role': role {} does not exist (CREATE ROLE creates it)",
+                                   role);
+    }
+    if (!policy_->roles.count(role) || !governance::MayAssume(*policy_, subject_, role)) {
+      throw Error::PermissionDenied(
+          "access denied: you may not run as role {}: it takes GRANT ASSUME ON ROLE {} (or membership)", role,
+          role);
+    }
+  }
 
-// The application, if the caller may see it; kNotFound otherwise.
-jobs::Application VisibleApplication(JobStore& store, const RequestContext& ctx) {
-  auto app = store.GetApplication(ctx.params.at("app"));
-  if (!MaySubmit(*ctx.principal, app)) {
+ private:
+  std::shared_ptr<const governance::Policy> policy_;
+  governance::Subject subject_;
+};
+
+// The application, if the caller may see it (submit to or manage it); kNotFound otherwise.
+jobs::Application VisibleApplication(JobStore& store, const Access& access, const RequestContext& ctx) {
+  std::optional<jobs::Application> app;
+  try {
+    app = store.GetApplication(ctx.params.at("app"));
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNotFound) throw;
+  }
+  if (!app || !(access.MaySubmit(*app) || access.MayManage(*app))) {
     throw Error::NotFound("application {} does not exist (GET /v1/applications lists them)",
                           ctx.params.at("app").substr(0, 64));
+  }
+  return *app;
+}
+
+// The application, if the caller may manage it: kNotFound if they may not see it,
+// kPermissionDenied if they only submit to it.
+jobs::Application ManagedApplication(JobStore& store, const Access& access, const RequestContext& ctx) {
+  auto app = VisibleApplication(store, access, ctx);
+  if (!access.MayManage(app)) {
+    throw Error::PermissionDenied(
+        "access denied: changing application {} takes MANAGE on it (GRANT MANAGE ON APPLICATION {} TO ...)",
+        app.name, app.name);
   }
   return app;
 }
 
 bool Owns(const identity::Principal& p, const jobs::JobRun& run) {
-  return p.admin || (p.user == run.principal.user && p.issuer == run.principal.issuer);
+  return p.user == run.principal.user && p.issuer == run.principal.issuer;
 }
 
-// The run of the application in the path, if the caller may see it; kNotFound otherwise.
-jobs::JobRun VisibleRun(JobStore& store, const RequestContext& ctx) {
-  auto app = VisibleApplication(store, ctx);
+// The run of the application in the path, if the caller may see it (their own, or
+// any with MANAGE on the application); kNotFound otherwise.
+jobs::JobRun VisibleRun(JobStore& store, const Access& access, const RequestContext& ctx) {
+  auto app = VisibleApplication(store, access, ctx);
   const std::string& id = ctx.params.at("run");
   std::optional<jobs::JobRun> run;
   try {
@@ -43,7 +94,7 @@ jobs::JobRun VisibleRun(JobStore& store, const RequestContext& ctx) {
   } catch (const Error& e) {
     if (e.code() != ErrorCode::kNotFound) throw;
   }
-  if (!run || run->application_id != app.id || !Owns(*ctx.principal, *run)) {
+  if (!run || run->application_id != app.id || !(Owns(*ctx.principal, *run) || access.MayManage(app))) {
     throw Error::NotFound("job run {} does not exist", id.substr(0, 64));
   }
   return *run;
@@ -67,54 +118,71 @@ void AddJobRoutes(Router& router, JobRoutes r) {
   using http::verb;
   auto v = [](const RequestContext& ctx) { return ctx.request.version(); };
   router.Add(verb::post, "/v1/applications", true, [r, v](RequestContext& ctx) {
-    if (!ctx.principal->admin)
-      throw Error::PermissionDenied("only a data-lake administrator may create applications");
+    auto& meta = r.store(ctx.worker);
+    if (!Access(meta, *ctx.principal).MayCreate()) {
+      throw Error::PermissionDenied(
+          "access denied: creating applications takes CREATE APPLICATION (GRANT CREATE APPLICATION TO ...)");
+    }
     auto app = jobs::ParseApplication(Body(ctx));
-    JobStore store(r.store(ctx.worker));
-    return JsonResponse(http::status::created, store.CreateApplication(app, ctx.principal->user).Json(),
-                        v(ctx));
+    JobStore store(meta);
+    // The creator owns what they create: ALL on it, WITH GRANT OPTION.
+    meta.Transaction([&] {
+      app = store.CreateApplication(app, ctx.principal->user);
+      governance::PolicyStore(meta).GrantOwnership(ctx.principal->user, governance::ObjectKind::kApplication,
+                                                   0, app.id);
+    });
+    return JsonResponse(http::status::created, app.Json(), v(ctx));
   });
   router.Add(verb::get, "/v1/applications", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));
+    Access access(r.store(ctx.worker), *ctx.principal);
     nlohmann::json list = nlohmann::json::array();
     for (auto& app : store.ListApplications()) {
-      if (MaySubmit(*ctx.principal, app)) list.push_back(app.Json());
+      if (access.MaySubmit(app) || access.MayManage(app)) list.push_back(app.Json());
     }
     return JsonResponse(http::status::ok, {{"applications", list}}, v(ctx));
   });
   router.Add(verb::get, "/v1/applications/{app}", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));
-    return JsonResponse(http::status::ok, VisibleApplication(store, ctx).Json(), v(ctx));
+    Access access(r.store(ctx.worker), *ctx.principal);
+    return JsonResponse(http::status::ok, VisibleApplication(store, access, ctx).Json(), v(ctx));
   });
-  auto admin_only = [](const RequestContext& ctx) {
-    if (!ctx.principal->admin)
-      throw Error::PermissionDenied("only a data-lake administrator may change applications");
-  };
-  router.Add(verb::put, "/v1/applications/{app}", true, [r, v, admin_only](RequestContext& ctx) {
-    admin_only(ctx);
+  router.Add(verb::put, "/v1/applications/{app}", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));
-    return JsonResponse(http::status::ok, store.UpdateApplication(ctx.params["app"], Body(ctx)).Json(),
-                        v(ctx));
+    auto app = ManagedApplication(store, Access(r.store(ctx.worker), *ctx.principal), ctx);
+    return JsonResponse(http::status::ok, store.UpdateApplication(app.id, Body(ctx)).Json(), v(ctx));
   });
   for (auto [action, state] : {std::pair{"stop", "STOPPED"}, std::pair{"start", "STARTED"}}) {
     router.Add(verb::post, std::string("/v1/applications/{app}/") + action, true,
-               [r, v, admin_only, state](RequestContext& ctx) {
-                 admin_only(ctx);
+               [r, v, state](RequestContext& ctx) {
                  JobStore store(r.store(ctx.worker));
-                 return JsonResponse(http::status::ok,
-                                     store.SetApplicationState(ctx.params["app"], state).Json(), v(ctx));
+                 auto app = ManagedApplication(store, Access(r.store(ctx.worker), *ctx.principal), ctx);
+                 return JsonResponse(http::status::ok, store.SetApplicationState(app.id, state).Json(),
+                                     v(ctx));
                });
   }
-  router.Add(verb::delete_, "/v1/applications/{app}", true, [r, v, admin_only](RequestContext& ctx) {
-    admin_only(ctx);
-    JobStore store(r.store(ctx.worker));
-    store.DeleteApplication(ctx.params["app"]);
-    return JsonResponse(http::status::ok, {{"deleted", ctx.params["app"]}}, v(ctx));
+  router.Add(verb::delete_, "/v1/applications/{app}", true, [r, v](RequestContext& ctx) {
+    auto& meta = r.store(ctx.worker);
+    JobStore store(meta);
+    auto app = ManagedApplication(store, Access(meta, *ctx.principal), ctx);
+    // The grants on it go with it.
+    meta.Transaction([&] {
+      store.DeleteApplication(app.id);
+      governance::PolicyStore(meta).ForgetNamed(ctx.principal->user, governance::ObjectKind::kApplication,
+                                                app.id);
+    });
+    return JsonResponse(http::status::ok, {{"deleted", app.id}}, v(ctx));
   });
   router.Add(verb::post, "/v1/applications/{app}/jobruns", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));
-    auto app = VisibleApplication(store, ctx);
+    Access access(r.store(ctx.worker), *ctx.principal);
+    auto app = VisibleApplication(store, access, ctx);
+    if (!access.MaySubmit(app)) {
+      throw Error::PermissionDenied("access denied: submitting to application {} takes SUBMIT on it",
+                                    app.name);
+    }
     auto spec = jobs::ParseJobSpec(Body(ctx));
+    if (!spec.execution_role.empty()) access.RequireAssume(spec.execution_role);
     bool created = false;
     auto run = r.jobs().Submit(app.id, spec, *ctx.principal, created);
     return JsonResponse(created ? http::status::created : http::status::ok,
@@ -125,34 +193,36 @@ void AddJobRoutes(Router& router, JobRoutes r) {
   });
   router.Add(verb::get, "/v1/applications/{app}/jobruns", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));
-    auto app = VisibleApplication(store, ctx);
+    Access access(r.store(ctx.worker), *ctx.principal);
+    auto app = VisibleApplication(store, access, ctx);
     std::optional<jobs::RunState> state;
     if (ctx.query.count("state")) state = jobs::ParseRunState(ctx.query.at("state"));
     auto limit = QueryInt(ctx, "limit", 100, 1, 1000);
     nlohmann::json list = nlohmann::json::array();
-    const identity::Principal* owner = ctx.principal->admin ? nullptr : &*ctx.principal;
+    const identity::Principal* owner = access.MayManage(app) ? nullptr : &*ctx.principal;
     for (auto& run : store.ListRuns(app.id, owner, state, limit)) list.push_back(run.Json());
     return JsonResponse(http::status::ok, {{"job_runs", list}}, v(ctx));
   });
   router.Add(verb::get, "/v1/applications/{app}/jobruns/{run}", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));
-    return JsonResponse(http::status::ok, VisibleRun(store, ctx).Json(), v(ctx));
+    return JsonResponse(http::status::ok,
+                        VisibleRun(store, Access(r.store(ctx.worker), *ctx.principal), ctx).Json(), v(ctx));
   });
   router.Add(verb::delete_, "/v1/applications/{app}/jobruns/{run}", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));
-    auto run = VisibleRun(store, ctx);
+    auto run = VisibleRun(store, Access(r.store(ctx.worker), *ctx.principal), ctx);
     return JsonResponse(http::status::ok, r.jobs().Cancel(store, run, ctx.principal->user).Json(), v(ctx));
   });
   router.Add(verb::get, "/v1/applications/{app}/jobruns/{run}/attempts", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));
-    auto run = VisibleRun(store, ctx);
+    auto run = VisibleRun(store, Access(r.store(ctx.worker), *ctx.principal), ctx);
     nlohmann::json list = nlohmann::json::array();
     for (auto& a : store.Attempts(run.id)) list.push_back(a.Json());
     return JsonResponse(http::status::ok, {{"job_run_id", run.id}, {"attempts", list}}, v(ctx));
   });
   router.Add(verb::get, "/v1/applications/{app}/jobruns/{run}/logs", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));
-    auto run = VisibleRun(store, ctx);
+    auto run = VisibleRun(store, Access(r.store(ctx.worker), *ctx.principal), ctx);
     auto from = QueryInt(ctx, "from", 0, 0, INT64_MAX);
     auto size = QueryInt(ctx, "size", 1000, 1, 10000);
     nlohmann::json lines = nlohmann::json::array();

@@ -1,10 +1,12 @@
 // The job routes (/v1/applications/...): applications, job runs, their logs and
 // cancellation, over jobs::JobStore and jobs::JobService. docs/jobs.md describes them.
 //
-// Who may do what (until GRANT CREATE APPLICATION / SUBMIT / MANAGE exist):
-// administrators create applications and see and cancel every run; every
-// authenticated principal may submit to the `default` application and sees and
-// cancels only their own runs. Anything else reads as missing (404).
+// Who may do what is governed (docs/jobs.md): CREATE APPLICATION on the system to
+// create one (its creator then holds ALL on it WITH GRANT OPTION); SUBMIT on an
+// application to submit to it and see and cancel one's own runs; MANAGE to change,
+// stop, start or delete it and to see and cancel everyone's runs on it. Everyone may
+// submit to `default`; administrators may do everything. An application the caller
+// may neither submit to nor manage, and others' runs, read as missing (404).
 #pragma once
 
 #include <functional>

@@ -233,7 +233,8 @@ TEST_F(JobsTest, ApplicationsAreUpdatedStoppedStartedAndDeletedOnlyWhenIdle) {
   EXPECT_EQ(Json(updated)["max_concurrent_runs"], 3);
   EXPECT_EQ(Json(updated)["queue_timeout_minutes"], 360);  // unchanged
   EXPECT_EQ(Call("PUT", "/v1/applications/" + a, admin_, R"({"name": "other"})").status, 400);
-  EXPECT_EQ(Call("PUT", "/v1/applications/" + a, ana_, R"({"max_concurrent_runs": 4})").status, 403);
+  // ana holds nothing on it: it reads as missing.
+  EXPECT_EQ(Call("PUT", "/v1/applications/" + a, ana_, R"({"max_concurrent_runs": 4})").status, 404);
   auto stopped = Call("POST", "/v1/applications/" + a + "/stop", admin_);
   ASSERT_EQ(stopped.status, 200) << stopped.body;
   EXPECT_EQ(Json(stopped)["state"], "STOPPED");
@@ -282,10 +283,12 @@ TEST_F(JobsTest, BadInputIs400NamingTheFieldAndQueuesNothing) {
   bad(R"({"job": {"type": "sql", "script": " ; "}})", "no statement");
   bad(R"({"job": {"type": "sql", "script": "SELECT 1"}, "client_token": "a b"})", "client_token");
   bad(R"({"job": {"type": "sql", "script": "SELECT 1"}, "timeout_minutes": -5})", "timeout_minutes");
+  bad(R"({"job": {"type": "sql", "script": "SELECT 1"}, "execution_role": "a b"})", "execution_role");
+  bad(R"({"job": {"type": "sql", "script": "SELECT 1"}, "execution_role": 7})", "execution_role");
   EXPECT_TRUE(Json(Call("GET", "/v1/applications/default/jobruns", ana_))["job_runs"].empty());
   EXPECT_EQ(Call("GET", "/v1/applications/default/jobruns?state=DONE", ana_).status, 400);
   EXPECT_EQ(Submit(ana_, "SELECT 1", "no-such-app").status, 404);
-  // Applications: administrators only; bad fields named.
+  // Creating applications takes CREATE APPLICATION; bad fields named.
   EXPECT_EQ(Call("POST", "/v1/applications", ana_, R"({"name": "mine"})").status, 403);
   auto r = Call("POST", "/v1/applications", admin_, R"({"name": "x", "max_concurrent_runs": 0})");
   EXPECT_EQ(r.status, 400);
@@ -298,6 +301,102 @@ TEST_F(JobsTest, BadInputIs400NamingTheFieldAndQueuesNothing) {
   ASSERT_EQ(apps.size(), 1u);
   EXPECT_EQ(apps[0]["id"], "default");
   EXPECT_EQ(Json(Call("GET", "/v1/applications", admin_))["applications"].size(), 2u);
+}
+
+// Who may create, submit to and manage applications is governed by grants.
+TEST_F(JobsTest, ApplicationsAreGovernedByCreateSubmitAndManageGrants) {
+  ASSERT_EQ(
+      Call("POST", "/v1/users", admin_, json{{"name", "bob"}, {"password", "bob-secret-123"}}.dump()).status,
+      201);
+  auto bob = Login("bob", "bob-secret-123");
+  auto create = [&](const std::string& token) {
+    return Call("POST", "/v1/applications", token, R"({"name": "ana_etl"})");
+  };
+  auto refused = create(ana_);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_THAT(refused.body, HasSubstr("CREATE APPLICATION"));
+  ASSERT_EQ(Sql(admin_, "GRANT CREATE APPLICATION TO USER ana").status, 200);
+  auto created = create(ana_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string app = Json(created)["id"];
+  // The creator owns it: may change it and grant on it; bob sees nothing of it.
+  EXPECT_EQ(Call("PUT", "/v1/applications/" + app, ana_, R"({"max_concurrent_runs": 4})").status, 200);
+  EXPECT_EQ(Call("GET", "/v1/applications/" + app, bob).status, 404);
+  EXPECT_EQ(Submit(bob, "SELECT 1", app).status, 404);
+  auto granted = Sql(ana_, "GRANT SUBMIT ON APPLICATION ana_etl TO USER bob");
+  ASSERT_EQ(granted.status, 200) << granted.body;
+  auto bobs = Submit(bob, "SELECT 2", app);
+  ASSERT_EQ(bobs.status, 201) << bobs.body;
+  std::string run = Json(bobs)["job_run_id"];
+  WaitFor(bob, run, "SUCCESS", app);
+  // SUBMIT is not MANAGE: bob may not change it or see ana's runs; ana (ALL) sees bob's.
+  EXPECT_EQ(Call("PUT", "/v1/applications/" + app, bob, R"({"max_concurrent_runs": 2})").status, 403);
+  EXPECT_EQ(Call("POST", "/v1/applications/" + app + "/stop", bob).status, 403);
+  auto anas = SubmitOk(ana_, "SELECT 3", app);
+  EXPECT_EQ(Call("GET", "/v1/applications/" + app + "/jobruns/" + anas, bob).status, 404);
+  EXPECT_EQ(Call("GET", "/v1/applications/" + app + "/jobruns/" + run, ana_).status, 200);
+  EXPECT_EQ(Json(Call("GET", "/v1/applications/" + app + "/jobruns", ana_))["job_runs"].size(), 2u);
+  EXPECT_EQ(Json(Call("GET", "/v1/applications/" + app + "/jobruns", bob))["job_runs"].size(), 1u);
+  // MANAGE lets bob see and cancel every run; revoking it takes that away again.
+  ASSERT_EQ(Sql(ana_, "GRANT MANAGE ON APPLICATION ana_etl TO USER bob").status, 200);
+  EXPECT_EQ(Call("GET", "/v1/applications/" + app + "/jobruns/" + anas, bob).status, 200);
+  ASSERT_EQ(Sql(ana_, "REVOKE MANAGE ON APPLICATION ana_etl FROM USER bob").status, 200);
+  ASSERT_EQ(Sql(ana_, "REVOKE SUBMIT ON APPLICATION ana_etl FROM USER bob").status, 200);
+  EXPECT_EQ(Submit(bob, "SELECT 4", app).status, 404);
+  // Grants name existing applications and the privileges applications have.
+  EXPECT_EQ(Sql(ana_, "GRANT SUBMIT ON APPLICATION nope TO USER bob").status, 404);
+  EXPECT_EQ(Sql(ana_, "GRANT SELECT ON APPLICATION ana_etl TO USER bob").status, 400);
+  EXPECT_EQ(Sql(bob, "GRANT SUBMIT ON APPLICATION ana_etl TO USER bob").status, 403);
+  // Deleting the application takes its grants with it.
+  WaitFor(ana_, anas, "SUCCESS", app);
+  ASSERT_EQ(Call("DELETE", "/v1/applications/" + app, ana_).status, 200);
+  auto grants = Json(Sql(admin_, "SHOW GRANTS"));
+  EXPECT_THAT(grants.dump(), ::testing::Not(HasSubstr("ana_etl"))) << grants.dump();
+  EXPECT_THAT(grants.dump(), ::testing::Not(HasSubstr(app))) << grants.dump();
+}
+
+// A run with an execution_role reads with that role's grants only; the submitter needs
+// ASSUME on it; the audit names both the person and the role.
+TEST_F(JobsTest, AnExecutionRoleRunsWithTheRolesGrantsAndTheAuditNamesBoth) {
+  for (const char* sql : {"CREATE DATABASE vault", "CREATE TABLE vault.secret AS SELECT 42 AS answer",
+                          "CREATE ROLE reporting", "GRANT SELECT ON TABLE vault.secret TO ROLE reporting"}) {
+    ASSERT_EQ(Sql(admin_, sql).status, 200) << sql;
+  }
+  json as_reporting = {{"execution_role", "reporting"}};
+  auto refused = Submit(ana_, "SELECT * FROM vault.secret", "default", as_reporting);
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_THAT(refused.body, HasSubstr("ASSUME"));
+  // A role that does not exist reads the same to ana; an administrator is told it is unknown.
+  auto unknown = Submit(ana_, "SELECT 1", "default", {{"execution_role", "ghost"}});
+  EXPECT_EQ(unknown.status, 403);
+  EXPECT_EQ(Json(unknown)["error"]["message"].get<std::string>().find("does not exist"), std::string::npos);
+  EXPECT_EQ(Submit(admin_, "SELECT 1", "default", {{"execution_role", "ghost"}}).status, 400);
+  EXPECT_EQ(Sql(ana_, "GRANT ASSUME ON ROLE reporting TO USER ana").status, 403);
+  ASSERT_EQ(Sql(admin_, "GRANT ASSUME ON ROLE reporting TO USER ana").status, 200);
+  auto r = Submit(ana_, "SELECT * FROM vault.secret", "default", as_reporting);
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string id = Json(r)["job_run_id"];
+  auto run = WaitFor(ana_, id, "SUCCESS");
+  EXPECT_EQ(run["created_by"], "ana");
+  EXPECT_EQ(run["execution_role"], "reporting");
+  // Without the role, ana's own grants: the table does not exist for her.
+  auto own = WaitFor(ana_, SubmitOk(ana_, "SELECT * FROM vault.secret"), "FAILED");
+  EXPECT_EQ(own["execution_role"], nullptr);
+  auto audit = Json(Sql(admin_, "SELECT user_name, roles FROM system.audit WHERE origin->>'job_run_id' = '" +
+                                    id + "' AND event = 'statement'"));
+  ASSERT_EQ(audit["rows"].size(), 1u) << audit.dump();
+  EXPECT_EQ(audit["rows"][0][0], "ana");
+  EXPECT_EQ(audit["rows"][0][1], json::array({"reporting"}));
+  // The role only: its grants, not ana's (a table only ana may read fails under the role).
+  ASSERT_EQ(Sql(admin_, "CREATE TABLE vault.anas AS SELECT 1 AS x").status, 200);
+  ASSERT_EQ(Sql(admin_, "GRANT SELECT ON TABLE vault.anas TO USER ana").status, 200);
+  WaitFor(ana_, SubmitOk(ana_, "SELECT * FROM vault.anas"), "SUCCESS");
+  auto narrowed = Submit(ana_, "SELECT * FROM vault.anas", "default", as_reporting);
+  ASSERT_EQ(narrowed.status, 201);
+  WaitFor(ana_, Json(narrowed)["job_run_id"], "FAILED");
+  // ASSUME revoked: refused at submission.
+  ASSERT_EQ(Sql(admin_, "REVOKE ASSUME ON ROLE reporting FROM USER ana").status, 200);
+  EXPECT_EQ(Submit(ana_, "SELECT 1", "default", as_reporting).status, 403);
 }
 
 }  // namespace
