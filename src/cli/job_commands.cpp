@@ -74,22 +74,34 @@ JobCommands::JobCommands(CLI::App& app) {
   };
   app_cmd_ = app.add_subcommand("app", "Manage job applications on a server (named queues with limits)");
   app_cmd_->require_subcommand(1);
-  app_create_ = app_cmd_->add_subcommand("create", "Create an application (administrators)");
+  app_create_ = app_cmd_->add_subcommand("create", "Create an application (needs CREATE APPLICATION)");
   app_create_->add_option("name", name_, "1-64 of letters, digits, '.', '_', '-'")->required();
-  app_create_
-      ->add_option("--max-concurrent-runs", max_concurrent_, "Runs running at once; more wait in QUEUED")
-      ->check(CLI::Range(1, 1000))
-      ->capture_default_str();
-  app_create_->add_option("--queue-timeout", queue_timeout_, "Minutes a run may wait in QUEUED")
-      ->check(CLI::Range(1, 10080))
-      ->capture_default_str();
-  app_create_->add_option("--default-timeout", default_timeout_, "Minutes a run may run (0: no limit)")
-      ->check(CLI::Range(0, 10080))
-      ->capture_default_str();
-  app_list_ = app_cmd_->add_subcommand("list", "Applications you may submit to: id, name, state, limits");
+  app_update_ = app_cmd_->add_subcommand("update", "Change an application's limits (needs MANAGE on it)");
+  for (auto* c : {app_create_, app_update_}) {
+    limit_options_.push_back(
+        c->add_option("--max-concurrent-runs", max_concurrent_, "Runs running at once; more wait in QUEUED")
+            ->check(CLI::Range(1, 1000))
+            ->capture_default_str());
+    limit_options_.push_back(
+        c->add_option("--queue-timeout", queue_timeout_, "Minutes a run may wait in QUEUED")
+            ->check(CLI::Range(1, 10080))
+            ->capture_default_str());
+    limit_options_.push_back(
+        c->add_option("--default-timeout", default_timeout_, "Minutes a run may run (0: no limit)")
+            ->check(CLI::Range(0, 10080))
+            ->capture_default_str());
+  }
+  app_list_ =
+      app_cmd_->add_subcommand("list", "Applications you may submit to or manage: id, name, state, limits");
   app_get_ = app_cmd_->add_subcommand("get", "One application");
-  app_get_->add_option("id", id_, "Application id or name")->required();
-  for (auto* c : {app_create_, app_list_, app_get_}) common(c);
+  app_stop_ = app_cmd_->add_subcommand("stop", "Refuse further submissions (needs MANAGE; only when idle)");
+  app_start_ = app_cmd_->add_subcommand("start", "Accept submissions again (needs MANAGE)");
+  app_delete_ =
+      app_cmd_->add_subcommand("delete", "Delete it with its runs and logs (needs MANAGE; only when idle)");
+  for (auto* c : {app_get_, app_update_, app_stop_, app_start_, app_delete_})
+    c->add_option("id", id_, "Application id or name")->required();
+  for (auto* c : {app_create_, app_list_, app_get_, app_update_, app_stop_, app_start_, app_delete_})
+    common(c);
 
   job_cmd_ = app.add_subcommand("job", "Submit, watch and cancel job runs on a server");
   job_cmd_->require_subcommand(1);
@@ -98,13 +110,15 @@ JobCommands::JobCommands(CLI::App& app) {
   auto* file = job_submit_->add_option("--file", file_, "Read the script from FILE (- for stdin)");
   sql->excludes(file);
   job_submit_->add_option("--name", name_, "A name for the run");
+  job_submit_->add_option("--role", role_, "Run with this role's grants only (needs ASSUME ON ROLE)");
   job_submit_->add_option("--client-token", client_token_,
                           "Idempotency token: the same submission again gives back the same run");
   job_submit_->add_option("--timeout", timeout_, "Minutes the run may run (default: the application's)")
       ->check(CLI::Range(0, 10080));
   job_submit_->add_flag(
       "--wait", wait_, "Wait for the run to end, with a progress bar; exit 0 SUCCESS, 1 FAILED, 6 CANCELLED");
-  job_list_ = job_cmd_->add_subcommand("list", "Your job runs (administrators: everyone's), newest first");
+  job_list_ = job_cmd_->add_subcommand(
+      "list", "Your job runs (with MANAGE on the application: everyone's), newest first");
   job_list_->add_option("--state", state_, "Only runs in this state, e.g. RUNNING");
   job_get_ = job_cmd_->add_subcommand("get", "One job run: state, details, times, progress");
   job_logs_ = job_cmd_->add_subcommand("logs", "A job run's log: states, statements, errors");
@@ -146,6 +160,7 @@ std::optional<int> JobCommands::Run() {
         << "\n";
     return 0;
   }
+  if (*app_update_ || *app_stop_ || *app_start_ || *app_delete_) return ChangeApplication();
   std::string runs = "/v1/applications/" + Checked(application_, "application") + "/jobruns";
   if (*job_submit_) return Submit();
   if (*job_list_) {
@@ -176,6 +191,31 @@ std::optional<int> JobCommands::Run() {
   return 0;
 }
 
+int JobCommands::ChangeApplication() {
+  std::string path = "/v1/applications/" + Checked(id_, "application");
+  nlohmann::json r;
+  if (*app_update_) {
+    nlohmann::json body = nlohmann::json::object();
+    const char* fields[] = {"max_concurrent_runs", "queue_timeout_minutes", "default_timeout_minutes"};
+    int64_t values[] = {max_concurrent_, queue_timeout_, default_timeout_};
+    for (size_t i = 0; i < 3; i++) {
+      if (limit_options_[3 + i]->count() > 0) body[fields[i]] = values[i];  // the update's own options
+    }
+    if (body.empty())
+      throw Error::InvalidArgument(
+          "nothing to change: give --max-concurrent-runs, --queue-timeout or --default-timeout");
+    r = CallApi(remote_.Options(), "PUT", path, body);
+  } else if (*app_delete_) {
+    r = CallApi(remote_.Options(), "DELETE", path);
+  } else {
+    r = CallApi(remote_.Options(), "POST", path + (*app_stop_ ? "/stop" : "/start"));
+  }
+  if (json_) std::cout << r.dump() << "\n";
+  std::cerr << "application " << id_ << ": "
+            << (*app_delete_ ? std::string("deleted") : r.value("state", std::string("changed"))) << "\n";
+  return 0;
+}
+
 int JobCommands::Submit() {
   if (sql_.empty() == file_.empty()) {
     throw Error::InvalidArgument(
@@ -184,6 +224,7 @@ int JobCommands::Submit() {
   std::string script = file_.empty() ? sql_ : ReadScript(file_);
   nlohmann::json body = {{"job", {{"type", "sql"}, {"script", script}}}};
   if (!name_.empty()) body["name"] = name_;
+  if (!role_.empty()) body["execution_role"] = role_;
   if (!client_token_.empty()) body["client_token"] = client_token_;
   if (timeout_ >= 0) body["timeout_minutes"] = timeout_;
   auto r = CallApi(remote_.Options(), "POST",

@@ -1,8 +1,9 @@
 // `tarn app` and `tarn job`: applications and job runs on a server (docs/jobs.md).
 //
 //   tarn app create NAME [--max-concurrent-runs N] [--queue-timeout MIN] [--default-timeout MIN]
+//   tarn app update ID [the same limits] | stop ID | start ID | delete ID
 //   tarn app list | get ID
-//   tarn job submit [--app A] (--sql SQL | --file F) [--name N] [--client-token T]
+//   tarn job submit [--app A] (--sql SQL | --file F) [--name N] [--role R] [--client-token T]
 //                   [--timeout MIN] [--wait]
 //   tarn job list [--app A] [--state S] | get ID | logs ID [--follow] | cancel ID
 //
@@ -15,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include <optional>
+#include <vector>
 
 #include "cli/remote_flags.h"
 
@@ -30,6 +32,7 @@ class JobCommands {
 
  private:
   int Submit();
+  int ChangeApplication();
   int Wait(const std::string& run_id, bool show_logs);
 
   RemoteFlags remote_;
@@ -37,13 +40,18 @@ class JobCommands {
   CLI::App* app_create_ = nullptr;
   CLI::App* app_list_ = nullptr;
   CLI::App* app_get_ = nullptr;
+  CLI::App* app_update_ = nullptr;
+  CLI::App* app_stop_ = nullptr;
+  CLI::App* app_start_ = nullptr;
+  CLI::App* app_delete_ = nullptr;
+  std::vector<CLI::Option*> limit_options_;  // create's three, then update's three
   CLI::App* job_cmd_ = nullptr;
   CLI::App* job_submit_ = nullptr;
   CLI::App* job_list_ = nullptr;
   CLI::App* job_get_ = nullptr;
   CLI::App* job_logs_ = nullptr;
   CLI::App* job_cancel_ = nullptr;
-  std::string name_, application_ = "default", sql_, file_, client_token_, state_, id_;
+  std::string name_, application_ = "default", sql_, file_, client_token_, state_, id_, role_;
   int64_t max_concurrent_ = 15, queue_timeout_ = 360, default_timeout_ = 720, timeout_ = -1;
   bool json_ = false, wait_ = false, follow_ = false;
 };

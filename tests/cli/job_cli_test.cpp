@@ -6,6 +6,8 @@
 #include <chrono>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "server/server_fixture.h"
 
 using ::testing::HasSubstr;
@@ -74,7 +76,7 @@ TEST_F(JobCliTest, ApplicationsAndBadInput) {
   ASSERT_EQ(created.exit_code, 0) << created.err;
   auto list = Tarn({"app", "list"}, admin_);
   EXPECT_THAT(list.out, HasSubstr("\tnightly\tSTARTED\t2\t"));
-  EXPECT_EQ(Tarn({"app", "create", "mine"}, ana_).exit_code, 5);  // administrators only
+  EXPECT_EQ(Tarn({"app", "create", "mine"}, ana_).exit_code, 5);  // needs CREATE APPLICATION
   EXPECT_EQ(Tarn({"app", "create", "nightly"}, admin_).exit_code, 4);
   auto none = Tarn({"job", "submit"}, ana_);
   EXPECT_EQ(none.exit_code, 2);
@@ -84,6 +86,40 @@ TEST_F(JobCliTest, ApplicationsAndBadInput) {
   EXPECT_EQ(Tarn({"job", "submit", "--sql", "SELECT 1", "--app", "nightly"}, ana_).exit_code, 3);
   auto usage = Tarn({"job", "frobnicate"}, ana_);
   EXPECT_EQ(usage.exit_code, 2);
+}
+
+TEST_F(JobCliTest, AnApplicationIsUpdatedStoppedStartedAndDeletedAndARunTakesARole) {
+  ASSERT_EQ(Tarn({"app", "create", "nightly"}, admin_).exit_code, 0);
+  auto updated = Tarn({"app", "update", "nightly", "--max-concurrent-runs", "3", "--json"}, admin_);
+  ASSERT_EQ(updated.exit_code, 0) << updated.err;
+  auto app = nlohmann::json::parse(updated.out);
+  EXPECT_EQ(app["max_concurrent_runs"], 3);
+  EXPECT_EQ(app["queue_timeout_minutes"], 360);  // untouched: not given
+  auto nothing = Tarn({"app", "update", "nightly"}, admin_);
+  EXPECT_EQ(nothing.exit_code, 2);
+  EXPECT_THAT(nothing.err, HasSubstr("nothing to change"));
+  auto stopped = Tarn({"app", "stop", "nightly"}, admin_);
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
+  EXPECT_THAT(stopped.err, HasSubstr("application nightly: STOPPED"));
+  EXPECT_EQ(Tarn({"job", "submit", "--sql", "SELECT 1", "--app", "nightly"}, admin_).exit_code, 4);
+  ASSERT_EQ(Tarn({"app", "start", "nightly"}, admin_).exit_code, 0);
+  EXPECT_EQ(Tarn({"job", "submit", "--sql", "SELECT 1", "--app", "nightly", "--wait"}, admin_).exit_code, 0);
+  // ana holds nothing on it: it reads as missing to her.
+  EXPECT_EQ(Tarn({"app", "stop", "nightly"}, ana_).exit_code, 3);
+  ASSERT_EQ(Tarn({"app", "delete", "nightly"}, admin_).exit_code, 0);
+  EXPECT_EQ(Tarn({"app", "get", "nightly"}, admin_).exit_code, 3);
+  // --role: refused without ASSUME, the role's grants with it.
+  auto sql = [&](const std::string& s) { return Tarn({"sql", s}, admin_).exit_code; };
+  ASSERT_EQ(sql("CREATE ROLE reporting"), 0);
+  ASSERT_EQ(sql("CREATE DATABASE rep"), 0);
+  ASSERT_EQ(sql("CREATE TABLE rep.kept AS SELECT 7 AS seven"), 0);
+  ASSERT_EQ(sql("GRANT SELECT ON TABLE rep.kept TO ROLE reporting"), 0);
+  std::vector<std::string> as_role = {"job",    "submit",    "--sql", "SELECT * FROM rep.kept",
+                                      "--role", "reporting", "--wait"};
+  EXPECT_EQ(Tarn(as_role, ana_).exit_code, 5);
+  ASSERT_EQ(sql("GRANT ASSUME ON ROLE reporting TO USER ana"), 0);
+  auto ran = Tarn(as_role, ana_);
+  EXPECT_EQ(ran.exit_code, 0) << ran.err;
 }
 
 }  // namespace
