@@ -188,6 +188,20 @@ std::optional<JobRun> JobService::Execute(JobStore& reader, JobRun run) {
       service.cancelled_.erase(id);
     }
   } forget{*this, run.id};
+  {
+    std::lock_guard lock(metrics_mu_);
+    queue_wait_[run.application_id].Observe(static_cast<double>(*run.started_ms - run.created_ms) / 1000);
+  }
+  // However the run ends, its duration is observed.
+  struct Timed {
+    JobService& service;
+    const JobRun& run;
+    ~Timed() {
+      std::lock_guard lock(service.metrics_mu_);
+      service.run_duration_[run.application_id].Observe(static_cast<double>(NowMs() - *run.started_ms) /
+                                                        1000);
+    }
+  } timed{*this, run};
   try {
     if (!options_.builtin_issuer.empty() && run.principal.issuer == options_.builtin_issuer) {
       auto now = identity::Directory(reader.meta()).Lookup(run.principal.user, run.principal.issuer);
@@ -234,6 +248,32 @@ std::optional<JobRun> JobService::Execute(JobStore& reader, JobRun run) {
     }
     return std::nullopt;
   }
+}
+
+std::string JobService::RenderMetrics(JobStore& reader) {
+  std::string out = "# HELP tarn_job_runs Job runs by application and state.\n# TYPE tarn_job_runs gauge\n";
+  std::map<std::string, int64_t> queued;
+  for (auto& [app, state, n] : reader.CountByState()) {
+    out += fmt::format("tarn_job_runs{{application=\"{}\",state=\"{}\"}} {}\n", PromLabel(app), state, n);
+    queued[app] += state == "QUEUED" ? n : 0;
+  }
+  out +=
+      "# HELP tarn_job_queue_depth Job runs waiting in QUEUED, by application.\n"
+      "# TYPE tarn_job_queue_depth gauge\n";
+  for (auto& [app, n] : queued)
+    out += fmt::format("tarn_job_queue_depth{{application=\"{}\"}} {}\n", PromLabel(app), n);
+  std::lock_guard lock(metrics_mu_);
+  out +=
+      "# HELP tarn_job_queue_wait_seconds Time from submission to RUNNING, by application.\n"
+      "# TYPE tarn_job_queue_wait_seconds histogram\n";
+  for (auto& [app, h] : queue_wait_)
+    out += h.Render("tarn_job_queue_wait_seconds", "application=\"" + PromLabel(app) + "\"");
+  out +=
+      "# HELP tarn_job_run_duration_seconds Time from RUNNING to the end of an attempt, by application.\n"
+      "# TYPE tarn_job_run_duration_seconds histogram\n";
+  for (auto& [app, h] : run_duration_)
+    out += h.Render("tarn_job_run_duration_seconds", "application=\"" + PromLabel(app) + "\"");
+  return out;
 }
 
 std::optional<JobRun> JobService::Next(JobStore& s) {

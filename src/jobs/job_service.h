@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/histogram.h"
 #include "jobs/job_store.h"
 #include "jobs/job_writer.h"
 #include "session/instance.h"
@@ -64,6 +65,10 @@ class JobService {
                 bool& created);
   // A run was queued: wakes an idle worker.
   void Wake();
+  // Prometheus lines: runs by application and state and each application's queue
+  // depth (read with `reader`), and this server's histograms of queue wait and run
+  // duration per application.
+  std::string RenderMetrics(JobStore& reader);
   // Cancels `run` (as `by`): QUEUED ends CANCELLED at once; RUNNING goes CANCELLING and
   // its statement is stopped; kConflict for a run that already ended.
   JobRun Cancel(JobStore& store, const JobRun& run, const std::string& by);
@@ -92,6 +97,8 @@ class JobService {
   uint64_t wakes_ = 0;
   std::set<std::string> cancelled_;  // runs asked to stop, until their worker ends them
   std::atomic<int64_t> last_expiry_ms_{0};
+  std::mutex metrics_mu_;
+  std::map<std::string, Histogram> queue_wait_, run_duration_;  // by application id
   JobWriter writer_;  // every change of job state goes through it (group commit)
   std::mutex join_mu_;
   std::vector<std::thread> workers_;

@@ -522,6 +522,15 @@ std::vector<Attempt> JobStore::Attempts(const std::string& id) {
   return out;
 }
 
+std::vector<std::tuple<std::string, std::string, int64_t>> JobStore::CountByState() {
+  std::vector<std::tuple<std::string, std::string, int64_t>> out;
+  for (auto& r : store_.Query("SELECT application_id, state, count(*) FROM job_runs GROUP BY application_id, "
+                              "state ORDER BY application_id, state")) {
+    out.emplace_back(r.Str(0), r.Str(1), r.Int(2));
+  }
+  return out;
+}
+
 nlohmann::json Attempt::Json() const {
   return {{"attempt", attempt},
           {"state", state},

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "identity/principal.h"
@@ -164,6 +165,8 @@ class JobStore {
   // attempt ends FAILED with `error`); false if it has none left or is not RUNNING.
   bool Retry(const std::string& id, const std::string& error);
   std::vector<Attempt> Attempts(const std::string& id);
+  // How many runs each application has in each state: {application id, state, count}.
+  std::vector<std::tuple<std::string, std::string, int64_t>> CountByState();
   void Progress(const std::string& id, int64_t statements_total, int64_t statements_done, int64_t rows);
   // Appends a line to the run's log, stamped `at_ms` (now if 0).
   void Log(const std::string& id, const std::string& kind, const std::string& message, int64_t at_ms = 0);

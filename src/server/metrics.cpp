@@ -4,32 +4,11 @@
 
 namespace tarn::server {
 
-namespace {
-// Label values are route patterns and methods we define, but escape anyway.
-std::string Label(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-}  // namespace
-
 void Metrics::ObserveRequest(const std::string& method, const std::string& route, int status,
                              double seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   requests_[{method, route, status}]++;
-  auto& h = latency_[route];
-  for (size_t i = 0; i < kBuckets.size(); i++) {
-    if (seconds <= kBuckets[i]) h.buckets[i]++;
-  }
-  h.count++;
-  h.sum += seconds;
+  latency_[route].Observe(seconds);
 }
 
 std::string Metrics::Render(size_t queue_depth) const {
@@ -40,20 +19,12 @@ std::string Metrics::Render(size_t queue_depth) const {
   for (auto& [key, n] : requests_) {
     auto& [method, route, status] = key;
     out += fmt::format("tarn_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n",
-                       Label(method), Label(route), status, n);
+                       PromLabel(method), PromLabel(route), status, n);
   }
   out += "# HELP tarn_http_request_duration_seconds Time from a complete request to its response.\n";
   out += "# TYPE tarn_http_request_duration_seconds histogram\n";
   for (auto& [route, h] : latency_) {
-    for (size_t i = 0; i < kBuckets.size(); i++) {
-      out += fmt::format("tarn_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
-                         Label(route), kBuckets[i], h.buckets[i]);
-    }
-    out += fmt::format("tarn_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n",
-                       Label(route), h.count);
-    out += fmt::format("tarn_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", Label(route), h.sum);
-    out +=
-        fmt::format("tarn_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", Label(route), h.count);
+    out += h.Render("tarn_http_request_duration_seconds", "route=\"" + PromLabel(route) + "\"");
   }
   out += "# HELP tarn_active_queries Statements running now.\n# TYPE tarn_active_queries gauge\n";
   out += fmt::format("tarn_active_queries {}\n", active_queries.load());

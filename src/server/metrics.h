@@ -11,6 +11,8 @@
 #include <string>
 #include <tuple>
 
+#include "common/histogram.h"
+
 namespace tarn::server {
 
 class Metrics {
@@ -25,13 +27,6 @@ class Metrics {
   std::string Render(size_t queue_depth) const;
 
  private:
-  static constexpr std::array<double, 14> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                      0.1,    0.25,  0.5,    1,     2.5,  5,     10};
-  struct Histogram {
-    std::array<uint64_t, kBuckets.size()> buckets{};
-    uint64_t count = 0;
-    double sum = 0;
-  };
   mutable std::mutex mu_;
   std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
   std::map<std::string, Histogram> latency_;  // by route

@@ -4,15 +4,15 @@
 
 #include <optional>
 
+#include "audit/events.h"
 #include "governance/policy.h"
+#include "identity/authenticator.h"
 #include "identity/directory.h"
 #include "identity/keys.h"
-#include "identity/authenticator.h"
 #include "server/http_client.h"
 #include "server/http_server.h"
 #include "server/job_routes.h"
 #include "server/metrics.h"
-#include "audit/events.h"
 #include "server/queries.h"
 
 namespace tarn::server {
@@ -86,7 +86,7 @@ struct Service::Impl {
   std::unique_ptr<identity::Authenticator> auth;
   std::unique_ptr<session::Runner> runner;
   std::unique_ptr<Statements> queries;
-  std::unique_ptr<jobs::JobService> jobs;  // after the runner: stopped before it
+  std::unique_ptr<jobs::JobService> jobs;                 // after the runner: stopped before it
   std::vector<std::unique_ptr<store::MetaStore>> stores;  // one per worker
   std::unique_ptr<HttpServer> http;
   std::string issuer;
@@ -166,8 +166,10 @@ void Service::Impl::AddRoutes() {
   });
   router.Add(verb::get, "/metrics", false, [this, v](RequestContext& ctx) {
     AuthorizeMetrics(ctx);
-    return TextResponse(http::status::ok, metrics.Render(http->queue_depth()), "text/plain; version=0.0.4",
-                        v(ctx));
+    jobs::JobStore reader(*stores.at(ctx.worker));
+    return TextResponse(http::status::ok,
+                        metrics.Render(http->queue_depth()) + (jobs ? jobs->RenderMetrics(reader) : ""),
+                        "text/plain; version=0.0.4", v(ctx));
   });
   router.Add(verb::get, "/.well-known/openid-configuration", false, [this, v](RequestContext& ctx) {
     return JsonResponse(
@@ -223,9 +225,8 @@ void Service::Impl::AddRoutes() {
     request.request_id = ctx.request_id;
     return queries->Run(request, ctx);
   });
-  router.Add(verb::get, "/v1/queries", true, [this, v](RequestContext& ctx) {
-    return queries->List(*ctx.principal, v(ctx));
-  });
+  router.Add(verb::get, "/v1/queries", true,
+             [this, v](RequestContext& ctx) { return queries->List(*ctx.principal, v(ctx)); });
   router.Add(verb::get, "/v1/queries/{id}/results/{page}", true, [this, v](RequestContext& ctx) {
     return queries->Page(ctx.params["id"], ctx.params["page"], *ctx.principal, v(ctx));
   });
@@ -246,56 +247,60 @@ void Service::Impl::AddRoutes() {
     s->governor().BeginStatement();
     return s;
   };
-  router.Add(verb::get, "/v1/databases", true, Audited("catalog_read", "LIST DATABASES", [this, v, lease](RequestContext& ctx) {
-    auto s = lease(ctx);
-    nlohmann::json list = nlohmann::json::array();
-    for (auto& d : s->governor().VisibleDatabases()) list.push_back({{"name", d}});
-    return JsonResponse(http::status::ok, {{"databases", list}}, v(ctx));
-  }));
-  router.Add(verb::get, "/v1/databases/{db}/tables", true, Audited("catalog_read", "LIST TABLES", [this, v, lease](RequestContext& ctx) {
-    auto s = lease(ctx);
-    nlohmann::json list = nlohmann::json::array();
-    for (auto& t : s->governor().VisibleTables(ctx.params["db"])) {
-      list.push_back({{"name", t.name},
-                      {"kind", catalog::TableKindName(t.kind)},
-                      {"format", std::string(lake::FormatName(t.format))},
-                      {"location", t.location}});
-    }
-    return JsonResponse(http::status::ok,
-                        {{"database", catalog::CheckName(ctx.params["db"], "database")}, {"tables", list}},
-                        v(ctx));
-  }));
-  router.Add(verb::get, "/v1/databases/{db}/tables/{table}", true, Audited("catalog_read", "DESCRIBE TABLE", [this, v, lease](RequestContext& ctx) {
-    auto s = lease(ctx);
-    auto view = s->governor().DescribeTable(ctx.params["db"], ctx.params["table"]);
-    const auto& t = view.table;
-    nlohmann::json snapshot = nullptr;
-    if (view.snapshot) {
-      snapshot = {{"id", view.snapshot->id},
-                  {"operation", view.snapshot->operation},
-                  {"row_count", view.snapshot->row_count},
-                  {"file_count", view.snapshot->file_count},
-                  {"byte_size", view.snapshot->byte_size},
-                  {"created_at", view.snapshot->created_at}};
-    }
-    nlohmann::json columns = nlohmann::json::array();
-    for (auto& c : t.schema) {
-      nlohmann::json col = {{"name", c.name}, {"type", c.type}};
-      if (auto it = view.stats.find(c.name); it != view.stats.end()) col["stats"] = it->second;
-      columns.push_back(col);
-    }
-    return JsonResponse(http::status::ok,
-                        {{"database", t.database},
-                         {"name", t.name},
-                         {"kind", catalog::TableKindName(t.kind)},
-                         {"format", std::string(lake::FormatName(t.format))},
-                         {"location", t.location},
-                         {"partition_columns", t.partition_columns},
-                         {"columns", columns},
-                         {"snapshot", snapshot},
-                         {"created_at", t.created_at}},
-                        v(ctx));
-  }));
+  router.Add(verb::get, "/v1/databases", true,
+             Audited("catalog_read", "LIST DATABASES", [this, v, lease](RequestContext& ctx) {
+               auto s = lease(ctx);
+               nlohmann::json list = nlohmann::json::array();
+               for (auto& d : s->governor().VisibleDatabases()) list.push_back({{"name", d}});
+               return JsonResponse(http::status::ok, {{"databases", list}}, v(ctx));
+             }));
+  router.Add(verb::get, "/v1/databases/{db}/tables", true,
+             Audited("catalog_read", "LIST TABLES", [this, v, lease](RequestContext& ctx) {
+               auto s = lease(ctx);
+               nlohmann::json list = nlohmann::json::array();
+               for (auto& t : s->governor().VisibleTables(ctx.params["db"])) {
+                 list.push_back({{"name", t.name},
+                                 {"kind", catalog::TableKindName(t.kind)},
+                                 {"format", std::string(lake::FormatName(t.format))},
+                                 {"location", t.location}});
+               }
+               return JsonResponse(
+                   http::status::ok,
+                   {{"database", catalog::CheckName(ctx.params["db"], "database")}, {"tables", list}},
+                   v(ctx));
+             }));
+  router.Add(verb::get, "/v1/databases/{db}/tables/{table}", true,
+             Audited("catalog_read", "DESCRIBE TABLE", [this, v, lease](RequestContext& ctx) {
+               auto s = lease(ctx);
+               auto view = s->governor().DescribeTable(ctx.params["db"], ctx.params["table"]);
+               const auto& t = view.table;
+               nlohmann::json snapshot = nullptr;
+               if (view.snapshot) {
+                 snapshot = {{"id", view.snapshot->id},
+                             {"operation", view.snapshot->operation},
+                             {"row_count", view.snapshot->row_count},
+                             {"file_count", view.snapshot->file_count},
+                             {"byte_size", view.snapshot->byte_size},
+                             {"created_at", view.snapshot->created_at}};
+               }
+               nlohmann::json columns = nlohmann::json::array();
+               for (auto& c : t.schema) {
+                 nlohmann::json col = {{"name", c.name}, {"type", c.type}};
+                 if (auto it = view.stats.find(c.name); it != view.stats.end()) col["stats"] = it->second;
+                 columns.push_back(col);
+               }
+               return JsonResponse(http::status::ok,
+                                   {{"database", t.database},
+                                    {"name", t.name},
+                                    {"kind", catalog::TableKindName(t.kind)},
+                                    {"format", std::string(lake::FormatName(t.format))},
+                                    {"location", t.location},
+                                    {"partition_columns", t.partition_columns},
+                                    {"columns", columns},
+                                    {"snapshot", snapshot},
+                                    {"created_at", t.created_at}},
+                                   v(ctx));
+             }));
 
   // --- jobs ---------------------------------------------------------------------
   AddJobRoutes(router, {[this](size_t worker) -> store::MetaStore& { return *stores.at(worker); },
@@ -306,96 +311,104 @@ void Service::Impl::AddRoutes() {
     return JsonResponse(http::status::ok, PrincipalJson(*ctx.principal), v(ctx));
   });
   router.Add(verb::get, "/v1/users", true, Audited("admin", "LIST USERS", [this, v](RequestContext& ctx) {
-    RequireAdmin(ctx);
-    nlohmann::json list = nlohmann::json::array();
-    for (auto& u : Directory(ctx.worker).ListUsers()) {
-      list.push_back({{"name", u.name},
-                      {"kind", u.kind == identity::UserKind::kService ? "service" : "person"},
-                      {"admin", u.admin},
-                      {"groups", u.groups},
-                      {"created_at", u.created_at}});
-    }
-    return JsonResponse(http::status::ok, {{"users", list}}, v(ctx));
-  }));
+               RequireAdmin(ctx);
+               nlohmann::json list = nlohmann::json::array();
+               for (auto& u : Directory(ctx.worker).ListUsers()) {
+                 list.push_back({{"name", u.name},
+                                 {"kind", u.kind == identity::UserKind::kService ? "service" : "person"},
+                                 {"admin", u.admin},
+                                 {"groups", u.groups},
+                                 {"created_at", u.created_at}});
+               }
+               return JsonResponse(http::status::ok, {{"users", list}}, v(ctx));
+             }));
   router.Add(verb::post, "/v1/users", true, Audited("admin", "CREATE USER", [this, v](RequestContext& ctx) {
-    RequireAdmin(ctx);
-    auto body = ParseJsonBody(ctx);
-    std::string name = StringField(body, "name"), password = StringField(body, "password");
-    std::string kind = StringField(body, "kind", false);
-    if (!kind.empty() && kind != "person" && kind != "service") {
-      throw Error::InvalidArgument("kind must be person or service");
-    }
-    std::vector<std::string> groups;
-    if (body.contains("groups")) {
-      if (!body["groups"].is_array())
-        throw Error::InvalidArgument("field 'groups' must be an array of names");
-      for (auto& g : body["groups"]) {
-        if (!g.is_string()) throw Error::InvalidArgument("field 'groups' must be an array of names");
-        groups.push_back(g);
-      }
-    }
-    auto dir = Directory(ctx.worker);
-    auto existing = dir.ListGroups();
-    for (auto& g : groups) {
-      if (std::find(existing.begin(), existing.end(), identity::CheckPrincipalName(g, "group")) ==
-          existing.end()) {
-        throw Error::NotFound("group {} does not exist", identity::CheckPrincipalName(g, "group"));
-      }
-    }
-    auto& store = *stores.at(ctx.worker);
-    store.Transaction([&] {
-      dir.AddUser(name, password,
-                  kind == "service" ? identity::UserKind::kService : identity::UserKind::kPerson, false);
-      for (auto& g : groups) dir.AddMember(g, name);
-    });
-    return JsonResponse(http::status::created, {{"name", identity::CheckPrincipalName(name, "user")}},
-                        v(ctx));
-  }));
-  router.Add(verb::delete_, "/v1/users/{name}", true, Audited("admin", "DROP USER", [this, v](RequestContext& ctx) {
-    RequireAdmin(ctx);
-    if (identity::CheckPrincipalName(ctx.params["name"], "user") == ctx.principal->user) {
-      throw Error::InvalidArgument("you cannot remove yourself");
-    }
-    Directory(ctx.worker).RemoveUser(ctx.params["name"]);
-    queries->ForgetUser(identity::CheckPrincipalName(ctx.params["name"], "user"), issuer);
-    return JsonResponse(http::status::ok, {{"removed", ctx.params["name"]}}, v(ctx));
-  }));
-  router.Add(verb::put, "/v1/users/{name}/password", true, Audited("admin", "SET PASSWORD", [this, v](RequestContext& ctx) {
-    bool self = identity::CheckPrincipalName(ctx.params["name"], "user") == ctx.principal->user &&
-                ctx.principal->issuer == issuer;
-    if (!self) RequireAdmin(ctx);
-    auto body = ParseJsonBody(ctx);
-    Directory(ctx.worker).SetPassword(ctx.params["name"], StringField(body, "password"));
-    return JsonResponse(http::status::ok, {{"updated", ctx.params["name"]}}, v(ctx));
-  }));
-  router.Add(verb::get, "/v1/groups", true, Audited("admin", "LIST GROUPS", [this, v](RequestContext& ctx) {
-    RequireAdmin(ctx);
-    return JsonResponse(http::status::ok, {{"groups", Directory(ctx.worker).ListGroups()}}, v(ctx));
-  }));
+               RequireAdmin(ctx);
+               auto body = ParseJsonBody(ctx);
+               std::string name = StringField(body, "name"), password = StringField(body, "password");
+               std::string kind = StringField(body, "kind", false);
+               if (!kind.empty() && kind != "person" && kind != "service") {
+                 throw Error::InvalidArgument("kind must be person or service");
+               }
+               std::vector<std::string> groups;
+               if (body.contains("groups")) {
+                 if (!body["groups"].is_array())
+                   throw Error::InvalidArgument("field 'groups' must be an array of names");
+                 for (auto& g : body["groups"]) {
+                   if (!g.is_string())
+                     throw Error::InvalidArgument("field 'groups' must be an array of names");
+                   groups.push_back(g);
+                 }
+               }
+               auto dir = Directory(ctx.worker);
+               auto existing = dir.ListGroups();
+               for (auto& g : groups) {
+                 if (std::find(existing.begin(), existing.end(), identity::CheckPrincipalName(g, "group")) ==
+                     existing.end()) {
+                   throw Error::NotFound("group {} does not exist", identity::CheckPrincipalName(g, "group"));
+                 }
+               }
+               auto& store = *stores.at(ctx.worker);
+               store.Transaction([&] {
+                 dir.AddUser(name, password,
+                             kind == "service" ? identity::UserKind::kService : identity::UserKind::kPerson,
+                             false);
+                 for (auto& g : groups) dir.AddMember(g, name);
+               });
+               return JsonResponse(http::status::created,
+                                   {{"name", identity::CheckPrincipalName(name, "user")}}, v(ctx));
+             }));
+  router.Add(verb::delete_, "/v1/users/{name}", true,
+             Audited("admin", "DROP USER", [this, v](RequestContext& ctx) {
+               RequireAdmin(ctx);
+               if (identity::CheckPrincipalName(ctx.params["name"], "user") == ctx.principal->user) {
+                 throw Error::InvalidArgument("you cannot remove yourself");
+               }
+               Directory(ctx.worker).RemoveUser(ctx.params["name"]);
+               queries->ForgetUser(identity::CheckPrincipalName(ctx.params["name"], "user"), issuer);
+               return JsonResponse(http::status::ok, {{"removed", ctx.params["name"]}}, v(ctx));
+             }));
+  router.Add(verb::put, "/v1/users/{name}/password", true,
+             Audited("admin", "SET PASSWORD", [this, v](RequestContext& ctx) {
+               bool self = identity::CheckPrincipalName(ctx.params["name"], "user") == ctx.principal->user &&
+                           ctx.principal->issuer == issuer;
+               if (!self) RequireAdmin(ctx);
+               auto body = ParseJsonBody(ctx);
+               Directory(ctx.worker).SetPassword(ctx.params["name"], StringField(body, "password"));
+               return JsonResponse(http::status::ok, {{"updated", ctx.params["name"]}}, v(ctx));
+             }));
+  router.Add(
+      verb::get, "/v1/groups", true, Audited("admin", "LIST GROUPS", [this, v](RequestContext& ctx) {
+        RequireAdmin(ctx);
+        return JsonResponse(http::status::ok, {{"groups", Directory(ctx.worker).ListGroups()}}, v(ctx));
+      }));
   router.Add(verb::post, "/v1/groups", true, Audited("admin", "CREATE GROUP", [this, v](RequestContext& ctx) {
-    RequireAdmin(ctx);
-    auto body = ParseJsonBody(ctx);
-    Directory(ctx.worker).AddGroup(StringField(body, "name"));
-    return JsonResponse(http::status::created,
-                        {{"name", identity::CheckPrincipalName(body["name"], "group")}}, v(ctx));
-  }));
-  router.Add(verb::delete_, "/v1/groups/{name}", true, Audited("admin", "DROP GROUP", [this, v](RequestContext& ctx) {
-    RequireAdmin(ctx);
-    Directory(ctx.worker).RemoveGroup(ctx.params["name"]);
-    return JsonResponse(http::status::ok, {{"removed", ctx.params["name"]}}, v(ctx));
-  }));
-  router.Add(verb::put, "/v1/groups/{name}/members/{user}", true, Audited("admin", "ADD MEMBER", [this, v](RequestContext& ctx) {
-    RequireAdmin(ctx);
-    Directory(ctx.worker).AddMember(ctx.params["name"], ctx.params["user"]);
-    return JsonResponse(http::status::ok, {{"group", ctx.params["name"]}, {"added", ctx.params["user"]}},
-                        v(ctx));
-  }));
-  router.Add(verb::delete_, "/v1/groups/{name}/members/{user}", true, Audited("admin", "REMOVE MEMBER", [this, v](RequestContext& ctx) {
-    RequireAdmin(ctx);
-    Directory(ctx.worker).RemoveMember(ctx.params["name"], ctx.params["user"]);
-    return JsonResponse(http::status::ok, {{"group", ctx.params["name"]}, {"removed", ctx.params["user"]}},
-                        v(ctx));
-  }));
+               RequireAdmin(ctx);
+               auto body = ParseJsonBody(ctx);
+               Directory(ctx.worker).AddGroup(StringField(body, "name"));
+               return JsonResponse(http::status::created,
+                                   {{"name", identity::CheckPrincipalName(body["name"], "group")}}, v(ctx));
+             }));
+  router.Add(verb::delete_, "/v1/groups/{name}", true,
+             Audited("admin", "DROP GROUP", [this, v](RequestContext& ctx) {
+               RequireAdmin(ctx);
+               Directory(ctx.worker).RemoveGroup(ctx.params["name"]);
+               return JsonResponse(http::status::ok, {{"removed", ctx.params["name"]}}, v(ctx));
+             }));
+  router.Add(verb::put, "/v1/groups/{name}/members/{user}", true,
+             Audited("admin", "ADD MEMBER", [this, v](RequestContext& ctx) {
+               RequireAdmin(ctx);
+               Directory(ctx.worker).AddMember(ctx.params["name"], ctx.params["user"]);
+               return JsonResponse(http::status::ok,
+                                   {{"group", ctx.params["name"]}, {"added", ctx.params["user"]}}, v(ctx));
+             }));
+  router.Add(verb::delete_, "/v1/groups/{name}/members/{user}", true,
+             Audited("admin", "REMOVE MEMBER", [this, v](RequestContext& ctx) {
+               RequireAdmin(ctx);
+               Directory(ctx.worker).RemoveMember(ctx.params["name"], ctx.params["user"]);
+               return JsonResponse(http::status::ok,
+                                   {{"group", ctx.params["name"]}, {"removed", ctx.params["user"]}}, v(ctx));
+             }));
 }
 
 Service::Service(session::Instance& instance, ServerConfig config)
@@ -405,10 +418,11 @@ Service::Service(session::Instance& instance, ServerConfig config)
 }
 
 Service::~Service() {
-  if (impl_->http) impl_->http->Shutdown([this] {
-    if (impl_->jobs) impl_->jobs->Stop();
-    impl_->queries->CancelAll();
-  });
+  if (impl_->http)
+    impl_->http->Shutdown([this] {
+      if (impl_->jobs) impl_->jobs->Stop();
+      impl_->queries->CancelAll();
+    });
 }
 
 void Service::Start() {
@@ -465,10 +479,11 @@ const Router& Service::router() const {
 }
 
 void Service::Shutdown() {
-  if (impl_->http) impl_->http->Shutdown([this] {
-    if (impl_->jobs) impl_->jobs->Stop();  // its running runs stop (queued again or FAILED "interrupted")
-    impl_->queries->CancelAll();
-  });
+  if (impl_->http)
+    impl_->http->Shutdown([this] {
+      if (impl_->jobs) impl_->jobs->Stop();  // its running runs stop (queued again or FAILED "interrupted")
+      impl_->queries->CancelAll();
+    });
 }
 
 void Service::Wait() {

@@ -399,5 +399,25 @@ TEST_F(JobsTest, AnExecutionRoleRunsWithTheRolesGrantsAndTheAuditNamesBoth) {
   EXPECT_EQ(Submit(ana_, "SELECT 1", "default", as_reporting).status, 403);
 }
 
+TEST_F(JobsTest, MetricsCountRunsByStateAndTimeQueueWaitAndDuration) {
+  WaitFor(ana_, SubmitOk(ana_, "SELECT 1"), "SUCCESS");
+  WaitFor(ana_, SubmitOk(ana_, "SELECT * FROM d.nope"), "FAILED");
+  auto m = Call("GET", "/metrics", admin_);
+  ASSERT_EQ(m.status, 200);
+  EXPECT_THAT(m.body, HasSubstr("tarn_job_runs{application=\"default\",state=\"SUCCESS\"} 1\n"));
+  EXPECT_THAT(m.body, HasSubstr("tarn_job_runs{application=\"default\",state=\"FAILED\"} 1\n"));
+  EXPECT_THAT(m.body, HasSubstr("tarn_job_queue_depth{application=\"default\"} 0\n"));
+  EXPECT_THAT(m.body, HasSubstr("tarn_job_queue_wait_seconds_count{application=\"default\"} 2\n"));
+  EXPECT_THAT(m.body, HasSubstr("tarn_job_run_duration_seconds_count{application=\"default\"} 2\n"));
+  EXPECT_THAT(m.body,
+              HasSubstr("tarn_job_run_duration_seconds_bucket{application=\"default\",le=\"+Inf\"} 2\n"));
+  // The HTTP histograms still render (they share the histogram code).
+  EXPECT_THAT(
+      m.body,
+      HasSubstr(
+          "tarn_http_request_duration_seconds_bucket{route=\"/v1/applications/{app}/jobruns\",le=\"+Inf\"}"));
+  EXPECT_EQ(Call("GET", "/metrics", ana_).status, 403);
+}
+
 }  // namespace
 }  // namespace tarn::testing
