@@ -79,7 +79,7 @@ void Governor::BeginStatement() {
   bool fresh =
       policy_fresh_ && std::chrono::steady_clock::now() - policy_read_ < std::chrono::milliseconds(100);
   if (!fresh || !policy_) {
-    policy_ = cache_.Current();
+    policy_ = NarrowForRole(cache_.Current(), principal_);
     subject_ = MakeSubject(principal_, *policy_);
   }
   policy_fresh_ = false;

@@ -305,6 +305,93 @@ Limits EffectiveLimits(const Policy& policy, const Subject& subject) {
   return out;
 }
 
+namespace {
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+}  // namespace
+
+PolicyScope ParseScope(const std::string& entry) {
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : entry + " ") {
+    if (c == ' ' || c == '\t') {
+      if (!word.empty()) words.push_back(word);
+      word.clear();
+    } else {
+      word += c;
+    }
+  }
+  auto bad = [&] {
+    return Error::InvalidArgument(
+        "execution_policy entry '{}' is not 'PRIVILEGE [ON TABLE db.t | DATABASE db | DATA FILTER f | TAG k "
+        "| "
+        "APPLICATION a]'",
+        entry.substr(0, 200));
+  };
+  PolicyScope scope;
+  if (words.empty()) throw bad();
+  scope.privilege = words[0];
+  std::transform(scope.privilege.begin(), scope.privilege.end(), scope.privilege.begin(),
+                 [](unsigned char c) { return std::toupper(c); });
+  if (words.size() == 1) return scope;
+  if (Lower(words[1]) != "on") throw bad();
+  std::vector<std::string> rest(words.begin() + 2, words.end());
+  if (rest.size() == 1) {
+    scope.kind = ObjectKind::kTable;
+  } else if (rest.size() == 2 && Lower(rest[0]) == "table") {
+    scope.kind = ObjectKind::kTable;
+  } else if (rest.size() == 2 && Lower(rest[0]) == "database") {
+    scope.kind = ObjectKind::kDatabase;
+  } else if (rest.size() == 2 && Lower(rest[0]) == "tag") {
+    scope.kind = ObjectKind::kTag;
+  } else if (rest.size() == 2 && Lower(rest[0]) == "application") {
+    scope.kind = ObjectKind::kApplication;
+  } else if (rest.size() == 3 && Lower(rest[0]) == "data" && Lower(rest[1]) == "filter") {
+    scope.kind = ObjectKind::kDataFilter;
+  } else {
+    throw bad();
+  }
+  scope.name = scope.kind == ObjectKind::kApplication ? rest.back() : Lower(rest.back());
+  for (unsigned char c : scope.name) {
+    if (!std::isalnum(c) && c != '_' && c != '.' && c != '-') throw bad();
+  }
+  if (scope.name.empty() || (scope.kind == ObjectKind::kTable && scope.name.find('.') == std::string::npos))
+    throw bad();
+  return scope;
+}
+
+std::shared_ptr<const Policy> NarrowForRole(std::shared_ptr<const Policy> policy,
+                                            const identity::Principal& principal) {
+  if (principal.execution_policy.empty() || principal.role.empty()) return policy;
+  std::vector<PolicyScope> scopes;
+  for (auto& e : principal.execution_policy) scopes.push_back(ParseScope(e));
+  Grantee role{GranteeKind::kRole, Lower(principal.role)};
+  auto out = std::make_shared<Policy>(*policy);
+  out->grants.clear();
+  for (auto& g : policy->grants) {
+    if (!(g.grantee == role)) {
+      out->grants.push_back(g);
+      continue;
+    }
+    for (auto& scope : scopes) {
+      bool same = g.object_kind == scope.kind &&
+                  (g.object_kind == ObjectKind::kApplication ? g.object_name == scope.name
+                                                             : Lower(g.object_name) == scope.name);
+      if (!same) continue;
+      Grant narrowed = g;
+      if (scope.privilege != "ALL") {
+        if (g.privilege != scope.privilege && g.privilege != "ALL") continue;
+        narrowed.privilege = scope.privilege;
+      }
+      narrowed.grant_option = false;
+      out->grants.push_back(narrowed);
+    }
+  }
+  return out;
+}
+
 bool HoldsOnApplication(const Policy& policy, const Subject& subject, const std::string& application,
                         const std::string& privilege) {
   if (subject.admin) return true;

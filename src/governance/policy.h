@@ -172,6 +172,22 @@ struct DatabaseAccess {
 };
 DatabaseAccess EvaluateDatabase(const Policy& policy, const Subject& subject, int64_t database_id);
 // A system privilege (AUDIT, CREATE_DATABASE): the deciding grant, or "" if none.
+// One entry of an execution_policy: a privilege on an object (or on the system).
+struct PolicyScope {
+  std::string privilege;  // upper case
+  ObjectKind kind = ObjectKind::kSystem;
+  std::string name;  // lower case; "" for the system
+};
+// Parses "PRIVILEGE [ON TABLE db.t | DATABASE db | DATA FILTER f | TAG k | APPLICATION a]"
+// (`ON db.t` is a table); kInvalidArgument quoting the entry.
+PolicyScope ParseScope(const std::string& entry);
+// `policy` with the grants to `principal.role` cut to what principal.execution_policy
+// names: a grant stays if an entry names its object and privilege (an ALL grant
+// becomes the entry's privilege); nothing is added. `policy` itself if there is no
+// execution policy.
+std::shared_ptr<const Policy> NarrowForRole(std::shared_ptr<const Policy> policy,
+                                            const identity::Principal& principal);
+
 // Whether `subject` holds `privilege` (SUBMIT or MANAGE) on the job application with
 // id `application`: administrators always; MANAGE and ALL cover SUBMIT.
 bool HoldsOnApplication(const Policy& policy, const Subject& subject, const std::string& application,

@@ -93,7 +93,7 @@ store::MetaStore& StatementContext::store() const {
 void StatementContext::Change(const std::function<void()>& body) {
   governor.policy_store_.Change(me, text, body);
   out.policy_change = true;
-  governor.policy_ = governor.cache_.Current();
+  governor.policy_ = NarrowForRole(governor.cache_.Current(), governor.principal_);
   governor.subject_ = MakeSubject(governor.principal_, *governor.policy_);
 }
 

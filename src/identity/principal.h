@@ -18,6 +18,10 @@ struct Principal {
   // An assumed role (a run's runtime role): only that role's grants apply, and the
   // principal must hold the role. Empty: every grant of the user, its groups and roles.
   std::string role{};
+  // With a role: only the role's grants these entries name ("PRIVILEGE [ON TABLE db.t |
+  // DATABASE db | DATA FILTER f | TAG k | APPLICATION a]"), never more than the role
+  // holds (governance::NarrowForRole). Empty: all of the role's grants.
+  std::vector<std::string> execution_policy{};
 
   // Who this is, stably: issuer, name and credential epoch. A user deleted and
   // created again under the same name (or whose password changed) is someone else

@@ -212,6 +212,7 @@ std::optional<JobRun> JobService::Execute(JobStore& reader, JobRun run) {
         });
       }
       now->role = run.principal.role;
+      now->execution_policy = run.principal.execution_policy;
       run.principal = *now;
     }
     session::RunRequest request;

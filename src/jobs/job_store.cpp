@@ -11,6 +11,7 @@
 #include "audit/audit_log.h"
 #include "common/error.h"
 #include "common/util.h"
+#include "governance/policy.h"
 
 namespace tarn::jobs {
 
@@ -74,9 +75,10 @@ bool IsToken(const std::string& s) {
 }
 
 nlohmann::json PrincipalJson(const identity::Principal& p) {
-  return {{"user", p.user},   {"groups", p.groups},   {"issuer", p.issuer},
-          {"admin", p.admin}, {"service", p.service}, {"credentials_since_ms", p.credentials_since_ms},
-          {"role", p.role}};
+  return {{"user", p.user},       {"groups", p.groups},
+          {"issuer", p.issuer},   {"admin", p.admin},
+          {"service", p.service}, {"credentials_since_ms", p.credentials_since_ms},
+          {"role", p.role},       {"execution_policy", p.execution_policy}};
 }
 
 identity::Principal PrincipalFrom(const std::string& text) {
@@ -89,6 +91,7 @@ identity::Principal PrincipalFrom(const std::string& text) {
   p.service = j.at("service");
   p.credentials_since_ms = j.at("credentials_since_ms");
   p.role = j.value("role", "");
+  p.execution_policy = j.value("execution_policy", std::vector<std::string>{});
   return p;
 }
 
@@ -152,7 +155,9 @@ Application ParseApplication(const nlohmann::json& body) {
 }
 
 JobSpec ParseJobSpec(const nlohmann::json& body) {
-  OnlyFields(body, {"name", "client_token", "job", "timeout_minutes", "retry_policy", "execution_role"},
+  OnlyFields(body,
+             {"name", "client_token", "job", "timeout_minutes", "retry_policy", "execution_role",
+              "execution_policy"},
              "the job run");
   JobSpec spec;
   spec.name = TextField(body, "name", false, 256);
@@ -172,6 +177,18 @@ JobSpec ParseJobSpec(const nlohmann::json& body) {
           "field 'client_token' must be 1 to 64 of letters, digits, '.', '_' and '-'");
     }
     spec.client_token = token;
+  }
+  if (body.contains("execution_policy")) {
+    const auto& list = body["execution_policy"];
+    if (!list.is_array() || list.empty() || list.size() > 100)
+      throw Error::InvalidArgument("field 'execution_policy' must be a list of 1 to 100 grants");
+    if (spec.execution_role.empty())
+      throw Error::InvalidArgument("field 'execution_policy' narrows an execution_role: name one");
+    for (auto& e : list) {
+      if (!e.is_string()) throw Error::InvalidArgument("field 'execution_policy' must hold strings");
+      governance::ParseScope(e.get<std::string>());  // kInvalidArgument quoting the entry
+      spec.execution_policy.push_back(e.get<std::string>());
+    }
   }
   spec.timeout_minutes = IntField(body, "timeout_minutes", -1, 0, 10080);
   if (body.contains("retry_policy")) {
@@ -200,6 +217,7 @@ nlohmann::json JobRun::Json() const {
       {"state_details", state_details},
       {"created_by", principal.user},
       {"execution_role", principal.role.empty() ? nlohmann::json(nullptr) : nlohmann::json(principal.role)},
+      {"execution_policy", principal.execution_policy},
       {"issuer", principal.issuer},
       {"client_token", client_token ? nlohmann::json(*client_token) : nlohmann::json(nullptr)},
       {"job", job},
@@ -363,10 +381,12 @@ JobRun JobStore::Submit(const std::string& application_id, const JobSpec& spec,
                             {"job", spec.job},
                             {"timeout_minutes", timeout},
                             {"max_attempts", spec.max_attempts},
-                            {"execution_role", spec.execution_role}};
+                            {"execution_role", spec.execution_role},
+                            {"execution_policy", spec.execution_policy}};
   std::string hash = audit::Sha256Hex(request.dump());
   identity::Principal runner = principal;  // what the run executes as
   runner.role = spec.execution_role;
+  runner.execution_policy = spec.execution_policy;
   std::string id;
   created = false;
   store_.Transaction([&] {

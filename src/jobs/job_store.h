@@ -67,7 +67,8 @@ struct JobSpec {
   int64_t timeout_minutes = -1;  // -1: the application's default
   int64_t max_attempts = 1;      // retry_policy.max_attempts: a failed attempt reruns while attempts remain
   std::string execution_role;    // the role the run executes as ("": the submitter's own rights)
-  nlohmann::json job;            // the request's "job" object, as given
+  std::vector<std::string> execution_policy;  // with a role: only the role's grants these name
+  nlohmann::json job;                         // the request's "job" object, as given
 };
 
 // The fields of POST .../jobruns, checked as ParseApplication does.

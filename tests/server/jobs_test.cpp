@@ -394,6 +394,33 @@ TEST_F(JobsTest, AnExecutionRoleRunsWithTheRolesGrantsAndTheAuditNamesBoth) {
   auto narrowed = Submit(ana_, "SELECT * FROM vault.anas", "default", as_reporting);
   ASSERT_EQ(narrowed.status, 201);
   WaitFor(ana_, Json(narrowed)["job_run_id"], "FAILED");
+  // execution_policy narrows the role to what it names, never beyond the role's grants.
+  ASSERT_EQ(Sql(admin_, "CREATE TABLE vault.other AS SELECT 1 AS y").status, 200);
+  ASSERT_EQ(Sql(admin_, "GRANT SELECT ON TABLE vault.other TO ROLE reporting").status, 200);
+  auto narrow = [&](const std::string& script, json policy) {
+    json extra = {{"execution_role", "reporting"}, {"execution_policy", policy}};
+    auto r = Submit(ana_, script, "default", extra);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? Json(r)["job_run_id"].get<std::string>() : "";
+  };
+  json only_secret = json::array({"SELECT ON TABLE vault.secret"});
+  auto kept = WaitFor(ana_, narrow("SELECT * FROM vault.secret", only_secret), "SUCCESS");
+  EXPECT_EQ(kept["execution_policy"], only_secret);
+  WaitFor(ana_, narrow("SELECT * FROM vault.other", only_secret), "FAILED");
+  WaitFor(ana_, narrow("SELECT * FROM vault.other", json::array({"select on vault.other"})), "SUCCESS");
+  // Naming what the role does not hold gives nothing: ana's own table stays out of reach.
+  WaitFor(ana_, narrow("SELECT * FROM vault.anas", json::array({"SELECT ON TABLE vault.anas"})), "FAILED");
+  for (auto bad :
+       {json("SELECT ON TABLE vault.secret"), json::array(), json::array({"SELECT ON"}),
+        json::array({"SELECT ON TABLE"}), json::array({"SELECT TO vault.secret"}), json::array({7})}) {
+    auto r =
+        Submit(ana_, "SELECT 1", "default", {{"execution_role", "reporting"}, {"execution_policy", bad}});
+    EXPECT_EQ(r.status, 400) << bad.dump() << " -> " << r.body;
+    EXPECT_THAT(r.body, HasSubstr("execution_policy")) << bad.dump();
+  }
+  auto no_role = Submit(ana_, "SELECT 1", "default", {{"execution_policy", only_secret}});
+  EXPECT_EQ(no_role.status, 400);
+  EXPECT_THAT(no_role.body, HasSubstr("execution_role"));
   // ASSUME revoked: refused at submission.
   ASSERT_EQ(Sql(admin_, "REVOKE ASSUME ON ROLE reporting FROM USER ana").status, 200);
   EXPECT_EQ(Submit(ana_, "SELECT 1", "default", as_reporting).status, 403);
