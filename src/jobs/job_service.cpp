@@ -282,11 +282,15 @@ std::optional<JobRun> JobService::Next(JobStore& s) {
     std::lock_guard lock(mu_);
     if (stopping_) return std::nullopt;
   }
+  // A savepoint of its own: a failed claim (or expiry) leaves the run's end intact,
+  // on PostgreSQL too, where an error aborts the transaction up to the last savepoint.
+  std::optional<JobRun> next;
   try {
-    return ClaimIn(s);  // a savepoint of its own: a failed claim leaves the run's end
+    s.meta().Transaction([&] { next = ClaimIn(s); });
   } catch (const Error&) {
     return std::nullopt;
   }
+  return next;
 }
 
 bool JobService::End(JobStore& s, const JobRun& run, const session::RunResult& result, bool timed_out) {
