@@ -377,7 +377,8 @@ TEST_F(AuthTest, TokenRequestErrorsFollowRfc6749) {
   ExpectTokenError(json_body, 400, "invalid_request");
   EXPECT_THAT(Json(json_body).value("error_description", ""), ::testing::HasSubstr("x-www-form-urlencoded"));
   // The valid request still works after all of these.
-  EXPECT_EQ(TokenRequest(std::string("grant_type=password&username=ana&password=") + kAnaPassword).status, 200);
+  EXPECT_EQ(TokenRequest(std::string("grant_type=password&username=ana&password=") + kAnaPassword).status,
+            200);
 }
 
 TEST_F(AuthTest, RemovedUsersTokenStopsWorkingAtOnce) {
@@ -1063,6 +1064,32 @@ TEST(ServerConfig, JwksUrlMustUseHttpsOutsideLoopback) {
   EXPECT_NO_THROW(server::Validate(c));
   c.trusted_issuers[0].jwks_url = "http://127.0.0.1:9/jwks";
   EXPECT_NO_THROW(server::Validate(c));
+}
+
+TEST(ServerConfig, JobWorkersComeFromTheJobsSectionAndBadValuesAreNamed) {
+  TempDir dir;
+  auto file = dir.path() / "server.toml";
+  WriteFile(file, "[jobs]\nworkers = 3\n");
+  auto c = server::LoadConfig(file);
+  EXPECT_EQ(c.job_workers, 3);
+  EXPECT_NO_THROW(server::Validate(c));
+  for (int bad : {0, 257}) {
+    c.job_workers = bad;
+    try {
+      server::Validate(c);
+      ADD_FAILURE() << "jobs.workers = " << bad << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+      EXPECT_THAT(std::string(e.what()), ::testing::HasSubstr("jobs.workers"));
+    }
+  }
+  WriteFile(file, "[jobs]\nworkerz = 3\n");
+  try {
+    server::LoadConfig(file);
+    ADD_FAILURE() << "an unknown key in [jobs] was accepted";
+  } catch (const Error& e) {
+    EXPECT_THAT(std::string(e.what()), ::testing::HasSubstr("workerz"));
+  }
 }
 
 }  // namespace
