@@ -26,9 +26,9 @@ std::string LimitName(const std::string& raw) {
   return name;
 }
 
-// A positive number, with a unit where the limit has one: statement_timeout in
-// seconds ('90', '30s', '5m', '2h'), result_bytes and memory in bytes ('1000000',
-// '64MB', '1GB'; memory at least 16 MiB); see `most` below for the upper bounds.
+}  // namespace
+
+// See policy.h; the upper bounds are `most` below.
 int64_t ParseLimitValue(const std::string& name, const std::string& text) {
   std::string t = duckdb::StringUtil::Lower(duckdb::StringUtil::Replace(text, " ", ""));
   size_t digits = 0;
@@ -64,6 +64,8 @@ int64_t ParseLimitValue(const std::string& name, const std::string& text) {
   if (name == "memory" && value < kMinMemory) throw Error::InvalidArgument("memory must be at least 16MiB");
   return value;
 }
+
+namespace {
 
 // SET LIMIT name = value FOR grantee / RESET LIMIT name FOR grantee (the reader past
 // LIMIT): replaces (or removes) the grantee's setting.

@@ -181,6 +181,10 @@ struct PolicyScope {
 // Parses "PRIVILEGE [ON TABLE db.t | DATABASE db | DATA FILTER f | TAG k | APPLICATION a]"
 // (`ON db.t` is a table); kInvalidArgument quoting the entry.
 PolicyScope ParseScope(const std::string& entry);
+// A limit's value: statement_timeout in seconds ('90', '30s', '5m', '2h'),
+// result_bytes and memory in bytes ('1000000', '64MB', '1GB'; memory at least 16 MiB),
+// the others plain positive numbers; kInvalidArgument naming `name` otherwise.
+int64_t ParseLimitValue(const std::string& name, const std::string& text);
 // `policy` with the grants to `principal.role` cut to what principal.execution_policy
 // names: a grant stays if an entry names its object and privilege (an ALL grant
 // becomes the entry's privilege); nothing is added. `policy` itself if there is no

@@ -1,11 +1,14 @@
 // The bodies of POST /v1/applications and POST .../jobruns, checked field by field:
 // unknown fields and bad values are kInvalidArgument naming the field.
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <set>
 
 #include "common/error.h"
 #include "governance/policy.h"
 #include "jobs/job_store.h"
+#include "lake/lake.h"
 
 namespace tarn::jobs {
 
@@ -53,10 +56,117 @@ bool IsToken(const std::string& s) {
   return true;
 }
 
+// A memory size: bytes as an integer, or text with a unit ('512MB', '2GiB').
+int64_t MemoryField(const nlohmann::json& v, const std::string& name) {
+  if (v.is_number_integer() && v.get<int64_t>() >= (16 << 20)) return v.get<int64_t>();
+  if (v.is_string()) {
+    try {
+      return governance::ParseLimitValue("memory", v.get<std::string>());
+    } catch (const Error&) {
+    }
+  }
+  throw Error::InvalidArgument("field '{}' must be a size of at least 16MiB, as bytes or with a unit ('2GB')",
+                               name);
+}
+
+// {memory, threads} of `body[name]`, each 0 when not given.
+std::pair<int64_t, int64_t> CapacityField(const nlohmann::json& body, const char* name) {
+  if (!body.contains(name) || body[name].is_null()) return {0, 0};
+  const auto& c = body[name];
+  OnlyFields(c, {"memory", "threads"}, fmt::format("field '{}'", name).c_str());
+  int64_t memory = c.contains("memory") ? MemoryField(c["memory"], std::string(name) + ".memory") : 0;
+  int64_t threads = IntField(c, "threads", 0, 1, 1024);
+  return {memory, threads};
+}
+
+// The text of a script in the lake's scripts/ folder: a missing file, one outside the
+// folder and one that is not a regular .sql file are refused alike.
+std::string ReadScript(const std::string& location, const std::filesystem::path& lake_root) {
+  namespace fs = std::filesystem;
+  auto refuse = [&] {
+    return Error::NotFound(
+        "field 'script_location': no script {} in the lake's scripts/ folder (name a .sql file under scripts/)",
+        location.substr(0, 256));
+  };
+  if (location.rfind("scripts/", 0) != 0 || location.size() < 13 ||
+      location.compare(location.size() - 4, 4, ".sql") != 0)
+    throw refuse();
+  std::string checked;
+  try {
+    checked = lake::Lake(lake_root).CheckLocation(location);
+  } catch (const Error&) {
+    throw refuse();
+  }
+  std::error_code ec;
+  auto folder = fs::canonical(lake_root / "scripts", ec);
+  if (ec) throw refuse();
+  auto file = fs::canonical(lake_root / checked, ec);
+  auto rel = file.lexically_relative(folder).string();
+  if (ec || rel.empty() || rel.rfind("..", 0) == 0 || !fs::is_regular_file(file, ec)) throw refuse();
+  if (fs::file_size(file, ec) > (1 << 20))
+    throw Error::InvalidArgument("field 'script_location': {} is larger than 1 MiB", location.substr(0, 256));
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in.good() && !in.eof()) throw refuse();
+  return text.str();
+}
+
+// A "job" object: {type: "sql", script | script_location}; returns it as stored
+// (with the script's text) and sets `script`.
+nlohmann::json ParseJob(const nlohmann::json& job, const std::string& field,
+                        const std::filesystem::path& lake_root, std::string& script) {
+  OnlyFields(job, {"type", "script", "script_location"}, ("field '" + field + "'").c_str());
+  auto type = TextField(job, "type", true, 32);
+  if (type != "sql") throw Error::InvalidArgument("field '{}.type' must be \"sql\"", field);
+  nlohmann::json stored = {{"type", type}};
+  if (job.contains("script") == job.contains("script_location"))
+    throw Error::InvalidArgument("field '{}' needs one of 'script' and 'script_location'", field);
+  if (job.contains("script")) {
+    script = TextField(job, "script", true, 1 << 20);
+  } else {
+    auto location = TextField(job, "script_location", true, 1024);
+    script = ReadScript(location, lake_root);
+    stored["script_location"] = location;
+  }
+  if (script.find_first_not_of(" \t\r\n;") == std::string::npos) {
+    throw Error::InvalidArgument("field '{}.script' holds no statement", field);
+  }
+  stored["script"] = script;
+  return stored;
+}
+
+// "steps": 1 to 100 of {name, action_on_failure, job}.
+std::vector<StepSpec> ParseSteps(const nlohmann::json& list, const std::filesystem::path& lake_root,
+                                 nlohmann::json& stored) {
+  if (!list.is_array() || list.empty() || list.size() > 100)
+    throw Error::InvalidArgument("field 'steps' must be a list of 1 to 100 steps");
+  std::vector<StepSpec> steps;
+  stored = nlohmann::json::array();
+  for (size_t i = 0; i < list.size(); i++) {
+    std::string field = fmt::format("steps[{}]", i);
+    OnlyFields(list[i], {"name", "action_on_failure", "job"}, ("field '" + field + "'").c_str());
+    StepSpec step;
+    step.name = TextField(list[i], "name", false, 256);
+    if (list[i].contains("action_on_failure")) {
+      step.action_on_failure = TextField(list[i], "action_on_failure", true, 32);
+      if (step.action_on_failure != "CONTINUE" && step.action_on_failure != "CANCEL_AND_WAIT")
+        throw Error::InvalidArgument("field '{}.action_on_failure' must be CONTINUE or CANCEL_AND_WAIT", field);
+    }
+    if (!list[i].contains("job")) throw Error::InvalidArgument("field '{}.job' is required", field);
+    auto job = ParseJob(list[i]["job"], field + ".job", lake_root, step.script);
+    stored.push_back({{"name", step.name}, {"action_on_failure", step.action_on_failure}, {"job", job}});
+    steps.push_back(std::move(step));
+  }
+  return steps;
+}
+
 }  // namespace
 
 Application ParseApplication(const nlohmann::json& body) {
-  OnlyFields(body, {"name", "max_concurrent_runs", "queue_timeout_minutes", "default_timeout_minutes"},
+  OnlyFields(body,
+             {"name", "max_concurrent_runs", "queue_timeout_minutes", "default_timeout_minutes",
+              "maximum_capacity"},
              "the application");
   Application app;
   app.name = TextField(body, "name", true, 64);
@@ -66,13 +176,14 @@ Application ParseApplication(const nlohmann::json& body) {
   app.max_concurrent_runs = IntField(body, "max_concurrent_runs", 15, 1, 1000);
   app.queue_timeout_minutes = IntField(body, "queue_timeout_minutes", 360, 1, 10080);
   app.default_timeout_minutes = IntField(body, "default_timeout_minutes", 720, 0, 10080);
+  std::tie(app.max_memory_bytes, app.max_threads) = CapacityField(body, "maximum_capacity");
   return app;
 }
 
-JobSpec ParseJobSpec(const nlohmann::json& body) {
+JobSpec ParseJobSpec(const nlohmann::json& body, const std::filesystem::path& lake_root) {
   OnlyFields(body,
-             {"name", "client_token", "job", "timeout_minutes", "retry_policy", "execution_role",
-              "execution_policy"},
+             {"name", "client_token", "job", "steps", "timeout_minutes", "retry_policy", "execution_role",
+              "execution_policy", "capacity", "tags"},
              "the job run");
   JobSpec spec;
   spec.name = TextField(body, "name", false, 256);
@@ -110,16 +221,30 @@ JobSpec ParseJobSpec(const nlohmann::json& body) {
     OnlyFields(body["retry_policy"], {"max_attempts"}, "field 'retry_policy'");
     spec.max_attempts = IntField(body["retry_policy"], "max_attempts", 1, 1, 10);
   }
-  if (!body.contains("job")) throw Error::InvalidArgument("field 'job' is required");
-  const auto& job = body["job"];
-  OnlyFields(job, {"type", "script"}, "field 'job'");
-  auto type = TextField(job, "type", true, 32);
-  if (type != "sql") throw Error::InvalidArgument("field 'job.type' must be \"sql\"");
-  spec.script = TextField(job, "script", true, 1 << 20);
-  if (spec.script.find_first_not_of(" \t\r\n;") == std::string::npos) {
-    throw Error::InvalidArgument("field 'job.script' holds no statement");
+  std::tie(spec.memory_bytes, spec.threads) = CapacityField(body, "capacity");
+  if (body.contains("tags")) {
+    const auto& tags = body["tags"];
+    bool ok = tags.is_object() && tags.size() <= 50;
+    if (ok) {
+      for (auto& [k, v] : tags.items()) ok = ok && IsToken(k) && v.is_string() && v.get<std::string>().size() <= 256;
+    }
+    if (!ok)
+      throw Error::InvalidArgument(
+          "field 'tags' must map at most 50 names (letters, digits, '.', '_', '-') to strings of at most 256 "
+          "characters");
+    spec.tags = tags;
   }
-  spec.job = {{"type", type}, {"script", spec.script}};
+  if (!body.contains("job") && !body.contains("steps"))
+    throw Error::InvalidArgument("field 'job' is required (or 'steps', a list of steps)");
+  if (body.contains("job") && body.contains("steps"))
+    throw Error::InvalidArgument("fields 'job' and 'steps' exclude each other: give one");
+  if (body.contains("job")) {
+    spec.job = ParseJob(body["job"], "job", lake_root, spec.script);
+  } else {
+    nlohmann::json steps;
+    spec.steps = ParseSteps(body["steps"], lake_root, steps);
+    spec.job = {{"type", "sql"}, {"steps", steps}};
+  }
   return spec;
 }
 

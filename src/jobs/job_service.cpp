@@ -3,21 +3,22 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/util.h"
+#include "session/script.h"
 #include "identity/directory.h"
 #include "jobs/job_writer.h"
 
 namespace tarn::jobs {
 
-namespace {
-
 // Keeps a run's log and progress as its statements go, and writes them with each
 // statement's end (one group-committed change per statement, not one per line).
 class RunLog : public session::ResultHandler {
  public:
-  RunLog(JobWriter& writer, std::string id) : writer_(writer), id_(std::move(id)) {}
+  // `total`: the statements of all of the run's steps.
+  RunLog(JobWriter& writer, std::string id, int64_t total) : writer_(writer), id_(std::move(id)), total_(total) {}
 
   void OnStatementBegin(const session::StatementStart& s) override {
-    total_ = static_cast<int64_t>(s.count);
+    step_count_ = static_cast<int64_t>(s.count);
     std::string text = s.text.size() > 200 ? s.text.substr(0, 200) + "..." : s.text;
     Add("statement", fmt::format("statement {} of {} started: {}", s.index + 1, s.count, text));
   }
@@ -34,8 +35,11 @@ class RunLog : public session::ResultHandler {
           fmt::format("statement {} ended: {}{} in {:.1f} ms", e.index + 1, e.type, rows, e.duration_ms));
       if (e.rows > 0) rows_total_ += e.rows;
     }
+    bytes_scanned_ += e.bytes_scanned;
+    last_rows_ = e.rows;
+    rows_written_ += e.rows_written;
     // The last statement's lines go with the run's end (one change); earlier ones now.
-    if (static_cast<int64_t>(e.index) + 1 < total_) writer_.Do([&](JobStore& s) { WriteTo(s); });
+    if (static_cast<int64_t>(e.index) + 1 < step_count_) writer_.Do([&](JobStore& s) { WriteTo(s); });
   }
   // Writes the kept lines (with the times they happened at) and the progress.
   void WriteTo(JobStore& s) {
@@ -43,6 +47,12 @@ class RunLog : public session::ResultHandler {
     for (auto& l : lines_) s.Log(id_, l.kind, l.message, l.at_ms);
     s.Progress(id_, total_, done_, rows_total_);
     lines_.clear();
+  }
+  void Note(std::string kind, std::string message) { Add(std::move(kind), std::move(message)); }
+  // Rows of the last statement that ended (-1: none).
+  int64_t last_rows() const { return last_rows_; }
+  nlohmann::json Usage() const {
+    return {{"bytes_scanned", bytes_scanned_}, {"rows_written", rows_written_}};
   }
 
  private:
@@ -53,8 +63,18 @@ class RunLog : public session::ResultHandler {
   JobWriter& writer_;
   std::string id_;
   std::vector<LogLine> lines_;
-  int64_t total_ = 0, done_ = 0, rows_total_ = 0;
+  int64_t total_ = 0, step_count_ = 0, done_ = 0, rows_total_ = 0;
+  int64_t bytes_scanned_ = 0, rows_written_ = 0, last_rows_ = -1;
 };
+
+namespace {
+
+// The statements of all of a run's steps.
+int64_t CountStatements(const JobRun& run) {
+  int64_t n = 0;
+  for (auto& step : run.Steps()) n += static_cast<int64_t>(session::SplitStatements(step.script).size());
+  return n;
+}
 
 }  // namespace
 
@@ -66,9 +86,26 @@ JobService::JobService(session::Instance& instance, session::Runner& runner, Job
     : instance_(instance),
       runner_(runner),
       options_(std::move(options)),
-      writer_([&instance] { return instance.OpenMetastore(); }) {
-  writer_.Do([](JobStore& s) { s.Recover(); });
+      writer_([&instance] { return instance.OpenMetastore(); }),
+      owner_(options_.server_id + "/" + RandomHex(6)) {
+  writer_.Do([this](JobStore& s) { s.Recover(options_.server_id + "/", NowMs()); });
   for (int i = 0; i < std::max(1, options_.workers); i++) workers_.emplace_back([this] { Work(); });
+  heartbeat_ = std::thread([this] { Heartbeat(); });
+}
+
+void JobService::Heartbeat() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    beat_.wait_for(lock, options_.lease / 3, [&] { return stopping_; });
+    if (stopping_ || current_.empty()) continue;
+    lock.unlock();
+    try {
+      writer_.Do([this](JobStore& s) { s.Heartbeat(owner_, options_.lease.count()); });
+    } catch (const Error&) {
+      // The store is busy or gone: the next beat tries again, well within the lease.
+    }
+    lock.lock();
+  }
 }
 
 JobService::~JobService() {
@@ -81,10 +118,12 @@ void JobService::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  beat_.notify_all();
   std::lock_guard join(join_mu_);
   for (auto& w : workers_) {
     if (w.joinable()) w.join();
   }
+  if (heartbeat_.joinable()) heartbeat_.join();
 }
 
 void JobService::Wake() {
@@ -120,8 +159,14 @@ JobRun JobService::Cancel(JobStore& store, const JobRun& run, const std::string&
       std::lock_guard lock(mu_);
       cancelled_.insert(run.id);
     }
+    std::string current;
+    {
+      std::lock_guard lock(mu_);
+      auto it = current_.find(run.id);
+      if (it != current_.end()) current = it->second;
+    }
     try {
-      runner_.Cancel(run.principal, RunnerId(store.GetRun(run.id)));
+      if (!current.empty()) runner_.Cancel(run.principal, current);
     } catch (const Error& e) {
       if (e.code() != ErrorCode::kNotFound) throw;  // not registered yet: client_gone stops it
     }
@@ -138,12 +183,13 @@ void JobService::ExpireIfDue(JobStore& s) {
   // Queue timeouts are minutes: checking them once per poll interval is plenty.
   if (now - last >= options_.poll.count() && last_expiry_ms_.compare_exchange_strong(last, now)) {
     s.ExpireQueued(now);
+    s.Recover(std::nullopt, now);  // runs of servers that died: their leases ran out
   }
 }
 
 std::optional<JobRun> JobService::ClaimIn(JobStore& s) {
   ExpireIfDue(s);
-  return s.ClaimNext();
+  return s.ClaimNext(owner_, options_.lease.count());
 }
 
 std::optional<JobRun> JobService::Claim(JobStore& reader) {
@@ -186,6 +232,7 @@ std::optional<JobRun> JobService::Execute(JobStore& reader, JobRun run) {
     ~Forget() {
       std::lock_guard lock(service.mu_);
       service.cancelled_.erase(id);
+      service.current_.erase(id);
     }
   } forget{*this, run.id};
   {
@@ -215,24 +262,14 @@ std::optional<JobRun> JobService::Execute(JobStore& reader, JobRun run) {
       now->execution_policy = run.principal.execution_policy;
       run.principal = *now;
     }
-    session::RunRequest request;
-    request.principal = run.principal;
-    request.role = run.principal.role;
-    request.origin.kind = "job";
-    request.origin.job_run_id = run.id;
-    request.origin.run_id = RunnerId(run);
-    request.sql = run.script();
-    auto deadline = run.timeout_minutes > 0 ? *run.started_ms + run.timeout_minutes * 60000 : INT64_MAX;
+    RunLog log(writer_, run.id, CountStatements(run));
     std::atomic<bool> timed_out = false;
-    request.client_gone = [this, &run, deadline, &timed_out] {
-      if (NowMs() > deadline) timed_out = true;
-      return timed_out || StopRequested(run.id);
-    };
-    RunLog log(writer_, run.id);
-    auto result = runner_.Run(request, log);
+    std::optional<int64_t> result_rows;
+    auto result = RunSteps(reader, run, log, timed_out, result_rows);
     bool retried = false;
     auto next = writer_.Do([&](JobStore& s) {
       log.WriteTo(s);
+      s.RecordUsage(run.id, log.Usage(), result_rows);
       retried = End(s, run, result, timed_out);
       return Next(s);
     });
@@ -249,6 +286,74 @@ std::optional<JobRun> JobService::Execute(JobStore& reader, JobRun run) {
     }
     return std::nullopt;
   }
+}
+
+std::filesystem::path JobService::ResultPath(const JobRun& run) const {
+  return instance_.lake().root() / "_jobs" / "results" / (run.id + ".parquet");
+}
+
+session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, RunLog& log,
+                                         std::atomic<bool>& timed_out, std::optional<int64_t>& result_rows) {
+  auto steps = run.Steps();
+  std::vector<StepRecord> records = run.has_steps() ? reader.Steps(run.id) : std::vector<StepRecord>{};
+  session::RunRequest request;
+  request.principal = run.principal;
+  request.role = run.principal.role;
+  request.origin.kind = "job";
+  request.origin.job_run_id = run.id;
+  auto deadline = run.timeout_minutes > 0 ? *run.started_ms + run.timeout_minutes * 60000 : INT64_MAX;
+  request.client_gone = [this, &run, deadline, &timed_out] {
+    if (NowMs() > deadline) timed_out = true;
+    return timed_out || StopRequested(run.id);
+  };
+  auto result_file = ResultPath(run);
+  std::error_code ec;
+  std::filesystem::remove(result_file, ec);  // an earlier attempt's
+  std::filesystem::create_directories(result_file.parent_path(), ec);
+  session::RunResult outcome;
+  std::optional<std::string> failed;  // the first failed step's error
+  bool skip_rest = false;
+  for (size_t i = 0; i < steps.size(); i++) {
+    int64_t n = static_cast<int64_t>(i) + 1;
+    bool last = i + 1 == steps.size();
+    if (run.has_steps() && records.at(i).state == "COMPLETED") {
+      log.Note("step", fmt::format("step {} completed in attempt {}: not run again", n, records[i].attempt));
+      continue;
+    }
+    if (skip_rest) {
+      writer_.Do([&](JobStore& s) { s.SetStep(run.id, n, "CANCELLED", *failed, run.attempt); });
+      continue;
+    }
+    if (run.has_steps()) writer_.Do([&](JobStore& s) { s.SetStep(run.id, n, "RUNNING", "", run.attempt); });
+    request.sql = steps[i].script;
+    request.origin.run_id = RunnerId(run) + (run.has_steps() ? fmt::format(".{}", n) : "");
+    request.parquet_output = last ? std::optional(result_file) : std::nullopt;
+    request.parquet_only_if_query = true;
+    {
+      std::lock_guard lock(mu_);
+      current_[run.id] = request.origin.run_id;
+    }
+    auto r = runner_.Run(request, log);
+    if (last && !r.error && std::filesystem::exists(result_file, ec)) result_rows = log.last_rows();
+    bool stopped = timed_out || StopRequested(run.id);
+    std::string error = r.error ? std::string(r.error->what()).substr(0, 2000) : "";
+    if (run.has_steps()) {
+      writer_.Do([&](JobStore& s) {
+        log.WriteTo(s);
+        s.SetStep(run.id, n, !r.error ? "COMPLETED" : stopped ? "CANCELLED" : "FAILED", error, run.attempt);
+      });
+    }
+    if (!r.error) continue;
+    if (!run.has_steps() || stopped) return r;  // a stop ends every step at once
+    if (!failed) failed = fmt::format("step {}{} failed: {}", n, steps[i].name.empty() ? "" : " (" + steps[i].name + ")", error);
+    outcome = r;
+    skip_rest = steps[i].action_on_failure == "CANCEL_AND_WAIT";
+  }
+  if (failed) {
+    outcome.error = Error(outcome.error->code(), *failed);
+    return outcome;
+  }
+  return outcome;
 }
 
 std::string JobService::RenderMetrics(JobStore& reader) {

@@ -14,9 +14,17 @@
 // A run's built-in submitter must still exist when it starts ("principal no longer
 // exists" otherwise); their groups are read again then.
 //
-// Runs left RUNNING by a server that stopped without finishing them are queued again
-// (attempts left) or end FAILED, "interrupted", when the next JobService starts (one
-// server per metadata store).
+// A claimed run is leased to this service (lease owner "<server_id>/<random>") and a
+// heartbeat extends the leases of its runs every lease/3. Runs left RUNNING by a
+// server that stopped without finishing them are queued again (attempts left) or end
+// FAILED, "interrupted": at once when the same server_id starts again, else when
+// their lease runs out (any service checks once per poll interval).
+//
+// A run of steps runs them in order, each as one Runner run; a failed step's
+// action_on_failure says whether the steps after it run (CONTINUE) or end CANCELLED
+// (CANCEL_AND_WAIT). A retried attempt does not run again the steps that completed.
+// The rows of the run's last statement, if it is a query, are kept as Parquet
+// (ResultPath).
 //
 // Thread-safety: all methods are thread-safe.
 #pragma once
@@ -24,6 +32,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,7 +57,11 @@ struct JobServiceOptions {
   std::chrono::milliseconds poll{500};
   // Principals of this issuer are built-in users: looked up again when their run starts.
   std::string builtin_issuer;
+  std::string server_id = "local";           // names this server in run leases
+  std::chrono::milliseconds lease{60000};    // how long a claim holds without a heartbeat
 };
+
+class RunLog;
 
 class JobService {
  public:
@@ -72,6 +85,9 @@ class JobService {
   // Cancels `run` (as `by`): QUEUED ends CANCELLED at once; RUNNING goes CANCELLING and
   // its statement is stopped; kConflict for a run that already ended.
   JobRun Cancel(JobStore& store, const JobRun& run, const std::string& by);
+  const std::filesystem::path& lake_root() const { return instance_.lake().root(); }
+  // Where a run's result is kept: <lake>/_jobs/results/<run>.parquet.
+  std::filesystem::path ResultPath(const JobRun& run) const;
 
  private:
   void Work();
@@ -84,6 +100,10 @@ class JobService {
   std::optional<JobRun> Execute(JobStore& reader, JobRun run);
   // Records how the run ended (inside a change); true if it was queued for a retry.
   bool End(JobStore& s, const JobRun& run, const session::RunResult& result, bool timed_out);
+  // Runs the run's steps (or its script); `result_rows` gets the kept result's rows.
+  session::RunResult RunSteps(JobStore& reader, const JobRun& run, RunLog& log, std::atomic<bool>& timed_out,
+                              std::optional<int64_t>& result_rows);
+  void Heartbeat();
   // The next run for a worker that just ended one, unless the service is stopping.
   std::optional<JobRun> Next(JobStore& s);
   bool StopRequested(const std::string& id);
@@ -93,15 +113,19 @@ class JobService {
   JobServiceOptions options_;
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable beat_;  // the heartbeat's, apart: a Wake must reach a worker
   bool stopping_ = false;
   uint64_t wakes_ = 0;
   std::set<std::string> cancelled_;  // runs asked to stop, until their worker ends them
+  std::map<std::string, std::string> current_;  // run id -> the Runner id of its running step
   std::atomic<int64_t> last_expiry_ms_{0};
   std::mutex metrics_mu_;
   std::map<std::string, Histogram> queue_wait_, run_duration_;  // by application id
   JobWriter writer_;  // every change of job state goes through it (group commit)
   std::mutex join_mu_;
   std::vector<std::thread> workers_;
+  std::string owner_;  // this service's lease owner
+  std::thread heartbeat_;
 };
 
 }  // namespace tarn::jobs

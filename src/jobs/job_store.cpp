@@ -38,6 +38,14 @@ nlohmann::json PrincipalJson(const identity::Principal& p) {
           {"role", p.role},       {"execution_policy", p.execution_policy}};
 }
 
+nlohmann::json CapacityJson(int64_t memory_bytes, int64_t threads) {
+  if (!memory_bytes && !threads) return nullptr;
+  nlohmann::json j = nlohmann::json::object();
+  if (memory_bytes) j["memory"] = memory_bytes;
+  if (threads) j["threads"] = threads;
+  return j;
+}
+
 identity::Principal PrincipalFrom(const std::string& text) {
   auto j = nlohmann::json::parse(text);
   identity::Principal p;
@@ -57,7 +65,15 @@ const char* kRunColumns =
     "state_details, "
     "attempt, statements_total, statements_done, rows_returned, created_ms, updated_ms, started_ms, "
     "ended_ms, "
-    "max_attempts";
+    "max_attempts, memory_bytes, threads, usage_json, result_rows, schedule_id, tags_json";
+
+const char* kAppColumns =
+    "id, name, state, max_concurrent_runs, queue_timeout_minutes, default_timeout_minutes, created_by, "
+    "created_at, updated_at, max_memory_bytes, max_threads";
+
+// What a run reserves of its application's maximum_capacity when it asks for nothing.
+constexpr int64_t kDefaultRunMemory = int64_t{1} << 30;
+constexpr int64_t kDefaultRunThreads = 1;
 
 }  // namespace
 
@@ -92,9 +108,29 @@ nlohmann::json Application::Json() const {
           {"max_concurrent_runs", max_concurrent_runs},
           {"queue_timeout_minutes", queue_timeout_minutes},
           {"default_timeout_minutes", default_timeout_minutes},
+          {"maximum_capacity", CapacityJson(max_memory_bytes, max_threads)},
           {"created_by", created_by},
           {"created_at", created_at},
           {"updated_at", updated_at}};
+}
+
+std::vector<StepSpec> JobRun::Steps() const {
+  if (!job.contains("steps")) return {{"", script(), "CANCEL_AND_WAIT"}};
+  std::vector<StepSpec> out;
+  for (auto& s : job["steps"])
+    out.push_back({s.value("name", ""), s["job"].value("script", ""), s.value("action_on_failure", "")});
+  return out;
+}
+
+nlohmann::json StepRecord::Json() const {
+  return {{"step", step},
+          {"name", name},
+          {"action_on_failure", action_on_failure},
+          {"state", state},
+          {"state_details", state_details},
+          {"attempt", attempt},
+          {"started_at", OptIso(started_ms)},
+          {"ended_at", OptIso(ended_ms)}};
 }
 
 nlohmann::json JobRun::Json() const {
@@ -110,6 +146,10 @@ nlohmann::json JobRun::Json() const {
       {"issuer", principal.issuer},
       {"client_token", client_token ? nlohmann::json(*client_token) : nlohmann::json(nullptr)},
       {"job", job},
+      {"tags", tags},
+      {"capacity", {{"memory", memory_bytes}, {"threads", threads}}},
+      {"schedule_id", schedule_id ? nlohmann::json(*schedule_id) : nlohmann::json(nullptr)},
+      {"result", result_rows ? nlohmann::json({{"rows", *result_rows}}) : nlohmann::json(nullptr)},
       {"timeout_minutes", timeout_minutes},
       {"attempt", attempt},
       {"retry_policy", {{"max_attempts", max_attempts}}},
@@ -120,7 +160,12 @@ nlohmann::json JobRun::Json() const {
       {"progress",
        {{"statements_total", statements_total},
         {"statements_done", statements_done},
-        {"rows_returned", rows_returned}}}};
+        {"rows_returned", rows_returned},
+        {"rows_written", usage.value("rows_written", 0)}}}};
+  j["resource_utilization"] = {{"cpu_seconds", usage.value("cpu_seconds", 0.0)},
+                               {"peak_memory_bytes", usage.value("peak_memory_bytes", 0)},
+                               {"bytes_scanned", usage.value("bytes_scanned", 0)},
+                               {"rows_written", usage.value("rows_written", 0)}};
   j["queued_duration_ms"] = started_ms ? nlohmann::json(*started_ms - created_ms) : nlohmann::json(nullptr);
   j["total_execution_duration_seconds"] =
       started_ms ? nlohmann::json(((ended_ms ? *ended_ms : NowMs()) - *started_ms) / 1000.0)
@@ -140,9 +185,11 @@ Application JobStore::CreateApplication(Application app, const std::string& user
   app.created_by = user;
   app.created_at = app.updated_at = Iso(NowMs());
   try {
-    store_.Execute("INSERT INTO applications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    store_.Execute(std::string("INSERT INTO applications (") + kAppColumns +
+                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    {app.id, app.name, app.state, app.max_concurrent_runs, app.queue_timeout_minutes,
-                    app.default_timeout_minutes, app.created_by, app.created_at, app.updated_at});
+                    app.default_timeout_minutes, app.created_by, app.created_at, app.updated_at,
+                    app.max_memory_bytes, app.max_threads});
   } catch (const Error& e) {
     if (e.code() == ErrorCode::kAlreadyExists) throw Error::AlreadyExists("application {} exists", app.name);
     throw;
@@ -152,10 +199,9 @@ Application JobStore::CreateApplication(Application app, const std::string& user
 
 std::vector<Application> JobStore::ListApplications() {
   std::vector<Application> out;
-  for (auto& r : store_.Query("SELECT id, name, state, max_concurrent_runs, queue_timeout_minutes, "
-                              "default_timeout_minutes, created_by, created_at, updated_at FROM applications "
-                              "ORDER BY name")) {
-    out.push_back({r.Str(0), r.Str(1), r.Str(2), r.Int(3), r.Int(4), r.Int(5), r.Str(6), r.Str(7), r.Str(8)});
+  for (auto& r : store_.Query(std::string("SELECT ") + kAppColumns + " FROM applications ORDER BY name")) {
+    out.push_back(
+        {r.Str(0), r.Str(1), r.Str(2), r.Int(3), r.Int(4), r.Int(5), r.Int(9), r.Int(10), r.Str(6), r.Str(7), r.Str(8)});
   }
   return out;
 }
@@ -198,12 +244,14 @@ Application JobStore::UpdateApplication(const std::string& id, const nlohmann::j
     app.max_concurrent_runs = changed.max_concurrent_runs;
     app.queue_timeout_minutes = changed.queue_timeout_minutes;
     app.default_timeout_minutes = changed.default_timeout_minutes;
+    app.max_memory_bytes = changed.max_memory_bytes;
+    app.max_threads = changed.max_threads;
     app.updated_at = Iso(NowMs());
     store_.Execute(
         "UPDATE applications SET max_concurrent_runs = ?, queue_timeout_minutes = ?, "
-        "default_timeout_minutes = ?, updated_at = ? WHERE id = ?",
-        {app.max_concurrent_runs, app.queue_timeout_minutes, app.default_timeout_minutes, app.updated_at,
-         app.id});
+        "default_timeout_minutes = ?, max_memory_bytes = ?, max_threads = ?, updated_at = ? WHERE id = ?",
+        {app.max_concurrent_runs, app.queue_timeout_minutes, app.default_timeout_minutes, app.max_memory_bytes,
+         app.max_threads, app.updated_at, app.id});
     out = app;
   });
   return out;
@@ -228,9 +276,13 @@ void JobStore::DeleteApplication(const std::string& id) {
     auto app = GetApplication(id);
     if (app.id == "default") throw Error::Conflict("the default application cannot be deleted");
     RequireIdle(store_, app, "delete");
-    store_.Execute(
-        "DELETE FROM job_run_log WHERE run_id IN (SELECT id FROM job_runs WHERE application_id = ?)",
-        {app.id});
+    for (auto table : {"job_run_log", "job_run_attempts", "job_run_steps"}) {
+      store_.Execute(fmt::format("DELETE FROM {} WHERE run_id IN (SELECT id FROM job_runs WHERE "
+                                 "application_id = ?)",
+                                 table),
+                     {app.id});
+    }
+    store_.Execute("DELETE FROM job_schedules WHERE application_id = ?", {app.id});
     store_.Execute("DELETE FROM job_runs WHERE application_id = ?", {app.id});
     store_.Execute("DELETE FROM applications WHERE id = ?", {app.id});
   });
@@ -258,6 +310,12 @@ JobRun JobStore::RunFrom(const store::Row& r) {
   run.started_ms = r.OptInt(15);
   run.ended_ms = r.OptInt(16);
   run.max_attempts = r.Int(17);
+  run.memory_bytes = r.Int(18);
+  run.threads = r.Int(19);
+  run.usage = nlohmann::json::parse(r.Str(20));
+  run.result_rows = r.OptInt(21);
+  if (!r.IsNull(22)) run.schedule_id = r.Str(22);
+  run.tags = nlohmann::json::parse(r.Str(23));
   return run;
 }
 
@@ -271,7 +329,17 @@ JobRun JobStore::Submit(const std::string& application_id, const JobSpec& spec,
                             {"timeout_minutes", timeout},
                             {"max_attempts", spec.max_attempts},
                             {"execution_role", spec.execution_role},
-                            {"execution_policy", spec.execution_policy}};
+                            {"execution_policy", spec.execution_policy},
+                            {"capacity", {spec.memory_bytes, spec.threads}},
+                            {"tags", spec.tags}};
+  int64_t memory = spec.memory_bytes ? spec.memory_bytes : kDefaultRunMemory;
+  int64_t threads = spec.threads ? spec.threads : kDefaultRunThreads;
+  if ((app.max_memory_bytes && memory > app.max_memory_bytes) || (app.max_threads && threads > app.max_threads)) {
+    throw Error::InvalidArgument(
+        "field 'capacity': the run asks for {} bytes and {} thread(s), more than application {}'s "
+        "maximum_capacity ({}): ask for less",
+        memory, threads, app.name, CapacityJson(app.max_memory_bytes, app.max_threads).dump());
+  }
   std::string hash = audit::Sha256Hex(request.dump());
   identity::Principal runner = principal;  // what the run executes as
   runner.role = spec.execution_role;
@@ -301,14 +369,16 @@ JobRun JobStore::Submit(const std::string& application_id, const JobSpec& spec,
         std::string("INSERT INTO job_runs (id, application_id, name, principal_key, created_by, issuer, "
                     "principal_json, client_token, request_hash, job_json, timeout_minutes, state, "
                     "state_details, attempt, max_attempts, statements_total, statements_done, "
-                    "rows_returned, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                    "'QUEUED', '', 0, ?, 0, 0, 0, ?, ?)"),
+                    "rows_returned, created_ms, updated_ms, memory_bytes, threads, schedule_id, tags_json) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'QUEUED', '', 0, ?, 0, 0, 0, ?, ?, ?, ?, ?, ?)"),
         {id, app.id, spec.name, principal.Key(), principal.user, principal.issuer,
          PrincipalJson(runner).dump(),
          spec.client_token ? store::Param(*spec.client_token) : store::Param(nullptr), hash, spec.job.dump(),
-         timeout, spec.max_attempts, now, now});
+         timeout, spec.max_attempts, now, now, memory, threads,
+         spec.schedule_id ? store::Param(*spec.schedule_id) : store::Param(nullptr), spec.tags.dump()});
     for (auto state : {RunState::kSubmitted, RunState::kPending, RunState::kQueued})
       LogLocked(id, "state", RunStateName(state), now);
+    AddSteps(id, spec.steps);
     created = true;
   });
   return GetRun(id);
@@ -344,20 +414,29 @@ bool JobStore::HasQueued() {
   return !store_.Query("SELECT 1 FROM job_runs WHERE state = 'QUEUED' LIMIT 1").empty();
 }
 
-std::optional<JobRun> JobStore::ClaimNext() {
+std::optional<JobRun> JobStore::ClaimNext(const std::string& owner, int64_t lease_ms) {
   if (!HasQueued()) return std::nullopt;
   std::optional<std::string> id;
   store_.Transaction([&] {
+    // The head of each started application's queue (runs start in submission order),
+    // if a slot is free and its capacity fits beside what the application runs.
     auto rows = store_.Query(
         "SELECT r.id FROM job_runs r JOIN applications a ON a.id = r.application_id "
-        "WHERE r.state = 'QUEUED' AND a.state = 'STARTED' AND (SELECT count(*) FROM job_runs x WHERE "
-        "x.application_id = r.application_id AND x.state IN ('SCHEDULED', 'RUNNING', 'CANCELLING')) < "
-        "a.max_concurrent_runs ORDER BY r.seq LIMIT 1");
+        "WHERE r.state = 'QUEUED' AND a.state = 'STARTED' AND NOT EXISTS (SELECT 1 FROM job_runs o WHERE "
+        "o.application_id = r.application_id AND o.state = 'QUEUED' AND o.seq < r.seq) AND "
+        "(SELECT count(*) FROM job_runs x WHERE x.application_id = r.application_id AND x.state IN "
+        "('SCHEDULED', 'RUNNING', 'CANCELLING')) < a.max_concurrent_runs AND (a.max_memory_bytes = 0 OR "
+        "r.memory_bytes + (SELECT coalesce(sum(x.memory_bytes), 0) FROM job_runs x WHERE x.application_id = "
+        "r.application_id AND x.state IN ('SCHEDULED', 'RUNNING', 'CANCELLING')) <= a.max_memory_bytes) AND "
+        "(a.max_threads = 0 OR r.threads + (SELECT coalesce(sum(x.threads), 0) FROM job_runs x WHERE "
+        "x.application_id = r.application_id AND x.state IN ('SCHEDULED', 'RUNNING', 'CANCELLING')) <= "
+        "a.max_threads) ORDER BY r.seq LIMIT 1");
     if (rows.empty()) return;
     int64_t now = NowMs();
     if (store_.Execute("UPDATE job_runs SET state = 'RUNNING', attempt = attempt + 1, started_ms = ?, "
-                       "updated_ms = ? WHERE id = ? AND state = 'QUEUED'",
-                       {now, now, rows[0].Str(0)}) != 1) {
+                       "updated_ms = ?, lease_owner = ?, lease_expires_ms = ? WHERE id = ? AND state = "
+                       "'QUEUED'",
+                       {now, now, owner, now + lease_ms, rows[0].Str(0)}) != 1) {
       return;
     }
     id = rows[0].Str(0);
@@ -459,10 +538,25 @@ int64_t JobStore::ExpireQueued(int64_t now_ms) {
   return n;
 }
 
-int64_t JobStore::Recover() {
+int64_t JobStore::Heartbeat(const std::string& owner, int64_t lease_ms) {
+  return store_.Execute(
+      "UPDATE job_runs SET lease_expires_ms = ? WHERE lease_owner = ? AND state IN ('SCHEDULED', 'RUNNING', "
+      "'CANCELLING')",
+      {NowMs() + lease_ms, owner});
+}
+
+int64_t JobStore::Recover(const std::optional<std::string>& stale_prefix, int64_t now_ms) {
   int64_t n = 0;
-  for (auto& r :
-       store_.Query("SELECT id, state FROM job_runs WHERE state IN ('SCHEDULED', 'RUNNING', 'CANCELLING')")) {
+  std::string sql =
+      "SELECT id, state FROM job_runs WHERE state IN ('SCHEDULED', 'RUNNING', 'CANCELLING') AND "
+      "(lease_expires_ms IS NULL OR lease_expires_ms < ?";
+  std::vector<store::Param> params = {now_ms};
+  if (stale_prefix) {
+    sql += " OR substr(lease_owner, 1, ?) = ?";
+    params.emplace_back(std::in_place_type<int64_t>, static_cast<int64_t>(stale_prefix->size()));
+    params.emplace_back(std::in_place_type<std::string>, *stale_prefix);
+  }
+  for (auto& r : store_.Query(sql + ")", params)) {
     auto state = ParseRunState(r.Str(1));
     if (state == RunState::kCancelling) {
       n += Transition(r.Str(0), {state}, RunState::kCancelled, "cancelled (the server stopped meanwhile)");
@@ -473,6 +567,46 @@ int64_t JobStore::Recover() {
     }
   }
   return n;
+}
+
+void JobStore::AddSteps(const std::string& id, const std::vector<StepSpec>& steps) {
+  for (size_t i = 0; i < steps.size(); i++) {
+    store_.Execute(
+        "INSERT INTO job_run_steps (run_id, step, name, action_on_failure, state, state_details, attempt) "
+        "VALUES (?, ?, ?, ?, 'PENDING', '', 0)",
+        {id, static_cast<int64_t>(i + 1), steps[i].name, steps[i].action_on_failure});
+  }
+}
+
+std::vector<StepRecord> JobStore::Steps(const std::string& id) {
+  std::vector<StepRecord> out;
+  for (auto& r : store_.Query("SELECT step, name, action_on_failure, state, state_details, attempt, "
+                              "started_ms, ended_ms FROM job_run_steps WHERE run_id = ? ORDER BY step",
+                              {id})) {
+    out.push_back({r.Int(0), r.Str(1), r.Str(2), r.Str(3), r.Str(4), r.Int(5), r.OptInt(6), r.OptInt(7)});
+  }
+  return out;
+}
+
+void JobStore::SetStep(const std::string& id, int64_t step, const std::string& state,
+                       const std::string& details, int64_t attempt) {
+  int64_t now = NowMs();
+  std::string times = state == "RUNNING"   ? "started_ms = ?, ended_ms = NULL"
+                      : state == "PENDING" ? "started_ms = NULL, ended_ms = NULL"
+                                           : "ended_ms = ?";
+  std::vector<store::Param> params = {state, details.substr(0, 2000), attempt};
+  if (state != "PENDING") params.emplace_back(std::in_place_type<int64_t>, now);
+  params.emplace_back(std::in_place_type<std::string>, id);
+  params.emplace_back(std::in_place_type<int64_t>, step);
+  store_.Execute("UPDATE job_run_steps SET state = ?, state_details = ?, attempt = ?, " + times +
+                     " WHERE run_id = ? AND step = ?",
+                 params);
+  LogLocked(id, "step", fmt::format("step {} {}{}", step, state, details.empty() ? "" : ": " + details), now);
+}
+
+void JobStore::RecordUsage(const std::string& id, const nlohmann::json& usage, std::optional<int64_t> result_rows) {
+  store_.Execute("UPDATE job_runs SET usage_json = ?, result_rows = ? WHERE id = ?",
+                 {usage.dump(), result_rows ? store::Param(*result_rows) : store::Param(nullptr), id});
 }
 
 void JobStore::Progress(const std::string& id, int64_t statements_total, int64_t statements_done,

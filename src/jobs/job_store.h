@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -49,6 +50,10 @@ struct Application {
   int64_t max_concurrent_runs = 15;
   int64_t queue_timeout_minutes = 360;
   int64_t default_timeout_minutes = 720;  // 0: never
+  // maximum_capacity: the most memory (bytes) and threads its RUNNING runs may hold
+  // together (0: no cap); a run that would exceed it waits in QUEUED.
+  int64_t max_memory_bytes = 0;
+  int64_t max_threads = 0;
   std::string created_by;
   std::string created_at;
   std::string updated_at;
@@ -59,20 +64,34 @@ struct Application {
 // kInvalidArgument naming the field.
 Application ParseApplication(const nlohmann::json& body);
 
-// What to run: type "sql" with a script.
+// One step of a run: a script, and what a failure of it does to the steps after it.
+struct StepSpec {
+  std::string name;
+  std::string script;
+  std::string action_on_failure = "CANCEL_AND_WAIT";  // or CONTINUE
+};
+
+// What to run: type "sql" with a script (given, or read from script_location in the
+// lake's scripts/ folder at submission), or an ordered list of steps.
 struct JobSpec {
   std::string name;
   std::string script;
+  std::vector<StepSpec> steps;  // empty: the run is `script`
+  int64_t memory_bytes = 0;     // capacity the run reserves (0: the defaults, 1 GiB and 1 thread)
+  int64_t threads = 0;
   std::optional<std::string> client_token;
   int64_t timeout_minutes = -1;  // -1: the application's default
   int64_t max_attempts = 1;      // retry_policy.max_attempts: a failed attempt reruns while attempts remain
   std::string execution_role;    // the role the run executes as ("": the submitter's own rights)
   std::vector<std::string> execution_policy;  // with a role: only the role's grants these name
-  nlohmann::json job;                         // the request's "job" object, as given
+  nlohmann::json job;   // as stored: {type, script[, script_location]} or {type, steps: [...]}
+  nlohmann::json tags = nlohmann::json::object();  // name -> text, the caller's own labels
+  std::optional<std::string> schedule_id;           // set by the scheduler, never from a request
 };
 
-// The fields of POST .../jobruns, checked as ParseApplication does.
-JobSpec ParseJobSpec(const nlohmann::json& body);
+// The fields of POST .../jobruns, checked as ParseApplication does; a script_location
+// is read from `lake_root`/scripts/ (kNotFound, worded the same, for what is not there).
+JobSpec ParseJobSpec(const nlohmann::json& body, const std::filesystem::path& lake_root);
 
 struct JobRun {
   std::string id;
@@ -94,6 +113,15 @@ struct JobRun {
   std::optional<int64_t> started_ms;
   std::optional<int64_t> ended_ms;
   std::string script() const { return job.value("script", ""); }
+  int64_t memory_bytes = 0;  // the capacity it reserves while running
+  int64_t threads = 0;
+  nlohmann::json usage = nlohmann::json::object();  // resource_utilization so far
+  std::optional<int64_t> result_rows;              // rows of its kept result, if it has one
+  std::optional<std::string> schedule_id;          // the schedule that submitted it
+  nlohmann::json tags = nlohmann::json::object();
+  // Its steps: those given, else one step (unnamed, CANCEL_AND_WAIT) of its script.
+  std::vector<StepSpec> Steps() const;
+  bool has_steps() const { return job.contains("steps"); }
   nlohmann::json Json() const;
 };
 
@@ -103,6 +131,19 @@ struct Attempt {
   std::string state;
   std::string state_details;
   int64_t started_ms = 0;
+  std::optional<int64_t> ended_ms;
+  nlohmann::json Json() const;
+};
+
+// A step's record in a run.
+struct StepRecord {
+  int64_t step = 0;  // from 1
+  std::string name;
+  std::string action_on_failure;
+  std::string state;  // PENDING, RUNNING, COMPLETED, FAILED, CANCELLED
+  std::string state_details;
+  int64_t attempt = 0;  // the attempt that ran it last
+  std::optional<int64_t> started_ms;
   std::optional<int64_t> ended_ms;
   nlohmann::json Json() const;
 };
@@ -148,9 +189,13 @@ class JobStore {
   // Whether any run is QUEUED: a read, so that idle workers polling an empty queue
   // never take the store's write lock (SQLite's is the whole file).
   bool HasQueued();
-  // Claims the oldest QUEUED run whose application has a free slot
-  // (max_concurrent_runs); it is RUNNING when returned, attempt counted.
-  std::optional<JobRun> ClaimNext();
+  // Claims the oldest QUEUED run at the head of its application's queue whose
+  // application has a free slot (max_concurrent_runs) and room for its capacity
+  // (maximum_capacity); it is RUNNING when returned, attempt counted, leased to
+  // `owner` for `lease_ms`.
+  std::optional<JobRun> ClaimNext(const std::string& owner, int64_t lease_ms);
+  // Extends the leases of `owner`'s running runs to now + lease_ms; returns how many.
+  int64_t Heartbeat(const std::string& owner, int64_t lease_ms);
   // Moves `id` from one of `from` to `to` (a compare-and-set); false if it was in
   // none of them. Terminal states stamp ended_ms.
   bool Transition(const std::string& id, const std::vector<RunState>& from, RunState to,
@@ -158,16 +203,25 @@ class JobStore {
   // Runs queued longer than their application's queue_timeout_minutes end CANCELLED,
   // "queue timeout"; returns how many.
   int64_t ExpireQueued(int64_t now_ms);
-  // After a server stopped without ending its runs: RUNNING and SCHEDULED ones are
-  // retried if attempts remain, else end FAILED "interrupted"; CANCELLING ones end
-  // CANCELLED. Returns how many.
-  int64_t Recover();
+  // Runs whose server stopped without ending them: those whose lease expired before
+  // `now_ms` (or that have none) and, at a server's start, those leased by an earlier
+  // life of that server (lease owner starting with `stale_prefix`). RUNNING and
+  // SCHEDULED ones are retried if attempts remain, else end FAILED "interrupted";
+  // CANCELLING ones end CANCELLED. Returns how many.
+  int64_t Recover(const std::optional<std::string>& stale_prefix, int64_t now_ms);
   // A failed attempt of a RUNNING run with attempts left goes back to QUEUED (the
   // attempt ends FAILED with `error`); false if it has none left or is not RUNNING.
   bool Retry(const std::string& id, const std::string& error);
   std::vector<Attempt> Attempts(const std::string& id);
   // How many runs each application has in each state: {application id, state, count}.
   std::vector<std::tuple<std::string, std::string, int64_t>> CountByState();
+  // The run's steps (none for a run of one script); SetStep moves one (PENDING,
+  // RUNNING, COMPLETED, FAILED, CANCELLED) and logs it.
+  std::vector<StepRecord> Steps(const std::string& id);
+  void SetStep(const std::string& id, int64_t step, const std::string& state, const std::string& details,
+               int64_t attempt);
+  // The run's resource_utilization and the rows of its kept result (null: none).
+  void RecordUsage(const std::string& id, const nlohmann::json& usage, std::optional<int64_t> result_rows);
   void Progress(const std::string& id, int64_t statements_total, int64_t statements_done, int64_t rows);
   // Appends a line to the run's log, stamped `at_ms` (now if 0).
   void Log(const std::string& id, const std::string& kind, const std::string& message, int64_t at_ms = 0);
@@ -175,6 +229,7 @@ class JobStore {
 
  private:
   JobRun RunFrom(const store::Row& row);
+  void AddSteps(const std::string& id, const std::vector<StepSpec>& steps);
   void EndAttempt(const std::string& id, RunState state, const std::string& details, int64_t now);
   void LogLocked(const std::string& id, const std::string& kind, const std::string& message, int64_t at);
 

@@ -1,6 +1,7 @@
 #include "server/job_routes.h"
 
 #include "governance/policy.h"
+#include "jobs/job_result.h"
 
 namespace tarn::server {
 
@@ -181,7 +182,7 @@ void AddJobRoutes(Router& router, JobRoutes r) {
       throw Error::PermissionDenied("access denied: submitting to application {} takes SUBMIT on it",
                                     app.name);
     }
-    auto spec = jobs::ParseJobSpec(Body(ctx));
+    auto spec = jobs::ParseJobSpec(Body(ctx), r.jobs().lake_root());
     if (!spec.execution_role.empty()) access.RequireAssume(spec.execution_role);
     bool created = false;
     auto run = r.jobs().Submit(app.id, spec, *ctx.principal, created);
@@ -219,6 +220,27 @@ void AddJobRoutes(Router& router, JobRoutes r) {
     nlohmann::json list = nlohmann::json::array();
     for (auto& a : store.Attempts(run.id)) list.push_back(a.Json());
     return JsonResponse(http::status::ok, {{"job_run_id", run.id}, {"attempts", list}}, v(ctx));
+  });
+  router.Add(verb::get, "/v1/applications/{app}/jobruns/{run}/steps", true, [r, v](RequestContext& ctx) {
+    JobStore store(r.store(ctx.worker));
+    auto run = VisibleRun(store, Access(r.store(ctx.worker), *ctx.principal), ctx);
+    nlohmann::json list = nlohmann::json::array();
+    for (auto& step : store.Steps(run.id)) list.push_back(step.Json());
+    return JsonResponse(http::status::ok, {{"job_run_id", run.id}, {"steps", list}}, v(ctx));
+  });
+  router.Add(verb::get, "/v1/applications/{app}/jobruns/{run}/result", true, [r, v](RequestContext& ctx) {
+    JobStore store(r.store(ctx.worker));
+    auto run = VisibleRun(store, Access(r.store(ctx.worker), *ctx.principal), ctx);
+    std::string format = ctx.query.count("format") ? ctx.query.at("format") : "json";
+    if (format != "json" && format != "csv" && format != "parquet")
+      throw Error::InvalidArgument("query parameter 'format' must be json, csv or parquet");
+    if (!jobs::IsTerminal(run.state) || !run.result_rows)
+      throw Error::NotFound("job run {} kept no result ({}): only a run whose last statement is a query keeps one",
+                            run.id, jobs::RunStateName(run.state));
+    auto offset = QueryInt(ctx, "offset", 0, 0, INT64_MAX);
+    auto limit = QueryInt(ctx, "limit", 10000, 1, 1000000);
+    auto result = jobs::ReadResult(r.jobs().ResultPath(run), format, offset, limit);
+    return TextResponse(http::status::ok, result.body, result.content_type, v(ctx));
   });
   router.Add(verb::get, "/v1/applications/{app}/jobruns/{run}/logs", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));

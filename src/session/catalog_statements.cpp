@@ -54,6 +54,7 @@ void InsertOverwrite(const TarnStatement& st, StatementContext& ctx) {
   auto query = ParseQuery(st.query, "INSERT OVERWRITE");
   gov.CheckQuery(*query);
   auto w = cat.Write(table, gov.GuardWrite(table, std::move(query), true), true);
+  ctx.outcome.rows_written = w.rows_written;
   return handler.OnStatus(fmt::format("replaced the rows of {} with {} (snapshot {})",
                                       table.QualifiedName(), Plural(w.rows_written, "row", "rows"),
                                       w.snapshot.id));
@@ -166,7 +167,7 @@ std::string Plural(int64_t n, const char* one, const char* many) {
 }
 
 void StatementContext::NoParquet() const {
-  if (parquet_output) throw Error::InvalidArgument("--format parquet needs the last statement to be a query");
+  if (parquet_output && !session.parquet_optional()) throw Error::InvalidArgument("--format parquet needs the last statement to be a query");
 }
 
 void CreateDatabase(StatementContext& ctx, const std::string& raw_name, bool if_not_exists) {

@@ -85,6 +85,7 @@ void Create(duckdb::unique_ptr<duckdb::SQLStatement>& statement, StatementContex
     try {
       gov.GrantOwnership(governance::ObjectKind::kTable, table->id, table->QualifiedName());
       auto w = cat.Write(*table, std::move(query), false);
+      ctx.outcome.rows_written = w.rows_written;
       return handler.OnStatus(fmt::format("created table {} with {} (snapshot {})",
                                           table->QualifiedName(), Plural(w.rows_written, "row", "rows"),
                                           w.snapshot.id));
@@ -136,6 +137,7 @@ void Insert(duckdb::unique_ptr<duckdb::SQLStatement>& statement, StatementContex
   auto table = gov.RequireTable(insert.schema, insert.table, "INSERT", "INSERT");
   gov.CheckQuery(*insert.select_statement);
   auto w = cat.Write(table, gov.GuardWrite(table, std::move(insert.select_statement), false), false);
+  ctx.outcome.rows_written = w.rows_written;
   return handler.OnStatus(fmt::format("inserted {} into {} (snapshot {})",
                                       Plural(w.rows_written, "row", "rows"), table.QualifiedName(),
                                       w.snapshot.id));

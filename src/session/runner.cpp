@@ -359,7 +359,7 @@ void Runner::Execute(Entry& e, const RunRequest& request, ResultHandler& handler
   CappedHandler capped(handler, rows_cap, bytes_cap);
   try {
     lease->Execute(request.sql, capped, request.parquet_output,
-                   request.defer_final_audit ? &result.final_audit : nullptr);
+                   request.defer_final_audit ? &result.final_audit : nullptr, request.parquet_only_if_query);
   } catch (...) {
     result.statements = capped.done();
     throw;

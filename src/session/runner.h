@@ -55,6 +55,7 @@ struct RunRequest {
   RunCaps caps;
   // Writes the last statement's rows to this Parquet file instead of the handler.
   std::optional<std::filesystem::path> parquet_output;
+  bool parquet_only_if_query = false;  // see Session::Execute
   // Polled by the watchdog while the run is running; true stops it (kClientGone).
   std::function<bool()> client_gone;
   // The last statement's audit record is only queued, not waited for: RunResult::

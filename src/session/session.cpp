@@ -80,7 +80,9 @@ void Session::CheckStop() {
 }
 
 void Session::Execute(const std::string& script, ResultHandler& handler,
-                      const std::optional<fs::path>& parquet_output, std::shared_ptr<audit::Receipt>* final_audit) {
+                      const std::optional<fs::path>& parquet_output, std::shared_ptr<audit::Receipt>* final_audit,
+                      bool parquet_only_if_query) {
+  parquet_optional_ = parquet_only_if_query;
   auto statements = SplitStatements(script);
   if (statements.empty()) throw Error::InvalidArgument("no SQL statement given");
   for (size_t i = 0; i < statements.size(); i++) {
@@ -99,7 +101,10 @@ void Session::ExecuteOne(const StatementStart& st, ResultHandler& handler, const
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   };
   auto end = [&](const Error* error) {
-    handler.OnStatementEnd({st.index, outcome.type, outcome.rows, outcome.truncated, error, millis()});
+    int64_t scanned = 0;
+    for (auto& r : governor_->resources()) scanned += r.bytes;
+    handler.OnStatementEnd(
+        {st.index, outcome.type, outcome.rows, outcome.truncated, error, millis(), scanned, outcome.rows_written});
   };
   caller_.origin.statement = static_cast<int64_t>(st.index);
   try {
@@ -216,6 +221,7 @@ void Session::RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, Resul
     return Deliver(*result, handler, outcome);
   }
   if (statement->type != duckdb::StatementType::SELECT_STATEMENT) {
+    if (parquet_optional_) return RunQuery(std::move(statement), handler, nullptr, outcome);
     throw Error::InvalidArgument("--format parquet needs a query");
   }
   // The engine may only write inside its own directories: write there, then move.

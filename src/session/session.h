@@ -44,6 +44,8 @@ struct StatementEnd {
   bool truncated = false;      // the handler stopped reading before the end
   const Error* error = nullptr;  // set if it failed (then the run stops)
   double duration_ms = 0;
+  int64_t bytes_scanned = 0;  // of table data files it read (as the audit counts them)
+  int64_t rows_written = 0;   // rows it committed to tables
 };
 
 // Receives what each statement of a script produces, in this order per statement:
@@ -88,6 +90,7 @@ struct StatementOutcome {
   int64_t rows = -1;
   bool policy_change = false;
   bool truncated = false;
+  int64_t rows_written = 0;  // rows a write committed to a table
 };
 
 struct StatementContext;
@@ -132,14 +135,18 @@ class Session {
   void Refuse(const std::string& script, const Error& error);
 
   // Runs every statement of `script`. If `parquet_output` is set, the last statement
-  // must be a query and its rows are written to that file instead of the handler.
+  // must be a query and its rows are written to that file instead of the handler
+  // (with `parquet_only_if_query`, a last statement that is no query runs as usual
+  // and no file is written).
   // Each statement's audit record is durable before the next statement starts and
   // before Execute returns or throws — except with `final_audit`: then the last
   // statement's record is only queued, its receipt is stored there, and the caller
   // must not release that statement's result before the receipt resolves.
   void Execute(const std::string& script, ResultHandler& handler,
                const std::optional<std::filesystem::path>& parquet_output = std::nullopt,
-               std::shared_ptr<audit::Receipt>* final_audit = nullptr);
+               std::shared_ptr<audit::Receipt>* final_audit = nullptr, bool parquet_only_if_query = false);
+  // Whether the Execute running now writes Parquet only for a query (see Execute).
+  bool parquet_optional() const { return parquet_optional_; }
 
   catalog::Catalog& catalog() { return *catalog_; }
   governance::Governor& governor() { return *governor_; }
@@ -181,6 +188,7 @@ class Session {
   Caller caller_;
   std::atomic<int> stop_{0};                // StopReason
   std::atomic<int64_t> deadline_ns_{0};     // steady clock; 0: none
+  bool parquet_optional_ = false;
   std::chrono::milliseconds timeout_{0};
   std::vector<std::unique_ptr<StatementFamily>> families_;  // the engine's SQL last
 };

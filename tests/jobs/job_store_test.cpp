@@ -57,16 +57,16 @@ TEST_P(JobStoreTest, RunsAreClaimedOldestFirstWithinTheApplicationsConcurrency) 
   auto a = Submit(app.id, Spec("SELECT 1")), b = Submit(app.id, Spec("SELECT 2")),
        c = Submit(app.id, Spec("SELECT 3"));
   EXPECT_EQ(a.state, RunState::kQueued);
-  auto first = jobs_->ClaimNext(), second = jobs_->ClaimNext();
+  auto first = jobs_->ClaimNext("test/1", 60000), second = jobs_->ClaimNext("test/1", 60000);
   ASSERT_TRUE(first && second);
   EXPECT_EQ(first->id, a.id);
   EXPECT_EQ(second->id, b.id);
   EXPECT_EQ(first->state, RunState::kRunning);
   EXPECT_EQ(first->attempt, 1);
-  EXPECT_FALSE(jobs_->ClaimNext());  // two running: c waits
+  EXPECT_FALSE(jobs_->ClaimNext("test/1", 60000));  // two running: c waits
   EXPECT_TRUE(jobs_->Transition(a.id, {RunState::kRunning}, RunState::kSuccess));
   EXPECT_FALSE(jobs_->Transition(a.id, {RunState::kRunning}, RunState::kFailed, "late"));  // compare-and-set
-  auto third = jobs_->ClaimNext();
+  auto third = jobs_->ClaimNext("test/1", 60000);
   ASSERT_TRUE(third);
   EXPECT_EQ(third->id, c.id);
   auto done = jobs_->GetRun(a.id);
@@ -103,11 +103,11 @@ TEST_P(JobStoreTest, RecoveryEndsWhatAStoppedServerLeftRunning) {
   auto running = Submit("default", Spec("SELECT 1"));
   auto cancelling = Submit("default", Spec("SELECT 2"));
   auto queued = Submit("default", Spec("SELECT 3"));
-  ASSERT_TRUE(jobs_->ClaimNext());
-  ASSERT_TRUE(jobs_->ClaimNext());
+  ASSERT_TRUE(jobs_->ClaimNext("test/1", 60000));
+  ASSERT_TRUE(jobs_->ClaimNext("test/1", 60000));
   ASSERT_TRUE(
       jobs_->Transition(cancelling.id, {RunState::kRunning}, RunState::kCancelling, "cancelled by ana"));
-  EXPECT_EQ(jobs_->Recover(), 2);
+  EXPECT_EQ(jobs_->Recover(std::string("test/"), jobs::NowMs()), 2);
   EXPECT_EQ(jobs_->GetRun(running.id).state, RunState::kFailed);
   EXPECT_EQ(jobs_->GetRun(running.id).state_details, "interrupted");
   EXPECT_EQ(jobs_->GetRun(cancelling.id).state, RunState::kCancelled);
@@ -120,15 +120,15 @@ TEST_P(JobStoreTest, RecoveryEndsWhatAStoppedServerLeftRunning) {
   auto spec = Spec("SELECT 4");
   spec.max_attempts = 2;
   auto retried = Submit("default", spec);
-  ASSERT_TRUE(jobs_->ClaimNext());
-  EXPECT_EQ(jobs_->Recover(), 1);
+  ASSERT_TRUE(jobs_->ClaimNext("test/1", 60000));
+  EXPECT_EQ(jobs_->Recover(std::string("test/"), jobs::NowMs()), 1);
   auto again = jobs_->GetRun(retried.id);
   EXPECT_EQ(again.state, RunState::kQueued);
   auto attempts = jobs_->Attempts(retried.id);
   ASSERT_EQ(attempts.size(), 1u);
   EXPECT_EQ(attempts[0].state, "FAILED");
   EXPECT_EQ(attempts[0].state_details, "interrupted");
-  auto second = jobs_->ClaimNext();
+  auto second = jobs_->ClaimNext("test/1", 60000);
   ASSERT_TRUE(second);
   EXPECT_EQ(second->attempt, 2);
 }
