@@ -2,8 +2,8 @@
 // unknown fields and bad values are kInvalidArgument naming the field.
 #include <algorithm>
 #include <fstream>
-#include <sstream>
 #include <set>
+#include <sstream>
 
 #include "common/error.h"
 #include "governance/policy.h"
@@ -84,8 +84,9 @@ std::pair<int64_t, int64_t> CapacityField(const nlohmann::json& body, const char
 std::string ReadScript(const std::string& location, const std::filesystem::path& lake_root) {
   namespace fs = std::filesystem;
   auto refuse = [&] {
-    return Error::NotFound(
-        "field 'script_location': no script {} in the lake's scripts/ folder (name a .sql file under scripts/)",
+    return Error::InvalidArgument(
+        "field 'script_location': no script {} in the lake's scripts/ folder (name a .sql file under "
+        "scripts/)",
         location.substr(0, 256));
   };
   if (location.rfind("scripts/", 0) != 0 || location.size() < 13 ||
@@ -151,7 +152,8 @@ std::vector<StepSpec> ParseSteps(const nlohmann::json& list, const std::filesyst
     if (list[i].contains("action_on_failure")) {
       step.action_on_failure = TextField(list[i], "action_on_failure", true, 32);
       if (step.action_on_failure != "CONTINUE" && step.action_on_failure != "CANCEL_AND_WAIT")
-        throw Error::InvalidArgument("field '{}.action_on_failure' must be CONTINUE or CANCEL_AND_WAIT", field);
+        throw Error::InvalidArgument("field '{}.action_on_failure' must be CONTINUE or CANCEL_AND_WAIT",
+                                     field);
     }
     if (!list[i].contains("job")) throw Error::InvalidArgument("field '{}.job' is required", field);
     auto job = ParseJob(list[i]["job"], field + ".job", lake_root, step.script);
@@ -164,10 +166,10 @@ std::vector<StepSpec> ParseSteps(const nlohmann::json& list, const std::filesyst
 }  // namespace
 
 Application ParseApplication(const nlohmann::json& body) {
-  OnlyFields(body,
-             {"name", "max_concurrent_runs", "queue_timeout_minutes", "default_timeout_minutes",
-              "maximum_capacity"},
-             "the application");
+  OnlyFields(
+      body,
+      {"name", "max_concurrent_runs", "queue_timeout_minutes", "default_timeout_minutes", "maximum_capacity"},
+      "the application");
   Application app;
   app.name = TextField(body, "name", true, 64);
   if (!IsToken(app.name)) {
@@ -226,7 +228,8 @@ JobSpec ParseJobSpec(const nlohmann::json& body, const std::filesystem::path& la
     const auto& tags = body["tags"];
     bool ok = tags.is_object() && tags.size() <= 50;
     if (ok) {
-      for (auto& [k, v] : tags.items()) ok = ok && IsToken(k) && v.is_string() && v.get<std::string>().size() <= 256;
+      for (auto& [k, v] : tags.items())
+        ok = ok && IsToken(k) && v.is_string() && v.get<std::string>().size() <= 256;
     }
     if (!ok)
       throw Error::InvalidArgument(

@@ -24,8 +24,8 @@ std::string FileText(const std::filesystem::path& file) {
 
 // `limit` rows from `offset` of the file, written by `format`'s writer; `total` gets
 // the file's row count.
-std::string Rows(const std::filesystem::path& file, engine::OutputFormat format, int64_t offset, int64_t limit,
-                 int64_t& total, std::vector<std::string>* names = nullptr) {
+std::string Rows(const std::filesystem::path& file, engine::OutputFormat format, int64_t offset,
+                 int64_t limit, int64_t& total, std::vector<std::string>* names = nullptr) {
   duckdb::DBConfig config;
   config.options.autoload_known_extensions = false;
   config.options.autoinstall_known_extensions = false;
@@ -51,11 +51,13 @@ RenderedResult ReadResult(const std::filesystem::path& file, const std::string& 
                           int64_t limit) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) {
-    throw Error::NotFound("the job run kept no result (its last statement was not a query, or it did not end)");
+    throw Error::NotFound(
+        "the job run kept no result (its last statement was not a query, or it did not end)");
   }
   if (format == "parquet") return {FileText(file), "application/vnd.apache.parquet"};
   int64_t total = 0;
-  if (format == "csv") return {Rows(file, engine::OutputFormat::kCsv, offset, limit, total), "text/csv; charset=utf-8"};
+  if (format == "csv")
+    return {Rows(file, engine::OutputFormat::kCsv, offset, limit, total), "text/csv; charset=utf-8"};
   if (format != "json") throw Error::InvalidArgument("query parameter 'format' must be json, csv or parquet");
   std::vector<std::string> names;
   std::string lines = Rows(file, engine::OutputFormat::kJson, offset, limit, total, &names);
@@ -65,8 +67,8 @@ RenderedResult ReadResult(const std::filesystem::path& file, const std::string& 
     if (!line.empty()) rows.push_back(nlohmann::ordered_json::parse(line));
   }
   bool truncated = offset + static_cast<int64_t>(rows.size()) < total;
-  nlohmann::ordered_json body = {{"columns", names}, {"rows", rows}, {"row_count", total}, {"offset", offset},
-                                 {"truncated", truncated}};
+  nlohmann::ordered_json body = {
+      {"columns", names}, {"rows", rows}, {"row_count", total}, {"offset", offset}, {"truncated", truncated}};
   return {body.dump(), "application/json"};
 }
 

@@ -4,9 +4,9 @@
 
 #include "common/error.h"
 #include "common/util.h"
-#include "session/script.h"
 #include "identity/directory.h"
 #include "jobs/job_writer.h"
+#include "session/script.h"
 
 namespace tarn::jobs {
 
@@ -15,7 +15,8 @@ namespace tarn::jobs {
 class RunLog : public session::ResultHandler {
  public:
   // `total`: the statements of all of the run's steps.
-  RunLog(JobWriter& writer, std::string id, int64_t total) : writer_(writer), id_(std::move(id)), total_(total) {}
+  RunLog(JobWriter& writer, std::string id, int64_t total)
+      : writer_(writer), id_(std::move(id)), total_(total) {}
 
   void OnStatementBegin(const session::StatementStart& s) override {
     step_count_ = static_cast<int64_t>(s.count);
@@ -293,7 +294,7 @@ std::filesystem::path JobService::ResultPath(const JobRun& run) const {
 }
 
 session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, RunLog& log,
-                                         std::atomic<bool>& timed_out, std::optional<int64_t>& result_rows) {
+                                        std::atomic<bool>& timed_out, std::optional<int64_t>& result_rows) {
   auto steps = run.Steps();
   std::vector<StepRecord> records = run.has_steps() ? reader.Steps(run.id) : std::vector<StepRecord>{};
   session::RunRequest request;
@@ -345,7 +346,9 @@ session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, Run
     }
     if (!r.error) continue;
     if (!run.has_steps() || stopped) return r;  // a stop ends every step at once
-    if (!failed) failed = fmt::format("step {}{} failed: {}", n, steps[i].name.empty() ? "" : " (" + steps[i].name + ")", error);
+    if (!failed)
+      failed = fmt::format("step {}{} failed: {}", n, steps[i].name.empty() ? "" : " (" + steps[i].name + ")",
+                           error);
     outcome = r;
     skip_rest = steps[i].action_on_failure == "CANCEL_AND_WAIT";
   }

@@ -57,8 +57,8 @@ struct JobServiceOptions {
   std::chrono::milliseconds poll{500};
   // Principals of this issuer are built-in users: looked up again when their run starts.
   std::string builtin_issuer;
-  std::string server_id = "local";           // names this server in run leases
-  std::chrono::milliseconds lease{60000};    // how long a claim holds without a heartbeat
+  std::string server_id = "local";         // names this server in run leases
+  std::chrono::milliseconds lease{60000};  // how long a claim holds without a heartbeat
 };
 
 class RunLog;
@@ -116,7 +116,7 @@ class JobService {
   std::condition_variable beat_;  // the heartbeat's, apart: a Wake must reach a worker
   bool stopping_ = false;
   uint64_t wakes_ = 0;
-  std::set<std::string> cancelled_;  // runs asked to stop, until their worker ends them
+  std::set<std::string> cancelled_;             // runs asked to stop, until their worker ends them
   std::map<std::string, std::string> current_;  // run id -> the Runner id of its running step
   std::atomic<int64_t> last_expiry_ms_{0};
   std::mutex metrics_mu_;

@@ -200,8 +200,8 @@ Application JobStore::CreateApplication(Application app, const std::string& user
 std::vector<Application> JobStore::ListApplications() {
   std::vector<Application> out;
   for (auto& r : store_.Query(std::string("SELECT ") + kAppColumns + " FROM applications ORDER BY name")) {
-    out.push_back(
-        {r.Str(0), r.Str(1), r.Str(2), r.Int(3), r.Int(4), r.Int(5), r.Int(9), r.Int(10), r.Str(6), r.Str(7), r.Str(8)});
+    out.push_back({r.Str(0), r.Str(1), r.Str(2), r.Int(3), r.Int(4), r.Int(5), r.Int(9), r.Int(10), r.Str(6),
+                   r.Str(7), r.Str(8)});
   }
   return out;
 }
@@ -250,8 +250,8 @@ Application JobStore::UpdateApplication(const std::string& id, const nlohmann::j
     store_.Execute(
         "UPDATE applications SET max_concurrent_runs = ?, queue_timeout_minutes = ?, "
         "default_timeout_minutes = ?, max_memory_bytes = ?, max_threads = ?, updated_at = ? WHERE id = ?",
-        {app.max_concurrent_runs, app.queue_timeout_minutes, app.default_timeout_minutes, app.max_memory_bytes,
-         app.max_threads, app.updated_at, app.id});
+        {app.max_concurrent_runs, app.queue_timeout_minutes, app.default_timeout_minutes,
+         app.max_memory_bytes, app.max_threads, app.updated_at, app.id});
     out = app;
   });
   return out;
@@ -334,7 +334,8 @@ JobRun JobStore::Submit(const std::string& application_id, const JobSpec& spec,
                             {"tags", spec.tags}};
   int64_t memory = spec.memory_bytes ? spec.memory_bytes : kDefaultRunMemory;
   int64_t threads = spec.threads ? spec.threads : kDefaultRunThreads;
-  if ((app.max_memory_bytes && memory > app.max_memory_bytes) || (app.max_threads && threads > app.max_threads)) {
+  if ((app.max_memory_bytes && memory > app.max_memory_bytes) ||
+      (app.max_threads && threads > app.max_threads)) {
     throw Error::InvalidArgument(
         "field 'capacity': the run asks for {} bytes and {} thread(s), more than application {}'s "
         "maximum_capacity ({}): ask for less",
@@ -366,11 +367,12 @@ JobRun JobStore::Submit(const std::string& application_id, const JobSpec& spec,
     id = "jr-" + RandomHex(10);
     int64_t now = NowMs();
     store_.Execute(
-        std::string("INSERT INTO job_runs (id, application_id, name, principal_key, created_by, issuer, "
-                    "principal_json, client_token, request_hash, job_json, timeout_minutes, state, "
-                    "state_details, attempt, max_attempts, statements_total, statements_done, "
-                    "rows_returned, created_ms, updated_ms, memory_bytes, threads, schedule_id, tags_json) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'QUEUED', '', 0, ?, 0, 0, 0, ?, ?, ?, ?, ?, ?)"),
+        std::string(
+            "INSERT INTO job_runs (id, application_id, name, principal_key, created_by, issuer, "
+            "principal_json, client_token, request_hash, job_json, timeout_minutes, state, "
+            "state_details, attempt, max_attempts, statements_total, statements_done, "
+            "rows_returned, created_ms, updated_ms, memory_bytes, threads, schedule_id, tags_json) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'QUEUED', '', 0, ?, 0, 0, 0, ?, ?, ?, ?, ?, ?)"),
         {id, app.id, spec.name, principal.Key(), principal.user, principal.issuer,
          PrincipalJson(runner).dump(),
          spec.client_token ? store::Param(*spec.client_token) : store::Param(nullptr), hash, spec.job.dump(),
@@ -604,7 +606,8 @@ void JobStore::SetStep(const std::string& id, int64_t step, const std::string& s
   LogLocked(id, "step", fmt::format("step {} {}{}", step, state, details.empty() ? "" : ": " + details), now);
 }
 
-void JobStore::RecordUsage(const std::string& id, const nlohmann::json& usage, std::optional<int64_t> result_rows) {
+void JobStore::RecordUsage(const std::string& id, const nlohmann::json& usage,
+                           std::optional<int64_t> result_rows) {
   store_.Execute("UPDATE job_runs SET usage_json = ?, result_rows = ? WHERE id = ?",
                  {usage.dump(), result_rows ? store::Param(*result_rows) : store::Param(nullptr), id});
 }

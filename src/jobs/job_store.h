@@ -84,13 +84,13 @@ struct JobSpec {
   int64_t max_attempts = 1;      // retry_policy.max_attempts: a failed attempt reruns while attempts remain
   std::string execution_role;    // the role the run executes as ("": the submitter's own rights)
   std::vector<std::string> execution_policy;  // with a role: only the role's grants these name
-  nlohmann::json job;   // as stored: {type, script[, script_location]} or {type, steps: [...]}
+  nlohmann::json job;  // as stored: {type, script[, script_location]} or {type, steps: [...]}
   nlohmann::json tags = nlohmann::json::object();  // name -> text, the caller's own labels
-  std::optional<std::string> schedule_id;           // set by the scheduler, never from a request
+  std::optional<std::string> schedule_id;          // set by the scheduler, never from a request
 };
 
 // The fields of POST .../jobruns, checked as ParseApplication does; a script_location
-// is read from `lake_root`/scripts/ (kNotFound, worded the same, for what is not there).
+// is read from `lake_root`/scripts/ (kInvalidArgument, worded the same, for what is not there).
 JobSpec ParseJobSpec(const nlohmann::json& body, const std::filesystem::path& lake_root);
 
 struct JobRun {
@@ -116,8 +116,8 @@ struct JobRun {
   int64_t memory_bytes = 0;  // the capacity it reserves while running
   int64_t threads = 0;
   nlohmann::json usage = nlohmann::json::object();  // resource_utilization so far
-  std::optional<int64_t> result_rows;              // rows of its kept result, if it has one
-  std::optional<std::string> schedule_id;          // the schedule that submitted it
+  std::optional<int64_t> result_rows;               // rows of its kept result, if it has one
+  std::optional<std::string> schedule_id;           // the schedule that submitted it
   nlohmann::json tags = nlohmann::json::object();
   // Its steps: those given, else one step (unnamed, CANCEL_AND_WAIT) of its script.
   std::vector<StepSpec> Steps() const;

@@ -235,8 +235,9 @@ void AddJobRoutes(Router& router, JobRoutes r) {
     if (format != "json" && format != "csv" && format != "parquet")
       throw Error::InvalidArgument("query parameter 'format' must be json, csv or parquet");
     if (!jobs::IsTerminal(run.state) || !run.result_rows)
-      throw Error::NotFound("job run {} kept no result ({}): only a run whose last statement is a query keeps one",
-                            run.id, jobs::RunStateName(run.state));
+      throw Error::NotFound(
+          "job run {} kept no result ({}): only a run whose last statement is a query keeps one", run.id,
+          jobs::RunStateName(run.state));
     auto offset = QueryInt(ctx, "offset", 0, 0, INT64_MAX);
     auto limit = QueryInt(ctx, "limit", 10000, 1, 1000000);
     auto result = jobs::ReadResult(r.jobs().ResultPath(run), format, offset, limit);

@@ -65,7 +65,8 @@ class CappedHandler : public ResultHandler {
       : inner_(inner), rows_cap_(std::move(rows)), bytes_cap_(std::move(bytes)) {}
 
   void OnStatementBegin(const StatementStart& s) override { inner_.OnStatementBegin(s); }
-  void OnColumns(const std::vector<std::string>& names, const std::vector<duckdb::LogicalType>& types) override {
+  void OnColumns(const std::vector<std::string>& names,
+                 const std::vector<duckdb::LogicalType>& types) override {
     rows_ = bytes_ = 0;
     inner_.OnColumns(names, types);
   }
@@ -103,8 +104,8 @@ class CappedHandler : public ResultHandler {
   }
 
   const std::string& truncated_reason() const { return truncated_reason_; }
-  size_t done() const { return done_; }            // statements that finished
-  bool last_cut() const { return last_cut_; }      // the last statement's result was cut
+  size_t done() const { return done_; }        // statements that finished
+  bool last_cut() const { return last_cut_; }  // the last statement's result was cut
 
  private:
   ResultHandler& inner_;
@@ -169,7 +170,7 @@ struct Runner::Entry {
   audit::Origin origin;
   std::string sql;
   RunState state = RunState::kQueued;
-  bool reserved = false;  // Reserve()d, not yet run
+  bool reserved = false;                      // Reserve()d, not yet run
   StopReason stop = StopReason::kNone;        // asked for (also before the session existed)
   StopReason stopped_by = StopReason::kNone;  // what the session stopped for
   std::function<bool()> client_gone;
@@ -180,7 +181,12 @@ struct Runner::Entry {
   bool Done() const { return state != RunState::kQueued && state != RunState::kRunning; }
   RunInfo Info() const {
     auto end = Done() ? finished : std::chrono::steady_clock::now();
-    return {id,     principal.user, principal.issuer, origin, state, sql.substr(0, 200),
+    return {id,
+            principal.user,
+            principal.issuer,
+            origin,
+            state,
+            sql.substr(0, 200),
             std::chrono::duration<double>(end - started).count()};
   }
   void Stop(StopReason reason) {
@@ -347,11 +353,13 @@ void Runner::Execute(Entry& e, const RunRequest& request, ResultHandler& handler
   };
   if (auto v = limits.Get("result_rows"))
     tighter(rows_cap, *v, fmt::format("result_rows {} ({})", *v, limits.values.at("result_rows").source));
-  if (request.caps.max_rows) tighter(rows_cap, *request.caps.max_rows, fmt::format("max_rows {}", *request.caps.max_rows));
+  if (request.caps.max_rows)
+    tighter(rows_cap, *request.caps.max_rows, fmt::format("max_rows {}", *request.caps.max_rows));
   if (auto v = limits.Get("result_bytes")) {
     tighter(bytes_cap, *v, fmt::format("result_bytes {} ({})", *v, limits.values.at("result_bytes").source));
   } else if (options_.result_bytes) {
-    tighter(bytes_cap, *options_.result_bytes, fmt::format("the server's max_result_bytes {}", *options_.result_bytes));
+    tighter(bytes_cap, *options_.result_bytes,
+            fmt::format("the server's max_result_bytes {}", *options_.result_bytes));
   }
   if (request.caps.max_bytes)
     tighter(bytes_cap, *request.caps.max_bytes, fmt::format("max_bytes {}", *request.caps.max_bytes));
@@ -366,7 +374,8 @@ void Runner::Execute(Entry& e, const RunRequest& request, ResultHandler& handler
   }
   result.statements = capped.done();
   std::error_code ec;
-  if (request.parquet_output && bytes_cap && static_cast<int64_t>(fs::file_size(*request.parquet_output, ec)) > bytes_cap->most) {
+  if (request.parquet_output && bytes_cap &&
+      static_cast<int64_t>(fs::file_size(*request.parquet_output, ec)) > bytes_cap->most) {
     throw Error::ResourceExhausted("the Parquet result is larger than {}: add a LIMIT", bytes_cap->reason);
   }
   result.truncated = capped.last_cut() && !capped.truncated_reason().empty();
@@ -406,7 +415,8 @@ std::vector<RunInfo> Runner::List(const identity::Principal& caller, bool includ
     if (!include_finished && e->Done()) continue;
     if (caller.admin || e->principal.Key() == caller.Key()) out.push_back(e->Info());
   }
-  std::sort(out.begin(), out.end(), [](const RunInfo& a, const RunInfo& b) { return a.elapsed_s > b.elapsed_s; });
+  std::sort(out.begin(), out.end(),
+            [](const RunInfo& a, const RunInfo& b) { return a.elapsed_s > b.elapsed_s; });
   return out;
 }
 
@@ -441,7 +451,8 @@ void Runner::Watchdog() {
     auto now = std::chrono::steady_clock::now();
     for (auto& [key, e] : entries_) {
       if (e->state != RunState::kRunning || !e->session) continue;
-      if (e->client_gone && e->stop == StopReason::kNone && e->client_gone()) e->Stop(StopReason::kClientGone);
+      if (e->client_gone && e->stop == StopReason::kNone && e->client_gone())
+        e->Stop(StopReason::kClientGone);
       e->session->Enforce(now);
     }
   }

@@ -80,8 +80,8 @@ void Session::CheckStop() {
 }
 
 void Session::Execute(const std::string& script, ResultHandler& handler,
-                      const std::optional<fs::path>& parquet_output, std::shared_ptr<audit::Receipt>* final_audit,
-                      bool parquet_only_if_query) {
+                      const std::optional<fs::path>& parquet_output,
+                      std::shared_ptr<audit::Receipt>* final_audit, bool parquet_only_if_query) {
   parquet_optional_ = parquet_only_if_query;
   auto statements = SplitStatements(script);
   if (statements.empty()) throw Error::InvalidArgument("no SQL statement given");
@@ -103,8 +103,8 @@ void Session::ExecuteOne(const StatementStart& st, ResultHandler& handler, const
   auto end = [&](const Error* error) {
     int64_t scanned = 0;
     for (auto& r : governor_->resources()) scanned += r.bytes;
-    handler.OnStatementEnd(
-        {st.index, outcome.type, outcome.rows, outcome.truncated, error, millis(), scanned, outcome.rows_written});
+    handler.OnStatementEnd({st.index, outcome.type, outcome.rows, outcome.truncated, error, millis(), scanned,
+                            outcome.rows_written});
   };
   caller_.origin.statement = static_cast<int64_t>(st.index);
   try {
@@ -116,8 +116,9 @@ void Session::ExecuteOne(const StatementStart& st, ResultHandler& handler, const
   } catch (const Error& e) {
     // An engine interrupt we caused reports the reason we had.
     auto reason = stop_reason();
-    Error explained = reason != StopReason::kNone && e.code() == ErrorCode::kCancelled ? StopError(reason)
-                                                                                       : governor_->Explain(e);
+    Error explained = reason != StopReason::kNone && e.code() == ErrorCode::kCancelled
+                          ? StopError(reason)
+                          : governor_->Explain(e);
     Audit(st.text, outcome, &explained, millis(), receipt);
     end(&explained);
     throw explained;

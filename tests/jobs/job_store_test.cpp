@@ -165,5 +165,25 @@ TEST_P(JobStoreTest, UnknownApplicationsAndRunsAreNotFound) {
 INSTANTIATE_TEST_SUITE_P(Backends, JobStoreTest, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
 
+TEST_P(JobStoreTest, ALeaseHoldsARunUntilItRunsOutUnlessAHeartbeatExtendsIt) {
+  auto mine = Submit("default", Spec("SELECT 1"));
+  auto theirs = Submit("default", Spec("SELECT 2"));
+  int64_t t0 = NowMs();
+  ASSERT_EQ(jobs_->ClaimNext("a/1", 60000)->id, mine.id);
+  ASSERT_EQ(jobs_->ClaimNext("b/1", 60000)->id, theirs.id);
+  // Within the lease nothing is taken back; another server's start takes nothing of a's.
+  EXPECT_EQ(jobs_->Recover(std::nullopt, t0 + 30000), 0);
+  EXPECT_EQ(jobs_->Recover(std::string("c/"), t0 + 30000), 0);
+  // a's heartbeat extends only a's lease: past the first lease, b's run is taken back.
+  EXPECT_EQ(jobs_->Heartbeat("a/1", 120000), 1);
+  EXPECT_EQ(jobs_->Recover(std::nullopt, t0 + 61000), 1);
+  EXPECT_EQ(jobs_->GetRun(theirs.id).state, RunState::kFailed);
+  EXPECT_EQ(jobs_->GetRun(mine.id).state, RunState::kRunning);
+  // a starting again (same server id, another life) takes its runs back at once.
+  EXPECT_EQ(jobs_->Recover(std::string("a/"), NowMs()), 1);
+  EXPECT_EQ(jobs_->GetRun(mine.id).state_details, "interrupted");
+  EXPECT_EQ(jobs_->Heartbeat("a/1", 120000), 0);  // nothing left running
+}
+
 }  // namespace
 }  // namespace tarn::jobs
