@@ -87,7 +87,8 @@ JobService::JobService(session::Instance& instance, session::Runner& runner, Job
     : instance_(instance),
       runner_(runner),
       options_(std::move(options)),
-      writer_([&instance] { return instance.OpenMetastore(); }),
+      writer_([&instance] { return instance.OpenMetastore(); },
+              [this](std::vector<Event> events) { events_.Publish(std::move(events)); }),
       owner_(options_.server_id + "/" + RandomHex(6)) {
   writer_.Do([this](JobStore& s) { s.Recover(options_.server_id + "/", NowMs()); });
   for (int i = 0; i < std::max(1, options_.workers); i++) workers_.emplace_back([this] { Work(); });
@@ -120,6 +121,7 @@ void JobService::Stop() {
   }
   cv_.notify_all();
   beat_.notify_all();
+  events_.Close();  // event streams end
   std::lock_guard join(join_mu_);
   for (auto& w : workers_) {
     if (w.joinable()) w.join();

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "common/histogram.h"
+#include "jobs/events.h"
 #include "jobs/job_store.h"
 #include "jobs/job_writer.h"
 #include "session/instance.h"
@@ -85,6 +86,8 @@ class JobService {
   // Cancels `run` (as `by`): QUEUED ends CANCELLED at once; RUNNING goes CANCELLING and
   // its statement is stopped; kConflict for a run that already ended.
   JobRun Cancel(JobStore& store, const JobRun& run, const std::string& by);
+  // State changes of runs (published by the writer once committed), applications and schedules.
+  EventBus& events() { return events_; }
   const std::filesystem::path& lake_root() const { return instance_.lake().root(); }
   // Where a run's result is kept: <lake>/_jobs/results/<run>.parquet.
   std::filesystem::path ResultPath(const JobRun& run) const;
@@ -121,6 +124,7 @@ class JobService {
   std::atomic<int64_t> last_expiry_ms_{0};
   std::mutex metrics_mu_;
   std::map<std::string, Histogram> queue_wait_, run_duration_;  // by application id
+  EventBus events_;                                             // before the writer, which publishes to it
   JobWriter writer_;  // every change of job state goes through it (group commit)
   std::mutex join_mu_;
   std::vector<std::thread> workers_;

@@ -382,6 +382,8 @@ JobRun JobStore::Submit(const std::string& application_id, const JobSpec& spec,
       LogLocked(id, "state", RunStateName(state), now);
     AddSteps(id, spec.steps);
     created = true;
+    Emit("job_run", id, app.id, principal.user, principal.issuer,
+         {{"state", "QUEUED"}, {"state_details", ""}, {"name", spec.name}});
   });
   return GetRun(id);
 }
@@ -450,7 +452,10 @@ std::optional<JobRun> JobStore::ClaimNext(const std::string& owner, int64_t leas
     LogLocked(*id, "state", RunStateName(RunState::kRunning), now);
   });
   if (!id) return std::nullopt;
-  return GetRun(*id);
+  auto run = GetRun(*id);
+  Emit("job_run", run.id, run.application_id, run.principal.user, run.principal.issuer,
+       {{"state", "RUNNING"}, {"state_details", ""}, {"attempt", run.attempt}});
+  return run;
 }
 
 bool JobStore::Transition(const std::string& id, const std::vector<RunState>& from, RunState to,
@@ -466,12 +471,15 @@ bool JobStore::Transition(const std::string& id, const std::vector<RunState>& fr
       in += in.empty() ? "?" : ", ?";
       params.emplace_back(std::in_place_type<std::string>, RunStateName(s));
     }
-    moved = store_.Execute(
-                "UPDATE job_runs SET state = ?, state_details = ?, updated_ms = ?, ended_ms = "
-                "coalesce(?, ended_ms) WHERE id = ? AND state IN (" +
-                    in + ")",
-                params) == 1;
+    auto rows = store_.Query(
+        "UPDATE job_runs SET state = ?, state_details = ?, updated_ms = ?, ended_ms = coalesce(?, ended_ms) "
+        "WHERE id = ? AND state IN (" +
+            in + ") RETURNING application_id, created_by, issuer, attempt",
+        params);
+    moved = rows.size() == 1;
     if (moved) {
+      Emit("job_run", id, rows[0].Str(0), rows[0].Str(1), rows[0].Str(2),
+           {{"state", RunStateName(to)}, {"state_details", details}, {"attempt", rows[0].Int(3)}});
       if (IsTerminal(to)) EndAttempt(id, to, details, now);
       LogLocked(id, "state", std::string(RunStateName(to)) + (details.empty() ? "" : ": " + details), now);
     }
@@ -490,11 +498,16 @@ bool JobStore::Retry(const std::string& id, const std::string& error) {
   bool moved = false;
   store_.Transaction([&] {
     int64_t now = NowMs();
-    moved = store_.Execute(
-                "UPDATE job_runs SET state = 'QUEUED', state_details = ?, updated_ms = ? WHERE id = ? AND "
-                "state = 'RUNNING' AND attempt < max_attempts",
-                {"attempt failed, retrying: " + error, now, id}) == 1;
+    auto rows = store_.Query(
+        "UPDATE job_runs SET state = 'QUEUED', state_details = ?, updated_ms = ? WHERE id = ? AND state = "
+        "'RUNNING' AND attempt < max_attempts RETURNING application_id, created_by, issuer, attempt",
+        {"attempt failed, retrying: " + error, now, id});
+    moved = rows.size() == 1;
     if (!moved) return;
+    Emit("job_run", id, rows[0].Str(0), rows[0].Str(1), rows[0].Str(2),
+         {{"state", "QUEUED"},
+          {"state_details", "attempt failed, retrying: " + error},
+          {"attempt", rows[0].Int(3)}});
     EndAttempt(id, RunState::kFailed, error, now);
     LogLocked(id, "state", "QUEUED: attempt failed, retrying", now);
   });
@@ -603,7 +616,22 @@ void JobStore::SetStep(const std::string& id, int64_t step, const std::string& s
   store_.Execute("UPDATE job_run_steps SET state = ?, state_details = ?, attempt = ?, " + times +
                      " WHERE run_id = ? AND step = ?",
                  params);
+  if (events_) {
+    auto run = GetRun(id);
+    Emit(
+        "job_run_step", id, run.application_id, run.principal.user, run.principal.issuer,
+        {{"step", step}, {"state", state}, {"state_details", details.substr(0, 2000)}, {"attempt", attempt}});
+  }
   LogLocked(id, "step", fmt::format("step {} {}{}", step, state, details.empty() ? "" : ": " + details), now);
+}
+
+void JobStore::Emit(const std::string& type, const std::string& run_id, const std::string& application_id,
+                    const std::string& user, const std::string& issuer, nlohmann::json data) {
+  if (!events_) return;
+  data["job_run_id"] = run_id;
+  data["application_id"] = application_id;
+  data["at"] = Iso(NowMs());
+  events_->push_back({0, type, application_id, user, issuer, std::move(data)});
 }
 
 void JobStore::RecordUsage(const std::string& id, const nlohmann::json& usage,

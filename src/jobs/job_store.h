@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "identity/principal.h"
+#include "jobs/events.h"
 #include "store/store.h"
 
 namespace tarn::jobs {
@@ -163,6 +164,9 @@ class JobStore {
  public:
   explicit JobStore(store::MetaStore& store) : store_(store) {}
   store::MetaStore& meta() { return store_; }
+  // Appends an Event for every run state change (and step change) made through this
+  // store to `sink` (null: none); publishing them once committed is the caller's.
+  void CollectEvents(std::vector<Event>* sink) { events_ = sink; }
 
   Application CreateApplication(Application app, const std::string& user);
   std::vector<Application> ListApplications();
@@ -233,7 +237,11 @@ class JobStore {
   void EndAttempt(const std::string& id, RunState state, const std::string& details, int64_t now);
   void LogLocked(const std::string& id, const std::string& kind, const std::string& message, int64_t at);
 
+  void Emit(const std::string& type, const std::string& run_id, const std::string& application_id,
+            const std::string& user, const std::string& issuer, nlohmann::json data);
+
   store::MetaStore& store_;
+  std::vector<Event>* events_ = nullptr;
 };
 
 }  // namespace tarn::jobs

@@ -14,8 +14,9 @@ struct JobWriter::Change {
   bool done = false;
 };
 
-JobWriter::JobWriter(std::function<std::unique_ptr<store::MetaStore>()> open)
-    : open_(std::move(open)), thread_([this] { Loop(); }) {}
+JobWriter::JobWriter(std::function<std::unique_ptr<store::MetaStore>()> open,
+                     std::function<void(std::vector<Event>)> publish)
+    : open_(std::move(open)), publish_(std::move(publish)), thread_([this] { Loop(); }) {}
 
 JobWriter::~JobWriter() {
   {
@@ -53,18 +54,24 @@ void JobWriter::Loop() {
         waiting_.pop_front();
       }
     }
+    std::vector<Event> events;
+    bool committed = false;
     try {
       if (!meta) meta = open_();
       JobStore store(*meta);
+      store.CollectEvents(&events);
       meta->Transaction([&] {
         for (Change* c : group) {
+          size_t mark = events.size();
           try {
             meta->Transaction([&] { c->apply(store); });
           } catch (...) {
             c->error = std::current_exception();
+            events.resize(mark);  // rolled back: it did not happen
           }
         }
       });
+      committed = true;
     } catch (...) {
       // Nothing of the group committed: every change fails with the store's error,
       // and the next group opens a fresh connection.
@@ -73,6 +80,7 @@ void JobWriter::Loop() {
       }
       meta.reset();
     }
+    if (committed && publish_) publish_(std::move(events));
     std::lock_guard lock(mu_);
     groups_++;
     changes_ += group.size();

@@ -32,8 +32,11 @@ namespace tarn::jobs {
 
 class JobWriter {
  public:
-  // `open` gives the writer thread its own connection to the metadata store.
-  explicit JobWriter(std::function<std::unique_ptr<store::MetaStore>()> open);
+  // `open` gives the writer thread its own connection to the metadata store;
+  // `publish` (if set) gets the Events of each group's committed changes (a change
+  // that failed adds none), after the commit.
+  explicit JobWriter(std::function<std::unique_ptr<store::MetaStore>()> open,
+                     std::function<void(std::vector<Event>)> publish = {});
   ~JobWriter();
   JobWriter(const JobWriter&) = delete;
   JobWriter& operator=(const JobWriter&) = delete;
@@ -61,6 +64,7 @@ class JobWriter {
   void Loop();
 
   std::function<std::unique_ptr<store::MetaStore>()> open_;
+  std::function<void(std::vector<Event>)> publish_;
   mutable std::mutex mu_;
   std::condition_variable wake_;  // the writer: changes wait or it should stop
   std::condition_variable done_;  // callers: a group committed

@@ -9,6 +9,7 @@
 #include <exception>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -20,6 +21,20 @@ namespace tarn::server {
 namespace http = boost::beast::http;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
+
+// A response body written as it is produced, after the response's head, until it
+// ends, the client goes or the server stops (Server-Sent Events). The connection
+// closes after it. Both methods run on the connection's I/O thread: they must not
+// block.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // Called once, before the first Pull. `wake` asks for another Pull soon; it may be
+  // called from any thread, any number of times, also after the connection closed.
+  virtual void Start(std::function<void()> wake) = 0;
+  // What is ready to send ("" if nothing yet); sets `ended` when nothing more will come.
+  virtual std::string Pull(bool& ended) = 0;
+};
 
 // What a handler knows about the request it serves.
 struct RequestContext {
@@ -37,6 +52,9 @@ struct RequestContext {
   // server calls it with the function that sends the response, which takes the
   // error to answer with instead (null: send the response).
   std::function<void(std::function<void(std::exception_ptr)>)> send_after;
+  // Set by a handler whose body follows its response's head as a stream (the head's
+  // own body is then not sent).
+  std::shared_ptr<BodyStream> stream;
 };
 
 // The HTTP status for an error code (the only mapping in the server).

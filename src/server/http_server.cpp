@@ -52,7 +52,7 @@ struct HttpServer::Impl {
   void Accept();
   // Routes `req`; a handler's `send_after` (see RequestContext) is moved to `send_after`.
   Response Dispatch(const Request& req, const std::string& request_id, size_t worker, int fd,
-                    std::string& route, std::string& principal,
+                    std::shared_ptr<BodyStream>& stream, std::string& route, std::string& principal,
                     std::function<void(std::function<void(std::exception_ptr)>)>& send_after);
   // The response for what a handler threw; the details of internal errors go to the log.
   Response Failure(std::exception_ptr thrown, const std::string& request_id, unsigned version);
@@ -145,7 +145,13 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       // The worker owns the connection until it answers: no I/O runs on it meanwhile.
       int fd = Lowest(self->stream_).socket().native_handle();
       std::function<void(std::function<void(std::exception_ptr)>)> send_after;
-      Response res = self->server_.Dispatch(self->request_, id, worker, fd, route, principal, send_after);
+      std::shared_ptr<BodyStream> body;
+      Response res =
+          self->server_.Dispatch(self->request_, id, worker, fd, body, route, principal, send_after);
+      if (body) {
+        self->body_ = std::move(body);
+        res.keep_alive(false);
+      }
       auto send = [self, id, route, principal](Response res) {
         net::post(self->stream_.get_executor(), [self, res = std::move(res), id, route, principal]() mutable {
           self->Write(std::move(res), id, route, principal);
@@ -211,12 +217,56 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     auto shared = std::make_shared<Response>(std::move(res));
     auto self = this->shared_from_this();
     Lowest(stream_).expires_after(std::chrono::seconds(std::max(30, server_.config.read_timeout_s)));
+    if (body_) {  // the head only: the stream follows
+      auto head = std::make_shared<http::response_serializer<http::string_body>>(*shared);
+      http::async_write_header(stream_, *head, [self, shared, head](beast::error_code ec, size_t) {
+        self->server_.in_flight--;  // a stream does not hold up a shutdown's grace period
+        self->server_.done_cv.notify_all();
+        if (ec) return self->Close();
+        std::weak_ptr<Connection> weak = self;
+        self->body_->Start([weak, exec = self->stream_.get_executor()] {
+          net::post(exec, [weak] {
+            if (auto c = weak.lock()) c->timer_.cancel();
+          });
+        });
+        self->Pump();
+      });
+      return;
+    }
     http::async_write(stream_, *shared, [self, shared](beast::error_code ec, size_t) {
       self->server_.in_flight--;
       self->server_.done_cv.notify_all();
       if (ec || !shared->keep_alive()) return self->Close();
       self->WaitForRequest();
     });
+  }
+
+  // Sends what the body stream has ready; with nothing ready, waits to be woken, or
+  // for kKeepAliveSeconds, after which an SSE comment line keeps proxies from timing
+  // the connection out and finds a client that went away.
+  static constexpr int kKeepAliveSeconds = 15;
+  void Pump() {
+    bool ended = false;
+    std::string data = body_->Pull(ended);
+    if (data.empty() && (ended || server_.draining)) return Close();
+    if (data.empty()) {
+      timer_.expires_after(std::chrono::seconds(kKeepAliveSeconds));
+      timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) return self->Pump();  // woken
+        self->Send(":\n\n");
+      });
+      return;
+    }
+    Send(std::move(data));
+  }
+  void Send(std::string data) {
+    auto shared = std::make_shared<std::string>(std::move(data));
+    Lowest(stream_).expires_after(std::chrono::seconds(std::max(30, server_.config.read_timeout_s)));
+    net::async_write(stream_, net::buffer(*shared),
+                     [self = this->shared_from_this(), shared](beast::error_code ec, size_t) {
+                       if (ec) return self->Close();
+                       self->Pump();
+                     });
   }
 
   void Close() {
@@ -239,7 +289,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   std::optional<http::request_parser<http::string_body>> parser_;
   Request request_;
   std::chrono::steady_clock::time_point start_;
-  std::vector<char> drain_;  // scratch for Linger
+  std::vector<char> drain_;                          // scratch for Linger
+  std::shared_ptr<BodyStream> body_;                 // a streamed response's body, once there is one
+  net::steady_timer timer_{stream_.get_executor()};  // a body stream's wait
 };
 
 std::string Peer(const tcp::socket& s) {
@@ -275,13 +327,15 @@ void HttpServer::Impl::Accept() {
 }
 
 Response HttpServer::Impl::Dispatch(
-    const Request& req, const std::string& id, size_t worker, int fd, std::string& route,
-    std::string& principal, std::function<void(std::function<void(std::exception_ptr)>)>& send_after) {
+    const Request& req, const std::string& id, size_t worker, int fd, std::shared_ptr<BodyStream>& stream,
+    std::string& route, std::string& principal,
+    std::function<void(std::function<void(std::exception_ptr)>)>& send_after) {
   unsigned version = req.version();
   try {
     std::string_view target(req.target().data(), req.target().size());
     auto q = target.find('?');
-    RequestContext ctx{req, UrlDecode(target.substr(0, q), false), {}, {}, id, std::nullopt, worker, {}, {}};
+    RequestContext ctx{req, UrlDecode(target.substr(0, q), false), {}, {}, id, std::nullopt, worker, {}, {},
+                       {}};
     ctx.client_gone = [fd] {
       // The peer closed (FIN or reset): a client that only sent its next request is still there.
       pollfd p{fd, static_cast<short>(POLLRDHUP), 0};
@@ -317,6 +371,7 @@ Response HttpServer::Impl::Dispatch(
     }
     Response res = r->handler(ctx);
     send_after = std::move(ctx.send_after);
+    stream = std::move(ctx.stream);
     return res;
   } catch (...) {
     return Failure(std::current_exception(), id, version);

@@ -1,5 +1,9 @@
 #include "server/job_routes.h"
 
+#include <chrono>
+#include <set>
+#include <sstream>
+
 #include "governance/policy.h"
 #include "jobs/job_result.h"
 
@@ -113,9 +117,123 @@ int64_t QueryInt(const RequestContext& ctx, const char* name, int64_t fallback, 
   throw Error::InvalidArgument("query parameter '{}' must be an integer from {} to {}", name, min, max);
 }
 
+// GET /v1/events: the bus's events the caller may see, as Server-Sent Events. What
+// the caller may see is read when the stream opens; a stream ends after
+// `max_seconds` (the client reconnects with Last-Event-ID, and sees by the policy then).
+class EventStream : public BodyStream {
+ public:
+  EventStream(jobs::EventBus& bus, std::function<bool(const jobs::Event&)> visible, int64_t after,
+              std::chrono::seconds max)
+      : bus_(bus),
+        visible_(std::move(visible)),
+        after_(after),
+        deadline_(std::chrono::steady_clock::now() + max) {}
+  ~EventStream() override {
+    if (subscription_) bus_.Unsubscribe(subscription_);
+  }
+  void Start(std::function<void()> wake) override { subscription_ = bus_.Subscribe(std::move(wake)); }
+  std::string Pull(bool& ended) override {
+    std::string out;
+    if (first_) {
+      first_ = false;
+      bool gap = false;
+      bus_.After(after_, 0, &gap);
+      out = "retry: 1000\n\n";
+      if (gap) {
+        out +=
+            "event: gap\ndata: {\"message\": \"events since your Last-Event-ID are no longer kept: read "
+            "the current state with GET\"}\n\n";
+        after_ = bus_.last_id();
+      }
+    }
+    for (bool more = true; more && out.size() < (256 << 10);) {
+      auto events = bus_.After(after_, 500);
+      more = events.size() == 500;
+      for (auto& e : events) {
+        after_ = e.id;
+        if (visible_(e)) out += e.Sse();
+      }
+    }
+    if (out.empty()) ended = bus_.closed() || std::chrono::steady_clock::now() > deadline_;
+    return out;
+  }
+
+ private:
+  jobs::EventBus& bus_;
+  std::function<bool(const jobs::Event&)> visible_;
+  int64_t after_;
+  std::chrono::steady_clock::time_point deadline_;
+  uint64_t subscription_ = 0;
+  bool first_ = true;
+};
+
+// The events of `types` (all if empty) and `application` (all if empty) that the
+// caller may see: an application's if they may submit to or manage it; a run's or
+// schedule's if it is theirs or they manage its application.
+std::function<bool(const jobs::Event&)> EventFilter(std::shared_ptr<Access> access, identity::Principal p,
+                                                    std::set<std::string> types, std::string application) {
+  return [access, p, types, application](const jobs::Event& e) {
+    if (!types.empty() && !types.count(e.type)) return false;
+    if (!application.empty() && e.application_id != application) return false;
+    jobs::Application app;
+    app.id = e.application_id;
+    if (e.type == "application") return access->MaySubmit(app) || access->MayManage(app);
+    return (e.owner_user == p.user && e.owner_issuer == p.issuer) || access->MayManage(app);
+  };
+}
+
+void AddEventRoute(Router& router, JobRoutes r) {
+  router.Add(http::verb::get, "/v1/events", true, [r](RequestContext& ctx) {
+    std::set<std::string> types;
+    if (ctx.query.count("types")) {
+      std::stringstream list(ctx.query.at("types"));
+      for (std::string t; std::getline(list, t, ',');) {
+        if (t != "job_run" && t != "job_run_step" && t != "application" && t != "schedule")
+          throw Error::InvalidArgument(
+              "query parameter 'types' lists job_run, job_run_step, application and schedule "
+              "(comma-separated)");
+        types.insert(t);
+      }
+    }
+    int64_t after = r.jobs().events().last_id();
+    auto last = ctx.request.find("Last-Event-ID");
+    if (last != ctx.request.end() || ctx.query.count("after")) {
+      std::string text = ctx.query.count("after") ? ctx.query.at("after") : std::string(last->value());
+      try {
+        size_t used = 0;
+        after = std::stoll(text, &used);
+        if (used != text.size() || after < 0) throw std::invalid_argument("bad");
+      } catch (const std::exception&) {
+        throw Error::InvalidArgument("Last-Event-ID (or 'after') must be an event id, a whole number");
+      }
+    }
+    auto max = QueryInt(ctx, "max_seconds", 60, 1, 3600);
+    std::string application = ctx.query.count("application") ? ctx.query.at("application") : "";
+    auto access = std::make_shared<Access>(r.store(ctx.worker), *ctx.principal);
+    ctx.stream = std::make_shared<EventStream>(r.jobs().events(),
+                                               EventFilter(access, *ctx.principal, types, application), after,
+                                               std::chrono::seconds(max));
+    Response res{http::status::ok, ctx.request.version()};
+    res.set(http::field::content_type, "text/event-stream; charset=utf-8");
+    res.set(http::field::cache_control, "no-store");
+    res.set("X-Accel-Buffering", "no");
+    return res;
+  });
+}
+
+// Publishes an application's change.
+void Published(const JobRoutes& r, const jobs::Application& app, const std::string& action) {
+  jobs::Event e;
+  e.type = "application";
+  e.application_id = app.id;
+  e.data = {{"application_id", app.id}, {"name", app.name}, {"state", app.state}, {"action", action}};
+  r.jobs().events().Publish({e});
+}
+
 }  // namespace
 
 void AddJobRoutes(Router& router, JobRoutes r) {
+  AddEventRoute(router, r);
   using http::verb;
   auto v = [](const RequestContext& ctx) { return ctx.request.version(); };
   router.Add(verb::post, "/v1/applications", true, [r, v](RequestContext& ctx) {
@@ -132,6 +250,7 @@ void AddJobRoutes(Router& router, JobRoutes r) {
       governance::PolicyStore(meta).GrantOwnership(ctx.principal->user, governance::ObjectKind::kApplication,
                                                    0, app.id);
     });
+    Published(r, app, "created");
     return JsonResponse(http::status::created, app.Json(), v(ctx));
   });
   router.Add(verb::get, "/v1/applications", true, [r, v](RequestContext& ctx) {
@@ -151,15 +270,18 @@ void AddJobRoutes(Router& router, JobRoutes r) {
   router.Add(verb::put, "/v1/applications/{app}", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));
     auto app = ManagedApplication(store, Access(r.store(ctx.worker), *ctx.principal), ctx);
-    return JsonResponse(http::status::ok, store.UpdateApplication(app.id, Body(ctx)).Json(), v(ctx));
+    auto updated = store.UpdateApplication(app.id, Body(ctx));
+    Published(r, updated, "updated");
+    return JsonResponse(http::status::ok, updated.Json(), v(ctx));
   });
   for (auto [action, state] : {std::pair{"stop", "STOPPED"}, std::pair{"start", "STARTED"}}) {
     router.Add(verb::post, std::string("/v1/applications/{app}/") + action, true,
                [r, v, state](RequestContext& ctx) {
                  JobStore store(r.store(ctx.worker));
                  auto app = ManagedApplication(store, Access(r.store(ctx.worker), *ctx.principal), ctx);
-                 return JsonResponse(http::status::ok, store.SetApplicationState(app.id, state).Json(),
-                                     v(ctx));
+                 auto changed = store.SetApplicationState(app.id, state);
+                 Published(r, changed, state == std::string("STARTED") ? "started" : "stopped");
+                 return JsonResponse(http::status::ok, changed.Json(), v(ctx));
                });
   }
   router.Add(verb::delete_, "/v1/applications/{app}", true, [r, v](RequestContext& ctx) {
@@ -172,6 +294,8 @@ void AddJobRoutes(Router& router, JobRoutes r) {
       governance::PolicyStore(meta).ForgetNamed(ctx.principal->user, governance::ObjectKind::kApplication,
                                                 app.id);
     });
+    app.state = "DELETED";
+    Published(r, app, "deleted");
     return JsonResponse(http::status::ok, {{"deleted", app.id}}, v(ctx));
   });
   router.Add(verb::post, "/v1/applications/{app}/jobruns", true, [r, v](RequestContext& ctx) {
