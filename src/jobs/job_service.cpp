@@ -93,6 +93,7 @@ JobService::JobService(session::Instance& instance, session::Runner& runner, Job
   writer_.Do([this](JobStore& s) { s.Recover(options_.server_id + "/", NowMs()); });
   for (int i = 0; i < std::max(1, options_.workers); i++) workers_.emplace_back([this] { Work(); });
   heartbeat_ = std::thread([this] { Heartbeat(); });
+  scheduler_ = std::thread([this] { Schedules(); });
 }
 
 void JobService::Heartbeat() {
@@ -121,12 +122,14 @@ void JobService::Stop() {
   }
   cv_.notify_all();
   beat_.notify_all();
+  tick_.notify_all();
   events_.Close();  // event streams end
   std::lock_guard join(join_mu_);
   for (auto& w : workers_) {
     if (w.joinable()) w.join();
   }
   if (heartbeat_.joinable()) heartbeat_.join();
+  if (scheduler_.joinable()) scheduler_.join();
 }
 
 void JobService::Wake() {
@@ -266,6 +269,17 @@ std::optional<JobRun> JobService::Execute(JobStore& reader, JobRun run) {
       run.principal = *now;
     }
     RunLog log(writer_, run.id, CountStatements(run));
+    bool external = options_.builtin_issuer.empty() || run.principal.issuer != options_.builtin_issuer;
+    if (external && !run.principal.groups.empty() &&
+        options_.clock() - run.created_ms > options_.external_identity_ttl.count()) {
+      // Its issuer vouched for the groups at submission; that long after, no more.
+      log.Note("state",
+               fmt::format("the groups of {} (from {}) are older than jobs.external_identity_ttl ({} s): "
+                           "the run executes without them",
+                           run.principal.user, run.principal.issuer,
+                           options_.external_identity_ttl.count() / 1000));
+      run.principal.groups.clear();
+    }
     std::atomic<bool> timed_out = false;
     std::optional<int64_t> result_rows;
     auto result = RunSteps(reader, run, log, timed_out, result_rows);

@@ -33,6 +33,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,6 +61,11 @@ struct JobServiceOptions {
   std::string builtin_issuer;
   std::string server_id = "local";         // names this server in run leases
   std::chrono::milliseconds lease{60000};  // how long a claim holds without a heartbeat
+  // The scheduler's clock (ms since the epoch) and how often it looks for due schedules.
+  std::function<int64_t()> clock = NowMs;
+  std::chrono::milliseconds schedule_poll{1000};
+  // How long after submission the groups in an external principal's token are trusted.
+  std::chrono::milliseconds external_identity_ttl{std::chrono::hours(12)};
 };
 
 class RunLog;
@@ -88,6 +94,8 @@ class JobService {
   JobRun Cancel(JobStore& store, const JobRun& run, const std::string& by);
   // State changes of runs (published by the writer once committed), applications and schedules.
   EventBus& events() { return events_; }
+  // Now, by the scheduler's clock.
+  int64_t Now() const { return options_.clock(); }
   const std::filesystem::path& lake_root() const { return instance_.lake().root(); }
   // Where a run's result is kept: <lake>/_jobs/results/<run>.parquet.
   std::filesystem::path ResultPath(const JobRun& run) const;
@@ -107,6 +115,11 @@ class JobService {
   session::RunResult RunSteps(JobStore& reader, const JobRun& run, RunLog& log, std::atomic<bool>& timed_out,
                               std::optional<int64_t>& result_rows);
   void Heartbeat();
+  // The scheduler thread: fires what is due every schedule_poll (schedule_fire.cpp).
+  void Schedules();
+  void FireDue(store::MetaStore& meta);
+  // Fires schedule `id` if it is due at `now` (inside a change); true if it submitted a run.
+  bool Fire(JobStore& s, const std::string& id, int64_t now);
   // The next run for a worker that just ended one, unless the service is stopping.
   std::optional<JobRun> Next(JobStore& s);
   bool StopRequested(const std::string& id);
@@ -130,6 +143,8 @@ class JobService {
   std::vector<std::thread> workers_;
   std::string owner_;  // this service's lease owner
   std::thread heartbeat_;
+  std::condition_variable tick_;  // the scheduler's
+  std::thread scheduler_;
 };
 
 }  // namespace tarn::jobs

@@ -19,6 +19,23 @@ namespace {
 constexpr std::array<const char*, 9> kStateNames = {
     "SUBMITTED", "PENDING", "QUEUED", "SCHEDULED", "RUNNING", "SUCCESS", "FAILED", "CANCELLING", "CANCELLED"};
 
+const char* kRunColumns =
+    "id, application_id, name, principal_json, client_token, job_json, timeout_minutes, state, "
+    "state_details, "
+    "attempt, statements_total, statements_done, rows_returned, created_ms, updated_ms, started_ms, "
+    "ended_ms, "
+    "max_attempts, memory_bytes, threads, usage_json, result_rows, schedule_id, tags_json";
+
+const char* kAppColumns =
+    "id, name, state, max_concurrent_runs, queue_timeout_minutes, default_timeout_minutes, created_by, "
+    "created_at, updated_at, max_memory_bytes, max_threads";
+
+// What a run reserves of its application's maximum_capacity when it asks for nothing.
+constexpr int64_t kDefaultRunMemory = int64_t{1} << 30;
+constexpr int64_t kDefaultRunThreads = 1;
+
+}  // namespace
+
 std::string Iso(int64_t ms) {
   auto t = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
@@ -59,23 +76,6 @@ identity::Principal PrincipalFrom(const std::string& text) {
   p.execution_policy = j.value("execution_policy", std::vector<std::string>{});
   return p;
 }
-
-const char* kRunColumns =
-    "id, application_id, name, principal_json, client_token, job_json, timeout_minutes, state, "
-    "state_details, "
-    "attempt, statements_total, statements_done, rows_returned, created_ms, updated_ms, started_ms, "
-    "ended_ms, "
-    "max_attempts, memory_bytes, threads, usage_json, result_rows, schedule_id, tags_json";
-
-const char* kAppColumns =
-    "id, name, state, max_concurrent_runs, queue_timeout_minutes, default_timeout_minutes, created_by, "
-    "created_at, updated_at, max_memory_bytes, max_threads";
-
-// What a run reserves of its application's maximum_capacity when it asks for nothing.
-constexpr int64_t kDefaultRunMemory = int64_t{1} << 30;
-constexpr int64_t kDefaultRunThreads = 1;
-
-}  // namespace
 
 const char* RunStateName(RunState state) {
   return kStateNames.at(static_cast<size_t>(state));

@@ -159,6 +159,12 @@ struct LogLine {
 
 // Milliseconds since the epoch, now.
 int64_t NowMs();
+// "2026-12-04T17:26:26.000Z"; OptIso: null for none.
+std::string Iso(int64_t ms);
+nlohmann::json OptIso(const std::optional<int64_t>& ms);
+// A principal as job runs and schedules store it (and back).
+nlohmann::json PrincipalJson(const identity::Principal& p);
+identity::Principal PrincipalFrom(const std::string& text);
 
 class JobStore {
  public:
@@ -167,6 +173,9 @@ class JobStore {
   // Appends an Event for every run state change (and step change) made through this
   // store to `sink` (null: none); publishing them once committed is the caller's.
   void CollectEvents(std::vector<Event>* sink) { events_ = sink; }
+  // Adds an event to the sink (if any), with the run's id, its application and the time.
+  void Emit(const std::string& type, const std::string& run_id, const std::string& application_id,
+            const std::string& user, const std::string& issuer, nlohmann::json data);
 
   Application CreateApplication(Application app, const std::string& user);
   std::vector<Application> ListApplications();
@@ -236,9 +245,6 @@ class JobStore {
   void AddSteps(const std::string& id, const std::vector<StepSpec>& steps);
   void EndAttempt(const std::string& id, RunState state, const std::string& details, int64_t now);
   void LogLocked(const std::string& id, const std::string& kind, const std::string& message, int64_t at);
-
-  void Emit(const std::string& type, const std::string& run_id, const std::string& application_id,
-            const std::string& user, const std::string& issuer, nlohmann::json data);
 
   store::MetaStore& store_;
   std::vector<Event>* events_ = nullptr;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "governance/policy.h"
 
 namespace tarn::server {
 
@@ -137,6 +138,17 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
   if (auto* t = root["jobs"].as_table()) {
     std::set<std::string> k;
     Read(*t, "workers", c.job_workers, "jobs.", k);
+    if (auto ttl = (*t)["external_identity_ttl"]; ttl) {
+      k.insert("external_identity_ttl");
+      std::string text =
+          ttl.is_integer() ? std::to_string(*ttl.value<int64_t>()) : ttl.value_or(std::string("x"));
+      try {
+        c.job_external_identity_ttl_s = governance::ParseLimitValue("statement_timeout", text);
+      } catch (const Error&) {
+        throw Error::InvalidArgument(
+            "jobs.external_identity_ttl must be a positive duration: seconds, or with s, m or h (\"12h\")");
+      }
+    }
     RejectUnknown(*t, k, "jobs.");
   }
   auto rel = [&](std::filesystem::path& p) {

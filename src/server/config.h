@@ -11,12 +11,14 @@
 //              token_ttl_s = 3600, algorithm = "RS256" | "ES256"
 //   [[identity.trusted_issuers]]  issuer, audience, jwks_file | jwks_url,
 //              user_claim = "sub", groups_claim = "groups", refresh_s = 300
-//   [jobs]     workers = 16 (job runs executing at once, over all applications)
+//   [jobs]     workers = 16 (job runs executing at once, over all applications),
+//              external_identity_ttl = "12h" (trust in an external token's groups)
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,12 @@ struct ServerConfig {
   std::string algorithm = "RS256";
   std::vector<TrustedIssuerConfig> trusted_issuers;
   int job_workers = 16;  // [jobs] workers
+  // [jobs] external_identity_ttl: seconds, or text with a unit ("12h", "30m", "90s").
+  int64_t job_external_identity_ttl_s = 12 * 3600;
+  // For tests, never from a file: the job scheduler's clock (ms since the epoch;
+  // null: the system clock) and how often it looks for due schedules.
+  std::function<int64_t()> job_clock;
+  int job_schedule_poll_ms = 1000;
 
   // A bearer token a metrics scraper may use for GET /metrics alone ("": none).
   std::string metrics_token;

@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <map>
@@ -34,6 +35,9 @@ class BodyStream {
   virtual void Start(std::function<void()> wake) = 0;
   // What is ready to send ("" if nothing yet); sets `ended` when nothing more will come.
   virtual std::string Pull(bool& ended) = 0;
+  // The longest the server may wait before the next Pull when nothing is ready (it
+  // also writes an SSE comment line then, to keep the connection alive).
+  virtual std::chrono::milliseconds MaxWait() const { return std::chrono::seconds(15); }
 };
 
 // What a handler knows about the request it serves.

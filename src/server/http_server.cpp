@@ -242,15 +242,16 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   }
 
   // Sends what the body stream has ready; with nothing ready, waits to be woken, or
-  // for kKeepAliveSeconds, after which an SSE comment line keeps proxies from timing
-  // the connection out and finds a client that went away.
+  // for the stream's MaxWait (at most kKeepAliveSeconds), after which an SSE comment line keeps proxies from
+  // timing the connection out and finds a client that went away.
   static constexpr int kKeepAliveSeconds = 15;
   void Pump() {
     bool ended = false;
     std::string data = body_->Pull(ended);
     if (data.empty() && (ended || server_.draining)) return Close();
     if (data.empty()) {
-      timer_.expires_after(std::chrono::seconds(kKeepAliveSeconds));
+      timer_.expires_after(std::clamp<std::chrono::milliseconds>(
+          body_->MaxWait(), std::chrono::milliseconds(10), std::chrono::seconds(kKeepAliveSeconds)));
       timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
         if (ec) return self->Pump();  // woken
         self->Send(":\n\n");

@@ -6,6 +6,7 @@
 
 #include "governance/policy.h"
 #include "jobs/job_result.h"
+#include "jobs/schedules.h"
 
 namespace tarn::server {
 
@@ -105,6 +106,26 @@ jobs::JobRun VisibleRun(JobStore& store, const Access& access, const RequestCont
   return *run;
 }
 
+// The schedule of the application in the path, if the caller may see it (their own,
+// or any with MANAGE on the application); kNotFound otherwise.
+jobs::Schedule VisibleSchedule(store::MetaStore& meta, const Access& access, const RequestContext& ctx) {
+  JobStore store(meta);
+  auto app = VisibleApplication(store, access, ctx);
+  const std::string& id = ctx.params.at("schedule");
+  std::optional<jobs::Schedule> s;
+  try {
+    s = jobs::ScheduleStore(meta).Get(id);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNotFound) throw;
+  }
+  if (!s || s->application_id != app.id ||
+      !((ctx.principal->user == s->principal.user && ctx.principal->issuer == s->principal.issuer) ||
+        access.MayManage(app))) {
+    throw Error::NotFound("schedule {} does not exist", id.substr(0, 64));
+  }
+  return *s;
+}
+
 int64_t QueryInt(const RequestContext& ctx, const char* name, int64_t fallback, int64_t min, int64_t max) {
   auto it = ctx.query.find(name);
   if (it == ctx.query.end()) return fallback;
@@ -132,6 +153,11 @@ class EventStream : public BodyStream {
     if (subscription_) bus_.Unsubscribe(subscription_);
   }
   void Start(std::function<void()> wake) override { subscription_ = bus_.Subscribe(std::move(wake)); }
+  std::chrono::milliseconds MaxWait() const override {
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
+    return std::min<std::chrono::milliseconds>(std::chrono::seconds(15), left + std::chrono::milliseconds(1));
+  }
   std::string Pull(bool& ended) override {
     std::string out;
     if (first_) {
@@ -232,8 +258,51 @@ void Published(const JobRoutes& r, const jobs::Application& app, const std::stri
 
 }  // namespace
 
+static void AddScheduleRoutes(Router& router, JobRoutes r) {
+  using http::verb;
+  auto v = [](const RequestContext& ctx) { return ctx.request.version(); };
+  const std::string base = "/v1/applications/{app}/schedules";
+  router.Add(verb::post, base, true, [r, v](RequestContext& ctx) {
+    auto& meta = r.store(ctx.worker);
+    JobStore store(meta);
+    Access access(meta, *ctx.principal);
+    auto app = VisibleApplication(store, access, ctx);
+    if (!access.MaySubmit(app))
+      throw Error::PermissionDenied("access denied: scheduling runs on application {} takes SUBMIT on it",
+                                    app.name);
+    auto s = jobs::ParseSchedule(Body(ctx), r.jobs().lake_root());
+    std::string role = s.body.value("execution_role", "");
+    if (!role.empty()) access.RequireAssume(role);
+    s.application_id = app.id;
+    s = jobs::ScheduleStore(meta).Create(s, *ctx.principal, r.jobs().Now());
+    return JsonResponse(http::status::created, s.Json(), v(ctx));
+  });
+  router.Add(verb::get, base, true, [r, v](RequestContext& ctx) {
+    auto& meta = r.store(ctx.worker);
+    JobStore store(meta);
+    Access access(meta, *ctx.principal);
+    auto app = VisibleApplication(store, access, ctx);
+    nlohmann::json list = nlohmann::json::array();
+    const identity::Principal* owner = access.MayManage(app) ? nullptr : &*ctx.principal;
+    for (auto& s : jobs::ScheduleStore(meta).List(app.id, owner)) list.push_back(s.Json());
+    return JsonResponse(http::status::ok, {{"schedules", list}}, v(ctx));
+  });
+  router.Add(verb::get, base + "/{schedule}", true, [r, v](RequestContext& ctx) {
+    auto& meta = r.store(ctx.worker);
+    return JsonResponse(http::status::ok, VisibleSchedule(meta, Access(meta, *ctx.principal), ctx).Json(),
+                        v(ctx));
+  });
+  router.Add(verb::delete_, base + "/{schedule}", true, [r, v](RequestContext& ctx) {
+    auto& meta = r.store(ctx.worker);
+    auto s = VisibleSchedule(meta, Access(meta, *ctx.principal), ctx);
+    jobs::ScheduleStore(meta).Delete(s.id);
+    return JsonResponse(http::status::ok, {{"deleted", s.id}}, v(ctx));
+  });
+}
+
 void AddJobRoutes(Router& router, JobRoutes r) {
   AddEventRoute(router, r);
+  AddScheduleRoutes(router, r);
   using http::verb;
   auto v = [](const RequestContext& ctx) { return ctx.request.version(); };
   router.Add(verb::post, "/v1/applications", true, [r, v](RequestContext& ctx) {

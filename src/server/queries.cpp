@@ -24,7 +24,8 @@ StatementRequest ParseStatementRequest(const RequestContext& ctx, size_t max_lim
     throw Error::InvalidArgument("the body must be JSON: {{\"sql\": \"...\"}}");
   }
   if (!body.is_object()) throw Error::InvalidArgument("the body must be a JSON object: {{\"sql\": \"...\"}}");
-  static const std::set<std::string> kKnown = {"sql", "limit", "max_rows", "format", "async", "query_id", "role"};
+  static const std::set<std::string> kKnown = {"sql",   "limit",    "max_rows", "format",
+                                               "async", "query_id", "role"};
   for (auto& [k, v] : body.items()) {
     if (!kKnown.count(k))
       throw Error::InvalidArgument("unknown field '{}'", k.size() > 40 ? k.substr(0, 40) : k);
@@ -108,7 +109,8 @@ class Spool {
       out_.reset(std::fopen(file_.c_str(), "w+b"));
       if (!out_) throw Error::Io("cannot write the result spool {}", file_.string());
     }
-    if (std::fseek(out_.get(), 0, SEEK_END) != 0 || std::fwrite(text.data(), 1, text.size(), out_.get()) != text.size())
+    if (std::fseek(out_.get(), 0, SEEK_END) != 0 ||
+        std::fwrite(text.data(), 1, text.size(), out_.get()) != text.size())
       throw Error::Io("cannot write the result spool {}", file_.string());
     pages_.push_back({size_, text.size(), rows});
     size_ += text.size();
@@ -157,11 +159,17 @@ class PagedResult : public session::ResultHandler {
   // `text`: CSV or JSON lines; nullopt: JSON row arrays.
   PagedResult(std::optional<engine::OutputFormat> text, size_t page_rows, size_t page_bytes, size_t max_bytes,
               fs::path spool_file)
-      : text_(text), page_rows_(page_rows), page_bytes_(page_bytes), max_bytes_(max_bytes), spool_(std::move(spool_file)) {}
+      : text_(text),
+        page_rows_(page_rows),
+        page_bytes_(page_bytes),
+        max_bytes_(max_bytes),
+        spool_(std::move(spool_file)) {}
 
-  void OnColumns(const std::vector<std::string>& names, const std::vector<duckdb::LogicalType>& types) override {
+  void OnColumns(const std::vector<std::string>& names,
+                 const std::vector<duckdb::LogicalType>& types) override {
     columns_ = nlohmann::json::array();
-    for (size_t i = 0; i < names.size(); i++) columns_.push_back({{"name", names[i]}, {"type", types[i].ToString()}});
+    for (size_t i = 0; i < names.size(); i++)
+      columns_.push_back({{"name", names[i]}, {"type", types[i].ToString()}});
     types_ = types;
     first_.clear();
     first_rows_ = 0;
@@ -233,7 +241,8 @@ class PagedResult : public session::ResultHandler {
 
  private:
   bool Cut() {
-    cut_reason_ = fmt::format("the server's max_result_bytes {} (encoded): add a LIMIT, or narrow the query", max_bytes_);
+    cut_reason_ = fmt::format("the server's max_result_bytes {} (encoded): add a LIMIT, or narrow the query",
+                              max_bytes_);
     return false;
   }
   bool PageFull() {
@@ -271,8 +280,9 @@ class PagedResult : public session::ResultHandler {
   bool has_rows_ = false;
 };
 
-
-std::string KeyOf(const identity::Principal& p, const std::string& id) { return p.Key() + '\x1f' + id; }
+std::string KeyOf(const identity::Principal& p, const std::string& id) {
+  return p.Key() + '\x1f' + id;
+}
 
 }  // namespace
 
@@ -282,9 +292,9 @@ struct Statements::Stored {
   identity::Principal owner;
   std::string state;  // finished, failed, cancelled, timed_out, refused
   std::chrono::steady_clock::time_point finished = std::chrono::steady_clock::now();
-  std::optional<Response> error;          // the run failed
-  std::unique_ptr<PagedResult> result;    // JSON or CSV pages
-  std::optional<Response> parquet;        // a Parquet result
+  std::optional<Response> error;        // the run failed
+  std::unique_ptr<PagedResult> result;  // JSON or CSV pages
+  std::optional<Response> parquet;      // a Parquet result
   bool truncated = false;
   std::string truncated_reason;
   std::string format;  // json, jsonl, csv, parquet
@@ -303,8 +313,9 @@ struct Statements::Stored {
     if (format != "json") {
       int64_t rows = 0;
       std::string body = pages ? result->Page(n, rows) : "";
-      Response res = TextResponse(http::status::ok, std::move(body),
-                                  format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson", version);
+      Response res =
+          TextResponse(http::status::ok, std::move(body),
+                       format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson", version);
       res.set("X-Tarn-Query-Id", id);
       res.set("X-Tarn-Truncated", more || last_cut ? "true" : "false");
       if (last_cut) res.set("X-Tarn-Truncated-Reason", truncated_reason);
@@ -316,12 +327,13 @@ struct Statements::Stored {
     }
     int64_t rows = 0;
     std::string body = pages ? result->Page(n, rows) : "";
-    nlohmann::json head = {{"query_id", id},
-                           {"columns", result && result->has_rows() ? result->columns() : nlohmann::json::array()},
-                           {"page", n},
-                           {"row_count", rows},
-                           {"total_rows", result ? result->total_rows() : 0},
-                           {"truncated", more || last_cut}};
+    nlohmann::json head = {
+        {"query_id", id},
+        {"columns", result && result->has_rows() ? result->columns() : nlohmann::json::array()},
+        {"page", n},
+        {"row_count", rows},
+        {"total_rows", result ? result->total_rows() : 0},
+        {"truncated", more || last_cut}};
     if (n == 0) head["messages"] = result ? result->messages() : std::vector<std::string>{};
     if (more) head["next_uri"] = next;
     if (last_cut) head["truncated_reason"] = truncated_reason;
@@ -371,8 +383,8 @@ std::shared_ptr<Statements::Stored> Statements::Execute(const StatementRequest& 
     r = runner_.Run(run, drain);
     std::error_code ec;
     if (!r.error && fs::file_size(file, ec) > max_bytes_) {
-      r.error = Error::ResourceExhausted("the Parquet result is larger than {} bytes: add a LIMIT, or use CSV pages",
-                                         max_bytes_);
+      r.error = Error::ResourceExhausted(
+          "the Parquet result is larger than {} bytes: add a LIMIT, or use CSV pages", max_bytes_);
     }
     if (!r.error) {
       std::ifstream in(file, std::ios::binary);
@@ -451,7 +463,8 @@ Response Statements::Run(const StatementRequest& request, RequestContext& ctx) {
   std::string id = runner_.Reserve(owner, request.query_id);
   StatementRequest r = request;
   r.query_id = id;
-  bool queued = async_pool_.Submit([this, r, owner, version](size_t) { Execute(r, owner, version, nullptr); });
+  bool queued =
+      async_pool_.Submit([this, r, owner, version](size_t) { Execute(r, owner, version, nullptr); });
   if (!queued) {
     runner_.Release(owner, id);
     throw Error::ResourceExhausted("too many asynchronous statements are queued: try again shortly");
@@ -459,7 +472,8 @@ Response Statements::Run(const StatementRequest& request, RequestContext& ctx) {
   return JsonResponse(http::status::accepted, {{"query_id", id}, {"state", "queued"}}, version);
 }
 
-std::shared_ptr<Statements::Stored> Statements::FindStored(const identity::Principal& caller, const std::string& id) {
+std::shared_ptr<Statements::Stored> Statements::FindStored(const identity::Principal& caller,
+                                                           const std::string& id) {
   auto it = stored_.find(KeyOf(caller, id));
   return it == stored_.end() || !it->second->released ? nullptr : it->second;
 }
@@ -475,7 +489,9 @@ Response Statements::Get(const std::string& id, const identity::Principal& calle
   }
   auto info = runner_.Find(caller, id);  // kNotFound for what the caller may not see
   return JsonResponse(http::status::ok,
-                      {{"query_id", info.run_id}, {"state", session::RunStateName(info.state)}, {"elapsed_s", info.elapsed_s}},
+                      {{"query_id", info.run_id},
+                       {"state", session::RunStateName(info.state)},
+                       {"elapsed_s", info.elapsed_s}},
                       version);
 }
 
@@ -487,7 +503,8 @@ Response Statements::Page(const std::string& id, const std::string& page, const 
   n = std::stoul(page);
   std::lock_guard<std::mutex> lock(mu_);
   auto s = FindStored(caller, id);
-  if (!s) throw Error::NotFound("query {} has no stored result (results are kept 10 minutes)", id.substr(0, 64));
+  if (!s)
+    throw Error::NotFound("query {} has no stored result (results are kept 10 minutes)", id.substr(0, 64));
   size_t pages = s->result ? s->result->pages() : 1;
   if (n >= std::max<size_t>(pages, 1)) throw Error::NotFound("query {} has no page {}", id.substr(0, 64), n);
   return s->PageResponse(n, version);
@@ -506,7 +523,8 @@ Response Statements::Cancel(const std::string& id, const identity::Principal& ca
   auto state = runner_.Cancel(caller, id);
   bool running = state == session::RunState::kRunning || state == session::RunState::kQueued;
   return JsonResponse(http::status::ok,
-                      {{"query_id", id}, {"state", running ? "cancelling" : session::RunStateName(state)}}, version);
+                      {{"query_id", id}, {"state", running ? "cancelling" : session::RunStateName(state)}},
+                      version);
 }
 
 Response Statements::List(const identity::Principal& caller, unsigned version) {
@@ -522,7 +540,9 @@ Response Statements::List(const identity::Principal& caller, unsigned version) {
   return JsonResponse(http::status::ok, {{"queries", list}}, version);
 }
 
-void Statements::CancelAll() { runner_.CancelAll(); }
+void Statements::CancelAll() {
+  runner_.CancelAll();
+}
 
 void Statements::ForgetUser(const std::string& user, const std::string& issuer) {
   runner_.ForgetUser(user, issuer);

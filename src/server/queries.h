@@ -36,7 +36,7 @@ namespace tarn::server {
 // What the caller asked for in POST /v1/statements.
 struct StatementRequest {
   std::string sql;
-  size_t limit = 1000;             // rows per page
+  size_t limit = 1000;              // rows per page
   std::optional<int64_t> max_rows;  // the caller's cap on the whole result
   std::string format = "json";      // json, csv or parquet
   bool async = false;
@@ -93,9 +93,9 @@ class Statements {
   size_t page_bytes_;
   std::atomic<int64_t>& active_;
   std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Stored>> stored_;  // Principal::Key + id
+  std::map<std::string, std::shared_ptr<Stored>> stored_;            // Principal::Key + id
   std::deque<std::pair<std::string, std::weak_ptr<Stored>>> order_;  // oldest first
-  WorkerPool async_pool_;                                  // runs asynchronous statements
+  WorkerPool async_pool_;                                            // runs asynchronous statements
 };
 
 }  // namespace tarn::server

@@ -464,6 +464,9 @@ void Service::Start() {
     jobs::JobServiceOptions jo;
     jo.builtin_issuer = s.issuer;
     jo.workers = s.config.job_workers;
+    jo.external_identity_ttl = std::chrono::seconds(s.config.job_external_identity_ttl_s);
+    jo.schedule_poll = std::chrono::milliseconds(s.config.job_schedule_poll_ms);
+    if (s.config.job_clock) jo.clock = s.config.job_clock;
     s.jobs = std::make_unique<jobs::JobService>(s.instance, *s.runner, jo);
   });
 }
