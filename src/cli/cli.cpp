@@ -19,19 +19,19 @@
 #include "audit/audit_log.h"
 #include "cli/admin.h"
 #include "cli/demo_data.h"
-#include "cli/progress.h"
 #include "cli/job_commands.h"
+#include "cli/progress.h"
 #include "cli/remote.h"
 #include "cli/remote_flags.h"
 #include "cli/signals.h"
 #include "cli/sql_command.h"
 #include "common/error.h"
+#include "common/util.h"
 #include "engine/result_writer.h"
 #include "governance/functions.h"
 #include "identity/directory.h"
 #include "identity/keys.h"
 #include "server/service.h"
-#include "common/util.h"
 #include "session/instance.h"
 #include "session/runner.h"
 
@@ -199,9 +199,11 @@ int Main(int argc, char** argv) {
   RemoteFlags queries_remote;
   bool queries_json = false;
   std::string query_id;
-  auto* queriesc = app.add_subcommand("queries", "List or cancel running queries on a server (yours; admins: all)");
+  auto* queriesc =
+      app.add_subcommand("queries", "List or cancel running queries on a server (yours; admins: all)");
   queriesc->require_subcommand(1);
-  auto* queries_list = queriesc->add_subcommand("list", "Running queries: id, user, state, seconds, front end, SQL");
+  auto* queries_list =
+      queriesc->add_subcommand("list", "Running queries: id, user, state, seconds, front end, SQL");
   queries_remote.AddTo(queries_list, true);
   queries_list->add_flag("--json", queries_json, "One JSON object per query");
   auto* queries_cancel = queriesc->add_subcommand("cancel", "Cancel a running query by its id");
@@ -269,7 +271,8 @@ int Main(int argc, char** argv) {
   sql_flags.AddTo(sqlc, true);
   sqlc->add_option("sql", sql, "SQL text (one or more statements)");
   sqlc->add_option("--file,-f", sql_file, "Read SQL from this file");
-  sqlc->add_option("--format", sql_out.format, "Output: table, csv, json (JSON lines) or parquet (needs --output)")
+  sqlc->add_option("--format", sql_out.format,
+                   "Output: table, csv, json (JSON lines) or parquet (needs --output)")
       ->check(CLI::IsMember({"table", "csv", "json", "parquet"}));
   sqlc->add_option("--output,-o", sql_out.output, "File for --format parquet");
   auto* max_rows_opt = sqlc->add_option(
@@ -419,8 +422,8 @@ int Main(int argc, char** argv) {
       return 0;
     }
     if (*user || *group) {
-      std::unique_ptr<Admin> admin = !admin_remote.remote() ? LocalAdmin(admin_flags.Options())
-                                                                 : RemoteAdmin(admin_remote.Options());
+      std::unique_ptr<Admin> admin =
+          !admin_remote.remote() ? LocalAdmin(admin_flags.Options()) : RemoteAdmin(admin_remote.Options());
       if (*user_add) {
         admin->AddUser(name, ReadPassword(password_stdin, "password: "),
                        service_user ? identity::UserKind::kService : identity::UserKind::kPerson,
@@ -479,9 +482,10 @@ int Main(int argc, char** argv) {
         throw Error::InvalidArgument("--as is for local mode: over a server, log in as that user instead");
       }
       if (WantsShell(sql, sql_file)) {
-        if (sql_out.format == "parquet") throw Error::InvalidArgument("the shell prints rows: use --format table, csv or json");
+        if (sql_out.format == "parquet")
+          throw Error::InvalidArgument("the shell prints rows: use --format table, csv or json");
         return !sql_remote.remote() ? RunLocalShell(sql_flags.Options(), sql_out, sql_caller)
-                                         : RunRemoteShell(remote_sql(), sql_out);
+                                    : RunRemoteShell(remote_sql(), sql_out);
       }
       std::string text = ReadSqlInput(sql, sql_file);
       if (!sql_remote.remote()) return RunLocalSql(sql_flags.Options(), text, sql_out, sql_caller);

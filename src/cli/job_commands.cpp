@@ -6,66 +6,11 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/job_helpers.h"
 #include "cli/progress.h"
 #include "common/error.h"
 
 namespace tarn::cli {
-
-namespace {
-
-// Ids and application names go into URL paths: only their own characters.
-const std::string& Checked(const std::string& id, const char* what) {
-  bool ok = !id.empty() && id.size() <= 64;
-  for (unsigned char c : id) ok = ok && (std::isalnum(c) || c == '.' || c == '_' || c == '-');
-  if (!ok)
-    throw Error::InvalidArgument("{} '{}' is not an id: 1 to 64 of letters, digits, '.', '_' and '-'", what,
-                                 id.substr(0, 64));
-  return id;
-}
-
-std::string ReadScript(const std::string& file) {
-  if (file == "-") {
-    std::stringstream ss;
-    ss << std::cin.rdbuf();
-    return ss.str();
-  }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error::NotFound("cannot read {}: no such file, or not readable", file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string Cell(const nlohmann::json& v) {
-  return v.is_string() ? v.get<std::string>() : v.is_null() ? "-" : v.dump();
-}
-
-// Rows of `fields` from each object of `list`, tab-separated under a header.
-void PrintTable(const nlohmann::json& list, const std::vector<std::string>& fields, bool json) {
-  if (json) {
-    for (auto& item : list) std::cout << item.dump() << "\n";
-    return;
-  }
-  for (size_t i = 0; i < fields.size(); i++) std::cout << (i ? "\t" : "") << fields[i];
-  std::cout << "\n";
-  for (auto& item : list) {
-    for (size_t i = 0; i < fields.size(); i++)
-      std::cout << (i ? "\t" : "") << Cell(item.value(fields[i], nlohmann::json()));
-    std::cout << "\n";
-  }
-}
-
-int ExitCodeOf(const std::string& state) {
-  if (state == "SUCCESS") return 0;
-  if (state == "CANCELLED") return ExitCodeFor(ErrorCode::kCancelled);
-  return 1;
-}
-
-bool Terminal(const std::string& state) {
-  return state == "SUCCESS" || state == "FAILED" || state == "CANCELLED";
-}
-
-}  // namespace
 
 JobCommands::JobCommands(CLI::App& app) {
   auto common = [this](CLI::App* cmd) {
@@ -124,14 +69,26 @@ JobCommands::JobCommands(CLI::App& app) {
   job_logs_ = job_cmd_->add_subcommand("logs", "A job run's log: states, statements, errors");
   job_logs_->add_flag("--follow", follow_, "Keep printing until the run ends; exit as --wait does");
   job_cancel_ = job_cmd_->add_subcommand("cancel", "Cancel a job run (its running statement stops)");
-  for (auto* c : {job_get_, job_logs_, job_cancel_}) c->add_option("id", id_, "The job run id")->required();
-  for (auto* c : {job_submit_, job_list_, job_get_, job_logs_, job_cancel_}) {
+  job_result_ = job_cmd_->add_subcommand(
+      "result", "The rows of a run's last statement, if it was a query (kept when the run ended)");
+  job_result_->add_option("--format", format_, "json, csv or parquet (parquet needs --output)")
+      ->check(CLI::IsMember({"json", "csv", "parquet"}))
+      ->capture_default_str();
+  job_result_->add_option("--output", output_, "Write to this file instead of standard output");
+  job_result_->add_option("--limit", limit_, "At most this many rows (json, csv)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}))
+      ->capture_default_str();
+  for (auto* c : {job_get_, job_logs_, job_cancel_, job_result_})
+    c->add_option("id", id_, "The job run id")->required();
+  for (auto* c : {job_submit_, job_list_, job_get_, job_logs_, job_cancel_, job_result_}) {
     c->add_option("--app", application_, "The application (id or name)")->capture_default_str();
     common(c);
   }
+  AddScheduleCommands(app);
 }
 
 std::optional<int> JobCommands::Run() {
+  if (*schedule_cmd_) return Schedules();
   if (!*app_cmd_ && !*job_cmd_) return std::nullopt;
   auto remote = remote_.Options();
   if (*app_create_) {
@@ -174,6 +131,7 @@ std::optional<int> JobCommands::Run() {
     std::cout << CallApi(remote, "GET", run).dump(json_ ? -1 : 2) << "\n";
     return 0;
   }
+  if (*job_result_) return Result(run);
   if (*job_cancel_) {
     auto r = CallApi(remote, "DELETE", run);
     if (json_) std::cout << r.dump() << "\n";
@@ -236,6 +194,24 @@ int JobCommands::Submit() {
     std::cout << id << "\n";
   std::cout.flush();
   return wait_ ? Wait(id, false) : 0;
+}
+
+int JobCommands::Result(const std::string& run_path) {
+  if (format_ == "parquet" && output_.empty())
+    throw Error::InvalidArgument("--format parquet writes a binary file: give --output FILE");
+  std::string body = CallApiRaw(remote_.Options(), "GET",
+                                run_path + "/result?format=" + format_ + "&limit=" + std::to_string(limit_));
+  if (format_ == "json") body = nlohmann::json::parse(body).dump(json_ ? -1 : 2) + "\n";
+  if (output_.empty()) {
+    std::cout << body;
+    return 0;
+  }
+  std::ofstream out(output_, std::ios::binary | std::ios::trunc);
+  out << body;
+  out.close();
+  if (!out) throw Error::Io("cannot write {}", output_);
+  std::cerr << "wrote " << body.size() << " bytes to " << output_ << "\n";
+  return 0;
 }
 
 int JobCommands::Wait(const std::string& run_id, bool show_logs) {

@@ -6,6 +6,10 @@
 //   tarn job submit [--app A] (--sql SQL | --file F) [--name N] [--role R] [--client-token T]
 //                   [--timeout MIN] [--wait]
 //   tarn job list [--app A] [--state S] | get ID | logs ID [--follow] | cancel ID
+//   tarn job result ID [--format json|csv|parquet] [--output F] [--limit N]
+//   tarn schedule create --cron C [--timezone TZ] [--overlap skip|queue] (--sql | --file)
+//                        [--app A] [--name N] [--role R]
+//   tarn schedule list [--app A] | get ID | delete ID
 //
 // `--json` prints the server's JSON; otherwise a line or a table for people.
 // `job submit --wait` and `job logs --follow` poll until the run ends (a progress
@@ -34,6 +38,10 @@ class JobCommands {
   int Submit();
   int ChangeApplication();
   int Wait(const std::string& run_id, bool show_logs);
+  int Result(const std::string& run_path);
+  // tarn schedule ... (schedule_commands.cpp)
+  void AddScheduleCommands(CLI::App& app);
+  int Schedules();
 
   RemoteFlags remote_;
   CLI::App* app_cmd_ = nullptr;
@@ -51,6 +59,14 @@ class JobCommands {
   CLI::App* job_get_ = nullptr;
   CLI::App* job_logs_ = nullptr;
   CLI::App* job_cancel_ = nullptr;
+  CLI::App* job_result_ = nullptr;
+  CLI::App* schedule_cmd_ = nullptr;
+  CLI::App* schedule_create_ = nullptr;
+  CLI::App* schedule_list_ = nullptr;
+  CLI::App* schedule_get_ = nullptr;
+  CLI::App* schedule_delete_ = nullptr;
+  std::string format_ = "json", output_, cron_, timezone_ = "UTC", overlap_ = "skip";
+  int64_t limit_ = 10000;
   std::string name_, application_ = "default", sql_, file_, client_token_, state_, id_, role_;
   int64_t max_concurrent_ = 15, queue_timeout_ = 360, default_timeout_ = 720, timeout_ = -1;
   bool json_ = false, wait_ = false, follow_ = false;

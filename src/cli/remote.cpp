@@ -11,9 +11,9 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/sql_command.h"
 #include "common/error.h"
 #include "common/util.h"
-#include "cli/sql_command.h"
 #include "engine/result_writer.h"
 
 namespace fs = std::filesystem;
@@ -120,7 +120,8 @@ std::string Login(const RemoteOptions& remote, const std::string& user, const st
     creds[server] = entry;
   } else {
     entry["server"] = server;
-    if (!creds.contains("profiles") || !creds["profiles"].is_object()) creds["profiles"] = nlohmann::json::object();
+    if (!creds.contains("profiles") || !creds["profiles"].is_object())
+      creds["profiles"] = nlohmann::json::object();
     creds["profiles"][remote.profile] = entry;
   }
   WriteCredentials(creds);
@@ -137,8 +138,9 @@ RemoteOptions Resolve(RemoteOptions remote) {
       if (remote.server.empty()) {
         remote.server = server;
       } else if (remote.server != server) {
-        throw Error::InvalidArgument("profile {} is a login to {}, not {}: drop --server, or log in again with both",
-                                     remote.profile, server, remote.server);
+        throw Error::InvalidArgument(
+            "profile {} is a login to {}, not {}: drop --server, or log in again with both", remote.profile,
+            server, remote.server);
       }
     } else if (remote.server.empty()) {
       throw Error::NotFound("no profile {}: run `tarn login --profile {} --server URL --user NAME`",
@@ -204,6 +206,13 @@ nlohmann::json CallApi(const RemoteOptions& remote, const std::string& method, c
   auto res = server::Fetch(method, Trimmed(remote.server) + path, headers, text, remote.client);
   if (res.status < 200 || res.status >= 300) ThrowServerError(res);
   return res.body.empty() ? nlohmann::json::object() : nlohmann::json::parse(res.body);
+}
+
+std::string CallApiRaw(const RemoteOptions& remote, const std::string& method, const std::string& path) {
+  std::map<std::string, std::string> headers = {{"Authorization", "Bearer " + TokenFor(remote)}};
+  auto res = server::Fetch(method, Trimmed(remote.server) + path, headers, "", remote.client);
+  if (res.status < 200 || res.status >= 300) ThrowServerError(res);
+  return res.body;
 }
 
 namespace {
@@ -341,10 +350,12 @@ void ListQueries(const RemoteOptions& remote, bool json) {
     for (auto& q : list["queries"]) std::cout << q.dump() << "\n";
     return;
   }
-  nlohmann::json columns = nlohmann::json::array(
-      {{{"name", "query_id"}, {"type", "VARCHAR"}}, {{"name", "user"}, {"type", "VARCHAR"}},
-       {{"name", "state"}, {"type", "VARCHAR"}}, {{"name", "seconds"}, {"type", "DOUBLE"}},
-       {{"name", "from"}, {"type", "VARCHAR"}}, {{"name", "sql"}, {"type", "VARCHAR"}}});
+  nlohmann::json columns = nlohmann::json::array({{{"name", "query_id"}, {"type", "VARCHAR"}},
+                                                  {{"name", "user"}, {"type", "VARCHAR"}},
+                                                  {{"name", "state"}, {"type", "VARCHAR"}},
+                                                  {{"name", "seconds"}, {"type", "DOUBLE"}},
+                                                  {{"name", "from"}, {"type", "VARCHAR"}},
+                                                  {{"name", "sql"}, {"type", "VARCHAR"}}});
   nlohmann::json rows = nlohmann::json::array();
   for (auto& q : list["queries"]) {
     rows.push_back({q["query_id"], q["user"], q["state"], std::round(q.value("elapsed_s", 0.0) * 10) / 10,
@@ -360,13 +371,15 @@ void PrintLogins(bool json) {
     return;
   }
   nlohmann::json columns = nlohmann::json::array();
-  for (const char* c : {"profile", "server", "user", "expires"}) columns.push_back({{"name", c}, {"type", "VARCHAR"}});
+  for (const char* c : {"profile", "server", "user", "expires"})
+    columns.push_back({{"name", c}, {"type", "VARCHAR"}});
   nlohmann::json rows = nlohmann::json::array();
   auto now = std::time(nullptr);
   for (auto& l : logins) {
     int64_t left = l["expires_at"].get<int64_t>() - now;
     std::string expires = left <= 0 ? "expired" : "in " + FormatDuration(std::chrono::seconds(left));
-    rows.push_back({l["profile"].get<std::string>().empty() ? "-" : l["profile"], l["server"], l["user"], expires});
+    rows.push_back(
+        {l["profile"].get<std::string>().empty() ? "-" : l["profile"], l["server"], l["user"], expires});
   }
   PrintTable(columns, rows, {1000, false, TerminalWidth()});
 }

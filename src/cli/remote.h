@@ -18,8 +18,8 @@
 namespace tarn::cli {
 
 struct RemoteOptions {
-  std::string server;  // base URL, e.g. http://127.0.0.1:8998
-  std::string token;   // explicit token; else the cached one
+  std::string server;   // base URL, e.g. http://127.0.0.1:8998
+  std::string token;    // explicit token; else the cached one
   std::string profile;  // named login; its server is used when `server` is empty
   std::string role;     // tarn sql: run with only this role's grants
   server::ClientOptions client;
@@ -47,6 +47,8 @@ std::string TokenFor(const RemoteOptions& remote);
 // answer, or throws the server's error (code and message) as a tarn::Error.
 nlohmann::json CallApi(const RemoteOptions& remote, const std::string& method, const std::string& path,
                        const nlohmann::json& body = nullptr);
+// The same, for an answer that is not JSON (CSV, Parquet): its body as it came.
+std::string CallApiRaw(const RemoteOptions& remote, const std::string& method, const std::string& path);
 
 // How `tarn sql` prints.
 struct SqlOutput {

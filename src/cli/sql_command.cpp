@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
-#include <mutex>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 
 #include "cli/shell.h"
@@ -39,7 +39,8 @@ class PrintHandler : public session::ResultHandler {
  public:
   PrintHandler(engine::OutputFormat format, engine::TableLayout layout, bool quiet)
       : format_(format), layout_(layout), quiet_(quiet) {}
-  void OnColumns(const std::vector<std::string>& names, const std::vector<duckdb::LogicalType>& types) override {
+  void OnColumns(const std::vector<std::string>& names,
+                 const std::vector<duckdb::LogicalType>& types) override {
     writer_ = engine::MakeResultWriter(format_, std::cout, layout_);
     writer_->Begin(names, types);
   }
@@ -61,7 +62,6 @@ class PrintHandler : public session::ResultHandler {
   bool quiet_;
   std::unique_ptr<engine::ResultWriter> writer_;
 };
-
 
 // Who local statements run as: the operator, or a user of the data directory.
 session::RunRequest LocalRequest(session::Instance& instance, const LocalCaller& caller) {
@@ -91,7 +91,8 @@ session::RunnerOptions LocalRunnerOptions() {
 }
 
 // Runs one script; returns the exit code.
-int RunScript(session::Runner& runner, session::RunRequest request, const std::string& sql, const SqlOutput& out) {
+int RunScript(session::Runner& runner, session::RunRequest request, const std::string& sql,
+              const SqlOutput& out) {
   std::optional<fs::path> parquet;
   engine::OutputFormat format = engine::OutputFormat::kTable;
   if (out.format == "parquet") {

@@ -122,5 +122,35 @@ TEST_F(JobCliTest, AnApplicationIsUpdatedStoppedStartedAndDeletedAndARunTakesARo
   EXPECT_EQ(ran.exit_code, 0) << ran.err;
 }
 
+TEST_F(JobCliTest, AResultIsReadAsJsonCsvOrAParquetFileAndSchedulesAreManaged) {
+  auto ran = Tarn({"job", "submit", "--sql", "SELECT 2 AS two, 'b' AS bee", "--wait"}, ana_);
+  ASSERT_EQ(ran.exit_code, 0) << ran.err;
+  std::string id = Trim(ran.out);
+  auto j = Tarn({"job", "result", id, "--json"}, ana_);
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_EQ(nlohmann::json::parse(j.out)["rows"], nlohmann::json::parse(R"([{"two": 2, "bee": "b"}])"));
+  EXPECT_EQ(Tarn({"job", "result", id, "--format", "csv"}, ana_).out, "two,bee\n2,b\n");
+  TempDir out;
+  auto file = (out.path() / "r.parquet").string();
+  auto p = Tarn({"job", "result", id, "--format", "parquet", "--output", file}, ana_);
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_THAT(p.err, HasSubstr("bytes to " + file));
+  EXPECT_EQ(Tarn({"job", "result", id, "--format", "parquet"}, ana_).exit_code, 2);  // binary: needs --output
+  // Schedules: create, list, get, delete; a bad cron is a usage error naming the field.
+  auto created = Tarn({"schedule", "create", "--cron", "0 6 * * MON-FRI", "--timezone", "Europe/Oslo",
+                       "--sql", "SELECT 1", "--name", "morning"},
+                      ana_);
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  std::string sch = Trim(created.out);
+  EXPECT_THAT(created.err, HasSubstr("created schedule " + sch + ": next fire 20"));
+  auto list = Tarn({"schedule", "list"}, ana_);
+  EXPECT_THAT(list.out, HasSubstr(sch + "\tmorning\t0 6 * * MON-FRI\tEurope/Oslo\tskip"));
+  auto bad = Tarn({"schedule", "create", "--cron", "0 25 * * *", "--sql", "SELECT 1"}, ana_);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("cron"));
+  ASSERT_EQ(Tarn({"schedule", "delete", sch}, ana_).exit_code, 0);
+  EXPECT_EQ(Tarn({"schedule", "get", sch}, ana_).exit_code, 3);
+}
+
 }  // namespace
 }  // namespace tarn::testing
