@@ -3,6 +3,7 @@
 // server named by $TARN_TEST_PG_URL, which scripts/test starts).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -84,6 +85,9 @@ bool PostgresRequired();
       GTEST_SKIP() << "no PostgreSQL test server (set TARN_TEST_PG_URL or run scripts/test)"; \
     }                                                                                         \
   } while (0)
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+uint16_t FreePort();
 
 // Writes `text` to `path`, creating folders.
 void WriteFile(const std::filesystem::path& path, const std::string& text);

@@ -361,7 +361,14 @@ session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, Run
       });
     }
     if (!r.error) continue;
-    if (!run.has_steps() || stopped) return r;  // a stop ends every step at once
+    if (!run.has_steps()) return r;
+    if (stopped) {  // a cancel or timeout ends every step at once
+      writer_.Do([&](JobStore& s) {
+        for (size_t j = i + 1; j < steps.size(); j++)
+          s.SetStep(run.id, static_cast<int64_t>(j) + 1, "CANCELLED", "the run was stopped", run.attempt);
+      });
+      return r;
+    }
     if (!failed)
       failed = fmt::format("step {}{} failed: {}", n, steps[i].name.empty() ? "" : " (" + steps[i].name + ")",
                            error);

@@ -572,6 +572,11 @@ int64_t JobStore::Recover(const std::optional<std::string>& stale_prefix, int64_
     params.emplace_back(std::in_place_type<std::string>, *stale_prefix);
   }
   for (auto& r : store_.Query(sql + ")", params)) {
+    // A step it was running did not end: INTERRUPTED (a retry runs it again).
+    store_.Execute(
+        "UPDATE job_run_steps SET state = 'INTERRUPTED', state_details = 'the server stopped', ended_ms = ? "
+        "WHERE run_id = ? AND state = 'RUNNING'",
+        {now_ms, r.Str(0)});
     auto state = ParseRunState(r.Str(1));
     if (state == RunState::kCancelling) {
       n += Transition(r.Str(0), {state}, RunState::kCancelled, "cancelled (the server stopped meanwhile)");

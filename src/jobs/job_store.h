@@ -141,7 +141,7 @@ struct StepRecord {
   int64_t step = 0;  // from 1
   std::string name;
   std::string action_on_failure;
-  std::string state;  // PENDING, RUNNING, COMPLETED, FAILED, CANCELLED
+  std::string state;  // PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, INTERRUPTED
   std::string state_details;
   int64_t attempt = 0;  // the attempt that ran it last
   std::optional<int64_t> started_ms;

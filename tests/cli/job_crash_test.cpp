@@ -35,18 +35,6 @@ constexpr int kRuns = 100;
 constexpr const char* kQuick = "SELECT 42 AS answer";
 constexpr const char* kSlow = "SELECT count(*) AS n FROM range(60000000) r(i) WHERE i % 7 = 3";
 
-uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 class JobCrashTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {

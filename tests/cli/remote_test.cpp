@@ -206,18 +206,6 @@ TEST(InitCli, LocalUserAdministration) {
   EXPECT_EQ(RunTarn({"user", "list", "-d", dir.path()}).out, "admin\tperson\tadmin\t-\n");
 }
 
-uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 TEST(ServerCli, ServesUntilSigtermThenExitsCleanly) {
   TempDir dir;
   ASSERT_EQ(RunTarn({"init", "-d", dir.path(), "--admin-password-stdin"}, "admin-pass-1\n").exit_code, 0);

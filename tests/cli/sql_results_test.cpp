@@ -86,17 +86,19 @@ TEST_F(SqlResultsTest, ACsvResultOfHalfAMillionRowsArrivesWhole) {
 }
 
 TEST_F(SqlResultsTest, MaxRowsCutsWithAWarningAndExit6InCsvAndJson) {
-  auto r = Tarn({"sql", "--server", base_, "--format", "csv", "--max-rows", "10",
-                 "SELECT i FROM range(500000) r(i)"},
-                ana_);
+  auto r = Tarn(
+      {"sql", "--server", base_, "--format", "csv", "--max-rows", "10", "SELECT i FROM range(500000) r(i)"},
+      ana_);
   EXPECT_EQ(r.exit_code, 6) << r.err;
   EXPECT_EQ(Lines(r.out), 11u);
   EXPECT_THAT(r.err, HasSubstr("warning: the result is incomplete: it was cut at max_rows 10"));
-  r = Tarn({"sql", "--server", base_, "--format", "json", "--max-rows", "3", "SELECT i FROM range(10) r(i)"}, ana_);
+  r = Tarn({"sql", "--server", base_, "--format", "json", "--max-rows", "3", "SELECT i FROM range(10) r(i)"},
+           ana_);
   EXPECT_EQ(r.exit_code, 6) << r.err;
   EXPECT_EQ(Lines(r.out), 3u);
   // A result that fits is no warning.
-  r = Tarn({"sql", "--server", base_, "--format", "csv", "--max-rows", "10", "SELECT i FROM range(10) r(i)"}, ana_);
+  r = Tarn({"sql", "--server", base_, "--format", "csv", "--max-rows", "10", "SELECT i FROM range(10) r(i)"},
+           ana_);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Lines(r.out), 11u);
   // The table format shows the first rows and says the rest was left out, exit 0.
@@ -107,7 +109,8 @@ TEST_F(SqlResultsTest, MaxRowsCutsWithAWarningAndExit6InCsvAndJson) {
 
 constexpr const char* kNested =
     "SELECT [1, 2] AS l, {'a': 1, 'b': [true, NULL]} AS s, MAP {'k': 2.5} AS m, 12.50::DECIMAL(6,2) AS d, "
-    "DATE '2026-12-02' AS dt, '\\xAA\\x01'::BLOB AS b, [{'x': 'y'}] AS ls, 170141183460469231731687303715884105727::HUGEINT AS h, "
+    "DATE '2026-12-02' AS dt, '\\xAA\\x01'::BLOB AS b, [{'x': 'y'}] AS ls, "
+    "170141183460469231731687303715884105727::HUGEINT AS h, "
     "'{\"j\": [1]}'::JSON AS j, NULL::INTEGER[] AS n";
 
 constexpr const char* kCheckNested = R"(
@@ -146,8 +149,8 @@ TEST_F(SqlResultsTest, NestedValuesAreRealJsonEverywhere) {
 
 TEST_F(SqlResultsTest, CtrlCCancelsTheStatementOnTheServerAndExits6) {
   auto env = Env(ana_);
-  int pid = SpawnTarn({"sql", "--server", base_, "SELECT count(*) FROM range(10000000000000) r(i) WHERE i % 7 = 3"},
-                      env);
+  int pid = SpawnTarn(
+      {"sql", "--server", base_, "SELECT count(*) FROM range(10000000000000) r(i) WHERE i % 7 = 3"}, env);
   ASSERT_TRUE(WaitForRunning(1, std::chrono::seconds(10)));
   auto sent = std::chrono::steady_clock::now();
   kill(pid, SIGINT);
@@ -158,9 +161,10 @@ TEST_F(SqlResultsTest, CtrlCCancelsTheStatementOnTheServerAndExits6) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 6);
   // The audit trail says it was cancelled, from the CLI's query id.
-  auto audit = Json(Sql(admin_,
-                        "SELECT outcome, origin->>'run_id' FROM system.audit WHERE statement LIKE '%i % 7 = 3%' "
-                        "AND event = 'statement'"));
+  auto audit =
+      Json(Sql(admin_,
+               "SELECT outcome, origin->>'run_id' FROM system.audit WHERE statement LIKE '%i % 7 = 3%' "
+               "AND event = 'statement'"));
   ASSERT_EQ(audit["rows"].size(), 1u) << audit.dump();
   EXPECT_EQ(audit["rows"][0][0], "cancelled");
   EXPECT_THAT(audit["rows"][0][1].get<std::string>(), HasSubstr("cli-"));
@@ -194,7 +198,8 @@ TEST_F(SqlResultsTest, AClientThatHangsUpHasItsStatementCancelled) {
   addr.sin_port = htons(service_->port());
   inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
   ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  std::string body = nlohmann::json({{"sql", "SELECT count(*) FROM range(10000000000000) r(i) WHERE i % 5 = 2"}}).dump();
+  std::string body =
+      nlohmann::json({{"sql", "SELECT count(*) FROM range(10000000000000) r(i) WHERE i % 5 = 2"}}).dump();
   std::string req = "POST /v1/statements HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + ana_ +
                     "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
                     "\r\n\r\n" + body;
@@ -205,8 +210,10 @@ TEST_F(SqlResultsTest, AClientThatHangsUpHasItsStatementCancelled) {
 }
 
 TEST_F(SqlResultsTest, SqlAsAUserRunsUnderThatUsersLimits) {
-  ASSERT_EQ(Sql(admin_, "SET LIMIT statement_timeout = '1s' FOR USER ana; SET LIMIT result_rows = 3 FOR USER ana").status,
-            200);
+  ASSERT_EQ(
+      Sql(admin_, "SET LIMIT statement_timeout = '1s' FOR USER ana; SET LIMIT result_rows = 3 FOR USER ana")
+          .status,
+      200);
   std::string data = dir_.path().string();
   auto start = std::chrono::steady_clock::now();
   auto r = RunTarn({"sql", "--data-dir", data, "--as", "ana",
@@ -222,9 +229,10 @@ TEST_F(SqlResultsTest, SqlAsAUserRunsUnderThatUsersLimits) {
   r = RunTarn({"sql", "--data-dir", data, "--format", "csv", "SELECT count(*) AS n FROM range(10)"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   // Both runs of ana are in the audit trail as hers, from the CLI, the first as a timeout.
-  auto audit = Json(Sql(admin_,
-                        "SELECT outcome, client FROM system.audit WHERE user_name = 'ana' AND event = 'statement' "
-                        "AND statement LIKE '%range(10%' ORDER BY seq"));
+  auto audit =
+      Json(Sql(admin_,
+               "SELECT outcome, client FROM system.audit WHERE user_name = 'ana' AND event = 'statement' "
+               "AND statement LIKE '%range(10%' ORDER BY seq"));
   ASSERT_EQ(audit["rows"].size(), 2u) << audit.dump();
   EXPECT_EQ(audit["rows"][0], nlohmann::json({"timeout", "cli"}));
   EXPECT_EQ(audit["rows"][1], nlohmann::json({"ok", "cli"}));

@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <fstream>
@@ -637,6 +638,71 @@ TEST_F(ExternalIssuerTest, TokenIsAcceptedWithTheConfiguredUserAndGroupClaims) {
   EXPECT_EQ(j["issuer"], kIdpIssuer);
   EXPECT_EQ(j["admin"], false);
   EXPECT_EQ(j["service"], false);
+}
+
+// A job run of an external principal trusts its token's groups for at most
+// jobs.external_identity_ttl after submission (12 h by default): the job clock is
+// moved past it, and the run executes without them.
+class ExternalJobIdentityTest : public ExternalIssuerTest {
+ protected:
+  void Configure(server::ServerConfig& config) override {
+    ExternalIssuerTest::Configure(config);
+    config.job_clock = [this] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count() +
+             offset_ms_.load();
+    };
+  }
+  json RunToEnd(const std::string& token, const std::string& script) {
+    auto r = Call("POST", "/v1/applications/default/jobruns", token,
+                  json{{"job", {{"type", "sql"}, {"script", script}}}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    std::string id = Json(r)["job_run_id"];
+    for (int i = 0; i < 500; i++) {
+      auto run = Json(Call("GET", "/v1/applications/default/jobruns/" + id, token));
+      std::string state = run["state"];
+      if (state == "SUCCESS" || state == "FAILED" || state == "CANCELLED") return run;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "run " << id << " never ended";
+    return {};
+  }
+  std::atomic<int64_t> offset_ms_{0};
+};
+
+TEST_F(ExternalJobIdentityTest, TokenGroupsAreTrustedForTheTtlAfterSubmission) {
+  auto admin = Login("admin", kAdminPassword);
+  ASSERT_EQ(Sql(admin,
+                "CREATE DATABASE fin; CREATE TABLE fin.ledger AS SELECT 1 AS x; "
+                "GRANT SELECT ON TABLE fin.ledger TO GROUP finance")
+                .status,
+            200);
+  auto maria = IdpRsaKey().Sign(IdpClaims());  // groups: finance, analysts
+  EXPECT_EQ(RunToEnd(maria, "SELECT * FROM fin.ledger")["state"], "SUCCESS");
+  offset_ms_ = int64_t{12} * 3600 * 1000 + 60000;  // the run starts 12 h 1 min after its submission
+  auto late = RunToEnd(maria, "SELECT * FROM fin.ledger");
+  EXPECT_EQ(late["state"], "FAILED");
+  auto logs = Call(
+      "GET", "/v1/applications/default/jobruns/" + late["job_run_id"].get<std::string>() + "/logs", maria);
+  EXPECT_THAT(logs.body, ::testing::HasSubstr("older than jobs.external_identity_ttl (43200 s)"));
+}
+
+TEST(ServerConfig, ExternalIdentityTtlIsADurationInTheJobsSection) {
+  TempDir dir;
+  auto file = dir.path() / "server.toml";
+  EXPECT_EQ(server::ServerConfig{}.job_external_identity_ttl_s, 43200);
+  for (auto [text, seconds] : {std::pair{"\"30m\"", 1800}, {"90", 90}, {"\"2h\"", 7200}}) {
+    WriteFile(file, std::string("[jobs]\nexternal_identity_ttl = ") + text + "\n");
+    EXPECT_EQ(server::LoadConfig(file).job_external_identity_ttl_s, seconds) << text;
+  }
+  WriteFile(file, "[jobs]\nexternal_identity_ttl = \"soon\"\n");
+  try {
+    server::LoadConfig(file);
+    ADD_FAILURE() << "a bad TTL was accepted";
+  } catch (const Error& e) {
+    EXPECT_THAT(std::string(e.what()), ::testing::HasSubstr("jobs.external_identity_ttl"));
+  }
 }
 
 TEST_F(ExternalIssuerTest, AudienceListContainingTheConfiguredAudienceIsAccepted) {
