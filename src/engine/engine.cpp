@@ -305,7 +305,7 @@ std::vector<duckdb::unique_ptr<duckdb::SQLStatement>> Parse(const std::string& s
 int64_t WriteParquetFile(EngineConnection& conn, duckdb::unique_ptr<duckdb::QueryNode> query,
                          const std::filesystem::path& file) {
   auto statements =
-      Parse("COPY (SELECT 1) TO " + QuoteString(file.string()) + " (FORMAT parquet, COMPRESSION zstd)");
+      Parse("COPY (SELECT 1) TO " + QuoteString(file.string()) + " (FORMAT parquet, COMPRESSION snappy)");
   statements.at(0)->Cast<duckdb::CopyStatement>().info->select_statement = std::move(query);
   conn.state_->copy_target = file.string();
   duckdb::unique_ptr<duckdb::MaterializedQueryResult> result;

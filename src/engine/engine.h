@@ -124,8 +124,9 @@ void ThrowIfError(duckdb::QueryResult& result);
 // message on a syntax error.
 std::vector<duckdb::unique_ptr<duckdb::SQLStatement>> Parse(const std::string& sql);
 
-// Runs `query` on `conn` and writes its rows to `file` as zstd-compressed Parquet
-// (the statement is built as a tree, never by pasting text). Returns the row count.
+// Runs `query` on `conn` and writes its rows to `file` as snappy-compressed Parquet
+// (snappy: cheap to start, which matters for many small files such as job results;
+// the statement is built as a tree, never by pasting text). Returns the row count.
 // `file` must lie inside the engine's allowed directories.
 int64_t WriteParquetFile(EngineConnection& conn, duckdb::unique_ptr<duckdb::QueryNode> query,
                          const std::filesystem::path& file);
