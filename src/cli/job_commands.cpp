@@ -35,6 +35,11 @@ JobCommands::JobCommands(CLI::App& app) {
         c->add_option("--default-timeout", default_timeout_, "Minutes a run may run (0: no limit)")
             ->check(CLI::Range(0, 10080))
             ->capture_default_str());
+    c->add_option("--max-memory", max_memory_,
+                  "maximum_capacity: memory its running runs reserve together, e.g. 8GB");
+    c->add_option("--max-threads", max_threads_,
+                  "maximum_capacity: threads its running runs reserve together")
+        ->check(CLI::Range(1, 1024));
   }
   app_list_ =
       app_cmd_->add_subcommand("list", "Applications you may submit to or manage: id, name, state, limits");
@@ -96,6 +101,7 @@ std::optional<int> JobCommands::Run() {
                            {"max_concurrent_runs", max_concurrent_},
                            {"queue_timeout_minutes", queue_timeout_},
                            {"default_timeout_minutes", default_timeout_}};
+    if (auto cap = Capacity(*app_create_); !cap.empty()) body["maximum_capacity"] = cap;
     auto app = CallApi(remote, "POST", "/v1/applications", body);
     if (json_)
       std::cout << app.dump() << "\n";
@@ -159,9 +165,12 @@ int JobCommands::ChangeApplication() {
     for (size_t i = 0; i < 3; i++) {
       if (limit_options_[3 + i]->count() > 0) body[fields[i]] = values[i];  // the update's own options
     }
+    if (auto cap = Capacity(*app_update_); !cap.empty()) body["maximum_capacity"] = cap;
     if (body.empty())
       throw Error::InvalidArgument(
-          "nothing to change: give --max-concurrent-runs, --queue-timeout or --default-timeout");
+          "nothing to change: give --max-concurrent-runs, --queue-timeout, --default-timeout, --max-memory "
+          "or "
+          "--max-threads");
     r = CallApi(remote_.Options(), "PUT", path, body);
   } else if (*app_delete_) {
     r = CallApi(remote_.Options(), "DELETE", path);
@@ -194,6 +203,13 @@ int JobCommands::Submit() {
     std::cout << id << "\n";
   std::cout.flush();
   return wait_ ? Wait(id, false) : 0;
+}
+
+nlohmann::json JobCommands::Capacity(const CLI::App& cmd) const {
+  nlohmann::json cap = nlohmann::json::object();
+  if (cmd.count("--max-memory")) cap["memory"] = max_memory_;
+  if (cmd.count("--max-threads")) cap["threads"] = max_threads_;
+  return cap;
 }
 
 int JobCommands::Result(const std::string& run_path) {

@@ -1,6 +1,7 @@
 // `tarn app` and `tarn job`: applications and job runs on a server (docs/jobs.md).
 //
 //   tarn app create NAME [--max-concurrent-runs N] [--queue-timeout MIN] [--default-timeout MIN]
+//                   [--max-memory SIZE] [--max-threads N]
 //   tarn app update ID [the same limits] | stop ID | start ID | delete ID
 //   tarn app list | get ID
 //   tarn job submit [--app A] (--sql SQL | --file F) [--name N] [--role R] [--client-token T]
@@ -18,6 +19,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <optional>
 #include <vector>
@@ -39,6 +42,8 @@ class JobCommands {
   int ChangeApplication();
   int Wait(const std::string& run_id, bool show_logs);
   int Result(const std::string& run_path);
+  // maximum_capacity from --max-memory and --max-threads, if `cmd` was given them.
+  nlohmann::json Capacity(const CLI::App& cmd) const;
   // tarn schedule ... (schedule_commands.cpp)
   void AddScheduleCommands(CLI::App& app);
   int Schedules();
@@ -66,7 +71,8 @@ class JobCommands {
   CLI::App* schedule_get_ = nullptr;
   CLI::App* schedule_delete_ = nullptr;
   std::string format_ = "json", output_, cron_, timezone_ = "UTC", overlap_ = "skip";
-  int64_t limit_ = 10000;
+  int64_t limit_ = 10000, max_threads_ = 0;
+  std::string max_memory_;
   std::string name_, application_ = "default", sql_, file_, client_token_, state_, id_, role_;
   int64_t max_concurrent_ = 15, queue_timeout_ = 360, default_timeout_ = 720, timeout_ = -1;
   bool json_ = false, wait_ = false, follow_ = false;

@@ -162,8 +162,10 @@ nlohmann::json JobRun::Json() const {
         {"statements_done", statements_done},
         {"rows_returned", rows_returned},
         {"rows_written", usage.value("rows_written", 0)}}}};
-  j["resource_utilization"] = {{"cpu_seconds", usage.value("cpu_seconds", 0.0)},
-                               {"peak_memory_bytes", usage.value("peak_memory_bytes", 0)},
+  // cpu_seconds and peak_memory_bytes are not measured yet: null, never a made-up 0.
+  auto measured = [&](const char* key) { return usage.contains(key) ? usage[key] : nlohmann::json(nullptr); };
+  j["resource_utilization"] = {{"cpu_seconds", measured("cpu_seconds")},
+                               {"peak_memory_bytes", measured("peak_memory_bytes")},
                                {"bytes_scanned", usage.value("bytes_scanned", 0)},
                                {"rows_written", usage.value("rows_written", 0)}};
   j["queued_duration_ms"] = started_ms ? nlohmann::json(*started_ms - created_ms) : nlohmann::json(nullptr);

@@ -95,6 +95,12 @@ TEST_F(JobCliTest, AnApplicationIsUpdatedStoppedStartedAndDeletedAndARunTakesARo
   auto app = nlohmann::json::parse(updated.out);
   EXPECT_EQ(app["max_concurrent_runs"], 3);
   EXPECT_EQ(app["queue_timeout_minutes"], 360);  // untouched: not given
+  auto capped =
+      Tarn({"app", "update", "nightly", "--max-memory", "8GB", "--max-threads", "4", "--json"}, admin_);
+  ASSERT_EQ(capped.exit_code, 0) << capped.err;
+  EXPECT_EQ(nlohmann::json::parse(capped.out)["maximum_capacity"],
+            nlohmann::json::parse(R"({"memory": 8000000000, "threads": 4})"));
+  EXPECT_EQ(Tarn({"app", "update", "nightly", "--max-memory", "lots"}, admin_).exit_code, 2);
   auto nothing = Tarn({"app", "update", "nightly"}, admin_);
   EXPECT_EQ(nothing.exit_code, 2);
   EXPECT_THAT(nothing.err, HasSubstr("nothing to change"));

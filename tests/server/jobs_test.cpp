@@ -58,6 +58,26 @@ TEST_F(JobsTest, ARunIsGovernedLikeAnyStatementOfItsSubmitter) {
   WaitFor(ana_, SubmitOk(ana_, "SELECT 1; SELECT * FROM d.secret; SELECT 3"), "SUCCESS");
 }
 
+TEST_F(JobsTest, ARevokeDuringARunStopsItsLaterStatements) {
+  ASSERT_EQ(Sql(admin_,
+                "CREATE DATABASE d; CREATE TABLE d.secret AS SELECT 1 AS x; "
+                "GRANT SELECT ON TABLE d.secret TO USER ana")
+                .status,
+            200);
+  // The first statement reads d.secret for a few seconds; the grant goes meanwhile.
+  auto id = SubmitOk(ana_,
+                     "SELECT count(*) FROM d.secret, range(500000000) r(i) WHERE i % 7 = 3; "
+                     "SELECT * FROM d.secret");
+  WaitFor(ana_, id, "RUNNING");
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (RunningStatements() == 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(Sql(admin_, "REVOKE SELECT ON TABLE d.secret FROM USER ana").status, 200);
+  auto run = WaitFor(ana_, id, "FAILED");
+  EXPECT_EQ(run["progress"]["statements_done"], 1) << run.dump();  // the first ran with the grant
+  EXPECT_THAT(run["state_details"].get<std::string>(), HasSubstr("d.secret"));
+}
+
 TEST_F(JobsTest, AClientTokenMakesSubmissionIdempotent) {
   json token = {{"client_token", "nightly-2026-12-04"}};
   auto first = Submit(ana_, "SELECT 1", "default", token);
