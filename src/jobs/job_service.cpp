@@ -100,10 +100,14 @@ void JobService::Heartbeat() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     beat_.wait_for(lock, options_.lease / 3, [&] { return stopping_; });
-    if (stopping_ || current_.empty()) continue;
+    if (stopping_) continue;
+    bool running = !current_.empty();
     lock.unlock();
     try {
-      writer_.Do([this](JobStore& s) { s.Heartbeat(owner_, options_.lease.count()); });
+      writer_.Do([&](JobStore& s) {
+        if (running) s.Heartbeat(owner_, options_.lease.count());
+        s.Recover(std::nullopt, NowMs());  // runs of servers that died, also while nothing queues
+      });
     } catch (const Error&) {
       // The store is busy or gone: the next beat tries again, well within the lease.
     }
@@ -188,7 +192,7 @@ void JobService::ExpireIfDue(JobStore& s) {
   int64_t last = last_expiry_ms_.load();
   // Queue timeouts are minutes: checking them once per poll interval is plenty.
   if (now - last >= options_.poll.count() && last_expiry_ms_.compare_exchange_strong(last, now)) {
-    s.ExpireQueued(now);
+    s.ExpireQueued(options_.deadline_clock());
     s.Recover(std::nullopt, now);  // runs of servers that died: their leases ran out
   }
 }
@@ -271,7 +275,7 @@ std::optional<JobRun> JobService::Execute(JobStore& reader, JobRun run) {
     RunLog log(writer_, run.id, CountStatements(run));
     bool external = options_.builtin_issuer.empty() || run.principal.issuer != options_.builtin_issuer;
     if (external && !run.principal.groups.empty() &&
-        options_.clock() - run.created_ms > options_.external_identity_ttl.count()) {
+        options_.deadline_clock() - run.created_ms > options_.external_identity_ttl.count()) {
       // Its issuer vouched for the groups at submission; that long after, no more.
       log.Note("state",
                fmt::format("the groups of {} (from {}) are older than jobs.external_identity_ttl ({} s): "
@@ -320,7 +324,7 @@ session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, Run
   request.origin.job_run_id = run.id;
   auto deadline = run.timeout_minutes > 0 ? *run.started_ms + run.timeout_minutes * 60000 : INT64_MAX;
   request.client_gone = [this, &run, deadline, &timed_out] {
-    if (NowMs() > deadline) timed_out = true;
+    if (options_.deadline_clock() > deadline) timed_out = true;
     return timed_out || StopRequested(run.id);
   };
   auto result_file = ResultPath(run);

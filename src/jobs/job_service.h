@@ -61,8 +61,12 @@ struct JobServiceOptions {
   std::string builtin_issuer;
   std::string server_id = "local";         // names this server in run leases
   std::chrono::milliseconds lease{60000};  // how long a claim holds without a heartbeat
-  // The scheduler's clock (ms since the epoch) and how often it looks for due schedules.
+  // The scheduler's clock (ms since the epoch; tests move it), and how often it looks
+  // for due schedules.
   std::function<int64_t()> clock = NowMs;
+  // The clock that execution and queue timeouts and external identities' TTL are
+  // measured on against runs' own times (tests move it ahead of them).
+  std::function<int64_t()> deadline_clock = NowMs;
   std::chrono::milliseconds schedule_poll{1000};
   // How long after submission the groups in an external principal's token are trusted.
   std::chrono::milliseconds external_identity_ttl{std::chrono::hours(12)};

@@ -47,7 +47,12 @@ void JobService::Schedules() {
 void JobService::FireDue(store::MetaStore& meta) {
   int64_t now = options_.clock();
   for (auto& id : ScheduleStore(meta).Due(now)) {
-    if (writer_.Do([&](JobStore& s) { return Fire(s, id, now); })) Wake();
+    try {
+      if (writer_.Do([&](JobStore& s) { return Fire(s, id, now); })) Wake();
+    } catch (const Error&) {
+      // This schedule could not fire (its store change failed): the others still do,
+      // and it is due again at the next tick.
+    }
   }
 }
 

@@ -62,6 +62,8 @@ struct ServerConfig {
   // For tests, never from a file: the job scheduler's clock (ms since the epoch;
   // null: the system clock) and how often it looks for due schedules.
   std::function<int64_t()> job_clock;
+  // For tests: the clock of job timeouts and external identities' TTL (null: the system clock).
+  std::function<int64_t()> job_deadline_clock;
   int job_schedule_poll_ms = 1000;
 
   // A bearer token a metrics scraper may use for GET /metrics alone ("": none).

@@ -213,7 +213,8 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     server_.metrics.ObserveRequest(std::string(request_.method_string()), route, status, seconds);
     server_.Log(request_, status, seconds, principal, id, peer_);
     res.set("X-Request-Id", id);
-    res.keep_alive(request_.keep_alive() && !server_.draining);
+    res.keep_alive(request_.keep_alive() && !server_.draining &&
+                   !body_);  // a stream ends with the connection
     auto shared = std::make_shared<Response>(std::move(res));
     auto self = this->shared_from_this();
     Lowest(stream_).expires_after(std::chrono::seconds(std::max(30, server_.config.read_timeout_s)));

@@ -467,6 +467,7 @@ void Service::Start() {
     jo.external_identity_ttl = std::chrono::seconds(s.config.job_external_identity_ttl_s);
     jo.schedule_poll = std::chrono::milliseconds(s.config.job_schedule_poll_ms);
     if (s.config.job_clock) jo.clock = s.config.job_clock;
+    if (s.config.job_deadline_clock) jo.deadline_clock = s.config.job_deadline_clock;
     s.jobs = std::make_unique<jobs::JobService>(s.instance, *s.runner, jo);
   });
 }

@@ -647,7 +647,7 @@ class ExternalJobIdentityTest : public ExternalIssuerTest {
  protected:
   void Configure(server::ServerConfig& config) override {
     ExternalIssuerTest::Configure(config);
-    config.job_clock = [this] {
+    config.job_deadline_clock = [this] {
       return std::chrono::duration_cast<std::chrono::milliseconds>(
                  std::chrono::system_clock::now().time_since_epoch())
                  .count() +

@@ -72,6 +72,7 @@ TEST_F(JobEventsTest, RunStateChangesStreamToTheirSubmitterAndManagersOnly) {
   auto r = ana_stream.get();
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_THAT(r.headers["content-type"], HasSubstr("text/event-stream"));
+  EXPECT_EQ(r.headers["connection"], "close");  // the stream ends with the connection
   EXPECT_THAT(r.body, HasSubstr("retry: 1000"));
   auto seen = ParseSse(r.body);
   EXPECT_EQ(States(seen, mine), (std::vector<std::string>{"QUEUED", "RUNNING", "SUCCESS"}));

@@ -494,7 +494,7 @@ TEST_F(ApiTest, OpenApiDocumentDescribesExactlyTheServedRoutes) {
              {"{id}", "x"}, {"{db}", "d"}, {"{table}", "t"}, {"{name}", "nobody"}, {"{user}", "nobody"}}) {
       for (size_t p; (p = path.find(from)) != std::string::npos;) path.replace(p, from.size(), to);
     }
-    if (r.method == server::http::verb::delete_) continue;  // do not remove anything
+    if (r.method == server::http::verb::delete_) continue;    // do not remove anything
     if (r.pattern == "/v1/events") path += "?max_seconds=1";  // a stream: short
     auto res = Call(std::string(server::http::to_string(r.method)), path, admin_, "{}");
     EXPECT_NE(res.status, 405) << r.pattern;
