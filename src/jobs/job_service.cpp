@@ -7,6 +7,7 @@
 #include "identity/directory.h"
 #include "jobs/job_writer.h"
 #include "session/script.h"
+#include "session/statements.h"
 
 namespace tarn::jobs {
 
@@ -14,9 +15,10 @@ namespace tarn::jobs {
 // statement's end (one group-committed change per statement, not one per line).
 class RunLog : public session::ResultHandler {
  public:
-  // `total`: the statements of all of the run's steps.
-  RunLog(JobWriter& writer, std::string id, int64_t total)
-      : writer_(writer), id_(std::move(id)), total_(total) {}
+  // `total`: the statements of all of the run's steps; `result_file`: where its result
+  // is kept, a server path its log names only as "the run's result".
+  RunLog(JobWriter& writer, std::string id, int64_t total, std::string result_file)
+      : writer_(writer), id_(std::move(id)), total_(total), result_file_(std::move(result_file)) {}
 
   void OnStatementBegin(const session::StatementStart& s) override {
     step_count_ = static_cast<int64_t>(s.count);
@@ -25,13 +27,18 @@ class RunLog : public session::ResultHandler {
   }
   void OnColumns(const std::vector<std::string>&, const std::vector<duckdb::LogicalType>&) override {}
   bool OnChunk(duckdb::DataChunk&) override { return true; }
-  void OnStatus(const std::string& message) override { Add("statement", message); }
+  void OnStatus(const std::string& message) override {
+    std::string text = message;
+    for (size_t at; (at = text.find(result_file_)) != std::string::npos;)
+      text.replace(at, result_file_.size(), "the run's result");
+    Add("statement", text);
+  }
   void OnStatementEnd(const session::StatementEnd& e) override {
     if (e.error) {
       Add("error", fmt::format("statement {} failed: {}", e.index + 1, e.error->what()));
     } else {
       done_++;
-      std::string rows = e.rows >= 0 ? fmt::format(", {} rows", e.rows) : "";
+      std::string rows = e.rows >= 0 ? ", " + session::Plural(e.rows, "row", "rows") : "";
       Add("statement",
           fmt::format("statement {} ended: {}{} in {:.1f} ms", e.index + 1, e.type, rows, e.duration_ms));
       if (e.rows > 0) rows_total_ += e.rows;
@@ -65,6 +72,7 @@ class RunLog : public session::ResultHandler {
   std::string id_;
   std::vector<LogLine> lines_;
   int64_t total_ = 0, step_count_ = 0, done_ = 0, rows_total_ = 0;
+  std::string result_file_;
   int64_t bytes_scanned_ = 0, rows_written_ = 0, last_rows_ = -1;
 };
 
@@ -272,7 +280,7 @@ std::optional<JobRun> JobService::Execute(JobStore& reader, JobRun run) {
       now->execution_policy = run.principal.execution_policy;
       run.principal = *now;
     }
-    RunLog log(writer_, run.id, CountStatements(run));
+    RunLog log(writer_, run.id, CountStatements(run), ResultPath(run).string());
     bool external = options_.builtin_issuer.empty() || run.principal.issuer != options_.builtin_issuer;
     if (external && !run.principal.groups.empty() &&
         options_.deadline_clock() - run.created_ms > options_.external_identity_ttl.count()) {

@@ -180,6 +180,9 @@ TEST_F(JobStepsTest, TheLastQuerysRowsAreKeptForTheSubmitterAndManagers) {
       SubmitOk(ana_, "INSERT INTO d.t VALUES (1), (2); SELECT x, 'v' || x AS label FROM d.t ORDER BY x");
   auto run = WaitFor(ana_, id, "SUCCESS");
   EXPECT_EQ(run["result"]["rows"], 2);
+  auto log = Call("GET", "/v1/applications/default/jobruns/" + id + "/logs", ana_).body;
+  EXPECT_THAT(log, HasSubstr("wrote 2 rows to the run's result"));
+  EXPECT_THAT(log, ::testing::Not(HasSubstr(instance_->lake().root().string())));  // no server path
   EXPECT_GT(run["resource_utilization"]["bytes_scanned"].get<int64_t>(), 0);
   EXPECT_EQ(run["resource_utilization"]["rows_written"], 2);
   std::string base = "/v1/applications/default/jobruns/" + id + "/result";
