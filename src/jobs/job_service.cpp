@@ -78,6 +78,10 @@ class RunLog : public session::ResultHandler {
 
 namespace {
 
+std::filesystem::path ResultsDir(const session::Instance& instance) {
+  return instance.lake().root() / "_jobs" / "results";
+}
+
 // The statements of all of a run's steps.
 int64_t CountStatements(const JobRun& run) {
   int64_t n = 0;
@@ -99,6 +103,8 @@ JobService::JobService(session::Instance& instance, session::Runner& runner, Job
               [this](std::vector<Event> events) { events_.Publish(std::move(events)); }),
       owner_(options_.server_id + "/" + RandomHex(6)) {
   writer_.Do([this](JobStore& s) { s.Recover(options_.server_id + "/", NowMs()); });
+  std::error_code ec;  // where results are kept (a missing folder fails a run's result, not the server)
+  std::filesystem::create_directories(ResultsDir(instance_), ec);
   for (int i = 0; i < std::max(1, options_.workers); i++) workers_.emplace_back([this] { Work(); });
   heartbeat_ = std::thread([this] { Heartbeat(); });
   scheduler_ = std::thread([this] { Schedules(); });
@@ -318,7 +324,7 @@ std::optional<JobRun> JobService::Execute(JobStore& reader, JobRun run) {
 }
 
 std::filesystem::path JobService::ResultPath(const JobRun& run) const {
-  return instance_.lake().root() / "_jobs" / "results" / (run.id + ".parquet");
+  return ResultsDir(instance_) / (run.id + ".parquet");
 }
 
 session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, RunLog& log,
@@ -337,8 +343,7 @@ session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, Run
   };
   auto result_file = ResultPath(run);
   std::error_code ec;
-  std::filesystem::remove(result_file, ec);  // an earlier attempt's
-  std::filesystem::create_directories(result_file.parent_path(), ec);
+  if (run.attempt > 1) std::filesystem::remove(result_file, ec);  // an earlier attempt's
   session::RunResult outcome;
   std::optional<std::string> failed;  // the first failed step's error
   bool skip_rest = false;
@@ -387,10 +392,7 @@ session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, Run
     outcome = r;
     skip_rest = steps[i].action_on_failure == "CANCEL_AND_WAIT";
   }
-  if (failed) {
-    outcome.error = Error(outcome.error->code(), *failed);
-    return outcome;
-  }
+  if (failed) outcome.error = Error(outcome.error->code(), *failed);
   return outcome;
 }
 
