@@ -2,7 +2,9 @@
 
 #include <duckdb/catalog/catalog.hpp>
 #include <duckdb/main/client_context_state.hpp>
+#include <duckdb/main/client_data.hpp>
 #include <duckdb/main/config.hpp>
+#include <duckdb/main/query_profiler.hpp>
 #include <duckdb/optimizer/optimizer.hpp>
 #include <duckdb/optimizer/optimizer_extension.hpp>
 #include <duckdb/optimizer/remove_unused_columns.hpp>
@@ -26,11 +28,28 @@ struct EngineConnection::State : public duckdb::ClientContextState {
     verified = false;
     if (resolver) resolver->Reset();
   }
+  using duckdb::ClientContextState::QueryEnd;
+  void QueryEnd(duckdb::ClientContext& context, duckdb::optional_ptr<duckdb::ErrorData>) override {
+    if (measuring) AddUsage(context);
+  }
+  // Adds what the profiler measured of the query that just ended to `usage`.
+  void AddUsage(duckdb::ClientContext& context) {
+    auto root = duckdb::QueryProfiler::Get(context).GetRoot();
+    if (!root) return;  // no plan ran (e.g. the statement failed to bind)
+    auto& metrics = root->GetProfilingInfo().metrics;
+    if (auto it = metrics.find(duckdb::MetricsType::CPU_TIME); it != metrics.end() && !it->second.IsNull())
+      usage.cpu_seconds += it->second.GetValue<double>();
+    if (auto it = metrics.find(duckdb::MetricsType::SYSTEM_PEAK_BUFFER_MEMORY);
+        it != metrics.end() && !it->second.IsNull())
+      usage.peak_memory_bytes = std::max(usage.peak_memory_bytes, it->second.GetValue<int64_t>());
+  }
   std::shared_ptr<TableResolver> resolver;
   int trusted_depth = 0;
   std::string copy_target;
   bool verified = false;
   bool structural = false;  // DescribeStructure: verify the bound plan, pruned by structure only
+  bool measuring = false;   // Measure(true): the profiler runs and `usage` adds up
+  EngineUsage usage;
 };
 
 namespace {
@@ -168,6 +187,22 @@ EngineConnection::~EngineConnection() = default;
 
 void EngineConnection::SetTableResolver(std::shared_ptr<TableResolver> resolver) {
   state_->resolver = std::move(resolver);
+}
+
+void EngineConnection::Measure(bool on) {
+  auto& config = duckdb::ClientConfig::GetConfig(*conn_.context);
+  if (on) {
+    config.profiler_settings = {duckdb::MetricsType::CPU_TIME, duckdb::MetricsType::SYSTEM_PEAK_BUFFER_MEMORY};
+    config.profiling_coverage = duckdb::ProfilingCoverage::ALL;
+    config.emit_profiler_output = false;
+  }
+  config.enable_profiler = on;
+  state_->measuring = on;
+  state_->usage = {};
+}
+
+EngineUsage EngineConnection::TakeUsage() {
+  return std::exchange(state_->usage, {});
 }
 
 EngineConnection::TrustedScope::TrustedScope(EngineConnection& c) : conn_(c) {

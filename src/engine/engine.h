@@ -40,6 +40,17 @@ struct EngineOptions {
 
 class EngineConnection;
 
+// What the engine spent on a connection's queries (see EngineConnection::Measure).
+struct EngineUsage {
+  // Time the engine's operators ran, summed over its threads (DuckDB's profiler
+  // CPU_TIME): close to the CPU time the queries took.
+  double cpu_seconds = 0;
+  // The most memory the engine's buffer pool held at the end of any of the queries'
+  // pipelines. The pool is the engine's, shared with whatever else ran at the time:
+  // an upper bound on these queries' own use.
+  int64_t peak_memory_bytes = 0;
+};
+
 class Engine {
  public:
   explicit Engine(const EngineOptions& options);
@@ -81,6 +92,13 @@ class EngineConnection {
   // ACCESS). The optimized plan is not verified again; it never runs.
   void DescribeStructure(duckdb::unique_ptr<duckdb::SQLStatement> statement, std::vector<std::string>& names,
                          std::vector<duckdb::LogicalType>& types);
+
+  // From now on (on) or no longer (off), every query on this connection is profiled
+  // and what it spent adds up in the usage TakeUsage returns. Profiling costs a little
+  // per operator: only callers that report resource use turn it on. Resets the usage.
+  void Measure(bool on);
+  // The usage added up since Measure(true) or the last TakeUsage, which resets it.
+  EngineUsage TakeUsage();
 
   // Stops the query running on this connection, if any; it fails with kCancelled.
   void Cancel();

@@ -44,6 +44,8 @@ class RunLog : public session::ResultHandler {
       if (e.rows > 0) rows_total_ += e.rows;
     }
     bytes_scanned_ += e.bytes_scanned;
+    cpu_seconds_ += e.cpu_seconds;
+    peak_memory_bytes_ = std::max(peak_memory_bytes_, e.peak_memory_bytes);
     last_rows_ = e.rows;
     rows_written_ += e.rows_written;
     // The last statement's lines go with the run's end (one change); earlier ones now.
@@ -60,7 +62,10 @@ class RunLog : public session::ResultHandler {
   // Rows of the last statement that ended (-1: none).
   int64_t last_rows() const { return last_rows_; }
   nlohmann::json Usage() const {
-    return {{"bytes_scanned", bytes_scanned_}, {"rows_written", rows_written_}};
+    return {{"bytes_scanned", bytes_scanned_},
+            {"rows_written", rows_written_},
+            {"cpu_seconds", cpu_seconds_},
+            {"peak_memory_bytes", peak_memory_bytes_}};
   }
 
  private:
@@ -73,7 +78,8 @@ class RunLog : public session::ResultHandler {
   std::vector<LogLine> lines_;
   int64_t total_ = 0, step_count_ = 0, done_ = 0, rows_total_ = 0;
   std::string result_file_;
-  int64_t bytes_scanned_ = 0, rows_written_ = 0, last_rows_ = -1;
+  int64_t bytes_scanned_ = 0, rows_written_ = 0, last_rows_ = -1, peak_memory_bytes_ = 0;
+  double cpu_seconds_ = 0;
 };
 
 namespace {
@@ -336,6 +342,7 @@ session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, Run
   request.role = run.principal.role;
   request.origin.kind = "job";
   request.origin.job_run_id = run.id;
+  request.measure_usage = true;
   auto deadline = run.timeout_minutes > 0 ? *run.started_ms + run.timeout_minutes * 60000 : INT64_MAX;
   request.client_gone = [this, &run, deadline, &timed_out] {
     if (options_.deadline_clock() > deadline) timed_out = true;

@@ -139,7 +139,7 @@ nlohmann::json JobRun::Json() const {
         {"statements_done", statements_done},
         {"rows_returned", rows_returned},
         {"rows_written", usage.value("rows_written", 0)}}}};
-  // cpu_seconds and peak_memory_bytes are not measured yet: null, never a made-up 0.
+  // A run that has not run yet measured nothing: null, never a made-up 0.
   auto measured = [&](const char* key) { return usage.contains(key) ? usage[key] : nlohmann::json(nullptr); };
   j["resource_utilization"] = {{"cpu_seconds", measured("cpu_seconds")},
                                {"peak_memory_bytes", measured("peak_memory_bytes")},

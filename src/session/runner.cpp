@@ -346,6 +346,14 @@ void Runner::Execute(Entry& e, const RunRequest& request, ResultHandler& handler
       if (it != runner.running_.end() && --it->second <= 0) runner.running_.erase(it);
     }
   } unhook{*this, e};
+  // The session goes back to the pool measuring nothing.
+  struct Measured {
+    Session* session;
+    ~Measured() {
+      if (session) session->Measure(false);
+    }
+  } measured{request.measure_usage ? lease.get() : nullptr};
+  if (request.measure_usage) lease->Measure(true);
 
   std::optional<CappedHandler::Cap> rows_cap, bytes_cap;
   auto tighter = [](std::optional<CappedHandler::Cap>& cap, int64_t most, std::string reason) {

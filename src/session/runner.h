@@ -63,6 +63,9 @@ struct RunRequest {
   // statement's result before then. Lets a front end answer without holding a thread
   // while the record is synced.
   bool defer_final_audit = false;
+  // Each statement's StatementEnd reports what the engine spent on it (CPU time,
+  // peak memory; see Session::Measure). Costs a little per operator.
+  bool measure_usage = false;
 };
 
 // What a run did. `error` is set when it did not finish.

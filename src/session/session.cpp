@@ -103,8 +103,9 @@ void Session::ExecuteOne(const StatementStart& st, ResultHandler& handler, const
   auto end = [&](const Error* error) {
     int64_t scanned = 0;
     for (auto& r : governor_->resources()) scanned += r.bytes;
+    auto used = conn_->TakeUsage();
     handler.OnStatementEnd({st.index, outcome.type, outcome.rows, outcome.truncated, error, millis(), scanned,
-                            outcome.rows_written});
+                            outcome.rows_written, used.cpu_seconds, used.peak_memory_bytes});
   };
   caller_.origin.statement = static_cast<int64_t>(st.index);
   try {

@@ -46,6 +46,10 @@ struct StatementEnd {
   double duration_ms = 0;
   int64_t bytes_scanned = 0;  // of table data files it read (as the audit counts them)
   int64_t rows_written = 0;   // rows it committed to tables
+  // What the engine spent on it (see engine::EngineUsage); zero unless the session
+  // measures (Session::Measure).
+  double cpu_seconds = 0;
+  int64_t peak_memory_bytes = 0;
 };
 
 // Receives what each statement of a script produces, in this order per statement:
@@ -129,6 +133,10 @@ class Session {
   // the engine starts a statement is forgotten by it); a deadline passed stops with
   // kTimeout. Thread-safe; the Runner's watchdog calls it.
   void Enforce(std::chrono::steady_clock::time_point now);
+
+  // From now on (on) or no longer (off), each statement's StatementEnd reports what the
+  // engine spent on it (engine::EngineConnection::Measure; costs a little per operator).
+  void Measure(bool on) { conn_->Measure(on); }
 
   // Records in the audit trail that `script` was refused before it ran (a limit,
   // a cancellation), for the reason `error`.

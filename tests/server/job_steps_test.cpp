@@ -209,5 +209,21 @@ TEST_F(JobStepsTest, TheLastQuerysRowsAreKeptForTheSubmitterAndManagers) {
   EXPECT_EQ(Call("GET", "/v1/applications/default/jobruns/" + write + "/result", ana_).status, 404);
 }
 
+TEST_F(JobStepsTest, CpuTimeAndPeakMemoryAreMeasuredPerRun) {
+  auto light = WaitFor(ana_, SubmitOk(ana_, "SELECT 1"), "SUCCESS")["resource_utilization"];
+  auto heavy = WaitFor(ana_,
+                       SubmitOk(ana_,
+                                "SELECT count(*) FROM (SELECT DISTINCT i % 1000000 AS k, 'x' || (i % 1000000) AS s "
+                                "FROM range(3000000) r(i))"),
+                       "SUCCESS")["resource_utilization"];
+  ASSERT_TRUE(heavy["cpu_seconds"].is_number()) << heavy;
+  ASSERT_TRUE(heavy["peak_memory_bytes"].is_number()) << heavy;
+  // A hash aggregate over 3 million rows costs far more than SELECT 1, and holds its
+  // hash table (tens of megabytes) in the engine's buffer pool.
+  EXPECT_GT(heavy["cpu_seconds"].get<double>(), 0.05) << heavy;
+  EXPECT_GT(heavy["cpu_seconds"].get<double>(), 20 * light["cpu_seconds"].get<double>()) << light << heavy;
+  EXPECT_GT(heavy["peak_memory_bytes"].get<int64_t>(), 10 << 20) << heavy;
+}
+
 }  // namespace
 }  // namespace tarn::testing
