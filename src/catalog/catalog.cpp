@@ -308,8 +308,8 @@ std::optional<TableInfo> Catalog::CreateManagedTable(const std::string& raw_db, 
 }
 
 void Catalog::DeleteTableRows(int64_t id) {
-  store_.Execute("DELETE FROM snapshot_files WHERE snapshot_id IN (SELECT id FROM snapshots WHERE table_id = ?)",
-                 {id});
+  store_.Execute(
+      "DELETE FROM snapshot_files WHERE snapshot_id IN (SELECT id FROM snapshots WHERE table_id = ?)", {id});
   store_.Execute("DELETE FROM snapshots WHERE table_id = ?", {id});
   store_.Execute("DELETE FROM tables WHERE id = ?", {id});
 }
@@ -371,6 +371,7 @@ std::optional<SnapshotInfo> Catalog::TryCommit(const TableInfo& table, std::opti
   try {
     store_.Transaction([&] {
       s = RecordSnapshotLocked(table, base, operation, files, schema, stats);
+      if (operation == "overwrite") RecordCommitKeyLocked(table, s, files.at(0).row_count);
       CrashPoint("before_metadata_commit");
       int64_t changed = store_.Execute(
           "UPDATE tables SET current_snapshot_id = ?, schema_json = ? WHERE id = ? AND "
@@ -383,6 +384,24 @@ std::optional<SnapshotInfo> Catalog::TryCommit(const TableInfo& table, std::opti
   }
   CrashPoint("after_metadata_commit");
   return s;
+}
+
+void Catalog::RecordCommitKeyLocked(const TableInfo& table, const SnapshotInfo& snapshot, int64_t rows) {
+  if (!commit_key_) return;
+  store_.Execute(
+      "INSERT INTO commit_keys (scope, key, table_id, snapshot_id, rows_written) VALUES (?, ?, ?, ?, ?)",
+      {commit_key_->scope, commit_key_->key, table.id, snapshot.id, rows});
+}
+
+std::optional<int64_t> Catalog::CommittedUnder(const CommitKey& key) {
+  auto rows =
+      store_.Query("SELECT rows_written FROM commit_keys WHERE scope = ? AND key = ?", {key.scope, key.key});
+  if (rows.empty()) return std::nullopt;
+  return rows[0].Int(0);
+}
+
+void Catalog::ForgetCommitKeys(store::MetaStore& store, const std::string& scope) {
+  store.Execute("DELETE FROM commit_keys WHERE scope = ?", {scope});
 }
 
 SnapshotInfo Catalog::CommitAppend(const TableInfo& table, const DataFile& file,
@@ -402,6 +421,7 @@ SnapshotInfo Catalog::CommitAppend(const TableInfo& table, const DataFile& file,
     if (!files.empty()) stats = lake::MergeStats(GetSnapshot(*base).stats, file_stats, table.schema);
     files.push_back(file);
     s = RecordSnapshotLocked(table, base, "append", files, table.schema, stats);
+    RecordCommitKeyLocked(table, s, file.row_count);
     CrashPoint("before_metadata_commit");
     store_.Execute("UPDATE tables SET current_snapshot_id = ? WHERE id = ?", {s.id, table.id});
   });

@@ -76,6 +76,12 @@ struct WriteResult {
   int64_t rows_written = 0;
 };
 
+// A name under which a data commit is made at most once (see Catalog::SetCommitKey).
+struct CommitKey {
+  std::string scope;  // who writes, e.g. a job run: its keys are forgotten together
+  std::string key;    // which write within the scope, e.g. "step 2/statement 0"
+};
+
 // Checks and lower-cases an identifier; throws kInvalidArgument naming `what`.
 std::string CheckName(const std::string& name, const char* what);
 
@@ -127,6 +133,16 @@ class Catalog {
   WriteResult Write(const TableInfo& table, duckdb::unique_ptr<duckdb::SelectStatement> query,
                     bool overwrite);
 
+  // From now on, the next Write records `key` in its commit's transaction (a second
+  // commit under one key fails: the key's primary key), so a caller that reruns work
+  // after a crash can tell, with CommittedUnder, whether the write already happened.
+  // nullopt: writes record nothing.
+  void SetCommitKey(std::optional<CommitKey> key) { commit_key_ = std::move(key); }
+  // The rows the write recorded under `key` committed, or nullopt if none was.
+  std::optional<int64_t> CommittedUnder(const CommitKey& key);
+  // Forgets every key of `scope` (its writer will not rerun anything).
+  static void ForgetCommitKeys(store::MetaStore& store, const std::string& scope);
+
   // Snapshots.
   std::vector<SnapshotInfo> ListSnapshots(const TableInfo& table);
   SnapshotInfo GetSnapshot(int64_t snapshot_id);
@@ -163,6 +179,8 @@ class Catalog {
   // Appends `file` to whatever the table's current snapshot is, holding the table's
   // row lock, so concurrent appends serialize instead of conflicting.
   SnapshotInfo CommitAppend(const TableInfo& table, const DataFile& file, const nlohmann::json& file_stats);
+  // Inside a write's commit transaction: records the commit key, if one is set.
+  void RecordCommitKeyLocked(const TableInfo& table, const SnapshotInfo& snapshot, int64_t rows);
   // Records a snapshot and makes it current if the table's current snapshot is
   // still `base`; returns nullopt (and changes nothing) otherwise.
   std::optional<SnapshotInfo> TryCommit(const TableInfo& table, std::optional<int64_t> base,
@@ -179,6 +197,7 @@ class Catalog {
   };
   static constexpr size_t kMaxScans = 256;
   std::map<std::string, CachedScan> scans_;
+  std::optional<CommitKey> commit_key_;
 };
 
 // What a statement reading `table` scans: the files read directly (Parquet), or cast

@@ -192,7 +192,8 @@ void EngineConnection::SetTableResolver(std::shared_ptr<TableResolver> resolver)
 void EngineConnection::Measure(bool on) {
   auto& config = duckdb::ClientConfig::GetConfig(*conn_.context);
   if (on) {
-    config.profiler_settings = {duckdb::MetricsType::CPU_TIME, duckdb::MetricsType::SYSTEM_PEAK_BUFFER_MEMORY};
+    config.profiler_settings = {duckdb::MetricsType::CPU_TIME,
+                                duckdb::MetricsType::SYSTEM_PEAK_BUFFER_MEMORY};
     config.profiling_coverage = duckdb::ProfilingCoverage::ALL;
     config.emit_profiler_output = false;
   }

@@ -368,6 +368,7 @@ session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, Run
     if (run.has_steps()) writer_.Do([&](JobStore& s) { s.SetStep(run.id, n, "RUNNING", "", run.attempt); });
     request.sql = steps[i].script;
     request.origin.run_id = RunnerId(run) + (run.has_steps() ? fmt::format(".{}", n) : "");
+    request.commit_scope = catalog::CommitKey{run.id, fmt::format("step {}", n)};
     request.parquet_output = last ? std::optional(result_file) : std::nullopt;
     request.parquet_only_if_query = true;
     {

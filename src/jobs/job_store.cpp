@@ -9,6 +9,7 @@
 #include <set>
 
 #include "audit/audit_log.h"
+#include "catalog/catalog.h"
 #include "common/error.h"
 #include "common/util.h"
 
@@ -348,7 +349,10 @@ bool JobStore::Transition(const std::string& id, const std::vector<RunState>& fr
     if (moved) {
       Emit("job_run", id, rows[0].Str(0), rows[0].Str(1), rows[0].Str(2),
            {{"state", RunStateName(to)}, {"state_details", details}, {"attempt", rows[0].Int(3)}});
-      if (IsTerminal(to)) EndAttempt(id, to, details, now);
+      if (IsTerminal(to)) {
+        EndAttempt(id, to, details, now);
+        catalog::Catalog::ForgetCommitKeys(store_, id);  // no attempt will rerun its statements
+      }
       LogLocked(id, "state", std::string(RunStateName(to)) + (details.empty() ? "" : ": " + details), now);
     }
   });

@@ -36,14 +36,14 @@ void CreateExternalTable(const TarnStatement& st, StatementContext& ctx) {
     throw governance::Denied("CREATE EXTERNAL TABLE is for data-lake administrators");
   }
   bool existed = cat.FindTable(st.database, st.table).has_value();
-  auto t = cat.CreateExternalTable(st.database, st.table, st.location, st.format,
-                                   st.partition_columns, st.if_not_exists);
+  auto t = cat.CreateExternalTable(st.database, st.table, st.location, st.format, st.partition_columns,
+                                   st.if_not_exists);
   if (!existed) gov.GrantOwnership(governance::ObjectKind::kTable, t.id, t.QualifiedName());
   std::string parts;
   for (auto& p : t.partition_columns) parts += (parts.empty() ? "" : ", ") + p;
-  return handler.OnStatus(fmt::format(
-      "created external table {} over '{}' ({}, {} columns{})", t.QualifiedName(), t.location,
-      lake::FormatName(t.format), t.schema.size(), parts.empty() ? "" : ", partitioned by " + parts));
+  return handler.OnStatus(fmt::format("created external table {} over '{}' ({}, {} columns{})",
+                                      t.QualifiedName(), t.location, lake::FormatName(t.format),
+                                      t.schema.size(), parts.empty() ? "" : ", partitioned by " + parts));
 }
 
 void InsertOverwrite(const TarnStatement& st, StatementContext& ctx) {
@@ -55,9 +55,8 @@ void InsertOverwrite(const TarnStatement& st, StatementContext& ctx) {
   gov.CheckQuery(*query);
   auto w = cat.Write(table, gov.GuardWrite(table, std::move(query), true), true);
   ctx.outcome.rows_written = w.rows_written;
-  return handler.OnStatus(fmt::format("replaced the rows of {} with {} (snapshot {})",
-                                      table.QualifiedName(), Plural(w.rows_written, "row", "rows"),
-                                      w.snapshot.id));
+  return handler.OnStatus(fmt::format("replaced the rows of {} with {} (snapshot {})", table.QualifiedName(),
+                                      Plural(w.rows_written, "row", "rows"), w.snapshot.id));
 }
 
 void ShowDatabases(const TarnStatement& st, StatementContext& ctx) {
@@ -78,8 +77,7 @@ void ShowTables(const TarnStatement& st, StatementContext& ctx) {
     for (auto& t : gov.VisibleTables(d)) {
       rows.push_back({duckdb::Value(t.database), duckdb::Value(t.name),
                       duckdb::Value(catalog::TableKindName(t.kind)),
-                      duckdb::Value(std::string(lake::FormatName(t.format))),
-                      duckdb::Value(t.location)});
+                      duckdb::Value(std::string(lake::FormatName(t.format))), duckdb::Value(t.location)});
     }
   }
   ctx.session.EmitRows({"database", "table", "kind", "format", "location"}, rows, handler, ctx.outcome);
@@ -98,12 +96,13 @@ void Describe(const TarnStatement& st, StatementContext& ctx) {
       return s.contains(key) ? duckdb::Value(s[key].get<std::string>())
                              : duckdb::Value(duckdb::LogicalType::VARCHAR);
     };
-    rows.push_back({duckdb::Value(c.name), duckdb::Value(c.type), duckdb::Value::BOOLEAN(part),
-                    text("min"), text("max"),
+    rows.push_back({duckdb::Value(c.name), duckdb::Value(c.type), duckdb::Value::BOOLEAN(part), text("min"),
+                    text("max"),
                     s.contains("null_count") ? duckdb::Value::BIGINT(s["null_count"].get<int64_t>())
                                              : duckdb::Value(duckdb::LogicalType::BIGINT)});
   }
-  ctx.session.EmitRows({"column", "type", "partition", "min", "max", "null_count"}, rows, ctx.handler, ctx.outcome);
+  ctx.session.EmitRows({"column", "type", "partition", "min", "max", "null_count"}, rows, ctx.handler,
+                       ctx.outcome);
 }
 
 void ShowSnapshots(const TarnStatement& st, StatementContext& ctx) {
@@ -120,12 +119,12 @@ void ShowSnapshots(const TarnStatement& st, StatementContext& ctx) {
     rows.push_back(
         {duckdb::Value::BIGINT(s.id),
          s.parent_id ? duckdb::Value::BIGINT(*s.parent_id) : duckdb::Value(duckdb::LogicalType::BIGINT),
-         duckdb::Value(s.operation), duckdb::Value::BIGINT(s.row_count),
-         duckdb::Value::BIGINT(s.file_count), duckdb::Value::BIGINT(s.byte_size),
-         duckdb::Value(s.created_at), duckdb::Value::BOOLEAN(t.snapshot_id == s.id)});
+         duckdb::Value(s.operation), duckdb::Value::BIGINT(s.row_count), duckdb::Value::BIGINT(s.file_count),
+         duckdb::Value::BIGINT(s.byte_size), duckdb::Value(s.created_at),
+         duckdb::Value::BOOLEAN(t.snapshot_id == s.id)});
   }
   ctx.session.EmitRows({"snapshot", "parent", "operation", "rows", "files", "bytes", "created_at", "current"},
-               rows, handler, ctx.outcome);
+                       rows, handler, ctx.outcome);
 }
 
 using CatalogHandler = void (*)(const TarnStatement&, StatementContext&);
@@ -134,7 +133,9 @@ using CatalogHandler = void (*)(const TarnStatement&, StatementContext&);
 const std::map<TarnStatement::Kind, CatalogHandler>& CatalogHandlers() {
   static const std::map<TarnStatement::Kind, CatalogHandler> handlers = {
       {TarnStatement::kCreateDatabase,
-       [](const TarnStatement& st, StatementContext& ctx) { CreateDatabase(ctx, st.database, st.if_not_exists); }},
+       [](const TarnStatement& st, StatementContext& ctx) {
+         CreateDatabase(ctx, st.database, st.if_not_exists);
+       }},
       {TarnStatement::kDropDatabase,
        [](const TarnStatement& st, StatementContext& ctx) {
          DropDatabase(ctx, st.database, st.if_not_exists, st.cascade);
@@ -167,7 +168,8 @@ std::string Plural(int64_t n, const char* one, const char* many) {
 }
 
 void StatementContext::NoParquet() const {
-  if (parquet_output && !session.parquet_optional()) throw Error::InvalidArgument("--format parquet needs the last statement to be a query");
+  if (parquet_output && !session.parquet_optional())
+    throw Error::InvalidArgument("--format parquet needs the last statement to be a query");
 }
 
 void CreateDatabase(StatementContext& ctx, const std::string& raw_name, bool if_not_exists) {

@@ -44,9 +44,8 @@ void Create(duckdb::unique_ptr<duckdb::SQLStatement>& statement, StatementContex
                           create.info->on_conflict == duckdb::OnCreateConflict::IGNORE_ON_CONFLICT);
   }
   if (create.info->type != duckdb::CatalogType::TABLE_ENTRY) {
-    throw governance::Denied(
-        fmt::format("CREATE {} is not allowed: Tarn creates databases and tables only",
-                    duckdb::CatalogTypeToString(create.info->type)));
+    throw governance::Denied(fmt::format("CREATE {} is not allowed: Tarn creates databases and tables only",
+                                         duckdb::CatalogTypeToString(create.info->type)));
   }
   auto& info = create.info->Cast<duckdb::CreateTableInfo>();
   if (info.temporary) throw Error::Unsupported("temporary tables are not supported");
@@ -86,9 +85,8 @@ void Create(duckdb::unique_ptr<duckdb::SQLStatement>& statement, StatementContex
       gov.GrantOwnership(governance::ObjectKind::kTable, table->id, table->QualifiedName());
       auto w = cat.Write(*table, std::move(query), false);
       ctx.outcome.rows_written = w.rows_written;
-      return handler.OnStatus(fmt::format("created table {} with {} (snapshot {})",
-                                          table->QualifiedName(), Plural(w.rows_written, "row", "rows"),
-                                          w.snapshot.id));
+      return handler.OnStatus(fmt::format("created table {} with {} (snapshot {})", table->QualifiedName(),
+                                          Plural(w.rows_written, "row", "rows"), w.snapshot.id));
     } catch (...) {
       // A CREATE TABLE AS that failed leaves no table behind.
       try {
@@ -165,8 +163,7 @@ void Drop(duckdb::unique_ptr<duckdb::SQLStatement>& statement, StatementContext&
     gov.RequireTable(drop.info->schema, drop.info->name, "DROP", "DROP TABLE");
   } catch (const Error& e) {
     if (e.code() != ErrorCode::kNotFound || !if_exists) throw;
-    return handler.OnStatus(
-        fmt::format("table {}.{} does not exist", drop.info->schema, drop.info->name));
+    return handler.OnStatus(fmt::format("table {}.{} does not exist", drop.info->schema, drop.info->name));
   }
   cat.DropTable(drop.info->schema, drop.info->name, if_exists, [&](const catalog::Catalog::Dropped& dropped) {
     gov.ForgetDropped(dropped, fmt::format("DROP TABLE {}.{}", drop.info->schema, drop.info->name));

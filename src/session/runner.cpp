@@ -346,14 +346,16 @@ void Runner::Execute(Entry& e, const RunRequest& request, ResultHandler& handler
       if (it != runner.running_.end() && --it->second <= 0) runner.running_.erase(it);
     }
   } unhook{*this, e};
-  // The session goes back to the pool measuring nothing.
-  struct Measured {
-    Session* session;
-    ~Measured() {
-      if (session) session->Measure(false);
+  // The session goes back to the pool measuring nothing, under no commit scope.
+  struct Reset {
+    Session& session;
+    ~Reset() {
+      session.Measure(false);
+      session.SetCommitScope(std::nullopt);
     }
-  } measured{request.measure_usage ? lease.get() : nullptr};
-  if (request.measure_usage) lease->Measure(true);
+  } reset{*lease};
+  lease->Measure(request.measure_usage);
+  lease->SetCommitScope(request.commit_scope);
 
   std::optional<CappedHandler::Cap> rows_cap, bytes_cap;
   auto tighter = [](std::optional<CappedHandler::Cap>& cap, int64_t most, std::string reason) {

@@ -66,6 +66,9 @@ struct RunRequest {
   // Each statement's StatementEnd reports what the engine spent on it (CPU time,
   // peak memory; see Session::Measure). Costs a little per operator.
   bool measure_usage = false;
+  // Statements commit their data at most once under this scope (see
+  // Session::SetCommitScope): a rerun skips those that committed.
+  std::optional<catalog::CommitKey> commit_scope;
 };
 
 // What a run did. `error` is set when it did not finish.
@@ -150,9 +153,9 @@ class Runner {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
-  std::map<std::string, std::shared_ptr<Entry>> entries_;  // Principal::Key + id
+  std::map<std::string, std::shared_ptr<Entry>> entries_;              // Principal::Key + id
   std::deque<std::pair<std::string, std::weak_ptr<Entry>>> finished_;  // oldest first, for forgetting
-  std::map<std::string, int64_t> running_;  // runs running, by Principal::Key
+  std::map<std::string, int64_t> running_;                             // runs running, by Principal::Key
   std::thread watchdog_;
 };
 

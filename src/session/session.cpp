@@ -112,7 +112,9 @@ void Session::ExecuteOne(const StatementStart& st, ResultHandler& handler, const
     CheckStop();
     handler.OnStatementBegin(st);
     governor_->BeginStatement();
-    Dispatch(st.text, handler, parquet_output, outcome);
+    if (auto tokens = engine::Tokenize(st.text); !tokens.empty())
+      outcome.type = duckdb::StringUtil::Upper(tokens[0].text);
+    if (!CommittedEarlier(st, handler, outcome)) Dispatch(st.text, handler, parquet_output, outcome);
     CheckStop();  // a stop that came while Tarn finished the statement's work
   } catch (const Error& e) {
     // An engine interrupt we caused reports the reason we had.
@@ -131,6 +133,21 @@ void Session::ExecuteOne(const StatementStart& st, ResultHandler& handler, const
   }
   Audit(st.text, outcome, nullptr, millis(), receipt);
   end(nullptr);
+}
+
+bool Session::CommittedEarlier(const StatementStart& st, ResultHandler& handler, Outcome& outcome) {
+  catalog_->SetCommitKey(std::nullopt);
+  if (!commit_scope_) return false;
+  catalog::CommitKey key{commit_scope_->scope, fmt::format("{}/{}", commit_scope_->key, st.index)};
+  auto rows = catalog_->CommittedUnder(key);
+  if (!rows) {
+    catalog_->SetCommitKey(std::move(key));
+    return false;
+  }
+  outcome.rows_written = *rows;
+  handler.OnStatus(fmt::format("statement {} committed {} in an earlier attempt: not run again", st.index + 1,
+                               Plural(*rows, "row", "rows")));
+  return true;
 }
 
 void Session::Refuse(const std::string& script, const Error& error) {
@@ -204,10 +221,6 @@ void Session::AddStatements(std::unique_ptr<StatementFamily> family) {
 
 void Session::Dispatch(const std::string& text, ResultHandler& handler, const fs::path* parquet_output,
                        Outcome& outcome) {
-  {
-    auto tokens = engine::Tokenize(text);
-    if (!tokens.empty()) outcome.type = duckdb::StringUtil::Upper(tokens[0].text);
-  }
   StatementContext ctx{*this, *catalog_, *governor_, *conn_, handler, parquet_output, outcome};
   for (auto& family : families_) {
     if (family->Run(text, ctx)) return;

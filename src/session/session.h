@@ -39,9 +39,9 @@ struct StatementStart {
 // How one statement ended.
 struct StatementEnd {
   size_t index = 0;
-  std::string type;            // SELECT, GRANT, ...
-  int64_t rows = -1;           // rows handed to the handler (or written), -1 if none
-  bool truncated = false;      // the handler stopped reading before the end
+  std::string type;              // SELECT, GRANT, ...
+  int64_t rows = -1;             // rows handed to the handler (or written), -1 if none
+  bool truncated = false;        // the handler stopped reading before the end
   const Error* error = nullptr;  // set if it failed (then the run stops)
   double duration_ms = 0;
   int64_t bytes_scanned = 0;  // of table data files it read (as the audit counts them)
@@ -59,7 +59,8 @@ class ResultHandler {
  public:
   virtual ~ResultHandler() = default;
   virtual void OnStatementBegin(const StatementStart&) {}
-  virtual void OnColumns(const std::vector<std::string>& names, const std::vector<duckdb::LogicalType>& types) = 0;
+  virtual void OnColumns(const std::vector<std::string>& names,
+                         const std::vector<duckdb::LogicalType>& types) = 0;
   // Takes a chunk of rows. May shorten the chunk (SetCardinality) to what it took;
   // returns false to read no further (the result is then reported truncated).
   virtual bool OnChunk(duckdb::DataChunk& chunk) = 0;
@@ -138,6 +139,14 @@ class Session {
   // engine spent on it (engine::EngineConnection::Measure; costs a little per operator).
   void Measure(bool on) { conn_->Measure(on); }
 
+  // From now on (a scope) or no longer (nullopt), each statement's data commit is
+  // recorded under the key {scope.scope, scope.key + "/" + its index} (see
+  // catalog::Catalog::SetCommitKey), and a statement whose key was already recorded is
+  // not run again: its handler hears that it committed earlier (OnStatus) and its
+  // StatementEnd reports the rows that commit wrote. A rerun of a script after a crash
+  // thus never appends twice.
+  void SetCommitScope(std::optional<catalog::CommitKey> scope) { commit_scope_ = std::move(scope); }
+
   // Records in the audit trail that `script` was refused before it ran (a limit,
   // a cancellation), for the reason `error`.
   void Refuse(const std::string& script, const Error& error);
@@ -182,6 +191,9 @@ class Session {
   // `receipt`: as Execute's final_audit, for this statement.
   void ExecuteOne(const StatementStart& statement, ResultHandler& handler,
                   const std::filesystem::path* parquet_output, std::shared_ptr<audit::Receipt>* receipt);
+  // With a commit scope: sets the statement's commit key, and returns true (having
+  // told the handler) if the statement committed earlier under it.
+  bool CommittedEarlier(const StatementStart& statement, ResultHandler& handler, Outcome& outcome);
   void Dispatch(const std::string& statement, ResultHandler& handler,
                 const std::filesystem::path* parquet_output, Outcome& outcome);
   void Audit(const std::string& statement, const Outcome& outcome, const Error* error, double millis,
@@ -194,9 +206,10 @@ class Session {
   std::filesystem::path temp_dir_;
   audit::AuditLog* audit_;
   Caller caller_;
-  std::atomic<int> stop_{0};                // StopReason
-  std::atomic<int64_t> deadline_ns_{0};     // steady clock; 0: none
+  std::atomic<int> stop_{0};             // StopReason
+  std::atomic<int64_t> deadline_ns_{0};  // steady clock; 0: none
   bool parquet_optional_ = false;
+  std::optional<catalog::CommitKey> commit_scope_;
   std::chrono::milliseconds timeout_{0};
   std::vector<std::unique_ptr<StatementFamily>> families_;  // the engine's SQL last
 };

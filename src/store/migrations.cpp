@@ -238,6 +238,17 @@ const std::vector<Migration>& Migrations() {
                 last_run_id TEXT,
                 created_ms BIGINT NOT NULL))",
        }},
+      {8,
+       "catalog: commit keys, so that a rerun statement never commits its data twice",
+       {
+           R"(CREATE TABLE commit_keys (
+                scope TEXT NOT NULL,
+                key TEXT NOT NULL,
+                table_id BIGINT NOT NULL,
+                snapshot_id BIGINT NOT NULL,
+                rows_written BIGINT NOT NULL,
+                PRIMARY KEY (scope, key)))",
+       }},
   };
   return kMigrations;
 }

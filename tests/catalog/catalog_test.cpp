@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "session/instance.h"
+#include "session/runner.h"
+#include "session/session.h"
 #include "sql_helpers.h"
 #include "store/migrations.h"
 #include "test_util.h"
@@ -182,6 +184,51 @@ TEST_P(CatalogTest, InsertWithTheWrongShapeFailsAndWritesNothing) {
   EXPECT_EQ(cat().ListSnapshots(cat().GetTable("d", "t")).size(), 2u);
   EXPECT_EQ(WarehouseFiles(), files);
   EXPECT_EQ(Scalar(*s_, "SELECT count(*) FROM d.t"), "1");
+}
+
+// A write under a commit key commits once: a second write under the same key fails
+// and leaves the table and the warehouse as they were.
+TEST_P(CatalogTest, AWriteUnderACommitKeyCommitsOnce) {
+  Exec("CREATE DATABASE d; CREATE TABLE d.t (a INTEGER)");
+  auto t = cat().GetTable("d", "t");
+  catalog::CommitKey key{"run-1", "step 1/0"};
+  EXPECT_FALSE(cat().CommittedUnder(key).has_value());
+  cat().SetCommitKey(key);
+  cat().Write(t, session::ParseQuery("SELECT 1 UNION ALL SELECT 2", "test"), false);
+  EXPECT_EQ(cat().CommittedUnder(key), 2);
+  size_t files = WarehouseFiles();
+  EXPECT_THROW(cat().Write(t, session::ParseQuery("SELECT 3", "test"), false), Error);
+  cat().SetCommitKey(std::nullopt);
+  EXPECT_EQ(Scalar(*s_, "SELECT count(*) FROM d.t"), "2");
+  EXPECT_EQ(WarehouseFiles(), files);  // the refused write's file is gone
+  auto meta = instance_->OpenMetastore();
+  catalog::Catalog::ForgetCommitKeys(*meta, "run-1");
+  EXPECT_FALSE(cat().CommittedUnder(key).has_value());
+}
+
+// Through the Runner: a rerun of a script under the same commit scope skips the
+// statements that committed and runs the others.
+TEST_P(CatalogTest, ARerunUnderACommitScopeSkipsStatementsThatCommitted) {
+  Exec("CREATE DATABASE d; CREATE TABLE d.t (a INTEGER)");
+  session::RunRequest request;
+  request.principal = session::Instance::LocalCaller().principal;
+  request.sql = "INSERT INTO d.t VALUES (1), (2); SELECT count(*) FROM d.t; INSERT INTO d.t VALUES (3)";
+  request.commit_scope = catalog::CommitKey{"run-2", "step 1"};
+  Collect first;
+  runner_->Run(request, first).ThrowIfFailed();
+  EXPECT_EQ(first.rows, (std::vector<std::vector<std::string>>{{"2"}}));
+  Collect second;
+  runner_->Run(request, second).ThrowIfFailed();
+  EXPECT_EQ(second.rows, (std::vector<std::vector<std::string>>{{"3"}}));  // the query reran
+  EXPECT_EQ(Scalar(*s_, "SELECT string_agg(a::VARCHAR, ',' ORDER BY a) FROM d.t"), "1,2,3");
+  EXPECT_THAT(second.statuses,
+              ::testing::ElementsAre("statement 1 committed 2 rows in an earlier attempt: not run again",
+                                     "statement 3 committed 1 row in an earlier attempt: not run again"));
+  // Without the scope, the same script appends again.
+  request.commit_scope.reset();
+  Collect third;
+  runner_->Run(request, third).ThrowIfFailed();
+  EXPECT_EQ(Scalar(*s_, "SELECT count(*) FROM d.t"), "6");
 }
 
 TEST_P(CatalogTest, FailedCreateTableAsLeavesNoTable) {

@@ -48,9 +48,9 @@ class JobCrashTest : public ::testing::TestWithParam<std::string> {
   }
   void TearDown() override { Kill(SIGTERM); }
 
-  void Start() {
+  void Start(const std::map<std::string, std::string>& env = {}) {
     pid_ = SpawnTarn(
-        {"server", "-d", dir_.path(), "--metastore", meta_->location(), "--listen", base_.substr(7)});
+        {"server", "-d", dir_.path(), "--metastore", meta_->location(), "--listen", base_.substr(7)}, env);
     for (int i = 0; i < 200; i++) {
       try {
         if (server::Fetch("GET", base_ + "/healthz", {}, "").status == 200) break;
@@ -198,6 +198,50 @@ TEST_P(JobCrashTest, EveryAcceptedRunIsAccountedForAfterKillMinusNine) {
       "%s: %zu runs accepted (%d were running at the second kill): %d SUCCESS, %d FAILED interrupted, "
       "%d retried\n",
       GetParam().c_str(), accepted_.size(), running, success, interrupted, retried);
+}
+
+// A statement's data commit and its record are one transaction: a server killed right
+// after a job's INSERT committed (before its step or run recorded anything) reruns the
+// attempt without appending those rows again, and the statements after it still run.
+TEST_P(JobCrashTest, AStatementThatCommittedBeforeAKillIsNotRunAgain) {
+  Start();
+  auto made =
+      Call("POST", "/v1/statements", json{{"sql", "CREATE DATABASE d; CREATE TABLE d.t (x INTEGER)"}}.dump());
+  ASSERT_EQ(made.status, 200) << made.body;
+  Kill(SIGTERM);
+  Start({{"TARN_TEST_CRASH_AT", "after_metadata_commit"}});  // dies at its first data commit
+  auto step = [](const char* name, const char* script) {
+    return json{{"name", name},
+                {"action_on_failure", "CANCEL_AND_WAIT"},
+                {"job", {{"type", "sql"}, {"script", script}}}};
+  };
+  json body = {{"steps",
+                {step("load", "INSERT INTO d.t VALUES (1), (2); INSERT INTO d.t VALUES (3)"),
+                 step("more", "INSERT INTO d.t VALUES (4)")}},
+               {"retry_policy", {{"max_attempts", 2}}}};
+  auto r = Call("POST", "/v1/applications/default/jobruns", body.dump());
+  ASSERT_EQ(r.status / 100, 2) << r.body;
+  std::string id = json::parse(r.body)["job_run_id"];
+  int status = 0;
+  ASSERT_EQ(waitpid(pid_, &status, 0), pid_);
+  pid_ = -1;
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "the server did not stop at the commit";
+  Start();
+  json run;
+  for (int i = 0; i < 300; i++) {
+    run = json::parse(Call("GET", "/v1/applications/default/jobruns/" + id).body);
+    if (run["state"] == "SUCCESS" || run["state"] == "FAILED") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(run["state"], "SUCCESS") << run.dump();
+  EXPECT_EQ(run["attempt"], 2);
+  auto rows = Call("POST", "/v1/statements", json{{"sql", "SELECT x FROM d.t ORDER BY x"}}.dump());
+  ASSERT_EQ(rows.status, 200) << rows.body;
+  EXPECT_EQ(json::parse(rows.body)["rows"], json::parse("[[1], [2], [3], [4]]"));  // 1 and 2 once
+  auto logs = Call("GET", "/v1/applications/default/jobruns/" + id + "/logs?size=1000").body;
+  EXPECT_THAT(logs,
+              ::testing::HasSubstr("statement 1 committed 2 rows in an earlier attempt: not run again"));
+  EXPECT_EQ(run["resource_utilization"]["rows_written"], 4);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, JobCrashTest, ::testing::Values("sqlite", "postgresql"),

@@ -211,11 +211,12 @@ TEST_F(JobStepsTest, TheLastQuerysRowsAreKeptForTheSubmitterAndManagers) {
 
 TEST_F(JobStepsTest, CpuTimeAndPeakMemoryAreMeasuredPerRun) {
   auto light = WaitFor(ana_, SubmitOk(ana_, "SELECT 1"), "SUCCESS")["resource_utilization"];
-  auto heavy = WaitFor(ana_,
-                       SubmitOk(ana_,
-                                "SELECT count(*) FROM (SELECT DISTINCT i % 1000000 AS k, 'x' || (i % 1000000) AS s "
-                                "FROM range(3000000) r(i))"),
-                       "SUCCESS")["resource_utilization"];
+  auto heavy =
+      WaitFor(ana_,
+              SubmitOk(ana_,
+                       "SELECT count(*) FROM (SELECT DISTINCT i % 1000000 AS k, 'x' || (i % 1000000) AS s "
+                       "FROM range(3000000) r(i))"),
+              "SUCCESS")["resource_utilization"];
   ASSERT_TRUE(heavy["cpu_seconds"].is_number()) << heavy;
   ASSERT_TRUE(heavy["peak_memory_bytes"].is_number()) << heavy;
   // A hash aggregate over 3 million rows costs far more than SELECT 1, and holds its
