@@ -21,6 +21,10 @@ void Read(const toml::table& t, const std::string& key, T& out, const std::strin
     auto v = node->value<std::string>();
     if (!v) throw Error::InvalidArgument("{}{}: expected a string", where, key);
     out = *v;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    auto v = node->value<bool>();
+    if (!v) throw Error::InvalidArgument("{}{}: expected true or false", where, key);
+    out = *v;
   } else if constexpr (std::is_same_v<T, std::filesystem::path>) {
     auto v = node->value<std::string>();
     if (!v) throw Error::InvalidArgument("{}{}: expected a string", where, key);
@@ -80,7 +84,7 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
   std::string listen;
   Read(root, "listen", listen, "", known);
   if (!listen.empty()) SetListen(c, listen);
-  for (auto section : {"tls", "limits", "identity", "jobs"}) known.insert(section);
+  for (auto section : {"tls", "limits", "identity", "jobs", "livy"}) known.insert(section);
   RejectUnknown(root, known, "");
   if (auto* t = root["tls"].as_table()) {
     std::set<std::string> k;
@@ -135,6 +139,14 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
       }
     }
   }
+  if (auto* t = root["livy"].as_table()) {
+    std::set<std::string> k;
+    Read(*t, "base_path", c.livy_base_path, "livy.", k);
+    Read(*t, "workers", c.livy_workers, "livy.", k);
+    Read(*t, "max_result_rows", c.livy_max_result_rows, "livy.", k);
+    Read(*t, "allow_basic_over_http", c.livy_allow_basic_over_http, "livy.", k);
+    RejectUnknown(*t, k, "livy.");
+  }
   if (auto* t = root["jobs"].as_table()) {
     std::set<std::string> k;
     Read(*t, "workers", c.job_workers, "jobs.", k);
@@ -169,6 +181,18 @@ void Validate(const ServerConfig& c) {
   }
   if (c.workers < 1 || c.workers > 1024) throw Error::InvalidArgument("limits.workers must be 1-1024");
   if (c.job_workers < 1 || c.job_workers > 256) throw Error::InvalidArgument("jobs.workers must be 1-256");
+  if (c.livy_workers < 1 || c.livy_workers > 256) throw Error::InvalidArgument("livy.workers must be 1-256");
+  if (c.livy_max_result_rows < 1) throw Error::InvalidArgument("livy.max_result_rows must be at least 1");
+  const std::string& base = c.livy_base_path;
+  bool base_ok = !base.empty() && base[0] == '/' && (base.size() == 1 || base.back() != '/') &&
+                 base.find("//") == std::string::npos && base.find_first_of("{}?#% ") == std::string::npos &&
+                 base.rfind("/v1", 0) != 0;
+  if (!base_ok) {
+    throw Error::InvalidArgument(
+        "livy.base_path '{}' must be a path such as / or /livy (starting with /, no trailing /, not under "
+        "/v1)",
+        base);
+  }
   if (c.max_queue < 1) throw Error::InvalidArgument("limits.max_queue must be at least 1");
   if (c.read_timeout_s < 1 || c.idle_timeout_s < 1)
     throw Error::InvalidArgument("timeouts must be at least 1 s");

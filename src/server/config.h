@@ -13,6 +13,9 @@
 //              user_claim = "sub", groups_claim = "groups", refresh_s = 300
 //   [jobs]     workers = 16 (job runs executing at once, over all applications),
 //              external_identity_ttl = "12h" (trust in an external token's groups)
+//   [livy]     base_path = "/" (where /sessions and /batches are served),
+//              workers = 8 (Livy statements running at once), max_result_rows = 1000,
+//              allow_basic_over_http = false (HTTP Basic from other machines without TLS)
 #pragma once
 
 #include <chrono>
@@ -65,6 +68,10 @@ struct ServerConfig {
   // For tests: the clock of job timeouts and external identities' TTL (null: the system clock).
   std::function<int64_t()> job_deadline_clock;
   int job_schedule_poll_ms = 1000;
+  std::string livy_base_path = "/";         // [livy] base_path
+  int livy_workers = 8;                     // [livy] workers
+  int64_t livy_max_result_rows = 1000;      // [livy] max_result_rows
+  bool livy_allow_basic_over_http = false;  // [livy] allow_basic_over_http
 
   // A bearer token a metrics scraper may use for GET /metrics alone ("": none).
   std::string metrics_token;

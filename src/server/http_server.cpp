@@ -1,7 +1,10 @@
 #include "server/http_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <utility>  // before Asio: Boost 1.74 needs it in C++20
 
@@ -73,6 +76,23 @@ struct HttpServer::Impl {
 };
 
 namespace {
+
+// Whether the socket's peer is this machine: 127.0.0.0/8, ::1 or ::ffff:127.x.
+bool IsLoopbackPeer(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return false;
+  if (addr.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&addr);
+    return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+  }
+  if (addr.ss_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127;
+  }
+  return false;
+}
 
 template <class Stream>
 beast::tcp_stream& Lowest(Stream& s) {
@@ -336,8 +356,9 @@ Response HttpServer::Impl::Dispatch(
   try {
     std::string_view target(req.target().data(), req.target().size());
     auto q = target.find('?');
-    RequestContext ctx{req, UrlDecode(target.substr(0, q), false), {}, {}, id, std::nullopt, worker, {}, {},
-                       {}};
+    RequestContext ctx{
+        req, UrlDecode(target.substr(0, q), false), {}, {}, id, std::nullopt, worker, false, false, {}, {},
+        {}};
     ctx.client_gone = [fd] {
       // The peer closed (FIN or reset): a client that only sent its next request is still there.
       pollfd p{fd, static_cast<short>(POLLRDHUP), 0};
@@ -352,6 +373,8 @@ Response HttpServer::Impl::Dispatch(
       }
     }
     if (q != std::string_view::npos) ctx.query = ParseForm(target.substr(q + 1));
+    ctx.secure = tls.has_value();
+    ctx.loopback = IsLoopbackPeer(fd);
     bool path_known = false;
     const Route* r = router.Match(req.method(), ctx.path, ctx.params, path_known);
     if (!r) {

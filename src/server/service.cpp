@@ -12,6 +12,7 @@
 #include "server/http_client.h"
 #include "server/http_server.h"
 #include "server/job_routes.h"
+#include "server/livy_routes.h"
 #include "server/metrics.h"
 #include "server/queries.h"
 
@@ -87,6 +88,7 @@ struct Service::Impl {
   std::unique_ptr<session::Runner> runner;
   std::unique_ptr<Statements> queries;
   std::unique_ptr<jobs::JobService> jobs;                 // after the runner: stopped before it
+  std::unique_ptr<livy::LivyService> livy;                // after the runner: stopped before it
   std::vector<std::unique_ptr<store::MetaStore>> stores;  // one per worker
   std::unique_ptr<HttpServer> http;
   std::string issuer;
@@ -306,6 +308,19 @@ void Service::Impl::AddRoutes() {
   AddJobRoutes(router, {[this](size_t worker) -> store::MetaStore& { return *stores.at(worker); },
                         [this]() -> jobs::JobService& { return *jobs; }});
 
+  // --- Livy ---------------------------------------------------------------------
+  LivyRoutes lr;
+  lr.base_path = config.livy_base_path;
+  lr.allow_basic_over_http = config.livy_allow_basic_over_http;
+  lr.bearer = [this](std::string_view token, size_t worker) { return Authenticate(token, worker); };
+  lr.password = [this](const std::string& user, std::string_view password, size_t worker) {
+    auto dir = Directory(worker);
+    return auth->Password(dir, user, password, identity::UserKind::kPerson, audit::Origin{"livy"});
+  };
+  lr.may_manage = [](const identity::Principal& p) { return p.admin; };
+  lr.livy = [this]() -> livy::LivyService& { return *livy; };
+  AddLivyRoutes(router, std::move(lr));
+
   // --- identity -----------------------------------------------------------------
   router.Add(verb::get, "/v1/whoami", true, [v](RequestContext& ctx) {
     return JsonResponse(http::status::ok, PrincipalJson(*ctx.principal), v(ctx));
@@ -469,6 +484,10 @@ void Service::Start() {
     if (s.config.job_clock) jo.clock = s.config.job_clock;
     if (s.config.job_deadline_clock) jo.deadline_clock = s.config.job_deadline_clock;
     s.jobs = std::make_unique<jobs::JobService>(s.instance, *s.runner, jo);
+    livy::LivyOptions lo;
+    lo.workers = s.config.livy_workers;
+    lo.max_result_rows = s.config.livy_max_result_rows;
+    s.livy = std::make_unique<livy::LivyService>(*s.runner, lo);
   });
 }
 

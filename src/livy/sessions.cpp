@@ -1,0 +1,396 @@
+#include "livy/sessions.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+
+#include "common/error.h"
+#include "common/util.h"
+#include "livy/output.h"
+
+namespace tarn::livy {
+
+struct LivyService::Statement {
+  int64_t id = 0;
+  std::string code;
+  Kind kind = Kind::kSql;  // the statement's own, else its session's
+  std::string state = "waiting";
+  nlohmann::json output;
+  int64_t started_ms = 0, completed_ms = 0;
+  std::string run_id;              // its Runner run
+  std::atomic<bool> stop = false;  // a cancel, the session's end or the server's
+};
+
+struct LivyService::Session {
+  int64_t id = 0;
+  std::optional<std::string> name;
+  identity::Principal owner;
+  Kind kind = Kind::kShared;
+  int64_t heartbeat_timeout_s = 0;
+  std::deque<std::shared_ptr<Statement>> statements;  // oldest first
+  int64_t next_statement = 0;
+  bool running = false;  // a worker runs one of its statements
+  bool queued = false;   // it waits in ready_
+  bool deleted = false;
+  std::deque<std::string> log;
+  int64_t log_total = 0;  // lines ever written (the first kept is log_total - log.size())
+};
+
+namespace {
+
+constexpr size_t kLogLines = 1000;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool Ended(const std::string& state) {
+  return state == "available" || state == "cancelled";
+}
+
+std::string ProbeText(Kind kind, const std::string& probe) {
+  return kind == Kind::kSpark
+             ? fmt::format(
+                   "{}: Tarn SQL compatibility mode (send SQL with %%sql, or use a session of kind sql)",
+                   probe)
+             : fmt::format(
+                   "<{}: Tarn SQL compatibility mode; send SQL with %%sql, or use a session of kind sql>",
+                   probe);
+}
+
+}  // namespace
+
+nlohmann::json StatementView::Json() const {
+  return {{"id", id},
+          {"code", code},
+          {"state", state},
+          {"output", output},
+          {"progress", progress},
+          {"started", started_ms},
+          {"completed", completed_ms}};
+}
+
+nlohmann::json SessionView::Json() const {
+  size_t first = log.size() > 10 ? log.size() - 10 : 0;
+  return {{"id", id},
+          {"name", name ? nlohmann::json(*name) : nlohmann::json(nullptr)},
+          {"appId", nullptr},
+          {"owner", owner.user},
+          {"proxyUser", owner.user},
+          {"state", state},
+          {"kind", KindName(kind)},
+          {"appInfo", {{"driverLogUrl", nullptr}, {"sparkUiUrl", nullptr}, {"executorLogUrls", nullptr}}},
+          {"log", std::vector<std::string>(log.begin() + static_cast<std::ptrdiff_t>(first), log.end())},
+          {"ttl", nullptr},
+          {"idleTimeout", nullptr},
+          {"driverMemory", nullptr},
+          {"driverCores", 0},
+          {"executorMemory", nullptr},
+          {"executorCores", 0},
+          {"conf", nlohmann::json::object()},
+          {"archives", nlohmann::json::array()},
+          {"files", nlohmann::json::array()},
+          {"heartbeatTimeoutInSecond", heartbeat_timeout_s},
+          {"jars", nlohmann::json::array()},
+          {"numExecutors", 0},
+          {"pyFiles", nlohmann::json::array()},
+          {"queue", nullptr}};
+}
+
+LivyService::LivyService(session::Runner& runner, LivyOptions options)
+    : runner_(runner), options_(options), instance_(RandomHex(4)) {
+  for (int i = 0; i < std::max(1, options_.workers); i++) workers_.emplace_back([this] { Work(); });
+}
+
+LivyService::~LivyService() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    for (auto& [id, s] : sessions_)
+      for (auto& st : s->statements) st->stop = true;
+  }
+  cv_.notify_all();
+  for (auto& w : workers_) w.join();
+}
+
+void LivyService::AddLog(Session& s, std::string line) {
+  s.log.push_back(NowUtc() + " " + std::move(line));
+  s.log_total++;
+  if (s.log.size() > kLogLines) s.log.pop_front();
+}
+
+SessionView LivyService::ViewLocked(const Session& s) const {
+  SessionView v;
+  v.id = s.id;
+  v.name = s.name;
+  v.owner = s.owner;
+  v.kind = s.kind;
+  v.state = s.running || s.queued ? "busy" : "idle";
+  v.heartbeat_timeout_s = s.heartbeat_timeout_s;
+  v.log.assign(s.log.begin(), s.log.end());
+  return v;
+}
+
+SessionView LivyService::Create(const identity::Principal& owner, Kind kind, std::optional<std::string> name,
+                                int64_t heartbeat_timeout_s) {
+  std::lock_guard lock(mu_);
+  if (sessions_.size() >= options_.max_sessions) {
+    throw Error::ResourceExhausted("Rejected, too many sessions ({}): delete sessions you no longer use",
+                                   sessions_.size());
+  }
+  if (name) {
+    for (auto& [id, s] : sessions_) {  // per owner: another's names are not the caller's business
+      if (s->name == name && s->owner.Key() == owner.Key())
+        throw Error::InvalidArgument("Duplicate session name: {} for session {}", *name, id);
+    }
+  }
+  auto s = std::make_shared<Session>();
+  s->id = next_id_++;
+  s->name = std::move(name);
+  s->owner = owner;
+  s->kind = kind;
+  s->heartbeat_timeout_s = heartbeat_timeout_s;
+  AddLog(*s, fmt::format("session {} of {} created, kind {}: statements run as {}", s->id, owner.user,
+                         KindName(kind), owner.user));
+  sessions_[s->id] = s;
+  return ViewLocked(*s);
+}
+
+std::shared_ptr<LivyService::Session> LivyService::Find(const identity::Principal& caller,
+                                                        const MayManage& manage, const std::string& key) {
+  std::shared_ptr<Session> found;
+  bool numeric = !key.empty() && key.size() <= 18 && std::all_of(key.begin(), key.end(), ::isdigit);
+  if (numeric) {
+    auto it = sessions_.find(std::stoll(key));
+    if (it != sessions_.end()) found = it->second;
+  } else {  // names are unique per owner: the caller's own first
+    for (auto& [id, s] : sessions_) {
+      if (s->name == key && (!found || s->owner.Key() == caller.Key())) found = s;
+    }
+  }
+  // Another principal's session reads as missing.
+  if (!found || !(found->owner.Key() == caller.Key() || (manage && manage(caller)))) {
+    throw Error::NotFound("Session '{}' not found.", key.substr(0, 64));
+  }
+  return found;
+}
+
+std::vector<SessionView> LivyService::List(const identity::Principal& caller, const MayManage& manage) {
+  bool all = manage && manage(caller);
+  std::lock_guard lock(mu_);
+  std::vector<SessionView> out;
+  for (auto& [id, s] : sessions_) {
+    if (all || s->owner.Key() == caller.Key()) out.push_back(ViewLocked(*s));
+  }
+  return out;
+}
+
+SessionView LivyService::Get(const identity::Principal& caller, const MayManage& manage,
+                             const std::string& key) {
+  std::lock_guard lock(mu_);
+  return ViewLocked(*Find(caller, manage, key));
+}
+
+void LivyService::Delete(const identity::Principal& caller, const MayManage& manage, const std::string& key) {
+  std::vector<std::shared_ptr<Statement>> running;
+  identity::Principal owner;
+  {
+    std::lock_guard lock(mu_);
+    auto s = Find(caller, manage, key);
+    s->deleted = true;
+    owner = s->owner;
+    for (auto& st : s->statements) {
+      if (st->state == "waiting") {
+        st->state = "cancelled";
+        st->completed_ms = NowMs();
+      } else if (st->state == "running" || st->state == "cancelling") {
+        st->stop = true;
+        running.push_back(st);
+      }
+    }
+    sessions_.erase(s->id);
+  }
+  for (auto& st : running) {
+    try {
+      runner_.Cancel(owner, st->run_id);
+    } catch (const Error&) {
+      // Not registered yet, or already ended: `stop` ends it.
+    }
+  }
+}
+
+std::pair<int64_t, std::vector<std::string>> LivyService::Log(const identity::Principal& caller,
+                                                              const MayManage& manage, const std::string& key,
+                                                              int64_t from, int64_t size, int64_t& total) {
+  std::lock_guard lock(mu_);
+  auto s = Find(caller, manage, key);
+  int64_t first = s->log_total - static_cast<int64_t>(s->log.size());  // older lines are gone
+  total = s->log_total;
+  if (size < 0) size = total;
+  if (from < 0) from = std::max<int64_t>(0, total - size);
+  std::vector<std::string> out;
+  for (int64_t i = std::max(from, first); i < total && static_cast<int64_t>(out.size()) < size; i++)
+    out.push_back(s->log[static_cast<size_t>(i - first)]);
+  return {from, out};
+}
+
+StatementView LivyService::ViewOf(const Statement& st) {
+  StatementView v;
+  v.id = st.id;
+  v.code = st.code;
+  v.state = st.state;
+  v.output = st.output;
+  v.progress = Ended(st.state) ? 1.0 : 0.0;
+  v.started_ms = st.started_ms;
+  v.completed_ms = st.completed_ms;
+  return v;
+}
+
+StatementView LivyService::Submit(const identity::Principal& caller, const MayManage& manage,
+                                  const std::string& key, const std::string& code, std::optional<Kind> kind) {
+  std::lock_guard lock(mu_);
+  auto s = Find(caller, manage, key);
+  auto st = std::make_shared<Statement>();
+  st->id = s->next_statement++;
+  st->code = code;
+  st->kind = kind.value_or(s->kind);
+  st->run_id = fmt::format("livy-{}-{}-{}", instance_, s->id, st->id);
+  s->statements.push_back(st);
+  while (s->statements.size() > options_.max_statements && Ended(s->statements.front()->state))
+    s->statements.pop_front();
+  AddLog(*s, fmt::format("statement {} submitted by {}", st->id, caller.user));
+  if (!s->running && !s->queued) {
+    s->queued = true;
+    ready_.push_back(s);
+    cv_.notify_one();
+  }
+  return ViewOf(*st);
+}
+
+std::vector<StatementView> LivyService::Statements(const identity::Principal& caller, const MayManage& manage,
+                                                   const std::string& key) {
+  std::lock_guard lock(mu_);
+  std::vector<StatementView> out;
+  for (auto& st : Find(caller, manage, key)->statements) out.push_back(ViewOf(*st));
+  return out;
+}
+
+std::shared_ptr<LivyService::Statement> LivyService::FindStatement(Session& s, int64_t statement) {
+  for (auto& st : s.statements) {
+    if (st->id == statement) return st;
+  }
+  throw Error::NotFound("Statement not found");
+}
+
+StatementView LivyService::GetStatement(const identity::Principal& caller, const MayManage& manage,
+                                        const std::string& key, int64_t statement) {
+  std::lock_guard lock(mu_);
+  return ViewOf(*FindStatement(*Find(caller, manage, key), statement));
+}
+
+void LivyService::Cancel(const identity::Principal& caller, const MayManage& manage, const std::string& key,
+                         int64_t statement) {
+  std::shared_ptr<Statement> st;
+  identity::Principal owner;
+  {
+    std::lock_guard lock(mu_);
+    auto s = Find(caller, manage, key);
+    st = FindStatement(*s, statement);
+    owner = s->owner;
+    if (st->state == "waiting") {
+      st->state = "cancelled";
+      st->completed_ms = NowMs();
+      AddLog(*s, fmt::format("statement {} cancelled by {} before it ran", st->id, caller.user));
+      return;
+    }
+    if (st->state != "running") return;  // ended, or already cancelling
+    st->state = "cancelling";
+    st->stop = true;
+    AddLog(*s, fmt::format("statement {} cancelled by {}", st->id, caller.user));
+  }
+  try {
+    runner_.Cancel(owner, st->run_id);
+  } catch (const Error&) {
+    // Not registered yet, or already ended: `stop` ends it.
+  }
+}
+
+void LivyService::Work() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
+    if (stopping_) return;
+    auto s = ready_.front();
+    ready_.pop_front();
+    s->queued = false;
+    std::shared_ptr<Statement> next;
+    for (auto& st : s->statements) {
+      if (st->state == "waiting") {
+        next = st;
+        break;
+      }
+    }
+    if (!next || s->deleted) continue;
+    next->state = "running";
+    next->started_ms = NowMs();
+    s->running = true;
+    lock.unlock();
+    nlohmann::json output;
+    try {
+      output = Run(*s, *next);
+    } catch (const std::exception& e) {
+      output = ErrorOutput(next->id, Error::Internal("{}", e.what()));
+    }
+    lock.lock();
+    s->running = false;
+    next->state = next->stop ? "cancelled" : "available";
+    next->output = next->stop ? nlohmann::json(nullptr) : std::move(output);
+    next->completed_ms = NowMs();
+    AddLog(*s, fmt::format("statement {} {}", next->id,
+                           next->stop ? "cancelled"
+                           : next->output.value("status", "") == "ok"
+                               ? "available: ok"
+                               : "available: error: " + next->output.value("evalue", "")));
+    bool more = std::any_of(s->statements.begin(), s->statements.end(),
+                            [](auto& st) { return st->state == "waiting"; });
+    if (more && !s->deleted && !s->queued) {
+      s->queued = true;
+      ready_.push_back(s);
+      cv_.notify_one();
+    }
+  }
+}
+
+nlohmann::json LivyService::Run(const Session& s, const Statement& st) {
+  Code code = Interpret(st.kind, st.code);
+  switch (code.action) {
+    case Code::Action::kProbe:
+      return {{"status", "ok"},
+              {"execution_count", st.id},
+              {"data", {{"text/plain", ProbeText(st.kind, code.probe)}}}};
+    case Code::Action::kUnsupported:
+      return ErrorOutput(
+          st.id, "UnsupportedLanguage",
+          fmt::format("Tarn runs SQL, not {} code. Send SQL as a statement of kind \"sql\" (or in "
+                      "a session of kind sql); from sparkmagic, use a %%sql cell.",
+                      KindName(st.kind)));
+    default: break;
+  }
+  session::RunRequest request;
+  request.principal = s.owner;
+  request.origin.kind = "livy";
+  request.origin.session_id = std::to_string(s.id);
+  request.origin.run_id = st.run_id;
+  request.sql = code.sql;
+  request.client_gone = [&st] { return st.stop.load(); };
+  OutputCollector out(code, options_.max_result_rows);
+  auto result = runner_.Run(request, out);
+  if (result.error) return ErrorOutput(st.id, *result.error);
+  bool cut = result.truncated && code.action == Code::Action::kSql;
+  return out.Ok(st.id, cut ? result.truncated_reason : "");
+}
+
+}  // namespace tarn::livy

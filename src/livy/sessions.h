@@ -1,0 +1,125 @@
+// Livy interactive sessions: a session belongs to the principal who created it and
+// runs its statements one at a time, in order, each through the Runner as that
+// principal (governed, limited, cancellable, audited with origin "livy", the session
+// and the statement). docs/livy.md describes the protocol as Tarn serves it.
+//
+// Sessions live in memory: a server restart ends them (clients see 404 and create a
+// new one). Statements of all sessions share `workers` threads; a session's own
+// statements never overlap. The last `max_statements` statements are kept.
+//
+// Thread-safety: all methods are thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "identity/principal.h"
+#include "livy/code.h"
+#include "session/runner.h"
+
+namespace tarn::livy {
+
+struct LivyOptions {
+  int workers = 4;                 // statements running at once, over all sessions
+  size_t max_statements = 100;     // statements kept per session (the oldest go first)
+  int64_t max_result_rows = 1000;  // rows of a SQL result's application/json table
+  size_t max_sessions = 1000;      // sessions at once, over all principals
+};
+
+struct StatementView {
+  int64_t id = 0;
+  std::string code;
+  std::string state;      // waiting, running, available, cancelling, cancelled
+  nlohmann::json output;  // null until available
+  double progress = 0;
+  int64_t started_ms = 0, completed_ms = 0;  // 0 until then
+  nlohmann::json Json() const;
+};
+
+struct SessionView {
+  int64_t id = 0;
+  std::optional<std::string> name;
+  identity::Principal owner;
+  Kind kind = Kind::kShared;
+  std::string state;  // idle, busy
+  int64_t heartbeat_timeout_s = 0;
+  std::vector<std::string> log;  // the last lines
+  nlohmann::json Json() const;   // Livy's session object
+};
+
+// Who may see (and drive) a session besides its owner.
+using MayManage = std::function<bool(const identity::Principal& caller)>;
+
+class LivyService {
+ public:
+  LivyService(session::Runner& runner, LivyOptions options);
+  ~LivyService();  // stops running statements and waits for the workers
+  LivyService(const LivyService&) = delete;
+  LivyService& operator=(const LivyService&) = delete;
+
+  // A new session of `owner`'s, idle at once (there is no cluster to start). Throws
+  // kInvalidArgument for a name another session has, kResourceExhausted at
+  // max_sessions.
+  SessionView Create(const identity::Principal& owner, Kind kind, std::optional<std::string> name,
+                     int64_t heartbeat_timeout_s);
+  // The sessions `caller` may see (own ones; every one if `manage` says so), by id.
+  std::vector<SessionView> List(const identity::Principal& caller, const MayManage& manage);
+  // The session `key` (its id, or its name) if `caller` may see it; kNotFound,
+  // worded as Livy does ("Session 'x' not found."), otherwise.
+  SessionView Get(const identity::Principal& caller, const MayManage& manage, const std::string& key);
+  // Ends the session: its running statement is cancelled, waiting ones dropped.
+  void Delete(const identity::Principal& caller, const MayManage& manage, const std::string& key);
+  // The session's log lines from `from` (negative: the last `size`), at most `size`.
+  std::pair<int64_t, std::vector<std::string>> Log(const identity::Principal& caller, const MayManage& manage,
+                                                   const std::string& key, int64_t from, int64_t size,
+                                                   int64_t& total);
+
+  // Queues a statement; `kind` is the statement's own kind (else the session's).
+  StatementView Submit(const identity::Principal& caller, const MayManage& manage, const std::string& key,
+                       const std::string& code, std::optional<Kind> kind);
+  std::vector<StatementView> Statements(const identity::Principal& caller, const MayManage& manage,
+                                        const std::string& key);
+  // kNotFound ("Statement not found") for an id the session does not keep.
+  StatementView GetStatement(const identity::Principal& caller, const MayManage& manage,
+                             const std::string& key, int64_t statement);
+  // A waiting statement is cancelled at once; a running one goes cancelling and its
+  // engine work is stopped; an ended one stays as it is.
+  void Cancel(const identity::Principal& caller, const MayManage& manage, const std::string& key,
+              int64_t statement);
+
+ private:
+  struct Statement;
+  struct Session;
+  std::shared_ptr<Session> Find(const identity::Principal& caller, const MayManage& manage,
+                                const std::string& key);
+  static std::shared_ptr<Statement> FindStatement(Session& s, int64_t statement);
+  static StatementView ViewOf(const Statement& st);
+  void Work();
+  // Runs one statement; returns its output.
+  nlohmann::json Run(const Session& s, const Statement& st);
+  void AddLog(Session& s, std::string line);
+  SessionView ViewLocked(const Session& s) const;
+
+  session::Runner& runner_;
+  LivyOptions options_;
+  std::string instance_;  // random: Runner ids of this server's life never repeat
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  int64_t next_id_ = 0;
+  std::map<int64_t, std::shared_ptr<Session>> sessions_;
+  std::deque<std::shared_ptr<Session>> ready_;  // sessions with a waiting statement, not running
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace tarn::livy

@@ -1,0 +1,289 @@
+// The Livy-compatible endpoint over real HTTP: sessions and statements in Livy's
+// shapes, governed SQL as the session's owner, sparkmagic's own request sequence
+// (Basic auth, pyspark session, probes, %%sql cells parsed as sparkmagic parses
+// them), privacy of sessions, cancel, cut results and bad input.
+#include <gmock/gmock.h>
+
+#include <sstream>
+
+#include <openssl/evp.h>
+#include "jobs_fixture.h"
+
+namespace tarn::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Base64(const std::string& s) {
+  std::string out(4 * ((s.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+class LivyTest : public JobsFixture {
+ protected:
+  void Configure(server::ServerConfig& config) override { config.livy_max_result_rows = 5; }
+  void SetUp() override {
+    JobsFixture::SetUp();
+    ASSERT_EQ(
+        Sql(admin_,
+            "CREATE DATABASE d; CREATE TABLE d.t AS SELECT i AS x, CASE WHEN i = 2 THEN NULL ELSE 'v' || i "
+            "END AS label FROM range(1, 4) r(i); CREATE TABLE d.secret AS SELECT 1 AS s; "
+            "GRANT SELECT ON TABLE d.t TO USER ana")
+            .status,
+        200);
+  }
+  // sparkmagic's way: HTTP Basic and Content-Type on every request.
+  server::ClientResponse Basic(const std::string& method, const std::string& path,
+                               const std::string& body = "") {
+    return Call(method, path, "", body,
+                {{"Authorization", "Basic " + Base64(std::string("ana:") + kAnaPassword)},
+                 {"Content-Type", "application/json"}});
+  }
+  // Posts code and polls the statement until it is available or cancelled.
+  json RunCode(const std::string& token, int64_t session, const std::string& code,
+               json extra = json::object()) {
+    json body = {{"code", code}};
+    for (auto& [k, val] : extra.items()) body[k] = val;
+    auto r = Call("POST", "/sessions/" + std::to_string(session) + "/statements", token, body.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return WaitStatement(token, session, Json(r)["id"]);
+  }
+  json WaitStatement(const std::string& token, int64_t session, int64_t id) {
+    std::string url = "/sessions/" + std::to_string(session) + "/statements/" + std::to_string(id);
+    json st;
+    for (int i = 0; i < 1000; i++) {
+      st = Json(Call("GET", url, token));
+      if (st["state"] == "available" || st["state"] == "cancelled") return st;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ADD_FAILURE() << "statement never ended: " << st.dump();
+    return st;
+  }
+  int64_t CreateSession(const std::string& token, json body) {
+    auto r = Call("POST", "/sessions", token, body.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Json(r)["id"];
+  }
+};
+
+TEST_F(LivyTest, ASqlSessionRunsGovernedStatementsInLivysShapes) {
+  auto r = Call("POST", "/sessions", ana_, json{{"kind", "sql"}, {"name", "nb"}}.dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto s = Json(r);
+  EXPECT_EQ(r.headers["location"], "/sessions/" + std::to_string(s["id"].get<int64_t>()));
+  EXPECT_EQ(s["state"], "idle");
+  EXPECT_EQ(s["kind"], "sql");
+  EXPECT_EQ(s["owner"], "ana");
+  EXPECT_EQ(s["name"], "nb");
+  for (auto* field : {"appId", "proxyUser", "appInfo", "log", "heartbeatTimeoutInSecond", "conf"})
+    EXPECT_TRUE(s.contains(field)) << field;
+  int64_t id = s["id"];
+
+  auto post = Call("POST", "/sessions/" + std::to_string(id) + "/statements", ana_,
+                   json{{"code", "SELECT x, label FROM d.t ORDER BY x"}}.dump());
+  ASSERT_EQ(post.status, 201) << post.body;
+  EXPECT_EQ(post.headers["location"], "/sessions/" + std::to_string(id) + "/statements/0");
+  auto st = WaitStatement(ana_, id, Json(post)["id"]);
+  EXPECT_EQ(st["state"], "available");
+  EXPECT_EQ(st["progress"], 1.0);
+  EXPECT_GT(st["completed"].get<int64_t>(), 0);
+  EXPECT_GE(st["completed"].get<int64_t>(), st["started"].get<int64_t>());
+  auto& out = st["output"];
+  EXPECT_EQ(out["status"], "ok");
+  EXPECT_EQ(out["execution_count"], 0);
+  auto table = out["data"]["application/json"];
+  EXPECT_EQ(table["schema"], json::parse(R"({"type": "struct", "fields": [
+      {"name": "x", "type": "long", "nullable": true, "metadata": {}},
+      {"name": "label", "type": "string", "nullable": true, "metadata": {}}]})"));
+  EXPECT_EQ(table["data"], json::parse(R"([[1, "v1"], [2, null], [3, "v3"]])"));
+  EXPECT_EQ(table["truncated"], false);
+  EXPECT_EQ(table["total"], 3);
+
+  // Governed as ana: d.secret is not hers (so, to her, it does not exist). The failure is an
+  // available statement.
+  auto denied = RunCode(ana_, id, "SELECT * FROM d.secret");
+  EXPECT_EQ(denied["state"], "available");
+  EXPECT_EQ(denied["output"]["status"], "error");
+  EXPECT_EQ(denied["output"]["ename"], "NotFound");
+  EXPECT_THAT(denied["output"]["evalue"].get<std::string>(), HasSubstr("d.secret"));
+  EXPECT_TRUE(denied["output"]["traceback"].is_array());
+
+  auto list = Json(Call("GET", "/sessions/" + std::to_string(id) + "/statements", ana_));
+  EXPECT_EQ(list["total_statements"], 2);
+  EXPECT_EQ(list["statements"][1]["id"], 1);
+  auto desc = Json(Call("GET", "/sessions/" + std::to_string(id) + "/statements?order=desc&size=1", ana_));
+  EXPECT_EQ(desc["statements"].size(), 1u);
+  EXPECT_EQ(desc["statements"][0]["id"], 1);
+  EXPECT_EQ(Json(Call("GET", "/sessions/nb/state", ana_)), json({{"id", id}, {"state", "idle"}}));  // by name
+
+  // The audit names the Livy session.
+  auto audit =
+      Sql(admin_,
+          "SELECT count(*) FROM system.audit WHERE event = 'statement' AND (origin->>'kind') = 'livy' AND "
+          "user_name = 'ana' AND (origin->>'session_id') = '" +
+              std::to_string(id) + "'");
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  EXPECT_EQ(Json(audit)["rows"][0][0], 2);
+}
+
+TEST_F(LivyTest, SparkmagicsRequestSequenceWorksUnchanged) {
+  // Create, as sparkmagic does: HTTP Basic, kind pyspark, a heartbeat timeout.
+  auto r = Basic("POST", "/sessions", R"({"kind": "pyspark", "heartbeatTimeoutInSecond": 60})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  int64_t id = Json(r)["id"];
+  std::string url = "/sessions/" + std::to_string(id);
+  // Wait for idle, reading state and log as refresh_status_and_info does.
+  auto s = Json(Basic("GET", url));
+  EXPECT_EQ(s["state"], "idle");
+  EXPECT_TRUE(s["log"].is_array());
+  // The probe: `spark` must succeed.
+  auto post = [&](const std::string& code) {
+    auto p = Basic("POST", url + "/statements", json{{"code", code}}.dump());
+    EXPECT_EQ(p.status, 201) << p.body;
+    json st;
+    for (int i = 0; i < 1000; i++) {
+      st = Json(Basic("GET", url + "/statements/" + std::to_string(Json(p)["id"].get<int64_t>())));
+      if (st["state"] == "available") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return st;
+  };
+  auto probe = post("spark");
+  EXPECT_EQ(probe["output"]["status"], "ok");
+  EXPECT_TRUE(probe["output"]["data"]["text/plain"].is_string());
+  // A %%sql cell, exactly as sqlquery.py writes it, parsed as records_to_dataframe does.
+  auto records = [&](const std::string& limit) {
+    auto st = post(
+        "import sys\nfor yQeKOYBsFgLWWGWZJu3y in spark.sql(u\"\"\"SELECT x, label FROM d.t ORDER BY x "
+        "\"\"\").toJSON(use_unicode=(sys.version_info.major > 2))" +
+        limit + ": print(yQeKOYBsFgLWWGWZJu3y)");
+    EXPECT_EQ(st["output"]["status"], "ok") << st.dump();
+    EXPECT_FALSE(st["output"]["data"].contains("application/json"));  // it would break sparkmagic
+    std::string text = st["output"]["data"]["text/plain"];
+    std::vector<json> out;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) out.push_back(json::parse(line));
+    return out;
+  };
+  auto take = records(".take(2500)");
+  ASSERT_EQ(take.size(), 3u);
+  EXPECT_EQ(take[0], json({{"x", 1}, {"label", "v1"}}));
+  EXPECT_EQ(take[1], json({{"x", 2}}));  // null fields are left out, as Spark's toJSON does
+  EXPECT_EQ(records(".take(2)").size(), 2u);
+  EXPECT_EQ(records(".collect()").size(), 3u);
+  EXPECT_LE(records(".sample(False, 0.1).take(2500)").size(), 3u);
+  // Other Python is refused with a clear message, as an available statement.
+  auto other = post("print(1 + 1)");
+  EXPECT_EQ(other["output"]["status"], "error");
+  EXPECT_EQ(other["output"]["ename"], "UnsupportedLanguage");
+  EXPECT_THAT(other["output"]["evalue"].get<std::string>(), HasSubstr("Tarn runs SQL"));
+  // Heartbeat GETs, the log, then delete.
+  EXPECT_EQ(Basic("GET", url).status, 200);
+  auto log = Json(Basic("GET", url + "/log?from=0"));
+  EXPECT_EQ(log["id"], id);
+  EXPECT_GT(log["total"].get<int64_t>(), 0);
+  EXPECT_TRUE(log["log"].is_array());
+  auto del = Basic("DELETE", url);
+  EXPECT_EQ(del.status, 200);
+  EXPECT_EQ(Json(del), json({{"msg", "deleted"}}));
+  auto gone = Basic("GET", url);
+  EXPECT_EQ(gone.status, 404);
+  EXPECT_EQ(Json(gone), json({{"msg", "Session '" + std::to_string(id) + "' not found."}}));
+}
+
+TEST_F(LivyTest, SessionsArePrivateToTheirOwner) {
+  int64_t mine = CreateSession(ana_, {{"kind", "sql"}});
+  int64_t admins = CreateSession(admin_, {{"kind", "sql"}});
+  auto list = Json(Call("GET", "/sessions", ana_));
+  EXPECT_EQ(list["total"], 1);
+  EXPECT_EQ(list["from"], 0);
+  ASSERT_EQ(list["sessions"].size(), 1u);
+  EXPECT_EQ(list["sessions"][0]["id"], mine);
+  // Another's session reads exactly as a missing one, on every route.
+  std::string theirs = "/sessions/" + std::to_string(admins);
+  auto missing = Call("GET", "/sessions/999", ana_);
+  auto other = Call("GET", theirs, ana_);
+  EXPECT_EQ(other.status, 404);
+  EXPECT_EQ(Json(other)["msg"], "Session '" + std::to_string(admins) + "' not found.");
+  EXPECT_EQ(Json(missing)["msg"], "Session '999' not found.");
+  EXPECT_EQ(Call("POST", theirs + "/statements", ana_, R"({"code": "SELECT 1"})").status, 404);
+  EXPECT_EQ(Call("DELETE", theirs, ana_).status, 404);
+  // Administrators see and drive every session; paging by from and size.
+  auto all = Json(Call("GET", "/sessions?from=1&size=5", admin_));
+  EXPECT_EQ(all["total"], 2);
+  EXPECT_EQ(all["from"], 1);
+  ASSERT_EQ(all["sessions"].size(), 1u);
+  EXPECT_EQ(all["sessions"][0]["id"], admins);
+  EXPECT_EQ(Call("GET", "/sessions/" + std::to_string(mine), admin_).status, 200);
+}
+
+TEST_F(LivyTest, CancelStopsARunningStatementsEngineWork) {
+  int64_t id = CreateSession(ana_, {{"kind", "sql"}});
+  std::string url = "/sessions/" + std::to_string(id);
+  auto post = Call("POST", url + "/statements", ana_, json{{"code", kLong}}.dump());
+  ASSERT_EQ(post.status, 201);
+  int64_t sid = Json(post)["id"];
+  for (int i = 0; i < 500 && Json(Call("GET", url + "/statements/0", ana_))["state"] != "running"; i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(Json(Call("GET", url, ana_))["state"], "busy");
+  auto t0 = std::chrono::steady_clock::now();
+  auto cancel = Call("POST", url + "/statements/" + std::to_string(sid) + "/cancel", ana_);
+  EXPECT_EQ(cancel.status, 200);
+  EXPECT_EQ(Json(cancel), json({{"msg", "canceled"}}));
+  auto st = WaitStatement(ana_, id, sid);
+  EXPECT_EQ(st["state"], "cancelled");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+  // The session goes on.
+  EXPECT_EQ(RunCode(ana_, id, "SELECT 42")["output"]["data"]["application/json"]["data"], json({{42}}));
+}
+
+TEST_F(LivyTest, ACutResultSaysSoAndHowManyRowsThereWere) {
+  int64_t id = CreateSession(ana_, {{"kind", "shared"}});
+  auto st = RunCode(ana_, id, "SELECT i FROM range(12) r(i)", {{"kind", "sql"}});
+  auto table = st["output"]["data"]["application/json"];
+  EXPECT_EQ(table["data"].size(), 5u);  // livy.max_result_rows = 5 here
+  EXPECT_EQ(table["truncated"], true);
+  EXPECT_EQ(table["total"], 12);
+  EXPECT_THAT(table["truncated_reason"].get<std::string>(), HasSubstr("5 of 12"));
+}
+
+TEST_F(LivyTest, BadRequestsGetLivysErrorsAndChangeNothing) {
+  auto unknown = Call("POST", "/sessions", ana_, R"({"kind": "sql", "colour": "red"})");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_THAT(Json(unknown)["msg"].get<std::string>(), HasSubstr("Unrecognized field \"colour\""));
+  auto sparkr = Call("POST", "/sessions", ana_, R"({"kind": "sparkr"})");
+  EXPECT_EQ(sparkr.status, 400);
+  EXPECT_THAT(Json(sparkr)["msg"].get<std::string>(), HasSubstr("sparkr"));
+  EXPECT_EQ(Call("POST", "/sessions", ana_, R"({"kind": "cobol"})").status, 400);
+  EXPECT_EQ(Call("POST", "/sessions", ana_, R"({"kind": 3})").status, 400);
+  EXPECT_EQ(Call("POST", "/sessions", ana_, R"({"heartbeatTimeoutInSecond": "soon"})").status, 400);
+  EXPECT_EQ(Call("POST", "/sessions", ana_, "not json").status, 400);
+  auto impersonate = Call("POST", "/sessions", ana_, R"({"kind": "sql", "proxyUser": "admin"})");
+  EXPECT_EQ(impersonate.status, 403);
+  EXPECT_EQ(Json(impersonate)["msg"], "User 'ana' not allowed to impersonate 'admin'.");
+  EXPECT_EQ(Call("POST", "/sessions?doAs=admin", ana_, R"({"kind": "sql"})").status, 403);
+  EXPECT_EQ(Json(Call("GET", "/sessions", ana_))["total"], 0);  // nothing was created
+
+  auto anonymous = Call("GET", "/sessions");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_TRUE(Json(anonymous).contains("msg"));
+  auto wrong = Call("GET", "/sessions", "", "", {{"Authorization", "Basic " + Base64("ana:wrong-password")}});
+  EXPECT_EQ(wrong.status, 401);
+
+  int64_t id = CreateSession(ana_, {{"kind", "sql"}});
+  std::string url = "/sessions/" + std::to_string(id);
+  EXPECT_EQ(Call("POST", url + "/statements", ana_, R"({"kind": "sql"})").status, 400);  // no code
+  EXPECT_EQ(Call("POST", url + "/statements", ana_, R"({"code": "SELECT 1", "lang": "x"})").status, 400);
+  EXPECT_EQ(Call("POST", url + "/statements", ana_, R"({"code": "SELECT 1", "kind": "sparkr"})").status, 400);
+  auto nostatement = Call("GET", url + "/statements/7", ana_);
+  EXPECT_EQ(nostatement.status, 404);
+  EXPECT_EQ(Call("GET", url + "/statements/x", ana_).status, 404);
+  EXPECT_EQ(Call("GET", "/sessions?from=abc", ana_).status, 400);
+  EXPECT_EQ(Json(Call("GET", url + "/statements", ana_))["total_statements"], 0);
+}
+
+}  // namespace
+}  // namespace tarn::testing
