@@ -36,6 +36,10 @@ struct LivyService::Session {
   bool deleted = false;
   std::deque<std::string> log;
   int64_t log_total = 0;  // lines ever written (the first kept is log_total - log.size())
+  int64_t last_heartbeat_ms = 0, last_activity_ms = 0;  // LivyService::Now()
+  int64_t ended_ms = 0;                                 // 0: not ended
+  std::string ended_reason;
+  bool busy() const { return running || queued; }
 };
 
 namespace {
@@ -43,7 +47,8 @@ namespace {
 constexpr size_t kLogLines = 1000;
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -103,6 +108,45 @@ nlohmann::json SessionView::Json() const {
 LivyService::LivyService(session::Runner& runner, LivyOptions options)
     : runner_(runner), options_(options), instance_(RandomHex(4)) {
   for (int i = 0; i < std::max(1, options_.workers); i++) workers_.emplace_back([this] { Work(); });
+  reaper_ = std::thread([this] { Reap(); });
+}
+
+int64_t LivyService::Now() const {
+  if (options_.clock) return options_.clock();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void LivyService::Reap() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    reap_cv_.wait_for(lock, options_.reap_interval, [&] { return stopping_; });
+    int64_t now = Now();
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      Session& s = *it->second;
+      if (s.ended_ms) {
+        bool gone = now - s.ended_ms > options_.retain_ended.count() * 1000;
+        it = gone ? sessions_.erase(it) : std::next(it);
+        continue;
+      }
+      std::string why;
+      if (s.busy()) {
+        // A session at work is never ended by a timeout.
+      } else if (s.heartbeat_timeout_s > 0 && now - s.last_heartbeat_ms > s.heartbeat_timeout_s * 1000) {
+        why = fmt::format("no request named it for heartbeatTimeoutInSecond ({} s)", s.heartbeat_timeout_s);
+      } else if (options_.idle_timeout.count() > 0 &&
+                 now - s.last_activity_ms > options_.idle_timeout.count() * 1000) {
+        why = fmt::format("idle for livy.session_idle_timeout ({} s)", options_.idle_timeout.count());
+      }
+      if (!why.empty()) {
+        s.ended_ms = now;
+        s.ended_reason = why;
+        AddLog(s, "session ended: " + why);
+      }
+      ++it;
+    }
+  }
 }
 
 LivyService::~LivyService() {
@@ -113,7 +157,9 @@ LivyService::~LivyService() {
       for (auto& st : s->statements) st->stop = true;
   }
   cv_.notify_all();
+  reap_cv_.notify_all();
   for (auto& w : workers_) w.join();
+  reaper_.join();
 }
 
 void LivyService::AddLog(Session& s, std::string line) {
@@ -128,7 +174,7 @@ SessionView LivyService::ViewLocked(const Session& s) const {
   v.name = s.name;
   v.owner = s.owner;
   v.kind = s.kind;
-  v.state = s.running || s.queued ? "busy" : "idle";
+  v.state = s.ended_ms ? "dead" : s.busy() ? "busy" : "idle";
   v.heartbeat_timeout_s = s.heartbeat_timeout_s;
   v.log.assign(s.log.begin(), s.log.end());
   return v;
@@ -153,6 +199,7 @@ SessionView LivyService::Create(const identity::Principal& owner, Kind kind, std
   s->owner = owner;
   s->kind = kind;
   s->heartbeat_timeout_s = heartbeat_timeout_s;
+  s->last_heartbeat_ms = s->last_activity_ms = Now();
   AddLog(*s, fmt::format("session {} of {} created, kind {}: statements run as {}", s->id, owner.user,
                          KindName(kind), owner.user));
   sessions_[s->id] = s;
@@ -175,6 +222,7 @@ std::shared_ptr<LivyService::Session> LivyService::Find(const identity::Principa
   if (!found || !(found->owner.Key() == caller.Key() || (manage && manage(caller)))) {
     throw Error::NotFound("Session '{}' not found.", key.substr(0, 64));
   }
+  found->last_heartbeat_ms = Now();  // every request naming the session is a heartbeat, as in Livy
   return found;
 }
 
@@ -253,6 +301,10 @@ StatementView LivyService::Submit(const identity::Principal& caller, const MayMa
                                   const std::string& key, const std::string& code, std::optional<Kind> kind) {
   std::lock_guard lock(mu_);
   auto s = Find(caller, manage, key);
+  if (s->ended_ms) {
+    throw Error::InvalidArgument("Session {} is dead ({}): create a new session", s->id, s->ended_reason);
+  }
+  s->last_activity_ms = Now();
   auto st = std::make_shared<Statement>();
   st->id = s->next_statement++;
   st->code = code;
@@ -346,6 +398,7 @@ void LivyService::Work() {
     }
     lock.lock();
     s->running = false;
+    s->last_activity_ms = Now();
     next->state = next->stop ? "cancelled" : "available";
     next->output = next->stop ? nlohmann::json(nullptr) : std::move(output);
     next->completed_ms = NowMs();

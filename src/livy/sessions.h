@@ -7,11 +7,17 @@
 // new one). Statements of all sessions share `workers` threads; a session's own
 // statements never overlap. The last `max_statements` statements are kept.
 //
+// A session ends (state dead) when it was idle for `idle_timeout`, or when it asked
+// for a heartbeat (heartbeatTimeoutInSecond) and no request named it for that long;
+// a session with a statement waiting or running is never ended by either. An ended
+// session stays listed for `retain_ended`, refusing statements.
+//
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -34,6 +40,12 @@ struct LivyOptions {
   size_t max_statements = 100;     // statements kept per session (the oldest go first)
   int64_t max_result_rows = 1000;  // rows of a SQL result's application/json table
   size_t max_sessions = 1000;      // sessions at once, over all principals
+  // A session with no statement waiting or running for this long ends (0: never).
+  std::chrono::seconds idle_timeout{3600};
+  // An ended session stays listed (state dead, with the reason in its log) this long.
+  std::chrono::seconds retain_ended{600};
+  std::chrono::milliseconds reap_interval{1000};  // how often timeouts are checked
+  std::function<int64_t()> clock;                 // ms; for tests (null: a steady clock)
 };
 
 struct StatementView {
@@ -105,6 +117,8 @@ class LivyService {
   static std::shared_ptr<Statement> FindStatement(Session& s, int64_t statement);
   static StatementView ViewOf(const Statement& st);
   void Work();
+  void Reap();  // the timeouts, every reap_interval
+  int64_t Now() const;
   // Runs one statement; returns its output.
   nlohmann::json Run(const Session& s, const Statement& st);
   void AddLog(Session& s, std::string line);
@@ -120,6 +134,8 @@ class LivyService {
   std::map<int64_t, std::shared_ptr<Session>> sessions_;
   std::deque<std::shared_ptr<Session>> ready_;  // sessions with a waiting statement, not running
   std::vector<std::thread> workers_;
+  std::thread reaper_;
+  std::condition_variable reap_cv_;  // the reaper's own: cv_ wakes workers only
 };
 
 }  // namespace tarn::livy

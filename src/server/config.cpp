@@ -36,6 +36,22 @@ void Read(const toml::table& t, const std::string& key, T& out, const std::strin
   }
 }
 
+// A duration: seconds, or text with a unit ("12h", "30m", "90s").
+void ReadDuration(const toml::table& t, const std::string& key, int64_t& out, const std::string& where,
+                  std::set<std::string>& known) {
+  known.insert(key);
+  auto node = t[key];
+  if (!node) return;
+  std::string text =
+      node.is_integer() ? std::to_string(*node.value<int64_t>()) : node.value_or(std::string("x"));
+  try {
+    out = governance::ParseLimitValue("statement_timeout", text);
+  } catch (const Error&) {
+    throw Error::InvalidArgument("{}{} must be a positive duration: seconds, or with s, m or h (\"12h\")",
+                                 where, key);
+  }
+}
+
 void RejectUnknown(const toml::table& t, const std::set<std::string>& known, const std::string& where) {
   for (auto& [k, v] : t) {
     if (!known.count(std::string(k.str()))) {
@@ -145,22 +161,16 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
     Read(*t, "workers", c.livy_workers, "livy.", k);
     Read(*t, "max_result_rows", c.livy_max_result_rows, "livy.", k);
     Read(*t, "allow_basic_over_http", c.livy_allow_basic_over_http, "livy.", k);
+    Read(*t, "csrf", c.livy_csrf, "livy.", k);
+    Read(*t, "max_statements", c.livy_max_statements, "livy.", k);
+    ReadDuration(*t, "session_idle_timeout", c.livy_session_idle_timeout_s, "livy.", k);
+    ReadDuration(*t, "keep_ended_sessions", c.livy_keep_ended_sessions_s, "livy.", k);
     RejectUnknown(*t, k, "livy.");
   }
   if (auto* t = root["jobs"].as_table()) {
     std::set<std::string> k;
     Read(*t, "workers", c.job_workers, "jobs.", k);
-    if (auto ttl = (*t)["external_identity_ttl"]; ttl) {
-      k.insert("external_identity_ttl");
-      std::string text =
-          ttl.is_integer() ? std::to_string(*ttl.value<int64_t>()) : ttl.value_or(std::string("x"));
-      try {
-        c.job_external_identity_ttl_s = governance::ParseLimitValue("statement_timeout", text);
-      } catch (const Error&) {
-        throw Error::InvalidArgument(
-            "jobs.external_identity_ttl must be a positive duration: seconds, or with s, m or h (\"12h\")");
-      }
-    }
+    ReadDuration(*t, "external_identity_ttl", c.job_external_identity_ttl_s, "jobs.", k);
     RejectUnknown(*t, k, "jobs.");
   }
   auto rel = [&](std::filesystem::path& p) {
@@ -183,6 +193,7 @@ void Validate(const ServerConfig& c) {
   if (c.job_workers < 1 || c.job_workers > 256) throw Error::InvalidArgument("jobs.workers must be 1-256");
   if (c.livy_workers < 1 || c.livy_workers > 256) throw Error::InvalidArgument("livy.workers must be 1-256");
   if (c.livy_max_result_rows < 1) throw Error::InvalidArgument("livy.max_result_rows must be at least 1");
+  if (c.livy_max_statements < 1) throw Error::InvalidArgument("livy.max_statements must be at least 1");
   const std::string& base = c.livy_base_path;
   bool base_ok = !base.empty() && base[0] == '/' && (base.size() == 1 || base.back() != '/') &&
                  base.find("//") == std::string::npos && base.find_first_of("{}?#% ") == std::string::npos &&

@@ -15,7 +15,9 @@
 //              external_identity_ttl = "12h" (trust in an external token's groups)
 //   [livy]     base_path = "/" (where /sessions and /batches are served),
 //              workers = 8 (Livy statements running at once), max_result_rows = 1000,
-//              allow_basic_over_http = false (HTTP Basic from other machines without TLS)
+//              allow_basic_over_http = false (HTTP Basic from other machines without TLS),
+//              csrf = false (require X-Requested-By on POST/DELETE), max_statements = 100,
+//              session_idle_timeout = "1h", keep_ended_sessions = "10m"
 #pragma once
 
 #include <chrono>
@@ -68,10 +70,17 @@ struct ServerConfig {
   // For tests: the clock of job timeouts and external identities' TTL (null: the system clock).
   std::function<int64_t()> job_deadline_clock;
   int job_schedule_poll_ms = 1000;
-  std::string livy_base_path = "/";         // [livy] base_path
-  int livy_workers = 8;                     // [livy] workers
-  int64_t livy_max_result_rows = 1000;      // [livy] max_result_rows
-  bool livy_allow_basic_over_http = false;  // [livy] allow_basic_over_http
+  std::string livy_base_path = "/";            // [livy] base_path
+  int livy_workers = 8;                        // [livy] workers
+  int64_t livy_max_result_rows = 1000;         // [livy] max_result_rows
+  bool livy_allow_basic_over_http = false;     // [livy] allow_basic_over_http
+  bool livy_csrf = false;                      // [livy] csrf: X-Requested-By on POST and DELETE
+  int64_t livy_max_statements = 100;           // [livy] max_statements kept per session
+  int64_t livy_session_idle_timeout_s = 3600;  // [livy] session_idle_timeout
+  int64_t livy_keep_ended_sessions_s = 600;    // [livy] keep_ended_sessions
+  // For tests, never from a file: the Livy reaper's clock (ms) and interval.
+  std::function<int64_t()> livy_clock;
+  int livy_reap_interval_ms = 1000;
 
   // A bearer token a metrics scraper may use for GET /metrics alone ("": none).
   std::string metrics_token;

@@ -49,8 +49,8 @@ struct RequestContext {
   std::string request_id;
   std::optional<identity::Principal> principal;  // set for authenticated routes
   size_t worker = 0;                             // index of the worker thread
-  bool secure = false;    // the connection is TLS
-  bool loopback = false;  // the peer is this machine (127.0.0.0/8 or ::1)
+  bool secure = false;                           // the connection is TLS
+  bool loopback = false;                         // the peer is this machine (127.0.0.0/8 or ::1)
   // True once the client closed its connection (polls the socket; cheap).
   std::function<bool()> client_gone = [] { return false; };
   // Set by a handler whose response may only be sent once something else happened

@@ -148,6 +148,13 @@ void AddLivyRoutes(Router& router, LivyRoutes r) {
                                        std::function<Response(RequestContext&, livy::LivyService&)> f) {
     router.Add(method, pattern, false, [routes, caller, f](RequestContext& ctx) {
       try {
+        bool changes = ctx.request.method() != http::verb::get && ctx.request.method() != http::verb::head;
+        if (routes->csrf && changes && ctx.request.find("X-Requested-By") == ctx.request.end()) {
+          throw Error::InvalidArgument(
+              "Missing Required Header for CSRF protection: send an X-Requested-By header (any value) with "
+              "POST and DELETE requests (sparkmagic: \"custom_headers\": {{\"X-Requested-By\": "
+              "\"sparkmagic\"}})");
+        }
         ctx.principal = caller(ctx);
         return f(ctx, routes->livy());
       } catch (const Error& e) {

@@ -21,8 +21,10 @@ namespace tarn::server {
 struct LivyRoutes {
   std::string base_path = "/";  // "/" or e.g. "/livy"
   bool allow_basic_over_http = false;
+  bool csrf = false;  // POST and DELETE need an X-Requested-By header (any value)
   std::function<identity::Principal(std::string_view token, size_t worker)> bearer;
-  std::function<identity::Principal(const std::string& user, std::string_view password, size_t worker)> password;
+  std::function<identity::Principal(const std::string& user, std::string_view password, size_t worker)>
+      password;
   livy::MayManage may_manage;                // sees and drives every session
   std::function<livy::LivyService&()> livy;  // set once the server started
 };

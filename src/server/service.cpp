@@ -312,6 +312,7 @@ void Service::Impl::AddRoutes() {
   LivyRoutes lr;
   lr.base_path = config.livy_base_path;
   lr.allow_basic_over_http = config.livy_allow_basic_over_http;
+  lr.csrf = config.livy_csrf;
   lr.bearer = [this](std::string_view token, size_t worker) { return Authenticate(token, worker); };
   lr.password = [this](const std::string& user, std::string_view password, size_t worker) {
     auto dir = Directory(worker);
@@ -487,6 +488,11 @@ void Service::Start() {
     livy::LivyOptions lo;
     lo.workers = s.config.livy_workers;
     lo.max_result_rows = s.config.livy_max_result_rows;
+    lo.max_statements = static_cast<size_t>(std::max<int64_t>(1, s.config.livy_max_statements));
+    lo.idle_timeout = std::chrono::seconds(s.config.livy_session_idle_timeout_s);
+    lo.retain_ended = std::chrono::seconds(s.config.livy_keep_ended_sessions_s);
+    lo.reap_interval = std::chrono::milliseconds(s.config.livy_reap_interval_ms);
+    lo.clock = s.config.livy_clock;
     s.livy = std::make_unique<livy::LivyService>(*s.runner, lo);
   });
 }

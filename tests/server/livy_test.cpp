@@ -4,6 +4,7 @@
 // them), privacy of sessions, cancel, cut results and bad input.
 #include <gmock/gmock.h>
 
+#include <atomic>
 #include <sstream>
 
 #include <openssl/evp.h>
@@ -283,6 +284,92 @@ TEST_F(LivyTest, BadRequestsGetLivysErrorsAndChangeNothing) {
   EXPECT_EQ(Call("GET", url + "/statements/x", ana_).status, 404);
   EXPECT_EQ(Call("GET", "/sessions?from=abc", ana_).status, 400);
   EXPECT_EQ(Json(Call("GET", url + "/statements", ana_))["total_statements"], 0);
+}
+
+// Timeouts over a test clock: an idle session ends after livy.session_idle_timeout, one
+// that asked for a heartbeat ends when no request named it for that long, a busy one is
+// never ended, and an ended one stays listed (dead, refusing statements) until
+// keep_ended_sessions passes. CSRF mode wants X-Requested-By on POST and DELETE.
+class LivyLifecycleTest : public LivyTest {
+ protected:
+  void Configure(server::ServerConfig& config) override {
+    config.livy_clock = [this] { return now_ms_.load(); };
+    config.livy_reap_interval_ms = 10;
+    config.livy_session_idle_timeout_s = 60;
+    config.livy_keep_ended_sessions_s = 600;
+    config.livy_csrf = true;
+  }
+  // Moves the clock and lets the reaper look.
+  void Advance(int64_t seconds) {
+    now_ms_ += seconds * 1000;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // From the list, which (as in Livy) is no heartbeat.
+  std::string State(int64_t id) {
+    auto list = Json(Call("GET", "/sessions", ana_));
+    for (auto& s : list["sessions"]) {
+      if (s["id"] == id) return s["state"];
+    }
+    return "gone";
+  }
+  // The state once it is `want` (polled for up to 5 s: the reaper runs on its own).
+  std::string WaitState(int64_t id, const std::string& want) {
+    std::string now;
+    for (int i = 0; i < 500 && (now = State(id)) != want; i++)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return now;
+  }
+  server::ClientResponse Post(const std::string& path, const std::string& body) {
+    return Call("POST", path, ana_, body, {{"X-Requested-By", "test"}});
+  }
+  int64_t Create(json body) {
+    auto r = Post("/sessions", body.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Json(r)["id"];
+  }
+  std::atomic<int64_t> now_ms_{1000000};
+};
+
+TEST_F(LivyLifecycleTest, IdleAndHeartbeatTimeoutsEndSessionsButNeverABusyOne) {
+  int64_t idle = Create({{"kind", "sql"}});
+  int64_t busy = Create({{"kind", "sql"}});
+  int64_t beating = Create({{"kind", "sql"}, {"heartbeatTimeoutInSecond", 20}});
+  ASSERT_EQ(Post("/sessions/" + std::to_string(busy) + "/statements", json{{"code", kLong}}.dump()).status,
+            201);
+  std::string beat = "/sessions/" + std::to_string(beating);
+  Advance(15);
+  EXPECT_EQ(Json(Call("GET", beat, ana_))["state"], "idle");  // a request naming it: a heartbeat
+  Advance(15);
+  EXPECT_EQ(Json(Call("GET", beat + "/state", ana_))["state"], "idle");  // 30 s old, 15 s since a request
+  Advance(25);
+  EXPECT_EQ(WaitState(beating, "dead"), "dead");
+  auto log = Json(Call("GET", "/sessions/" + std::to_string(beating) + "/log", ana_));
+  EXPECT_THAT(log["log"].back().get<std::string>(), HasSubstr("heartbeatTimeoutInSecond (20 s)"));
+  Advance(10);  // 65 s: past the idle timeout
+  EXPECT_EQ(WaitState(idle, "dead"), "dead");
+  EXPECT_EQ(State(busy), "busy");  // running its long statement: spared
+  auto refused = Post("/sessions/" + std::to_string(idle) + "/statements", R"({"code": "SELECT 1"})");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_THAT(Json(refused)["msg"].get<std::string>(),
+              HasSubstr("is dead (idle for livy.session_idle_timeout"));
+  // Ended sessions stay listed for keep_ended_sessions, then go.
+  EXPECT_EQ(Json(Call("GET", "/sessions", ana_))["total"], 3);
+  Advance(601);
+  EXPECT_EQ(WaitState(idle, "gone"), "gone");
+  EXPECT_EQ(Call("GET", "/sessions/" + std::to_string(idle), ana_).status, 404);
+  EXPECT_EQ(State(busy), "busy");
+  ASSERT_EQ(Call("DELETE", "/sessions/" + std::to_string(busy), ana_, "", {{"X-Requested-By", "t"}}).status,
+            200);
+}
+
+TEST_F(LivyLifecycleTest, CsrfModeWantsXRequestedByOnChanges) {
+  auto bare = Call("POST", "/sessions", ana_, R"({"kind": "sql"})");
+  EXPECT_EQ(bare.status, 400);
+  EXPECT_THAT(Json(bare)["msg"].get<std::string>(), HasSubstr("Missing Required Header for CSRF protection"));
+  EXPECT_EQ(Json(Call("GET", "/sessions", ana_))["total"], 0);  // nothing was created; GET needs no header
+  int64_t id = Create({{"kind", "sql"}});
+  EXPECT_EQ(Call("DELETE", "/sessions/" + std::to_string(id), ana_).status, 400);
+  EXPECT_EQ(State(id), "idle");
 }
 
 }  // namespace
