@@ -1,5 +1,7 @@
 #include "server/livy_routes.h"
 
+#include "server/livy_internal.h"
+
 #include <chrono>
 #include <mutex>
 #include <set>
@@ -48,7 +50,9 @@ Response LivyError(const Error& e, unsigned version) {
   return res;
 }
 
-json Body(const RequestContext& ctx, const std::set<std::string>& fields, const char* what) {
+}  // namespace
+
+json LivyBody(const RequestContext& ctx, const std::set<std::string>& fields, const char* what) {
   json body;
   try {
     body = ctx.request.body().empty() ? json::object() : json::parse(ctx.request.body());
@@ -67,7 +71,7 @@ json Body(const RequestContext& ctx, const std::set<std::string>& fields, const 
 }
 
 // A field of a type: string, integer, array of strings or object of strings.
-void Check(const json& body, const std::string& name, json::value_t type) {
+void LivyCheck(const json& body, const std::string& name, json::value_t type) {
   if (!body.contains(name) || body[name].is_null()) return;
   const json& v = body[name];
   bool ok = type == json::value_t::number_integer ? v.is_number_integer() : v.type() == type;
@@ -83,7 +87,7 @@ void Check(const json& body, const std::string& name, json::value_t type) {
   }
 }
 
-int64_t IntParam(const RequestContext& ctx, const std::string& name, int64_t fallback) {
+int64_t LivyIntParam(const RequestContext& ctx, const std::string& name, int64_t fallback) {
   auto it = ctx.query.find(name);
   if (it == ctx.query.end() || it->second.empty()) return fallback;
   try {
@@ -94,6 +98,8 @@ int64_t IntParam(const RequestContext& ctx, const std::string& name, int64_t fal
   }
   throw Error::InvalidArgument("'{}' must be an integer", name);
 }
+
+namespace {
 
 int64_t IdParam(const RequestContext& ctx, const std::string& name) {
   const std::string& text = ctx.params.at(name);
@@ -168,18 +174,18 @@ void AddLivyRoutes(Router& router, LivyRoutes r) {
   auto v = [](const RequestContext& ctx) { return ctx.request.version(); };
 
   add(verb::post, base + "/sessions", [base, v](RequestContext& ctx, livy::LivyService& livy) {
-    json body = Body(ctx,
-                     {"kind", "proxyUser", "jars", "pyFiles", "files", "archives", "driverMemory",
-                      "driverCores", "executorMemory", "executorCores", "numExecutors", "queue", "name",
-                      "conf", "heartbeatTimeoutInSecond", "ttl", "idleTimeout"},
-                     "a session");
+    json body = LivyBody(ctx,
+                         {"kind", "proxyUser", "jars", "pyFiles", "files", "archives", "driverMemory",
+                          "driverCores", "executorMemory", "executorCores", "numExecutors", "queue", "name",
+                          "conf", "heartbeatTimeoutInSecond", "ttl", "idleTimeout"},
+                         "a session");
     for (auto* f :
          {"kind", "proxyUser", "driverMemory", "executorMemory", "queue", "name", "ttl", "idleTimeout"})
-      Check(body, f, json::value_t::string);
+      LivyCheck(body, f, json::value_t::string);
     for (auto* f : {"driverCores", "executorCores", "numExecutors", "heartbeatTimeoutInSecond"})
-      Check(body, f, json::value_t::number_integer);
-    for (auto* f : {"jars", "pyFiles", "files", "archives"}) Check(body, f, json::value_t::array);
-    Check(body, "conf", json::value_t::object);
+      LivyCheck(body, f, json::value_t::number_integer);
+    for (auto* f : {"jars", "pyFiles", "files", "archives"}) LivyCheck(body, f, json::value_t::array);
+    LivyCheck(body, "conf", json::value_t::object);
     auto kind = ParseSessionKind(body);
     std::string proxy = body.value("proxyUser", "");
     if (auto it = ctx.query.find("doAs"); it != ctx.query.end()) proxy = it->second;  // doAs wins, as in Livy
@@ -198,8 +204,8 @@ void AddLivyRoutes(Router& router, LivyRoutes r) {
     return res;
   });
   add(verb::get, base + "/sessions", [manage, v](RequestContext& ctx, livy::LivyService& livy) {
-    int64_t from = std::max<int64_t>(0, IntParam(ctx, "from", 0));
-    int64_t size = IntParam(ctx, "size", 100);
+    int64_t from = std::max<int64_t>(0, LivyIntParam(ctx, "from", 0));
+    int64_t size = LivyIntParam(ctx, "size", 100);
     auto all = livy.List(*ctx.principal, manage);
     json sessions = json::array();
     for (size_t i = static_cast<size_t>(from);
@@ -223,17 +229,17 @@ void AddLivyRoutes(Router& router, LivyRoutes r) {
   add(verb::get, base + "/sessions/{id}/log", [manage, v](RequestContext& ctx, livy::LivyService& livy) {
     int64_t total = 0;
     auto id = livy.Get(*ctx.principal, manage, ctx.params.at("id")).id;
-    auto [from, lines] = livy.Log(*ctx.principal, manage, ctx.params.at("id"), IntParam(ctx, "from", -1),
-                                  IntParam(ctx, "size", 100), total);
+    auto [from, lines] = livy.Log(*ctx.principal, manage, ctx.params.at("id"), LivyIntParam(ctx, "from", -1),
+                                  LivyIntParam(ctx, "size", 100), total);
     return JsonResponse(http::status::ok, {{"id", id}, {"from", from}, {"total", total}, {"log", lines}},
                         v(ctx));
   });
   add(verb::post, base + "/sessions/{id}/statements",
       [base, manage, v](RequestContext& ctx, livy::LivyService& livy) {
-        json body = Body(ctx, {"code", "kind"}, "a statement");
+        json body = LivyBody(ctx, {"code", "kind"}, "a statement");
         if (!body.contains("code") || !body["code"].is_string())
           throw Error::InvalidArgument("field 'code' is required: the SQL to run");
-        Check(body, "kind", json::value_t::string);
+        LivyCheck(body, "kind", json::value_t::string);
         std::optional<livy::Kind> kind;
         if (body.contains("kind") && body["kind"].is_string()) {
           kind = livy::ParseKind(body["kind"]);
@@ -252,8 +258,8 @@ void AddLivyRoutes(Router& router, LivyRoutes r) {
       [manage, v](RequestContext& ctx, livy::LivyService& livy) {
         auto all = livy.Statements(*ctx.principal, manage, ctx.params.at("id"));
         if (ctx.query.count("order") && ctx.query.at("order") == "desc") std::reverse(all.begin(), all.end());
-        int64_t from = std::max<int64_t>(0, IntParam(ctx, "from", 0));
-        int64_t size = IntParam(ctx, "size", -1);
+        int64_t from = std::max<int64_t>(0, LivyIntParam(ctx, "from", 0));
+        int64_t size = LivyIntParam(ctx, "size", -1);
         json statements = json::array();
         for (size_t i = static_cast<size_t>(from);
              i < all.size() && (size < 0 || statements.size() < static_cast<size_t>(size)); i++)
@@ -271,6 +277,11 @@ void AddLivyRoutes(Router& router, LivyRoutes r) {
         livy.Cancel(*ctx.principal, manage, ctx.params.at("id"), IdParam(ctx, "sid"));
         return JsonResponse(http::status::ok, {{"msg", "canceled"}}, v(ctx));
       });
+  AddLivyBatchRoutes(
+      [add](verb method, const std::string& pattern, std::function<Response(RequestContext&)> f) {
+        add(method, pattern, [f](RequestContext& ctx, livy::LivyService&) { return f(ctx); });
+      },
+      base, routes);
 }
 
 }  // namespace tarn::server

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "identity/principal.h"
+#include "jobs/job_service.h"
 #include "livy/sessions.h"
 #include "server/router.h"
 
@@ -25,8 +26,10 @@ struct LivyRoutes {
   std::function<identity::Principal(std::string_view token, size_t worker)> bearer;
   std::function<identity::Principal(const std::string& user, std::string_view password, size_t worker)>
       password;
-  livy::MayManage may_manage;                // sees and drives every session
+  livy::MayManage may_manage;                // sees and drives every session and batch
   std::function<livy::LivyService&()> livy;  // set once the server started
+  std::function<store::MetaStore&(size_t worker)> store;  // the worker's metadata store
+  std::function<jobs::JobService&()> jobs;                // batches are job runs
 };
 
 void AddLivyRoutes(Router& router, LivyRoutes routes);

@@ -320,6 +320,8 @@ void Service::Impl::AddRoutes() {
   };
   lr.may_manage = [](const identity::Principal& p) { return p.admin; };
   lr.livy = [this]() -> livy::LivyService& { return *livy; };
+  lr.store = [this](size_t worker) -> store::MetaStore& { return *stores.at(worker); };
+  lr.jobs = [this]() -> jobs::JobService& { return *jobs; };
   AddLivyRoutes(router, std::move(lr));
 
   // --- identity -----------------------------------------------------------------

@@ -249,6 +249,13 @@ const std::vector<Migration>& Migrations() {
                 rows_written BIGINT NOT NULL,
                 PRIMARY KEY (scope, key)))",
        }},
+      {9,
+       "livy: batch ids of job runs",
+       {
+           R"(CREATE TABLE livy_batches (
+                id {{ID}},
+                job_run_id TEXT NOT NULL UNIQUE REFERENCES job_runs(id)))",
+       }},
   };
   return kMigrations;
 }

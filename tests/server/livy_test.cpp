@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <openssl/evp.h>
@@ -284,6 +286,59 @@ TEST_F(LivyTest, BadRequestsGetLivysErrorsAndChangeNothing) {
   EXPECT_EQ(Call("GET", url + "/statements/x", ana_).status, 404);
   EXPECT_EQ(Call("GET", "/sessions?from=abc", ana_).status, 400);
   EXPECT_EQ(Json(Call("GET", url + "/statements", ana_))["total_statements"], 0);
+}
+
+// A batch is a job run of a SQL file from the lake's scripts/ folder: the jobs API and
+// GET /batches see the same work, in Livy's shapes and states.
+TEST_F(LivyTest, ABatchRunsASqlFileAsAJobRun) {
+  auto root = instance_->lake().root();
+  std::filesystem::create_directories(root / "scripts");
+  std::ofstream(root / "scripts" / "report.sql") << "SELECT count(*) AS n FROM d.t;\n";
+  auto r = Call("POST", "/batches", ana_, R"({"file": "scripts/report.sql", "name": "nightly"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto b = Json(r);
+  int64_t id = b["id"];
+  EXPECT_EQ(r.headers["location"], "/batches/" + std::to_string(id));
+  EXPECT_EQ(b["owner"], "ana");
+  EXPECT_EQ(b["name"], "nightly");
+  std::string run_id = b["appId"];
+  // The same work through the jobs API.
+  auto run = WaitFor(ana_, run_id, "SUCCESS");
+  EXPECT_EQ(run["job"]["script_location"], "scripts/report.sql");
+  EXPECT_EQ(Json(Call("GET", "/batches/" + std::to_string(id) + "/state", ana_)),
+            json({{"id", id}, {"state", "success"}}));
+  auto log = Json(Call("GET", "/batches/" + std::to_string(id) + "/log?from=0&size=1000", ana_));
+  EXPECT_EQ(log["id"], id);
+  EXPECT_EQ(log["from"], 0);
+  EXPECT_EQ(log["total"].get<size_t>(), log["log"].size());
+  EXPECT_THAT(log["log"].dump(), HasSubstr("SUCCESS"));
+  auto list = Json(Call("GET", "/batches", ana_));
+  EXPECT_EQ(list["total"], 1);
+  EXPECT_EQ(list["sessions"][0]["id"], id);
+  // A long batch deleted is a cancelled run: killed.
+  std::ofstream(root / "scripts" / "long.sql") << kLong << ";\n";
+  auto longb = Json(Call("POST", "/batches", ana_, R"({"file": "scripts/long.sql"})"));
+  std::string long_run = longb["appId"];
+  WaitFor(ana_, long_run, "RUNNING");
+  auto del = Call("DELETE", "/batches/" + std::to_string(longb["id"].get<int64_t>()), ana_);
+  EXPECT_EQ(Json(del), json({{"msg", "deleted"}}));
+  WaitFor(ana_, long_run, "CANCELLED");
+  EXPECT_EQ(Json(Call("GET", "/batches/" + std::to_string(longb["id"].get<int64_t>()), ana_))["state"],
+            "killed");
+  // Others' batches read as missing; bad bodies are 400s that submit nothing.
+  EXPECT_EQ(Call("GET", "/batches/" + std::to_string(id), admin_).status, 200);  // administrators see all
+  EXPECT_EQ(Json(Call("GET", "/batches", admin_))["total"], 2);
+  auto missing = Call("GET", "/batches/999", ana_);
+  EXPECT_EQ(missing.status, 404);
+  for (std::string bad : {R"({})", R"({"file": "scripts/none.sql"})", R"({"file": "../secret.sql"})",
+                          R"({"file": "scripts/report.sql", "args": ["x"]})",
+                          R"({"file": "scripts/report.sql", "className": "Main"})",
+                          R"({"file": "scripts/report.sql", "colour": "red"})"}) {
+    auto refused = Call("POST", "/batches", ana_, bad);
+    EXPECT_EQ(refused.status, 400) << bad << " " << refused.body;
+    EXPECT_TRUE(Json(refused).contains("msg")) << bad;
+  }
+  EXPECT_EQ(Json(Call("GET", "/batches", ana_))["total"], 2);
 }
 
 // Timeouts over a test clock: an idle session ends after livy.session_idle_timeout, one

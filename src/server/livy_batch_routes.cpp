@@ -1,0 +1,140 @@
+// Livy's /batches over job runs (livy/batches.h): a batch runs a SQL file of the
+// lake's scripts/ folder as a job run of the application `default`.
+#include "livy/batches.h"
+
+#include "server/livy_internal.h"
+
+namespace tarn::server {
+
+namespace {
+
+using json = nlohmann::json;
+
+// The batch `id` and its run, if the caller may see it (its submitter, or one who may
+// manage); kNotFound worded as Livy's otherwise.
+std::pair<int64_t, jobs::JobRun> VisibleBatch(const LivyRoutes& r, RequestContext& ctx) {
+  const std::string& text = ctx.params.at("id");
+  std::optional<std::string> run_id;
+  if (!text.empty() && text.size() <= 18 && text.find_first_not_of("0123456789") == std::string::npos)
+    run_id = livy::BatchStore(r.store(ctx.worker)).RunOf(std::stoll(text));
+  std::optional<jobs::JobRun> run;
+  if (run_id) {
+    jobs::JobStore store(r.store(ctx.worker));
+    run = store.GetRun(*run_id);
+  }
+  bool mine = run && run->principal.Key() == ctx.principal->Key();
+  if (!run || !(mine || (r.may_manage && r.may_manage(*ctx.principal))))
+    throw Error::NotFound("Session '{}' not found.", text.substr(0, 64));
+  return {std::stoll(text), *run};
+}
+
+}  // namespace
+
+void AddLivyBatchRoutes(const LivyAdd& add, const std::string& base,
+                        std::shared_ptr<const LivyRoutes> routes) {
+  using http::verb;
+  auto v = [](const RequestContext& ctx) { return ctx.request.version(); };
+
+  add(verb::post, base + "/batches", [routes, base, v](RequestContext& ctx) {
+    const LivyRoutes& r = *routes;
+    json body = LivyBody(
+        ctx,
+        {"file", "proxyUser", "args", "className", "jars", "pyFiles", "files", "archives", "driverMemory",
+         "driverCores", "executorMemory", "executorCores", "numExecutors", "queue", "name", "conf"},
+        "a batch");
+    for (auto* f : {"file", "proxyUser", "className", "driverMemory", "executorMemory", "queue", "name"})
+      LivyCheck(body, f, json::value_t::string);
+    for (auto* f : {"driverCores", "executorCores", "numExecutors"})
+      LivyCheck(body, f, json::value_t::number_integer);
+    for (auto* f : {"args", "jars", "pyFiles", "files", "archives"}) LivyCheck(body, f, json::value_t::array);
+    LivyCheck(body, "conf", json::value_t::object);
+    if (!body.contains("file") || !body["file"].is_string())
+      throw Error::InvalidArgument("File is required: a SQL script under the lake's scripts/ folder");
+    for (auto* f : {"args", "jars", "pyFiles"}) {
+      if (body.contains(f) && !body[f].empty())
+        throw Error::InvalidArgument("field '{}' is not supported: a batch runs its SQL file as it is", f);
+    }
+    if (body.contains("className") && !body["className"].is_null())
+      throw Error::InvalidArgument("field 'className' is not supported: a batch runs a SQL file");
+    std::string proxy = body.value("proxyUser", "");
+    if (auto it = ctx.query.find("doAs"); it != ctx.query.end()) proxy = it->second;
+    if (!proxy.empty() && proxy != ctx.principal->user) {
+      throw Error::PermissionDenied("User '{}' not allowed to impersonate '{}'.", ctx.principal->user,
+                                    proxy.substr(0, 64));
+    }
+    json job = {{"job", {{"type", "sql"}, {"script_location", body["file"]}}}, {"tags", {{"livy", "batch"}}}};
+    if (body.contains("name") && body["name"].is_string()) job["name"] = body["name"];
+    jobs::JobSpec spec;
+    try {
+      spec = jobs::ParseJobSpec(job, r.jobs().lake_root());
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kInvalidArgument) throw;
+      throw Error::InvalidArgument("field 'file': {}", e.what());
+    }
+    bool created = false;
+    auto run = r.jobs().Submit("default", spec, *ctx.principal, created);
+    int64_t id = livy::BatchStore(r.store(ctx.worker)).Add(run.id);
+    jobs::JobStore store(r.store(ctx.worker));
+    auto res = JsonResponse(http::status::created, livy::BatchJson(id, store.GetRun(run.id), {}), v(ctx));
+    res.set(http::field::location, base + "/batches/" + std::to_string(id));
+    return res;
+  });
+  add(verb::get, base + "/batches", [routes, v](RequestContext& ctx) {
+    const LivyRoutes& r = *routes;
+    int64_t from = std::max<int64_t>(0, LivyIntParam(ctx, "from", 0));
+    int64_t size = LivyIntParam(ctx, "size", 100);
+    bool all = r.may_manage && r.may_manage(*ctx.principal);
+    jobs::JobStore store(r.store(ctx.worker));
+    json sessions = json::array();
+    int64_t total = 0;
+    for (auto& [id, run_id] : livy::BatchStore(r.store(ctx.worker)).All()) {
+      auto run = store.GetRun(run_id);
+      if (!all && run.principal.Key() != ctx.principal->Key()) continue;
+      if (total++ >= from && (size < 0 || static_cast<int64_t>(sessions.size()) < size))
+        sessions.push_back(livy::BatchJson(id, run, livy::BatchLog(store, run.id)));
+    }
+    return JsonResponse(http::status::ok, {{"from", from}, {"total", total}, {"sessions", sessions}}, v(ctx));
+  });
+  add(verb::get, base + "/batches/{id}", [routes, v](RequestContext& ctx) {
+    const LivyRoutes& r = *routes;
+    auto [id, run] = VisibleBatch(r, ctx);
+    jobs::JobStore store(r.store(ctx.worker));
+    return JsonResponse(http::status::ok, livy::BatchJson(id, run, livy::BatchLog(store, run.id)), v(ctx));
+  });
+  add(verb::get, base + "/batches/{id}/state", [routes, v](RequestContext& ctx) {
+    const LivyRoutes& r = *routes;
+    auto [id, run] = VisibleBatch(r, ctx);
+    return JsonResponse(http::status::ok, {{"id", id}, {"state", livy::BatchState(run.state)}}, v(ctx));
+  });
+  add(verb::get, base + "/batches/{id}/log", [routes, v](RequestContext& ctx) {
+    const LivyRoutes& r = *routes;
+    auto [id, run] = VisibleBatch(r, ctx);
+    jobs::JobStore store(r.store(ctx.worker));
+    auto lines = livy::BatchLog(store, run.id);
+    int64_t total = static_cast<int64_t>(lines.size());
+    int64_t size = LivyIntParam(ctx, "size", 100);
+    if (size < 0) size = total;
+    int64_t from = LivyIntParam(ctx, "from", -1);
+    if (from < 0) from = std::max<int64_t>(0, total - size);
+    json log = json::array();
+    for (int64_t i = from; i < total && static_cast<int64_t>(log.size()) < size; i++)
+      log.push_back(lines[static_cast<size_t>(i)]);
+    return JsonResponse(http::status::ok, {{"id", id}, {"from", from}, {"total", total}, {"log", log}},
+                        v(ctx));
+  });
+  add(verb::delete_, base + "/batches/{id}", [routes, v](RequestContext& ctx) {
+    const LivyRoutes& r = *routes;
+    auto [id, run] = VisibleBatch(r, ctx);
+    if (!jobs::IsTerminal(run.state)) {
+      jobs::JobStore store(r.store(ctx.worker));
+      try {
+        r.jobs().Cancel(store, run, ctx.principal->user);
+      } catch (const Error& e) {
+        if (e.code() != ErrorCode::kConflict) throw;  // it ended meanwhile
+      }
+    }
+    return JsonResponse(http::status::ok, {{"msg", "deleted"}}, v(ctx));
+  });
+}
+
+}  // namespace tarn::server
