@@ -8,6 +8,7 @@ nlohmann::json Origin::Json() const {
   if (!run_id.empty()) j["run_id"] = run_id;
   if (!job_run_id.empty()) j["job_run_id"] = job_run_id;
   if (!session_id.empty()) j["session_id"] = session_id;
+  if (!impersonated_by.empty()) j["impersonated_by"] = impersonated_by;
   if (statement >= 0) j["statement"] = statement;
   return j;
 }
@@ -40,15 +41,9 @@ namespace {
 // The fields every record shares.
 nlohmann::json Common(const char* event, const Actor& a, const Origin& o, Outcome outcome,
                       const std::string& reason) {
-  return {{"event", event},
-          {"request_id", o.request_id},
-          {"user_name", a.user.substr(0, 128)},
-          {"groups", a.groups},
-          {"roles", a.roles},
-          {"issuer", a.issuer},
-          {"client", o.kind},
-          {"origin", o.Json()},
-          {"outcome", OutcomeName(outcome)},
+  return {{"event", event},     {"request_id", o.request_id}, {"user_name", a.user.substr(0, 128)},
+          {"groups", a.groups}, {"roles", a.roles},           {"issuer", a.issuer},
+          {"client", o.kind},   {"origin", o.Json()},         {"outcome", OutcomeName(outcome)},
           {"reason", reason}};
 }
 
@@ -74,14 +69,26 @@ nlohmann::json ToJson(const ActionEvent& e) {
 }
 
 const std::vector<std::pair<std::string, std::string>>& EventColumns() {
-  static const std::vector<std::pair<std::string, std::string>> kColumns = {
-      {"seq", "BIGINT"},           {"time", "VARCHAR"},          {"event", "VARCHAR"},
-      {"request_id", "VARCHAR"},   {"user_name", "VARCHAR"},     {"groups", "VARCHAR[]"},
-      {"roles", "VARCHAR[]"},      {"issuer", "VARCHAR"},        {"client", "VARCHAR"},
-      {"origin", "JSON"},          {"statement_type", "VARCHAR"}, {"statement", "VARCHAR"},
-      {"outcome", "VARCHAR"},      {"reason", "VARCHAR"},        {"rows", "BIGINT"},
-      {"bytes_scanned", "BIGINT"}, {"duration_ms", "DOUBLE"},    {"resources", "JSON"},
-      {"details", "JSON"},         {"prev", "VARCHAR"}};
+  static const std::vector<std::pair<std::string, std::string>> kColumns = {{"seq", "BIGINT"},
+                                                                            {"time", "VARCHAR"},
+                                                                            {"event", "VARCHAR"},
+                                                                            {"request_id", "VARCHAR"},
+                                                                            {"user_name", "VARCHAR"},
+                                                                            {"groups", "VARCHAR[]"},
+                                                                            {"roles", "VARCHAR[]"},
+                                                                            {"issuer", "VARCHAR"},
+                                                                            {"client", "VARCHAR"},
+                                                                            {"origin", "JSON"},
+                                                                            {"statement_type", "VARCHAR"},
+                                                                            {"statement", "VARCHAR"},
+                                                                            {"outcome", "VARCHAR"},
+                                                                            {"reason", "VARCHAR"},
+                                                                            {"rows", "BIGINT"},
+                                                                            {"bytes_scanned", "BIGINT"},
+                                                                            {"duration_ms", "DOUBLE"},
+                                                                            {"resources", "JSON"},
+                                                                            {"details", "JSON"},
+                                                                            {"prev", "VARCHAR"}};
   return kColumns;
 }
 

@@ -26,12 +26,13 @@ struct Origin {
   Origin() = default;
   Origin(const char* k) : kind(k) {}  // NOLINT: Origin{"http"}
 
-  std::string kind = "cli";  // cli, http, job, livy, pg
-  std::string request_id;    // the HTTP request, CLI invocation or PG connection
-  std::string run_id;        // the Runner's run (a query id over HTTP)
-  std::string job_run_id;    // jobs: the job run
-  std::string session_id;    // Livy: the session; PG: the connection
-  int64_t statement = -1;    // index of the statement within its run (0-based), -1 if none
+  std::string kind = "cli";     // cli, http, job, livy, pg
+  std::string request_id;       // the HTTP request, CLI invocation or PG connection
+  std::string run_id;           // the Runner's run (a query id over HTTP)
+  std::string job_run_id;       // jobs: the job run
+  std::string session_id;       // Livy: the session; PG: the connection
+  std::string impersonated_by;  // the person who acts as this principal (Livy proxyUser), if any
+  int64_t statement = -1;       // index of the statement within its run (0-based), -1 if none
 
   nlohmann::json Json() const;
 };

@@ -16,14 +16,18 @@ using engine::TokenReader;
 const std::set<std::string> kTablePrivileges = {"SELECT", "INSERT", "DELETE", "DESCRIBE",
                                                 "ALTER",  "DROP",   "ALL"};
 const std::set<std::string> kDatabasePrivileges = {"CREATE_TABLE", "DESCRIBE", "ALTER", "DROP", "ALL"};
-const std::set<std::string> kSystemPrivileges = {"AUDIT", "CREATE_DATABASE", "CREATE_APPLICATION"};
+const std::set<std::string> kSystemPrivileges = {"AUDIT", "CREATE_DATABASE", "CREATE_APPLICATION",
+                                                 "MANAGE_LIVY"};
 const std::set<std::string> kApplicationPrivileges = {"SUBMIT", "MANAGE", "ALL"};
 const std::set<std::string> kRolePrivileges = {"ASSUME"};
+const std::set<std::string> kPrincipalPrivileges = {"IMPERSONATE"};  // on a user or a group
 
 // Whether grant `g` is on what `t` names: applications and roles by name, the rest by id.
 bool SameObject(const Grant& g, const Target& t) {
   if (g.object_kind != t.kind) return false;
-  if (t.kind == ObjectKind::kApplication || t.kind == ObjectKind::kRole) return g.object_name == t.name;
+  if (t.kind == ObjectKind::kApplication || t.kind == ObjectKind::kRole || t.kind == ObjectKind::kUser ||
+      t.kind == ObjectKind::kGroup)
+    return g.object_name == t.name;
   return g.object_id == t.id;
 }
 
@@ -58,6 +62,19 @@ Target ReadTarget(StatementContext& ctx, const char* usage) {
     if (!ctx.subject().admin) throw Denied("who may assume a role is decided by data-lake administrators");
     if (!ctx.policy().roles.count(t.name))
       throw Error::NotFound("role {} does not exist (CREATE ROLE creates it)", t.name);
+  } else if (r.PeekWord("USER") || r.PeekWord("GROUP")) {
+    // Who may act as whom (IMPERSONATE) is decided by administrators: before any lookup.
+    bool user = r.AcceptWord("USER");
+    if (!user) r.ExpectWord("GROUP", usage);
+    t.kind = user ? ObjectKind::kUser : ObjectKind::kGroup;
+    t.name = identity::CheckPrincipalName(r.Identifier(usage), user ? "user" : "group");
+    if (!ctx.subject().admin) throw Denied("who may impersonate whom is decided by data-lake administrators");
+    identity::Directory dir(ctx.store());
+    bool exists = user ? dir.FindUser(t.name).has_value() : [&] {
+      auto groups = dir.ListGroups();
+      return std::find(groups.begin(), groups.end(), t.name) != groups.end();
+    }();
+    if (!exists) throw Error::NotFound("{} {} does not exist", user ? "user" : "group", t.name);
   } else if (r.AcceptWord("TAG")) {
     t.kind = ObjectKind::kTag;
     t.name = Name(r, "tag", usage);
@@ -95,6 +112,8 @@ bool CanGrant(const Subject& who, const Policy& policy, const Target& target, co
   switch (target.kind) {
     case ObjectKind::kSystem:
     case ObjectKind::kRole:
+    case ObjectKind::kUser:
+    case ObjectKind::kGroup:
     case ObjectKind::kTag: return false;
     case ObjectKind::kDataFilter: {
       TableAccess a = Evaluate(policy, who, *target.table, target.table->database_id);
@@ -212,6 +231,8 @@ void CheckPrivilegeKinds(const std::vector<PrivilegeSpec>& privileges, const Tar
     case ObjectKind::kTag: valid = &tag_privs; break;
     case ObjectKind::kApplication: valid = &kApplicationPrivileges; break;
     case ObjectKind::kRole: valid = &kRolePrivileges; break;
+    case ObjectKind::kUser:
+    case ObjectKind::kGroup: valid = &kPrincipalPrivileges; break;
   }
   for (auto& p : privileges) {
     if (!valid->count(p.privilege)) {

@@ -34,7 +34,8 @@ GranteeKind ParseKind(const std::string& s) {
 
 ObjectKind ParseObjectKind(const std::string& s) {
   for (auto k : {ObjectKind::kSystem, ObjectKind::kDatabase, ObjectKind::kTable, ObjectKind::kDataFilter,
-                 ObjectKind::kTag, ObjectKind::kApplication, ObjectKind::kRole}) {
+                 ObjectKind::kTag, ObjectKind::kApplication, ObjectKind::kRole, ObjectKind::kUser,
+                 ObjectKind::kGroup}) {
     if (s == ObjectKindName(k)) return k;
   }
   throw Error::Internal("unknown object kind '{}' in the metadata store", s);
@@ -75,6 +76,8 @@ const char* ObjectKindName(ObjectKind k) {
     case ObjectKind::kTag: return "tag";
     case ObjectKind::kApplication: return "application";
     case ObjectKind::kRole: return "role";
+    case ObjectKind::kUser: return "user";
+    case ObjectKind::kGroup: return "group";
   }
   return "?";
 }
@@ -91,6 +94,8 @@ std::string Grant::Describe() const {
     case ObjectKind::kTag: on = " ON TAG " + object_name + " IN (" + JoinQuoted(tag_values) + ")"; break;
     case ObjectKind::kApplication: on = " ON APPLICATION " + object_name; break;
     case ObjectKind::kRole: on = " ON ROLE " + object_name; break;
+    case ObjectKind::kUser: on = " ON USER " + object_name; break;
+    case ObjectKind::kGroup: on = " ON GROUP " + object_name; break;
   }
   return "GRANT " + priv + on + " TO " + grantee.ToString() + (grant_option ? " WITH GRANT OPTION" : "");
 }
@@ -410,6 +415,19 @@ bool MayAssume(const Policy& policy, const Subject& subject, const std::string& 
         subject.Is(g.grantee)) {
       return true;
     }
+  }
+  return false;
+}
+
+bool MayImpersonate(const Policy& policy, const Subject& subject, const std::string& user,
+                    const std::vector<std::string>& groups) {
+  if (subject.admin) return true;
+  for (auto& g : policy.grants) {
+    if (g.privilege != "IMPERSONATE" || !subject.Is(g.grantee)) continue;
+    if (g.object_kind == ObjectKind::kUser && g.object_name == user) return true;
+    if (g.object_kind == ObjectKind::kGroup &&
+        std::find(groups.begin(), groups.end(), g.object_name) != groups.end())
+      return true;
   }
   return false;
 }

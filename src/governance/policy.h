@@ -39,8 +39,8 @@ struct Grantee {
 };
 
 // What a grant is on.
-enum class ObjectKind { kSystem, kDatabase, kTable, kDataFilter, kTag, kApplication, kRole };
-// system, database, table, data_filter, tag, application, role
+enum class ObjectKind { kSystem, kDatabase, kTable, kDataFilter, kTag, kApplication, kRole, kUser, kGroup };
+// system, database, table, data_filter, tag, application, role, user, group
 const char* ObjectKindName(ObjectKind k);
 
 struct Grant {
@@ -198,6 +198,10 @@ bool HoldsOnApplication(const Policy& policy, const Subject& subject, const std:
                         const std::string& privilege);
 // Whether `subject` may run as role `role`: a member of it, or a holder of ASSUME on it.
 bool MayAssume(const Policy& policy, const Subject& subject, const std::string& role);
+// Whether `subject` may act as the built-in user `user` (a member of `groups`): an
+// administrator, or a holder of IMPERSONATE ON USER user or ON GROUP g, g one of them.
+bool MayImpersonate(const Policy& policy, const Subject& subject, const std::string& user,
+                    const std::vector<std::string>& groups);
 
 std::string SystemPrivilege(const Policy& policy, const Subject& subject, const std::string& privilege);
 // The subject's effective limits (see Limits).

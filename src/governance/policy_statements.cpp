@@ -239,6 +239,7 @@ std::vector<PrivilegeSpec> ReadPrivileges(TokenReader& r, const char* usage) {
     for (const char* what : {"DATABASE", "TABLE", "APPLICATION"}) {
       if (p.privilege == "CREATE" && r.AcceptWord(what)) p.privilege += std::string("_") + what;
     }
+    if (p.privilege == "MANAGE" && r.AcceptWord("LIVY")) p.privilege = "MANAGE_LIVY";  // every Livy session
     if (p.privilege == "SELECT") {
       if (r.AcceptWord("EXCEPT")) {
         p.except = true;

@@ -26,7 +26,7 @@ struct LivyService::Statement {
 struct LivyService::Session {
   int64_t id = 0;
   std::optional<std::string> name;
-  identity::Principal owner;
+  identity::Principal owner, runs_as;
   Kind kind = Kind::kShared;
   int64_t heartbeat_timeout_s = 0;
   std::deque<std::shared_ptr<Statement>> statements;  // oldest first
@@ -84,7 +84,7 @@ nlohmann::json SessionView::Json() const {
           {"name", name ? nlohmann::json(*name) : nlohmann::json(nullptr)},
           {"appId", nullptr},
           {"owner", owner.user},
-          {"proxyUser", owner.user},
+          {"proxyUser", runs_as.user},
           {"state", state},
           {"kind", KindName(kind)},
           {"appInfo", {{"driverLogUrl", nullptr}, {"sparkUiUrl", nullptr}, {"executorLogUrls", nullptr}}},
@@ -173,6 +173,7 @@ SessionView LivyService::ViewLocked(const Session& s) const {
   v.id = s.id;
   v.name = s.name;
   v.owner = s.owner;
+  v.runs_as = s.runs_as;
   v.kind = s.kind;
   v.state = s.ended_ms ? "dead" : s.busy() ? "busy" : "idle";
   v.heartbeat_timeout_s = s.heartbeat_timeout_s;
@@ -180,8 +181,8 @@ SessionView LivyService::ViewLocked(const Session& s) const {
   return v;
 }
 
-SessionView LivyService::Create(const identity::Principal& owner, Kind kind, std::optional<std::string> name,
-                                int64_t heartbeat_timeout_s) {
+SessionView LivyService::Create(const identity::Principal& owner, const identity::Principal& runs_as,
+                                Kind kind, std::optional<std::string> name, int64_t heartbeat_timeout_s) {
   std::lock_guard lock(mu_);
   if (sessions_.size() >= options_.max_sessions) {
     throw Error::ResourceExhausted("Rejected, too many sessions ({}): delete sessions you no longer use",
@@ -197,11 +198,12 @@ SessionView LivyService::Create(const identity::Principal& owner, Kind kind, std
   s->id = next_id_++;
   s->name = std::move(name);
   s->owner = owner;
+  s->runs_as = runs_as;
   s->kind = kind;
   s->heartbeat_timeout_s = heartbeat_timeout_s;
   s->last_heartbeat_ms = s->last_activity_ms = Now();
   AddLog(*s, fmt::format("session {} of {} created, kind {}: statements run as {}", s->id, owner.user,
-                         KindName(kind), owner.user));
+                         KindName(kind), runs_as.user));
   sessions_[s->id] = s;
   return ViewLocked(*s);
 }
@@ -249,7 +251,7 @@ void LivyService::Delete(const identity::Principal& caller, const MayManage& man
     std::lock_guard lock(mu_);
     auto s = Find(caller, manage, key);
     s->deleted = true;
-    owner = s->owner;
+    owner = s->runs_as;
     for (auto& st : s->statements) {
       if (st->state == "waiting") {
         st->state = "cancelled";
@@ -351,7 +353,7 @@ void LivyService::Cancel(const identity::Principal& caller, const MayManage& man
     std::lock_guard lock(mu_);
     auto s = Find(caller, manage, key);
     st = FindStatement(*s, statement);
-    owner = s->owner;
+    owner = s->runs_as;
     if (st->state == "waiting") {
       st->state = "cancelled";
       st->completed_ms = NowMs();
@@ -433,7 +435,8 @@ nlohmann::json LivyService::Run(const Session& s, const Statement& st) {
     default: break;
   }
   session::RunRequest request;
-  request.principal = s.owner;
+  request.principal = s.runs_as;
+  if (s.runs_as.Key() != s.owner.Key()) request.origin.impersonated_by = s.owner.user;  // both, in the audit
   request.origin.kind = "livy";
   request.origin.session_id = std::to_string(s.id);
   request.origin.run_id = st.run_id;

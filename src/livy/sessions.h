@@ -61,9 +61,10 @@ struct StatementView {
 struct SessionView {
   int64_t id = 0;
   std::optional<std::string> name;
-  identity::Principal owner;
+  identity::Principal owner;    // who created it: it is theirs
+  identity::Principal runs_as;  // whom its statements run as: the owner, or its proxyUser
   Kind kind = Kind::kShared;
-  std::string state;  // idle, busy
+  std::string state;  // idle, busy, dead
   int64_t heartbeat_timeout_s = 0;
   std::vector<std::string> log;  // the last lines
   nlohmann::json Json() const;   // Livy's session object
@@ -82,8 +83,9 @@ class LivyService {
   // A new session of `owner`'s, idle at once (there is no cluster to start). Throws
   // kInvalidArgument for a name another session has, kResourceExhausted at
   // max_sessions.
-  SessionView Create(const identity::Principal& owner, Kind kind, std::optional<std::string> name,
-                     int64_t heartbeat_timeout_s);
+  // `runs_as`: the owner, or the user it may impersonate (proxyUser; decided by the caller).
+  SessionView Create(const identity::Principal& owner, const identity::Principal& runs_as, Kind kind,
+                     std::optional<std::string> name, int64_t heartbeat_timeout_s);
   // The sessions `caller` may see (own ones; every one if `manage` says so), by id.
   std::vector<SessionView> List(const identity::Principal& caller, const MayManage& manage);
   // The session `key` (its id, or its name) if `caller` may see it; kNotFound,

@@ -10,6 +10,14 @@ namespace {
 
 using json = nlohmann::json;
 
+// Whether `caller` submitted the batch: its run is theirs, or they created it as another
+// (proxyUser; the run's tags name them).
+bool Mine(const jobs::JobRun& run, const identity::Principal& caller) {
+  if (run.principal.Key() == caller.Key()) return true;
+  return run.tags.value("livy_impersonated_by", "") == caller.user &&
+         run.tags.value("livy_impersonated_by_issuer", "") == caller.issuer;
+}
+
 // The batch `id` and its run, if the caller may see it (its submitter, or one who may
 // manage); kNotFound worded as Livy's otherwise.
 std::pair<int64_t, jobs::JobRun> VisibleBatch(const LivyRoutes& r, RequestContext& ctx) {
@@ -22,8 +30,7 @@ std::pair<int64_t, jobs::JobRun> VisibleBatch(const LivyRoutes& r, RequestContex
     jobs::JobStore store(r.store(ctx.worker));
     run = store.GetRun(*run_id);
   }
-  bool mine = run && run->principal.Key() == ctx.principal->Key();
-  if (!run || !(mine || (r.may_manage && r.may_manage(*ctx.principal))))
+  if (!run || !(Mine(*run, *ctx.principal) || (r.may_manage && r.may_manage(*ctx.principal, ctx.worker))))
     throw Error::NotFound("Session '{}' not found.", text.substr(0, 64));
   return {std::stoll(text), *run};
 }
@@ -58,11 +65,14 @@ void AddLivyBatchRoutes(const LivyAdd& add, const std::string& base,
       throw Error::InvalidArgument("field 'className' is not supported: a batch runs a SQL file");
     std::string proxy = body.value("proxyUser", "");
     if (auto it = ctx.query.find("doAs"); it != ctx.query.end()) proxy = it->second;
+    identity::Principal runs_as = *ctx.principal;
+    json tags = {{"livy", "batch"}};
     if (!proxy.empty() && proxy != ctx.principal->user) {
-      throw Error::PermissionDenied("User '{}' not allowed to impersonate '{}'.", ctx.principal->user,
-                                    proxy.substr(0, 64));
+      runs_as = r.impersonate(*ctx.principal, proxy, ctx.worker);
+      tags["livy_impersonated_by"] = ctx.principal->user;  // both identities, kept with the run
+      tags["livy_impersonated_by_issuer"] = ctx.principal->issuer;
     }
-    json job = {{"job", {{"type", "sql"}, {"script_location", body["file"]}}}, {"tags", {{"livy", "batch"}}}};
+    json job = {{"job", {{"type", "sql"}, {"script_location", body["file"]}}}, {"tags", tags}};
     if (body.contains("name") && body["name"].is_string()) job["name"] = body["name"];
     jobs::JobSpec spec;
     try {
@@ -72,7 +82,7 @@ void AddLivyBatchRoutes(const LivyAdd& add, const std::string& base,
       throw Error::InvalidArgument("field 'file': {}", e.what());
     }
     bool created = false;
-    auto run = r.jobs().Submit("default", spec, *ctx.principal, created);
+    auto run = r.jobs().Submit("default", spec, runs_as, created);
     int64_t id = livy::BatchStore(r.store(ctx.worker)).Add(run.id);
     jobs::JobStore store(r.store(ctx.worker));
     auto res = JsonResponse(http::status::created, livy::BatchJson(id, store.GetRun(run.id), {}), v(ctx));
@@ -83,13 +93,13 @@ void AddLivyBatchRoutes(const LivyAdd& add, const std::string& base,
     const LivyRoutes& r = *routes;
     int64_t from = std::max<int64_t>(0, LivyIntParam(ctx, "from", 0));
     int64_t size = LivyIntParam(ctx, "size", 100);
-    bool all = r.may_manage && r.may_manage(*ctx.principal);
+    bool all = r.may_manage && r.may_manage(*ctx.principal, ctx.worker);
     jobs::JobStore store(r.store(ctx.worker));
     json sessions = json::array();
     int64_t total = 0;
     for (auto& [id, run_id] : livy::BatchStore(r.store(ctx.worker)).All()) {
       auto run = store.GetRun(run_id);
-      if (!all && run.principal.Key() != ctx.principal->Key()) continue;
+      if (!all && !Mine(run, *ctx.principal)) continue;
       if (total++ >= from && (size < 0 || static_cast<int64_t>(sessions.size()) < size))
         sessions.push_back(livy::BatchJson(id, run, livy::BatchLog(store, run.id)));
     }

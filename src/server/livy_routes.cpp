@@ -168,12 +168,14 @@ void AddLivyRoutes(Router& router, LivyRoutes r) {
       }
     });
   };
-  auto manage = [routes](const identity::Principal& p) {
-    return routes->may_manage && routes->may_manage(p);
+  // Whether the caller sees and drives every session (decided once per request).
+  auto manage_of = [routes](const RequestContext& ctx) -> livy::MayManage {
+    bool all = routes->may_manage && routes->may_manage(*ctx.principal, ctx.worker);
+    return [all](const identity::Principal&) { return all; };
   };
   auto v = [](const RequestContext& ctx) { return ctx.request.version(); };
 
-  add(verb::post, base + "/sessions", [base, v](RequestContext& ctx, livy::LivyService& livy) {
+  add(verb::post, base + "/sessions", [routes, base, v](RequestContext& ctx, livy::LivyService& livy) {
     json body = LivyBody(ctx,
                          {"kind", "proxyUser", "jars", "pyFiles", "files", "archives", "driverMemory",
                           "driverCores", "executorMemory", "executorCores", "numExecutors", "queue", "name",
@@ -189,24 +191,23 @@ void AddLivyRoutes(Router& router, LivyRoutes r) {
     auto kind = ParseSessionKind(body);
     std::string proxy = body.value("proxyUser", "");
     if (auto it = ctx.query.find("doAs"); it != ctx.query.end()) proxy = it->second;  // doAs wins, as in Livy
-    if (!proxy.empty() && proxy != ctx.principal->user) {
-      throw Error::PermissionDenied("User '{}' not allowed to impersonate '{}'.", ctx.principal->user,
-                                    proxy.substr(0, 64));
-    }
+    std::optional<identity::Principal> runs_as;
+    if (!proxy.empty() && proxy != ctx.principal->user)
+      runs_as = routes->impersonate(*ctx.principal, proxy, ctx.worker);
     int64_t heartbeat = body.value("heartbeatTimeoutInSecond", int64_t{0});
     if (heartbeat < 0) throw Error::InvalidArgument("field 'heartbeatTimeoutInSecond' must be 0 or more");
     std::optional<std::string> name;
     if (body.contains("name") && body["name"].is_string())
       name = body["name"].get<std::string>().substr(0, 256);
-    auto s = livy.Create(*ctx.principal, kind, name, heartbeat);
+    auto s = livy.Create(*ctx.principal, runs_as.value_or(*ctx.principal), kind, name, heartbeat);
     auto res = JsonResponse(http::status::created, s.Json(), v(ctx));
     res.set(http::field::location, base + "/sessions/" + std::to_string(s.id));
     return res;
   });
-  add(verb::get, base + "/sessions", [manage, v](RequestContext& ctx, livy::LivyService& livy) {
+  add(verb::get, base + "/sessions", [manage_of, v](RequestContext& ctx, livy::LivyService& livy) {
     int64_t from = std::max<int64_t>(0, LivyIntParam(ctx, "from", 0));
     int64_t size = LivyIntParam(ctx, "size", 100);
-    auto all = livy.List(*ctx.principal, manage);
+    auto all = livy.List(*ctx.principal, manage_of(ctx));
     json sessions = json::array();
     for (size_t i = static_cast<size_t>(from);
          i < all.size() && (size < 0 || sessions.size() < static_cast<size_t>(size)); i++)
@@ -214,28 +215,28 @@ void AddLivyRoutes(Router& router, LivyRoutes r) {
     return JsonResponse(http::status::ok, {{"from", from}, {"total", all.size()}, {"sessions", sessions}},
                         v(ctx));
   });
-  add(verb::get, base + "/sessions/{id}", [manage, v](RequestContext& ctx, livy::LivyService& livy) {
-    return JsonResponse(http::status::ok, livy.Get(*ctx.principal, manage, ctx.params.at("id")).Json(),
-                        v(ctx));
+  add(verb::get, base + "/sessions/{id}", [manage_of, v](RequestContext& ctx, livy::LivyService& livy) {
+    return JsonResponse(http::status::ok,
+                        livy.Get(*ctx.principal, manage_of(ctx), ctx.params.at("id")).Json(), v(ctx));
   });
-  add(verb::get, base + "/sessions/{id}/state", [manage, v](RequestContext& ctx, livy::LivyService& livy) {
-    auto s = livy.Get(*ctx.principal, manage, ctx.params.at("id"));
+  add(verb::get, base + "/sessions/{id}/state", [manage_of, v](RequestContext& ctx, livy::LivyService& livy) {
+    auto s = livy.Get(*ctx.principal, manage_of(ctx), ctx.params.at("id"));
     return JsonResponse(http::status::ok, {{"id", s.id}, {"state", s.state}}, v(ctx));
   });
-  add(verb::delete_, base + "/sessions/{id}", [manage, v](RequestContext& ctx, livy::LivyService& livy) {
-    livy.Delete(*ctx.principal, manage, ctx.params.at("id"));
+  add(verb::delete_, base + "/sessions/{id}", [manage_of, v](RequestContext& ctx, livy::LivyService& livy) {
+    livy.Delete(*ctx.principal, manage_of(ctx), ctx.params.at("id"));
     return JsonResponse(http::status::ok, {{"msg", "deleted"}}, v(ctx));
   });
-  add(verb::get, base + "/sessions/{id}/log", [manage, v](RequestContext& ctx, livy::LivyService& livy) {
+  add(verb::get, base + "/sessions/{id}/log", [manage_of, v](RequestContext& ctx, livy::LivyService& livy) {
     int64_t total = 0;
-    auto id = livy.Get(*ctx.principal, manage, ctx.params.at("id")).id;
-    auto [from, lines] = livy.Log(*ctx.principal, manage, ctx.params.at("id"), LivyIntParam(ctx, "from", -1),
-                                  LivyIntParam(ctx, "size", 100), total);
+    auto id = livy.Get(*ctx.principal, manage_of(ctx), ctx.params.at("id")).id;
+    auto [from, lines] = livy.Log(*ctx.principal, manage_of(ctx), ctx.params.at("id"),
+                                  LivyIntParam(ctx, "from", -1), LivyIntParam(ctx, "size", 100), total);
     return JsonResponse(http::status::ok, {{"id", id}, {"from", from}, {"total", total}, {"log", lines}},
                         v(ctx));
   });
   add(verb::post, base + "/sessions/{id}/statements",
-      [base, manage, v](RequestContext& ctx, livy::LivyService& livy) {
+      [base, manage_of, v](RequestContext& ctx, livy::LivyService& livy) {
         json body = LivyBody(ctx, {"code", "kind"}, "a statement");
         if (!body.contains("code") || !body["code"].is_string())
           throw Error::InvalidArgument("field 'code' is required: the SQL to run");
@@ -247,16 +248,16 @@ void AddLivyRoutes(Router& router, LivyRoutes r) {
             throw Error::InvalidArgument("Invalid kind: {} (sql, spark or pyspark)",
                                          body["kind"].get<std::string>().substr(0, 32));
         }
-        auto s = livy.Get(*ctx.principal, manage, ctx.params.at("id"));
-        auto st = livy.Submit(*ctx.principal, manage, ctx.params.at("id"), body["code"], kind);
+        auto s = livy.Get(*ctx.principal, manage_of(ctx), ctx.params.at("id"));
+        auto st = livy.Submit(*ctx.principal, manage_of(ctx), ctx.params.at("id"), body["code"], kind);
         auto res = JsonResponse(http::status::created, st.Json(), v(ctx));
         res.set(http::field::location,
                 base + "/sessions/" + std::to_string(s.id) + "/statements/" + std::to_string(st.id));
         return res;
       });
   add(verb::get, base + "/sessions/{id}/statements",
-      [manage, v](RequestContext& ctx, livy::LivyService& livy) {
-        auto all = livy.Statements(*ctx.principal, manage, ctx.params.at("id"));
+      [manage_of, v](RequestContext& ctx, livy::LivyService& livy) {
+        auto all = livy.Statements(*ctx.principal, manage_of(ctx), ctx.params.at("id"));
         if (ctx.query.count("order") && ctx.query.at("order") == "desc") std::reverse(all.begin(), all.end());
         int64_t from = std::max<int64_t>(0, LivyIntParam(ctx, "from", 0));
         int64_t size = LivyIntParam(ctx, "size", -1);
@@ -268,13 +269,13 @@ void AddLivyRoutes(Router& router, LivyRoutes r) {
                             v(ctx));
       });
   add(verb::get, base + "/sessions/{id}/statements/{sid}",
-      [manage, v](RequestContext& ctx, livy::LivyService& livy) {
-        auto st = livy.GetStatement(*ctx.principal, manage, ctx.params.at("id"), IdParam(ctx, "sid"));
+      [manage_of, v](RequestContext& ctx, livy::LivyService& livy) {
+        auto st = livy.GetStatement(*ctx.principal, manage_of(ctx), ctx.params.at("id"), IdParam(ctx, "sid"));
         return JsonResponse(http::status::ok, st.Json(), v(ctx));
       });
   add(verb::post, base + "/sessions/{id}/statements/{sid}/cancel",
-      [manage, v](RequestContext& ctx, livy::LivyService& livy) {
-        livy.Cancel(*ctx.principal, manage, ctx.params.at("id"), IdParam(ctx, "sid"));
+      [manage_of, v](RequestContext& ctx, livy::LivyService& livy) {
+        livy.Cancel(*ctx.principal, manage_of(ctx), ctx.params.at("id"), IdParam(ctx, "sid"));
         return JsonResponse(http::status::ok, {{"msg", "canceled"}}, v(ctx));
       });
   AddLivyBatchRoutes(

@@ -26,8 +26,14 @@ struct LivyRoutes {
   std::function<identity::Principal(std::string_view token, size_t worker)> bearer;
   std::function<identity::Principal(const std::string& user, std::string_view password, size_t worker)>
       password;
-  livy::MayManage may_manage;                // sees and drives every session and batch
-  std::function<livy::LivyService&()> livy;  // set once the server started
+  // Whether the caller sees and drives every session and batch (MANAGE LIVY).
+  std::function<bool(const identity::Principal& caller, size_t worker)> may_manage;
+  // The principal `caller` may act as (proxyUser, doAs): the built-in user `user`;
+  // kPermissionDenied, worded as Livy's, otherwise (also for a user that does not exist).
+  std::function<identity::Principal(const identity::Principal& caller, const std::string& user,
+                                    size_t worker)>
+      impersonate;
+  std::function<livy::LivyService&()> livy;               // set once the server started
   std::function<store::MetaStore&(size_t worker)> store;  // the worker's metadata store
   std::function<jobs::JobService&()> jobs;                // batches are job runs
 };

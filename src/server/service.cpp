@@ -318,7 +318,23 @@ void Service::Impl::AddRoutes() {
     auto dir = Directory(worker);
     return auth->Password(dir, user, password, identity::UserKind::kPerson, audit::Origin{"livy"});
   };
-  lr.may_manage = [](const identity::Principal& p) { return p.admin; };
+  lr.may_manage = [this](const identity::Principal& p, size_t worker) {
+    if (p.admin) return true;
+    auto policy = governance::PolicyStore(*stores.at(worker)).Load();
+    return !governance::SystemPrivilege(*policy, governance::MakeSubject(p, *policy), "MANAGE_LIVY").empty();
+  };
+  lr.impersonate = [this](const identity::Principal& caller, const std::string& user, size_t worker) {
+    auto& meta = *stores.at(worker);
+    auto policy = governance::PolicyStore(meta).Load();
+    // A built-in user, as now; one answer for "no such user" and "not allowed".
+    auto who = identity::Directory(meta).Lookup(user, issuer);
+    if (!who || !governance::MayImpersonate(*policy, governance::MakeSubject(caller, *policy), who->user,
+                                            who->groups)) {
+      throw Error::PermissionDenied("User '{}' not allowed to impersonate '{}'.", caller.user,
+                                    user.substr(0, 64));
+    }
+    return *who;
+  };
   lr.livy = [this]() -> livy::LivyService& { return *livy; };
   lr.store = [this](size_t worker) -> store::MetaStore& { return *stores.at(worker); };
   lr.jobs = [this]() -> jobs::JobService& { return *jobs; };

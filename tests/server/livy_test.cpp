@@ -341,6 +341,50 @@ TEST_F(LivyTest, ABatchRunsASqlFileAsAJobRun) {
   EXPECT_EQ(Json(Call("GET", "/batches", ana_))["total"], 2);
 }
 
+// proxyUser / doAs: only with IMPERSONATE ON USER u (or ON GROUP g); the session is
+// its creator's, its statements run as u, and the audit names both. MANAGE LIVY sees
+// every session.
+TEST_F(LivyTest, ImpersonationNeedsAGrantAndTheAuditNamesBoth) {
+  ASSERT_EQ(Call("POST", "/v1/users", admin_, R"({"name": "bea", "password": "bea-secret-12"})").status, 201);
+  std::string bea = Login("bea", "bea-secret-12");
+  auto refused = Call("POST", "/sessions", bea, R"({"kind": "sql", "proxyUser": "ana"})");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(Json(refused)["msg"], "User 'bea' not allowed to impersonate 'ana'.");
+  auto nobody = Call("POST", "/sessions", bea, R"({"kind": "sql", "proxyUser": "nobody"})");
+  EXPECT_EQ(nobody.status, 403);  // a missing user answers as a refused one
+  EXPECT_EQ(Json(nobody)["msg"], "User 'bea' not allowed to impersonate 'nobody'.");
+  // Only administrators decide who may impersonate whom.
+  auto self_grant = Sql(ana_, "GRANT IMPERSONATE ON USER ana TO USER bea");
+  EXPECT_EQ(self_grant.status, 403) << self_grant.body;
+  ASSERT_EQ(Sql(admin_, "GRANT IMPERSONATE ON USER ana TO USER bea").status, 200);
+  EXPECT_EQ(Sql(admin_, "GRANT IMPERSONATE ON USER ghost TO USER bea").status, 404);
+  EXPECT_EQ(Sql(admin_, "GRANT SELECT ON USER ana TO USER bea").status, 400);
+  auto r = Call("POST", "/sessions?doAs=ana", bea, R"({"kind": "sql"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Json(r)["owner"], "bea");
+  EXPECT_EQ(Json(r)["proxyUser"], "ana");
+  int64_t id = Json(r)["id"];
+  auto st = RunCode(bea, id, "SELECT count(*) FROM d.t");  // ana's grant, not bea's
+  EXPECT_EQ(st["output"]["status"], "ok") << st.dump();
+  auto audit =
+      Json(Sql(admin_,
+               "SELECT user_name, origin->>'impersonated_by' FROM system.audit WHERE event = 'statement' "
+               "AND (origin->>'session_id') = '" +
+                   std::to_string(id) + "'"));
+  ASSERT_EQ(audit["rows"].size(), 1u) << audit.dump();
+  EXPECT_EQ(audit["rows"][0], json({"ana", "bea"}));
+  EXPECT_EQ(Call("GET", "/sessions/" + std::to_string(id), ana_).status, 404);  // bea's session, not ana's
+  // A group grant covers its members; MANAGE LIVY sees every session.
+  ASSERT_EQ(Sql(admin_, "REVOKE IMPERSONATE ON USER ana FROM USER bea").status, 200);
+  EXPECT_EQ(Call("POST", "/sessions", bea, R"({"kind": "sql", "proxyUser": "ana"})").status, 403);
+  ASSERT_EQ(Sql(admin_, "GRANT IMPERSONATE ON GROUP analysts TO USER bea").status, 200);
+  EXPECT_EQ(Call("POST", "/sessions", bea, R"({"kind": "sql", "proxyUser": "ana"})").status, 201);
+  CreateSession(ana_, {{"kind", "sql"}});
+  EXPECT_EQ(Json(Call("GET", "/sessions", bea))["total"], 2);
+  ASSERT_EQ(Sql(admin_, "GRANT MANAGE LIVY TO USER bea").status, 200);
+  EXPECT_EQ(Json(Call("GET", "/sessions", bea))["total"], 3);
+}
+
 // Timeouts over a test clock: an idle session ends after livy.session_idle_timeout, one
 // that asked for a heartbeat ends when no request named it for that long, a busy one is
 // never ended, and an ended one stays listed (dead, refusing statements) until
