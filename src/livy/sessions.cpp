@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/util.h"
+#include "jobs/job_store.h"
 #include "livy/output.h"
 
 namespace tarn::livy {
@@ -105,8 +106,9 @@ nlohmann::json SessionView::Json() const {
           {"queue", nullptr}};
 }
 
-LivyService::LivyService(session::Runner& runner, LivyOptions options)
-    : runner_(runner), options_(options), instance_(RandomHex(4)) {
+LivyService::LivyService(session::Runner& runner, std::unique_ptr<store::MetaStore> meta, LivyOptions options)
+    : runner_(runner), meta_(std::move(meta)), options_(options), instance_(RandomHex(4)) {
+  Restore();
   for (int i = 0; i < std::max(1, options_.workers); i++) workers_.emplace_back([this] { Work(); });
   reaper_ = std::thread([this] { Reap(); });
 }
@@ -118,6 +120,36 @@ int64_t LivyService::Now() const {
       .count();
 }
 
+void LivyService::Restore() {
+  std::lock_guard lock(mu_);
+  auto rows = meta_->Query(
+      "SELECT id, name, owner_json, runs_as_json, kind, heartbeat_timeout_s, ended_reason FROM livy_sessions "
+      "ORDER BY id");
+  for (auto& r : rows) {
+    auto s = std::make_shared<Session>();
+    s->id = r.Int(0);
+    if (!r.IsNull(1)) s->name = r.Str(1);
+    s->owner = jobs::PrincipalFrom(r.Str(2));
+    s->runs_as = jobs::PrincipalFrom(r.Str(3));
+    s->kind = ParseKind(r.Str(4)).value_or(Kind::kSql);
+    s->heartbeat_timeout_s = r.Int(5);
+    s->last_heartbeat_ms = s->last_activity_ms = Now();
+    EndLocked(*s, !r.IsNull(6) ? r.Str(6) : "the server restarted: a session's statements do not survive it");
+    sessions_[s->id] = s;
+  }
+}
+
+void LivyService::EndLocked(Session& s, const std::string& why) {
+  s.ended_ms = Now();
+  s.ended_reason = why;
+  AddLog(s, "session ended: " + why);
+  try {
+    meta_->Execute("UPDATE livy_sessions SET ended_reason = ? WHERE id = ?", {why, s.id});
+  } catch (const Error&) {
+    // The store is busy or gone: the session ended all the same; a restart says so again.
+  }
+}
+
 void LivyService::Reap() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
@@ -127,6 +159,7 @@ void LivyService::Reap() {
       Session& s = *it->second;
       if (s.ended_ms) {
         bool gone = now - s.ended_ms > options_.retain_ended.count() * 1000;
+        if (gone) Forget(s.id);
         it = gone ? sessions_.erase(it) : std::next(it);
         continue;
       }
@@ -139,11 +172,7 @@ void LivyService::Reap() {
                  now - s.last_activity_ms > options_.idle_timeout.count() * 1000) {
         why = fmt::format("idle for livy.session_idle_timeout ({} s)", options_.idle_timeout.count());
       }
-      if (!why.empty()) {
-        s.ended_ms = now;
-        s.ended_reason = why;
-        AddLog(s, "session ended: " + why);
-      }
+      if (!why.empty()) EndLocked(s, why);
       ++it;
     }
   }
@@ -160,6 +189,14 @@ LivyService::~LivyService() {
   reap_cv_.notify_all();
   for (auto& w : workers_) w.join();
   reaper_.join();
+}
+
+void LivyService::Forget(int64_t id) {
+  try {
+    meta_->Execute("DELETE FROM livy_sessions WHERE id = ?", {id});
+  } catch (const Error&) {
+    // The store is busy or gone: the row is dead already and goes with the next restart's reap.
+  }
 }
 
 void LivyService::AddLog(Session& s, std::string line) {
@@ -195,7 +232,15 @@ SessionView LivyService::Create(const identity::Principal& owner, const identity
     }
   }
   auto s = std::make_shared<Session>();
-  s->id = next_id_++;
+  s->id =
+      meta_
+          ->Query(
+              "INSERT INTO livy_sessions (name, owner_json, runs_as_json, kind, heartbeat_timeout_s) VALUES "
+              "(?, ?, ?, ?, ?) RETURNING id",
+              {name ? store::Param(*name) : store::Param(nullptr), jobs::PrincipalJson(owner).dump(),
+               jobs::PrincipalJson(runs_as).dump(), std::string(KindName(kind)), heartbeat_timeout_s})
+          .at(0)
+          .Int(0);
   s->name = std::move(name);
   s->owner = owner;
   s->runs_as = runs_as;
@@ -262,6 +307,7 @@ void LivyService::Delete(const identity::Principal& caller, const MayManage& man
       }
     }
     sessions_.erase(s->id);
+    Forget(s->id);
   }
   for (auto& st : running) {
     try {

@@ -3,9 +3,10 @@
 // principal (governed, limited, cancellable, audited with origin "livy", the session
 // and the statement). docs/livy.md describes the protocol as Tarn serves it.
 //
-// Sessions live in memory: a server restart ends them (clients see 404 and create a
-// new one). Statements of all sessions share `workers` threads; a session's own
-// statements never overlap. The last `max_statements` statements are kept.
+// Sessions are recorded in the metadata store (table livy_sessions), their statements
+// only in memory: after a restart the sessions of the server's earlier life are
+// listed as dead ("the server restarted"), kept like any ended session. Statements of all sessions share
+// `workers` threads; a session's own statements never overlap. The last `max_statements` statements are kept.
 //
 // A session ends (state dead) when it was idle for `idle_timeout`, or when it asked
 // for a heartbeat (heartbeatTimeoutInSecond) and no request named it for that long;
@@ -32,6 +33,7 @@
 #include "identity/principal.h"
 #include "livy/code.h"
 #include "session/runner.h"
+#include "store/store.h"
 
 namespace tarn::livy {
 
@@ -75,7 +77,8 @@ using MayManage = std::function<bool(const identity::Principal& caller)>;
 
 class LivyService {
  public:
-  LivyService(session::Runner& runner, LivyOptions options);
+  // `meta`: where sessions are recorded (the service's own connection).
+  LivyService(session::Runner& runner, std::unique_ptr<store::MetaStore> meta, LivyOptions options);
   ~LivyService();  // stops running statements and waits for the workers
   LivyService(const LivyService&) = delete;
   LivyService& operator=(const LivyService&) = delete;
@@ -119,7 +122,10 @@ class LivyService {
   static std::shared_ptr<Statement> FindStatement(Session& s, int64_t statement);
   static StatementView ViewOf(const Statement& st);
   void Work();
-  void Reap();  // the timeouts, every reap_interval
+  void Restore();  // the sessions of the server's earlier life, as dead
+  void EndLocked(Session& s, const std::string& why);
+  void Forget(int64_t id);  // its row
+  void Reap();              // the timeouts, every reap_interval
   int64_t Now() const;
   // Runs one statement; returns its output.
   nlohmann::json Run(const Session& s, const Statement& st);
@@ -127,12 +133,12 @@ class LivyService {
   SessionView ViewLocked(const Session& s) const;
 
   session::Runner& runner_;
+  std::unique_ptr<store::MetaStore> meta_;  // used under mu_
   LivyOptions options_;
   std::string instance_;  // random: Runner ids of this server's life never repeat
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
-  int64_t next_id_ = 0;
   std::map<int64_t, std::shared_ptr<Session>> sessions_;
   std::deque<std::shared_ptr<Session>> ready_;  // sessions with a waiting statement, not running
   std::vector<std::thread> workers_;

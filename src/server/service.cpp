@@ -511,7 +511,7 @@ void Service::Start() {
     lo.retain_ended = std::chrono::seconds(s.config.livy_keep_ended_sessions_s);
     lo.reap_interval = std::chrono::milliseconds(s.config.livy_reap_interval_ms);
     lo.clock = s.config.livy_clock;
-    s.livy = std::make_unique<livy::LivyService>(*s.runner, lo);
+    s.livy = std::make_unique<livy::LivyService>(*s.runner, s.instance.OpenMetastore(), lo);
   });
 }
 

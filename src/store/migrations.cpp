@@ -250,11 +250,19 @@ const std::vector<Migration>& Migrations() {
                 PRIMARY KEY (scope, key)))",
        }},
       {9,
-       "livy: batch ids of job runs",
+       "livy: batch ids of job runs, interactive sessions",
        {
            R"(CREATE TABLE livy_batches (
                 id {{ID}},
                 job_run_id TEXT NOT NULL UNIQUE REFERENCES job_runs(id)))",
+           R"(CREATE TABLE livy_sessions (
+                id {{ID}},
+                name TEXT,
+                owner_json TEXT NOT NULL,
+                runs_as_json TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                heartbeat_timeout_s BIGINT NOT NULL,
+                ended_reason TEXT))",
        }},
   };
   return kMigrations;

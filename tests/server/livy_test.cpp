@@ -385,6 +385,32 @@ TEST_F(LivyTest, ImpersonationNeedsAGrantAndTheAuditNamesBoth) {
   EXPECT_EQ(Json(Call("GET", "/sessions", bea))["total"], 3);
 }
 
+// Sessions are recorded: after a restart, those of the earlier life are listed as dead
+// (their statements did not survive), still private, and new sessions get new ids.
+TEST_F(LivyTest, AfterARestartEarlierSessionsAreListedAsDead) {
+  int64_t before = CreateSession(ana_, {{"kind", "sql"}, {"name", "kept"}});
+  int64_t admins = CreateSession(admin_, {{"kind", "sql"}});
+  config_.port = service_->port();  // the same issuer URL: tokens stay valid
+  service_->Shutdown();
+  service_ = std::make_unique<server::Service>(*instance_, config_);
+  service_->Start();
+  base_ = "http://127.0.0.1:" + std::to_string(service_->port());
+  auto list = Json(Call("GET", "/sessions", ana_));
+  ASSERT_EQ(list["total"], 1);
+  EXPECT_EQ(list["sessions"][0]["id"], before);
+  EXPECT_EQ(list["sessions"][0]["state"], "dead");
+  EXPECT_EQ(list["sessions"][0]["name"], "kept");
+  EXPECT_THAT(list["sessions"][0]["log"].dump(), HasSubstr("the server restarted"));
+  EXPECT_EQ(Call("GET", "/sessions/" + std::to_string(admins), ana_).status, 404);
+  auto refused =
+      Call("POST", "/sessions/" + std::to_string(before) + "/statements", ana_, R"({"code": "SELECT 1"})");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_THAT(Json(refused)["msg"].get<std::string>(), HasSubstr("is dead (the server restarted"));
+  EXPECT_GT(CreateSession(ana_, {{"kind", "sql"}}), admins);
+  EXPECT_EQ(Call("DELETE", "/sessions/" + std::to_string(before), ana_).status, 200);
+  EXPECT_EQ(Json(Call("GET", "/sessions", ana_))["total"], 1);
+}
+
 // Timeouts over a test clock: an idle session ends after livy.session_idle_timeout, one
 // that asked for a heartbeat ends when no request named it for that long, a busy one is
 // never ended, and an ended one stays listed (dead, refusing statements) until
