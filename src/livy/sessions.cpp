@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/util.h"
 #include "jobs/job_store.h"
+#include "livy/completion.h"
 #include "livy/output.h"
 
 namespace tarn::livy {
@@ -416,6 +417,17 @@ void LivyService::Cancel(const identity::Principal& caller, const MayManage& man
   } catch (const Error&) {
     // Not registered yet, or already ended: `stop` ends it.
   }
+}
+
+std::vector<std::string> LivyService::Complete(const identity::Principal& caller, const MayManage& manage,
+                                               const std::string& key, const std::string& code,
+                                               int64_t cursor) {
+  identity::Principal runs_as;
+  {
+    std::lock_guard lock(mu_);
+    runs_as = Find(caller, manage, key)->runs_as;
+  }
+  return CompleteNames(runner_, runs_as, code, cursor);
 }
 
 void LivyService::Work() {

@@ -109,6 +109,11 @@ class LivyService {
   // kNotFound ("Statement not found") for an id the session does not keep.
   StatementView GetStatement(const identity::Principal& caller, const MayManage& manage,
                              const std::string& key, int64_t statement);
+  // Names that may complete the word before `cursor` in `code`: databases, db.table
+  // names and columns of the tables the code names — only what the session's
+  // principal may see — and SQL keywords, sorted, at most 100.
+  std::vector<std::string> Complete(const identity::Principal& caller, const MayManage& manage,
+                                    const std::string& key, const std::string& code, int64_t cursor);
   // A waiting statement is cancelled at once; a running one goes cancelling and its
   // engine work is stopped; an ended one stays as it is.
   void Cancel(const identity::Principal& caller, const MayManage& manage, const std::string& key,

@@ -278,6 +278,18 @@ void AddLivyRoutes(Router& router, LivyRoutes r) {
         livy.Cancel(*ctx.principal, manage_of(ctx), ctx.params.at("id"), IdParam(ctx, "sid"));
         return JsonResponse(http::status::ok, {{"msg", "canceled"}}, v(ctx));
       });
+  add(verb::post, base + "/sessions/{id}/completion",
+      [manage_of, v](RequestContext& ctx, livy::LivyService& livy) {
+        json body = LivyBody(ctx, {"code", "kind", "cursor"}, "a completion");
+        if (!body.contains("code") || !body["code"].is_string())
+          throw Error::InvalidArgument("field 'code' is required: the text to complete in");
+        LivyCheck(body, "kind", json::value_t::string);
+        LivyCheck(body, "cursor", json::value_t::number_integer);
+        std::string code = body["code"];
+        int64_t cursor = body.value("cursor", static_cast<int64_t>(code.size()));
+        auto candidates = livy.Complete(*ctx.principal, manage_of(ctx), ctx.params.at("id"), code, cursor);
+        return JsonResponse(http::status::ok, {{"candidates", candidates}}, v(ctx));
+      });
   AddLivyBatchRoutes(
       [add](verb method, const std::string& pattern, std::function<Response(RequestContext&)> f) {
         add(method, pattern, [f](RequestContext& ctx, livy::LivyService&) { return f(ctx); });

@@ -411,6 +411,29 @@ TEST_F(LivyTest, AfterARestartEarlierSessionsAreListedAsDead) {
   EXPECT_EQ(Json(Call("GET", "/sessions", ana_))["total"], 1);
 }
 
+// Completion offers only names the session's user may see.
+TEST_F(LivyTest, CompletionOffersOnlyVisibleNames) {
+  int64_t id = CreateSession(ana_, {{"kind", "sql"}});
+  std::string url = "/sessions/" + std::to_string(id) + "/completion";
+  auto complete = [&](const std::string& code, int64_t cursor) {
+    auto r = Call("POST", url, ana_, json{{"code", code}, {"kind", "sql"}, {"cursor", cursor}}.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Json(r)["candidates"];
+  };
+  EXPECT_EQ(complete("SELECT * FROM d.", 16), json({"d.t"}));  // not d.secret: not hers
+  EXPECT_EQ(complete("SELECT la FROM d.t", 9), json({"label"}));
+  EXPECT_EQ(complete("SELECT d.t.x FROM d.t", 12), json({"d.t.x"}));
+  EXPECT_EQ(complete("SELECT s FROM d.secret", 8),
+            json({"SELECT", "SHOW"}));  // keywords; its column s stays unknown
+  EXPECT_EQ(complete("SEL", 3), json({"SELECT"}));
+  EXPECT_EQ(Call("POST", url, ana_, R"({"cursor": 1})").status, 400);
+  EXPECT_EQ(Call("POST", url, admin_, R"({"code": "x"})").status, 200);  // administrators drive all
+  int64_t admins = CreateSession(admin_, {{"kind", "sql"}});
+  EXPECT_EQ(
+      Call("POST", "/sessions/" + std::to_string(admins) + "/completion", ana_, R"({"code": "x"})").status,
+      404);
+}
+
 // Timeouts over a test clock: an idle session ends after livy.session_idle_timeout, one
 // that asked for a heartbeat ends when no request named it for that long, a busy one is
 // never ended, and an ended one stays listed (dead, refusing statements) until
