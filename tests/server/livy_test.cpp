@@ -4,6 +4,10 @@
 // them), privacy of sessions, cancel, cut results and bad input.
 #include <gmock/gmock.h>
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -432,6 +436,99 @@ TEST_F(LivyTest, CompletionOffersOnlyVisibleNames) {
   EXPECT_EQ(
       Call("POST", "/sessions/" + std::to_string(admins) + "/completion", ana_, R"({"code": "x"})").status,
       404);
+}
+
+// The sequence of Livy's own REST examples (site/examples.md): create a session, follow
+// the Location headers to the session and to the statement, read the output, delete.
+// Tarn runs SQL, so the Scala "1 + 1" of the example answers UnsupportedLanguage; the
+// same sequence in a sql session returns the value.
+TEST_F(LivyTest, LivysDocumentedExampleSequenceWorks) {
+  for (auto [kind, code] : {std::pair<std::string, std::string>{"spark", "1 + 1"}, {"sql", "SELECT 1 + 1"}}) {
+    auto created = Call("POST", "/sessions", ana_, json{{"kind", kind}}.dump());
+    ASSERT_EQ(created.status, 201) << created.body;
+    std::string session_url = created.headers["location"];
+    auto session = Json(Call("GET", session_url, ana_));
+    EXPECT_EQ(session["state"], "idle");
+    EXPECT_EQ(session["kind"], kind);
+    auto posted = Call("POST", session_url + "/statements", ana_, json{{"code", code}}.dump());
+    ASSERT_EQ(posted.status, 201) << posted.body;
+    std::string statement_url = posted.headers["location"];
+    json st;
+    for (int i = 0; i < 500; i++) {
+      st = Json(Call("GET", statement_url, ana_));
+      if (st["state"] == "available") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(st["state"], "available") << st.dump();
+    EXPECT_EQ(st["output"]["execution_count"], 0);
+    if (kind == "spark") {
+      EXPECT_EQ(st["output"]["status"], "error");
+      EXPECT_EQ(st["output"]["ename"], "UnsupportedLanguage");
+    } else {
+      EXPECT_EQ(st["output"]["status"], "ok");
+      EXPECT_EQ(st["output"]["data"]["application/json"]["data"], json({{2}}));
+    }
+    auto deleted = Call("DELETE", session_url, ana_);
+    EXPECT_EQ(deleted.status, 200);
+    EXPECT_EQ(Json(deleted), json({{"msg", "deleted"}}));
+  }
+}
+
+// HTTP Basic over plain HTTP from another machine would send the password in clear:
+// refused unless the operator allows it. (The test reaches the server through this
+// machine's own non-loopback address, so the server sees a non-loopback peer.)
+class LivyRemoteTest : public LivyTest {
+ protected:
+  void Configure(server::ServerConfig& config) override { config.host = "0.0.0.0"; }
+  // An IPv4 address of this machine that is not loopback, if it has one.
+  static std::string OwnAddress() {
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) return "";
+    std::string out;
+    for (auto* a = list; a && out.empty(); a = a->ifa_next) {
+      if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
+      auto addr = reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr;
+      if ((ntohl(addr.s_addr) >> 24) == 127) continue;
+      char text[INET_ADDRSTRLEN];
+      if (inet_ntop(AF_INET, &addr, text, sizeof text)) out = text;
+    }
+    freeifaddrs(list);
+    return out;
+  }
+};
+
+TEST_F(LivyRemoteTest, BasicOverPlainHttpFromAnotherMachineIsRefused) {
+  std::string own = OwnAddress();
+  if (own.empty()) GTEST_SKIP() << "this machine has no non-loopback IPv4 address";
+  std::string remote = "http://" + own + ":" + std::to_string(service_->port());
+  auto basic = server::Fetch("GET", remote + "/sessions",
+                             {{"Authorization", "Basic " + Base64(std::string("ana:") + kAnaPassword)}}, "");
+  EXPECT_EQ(basic.status, 401);
+  EXPECT_THAT(Json(basic)["msg"].get<std::string>(), HasSubstr("livy.allow_basic_over_http"));
+  auto bearer = server::Fetch("GET", remote + "/sessions", {{"Authorization", "Bearer " + ana_}}, "");
+  EXPECT_EQ(bearer.status, 200) << bearer.body;
+  // From this machine (loopback) Basic is fine.
+  EXPECT_EQ(Call("GET", "/sessions", "", "",
+                 {{"Authorization", "Basic " + Base64(std::string("ana:") + kAnaPassword)}})
+                .status,
+            200);
+}
+
+// With livy.allow_basic_over_http the operator accepts it (a trusted network).
+class LivyRemoteAllowedTest : public LivyRemoteTest {
+ protected:
+  void Configure(server::ServerConfig& config) override {
+    LivyRemoteTest::Configure(config);
+    config.livy_allow_basic_over_http = true;
+  }
+};
+
+TEST_F(LivyRemoteAllowedTest, BasicFromAnotherMachineIsAcceptedWhenAllowed) {
+  std::string own = OwnAddress();
+  if (own.empty()) GTEST_SKIP() << "this machine has no non-loopback IPv4 address";
+  auto basic = server::Fetch("GET", "http://" + own + ":" + std::to_string(service_->port()) + "/sessions",
+                             {{"Authorization", "Basic " + Base64(std::string("ana:") + kAnaPassword)}}, "");
+  EXPECT_EQ(basic.status, 200) << basic.body;
 }
 
 // Timeouts over a test clock: an idle session ends after livy.session_idle_timeout, one
