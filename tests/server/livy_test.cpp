@@ -247,6 +247,33 @@ TEST_F(LivyTest, CancelStopsARunningStatementsEngineWork) {
   EXPECT_EQ(RunCode(ana_, id, "SELECT 42")["output"]["data"]["application/json"]["data"], json({{42}}));
 }
 
+// Statements of a session run one at a time, in order: one behind a running statement
+// waits, and a cancel of it ends it at once (cancelled, no output) without touching
+// the running one; a cancel of an ended statement changes nothing.
+TEST_F(LivyTest, AWaitingStatementIsCancelledAtOnceAndTheRunningOneGoesOn) {
+  int64_t id = CreateSession(ana_, {{"kind", "sql"}});
+  std::string url = "/sessions/" + std::to_string(id) + "/statements";
+  ASSERT_EQ(Call("POST", url, ana_, json{{"code", kLong}}.dump()).status, 201);
+  ASSERT_EQ(Call("POST", url, ana_, json{{"code", "SELECT 7"}}.dump()).status, 201);
+  for (int i = 0; i < 500 && Json(Call("GET", url + "/0", ana_))["state"] != "running"; i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto list = Json(Call("GET", url, ana_));
+  EXPECT_EQ(list["statements"][0]["state"], "running");
+  EXPECT_EQ(list["statements"][1]["state"], "waiting");
+  EXPECT_EQ(list["statements"][1]["output"], nullptr);
+  EXPECT_EQ(Call("POST", url + "/1/cancel", ana_).status, 200);
+  auto waiting = Json(Call("GET", url + "/1", ana_));
+  EXPECT_EQ(waiting["state"], "cancelled");
+  EXPECT_EQ(waiting["output"], nullptr);
+  EXPECT_EQ(waiting["started"], 0);  // it never ran
+  EXPECT_EQ(Json(Call("GET", url + "/0", ana_))["state"], "running");
+  EXPECT_EQ(Call("POST", url + "/0/cancel", ana_).status, 200);
+  auto first = WaitStatement(ana_, id, 0);
+  EXPECT_EQ(first["state"], "cancelled");
+  EXPECT_EQ(Call("POST", url + "/0/cancel", ana_).status, 200);  // ended: stays as it is
+  EXPECT_EQ(Json(Call("GET", url + "/0", ana_))["state"], "cancelled");
+}
+
 TEST_F(LivyTest, ACutResultSaysSoAndHowManyRowsThereWere) {
   int64_t id = CreateSession(ana_, {{"kind", "shared"}});
   auto st = RunCode(ana_, id, "SELECT i FROM range(12) r(i)", {{"kind", "sql"}});
