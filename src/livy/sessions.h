@@ -1,12 +1,14 @@
 // Livy interactive sessions: a session belongs to the principal who created it and
-// runs its statements one at a time, in order, each through the Runner as that
-// principal (governed, limited, cancellable, audited with origin "livy", the session
-// and the statement). docs/livy.md describes the protocol as Tarn serves it.
+// runs its statements one at a time, in order, each through the Runner as the
+// session's user — its creator, or the user it impersonates (proxyUser) — governed,
+// limited, cancellable, and audited with origin "livy", the session and the statement.
+// docs/livy.md describes the protocol as Tarn serves it.
 //
 // Sessions are recorded in the metadata store (table livy_sessions), their statements
 // only in memory: after a restart the sessions of the server's earlier life are
-// listed as dead ("the server restarted"), kept like any ended session. Statements of all sessions share
-// `workers` threads; a session's own statements never overlap. The last `max_statements` statements are kept.
+// listed as dead ("the server restarted"), kept like any ended session. Statements of
+// all sessions share `workers` threads; a session's own statements never overlap. The
+// last `max_statements` statements are kept.
 //
 // A session ends (state dead) when it was idle for `idle_timeout`, or when it asked
 // for a heartbeat (heartbeatTimeoutInSecond) and no request named it for that long;
