@@ -93,9 +93,6 @@ print(f"runs={len(runs)} success={ok} p50={pct(0.5)} p99={pct(0.99)} max={q[-1]}
   wait "$SERVER" 2>/dev/null || true
 }
 
-# The median of the numbers on stdin.
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 ROWS=""
 for spec in $CLIENTS; do
   c="${spec%@*}"

@@ -39,3 +39,6 @@ bench_token() {
 # The number after NAME= in TEXT (the key=value lines load.lua and tarn_bench print).
 # Usage: pick TEXT NAME
 pick() { grep -o "$2=[0-9.]*" <<<"$1" | cut -d= -f2; }
+
+# The median of the numbers on stdin (one per line).
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

@@ -82,7 +82,6 @@ PY
   wait "$SERVER" 2>/dev/null || true
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 ROWS=""
 for s in $SESSIONS; do

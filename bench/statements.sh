@@ -50,7 +50,6 @@ run() {
   echo "$(pick "$out" rps) $(pick "$out" p50_ms) $(pick "$out" p99_ms) $(pick "$out" non_2xx_or_socket_errors)"
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 # start runs in a subshell (process substitution): the trap learns the pids here.
 read -r PORT TOKEN PID < <(start "$TARN" current)

@@ -48,11 +48,7 @@ namespace {
 
 constexpr size_t kLogLines = 1000;
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using jobs::NowMs;
 
 bool Ended(const std::string& state) {
   return state == "available" || state == "cancelled";
@@ -326,12 +322,17 @@ std::pair<int64_t, std::vector<std::string>> LivyService::Log(const identity::Pr
   auto s = Find(caller, manage, key);
   int64_t first = s->log_total - static_cast<int64_t>(s->log.size());  // older lines are gone
   total = s->log_total;
+  auto [begin, end] = LogWindow(total, from, size);
+  std::vector<std::string> out;
+  for (int64_t i = std::max(begin, first); i < end; i++)
+    out.push_back(s->log[static_cast<size_t>(i - first)]);
+  return {begin, out};
+}
+
+std::pair<int64_t, int64_t> LogWindow(int64_t total, int64_t from, int64_t size) {
   if (size < 0) size = total;
   if (from < 0) from = std::max<int64_t>(0, total - size);
-  std::vector<std::string> out;
-  for (int64_t i = std::max(from, first); i < total && static_cast<int64_t>(out.size()) < size; i++)
-    out.push_back(s->log[static_cast<size_t>(i - first)]);
-  return {from, out};
+  return {from, std::max(from, std::min(total, from + size))};
 }
 
 StatementView LivyService::ViewOf(const Statement& st) {

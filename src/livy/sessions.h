@@ -74,6 +74,10 @@ struct SessionView {
   nlohmann::json Json() const;   // Livy's session object
 };
 
+// Livy's log paging over `total` lines: `size` lines (negative: all) from line `from`
+// (negative: the last `size`). Returns [begin, end).
+std::pair<int64_t, int64_t> LogWindow(int64_t total, int64_t from, int64_t size);
+
 // Who may see (and drive) a session besides its owner.
 using MayManage = std::function<bool(const identity::Principal& caller)>;
 

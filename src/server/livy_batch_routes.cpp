@@ -63,11 +63,10 @@ void AddLivyBatchRoutes(const LivyAdd& add, const std::string& base,
     }
     if (body.contains("className") && !body["className"].is_null())
       throw Error::InvalidArgument("field 'className' is not supported: a batch runs a SQL file");
-    std::string proxy = body.value("proxyUser", "");
-    if (auto it = ctx.query.find("doAs"); it != ctx.query.end()) proxy = it->second;
+    std::string proxy = LivyProxyUser(ctx, body);
     identity::Principal runs_as = *ctx.principal;
     json tags = {{"livy", "batch"}};
-    if (!proxy.empty() && proxy != ctx.principal->user) {
+    if (!proxy.empty()) {
       runs_as = r.impersonate(*ctx.principal, proxy, ctx.worker);
       tags["livy_impersonated_by"] = ctx.principal->user;  // both identities, kept with the run
       tags["livy_impersonated_by_issuer"] = ctx.principal->issuer;
@@ -122,13 +121,8 @@ void AddLivyBatchRoutes(const LivyAdd& add, const std::string& base,
     jobs::JobStore store(r.store(ctx.worker));
     auto lines = livy::BatchLog(store, run.id);
     int64_t total = static_cast<int64_t>(lines.size());
-    int64_t size = LivyIntParam(ctx, "size", 100);
-    if (size < 0) size = total;
-    int64_t from = LivyIntParam(ctx, "from", -1);
-    if (from < 0) from = std::max<int64_t>(0, total - size);
-    json log = json::array();
-    for (int64_t i = from; i < total && static_cast<int64_t>(log.size()) < size; i++)
-      log.push_back(lines[static_cast<size_t>(i)]);
+    auto [from, end] = livy::LogWindow(total, LivyIntParam(ctx, "from", -1), LivyIntParam(ctx, "size", 100));
+    std::vector<std::string> log(lines.begin() + from, lines.begin() + end);
     return JsonResponse(http::status::ok, {{"id", id}, {"from", from}, {"total", total}, {"log", log}},
                         v(ctx));
   });

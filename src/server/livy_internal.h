@@ -22,6 +22,10 @@ void LivyCheck(const nlohmann::json& body, const std::string& name, nlohmann::js
 // A query parameter as an integer (`fallback` if absent); kInvalidArgument otherwise.
 int64_t LivyIntParam(const RequestContext& ctx, const std::string& name, int64_t fallback);
 
+// The user a create request asks to act as: ?doAs= (which wins, as in Livy), else the
+// body's proxyUser; "" when neither names anyone but the caller.
+std::string LivyProxyUser(const RequestContext& ctx, const nlohmann::json& body);
+
 // Adds a route that is authenticated (Bearer or Basic), CSRF-checked and answers
 // errors in Livy's shape.
 using LivyAdd =

@@ -87,6 +87,12 @@ void LivyCheck(const json& body, const std::string& name, json::value_t type) {
   }
 }
 
+std::string LivyProxyUser(const RequestContext& ctx, const json& body) {
+  std::string proxy = body.value("proxyUser", "");
+  if (auto it = ctx.query.find("doAs"); it != ctx.query.end()) proxy = it->second;
+  return proxy == ctx.principal->user ? "" : proxy;
+}
+
 int64_t LivyIntParam(const RequestContext& ctx, const std::string& name, int64_t fallback) {
   auto it = ctx.query.find(name);
   if (it == ctx.query.end() || it->second.empty()) return fallback;
@@ -189,11 +195,9 @@ void AddLivyRoutes(Router& router, LivyRoutes r) {
     for (auto* f : {"jars", "pyFiles", "files", "archives"}) LivyCheck(body, f, json::value_t::array);
     LivyCheck(body, "conf", json::value_t::object);
     auto kind = ParseSessionKind(body);
-    std::string proxy = body.value("proxyUser", "");
-    if (auto it = ctx.query.find("doAs"); it != ctx.query.end()) proxy = it->second;  // doAs wins, as in Livy
+    std::string proxy = LivyProxyUser(ctx, body);
     std::optional<identity::Principal> runs_as;
-    if (!proxy.empty() && proxy != ctx.principal->user)
-      runs_as = routes->impersonate(*ctx.principal, proxy, ctx.worker);
+    if (!proxy.empty()) runs_as = routes->impersonate(*ctx.principal, proxy, ctx.worker);
     int64_t heartbeat = body.value("heartbeatTimeoutInSecond", int64_t{0});
     if (heartbeat < 0) throw Error::InvalidArgument("field 'heartbeatTimeoutInSecond' must be 0 or more");
     std::optional<std::string> name;
