@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 #include "jobs_fixture.h"
+#include "server/config.h"
 
 namespace tarn::testing {
 namespace {
@@ -642,6 +643,45 @@ TEST_F(LivyLifecycleTest, CsrfModeWantsXRequestedByOnChanges) {
   int64_t id = Create({{"kind", "sql"}});
   EXPECT_EQ(Call("DELETE", "/sessions/" + std::to_string(id), ana_).status, 400);
   EXPECT_EQ(State(id), "idle");
+}
+
+// [livy] settings load from the config file; bad ones are refused naming the setting.
+TEST(LivyConfig, SettingsLoadAndBadOnesAreRefusedByName) {
+  TempDir dir;
+  auto file = dir.path() / "server.toml";
+  WriteFile(file,
+            "[livy]\nbase_path = \"/livy\"\nworkers = 3\nmax_result_rows = 50\nallow_basic_over_http = true\n"
+            "csrf = true\nmax_statements = 7\nsession_idle_timeout = \"30m\"\nkeep_ended_sessions = 60\n");
+  auto c = server::LoadConfig(file);
+  EXPECT_EQ(c.livy_base_path, "/livy");
+  EXPECT_EQ(c.livy_workers, 3);
+  EXPECT_EQ(c.livy_max_result_rows, 50);
+  EXPECT_TRUE(c.livy_allow_basic_over_http);
+  EXPECT_TRUE(c.livy_csrf);
+  EXPECT_EQ(c.livy_max_statements, 7);
+  EXPECT_EQ(c.livy_session_idle_timeout_s, 1800);
+  EXPECT_EQ(c.livy_keep_ended_sessions_s, 60);
+  EXPECT_NO_THROW(server::Validate(c));
+  for (auto [text, named] : {std::pair<std::string, std::string>{"colour = 1", "livy.colour"},
+                             {"csrf = \"yes\"", "csrf"},
+                             {"session_idle_timeout = \"soon\"", "livy.session_idle_timeout"},
+                             {"workers = -1", "workers"}}) {
+    WriteFile(file, "[livy]\n" + text + "\n");
+    try {
+      server::LoadConfig(file);
+      ADD_FAILURE() << text << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_THAT(std::string(e.what()), HasSubstr(named)) << text;
+    }
+  }
+  for (std::string base : {"livy", "/livy/", "/v1/livy", "/a b", "//x"}) {
+    server::ServerConfig bad;
+    bad.livy_base_path = base;
+    EXPECT_THROW(server::Validate(bad), Error) << base;
+  }
+  server::ServerConfig zero;
+  zero.livy_workers = 0;
+  EXPECT_THROW(server::Validate(zero), Error);
 }
 
 }  // namespace
