@@ -678,6 +678,12 @@ TEST_F(ExternalJobIdentityTest, TokenGroupsAreTrustedForTheTtlAfterSubmission) {
                 "GRANT SELECT ON TABLE fin.ledger TO GROUP finance")
                 .status,
             200);
+  // Moving the clock 12 h must not also end the run by the default application's queue
+  // timeout (6 h) or execution timeout (12 h) before the TTL check: lift both.
+  ASSERT_EQ(Call("PUT", "/v1/applications/default", admin,
+                 R"({"queue_timeout_minutes": 10080, "default_timeout_minutes": 0})")
+                .status,
+            200);
   auto maria = IdpRsaKey().Sign(IdpClaims());  // groups: finance, analysts
   EXPECT_EQ(RunToEnd(maria, "SELECT * FROM fin.ledger")["state"], "SUCCESS");
   offset_ms_ = int64_t{12} * 3600 * 1000 + 60000;  // the run starts 12 h 1 min after its submission
