@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "common/error.h"
 
@@ -223,6 +224,14 @@ void CreateDemoData(session::Instance& instance, const DemoDataOptions& options,
       "CREATE EXTERNAL TABLE sales.orders LOCATION 'raw/sales/orders' FORMAT parquet PARTITIONED BY (region);"
       "CREATE EXTERNAL TABLE finance.bank_statements LOCATION 'raw/finance/bank_statements' FORMAT csv",
       quiet);
+  // A SQL script for jobs and Livy batches (docs/jobs.md, docs/livy.md).
+  fs::create_directories(instance.lake().root() / "scripts", ec);
+  std::ofstream(instance.lake().root() / "scripts" / "daily_revenue.sql")
+      << "-- Revenue per day and region over the last 30 days of orders (the demo's batch script).\n"
+         "SELECT order_date, region, count(*) AS orders, sum(amount) AS revenue\n"
+         "FROM sales.orders\n"
+         "WHERE status <> 'cancelled' AND order_date > (SELECT max(order_date) - 30 FROM sales.orders)\n"
+         "GROUP BY ALL ORDER BY order_date, region;\n";
   progress(total, "done");
 }
 

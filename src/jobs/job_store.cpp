@@ -496,4 +496,9 @@ std::vector<LogLine> JobStore::Logs(const std::string& id, int64_t from, int64_t
   return out;
 }
 
+int64_t JobStore::LogLines(const std::string& id) {
+  auto rows = store_.Query("SELECT log_lines FROM job_runs WHERE id = ?", {id});
+  return rows.empty() ? 0 : rows[0].Int(0);
+}
+
 }  // namespace tarn::jobs

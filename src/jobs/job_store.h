@@ -238,7 +238,10 @@ class JobStore {
   void Progress(const std::string& id, int64_t statements_total, int64_t statements_done, int64_t rows);
   // Appends a line to the run's log, stamped `at_ms` (now if 0).
   void Log(const std::string& id, const std::string& kind, const std::string& message, int64_t at_ms = 0);
+  // Up to `size` log lines of run `id` after line `from` (lines count from 1).
   std::vector<LogLine> Logs(const std::string& id, int64_t from, int64_t size);
+  // How many lines run `id`'s log holds (0 for an unknown run).
+  int64_t LogLines(const std::string& id);
 
  private:
   JobRun RunFrom(const store::Row& row);

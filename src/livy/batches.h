@@ -30,15 +30,28 @@ class BatchStore {
   store::MetaStore& store_;
 };
 
+// The job-run request (docs/jobs.md) a Livy batch body asks for, checked against what
+// a SQL batch can honour (docs/livy.md, "Batches"): `file` → job.script_location;
+// `name`; `driverMemory` / conf `spark.driver.memory` (Spark sizes: 512m, 4g; no unit
+// is MiB) → capacity.memory; `driverCores` / conf `spark.driver.cores` →
+// capacity.threads; conf `tarn.timeout_minutes`, `tarn.max_attempts` → timeout_minutes,
+// retry_policy. Every other conf key, non-empty args/jars/pyFiles/files/archives,
+// className and executor settings are a kInvalidArgument naming the field. `tags` are
+// added as they are. The request is then checked as any job run (jobs::ParseJobSpec).
+nlohmann::json BatchRunRequest(const nlohmann::json& body, nlohmann::json tags);
+
 // Livy's state of a job run: starting (submitted, queued), running, shutting_down
 // (cancelling), success, dead (failed), killed (cancelled).
 const char* BatchState(jobs::RunState state);
 
 // Livy's batch object: {id, name, owner, proxyUser, state, appId (the job run),
-// appInfo, log (the last lines)}.
+// appInfo, log (the last lines)}. The owner is who submitted it; proxyUser whom it
+// runs as (the same unless it was submitted with proxyUser/doAs).
 nlohmann::json BatchJson(int64_t id, const jobs::JobRun& run, const std::vector<std::string>& log);
 
-// A job run's log lines as Livy log text, "<time> <kind>: <message>".
-std::vector<std::string> BatchLog(jobs::JobStore& store, const std::string& job_run_id);
+// A job run's log lines as Livy log text, "<time> <kind>: <message>": lines
+// [from, from + size) of it.
+std::vector<std::string> BatchLog(jobs::JobStore& store, const std::string& job_run_id, int64_t from = 0,
+                                  int64_t size = 10000);
 
 }  // namespace tarn::livy

@@ -395,6 +395,7 @@ Response HttpServer::Impl::Dispatch(
       principal = ctx.principal->user;
     }
     Response res = r->handler(ctx);
+    if (ctx.principal) principal = ctx.principal->user;  // routes that authenticate themselves (Livy)
     send_after = std::move(ctx.send_after);
     stream = std::move(ctx.stream);
     return res;

@@ -300,6 +300,10 @@ static void AddScheduleRoutes(Router& router, JobRoutes r) {
   });
 }
 
+bool MaySubmitTo(store::MetaStore& meta, const identity::Principal& caller, const jobs::Application& app) {
+  return Access(meta, caller).MaySubmit(app);
+}
+
 void AddJobRoutes(Router& router, JobRoutes r) {
   AddEventRoute(router, r);
   AddScheduleRoutes(router, r);

@@ -24,4 +24,8 @@ struct JobRoutes {
 
 void AddJobRoutes(Router& router, JobRoutes routes);
 
+// Whether `caller` may submit runs to `app` (SUBMIT on it; everyone may submit to
+// `default`) — the rule POST /v1/applications/{app}/jobruns applies.
+bool MaySubmitTo(store::MetaStore& meta, const identity::Principal& caller, const jobs::Application& app);
+
 }  // namespace tarn::server

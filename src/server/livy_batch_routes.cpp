@@ -2,6 +2,7 @@
 // lake's scripts/ folder as a job run of the application `default`.
 #include "livy/batches.h"
 
+#include "server/job_routes.h"
 #include "server/livy_internal.h"
 
 namespace tarn::server {
@@ -35,6 +36,28 @@ std::pair<int64_t, jobs::JobRun> VisibleBatch(const LivyRoutes& r, RequestContex
   return {std::stoll(text), *run};
 }
 
+// The application a batch's `queue` names ("default" when absent), if `runs_as` may
+// submit to it; one kInvalidArgument for one that does not exist and one they may not use.
+jobs::Application SubmittableQueue(const LivyRoutes& r, RequestContext& ctx,
+                                   const identity::Principal& runs_as, const std::string& queue) {
+  jobs::JobStore store(r.store(ctx.worker));
+  try {
+    auto app = store.GetApplication(queue);
+    if (MaySubmitTo(r.store(ctx.worker), runs_as, app)) return app;
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNotFound) throw;
+  }
+  throw Error::InvalidArgument(
+      "field 'queue': no application '{}' you may submit to (a batch runs in the application its queue "
+      "names; GET /v1/applications lists them)",
+      queue.substr(0, 64));
+}
+
+// The last 10 lines of a batch's log, as its Livy object shows them.
+std::vector<std::string> LogTail(jobs::JobStore& store, const std::string& run_id) {
+  return livy::BatchLog(store, run_id, std::max<int64_t>(0, store.LogLines(run_id) - 10), 10);
+}
+
 }  // namespace
 
 void AddLivyBatchRoutes(const LivyAdd& add, const std::string& base,
@@ -55,14 +78,6 @@ void AddLivyBatchRoutes(const LivyAdd& add, const std::string& base,
       LivyCheck(body, f, json::value_t::number_integer);
     for (auto* f : {"args", "jars", "pyFiles", "files", "archives"}) LivyCheck(body, f, json::value_t::array);
     LivyCheck(body, "conf", json::value_t::object);
-    if (!body.contains("file") || !body["file"].is_string())
-      throw Error::InvalidArgument("File is required: a SQL script under the lake's scripts/ folder");
-    for (auto* f : {"args", "jars", "pyFiles"}) {
-      if (body.contains(f) && !body[f].empty())
-        throw Error::InvalidArgument("field '{}' is not supported: a batch runs its SQL file as it is", f);
-    }
-    if (body.contains("className") && !body["className"].is_null())
-      throw Error::InvalidArgument("field 'className' is not supported: a batch runs a SQL file");
     std::string proxy = LivyProxyUser(ctx, body);
     identity::Principal runs_as = *ctx.principal;
     json tags = {{"livy", "batch"}};
@@ -71,17 +86,17 @@ void AddLivyBatchRoutes(const LivyAdd& add, const std::string& base,
       tags["livy_impersonated_by"] = ctx.principal->user;  // both identities, kept with the run
       tags["livy_impersonated_by_issuer"] = ctx.principal->issuer;
     }
-    json job = {{"job", {{"type", "sql"}, {"script_location", body["file"]}}}, {"tags", tags}};
-    if (body.contains("name") && body["name"].is_string()) job["name"] = body["name"];
+    jobs::Application app = SubmittableQueue(r, ctx, runs_as, body.value("queue", std::string("default")));
+    json request = livy::BatchRunRequest(body, tags);
     jobs::JobSpec spec;
     try {
-      spec = jobs::ParseJobSpec(job, r.jobs().lake_root());
+      spec = jobs::ParseJobSpec(request, r.jobs().lake_root());
     } catch (const Error& e) {
       if (e.code() != ErrorCode::kInvalidArgument) throw;
-      throw Error::InvalidArgument("field 'file': {}", e.what());
+      throw Error::InvalidArgument("{} (a batch's fields: docs/livy.md, \"Batches\")", e.what());
     }
     bool created = false;
-    auto run = r.jobs().Submit("default", spec, runs_as, created);
+    auto run = r.jobs().Submit(app.id, spec, runs_as, created);
     int64_t id = livy::BatchStore(r.store(ctx.worker)).Add(run.id);
     jobs::JobStore store(r.store(ctx.worker));
     auto res = JsonResponse(http::status::created, livy::BatchJson(id, store.GetRun(run.id), {}), v(ctx));
@@ -100,7 +115,7 @@ void AddLivyBatchRoutes(const LivyAdd& add, const std::string& base,
       auto run = store.GetRun(run_id);
       if (!all && !Mine(run, *ctx.principal)) continue;
       if (total++ >= from && (size < 0 || static_cast<int64_t>(sessions.size()) < size))
-        sessions.push_back(livy::BatchJson(id, run, livy::BatchLog(store, run.id)));
+        sessions.push_back(livy::BatchJson(id, run, LogTail(store, run.id)));
     }
     return JsonResponse(http::status::ok, {{"from", from}, {"total", total}, {"sessions", sessions}}, v(ctx));
   });
@@ -108,7 +123,7 @@ void AddLivyBatchRoutes(const LivyAdd& add, const std::string& base,
     const LivyRoutes& r = *routes;
     auto [id, run] = VisibleBatch(r, ctx);
     jobs::JobStore store(r.store(ctx.worker));
-    return JsonResponse(http::status::ok, livy::BatchJson(id, run, livy::BatchLog(store, run.id)), v(ctx));
+    return JsonResponse(http::status::ok, livy::BatchJson(id, run, LogTail(store, run.id)), v(ctx));
   });
   add(verb::get, base + "/batches/{id}/state", [routes, v](RequestContext& ctx) {
     const LivyRoutes& r = *routes;
@@ -119,10 +134,9 @@ void AddLivyBatchRoutes(const LivyAdd& add, const std::string& base,
     const LivyRoutes& r = *routes;
     auto [id, run] = VisibleBatch(r, ctx);
     jobs::JobStore store(r.store(ctx.worker));
-    auto lines = livy::BatchLog(store, run.id);
-    int64_t total = static_cast<int64_t>(lines.size());
+    int64_t total = store.LogLines(run.id);
     auto [from, end] = livy::LogWindow(total, LivyIntParam(ctx, "from", -1), LivyIntParam(ctx, "size", 100));
-    std::vector<std::string> log(lines.begin() + from, lines.begin() + end);
+    auto log = livy::BatchLog(store, run.id, from, end - from);
     return JsonResponse(http::status::ok, {{"id", id}, {"from", from}, {"total", total}, {"log", log}},
                         v(ctx));
   });

@@ -13,69 +13,12 @@
 #include <fstream>
 #include <sstream>
 
-#include <openssl/evp.h>
-#include "jobs_fixture.h"
-#include "server/config.h"
+#include "livy_fixture.h"
 
 namespace tarn::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string Base64(const std::string& s) {
-  std::string out(4 * ((s.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-class LivyTest : public JobsFixture {
- protected:
-  void Configure(server::ServerConfig& config) override { config.livy_max_result_rows = 5; }
-  void SetUp() override {
-    JobsFixture::SetUp();
-    ASSERT_EQ(
-        Sql(admin_,
-            "CREATE DATABASE d; CREATE TABLE d.t AS SELECT i AS x, CASE WHEN i = 2 THEN NULL ELSE 'v' || i "
-            "END AS label FROM range(1, 4) r(i); CREATE TABLE d.secret AS SELECT 1 AS s; "
-            "GRANT SELECT ON TABLE d.t TO USER ana")
-            .status,
-        200);
-  }
-  // sparkmagic's way: HTTP Basic and Content-Type on every request.
-  server::ClientResponse Basic(const std::string& method, const std::string& path,
-                               const std::string& body = "") {
-    return Call(method, path, "", body,
-                {{"Authorization", "Basic " + Base64(std::string("ana:") + kAnaPassword)},
-                 {"Content-Type", "application/json"}});
-  }
-  // Posts code and polls the statement until it is available or cancelled.
-  json RunCode(const std::string& token, int64_t session, const std::string& code,
-               json extra = json::object()) {
-    json body = {{"code", code}};
-    for (auto& [k, val] : extra.items()) body[k] = val;
-    auto r = Call("POST", "/sessions/" + std::to_string(session) + "/statements", token, body.dump());
-    EXPECT_EQ(r.status, 201) << r.body;
-    return WaitStatement(token, session, Json(r)["id"]);
-  }
-  json WaitStatement(const std::string& token, int64_t session, int64_t id) {
-    std::string url = "/sessions/" + std::to_string(session) + "/statements/" + std::to_string(id);
-    json st;
-    for (int i = 0; i < 1000; i++) {
-      st = Json(Call("GET", url, token));
-      if (st["state"] == "available" || st["state"] == "cancelled") return st;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ADD_FAILURE() << "statement never ended: " << st.dump();
-    return st;
-  }
-  int64_t CreateSession(const std::string& token, json body) {
-    auto r = Call("POST", "/sessions", token, body.dump());
-    EXPECT_EQ(r.status, 201) << r.body;
-    return Json(r)["id"];
-  }
-};
 
 TEST_F(LivyTest, ASqlSessionRunsGovernedStatementsInLivysShapes) {
   auto r = Call("POST", "/sessions", ana_, json{{"kind", "sql"}, {"name", "nb"}}.dump());
@@ -318,59 +261,6 @@ TEST_F(LivyTest, BadRequestsGetLivysErrorsAndChangeNothing) {
   EXPECT_EQ(Call("GET", url + "/statements/x", ana_).status, 404);
   EXPECT_EQ(Call("GET", "/sessions?from=abc", ana_).status, 400);
   EXPECT_EQ(Json(Call("GET", url + "/statements", ana_))["total_statements"], 0);
-}
-
-// A batch is a job run of a SQL file from the lake's scripts/ folder: the jobs API and
-// GET /batches see the same work, in Livy's shapes and states.
-TEST_F(LivyTest, ABatchRunsASqlFileAsAJobRun) {
-  auto root = instance_->lake().root();
-  std::filesystem::create_directories(root / "scripts");
-  std::ofstream(root / "scripts" / "report.sql") << "SELECT count(*) AS n FROM d.t;\n";
-  auto r = Call("POST", "/batches", ana_, R"({"file": "scripts/report.sql", "name": "nightly"})");
-  ASSERT_EQ(r.status, 201) << r.body;
-  auto b = Json(r);
-  int64_t id = b["id"];
-  EXPECT_EQ(r.headers["location"], "/batches/" + std::to_string(id));
-  EXPECT_EQ(b["owner"], "ana");
-  EXPECT_EQ(b["name"], "nightly");
-  std::string run_id = b["appId"];
-  // The same work through the jobs API.
-  auto run = WaitFor(ana_, run_id, "SUCCESS");
-  EXPECT_EQ(run["job"]["script_location"], "scripts/report.sql");
-  EXPECT_EQ(Json(Call("GET", "/batches/" + std::to_string(id) + "/state", ana_)),
-            json({{"id", id}, {"state", "success"}}));
-  auto log = Json(Call("GET", "/batches/" + std::to_string(id) + "/log?from=0&size=1000", ana_));
-  EXPECT_EQ(log["id"], id);
-  EXPECT_EQ(log["from"], 0);
-  EXPECT_EQ(log["total"].get<size_t>(), log["log"].size());
-  EXPECT_THAT(log["log"].dump(), HasSubstr("SUCCESS"));
-  auto list = Json(Call("GET", "/batches", ana_));
-  EXPECT_EQ(list["total"], 1);
-  EXPECT_EQ(list["sessions"][0]["id"], id);
-  // A long batch deleted is a cancelled run: killed.
-  std::ofstream(root / "scripts" / "long.sql") << kLong << ";\n";
-  auto longb = Json(Call("POST", "/batches", ana_, R"({"file": "scripts/long.sql"})"));
-  std::string long_run = longb["appId"];
-  WaitFor(ana_, long_run, "RUNNING");
-  auto del = Call("DELETE", "/batches/" + std::to_string(longb["id"].get<int64_t>()), ana_);
-  EXPECT_EQ(Json(del), json({{"msg", "deleted"}}));
-  WaitFor(ana_, long_run, "CANCELLED");
-  EXPECT_EQ(Json(Call("GET", "/batches/" + std::to_string(longb["id"].get<int64_t>()), ana_))["state"],
-            "killed");
-  // Others' batches read as missing; bad bodies are 400s that submit nothing.
-  EXPECT_EQ(Call("GET", "/batches/" + std::to_string(id), admin_).status, 200);  // administrators see all
-  EXPECT_EQ(Json(Call("GET", "/batches", admin_))["total"], 2);
-  auto missing = Call("GET", "/batches/999", ana_);
-  EXPECT_EQ(missing.status, 404);
-  for (std::string bad : {R"({})", R"({"file": "scripts/none.sql"})", R"({"file": "../secret.sql"})",
-                          R"({"file": "scripts/report.sql", "args": ["x"]})",
-                          R"({"file": "scripts/report.sql", "className": "Main"})",
-                          R"({"file": "scripts/report.sql", "colour": "red"})"}) {
-    auto refused = Call("POST", "/batches", ana_, bad);
-    EXPECT_EQ(refused.status, 400) << bad << " " << refused.body;
-    EXPECT_TRUE(Json(refused).contains("msg")) << bad;
-  }
-  EXPECT_EQ(Json(Call("GET", "/batches", ana_))["total"], 2);
 }
 
 // proxyUser / doAs: only with IMPERSONATE ON USER u (or ON GROUP g); the session is
