@@ -1,0 +1,457 @@
+// The pipeline compiler's core: parsing the spec, the relations and their common
+// table expressions, and the script and explain text.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/error.h"
+#include "quality/compiler.h"
+#include "quality/expr_functions.h"
+
+namespace tarn::quality {
+
+// --- Spec ----------------------------------------------------------------------
+
+int Spec::Line(const std::string& field) const {
+  if (!field.empty() && node_.IsMap() && node_[field]) return node_[field].Mark().line + 1;
+  return node_.Mark().line + 1;
+}
+
+void Spec::Fail(const std::string& field, const std::string& why) const {
+  int line = Line(field);
+  throw Error::InvalidArgument("{}{}{}: {}", where_, line > 0 ? fmt::format(" line {}", line) : "",
+                               field.empty() ? "" : ", field '" + field + "'", why);
+}
+
+void Spec::OnlyFields(const std::set<std::string>& known) const {
+  if (!node_.IsMap()) Fail("", "expected a map of options");
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
+    if (!known.count(key)) {
+      std::string list;
+      for (auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      Fail("", fmt::format("unknown field '{}' (known: {})", key.substr(0, 64), list));
+    }
+  }
+}
+
+std::string Spec::Text(const std::string& field, const std::string& fallback, bool required) const {
+  if (!Has(field)) {
+    if (required) Fail(field, "is required");
+    return fallback;
+  }
+  if (!node_[field].IsScalar()) Fail(field, "must be a single value");
+  std::string v = node_[field].Scalar();
+  if (v.size() > 20000) Fail(field, "is longer than 20000 characters");
+  return v;
+}
+
+bool Spec::Bool(const std::string& field, bool fallback) const {
+  if (!Has(field)) return fallback;
+  std::string v = Text(field);
+  if (v == "true" || v == "yes") return true;
+  if (v == "false" || v == "no") return false;
+  Fail(field, "must be true or false");
+}
+
+std::string Spec::Choice(const std::string& field, const std::vector<std::string>& allowed,
+                         const std::string& fallback) const {
+  std::string v = Text(field, fallback);
+  if (std::find(allowed.begin(), allowed.end(), v) != allowed.end()) return v;
+  std::string list;
+  for (auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  Fail(field, fmt::format("must be one of {} (not '{}')", list, v.substr(0, 64)));
+}
+
+std::vector<std::string> Spec::List(const std::string& field, bool required) const {
+  std::vector<std::string> out;
+  if (!Has(field)) {
+    if (required) Fail(field, "is required");
+    return out;
+  }
+  const YAML::Node& n = node_[field];
+  if (n.IsScalar()) return {n.Scalar()};
+  if (!n.IsSequence()) Fail(field, "must be a list");
+  for (auto item : n) {
+    if (!item.IsScalar()) Fail(field, "must be a list of names or formulas");
+    out.push_back(item.Scalar());
+  }
+  if (required && out.empty()) Fail(field, "must not be empty");
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> Spec::Pairs(const std::string& field, bool required) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!Has(field)) {
+    if (required) Fail(field, "is required");
+    return out;
+  }
+  const YAML::Node& n = node_[field];
+  if (n.IsSequence() || n.IsScalar()) {
+    for (auto& name : List(field)) out.emplace_back(name, name);
+  } else if (n.IsMap()) {
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (!it->first.IsScalar() || !it->second.IsScalar()) Fail(field, "must map names to names or formulas");
+      out.emplace_back(it->first.Scalar(), it->second.Scalar());
+    }
+  } else {
+    Fail(field, "must be a list or a map");
+  }
+  if (required && out.empty()) Fail(field, "must not be empty");
+  return out;
+}
+
+Spec Spec::Child(const std::string& field) const {
+  if (!Has(field) || !node_[field].IsMap()) Fail(field, "must be a map of options");
+  return Spec(node_[field], where_ + ", field '" + field + "'");
+}
+
+std::string Spec::Literal(const std::string& field) const {
+  std::string v = Text(field, "", true);
+  const YAML::Node& n = node_[field];
+  bool quoted = n.Tag() == "!";  // written in quotes: always text
+  if (!quoted && (v == "true" || v == "false")) return v == "true" ? "TRUE" : "FALSE";
+  if (!quoted && (v == "null" || v == "~")) return "NULL";
+  bool number = !quoted && !v.empty() && v.size() < 40;
+  size_t i = (v[0] == '-' || v[0] == '+') ? 1 : 0;
+  bool digits = false, dot = false;
+  for (; number && i < v.size(); i++) {
+    if (std::isdigit(static_cast<unsigned char>(v[i]))) {
+      digits = true;
+    } else if (v[i] == '.' && !dot) {
+      dot = true;
+    } else {
+      number = false;
+    }
+  }
+  return number && digits ? v : StringLiteral(v);
+}
+
+// --- Relation ------------------------------------------------------------------
+
+std::vector<std::string> Relation::Names() const {
+  std::vector<std::string> out;
+  for (auto& c : columns) out.push_back(c.name);
+  return out;
+}
+
+std::string Relation::Find(const std::string& name, const Spec& spec, const std::string& field) const {
+  for (auto& c : columns) {
+    if (c.name == name) return c.name;
+  }
+  const Column* found = nullptr;
+  int n = 0;
+  for (auto& c : columns) {
+    if (c.name.size() == name.size() &&
+        std::equal(c.name.begin(), c.name.end(), name.begin(),
+                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+      found = &c;
+      n++;
+    }
+  }
+  if (n == 1) return found->name;
+  std::string list;
+  for (size_t i = 0; i < columns.size() && i < 30; i++) list += (i ? ", " : "") + columns[i].name;
+  spec.Fail(field, fmt::format("no column '{}' (columns: {})", name.substr(0, 128), list));
+}
+
+std::string ColumnList(const std::vector<std::string>& names, const std::string& alias) {
+  std::string out;
+  for (auto& n : names) out += (out.empty() ? "" : ", ") + (alias.empty() ? "" : alias + ".") + QuoteName(n);
+  return out;
+}
+
+// --- Pipeline --------------------------------------------------------------------
+
+namespace {
+
+struct ParsedStep {
+  std::string name;
+  std::string op;
+  int line = 0;
+  YAML::Node options;
+};
+
+bool IsName(const std::string& s) {
+  if (s.empty() || s.size() > 64 || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+const StepType* FindType(const std::string& op) {
+  for (auto& t : StepTypeList()) {
+    if (op == t->name()) return t.get();
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+class Pipeline {
+ public:
+  std::string source;
+  std::string name;
+  std::vector<std::pair<std::string, Spec>> inputs;
+  std::vector<ParsedStep> steps;
+  std::string summary;  // the step whose rows are the run's result ("": the last compare's summary)
+};
+
+std::shared_ptr<const Pipeline> ParsePipeline(const std::string& text, const std::string& source) {
+  if (text.size() > (4 << 20)) throw Error::InvalidArgument("{}: the spec is larger than 4 MiB", source);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw Error::InvalidArgument("{} line {}: not valid YAML: {}", source, e.mark.line + 1, e.msg);
+  }
+  auto p = std::make_shared<Pipeline>();
+  p->source = source;
+  Spec top(root, source);
+  top.OnlyFields({"name", "description", "inputs", "steps", "summary"});
+  p->name = top.Text("name", "pipeline");
+  p->summary = top.Text("summary");
+  std::set<std::string> names;
+  if (!top.Has("inputs") || !root["inputs"].IsMap() || root["inputs"].size() == 0)
+    top.Fail("inputs", "must map at least one name to a table (inputs: {ledger: {table: finance.ledger}})");
+  for (auto it = root["inputs"].begin(); it != root["inputs"].end(); ++it) {
+    std::string name = it->first.Scalar();
+    Spec in(it->second, fmt::format("{}: input '{}'", source, name));
+    if (!IsName(name)) in.Fail("", "an input's name is letters, digits and '_' (at most 64)");
+    if (!names.insert(name).second) in.Fail("", "the name is used twice");
+    p->inputs.emplace_back(name, in);
+  }
+  if (!top.Has("steps") || !root["steps"].IsSequence() || root["steps"].size() == 0)
+    top.Fail("steps", "must be a list of at least one step");
+  if (root["steps"].size() > 500) top.Fail("steps", "a pipeline has at most 500 steps");
+  for (auto node : root["steps"]) {
+    Spec s(node, source + ": a step");
+    if (!node.IsMap()) s.Fail("", "a step is a map: {name: ..., <type>: {options}}");
+    ParsedStep step;
+    step.line = node.Mark().line + 1;
+    step.name = s.Text("name", "", true);
+    Spec named(node, fmt::format("{}: step '{}'", source, step.name.substr(0, 64)));
+    if (!IsName(step.name)) named.Fail("name", "a step's name is letters, digits and '_' (at most 64)");
+    if (!names.insert(step.name).second) named.Fail("name", "the name is used twice");
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      std::string key = it->first.Scalar();
+      if (key == "name" || key == "description") continue;
+      if (!step.op.empty()) named.Fail(key, fmt::format("a step does one thing: it already is a {}", step.op));
+      if (!FindType(key)) {
+        std::string list;
+        for (auto& t : StepTypes()) list += (list.empty() ? "" : ", ") + t;
+        named.Fail(key, fmt::format("no step type '{}' (types: {})", key.substr(0, 64), list));
+      }
+      step.op = key;
+      step.options = it->second;
+    }
+    if (step.op.empty()) named.Fail("", "says no step type (filter:, derive:, lookup:, ...)");
+    p->steps.push_back(std::move(step));
+  }
+  if (!p->summary.empty() && !names.count(p->summary)) top.Fail("summary", "names no step");
+  return p;
+}
+
+std::vector<std::string> StepTypes() {
+  std::vector<std::string> out;
+  for (auto& t : StepTypeList()) out.push_back(t->name());
+  return out;
+}
+
+const std::vector<std::unique_ptr<StepType>>& StepTypeList() {
+  static const std::vector<std::unique_ptr<StepType>> kTypes = [] {
+    std::vector<std::unique_ptr<StepType>> v;
+    for (auto make : {MakeFilter, MakeDerive, MakeSelect, MakeRename, MakeSort, MakeDedupe, MakeUnion, MakeAggregate,
+                      MakeWindow, MakeJoin, MakeLookup, MakePivot, MakeUnpivot, MakeCompare, MakeOutput})
+      v.push_back(make());
+    return v;
+  }();
+  return kTypes;
+}
+
+// --- Compilation -------------------------------------------------------------------
+
+class Compilation {
+ public:
+  Compilation(const Pipeline& p, SchemaProbe& probe) : p_(p), probe_(probe) {}
+
+  // The WITH clause of the CTEs `needs`, then `select`.
+  std::string With(const std::set<size_t>& needs, const std::string& select) const {
+    std::string out;
+    for (size_t i : needs) out += (out.empty() ? "WITH " : ",\n     ") + ctes_[i].first + " AS (" + ctes_[i].second + ")";
+    return out.empty() ? select : out + "\n" + select;
+  }
+  static std::set<size_t> Needs(const std::vector<const Relation*>& from) {
+    std::set<size_t> needs;
+    for (auto* r : from) needs.insert(r->needs.begin(), r->needs.end());
+    return needs;
+  }
+
+  const Relation& AddRelation(const std::string& name, const std::string& sql, const std::vector<const Relation*>& from,
+                              int line) {
+    std::string cte = QuoteName("p_" + name);
+    for (auto& c : cte) c = c == '.' ? '_' : c;
+    Relation r;
+    r.cte = cte;
+    r.needs = Needs(from);
+    ctes_.emplace_back(cte, sql);
+    r.needs.insert(ctes_.size() - 1);
+    r.columns = probe_.Describe(With(r.needs, "SELECT * FROM " + cte + " LIMIT 0"));
+    relations_[name] = r;
+    step_of_cte_.push_back(current_step_);
+    (void)line;
+    return relations_[name];
+  }
+
+  const Relation* Lookup(const std::string& name) const {
+    auto it = relations_.find(name);
+    return it == relations_.end() ? nullptr : &it->second;
+  }
+
+  void Statement(CompiledStatement::Kind kind, const std::string& sql, const std::vector<const Relation*>& from,
+                 const std::string& note) {
+    out_.statements.push_back({kind, current_step_, sql, note});
+    statement_needs_.push_back(Needs(from));
+  }
+
+  const Pipeline& p_;
+  SchemaProbe& probe_;
+  std::map<std::string, Relation> relations_;
+  std::vector<std::pair<std::string, std::string>> ctes_;
+  std::vector<std::string> step_of_cte_;
+  std::vector<std::set<size_t>> statement_needs_;
+  std::string current_step_;
+  std::string previous_;  // the name of the last relation a step made
+  CompiledPipeline out_;
+};
+
+const Relation& StepContext::Input(const std::string& field, bool fallback_previous) {
+  std::string name = spec_.Text(field);
+  if (name.empty()) {
+    if (!fallback_previous || c_.previous_.empty()) spec_.Fail(field, "is required: name an input or an earlier step");
+    name = c_.previous_;
+  }
+  return Named(name, field);
+}
+
+const Relation& StepContext::Named(const std::string& name, const std::string& field) {
+  const Relation* r = c_.Lookup(name);
+  if (!r) spec_.Fail(field, fmt::format("names no input or earlier step: '{}'", name.substr(0, 64)));
+  return *r;
+}
+
+const Relation& StepContext::Add(const std::string& sql, const std::vector<const Relation*>& from,
+                                 const std::string& part) {
+  std::string full = part.empty() ? name_ : name_ + "." + part;
+  const Relation& r = c_.AddRelation(full, sql, from, line_);
+  if (part.empty()) {
+    c_.previous_ = full;
+    c_.out_.steps.push_back({name_, op_, line_, sql, r.columns, ""});
+  }
+  return r;
+}
+
+void StepContext::Check(const std::string& sql, const std::vector<const Relation*>& from, const std::string& note) {
+  c_.Statement(CompiledStatement::kCheck, c_.With(Compilation::Needs(from), sql), from, note);
+}
+
+void StepContext::Output(const std::string& head, const std::string& query, const std::vector<const Relation*>& from,
+                         const std::string& note) {
+  c_.Statement(CompiledStatement::kOutput, head + "\n" + c_.With(Compilation::Needs(from), query), from, note);
+}
+
+std::string StepContext::Expr(const std::string& formula, const std::vector<std::string>& columns, ExprMode mode,
+                              const std::string& field, const WindowSpec* window, std::set<std::string>* used) const {
+  int line = spec_.Line(field);
+  return CompileExpr(formula, columns, mode,
+                     fmt::format("{}{}, field '{}'", spec_.where(), line > 0 ? fmt::format(" line {}", line) : "", field),
+                     window, used);
+}
+
+bool StepContext::TableExists(const std::string& table) {
+  try {
+    c_.probe_.Describe("SELECT * FROM " + table + " LIMIT 0");
+    return true;
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kNotFound) return false;
+    throw;
+  }
+}
+
+std::vector<std::string> StepContext::Values(const std::string& query, const std::vector<const Relation*>& from,
+                                             size_t limit) {
+  return c_.probe_.Values(c_.With(Compilation::Needs(from), query), limit);
+}
+
+CompiledPipeline Compile(const Pipeline& p, SchemaProbe& probe) {
+  Compilation c(p, probe);
+  c.out_.name = p.name;
+  for (auto& [name, spec] : p.inputs) {
+    c.current_step_ = name;
+    spec.OnlyFields({"table", "description"});
+    std::string table = spec.Text("table", "", true);
+    auto dot = table.find('.');
+    if (dot == std::string::npos || !IsName(table.substr(0, dot)) || !IsName(table.substr(dot + 1)))
+      spec.Fail("table", "must name a table as database.table");
+    c.AddRelation(name, "SELECT * FROM " + QuoteName(table.substr(0, dot)) + "." + QuoteName(table.substr(dot + 1)),
+                  {}, spec.Line());
+  }
+  c.previous_.clear();
+  for (auto& step : p.steps) {
+    c.current_step_ = step.name;
+    const StepType* type = FindType(step.op);
+    Spec spec(step.options, fmt::format("{}: step '{}' ({})", p.source, step.name, step.op));
+    auto fields = type->fields();
+    spec.OnlyFields(fields);
+    StepContext ctx(c, spec, step.name, step.op, step.line);
+    type->Compile(ctx);
+  }
+  // The run's result: the summary step's rows, else the last compare's summary, else nothing.
+  std::string summary = p.summary;
+  if (summary.empty()) {
+    for (auto& s : p.steps) {
+      if (s.op == "compare") summary = s.name + ".summary";
+    }
+  }
+  if (const Relation* r = summary.empty() ? nullptr : c.Lookup(summary)) {
+    c.current_step_ = summary;
+    c.Statement(CompiledStatement::kSummary, c.With(r->needs, "SELECT * FROM " + r->cte), {r},
+                "the run's result: " + summary);
+  }
+  // How often each step is computed: once per statement that needs it.
+  for (auto& step : c.out_.steps) {
+    size_t uses = 0;
+    for (auto& needs : c.statement_needs_) {
+      for (size_t i : needs) {
+        if (c.step_of_cte_[i] == step.name) {
+          uses++;
+          break;
+        }
+      }
+    }
+    if (uses == 0) step.materialized = "not used by any output: not run";
+    else if (uses > 1) step.materialized = fmt::format("fused into each of the {} statements that use it", uses);
+  }
+  return c.out_;
+}
+
+std::string CompiledPipeline::Script() const {
+  std::string out;
+  for (auto& s : statements) out += "-- " + s.note + "\n" + s.sql + ";\n\n";
+  return out;
+}
+
+std::string CompiledPipeline::Explain() const {
+  std::string out = fmt::format("pipeline {}: {} steps, {} statements\n\n", name, steps.size(), statements.size());
+  for (auto& s : steps) {
+    out += fmt::format("step {} ({}, line {}): {}\n", s.name, s.op, s.line,
+                       s.materialized.empty() ? "fused into the statement that uses it" : s.materialized);
+    std::string cols;
+    for (auto& c : s.columns) cols += (cols.empty() ? "" : ", ") + c.name + " " + c.type;
+    out += "  columns: " + cols + "\n  " + s.sql + "\n\n";
+  }
+  int n = 0;
+  for (auto& s : statements) out += fmt::format("statement {} ({}): {}\n{};\n\n", ++n, s.step, s.note, s.sql);
+  return out;
+}
+
+}  // namespace tarn::quality

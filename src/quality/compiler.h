@@ -1,0 +1,134 @@
+// Internals of the pipeline compiler (quality/pipeline.h): the spec reader that names
+// step, field and line in every error, the relations steps read and make, and the
+// StepType interface each step type implements (a new step type is a new StepType in
+// StepTypeList(), not a new branch).
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "quality/expr.h"
+#include "quality/pipeline.h"
+
+namespace tarn::quality {
+
+// A step's options, read with errors that say where: "<source> line N: step 's',
+// field 'f': ...".
+class Spec {
+ public:
+  Spec(YAML::Node node, std::string where) : node_(std::move(node)), where_(std::move(where)) {}
+
+  const YAML::Node& node() const { return node_; }
+  bool Has(const std::string& field) const { return node_.IsMap() && node_[field] && !node_[field].IsNull(); }
+  int Line(const std::string& field = "") const;
+  // kInvalidArgument "<where> line N, field 'f': <why>".
+  [[noreturn]] void Fail(const std::string& field, const std::string& why) const;
+  // Refuses any field not in `known`.
+  void OnlyFields(const std::set<std::string>& known) const;
+  std::string Text(const std::string& field, const std::string& fallback = "", bool required = false) const;
+  bool Bool(const std::string& field, bool fallback) const;
+  // One of `allowed` (fallback when absent).
+  std::string Choice(const std::string& field, const std::vector<std::string>& allowed,
+                     const std::string& fallback) const;
+  // A list of texts, or a single text as a list of one.
+  std::vector<std::string> List(const std::string& field, bool required = false) const;
+  // A map of text to text in document order; a list of names maps each to itself.
+  std::vector<std::pair<std::string, std::string>> Pairs(const std::string& field, bool required = false) const;
+  // A nested spec (a map).
+  Spec Child(const std::string& field) const;
+  // A scalar as SQL literal text: numbers as written, true/false, else a quoted string.
+  std::string Literal(const std::string& field) const;
+  const std::string& where() const { return where_; }
+
+ private:
+  YAML::Node node_;
+  std::string where_;
+};
+
+// A named result a step can read: an input, a step, or a step's part (rec.breaks).
+struct Relation {
+  std::string cte;  // its common table expression's name, quoted
+  std::vector<Column> columns;
+  std::set<size_t> needs;  // indices of the CTEs it is built from, itself included
+  std::vector<std::string> Names() const;
+  // The column named `name` (case-insensitive if unambiguous), or kInvalidArgument via spec.Fail.
+  std::string Find(const std::string& name, const Spec& spec, const std::string& field) const;
+};
+
+class Compilation;
+
+// What a step's compiler works with.
+class StepContext {
+ public:
+  StepContext(Compilation& c, Spec spec, std::string name, std::string op, int line)
+      : c_(c), spec_(std::move(spec)), name_(std::move(name)), op_(std::move(op)), line_(line) {}
+
+  const Spec& spec() const { return spec_; }
+  const std::string& name() const { return name_; }
+  // The relation `field` names (`fallback_previous`: the previous step's when absent).
+  const Relation& Input(const std::string& field, bool fallback_previous = true);
+  // The relation called `name` (an input, an earlier step or part), named in `field`.
+  const Relation& Named(const std::string& name, const std::string& field);
+  // Adds the step's result: `sql` reads the relations `from` by their cte names.
+  // `part` names a part ("" for the step itself, "breaks" for rec.breaks).
+  const Relation& Add(const std::string& sql, const std::vector<const Relation*>& from,
+                      const std::string& part = "");
+  // A check statement over `from`: `sql` must fail (DuckDB's error()) when the check does not hold.
+  void Check(const std::string& sql, const std::vector<const Relation*>& from, const std::string& note);
+  // An output statement: `head` (CREATE TABLE x AS, INSERT INTO x) then the query over `from`.
+  void Output(const std::string& head, const std::string& query, const std::vector<const Relation*>& from,
+              const std::string& note);
+  // A formula over `over`'s columns, naming this step and `field` in errors.
+  std::string Expr(const std::string& formula, const std::vector<std::string>& columns, ExprMode mode,
+                   const std::string& field, const WindowSpec* window = nullptr,
+                   std::set<std::string>* used = nullptr) const;
+  // Whether `table` (database.table) exists for the submitter.
+  bool TableExists(const std::string& table);
+  // The first column of `query` over `from` (bound and run as the submitter).
+  std::vector<std::string> Values(const std::string& query, const std::vector<const Relation*>& from,
+                                  size_t limit);
+
+ private:
+  Compilation& c_;
+  Spec spec_;
+  std::string name_;
+  std::string op_;
+  int line_;
+};
+
+class StepType {
+ public:
+  virtual ~StepType() = default;
+  virtual const char* name() const = 0;
+  // The fields the step's options may have (besides `input` where it reads one).
+  virtual std::set<std::string> fields() const = 0;
+  virtual void Compile(StepContext& step) const = 0;
+};
+
+// Every step type, in documentation order (steps_*.cpp add theirs).
+const std::vector<std::unique_ptr<StepType>>& StepTypeList();
+std::unique_ptr<StepType> MakeFilter();
+std::unique_ptr<StepType> MakeDerive();
+std::unique_ptr<StepType> MakeSelect();
+std::unique_ptr<StepType> MakeRename();
+std::unique_ptr<StepType> MakeSort();
+std::unique_ptr<StepType> MakeDedupe();
+std::unique_ptr<StepType> MakeUnion();
+std::unique_ptr<StepType> MakeAggregate();
+std::unique_ptr<StepType> MakeWindow();
+std::unique_ptr<StepType> MakeJoin();
+std::unique_ptr<StepType> MakeLookup();
+std::unique_ptr<StepType> MakePivot();
+std::unique_ptr<StepType> MakeUnpivot();
+std::unique_ptr<StepType> MakeCompare();
+std::unique_ptr<StepType> MakeOutput();
+
+// "a", "b" quoted and comma-separated, each qualified by `alias` ("l" gives l."a").
+std::string ColumnList(const std::vector<std::string>& names, const std::string& alias = "");
+
+}  // namespace tarn::quality

@@ -1,0 +1,50 @@
+// The pipeline expression language (docs/reconciliation.md, "Expressions"): the
+// formulas of `derive`, `filter`, `aggregate` and `window` steps, written the way a
+// spreadsheet formula is (`IF(amount > 1000, "large", "small")`, `LEFT(ref, 4) & "-"
+// & YEAR(posted)`), compiled to DuckDB SQL.
+//
+// The language is not SQL and never passes through as SQL: a formula is tokenized and
+// parsed here, every column it names must be a column of the step's input, every
+// function must be on this file's list, and the SQL is written from the parse tree
+// with every name quoted and every literal rendered by us. So a formula can compute,
+// but never reach a table, a file or a setting — and the statements built from it still
+// run governed, as their submitter, like any other.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace tarn::quality {
+
+// Where a formula appears, which decides the functions it may call.
+enum class ExprMode {
+  kRow,        // derive, filter: row functions only
+  kAggregate,  // aggregate values: aggregate functions (SUM, COUNTIF, ...) over row formulas
+  kWindow,     // window columns: RANK, RUNNING_SUM, LAG, ... over row formulas
+};
+
+// The window a kWindow formula's window functions run over: SQL of the PARTITION BY
+// and ORDER BY lists (either may be empty; functions that need an order refuse an empty one).
+struct WindowSpec {
+  std::string partition_by;
+  std::string order_by;
+};
+
+// Compiles `formula` over a step input with `columns` (names as they are; a formula
+// names them bare, `amount`, or in brackets, `[Posted Date]`; case does not matter
+// unless two columns differ only by case). Returns a SQL expression. `window` is
+// needed in kWindow mode. Throws kInvalidArgument "<what>: <why> (at character N of
+// the formula)" for a syntax error, an unknown column or function, or a function
+// called with the wrong arguments.
+// `used`, if given, receives the columns the formula names.
+std::string CompileExpr(const std::string& formula, const std::vector<std::string>& columns, ExprMode mode,
+                        const std::string& what, const WindowSpec* window = nullptr,
+                        std::set<std::string>* used = nullptr);
+
+// One line per function: "NAME(args) — what it does", for `tarn recon functions` and the docs.
+std::vector<std::string> ExprFunctionList();
+
+}  // namespace tarn::quality

@@ -1,0 +1,287 @@
+// Row and column steps: filter, derive, select, rename, sort, dedupe, union,
+// aggregate, window, and output.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/error.h"
+#include "quality/compiler.h"
+#include "quality/expr_functions.h"
+
+namespace tarn::quality {
+
+namespace {
+
+// "col", "col desc", "col asc" entries of `field` as an ORDER BY list over `in`.
+std::string OrderList(const StepContext& step, const Relation& in, const std::string& field) {
+  std::string out;
+  for (auto& entry : step.spec().List(field)) {
+    std::string name = entry;
+    std::string dir;
+    auto space = entry.find_last_of(' ');
+    if (space != std::string::npos) {
+      std::string word = entry.substr(space + 1);
+      for (auto& ch : word) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (word == "desc" || word == "asc") {
+        dir = word == "desc" ? " DESC" : " ASC";
+        name = entry.substr(0, entry.find_last_not_of(' ', space) + 1);
+      }
+    }
+    out += (out.empty() ? "" : ", ") + QuoteName(in.Find(name, step.spec(), field)) + dir;
+  }
+  return out;
+}
+
+// The columns `field` names, as they are in `in`.
+std::vector<std::string> Columns(const StepContext& step, const Relation& in, const std::string& field,
+                                 bool required = false) {
+  std::vector<std::string> out;
+  for (auto& name : step.spec().List(field, required)) out.push_back(in.Find(name, step.spec(), field));
+  return out;
+}
+
+class Filter : public StepType {
+ public:
+  const char* name() const override { return "filter"; }
+  std::set<std::string> fields() const override { return {"input", "where"}; }
+  void Compile(StepContext& step) const override {
+    const Relation& in = step.Input("input");
+    std::string where = step.Expr(step.spec().Text("where", "", true), in.Names(), ExprMode::kRow, "where");
+    step.Add(fmt::format("SELECT * FROM {} WHERE {}", in.cte, where), {&in});
+  }
+};
+
+// New or replaced columns. A formula may use a column an earlier one of the same step
+// made: the step then nests a SELECT per such dependency.
+class Derive : public StepType {
+ public:
+  const char* name() const override { return "derive"; }
+  std::set<std::string> fields() const override { return {"input", "columns"}; }
+  void Compile(StepContext& step) const override {
+    const Relation& in = step.Input("input");
+    std::vector<std::string> visible = in.Names();
+    std::string from = in.cte;
+    std::vector<std::pair<std::string, std::string>> layer;  // name, sql
+    auto flush = [&] {
+      if (layer.empty()) return;
+      std::string replaced, added;
+      for (auto& [name, sql] : layer) {
+        bool exists = std::find(visible.begin(), visible.end(), name) != visible.end();
+        (exists ? replaced : added) += fmt::format("{}{} AS {}", (exists ? replaced : added).empty() ? "" : ", ",
+                                                   sql, QuoteName(name));
+        if (!exists) visible.push_back(name);
+      }
+      from = fmt::format("(SELECT *{}{} FROM {})", replaced.empty() ? "" : " REPLACE (" + replaced + ")",
+                         added.empty() ? "" : ", " + added, from);
+      layer.clear();
+    };
+    auto columns = step.spec().Pairs("columns", true);
+    for (auto& [name, formula] : columns) {
+      if (name.empty() || name.size() > 128) step.spec().Fail("columns", "a column name is 1 to 128 characters");
+      std::vector<std::string> names = visible;
+      for (auto& [n, s] : layer) names.push_back(n);
+      std::set<std::string> used;
+      std::string sql = step.Expr(formula, names, ExprMode::kRow, "columns." + name, nullptr, &used);
+      bool depends = std::any_of(layer.begin(), layer.end(), [&](auto& l) { return used.count(l.first); });
+      bool twice = std::any_of(layer.begin(), layer.end(), [&](auto& l) { return l.first == name; });
+      if (depends || twice) {
+        flush();
+        sql = step.Expr(formula, visible, ExprMode::kRow, "columns." + name);
+      }
+      layer.emplace_back(name, sql);
+    }
+    flush();
+    step.Add("SELECT * FROM " + from, {&in});
+  }
+};
+
+class Select : public StepType {
+ public:
+  const char* name() const override { return "select"; }
+  std::set<std::string> fields() const override { return {"input", "columns", "exclude"}; }
+  void Compile(StepContext& step) const override {
+    const Relation& in = step.Input("input");
+    if (step.spec().Has("columns") == step.spec().Has("exclude"))
+      step.spec().Fail("", "give one of 'columns' (what to keep) and 'exclude' (what to drop)");
+    std::string list;
+    if (step.spec().Has("exclude")) {
+      auto drop = Columns(step, in, "exclude", true);
+      for (auto& c : in.Names()) {
+        if (std::find(drop.begin(), drop.end(), c) == drop.end()) list += (list.empty() ? "" : ", ") + QuoteName(c);
+      }
+      if (list.empty()) step.spec().Fail("exclude", "would drop every column");
+    } else {
+      for (auto& [from, to] : step.spec().Pairs("columns", true))
+        list += (list.empty() ? "" : ", ") + QuoteName(in.Find(from, step.spec(), "columns")) + " AS " + QuoteName(to);
+    }
+    step.Add(fmt::format("SELECT {} FROM {}", list, in.cte), {&in});
+  }
+};
+
+class Rename : public StepType {
+ public:
+  const char* name() const override { return "rename"; }
+  std::set<std::string> fields() const override { return {"input", "columns"}; }
+  void Compile(StepContext& step) const override {
+    const Relation& in = step.Input("input");
+    std::map<std::string, std::string> to;
+    for (auto& [old_name, new_name] : step.spec().Pairs("columns", true)) {
+      if (new_name.empty() || new_name.size() > 128) step.spec().Fail("columns", "a column name is 1 to 128 characters");
+      to[in.Find(old_name, step.spec(), "columns")] = new_name;
+    }
+    std::string list;
+    for (auto& c : in.Names())
+      list += (list.empty() ? "" : ", ") + QuoteName(c) + (to.count(c) ? " AS " + QuoteName(to[c]) : "");
+    step.Add(fmt::format("SELECT {} FROM {}", list, in.cte), {&in});
+  }
+};
+
+class Sort : public StepType {
+ public:
+  const char* name() const override { return "sort"; }
+  std::set<std::string> fields() const override { return {"input", "by", "limit"}; }
+  void Compile(StepContext& step) const override {
+    const Relation& in = step.Input("input");
+    std::string limit;
+    if (step.spec().Has("limit")) {
+      std::string n = step.spec().Text("limit");
+      if (n.empty() || n.size() > 12 || n.find_first_not_of("0123456789") != std::string::npos)
+        step.spec().Fail("limit", "must be a whole number");
+      limit = " LIMIT " + n;
+    }
+    if (!step.spec().Has("by")) step.spec().Fail("by", "is required: the columns to sort by ('amount desc')");
+    step.Add(fmt::format("SELECT * FROM {} ORDER BY {}{}", in.cte, OrderList(step, in, "by"), limit), {&in});
+  }
+};
+
+// One row per key (the first or last along order_by); the rows it drops are
+// <step>.duplicates. Without keys: whole-row duplicates.
+class Dedupe : public StepType {
+ public:
+  const char* name() const override { return "dedupe"; }
+  std::set<std::string> fields() const override { return {"input", "keys", "keep", "order_by"}; }
+  void Compile(StepContext& step) const override {
+    const Relation& in = step.Input("input");
+    auto keys = Columns(step, in, "keys");
+    std::string keep = step.spec().Choice("keep", {"first", "last"}, "first");
+    if (keys.empty()) {
+      step.Add("SELECT DISTINCT * FROM " + in.cte, {&in});
+      return;
+    }
+    std::string order = step.spec().Has("order_by") ? OrderList(step, in, "order_by") : "";
+    if (keep == "last" && order.empty()) step.spec().Fail("keep", "keep: last needs order_by (last along what?)");
+    if (keep == "last") {
+      std::string flipped;  // the same list, each direction reversed
+      for (auto& e : step.spec().List("order_by")) {
+        std::string lower = e;
+        for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        bool desc = lower.size() > 5 && lower.compare(lower.size() - 5, 5, " desc") == 0;
+        bool asc = lower.size() > 4 && lower.compare(lower.size() - 4, 4, " asc") == 0;
+        std::string col = desc ? e.substr(0, e.size() - 5) : asc ? e.substr(0, e.size() - 4) : e;
+        flipped += (flipped.empty() ? "" : ", ") + QuoteName(in.Find(col, step.spec(), "order_by")) +
+                   (desc ? " ASC" : " DESC");
+      }
+      order = flipped;
+    }
+    std::string over = "row_number() OVER (PARTITION BY " + ColumnList(keys) + (order.empty() ? "" : " ORDER BY " + order) + ")";
+    step.Add(fmt::format("SELECT * FROM {} QUALIFY {} = 1", in.cte, over), {&in});
+    step.Add(fmt::format("SELECT * FROM {} QUALIFY {} > 1", in.cte, over), {&in}, "duplicates");
+  }
+};
+
+class Union : public StepType {
+ public:
+  const char* name() const override { return "union"; }
+  std::set<std::string> fields() const override { return {"inputs", "by_name", "distinct"}; }
+  void Compile(StepContext& step) const override {
+    auto names = step.spec().List("inputs", true);
+    if (names.size() < 2) step.spec().Fail("inputs", "a union reads two or more inputs");
+    bool by_name = step.spec().Bool("by_name", true);
+    bool distinct = step.spec().Bool("distinct", false);
+    std::vector<const Relation*> from;
+    std::string text;
+    for (size_t i = 0; i < names.size(); i++) {
+      from.push_back(&step.Named(names[i], "inputs"));
+      text += (i ? fmt::format(" UNION{}{} ", distinct ? "" : " ALL", by_name ? " BY NAME" : "") : "") +
+              "SELECT * FROM " + from[i]->cte;
+    }
+    step.Add(text, from);
+  }
+};
+
+class Aggregate : public StepType {
+ public:
+  const char* name() const override { return "aggregate"; }
+  std::set<std::string> fields() const override { return {"input", "group_by", "values"}; }
+  void Compile(StepContext& step) const override {
+    const Relation& in = step.Input("input");
+    auto group = Columns(step, in, "group_by");
+    std::string list = ColumnList(group);
+    for (auto& [name, formula] : step.spec().Pairs("values", true)) {
+      std::string sql = step.Expr(formula, in.Names(), ExprMode::kAggregate, "values." + name);
+      list += (list.empty() ? "" : ", ") + sql + " AS " + QuoteName(name);
+    }
+    step.Add(fmt::format("SELECT {} FROM {}{}", list, in.cte, group.empty() ? "" : " GROUP BY " + ColumnList(group)),
+             {&in});
+  }
+};
+
+class Window : public StepType {
+ public:
+  const char* name() const override { return "window"; }
+  std::set<std::string> fields() const override { return {"input", "partition_by", "order_by", "columns"}; }
+  void Compile(StepContext& step) const override {
+    const Relation& in = step.Input("input");
+    WindowSpec w{ColumnList(Columns(step, in, "partition_by")),
+                 step.spec().Has("order_by") ? OrderList(step, in, "order_by") : ""};
+    std::string list;
+    for (auto& [name, formula] : step.spec().Pairs("columns", true)) {
+      std::string sql = step.Expr(formula, in.Names(), ExprMode::kWindow, "columns." + name, &w);
+      list += ", " + sql + " AS " + QuoteName(name);
+    }
+    step.Add(fmt::format("SELECT *{} FROM {}", list, in.cte), {&in});
+  }
+};
+
+// A governed lake table: created when it does not exist; then `overwrite` (default)
+// replaces its rows, `insert` appends, `create` insists it did not exist.
+class Output : public StepType {
+ public:
+  const char* name() const override { return "output"; }
+  std::set<std::string> fields() const override { return {"input", "table", "mode"}; }
+  void Compile(StepContext& step) const override {
+    const Relation& in = step.Input("input");
+    std::string table = step.spec().Text("table", "", true);
+    auto dot = table.find('.');
+    auto ok = [](const std::string& s) {
+      return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+             });
+    };
+    if (dot == std::string::npos || !ok(table.substr(0, dot)) || !ok(table.substr(dot + 1)))
+      step.spec().Fail("table", "must name a table as database.table");
+    std::string quoted = QuoteName(table.substr(0, dot)) + "." + QuoteName(table.substr(dot + 1));
+    std::string mode = step.spec().Choice("mode", {"overwrite", "insert", "create"}, "overwrite");
+    bool exists = mode != "create" && step.TableExists(quoted);
+    std::string head = !exists ? "CREATE TABLE " + quoted + " AS"
+                       : mode == "insert" ? "INSERT INTO " + quoted
+                                          : "INSERT OVERWRITE " + quoted;
+    step.Output(head, "SELECT * FROM " + in.cte, {&in},
+                fmt::format("{} {} with {}", !exists ? "create" : mode, table, step.spec().Text("input", "the previous step")));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<StepType> MakeFilter() { return std::make_unique<Filter>(); }
+std::unique_ptr<StepType> MakeDerive() { return std::make_unique<Derive>(); }
+std::unique_ptr<StepType> MakeSelect() { return std::make_unique<Select>(); }
+std::unique_ptr<StepType> MakeRename() { return std::make_unique<Rename>(); }
+std::unique_ptr<StepType> MakeSort() { return std::make_unique<Sort>(); }
+std::unique_ptr<StepType> MakeDedupe() { return std::make_unique<Dedupe>(); }
+std::unique_ptr<StepType> MakeUnion() { return std::make_unique<Union>(); }
+std::unique_ptr<StepType> MakeAggregate() { return std::make_unique<Aggregate>(); }
+std::unique_ptr<StepType> MakeWindow() { return std::make_unique<Window>(); }
+std::unique_ptr<StepType> MakeOutput() { return std::make_unique<Output>(); }
+
+}  // namespace tarn::quality
