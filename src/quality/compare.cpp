@@ -12,8 +12,9 @@
 namespace tarn::quality {
 
 CompareColumn::Kind CompareKind(const std::string& type) {
-  static const char* kNumbers[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                                   "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL"};
+  static const char* kNumbers[] = {"TINYINT",  "SMALLINT",  "INTEGER",  "BIGINT",  "HUGEINT",
+                                   "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
+                                   "FLOAT",    "DOUBLE",    "DECIMAL"};
   for (auto* n : kNumbers) {
     if (type.rfind(n, 0) == 0) return CompareColumn::kNumber;
   }
@@ -33,10 +34,10 @@ std::string Differs(const CompareColumn& c, const std::string& l, const std::str
           l, r, c.abs_tolerance, c.rel_tolerance);
     case CompareColumn::kDate:
       return fmt::format(
-          "({0} IS DISTINCT FROM {1} AND ({0} IS NULL OR {1} IS NULL OR abs(date_diff('day', {0}, {1})) > {2}))", l, r,
-          c.days_tolerance);
-    case CompareColumn::kOther:
-      break;
+          "({0} IS DISTINCT FROM {1} AND ({0} IS NULL OR {1} IS NULL OR abs(date_diff('day', {0}, {1})) > "
+          "{2}))",
+          l, r, c.days_tolerance);
+    case CompareColumn::kOther: break;
   }
   auto norm = [&](const std::string& v) {
     std::string out = "CAST(" + v + " AS VARCHAR)";
@@ -52,15 +53,17 @@ std::string Differs(const CompareColumn& c, const std::string& l, const std::str
 std::string CompareSql(const CompareSpec& s) {
   std::vector<std::string> lk, rk;
   for (auto& [l, r] : s.keys) lk.push_back(l), rk.push_back(r);
-  auto side = [&](const std::string& rel, const std::vector<std::string>& keys, bool left, const std::string& order) {
+  auto side = [&](const std::string& rel, const std::vector<std::string>& keys, bool left,
+                  const std::string& order) {
     std::string list = ColumnList(keys);
     for (auto& c : s.columns) {
       const std::string& col = left ? c.left : c.right;
-      if (std::find(keys.begin(), keys.end(), col) == keys.end() && list.find(QuoteName(col)) == std::string::npos)
+      if (std::find(keys.begin(), keys.end(), col) == keys.end() &&
+          list.find(QuoteName(col)) == std::string::npos)
         list += ", " + QuoteName(col);
     }
-    return fmt::format("SELECT {}, row_number() OVER (PARTITION BY {}{}) AS __n FROM {}", list, ColumnList(keys),
-                       order.empty() ? "" : " ORDER BY " + order, rel);
+    return fmt::format("SELECT {}, row_number() OVER (PARTITION BY {}{}) AS __n FROM {}", list,
+                       ColumnList(keys), order.empty() ? "" : " ORDER BY " + order, rel);
   };
   std::string on;
   std::string joined;
@@ -80,21 +83,25 @@ std::string CompareSql(const CompareSpec& s) {
     reasons += fmt::format(", CASE WHEN {} THEN {} END", d, StringLiteral(c.reason));
     any_diff += (any_diff.empty() ? "" : " OR ") + d;
     values += ", " + l + ", " + r;
-    if (c.kind == CompareColumn::kNumber) values += fmt::format(", {} - {} AS {}", r, l, QuoteName(c.name + "_diff"));
+    if (c.kind == CompareColumn::kNumber)
+      values += fmt::format(", {} - {} AS {}", r, l, QuoteName(c.name + "_diff"));
     if (c.kind == CompareColumn::kDate)
       values += fmt::format(", date_diff('day', {}, {}) AS {}", l, r, QuoteName(c.name + "_diff"));
   }
   if (any_diff.empty()) any_diff = "FALSE";
-  std::string j = fmt::format("SELECT {} FROM ({}) l FULL JOIN ({}) r ON {} AND l.__n = r.__n", joined,
-                              side(s.left, lk, true, s.order_left), side(s.right, rk, false, s.order_right), on);
+  std::string j =
+      fmt::format("SELECT {} FROM ({}) l FULL JOIN ({}) r ON {} AND l.__n = r.__n", joined,
+                  side(s.left, lk, true, s.order_left), side(s.right, rk, false, s.order_right), on);
   std::string counted = fmt::format(
-      "SELECT *, count(__ln) OVER (PARTITION BY {0}) AS __lc, count(__rn) OVER (PARTITION BY {0}) AS __rc FROM ({1})",
+      "SELECT *, count(__ln) OVER (PARTITION BY {0}) AS __lc, count(__rn) OVER (PARTITION BY {0}) AS __rc "
+      "FROM ({1})",
       partition, j);
   return fmt::format(
       "SELECT {0}, CASE WHEN __ln IS NULL THEN (CASE WHEN __lc > 0 THEN 'break' ELSE 'right_only' END) "
       "WHEN __rn IS NULL THEN (CASE WHEN __rc > 0 THEN 'break' ELSE 'left_only' END) "
       "WHEN {1} THEN 'break' ELSE 'matched' END AS diff_type, "
-      "CASE WHEN __ln IS NULL OR __rn IS NULL THEN (CASE WHEN (__ln IS NULL AND __lc > 0) OR (__rn IS NULL AND __rc > "
+      "CASE WHEN __ln IS NULL OR __rn IS NULL THEN (CASE WHEN (__ln IS NULL AND __lc > 0) OR (__rn IS NULL "
+      "AND __rc > "
       "0) THEN 'duplicate' END) ELSE nullif(concat_ws(','{2}), '') END AS reason{3} FROM ({4})",
       ColumnList(lk), any_diff, reasons, values, counted);
 }
@@ -131,9 +138,12 @@ class Compare : public StepType {
       CompareColumn col;
       col.name = name;
       col.left = left.Find(name, spec, "columns");
-      Spec o = it->second.IsMap() ? columns.Child(name) : Spec(YAML::Node(YAML::NodeType::Map), columns.where());
-      if (!it->second.IsNull() && !it->second.IsMap()) columns.Fail(name, "must be a map of options (or empty)");
-      o.OnlyFields({"right", "tolerance", "rel_tolerance", "tolerance_days", "ignore_case", "trim", "reason"});
+      Spec o =
+          it->second.IsMap() ? columns.Child(name) : Spec(YAML::Node(YAML::NodeType::Map), columns.where());
+      if (!it->second.IsNull() && !it->second.IsMap())
+        columns.Fail(name, "must be a map of options (or empty)");
+      o.OnlyFields(
+          {"right", "tolerance", "rel_tolerance", "tolerance_days", "ignore_case", "trim", "reason"});
       col.right = right.Find(o.Text("right", name), o, "right");
       col.reason = o.Text("reason", name);
       std::string type;
@@ -169,15 +179,18 @@ class Compare : public StepType {
         amount = fmt::format(", sum(abs(coalesce({}, {}, {}))) AS amount", QuoteName(col.name + "_diff"),
                              QuoteName(col.name + "_left"), QuoteName(col.name + "_right"));
     }
-    step.Add(fmt::format("SELECT diff_type, coalesce(reason, '') AS reason, count(*) AS rows{} FROM {} GROUP BY ALL "
-                         "ORDER BY ALL",
-                         amount, all.cte),
+    step.Add(fmt::format(
+                 "SELECT diff_type, coalesce(reason, '') AS reason, count(*) AS rows{} FROM {} GROUP BY ALL "
+                 "ORDER BY ALL",
+                 amount, all.cte),
              {&all}, "summary");
   }
 };
 
 }  // namespace
 
-std::unique_ptr<StepType> MakeCompare() { return std::make_unique<Compare>(); }
+std::unique_ptr<StepType> MakeCompare() {
+  return std::make_unique<Compare>();
+}
 
 }  // namespace tarn::quality

@@ -32,7 +32,7 @@ struct CompareColumn {
 };
 
 struct CompareSpec {
-  std::string left, right;  // the SQL relations (CTE names) compared
+  std::string left, right;                                // the SQL relations (CTE names) compared
   std::vector<std::pair<std::string, std::string>> keys;  // left column, right column
   std::vector<CompareColumn> columns;
   std::string order_left, order_right;  // SQL ORDER BY lists pairing duplicates ("" : any order)

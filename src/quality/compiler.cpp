@@ -175,7 +175,8 @@ struct ParsedStep {
 
 bool IsName(const std::string& s) {
   if (s.empty() || s.size() > 64 || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
 const StepType* FindType(const std::string& op) {
@@ -235,7 +236,8 @@ std::shared_ptr<const Pipeline> ParsePipeline(const std::string& text, const std
     for (auto it = node.begin(); it != node.end(); ++it) {
       std::string key = it->first.Scalar();
       if (key == "name" || key == "description") continue;
-      if (!step.op.empty()) named.Fail(key, fmt::format("a step does one thing: it already is a {}", step.op));
+      if (!step.op.empty())
+        named.Fail(key, fmt::format("a step does one thing: it already is a {}", step.op));
       if (!FindType(key)) {
         std::string list;
         for (auto& t : StepTypes()) list += (list.empty() ? "" : ", ") + t;
@@ -260,8 +262,9 @@ std::vector<std::string> StepTypes() {
 const std::vector<std::unique_ptr<StepType>>& StepTypeList() {
   static const std::vector<std::unique_ptr<StepType>> kTypes = [] {
     std::vector<std::unique_ptr<StepType>> v;
-    for (auto make : {MakeFilter, MakeDerive, MakeSelect, MakeRename, MakeSort, MakeDedupe, MakeUnion, MakeAggregate,
-                      MakeWindow, MakeJoin, MakeLookup, MakePivot, MakeUnpivot, MakeCompare, MakeOutput})
+    for (auto make :
+         {MakeFilter, MakeDerive, MakeSelect, MakeRename, MakeSort, MakeDedupe, MakeUnion, MakeAggregate,
+          MakeWindow, MakeJoin, MakeLookup, MakePivot, MakeUnpivot, MakeCompare, MakeOutput})
       v.push_back(make());
     return v;
   }();
@@ -277,7 +280,8 @@ class Compilation {
   // The WITH clause of the CTEs `needs`, then `select`.
   std::string With(const std::set<size_t>& needs, const std::string& select) const {
     std::string out;
-    for (size_t i : needs) out += (out.empty() ? "WITH " : ",\n     ") + ctes_[i].first + " AS (" + ctes_[i].second + ")";
+    for (size_t i : needs)
+      out += (out.empty() ? "WITH " : ",\n     ") + ctes_[i].first + " AS (" + ctes_[i].second + ")";
     return out.empty() ? select : out + "\n" + select;
   }
   static std::set<size_t> Needs(const std::vector<const Relation*>& from) {
@@ -286,8 +290,8 @@ class Compilation {
     return needs;
   }
 
-  const Relation& AddRelation(const std::string& name, const std::string& sql, const std::vector<const Relation*>& from,
-                              int line) {
+  const Relation& AddRelation(const std::string& name, const std::string& sql,
+                              const std::vector<const Relation*>& from, int line) {
     std::string cte = QuoteName("p_" + name);
     for (auto& c : cte) c = c == '.' ? '_' : c;
     Relation r;
@@ -307,8 +311,8 @@ class Compilation {
     return it == relations_.end() ? nullptr : &it->second;
   }
 
-  void Statement(CompiledStatement::Kind kind, const std::string& sql, const std::vector<const Relation*>& from,
-                 const std::string& note) {
+  void Statement(CompiledStatement::Kind kind, const std::string& sql,
+                 const std::vector<const Relation*>& from, const std::string& note) {
     out_.statements.push_back({kind, current_step_, sql, note});
     statement_needs_.push_back(Needs(from));
   }
@@ -327,7 +331,8 @@ class Compilation {
 const Relation& StepContext::Input(const std::string& field, bool fallback_previous) {
   std::string name = spec_.Text(field);
   if (name.empty()) {
-    if (!fallback_previous || c_.previous_.empty()) spec_.Fail(field, "is required: name an input or an earlier step");
+    if (!fallback_previous || c_.previous_.empty())
+      spec_.Fail(field, "is required: name an input or an earlier step");
     name = c_.previous_;
   }
   return Named(name, field);
@@ -350,21 +355,25 @@ const Relation& StepContext::Add(const std::string& sql, const std::vector<const
   return r;
 }
 
-void StepContext::Check(const std::string& sql, const std::vector<const Relation*>& from, const std::string& note) {
+void StepContext::Check(const std::string& sql, const std::vector<const Relation*>& from,
+                        const std::string& note) {
   c_.Statement(CompiledStatement::kCheck, c_.With(Compilation::Needs(from), sql), from, note);
 }
 
-void StepContext::Output(const std::string& head, const std::string& query, const std::vector<const Relation*>& from,
-                         const std::string& note) {
-  c_.Statement(CompiledStatement::kOutput, head + "\n" + c_.With(Compilation::Needs(from), query), from, note);
+void StepContext::Output(const std::string& head, const std::string& query,
+                         const std::vector<const Relation*>& from, const std::string& note) {
+  c_.Statement(CompiledStatement::kOutput, head + "\n" + c_.With(Compilation::Needs(from), query), from,
+               note);
 }
 
-std::string StepContext::Expr(const std::string& formula, const std::vector<std::string>& columns, ExprMode mode,
-                              const std::string& field, const WindowSpec* window, std::set<std::string>* used) const {
+std::string StepContext::Expr(const std::string& formula, const std::vector<std::string>& columns,
+                              ExprMode mode, const std::string& field, const WindowSpec* window,
+                              std::set<std::string>* used) const {
   int line = spec_.Line(field);
-  return CompileExpr(formula, columns, mode,
-                     fmt::format("{}{}, field '{}'", spec_.where(), line > 0 ? fmt::format(" line {}", line) : "", field),
-                     window, used);
+  return CompileExpr(
+      formula, columns, mode,
+      fmt::format("{}{}, field '{}'", spec_.where(), line > 0 ? fmt::format(" line {}", line) : "", field),
+      window, used);
 }
 
 bool StepContext::TableExists(const std::string& table) {
@@ -377,8 +386,8 @@ bool StepContext::TableExists(const std::string& table) {
   }
 }
 
-std::vector<std::string> StepContext::Values(const std::string& query, const std::vector<const Relation*>& from,
-                                             size_t limit) {
+std::vector<std::string> StepContext::Values(const std::string& query,
+                                             const std::vector<const Relation*>& from, size_t limit) {
   return c_.probe_.Values(c_.With(Compilation::Needs(from), query), limit);
 }
 
@@ -392,10 +401,11 @@ CompiledPipeline Compile(const Pipeline& p, SchemaProbe& probe) {
     auto dot = table.find('.');
     if (dot == std::string::npos || !IsName(table.substr(0, dot)) || !IsName(table.substr(dot + 1)))
       spec.Fail("table", "must name a table as database.table");
-    c.AddRelation(name, "SELECT * FROM " + QuoteName(table.substr(0, dot)) + "." + QuoteName(table.substr(dot + 1)),
+    c.AddRelation(name,
+                  "SELECT * FROM " + QuoteName(table.substr(0, dot)) + "." + QuoteName(table.substr(dot + 1)),
                   {}, spec.Line());
   }
-  c.previous_.clear();
+  c.previous_ = p.inputs.front().first;  // the first step reads the first input unless it says
   for (auto& step : p.steps) {
     c.current_step_ = step.name;
     const StepType* type = FindType(step.op);
@@ -428,8 +438,10 @@ CompiledPipeline Compile(const Pipeline& p, SchemaProbe& probe) {
         }
       }
     }
-    if (uses == 0) step.materialized = "not used by any output: not run";
-    else if (uses > 1) step.materialized = fmt::format("fused into each of the {} statements that use it", uses);
+    if (uses == 0)
+      step.materialized = "not used by any output: not run";
+    else if (uses > 1)
+      step.materialized = fmt::format("fused into each of the {} statements that use it", uses);
   }
   return c.out_;
 }
@@ -441,7 +453,8 @@ std::string CompiledPipeline::Script() const {
 }
 
 std::string CompiledPipeline::Explain() const {
-  std::string out = fmt::format("pipeline {}: {} steps, {} statements\n\n", name, steps.size(), statements.size());
+  std::string out =
+      fmt::format("pipeline {}: {} steps, {} statements\n\n", name, steps.size(), statements.size());
   for (auto& s : steps) {
     out += fmt::format("step {} ({}, line {}): {}\n", s.name, s.op, s.line,
                        s.materialized.empty() ? "fused into the statement that uses it" : s.materialized);

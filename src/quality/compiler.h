@@ -38,7 +38,8 @@ class Spec {
   // A list of texts, or a single text as a list of one.
   std::vector<std::string> List(const std::string& field, bool required = false) const;
   // A map of text to text in document order; a list of names maps each to itself.
-  std::vector<std::pair<std::string, std::string>> Pairs(const std::string& field, bool required = false) const;
+  std::vector<std::pair<std::string, std::string>> Pairs(const std::string& field,
+                                                         bool required = false) const;
   // A nested spec (a map).
   Spec Child(const std::string& field) const;
   // A scalar as SQL literal text: numbers as written, true/false, else a quoted string.

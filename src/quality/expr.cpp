@@ -120,7 +120,8 @@ class Parser {
     return true;
   }
   void Expect(const char* sym, const char* usage) {
-    if (!AcceptSymbol(sym)) Fail(Peek().at, fmt::format("expected '{}' {}, found '{}'", sym, usage, Peek().text));
+    if (!AcceptSymbol(sym))
+      Fail(Peek().at, fmt::format("expected '{}' {}, found '{}'", sym, usage, Peek().text));
   }
 
   // or := and (OR and)*;  and := not (AND not)*;  not := NOT not | cmp
@@ -203,15 +204,9 @@ class Parser {
   std::string Primary() {
     Tok t = Peek();
     switch (t.kind) {
-      case Tok::kNumber:
-        pos_++;
-        return t.text;
-      case Tok::kString:
-        pos_++;
-        return StringLiteral(t.text);
-      case Tok::kColumn:
-        pos_++;
-        return Column(t);
+      case Tok::kNumber: pos_++; return t.text;
+      case Tok::kString: pos_++; return StringLiteral(t.text);
+      case Tok::kColumn: pos_++; return Column(t);
       case Tok::kSymbol:
         if (AcceptSymbol("(")) {
           std::string inner = Or();
@@ -219,10 +214,8 @@ class Parser {
           return "(" + inner + ")";
         }
         Fail(t.at, "unexpected '" + t.text + "'");
-      case Tok::kEnd:
-        Fail(t.at, "the formula ends too early");
-      case Tok::kName:
-        break;
+      case Tok::kEnd: Fail(t.at, "the formula ends too early");
+      case Tok::kName: break;
     }
     pos_++;
     if (AcceptSymbol("(")) return Call(t);
@@ -239,8 +232,7 @@ class Parser {
     }
     int matches = 0;
     for (auto& c : columns_) {
-      if (c.size() == t.text.size() &&
-          std::equal(c.begin(), c.end(), t.text.begin(), [](char a, char b) {
+      if (c.size() == t.text.size() && std::equal(c.begin(), c.end(), t.text.begin(), [](char a, char b) {
             return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
           })) {
         found = &c;
@@ -264,7 +256,8 @@ class Parser {
     std::vector<std::string> args;
     std::vector<Arg> raw;
     const FunctionDef* def = FindFunction(name.text, ctx_.mode);
-    if (!def) Fail(name.at, fmt::format("no function {} here (docs/reconciliation.md lists them)", name.text));
+    if (!def)
+      Fail(name.at, fmt::format("no function {} here (docs/reconciliation.md lists them)", name.text));
     bool was_inside = ctx_.inside_aggregate;
     if (def->kind != FunctionKind::kRow) {
       if (was_inside) Fail(name.at, fmt::format("{} cannot be used inside another aggregate", def->name));
@@ -286,8 +279,8 @@ class Parser {
     ctx_.inside_aggregate = was_inside;
     if (args.size() < def->min_args || args.size() > def->max_args) {
       std::string want = def->min_args == def->max_args ? std::to_string(def->min_args)
-                         : def->max_args == kMany   ? fmt::format("{} or more", def->min_args)
-                                                    : fmt::format("{} to {}", def->min_args, def->max_args);
+                         : def->max_args == kMany       ? fmt::format("{} or more", def->min_args)
+                                                  : fmt::format("{} to {}", def->min_args, def->max_args);
       Fail(name.at, fmt::format("{} takes {} argument{}, not {} ({})", def->name, want,
                                 def->max_args == 1 ? "" : "s", args.size(), def->usage));
     }
@@ -324,7 +317,8 @@ std::string StringLiteral(const std::string& text) {
 
 std::string CompileExpr(const std::string& formula, const std::vector<std::string>& columns, ExprMode mode,
                         const std::string& what, const WindowSpec* window, std::set<std::string>* used) {
-  if (formula.size() > 20000) throw Error::InvalidArgument("{}: the formula is longer than 20000 characters", what);
+  if (formula.size() > 20000)
+    throw Error::InvalidArgument("{}: the formula is longer than 20000 characters", what);
   return Parser(formula, columns, mode, what, window, used).Compile();
 }
 

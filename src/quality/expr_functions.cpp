@@ -22,7 +22,9 @@ std::string Join(const Args& a, const std::string& sep, size_t from = 0) {
 }
 
 // "(c1 AND c2 ...)" of args[from...].
-std::string AllOf(const Args& a, size_t from) { return "(" + Join(a, " AND ", from) + ")"; }
+std::string AllOf(const Args& a, size_t from) {
+  return "(" + Join(a, " AND ", from) + ")";
+}
 
 std::string Upper(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -31,7 +33,8 @@ std::string Upper(std::string s) {
 
 // The literal text of argument i, or kInvalidArgument saying what it must be.
 std::string Literal(const Raw& raw, size_t i, const char* what) {
-  if (i >= raw.size() || !raw[i].literal) throw Error::InvalidArgument("{} must be written as a literal", what);
+  if (i >= raw.size() || !raw[i].literal)
+    throw Error::InvalidArgument("{} must be written as a literal", what);
   return *raw[i].literal;
 }
 
@@ -52,7 +55,9 @@ std::string TextFormat(const std::string& value, const std::string& format) {
   if (lower.find_first_of("ydh") != std::string::npos || lower.find("mm") != std::string::npos) {
     std::string out;
     for (size_t i = 0; i < lower.size();) {
-      auto starts = [&](const char* t) { return lower.compare(i, std::char_traits<char>::length(t), t) == 0; };
+      auto starts = [&](const char* t) {
+        return lower.compare(i, std::char_traits<char>::length(t), t) == 0;
+      };
       if (starts("yyyy")) {
         out += "%Y", i += 4;
       } else if (starts("yy")) {
@@ -77,8 +82,9 @@ std::string TextFormat(const std::string& value, const std::string& format) {
       } else if (std::string(" -/.:,_T").find(f[i]) != std::string::npos) {
         out += f[i++];
       } else {
-        throw Error::InvalidArgument("format \"{}\" has '{}', which is not a date part (yyyy, mm, dd, hh, ss)",
-                                     format, f.substr(i, 1));
+        throw Error::InvalidArgument(
+            "format \"{}\" has '{}', which is not a date part (yyyy, mm, dd, hh, ss)", format,
+            f.substr(i, 1));
       }
     }
     return fmt::format("strftime({}, {})", value, StringLiteral(out));
@@ -96,7 +102,8 @@ std::string TextFormat(const std::string& value, const std::string& format) {
         "format \"{}\" is not one of the number formats (0, 0.00, #,##0.00, 0%) or date formats (yyyy-mm-dd)",
         format);
   std::string v = percent ? "(" + value + " * 100)" : value;
-  std::string text = fmt::format("format('{{:{}.{}f}}', CAST({} AS DOUBLE))", thousands ? "," : "", decimals, v);
+  std::string text =
+      fmt::format("format('{{:{}.{}f}}', CAST({} AS DOUBLE))", thousands ? "," : "", decimals, v);
   return percent ? "concat(" + text + ", '%')" : text;
 }
 
@@ -127,14 +134,16 @@ const std::vector<FunctionDef>& Functions() {
        [](const Args& a, const Raw&, const CallContext&) {
          return fmt::format("(CASE WHEN {} THEN {} ELSE {} END)", a[0], a[1], a.size() > 2 ? a[2] : "NULL");
        }},
-      {"IFS", K::kRow, 2, kMany, "IFS(condition1, value1, condition2, value2, ...) — the first true one's value",
+      {"IFS", K::kRow, 2, kMany,
+       "IFS(condition1, value1, condition2, value2, ...) — the first true one's value",
        [](const Args& a, const Raw&, const CallContext&) {
          if (a.size() % 2) throw Error::InvalidArgument("takes pairs of condition and value");
          std::string out = "(CASE";
          for (size_t i = 0; i < a.size(); i += 2) out += " WHEN " + a[i] + " THEN " + a[i + 1];
          return out + " END)";
        }},
-      {"IFERROR", K::kRow, 2, 2, "IFERROR(value, fallback) — fallback where value has none (x/0, VALUE of a non-number)",
+      {"IFERROR", K::kRow, 2, 2,
+       "IFERROR(value, fallback) — fallback where value has none (x/0, VALUE of a non-number)",
        [](const Args& a, const Raw&, const CallContext&) {
          return fmt::format("coalesce({}, {})", a[0], a[1]);
        }},
@@ -147,7 +156,9 @@ const std::vector<FunctionDef>& Functions() {
       {"ISBLANK", K::kRow, 1, 1, "ISBLANK(value) — true when the value is blank (NULL)",
        [](const Args& a, const Raw&, const CallContext&) { return fmt::format("({} IS NULL)", a[0]); }},
       {"COALESCE", K::kRow, 1, kMany, "COALESCE(a, b, ...) — the first value that is not blank",
-       [](const Args& a, const Raw&, const CallContext&) { return fmt::format("coalesce({})", Join(a, ", ")); }},
+       [](const Args& a, const Raw&, const CallContext&) {
+         return fmt::format("coalesce({})", Join(a, ", "));
+       }},
       // Numbers
       {"ROUND", K::kRow, 1, 2, "ROUND(number, digits) — half away from zero",
        [](const Args& a, const Raw&, const CallContext&) {
@@ -166,7 +177,9 @@ const std::vector<FunctionDef>& Functions() {
          return fmt::format("({0} - {1} * floor({0} / nullif({1}, 0)))", a[0], a[1]);
        }},
       {"POWER", K::kRow, 2, 2, "POWER(number, power) (also: number ^ power)",
-       [](const Args& a, const Raw&, const CallContext&) { return fmt::format("power({}, {})", a[0], a[1]); }},
+       [](const Args& a, const Raw&, const CallContext&) {
+         return fmt::format("power({}, {})", a[0], a[1]);
+       }},
       {"SQRT", K::kRow, 1, 1, "SQRT(number)",
        [](const Args& a, const Raw&, const CallContext&) { return fmt::format("sqrt({})", a[0]); }},
       {"VALUE", K::kRow, 1, 1, "VALUE(text) — the number a text holds (blank if it holds none)",
@@ -180,25 +193,34 @@ const std::vector<FunctionDef>& Functions() {
        }},
       {"RIGHT", K::kRow, 1, 2, "RIGHT(text, count) — the last count characters (1 when left out)",
        [](const Args& a, const Raw&, const CallContext&) {
-         return fmt::format("right(CAST({} AS VARCHAR), CAST({} AS BIGINT))", a[0], a.size() > 1 ? a[1] : "1");
+         return fmt::format("right(CAST({} AS VARCHAR), CAST({} AS BIGINT))", a[0],
+                            a.size() > 1 ? a[1] : "1");
        }},
       {"MID", K::kRow, 3, 3, "MID(text, start, count) — count characters from start (1 is the first)",
        [](const Args& a, const Raw&, const CallContext&) {
-         return fmt::format("substring(CAST({} AS VARCHAR), CAST({} AS BIGINT), CAST({} AS BIGINT))", a[0], a[1],
-                            a[2]);
+         return fmt::format("substring(CAST({} AS VARCHAR), CAST({} AS BIGINT), CAST({} AS BIGINT))", a[0],
+                            a[1], a[2]);
        }},
       {"LEN", K::kRow, 1, 1, "LEN(text) — its length in characters",
-       [](const Args& a, const Raw&, const CallContext&) { return fmt::format("length(CAST({} AS VARCHAR))", a[0]); }},
+       [](const Args& a, const Raw&, const CallContext&) {
+         return fmt::format("length(CAST({} AS VARCHAR))", a[0]);
+       }},
       {"CONCAT", K::kRow, 1, kMany, "CONCAT(a, b, ...) — joined as text, blanks as empty (also: a & b)",
-       [](const Args& a, const Raw&, const CallContext&) { return fmt::format("concat({})", Join(a, ", ")); }},
+       [](const Args& a, const Raw&, const CallContext&) {
+         return fmt::format("concat({})", Join(a, ", "));
+       }},
       {"TRIM", K::kRow, 1, 1, "TRIM(text) — without leading, trailing and repeated spaces",
        [](const Args& a, const Raw&, const CallContext&) {
          return fmt::format("regexp_replace(trim(CAST({} AS VARCHAR)), ' {{2,}}', ' ', 'g')", a[0]);
        }},
       {"UPPER", K::kRow, 1, 1, "UPPER(text)",
-       [](const Args& a, const Raw&, const CallContext&) { return fmt::format("upper(CAST({} AS VARCHAR))", a[0]); }},
+       [](const Args& a, const Raw&, const CallContext&) {
+         return fmt::format("upper(CAST({} AS VARCHAR))", a[0]);
+       }},
       {"LOWER", K::kRow, 1, 1, "LOWER(text)",
-       [](const Args& a, const Raw&, const CallContext&) { return fmt::format("lower(CAST({} AS VARCHAR))", a[0]); }},
+       [](const Args& a, const Raw&, const CallContext&) {
+         return fmt::format("lower(CAST({} AS VARCHAR))", a[0]);
+       }},
       {"SUBSTITUTE", K::kRow, 3, 3, "SUBSTITUTE(text, old, new) — every old replaced by new",
        [](const Args& a, const Raw&, const CallContext&) {
          return fmt::format("replace(CAST({} AS VARCHAR), {}, {})", a[0], a[1], a[2]);
@@ -210,8 +232,8 @@ const std::vector<FunctionDef>& Functions() {
       // Dates
       {"DATE", K::kRow, 3, 3, "DATE(year, month, day)",
        [](const Args& a, const Raw&, const CallContext&) {
-         return fmt::format("make_date(CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT))", a[0], a[1],
-                            a[2]);
+         return fmt::format("make_date(CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT))", a[0],
+                            a[1], a[2]);
        }},
       {"YEAR", K::kRow, 1, 1, "YEAR(date)",
        [](const Args& a, const Raw&, const CallContext&) { return fmt::format("year({})", a[0]); }},
@@ -235,15 +257,17 @@ const std::vector<FunctionDef>& Functions() {
          if (!part) throw Error::InvalidArgument("the unit must be \"D\", \"M\" or \"Y\"");
          return fmt::format("date_sub('{}', CAST({} AS DATE), CAST({} AS DATE))", part, a[0], a[1]);
        }},
-      {"NETWORKDAYS", K::kRow, 2, 2, "NETWORKDAYS(start, end) — Monday-to-Friday days from start to end, both counted",
+      {"NETWORKDAYS", K::kRow, 2, 2,
+       "NETWORKDAYS(start, end) — Monday-to-Friday days from start to end, both counted",
        [](const Args& a, const Raw&, const CallContext&) {
          return fmt::format(
-             "CAST(CASE WHEN CAST({0} AS DATE) <= CAST({1} AS DATE) THEN {2} - {3} ELSE -({4} - {5}) END AS BIGINT)",
-             a[0], a[1],
-             WeekdaysBefore("CAST(" + a[1] + " AS DATE) + 1"), WeekdaysBefore(a[0]),
+             "CAST(CASE WHEN CAST({0} AS DATE) <= CAST({1} AS DATE) THEN {2} - {3} ELSE -({4} - {5}) END AS "
+             "BIGINT)",
+             a[0], a[1], WeekdaysBefore("CAST(" + a[1] + " AS DATE) + 1"), WeekdaysBefore(a[0]),
              WeekdaysBefore("CAST(" + a[0] + " AS DATE) + 1"), WeekdaysBefore(a[1]));
        }},
-      {"WEEKDAY", K::kRow, 1, 2, "WEEKDAY(date, type) — type 1: Sunday 1..Saturday 7; 2: Monday 1..7; 3: Monday 0..6",
+      {"WEEKDAY", K::kRow, 1, 2,
+       "WEEKDAY(date, type) — type 1: Sunday 1..Saturday 7; 2: Monday 1..7; 3: Monday 0..6",
        [](const Args& a, const Raw& raw, const CallContext&) {
          std::string type = a.size() > 1 ? Literal(raw, 1, "the type") : "1";
          if (type == "1") return fmt::format("(dayofweek({}) + 1)", a[0]);
@@ -272,7 +296,8 @@ const std::vector<FunctionDef>& Aggregates() {
   };
   static const std::vector<FunctionDef> kAll = {
       {"SUM", K::kAggregate, 1, 1, "SUM(value) — the group's total", agg("sum", false)},
-      {"AVERAGE", K::kAggregate, 1, 1, "AVERAGE(value) — the group's mean (blanks left out)", agg("avg", false)},
+      {"AVERAGE", K::kAggregate, 1, 1, "AVERAGE(value) — the group's mean (blanks left out)",
+       agg("avg", false)},
       {"AVG", K::kAggregate, 1, 1, "AVG(value) — as AVERAGE", agg("avg", false)},
       {"MIN", K::kAggregate, 1, 1, "MIN(value) — the group's smallest", agg("min", false)},
       {"MAX", K::kAggregate, 1, 1, "MAX(value) — the group's largest", agg("max", false)},
@@ -287,7 +312,8 @@ const std::vector<FunctionDef>& Aggregates() {
       {"COUNTIF", K::kAggregate, 1, 1, "COUNTIF(condition) — rows where it holds", count_if},
       {"COUNTIFS", K::kAggregate, 1, kMany, "COUNTIFS(condition1, condition2, ...) — rows where all hold",
        count_if},
-      {"SUMIF", K::kAggregate, 2, 2, "SUMIF(value, condition) — total over rows where it holds", agg("sum", true)},
+      {"SUMIF", K::kAggregate, 2, 2, "SUMIF(value, condition) — total over rows where it holds",
+       agg("sum", true)},
       {"SUMIFS", K::kAggregate, 2, kMany, "SUMIFS(value, condition1, ...) — total over rows where all hold",
        agg("sum", true)},
       {"AVERAGEIF", K::kAggregate, 2, 2, "AVERAGEIF(value, condition)", agg("avg", true)},
@@ -311,7 +337,9 @@ const std::vector<FunctionDef>& RowTotals() {
       {"MIN", K::kRow, 1, kMany, "MIN(a, b, ...) in derive/filter — the smallest value that is not blank",
        [](const Args& a, const Raw&, const CallContext&) { return fmt::format("least({})", Join(a, ", ")); }},
       {"MAX", K::kRow, 1, kMany, "MAX(a, b, ...) in derive/filter — the largest value that is not blank",
-       [](const Args& a, const Raw&, const CallContext&) { return fmt::format("greatest({})", Join(a, ", ")); }},
+       [](const Args& a, const Raw&, const CallContext&) {
+         return fmt::format("greatest({})", Join(a, ", "));
+       }},
   };
   return kAll;
 }
@@ -330,14 +358,20 @@ const std::vector<FunctionDef>& WindowFunctions() {
     };
   };
   static const std::vector<FunctionDef> kAll = {
-      {"RANK", K::kWindow, 0, 0, "RANK() — 1 for the first along order_by, ties share a rank", ranking("rank")},
-      {"DENSE_RANK", K::kWindow, 0, 0, "DENSE_RANK() — as RANK, without gaps after ties", ranking("dense_rank")},
+      {"RANK", K::kWindow, 0, 0, "RANK() — 1 for the first along order_by, ties share a rank",
+       ranking("rank")},
+      {"DENSE_RANK", K::kWindow, 0, 0, "DENSE_RANK() — as RANK, without gaps after ties",
+       ranking("dense_rank")},
       {"ROW_NUMBER", K::kWindow, 0, 0, "ROW_NUMBER() — 1, 2, 3 ... along order_by", ranking("row_number")},
-      {"RUNNING_SUM", K::kWindow, 1, 1, "RUNNING_SUM(value) — the total so far along order_by (ties together)",
-       [](const Args& a, const Raw&, const CallContext& ctx) { return "sum(" + a[0] + ")" + Over(ctx, true, "sum"); }},
+      {"RUNNING_SUM", K::kWindow, 1, 1,
+       "RUNNING_SUM(value) — the total so far along order_by (ties together)",
+       [](const Args& a, const Raw&, const CallContext& ctx) {
+         return "sum(" + a[0] + ")" + Over(ctx, true, "sum");
+       }},
       {"RUNNING_COUNT", K::kWindow, 0, 0, "RUNNING_COUNT() — rows so far along order_by",
        [](const Args&, const Raw&, const CallContext& ctx) { return "count(*)" + Over(ctx, true, "count"); }},
-      {"LAG", K::kWindow, 1, 3, "LAG(value, rows, default) — the value rows before (1 when left out)", shift("lag")},
+      {"LAG", K::kWindow, 1, 3, "LAG(value, rows, default) — the value rows before (1 when left out)",
+       shift("lag")},
       {"LEAD", K::kWindow, 1, 3, "LEAD(value, rows, default) — the value rows after", shift("lead")},
   };
   return kAll;

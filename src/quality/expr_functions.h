@@ -38,7 +38,8 @@ struct FunctionDef {
   const char* usage;  // "ROUND(number, digits) — rounds half away from zero"
   // SQL for the call; throws kInvalidArgument (without the function's name) for a bad
   // literal argument.
-  std::function<std::string(const std::vector<std::string>&, const std::vector<Arg>&, const CallContext&)> emit;
+  std::function<std::string(const std::vector<std::string>&, const std::vector<Arg>&, const CallContext&)>
+      emit;
 };
 
 // The function `name` (any case) callable in `mode`, or null.

@@ -58,8 +58,8 @@ struct CompiledStatement {
 // A step as explain shows it.
 struct CompiledStep {
   std::string name;
-  std::string op;  // filter, lookup, ...
-  int line = 0;    // in the spec
+  std::string op;   // filter, lookup, ...
+  int line = 0;     // in the spec
   std::string sql;  // its common table expression's query
   std::vector<Column> columns;
   std::string materialized;  // "" when it is fused into the statements that use it; else why not

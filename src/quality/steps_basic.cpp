@@ -67,8 +67,8 @@ class Derive : public StepType {
       std::string replaced, added;
       for (auto& [name, sql] : layer) {
         bool exists = std::find(visible.begin(), visible.end(), name) != visible.end();
-        (exists ? replaced : added) += fmt::format("{}{} AS {}", (exists ? replaced : added).empty() ? "" : ", ",
-                                                   sql, QuoteName(name));
+        (exists ? replaced : added) +=
+            fmt::format("{}{} AS {}", (exists ? replaced : added).empty() ? "" : ", ", sql, QuoteName(name));
         if (!exists) visible.push_back(name);
       }
       from = fmt::format("(SELECT *{}{} FROM {})", replaced.empty() ? "" : " REPLACE (" + replaced + ")",
@@ -77,7 +77,8 @@ class Derive : public StepType {
     };
     auto columns = step.spec().Pairs("columns", true);
     for (auto& [name, formula] : columns) {
-      if (name.empty() || name.size() > 128) step.spec().Fail("columns", "a column name is 1 to 128 characters");
+      if (name.empty() || name.size() > 128)
+        step.spec().Fail("columns", "a column name is 1 to 128 characters");
       std::vector<std::string> names = visible;
       for (auto& [n, s] : layer) names.push_back(n);
       std::set<std::string> used;
@@ -107,12 +108,14 @@ class Select : public StepType {
     if (step.spec().Has("exclude")) {
       auto drop = Columns(step, in, "exclude", true);
       for (auto& c : in.Names()) {
-        if (std::find(drop.begin(), drop.end(), c) == drop.end()) list += (list.empty() ? "" : ", ") + QuoteName(c);
+        if (std::find(drop.begin(), drop.end(), c) == drop.end())
+          list += (list.empty() ? "" : ", ") + QuoteName(c);
       }
       if (list.empty()) step.spec().Fail("exclude", "would drop every column");
     } else {
       for (auto& [from, to] : step.spec().Pairs("columns", true))
-        list += (list.empty() ? "" : ", ") + QuoteName(in.Find(from, step.spec(), "columns")) + " AS " + QuoteName(to);
+        list += (list.empty() ? "" : ", ") + QuoteName(in.Find(from, step.spec(), "columns")) + " AS " +
+                QuoteName(to);
     }
     step.Add(fmt::format("SELECT {} FROM {}", list, in.cte), {&in});
   }
@@ -126,7 +129,8 @@ class Rename : public StepType {
     const Relation& in = step.Input("input");
     std::map<std::string, std::string> to;
     for (auto& [old_name, new_name] : step.spec().Pairs("columns", true)) {
-      if (new_name.empty() || new_name.size() > 128) step.spec().Fail("columns", "a column name is 1 to 128 characters");
+      if (new_name.empty() || new_name.size() > 128)
+        step.spec().Fail("columns", "a column name is 1 to 128 characters");
       to[in.Find(old_name, step.spec(), "columns")] = new_name;
     }
     std::string list;
@@ -169,7 +173,8 @@ class Dedupe : public StepType {
       return;
     }
     std::string order = step.spec().Has("order_by") ? OrderList(step, in, "order_by") : "";
-    if (keep == "last" && order.empty()) step.spec().Fail("keep", "keep: last needs order_by (last along what?)");
+    if (keep == "last" && order.empty())
+      step.spec().Fail("keep", "keep: last needs order_by (last along what?)");
     if (keep == "last") {
       std::string flipped;  // the same list, each direction reversed
       for (auto& e : step.spec().List("order_by")) {
@@ -183,7 +188,8 @@ class Dedupe : public StepType {
       }
       order = flipped;
     }
-    std::string over = "row_number() OVER (PARTITION BY " + ColumnList(keys) + (order.empty() ? "" : " ORDER BY " + order) + ")";
+    std::string over = "row_number() OVER (PARTITION BY " + ColumnList(keys) +
+                       (order.empty() ? "" : " ORDER BY " + order) + ")";
     step.Add(fmt::format("SELECT * FROM {} QUALIFY {} = 1", in.cte, over), {&in});
     step.Add(fmt::format("SELECT * FROM {} QUALIFY {} > 1", in.cte, over), {&in}, "duplicates");
   }
@@ -221,7 +227,8 @@ class Aggregate : public StepType {
       std::string sql = step.Expr(formula, in.Names(), ExprMode::kAggregate, "values." + name);
       list += (list.empty() ? "" : ", ") + sql + " AS " + QuoteName(name);
     }
-    step.Add(fmt::format("SELECT {} FROM {}{}", list, in.cte, group.empty() ? "" : " GROUP BY " + ColumnList(group)),
+    step.Add(fmt::format("SELECT {} FROM {}{}", list, in.cte,
+                         group.empty() ? "" : " GROUP BY " + ColumnList(group)),
              {&in});
   }
 };
@@ -255,33 +262,54 @@ class Output : public StepType {
     auto dot = table.find('.');
     auto ok = [](const std::string& s) {
       return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-               return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-             });
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+      });
     };
     if (dot == std::string::npos || !ok(table.substr(0, dot)) || !ok(table.substr(dot + 1)))
       step.spec().Fail("table", "must name a table as database.table");
     std::string quoted = QuoteName(table.substr(0, dot)) + "." + QuoteName(table.substr(dot + 1));
     std::string mode = step.spec().Choice("mode", {"overwrite", "insert", "create"}, "overwrite");
     bool exists = mode != "create" && step.TableExists(quoted);
-    std::string head = !exists ? "CREATE TABLE " + quoted + " AS"
+    std::string head = !exists            ? "CREATE TABLE " + quoted + " AS"
                        : mode == "insert" ? "INSERT INTO " + quoted
                                           : "INSERT OVERWRITE " + quoted;
     step.Output(head, "SELECT * FROM " + in.cte, {&in},
-                fmt::format("{} {} with {}", !exists ? "create" : mode, table, step.spec().Text("input", "the previous step")));
+                fmt::format("{} {} with {}", !exists ? "create" : mode, table,
+                            step.spec().Text("input", "the previous step")));
   }
 };
 
 }  // namespace
 
-std::unique_ptr<StepType> MakeFilter() { return std::make_unique<Filter>(); }
-std::unique_ptr<StepType> MakeDerive() { return std::make_unique<Derive>(); }
-std::unique_ptr<StepType> MakeSelect() { return std::make_unique<Select>(); }
-std::unique_ptr<StepType> MakeRename() { return std::make_unique<Rename>(); }
-std::unique_ptr<StepType> MakeSort() { return std::make_unique<Sort>(); }
-std::unique_ptr<StepType> MakeDedupe() { return std::make_unique<Dedupe>(); }
-std::unique_ptr<StepType> MakeUnion() { return std::make_unique<Union>(); }
-std::unique_ptr<StepType> MakeAggregate() { return std::make_unique<Aggregate>(); }
-std::unique_ptr<StepType> MakeWindow() { return std::make_unique<Window>(); }
-std::unique_ptr<StepType> MakeOutput() { return std::make_unique<Output>(); }
+std::unique_ptr<StepType> MakeFilter() {
+  return std::make_unique<Filter>();
+}
+std::unique_ptr<StepType> MakeDerive() {
+  return std::make_unique<Derive>();
+}
+std::unique_ptr<StepType> MakeSelect() {
+  return std::make_unique<Select>();
+}
+std::unique_ptr<StepType> MakeRename() {
+  return std::make_unique<Rename>();
+}
+std::unique_ptr<StepType> MakeSort() {
+  return std::make_unique<Sort>();
+}
+std::unique_ptr<StepType> MakeDedupe() {
+  return std::make_unique<Dedupe>();
+}
+std::unique_ptr<StepType> MakeUnion() {
+  return std::make_unique<Union>();
+}
+std::unique_ptr<StepType> MakeAggregate() {
+  return std::make_unique<Aggregate>();
+}
+std::unique_ptr<StepType> MakeWindow() {
+  return std::make_unique<Window>();
+}
+std::unique_ptr<StepType> MakeOutput() {
+  return std::make_unique<Output>();
+}
 
 }  // namespace tarn::quality

@@ -38,31 +38,37 @@ void UniqueCheck(StepContext& step, const Relation& rel, const std::vector<std::
                  const std::string& what) {
   std::string shown, not_null, list = ColumnList(keys);
   for (auto& k : keys) {
-    shown += fmt::format("{}'{}=', coalesce(CAST({} AS VARCHAR), 'NULL')", shown.empty() ? "" : ", ' ', ", k,
-                         QuoteName(k));
+    shown += fmt::format("{}{}, coalesce(CAST({} AS VARCHAR), 'NULL')", shown.empty() ? "" : ", ' ', ",
+                         StringLiteral(k + "="), QuoteName(k));
     not_null += (not_null.empty() ? "" : " AND ") + QuoteName(k) + " IS NOT NULL";
   }
-  std::string message = fmt::format("step '{}': {}: key ', {}, ' appears ', n, ' times", step.name(), what, shown);
-  step.Check(fmt::format("SELECT error(concat('{}')) FROM (SELECT {}, count(*) AS n FROM {} WHERE {} GROUP BY {} "
-                         "HAVING count(*) > 1 LIMIT 1)",
-                         message, list, rel.cte, not_null, list),
-             {&rel}, fmt::format("check: {} ({})", what, step.name()));
+  std::string prefix = StringLiteral(fmt::format("step '{}': {}: key ", step.name(), what));
+  step.Check(
+      fmt::format("SELECT error(concat({}, {}, ' appears ', n, ' times')) FROM (SELECT {}, count(*) AS n "
+                  "FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1 LIMIT 1)",
+                  prefix, shown, list, rel.cte, not_null, list),
+      {&rel}, fmt::format("check: {} ({})", what, step.name()));
 }
 
 class Join : public StepType {
  public:
   const char* name() const override { return "join"; }
-  std::set<std::string> fields() const override { return {"left", "right", "type", "on", "validate", "suffix"}; }
+  std::set<std::string> fields() const override {
+    return {"left", "right", "type", "on", "validate", "suffix"};
+  }
   void Compile(StepContext& step) const override {
     const Relation& left = step.Input("left");
     const Relation& right = step.Input("right", false);
     auto keys = Keys(step, "on", left, right);
-    std::string type = step.spec().Choice("type", {"inner", "left", "right", "full", "semi", "anti"}, "inner");
+    std::string type =
+        step.spec().Choice("type", {"inner", "left", "right", "full", "semi", "anti"}, "inner");
     std::string validate = step.spec().Choice("validate", {"1:1", "1:m", "m:1", "m:m"}, "m:m");
     std::vector<std::string> lk, rk;
     for (auto& k : keys) lk.push_back(k.left), rk.push_back(k.right);
-    if (validate == "1:1" || validate == "1:m") UniqueCheck(step, left, lk, "validate " + validate + " (left)");
-    if (validate == "1:1" || validate == "m:1") UniqueCheck(step, right, rk, "validate " + validate + " (right)");
+    if (validate == "1:1" || validate == "1:m")
+      UniqueCheck(step, left, lk, "validate " + validate + " (left)");
+    if (validate == "1:1" || validate == "m:1")
+      UniqueCheck(step, right, rk, "validate " + validate + " (right)");
     std::string on = On(keys, "l", "r", false, keys.size());
     if (type == "semi" || type == "anti") {
       step.Add(fmt::format("SELECT * FROM {} l WHERE {}EXISTS (SELECT 1 FROM {} r WHERE {})", left.cte,
@@ -88,7 +94,10 @@ class Join : public StepType {
       list += ", r." + QuoteName(c) + (clash ? " AS " + QuoteName(c + suffix) : "");
     }
     step.Add(fmt::format("SELECT {} FROM {} l {} JOIN {} r ON {}", list, left.cte,
-                         type == "inner" ? "INNER" : type == "left" ? "LEFT" : type == "right" ? "RIGHT" : "FULL",
+                         type == "inner"   ? "INNER"
+                         : type == "left"  ? "LEFT"
+                         : type == "right" ? "RIGHT"
+                                           : "FULL",
                          right.cte, on),
              {&left, &right});
   }
@@ -100,15 +109,16 @@ class Lookup : public StepType {
  public:
   const char* name() const override { return "lookup"; }
   std::set<std::string> fields() const override {
-    return {"input", "from", "keys", "return", "if_not_found", "match", "search", "on_duplicate", "order_by",
-            "null_keys_match"};
+    return {"input", "from",   "keys",         "return",   "if_not_found",
+            "match", "search", "on_duplicate", "order_by", "null_keys_match"};
   }
   void Compile(StepContext& step) const override {
     const Spec& spec = step.spec();
     const Relation& in = step.Input("input");
     const Relation& table = step.Input("from", false);
     auto keys = Keys(step, "keys", in, table);
-    std::string match = spec.Choice("match", {"exact", "exact_or_next_smaller", "exact_or_next_larger"}, "exact");
+    std::string match =
+        spec.Choice("match", {"exact", "exact_or_next_smaller", "exact_or_next_larger"}, "exact");
     std::string search = spec.Choice("search", {"first", "last"}, "first");
     std::string dup = spec.Choice("on_duplicate", {"first", "last", "error"}, search);
     bool nulls = spec.Bool("null_keys_match", false);
@@ -143,15 +153,16 @@ class Lookup : public StepType {
     for (auto& [col, as] : ret) picked += ", " + QuoteName(col) + " AS " + QuoteName("__r_" + as);
     std::string ordering;
     if (!order.empty()) {
-      ordering = " ORDER BY " + QuoteName(table.Find(order, spec, "order_by")) + (dup == "last" ? " DESC" : " ASC");
+      ordering =
+          " ORDER BY " + QuoteName(table.Find(order, spec, "order_by")) + (dup == "last" ? " DESC" : " ASC");
     } else if (dup == "last") {
       spec.Fail("on_duplicate", "last needs order_by (last along which column?)");
     }
     bool asof = match != "exact";
     // As-of matches take the nearest row, so there is nothing to dedupe but exact ties.
-    std::string lookup_sql = fmt::format(
-        "SELECT {}, TRUE AS __found FROM {} QUALIFY row_number() OVER (PARTITION BY {}{}) = 1", picked, table.cte,
-        ColumnList(tk), ordering);
+    std::string lookup_sql =
+        fmt::format("SELECT {}, TRUE AS __found FROM {} QUALIFY row_number() OVER (PARTITION BY {}{}) = 1",
+                    picked, table.cte, ColumnList(tk), ordering);
     std::string on = On(keys, "i", "t", nulls, asof ? keys.size() - 1 : keys.size());
     if (asof) {
       auto& last = keys.back();
@@ -161,9 +172,10 @@ class Lookup : public StepType {
     std::string list = "i.*";
     for (auto& [col, as] : ret) {
       std::string v = "t." + QuoteName("__r_" + as);
-      list += fmt::format(", {} AS {}",
-                          fallback.count(as) ? fmt::format("CASE WHEN t.__found THEN {} ELSE {} END", v, fallback[as]) : v,
-                          QuoteName(as));
+      list += fmt::format(
+          ", {} AS {}",
+          fallback.count(as) ? fmt::format("CASE WHEN t.__found THEN {} ELSE {} END", v, fallback[as]) : v,
+          QuoteName(as));
     }
     step.Add(fmt::format("SELECT {} FROM {} i {}LEFT JOIN ({}) t ON {}", list, in.cte, asof ? "ASOF " : "",
                          lookup_sql, on),
@@ -183,19 +195,24 @@ class Pivot : public StepType {
     std::vector<std::string> index;
     for (auto& c : spec.List("index")) index.push_back(in.Find(c, spec, "index"));
     std::string on = in.Find(spec.Text("columns", "", true), spec, "columns");
-    std::string agg = spec.Choice("aggregate", {"sum", "count", "avg", "min", "max", "count_distinct"}, "sum");
-    std::string value = agg == "count" && !spec.Has("values") ? "" : in.Find(spec.Text("values", "", true), spec, "values");
+    std::string agg =
+        spec.Choice("aggregate", {"sum", "count", "avg", "min", "max", "count_distinct"}, "sum");
+    std::string value =
+        agg == "count" && !spec.Has("values") ? "" : in.Find(spec.Text("values", "", true), spec, "values");
     std::string max_text = spec.Text("max_columns", "200");
-    if (max_text.find_first_not_of("0123456789") != std::string::npos || max_text.empty() || max_text.size() > 4)
+    if (max_text.find_first_not_of("0123456789") != std::string::npos || max_text.empty() ||
+        max_text.size() > 4)
       spec.Fail("max_columns", "must be a whole number up to 9999");
     size_t max = std::stoul(max_text);
-    auto values = step.Values(fmt::format("SELECT DISTINCT CAST({0} AS VARCHAR) FROM {1} WHERE {0} IS NOT NULL ORDER BY 1",
-                                          QuoteName(on), in.cte),
-                              {&in}, max + 1);
+    auto values = step.Values(
+        fmt::format("SELECT DISTINCT CAST({0} AS VARCHAR) FROM {1} WHERE {0} IS NOT NULL ORDER BY 1",
+                    QuoteName(on), in.cte),
+        {&in}, max + 1);
     if (values.size() > max)
-      spec.Fail("columns", fmt::format("'{}' has more than {} distinct values: pivot on a column with fewer, or raise "
-                                       "max_columns",
-                                       on, max));
+      spec.Fail("columns",
+                fmt::format("'{}' has more than {} distinct values: pivot on a column with fewer, or raise "
+                            "max_columns",
+                            on, max));
     auto call = [&](const std::string& filter) {
       std::string f = filter.empty() ? "" : " FILTER (WHERE " + filter + ")";
       if (agg == "count") return fmt::format("count({}){}", value.empty() ? "*" : QuoteName(value), f);
@@ -206,14 +223,17 @@ class Pivot : public StepType {
     std::string list = ColumnList(index);
     for (auto& v : values) {
       std::string c = call(fmt::format("CAST({} AS VARCHAR) = {}", QuoteName(on), StringLiteral(v)));
-      list += fmt::format("{}{} AS {}", list.empty() ? "" : ", ", fill.empty() ? c : "coalesce(" + c + ", " + fill + ")",
-                          QuoteName(v));
+      list += fmt::format("{}{} AS {}", list.empty() ? "" : ", ",
+                          fill.empty() ? c : "coalesce(" + c + ", " + fill + ")", QuoteName(v));
     }
     bool totals = spec.Bool("totals", false);
     if (totals) list += fmt::format("{}{} AS {}", list.empty() ? "" : ", ", call(""), QuoteName("Total"));
     std::string group;
-    if (!index.empty()) group = totals ? " GROUP BY GROUPING SETS ((" + ColumnList(index) + "), ())" : " GROUP BY " + ColumnList(index);
-    std::string order = index.empty() ? "" : " ORDER BY grouping(" + ColumnList(index) + "), " + ColumnList(index);
+    if (!index.empty())
+      group = totals ? " GROUP BY GROUPING SETS ((" + ColumnList(index) + "), ())"
+                     : " GROUP BY " + ColumnList(index);
+    std::string order =
+        index.empty() ? "" : " ORDER BY grouping(" + ColumnList(index) + "), " + ColumnList(index);
     step.Add(fmt::format("SELECT {} FROM {}{}{}", list, in.cte, group, totals ? order : ""), {&in});
   }
 };
@@ -221,7 +241,9 @@ class Pivot : public StepType {
 class Unpivot : public StepType {
  public:
   const char* name() const override { return "unpivot"; }
-  std::set<std::string> fields() const override { return {"input", "columns", "exclude", "name", "value", "include_nulls"}; }
+  std::set<std::string> fields() const override {
+    return {"input", "columns", "exclude", "name", "value", "include_nulls"};
+  }
   void Compile(StepContext& step) const override {
     const Spec& spec = step.spec();
     const Relation& in = step.Input("input");
@@ -244,18 +266,28 @@ class Unpivot : public StepType {
       names += (names.empty() ? "" : ", ") + StringLiteral(c);
       values += (values.empty() ? "" : ", ") + QuoteName(c);
     }
-    std::string sql = fmt::format("SELECT {}{}unnest([{}]) AS {}, unnest([{}]) AS {} FROM {}", ColumnList(kept),
-                                  kept.empty() ? "" : ", ", names, QuoteName(name), values, QuoteName(value), in.cte);
-    if (!spec.Bool("include_nulls", false)) sql = fmt::format("SELECT * FROM ({}) WHERE {} IS NOT NULL", sql, QuoteName(value));
+    std::string sql =
+        fmt::format("SELECT {}{}unnest([{}]) AS {}, unnest([{}]) AS {} FROM {}", ColumnList(kept),
+                    kept.empty() ? "" : ", ", names, QuoteName(name), values, QuoteName(value), in.cte);
+    if (!spec.Bool("include_nulls", false))
+      sql = fmt::format("SELECT * FROM ({}) WHERE {} IS NOT NULL", sql, QuoteName(value));
     step.Add(sql, {&in});
   }
 };
 
 }  // namespace
 
-std::unique_ptr<StepType> MakeJoin() { return std::make_unique<Join>(); }
-std::unique_ptr<StepType> MakeLookup() { return std::make_unique<Lookup>(); }
-std::unique_ptr<StepType> MakePivot() { return std::make_unique<Pivot>(); }
-std::unique_ptr<StepType> MakeUnpivot() { return std::make_unique<Unpivot>(); }
+std::unique_ptr<StepType> MakeJoin() {
+  return std::make_unique<Join>();
+}
+std::unique_ptr<StepType> MakeLookup() {
+  return std::make_unique<Lookup>();
+}
+std::unique_ptr<StepType> MakePivot() {
+  return std::make_unique<Pivot>();
+}
+std::unique_ptr<StepType> MakeUnpivot() {
+  return std::make_unique<Unpivot>();
+}
 
 }  // namespace tarn::quality

@@ -10,8 +10,8 @@
 namespace tarn::quality {
 namespace {
 
-using ::testing::HasSubstr;
 using tarn::testing::TempDir;
+using ::testing::HasSubstr;
 
 class ExprTest : public ::testing::Test {
  protected:
@@ -26,12 +26,14 @@ class ExprTest : public ::testing::Test {
   // The formula's value over one row: amount -1234.567, qty 3, name '  Ada  Lovelace ',
   // posted 2024-01-31, shipped 2024-03-04, note NULL, zero 0.
   std::string Eval(const std::string& formula, ExprMode mode = ExprMode::kRow) {
-    std::vector<std::string> cols = {"amount", "qty", "name", "posted", "shipped", "note", "zero", "Posted Date"};
+    std::vector<std::string> cols = {"amount",  "qty",  "name", "posted",
+                                     "shipped", "note", "zero", "Posted Date"};
     std::string sql = CompileExpr(formula, cols, mode, "test");
     auto r = conn_->Run(
         "SELECT CAST((" + sql +
         ") AS VARCHAR) FROM (VALUES (-1234.567, 3, '  Ada  Lovelace ', DATE '2024-01-31', DATE '2024-03-04', "
-        "CAST(NULL AS VARCHAR), 0, DATE '2023-12-25')) t(amount, qty, name, posted, shipped, note, zero, \"Posted "
+        "CAST(NULL AS VARCHAR), 0, DATE '2023-12-25')) t(amount, qty, name, posted, shipped, note, zero, "
+        "\"Posted "
         "Date\")");
     auto v = r->GetValue(0, 0);
     return v.IsNull() ? "NULL" : v.ToString();
@@ -108,7 +110,7 @@ TEST_F(ExprTest, DateFunctions) {
   EXPECT_EQ(Eval("NETWORKDAYS(posted, shipped)"), "24");
   EXPECT_EQ(Eval("NETWORKDAYS(shipped, posted)"), "-24");
   EXPECT_EQ(Eval("NETWORKDAYS(DATE(2024, 3, 2), DATE(2024, 3, 3))"), "0");  // a weekend
-  EXPECT_EQ(Eval("WEEKDAY(posted)"), "4");  // Wednesday, Sunday = 1
+  EXPECT_EQ(Eval("WEEKDAY(posted)"), "4");                                  // Wednesday, Sunday = 1
   EXPECT_EQ(Eval("WEEKDAY(posted, 2)"), "3");
   EXPECT_EQ(Eval("WEEKDAY(posted, 3)"), "2");
 }
@@ -170,8 +172,10 @@ TEST_F(ExprTest, AggregatesCompileToFilteredAggregates) {
   EXPECT_EQ(CompileExpr("RANK()", cols, ExprMode::kWindow, "x", &w),
             "rank() OVER (PARTITION BY \"ccy\" ORDER BY \"amount\" DESC)");
   EXPECT_EQ(CompileExpr("amount - LAG(amount)", cols, ExprMode::kWindow, "x", &w),
-            "(\"amount\" - lag(\"amount\", CAST(1 AS BIGINT)) OVER (PARTITION BY \"ccy\" ORDER BY \"amount\" DESC))");
-  EXPECT_EQ(CompileExpr("SUM(amount)", cols, ExprMode::kWindow, "x", &w), "sum(\"amount\") OVER (PARTITION BY \"ccy\")");
+            "(\"amount\" - lag(\"amount\", CAST(1 AS BIGINT)) OVER (PARTITION BY \"ccy\" ORDER BY \"amount\" "
+            "DESC))");
+  EXPECT_EQ(CompileExpr("SUM(amount)", cols, ExprMode::kWindow, "x", &w),
+            "sum(\"amount\") OVER (PARTITION BY \"ccy\")");
 }
 
 }  // namespace

@@ -1,0 +1,31 @@
+// RunnerProbe: the SchemaProbe of a pipeline's submitter. Every question is a
+// statement run through the Runner as them (governed, limited and audited), so a
+// pipeline compiles only over what they may read.
+#pragma once
+
+#include "quality/pipeline.h"
+#include "session/runner.h"
+
+namespace tarn::quality {
+
+class RunnerProbe : public SchemaProbe {
+ public:
+  // `role`: an assumed role, as RunRequest::role.
+  RunnerProbe(session::Runner& runner, identity::Principal principal, audit::Origin origin,
+              std::string role = "")
+      : runner_(runner),
+        principal_(std::move(principal)),
+        origin_(std::move(origin)),
+        role_(std::move(role)) {}
+
+  std::vector<Column> Describe(const std::string& query) override;
+  std::vector<std::string> Values(const std::string& query, size_t limit) override;
+
+ private:
+  session::Runner& runner_;
+  identity::Principal principal_;
+  audit::Origin origin_;
+  std::string role_;
+};
+
+}  // namespace tarn::quality

@@ -1,0 +1,180 @@
+// Reconciliation pipelines compiled against a real lake and run through the Runner:
+// compare finds planted breaks, lookups and pivots give spreadsheet answers, checks
+// fail naming keys, and the spec's errors say where.
+#include <gmock/gmock.h>
+
+#include "governance/governance_fixture.h"
+#include "quality/pipeline.h"
+#include "quality/runner_probe.h"
+
+namespace tarn::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class PipelineTest : public GovernanceTest {
+ protected:
+  void SetUp() override {
+    GovernanceTest::SetUp();
+    // A ledger and a bank statement: TX3 is missing from the bank, TX4's amount and
+    // TX5's date differ (TX2's by a day, within tolerance; TX1's amount by 0.004, within
+    // tolerance), TX6 appears twice in the bank, FEE1 is bank-only.
+    Exec(*admin_,
+         "CREATE TABLE d.ledger AS SELECT * FROM (VALUES ('TX1', 100.00, DATE '2024-01-01', 'EUR'), ('TX2', "
+         "50.00, "
+         "DATE '2024-01-02', 'EUR'), ('TX3', 75.00, DATE '2024-01-03', 'USD'), ('TX4', 20.00, DATE "
+         "'2024-01-04', "
+         "'EUR'), ('TX5', 30.00, DATE '2024-01-05', 'GBP'), ('TX6', 60.00, DATE '2024-01-06', 'EUR')) v(ref, "
+         "amount, "
+         "posted, ccy);"
+         "CREATE TABLE d.bank AS SELECT * FROM (VALUES (1, 'TX1', 100.004, DATE '2024-01-01', 'EUR'), (2, "
+         "'TX2', "
+         "50.00, DATE '2024-01-03', 'EUR'), (3, 'TX4', 21.00, DATE '2024-01-04', 'EUR'), (4, 'TX5', 30.00, "
+         "DATE "
+         "'2024-01-09', 'GBP'), (5, 'TX6', 60.00, DATE '2024-01-06', 'EUR'), (6, 'TX6', 60.00, DATE "
+         "'2024-01-06', "
+         "'EUR'), (7, 'FEE1', -2.50, DATE '2024-01-07', 'EUR')) v(line, ref, amount, value_date, ccy);"
+         "CREATE TABLE d.fx AS SELECT * FROM (VALUES ('EUR', 1.08), ('GBP', 1.27), ('EUR', 9.99)) v(ccy, "
+         "rate)");
+  }
+  quality::CompiledPipeline Compile(const std::string& yaml, const identity::Principal& who) {
+    quality::RunnerProbe probe(*runner_, who, audit::Origin{"test"});
+    return quality::Compile(*quality::ParsePipeline(yaml, "recon.yaml"), probe);
+  }
+  quality::CompiledPipeline Compile(const std::string& yaml) {
+    return Compile(yaml, session::Instance::LocalCaller().principal);
+  }
+  Error Refused(const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return e;
+    }
+    ADD_FAILURE() << "no error";
+    return Error(ErrorCode::kInternal, "");
+  }
+};
+
+constexpr const char* kRecon = R"(name: bank
+inputs:
+  ledger: {table: d.ledger}
+  bank: {table: d.bank}
+steps:
+  - name: rec
+    compare:
+      left: ledger
+      right: bank
+      keys: [ref]
+      order_by: {right: line}
+      columns:
+        amount: {tolerance: 0.005}
+        posted: {right: value_date, tolerance_days: 1, reason: date}
+        ccy: {ignore_case: true}
+  - name: save
+    output: {input: rec.breaks, table: d.breaks}
+  - name: save_all
+    output: {input: rec, table: d.rec_all}
+)";
+
+TEST_F(PipelineTest, CompareFindsEachPlantedBreakWithItsReason) {
+  auto c = Compile(kRecon);
+  Exec(*admin_, c.Script());
+  EXPECT_EQ(
+      All(*admin_, "SELECT ref, diff_type, coalesce(reason, '') FROM d.rec_all ORDER BY ref, diff_type"),
+      "FEE1|right_only||\nTX1|matched||\nTX2|matched||\nTX3|left_only||\nTX4|break|amount|\n"
+      "TX5|break|date|\nTX6|break|duplicate|\nTX6|matched||\n");
+  EXPECT_EQ(
+      All(*admin_, "SELECT ref, amount_left, amount_right, amount_diff FROM d.breaks WHERE ref = 'TX4'"),
+      "TX4|20.00|21.000|1.000|\n");
+  // The run's result: rows and amounts per status and reason.
+  ASSERT_FALSE(c.statements.empty());
+  EXPECT_EQ(c.statements.back().kind, quality::CompiledStatement::kSummary);
+  EXPECT_EQ(All(*admin_, c.statements.back().sql),
+            "break|amount|1|1.000|\nbreak|date|1|0.000|\nbreak|duplicate|1|60.000|\nleft_only||1|75.000|\n"
+            "matched||3|0.004|\nright_only||1|2.500|\n");
+  EXPECT_THAT(c.Explain(), HasSubstr("step rec (compare, line 6)"));
+}
+
+TEST_F(PipelineTest, LookupDeriveAggregatePivotGiveSpreadsheetAnswers) {
+  auto c = Compile(R"(inputs:
+  ledger: {table: d.ledger}
+  fx: {table: d.fx}
+steps:
+  - name: rated
+    lookup: {from: fx, keys: [ccy], return: [rate], if_not_found: 1, order_by: rate}
+  - name: usd
+    derive:
+      columns:
+        usd: ROUND(amount * rate, 2)
+        band: IF(usd >= 60, "big", "small")
+  - name: by_band
+    aggregate: {group_by: [band], values: {n: COUNT(), total: SUM(usd), eur: COUNTIF(ccy = "EUR")}}
+  - name: pv
+    pivot: {input: usd, index: [band], columns: ccy, values: usd, fill: 0, totals: true}
+  - name: out1
+    output: {input: by_band, table: d.by_band}
+  - name: out2
+    output: {input: pv, table: d.pv}
+)");
+  Exec(*admin_, c.Script());
+  // EUR has two rates: the first along order_by (1.08) is found; USD has none: 1.
+  // usd: TX1 108.00, TX2 54.00, TX3 75.00, TX4 21.60, TX5 38.10, TX6 64.80 (big: >= 60).
+  EXPECT_EQ(All(*admin_, "SELECT band, n, total, eur FROM d.by_band ORDER BY band"),
+            "big|3|247.80|2|\nsmall|3|113.70|2|\n");
+  EXPECT_EQ(
+      All(*admin_, "SELECT coalesce(band, 'TOTAL'), EUR, GBP, USD, Total FROM d.pv"),
+      "big|172.80|0.00|75.00|247.80|\nsmall|75.60|38.10|0.00|113.70|\nTOTAL|248.40|38.10|75.00|361.50|\n");
+}
+
+TEST_F(PipelineTest, ChecksFailNamingTheFirstDuplicateKeyAndWriteNothing) {
+  auto c = Compile(R"(inputs:
+  ledger: {table: d.ledger}
+  fx: {table: d.fx}
+steps:
+  - name: j
+    join: {left: ledger, right: fx, on: [ccy], type: left, validate: m:1}
+  - name: out
+    output: {table: d.joined}
+)");
+  auto e = Refused([&] { Exec(*admin_, c.Script()); });
+  EXPECT_THAT(e.what(), HasSubstr("step 'j': validate m:1 (right): key ccy=EUR appears 2 times"));
+  EXPECT_THAT(Refused([&] { Exec(*admin_, "SELECT * FROM d.joined"); }).what(), HasSubstr("d.joined"));
+}
+
+TEST_F(PipelineTest, APipelineOverATableTheSubmitterCannotReadDoesNotCompile) {
+  identity::Directory d(*store_);
+  auto ana = *d.Lookup("ana", "test");
+  auto e = Refused([&] { Compile(kRecon, ana); });
+  EXPECT_TRUE(e.code() == ErrorCode::kPermissionDenied || e.code() == ErrorCode::kNotFound) << e.what();
+  EXPECT_THAT(All(*admin_, "SELECT count(*) FROM system.audit WHERE user_name = 'ana' AND outcome <> 'ok'"),
+              ::testing::Not("0|\n"));
+}
+
+TEST_F(PipelineTest, SpecErrorsNameTheLineStepAndField) {
+  struct Case {
+    std::string yaml, says;
+  } cases[] = {
+      {"inputs: {a: {table: d.ledger}}\nsteps:\n  - name: x\n    filter: {where: 'amount >'}\n",
+       "recon.yaml: step 'x' (filter) line 4, field 'where': the formula ends too early"},
+      {"inputs: {a: {table: d.ledger}}\nsteps:\n  - name: x\n    filter: {wher: 'amount > 1'}\n",
+       "step 'x' (filter) line 4: unknown field 'wher'"},
+      {"inputs: {a: {table: d.ledger}}\nsteps:\n  - name: x\n    frobnicate: {}\n",
+       "line 4, field 'frobnicate': no step type"},
+      {"inputs: {a: {table: d.ledger}}\nsteps:\n  - name: x\n    sort: {input: nope, by: [amount]}\n",
+       "field 'input': names no input or earlier step: 'nope'"},
+      {"inputs: {a: {table: d.ledger}}\nsteps:\n  - name: x\n    derive: {columns: {y: 'amonut * 2'}}\n",
+       "field 'columns.y': no column 'amonut'"},
+      {"inputs: {a: {table: d.ledger}}\nsteps:\n  - name: a\n    filter: {where: TRUE}\n",
+       "the name is used twice"},
+      {"inputs: {a: {table: d.ledger}}\nsteps:\n  - name: x\n    filter: {where: [1, 2\n",
+       "recon.yaml line 5: not valid YAML"},
+  };
+  for (auto& c : cases) {
+    auto e = Refused([&] { Compile(c.yaml); });
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument) << c.yaml << e.what();
+    EXPECT_THAT(e.what(), HasSubstr(c.says)) << c.yaml;
+  }
+}
+
+}  // namespace
+}  // namespace tarn::testing
