@@ -79,19 +79,32 @@ std::pair<int64_t, int64_t> CapacityField(const nlohmann::json& body, const char
   return {memory, threads};
 }
 
-// The text of a script in the lake's scripts/ folder: a missing file, one outside the
-// folder and one that is not a regular .sql file are refused alike.
-std::string ReadScript(const std::string& location, const std::filesystem::path& lake_root) {
+}  // namespace
+
+const JobType* FindJobType(const JobTypes& types, const std::string& name) {
+  for (auto& t : types) {
+    if (t->name() == name) return t.get();
+  }
+  return nullptr;
+}
+
+// A missing file, one outside the folder and one of another kind are refused alike.
+std::string ReadLakeScript(const std::string& location, const std::filesystem::path& lake_root,
+                           const std::vector<std::string>& suffixes, const std::string& field) {
   namespace fs = std::filesystem;
+  std::string kinds;
+  for (auto& s : suffixes) kinds += (kinds.empty() ? "" : " or ") + s;
   auto refuse = [&] {
     return Error::InvalidArgument(
-        "field 'script_location': no script {} in the lake's scripts/ folder (name a .sql file under "
-        "scripts/)",
-        location.substr(0, 256));
+        "field '{}': no file {} in the lake's scripts/ folder (name a {} file under scripts/)", field,
+        location.substr(0, 256), kinds);
   };
-  if (location.rfind("scripts/", 0) != 0 || location.size() < 13 ||
-      location.compare(location.size() - 4, 4, ".sql") != 0)
-    throw refuse();
+  bool suffix_ok = false;
+  for (auto& s : suffixes) {
+    suffix_ok = suffix_ok || (location.size() > s.size() + 8 &&
+                              location.compare(location.size() - s.size(), s.size(), s) == 0);
+  }
+  if (location.rfind("scripts/", 0) != 0 || !suffix_ok) throw refuse();
   std::string checked;
   try {
     checked = lake::Lake(lake_root).CheckLocation(location);
@@ -105,7 +118,7 @@ std::string ReadScript(const std::string& location, const std::filesystem::path&
   auto rel = file.lexically_relative(folder).string();
   if (ec || rel.empty() || rel.rfind("..", 0) == 0 || !fs::is_regular_file(file, ec)) throw refuse();
   if (fs::file_size(file, ec) > (1 << 20))
-    throw Error::InvalidArgument("field 'script_location': {} is larger than 1 MiB", location.substr(0, 256));
+    throw Error::InvalidArgument("field '{}': {} is larger than 1 MiB", field, location.substr(0, 256));
   std::ifstream in(file, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
@@ -113,13 +126,25 @@ std::string ReadScript(const std::string& location, const std::filesystem::path&
   return text.str();
 }
 
-// A "job" object: {type: "sql", script | script_location}; returns it as stored
-// (with the script's text) and sets `script`.
+namespace {
+
+std::string ReadScript(const std::string& location, const std::filesystem::path& lake_root) {
+  return ReadLakeScript(location, lake_root, {".sql"}, "script_location");
+}
+
+// A "job" object: {type: "sql", script | script_location}, or one of a JobType in
+// `types`; returns it as stored (with the script's text) and sets `script` (SQL only).
 nlohmann::json ParseJob(const nlohmann::json& job, const std::string& field,
-                        const std::filesystem::path& lake_root, std::string& script) {
-  OnlyFields(job, {"type", "script", "script_location"}, ("field '" + field + "'").c_str());
+                        const std::filesystem::path& lake_root, std::string& script, const JobTypes& types) {
+  if (!job.is_object()) throw Error::InvalidArgument("field '{}' must be a JSON object", field);
   auto type = TextField(job, "type", true, 32);
-  if (type != "sql") throw Error::InvalidArgument("field '{}.type' must be \"sql\"", field);
+  if (type != "sql") {
+    if (const JobType* t = FindJobType(types, type)) return t->Parse(job, field, lake_root);
+    std::string names = "\"sql\"";
+    for (auto& t : types) names += ", \"" + t->name() + "\"";
+    throw Error::InvalidArgument("field '{}.type' must be one of {}", field, names);
+  }
+  OnlyFields(job, {"type", "script", "script_location"}, ("field '" + field + "'").c_str());
   nlohmann::json stored = {{"type", type}};
   if (job.contains("script") == job.contains("script_location"))
     throw Error::InvalidArgument("field '{}' needs one of 'script' and 'script_location'", field);
@@ -156,7 +181,7 @@ std::vector<StepSpec> ParseSteps(const nlohmann::json& list, const std::filesyst
                                      field);
     }
     if (!list[i].contains("job")) throw Error::InvalidArgument("field '{}.job' is required", field);
-    auto job = ParseJob(list[i]["job"], field + ".job", lake_root, step.script);
+    auto job = ParseJob(list[i]["job"], field + ".job", lake_root, step.script, {});
     stored.push_back({{"name", step.name}, {"action_on_failure", step.action_on_failure}, {"job", job}});
     steps.push_back(std::move(step));
   }
@@ -182,7 +207,8 @@ Application ParseApplication(const nlohmann::json& body) {
   return app;
 }
 
-JobSpec ParseJobSpec(const nlohmann::json& body, const std::filesystem::path& lake_root) {
+JobSpec ParseJobSpec(const nlohmann::json& body, const std::filesystem::path& lake_root,
+                     const JobTypes& types) {
   OnlyFields(body,
              {"name", "client_token", "job", "steps", "timeout_minutes", "retry_policy", "execution_role",
               "execution_policy", "capacity", "tags"},
@@ -242,7 +268,7 @@ JobSpec ParseJobSpec(const nlohmann::json& body, const std::filesystem::path& la
   if (body.contains("job") && body.contains("steps"))
     throw Error::InvalidArgument("fields 'job' and 'steps' exclude each other: give one");
   if (body.contains("job")) {
-    spec.job = ParseJob(body["job"], "job", lake_root, spec.script);
+    spec.job = ParseJob(body["job"], "job", lake_root, spec.script, types);
   } else {
     nlohmann::json steps;
     spec.steps = ParseSteps(body["steps"], lake_root, steps);

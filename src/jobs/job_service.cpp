@@ -351,6 +351,21 @@ session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, Run
   auto result_file = ResultPath(run);
   std::error_code ec;
   if (run.attempt > 1) std::filesystem::remove(result_file, ec);  // an earlier attempt's
+  if (std::string type = run.job.value("type", "sql"); type != "sql") {
+    // A job of another type becomes its script now, as the run's principal.
+    try {
+      const JobType* t = FindJobType(options_.types, type);
+      if (!t) throw Error::Unsupported("job type {} is not available on this server", type);
+      steps.at(0).script = t->Script(run.job, request, runner_);
+      log.Note("step", fmt::format("{} job: made a script of {} statements", type,
+                                   session::SplitStatements(steps[0].script).size()));
+    } catch (const Error& e) {
+      session::RunResult failed;
+      failed.state = session::RunState::kFailed;
+      failed.error = e;
+      return failed;
+    }
+  }
   session::RunResult outcome;
   std::optional<std::string> failed;  // the first failed step's error
   bool skip_rest = false;

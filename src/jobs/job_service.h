@@ -68,6 +68,8 @@ struct JobServiceOptions {
   // measured on against runs' own times (tests move it ahead of them).
   std::function<int64_t()> deadline_clock = NowMs;
   std::chrono::milliseconds schedule_poll{1000};
+  // The job types besides "sql" (e.g. quality's reconciliation).
+  JobTypes types;
   // How long after submission the groups in an external principal's token are trusted.
   std::chrono::milliseconds external_identity_ttl{std::chrono::hours(12)};
 };
@@ -101,6 +103,7 @@ class JobService {
   // Now, by the scheduler's clock.
   int64_t Now() const { return options_.clock(); }
   const std::filesystem::path& lake_root() const { return instance_.lake().root(); }
+  const JobTypes& types() const { return options_.types; }
   // Where a run's result is kept: <lake>/_jobs/results/<run>.parquet.
   std::filesystem::path ResultPath(const JobRun& run) const;
 

@@ -24,6 +24,7 @@
 
 #include "identity/principal.h"
 #include "jobs/events.h"
+#include "jobs/job_type.h"
 #include "store/store.h"
 
 namespace tarn::jobs {
@@ -92,7 +93,9 @@ struct JobSpec {
 
 // The fields of POST .../jobruns, checked as ParseApplication does; a script_location
 // is read from `lake_root`/scripts/ (kInvalidArgument, worded the same, for what is not there).
-JobSpec ParseJobSpec(const nlohmann::json& body, const std::filesystem::path& lake_root);
+// Job objects of another type than "sql" are parsed by that type in `types`.
+JobSpec ParseJobSpec(const nlohmann::json& body, const std::filesystem::path& lake_root,
+                     const JobTypes& types);
 
 struct JobRun {
   std::string id;

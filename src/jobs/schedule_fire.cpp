@@ -80,7 +80,7 @@ bool JobService::Fire(JobStore& s, const std::string& id, int64_t now) {
   } else {
     try {
       s.meta().Transaction([&] {
-        auto spec = ParseJobSpec(sch.body, lake_root());
+        auto spec = ParseJobSpec(sch.body, lake_root(), options_.types);
         spec.client_token = fmt::format("schedule-{}-{}", sch.id.substr(4), due);
         spec.schedule_id = sch.id;
         bool created = false;

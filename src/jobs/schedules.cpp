@@ -39,7 +39,8 @@ nlohmann::json Schedule::Json() const {
           {"last_job_run_id", last_run_id ? nlohmann::json(*last_run_id) : nlohmann::json(nullptr)}};
 }
 
-Schedule ParseSchedule(const nlohmann::json& body, const std::filesystem::path& lake_root) {
+Schedule ParseSchedule(const nlohmann::json& body, const std::filesystem::path& lake_root,
+                       const JobTypes& types) {
   if (!body.is_object()) throw Error::InvalidArgument("the schedule must be a JSON object");
   Schedule s;
   s.name = Text(body, "name", "", 256);
@@ -63,7 +64,7 @@ Schedule ParseSchedule(const nlohmann::json& body, const std::filesystem::path& 
   for (auto& [k, v] : body.items()) {
     if (k != "cron" && k != "timezone" && k != "overlap") run[k] = v;
   }
-  ParseJobSpec(run, lake_root);  // checks the run's fields now, not at the first fire
+  ParseJobSpec(run, lake_root, types);  // checks the run's fields now, not at the first fire
   s.body = run;
   return s;
 }

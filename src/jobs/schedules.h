@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "identity/principal.h"
+#include "jobs/job_type.h"
 #include "store/store.h"
 
 namespace tarn::jobs {
@@ -48,7 +49,8 @@ struct Schedule {
 
 // The fields of POST .../schedules: name, cron, timezone, overlap, and the fields of
 // a job run (checked by ParseJobSpec against `lake_root`; no client_token).
-Schedule ParseSchedule(const nlohmann::json& body, const std::filesystem::path& lake_root);
+Schedule ParseSchedule(const nlohmann::json& body, const std::filesystem::path& lake_root,
+                       const JobTypes& types);
 
 class ScheduleStore {
  public:

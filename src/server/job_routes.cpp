@@ -270,7 +270,7 @@ static void AddScheduleRoutes(Router& router, JobRoutes r) {
     if (!access.MaySubmit(app))
       throw Error::PermissionDenied("access denied: scheduling runs on application {} takes SUBMIT on it",
                                     app.name);
-    auto s = jobs::ParseSchedule(Body(ctx), r.jobs().lake_root());
+    auto s = jobs::ParseSchedule(Body(ctx), r.jobs().lake_root(), r.jobs().types());
     std::string role = s.body.value("execution_role", "");
     if (!role.empty()) access.RequireAssume(role);
     s.application_id = app.id;
@@ -379,7 +379,7 @@ void AddJobRoutes(Router& router, JobRoutes r) {
       throw Error::PermissionDenied("access denied: submitting to application {} takes SUBMIT on it",
                                     app.name);
     }
-    auto spec = jobs::ParseJobSpec(Body(ctx), r.jobs().lake_root());
+    auto spec = jobs::ParseJobSpec(Body(ctx), r.jobs().lake_root(), r.jobs().types());
     if (!spec.execution_role.empty()) access.RequireAssume(spec.execution_role);
     bool created = false;
     auto run = r.jobs().Submit(app.id, spec, *ctx.principal, created);

@@ -90,7 +90,7 @@ void AddLivyBatchRoutes(const LivyAdd& add, const std::string& base,
     json request = livy::BatchRunRequest(body, tags);
     jobs::JobSpec spec;
     try {
-      spec = jobs::ParseJobSpec(request, r.jobs().lake_root());
+      spec = jobs::ParseJobSpec(request, r.jobs().lake_root(), {});  // SQL files only
     } catch (const Error& e) {
       if (e.code() != ErrorCode::kInvalidArgument) throw;
       throw Error::InvalidArgument("{} (a batch's fields: docs/livy.md, \"Batches\")", e.what());

@@ -9,6 +9,7 @@
 #include "identity/authenticator.h"
 #include "identity/directory.h"
 #include "identity/keys.h"
+#include "quality/recon_job.h"
 #include "server/http_client.h"
 #include "server/http_server.h"
 #include "server/job_routes.h"
@@ -502,6 +503,7 @@ void Service::Start() {
     jo.schedule_poll = std::chrono::milliseconds(s.config.job_schedule_poll_ms);
     if (s.config.job_clock) jo.clock = s.config.job_clock;
     if (s.config.job_deadline_clock) jo.deadline_clock = s.config.job_deadline_clock;
+    jo.types = {quality::MakeReconciliationJobType()};
     s.jobs = std::make_unique<jobs::JobService>(s.instance, *s.runner, jo);
     livy::LivyOptions lo;
     lo.workers = s.config.livy_workers;

@@ -1,0 +1,115 @@
+#include "quality/recon_job.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/error.h"
+#include "quality/runner_probe.h"
+
+namespace tarn::quality {
+
+std::string ApplyParams(const std::string& text, const std::map<std::string, std::string>& params) {
+  for (auto& [name, value] : params) {
+    bool ok = !value.empty() && value.size() <= 256 && std::all_of(value.begin(), value.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) ||
+             std::string(" -_.:/").find(c) != std::string::npos;
+    });
+    if (!ok)
+      throw Error::InvalidArgument(
+          "parameter '{}': a value is 1 to 256 of letters, digits, space and - _ . : /", name.substr(0, 64));
+  }
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t at = text.find("${", i);
+    if (at == std::string::npos) break;
+    size_t end = text.find('}', at);
+    if (end == std::string::npos) break;
+    std::string name = text.substr(at + 2, end - at - 2);
+    auto it = params.find(name);
+    if (it == params.end())
+      throw Error::InvalidArgument("the pipeline uses ${{{}}}, which no parameter sets (--param {}=VALUE)",
+                                   name.substr(0, 64), name.substr(0, 64));
+    out += text.substr(i, at - i) + it->second;
+    i = end + 1;
+  }
+  return out + text.substr(i);
+}
+
+CompiledPipeline CompileAs(const std::string& text, const std::string& source, const session::RunRequest& as,
+                           session::Runner& runner) {
+  auto pipeline = ParsePipeline(text, source);
+  RunnerProbe probe(runner, as.principal, as.origin, as.role);
+  return Compile(*pipeline, probe);
+}
+
+namespace {
+
+std::map<std::string, std::string> Params(const nlohmann::json& job) {
+  std::map<std::string, std::string> out;
+  if (!job.contains("params")) return out;
+  for (auto& [k, v] : job["params"].items()) out[k] = v.get<std::string>();
+  return out;
+}
+
+class ReconciliationJob : public jobs::JobType {
+ public:
+  std::string name() const override { return "reconciliation"; }
+
+  nlohmann::json Parse(const nlohmann::json& job, const std::string& field,
+                       const std::filesystem::path& lake_root) const override {
+    for (auto& [k, v] : job.items()) {
+      if (k != "type" && k != "pipeline" && k != "pipeline_location" && k != "params")
+        throw Error::InvalidArgument(
+            "unknown field '{}' in field '{}' (known: type, pipeline, pipeline_location, params)",
+            k.substr(0, 64), field);
+    }
+    nlohmann::json stored = {{"type", name()}};
+    if (job.contains("pipeline") == job.contains("pipeline_location"))
+      throw Error::InvalidArgument("field '{}' needs one of 'pipeline' (the YAML) and 'pipeline_location'",
+                                   field);
+    std::string text;
+    std::string source = "the pipeline";
+    if (job.contains("pipeline")) {
+      if (!job["pipeline"].is_string() || job["pipeline"].get<std::string>().size() > (1 << 20))
+        throw Error::InvalidArgument("field '{}.pipeline' must be the pipeline's YAML, at most 1 MiB", field);
+      text = job["pipeline"];
+    } else {
+      if (!job["pipeline_location"].is_string())
+        throw Error::InvalidArgument("field '{}.pipeline_location' must be a string", field);
+      source = job["pipeline_location"];
+      text =
+          jobs::ReadLakeScript(source, lake_root, {".yaml", ".yml", ".json"}, field + ".pipeline_location");
+      stored["pipeline_location"] = source;
+    }
+    if (job.contains("params")) {
+      const auto& p = job["params"];
+      bool ok = p.is_object() && p.size() <= 100;
+      for (auto& [k, v] : p.items()) ok = ok && !k.empty() && k.size() <= 64 && v.is_string();
+      if (!ok)
+        throw Error::InvalidArgument("field '{}.params' must map at most 100 names to text values", field);
+      stored["params"] = p;
+    }
+    ParsePipeline(ApplyParams(text, Params(stored)), source);  // a spec error is the submitter's 400 now
+    stored["pipeline"] = text;
+    return stored;
+  }
+
+  std::string Script(const nlohmann::json& job, const session::RunRequest& as,
+                     session::Runner& runner) const override {
+    std::string source = job.value("pipeline_location", std::string("the pipeline"));
+    session::RunRequest probe = as;
+    probe.origin.run_id.clear();
+    return CompileAs(ApplyParams(job.value("pipeline", ""), Params(job)), source, probe, runner).Script();
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<const jobs::JobType> MakeReconciliationJobType() {
+  return std::make_shared<ReconciliationJob>();
+}
+
+}  // namespace tarn::quality
