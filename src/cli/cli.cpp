@@ -21,6 +21,7 @@
 #include "cli/demo_data.h"
 #include "cli/job_commands.h"
 #include "cli/progress.h"
+#include "cli/recon_commands.h"
 #include "cli/remote.h"
 #include "cli/remote_flags.h"
 #include "cli/signals.h"
@@ -195,6 +196,12 @@ int Main(int argc, char** argv) {
   // tarn app / tarn job
   JobCommands job_commands(app);
 
+  // tarn recon
+  InstanceFlags recon_flags;
+  ReconCommands recon_commands(
+      app, [&recon_flags](CLI::App* c) { recon_flags.AddTo(c, true); },
+      [&recon_flags] { return recon_flags.Options(); });
+
   // tarn queries
   RemoteFlags queries_remote;
   bool queries_json = false;
@@ -339,6 +346,7 @@ int Main(int argc, char** argv) {
 
   try {
     if (auto rc = job_commands.Run()) return *rc;
+    if (auto rc = recon_commands.Run()) return *rc;
     if (*version) {
       std::cout << "tarn " << kVersion << " (DuckDB " << duckdb::DuckDB::LibraryVersion() << ")\n";
       return 0;

@@ -231,8 +231,12 @@ int JobCommands::Result(const std::string& run_path) {
 }
 
 int JobCommands::Wait(const std::string& run_id, bool show_logs) {
-  auto remote = remote_.Options();
-  std::string path = "/v1/applications/" + Checked(application_, "application") + "/jobruns/" + run_id;
+  return WaitForJobRun(remote_.Options(), application_, run_id, show_logs);
+}
+
+int WaitForJobRun(const RemoteOptions& remote, const std::string& application, const std::string& run_id,
+                  bool show_logs) {
+  std::string path = "/v1/applications/" + Checked(application, "application") + "/jobruns/" + run_id;
   std::unique_ptr<Progress> bar;
   int64_t line = 0;
   while (true) {

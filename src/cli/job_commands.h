@@ -29,6 +29,12 @@
 
 namespace tarn::cli {
 
+// Polls job run `run_id` of `application` until it ends (a progress bar on a
+// terminal; with `show_logs`, its log lines as they come); returns the exit code of
+// its state (0 SUCCESS, 1 FAILED, 6 CANCELLED).
+int WaitForJobRun(const RemoteOptions& remote, const std::string& application, const std::string& run_id,
+                  bool show_logs);
+
 class JobCommands {
  public:
   // Adds the commands to `app`.

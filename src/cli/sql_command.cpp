@@ -28,6 +28,33 @@ size_t TerminalWidth() {
   return ws.ws_col;
 }
 
+// Who local statements run as: the operator, or a user of the data directory.
+session::RunRequest LocalRequest(session::Instance& instance, const LocalCaller& caller) {
+  const std::string& as_user = caller.as_user;
+  session::RunRequest request;
+  request.role = caller.role;
+  request.principal = session::Instance::LocalCaller().principal;
+  request.origin.kind = "cli";
+  request.origin.request_id = RandomHex(8);
+  if (!as_user.empty()) {
+    // Whoever holds the data directory may check what a user would see: it runs
+    // under that user's limits and is audited as that user with issuer "local".
+    auto store = instance.OpenMetastore();
+    identity::Directory dir(*store);
+    auto p = dir.Lookup(identity::CheckPrincipalName(as_user, "user"), "local");
+    if (!p) throw Error::NotFound("user {} does not exist (tarn user list shows them)", as_user);
+    request.principal = *p;
+  }
+  return request;
+}
+
+// The local operator has no deadline and no result cap unless SET LIMIT gives one.
+session::RunnerOptions LocalRunnerOptions() {
+  session::RunnerOptions options;
+  options.statement_timeout = std::chrono::milliseconds(0);
+  return options;
+}
+
 namespace {
 
 engine::TableLayout Layout(const SqlOutput& out) {
@@ -62,33 +89,6 @@ class PrintHandler : public session::ResultHandler {
   bool quiet_;
   std::unique_ptr<engine::ResultWriter> writer_;
 };
-
-// Who local statements run as: the operator, or a user of the data directory.
-session::RunRequest LocalRequest(session::Instance& instance, const LocalCaller& caller) {
-  const std::string& as_user = caller.as_user;
-  session::RunRequest request;
-  request.role = caller.role;
-  request.principal = session::Instance::LocalCaller().principal;
-  request.origin.kind = "cli";
-  request.origin.request_id = RandomHex(8);
-  if (!as_user.empty()) {
-    // Whoever holds the data directory may check what a user would see: it runs
-    // under that user's limits and is audited as that user with issuer "local".
-    auto store = instance.OpenMetastore();
-    identity::Directory dir(*store);
-    auto p = dir.Lookup(identity::CheckPrincipalName(as_user, "user"), "local");
-    if (!p) throw Error::NotFound("user {} does not exist (tarn user list shows them)", as_user);
-    request.principal = *p;
-  }
-  return request;
-}
-
-// The local operator has no deadline and no result cap unless SET LIMIT gives one.
-session::RunnerOptions LocalRunnerOptions() {
-  session::RunnerOptions options;
-  options.statement_timeout = std::chrono::milliseconds(0);
-  return options;
-}
 
 // Runs one script; returns the exit code.
 int RunScript(session::Runner& runner, session::RunRequest request, const std::string& sql,

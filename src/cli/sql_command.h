@@ -9,6 +9,7 @@
 
 #include "cli/remote.h"
 #include "session/instance.h"
+#include "session/runner.h"
 
 namespace tarn::cli {
 
@@ -25,6 +26,12 @@ struct LocalCaller {
   std::string as_user;
   std::string role;
 };
+
+// The request local statements run under: as the operator, or --as a user of the
+// data directory (kNotFound if there is none), origin "cli".
+session::RunRequest LocalRequest(session::Instance& instance, const LocalCaller& caller);
+// The local operator's Runner: no deadline and no result cap unless SET LIMIT gives one.
+session::RunnerOptions LocalRunnerOptions();
 
 // Runs `sql` on the data directory; returns the exit code (6 when a cap cut a result).
 int RunLocalSql(const session::InstanceOptions& options, const std::string& sql, const SqlOutput& out,

@@ -176,8 +176,9 @@ class Compare : public StepType {
     std::string amount;
     for (auto& col : c.columns) {
       if (col.kind == CompareColumn::kNumber && amount.empty())
-        amount = fmt::format(", sum(abs(coalesce({}, {}, {}))) AS amount", QuoteName(col.name + "_diff"),
-                             QuoteName(col.name + "_left"), QuoteName(col.name + "_right"));
+        amount =
+            fmt::format(", round(sum(abs(coalesce({}, {}, {}))), 9) AS amount", QuoteName(col.name + "_diff"),
+                        QuoteName(col.name + "_left"), QuoteName(col.name + "_right"));
     }
     step.Add(fmt::format(
                  "SELECT diff_type, coalesce(reason, '') AS reason, count(*) AS rows{} FROM {} GROUP BY ALL "

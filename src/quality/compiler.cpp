@@ -249,7 +249,8 @@ std::shared_ptr<const Pipeline> ParsePipeline(const std::string& text, const std
     if (step.op.empty()) named.Fail("", "says no step type (filter:, derive:, lookup:, ...)");
     p->steps.push_back(std::move(step));
   }
-  if (!p->summary.empty() && !names.count(p->summary)) top.Fail("summary", "names no step");
+  if (!p->summary.empty() && !names.count(p->summary.substr(0, p->summary.find('.'))))
+    top.Fail("summary", "names no step (a step, or a part of one such as rec.summary)");
   return p;
 }
 
@@ -422,6 +423,8 @@ CompiledPipeline Compile(const Pipeline& p, SchemaProbe& probe) {
       if (s.op == "compare") summary = s.name + ".summary";
     }
   }
+  if (!summary.empty() && !c.Lookup(summary))
+    Spec(YAML::Node(), p.source).Fail("summary", fmt::format("'{}' names no step or part of one", summary));
   if (const Relation* r = summary.empty() ? nullptr : c.Lookup(summary)) {
     c.current_step_ = summary;
     c.Statement(CompiledStatement::kSummary, c.With(r->needs, "SELECT * FROM " + r->cte), {r},

@@ -1,0 +1,133 @@
+#include "cli/recon_commands.h"
+
+#include <iostream>
+
+#include "cli/job_commands.h"
+#include "cli/job_helpers.h"
+#include "common/error.h"
+#include "quality/expr.h"
+#include "quality/recon_job.h"
+#include "session/runner.h"
+
+namespace tarn::cli {
+
+ReconCommands::ReconCommands(CLI::App& app, const std::function<void(CLI::App*)>& add_instance_flags,
+                             std::function<session::InstanceOptions()> instance_options)
+    : instance_options_(std::move(instance_options)) {
+  recon_ = app.add_subcommand("recon", "Reconciliation pipelines: validate, explain and run them");
+  recon_->require_subcommand(1);
+  recon_->footer(
+      "A pipeline is YAML: named inputs (lake tables) and ordered steps (lookup, join, filter, derive,\n"
+      "aggregate, pivot, compare, output, ...). See docs/reconciliation.md and examples/recon/.\n"
+      "Example: tarn recon explain examples/recon/bank.yaml");
+  auto pipeline = [this](CLI::App* c) {
+    c->add_option("pipeline", file_, "The pipeline's YAML file (- for standard input)")->required();
+    c->add_option("--param,-p", params_, "Set ${NAME} in the pipeline: NAME=VALUE (repeatable)");
+  };
+  validate_ =
+      recon_->add_subcommand("validate", "Check that a pipeline compiles against the lake, as a user");
+  explain_ = recon_->add_subcommand("explain", "Print each step's SQL and the statements a run executes");
+  for (auto* c : {validate_, explain_}) {
+    pipeline(c);
+    add_instance_flags(c);
+    c->add_option("--as", caller_.as_user,
+                  "Compile as this user of the data directory (default: the administrator admin)");
+    c->add_option("--role", caller_.role, "Compile with only this role's grants (a role you hold)");
+  }
+  explain_->add_flag("--sql", sql_only_, "Print only the SQL script");
+  run_ = recon_->add_subcommand(
+      "run",
+      "Run a pipeline: on a server as a job run (type reconciliation), or locally on a data directory");
+  pipeline(run_);
+  run_->add_option("--app", application_, "The application (id or name)")->capture_default_str();
+  run_->add_option("--name", name_, "A name for the run");
+  run_->add_flag("--wait", wait_, "Follow the run until it ends, then print its summary");
+  run_->add_flag("--json", json_, "Print the server's JSON (locally: the summary as JSON lines)");
+  remote_.AddTo(run_, false);
+  add_instance_flags(run_);
+  run_->add_option("--as", caller_.as_user, "Locally: run as this user of the data directory");
+  functions_ = recon_->add_subcommand("functions", "List the functions formulas may use");
+}
+
+std::map<std::string, std::string> ReconCommands::Params() const {
+  std::map<std::string, std::string> out;
+  for (auto& p : params_) {
+    auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw Error::InvalidArgument("--param {} is not NAME=VALUE", p.substr(0, 64));
+    out[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  return out;
+}
+
+std::optional<int> ReconCommands::Run() {
+  if (!*recon_) return std::nullopt;
+  if (*functions_) {
+    for (auto& f : quality::ExprFunctionList()) std::cout << f << "\n";
+    return 0;
+  }
+  if (*run_) return Submit();
+  return Compile(explain_->parsed());
+}
+
+int ReconCommands::Compile(bool explain) {
+  std::string text = quality::ApplyParams(ReadScript(file_), Params());
+  session::Instance instance(instance_options_());
+  session::Runner runner(instance, LocalRunnerOptions());
+  auto request = LocalRequest(instance, caller_);
+  auto compiled = quality::CompileAs(text, file_, request, runner);
+  if (explain) {
+    std::cout << (sql_only_ ? compiled.Script() : compiled.Explain());
+    return 0;
+  }
+  size_t outputs = 0;
+  for (auto& s : compiled.statements) outputs += s.kind == quality::CompiledStatement::kOutput;
+  std::cout << "pipeline " << compiled.name << ": " << compiled.steps.size() << " steps, " << outputs
+            << " outputs, " << compiled.statements.size() << " statements: ok\n";
+  return 0;
+}
+
+int ReconCommands::Submit() {
+  std::string text = ReadScript(file_);
+  if (!remote_.remote()) {
+    // Locally: compiled and run on the data directory, as the operator or --as a user.
+    std::string script;
+    {
+      session::Instance instance(instance_options_());
+      session::Runner runner(instance, LocalRunnerOptions());
+      script = quality::CompileAs(quality::ApplyParams(text, Params()), file_,
+                                  LocalRequest(instance, caller_), runner)
+                   .Script();
+    }
+    SqlOutput out;
+    if (json_) out.format = "json";
+    return RunLocalSql(instance_options_(), script, out, caller_);
+  }
+  nlohmann::json params = nlohmann::json::object();
+  for (auto& [k, v] : Params()) params[k] = v;
+  nlohmann::json body = {{"job", {{"type", "reconciliation"}, {"pipeline", text}, {"params", params}}}};
+  if (!name_.empty()) body["name"] = name_;
+  auto remote = remote_.Options();
+  auto r =
+      CallApi(remote, "POST", "/v1/applications/" + Checked(application_, "application") + "/jobruns", body);
+  std::string id = r["job_run_id"];
+  if (json_)
+    std::cout << r.dump() << "\n";
+  else
+    std::cout << id << "\n";
+  if (!wait_) return 0;
+  int rc = WaitForJobRun(remote, application_, id, false);
+  if (rc == 0) {
+    auto result = CallApi(remote, "GET", "/v1/applications/" + application_ + "/jobruns/" + id + "/result");
+    if (json_) {
+      std::cout << result.dump() << "\n";
+    } else {
+      std::vector<std::string> columns;
+      for (auto& c : result["columns"]) columns.push_back(c);
+      PrintTable(result["rows"], columns, false);
+    }
+  }
+  return rc;
+}
+
+}  // namespace tarn::cli
