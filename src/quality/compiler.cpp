@@ -88,8 +88,20 @@ std::vector<std::pair<std::string, std::string>> Spec::Pairs(const std::string& 
     return out;
   }
   const YAML::Node& n = node_[field];
-  if (n.IsSequence() || n.IsScalar()) {
-    for (auto& name : List(field)) out.emplace_back(name, name);
+  if (n.IsScalar()) {
+    out.emplace_back(n.Scalar(), n.Scalar());
+  } else if (n.IsSequence()) {
+    // Names, or one-entry maps {a: b} among them.
+    for (auto item : n) {
+      if (item.IsScalar()) {
+        out.emplace_back(item.Scalar(), item.Scalar());
+      } else if (item.IsMap() && item.size() == 1 && item.begin()->first.IsScalar() &&
+                 item.begin()->second.IsScalar()) {
+        out.emplace_back(item.begin()->first.Scalar(), item.begin()->second.Scalar());
+      } else {
+        Fail(field, "must list names, or {name: other_name} pairs");
+      }
+    }
   } else if (n.IsMap()) {
     for (auto it = n.begin(); it != n.end(); ++it) {
       if (!it->first.IsScalar() || !it->second.IsScalar()) Fail(field, "must map names to names or formulas");

@@ -37,7 +37,8 @@ class Spec {
                      const std::string& fallback) const;
   // A list of texts, or a single text as a list of one.
   std::vector<std::string> List(const std::string& field, bool required = false) const;
-  // A map of text to text in document order; a list of names maps each to itself.
+  // A map of text to text in document order; a list of names maps each to itself (and
+  // its {a: b} entries a to b).
   std::vector<std::pair<std::string, std::string>> Pairs(const std::string& field,
                                                          bool required = false) const;
   // A nested spec (a map).
