@@ -97,7 +97,9 @@ TableAccess Governor::Access(const catalog::TableInfo& table) {
 
 void Governor::CheckQuery(duckdb::SelectStatement& query) {
   if (!policy_) BeginStatement();
-  CheckQueryTree(query, explain_subject_ ? *explain_subject_ : subject_);
+  std::set<std::string> temps;
+  for (auto& [name, file] : temp_tables_) temps.insert(name);
+  CheckQueryTree(query, explain_subject_ ? *explain_subject_ : subject_, explain_subject_ ? nullptr : &temps);
 }
 
 void Governor::Reset() {
@@ -119,6 +121,7 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_sc
   std::string schema = duckdb::StringUtil::Lower(raw_schema);
   std::string name = duckdb::StringUtil::Lower(raw_table);
   if (schema == kInformationSchema) return InformationSchema(name);
+  if (schema == kTempSchema) return TempScan(name);
   if (schema == kSystemSchema) {
     if (name == "audit") return AuditScan();
     throw Error::NotFound("table system.{} does not exist: the system database has the table audit",
@@ -383,6 +386,28 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::InformationSchema(const std::stri
   throw Error::NotFound(
       "table information_schema.{} does not exist: Tarn serves schemata, tables and columns",
       view.substr(0, 64));
+}
+
+void Governor::AddTempTable(const std::string& name, const std::filesystem::path& file) {
+  temp_tables_[duckdb::StringUtil::Lower(name)] = file.string();
+}
+
+bool Governor::HasTempTable(const std::string& name) const {
+  return temp_tables_.count(duckdb::StringUtil::Lower(name)) > 0;
+}
+
+void Governor::ClearTempTables() {
+  temp_tables_.clear();
+}
+
+duckdb::unique_ptr<duckdb::TableRef> Governor::TempScan(const std::string& name) {
+  auto it = temp_tables_.find(name);
+  if (it == temp_tables_.end())
+    throw Error::NotFound("temporary table {} does not exist", name.substr(0, 64));
+  // The rows were governed when the run wrote them; the run reads them back as they are.
+  files_[it->second] = "temp." + name;
+  ResourceFor("temp." + name, "read");
+  return SubqueryOf("SELECT * FROM read_parquet(" + engine::QuoteString(it->second) + ")", name);
 }
 
 duckdb::unique_ptr<duckdb::TableRef> Governor::AuditScan() {

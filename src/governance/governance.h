@@ -95,6 +95,13 @@ class Governor : public engine::TableResolver {
   // system.audit).
   void CheckQuery(duckdb::SelectStatement& query);
 
+  // The run's temporary tables (CREATE TEMP TABLE): `name` (any case) is read from
+  // the Parquet `file` by the statements after it, as `name` or `temp.name`, until
+  // ClearTempTables. Only the session that made them knows them.
+  void AddTempTable(const std::string& name, const std::filesystem::path& file);
+  bool HasTempTable(const std::string& name) const;
+  void ClearTempTables();
+
   // Governance statements; nullopt if `text` is not one.
   std::optional<StatementOutput> Execute(const std::string& text);
 
@@ -151,6 +158,7 @@ class Governor : public engine::TableResolver {
   Resource& ResourceFor(const std::string& table, const std::string& access);
   duckdb::unique_ptr<duckdb::TableRef> InformationSchema(const std::string& view);
   duckdb::unique_ptr<duckdb::TableRef> AuditScan();
+  duckdb::unique_ptr<duckdb::TableRef> TempScan(const std::string& name);
   // The governance statements (policy_statements.h) reach the Governor through it.
   friend struct StatementContext;
 
@@ -180,6 +188,7 @@ class Governor : public engine::TableResolver {
   std::vector<Resource> resources_;
   std::map<std::string, std::unique_ptr<Scan>> scans_;  // by db.table
   std::map<std::string, std::string> files_;            // file the scans read -> db.table
+  std::map<std::string, std::string> temp_tables_;      // the run's temporary tables: name -> file
   bool explain_mode_ = false;                           // EXPLAIN ACCESS: scans expose readable columns raw
   std::optional<Subject> explain_subject_;
 };

@@ -23,6 +23,8 @@ namespace tarn::governance {
 // system.audit to these so that they reach Governor::Resolve.
 inline constexpr const char* kInformationSchema = "__tarn_information_schema";
 inline constexpr const char* kSystemSchema = "__tarn_system";
+// The schema the pre-bind check gives a name that is one of the run's temporary tables.
+inline constexpr const char* kTempSchema = "__tarn_temp";
 
 // --- policy expressions (row filters, masks) ----------------------------------
 // Parses an administrator's expression: exactly one expression over `columns`,
@@ -55,7 +57,10 @@ bool Transparent(const TableAccess& access, const std::set<std::string>& exposed
 // names only (renaming information_schema / system), no denied scalar function;
 // substitutes current_user and is_member for the subject. Throws
 // kPermissionDenied or kNotFound.
-void CheckQueryTree(duckdb::SelectStatement& query, const Subject& subject);
+// A bare name (or temp.name) that is in `temp_tables` (lower case) names that
+// temporary table of the run.
+void CheckQueryTree(duckdb::SelectStatement& query, const Subject& subject,
+                    const std::set<std::string>* temp_tables = nullptr);
 
 // The optimized plan may read only `files` (absolute path -> db.table) and
 // harmless table functions, and write only `copy_target`. Returns, per table, the

@@ -44,7 +44,8 @@ std::string Short(const std::string& s) {
 
 class Walker {
  public:
-  Walker(const Subject& subject) : subject_(subject) {}
+  Walker(const Subject& subject, const std::set<std::string>* temp_tables)
+      : subject_(subject), temp_tables_(temp_tables) {}
 
   // A CTE name is in scope in the query that defines it and in the CTEs after it
   // (in its own body only when recursive), never outside: a bare name anywhere
@@ -166,6 +167,11 @@ class Walker {
     if (!t.catalog_name.empty()) {
       throw Error::NotFound("table '{}' does not exist: name tables as database.table", Short(t.ToString()));
     }
+    bool temp = temp_tables_ && temp_tables_->count(name);
+    if ((schema.empty() && !ctes_.count(name) && temp) || (schema == "temp" && temp)) {
+      t.schema_name = kTempSchema;  // the run's temporary table (Governor::Resolve serves it)
+      return;
+    }
     if (schema.empty()) {
       if (ctes_.count(name)) return;
       throw Error::NotFound(
@@ -234,6 +240,7 @@ class Walker {
   }
 
   const Subject& subject_;
+  const std::set<std::string>* temp_tables_;
   std::set<std::string> ctes_;
 };
 
@@ -243,8 +250,9 @@ Error Denied(const std::string& what) {
   return Error::PermissionDenied("access denied: {}", what);
 }
 
-void CheckQueryTree(duckdb::SelectStatement& query, const Subject& subject) {
-  Walker w(subject);
+void CheckQueryTree(duckdb::SelectStatement& query, const Subject& subject,
+                    const std::set<std::string>* temp_tables) {
+  Walker w(subject, temp_tables);
   w.Node(*query.node);
 }
 

@@ -229,7 +229,8 @@ std::shared_ptr<const Pipeline> ParsePipeline(const std::string& text, const std
   for (auto it = root["inputs"].begin(); it != root["inputs"].end(); ++it) {
     std::string name = it->first.Scalar();
     Spec in(it->second, fmt::format("{}: input '{}'", source, name));
-    if (!IsName(name)) in.Fail("", "an input's name is letters, digits and '_' (at most 64)");
+    if (!IsName(name) || name.find("__") != std::string::npos)
+      in.Fail("", "an input's name is letters, digits and single '_' (at most 64)");
     if (!names.insert(name).second) in.Fail("", "the name is used twice");
     p->inputs.emplace_back(name, in);
   }
@@ -243,7 +244,8 @@ std::shared_ptr<const Pipeline> ParsePipeline(const std::string& text, const std
     step.line = node.Mark().line + 1;
     step.name = s.Text("name", "", true);
     Spec named(node, fmt::format("{}: step '{}'", source, step.name.substr(0, 64)));
-    if (!IsName(step.name)) named.Fail("name", "a step's name is letters, digits and '_' (at most 64)");
+    if (!IsName(step.name) || step.name.find("__") != std::string::npos)
+      named.Fail("name", "a step's name is letters, digits and single '_' (at most 64)");
     if (!names.insert(step.name).second) named.Fail("name", "the name is used twice");
     for (auto it = node.begin(); it != node.end(); ++it) {
       std::string key = it->first.Scalar();
@@ -290,11 +292,25 @@ class Compilation {
  public:
   Compilation(const Pipeline& p, SchemaProbe& probe) : p_(p), probe_(probe) {}
 
+  struct Cte {
+    std::string name;  // quoted
+    std::string bare;  // unquoted: the temporary table's name when materialized
+    std::string sql;
+    std::set<size_t> deps;  // the CTEs it reads directly
+    std::string step;
+    bool input = false;  // a table as it is: never worth materializing
+  };
+  struct Pending {
+    CompiledStatement::Kind kind;
+    std::string step, head, query, note;
+    std::set<size_t> from;
+  };
+
   // The WITH clause of the CTEs `needs`, then `select`.
   std::string With(const std::set<size_t>& needs, const std::string& select) const {
     std::string out;
     for (size_t i : needs)
-      out += (out.empty() ? "WITH " : ",\n     ") + ctes_[i].first + " AS (" + ctes_[i].second + ")";
+      out += (out.empty() ? "WITH " : ",\n     ") + ctes_[i].name + " AS (" + ctes_[i].sql + ")";
     return out.empty() ? select : out + "\n" + select;
   }
   static std::set<size_t> Needs(const std::vector<const Relation*>& from) {
@@ -302,20 +318,37 @@ class Compilation {
     for (auto* r : from) needs.insert(r->needs.begin(), r->needs.end());
     return needs;
   }
+  static std::set<size_t> Direct(const std::vector<const Relation*>& from) {
+    std::set<size_t> out;
+    for (auto* r : from) out.insert(r->index);
+    return out;
+  }
+  // The CTEs a statement reading `from` computes: everything upstream, stopping at
+  // the materialized ones (which it reads as temporary tables; included, not expanded).
+  std::set<size_t> Reach(const std::set<size_t>& from, const std::set<size_t>& materialized) const {
+    std::set<size_t> seen;
+    std::vector<size_t> todo(from.begin(), from.end());
+    while (!todo.empty()) {
+      size_t i = todo.back();
+      todo.pop_back();
+      if (!seen.insert(i).second || materialized.count(i)) continue;
+      todo.insert(todo.end(), ctes_[i].deps.begin(), ctes_[i].deps.end());
+    }
+    return seen;
+  }
 
   const Relation& AddRelation(const std::string& name, const std::string& sql,
-                              const std::vector<const Relation*>& from, int line) {
-    std::string cte = QuoteName("p_" + name);
-    for (auto& c : cte) c = c == '.' ? '_' : c;
+                              const std::vector<const Relation*>& from, bool input = false) {
+    std::string bare = "p_" + name;
+    for (size_t at; (at = bare.find('.')) != std::string::npos;) bare.replace(at, 1, "__");
     Relation r;
-    r.cte = cte;
+    r.cte = QuoteName(bare);
     r.needs = Needs(from);
-    ctes_.emplace_back(cte, sql);
-    r.needs.insert(ctes_.size() - 1);
-    r.columns = probe_.Describe(With(r.needs, "SELECT * FROM " + cte + " LIMIT 0"));
+    r.index = ctes_.size();
+    ctes_.push_back({r.cte, bare, sql, Direct(from), current_step_, input});
+    r.needs.insert(r.index);
+    r.columns = probe_.Describe(With(r.needs, "SELECT * FROM " + r.cte + " LIMIT 0"));
     relations_[name] = r;
-    step_of_cte_.push_back(current_step_);
-    (void)line;
     return relations_[name];
   }
 
@@ -324,21 +357,90 @@ class Compilation {
     return it == relations_.end() ? nullptr : &it->second;
   }
 
-  void Statement(CompiledStatement::Kind kind, const std::string& sql,
+  void Statement(CompiledStatement::Kind kind, const std::string& head, const std::string& query,
                  const std::vector<const Relation*>& from, const std::string& note) {
-    out_.statements.push_back({kind, current_step_, sql, note});
-    statement_needs_.push_back(Needs(from));
+    pending_.push_back({kind, current_step_, head, query, note, Direct(from)});
+  }
+
+  // Chooses what to materialize: from the last CTE to the first, one that two or more
+  // statements compute (counting the materialized ones after it as tables) is computed
+  // once into a temporary table. Then renders the statements, each preceded by the
+  // CREATE TEMP TABLE of what it is the first to need.
+  void Finish() {
+    std::set<size_t> m;
+    for (size_t i = ctes_.size(); i-- > 0;) {
+      if (ctes_[i].input) continue;
+      size_t uses = 0;
+      for (auto& st : pending_) uses += Reach(st.from, m).count(i);
+      if (uses >= 2) m.insert(i);
+    }
+    std::set<size_t> created;
+    for (auto& st : pending_) {
+      std::set<size_t> reach = Reach(st.from, m);
+      for (size_t i : reach) {
+        if (m.count(i)) Create(i, m, created, st.step);
+      }
+      out_.statements.push_back({st.kind, st.step, Render(st.head, st.query, reach, m), st.note});
+    }
+    for (auto& step : out_.steps) {
+      size_t uses = 0;
+      bool materialized = false;
+      for (size_t i = 0; i < ctes_.size(); i++) {
+        if (ctes_[i].step != step.name) continue;
+        materialized = materialized || m.count(i);
+      }
+      for (auto& st : pending_) {
+        for (size_t i : Reach(st.from, m)) {
+          if (ctes_[i].step == step.name) {
+            uses++;
+            break;
+          }
+        }
+      }
+      if (materialized)
+        step.materialized = "materialized: computed once into a temporary table that later statements read";
+      else if (uses == 0)
+        step.materialized = "not used by any output: not run";
+      else if (uses > 1)
+        step.materialized = fmt::format("fused into each of the {} statements that use it", uses);
+    }
   }
 
   const Pipeline& p_;
   SchemaProbe& probe_;
   std::map<std::string, Relation> relations_;
-  std::vector<std::pair<std::string, std::string>> ctes_;
-  std::vector<std::string> step_of_cte_;
-  std::vector<std::set<size_t>> statement_needs_;
+  std::vector<Cte> ctes_;
+  std::vector<Pending> pending_;
   std::string current_step_;
   std::string previous_;  // the name of the last relation a step made
   CompiledPipeline out_;
+
+ private:
+  std::string Render(const std::string& head, const std::string& query, const std::set<size_t>& reach,
+                     const std::set<size_t>& m) const {
+    std::set<size_t> with;
+    for (size_t i : reach) {
+      if (!m.count(i)) with.insert(i);
+    }
+    std::string body = With(with, query);
+    return head.empty() ? body : head + "\n" + body;
+  }
+  void Create(size_t i, const std::set<size_t>& m, std::set<size_t>& created, const std::string& step) {
+    if (created.count(i)) return;
+    std::set<size_t> inner = m;
+    inner.erase(i);
+    std::set<size_t> reach = Reach({i}, inner);
+    for (size_t j : reach) {
+      if (j != i && m.count(j)) Create(j, m, created, step);
+    }
+    created.insert(i);
+    std::set<size_t> body = reach;
+    out_.statements.push_back(
+        {CompiledStatement::kMaterialize, ctes_[i].step,
+         Render("CREATE TEMP TABLE " + ctes_[i].name + " AS", "SELECT * FROM " + ctes_[i].name, body, inner),
+         fmt::format("materialize {} (read by several statements)", ctes_[i].bare.substr(2))});
+    (void)step;
+  }
 };
 
 const Relation& StepContext::Input(const std::string& field, bool fallback_previous) {
@@ -360,7 +462,7 @@ const Relation& StepContext::Named(const std::string& name, const std::string& f
 const Relation& StepContext::Add(const std::string& sql, const std::vector<const Relation*>& from,
                                  const std::string& part) {
   std::string full = part.empty() ? name_ : name_ + "." + part;
-  const Relation& r = c_.AddRelation(full, sql, from, line_);
+  const Relation& r = c_.AddRelation(full, sql, from);
   if (part.empty()) {
     c_.previous_ = full;
     c_.out_.steps.push_back({name_, op_, line_, sql, r.columns, ""});
@@ -370,13 +472,12 @@ const Relation& StepContext::Add(const std::string& sql, const std::vector<const
 
 void StepContext::Check(const std::string& sql, const std::vector<const Relation*>& from,
                         const std::string& note) {
-  c_.Statement(CompiledStatement::kCheck, c_.With(Compilation::Needs(from), sql), from, note);
+  c_.Statement(CompiledStatement::kCheck, "", sql, from, note);
 }
 
 void StepContext::Output(const std::string& head, const std::string& query,
                          const std::vector<const Relation*>& from, const std::string& note) {
-  c_.Statement(CompiledStatement::kOutput, head + "\n" + c_.With(Compilation::Needs(from), query), from,
-               note);
+  c_.Statement(CompiledStatement::kOutput, head, query, from, note);
 }
 
 std::string StepContext::Expr(const std::string& formula, const std::vector<std::string>& columns,
@@ -416,7 +517,7 @@ CompiledPipeline Compile(const Pipeline& p, SchemaProbe& probe) {
       spec.Fail("table", "must name a table as database.table");
     c.AddRelation(name,
                   "SELECT * FROM " + QuoteName(table.substr(0, dot)) + "." + QuoteName(table.substr(dot + 1)),
-                  {}, spec.Line());
+                  {}, true);
   }
   c.previous_ = p.inputs.front().first;  // the first step reads the first input unless it says
   for (auto& step : p.steps) {
@@ -439,25 +540,10 @@ CompiledPipeline Compile(const Pipeline& p, SchemaProbe& probe) {
     Spec(YAML::Node(), p.source).Fail("summary", fmt::format("'{}' names no step or part of one", summary));
   if (const Relation* r = summary.empty() ? nullptr : c.Lookup(summary)) {
     c.current_step_ = summary;
-    c.Statement(CompiledStatement::kSummary, c.With(r->needs, "SELECT * FROM " + r->cte), {r},
+    c.Statement(CompiledStatement::kSummary, "", "SELECT * FROM " + r->cte, {r},
                 "the run's result: " + summary);
   }
-  // How often each step is computed: once per statement that needs it.
-  for (auto& step : c.out_.steps) {
-    size_t uses = 0;
-    for (auto& needs : c.statement_needs_) {
-      for (size_t i : needs) {
-        if (c.step_of_cte_[i] == step.name) {
-          uses++;
-          break;
-        }
-      }
-    }
-    if (uses == 0)
-      step.materialized = "not used by any output: not run";
-    else if (uses > 1)
-      step.materialized = fmt::format("fused into each of the {} statements that use it", uses);
-  }
+  c.Finish();
   return c.out_;
 }
 

@@ -56,6 +56,7 @@ class Spec {
 struct Relation {
   std::string cte;  // its common table expression's name, quoted
   std::vector<Column> columns;
+  size_t index = 0;        // its CTE's
   std::set<size_t> needs;  // indices of the CTEs it is built from, itself included
   std::vector<std::string> Names() const;
   // The column named `name` (case-insensitive if unambiguous), or kInvalidArgument via spec.Fail.

@@ -241,6 +241,8 @@ const std::vector<FunctionDef>& Functions() {
        [](const Args& a, const Raw&, const CallContext&) { return fmt::format("month({})", a[0]); }},
       {"DAY", K::kRow, 1, 1, "DAY(date)",
        [](const Args& a, const Raw&, const CallContext&) { return fmt::format("day({})", a[0]); }},
+      {"QUARTER", K::kRow, 1, 1, "QUARTER(date) — 1 to 4",
+       [](const Args& a, const Raw&, const CallContext&) { return fmt::format("quarter({})", a[0]); }},
       {"EOMONTH", K::kRow, 2, 2, "EOMONTH(date, months) — the last day of the month months away",
        [](const Args& a, const Raw&, const CallContext&) {
          return fmt::format("last_day(CAST(CAST({} AS DATE) + to_months(CAST({} AS INTEGER)) AS DATE))", a[0],
@@ -307,6 +309,12 @@ const std::vector<FunctionDef>& Aggregates() {
       {"COUNT_DISTINCT", K::kAggregate, 1, 1, "COUNT_DISTINCT(value) — distinct values that are not blank",
        [](const Args& a, const Raw&, const CallContext& ctx) {
          std::string call = "count(DISTINCT " + a[0] + ")";
+         return ctx.mode == ExprMode::kWindow ? call + Over(ctx, false, "count") : call;
+       }},
+      {"APPROX_COUNT_DISTINCT", K::kAggregate, 1, 1,
+       "APPROX_COUNT_DISTINCT(value) — a fast estimate of COUNT_DISTINCT (HyperLogLog, within a few percent)",
+       [](const Args& a, const Raw&, const CallContext& ctx) {
+         std::string call = "approx_count_distinct(" + a[0] + ")";
          return ctx.mode == ExprMode::kWindow ? call + Over(ctx, false, "count") : call;
        }},
       {"COUNTIF", K::kAggregate, 1, 1, "COUNTIF(condition) — rows where it holds", count_if},

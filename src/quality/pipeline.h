@@ -4,11 +4,12 @@
 // Compile() turns a pipeline into a script of Tarn SQL statements: every step is a
 // common table expression over the names before it, and each `output` step is one
 // statement (CREATE TABLE / INSERT INTO / INSERT OVERWRITE ... WITH ... SELECT) that
-// carries only the steps it needs, so the engine plans and fuses them as one query
-// and materializes nothing in between. Checks a step asks for (join `validate`,
-// lookup `on_duplicate: error`) are statements of their own that fail with the first
-// offending keys. The script is then run as any SQL is — through the Runner, as the
-// submitter: every table it reads and writes is governed and audited as theirs.
+// carries only the steps it needs, so the engine plans and fuses them as one query.
+// A step that two or more statements would compute is computed once instead, into a
+// temporary table of the run (CREATE TEMP TABLE, docs/sql.md) that they read. Checks a step asks for (join
+// `validate`, lookup `on_duplicate: error`) are statements of their own that fail with the first offending
+// keys. The script is then run as any SQL is — through the Runner, as the submitter: every table it reads and
+// writes is governed and audited as theirs.
 //
 // Compiling needs each step's columns (a `select` of "all but", a `pivot`'s new
 // columns): a SchemaProbe answers by binding the SQL so far as the submitter, so a
@@ -49,7 +50,7 @@ std::shared_ptr<const Pipeline> ParsePipeline(const std::string& text, const std
 
 // One statement of a compiled pipeline.
 struct CompiledStatement {
-  enum Kind { kCheck, kOutput, kSummary } kind;
+  enum Kind { kCheck, kOutput, kSummary, kMaterialize } kind;
   std::string step;  // the step it belongs to
   std::string sql;
   std::string note;  // what it does, for explain and the run's log

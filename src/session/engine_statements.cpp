@@ -33,6 +33,35 @@ void Explain(Statement& statement, StatementContext& ctx) {
   ctx.session.RunQuery(std::move(statement), ctx.handler, ctx.parquet_output, ctx.outcome);
 }
 
+// CREATE TEMP TABLE name AS query: the query's rows, governed as any query's, kept as
+// a Parquet file of the run that its later statements read as `name` (docs/sql.md).
+void CreateTemp(duckdb::CreateTableInfo& info, StatementContext& ctx) {
+  bool default_schema = info.schema.empty() || info.schema == DEFAULT_SCHEMA || info.schema == TEMP_CATALOG;
+  bool default_catalog = info.catalog.empty() || info.catalog == TEMP_CATALOG;
+  if (!default_schema || !default_catalog)
+    throw Error::InvalidArgument("a temporary table has a bare name: CREATE TEMP TABLE name AS SELECT ...");
+  if (!info.query)
+    throw Error::Unsupported("a temporary table is made from a query: CREATE TEMP TABLE {} AS SELECT ...",
+                             info.table.substr(0, 64));
+  if (info.on_conflict == duckdb::OnCreateConflict::REPLACE_ON_CONFLICT)
+    throw Error::Unsupported("CREATE OR REPLACE TEMP TABLE is not supported");
+  std::string name = catalog::CheckName(info.table, "temporary table");
+  if (ctx.governor.HasTempTable(name)) {
+    if (info.on_conflict == duckdb::OnCreateConflict::IGNORE_ON_CONFLICT)
+      return ctx.handler.OnStatus(fmt::format("temporary table {} already exists", name));
+    throw Error::AlreadyExists("temporary table {} already exists in this run", name);
+  }
+  ctx.governor.CheckQuery(*info.query);
+  auto file = ctx.session.TempTablePath(duckdb::StringUtil::Lower(name));
+  duckdb::unique_ptr<duckdb::SQLStatement> query = std::move(info.query);
+  session::Drain quiet;
+  ctx.session.RunQuery(std::move(query), quiet, &file, ctx.outcome);
+  ctx.governor.AddTempTable(name, file);
+  int64_t rows = ctx.outcome.rows;
+  ctx.outcome.rows = -1;
+  ctx.handler.OnStatus(fmt::format("created temporary table {} with {}", name, Plural(rows, "row", "rows")));
+}
+
 void Create(duckdb::unique_ptr<duckdb::SQLStatement>& statement, StatementContext& ctx) {
   auto& stmt = *statement;
   auto& gov = ctx.governor;
@@ -48,7 +77,7 @@ void Create(duckdb::unique_ptr<duckdb::SQLStatement>& statement, StatementContex
                                          duckdb::CatalogTypeToString(create.info->type)));
   }
   auto& info = create.info->Cast<duckdb::CreateTableInfo>();
-  if (info.temporary) throw Error::Unsupported("temporary tables are not supported");
+  if (info.temporary) return CreateTemp(info, ctx);
   if (info.on_conflict == duckdb::OnCreateConflict::REPLACE_ON_CONFLICT) {
     throw Error::Unsupported(
         "CREATE OR REPLACE TABLE is not supported: use INSERT OVERWRITE, or DROP TABLE first");

@@ -352,6 +352,7 @@ void Runner::Execute(Entry& e, const RunRequest& request, ResultHandler& handler
     ~Reset() {
       session.Measure(false);
       session.SetCommitScope(std::nullopt);
+      session.EndRun();  // its temporary tables go with the run
     }
   } reset{*lease};
   lease->Measure(request.measure_usage);

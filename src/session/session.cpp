@@ -44,9 +44,34 @@ void Session::SetCaller(Caller caller) {
 }
 
 void Session::BeginRun(std::chrono::milliseconds statement_timeout) {
+  EndRun();  // nothing of an earlier run's temporary tables survives into this one
   stop_ = static_cast<int>(StopReason::kNone);
   timeout_ = statement_timeout;
   deadline_ns_ = 0;
+}
+
+void Session::EndRun() {
+  governor_->ClearTempTables();
+  if (!temp_tables_dir_.empty()) {
+    std::error_code ec;
+    fs::remove_all(temp_tables_dir_, ec);
+    temp_tables_dir_.clear();
+  }
+}
+
+Session::~Session() {
+  EndRun();
+}
+
+std::filesystem::path Session::TempTablePath(const std::string& name) {
+  if (temp_tables_dir_.empty()) {
+    temp_tables_dir_ = temp_dir_ / ("temp-tables-" + RandomHex());
+    std::error_code ec;
+    fs::create_directories(temp_tables_dir_, ec);
+    if (ec) throw Error::Io("cannot create the folder of temporary tables: {}", ec.message());
+    fs::permissions(temp_tables_dir_, fs::perms::owner_all, ec);
+  }
+  return temp_tables_dir_ / (name + ".parquet");
 }
 
 void Session::Stop(StopReason reason) {

@@ -116,6 +116,7 @@ class Session {
   // layers), whose segments live in `audit_dir`.
   Session(engine::Engine& engine, const lake::Lake& lake, const std::string& metastore,
           std::filesystem::path temp_dir, audit::AuditLog* audit, std::filesystem::path audit_dir);
+  ~Session();  // EndRun
 
   // Every statement from now on runs as, and is audited for, `caller`.
   void SetCaller(Caller caller);
@@ -134,6 +135,13 @@ class Session {
   // the engine starts a statement is forgotten by it); a deadline passed stops with
   // kTimeout. Thread-safe; the Runner's watchdog calls it.
   void Enforce(std::chrono::steady_clock::time_point now);
+
+  // The run is over: its temporary tables (CREATE TEMP TABLE) are forgotten and their
+  // files removed. BeginRun and the destructor do it too.
+  void EndRun();
+  // Where the run's temporary table `name` (a checked name) is written: a folder of
+  // this session's own under the instance's temp directory, made on first use.
+  std::filesystem::path TempTablePath(const std::string& name);
 
   // From now on (on) or no longer (off), each statement's StatementEnd reports what the
   // engine spent on it (engine::EngineConnection::Measure; costs a little per operator).
@@ -204,6 +212,7 @@ class Session {
   std::unique_ptr<catalog::Catalog> catalog_;
   std::shared_ptr<governance::Governor> governor_;
   std::filesystem::path temp_dir_;
+  std::filesystem::path temp_tables_dir_;  // this run's temporary tables ("": none yet)
   audit::AuditLog* audit_;
   Caller caller_;
   std::atomic<int> stop_{0};             // StopReason

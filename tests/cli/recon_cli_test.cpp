@@ -31,7 +31,7 @@ TempDir* ReconCliTest::dir_ = nullptr;
 TEST_F(ReconCliTest, TheExamplePipelineFindsExactlyThePlantedBreaks) {
   auto v = RunTarn({"recon", "validate", Example(), "-d", D()});
   ASSERT_EQ(v.exit_code, 0) << v.err;
-  EXPECT_EQ(v.out, "pipeline bank-reconciliation: 3 steps, 1 outputs, 2 statements: ok\n");
+  EXPECT_EQ(v.out, "pipeline bank-reconciliation: 3 steps, 1 outputs, 3 statements: ok\n");
   auto r = RunTarn({"recon", "run", Example(), "-d", D(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("created table finance.recon_breaks with 97 rows"));

@@ -78,7 +78,7 @@ steps:
 
 TEST_F(PipelineTest, CompareFindsEachPlantedBreakWithItsReason) {
   auto c = Compile(kRecon);
-  Exec(*admin_, c.Script());
+  std::string summary = All(*admin_, c.Script());  // the rows of its last statement
   EXPECT_EQ(
       All(*admin_, "SELECT ref, diff_type, coalesce(reason, '') FROM d.rec_all ORDER BY ref, diff_type"),
       "FEE1|right_only||\nTX1|matched||\nTX2|matched||\nTX3|left_only||\nTX4|break|amount|\n"
@@ -89,10 +89,17 @@ TEST_F(PipelineTest, CompareFindsEachPlantedBreakWithItsReason) {
   // The run's result: rows and amounts per status and reason.
   ASSERT_FALSE(c.statements.empty());
   EXPECT_EQ(c.statements.back().kind, quality::CompiledStatement::kSummary);
-  EXPECT_EQ(All(*admin_, c.statements.back().sql),
+  EXPECT_EQ(summary,
             "break|amount|1|1.000|\nbreak|date|1|0.000|\nbreak|duplicate|1|60.000|\nleft_only||1|75.000|\n"
             "matched||3|0.004|\nright_only||1|2.500|\n");
-  EXPECT_THAT(c.Explain(), HasSubstr("step rec (compare, line 6)"));
+  // The compare feeds three statements (two outputs and the summary): it is computed
+  // once, into a temporary table of the run, before the first of them.
+  EXPECT_THAT(c.Explain(), HasSubstr("step rec (compare, line 6): materialized"));
+  ASSERT_EQ(c.statements.size(), 4u);
+  EXPECT_EQ(c.statements[0].kind, quality::CompiledStatement::kMaterialize);
+  EXPECT_THAT(c.statements[0].sql, ::testing::StartsWith("CREATE TEMP TABLE \"p_rec\" AS"));
+  for (size_t i = 1; i < 4; i++)
+    EXPECT_THAT(c.statements[i].sql, ::testing::Not(HasSubstr("FULL JOIN"))) << i;
 }
 
 TEST_F(PipelineTest, LookupDeriveAggregatePivotGiveSpreadsheetAnswers) {

@@ -57,7 +57,7 @@ TEST_F(ReconJobTest, APipelineRunsAsItsSubmitterAndItsSummaryIsTheResult) {
   auto breaks = Json(Sql(ana_, "SELECT ref, reason, amount_diff FROM fin.breaks"));
   EXPECT_EQ(breaks["rows"], json::parse(R"([["T2", "amount", 1.0]])")) << breaks.dump();
   auto logs = Json(Call("GET", "/v1/applications/default/jobruns/" + id + "/logs", ana_));
-  EXPECT_THAT(logs.dump(), HasSubstr("reconciliation job: made a script of 2 statements"));
+  EXPECT_THAT(logs.dump(), HasSubstr("reconciliation job: made a script of 3 statements"));
   // Everything it read and wrote is audited as ana's, from this job run.
   auto audit = Json(Sql(
       admin_, "SELECT count(*) FROM system.audit WHERE user_name = 'ana' AND (origin->>'job_run_id') = '" +
