@@ -196,6 +196,7 @@ void Session::Audit(const std::string& text, const Outcome& outcome, const Error
     e.outcome = audit::Outcome::kTimeout;
   e.reason = error ? std::string(error->what()) : std::string();
   e.rows = outcome.rows;
+  e.duration_ms = millis;
   e.truncated = outcome.truncated;
   for (auto& r : governor_->resources()) {
     e.resources.push_back({{"table", r.table},

@@ -47,12 +47,27 @@ class RunnerTest : public GovernanceTest {
   }
   // The audit outcomes of statements whose text contains `marker`, oldest first.
   std::string Outcomes(const std::string& marker) {
-    return All(*admin_, "SELECT outcome FROM system.audit WHERE event = 'statement' AND statement LIKE '%" + marker +
-                            "%' AND statement NOT LIKE '%system.audit%' ORDER BY seq");
+    return All(*admin_, "SELECT outcome FROM system.audit WHERE event = 'statement' AND statement LIKE '%" +
+                            marker + "%' AND statement NOT LIKE '%system.audit%' ORDER BY seq");
   }
   std::unique_ptr<session::Runner> runner_;
   identity::Principal ana_, bob_;
 };
+
+TEST_F(RunnerTest, TheAuditRecordsHowLongAStatementTook) {
+  Collect c;
+  runner_->Run(As(ana_, "SELECT count(*) AS marker_slow FROM range(30000000) r(i) WHERE i % 7 = 3"), c)
+      .ThrowIfFailed();
+  runner_->Run(As(ana_, "SELECT 1 AS marker_fast"), c).ThrowIfFailed();
+  double slow = std::stod(Scalar(*admin_,
+                                 "SELECT duration_ms FROM system.audit WHERE statement LIKE '%marker_slow%' "
+                                 "AND statement NOT LIKE '%system.audit%'"));
+  double fast = std::stod(Scalar(*admin_,
+                                 "SELECT duration_ms FROM system.audit WHERE statement LIKE '%marker_fast%' "
+                                 "AND statement NOT LIKE '%system.audit%'"));
+  EXPECT_GT(slow, 5.0);
+  EXPECT_GT(slow, fast);
+}
 
 TEST_F(RunnerTest, ACancelBetweenStatementsSticks) {
   Recorder rec;
@@ -61,7 +76,8 @@ TEST_F(RunnerTest, ACancelBetweenStatementsSticks) {
   rec.after_statement = [&](const session::StatementEnd& e) {
     if (e.index == 0) runner_->Cancel(ana_, "between");
   };
-  auto r = runner_->Run(As(ana_, "SELECT 1 AS marker_a; SELECT 2 AS marker_b; SELECT 3 AS marker_c", "between"), rec);
+  auto r = runner_->Run(
+      As(ana_, "SELECT 1 AS marker_a; SELECT 2 AS marker_b; SELECT 3 AS marker_c", "between"), rec);
   EXPECT_EQ(r.state, session::RunState::kCancelled);
   ASSERT_TRUE(r.error.has_value());
   EXPECT_EQ(r.error->code(), ErrorCode::kCancelled);
@@ -88,7 +104,8 @@ TEST_F(RunnerTest, ACancelFromAnotherThreadStopsTheRunningStatement) {
   });
   Recorder rec;
   auto start = std::chrono::steady_clock::now();
-  auto r = runner_->Run(As(ana_, "SELECT count(*) FROM range(10000000000000) r(i) WHERE i % 3 = 1", "slow"), rec);
+  auto r =
+      runner_->Run(As(ana_, "SELECT count(*) FROM range(10000000000000) r(i) WHERE i % 3 = 1", "slow"), rec);
   canceller.join();
   EXPECT_EQ(r.state, session::RunState::kCancelled);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
@@ -112,14 +129,16 @@ TEST_F(RunnerTest, RunsBelongToTheirPrincipalAdministratorsSeeAll) {
   EXPECT_EQ(runner_->List(admin, true).size(), 1u);
   // Bob may use the same id for his own run.
   EXPECT_EQ(runner_->Run(As(bob_, "SELECT 1", "mine"), rec).state, session::RunState::kFinished);
-  EXPECT_EQ(CatchError([&] { runner_->Run(As(ana_, "SELECT 1", "mine"), rec); }).code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(CatchError([&] { runner_->Run(As(ana_, "SELECT 1", "mine"), rec); }).code(),
+            ErrorCode::kAlreadyExists);
 }
 
 TEST_F(RunnerTest, DeadlinesAreTheUsersLimitAndEndAsTimeouts) {
   Exec(*admin_, "SET LIMIT statement_timeout = '1s' FOR USER ana");
   Recorder rec;
   auto start = std::chrono::steady_clock::now();
-  auto r = runner_->Run(As(ana_, "SELECT count(*) AS marker_t FROM range(10000000000000) r(i) WHERE i % 3 = 1"), rec);
+  auto r = runner_->Run(
+      As(ana_, "SELECT count(*) AS marker_t FROM range(10000000000000) r(i) WHERE i % 3 = 1"), rec);
   EXPECT_EQ(r.state, session::RunState::kTimedOut);
   EXPECT_EQ(r.error->code(), ErrorCode::kResourceExhausted);
   EXPECT_THAT(r.error->what(), HasSubstr("ran longer than 1 s"));

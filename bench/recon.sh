@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Benchmark: the reconciliation reference workload, hand-written DuckDB SQL against
+# the same work as a Tarn pipeline (bench/recon/pipeline.yaml), on the same files.
+# Usage: bench/recon.sh [ROWS] [RUNS]   (default 53000000 rows per file, 1 run each)
+#   RECON_REFERENCE=DIR   where gen.sql and recon.sql are (default ../shared/bench/recon-reference)
+# Generates the two Parquet files once (bench/data-recon-ROWS/lake/bench/), registers
+# them as external tables, then per run: the reference (duckdb_run, 2 threads), the
+# pipeline (tarn recon run, 2 threads), and the pipeline under a 4 GiB memory limit.
+# Writes bench/results/recon-ROWS-<date>.md: wall and peak RSS (GNU time), the
+# pipeline's per-statement times (from the audit trail), and per-output checksums.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROWS="${1:-53000000}"
+RUNS="${2:-1}"
+REF="${RECON_REFERENCE:-$ROOT/../shared/bench/recon-reference}"
+[ -f "$REF/gen.sql" ] && [ -f "$REF/recon.sql" ] || { echo "bench: no gen.sql/recon.sql in $REF" >&2; exit 2; }
+"$ROOT/scripts/setup"
+command -v /usr/bin/time >/dev/null || { echo "bench: needs GNU time (apt-get install time)" >&2; exit 2; }
+"$ROOT/scripts/build" tarn duckdb_run
+TARN="$ROOT/build/tarn"
+RUN="$ROOT/build/duckdb_run"
+DATA="$ROOT/bench/data-recon-$ROWS"
+IN="$DATA/lake/bench"
+WORK="$DATA/work"
+mkdir -p "$WORK" "$ROOT/bench/results"
+
+if [ ! -f "$IN/statement/statement.parquet" ]; then
+  echo "== generating 2 x $ROWS rows" >&2
+  [ -d "$DATA/lake" ] || "$TARN" init -d "$DATA" >/dev/null
+  mkdir -p "$IN/ledger" "$IN/statement"
+  sed -e "s#'DATA/ledger.parquet'#'$IN/ledger/ledger.parquet'#; s#'DATA/statement.parquet'#'$IN/statement/statement.parquet'#" \
+    -e "s#range(53000000)#range($ROWS)#g" "$REF/gen.sql" >"$WORK/gen.sql"
+  "$RUN" --threads 2 "$WORK/gen.sql"
+  "$TARN" sql -d "$DATA" -q "CREATE DATABASE bench;
+    CREATE EXTERNAL TABLE bench.ledger LOCATION 'bench/ledger' FORMAT parquet;
+    CREATE EXTERNAL TABLE bench.statement LOCATION 'bench/statement' FORMAT parquet;
+    CREATE TABLE bench.fx AS SELECT * FROM (VALUES ('USD',1.0),('EUR',1.08),('GBP',1.27),('JPY',0.0067),('CHF',1.12)) v(currency, usd_rate)"
+fi
+
+# The reference, its DATA replaced; then, in the same session, the checksum of each
+# table it kept (not part of its timed statements: they follow statement 33).
+OUTS="by_acct pv pv2 unmatched_right top_breaks dedup ranked cum unpv summary cp_stats"
+# The checksum of output $1 (read from $2, default $1): per column,
+# the sum of the hashes of its values as text, numbers as DOUBLE (the lake keeps a
+# HUGEINT sum as DOUBLE). dedup: only acct_norm and posted, as which amount of rows
+# tied on posted is kept is not defined.
+sums() {
+  local cols="*"
+  [ "$1" = dedup ] && cols="acct_norm, posted"
+  echo "sum(hash(coalesce(CAST(TRY_CAST(COLUMNS(*) AS DOUBLE) AS VARCHAR), CAST(COLUMNS(*) AS VARCHAR)))) FROM (SELECT $cols FROM ${2:-$1})"
+}
+{
+  sed -e "s#'DATA/ledger.parquet'#'$IN/ledger/ledger.parquet'#g; s#'DATA/statement.parquet'#'$IN/statement/statement.parquet'#g" \
+    -e "s#'DATA/breaks.parquet'#'$WORK/breaks.parquet'#; s#'DATA/summary.csv'#'$WORK/summary.csv'#" "$REF/recon.sql"
+  echo "SELECT 'end of the reference';"
+  for t in $OUTS; do echo "SELECT '$t', count(*), $(sums "$t");"; done
+  echo "SELECT 'breaks', count(*), $(sums breaks "(SELECT * EXCLUDE (shard) FROM matched WHERE status <> 'MATCHED')");"
+} >"$WORK/recon.sql"
+
+# Pipeline checksums, over the same columns: "name|rows|sum..." lines.
+checksums_tarn() {
+  for t in $OUTS breaks; do
+    "$TARN" sql -d "$DATA" -q --format csv "SELECT '$t' AS t, count(*) AS n, $(sums "$t" "bench.$t")" |
+      tail -n +2 | tr ',' '|'
+  done
+}
+
+# Wall seconds and peak RSS (KiB) of a command, from GNU time's -v report in $1.
+timed() {
+  local report="$1"
+  shift
+  /usr/bin/time -v -o "$report" "$@"
+}
+wall() { awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$1"; }
+rss() { awk -F': ' '/Maximum resident set size/ { printf "%.2f", $2 / 1048576 }' "$1"; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+REF_WALL="" REF_RSS="" P_WALL="" P_RSS="" L_WALL="" L_RSS=""
+for r in $(seq "$RUNS"); do
+  echo "== run $r of $RUNS: reference" >&2
+  timed "$WORK/ref.time" "$RUN" --threads 2 --temp-dir "$WORK/duckdb-tmp" "$WORK/recon.sql" >"$WORK/ref.out" 2>"$WORK/ref.err"
+  REF_WALL+="$(awk '/end of the reference/ { exit } /^statement/ { s += $3 } END { print s }' "$WORK/ref.err")"$'\n'
+  REF_RSS+="$(rss "$WORK/ref.time")"$'\n'
+  echo "== run $r of $RUNS: pipeline, memory limit 4GiB" >&2
+  timed "$WORK/l.time" "$TARN" recon run "$ROOT/bench/recon/pipeline.yaml" -d "$DATA" --threads 2 --memory-limit 4GiB >"$WORK/l.out" 2>"$WORK/l.err"
+  L_WALL+="$(wall "$WORK/l.time")"$'\n'
+  L_RSS+="$(rss "$WORK/l.time")"$'\n'
+  echo "== run $r of $RUNS: pipeline" >&2
+  timed "$WORK/p.time" "$TARN" recon run "$ROOT/bench/recon/pipeline.yaml" -d "$DATA" --threads 2 >"$WORK/p.out" 2>"$WORK/p.err"
+  P_WALL+="$(wall "$WORK/p.time")"$'\n'
+  P_RSS+="$(rss "$WORK/p.time")"$'\n'
+done
+checksums_tarn >"$WORK/p.sums"
+grep -E "^($(echo "$OUTS breaks" | tr ' ' '|'))\|" "$WORK/ref.out" >"$WORK/ref.sums" || true
+
+RW="$(printf '%s' "$REF_WALL" | median)"; PW="$(printf '%s' "$P_WALL" | median)"; LW="$(printf '%s' "$L_WALL" | median)"
+STEPS="$("$TARN" sql -d "$DATA" -q --format csv "SELECT seq, round(duration_ms / 1000, 2) AS s, rows,
+  regexp_replace(substr(statement, 1, 80), '\s+', ' ', 'g') AS statement FROM system.audit
+  WHERE event = 'statement' AND request_id = (SELECT request_id FROM system.audit WHERE client = 'cli'
+    AND statement LIKE '%materialize matched%' ORDER BY seq DESC LIMIT 1)
+  AND statement NOT LIKE 'SELECT * FROM (%' ORDER BY seq" | tail -n +2)"
+STAMP="$(date -u +%Y%m%d-%H%M%S)"
+REPORT="$ROOT/bench/results/recon-$ROWS-$STAMP.md"
+{
+  echo "# Reconciliation: the reference workload, hand-written DuckDB vs a Tarn pipeline"
+  echo
+  echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(grep MemTotal /proc/meminfo | awk '{print $2, $3}') memory"
+  echo "- data: two Parquet files of $ROWS rows each (gen.sql), the ledger and the statement as external tables"
+  echo "- reference: recon.sql in one DuckDB $("$TARN" version | sed 's/.*DuckDB \(.*\))/\1/') session (duckdb_run, 2 threads), its statements timed (not the checksums after them)"
+  echo "- pipeline: bench/recon/pipeline.yaml, \`tarn recon run\` on the data directory (2 threads): compile as the administrator (schema probes), then every statement governed and audited; every result written as a managed table"
+  echo "- runs: $RUNS; figures are medians; wall and peak RSS from GNU time"
+  echo
+  echo "| | wall s | peak RSS GiB |"
+  echo "|---|---:|---:|"
+  echo "| reference (its statements) | $RW | $(printf '%s' "$REF_RSS" | median) |"
+  echo "| pipeline | $PW | $(printf '%s' "$P_RSS" | median) |"
+  echo "| pipeline, memory limit 4GiB | $LW | $(printf '%s' "$L_RSS" | median) |"
+  echo
+  echo "Reference / pipeline wall: $(awk -v a="$RW" -v b="$PW" 'BEGIN { printf "%.2f", a / b }')×."
+  echo
+  echo "## Pipeline statements (the last run without a memory limit, from system.audit)"
+  echo
+  echo "| seq | s | rows | statement |"
+  echo "|---:|---:|---:|---|"
+  echo "$STEPS" | awk -F, '{ st = $4; for (i = 5; i <= NF; i++) st = st "," $i; print "| " $1 " | " $2 " | " $3 " | `" st "` |" }'
+  echo
+  echo "## Outputs: rows and checksum (sum of row hashes) on each side"
+  echo
+  echo "| output | reference rows | pipeline rows | same checksum |"
+  echo "|---|---:|---:|---|"
+  for t in $OUTS breaks; do
+    a="$(grep "^$t|" "$WORK/ref.sums" | head -1)"; b="$(grep "^$t|" "$WORK/p.sums" | head -1)"
+    echo "| $t | $(echo "$a" | cut -d'|' -f2) | $(echo "$b" | cut -d'|' -f2) | $([ -n "$a" ] && [ "$(echo "$a" | cut -d'|' -f2-)" = "$(echo "$b" | cut -d'|' -f2-)" ] && echo yes || echo no) |"
+  done
+  echo
+  echo "Checksums: per column, the sum of the hashes of its values as text (numbers as DOUBLE: the lake keeps a HUGEINT sum as DOUBLE); every column except dedup's amount (which of the rows tied on posted is kept is not defined) and the reference's shard in breaks (a hash bucket no formula computes). top_breaks keeps 1000 rows of a sort with ties at the cut, so which tied rows are kept is not defined either."
+} >"$REPORT"
+echo "wrote $REPORT" >&2
+cat "$REPORT"
