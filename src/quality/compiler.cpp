@@ -378,7 +378,7 @@ class Compilation {
     for (auto& st : pending_) {
       std::set<size_t> reach = Reach(st.from, m);
       for (size_t i : reach) {
-        if (m.count(i)) Create(i, m, created, st.step);
+        if (m.count(i)) Create(i, m, created);
       }
       out_.statements.push_back({st.kind, st.step, Render(st.head, st.query, reach, m), st.note});
     }
@@ -425,13 +425,13 @@ class Compilation {
     std::string body = With(with, query);
     return head.empty() ? body : head + "\n" + body;
   }
-  void Create(size_t i, const std::set<size_t>& m, std::set<size_t>& created, const std::string& step) {
+  void Create(size_t i, const std::set<size_t>& m, std::set<size_t>& created) {
     if (created.count(i)) return;
     std::set<size_t> inner = m;
     inner.erase(i);
     std::set<size_t> reach = Reach({i}, inner);
     for (size_t j : reach) {
-      if (j != i && m.count(j)) Create(j, m, created, step);
+      if (j != i && m.count(j)) Create(j, m, created);
     }
     created.insert(i);
     std::set<size_t> body = reach;
@@ -439,7 +439,6 @@ class Compilation {
         {CompiledStatement::kMaterialize, ctes_[i].step,
          Render("CREATE TEMP TABLE " + ctes_[i].name + " AS", "SELECT * FROM " + ctes_[i].name, body, inner),
          fmt::format("materialize {} (read by several statements)", ctes_[i].bare.substr(2))});
-    (void)step;
   }
 };
 

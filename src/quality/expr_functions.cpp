@@ -113,14 +113,13 @@ std::string WeekdaysBefore(const std::string& d) {
   return fmt::format("(5 * floor({0} / 7) + least((({0} % 7) + 7) % 7, 5))", n);
 }
 
-std::string Over(const CallContext& ctx, bool ordered, const char* name) {
+std::string Over(const CallContext& ctx, bool ordered) {
   const WindowSpec* w = ctx.window;
   if (ordered && (!w || w->order_by.empty()))
     throw Error::InvalidArgument("needs the step's order_by (it counts along an order)");
   std::string over;
   if (w && !w->partition_by.empty()) over += "PARTITION BY " + w->partition_by;
   if (ordered) over += (over.empty() ? "" : " ") + std::string("ORDER BY ") + w->order_by;
-  (void)name;
   return " OVER (" + over + ")";
 }
 
@@ -289,12 +288,12 @@ const std::vector<FunctionDef>& Aggregates() {
     return [sql, filtered](const Args& a, const Raw&, const CallContext& ctx) {
       std::string call = fmt::format("{}({})", sql, a.empty() ? "*" : a[0]);
       if (filtered) call += " FILTER (WHERE " + AllOf(a, 1) + ")";
-      return ctx.mode == ExprMode::kWindow ? call + Over(ctx, false, sql) : call;
+      return ctx.mode == ExprMode::kWindow ? call + Over(ctx, false) : call;
     };
   };
   auto count_if = [](const Args& a, const Raw&, const CallContext& ctx) {
     std::string call = "count(*) FILTER (WHERE " + AllOf(a, 0) + ")";
-    return ctx.mode == ExprMode::kWindow ? call + Over(ctx, false, "count") : call;
+    return ctx.mode == ExprMode::kWindow ? call + Over(ctx, false) : call;
   };
   static const std::vector<FunctionDef> kAll = {
       {"SUM", K::kAggregate, 1, 1, "SUM(value) — the group's total", agg("sum", false)},
@@ -309,13 +308,13 @@ const std::vector<FunctionDef>& Aggregates() {
       {"COUNT_DISTINCT", K::kAggregate, 1, 1, "COUNT_DISTINCT(value) — distinct values that are not blank",
        [](const Args& a, const Raw&, const CallContext& ctx) {
          std::string call = "count(DISTINCT " + a[0] + ")";
-         return ctx.mode == ExprMode::kWindow ? call + Over(ctx, false, "count") : call;
+         return ctx.mode == ExprMode::kWindow ? call + Over(ctx, false) : call;
        }},
       {"APPROX_COUNT_DISTINCT", K::kAggregate, 1, 1,
        "APPROX_COUNT_DISTINCT(value) — a fast estimate of COUNT_DISTINCT (HyperLogLog, within a few percent)",
        [](const Args& a, const Raw&, const CallContext& ctx) {
          std::string call = "approx_count_distinct(" + a[0] + ")";
-         return ctx.mode == ExprMode::kWindow ? call + Over(ctx, false, "count") : call;
+         return ctx.mode == ExprMode::kWindow ? call + Over(ctx, false) : call;
        }},
       {"COUNTIF", K::kAggregate, 1, 1, "COUNTIF(condition) — rows where it holds", count_if},
       {"COUNTIFS", K::kAggregate, 1, kMany, "COUNTIFS(condition1, condition2, ...) — rows where all hold",
@@ -356,13 +355,13 @@ const std::vector<FunctionDef>& WindowFunctions() {
   using K = FunctionKind;
   auto ranking = [](const char* sql) {
     return [sql](const Args&, const Raw&, const CallContext& ctx) {
-      return std::string(sql) + "()" + Over(ctx, true, sql);
+      return std::string(sql) + "()" + Over(ctx, true);
     };
   };
   auto shift = [](const char* sql) {
     return [sql](const Args& a, const Raw&, const CallContext& ctx) {
       return fmt::format("{}({}, CAST({} AS BIGINT){}){}", sql, a[0], a.size() > 1 ? a[1] : "1",
-                         a.size() > 2 ? ", " + a[2] : "", Over(ctx, true, sql));
+                         a.size() > 2 ? ", " + a[2] : "", Over(ctx, true));
     };
   };
   static const std::vector<FunctionDef> kAll = {
@@ -374,10 +373,10 @@ const std::vector<FunctionDef>& WindowFunctions() {
       {"RUNNING_SUM", K::kWindow, 1, 1,
        "RUNNING_SUM(value) — the total so far along order_by (ties together)",
        [](const Args& a, const Raw&, const CallContext& ctx) {
-         return "sum(" + a[0] + ")" + Over(ctx, true, "sum");
+         return "sum(" + a[0] + ")" + Over(ctx, true);
        }},
       {"RUNNING_COUNT", K::kWindow, 0, 0, "RUNNING_COUNT() — rows so far along order_by",
-       [](const Args&, const Raw&, const CallContext& ctx) { return "count(*)" + Over(ctx, true, "count"); }},
+       [](const Args&, const Raw&, const CallContext& ctx) { return "count(*)" + Over(ctx, true); }},
       {"LAG", K::kWindow, 1, 3, "LAG(value, rows, default) — the value rows before (1 when left out)",
        shift("lag")},
       {"LEAD", K::kWindow, 1, 3, "LEAD(value, rows, default) — the value rows after", shift("lead")},
