@@ -187,7 +187,8 @@ class Pivot : public StepType {
  public:
   const char* name() const override { return "pivot"; }
   std::set<std::string> fields() const override {
-    return {"input", "index", "columns", "values", "aggregate", "fill", "totals", "max_columns"};
+    return {"input",     "index", "columns", "column_values", "values",
+            "aggregate", "fill",  "totals",  "max_columns"};
   }
   void Compile(StepContext& step) const override {
     const Spec& spec = step.spec();
@@ -204,10 +205,15 @@ class Pivot : public StepType {
         max_text.size() > 4)
       spec.Fail("max_columns", "must be a whole number up to 9999");
     size_t max = std::stoul(max_text);
-    auto values = step.Values(
-        fmt::format("SELECT DISTINCT CAST({0} AS VARCHAR) FROM {1} WHERE {0} IS NOT NULL ORDER BY 1",
-                    QuoteName(on), in.cte),
-        {&in}, max + 1);
+    // The new columns: as given, else every value the column holds (a query over the
+    // steps before, run as the submitter while compiling).
+    auto values =
+        spec.Has("column_values")
+            ? spec.List("column_values")
+            : step.Values(fmt::format("SELECT DISTINCT CAST({0} AS VARCHAR) FROM {1} WHERE {0} IS NOT "
+                                      "NULL ORDER BY 1",
+                                      QuoteName(on), in.cte),
+                          {&in}, max + 1);
     if (values.size() > max)
       spec.Fail("columns",
                 fmt::format("'{}' has more than {} distinct values: pivot on a column with fewer, or raise "

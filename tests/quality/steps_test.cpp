@@ -151,6 +151,9 @@ TEST_F(StepsTest, PivotAndUnpivot) {
   EXPECT_EQ(Rows("  - name: p\n    pivot: {index: [region], columns: product, values: amount}\n"
                  "  - name: u\n    unpivot: {exclude: [region], name: product, value: total}\n"),
             "EU|A|20.0|\nEU|B|20.0|\nUS|A|5.0|\n");  // the blank US/B cell is not a row
+  EXPECT_EQ(Rows("  - name: p\n    pivot: {index: [region], columns: product, column_values: [B, Z], values: "
+                 "amount, fill: 0}\n"),
+            "EU|20.0|0.0|\nUS|0.0|0.0|\n");  // the columns asked for, in that order
   EXPECT_THAT(
       Error("  - name: p\n    pivot: {index: [region], columns: id, values: amount, max_columns: 3}\n"),
       HasSubstr("'id' has more than 3 distinct values"));

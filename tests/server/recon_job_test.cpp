@@ -109,5 +109,33 @@ TEST_F(ReconJobTest, ABadSpecIsRefusedAtSubmissionNamingTheLine) {
   EXPECT_EQ(Call("POST", "/v1/applications/default/jobruns", ana_, outside.dump()).status, 400);
 }
 
+// A cancel mid-pipeline stops the engine work: the output committed before it is
+// whole, the one running is not written at all, and the run's temporary tables are gone.
+TEST_F(ReconJobTest, ACancelMidPipelineLeavesEarlierOutputsWholeAndWritesNothingHalf) {
+  ASSERT_EQ(Sql(admin_, "CREATE TABLE fin.big AS SELECT i, 1 AS k FROM range(30000) r(i)").status, 200);
+  std::string yaml =
+      "inputs:\n  ledger: {table: fin.ledger}\n  big: {table: fin.big}\nsteps:\n"
+      "  - name: first\n    output: {input: ledger, table: fin.first}\n"
+      "  - name: pairs\n    join: {left: big, right: big, on: [k], suffix: _2}\n"  // 900M rows
+      "  - name: n\n    aggregate: {values: {n: COUNT(), s: SUM(i * i_2)}}\n"
+      "  - name: second\n    output: {table: fin.second}\n";
+  auto r = SubmitPipeline(admin_, yaml, json::object());
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string id = Json(r)["job_run_id"];
+  WaitFor(admin_, id, "RUNNING");
+  for (int i = 0; i < 500 && Sql(admin_, "SELECT count(*) FROM fin.first").status != 200; i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // into the long statement
+  ASSERT_EQ(Call("DELETE", "/v1/applications/default/jobruns/" + id, admin_).status, 200);
+  auto run = WaitFor(admin_, id, "CANCELLED");
+  EXPECT_EQ(Json(Sql(admin_, "SELECT count(*) FROM fin.first"))["rows"], json::parse("[[5]]"));
+  EXPECT_EQ(Sql(admin_, "SELECT * FROM fin.second").status, 404);
+  size_t temp_files = 0;
+  std::error_code ec;
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir_.path(), ec))
+    temp_files += e.path().string().find("temp-tables") != std::string::npos;
+  EXPECT_EQ(temp_files, 0u);
+}
+
 }  // namespace
 }  // namespace tarn::testing
