@@ -167,30 +167,49 @@ class Dedupe : public StepType {
   void Compile(StepContext& step) const override {
     const Relation& in = step.Input("input");
     auto keys = Columns(step, in, "keys");
-    std::string keep = step.spec().Choice("keep", {"first", "last"}, "first");
+    bool last = step.spec().Choice("keep", {"first", "last"}, "first") == "last";
     if (keys.empty()) {
       step.Add("SELECT DISTINCT * FROM " + in.cte, {&in});
       return;
     }
-    std::string order = step.spec().Has("order_by") ? OrderList(step, in, "order_by") : "";
-    if (keep == "last" && order.empty())
+    if (last && !step.spec().Has("order_by"))
       step.spec().Fail("keep", "keep: last needs order_by (last along what?)");
-    if (keep == "last") {
-      std::string flipped;  // the same list, each direction reversed
-      for (auto& e : step.spec().List("order_by")) {
-        std::string lower = e;
-        for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        bool desc = lower.size() > 5 && lower.compare(lower.size() - 5, 5, " desc") == 0;
-        bool asc = lower.size() > 4 && lower.compare(lower.size() - 4, 4, " asc") == 0;
-        std::string col = desc ? e.substr(0, e.size() - 5) : asc ? e.substr(0, e.size() - 4) : e;
-        flipped += (flipped.empty() ? "" : ", ") + QuoteName(in.Find(col, step.spec(), "order_by")) +
-                   (desc ? " ASC" : " DESC");
-      }
-      order = flipped;
+    // The order the kept row is first along: keep: last reverses each direction.
+    std::vector<std::pair<std::string, bool>> order;  // column, descending
+    for (auto& e : step.spec().List("order_by")) {
+      std::string lower = e;
+      for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      bool desc = lower.size() > 5 && lower.compare(lower.size() - 5, 5, " desc") == 0;
+      bool asc = lower.size() > 4 && lower.compare(lower.size() - 4, 4, " asc") == 0;
+      std::string col = desc ? e.substr(0, e.size() - 5) : asc ? e.substr(0, e.size() - 4) : e;
+      order.emplace_back(in.Find(col, step.spec(), "order_by"), desc != last);
     }
-    std::string over = "row_number() OVER (PARTITION BY " + ColumnList(keys) +
-                       (order.empty() ? "" : " ORDER BY " + order) + ")";
-    step.Add(fmt::format("SELECT * FROM {} QUALIFY {} = 1", in.cte, over), {&in});
+    std::string by;
+    bool uniform = true;
+    for (auto& [col, desc] : order) {
+      by += (by.empty() ? "" : ", ") + QuoteName(col) + (desc ? " DESC" : " ASC");
+      uniform = uniform && desc == order.front().second;
+    }
+    std::string over =
+        "row_number() OVER (PARTITION BY " + ColumnList(keys) + (by.empty() ? "" : " ORDER BY " + by) + ")";
+    if (uniform) {
+      // One aggregate per key instead of a window over every row: the row with the
+      // smallest (largest) order, blanks last as in ORDER BY.
+      std::string pick = "any_value(__dedupe_row)";
+      if (!order.empty()) {
+        bool desc = order.front().second;
+        std::string key;
+        for (auto& [col, d] : order)
+          key += fmt::format("{}{} IS {}NULL, {}", key.empty() ? "" : ", ", QuoteName(col),
+                             desc ? "NOT " : "", QuoteName(col));
+        pick = fmt::format("{}(__dedupe_row, row({}))", desc ? "arg_max" : "arg_min", key);
+      }
+      step.Add(fmt::format("SELECT unnest({}) FROM {} __dedupe_row GROUP BY {}", pick, in.cte,
+                           ColumnList(keys, "__dedupe_row")),
+               {&in});
+    } else {
+      step.Add(fmt::format("SELECT * FROM {} QUALIFY {} = 1", in.cte, over), {&in});
+    }
     step.Add(fmt::format("SELECT * FROM {} QUALIFY {} > 1", in.cte, over), {&in}, "duplicates");
   }
 };

@@ -75,6 +75,17 @@ TEST_F(StepsTest, DedupeKeepsFirstOrLastAndShowsTheDuplicates) {
             "2|\n4|\n5|\n");
   EXPECT_EQ(Rows("  - name: k\n    select: {columns: [region, amount]}\n  - name: d\n    dedupe: {}\n"),
             "EU|10.0|\nEU|20.0|\nUS|5.0|\nUS|7.0|\n");
+  // Blank order values come last, either way; mixed directions take the window path.
+  const char* ids = "  - name: k\n    select: {columns: [id]}\n";
+  EXPECT_EQ(Rows(std::string("  - name: d\n    dedupe: {keys: [region], order_by: [product, day]}\n") + ids),
+            "1|\n3|\n");
+  EXPECT_EQ(
+      Rows(std::string("  - name: d\n    dedupe: {keys: [region], keep: last, order_by: [product, day]}\n") +
+           ids),
+      "2|\n3|\n");
+  EXPECT_EQ(
+      Rows(std::string("  - name: d\n    dedupe: {keys: [region], order_by: [product desc, day]}\n") + ids),
+      "2|\n3|\n");
   EXPECT_THAT(Error("  - name: d\n    dedupe: {keys: [region], keep: last}\n"),
               HasSubstr("keep: last needs order_by"));
 }
