@@ -36,13 +36,13 @@ void Explain(Statement& statement, StatementContext& ctx) {
 // CREATE TEMP TABLE name AS query: the query's rows, governed as any query's, kept as
 // a Parquet file of the run that its later statements read as `name` (docs/sql.md).
 void CreateTemp(duckdb::CreateTableInfo& info, StatementContext& ctx) {
+  if (!info.query)
+    throw Error::Unsupported("a temporary table is made from a query: CREATE TEMP TABLE {} AS SELECT ...",
+                             info.table.substr(0, 64));
   bool default_schema = info.schema.empty() || info.schema == DEFAULT_SCHEMA || info.schema == TEMP_CATALOG;
   bool default_catalog = info.catalog.empty() || info.catalog == TEMP_CATALOG;
   if (!default_schema || !default_catalog)
     throw Error::InvalidArgument("a temporary table has a bare name: CREATE TEMP TABLE name AS SELECT ...");
-  if (!info.query)
-    throw Error::Unsupported("a temporary table is made from a query: CREATE TEMP TABLE {} AS SELECT ...",
-                             info.table.substr(0, 64));
   if (info.on_conflict == duckdb::OnCreateConflict::REPLACE_ON_CONFLICT)
     throw Error::Unsupported("CREATE OR REPLACE TEMP TABLE is not supported");
   std::string name = catalog::CheckName(info.table, "temporary table");
