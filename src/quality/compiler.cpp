@@ -372,6 +372,7 @@ class Compilation {
       if (ctes_[i].input) continue;
       size_t uses = 0;
       for (auto& st : pending_) uses += Reach(st.from, m).count(i);
+      for (size_t j : m) uses += Reach(ctes_[j].deps, m).count(i);  // what is materialized reads it too
       if (uses >= 2) m.insert(i);
     }
     std::set<size_t> created;

@@ -102,6 +102,33 @@ TEST_F(PipelineTest, CompareFindsEachPlantedBreakWithItsReason) {
     EXPECT_THAT(c.statements[i].sql, ::testing::Not(HasSubstr("FULL JOIN"))) << i;
 }
 
+// A step is computed once however it is reached: here the compare feeds a part two
+// outputs read (materialized) and the summary, so the compare itself is materialized
+// too rather than computed by both.
+TEST_F(PipelineTest, EachSharedStepIsComputedOnce) {
+  auto c = Compile(R"(inputs:
+  ledger: {table: d.ledger}
+  bank: {table: d.bank}
+steps:
+  - name: rec
+    compare: {left: ledger, right: bank, keys: [ref], columns: {amount: {}}}
+  - name: a
+    output: {input: rec.breaks, table: d.a}
+  - name: b
+    output: {input: rec.breaks, table: d.b}
+)");
+  size_t joins = 0;
+  for (auto& st : c.statements) {
+    for (size_t at = 0; (at = st.sql.find("FULL JOIN", at)) != std::string::npos; at++) joins++;
+  }
+  EXPECT_EQ(joins, 1u) << c.Script();
+  std::string summary = All(*admin_, c.Script());
+  // Without a tolerance TX1's 0.004 is a break too; TX6's second bank line is a duplicate.
+  EXPECT_THAT(summary, HasSubstr("break|amount|2|"));
+  EXPECT_EQ(All(*admin_, "SELECT ref FROM d.a ORDER BY ref"), "TX1|\nTX4|\nTX6|\n");
+  EXPECT_EQ(All(*admin_, "SELECT ref FROM d.b ORDER BY ref"), "TX1|\nTX4|\nTX6|\n");
+}
+
 TEST_F(PipelineTest, LookupDeriveAggregatePivotGiveSpreadsheetAnswers) {
   auto c = Compile(R"(inputs:
   ledger: {table: d.ledger}
