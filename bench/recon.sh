@@ -41,8 +41,8 @@ fi
 # table it kept (not part of its timed statements: they follow statement 33).
 OUTS="by_acct pv pv2 unmatched_right top_breaks dedup ranked cum unpv summary cp_stats"
 # The checksum of output $1 (read from $2, default $1): per column,
-# the sum of the hashes of its values as text, numbers as DOUBLE (the lake keeps a
-# HUGEINT sum as DOUBLE). dedup: only acct_norm and posted, as which amount of rows
+# the sum of the hashes of its values as text, numbers as DOUBLE (so a HUGEINT and its
+# DECIMAL(38,0) lake copy compare equal). dedup: only acct_norm and posted, as which amount of rows
 # tied on posted is kept is not defined.
 sums() {
   local cols="*"
@@ -133,7 +133,7 @@ REPORT="$ROOT/bench/results/recon-$ROWS-$STAMP.md"
     echo "| $t | $(echo "$a" | cut -d'|' -f2) | $(echo "$b" | cut -d'|' -f2) | $([ -n "$a" ] && [ "$(echo "$a" | cut -d'|' -f2-)" = "$(echo "$b" | cut -d'|' -f2-)" ] && echo yes || echo no) |"
   done
   echo
-  echo "Checksums: per column, the sum of the hashes of its values as text (numbers as DOUBLE: the lake keeps a HUGEINT sum as DOUBLE); every column except dedup's amount (which of the rows tied on posted is kept is not defined) and the reference's shard in breaks (a hash bucket no formula computes). top_breaks keeps 1000 rows of a sort with ties at the cut, so which tied rows are kept is not defined either."
+  echo "Checksums: per column, the sum of the hashes of its values as text (numbers as DOUBLE, so that a HUGEINT sum and its DECIMAL(38,0) copy in the lake compare equal); every column except dedup's amount (which of the rows tied on posted is kept is not defined) and the reference's shard in breaks (a hash bucket no formula computes). top_breaks keeps 1000 rows of a sort with ties at the cut, so which tied rows are kept is not defined either."
 } >"$REPORT"
 echo "wrote $REPORT" >&2
 cat "$REPORT"

@@ -276,7 +276,10 @@ std::optional<TableInfo> Catalog::CreateManagedTable(const std::string& raw_db, 
   std::vector<Column> schema;
   std::set<std::string> seen;
   for (auto& c : raw_schema) {
-    Column col{CheckName(c.name, "column"), c.type};
+    // Parquet has no 128-bit integer (DuckDB would write a DOUBLE and lose digits
+    // above 2^53): such columns are kept as DECIMAL(38,0), exact.
+    bool wide = c.type == "HUGEINT" || c.type == "UHUGEINT";
+    Column col{CheckName(c.name, "column"), wide ? "DECIMAL(38,0)" : c.type};
     if (!seen.insert(col.name).second) {
       throw Error::InvalidArgument("column {} appears twice: give every column its own name", col.name);
     }

@@ -120,7 +120,8 @@ class Catalog {
                                 const std::string& location, std::optional<lake::Format> format,
                                 std::vector<std::string> partition_columns, bool if_not_exists);
   // Creates an empty managed table (snapshot 0 rows). Returns nullopt if it existed
-  // and if_not_exists was given.
+  // and if_not_exists was given. HUGEINT and UHUGEINT columns become DECIMAL(38,0)
+  // (Parquet has no 128-bit integer; DuckDB would keep a DOUBLE).
   std::optional<TableInfo> CreateManagedTable(const std::string& database, const std::string& table,
                                               const std::vector<Column>& schema, bool if_not_exists);
   // Drops a table from the catalog; a managed table's files become orphans.

@@ -64,6 +64,20 @@ TEST_F(SessionTest, QueriesJoinAndAggregateCatalogTables) {
   EXPECT_FALSE(Query(*s_, "EXPLAIN SELECT * FROM d.t").empty());
 }
 
+// A sum of BIGINTs is a HUGEINT; a lake table keeps it as DECIMAL(38,0), every digit
+// (Parquet has no 128-bit integer, and a DOUBLE would round 2^53 + 1).
+TEST_F(SessionTest, HugeIntegersKeepEveryDigitInTheLake) {
+  Collect c;
+  s_->Execute(
+      "CREATE TABLE d.big AS SELECT sum(x) AS s FROM (VALUES (9007199254740993), (0)) v(x); "
+      "CREATE TABLE d.declared (h HUGEINT); INSERT INTO d.declared SELECT "
+      "17014118346046923173168730371588410",
+      c);
+  EXPECT_EQ(Scalar(*s_, "SELECT CAST(s AS VARCHAR) FROM d.big"), "9007199254740993");
+  EXPECT_EQ(Scalar(*s_, "SELECT typeof(s) FROM d.big"), "DECIMAL(38,0)");
+  EXPECT_EQ(Scalar(*s_, "SELECT CAST(h AS VARCHAR) FROM d.declared"), "17014118346046923173168730371588410");
+}
+
 TEST_F(SessionTest, StatementsOutsideTarnsSurfaceAreRefused) {
   for (auto sql :
        {"ATTACH 'x.db' AS x", "COPY (SELECT 1) TO 'out.csv'", "SET threads = 1", "PRAGMA version",
