@@ -11,6 +11,18 @@
 
 namespace tarn::quality {
 
+namespace {
+
+// 1-64 of letters, digits and '_', not starting with a digit: an input, step, database
+// or table name.
+bool IsName(const std::string& s) {
+  if (s.empty() || s.size() > 64 || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+}  // namespace
+
 // --- Spec ----------------------------------------------------------------------
 
 int Spec::Line(const std::string& field) const {
@@ -119,6 +131,14 @@ Spec Spec::Child(const std::string& field) const {
   return Spec(node_[field], where_ + ", field '" + field + "'");
 }
 
+std::string Spec::Table(const std::string& field) const {
+  std::string table = Text(field, "", true);
+  auto dot = table.find('.');
+  if (dot == std::string::npos || !IsName(table.substr(0, dot)) || !IsName(table.substr(dot + 1)))
+    Fail(field, "must name a table as database.table");
+  return QuoteName(table.substr(0, dot)) + "." + QuoteName(table.substr(dot + 1));
+}
+
 std::string Spec::Literal(const std::string& field) const {
   std::string v = Text(field, "", true);
   const YAML::Node& n = node_[field];
@@ -149,23 +169,10 @@ std::vector<std::string> Relation::Names() const {
 }
 
 std::string Relation::Find(const std::string& name, const Spec& spec, const std::string& field) const {
-  for (auto& c : columns) {
-    if (c.name == name) return c.name;
-  }
-  const Column* found = nullptr;
-  int n = 0;
-  for (auto& c : columns) {
-    if (c.name.size() == name.size() &&
-        std::equal(c.name.begin(), c.name.end(), name.begin(),
-                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-      found = &c;
-      n++;
-    }
-  }
-  if (n == 1) return found->name;
-  std::string list;
-  for (size_t i = 0; i < columns.size() && i < 30; i++) list += (i ? ", " : "") + columns[i].name;
-  spec.Fail(field, fmt::format("no column '{}' (columns: {})", name.substr(0, 128), list));
+  std::string why;
+  auto names = Names();
+  if (const std::string* c = MatchColumn(names, name, why)) return *c;
+  spec.Fail(field, why);
 }
 
 std::string ColumnList(const std::vector<std::string>& names, const std::string& alias) {
@@ -184,12 +191,6 @@ struct ParsedStep {
   int line = 0;
   YAML::Node options;
 };
-
-bool IsName(const std::string& s) {
-  if (s.empty() || s.size() > 64 || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
-}
 
 const StepType* FindType(const std::string& op) {
   for (auto& t : StepTypeList()) {
@@ -368,20 +369,30 @@ class Compilation {
   // CREATE TEMP TABLE of what it is the first to need.
   void Finish() {
     std::set<size_t> m;
+    // What each statement, then each step chosen for a temporary table, computes: it
+    // changes only when a step is chosen.
+    auto reaches = [&] {
+      std::vector<std::set<size_t>> out;
+      for (auto& st : pending_) out.push_back(Reach(st.from, m));
+      for (size_t j : m) out.push_back(Reach(ctes_[j].deps, m));
+      return out;
+    };
+    auto reach = reaches();
     for (size_t i = ctes_.size(); i-- > 0;) {
       if (ctes_[i].input) continue;
       size_t uses = 0;
-      for (auto& st : pending_) uses += Reach(st.from, m).count(i);
-      for (size_t j : m) uses += Reach(ctes_[j].deps, m).count(i);  // what is materialized reads it too
-      if (uses >= 2) m.insert(i);
+      for (auto& r : reach) uses += r.count(i);
+      if (uses < 2) continue;
+      m.insert(i);
+      reach = reaches();
     }
     std::set<size_t> created;
-    for (auto& st : pending_) {
-      std::set<size_t> reach = Reach(st.from, m);
-      for (size_t i : reach) {
+    for (size_t k = 0; k < pending_.size(); k++) {
+      auto& st = pending_[k];
+      for (size_t i : reach[k]) {
         if (m.count(i)) Create(i, m, created);
       }
-      out_.statements.push_back({st.kind, st.step, Render(st.head, st.query, reach, m), st.note});
+      out_.statements.push_back({st.kind, st.step, Render(st.head, st.query, reach[k], m), st.note});
     }
     for (auto& step : out_.steps) {
       size_t uses = 0;
@@ -390,13 +401,9 @@ class Compilation {
         if (ctes_[i].step != step.name) continue;
         materialized = materialized || m.count(i);
       }
-      for (auto& st : pending_) {
-        for (size_t i : Reach(st.from, m)) {
-          if (ctes_[i].step == step.name) {
-            uses++;
-            break;
-          }
-        }
+      for (size_t k = 0; k < pending_.size(); k++) {
+        uses += std::any_of(reach[k].begin(), reach[k].end(),
+                            [&](size_t i) { return ctes_[i].step == step.name; });
       }
       if (materialized)
         step.materialized = "materialized: computed once into a temporary table that later statements read";
@@ -511,13 +518,7 @@ CompiledPipeline Compile(const Pipeline& p, SchemaProbe& probe) {
   for (auto& [name, spec] : p.inputs) {
     c.current_step_ = name;
     spec.OnlyFields({"table", "description"});
-    std::string table = spec.Text("table", "", true);
-    auto dot = table.find('.');
-    if (dot == std::string::npos || !IsName(table.substr(0, dot)) || !IsName(table.substr(dot + 1)))
-      spec.Fail("table", "must name a table as database.table");
-    c.AddRelation(name,
-                  "SELECT * FROM " + QuoteName(table.substr(0, dot)) + "." + QuoteName(table.substr(dot + 1)),
-                  {}, true);
+    c.AddRelation(name, "SELECT * FROM " + spec.Table("table"), {}, true);
   }
   c.previous_ = p.inputs.front().first;  // the first step reads the first input unless it says
   for (auto& step : p.steps) {

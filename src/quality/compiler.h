@@ -43,6 +43,9 @@ class Spec {
                                                          bool required = false) const;
   // A nested spec (a map).
   Spec Child(const std::string& field) const;
+  // The database.table `field` names, checked (letters, digits, '_') and quoted:
+  // "db"."t". kInvalidArgument otherwise.
+  std::string Table(const std::string& field) const;
   // A scalar as SQL literal text: numbers as written, true/false, else a quoted string.
   std::string Literal(const std::string& field) const;
   const std::string& where() const { return where_; }

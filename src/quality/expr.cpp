@@ -226,25 +226,9 @@ class Parser {
   }
 
   std::string Column(const Tok& t) {
-    const std::string* found = nullptr;
-    for (auto& c : columns_) {
-      if (c == t.text) return Use(c);
-    }
-    int matches = 0;
-    for (auto& c : columns_) {
-      if (c.size() == t.text.size() && std::equal(c.begin(), c.end(), t.text.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-          })) {
-        found = &c;
-        matches++;
-      }
-    }
-    if (matches == 1) return Use(*found);
-    std::string list;
-    for (size_t i = 0; i < columns_.size() && i < 30; i++) list += (i ? ", " : "") + columns_[i];
-    if (columns_.size() > 30) list += ", ...";
-    Fail(t.at, matches > 1 ? fmt::format("column '{}' is ambiguous: write it with its exact case", t.text)
-                           : fmt::format("no column '{}' (columns: {})", t.text.substr(0, 128), list));
+    std::string why;
+    if (const std::string* c = MatchColumn(columns_, t.text, why)) return Use(*c);
+    Fail(t.at, why);
   }
 
   std::string Use(const std::string& column) {
@@ -313,6 +297,30 @@ std::string StringLiteral(const std::string& text) {
   std::string out = "'";
   for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
   return out + "'";
+}
+
+const std::string* MatchColumn(const std::vector<std::string>& columns, const std::string& name,
+                               std::string& why) {
+  for (auto& c : columns) {
+    if (c == name) return &c;
+  }
+  const std::string* found = nullptr;
+  int matches = 0;
+  for (auto& c : columns) {
+    if (c.size() == name.size() && std::equal(c.begin(), c.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      found = &c;
+      matches++;
+    }
+  }
+  if (matches == 1) return found;
+  std::string list;
+  for (size_t i = 0; i < columns.size() && i < 30; i++) list += (i ? ", " : "") + columns[i];
+  if (columns.size() > 30) list += ", ...";
+  why = matches > 1 ? fmt::format("column '{}' is ambiguous: write it with its exact case", name)
+                    : fmt::format("no column '{}' (columns: {})", name.substr(0, 128), list);
+  return nullptr;
 }
 
 std::string CompileExpr(const std::string& formula, const std::vector<std::string>& columns, ExprMode mode,

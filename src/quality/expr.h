@@ -44,6 +44,12 @@ std::string CompileExpr(const std::string& formula, const std::vector<std::strin
                         const std::string& what, const WindowSpec* window = nullptr,
                         std::set<std::string>* used = nullptr);
 
+// The column of `columns` that `name` names: itself, else the one column equal to it
+// but for case. Null when there is none, or two: then `why` says so ("no column 'x'
+// (columns: a, b, ...)", "column 'x' is ambiguous: ..."), for the caller to place.
+const std::string* MatchColumn(const std::vector<std::string>& columns, const std::string& name,
+                               std::string& why);
+
 // One line per function: "NAME(args) — what it does", for `tarn recon functions` and the docs.
 std::vector<std::string> ExprFunctionList();
 

@@ -26,28 +26,28 @@ class Keep : public session::ResultHandler {
 
 }  // namespace
 
-std::vector<Column> RunnerProbe::Describe(const std::string& query) {
+// A run of `sql` as the probe's principal, with a run id of its own.
+session::RunResult RunnerProbe::Run(const std::string& sql, std::optional<int64_t> max_rows,
+                                    session::ResultHandler& handler) {
   session::RunRequest r;
   r.principal = principal_;
   r.origin = origin_;
   r.origin.run_id.clear();
   r.role = role_;
-  r.sql = "SELECT * FROM (" + query + ") LIMIT 0";
+  r.sql = sql;
+  r.caps.max_rows = max_rows;
+  return runner_.Run(r, handler);
+}
+
+std::vector<Column> RunnerProbe::Describe(const std::string& query) {
   Keep keep;
-  runner_.Run(r, keep).ThrowIfFailed();
+  Run("SELECT * FROM (" + query + ") LIMIT 0", std::nullopt, keep).ThrowIfFailed();
   return keep.columns;
 }
 
 std::vector<std::string> RunnerProbe::Values(const std::string& query, size_t limit) {
-  session::RunRequest r;
-  r.principal = principal_;
-  r.origin = origin_;
-  r.origin.run_id.clear();
-  r.role = role_;
-  r.sql = query;
-  r.caps.max_rows = static_cast<int64_t>(limit);
   Keep keep;
-  runner_.Run(r, keep).ThrowIfFailed();
+  Run(query, static_cast<int64_t>(limit), keep).ThrowIfFailed();
   return keep.values;
 }
 

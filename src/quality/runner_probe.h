@@ -22,6 +22,9 @@ class RunnerProbe : public SchemaProbe {
   std::vector<std::string> Values(const std::string& query, size_t limit) override;
 
  private:
+  session::RunResult Run(const std::string& sql, std::optional<int64_t> max_rows,
+                         session::ResultHandler& handler);
+
   session::Runner& runner_;
   identity::Principal principal_;
   audit::Origin origin_;

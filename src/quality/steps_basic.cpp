@@ -12,24 +12,39 @@ namespace tarn::quality {
 
 namespace {
 
-// "col", "col desc", "col asc" entries of `field` as an ORDER BY list over `in`.
-std::string OrderList(const StepContext& step, const Relation& in, const std::string& field) {
-  std::string out;
+// "col", "col desc", "col asc" entries of `field`: each column as it is in `in`, and
+// whether it is descending.
+std::vector<std::pair<std::string, bool>> OrderEntries(const StepContext& step, const Relation& in,
+                                                       const std::string& field) {
+  std::vector<std::pair<std::string, bool>> out;
   for (auto& entry : step.spec().List(field)) {
     std::string name = entry;
-    std::string dir;
+    bool desc = false;
     auto space = entry.find_last_of(' ');
     if (space != std::string::npos) {
       std::string word = entry.substr(space + 1);
       for (auto& ch : word) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       if (word == "desc" || word == "asc") {
-        dir = word == "desc" ? " DESC" : " ASC";
+        desc = word == "desc";
         name = entry.substr(0, entry.find_last_not_of(' ', space) + 1);
       }
     }
-    out += (out.empty() ? "" : ", ") + QuoteName(in.Find(name, step.spec(), field)) + dir;
+    out.emplace_back(in.Find(name, step.spec(), field), desc);
   }
   return out;
+}
+
+// The entries as an ORDER BY list.
+std::string OrderBy(const std::vector<std::pair<std::string, bool>>& entries) {
+  std::string out;
+  for (auto& [col, desc] : entries)
+    out += (out.empty() ? "" : ", ") + QuoteName(col) + (desc ? " DESC" : " ASC");
+  return out;
+}
+
+// `field`'s entries as an ORDER BY list over `in`.
+std::string OrderList(const StepContext& step, const Relation& in, const std::string& field) {
+  return OrderBy(OrderEntries(step, in, field));
 }
 
 // The columns `field` names, as they are in `in`.
@@ -175,21 +190,11 @@ class Dedupe : public StepType {
     if (last && !step.spec().Has("order_by"))
       step.spec().Fail("keep", "keep: last needs order_by (last along what?)");
     // The order the kept row is first along: keep: last reverses each direction.
-    std::vector<std::pair<std::string, bool>> order;  // column, descending
-    for (auto& e : step.spec().List("order_by")) {
-      std::string lower = e;
-      for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      bool desc = lower.size() > 5 && lower.compare(lower.size() - 5, 5, " desc") == 0;
-      bool asc = lower.size() > 4 && lower.compare(lower.size() - 4, 4, " asc") == 0;
-      std::string col = desc ? e.substr(0, e.size() - 5) : asc ? e.substr(0, e.size() - 4) : e;
-      order.emplace_back(in.Find(col, step.spec(), "order_by"), desc != last);
-    }
-    std::string by;
-    bool uniform = true;
-    for (auto& [col, desc] : order) {
-      by += (by.empty() ? "" : ", ") + QuoteName(col) + (desc ? " DESC" : " ASC");
-      uniform = uniform && desc == order.front().second;
-    }
+    auto order = OrderEntries(step, in, "order_by");
+    for (auto& entry : order) entry.second = entry.second != last;
+    std::string by = OrderBy(order);
+    bool uniform =
+        std::all_of(order.begin(), order.end(), [&](auto& e) { return e.second == order.front().second; });
     std::string over =
         "row_number() OVER (PARTITION BY " + ColumnList(keys) + (by.empty() ? "" : " ORDER BY " + by) + ")";
     if (uniform) {
@@ -277,16 +282,8 @@ class Output : public StepType {
   std::set<std::string> fields() const override { return {"input", "table", "mode"}; }
   void Compile(StepContext& step) const override {
     const Relation& in = step.Input("input");
-    std::string table = step.spec().Text("table", "", true);
-    auto dot = table.find('.');
-    auto ok = [](const std::string& s) {
-      return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-      });
-    };
-    if (dot == std::string::npos || !ok(table.substr(0, dot)) || !ok(table.substr(dot + 1)))
-      step.spec().Fail("table", "must name a table as database.table");
-    std::string quoted = QuoteName(table.substr(0, dot)) + "." + QuoteName(table.substr(dot + 1));
+    std::string quoted = step.spec().Table("table");
+    std::string table = step.spec().Text("table");
     std::string mode = step.spec().Choice("mode", {"overwrite", "insert", "create"}, "overwrite");
     bool exists = mode != "create" && step.TableExists(quoted);
     std::string head = !exists            ? "CREATE TABLE " + quoted + " AS"

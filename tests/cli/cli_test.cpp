@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/util.h"
+#include "demo_lake_fixture.h"
 #include "store/store.h"
 #include "test_util.h"
 
@@ -22,21 +23,7 @@ void ExpectOneLineError(const CommandResult& r, const std::string& fragment) {
   EXPECT_THAT(r.err, HasSubstr(fragment));
 }
 
-class CliTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();  // shared demo lake: building it once keeps the suite fast
-    auto r = RunTarn({"demo-data", "-d", dir_->path(), "--rows", "5000"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-  static std::string D() { return dir_->path().string(); }
-  static TempDir* dir_;
-};
-TempDir* CliTest::dir_ = nullptr;
+using CliTest = DemoLakeSuite;  // the demo lake is shared by the suite
 
 TEST_F(CliTest, CountOfTheDemoOrdersIsPrinted) {
   auto r = RunTarn({"sql", "--data-dir", D(), "SELECT count(*) FROM sales.orders"});

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "demo_lake_fixture.h"
 #include "test_util.h"
 
 namespace tarn::testing {
@@ -11,22 +12,10 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class ReconCliTest : public ::testing::Test {
+class ReconCliTest : public DemoLakeSuite {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    auto r = RunTarn({"demo-data", "-d", dir_->path(), "--rows", "5000"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-  static std::string D() { return dir_->path().string(); }
   static std::string Example() { return std::string(TARN_SOURCE_DIR) + "/examples/recon/bank.yaml"; }
-  static TempDir* dir_;
 };
-TempDir* ReconCliTest::dir_ = nullptr;
 
 TEST_F(ReconCliTest, TheExamplePipelineFindsExactlyThePlantedBreaks) {
   auto v = RunTarn({"recon", "validate", Example(), "-d", D()});
@@ -58,7 +47,8 @@ TEST_F(ReconCliTest, ExplainShowsEachStepsSqlAndTheStatements) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("step rec (compare, line 17)"));
   // CREATE TABLE on a first run, INSERT OVERWRITE once the table exists.
-  EXPECT_THAT(r.out, ::testing::ContainsRegex("(CREATE TABLE|INSERT OVERWRITE) \"finance\"\\.\"recon_breaks\""));
+  EXPECT_THAT(r.out,
+              ::testing::ContainsRegex("(CREATE TABLE|INSERT OVERWRITE) \"finance\"\\.\"recon_breaks\""));
   auto sql = RunTarn({"recon", "explain", Example(), "-d", D(), "--sql"});
   EXPECT_THAT(sql.out, ::testing::StartsWith("-- "));
 }

@@ -39,13 +39,10 @@ class ExprTest : public ::testing::Test {
     return v.IsNull() ? "NULL" : v.ToString();
   }
   Error Refused(const std::string& formula, ExprMode mode = ExprMode::kRow) {
-    try {
+    SCOPED_TRACE(formula);
+    return tarn::testing::CatchError([&] {
       CompileExpr(formula, {"amount", "Amount2", "amountx"}, mode, "step 's', field 'f'");
-    } catch (const Error& e) {
-      return e;
-    }
-    ADD_FAILURE() << formula << " compiled";
-    return Error(ErrorCode::kInternal, "");
+    });
   }
   TempDir dir_;
   std::unique_ptr<engine::Engine> engine_;

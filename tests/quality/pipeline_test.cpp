@@ -44,15 +44,6 @@ class PipelineTest : public GovernanceTest {
   quality::CompiledPipeline Compile(const std::string& yaml) {
     return Compile(yaml, session::Instance::LocalCaller().principal);
   }
-  Error Refused(const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e;
-    }
-    ADD_FAILURE() << "no error";
-    return Error(ErrorCode::kInternal, "");
-  }
 };
 
 constexpr const char* kRecon = R"(name: bank
@@ -170,15 +161,15 @@ steps:
   - name: out
     output: {table: d.joined}
 )");
-  auto e = Refused([&] { Exec(*admin_, c.Script()); });
+  auto e = CatchError([&] { Exec(*admin_, c.Script()); });
   EXPECT_THAT(e.what(), HasSubstr("step 'j': validate m:1 (right): key ccy=EUR appears 2 times"));
-  EXPECT_THAT(Refused([&] { Exec(*admin_, "SELECT * FROM d.joined"); }).what(), HasSubstr("d.joined"));
+  EXPECT_THAT(CatchError([&] { Exec(*admin_, "SELECT * FROM d.joined"); }).what(), HasSubstr("d.joined"));
 }
 
 TEST_F(PipelineTest, APipelineOverATableTheSubmitterCannotReadDoesNotCompile) {
   identity::Directory d(*store_);
   auto ana = *d.Lookup("ana", "test");
-  auto e = Refused([&] { Compile(kRecon, ana); });
+  auto e = CatchError([&] { Compile(kRecon, ana); });
   EXPECT_TRUE(e.code() == ErrorCode::kPermissionDenied || e.code() == ErrorCode::kNotFound) << e.what();
   EXPECT_THAT(All(*admin_, "SELECT count(*) FROM system.audit WHERE user_name = 'ana' AND outcome <> 'ok'"),
               ::testing::Not("0|\n"));
@@ -204,7 +195,7 @@ TEST_F(PipelineTest, SpecErrorsNameTheLineStepAndField) {
        "recon.yaml line 5: not valid YAML"},
   };
   for (auto& c : cases) {
-    auto e = Refused([&] { Compile(c.yaml); });
+    auto e = CatchError([&] { Compile(c.yaml); });
     EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument) << c.yaml << e.what();
     EXPECT_THAT(e.what(), HasSubstr(c.says)) << c.yaml;
   }

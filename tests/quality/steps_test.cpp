@@ -39,12 +39,7 @@ class StepsTest : public GovernanceTest {
     return All(*admin_, "SELECT * FROM d.out ORDER BY " + order);
   }
   std::string Error(const std::string& steps) {
-    try {
-      Rows(steps);
-    } catch (const tarn::Error& e) {
-      return e.what();
-    }
-    return "no error";
+    return CatchError([&] { Rows(steps); }).what();
   }
 };
 
