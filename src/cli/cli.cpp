@@ -22,6 +22,7 @@
 #include "cli/job_commands.h"
 #include "cli/progress.h"
 #include "cli/recon_commands.h"
+#include "cli/upload_command.h"
 #include "cli/remote.h"
 #include "cli/remote_flags.h"
 #include "cli/signals.h"
@@ -202,6 +203,12 @@ int Main(int argc, char** argv) {
       app, [&recon_flags](CLI::App* c) { recon_flags.AddTo(c, true); },
       [&recon_flags] { return recon_flags.Options(); });
 
+  // tarn upload
+  InstanceFlags upload_flags;
+  UploadCommand upload_command(
+      app, [&upload_flags](CLI::App* c) { upload_flags.AddTo(c, true); },
+      [&upload_flags] { return upload_flags.Options(); });
+
   // tarn queries
   RemoteFlags queries_remote;
   bool queries_json = false;
@@ -347,6 +354,7 @@ int Main(int argc, char** argv) {
   try {
     if (auto rc = job_commands.Run()) return *rc;
     if (auto rc = recon_commands.Run()) return *rc;
+    if (auto rc = upload_command.Run()) return *rc;
     if (*version) {
       std::cout << "tarn " << kVersion << " (DuckDB " << duckdb::DuckDB::LibraryVersion() << ")\n";
       return 0;

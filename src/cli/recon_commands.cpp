@@ -1,10 +1,12 @@
 #include "cli/recon_commands.h"
 
+#include <filesystem>
 #include <iostream>
 
 #include "cli/job_commands.h"
 #include "cli/job_helpers.h"
 #include "common/error.h"
+#include "common/util.h"
 #include "quality/expr.h"
 #include "quality/recon_job.h"
 #include "session/runner.h"
@@ -46,6 +48,7 @@ ReconCommands::ReconCommands(CLI::App& app, const std::function<void(CLI::App*)>
   remote_.AddTo(run_, false);
   add_instance_flags(run_);
   run_->add_option("--as", caller_.as_user, "Locally: run as this user of the data directory");
+  run_->add_option("--out", out_dir_, "Locally: the folder the pipeline's file outputs go to")->capture_default_str();
   functions_ = recon_->add_subcommand("functions", "List the functions formulas may use");
 }
 
@@ -70,11 +73,32 @@ std::optional<int> ReconCommands::Run() {
   return Compile(explain_->parsed());
 }
 
+namespace {
+
+// A folder of the command's own for the pipeline's file inputs, removed at the end.
+struct Scratch {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("tarn-recon-" + RandomHex(8));
+  Scratch() { std::filesystem::create_directories(dir); }
+  ~Scratch() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+std::filesystem::path BaseDir(const std::string& file) {
+  if (file == "-") return std::filesystem::current_path();
+  return std::filesystem::absolute(std::filesystem::path(file)).parent_path();
+}
+
+}  // namespace
+
 int ReconCommands::Compile(bool explain) {
   std::string text = quality::ApplyParams(ReadScript(file_), Params());
   session::Instance instance(instance_options_());
   session::Runner runner(instance, LocalRunnerOptions());
   auto request = LocalRequest(instance, caller_);
+  Scratch scratch;
+  request.inputs = quality::LoadFileInputs(text, file_, BaseDir(file_), scratch.dir, request, runner);
   auto compiled = quality::CompileAs(text, file_, request, runner);
   if (explain) {
     std::cout << (sql_only_ ? compiled.Script() : compiled.Explain());
@@ -90,18 +114,29 @@ int ReconCommands::Compile(bool explain) {
 int ReconCommands::Submit() {
   std::string text = ReadScript(file_);
   if (!remote_.remote()) {
-    // Locally: compiled and run on the data directory, as the operator or --as a user.
+    // Locally: compiled and run on the data directory, as the operator or --as a user;
+    // its files go to --out.
     std::string script;
+    Scratch scratch;
+    std::vector<session::FileInput> inputs;
     {
       session::Instance instance(instance_options_());
       session::Runner runner(instance, LocalRunnerOptions());
-      script = quality::CompileAs(quality::ApplyParams(text, Params()), file_,
-                                  LocalRequest(instance, caller_), runner)
-                   .Script();
+      auto request = LocalRequest(instance, caller_);
+      text = quality::ApplyParams(text, Params());
+      inputs = quality::LoadFileInputs(text, file_, BaseDir(file_), scratch.dir, request, runner);
+      request.inputs = inputs;
+      script = quality::CompileAs(text, file_, request, runner).Script();
     }
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir_, ec);
+    if (!std::filesystem::is_directory(out_dir_, ec)) throw Error::Io("cannot create the folder {}", out_dir_);
     SqlOutput out;
     if (json_) out.format = "json";
-    return RunLocalSql(instance_options_(), script, out, caller_);
+    return RunLocalSql(instance_options_(), script, out, caller_, [&](session::RunRequest& r) {
+      r.inputs = inputs;
+      r.output_dir = std::filesystem::absolute(out_dir_);
+    });
   }
   nlohmann::json params = nlohmann::json::object();
   for (auto& [k, v] : Params()) params[k] = v;

@@ -3,7 +3,7 @@
 //   tarn recon validate PIPELINE [--param k=v]... [-d DIR] [--as USER]
 //   tarn recon explain PIPELINE [--param k=v]... [-d DIR] [--as USER] [--sql]
 //   tarn recon run PIPELINE [--param k=v]... [--app A] [--name N] [--wait] [--json] --server URL
-//   tarn recon run PIPELINE [--param k=v]... [-d DIR] [--as USER]
+//   tarn recon run PIPELINE [--param k=v]... [-d DIR] [--as USER] [--out DIR]
 //   tarn recon functions
 //
 // validate and explain compile the pipeline against a data directory, as the operator
@@ -57,6 +57,7 @@ class ReconCommands {
   std::string name_;
   bool wait_ = false;
   bool json_ = false;
+  std::string out_dir_ = ".";
   RemoteFlags remote_;
 };
 

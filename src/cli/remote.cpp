@@ -197,13 +197,15 @@ std::string TokenFor(const RemoteOptions& remote) {
 
 nlohmann::json CallApi(const RemoteOptions& remote, const std::string& method, const std::string& path,
                        const nlohmann::json& body) {
+  if (body.is_null()) return CallApiWithBody(remote, method, path, "", "");
+  return CallApiWithBody(remote, method, path, body.dump(), "application/json");
+}
+
+nlohmann::json CallApiWithBody(const RemoteOptions& remote, const std::string& method, const std::string& path,
+                               const std::string& body, const std::string& content_type) {
   std::map<std::string, std::string> headers = {{"Authorization", "Bearer " + TokenFor(remote)}};
-  std::string text;
-  if (!body.is_null()) {
-    headers["Content-Type"] = "application/json";
-    text = body.dump();
-  }
-  auto res = server::Fetch(method, Trimmed(remote.server) + path, headers, text, remote.client);
+  if (!content_type.empty()) headers["Content-Type"] = content_type;
+  auto res = server::Fetch(method, Trimmed(remote.server) + path, headers, body, remote.client);
   if (res.status < 200 || res.status >= 300) ThrowServerError(res);
   return res.body.empty() ? nlohmann::json::object() : nlohmann::json::parse(res.body);
 }

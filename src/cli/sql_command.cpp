@@ -225,7 +225,7 @@ std::string ReadSqlInput(const std::string& sql, const std::string& file) {
 }
 
 int RunLocalSql(const session::InstanceOptions& options, const std::string& sql, const SqlOutput& out,
-                const LocalCaller& caller) {
+                const LocalCaller& caller, const std::function<void(session::RunRequest&)>& customize) {
   // Signals are blocked before the engine starts its threads, so that they all
   // inherit the mask and Ctrl-C reaches the guard instead of killing the process.
   std::atomic<session::Runner*> running{nullptr};
@@ -235,7 +235,9 @@ int RunLocalSql(const session::InstanceOptions& options, const std::string& sql,
   session::Instance instance(options);
   session::Runner runner(instance, LocalRunnerOptions());
   running = &runner;
-  int rc = RunScript(runner, LocalRequest(instance, caller), sql, out);
+  auto request = LocalRequest(instance, caller);
+  if (customize) customize(request);
+  int rc = RunScript(runner, request, sql, out);
   running = nullptr;
   return rc;
 }

@@ -5,6 +5,7 @@
 // Thread-safety: for the main thread of the tarn command.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "cli/remote.h"
@@ -34,8 +35,9 @@ session::RunRequest LocalRequest(session::Instance& instance, const LocalCaller&
 session::RunnerOptions LocalRunnerOptions();
 
 // Runs `sql` on the data directory; returns the exit code (6 when a cap cut a result).
+// `customize` may add to the request (files to stage, where written files go).
 int RunLocalSql(const session::InstanceOptions& options, const std::string& sql, const SqlOutput& out,
-                const LocalCaller& caller);
+                const LocalCaller& caller, const std::function<void(session::RunRequest&)>& customize = {});
 
 // The shell, locally or against a server.
 int RunLocalShell(const session::InstanceOptions& options, const SqlOutput& out, const LocalCaller& caller);

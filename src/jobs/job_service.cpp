@@ -333,6 +333,10 @@ std::filesystem::path JobService::ResultPath(const JobRun& run) const {
   return ResultsDir(instance_) / (run.id + ".parquet");
 }
 
+std::filesystem::path JobService::FilesDir(const JobRun& run) const {
+  return ResultsDir(instance_) / (run.id + ".files");
+}
+
 session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, RunLog& log,
                                         std::atomic<bool>& timed_out, std::optional<int64_t>& result_rows) {
   auto steps = run.Steps();
@@ -350,6 +354,8 @@ session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, Run
   };
   auto result_file = ResultPath(run);
   std::error_code ec;
+  std::filesystem::create_directories(FilesDir(run), ec);
+  request.output_dir = FilesDir(run);
   if (run.attempt > 1) std::filesystem::remove(result_file, ec);  // an earlier attempt's
   if (std::string type = run.job.value("type", "sql"); type != "sql") {
     // A job of another type becomes its script now, as the run's principal.

@@ -106,6 +106,9 @@ class JobService {
   const JobTypes& types() const { return options_.types; }
   // Where a run's result is kept: <lake>/_jobs/results/<run>.parquet.
   std::filesystem::path ResultPath(const JobRun& run) const;
+  // Where the files a run writes (COPY ... TO 'name', a pipeline's file outputs) are
+  // kept: <lake>/_jobs/results/<run>.files/.
+  std::filesystem::path FilesDir(const JobRun& run) const;
 
  private:
   void Work();

@@ -305,6 +305,7 @@ class Compilation {
     CompiledStatement::Kind kind;
     std::string step, head, query, note;
     std::set<size_t> from;
+    std::string tail;
   };
 
   // The WITH clause of the CTEs `needs`, then `select`.
@@ -359,8 +360,9 @@ class Compilation {
   }
 
   void Statement(CompiledStatement::Kind kind, const std::string& head, const std::string& query,
-                 const std::vector<const Relation*>& from, const std::string& note) {
-    pending_.push_back({kind, current_step_, head, query, note, Direct(from)});
+                 const std::vector<const Relation*>& from, const std::string& note,
+                 const std::string& tail = "") {
+    pending_.push_back({kind, current_step_, head, query, note, Direct(from), tail});
   }
 
   // Chooses what to materialize: from the last CTE to the first, one that two or more
@@ -392,7 +394,7 @@ class Compilation {
       for (size_t i : reach[k]) {
         if (m.count(i)) Create(i, m, created);
       }
-      out_.statements.push_back({st.kind, st.step, Render(st.head, st.query, reach[k], m), st.note});
+      out_.statements.push_back({st.kind, st.step, Render(st.head, st.query, reach[k], m) + st.tail, st.note});
     }
     for (auto& step : out_.steps) {
       size_t uses = 0;
@@ -483,8 +485,9 @@ void StepContext::Check(const std::string& sql, const std::vector<const Relation
 }
 
 void StepContext::Output(const std::string& head, const std::string& query,
-                         const std::vector<const Relation*>& from, const std::string& note) {
-  c_.Statement(CompiledStatement::kOutput, head, query, from, note);
+                         const std::vector<const Relation*>& from, const std::string& note,
+                         const std::string& tail) {
+  c_.Statement(CompiledStatement::kOutput, head, query, from, note, tail);
 }
 
 std::string StepContext::Expr(const std::string& formula, const std::vector<std::string>& columns,
@@ -512,13 +515,47 @@ std::vector<std::string> StepContext::Values(const std::string& query,
   return c_.probe_.Values(c_.With(Compilation::Needs(from), query), limit);
 }
 
+namespace {
+
+FileInputSpec ReadFileInput(const std::string& name, const Spec& spec) {
+  spec.OnlyFields({"file", "format", "sheet", "range", "types", "description"});
+  FileInputSpec f;
+  f.input = name;
+  f.table = "file_" + name;
+  f.file = spec.Text("file", "", true);
+  if (spec.Has("format")) f.format = spec.Choice("format", {"csv", "parquet", "json", "xlsx"}, "csv");
+  f.sheet = spec.Text("sheet");
+  f.range = spec.Text("range");
+  f.types = spec.Pairs("types");
+  bool xlsx = f.format == "xlsx" || (f.format.empty() && f.file.ends_with(".xlsx"));
+  if (!xlsx && (!f.sheet.empty() || !f.range.empty()))
+    spec.Fail(f.sheet.empty() ? "range" : "sheet", "is for .xlsx files");
+  return f;
+}
+
+}  // namespace
+
+std::vector<FileInputSpec> FileInputs(const Pipeline& p) {
+  std::vector<FileInputSpec> out;
+  for (auto& [name, spec] : p.inputs) {
+    if (spec.Has("file")) out.push_back(ReadFileInput(name, spec));
+  }
+  return out;
+}
+
 CompiledPipeline Compile(const Pipeline& p, SchemaProbe& probe) {
   Compilation c(p, probe);
   c.out_.name = p.name;
   for (auto& [name, spec] : p.inputs) {
     c.current_step_ = name;
-    spec.OnlyFields({"table", "description"});
-    c.AddRelation(name, "SELECT * FROM " + spec.Table("table"), {}, true);
+    if (!spec.Has("file")) {
+      spec.OnlyFields({"table", "description"});
+      c.AddRelation(name, "SELECT * FROM " + spec.Table("table"), {}, true);
+      continue;
+    }
+    FileInputSpec file = ReadFileInput(name, spec);
+    c.AddRelation(name, "SELECT * FROM " + QuoteName(file.table), {}, true);
+    c.out_.files.push_back(std::move(file));
   }
   c.previous_ = p.inputs.front().first;  // the first step reads the first input unless it says
   for (auto& step : p.steps) {

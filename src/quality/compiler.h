@@ -86,9 +86,10 @@ class StepContext {
                       const std::string& part = "");
   // A check statement over `from`: `sql` must fail (DuckDB's error()) when the check does not hold.
   void Check(const std::string& sql, const std::vector<const Relation*>& from, const std::string& note);
-  // An output statement: `head` (CREATE TABLE x AS, INSERT INTO x) then the query over `from`.
+  // An output statement: `head` (CREATE TABLE x AS, INSERT INTO x, COPY () then the
+  // query over `from`, then `tail` (") TO 'file'").
   void Output(const std::string& head, const std::string& query, const std::vector<const Relation*>& from,
-              const std::string& note);
+              const std::string& note, const std::string& tail = "");
   // A formula over `over`'s columns, naming this step and `field` in errors.
   std::string Expr(const std::string& formula, const std::vector<std::string>& columns, ExprMode mode,
                    const std::string& field, const WindowSpec* window = nullptr,

@@ -66,8 +66,21 @@ struct CompiledStep {
   std::string materialized;  // "" when it is fused into the statements that use it; else why not
 };
 
+// A file a pipeline reads (inputs: {bank: {file: statement.xlsx, sheet: March}}): a
+// run stages it as the temporary table `table` before its first statement
+// (session::FileInput), and the compiled SQL reads that table.
+struct FileInputSpec {
+  std::string input;  // the input's name
+  std::string table;  // the temporary table: file_<input>
+  std::string file;   // the path as the spec writes it (relative to the spec's folder)
+  std::string format;  // csv, parquet, json, xlsx ("": from the file's name)
+  std::string sheet, range;
+  std::vector<std::pair<std::string, std::string>> types;  // column, SQL type
+};
+
 struct CompiledPipeline {
   std::string name;
+  std::vector<FileInputSpec> files;  // the file inputs, to stage before the script
   std::vector<CompiledStep> steps;
   std::vector<CompiledStatement> statements;  // checks and outputs in spec order, then the summary
   // The whole script, statements separated by ";\n".
@@ -82,6 +95,10 @@ struct CompiledPipeline {
 // inputs' columns reveal (an unknown column, a formula that does not compile), and
 // whatever `probe` throws (a table that does not exist or may not be read).
 CompiledPipeline Compile(const Pipeline& pipeline, SchemaProbe& probe);
+
+// The file inputs of `pipeline`, as Compile will read them (a caller stages them for
+// the probe's questions too). kInvalidArgument naming the input and field.
+std::vector<FileInputSpec> FileInputs(const Pipeline& pipeline);
 
 // The step types, in documentation order.
 std::vector<std::string> StepTypes();

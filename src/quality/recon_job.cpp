@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "common/error.h"
+#include "engine/engine.h"
 #include "quality/runner_probe.h"
 
 namespace tarn::quality {
@@ -41,8 +42,36 @@ std::string ApplyParams(const std::string& text, const std::map<std::string, std
 CompiledPipeline CompileAs(const std::string& text, const std::string& source, const session::RunRequest& as,
                            session::Runner& runner) {
   auto pipeline = ParsePipeline(text, source);
-  RunnerProbe probe(runner, as.principal, as.origin, as.role);
+  RunnerProbe probe(runner, as.principal, as.origin, as.role, as.inputs);
   return Compile(*pipeline, probe);
+}
+
+std::vector<session::FileInput> LoadFileInputs(const std::string& text, const std::string& source,
+                                               const std::filesystem::path& base_dir,
+                                               const std::filesystem::path& scratch, const session::RunRequest& as,
+                                               session::Runner& runner) {
+  std::vector<session::FileInput> out;
+  for (auto& f : FileInputs(*ParsePipeline(text, source))) {
+    session::FileInput in;
+    in.name = f.table;
+    in.path = std::filesystem::path(f.file).is_absolute() ? std::filesystem::path(f.file) : base_dir / f.file;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(in.path, ec))
+      throw Error::NotFound("{}: input '{}': no file {}", source, f.input, in.path.string());
+    in.format = f.format.empty() ? files::FormatOfPath(in.path) : files::ParseFormat(f.format);
+    in.options.sheet = f.sheet;
+    in.options.range = f.range;
+    for (auto& [column, type] : f.types) in.options.types[column] = type;
+    session::RunRequest read = as;
+    read.origin.run_id.clear();
+    read.sql = "SELECT * FROM " + engine::QuoteIdent(f.table);
+    read.inputs = {in};
+    read.parquet_output = scratch / (f.table + ".parquet");
+    session::Drain drain;
+    runner.Run(read, drain).ThrowIfFailed();
+    out.push_back({f.table, *read.parquet_output, files::FileFormat::kParquet, {}});
+  }
+  return out;
 }
 
 namespace {
@@ -92,7 +121,13 @@ class ReconciliationJob : public jobs::JobType {
         throw Error::InvalidArgument("field '{}.params' must map at most 100 names to text values", field);
       stored["params"] = p;
     }
-    ParsePipeline(ApplyParams(text, Params(stored)), source);  // a spec error is the submitter's 400 now
+    // A spec error is the submitter's 400 now.
+    auto files = FileInputs(*ParsePipeline(ApplyParams(text, Params(stored)), source));
+    if (!files.empty())
+      throw Error::InvalidArgument(
+          "{}: input '{}' reads a file, which a server run cannot: upload it (tarn upload {} DB.TABLE) and "
+          "name the table, or run the pipeline locally (tarn recon run -d DIR)",
+          source, files.front().input, files.front().file);
     stored["pipeline"] = text;
     return stored;
   }

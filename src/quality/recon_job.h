@@ -21,7 +21,18 @@ std::shared_ptr<const jobs::JobType> MakeReconciliationJobType();
 // ${name} or a bad value is kInvalidArgument.
 std::string ApplyParams(const std::string& text, const std::map<std::string, std::string>& params);
 
-// Compiles the pipeline `text` as `as.principal` through `runner`.
+// Reads the file inputs of pipeline `text` (paths relative to `base_dir`) once, as
+// `as.principal` through `runner`, into Parquet files in `scratch`, and returns them as
+// the inputs a run of the compiled script (and CompileAs) stages. kNotFound naming
+// the input for a missing file; kInvalidArgument naming the file for one that does
+// not read.
+std::vector<session::FileInput> LoadFileInputs(const std::string& text, const std::string& source,
+                                               const std::filesystem::path& base_dir,
+                                               const std::filesystem::path& scratch, const session::RunRequest& as,
+                                               session::Runner& runner);
+
+// Compiles the pipeline `text` as `as.principal` through `runner`, with `as.inputs`
+// staged (LoadFileInputs) for the pipeline's file inputs.
 CompiledPipeline CompileAs(const std::string& text, const std::string& source, const session::RunRequest& as,
                            session::Runner& runner);
 

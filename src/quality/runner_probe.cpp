@@ -36,6 +36,7 @@ session::RunResult RunnerProbe::Run(const std::string& sql, std::optional<int64_
   r.role = role_;
   r.sql = sql;
   r.caps.max_rows = max_rows;
+  r.inputs = inputs_;
   return runner_.Run(r, handler);
 }
 

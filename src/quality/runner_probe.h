@@ -11,12 +11,14 @@ namespace tarn::quality {
 class RunnerProbe : public SchemaProbe {
  public:
   // `role`: an assumed role, as RunRequest::role.
+  // `inputs`: the pipeline's file inputs, staged for every question.
   RunnerProbe(session::Runner& runner, identity::Principal principal, audit::Origin origin,
-              std::string role = "")
+              std::string role = "", std::vector<session::FileInput> inputs = {})
       : runner_(runner),
         principal_(std::move(principal)),
         origin_(std::move(origin)),
-        role_(std::move(role)) {}
+        role_(std::move(role)),
+        inputs_(std::move(inputs)) {}
 
   std::vector<Column> Describe(const std::string& query) override;
   std::vector<std::string> Values(const std::string& query, size_t limit) override;
@@ -29,6 +31,7 @@ class RunnerProbe : public SchemaProbe {
   identity::Principal principal_;
   audit::Origin origin_;
   std::string role_;
+  std::vector<session::FileInput> inputs_;
 };
 
 }  // namespace tarn::quality

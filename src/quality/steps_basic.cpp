@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <regex>
 
 #include "common/error.h"
 #include "quality/compiler.h"
+#include "engine/engine.h"
 #include "quality/expr_functions.h"
 
 namespace tarn::quality {
@@ -279,9 +281,13 @@ class Window : public StepType {
 class Output : public StepType {
  public:
   const char* name() const override { return "output"; }
-  std::set<std::string> fields() const override { return {"input", "table", "mode"}; }
+  std::set<std::string> fields() const override { return {"input", "table", "mode", "file", "sheet"}; }
   void Compile(StepContext& step) const override {
     const Relation& in = step.Input("input");
+    if (step.spec().Has("file") == step.spec().Has("table"))
+      step.spec().Fail("table", "an output names one of 'table' (a lake table) and 'file' (csv, parquet, xlsx)");
+    if (step.spec().Has("file")) return CompileFile(step, in);
+    if (step.spec().Has("sheet")) step.spec().Fail("sheet", "is for .xlsx files");
     std::string quoted = step.spec().Table("table");
     std::string table = step.spec().Text("table");
     std::string mode = step.spec().Choice("mode", {"overwrite", "insert", "create"}, "overwrite");
@@ -292,6 +298,26 @@ class Output : public StepType {
     step.Output(head, "SELECT * FROM " + in.cte, {&in},
                 fmt::format("{} {} with {}", !exists ? "create" : mode, table,
                             step.spec().Text("input", "the previous step")));
+  }
+
+ private:
+  // COPY (...) TO 'name' (FORMAT f[, SHEET 's']): a file of the run (docs/reconciliation.md).
+  static void CompileFile(StepContext& step, const Relation& in) {
+    const Spec& spec = step.spec();
+    std::string file = spec.Text("file");
+    static const std::regex kName("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\\.(csv|parquet|xlsx)");
+    if (!std::regex_match(file, kName) || file.find("..") != std::string::npos)
+      spec.Fail("file", "is a bare file name ending in .csv, .parquet or .xlsx (the run's files go where it says)");
+    if (spec.Has("mode")) spec.Fail("mode", "is for tables: a run writes its files whole");
+    std::string format = file.substr(file.rfind('.') + 1);
+    std::string sheet = spec.Text("sheet", format == "xlsx" ? step.name().substr(0, 31) : "");
+    if (!sheet.empty() && format != "xlsx") spec.Fail("sheet", "is for .xlsx files");
+    std::string options = "FORMAT " + format;
+    if (!sheet.empty()) options += ", SHEET " + engine::QuoteString(sheet);
+    step.Output("COPY (", "SELECT * FROM " + in.cte, {&in},
+                fmt::format("write {}{} with {}", file, sheet.empty() ? "" : " sheet " + sheet,
+                            spec.Text("input", "the previous step")),
+                "\n) TO " + engine::QuoteString(file) + " (" + options + ")");
   }
 };
 

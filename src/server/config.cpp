@@ -111,6 +111,8 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
   if (auto* t = root["limits"].as_table()) {
     std::set<std::string> k;
     Read(*t, "max_body_bytes", c.max_body_bytes, "limits.", k);
+    Read(*t, "max_upload_bytes", c.max_upload_bytes, "limits.", k);
+    Read(*t, "upload_timeout_s", c.upload_timeout_s, "limits.", k);
     Read(*t, "max_header_bytes", c.max_header_bytes, "limits.", k);
     Read(*t, "read_timeout_s", c.read_timeout_s, "limits.", k);
     Read(*t, "idle_timeout_s", c.idle_timeout_s, "limits.", k);

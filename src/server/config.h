@@ -4,7 +4,7 @@
 //
 //   listen = "127.0.0.1:8998"
 //   [tls]      cert = "server.pem"   key = "server.key"        (HTTPS when both are set)
-//   [limits]   max_body_bytes, max_header_bytes, read_timeout_s, idle_timeout_s,
+//   [limits]   max_body_bytes, max_upload_bytes, upload_timeout_s, max_header_bytes, read_timeout_s, idle_timeout_s,
 //              workers, max_queue, max_connections, statement_timeout_s,
 //              max_result_rows, max_result_bytes, shutdown_grace_s
 //   [identity] issuer (default: the server's own URL), audience = "tarn",
@@ -45,6 +45,9 @@ struct ServerConfig {
   std::filesystem::path tls_cert, tls_key;
 
   size_t max_body_bytes = 1 << 20;
+  // The upload route (upload_routes.h) takes bodies up to this, within upload_timeout_s.
+  size_t max_upload_bytes = size_t{256} << 20;
+  int upload_timeout_s = 600;
   size_t max_header_bytes = 16 << 10;
   int read_timeout_s = 10;  // to receive a whole request once it started
   int idle_timeout_s = 60;  // to wait for the next request on a kept-alive connection

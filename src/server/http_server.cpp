@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "common/util.h"
+#include "server/upload_routes.h"
 #include "server/worker_pool.h"
 
 namespace tarn::server {
@@ -141,6 +142,20 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     parser_->header_limit(static_cast<uint32_t>(server_.config.max_header_bytes));
     parser_->body_limit(server_.config.max_body_bytes);
     Lowest(stream_).expires_after(std::chrono::seconds(server_.config.read_timeout_s));
+    // The head first: the upload route takes larger bodies, for longer.
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->OnRead(ec);
+                              self->ReadBody();
+                            });
+  }
+
+  void ReadBody() {
+    std::string_view target(parser_->get().target().data(), parser_->get().target().size());
+    if (parser_->get().method() == http::verb::post && IsUploadPath(target.substr(0, target.find('?')))) {
+      parser_->body_limit(server_.config.max_upload_bytes);
+      Lowest(stream_).expires_after(std::chrono::seconds(server_.config.upload_timeout_s));
+    }
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }

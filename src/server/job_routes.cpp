@@ -1,6 +1,9 @@
 #include "server/job_routes.h"
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -439,6 +442,45 @@ void AddJobRoutes(Router& router, JobRoutes r) {
     auto limit = QueryInt(ctx, "limit", 10000, 1, 1000000);
     auto result = jobs::ReadResult(r.jobs().ResultPath(run), format, offset, limit);
     return TextResponse(http::status::ok, result.body, result.content_type, v(ctx));
+  });
+  // The files a run wrote (a pipeline's file outputs), once it ended.
+  router.Add(verb::get, "/v1/applications/{app}/jobruns/{run}/files", true, [r, v](RequestContext& ctx) {
+    JobStore store(r.store(ctx.worker));
+    auto run = VisibleRun(store, Access(r.store(ctx.worker), *ctx.principal), ctx);
+    nlohmann::json files = nlohmann::json::array();
+    std::error_code ec;
+    if (jobs::IsTerminal(run.state)) {
+      std::vector<std::pair<std::string, uintmax_t>> found;
+      for (auto& e : std::filesystem::directory_iterator(r.jobs().FilesDir(run), ec)) {
+        std::string name = e.path().filename().string();
+        if (e.is_regular_file() && !name.starts_with(".")) found.emplace_back(name, e.file_size());
+      }
+      std::sort(found.begin(), found.end());
+      for (auto& [name, size] : found) files.push_back({{"name", name}, {"bytes", size}});
+    }
+    return JsonResponse(http::status::ok, {{"job_run_id", run.id}, {"files", files}}, v(ctx));
+  });
+  router.Add(verb::get, "/v1/applications/{app}/jobruns/{run}/files/{name}", true, [r, v](RequestContext& ctx) {
+    JobStore store(r.store(ctx.worker));
+    auto run = VisibleRun(store, Access(r.store(ctx.worker), *ctx.principal), ctx);
+    const std::string& name = ctx.params["name"];
+    auto path = r.jobs().FilesDir(run) / name;
+    std::error_code ec;
+    bool bare = !name.empty() && name.find('/') == std::string::npos && !name.starts_with(".");
+    if (!bare || !jobs::IsTerminal(run.state) || !std::filesystem::is_regular_file(path, ec) ||
+        std::filesystem::is_symlink(path, ec))
+      throw Error::NotFound("job run {} has no file {}", run.id, name.substr(0, 128));
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream body;
+    body << in.rdbuf();
+    std::string type = name.ends_with(".csv")       ? "text/csv"
+                       : name.ends_with(".xlsx")    ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                       : name.ends_with(".parquet") ? "application/vnd.apache.parquet"
+                       : name.ends_with(".json")    ? "application/json"
+                                                    : "application/octet-stream";
+    auto res = TextResponse(http::status::ok, body.str(), type, v(ctx));
+    res.set(http::field::content_disposition, "attachment; filename=\"" + name + "\"");
+    return res;
   });
   router.Add(verb::get, "/v1/applications/{app}/jobruns/{run}/logs", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));

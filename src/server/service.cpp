@@ -16,6 +16,7 @@
 #include "server/livy_routes.h"
 #include "server/metrics.h"
 #include "server/queries.h"
+#include "server/upload_routes.h"
 
 namespace tarn::server {
 
@@ -304,6 +305,8 @@ void Service::Impl::AddRoutes() {
                                     {"created_at", t.created_at}},
                                    v(ctx));
              }));
+
+  AddUploadRoute(router, {runner.get(), instance.temp_dir()});
 
   // --- jobs ---------------------------------------------------------------------
   AddJobRoutes(router, {[this](size_t worker) -> store::MetaStore& { return *stores.at(worker); },

@@ -215,6 +215,7 @@ const std::map<duckdb::StatementType, EngineHandler>& EngineHandlers() {
       {duckdb::StatementType::CREATE_STATEMENT, {Create, false}},
       {duckdb::StatementType::INSERT_STATEMENT, {Insert, false}},
       {duckdb::StatementType::DROP_STATEMENT, {Drop, false}},
+      {duckdb::StatementType::COPY_STATEMENT, {CopyTo, false}},
   };
   return handlers;
 }

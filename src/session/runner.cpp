@@ -352,11 +352,13 @@ void Runner::Execute(Entry& e, const RunRequest& request, ResultHandler& handler
     ~Reset() {
       session.Measure(false);
       session.SetCommitScope(std::nullopt);
+      session.SetOutputDir(std::nullopt);
       session.EndRun();  // its temporary tables go with the run
     }
   } reset{*lease};
   lease->Measure(request.measure_usage);
   lease->SetCommitScope(request.commit_scope);
+  lease->SetOutputDir(request.output_dir);
 
   std::optional<CappedHandler::Cap> rows_cap, bytes_cap;
   auto tighter = [](std::optional<CappedHandler::Cap>& cap, int64_t most, std::string reason) {
@@ -375,6 +377,7 @@ void Runner::Execute(Entry& e, const RunRequest& request, ResultHandler& handler
   if (request.caps.max_bytes)
     tighter(bytes_cap, *request.caps.max_bytes, fmt::format("max_bytes {}", *request.caps.max_bytes));
 
+  for (const auto& input : request.inputs) lease->StageFile(input);
   CappedHandler capped(handler, rows_cap, bytes_cap);
   try {
     lease->Execute(request.sql, capped, request.parquet_output,
@@ -384,6 +387,7 @@ void Runner::Execute(Entry& e, const RunRequest& request, ResultHandler& handler
     throw;
   }
   result.statements = capped.done();
+  result.files = lease->PublishOutputs();
   std::error_code ec;
   if (request.parquet_output && bytes_cap &&
       static_cast<int64_t>(fs::file_size(*request.parquet_output, ec)) > bytes_cap->most) {

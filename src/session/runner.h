@@ -66,6 +66,12 @@ struct RunRequest {
   // Each statement's StatementEnd reports what the engine spent on it (CPU time,
   // peak memory; see Session::Measure). Costs a little per operator.
   bool measure_usage = false;
+  // Files the script reads as temporary tables, staged before its first statement
+  // (Session::StageFile); a file that cannot be read fails the run.
+  std::vector<FileInput> inputs;
+  // Where the files the script writes (COPY (query) TO 'name') go when it succeeds;
+  // nullopt: COPY TO a file is refused. RunResult::files names them.
+  std::optional<std::filesystem::path> output_dir;
   // Statements commit their data at most once under this scope (see
   // Session::SetCommitScope): a rerun skips those that committed.
   std::optional<catalog::CommitKey> commit_scope;
@@ -79,6 +85,7 @@ struct RunResult {
   bool truncated = false;        // a cap cut a result
   std::string truncated_reason;  // which cap, e.g. "result_rows 100 (GROUP analysts)"
   size_t statements = 0;         // statements that finished
+  std::vector<std::string> files;  // the files written into RunRequest::output_dir
   // With RunRequest::defer_final_audit: the receipt of the last statement's audit
   // record (null if the run ended before that statement was audited).
   std::shared_ptr<audit::Receipt> final_audit;

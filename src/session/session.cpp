@@ -51,6 +51,8 @@ void Session::BeginRun(std::chrono::milliseconds statement_timeout) {
 }
 
 void Session::EndRun() {
+  workbooks_.clear();  // unclosed: nothing written
+  outputs_.clear();
   governor_->ClearTempTables();
   if (!temp_tables_dir_.empty()) {
     std::error_code ec;
@@ -72,6 +74,37 @@ std::filesystem::path Session::TempTablePath(const std::string& name) {
     fs::permissions(temp_tables_dir_, fs::perms::owner_all, ec);
   }
   return temp_tables_dir_ / (name + ".parquet");
+}
+
+int64_t Session::StageFile(const FileInput& input) {
+  std::string name = catalog::CheckName(input.name, "temporary table");
+  if (governor_->HasTempTable(name)) throw Error::AlreadyExists("temporary table {} already exists in this run", name);
+  std::string lower = duckdb::StringUtil::Lower(name);
+  auto table_file = TempTablePath(lower);
+  auto dir = table_file.parent_path();
+  auto staged = dir / ("input-" + lower + input.path.extension().string());
+  std::error_code ec;
+  if (input.path.parent_path() != dir) {
+    fs::copy_file(input.path, staged, fs::copy_options::overwrite_existing, ec);
+    if (ec) throw Error::Io("cannot read {}: {}", input.path.filename().string(), ec.message());
+  } else {
+    staged = input.path;
+  }
+  std::string label = input.path.filename().string();
+  try {
+    auto statements = engine::Parse(files::ReadQuery(staged, input.format, input.options, dir));
+    auto guard = conn_->Trusted();  // Tarn's own read of a file it just placed
+    int64_t rows = engine::WriteParquetFile(*conn_, std::move(statements.at(0)->Cast<duckdb::SelectStatement>().node),
+                                            table_file);
+    governor_->AddTempTable(name, table_file);
+    return rows;
+  } catch (const Error& e) {
+    fs::remove(table_file, ec);
+    if (e.code() == ErrorCode::kCancelled) throw;
+    std::string message = e.what();
+    throw Error(e.code() == ErrorCode::kIo ? ErrorCode::kIo : ErrorCode::kInvalidArgument,
+                message.starts_with(label) ? message : label + ": " + message);
+  }
 }
 
 void Session::Stop(StopReason reason) {

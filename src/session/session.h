@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@
 #include "audit/events.h"
 #include "catalog/catalog.h"
 #include "engine/engine.h"
+#include "files/files.h"
 #include "governance/governance.h"
 #include "identity/principal.h"
 #include "store/store.h"
@@ -109,6 +111,14 @@ class StatementFamily {
   virtual bool Run(const std::string& text, StatementContext& ctx) = 0;
 };
 
+// A file a run reads as a temporary table (see Session::StageFile).
+struct FileInput {
+  std::string name;             // the temporary table's name
+  std::filesystem::path path;   // the file, readable by this process
+  files::FileFormat format = files::FileFormat::kCsv;
+  files::ReadOptions options;   // sheet, range, column types
+};
+
 class Session {
  public:
   // Opens its own metadata-store connection (`metastore`) and engine connection.
@@ -143,6 +153,13 @@ class Session {
   // this session's own under the instance's temp directory, made on first use.
   std::filesystem::path TempTablePath(const std::string& name);
 
+  // Reads `input` into the run's temporary table `input.name` (types inferred from
+  // every row, or as input.options names them) and returns its row count. The file is
+  // copied into this session's folder first: the engine reads nowhere else. Errors:
+  // kAlreadyExists for a name the run has; kInvalidArgument naming the file for what
+  // its content or the options get wrong; nothing is staged then.
+  int64_t StageFile(const FileInput& input);
+
   // From now on (on) or no longer (off), each statement's StatementEnd reports what the
   // engine spent on it (engine::EngineConnection::Measure; costs a little per operator).
   void Measure(bool on) { conn_->Measure(on); }
@@ -154,6 +171,20 @@ class Session {
   // StatementEnd reports the rows that commit wrote. A rerun of a script after a crash
   // thus never appends twice.
   void SetCommitScope(std::optional<catalog::CommitKey> scope) { commit_scope_ = std::move(scope); }
+
+  // Where the files this run writes (COPY (query) TO 'name', see WriteOutput) go once
+  // it succeeds (PublishOutputs); nullopt: the run may write no files.
+  void SetOutputDir(std::optional<std::filesystem::path> dir) { output_dir_ = std::move(dir); }
+  bool may_write_files() const { return output_dir_.has_value(); }
+  // Writes the rows of `query` (checked and run as any query of the caller's) to the
+  // run's file `name`, a bare file name, in `format`; an .xlsx file gets them as sheet
+  // `sheet`, and several statements may add sheets to one workbook. Files are kept
+  // aside until PublishOutputs: a run that fails leaves none. Returns the rows.
+  int64_t WriteOutput(duckdb::unique_ptr<duckdb::SelectStatement> query, const std::string& name,
+                      files::FileFormat format, const std::string& sheet, StatementOutcome& outcome);
+  // The run succeeded: moves its files into the output folder (each replaced whole,
+  // never seen half-written) and returns their names.
+  std::vector<std::string> PublishOutputs();
 
   // Records in the audit trail that `script` was refused before it ran (a limit,
   // a cancellation), for the reason `error`.
@@ -213,6 +244,9 @@ class Session {
   std::shared_ptr<governance::Governor> governor_;
   std::filesystem::path temp_dir_;
   std::filesystem::path temp_tables_dir_;  // this run's temporary tables ("": none yet)
+  std::optional<std::filesystem::path> output_dir_;
+  std::vector<std::pair<std::string, std::filesystem::path>> outputs_;  // name, where it waits
+  std::map<std::string, std::unique_ptr<files::XlsxWorkbook>> workbooks_;  // open, by name
   audit::AuditLog* audit_;
   Caller caller_;
   std::atomic<int> stop_{0};             // StopReason

@@ -41,6 +41,10 @@ std::unique_ptr<StatementFamily> EngineStatements();
 void CreateDatabase(StatementContext& ctx, const std::string& name, bool if_not_exists);
 void DropDatabase(StatementContext& ctx, const std::string& name, bool if_exists, bool cascade);
 
+// COPY (query) TO 'name' [(FORMAT csv|parquet|json|xlsx, SHEET 'name')]: the rows
+// become a file of the run (Session::WriteOutput).
+void CopyTo(duckdb::unique_ptr<duckdb::SQLStatement>& statement, StatementContext& ctx);
+
 // "1 row", "2 rows".
 std::string Plural(int64_t n, const char* one, const char* many);
 
