@@ -61,6 +61,7 @@ std::vector<session::FileInput> LoadFileInputs(const std::string& text, const st
     in.format = f.format.empty() ? files::FormatOfPath(in.path) : files::ParseFormat(f.format);
     in.options.sheet = f.sheet;
     in.options.range = f.range;
+    in.label = f.file;
     for (auto& [column, type] : f.types) in.options.types[column] = type;
     session::RunRequest read = as;
     read.origin.run_id.clear();
@@ -69,7 +70,7 @@ std::vector<session::FileInput> LoadFileInputs(const std::string& text, const st
     read.parquet_output = scratch / (f.table + ".parquet");
     session::Drain drain;
     runner.Run(read, drain).ThrowIfFailed();
-    out.push_back({f.table, *read.parquet_output, files::FileFormat::kParquet, {}});
+    out.push_back({f.table, *read.parquet_output, files::FileFormat::kParquet, {}, f.file});
   }
   return out;
 }

@@ -306,7 +306,7 @@ void Service::Impl::AddRoutes() {
                                    v(ctx));
              }));
 
-  AddUploadRoute(router, {runner.get(), instance.temp_dir()});
+  AddUploadRoute(router, {[this]() -> session::Runner& { return *runner; }, instance.temp_dir()});
 
   // --- jobs ---------------------------------------------------------------------
   AddJobRoutes(router, {[this](size_t worker) -> store::MetaStore& { return *stores.at(worker); },

@@ -23,8 +23,9 @@ files::ReadOptions ReadOptionsOf(const std::map<std::string, std::string>& query
   options.range = get("range");
   std::string types = get("types");
   for (size_t start = 0; start < types.size();) {
-    size_t end = types.find(',', start);
-    if (end == std::string::npos) end = types.size();
+    size_t end = start;  // the next comma outside parentheses: DECIMAL(18,2) is one type
+    for (int depth = 0; end < types.size() && (types[end] != ',' || depth > 0); end++)
+      depth += types[end] == '(' ? 1 : types[end] == ')' ? -1 : 0;
     std::string item = types.substr(start, end - start);
     auto colon = item.find(':');
     if (colon == std::string::npos || colon == 0)
@@ -51,6 +52,7 @@ void AddUploadRoute(Router& router, UploadRoute route) {
     input.name = "upload";
     input.format = format;
     input.options = ReadOptionsOf(query);
+    input.label = filename.empty() ? "the uploaded file" : filename;
     session::RunRequest run;
     run.principal = *ctx.principal;
     run.origin.kind = "http";
@@ -73,7 +75,7 @@ void AddUploadRoute(Router& router, UploadRoute route) {
     }
     run.inputs.push_back(input);
     session::UploadOutcome outcome;
-    auto result = route.runner->Run(run, outcome);
+    auto result = route.runner().Run(run, outcome);
     result.ThrowIfFailed();
     auto status = mode == session::UploadMode::kCreate ? http::status::created : http::status::ok;
     return JsonResponse(status,

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 
 #include "server/router.h"
 #include "session/runner.h"
@@ -15,7 +16,7 @@
 namespace tarn::server {
 
 struct UploadRoute {
-  session::Runner* runner = nullptr;
+  std::function<session::Runner&()> runner;  // set once the server started
   std::filesystem::path temp_dir;  // where bodies are spooled (the engine may read it)
 };
 

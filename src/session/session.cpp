@@ -83,6 +83,7 @@ int64_t Session::StageFile(const FileInput& input) {
   auto table_file = TempTablePath(lower);
   auto dir = table_file.parent_path();
   auto staged = dir / ("input-" + lower + input.path.extension().string());
+  auto staged_name = staged.filename();
   std::error_code ec;
   if (input.path.parent_path() != dir) {
     fs::copy_file(input.path, staged, fs::copy_options::overwrite_existing, ec);
@@ -90,7 +91,7 @@ int64_t Session::StageFile(const FileInput& input) {
   } else {
     staged = input.path;
   }
-  std::string label = input.path.filename().string();
+  std::string label = input.label.empty() ? input.path.filename().string() : input.label;
   try {
     auto statements = engine::Parse(files::ReadQuery(staged, input.format, input.options, dir));
     auto guard = conn_->Trusted();  // Tarn's own read of a file it just placed
@@ -101,7 +102,14 @@ int64_t Session::StageFile(const FileInput& input) {
   } catch (const Error& e) {
     fs::remove(table_file, ec);
     if (e.code() == ErrorCode::kCancelled) throw;
-    std::string message = e.what();
+    // DuckDB's reader errors run over lines (the line, the value, then hints and the
+    // reader's options, which name Tarn's paths): its first paragraph, on one line.
+    std::string message, line;
+    std::istringstream lines(e.what());
+    while (std::getline(lines, line) && !line.empty()) message += (message.empty() ? "" : "; ") + line;
+    std::string staged = staged_name.string();
+    for (size_t at; !staged.empty() && (at = message.find(staged)) != std::string::npos;)
+      message.replace(at, staged.size(), label);
     throw Error(e.code() == ErrorCode::kIo ? ErrorCode::kIo : ErrorCode::kInvalidArgument,
                 message.starts_with(label) ? message : label + ": " + message);
   }

@@ -117,6 +117,7 @@ struct FileInput {
   std::filesystem::path path;   // the file, readable by this process
   files::FileFormat format = files::FileFormat::kCsv;
   files::ReadOptions options;   // sheet, range, column types
+  std::string label;  // the file as its owner knows it, for errors ("": path's name)
 };
 
 class Session {
