@@ -1,6 +1,7 @@
 #include "cli/recon_commands.h"
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "cli/job_commands.h"
@@ -48,7 +49,9 @@ ReconCommands::ReconCommands(CLI::App& app, const std::function<void(CLI::App*)>
   remote_.AddTo(run_, false);
   add_instance_flags(run_);
   run_->add_option("--as", caller_.as_user, "Locally: run as this user of the data directory");
-  run_->add_option("--out", out_dir_, "Locally: the folder the pipeline's file outputs go to")->capture_default_str();
+  run_->add_option("--out", out_dir_,
+                   "The folder the pipeline's file outputs go to (with --server --wait: downloaded there)")
+      ->capture_default_str();
   functions_ = recon_->add_subcommand("functions", "List the functions formulas may use");
 }
 
@@ -152,8 +155,26 @@ int ReconCommands::Submit() {
     std::cout << id << "\n";
   if (!wait_) return 0;
   int rc = WaitForJobRun(remote, application_, id, false);
+  if (rc == 0 && run_->get_option("--out")->count() > 0) {
+    // The run's file outputs, into --out.
+    std::string base = "/v1/applications/" + Checked(application_, "application") + "/jobruns/" + id + "/files";
+    std::filesystem::create_directories(out_dir_);
+    auto listing = CallApi(remote, "GET", base);
+    for (auto& f : listing["files"]) {
+      std::string name = f["name"];
+      auto target = std::filesystem::path(out_dir_) / std::filesystem::path(name).filename();
+      std::ofstream(target, std::ios::binary) << CallApiRaw(remote, "GET", base + "/" + name);
+      std::cerr << "downloaded " << target.string() << "\n";
+    }
+  }
   if (rc == 0) {
-    auto result = CallApi(remote, "GET", "/v1/applications/" + application_ + "/jobruns/" + id + "/result");
+    nlohmann::json result;
+    try {
+      result = CallApi(remote, "GET", "/v1/applications/" + application_ + "/jobruns/" + id + "/result");
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kNotFound) throw;
+      return rc;  // a pipeline with no summary keeps no result
+    }
     if (json_) {
       std::cout << result.dump() << "\n";
     } else {

@@ -2,7 +2,7 @@
 //
 //   tarn recon validate PIPELINE [--param k=v]... [-d DIR] [--as USER]
 //   tarn recon explain PIPELINE [--param k=v]... [-d DIR] [--as USER] [--sql]
-//   tarn recon run PIPELINE [--param k=v]... [--app A] [--name N] [--wait] [--json] --server URL
+//   tarn recon run PIPELINE [--param k=v]... [--app A] [--name N] [--wait [--out DIR]] [--json] --server URL
 //   tarn recon run PIPELINE [--param k=v]... [-d DIR] [--as USER] [--out DIR]
 //   tarn recon functions
 //

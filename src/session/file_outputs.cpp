@@ -53,7 +53,7 @@ int64_t Session::WriteOutput(duckdb::unique_ptr<duckdb::SelectStatement> query, 
                              files::FileFormat format, const std::string& sheet, StatementOutcome& outcome) {
   if (!output_dir_)
     throw Error::Unsupported(
-        "this run writes no files: COPY ... TO 'file' works in reconciliation runs and `tarn sql --out DIR`");
+        "this run writes no files: COPY ... TO 'file' works in reconciliation runs and job runs");
   CheckFileName(name, format);
   governor_->CheckQuery(*query);
   auto dir = TempTablePath("x").parent_path() / "out";
@@ -112,6 +112,10 @@ std::vector<std::string> Session::PublishOutputs() {
 void CopyTo(duckdb::unique_ptr<duckdb::SQLStatement>& statement, StatementContext& ctx) {
   auto& info = *statement->Cast<duckdb::CopyStatement>().info;
   if (info.is_from) throw governance::Denied("COPY FROM is not allowed: load files with `tarn upload`");
+  if (!ctx.session.may_write_files())
+    throw governance::Denied(
+        "COPY statements are not allowed here: a run writes files only where it keeps them (reconciliation "
+        "runs, job runs; docs/sql.md)");
   if (!info.select_statement || info.file_path.empty())
     throw Error::InvalidArgument("write a run's file as COPY (SELECT ...) TO 'name.csv'");
   std::string format_name = info.is_format_auto_detected ? "" : info.format;

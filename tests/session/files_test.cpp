@@ -29,7 +29,7 @@ class FilesTest : public GovernanceTest {
     r.origin.kind = "test";
     auto [db, t] = session::SplitTableName(table);
     r.sql = session::UploadScript(db, t, mode);
-    r.inputs.push_back({"upload", files_ / file, files::FormatOfPath(file), options});
+    r.inputs.push_back({"upload", files_ / file, files::FormatOfPath(file), options, file});
     return r;
   }
   session::RunResult Run(const session::RunRequest& r) {
@@ -150,7 +150,7 @@ TEST_F(FilesTest, WhatAndWhereARunWritesIsChecked) {
   EXPECT_THAT(error("COPY (SELECT * FROM secret.s) TO 'leak.csv'"), HasSubstr("secret.s"));
   EXPECT_TRUE(std::filesystem::is_empty(out.path()));
   r.output_dir.reset();
-  EXPECT_THAT(error("COPY (SELECT 1) TO 'x.csv'"), HasSubstr("this run writes no files"));
+  EXPECT_THAT(error("COPY (SELECT 1) TO 'x.csv'"), HasSubstr("COPY statements are not allowed here"));
 }
 
 }  // namespace
