@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "cli/job_commands.h"
 #include "cli/job_helpers.h"
@@ -146,6 +147,19 @@ int ReconCommands::Submit() {
   nlohmann::json body = {{"job", {{"type", "reconciliation"}, {"pipeline", text}, {"params", params}}}};
   if (!name_.empty()) body["name"] = name_;
   auto remote = remote_.Options();
+  // The pipeline's file inputs go up first, as uploads the run reads.
+  auto file_inputs = quality::FileInputs(*quality::ParsePipeline(quality::ApplyParams(text, Params()), file_));
+  for (auto& f : file_inputs) {
+    auto path = std::filesystem::path(f.file).is_absolute() ? std::filesystem::path(f.file) : BaseDir(file_) / f.file;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error::NotFound("{}: input '{}': no file {}", file_, f.input, path.string());
+    std::stringstream content;
+    content << in.rdbuf();
+    auto up = CallApiWithBody(remote, "POST", "/v1/uploads?filename=" + UrlEncode(path.filename().string()),
+                              content.str(), "application/octet-stream");
+    body["job"]["files"][f.input] = up["upload_id"];
+    std::cerr << "uploaded " << path.filename().string() << " for input " << f.input << "\n";
+  }
   auto r =
       CallApi(remote, "POST", "/v1/applications/" + Checked(application_, "application") + "/jobruns", body);
   std::string id = r["job_run_id"];

@@ -195,6 +195,21 @@ std::string TokenFor(const RemoteOptions& remote) {
   throw Error::Unauthenticated("not logged in to {}: run `{} --user NAME`", server, again);
 }
 
+std::string UrlEncode(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 nlohmann::json CallApi(const RemoteOptions& remote, const std::string& method, const std::string& path,
                        const nlohmann::json& body) {
   if (body.is_null()) return CallApiWithBody(remote, method, path, "", "");

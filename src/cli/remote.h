@@ -47,6 +47,8 @@ std::string TokenFor(const RemoteOptions& remote);
 // answer, or throws the server's error (code and message) as a tarn::Error.
 nlohmann::json CallApi(const RemoteOptions& remote, const std::string& method, const std::string& path,
                        const nlohmann::json& body = nullptr);
+// `s` percent-encoded for a URL's query (RFC 3986 unreserved characters kept).
+std::string UrlEncode(const std::string& s);
 // The same with a body of `content_type` (a file's bytes).
 nlohmann::json CallApiWithBody(const RemoteOptions& remote, const std::string& method, const std::string& path,
                                const std::string& body, const std::string& content_type);

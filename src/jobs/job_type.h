@@ -29,10 +29,11 @@ class JobType {
   // field ("field 'job.pipeline': ...").
   virtual nlohmann::json Parse(const nlohmann::json& job, const std::string& field,
                                const std::filesystem::path& lake_root) const = 0;
-  // The script a run of the stored `job` executes, made as the run starts. `as` is the
+  // The script a run of the stored `job` executes, made as the run starts. `run` is the
   // run's request (principal, role, origin): anything the type asks the engine to make
-  // the script goes through `runner` as that principal. Throws what makes the run fail.
-  virtual std::string Script(const nlohmann::json& job, const session::RunRequest& as,
+  // the script goes through `runner` as that principal, and the type may add what the
+  // run stages (run.inputs). Throws what makes the run fail.
+  virtual std::string Script(const nlohmann::json& job, session::RunRequest& run,
                              session::Runner& runner) const = 0;
 };
 

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "engine/engine.h"
 #include "quality/runner_probe.h"
+#include "session/upload.h"
 
 namespace tarn::quality {
 
@@ -86,14 +87,16 @@ std::map<std::string, std::string> Params(const nlohmann::json& job) {
 
 class ReconciliationJob : public jobs::JobType {
  public:
+  explicit ReconciliationJob(std::filesystem::path uploads) : uploads_(std::move(uploads)) {}
+
   std::string name() const override { return "reconciliation"; }
 
   nlohmann::json Parse(const nlohmann::json& job, const std::string& field,
                        const std::filesystem::path& lake_root) const override {
     for (auto& [k, v] : job.items()) {
-      if (k != "type" && k != "pipeline" && k != "pipeline_location" && k != "params")
+      if (k != "type" && k != "pipeline" && k != "pipeline_location" && k != "params" && k != "files")
         throw Error::InvalidArgument(
-            "unknown field '{}' in field '{}' (known: type, pipeline, pipeline_location, params)",
+            "unknown field '{}' in field '{}' (known: type, pipeline, pipeline_location, params, files)",
             k.substr(0, 64), field);
     }
     nlohmann::json stored = {{"type", name()}};
@@ -122,30 +125,59 @@ class ReconciliationJob : public jobs::JobType {
         throw Error::InvalidArgument("field '{}.params' must map at most 100 names to text values", field);
       stored["params"] = p;
     }
-    // A spec error is the submitter's 400 now.
+    // A spec error is the submitter's 400 now; so is a file input no upload stands for.
     auto files = FileInputs(*ParsePipeline(ApplyParams(text, Params(stored)), source));
-    if (!files.empty())
-      throw Error::InvalidArgument(
-          "{}: input '{}' reads a file, which a server run cannot: upload it (tarn upload {} DB.TABLE) and "
-          "name the table, or run the pipeline locally (tarn recon run -d DIR)",
-          source, files.front().input, files.front().file);
+    nlohmann::json uploads = job.value("files", nlohmann::json::object());
+    if (!uploads.is_object())
+      throw Error::InvalidArgument("field '{}.files' must map file inputs to uploads", field);
+    for (auto& f : files) {
+      if (!uploads.contains(f.input) || !uploads[f.input].is_string())
+        throw Error::InvalidArgument(
+            "{}: input '{}' reads a file ({}), which a server run cannot: upload it (POST /v1/uploads; `tarn "
+            "recon run --server` does) and name the upload in {}.files",
+            source, f.input, f.file, field);
+    }
+    for (auto& [name, id] : uploads.items()) {
+      if (std::none_of(files.begin(), files.end(), [&](auto& f) { return f.input == name; }))
+        throw Error::InvalidArgument("field '{}.files': the pipeline has no file input '{}'", field,
+                                     name.substr(0, 64));
+    }
+    if (!files.empty()) stored["files"] = uploads;
     stored["pipeline"] = text;
     return stored;
   }
 
-  std::string Script(const nlohmann::json& job, const session::RunRequest& as,
+  std::string Script(const nlohmann::json& job, session::RunRequest& run,
                      session::Runner& runner) const override {
     std::string source = job.value("pipeline_location", std::string("the pipeline"));
-    session::RunRequest probe = as;
+    std::string text = ApplyParams(job.value("pipeline", ""), Params(job));
+    // Each file input is the submitter's upload that job.files names.
+    session::UploadStore store(uploads_);
+    for (auto& f : FileInputs(*ParsePipeline(text, source))) {
+      auto upload = store.Find(run.principal, job.at("files").at(f.input).get<std::string>());
+      session::FileInput in;
+      in.name = f.table;
+      in.path = upload.path;
+      in.format = f.format.empty() ? files::FormatOfPath(upload.filename) : files::ParseFormat(f.format);
+      in.options.sheet = f.sheet;
+      in.options.range = f.range;
+      for (auto& [column, type] : f.types) in.options.types[column] = type;
+      in.label = upload.filename;
+      run.inputs.push_back(in);
+    }
+    session::RunRequest probe = run;
     probe.origin.run_id.clear();
-    return CompileAs(ApplyParams(job.value("pipeline", ""), Params(job)), source, probe, runner).Script();
+    return CompileAs(text, source, probe, runner).Script();
   }
+
+ private:
+  std::filesystem::path uploads_;
 };
 
 }  // namespace
 
-std::shared_ptr<const jobs::JobType> MakeReconciliationJobType() {
-  return std::make_shared<ReconciliationJob>();
+std::shared_ptr<const jobs::JobType> MakeReconciliationJobType(std::filesystem::path uploads) {
+  return std::make_shared<ReconciliationJob>(std::move(uploads));
 }
 
 }  // namespace tarn::quality

@@ -1,6 +1,6 @@
 // The `reconciliation` job type (docs/reconciliation.md): a job run whose job is
 //   {type: "reconciliation", pipeline: "<YAML>" | pipeline_location: "scripts/x.yaml",
-//    params: {name: "value"}}
+//    params: {name: "value"}, files: {input: "up-..."}}
 // checked at submission (the spec parses; the file is read then), and compiled when
 // the run starts, as its submitter, into the SQL script the run executes.
 #pragma once
@@ -14,7 +14,9 @@
 
 namespace tarn::quality {
 
-std::shared_ptr<const jobs::JobType> MakeReconciliationJobType();
+// `uploads`: the session::UploadStore folder a run's file inputs come from
+// (job.files maps each file input to an upload of the submitter's).
+std::shared_ptr<const jobs::JobType> MakeReconciliationJobType(std::filesystem::path uploads);
 
 // The pipeline text with each ${name} replaced by params[name]. Values are 1-256 of
 // letters, digits, space and - _ . : / (nothing YAML reads as structure); an unknown

@@ -306,7 +306,8 @@ void Service::Impl::AddRoutes() {
                                    v(ctx));
              }));
 
-  AddUploadRoute(router, {[this]() -> session::Runner& { return *runner; }, instance.temp_dir()});
+  AddUploadRoutes(router, {[this]() -> session::Runner& { return *runner; }, instance.temp_dir(),
+                           instance.options().data_dir / "uploads"});
 
   // --- jobs ---------------------------------------------------------------------
   AddJobRoutes(router, {[this](size_t worker) -> store::MetaStore& { return *stores.at(worker); },
@@ -506,7 +507,7 @@ void Service::Start() {
     jo.schedule_poll = std::chrono::milliseconds(s.config.job_schedule_poll_ms);
     if (s.config.job_clock) jo.clock = s.config.job_clock;
     if (s.config.job_deadline_clock) jo.deadline_clock = s.config.job_deadline_clock;
-    jo.types = {quality::MakeReconciliationJobType()};
+    jo.types = {quality::MakeReconciliationJobType(s.instance.options().data_dir / "uploads")};
     s.jobs = std::make_unique<jobs::JobService>(s.instance, *s.runner, jo);
     livy::LivyOptions lo;
     lo.workers = s.config.livy_workers;

@@ -1,14 +1,17 @@
 #include "server/upload_routes.h"
 
+#include <chrono>
 #include <fstream>
 
 #include "common/util.h"
+#include "jobs/job_store.h"
 #include "session/upload.h"
 
 namespace tarn::server {
 
 bool IsUploadPath(std::string_view path) {
-  return path.starts_with("/v1/databases/") && path.ends_with("/upload") && path.find('?') == std::string_view::npos;
+  return path == "/v1/uploads" ||
+         (path.starts_with("/v1/databases/") && path.ends_with("/upload") && path.find('?') == std::string_view::npos);
 }
 
 namespace {
@@ -38,7 +41,7 @@ files::ReadOptions ReadOptionsOf(const std::map<std::string, std::string>& query
 
 }  // namespace
 
-void AddUploadRoute(Router& router, UploadRoute route) {
+void AddUploadRoutes(Router& router, UploadRoute route) {
   router.Add(http::verb::post, "/v1/databases/{db}/tables/{table}/upload", true, [route](RequestContext& ctx) {
     auto query = ctx.query;
     auto mode = session::ParseUploadMode(query.count("mode") ? query["mode"] : "create");
@@ -83,6 +86,22 @@ void AddUploadRoute(Router& router, UploadRoute route) {
                          {"mode", query.count("mode") ? query["mode"] : "create"},
                          {"rows_written", outcome.rows_written},
                          {"message", outcome.message}},
+                        ctx.request.version());
+  });
+
+  router.Add(http::verb::post, "/v1/uploads", true, [route](RequestContext& ctx) {
+    auto it = ctx.query.find("filename");
+    if (it == ctx.query.end()) throw Error::InvalidArgument("name the file: ?filename=NAME.csv|parquet|json|xlsx");
+    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    auto info = session::UploadStore(route.uploads_dir).Save(*ctx.principal, it->second, ctx.request.body(), now);
+    int64_t expires = now + int64_t{session::UploadStore::kUploadDays} * 86400 * 1000;
+    return JsonResponse(http::status::created,
+                        {{"upload_id", info.id},
+                         {"filename", info.filename},
+                         {"bytes", info.bytes},
+                         {"expires_at", jobs::Iso(expires)}},
                         ctx.request.version());
   });
 }

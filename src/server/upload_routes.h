@@ -5,6 +5,10 @@
 // filename, sheet, range, and types (col:TYPE,col:TYPE). Answers 201 (created) or
 // 200 with {"table", "mode", "rows_written", "message"}; a file that does not read is
 // a 400 naming the problem, and nothing is written. Bodies up to max_upload_bytes.
+//
+// POST /v1/uploads?filename=NAME keeps a file for the caller's runs (a server
+// pipeline's file inputs, job.files) for a week: 201 {"upload_id", "filename",
+// "bytes", "expires_at"}. Only the uploader's runs can read it.
 #pragma once
 
 #include <filesystem>
@@ -17,12 +21,13 @@ namespace tarn::server {
 
 struct UploadRoute {
   std::function<session::Runner&()> runner;  // set once the server started
-  std::filesystem::path temp_dir;  // where bodies are spooled (the engine may read it)
+  std::filesystem::path temp_dir;     // where bodies are spooled
+  std::filesystem::path uploads_dir;  // session::UploadStore's folder
 };
 
-void AddUploadRoute(Router& router, UploadRoute route);
+void AddUploadRoutes(Router& router, UploadRoute route);
 
-// Whether `path` (without its query) is the upload route, which takes larger bodies.
+// Whether `path` (without its query) is an upload route, which takes larger bodies.
 bool IsUploadPath(std::string_view path);
 
 }  // namespace tarn::server

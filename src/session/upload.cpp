@@ -1,6 +1,13 @@
 #include "session/upload.h"
 
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
 #include "catalog/catalog.h"
+#include "common/util.h"
 #include "common/error.h"
 #include "engine/engine.h"
 
@@ -30,6 +37,51 @@ std::pair<std::string, std::string> SplitTableName(const std::string& qualified)
     throw Error::InvalidArgument("'{}' is not database.table", qualified.substr(0, 128));
   return {catalog::CheckName(qualified.substr(0, dot), "database"),
           catalog::CheckName(qualified.substr(dot + 1), "table")};
+}
+
+UploadStore::Info UploadStore::Save(const identity::Principal& owner, const std::string& filename,
+                                    std::string_view body, int64_t now_ms) {
+  static const std::regex kName("[A-Za-z0-9][A-Za-z0-9 _.()-]{0,127}");
+  if (!std::regex_match(filename, kName))
+    throw Error::InvalidArgument("'{}' cannot name an upload: letters, digits, space and _ . ( ) -", filename.substr(0, 64));
+  files::FormatOfPath(filename);  // a known format
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) throw Error::Io("cannot keep uploads: {}", ec.message());
+  std::filesystem::permissions(dir_, std::filesystem::perms::owner_all, ec);
+  int64_t oldest = now_ms - int64_t{kUploadDays} * 86400 * 1000;
+  for (auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+    if (e.path().extension() != ".json") continue;
+    std::ifstream in(e.path());
+    auto meta = nlohmann::json::parse(in, nullptr, false);
+    if (!meta.is_discarded() && meta.value("created_ms", int64_t{0}) >= oldest) continue;
+    std::filesystem::remove(e.path().parent_path() / e.path().stem(), ec);
+    std::filesystem::remove(e.path(), ec);
+  }
+  Info info{"up-" + RandomHex(12), filename, static_cast<int64_t>(body.size()), now_ms, dir_ / ""};
+  info.path = dir_ / info.id;
+  {
+    std::ofstream out(info.path, std::ios::binary);
+    out.write(body.data(), static_cast<std::streamsize>(body.size()));
+    if (!out) throw Error::Io("cannot keep the upload");
+  }
+  nlohmann::json meta = {{"owner", owner.Key()}, {"filename", filename}, {"bytes", info.bytes}, {"created_ms", now_ms}};
+  std::ofstream(dir_ / (info.id + ".json")) << meta.dump();
+  return info;
+}
+
+UploadStore::Info UploadStore::Find(const identity::Principal& owner, const std::string& id) const {
+  static const std::regex kId("up-[0-9a-f]{24}");
+  auto missing = [&] { return Error::NotFound("upload {} does not exist (uploads are kept {} days)", id.substr(0, 64), kUploadDays); };
+  if (!std::regex_match(id, kId)) throw missing();
+  std::ifstream in(dir_ / (id + ".json"));
+  auto meta = nlohmann::json::parse(in, nullptr, false);
+  if (!in || meta.is_discarded() || meta.value("owner", std::string()) != owner.Key()) throw missing();
+  Info info{id, meta.value("filename", std::string()), meta.value("bytes", int64_t{0}),
+            meta.value("created_ms", int64_t{0}), dir_ / id};
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(info.path, ec)) throw missing();
+  return info;
 }
 
 }  // namespace tarn::session

@@ -6,7 +6,9 @@
 // the CREATE / INSERT grants, the audit trail and the atomic commit are those of SQL.
 #pragma once
 
+#include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "session/runner.h"
 
@@ -32,6 +34,33 @@ class UploadOutcome : public ResultHandler {
   bool OnChunk(duckdb::DataChunk&) override { return true; }
   void OnStatus(const std::string& m) override { message = m; }
   void OnStatementEnd(const StatementEnd& end) override { rows_written += end.rows_written; }
+};
+
+// Files uploaded for runs (POST /v1/uploads): a server run reads a pipeline's file
+// input from one of these, never from a path of the server's. Each is kept for
+// kUploadDays days under <dir>/<id> with a sidecar <id>.json naming its owner, and
+// only its owner's runs find it.
+// Thread-safety: thread-safe (every call works on files of its own).
+class UploadStore {
+ public:
+  static constexpr int kUploadDays = 7;
+  explicit UploadStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+  struct Info {
+    std::string id;        // up-<hex>
+    std::string filename;  // as the uploader named it (its extension gives the format)
+    int64_t bytes = 0;
+    int64_t created_ms = 0;
+    std::filesystem::path path;
+  };
+  // Keeps `body` for `owner`. kInvalidArgument for a file name without a known
+  // extension; removes uploads older than kUploadDays first.
+  Info Save(const identity::Principal& owner, const std::string& filename, std::string_view body, int64_t now_ms);
+  // The upload `id` if `owner` made it; kNotFound alike for a missing one and another's.
+  Info Find(const identity::Principal& owner, const std::string& id) const;
+
+ private:
+  std::filesystem::path dir_;
 };
 
 }  // namespace tarn::session

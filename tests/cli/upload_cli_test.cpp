@@ -55,6 +55,15 @@ TEST_F(UploadCliTest, AFileGoesUpAndAPipelinesWorkbookComesDown) {
   ASSERT_EQ(back.exit_code, 0) << back.err;
   auto rows = Json(Sql(ana_, "SELECT currency, rate FROM fin.strong ORDER BY 1"));
   EXPECT_EQ(rows["rows"], nlohmann::json::parse(R"([["EUR", 1.08], ["GBP", 1.27]])")) << rows.dump();
+
+  // A pipeline with a file input on the server: the CLI uploads the file for the run.
+  std::ofstream(work_ / "got" / "join.yaml") << "inputs:\n  r: {table: fin.rates}\n  w: {file: rates.xlsx, sheet: Strong}\n"
+                                                "steps:\n  - name: both\n    join: {left: r, right: w, on: [currency], type: semi}\n"
+                                                "  - name: out\n    output: {table: fin.both}\n";
+  auto joined = Tarn({"recon", "run", (work_ / "got" / "join.yaml").string(), "--server", base_, "--wait"});
+  ASSERT_EQ(joined.exit_code, 0) << joined.err;
+  EXPECT_THAT(joined.err, HasSubstr("uploaded rates.xlsx for input w"));
+  EXPECT_EQ(Json(Sql(ana_, "SELECT count(*) FROM fin.both"))["rows"], nlohmann::json::parse("[[2]]"));
 }
 
 TEST_F(UploadCliTest, BadUploadsAreOneLineErrors) {

@@ -105,12 +105,48 @@ TEST_F(UploadTest, AJobRunKeepsThePipelinesFilesForItsSubmitter) {
   EXPECT_EQ(Call("GET", base + "/.hidden", ana_).status, 404);
 }
 
+// A server run's file input is an upload of the submitter's, named in job.files.
+TEST_F(UploadTest, AServerPipelineReadsItsSubmittersUploads) {
+  auto up = Call("POST", "/v1/uploads?filename=bank.csv", ana_, "ref,amount\nT1,10.00\nT2,99.00\n",
+                 {{"Content-Type", "application/octet-stream"}});
+  ASSERT_EQ(up.status, 201) << up.body;
+  std::string id = Json(up)["upload_id"];
+  EXPECT_EQ(Json(up)["bytes"], 29);
+  std::string yaml =
+      "inputs:\n  ledger: {table: fin.ledger}\n  bank: {file: bank.csv, types: {amount: \"DECIMAL(10,2)\"}}\n"
+      "steps:\n  - name: rec\n    compare: {left: ledger, right: bank, keys: [ref], columns: {amount: {}}}\n"
+      "  - name: save\n    output: {input: rec.breaks, table: fin.up_breaks}\n";
+  auto submit = [&](const std::string& token, json files) {
+    json body = {{"job", {{"type", "reconciliation"}, {"pipeline", yaml}, {"files", files}}}};
+    return Call("POST", "/v1/applications/default/jobruns", token, body.dump());
+  };
+  auto r = submit(ana_, {{"bank", id}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  WaitFor(ana_, Json(r)["job_run_id"], "SUCCESS");
+  auto breaks = Json(Sql(ana_, "SELECT ref, reason FROM fin.up_breaks ORDER BY ref"));
+  EXPECT_EQ(breaks["rows"], json::parse(R"([["T2", "amount"]])")) << breaks.dump();
+  // Without the upload, with an input the pipeline lacks: refused at submission.
+  EXPECT_EQ(submit(ana_, json::object()).status, 400);
+  EXPECT_THAT(submit(ana_, {{"bank", id}, {"other", id}}).body, HasSubstr("no file input 'other'"));
+  // Someone else's upload reads as missing: the run fails, nothing is written.
+  ASSERT_EQ(Sql(admin_, "GRANT SELECT ON TABLE fin.ledger TO USER bob; GRANT CREATE_TABLE ON DATABASE fin TO USER bob").status, 200);
+  yaml.replace(yaml.find("fin.up_breaks"), 13, "fin.bob_breaks");
+  r = submit(bob_, {{"bank", id}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto run = WaitFor(bob_, Json(r)["job_run_id"], "FAILED");
+  EXPECT_THAT(run["state_details"].get<std::string>(), HasSubstr("upload " + id + " does not exist"));
+  EXPECT_EQ(Sql(admin_, "SELECT * FROM fin.bob_breaks").status, 404);
+  // Upload names are checked.
+  EXPECT_EQ(Call("POST", "/v1/uploads?filename=../x.csv", ana_, "a\n1\n", {{"Content-Type", "text/csv"}}).status, 400);
+  EXPECT_EQ(Call("POST", "/v1/uploads?filename=x.exe", ana_, "a\n1\n", {{"Content-Type", "text/csv"}}).status, 400);
+}
+
 TEST_F(UploadTest, AServerPipelineCannotReadFilesOfTheServer) {
   std::string yaml = "inputs:\n  x: {file: /etc/passwd, format: csv}\nsteps:\n  - name: o\n    output: {table: fin.pw}\n";
   json body = {{"job", {{"type", "reconciliation"}, {"pipeline", yaml}}}};
   auto r = Call("POST", "/v1/applications/default/jobruns", ana_, body.dump());
   EXPECT_EQ(r.status, 400);
-  EXPECT_THAT(r.body, HasSubstr("reads a file, which a server run cannot"));
+  EXPECT_THAT(r.body, HasSubstr("reads a file (/etc/passwd), which a server run cannot"));
 }
 
 }  // namespace
