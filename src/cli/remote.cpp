@@ -78,7 +78,9 @@ std::string Trimmed(std::string url) {
   throw Error(ec, message);
 }
 
-std::string FormEncode(const std::string& s) {
+}  // namespace
+
+std::string UrlEncode(const std::string& s) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : s) {
@@ -93,13 +95,11 @@ std::string FormEncode(const std::string& s) {
   return out;
 }
 
-}  // namespace
-
 std::string Login(const RemoteOptions& remote, const std::string& user, const std::string& password) {
   std::string server = Trimmed(remote.server);
   auto res =
       server::Fetch("POST", server + "/oauth2/token", {{"Content-Type", "application/x-www-form-urlencoded"}},
-                    "grant_type=password&username=" + FormEncode(user) + "&password=" + FormEncode(password),
+                    "grant_type=password&username=" + UrlEncode(user) + "&password=" + UrlEncode(password),
                     remote.client);
   if (res.status == 400 || res.status == 401) {  // RFC 6749 §5.2 {"error", "error_description"}
     auto j = nlohmann::json::parse(res.body, nullptr, false);
@@ -193,21 +193,6 @@ std::string TokenFor(const RemoteOptions& remote) {
                                  entry.value("user", std::string("NAME")));
   }
   throw Error::Unauthenticated("not logged in to {}: run `{} --user NAME`", server, again);
-}
-
-std::string UrlEncode(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 nlohmann::json CallApi(const RemoteOptions& remote, const std::string& method, const std::string& path,

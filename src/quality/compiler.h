@@ -68,6 +68,9 @@ struct Relation {
 
 class Compilation;
 
+// Reads input `name`'s spec when it names a file ({file, format, sheet, range, types}).
+FileInputSpec ReadFileInput(const std::string& name, const Spec& spec);
+
 // What a step's compiler works with.
 class StepContext {
  public:

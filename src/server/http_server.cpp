@@ -13,6 +13,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -140,9 +141,10 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   void ReadRequest() {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_.config.max_header_bytes));
-    parser_->body_limit(server_.config.max_body_bytes);
+    // The head first, under the larger limit (beast checks a Content-Length against it
+    // as the head ends): then the route decides, as upload routes take larger bodies.
+    parser_->body_limit(std::max(server_.config.max_body_bytes, server_.config.max_upload_bytes));
     Lowest(stream_).expires_after(std::chrono::seconds(server_.config.read_timeout_s));
-    // The head first: the upload route takes larger bodies, for longer.
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
                               if (ec) return self->OnRead(ec);
@@ -152,10 +154,11 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   void ReadBody() {
     std::string_view target(parser_->get().target().data(), parser_->get().target().size());
-    if (parser_->get().method() == http::verb::post && IsUploadPath(target.substr(0, target.find('?')))) {
-      parser_->body_limit(server_.config.max_upload_bytes);
-      Lowest(stream_).expires_after(std::chrono::seconds(server_.config.upload_timeout_s));
-    }
+    bool upload = parser_->get().method() == http::verb::post && IsUploadPath(target.substr(0, target.find('?')));
+    size_t limit = upload ? server_.config.max_upload_bytes : server_.config.max_body_bytes;
+    if (parser_->content_length() && *parser_->content_length() > limit) return OnRead(http::error::body_limit);
+    parser_->body_limit(limit);
+    if (upload) Lowest(stream_).expires_after(std::chrono::seconds(server_.config.upload_timeout_s));
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }

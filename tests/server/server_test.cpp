@@ -295,6 +295,7 @@ class LimitsTest : public ServerTest {
  protected:
   void Configure(server::ServerConfig& c) override {
     c.max_body_bytes = 1024;
+    c.max_upload_bytes = 8192;
     c.max_header_bytes = 2048;
     c.read_timeout_s = 2;
     c.idle_timeout_s = 2;
@@ -311,6 +312,17 @@ TEST_F(LimitsTest, OversizedBodyIs413AndOversizedHeadersAre431) {
   r = Call("GET", "/healthz", "", "", {{"X-Big", std::string(4000, 'y')}});
   EXPECT_EQ(r.status, 431);
   EXPECT_EQ(Call("GET", "/healthz").status, 200);  // the server is fine
+}
+
+// Upload routes take bodies up to max_upload_bytes, other routes only max_body_bytes.
+TEST_F(LimitsTest, UploadsTakeLargerBodiesUpToTheirOwnLimit) {
+  auto token = Login("ana", kAnaPassword);
+  std::map<std::string, std::string> binary = {{"Content-Type", "application/octet-stream"}};
+  std::string csv = "a\n" + std::string(3000, '1') + "\n";
+  EXPECT_EQ(Call("POST", "/v1/uploads?filename=a.csv", token, csv, binary).status, 201);
+  EXPECT_EQ(Call("POST", "/v1/uploads?filename=a.csv", token, std::string(9000, 'x'), binary).status, 413);
+  EXPECT_EQ(Call("POST", "/v1/statements", token, "{\"sql\": \"SELECT '" + std::string(3000, 'x') + "'\"}").status,
+            413);
 }
 
 // A client still sending when the server refuses its request must read the refusal,
