@@ -7,9 +7,12 @@
 
 #include "common/error.h"
 #include "quality/compiler.h"
+#include "quality/column_demand.h"
 #include "quality/expr_functions.h"
 
 namespace tarn::quality {
+
+
 
 namespace {
 
@@ -300,6 +303,8 @@ class Compilation {
     std::set<size_t> deps;  // the CTEs it reads directly
     std::string step;
     bool input = false;  // a table as it is: never worth materializing
+    std::string op;      // the step type that made it
+    std::vector<std::string> columns;
   };
   struct Pending {
     CompiledStatement::Kind kind;
@@ -326,17 +331,31 @@ class Compilation {
     return out;
   }
   // The CTEs a statement reading `from` computes: everything upstream, stopping at
-  // the materialized ones (which it reads as temporary tables; included, not expanded).
-  std::set<size_t> Reach(const std::set<size_t>& from, const std::set<size_t>& materialized) const {
-    std::set<size_t> seen;
-    std::vector<size_t> todo(from.begin(), from.end());
-    while (!todo.empty()) {
-      size_t i = todo.back();
-      todo.pop_back();
-      if (!seen.insert(i).second || materialized.count(i)) continue;
-      todo.insert(todo.end(), ctes_[i].deps.begin(), ctes_[i].deps.end());
+  // the materialized ones (which it reads as temporary tables; included, not
+  // expanded) — unless it reaches one through an edge of inline_, which recomputes it.
+  struct Reached {
+    std::set<size_t> seen;      // computed or read
+    std::set<size_t> computed;  // its common table expressions
+    std::set<size_t> Read(const std::set<size_t>& materialized) const {
+      std::set<size_t> out;
+      for (size_t i : seen) {
+        if (materialized.count(i) && !computed.count(i)) out.insert(i);
+      }
+      return out;
     }
-    return seen;
+  };
+  Reached Reach(const std::set<size_t>& from, const std::set<size_t>& materialized) const {
+    Reached r;
+    std::vector<std::pair<size_t, bool>> todo;
+    for (size_t i : from) todo.push_back({i, false});
+    while (!todo.empty()) {
+      auto [i, recompute] = todo.back();
+      todo.pop_back();
+      r.seen.insert(i);
+      if ((materialized.count(i) && !recompute) || !r.computed.insert(i).second) continue;
+      for (size_t d : ctes_[i].deps) todo.push_back({d, inline_.count({i, d}) > 0});
+    }
+    return r;
   }
 
   const Relation& AddRelation(const std::string& name, const std::string& sql,
@@ -347,9 +366,10 @@ class Compilation {
     r.cte = QuoteName(bare);
     r.needs = Needs(from);
     r.index = ctes_.size();
-    ctes_.push_back({r.cte, bare, sql, Direct(from), current_step_, input});
+    ctes_.push_back({r.cte, bare, sql, Direct(from), current_step_, input, current_op_, {}});
     r.needs.insert(r.index);
     r.columns = probe_.Describe(With(r.needs, "SELECT * FROM " + r.cte + " LIMIT 0"));
+    for (auto& c : r.columns) ctes_.back().columns.push_back(c.name);
     relations_[name] = r;
     return relations_[name];
   }
@@ -374,27 +394,31 @@ class Compilation {
     // What each statement, then each step chosen for a temporary table, computes: it
     // changes only when a step is chosen.
     auto reaches = [&] {
-      std::vector<std::set<size_t>> out;
+      std::vector<Reached> out;
       for (auto& st : pending_) out.push_back(Reach(st.from, m));
-      for (size_t j : m) out.push_back(Reach(ctes_[j].deps, m));
+      for (size_t j : m) {
+        std::set<size_t> others = m;
+        others.erase(j);
+        out.push_back(Reach({j}, others));  // what its CREATE TEMP TABLE computes
+      }
       return out;
     };
     auto reach = reaches();
     for (size_t i = ctes_.size(); i-- > 0;) {
       if (ctes_[i].input) continue;
       size_t uses = 0;
-      for (auto& r : reach) uses += r.count(i);
+      for (auto& r : reach) uses += r.seen.count(i);
       if (uses < 2) continue;
       m.insert(i);
       reach = reaches();
     }
+    Narrow(m);
+    reach = reaches();
     std::set<size_t> created;
     for (size_t k = 0; k < pending_.size(); k++) {
       auto& st = pending_[k];
-      for (size_t i : reach[k]) {
-        if (m.count(i)) Create(i, m, created);
-      }
-      out_.statements.push_back({st.kind, st.step, Render(st.head, st.query, reach[k], m) + st.tail, st.note});
+      for (size_t i : reach[k].Read(m)) Create(i, m, created);
+      out_.statements.push_back({st.kind, st.step, Render(st.head, st.query, reach[k].computed) + st.tail, st.note});
     }
     for (auto& step : out_.steps) {
       size_t uses = 0;
@@ -403,12 +427,14 @@ class Compilation {
         if (ctes_[i].step != step.name) continue;
         materialized = materialized || m.count(i);
       }
-      for (size_t k = 0; k < pending_.size(); k++) {
-        uses += std::any_of(reach[k].begin(), reach[k].end(),
-                            [&](size_t i) { return ctes_[i].step == step.name; });
+      // Statements that compute it: outputs, checks and the temporary tables' own.
+      for (auto& r : reach) {
+        uses += std::any_of(r.computed.begin(), r.computed.end(),
+                            [&](size_t i) { return ctes_[i].step == step.name && !m.count(i); });
       }
       if (materialized)
-        step.materialized = "materialized: computed once into a temporary table that later statements read";
+        step.materialized = "materialized: computed once into a temporary table that later statements read" +
+                            narrowed_[step.name];
       else if (uses == 0)
         step.materialized = "not used by any output: not run";
       else if (uses > 1)
@@ -422,16 +448,12 @@ class Compilation {
   std::vector<Cte> ctes_;
   std::vector<Pending> pending_;
   std::string current_step_;
+  std::string current_op_;
   std::string previous_;  // the name of the last relation a step made
   CompiledPipeline out_;
 
  private:
-  std::string Render(const std::string& head, const std::string& query, const std::set<size_t>& reach,
-                     const std::set<size_t>& m) const {
-    std::set<size_t> with;
-    for (size_t i : reach) {
-      if (!m.count(i)) with.insert(i);
-    }
+  std::string Render(const std::string& head, const std::string& query, const std::set<size_t>& with) const {
     std::string body = With(with, query);
     return head.empty() ? body : head + "\n" + body;
   }
@@ -439,17 +461,35 @@ class Compilation {
     if (created.count(i)) return;
     std::set<size_t> inner = m;
     inner.erase(i);
-    std::set<size_t> reach = Reach({i}, inner);
-    for (size_t j : reach) {
-      if (j != i && m.count(j)) Create(j, m, created);
-    }
+    Reached reach = Reach({i}, inner);
+    for (size_t j : reach.Read(inner)) Create(j, m, created);
     created.insert(i);
-    std::set<size_t> body = reach;
+    std::string select = "*";
+    if (auto it = kept_.find(i); it != kept_.end()) {
+      select.clear();
+      for (auto& c : it->second) select += (select.empty() ? "" : ", ") + QuoteName(c);
+    }
     out_.statements.push_back(
         {CompiledStatement::kMaterialize, ctes_[i].step,
-         Render("CREATE TEMP TABLE " + ctes_[i].name + " AS", "SELECT * FROM " + ctes_[i].name, body, inner),
+         Render("CREATE TEMP TABLE " + ctes_[i].name + " AS", "SELECT " + select + " FROM " + ctes_[i].name,
+                reach.computed),
          fmt::format("materialize {} (read by several statements)", ctes_[i].bare.substr(2))});
   }
+  // Keeps in each temporary table only the columns its readers use, and lets a wide
+  // step's filters recompute it (column_demand.h).
+  void Narrow(const std::set<size_t>& m) {
+    std::vector<DemandNode> nodes;
+    for (auto& c : ctes_) nodes.push_back({c.sql, c.deps, c.columns, c.op, c.step});
+    std::vector<std::pair<std::string, std::set<size_t>>> statements;
+    for (auto& st : pending_) statements.push_back({st.head + "\n" + st.query + st.tail, st.from});
+    auto n = quality::Narrow(nodes, statements, m);
+    inline_ = n.recompute;
+    kept_ = n.kept;
+    for (auto& [i, note] : n.notes) narrowed_[ctes_[i].step] = note;
+  }
+  std::set<std::pair<size_t, size_t>> inline_;  // (reader, read): the reader recomputes what it reads
+  std::map<size_t, std::vector<std::string>> kept_;  // a temporary table's columns, when not all
+  std::map<std::string, std::string> narrowed_;      // by step: how its temporary table was narrowed
 };
 
 const Relation& StepContext::Input(const std::string& field, bool fallback_previous) {
@@ -540,6 +580,7 @@ CompiledPipeline Compile(const Pipeline& p, SchemaProbe& probe) {
   c.previous_ = p.inputs.front().first;  // the first step reads the first input unless it says
   for (auto& step : p.steps) {
     c.current_step_ = step.name;
+    c.current_op_ = step.op;
     const StepType* type = FindType(step.op);
     Spec spec(step.options, fmt::format("{}: step '{}' ({})", p.source, step.name, step.op));
     auto fields = type->fields();

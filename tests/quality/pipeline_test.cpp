@@ -120,6 +120,41 @@ steps:
   EXPECT_EQ(All(*admin_, "SELECT ref FROM d.b ORDER BY ref"), "TX1|\nTX4|\nTX6|\n");
 }
 
+// A wide step several aggregates read is kept with only the columns they use; a
+// filter that would need all of them recomputes the step; the answers are those of
+// the step kept whole.
+TEST_F(PipelineTest, ASharedStepIsKeptWithOnlyTheColumnsItsReadersUse) {
+  const char* yaml = R"(inputs:
+  ledger: {table: d.ledger}
+steps:
+  - name: wide
+    derive:
+      columns: {a: amount * 2, b: amount * 3, c: UPPER(ccy), d: YEAR(posted), e: amount - 1, f: LEN(ref)}
+  - name: by_ccy
+    aggregate: {input: wide, group_by: [ccy], values: {n: COUNT(), s: SUM(a)}}
+  - name: by_year
+    aggregate: {input: wide, group_by: [d], values: {n: COUNT()}}
+  - name: big
+    filter: {input: wide, where: amount > 50}
+  - {name: o1, output: {input: by_ccy, table: d.o1}}
+  - {name: o2, output: {input: by_year, table: d.o2}}
+  - {name: o3, output: {input: big, table: d.o3}}
+)";
+  auto c = Compile(yaml);
+  std::string explain = c.Explain();
+  EXPECT_THAT(explain, HasSubstr("step wide (derive, line 4): materialized: computed once into a temporary "
+                                 "table that later statements read (3 of 10 columns); big recomputes it"))
+      << explain;
+  EXPECT_THAT(c.statements.front().sql, HasSubstr("SELECT \"ccy\", \"a\", \"d\" FROM \"p_wide\"")) << c.Script();
+  Exec(*admin_, c.Script());
+  EXPECT_EQ(All(*admin_, "SELECT ccy, n, s FROM d.o1 ORDER BY ccy"), "EUR|4|460.00|\nGBP|1|60.00|\nUSD|1|150.00|\n");
+  EXPECT_EQ(All(*admin_, "SELECT d, n FROM d.o2"), "2024|6|\n");
+  EXPECT_EQ(All(*admin_, "SELECT ref, c, f FROM d.o3 ORDER BY ref"), "TX1|EUR|3|\nTX3|USD|3|\nTX6|EUR|3|\n");
+  // A reader that uses every column keeps the step whole.
+  auto whole = Compile(std::string(yaml) + "  - {name: o4, output: {input: wide, table: d.o4}}\n");
+  EXPECT_THAT(whole.Explain(), ::testing::Not(HasSubstr("of 10 columns"))) << whole.Explain();
+}
+
 TEST_F(PipelineTest, LookupDeriveAggregatePivotGiveSpreadsheetAnswers) {
   auto c = Compile(R"(inputs:
   ledger: {table: d.ledger}
