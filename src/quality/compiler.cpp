@@ -606,25 +606,4 @@ CompiledPipeline Compile(const Pipeline& p, SchemaProbe& probe) {
   return c.out_;
 }
 
-std::string CompiledPipeline::Script() const {
-  std::string out;
-  for (auto& s : statements) out += "-- " + s.note + "\n" + s.sql + ";\n\n";
-  return out;
-}
-
-std::string CompiledPipeline::Explain() const {
-  std::string out =
-      fmt::format("pipeline {}: {} steps, {} statements\n\n", name, steps.size(), statements.size());
-  for (auto& s : steps) {
-    out += fmt::format("step {} ({}, line {}): {}\n", s.name, s.op, s.line,
-                       s.materialized.empty() ? "fused into the statement that uses it" : s.materialized);
-    std::string cols;
-    for (auto& c : s.columns) cols += (cols.empty() ? "" : ", ") + c.name + " " + c.type;
-    out += "  columns: " + cols + "\n  " + s.sql + "\n\n";
-  }
-  int n = 0;
-  for (auto& s : statements) out += fmt::format("statement {} ({}): {}\n{};\n\n", ++n, s.step, s.note, s.sql);
-  return out;
-}
-
 }  // namespace tarn::quality
