@@ -58,6 +58,27 @@ TEST_F(FilesTest, AnUploadCreatesAppendsAndReplacesATable) {
   EXPECT_EQ(again.error->code(), ErrorCode::kAlreadyExists);
 }
 
+TEST_F(FilesTest, JsonAndParquetFilesUploadToo) {
+  auto admin = session::Instance::LocalCaller().principal;
+  std::ofstream(files_ / "lines.jsonl") << "{\"currency\": \"EUR\", \"rate\": 1.08}\n{\"currency\": \"GBP\", \"rate\": 1.27}\n";
+  Run(Upload(admin, "lines.jsonl", "d.from_json", session::UploadMode::kCreate)).ThrowIfFailed();
+  EXPECT_EQ(All(*admin_, "SELECT currency, rate, typeof(rate) FROM d.from_json ORDER BY 1"),
+            "EUR|1.08|DOUBLE|\nGBP|1.27|DOUBLE|\n");
+  // A Parquet file a run wrote, read back with a column's type changed.
+  session::RunRequest w;
+  w.principal = admin;
+  w.origin.kind = "test";
+  w.output_dir = files_.path();
+  w.sql = "COPY (SELECT id, amount FROM d.t ORDER BY id) TO 't.parquet'";
+  Collect c;
+  runner_->Run(w, c).ThrowIfFailed();
+  files::ReadOptions typed;
+  typed.types = {{"amount", "VARCHAR"}};
+  Run(Upload(admin, "t.parquet", "d.from_parquet", session::UploadMode::kCreate, typed)).ThrowIfFailed();
+  EXPECT_EQ(All(*admin_, "SELECT id, typeof(amount) FROM d.from_parquet ORDER BY id LIMIT 1"), "1|VARCHAR|\n");
+  EXPECT_EQ(All(*admin_, "SELECT count(*) FROM d.from_parquet"), "4|\n");
+}
+
 TEST_F(FilesTest, TypesCanBeNamedAndAValueThatDoesNotFitFailsWithNothingWritten) {
   auto admin = session::Instance::LocalCaller().principal;
   files::ReadOptions typed;
