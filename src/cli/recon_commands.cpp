@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "cli/job_commands.h"
 #include "cli/job_helpers.h"
@@ -79,10 +78,14 @@ std::optional<int> ReconCommands::Run() {
 
 namespace {
 
-// A folder of the command's own for the pipeline's file inputs, removed at the end.
+// A folder of the command's own for the pipeline's file inputs, removed at the end:
+// in the data directory's tmp/, where the engine reads them in place.
 struct Scratch {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("tarn-recon-" + RandomHex(8));
-  Scratch() { std::filesystem::create_directories(dir); }
+  std::filesystem::path dir;
+  explicit Scratch(const session::InstanceOptions& options)
+      : dir(options.data_dir / "tmp" / ("recon-inputs-" + RandomHex(8))) {
+    std::filesystem::create_directories(dir);
+  }
   ~Scratch() {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
@@ -101,7 +104,7 @@ int ReconCommands::Compile(bool explain) {
   session::Instance instance(instance_options_());
   session::Runner runner(instance, LocalRunnerOptions());
   auto request = LocalRequest(instance, caller_);
-  Scratch scratch;
+  Scratch scratch(instance_options_());
   request.inputs = quality::LoadFileInputs(text, file_, BaseDir(file_), scratch.dir, request, runner);
   auto compiled = quality::CompileAs(text, file_, request, runner);
   if (explain) {
@@ -121,7 +124,7 @@ int ReconCommands::Submit() {
     // Locally: compiled and run on the data directory, as the operator or --as a user;
     // its files go to --out.
     std::string script;
-    Scratch scratch;
+    Scratch scratch(instance_options_());
     std::vector<session::FileInput> inputs;
     {
       session::Instance instance(instance_options_());
@@ -150,13 +153,9 @@ int ReconCommands::Submit() {
   // The pipeline's file inputs go up first, as uploads the run reads.
   auto file_inputs = quality::FileInputs(*quality::ParsePipeline(quality::ApplyParams(text, Params()), file_));
   for (auto& f : file_inputs) {
-    auto path = std::filesystem::path(f.file).is_absolute() ? std::filesystem::path(f.file) : BaseDir(file_) / f.file;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error::NotFound("{}: input '{}': no file {}", file_, f.input, path.string());
-    std::stringstream content;
-    content << in.rdbuf();
+    auto path = quality::FileInputPath(f, BaseDir(file_), file_);
     auto up = CallApiWithBody(remote, "POST", "/v1/uploads?filename=" + UrlEncode(path.filename().string()),
-                              content.str(), "application/octet-stream");
+                              ReadTextFile(path), "application/octet-stream");
     body["job"]["files"][f.input] = up["upload_id"];
     std::cerr << "uploaded " << path.filename().string() << " for input " << f.input << "\n";
   }

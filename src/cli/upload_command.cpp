@@ -1,11 +1,10 @@
 #include "cli/upload_command.h"
 
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "cli/progress.h"
 #include "common/error.h"
+#include "common/util.h"
 #include "session/upload.h"
 
 namespace tarn::cli {
@@ -75,10 +74,6 @@ std::optional<int> UploadCommand::Run() {
   Progress progress("upload " + path.filename().string(), 2);
   progress.Update(0, "reading the file");
   if (remote_.remote()) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream body;
-    body << in.rdbuf();
-    if (!in) throw Error::Io("cannot read {}", file_);
     std::string query = "?mode=" + std::string(mode_name) + "&format=" + files::FormatName(input.format) +
                         "&filename=" + UrlEncode(path.filename().string());
     if (!sheet_.empty()) query += "&sheet=" + UrlEncode(sheet_);
@@ -91,7 +86,7 @@ std::optional<int> UploadCommand::Run() {
     nlohmann::json r;
     try {
       r = CallApiWithBody(remote, "POST", "/v1/databases/" + database + "/tables/" + table + "/upload" + query,
-                          body.str(), "application/octet-stream");
+                          ReadTextFile(path), "application/octet-stream");
     } catch (const Error& e) {
       throw hint(e);
     }

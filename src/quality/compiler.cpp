@@ -272,23 +272,6 @@ std::shared_ptr<const Pipeline> ParsePipeline(const std::string& text, const std
   return p;
 }
 
-std::vector<std::string> StepTypes() {
-  std::vector<std::string> out;
-  for (auto& t : StepTypeList()) out.push_back(t->name());
-  return out;
-}
-
-const std::vector<std::unique_ptr<StepType>>& StepTypeList() {
-  static const std::vector<std::unique_ptr<StepType>> kTypes = [] {
-    std::vector<std::unique_ptr<StepType>> v;
-    for (auto make :
-         {MakeFilter, MakeDerive, MakeSelect, MakeRename, MakeSort, MakeDedupe, MakeUnion, MakeAggregate,
-          MakeWindow, MakeJoin, MakeLookup, MakePivot, MakeUnpivot, MakeCompare, MakeOutput})
-      v.push_back(make());
-    return v;
-  }();
-  return kTypes;
-}
 
 // --- Compilation -------------------------------------------------------------------
 

@@ -1,10 +1,28 @@
-// A pipeline's inputs that are files (docs/reconciliation.md, "File inputs"), and a
-// compiled pipeline as a script and as explain shows it.
+// The step types, a pipeline's inputs that are files (docs/reconciliation.md, "File
+// inputs"), and a compiled pipeline as a script and as explain shows it.
 #include <fmt/format.h>
 
 #include "quality/compiler.h"
 
 namespace tarn::quality {
+
+std::vector<std::string> StepTypes() {
+  std::vector<std::string> out;
+  for (auto& t : StepTypeList()) out.push_back(t->name());
+  return out;
+}
+
+const std::vector<std::unique_ptr<StepType>>& StepTypeList() {
+  static const std::vector<std::unique_ptr<StepType>> kTypes = [] {
+    std::vector<std::unique_ptr<StepType>> v;
+    for (auto make :
+         {MakeFilter, MakeDerive, MakeSelect, MakeRename, MakeSort, MakeDedupe, MakeUnion, MakeAggregate,
+          MakeWindow, MakeJoin, MakeLookup, MakePivot, MakeUnpivot, MakeCompare, MakeOutput})
+      v.push_back(make());
+    return v;
+  }();
+  return kTypes;
+}
 
 FileInputSpec ReadFileInput(const std::string& name, const Spec& spec) {
   spec.OnlyFields({"file", "format", "sheet", "range", "types", "description"});

@@ -47,23 +47,39 @@ CompiledPipeline CompileAs(const std::string& text, const std::string& source, c
   return Compile(*pipeline, probe);
 }
 
+namespace {
+
+// The input a run stages for `f`, read from `path` (named `label` in errors).
+session::FileInput StagedInput(const FileInputSpec& f, std::filesystem::path path, const std::string& label) {
+  session::FileInput in;
+  in.name = f.table;
+  in.format = f.format.empty() ? files::FormatOfPath(label) : files::ParseFormat(f.format);
+  in.path = std::move(path);
+  in.options.sheet = f.sheet;
+  in.options.range = f.range;
+  for (auto& [column, type] : f.types) in.options.types[column] = type;
+  in.label = label;
+  return in;
+}
+
+}  // namespace
+
+std::filesystem::path FileInputPath(const FileInputSpec& f, const std::filesystem::path& base_dir,
+                                    const std::string& source) {
+  std::filesystem::path path = std::filesystem::path(f.file).is_absolute() ? std::filesystem::path(f.file) : base_dir / f.file;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw Error::NotFound("{}: input '{}': no file {}", source, f.input, path.string());
+  return path;
+}
+
 std::vector<session::FileInput> LoadFileInputs(const std::string& text, const std::string& source,
                                                const std::filesystem::path& base_dir,
                                                const std::filesystem::path& scratch, const session::RunRequest& as,
                                                session::Runner& runner) {
   std::vector<session::FileInput> out;
   for (auto& f : FileInputs(*ParsePipeline(text, source))) {
-    session::FileInput in;
-    in.name = f.table;
-    in.path = std::filesystem::path(f.file).is_absolute() ? std::filesystem::path(f.file) : base_dir / f.file;
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(in.path, ec))
-      throw Error::NotFound("{}: input '{}': no file {}", source, f.input, in.path.string());
-    in.format = f.format.empty() ? files::FormatOfPath(in.path) : files::ParseFormat(f.format);
-    in.options.sheet = f.sheet;
-    in.options.range = f.range;
-    in.label = f.file;
-    for (auto& [column, type] : f.types) in.options.types[column] = type;
+    auto in = StagedInput(f, FileInputPath(f, base_dir, source), f.file);
     session::RunRequest read = as;
     read.origin.run_id.clear();
     read.sql = "SELECT * FROM " + engine::QuoteIdent(f.table);
@@ -155,15 +171,7 @@ class ReconciliationJob : public jobs::JobType {
     session::UploadStore store(uploads_);
     for (auto& f : FileInputs(*ParsePipeline(text, source))) {
       auto upload = store.Find(run.principal, job.at("files").at(f.input).get<std::string>());
-      session::FileInput in;
-      in.name = f.table;
-      in.path = upload.path;
-      in.format = f.format.empty() ? files::FormatOfPath(upload.filename) : files::ParseFormat(f.format);
-      in.options.sheet = f.sheet;
-      in.options.range = f.range;
-      for (auto& [column, type] : f.types) in.options.types[column] = type;
-      in.label = upload.filename;
-      run.inputs.push_back(in);
+      run.inputs.push_back(StagedInput(f, upload.path, upload.filename));
     }
     session::RunRequest probe = run;
     probe.origin.run_id.clear();

@@ -23,6 +23,11 @@ std::shared_ptr<const jobs::JobType> MakeReconciliationJobType(std::filesystem::
 // ${name} or a bad value is kInvalidArgument.
 std::string ApplyParams(const std::string& text, const std::map<std::string, std::string>& params);
 
+// Where file input `f` of the pipeline `source` is: its path as written, relative to
+// `base_dir`. kNotFound naming the input if there is no such file.
+std::filesystem::path FileInputPath(const FileInputSpec& f, const std::filesystem::path& base_dir,
+                                    const std::string& source);
+
 // Reads the file inputs of pipeline `text` (paths relative to `base_dir`) once, as
 // `as.principal` through `runner`, into Parquet files in `scratch`, and returns them as
 // the inputs a run of the compiled script (and CompileAs) stages. kNotFound naming

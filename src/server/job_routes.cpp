@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
+#include "common/util.h"
 #include "governance/policy.h"
 #include "jobs/job_result.h"
 #include "jobs/schedules.h"
@@ -470,15 +470,12 @@ void AddJobRoutes(Router& router, JobRoutes r) {
     if (!bare || !jobs::IsTerminal(run.state) || !std::filesystem::is_regular_file(path, ec) ||
         std::filesystem::is_symlink(path, ec))
       throw Error::NotFound("job run {} has no file {}", run.id, name.substr(0, 128));
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream body;
-    body << in.rdbuf();
     std::string type = name.ends_with(".csv")       ? "text/csv"
                        : name.ends_with(".xlsx")    ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                        : name.ends_with(".parquet") ? "application/vnd.apache.parquet"
                        : name.ends_with(".json")    ? "application/json"
                                                     : "application/octet-stream";
-    auto res = TextResponse(http::status::ok, body.str(), type, v(ctx));
+    auto res = TextResponse(http::status::ok, ReadTextFile(path), type, v(ctx));
     res.set(http::field::content_disposition, "attachment; filename=\"" + name + "\"");
     return res;
   });

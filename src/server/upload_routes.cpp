@@ -1,6 +1,5 @@
 #include "server/upload_routes.h"
 
-#include <chrono>
 #include <fstream>
 
 #include "common/util.h"
@@ -92,9 +91,7 @@ void AddUploadRoutes(Router& router, UploadRoute route) {
   router.Add(http::verb::post, "/v1/uploads", true, [route](RequestContext& ctx) {
     auto it = ctx.query.find("filename");
     if (it == ctx.query.end()) throw Error::InvalidArgument("name the file: ?filename=NAME.csv|parquet|json|xlsx");
-    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
+    int64_t now = EpochMillis();
     auto info = session::UploadStore(route.uploads_dir).Save(*ctx.principal, it->second, ctx.request.body(), now);
     int64_t expires = now + int64_t{session::UploadStore::kUploadDays} * 86400 * 1000;
     return JsonResponse(http::status::created,

@@ -56,7 +56,7 @@ int64_t Session::WriteOutput(duckdb::unique_ptr<duckdb::SelectStatement> query, 
         "this run writes no files: COPY ... TO 'file' works in reconciliation runs and job runs");
   CheckFileName(name, format);
   governor_->CheckQuery(*query);
-  auto dir = TempTablePath("x").parent_path() / "out";
+  auto dir = RunFolder() / "out";
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw Error::Io("cannot create the folder of the run's files: {}", ec.message());

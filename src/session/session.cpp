@@ -65,7 +65,9 @@ Session::~Session() {
   EndRun();
 }
 
-std::filesystem::path Session::TempTablePath(const std::string& name) {
+std::filesystem::path Session::TempTablePath(const std::string& name) { return RunFolder() / (name + ".parquet"); }
+
+std::filesystem::path Session::RunFolder() {
   if (temp_tables_dir_.empty()) {
     temp_tables_dir_ = temp_dir_ / ("temp-tables-" + RandomHex());
     std::error_code ec;
@@ -73,7 +75,7 @@ std::filesystem::path Session::TempTablePath(const std::string& name) {
     if (ec) throw Error::Io("cannot create the folder of temporary tables: {}", ec.message());
     fs::permissions(temp_tables_dir_, fs::perms::owner_all, ec);
   }
-  return temp_tables_dir_ / (name + ".parquet");
+  return temp_tables_dir_;
 }
 
 int64_t Session::StageFile(const FileInput& input) {
@@ -81,16 +83,18 @@ int64_t Session::StageFile(const FileInput& input) {
   if (governor_->HasTempTable(name)) throw Error::AlreadyExists("temporary table {} already exists in this run", name);
   std::string lower = duckdb::StringUtil::Lower(name);
   auto table_file = TempTablePath(lower);
-  auto dir = table_file.parent_path();
-  auto staged = dir / ("input-" + lower + input.path.extension().string());
-  auto staged_name = staged.filename();
+  auto dir = RunFolder();
+  // The engine reads only its own directories: a file from elsewhere is copied in
+  // first; one Tarn placed under its temp directory (a spooled upload) is read there.
+  auto inside = input.path.lexically_normal().lexically_relative(temp_dir_.lexically_normal());
+  auto staged = input.path;
   std::error_code ec;
-  if (input.path.parent_path() != dir) {
+  if (inside.empty() || *inside.begin() == "..") {
+    staged = dir / ("input-" + lower + input.path.extension().string());
     fs::copy_file(input.path, staged, fs::copy_options::overwrite_existing, ec);
     if (ec) throw Error::Io("cannot read {}: {}", input.path.filename().string(), ec.message());
-  } else {
-    staged = input.path;
   }
+  auto staged_name = staged.filename();
   std::string label = input.label.empty() ? input.path.filename().string() : input.label;
   try {
     auto statements = engine::Parse(files::ReadQuery(staged, input.format, input.options, dir));

@@ -223,6 +223,9 @@ class Session {
 
  private:
   using Outcome = StatementOutcome;
+  // This run's own folder under the instance's temp directory (temporary tables,
+  // staged inputs, files waiting to be published), made on first use.
+  std::filesystem::path RunFolder();
   // Throws the error of a stop, if the run was stopped or its deadline passed.
   void CheckStop();
   Error StopError(StopReason reason) const;

@@ -58,8 +58,8 @@ UploadStore::Info UploadStore::Save(const identity::Principal& owner, const std:
     std::filesystem::remove(e.path().parent_path() / e.path().stem(), ec);
     std::filesystem::remove(e.path(), ec);
   }
-  Info info{"up-" + RandomHex(12), filename, static_cast<int64_t>(body.size()), now_ms, dir_ / ""};
-  info.path = dir_ / info.id;
+  std::string id = "up-" + RandomHex(12);
+  Info info{id, filename, static_cast<int64_t>(body.size()), now_ms, dir_ / id};
   {
     std::ofstream out(info.path, std::ios::binary);
     out.write(body.data(), static_cast<std::streamsize>(body.size()));
