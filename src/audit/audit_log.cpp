@@ -145,14 +145,16 @@ void AuditLog::Run() {
     writer_->WriteBatch(events);
     last_sync = std::chrono::steady_clock::now();
     last_batch = batch.size();
+    // Receipts first: an Append that returns has every event queued before it
+    // resolved, receipts included.
+    for (auto& pending : batch) {
+      if (pending->receipt) pending->receipt->Resolve(pending->error);
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (auto& pending : batch) pending->done = true;
     }
     done_cv_.notify_all();
-    for (auto& pending : batch) {
-      if (pending->receipt) pending->receipt->Resolve(pending->error);
-    }
     batch.clear();
     events.clear();
   }
