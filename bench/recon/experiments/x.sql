@@ -1,0 +1,1 @@
+SELECT count(*), max(acct_norm), max(period), max(status), max(cp_prefix), max(size_band), sum(amount_usd), sum(abs_diff_usd), max(day_lag), max(abs_diff), min(posted), sum(net), max(qtr), max(currency), max(account), max(amount) FROM matched;
