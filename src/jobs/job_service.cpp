@@ -362,6 +362,13 @@ session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, Run
     try {
       const JobType* t = FindJobType(options_.types, type);
       if (!t) throw Error::Unsupported("job type {} is not available on this server", type);
+      request.origin.run_id = RunnerId(run);
+      request.commit_scope = catalog::CommitKey{run.id, "step 1"};
+      {
+        std::lock_guard lock(mu_);
+        current_[run.id] = request.origin.run_id;
+      }
+      if (auto ran = t->Run(run.job, request, runner_, log)) return *ran;
       steps.at(0).script = t->Script(run.job, request, runner_);
       log.Note("step", fmt::format("{} job: made a script of {} statements", type,
                                    session::SplitStatements(steps[0].script).size()));

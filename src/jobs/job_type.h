@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,16 @@ class JobType {
   // run stages (run.inputs). Throws what makes the run fail.
   virtual std::string Script(const nlohmann::json& job, session::RunRequest& run,
                              session::Runner& runner) const = 0;
+  // A type whose run is more than its script (validation: figures and files made from
+  // the script's results, a state decided by them) runs itself here: `run` is complete
+  // (principal, origin.run_id, output_dir, commit_scope), statements go through
+  // `runner` and are reported to `log`. nullopt (the default): the job service runs
+  // Script()'s script.
+  virtual std::optional<session::RunResult> Run(const nlohmann::json& job, session::RunRequest& run,
+                                                session::Runner& runner, session::ResultHandler& log) const {
+    (void)job, (void)run, (void)runner, (void)log;
+    return std::nullopt;
+  }
 };
 
 using JobTypes = std::vector<std::shared_ptr<const JobType>>;

@@ -22,6 +22,10 @@ CompareColumn::Kind CompareKind(const std::string& type) {
   return CompareColumn::kOther;
 }
 
+bool IsFloating(const std::string& type) {
+  return type == "FLOAT" || type == "DOUBLE" || type == "REAL";
+}
+
 namespace {
 
 // Whether the pair differs beyond the column's tolerance (NULL on one side only differs).
@@ -49,6 +53,15 @@ std::string Differs(const CompareColumn& c, const std::string& l, const std::str
 }
 
 }  // namespace
+
+std::string CompareDiffers(const CompareColumn& c, const std::string& l, const std::string& r,
+                           bool null_equals_null, bool nan_equals_nan) {
+  std::string out = Differs(c, l, r);
+  // DuckDB holds NaN equal to NaN (and greater than every number).
+  if (!null_equals_null) out = fmt::format("({} OR ({} IS NULL AND {} IS NULL))", out, l, r);
+  if (!nan_equals_nan && c.floating) out = fmt::format("({} OR (isnan({}) AND isnan({})))", out, l, r);
+  return out;
+}
 
 std::string CompareSql(const CompareSpec& s) {
   std::vector<std::string> lk, rk;
@@ -79,7 +92,8 @@ std::string CompareSql(const CompareSpec& s) {
   for (auto& c : s.columns) {
     std::string l = QuoteName(c.name + "_left"), r = QuoteName(c.name + "_right");
     joined += fmt::format(", l.{} AS {}, r.{} AS {}", QuoteName(c.left), l, QuoteName(c.right), r);
-    std::string d = Differs(c, l, r);
+    std::string d = CompareDiffers(c, l, r, s.null_equals_null, s.nan_equals_nan);
+    if (s.unequal_flags) values += fmt::format(", coalesce({}, false) AS {}", d, QuoteName(c.name + "_unequal"));
     reasons += fmt::format(", CASE WHEN {} THEN {} END", d, StringLiteral(c.reason));
     any_diff += (any_diff.empty() ? "" : " OR ") + d;
     values += ", " + l + ", " + r;
@@ -96,14 +110,15 @@ std::string CompareSql(const CompareSpec& s) {
       "SELECT *, count(__ln) OVER (PARTITION BY {0}) AS __lc, count(__rn) OVER (PARTITION BY {0}) AS __rc "
       "FROM ({1})",
       partition, j);
+  // With one_sided_duplicates an unpaired row never counts as a break.
+  std::string lc = s.one_sided_duplicates ? "0" : "__lc", rc = s.one_sided_duplicates ? "0" : "__rc";
   return fmt::format(
-      "SELECT {0}, CASE WHEN __ln IS NULL THEN (CASE WHEN __lc > 0 THEN 'break' ELSE 'right_only' END) "
-      "WHEN __rn IS NULL THEN (CASE WHEN __rc > 0 THEN 'break' ELSE 'left_only' END) "
+      "SELECT {0}, CASE WHEN __ln IS NULL THEN (CASE WHEN {5} > 0 THEN 'break' ELSE 'right_only' END) "
+      "WHEN __rn IS NULL THEN (CASE WHEN {6} > 0 THEN 'break' ELSE 'left_only' END) "
       "WHEN {1} THEN 'break' ELSE 'matched' END AS diff_type, "
-      "CASE WHEN __ln IS NULL OR __rn IS NULL THEN (CASE WHEN (__ln IS NULL AND __lc > 0) OR (__rn IS NULL "
-      "AND __rc > "
-      "0) THEN 'duplicate' END) ELSE nullif(concat_ws(','{2}), '') END AS reason{3} FROM ({4})",
-      ColumnList(lk), any_diff, reasons, values, counted);
+      "CASE WHEN __ln IS NULL OR __rn IS NULL THEN (CASE WHEN (__ln IS NULL AND {5} > 0) OR (__rn IS NULL "
+      "AND {6} > 0) THEN 'duplicate' END) ELSE nullif(concat_ws(','{2}), '') END AS reason{3} FROM ({4})",
+      ColumnList(lk), any_diff, reasons, values, s.one_sided_duplicates ? j : counted, lc, rc);
 }
 
 namespace {

@@ -29,6 +29,7 @@ struct CompareColumn {
   std::string days_tolerance = "0";
   bool ignore_case = false;
   bool trim = false;
+  bool floating = false;  // FLOAT or DOUBLE: NaN can occur
 };
 
 struct CompareSpec {
@@ -37,6 +38,14 @@ struct CompareSpec {
   std::vector<CompareColumn> columns;
   std::string order_left, order_right;  // SQL ORDER BY lists pairing duplicates ("" : any order)
   bool null_keys_match = false;
+  // Values: NULL on both sides is equal (else a difference); NaN on both sides is equal.
+  bool null_equals_null = true;
+  bool nan_equals_nan = true;
+  // A row without a partner is left_only / right_only even when the other side has
+  // rows with its key (no `duplicate` break): validation counts it missing / extra.
+  bool one_sided_duplicates = false;
+  // Adds <name>_unequal (BOOLEAN) per compared column: the pair differs in it.
+  bool unequal_flags = false;
 };
 
 // The comparison as one SQL query.
@@ -44,5 +53,11 @@ std::string CompareSql(const CompareSpec& spec);
 
 // The kind of a compared column from DuckDB's name of its type.
 CompareColumn::Kind CompareKind(const std::string& type);
+// Whether DuckDB's type name is FLOAT or DOUBLE.
+bool IsFloating(const std::string& type);
+// The SQL condition that the pair `l`, `r` of column `c` differs beyond its tolerances
+// (the definition docs/reconciliation.md and docs/validation.md give).
+std::string CompareDiffers(const CompareColumn& c, const std::string& l, const std::string& r,
+                           bool null_equals_null = true, bool nan_equals_nan = true);
 
 }  // namespace tarn::quality

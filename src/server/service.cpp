@@ -10,6 +10,7 @@
 #include "identity/directory.h"
 #include "identity/keys.h"
 #include "quality/recon_job.h"
+#include "quality/validation.h"
 #include "server/http_client.h"
 #include "server/http_server.h"
 #include "server/job_routes.h"
@@ -507,7 +508,8 @@ void Service::Start() {
     jo.schedule_poll = std::chrono::milliseconds(s.config.job_schedule_poll_ms);
     if (s.config.job_clock) jo.clock = s.config.job_clock;
     if (s.config.job_deadline_clock) jo.deadline_clock = s.config.job_deadline_clock;
-    jo.types = {quality::MakeReconciliationJobType(s.instance.options().data_dir / "uploads")};
+    jo.types = {quality::MakeReconciliationJobType(s.instance.options().data_dir / "uploads"),
+                quality::MakeValidationJobType()};
     s.jobs = std::make_unique<jobs::JobService>(s.instance, *s.runner, jo);
     livy::LivyOptions lo;
     lo.workers = s.config.livy_workers;

@@ -1,0 +1,225 @@
+// A validation run (plan, script, metrics, files, summary row) and the `validation`
+// job type.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "common/error.h"
+#include "common/util.h"
+#include "quality/expr_functions.h"
+#include "quality/runner_probe.h"
+#include "quality/validation_spec.h"
+
+namespace tarn::quality {
+
+namespace {
+
+using nlohmann::json;
+
+json ToJson(const duckdb::Value& v) {
+  if (v.IsNull()) return nullptr;
+  switch (v.type().id()) {
+    case duckdb::LogicalTypeId::BOOLEAN: return v.GetValue<bool>();
+    case duckdb::LogicalTypeId::TINYINT:
+    case duckdb::LogicalTypeId::SMALLINT:
+    case duckdb::LogicalTypeId::INTEGER:
+    case duckdb::LogicalTypeId::BIGINT:
+    case duckdb::LogicalTypeId::UTINYINT:
+    case duckdb::LogicalTypeId::USMALLINT:
+    case duckdb::LogicalTypeId::UINTEGER: return v.GetValue<int64_t>();
+    case duckdb::LogicalTypeId::UBIGINT:
+    case duckdb::LogicalTypeId::HUGEINT:
+    case duckdb::LogicalTypeId::UHUGEINT:
+    case duckdb::LogicalTypeId::DECIMAL:
+    case duckdb::LogicalTypeId::FLOAT:
+    case duckdb::LogicalTypeId::DOUBLE: {
+      double d = v.GetValue<double>();
+      if (std::isfinite(d)) return d;
+      return v.ToString();  // NaN, inf: JSON has no number for them
+    }
+    default: return v.ToString();
+  }
+}
+
+// Hands every statement to the run's log, and keeps the rows of the plan's queries.
+class Capture : public session::ResultHandler {
+ public:
+  Capture(const ValidationPlan& plan, session::ResultHandler& log) : rows(plan.queries.size()), log_(log) {
+    for (size_t i = 0; i < plan.queries.size(); i++) wanted_[plan.queries[i].statement] = i;
+  }
+  void OnStatementBegin(const session::StatementStart& s) override {
+    auto it = wanted_.find(s.index);
+    current_ = it == wanted_.end() ? nullptr : &rows[it->second];
+    log_.OnStatementBegin(s);
+  }
+  void OnColumns(const std::vector<std::string>& names, const std::vector<duckdb::LogicalType>& types) override {
+    if (current_) current_->columns = names;
+    log_.OnColumns(names, types);
+  }
+  bool OnChunk(duckdb::DataChunk& chunk) override {
+    if (current_) {
+      for (duckdb::idx_t r = 0; r < chunk.size(); r++) {
+        std::vector<json> row;
+        for (duckdb::idx_t c = 0; c < chunk.ColumnCount(); c++) row.push_back(ToJson(chunk.GetValue(c, r)));
+        current_->rows.push_back(std::move(row));
+      }
+    }
+    bool more = log_.OnChunk(chunk);
+    return current_ != nullptr || more;
+  }
+  void OnRowsEnd() override { log_.OnRowsEnd(); }
+  void OnStatus(const std::string& message) override { log_.OnStatus(message); }
+  void OnStatementEnd(const session::StatementEnd& e) override { log_.OnStatementEnd(e); }
+
+  std::vector<QueryRows> rows;
+
+ private:
+  session::ResultHandler& log_;
+  std::map<size_t, size_t> wanted_;
+  QueryRows* current_ = nullptr;
+};
+
+constexpr const char* kResultsTable = "\"quality\".\"validation_results\"";
+constexpr const char* kResultsColumns =
+    "validated_at TIMESTAMP, validation VARCHAR, run_id VARCHAR, submitted_by VARCHAR, source VARCHAR, target "
+    "VARCHAR, source_rows BIGINT, target_rows BIGINT, matched BIGINT, missing BIGINT, extra BIGINT, changed "
+    "BIGINT, matched_fraction DOUBLE, passed BOOLEAN, failed_checks VARCHAR, metrics VARCHAR";
+
+// The statements that append the run's summary row (and make the table first if the
+// submitter sees none).
+std::string SummaryScript(const json& m, const std::vector<std::string>& failed, const std::string& run_id,
+                          const std::string& user, bool table_exists) {
+  std::string checks;
+  for (auto& f : failed) checks += (checks.empty() ? "" : "; ") + f;
+  std::string sql = table_exists ? "" : fmt::format("CREATE TABLE {} ({});\n", kResultsTable, kResultsColumns);
+  return sql + fmt::format(
+                   "INSERT INTO {} SELECT now()::TIMESTAMP, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}",
+                   kResultsTable, StringLiteral(m["validation"]), StringLiteral(run_id), StringLiteral(user),
+                   StringLiteral(m["source"]["table"]), StringLiteral(m["target"]["table"]),
+                   m["source"]["rows"].get<int64_t>(), m["target"]["rows"].get<int64_t>(),
+                   m["matched"].get<int64_t>(), m["missing"].get<int64_t>(), m["extra"].get<int64_t>(),
+                   m["changed"].get<int64_t>(), fmt::format("{:.17g}", m["matched_fraction"].get<double>()),
+                   m["passed"].get<bool>() ? "TRUE" : "FALSE", StringLiteral(checks), StringLiteral(m.dump()));
+}
+
+// Writes `text` to `dir`/`name` whole (a temporary file renamed into place).
+void WriteFile(const std::filesystem::path& dir, const std::string& name, const std::string& text) {
+  auto tmp = dir / ("." + name + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) throw Error::Io("cannot write {}", tmp.string());
+  }
+  std::filesystem::rename(tmp, dir / name);
+}
+
+}  // namespace
+
+ValidationOutcome RunValidation(const std::string& spec_text, const std::string& source,
+                                const session::RunRequest& request, session::Runner& runner,
+                                session::ResultHandler& log) {
+  ValidationOutcome out;
+  auto spec = ParseValidation(spec_text, source);
+  RunnerProbe probe(runner, request.principal, request.origin, request.role, request.inputs);
+  auto plan = PlanValidation(*spec, probe);
+  bool results_exist = true;
+  try {
+    probe.Describe(std::string("SELECT * FROM ") + kResultsTable);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNotFound) throw;
+    results_exist = false;
+  }
+  session::RunRequest run = request;
+  run.sql = plan.Script();
+  run.parquet_output.reset();
+  Capture capture(plan, log);
+  out.run = runner.Run(run, capture);
+  if (out.run.error) return out;
+  out.metrics = ValidationMetrics(plan, capture.rows);
+  out.metrics["run_id"] = out.run.run_id;
+  out.metrics["submitted_by"] = request.principal.user;
+  out.failed_checks = FailedChecks(out.metrics);
+  if (request.output_dir) {
+    WriteFile(*request.output_dir, "metrics.json", out.metrics.dump(2) + "\n");
+    out.files.push_back("metrics.json");
+  }
+  session::RunRequest summary = request;
+  summary.origin.run_id = request.origin.run_id.empty() ? "" : request.origin.run_id + ".summary";
+  summary.sql = SummaryScript(out.metrics, out.failed_checks, out.run.run_id, request.principal.user, results_exist);
+  summary.parquet_output.reset();
+  summary.inputs.clear();
+  summary.output_dir.reset();
+  if (request.commit_scope) summary.commit_scope = catalog::CommitKey{request.commit_scope->scope, request.commit_scope->key + "/summary"};
+  auto appended = runner.Run(summary, log);
+  if (appended.error) {
+    out.run.error = Error(appended.error->code(),
+                          fmt::format("validation {}: the summary row was not appended to quality.validation_results: {}",
+                                      plan.name, appended.error->what()));
+    out.run.state = appended.state;
+    return out;
+  }
+  if (!out.failed_checks.empty()) {
+    std::string checks;
+    for (auto& f : out.failed_checks) checks += (checks.empty() ? "" : "; ") + f;
+    out.run.state = session::RunState::kFailed;
+    out.run.error = Error(ErrorCode::kConflict, fmt::format("validation {} failed: {}", plan.name, checks));
+  }
+  return out;
+}
+
+namespace {
+
+class ValidationJob : public jobs::JobType {
+ public:
+  std::string name() const override { return "validation"; }
+
+  nlohmann::json Parse(const nlohmann::json& job, const std::string& field,
+                       const std::filesystem::path& lake_root) const override {
+    for (auto& [k, v] : job.items()) {
+      if (k != "type" && k != "spec" && k != "spec_location")
+        throw Error::InvalidArgument("unknown field '{}' in field '{}' (known: type, spec, spec_location)",
+                                     k.substr(0, 64), field);
+    }
+    if (job.contains("spec") == job.contains("spec_location"))
+      throw Error::InvalidArgument("field '{}' needs one of 'spec' (the YAML or JSON) and 'spec_location'", field);
+    nlohmann::json stored = {{"type", name()}};
+    std::string text;
+    std::string source = "the spec";
+    if (job.contains("spec")) {
+      if (!job["spec"].is_string() || job["spec"].get<std::string>().size() > (1 << 20))
+        throw Error::InvalidArgument("field '{}.spec' must be the spec's YAML or JSON text, at most 1 MiB", field);
+      text = job["spec"];
+    } else {
+      if (!job["spec_location"].is_string())
+        throw Error::InvalidArgument("field '{}.spec_location' must be a string", field);
+      source = job["spec_location"];
+      text = jobs::ReadLakeScript(source, lake_root, {".yaml", ".yml", ".json"}, field + ".spec_location");
+      stored["spec_location"] = source;
+    }
+    ParseValidation(text, source);  // a spec error is the submitter's 400 now
+    stored["spec"] = text;
+    return stored;
+  }
+
+  std::string Script(const nlohmann::json& job, session::RunRequest& run, session::Runner& runner) const override {
+    RunnerProbe probe(runner, run.principal, run.origin, run.role, run.inputs);
+    return PlanValidation(*ParseValidation(job.value("spec", ""), Source(job)), probe).Script();
+  }
+
+  std::optional<session::RunResult> Run(const nlohmann::json& job, session::RunRequest& run,
+                                        session::Runner& runner, session::ResultHandler& log) const override {
+    return RunValidation(job.value("spec", ""), Source(job), run, runner, log).run;
+  }
+
+ private:
+  static std::string Source(const nlohmann::json& job) { return job.value("spec_location", std::string("the spec")); }
+};
+
+}  // namespace
+
+std::shared_ptr<const jobs::JobType> MakeValidationJobType() {
+  return std::make_shared<ValidationJob>();
+}
+
+}  // namespace tarn::quality

@@ -1,0 +1,524 @@
+// Planning a validation: the columns each side has, what is compared and how, and the
+// script whose queries the metrics are made of (docs/validation.md, "What a run does").
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/error.h"
+#include "quality/compare.h"
+#include "quality/expr_functions.h"
+#include "quality/validation_spec.h"
+
+namespace tarn::quality {
+
+namespace {
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// The column of `columns` called `name` (exactly, else case-insensitively), or null.
+const Column* FindColumn(const std::vector<Column>& columns, const std::string& name) {
+  for (auto& c : columns) {
+    if (c.name == name) return &c;
+  }
+  for (auto& c : columns) {
+    if (Lower(c.name) == Lower(name)) return &c;
+  }
+  return nullptr;
+}
+
+const char* KindName(CompareColumn::Kind k) {
+  return k == CompareColumn::kNumber ? "number" : k == CompareColumn::kDate ? "date" : "text";
+}
+
+// What the planner works with: the spec, each side's columns, the statements so far.
+class Planner {
+ public:
+  Planner(const ValidationSpec& spec, SchemaProbe& probe) : v_(spec), probe_(probe) {}
+
+  ValidationPlan Plan() {
+    src_cols_ = Describe(v_.source);
+    tgt_cols_ = Describe(v_.target);
+    ResolveKeys();
+    ResolveColumns();
+    ResolveCompleteness();
+    plan_.name = v_.name;
+    plan_.mismatch_table = v_.mismatch_name;
+    Shape();
+    with_ = fmt::format("WITH __s AS ({}), __t AS ({}) ", Side(true), Side(false));
+    Query("counts", with_ + "SELECT (SELECT count(*) FROM __s) AS source_rows, (SELECT count(*) FROM __t) AS target_rows");
+    Query("profile_source", Profile("__s", true));
+    Query("profile_target", Profile("__t", false));
+    if (!v_.keys.empty()) {
+      Query("keys_source", Duplicates("__s", true));
+      Query("keys_target", Duplicates("__t", false));
+    }
+    Rules();
+    Diff();
+    MismatchTable();
+    Query("samples", fmt::format("SELECT * EXCLUDE (__rn) FROM (SELECT *, row_number() OVER (PARTITION BY "
+                                 "diff_type ORDER BY {0}) AS __rn FROM ({1})) WHERE __rn <= {2} ORDER BY {0}",
+                                 Order(), Mismatches(), v_.samples));
+    Query("griffin", Griffin());
+    CheckThresholds();
+    return std::move(plan_);
+  }
+
+ private:
+  struct Compared {
+    CompareColumn c;  // c.left / c.right: the source / target names
+    std::string source_type, target_type;
+  };
+
+  std::vector<Column> Describe(const ValidationSide& side) {
+    // Binding the filter here makes a bad one fail the plan, naming it.
+    return probe_.Describe("SELECT * FROM " + side.table + (side.where.empty() ? "" : " WHERE " + side.where));
+  }
+
+  // The column `name` of one side; a missing one fails naming `spec` and `field`.
+  const Column& Need(bool source, const std::string& name, const Spec& spec, const std::string& field) {
+    const Column* c = FindColumn(source ? src_cols_ : tgt_cols_, name);
+    if (!c)
+      spec.Fail(field, fmt::format("the {} {} has no column '{}'", source ? "source" : "target",
+                                   source ? v_.source.name : v_.target.name, name.substr(0, 64)));
+    return *c;
+  }
+
+  void ResolveKeys() {
+    for (auto& [s, t] : v_.keys) {
+      const Column& sc = Need(true, s, v_.root, "keys");
+      const Column& tc = Need(false, t, v_.root, "keys");
+      if (CompareKind(sc.type) != CompareKind(tc.type))
+        v_.root.Fail("keys", fmt::format("key '{}' is {} in the source and {} in the target: keys must compare "
+                                         "as they are",
+                                         s, sc.type, tc.type));
+      keys_.emplace_back(sc.name, tc.name);
+    }
+  }
+
+  bool IsKey(const std::string& source_name) const {
+    return std::any_of(keys_.begin(), keys_.end(), [&](auto& k) { return Lower(k.first) == Lower(source_name); });
+  }
+
+  void ResolveColumns() {
+    std::vector<ValidationColumn> wanted = v_.columns;
+    if (!v_.columns_given) {
+      for (auto& c : src_cols_) {
+        bool excluded = std::any_of(v_.exclude.begin(), v_.exclude.end(),
+                                    [&](auto& e) { return Lower(e) == Lower(c.name); });
+        if (IsKey(c.name) || excluded) continue;
+        if (!FindColumn(tgt_cols_, c.name)) {
+          only_in_source_.push_back(c.name);
+          continue;
+        }
+        ValidationColumn vc;
+        vc.source = vc.target = c.name;
+        vc.spec = v_.root;
+        wanted.push_back(vc);
+      }
+      for (auto& e : v_.exclude) Need(true, e, v_.root, "exclude");
+      for (auto& c : tgt_cols_) {
+        bool key = std::any_of(keys_.begin(), keys_.end(), [&](auto& k) { return k.second == c.name; });
+        if (!key && !FindColumn(src_cols_, c.name)) only_in_target_.push_back(c.name);
+      }
+    }
+    for (auto& w : wanted) {
+      const Spec& where = v_.columns_given ? w.spec : v_.root;
+      const Column& sc = Need(true, w.source, where, v_.columns_given ? "target" : "columns");
+      const Column& tc = Need(false, w.target, where, v_.columns_given ? "target" : "columns");
+      Compared c;
+      c.c.left = sc.name;
+      c.c.right = tc.name;
+      c.c.name = sc.name;
+      c.c.reason = sc.name;
+      c.source_type = sc.type;
+      c.target_type = tc.type;
+      auto sk = CompareKind(sc.type), tk = CompareKind(tc.type);
+      if (!w.compare_as.empty()) {
+        sk = tk = w.compare_as == "number" ? CompareColumn::kNumber
+                  : w.compare_as == "date" ? CompareColumn::kDate
+                                           : CompareColumn::kOther;
+      } else if (sk != tk) {
+        where.Fail(v_.columns_given ? "compare_as" : "columns",
+                   fmt::format("column '{}' is {} in the source and {} in the target: say how to compare them "
+                               "(columns: {{{}: {{compare_as: text | number | date}}}})",
+                               sc.name, sc.type, tc.type, sc.name));
+      }
+      c.c.kind = sk;
+      c.c.floating = w.compare_as.empty() && (IsFloating(sc.type) || IsFloating(tc.type));
+      c.c.abs_tolerance = w.abs_tolerance;
+      c.c.rel_tolerance = w.rel_tolerance;
+      c.c.days_tolerance = w.days_tolerance;
+      c.c.trim = w.trim;
+      c.c.ignore_case = w.ignore_case;
+      bool tolerances = w.abs_tolerance != "0" || w.rel_tolerance != "0";
+      if (tolerances && c.c.kind != CompareColumn::kNumber)
+        where.Fail("abs_tolerance", fmt::format("'{}' compares as {}, not as a number", sc.name, KindName(sk)));
+      if (w.days_tolerance != "0" && c.c.kind != CompareColumn::kDate)
+        where.Fail("days_tolerance", fmt::format("'{}' compares as {}, not as a date", sc.name, KindName(sk)));
+      if ((w.trim || w.ignore_case) && c.c.kind != CompareColumn::kOther)
+        where.Fail(w.trim ? "trim" : "ignore_case",
+                   fmt::format("'{}' compares as {}: trim and ignore_case are for text", sc.name, KindName(sk)));
+      if (v_.keys.empty() && (tolerances || w.days_tolerance != "0"))
+        where.Fail("abs_tolerance", "tolerances pair records by key: give 'keys'");
+      if (c.source_type != c.target_type)
+        type_changes_.push_back({{"column", sc.name}, {"source", c.source_type}, {"target", c.target_type}});
+      cols_.push_back(c);
+    }
+    if (cols_.empty() && keys_.empty())
+      v_.root.Fail("columns", "nothing to compare: the two tables share no column");
+    if (v_.keys.empty() && !v_.nan_equals_nan)
+      v_.root.Fail("nan_equals_nan", "false needs keys: without them equal rows are grouped, and NaN groups with NaN");
+  }
+
+  void ResolveCompleteness() {
+    for (auto& name : v_.completeness) {
+      const Column& sc = Need(true, name, v_.root, "completeness");
+      auto it = std::find_if(cols_.begin(), cols_.end(), [&](auto& c) { return c.c.left == sc.name; });
+      std::string target = it != cols_.end() ? it->c.right : "";
+      for (auto& [s, t] : keys_) {
+        if (s == sc.name) target = t;
+      }
+      if (target.empty()) target = Need(false, name, v_.root, "completeness").name;
+      complete_.emplace_back(sc.name, target);
+    }
+  }
+
+  // A side as the comparison reads it: keys and compared columns (cast by compare_as),
+  // filtered.
+  std::string Side(bool source) {
+    std::vector<std::string> list;
+    std::vector<std::string> seen;
+    auto add = [&](const std::string& expr, const std::string& name) {
+      if (std::find(seen.begin(), seen.end(), name) != seen.end()) return;
+      seen.push_back(name);
+      list.push_back(expr == name ? QuoteName(name) : expr + " AS " + QuoteName(name));
+    };
+    for (auto& [s, t] : keys_) add(source ? s : t, source ? s : t);
+    for (auto& c : cols_) {
+      const std::string& name = source ? c.c.left : c.c.right;
+      std::string as = c.c.kind == CompareColumn::kNumber ? "DOUBLE" : c.c.kind == CompareColumn::kDate ? "DATE" : "VARCHAR";
+      bool cast = !ShapeCompareAs(c).empty();
+      add(cast ? fmt::format("CAST({} AS {})", QuoteName(name), as) : name, name);
+    }
+    for (auto& [s, t] : complete_) add(source ? s : t, source ? s : t);
+    const ValidationSide& side = source ? v_.source : v_.target;
+    std::string out;
+    for (auto& l : list) out += (out.empty() ? "" : ", ") + l;
+    return fmt::format("SELECT {} FROM {}{}", out, side.table, side.where.empty() ? "" : " WHERE " + side.where);
+  }
+
+  std::string ShapeCompareAs(const Compared& c) const {
+    for (auto& w : v_.columns) {
+      if (Lower(w.source) == Lower(c.c.left)) return w.compare_as;
+    }
+    return "";
+  }
+
+  // The columns profiled: keys, compared columns, completeness columns (source names).
+  std::vector<std::tuple<std::string, std::string, CompareColumn::Kind>> Profiled() const {
+    std::vector<std::tuple<std::string, std::string, CompareColumn::Kind>> out;
+    auto add = [&](const std::string& s, const std::string& t, CompareColumn::Kind k) {
+      for (auto& o : out) {
+        if (std::get<0>(o) == s) return;
+      }
+      out.emplace_back(s, t, k);
+    };
+    for (auto& [s, t] : keys_) add(s, t, CompareKind(FindColumn(src_cols_, s)->type));
+    for (auto& c : cols_) add(c.c.left, c.c.right, c.c.kind);
+    for (auto& [s, t] : complete_) add(s, t, CompareKind(FindColumn(src_cols_, s)->type));
+    return out;
+  }
+
+  std::string Profile(const std::string& rel, bool source) {
+    std::string sel = "count(*) AS rows";
+    auto profiled = Profiled();
+    for (size_t i = 0; i < profiled.size(); i++) {
+      auto& [s, t, kind] = profiled[i];
+      std::string c = QuoteName(source ? s : t);
+      sel += fmt::format(", count({0}) AS n{1}, count(DISTINCT {0}) AS d{1}, min({0}) AS min{1}, max({0}) AS max{1}",
+                         c, i);
+      if (kind == CompareColumn::kNumber)
+        sel += fmt::format(", sum({0}) AS sum{1}, avg({0}) AS mean{1}", c, i);
+      if (kind == CompareColumn::kOther)
+        sel += fmt::format(", min(length(CAST({0} AS VARCHAR))) AS minlen{1}, max(length(CAST({0} AS VARCHAR))) AS "
+                           "maxlen{1}, avg(length(CAST({0} AS VARCHAR))) AS meanlen{1}",
+                           c, i);
+    }
+    if (!keys_.empty()) {
+      std::string any;
+      for (auto& [s, t] : keys_) any += (any.empty() ? "" : " OR ") + QuoteName(source ? s : t) + " IS NULL";
+      sel += fmt::format(", count(*) FILTER (WHERE {}) AS null_keys", any);
+    }
+    return with_ + "SELECT " + sel + " FROM " + rel;
+  }
+
+  std::string Duplicates(const std::string& rel, bool source) {
+    std::vector<std::string> k;
+    for (auto& [s, t] : keys_) k.push_back(source ? s : t);
+    return with_ + fmt::format(
+                       "SELECT count(*) FILTER (WHERE __n > 1) AS duplicate_keys, coalesce(sum(__n) FILTER (WHERE "
+                       "__n > 1), 0) AS rows_with_duplicate_keys FROM (SELECT count(*) AS __n FROM {} GROUP BY {})",
+                       rel, ColumnList(k));
+  }
+
+  void Rules() {
+    for (bool source : {true, false}) {
+      std::string sel;
+      for (size_t i = 0; i < v_.rules.size(); i++) {
+        auto& r = v_.rules[i];
+        if (r.on != "both" && (r.on == "source") != source) continue;
+        sel += fmt::format("{}count(*) FILTER (WHERE NOT coalesce(({}), false)) AS r{}", sel.empty() ? "" : ", ",
+                           r.expr, i);
+      }
+      if (sel.empty()) continue;
+      const ValidationSide& side = source ? v_.source : v_.target;
+      Query(source ? "rules_source" : "rules_target",
+            fmt::format("SELECT {} FROM {}{}", sel, side.table, side.where.empty() ? "" : " WHERE " + side.where));
+    }
+  }
+
+  // v_diff: the records that differ, and the pairs whose values differ within the
+  // columns' tolerances (so that every per-column figure comes from it, in one pass).
+  void Diff() {
+    if (v_.keys.empty()) return MultisetDiff();
+    CompareSpec cs;
+    cs.left = "__s";
+    cs.right = "__t";
+    cs.keys = keys_;
+    for (auto& c : cols_) cs.columns.push_back(c.c);
+    cs.null_equals_null = v_.null_equals_null;
+    cs.nan_equals_nan = v_.nan_equals_nan;
+    cs.one_sided_duplicates = true;
+    cs.unequal_flags = true;
+    std::string raw = "FALSE";
+    for (auto& c : cols_)
+      raw += fmt::format(" OR {} IS DISTINCT FROM {}", QuoteName(c.c.name + "_left"), QuoteName(c.c.name + "_right"));
+    Statement(with_ + fmt::format("SELECT * FROM ({}) WHERE diff_type <> 'matched' OR {}", CompareSql(cs), raw),
+              "CREATE TEMP TABLE v_diff AS ");
+    std::string sel =
+        "count(*) FILTER (WHERE diff_type = 'left_only') AS missing, count(*) FILTER (WHERE diff_type = "
+        "'right_only') AS extra, count(*) FILTER (WHERE diff_type = 'break') AS changed";
+    for (size_t i = 0; i < cols_.size(); i++) {
+      auto& c = cols_[i].c;
+      std::string l = QuoteName(c.name + "_left"), r = QuoteName(c.name + "_right"),
+                  u = QuoteName(c.name + "_unequal");
+      std::string pair = "diff_type IN ('matched', 'break')";
+      sel += fmt::format(
+          ", count(*) FILTER (WHERE {0} AND {1}) AS unequal{4}, count(*) FILTER (WHERE {0} AND ({2} IS NULL) <> "
+          "({3} IS NULL)) AS null_diff{4}, count(*) FILTER (WHERE {0} AND NOT {1} AND {2} IS DISTINCT FROM {3}) "
+          "AS within{4}",
+          pair, u, l, r, i);
+      if (c.kind != CompareColumn::kOther)
+        sel += fmt::format(", max(abs({})) FILTER (WHERE {}) AS max_abs_diff{}", QuoteName(c.name + "_diff"), pair, i);
+    }
+    Query("accuracy", "SELECT " + sel + " FROM v_diff");
+  }
+
+  void MultisetDiff() {
+    std::vector<std::string> s, t, on, out;
+    for (auto& c : cols_) {
+      auto norm = [&](const std::string& name) {
+        std::string e = QuoteName(name);
+        if (c.c.trim) e = "trim(" + e + ")";
+        if (c.c.ignore_case) e = "lower(" + e + ")";
+        return e + " AS " + QuoteName(c.c.name);
+      };
+      s.push_back(norm(c.c.left));
+      t.push_back(norm(c.c.right));
+      std::string q = QuoteName(c.c.name);
+      on.push_back(fmt::format("s.{0} {1} t.{0}", q, v_.null_equals_null ? "IS NOT DISTINCT FROM" : "="));
+      out.push_back(fmt::format("coalesce(s.{0}, t.{0}) AS {0}", q));
+    }
+    auto group = [](const std::vector<std::string>& list, const char* rel) {
+      std::string l;
+      for (auto& x : list) l += (l.empty() ? "" : ", ") + x;
+      return fmt::format("SELECT {}, count(*) AS __n FROM {} GROUP BY ALL", l, rel);
+    };
+    std::string onl, outl;
+    for (auto& x : on) onl += (onl.empty() ? "" : " AND ") + x;
+    for (auto& x : out) outl += (outl.empty() ? "" : ", ") + x;
+    Statement(with_ + fmt::format("SELECT {}, coalesce(s.__n, 0) AS __ns, coalesce(t.__n, 0) AS __nt FROM ({}) s "
+                                  "FULL JOIN ({}) t ON {} WHERE coalesce(s.__n, 0) <> coalesce(t.__n, 0)",
+                                  outl, group(s, "__s"), group(t, "__t"), onl),
+              "CREATE TEMP TABLE v_diff AS ");
+    Query("accuracy",
+          "SELECT coalesce(sum(greatest(__ns - __nt, 0)), 0) AS missing, coalesce(sum(greatest(__nt - __ns, 0)), 0) "
+          "AS extra, 0 AS changed FROM v_diff");
+  }
+
+  // The mismatch rows: diff_type, the keys, changed_columns, <c>_source and <c>_target.
+  std::string Mismatches() const {
+    if (v_.keys.empty()) {
+      std::string cols;
+      for (auto& c : cols_) {
+        std::string q = QuoteName(c.c.name);
+        cols += fmt::format(", CASE WHEN __ns > __nt THEN {0} END AS {1}, CASE WHEN __nt > __ns THEN {0} END AS {2}",
+                            q, QuoteName(c.c.name + "_source"), QuoteName(c.c.name + "_target"));
+      }
+      return fmt::format(
+          "SELECT * EXCLUDE (__i) FROM (SELECT CASE WHEN __ns > __nt THEN 'missing' ELSE 'extra' END AS diff_type, "
+          "CAST(NULL AS VARCHAR) AS changed_columns{}, unnest(range(CAST(abs(__ns - __nt) AS BIGINT))) AS __i FROM "
+          "v_diff)",
+          cols);
+    }
+    std::string sel =
+        "CASE diff_type WHEN 'left_only' THEN 'missing' WHEN 'right_only' THEN 'extra' ELSE 'changed' END AS "
+        "diff_type";
+    for (auto& [s, t] : keys_) sel += ", " + QuoteName(s);
+    sel += ", reason AS changed_columns";
+    for (auto& c : cols_)
+      sel += fmt::format(", {} AS {}, {} AS {}", QuoteName(c.c.name + "_left"), QuoteName(c.c.name + "_source"),
+                         QuoteName(c.c.name + "_right"), QuoteName(c.c.name + "_target"));
+    return "SELECT " + sel + " FROM v_diff WHERE diff_type <> 'matched'";
+  }
+
+  std::vector<std::string> MismatchColumns() const {
+    std::vector<std::string> out = {"diff_type"};
+    for (auto& [s, t] : keys_) out.push_back(s);
+    out.push_back("changed_columns");
+    for (auto& c : cols_) {
+      out.push_back(c.c.name + "_source");
+      out.push_back(c.c.name + "_target");
+    }
+    return out;
+  }
+
+  // The order of mismatch rows: by kind, then keys (or values, without keys).
+  std::string Order() const {
+    std::vector<std::string> by = {"diff_type"};
+    for (auto& [s, t] : keys_) by.push_back(s);
+    if (keys_.empty()) {
+      for (auto& c : cols_) by.push_back(c.c.name + "_source"), by.push_back(c.c.name + "_target");
+    }
+    return ColumnList(by);
+  }
+
+  void MismatchTable() {
+    std::vector<Column> existing;
+    bool exists = true;
+    try {
+      existing = probe_.Describe("SELECT * FROM " + v_.mismatch_table);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kNotFound) throw;
+      exists = false;
+    }
+    if (!exists) {
+      Statement("SELECT * FROM (" + Mismatches() + ") ORDER BY " + Order(), "CREATE TABLE " + v_.mismatch_table + " AS ");
+      return;
+    }
+    std::vector<std::string> want = MismatchColumns(), have;
+    for (auto& c : existing) have.push_back(Lower(c.name));
+    for (auto& w : want) w = Lower(w);
+    if (want != have)
+      v_.root.Fail("mismatch_table",
+                   fmt::format("{} has other columns than this validation's mismatch rows ({}): drop it, or name "
+                               "another table",
+                               v_.mismatch_name, ColumnList(MismatchColumns())));
+    Statement("SELECT * FROM (" + Mismatches() + ") ORDER BY " + Order(), "INSERT OVERWRITE " + v_.mismatch_table + " ");
+  }
+
+  // Apache Griffin's accuracy, as its batch rule computes it: a source record is
+  // missed when no target record equals it on every compared column (keys included)
+  // with NULL read as '' (coalesce), unless all its compared values are NULL.
+  std::string Griffin() const {
+    std::vector<std::pair<std::string, std::string>> all = keys_;
+    for (auto& c : cols_) all.emplace_back(c.c.left, c.c.right);
+    std::string on, snull, tnull;
+    for (auto& [s, t] : all) {
+      on += fmt::format("{}coalesce(CAST(s.{} AS VARCHAR), '') = coalesce(CAST(t.{} AS VARCHAR), '')",
+                        on.empty() ? "" : " AND ", QuoteName(s), QuoteName(t));
+      snull += fmt::format("{}s.{} IS NULL", snull.empty() ? "" : " AND ", QuoteName(s));
+      tnull += fmt::format("{}t.{} IS NULL", tnull.empty() ? "" : " AND ", QuoteName(t));
+    }
+    return with_ + fmt::format("SELECT (SELECT count(*) FROM __s) AS total, (SELECT count(*) FROM __s s LEFT JOIN __t "
+                               "t ON {} WHERE (NOT ({})) AND ({})) AS miss",
+                               on, snull, tnull);
+  }
+
+  void Shape() {
+    nlohmann::json& j = plan_.shape;
+    j["name"] = v_.name;
+    j["mode"] = v_.keys.empty() ? "multiset" : "keys";
+    j["source"] = {{"table", v_.source.name}, {"where", v_.source.where}};
+    j["target"] = {{"table", v_.target.name}, {"where", v_.target.where}};
+    j["keys"] = nlohmann::json::array();
+    for (auto& [s, t] : keys_) j["keys"].push_back({{"source", s}, {"target", t}});
+    j["columns"] = nlohmann::json::array();
+    for (auto& c : cols_)
+      j["columns"].push_back({{"source", c.c.left},
+                              {"target", c.c.right},
+                              {"compares_as", KindName(c.c.kind)},
+                              {"source_type", c.source_type},
+                              {"target_type", c.target_type},
+                              {"abs_tolerance", c.c.abs_tolerance},
+                              {"rel_tolerance", c.c.rel_tolerance},
+                              {"days_tolerance", c.c.days_tolerance},
+                              {"trim", c.c.trim},
+                              {"ignore_case", c.c.ignore_case}});
+    j["profiled"] = nlohmann::json::array();
+    for (auto& [s, t, k] : Profiled()) j["profiled"].push_back({{"source", s}, {"target", t}, {"kind", KindName(k)}});
+    j["completeness"] = nlohmann::json::array();
+    for (auto& [s, t] : complete_) j["completeness"].push_back({{"source", s}, {"target", t}});
+    j["rules"] = nlohmann::json::array();
+    for (auto& r : v_.rules) j["rules"].push_back({{"name", r.name}, {"check", r.expr}, {"on", r.on}});
+    j["thresholds"] = nlohmann::json::array();
+    for (auto& t : v_.thresholds)
+      j["thresholds"].push_back({{"check", t.text}, {"metric", t.metric}, {"op", t.op}, {"value", t.value}, {"line", t.line}});
+    j["schema"] = {{"only_in_source", only_in_source_},
+                   {"only_in_target", only_in_target_},
+                   {"type_changes", type_changes_.empty() ? nlohmann::json::array() : nlohmann::json(type_changes_)}};
+    j["mismatch_table"] = v_.mismatch_name;
+    j["null_equals_null"] = v_.null_equals_null;
+    j["nan_equals_nan"] = v_.nan_equals_nan;
+  }
+
+  void CheckThresholds() {
+    auto names = ValidationMetricNames(plan_.shape);
+    for (auto& t : v_.thresholds) {
+      if (!names.count(t.metric)) {
+        std::string known;
+        size_t n = 0;
+        for (auto& k : names) {
+          if (n++ < 12) known += (known.empty() ? "" : ", ") + k;
+        }
+        throw Error::InvalidArgument("{} line {}, field 'thresholds': no metric '{}' (metrics include {}, ...; see "
+                                     "docs/validation.md)",
+                                     v_.source_name, t.line, t.metric.substr(0, 100), known);
+      }
+    }
+  }
+
+  void Statement(const std::string& query, const std::string& head) { plan_.statements.push_back(head + query); }
+  void Query(const std::string& part, const std::string& sql) {
+    plan_.queries.push_back({plan_.statements.size(), part});
+    plan_.statements.push_back(sql);
+  }
+
+  const ValidationSpec& v_;
+  SchemaProbe& probe_;
+  ValidationPlan plan_;
+  std::vector<Column> src_cols_, tgt_cols_;
+  std::vector<std::pair<std::string, std::string>> keys_;  // actual names
+  std::vector<Compared> cols_;
+  std::vector<std::pair<std::string, std::string>> complete_;
+  std::vector<std::string> only_in_source_, only_in_target_;
+  std::vector<nlohmann::json> type_changes_;
+  std::string with_;
+};
+
+}  // namespace
+
+ValidationPlan PlanValidation(const ValidationSpec& spec, SchemaProbe& probe) {
+  return Planner(spec, probe).Plan();
+}
+
+std::string ValidationPlan::Script() const {
+  std::string out;
+  for (auto& s : statements) out += s + ";\n\n";
+  return out;
+}
+
+}  // namespace tarn::quality

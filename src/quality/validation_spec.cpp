@@ -1,0 +1,177 @@
+// Reading a validation spec (docs/validation.md, "The spec").
+#include <duckdb.hpp>
+#include <duckdb/parser/parsed_expression_iterator.hpp>
+#include <duckdb/parser/parser.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
+
+#include "common/error.h"
+#include "quality/expr_functions.h"
+#include "quality/validation_spec.h"
+
+namespace tarn::quality {
+
+namespace {
+
+bool IsPlainName(const std::string& s) {
+  static const std::regex kName("[A-Za-z_][A-Za-z0-9_]{0,63}");
+  return std::regex_match(s, kName);
+}
+
+// Refuses a subquery anywhere in `e`: a rule or filter reads its own row only.
+void NoSubquery(duckdb::ParsedExpression& e, const Spec& spec, const std::string& field) {
+  if (e.GetExpressionClass() == duckdb::ExpressionClass::SUBQUERY)
+    spec.Fail(field, "reads its own row only: no subqueries");
+  duckdb::ParsedExpressionIterator::EnumerateChildren(
+      e, [&](duckdb::unique_ptr<duckdb::ParsedExpression>& child) { NoSubquery(*child, spec, field); });
+}
+
+// One SQL boolean expression, printed back by DuckDB's parser (so that nothing but the
+// expression reaches the script). Which functions it may call is the engine's
+// allow-list, checked when it runs as the submitter.
+std::string SqlCondition(const Spec& spec, const std::string& field) {
+  std::string text = spec.Text(field, "", true);
+  duckdb::vector<duckdb::unique_ptr<duckdb::ParsedExpression>> list;
+  try {
+    list = duckdb::Parser::ParseExpressionList(text);
+  } catch (const std::exception& e) {
+    spec.Fail(field, "is not a SQL expression: " + duckdb::ErrorData(e).RawMessage());
+  }
+  if (list.size() != 1) spec.Fail(field, "must be exactly one SQL expression");
+  NoSubquery(*list[0], spec, field);
+  return list[0]->ToString();
+}
+
+ValidationSide ReadSide(const Spec& top, const std::string& field) {
+  if (top.Has(field) && top.node()[field].IsScalar()) {
+    ValidationSide side;
+    side.table = top.Table(field);
+    side.name = top.Text(field);
+    return side;
+  }
+  Spec s = top.Child(field);
+  s.OnlyFields({"table", "where"});
+  ValidationSide side;
+  side.table = s.Table("table");
+  side.name = s.Text("table");
+  if (s.Has("where")) side.where = SqlCondition(s, "where");
+  return side;
+}
+
+std::string NumberLiteral(const Spec& o, const std::string& field) {
+  std::string v = o.Literal(field);
+  if (v.empty() || v[0] == '\'' || v == "TRUE" || v == "FALSE" || v == "NULL" || v[0] == '-')
+    o.Fail(field, "must be a number of at least 0");
+  return v;
+}
+
+ValidationColumn ReadColumn(const std::string& name, const YAML::Node& node, const Spec& columns) {
+  ValidationColumn c;
+  c.source = name;
+  if (!node.IsNull() && !node.IsMap()) columns.Fail(name, "must be a map of options (or empty)");
+  c.spec = node.IsMap() ? columns.Child(name) : Spec(YAML::Node(YAML::NodeType::Map), columns.where());
+  const Spec& o = c.spec;
+  o.OnlyFields({"target", "abs_tolerance", "rel_tolerance", "days_tolerance", "trim", "ignore_case", "compare_as"});
+  c.target = o.Text("target", name);
+  if (o.Has("abs_tolerance")) c.abs_tolerance = NumberLiteral(o, "abs_tolerance");
+  if (o.Has("rel_tolerance")) c.rel_tolerance = NumberLiteral(o, "rel_tolerance");
+  if (o.Has("days_tolerance")) c.days_tolerance = NumberLiteral(o, "days_tolerance");
+  c.trim = o.Bool("trim", false);
+  c.ignore_case = o.Bool("ignore_case", false);
+  if (o.Has("compare_as")) c.compare_as = o.Choice("compare_as", {"text", "number", "date"}, "text");
+  return c;
+}
+
+// "metric op number": a metric is a dotted path of names (column.amount.unequal).
+ValidationThreshold ReadThreshold(const YAML::Node& node, const Spec& top) {
+  static const std::regex kThreshold(
+      R"(\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*(>=|<=|==|!=|>|<|=)\s*(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)\s*)");
+  ValidationThreshold t;
+  t.line = node.Mark().line + 1;
+  std::smatch m;
+  if (!node.IsScalar()) top.Fail("thresholds", "must list checks such as 'missing == 0'");
+  t.text = node.Scalar();
+  if (!std::regex_match(t.text, m, kThreshold))
+    throw Error::InvalidArgument(
+        "{} line {}, field 'thresholds': '{}' is not 'metric op number' (op: >= <= == != > <), e.g. "
+        "'matched_fraction >= 0.9999'",
+        top.where(), t.line, t.text.substr(0, 200));
+  t.metric = m[1];
+  t.op = m[2] == "=" ? "==" : std::string(m[2]);
+  t.value = std::stod(m[3]);
+  return t;
+}
+
+}  // namespace
+
+std::shared_ptr<const ValidationSpec> ParseValidation(const std::string& text, const std::string& source) {
+  if (text.size() > (1 << 20)) throw Error::InvalidArgument("{}: the spec is larger than 1 MiB", source);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw Error::InvalidArgument("{} line {}: not valid YAML: {}", source, e.mark.line + 1, e.msg);
+  }
+  auto v = std::make_shared<ValidationSpec>();
+  v->root = Spec(root, source);
+  v->source_name = source;
+  const Spec& top = v->root;
+  top.OnlyFields({"name", "description", "source", "target", "keys", "columns", "exclude", "null_equals_null",
+                  "nan_equals_nan", "completeness", "rules", "thresholds", "mismatch_table", "samples"});
+  v->name = top.Text("name", "", true);
+  if (!IsPlainName(v->name)) top.Fail("name", "is letters, digits and '_' (at most 64), not starting with a digit");
+  v->source = ReadSide(top, "source");
+  v->target = ReadSide(top, "target");
+  v->keys = top.Pairs("keys");
+  if (top.Has("columns")) {
+    if (!root["columns"].IsMap())
+      top.Fail("columns", "must map source columns to their options ({amount: {abs_tolerance: 0.01}})");
+    Spec columns = top.Child("columns");
+    for (auto it = root["columns"].begin(); it != root["columns"].end(); ++it)
+      v->columns.push_back(ReadColumn(it->first.Scalar(), it->second, columns));
+    v->columns_given = true;
+  }
+  v->exclude = top.List("exclude");
+  if (v->columns_given && !v->exclude.empty())
+    top.Fail("exclude", "leaves columns out of the default set: give 'columns' or 'exclude', not both");
+  v->null_equals_null = top.Bool("null_equals_null", true);
+  v->nan_equals_nan = top.Bool("nan_equals_nan", true);
+  v->completeness = top.List("completeness");
+  if (top.Has("rules")) {
+    if (!root["rules"].IsMap()) top.Fail("rules", "must map rule names to SQL conditions ({positive: amount > 0})");
+    Spec rules(root["rules"], source);
+    for (auto it = root["rules"].begin(); it != root["rules"].end(); ++it) {
+      ValidationRule r;
+      r.name = it->first.Scalar();
+      if (!IsPlainName(r.name)) rules.Fail(r.name, "a rule's name is letters, digits and '_' (at most 64)");
+      if (it->second.IsMap()) {
+        Spec o = rules.Child(r.name);
+        o.OnlyFields({"check", "on"});
+        r.expr = SqlCondition(o, "check");
+        r.on = o.Choice("on", {"source", "target", "both"}, "both");
+      } else {
+        r.expr = SqlCondition(rules, r.name);
+      }
+      v->rules.push_back(r);
+    }
+  }
+  if (top.Has("thresholds")) {
+    if (!root["thresholds"].IsSequence()) top.Fail("thresholds", "must be a list of checks ('missing == 0')");
+    for (auto node : root["thresholds"]) v->thresholds.push_back(ReadThreshold(node, top));
+  }
+  v->mismatch_name = top.Text("mismatch_table", "quality." + v->name + "_mismatches");
+  v->mismatch_table = top.Has("mismatch_table") ? top.Table("mismatch_table")
+                                                : QuoteName("quality") + "." + QuoteName(v->name + "_mismatches");
+  if (top.Has("samples")) {
+    std::string n = top.Text("samples");
+    if (n.empty() || n.size() > 4 || !std::all_of(n.begin(), n.end(), ::isdigit) || std::stoi(n) > 1000)
+      top.Fail("samples", "must be a number from 0 to 1000");
+    v->samples = std::stoi(n);
+  }
+  return v;
+}
+
+}  // namespace tarn::quality

@@ -1,0 +1,65 @@
+// Internals of validation (quality/validation.h): the parsed spec.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "quality/compiler.h"
+#include "quality/validation.h"
+
+namespace tarn::quality {
+
+// A source or target: a lake table, optionally filtered.
+struct ValidationSide {
+  std::string table;   // "db"."t", checked and quoted
+  std::string name;    // db.t as written
+  std::string where;   // one SQL boolean expression, re-printed by DuckDB's parser; "" for none
+};
+
+// A compared column: its name on each side and how values compare.
+struct ValidationColumn {
+  std::string source, target;
+  std::string abs_tolerance = "0", rel_tolerance = "0", days_tolerance = "0";  // SQL number literals
+  bool trim = false, ignore_case = false;
+  std::string compare_as;  // "", text, number or date: both sides cast to it first
+  Spec spec{YAML::Node(YAML::NodeType::Map), ""};  // its options, for errors that name the line
+};
+
+// A row rule: a SQL boolean expression each row of `on` must hold (NULL fails).
+struct ValidationRule {
+  std::string name, expr;
+  std::string on = "both";  // source, target or both
+};
+
+// `metric op value`, e.g. matched_fraction >= 0.9999.
+struct ValidationThreshold {
+  std::string text, metric, op;
+  double value = 0;
+  int line = 0;
+};
+
+struct ValidationSpec {
+  Spec root{YAML::Node(), ""};  // the whole document, for errors
+  std::string source_name;  // the spec's file, for errors
+  std::string name;
+  ValidationSide source, target;
+  std::vector<std::pair<std::string, std::string>> keys;  // source column, target column
+  bool columns_given = false;
+  std::vector<ValidationColumn> columns;  // when given; else every shared column is compared
+  std::vector<std::string> exclude;       // left out of the default columns
+  bool null_equals_null = true, nan_equals_nan = true;
+  std::vector<std::string> completeness;  // columns that must not be NULL (source names)
+  std::vector<ValidationRule> rules;
+  std::vector<ValidationThreshold> thresholds;
+  std::string mismatch_table;  // "db"."t"
+  std::string mismatch_name;   // db.t
+  int samples = 20;            // differing records per kind in the metrics JSON
+};
+
+// Every metric name a threshold may use for a plan's shape (validation_metrics.cpp).
+std::set<std::string> ValidationMetricNames(const nlohmann::json& shape);
+// The thresholds of `metrics` that failed, as "missing == 0 (is 12)".
+std::vector<std::string> FailedChecks(const nlohmann::json& metrics);
+
+}  // namespace tarn::quality
