@@ -59,6 +59,8 @@ std::string CompareDiffers(const CompareColumn& c, const std::string& l, const s
   std::string out = Differs(c, l, r);
   // DuckDB holds NaN equal to NaN (and greater than every number).
   if (!null_equals_null) out = fmt::format("({} OR ({} IS NULL AND {} IS NULL))", out, l, r);
+  // abs(NaN - x) > tolerance is not true: a NaN against a number differs explicitly.
+  if (c.floating) out = fmt::format("({} OR coalesce(isnan({}) <> isnan({}), false))", out, l, r);
   if (!nan_equals_nan && c.floating) out = fmt::format("({} OR (isnan({}) AND isnan({})))", out, l, r);
   return out;
 }

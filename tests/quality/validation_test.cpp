@@ -107,5 +107,150 @@ TEST_F(ValidationTest, FindsEveryPlantedDefectInBothDirections) {
   std::ifstream file(out_ / "metrics.json");
   EXPECT_EQ(json::parse(file)["missing"], 1);
 }
+
+TEST_F(ValidationTest, DefaultColumnsAreTheSharedOnesAndSchemaDifferencesAreReported) {
+  Exec(*admin_,
+       "CREATE TABLE d.a AS SELECT 1 AS id, 'x' AS name, 1.5 AS score, 7 AS only_a;"
+       "CREATE TABLE d.b AS SELECT 1 AS id, 'x' AS name, CAST(1.5 AS DOUBLE) AS score, 8 AS only_b");
+  auto v = Validate("name: ab\nsource: d.a\ntarget: d.b\nkeys: id\n");
+  ASSERT_FALSE(v.run.error.has_value()) << v.run.error->what();
+  const json& m = v.metrics;
+  EXPECT_EQ(m["schema"]["only_in_source"], json::array({"only_a"}));
+  EXPECT_EQ(m["schema"]["only_in_target"], json::array({"only_b"}));
+  EXPECT_EQ(m["schema"]["type_changes"][0]["column"], "score");
+  EXPECT_EQ(m["columns"].size(), 2u);  // name, score
+  EXPECT_EQ(m["matched"], 1);
+  EXPECT_EQ(m["passed"], true);
+  // exclude leaves a shared column out.
+  auto e = Validate("name: ab2\nsource: d.a\ntarget: d.b\nkeys: id\nexclude: [score]\n");
+  EXPECT_EQ(e.metrics["columns"].size(), 1u);
+}
+
+TEST_F(ValidationTest, WithoutKeysWholeRowsCompareAsMultisets) {
+  auto v = Validate("name: bag\nsource: d.src\ntarget: d.dst\ncolumns: {name: {trim: true, ignore_case: true}, "
+                    "amount: {}, note: {}}\n");
+  ASSERT_FALSE(v.run.error.has_value()) << v.run.error->what();
+  const json& m = v.metrics;
+  EXPECT_EQ(m["mode"], "multiset");
+  // Missing: (cy 30 y), (dee 40), (bob 20 x), (hal 80 NULL); extra: (bob 20.004 x),
+  // (dee 41), (eve 50) once more, (hal 80 '').
+  EXPECT_EQ(m["missing"], 4);
+  EXPECT_EQ(m["extra"], 4);
+  EXPECT_EQ(m["changed"], 0);
+  EXPECT_EQ(All(*admin_, "SELECT diff_type, name_source, name_target, amount_target FROM quality.bag_mismatches "
+                         "WHERE name_source = 'eve' OR name_target = 'eve'"),
+            "extra|NULL|eve|50.000|\n");
+  // Tolerances need keys to pair records.
+  EXPECT_THAT(CatchError([&] { Validate("name: bag\nsource: d.src\ntarget: d.dst\ncolumns: {amount: "
+                                        "{abs_tolerance: 1}}\n"); })
+                  .what(),
+              HasSubstr("tolerances pair records by key: give 'keys'"));
+}
+
+TEST_F(ValidationTest, NullsAndNaNsCompareAsTheOptionsSay) {
+  Exec(*admin_,
+       "CREATE TABLE d.n1 AS SELECT * FROM (VALUES (1, NULL, 'nan'::DOUBLE), (2, 'a', 1.0::DOUBLE)) v(id, t, f);"
+       "CREATE TABLE d.n2 AS SELECT * FROM (VALUES (1, NULL, 'nan'::DOUBLE), (2, 'a', 'nan'::DOUBLE)) v(id, t, f)");
+  auto v = Validate("name: n\nsource: d.n1\ntarget: d.n2\nkeys: [id]\n");
+  EXPECT_EQ(v.metrics["changed"], 1);  // NaN against 1.0 differs; NULL = NULL and NaN = NaN are equal
+  EXPECT_EQ(v.metrics["columns"]["f"]["unequal"], 1);
+  auto strict = Validate("name: n\nsource: d.n1\ntarget: d.n2\nkeys: [id]\nnull_equals_null: false\n"
+                         "nan_equals_nan: false\n");
+  EXPECT_EQ(strict.metrics["changed"], 2);
+  EXPECT_EQ(strict.metrics["columns"]["t"]["unequal"], 1);
+  EXPECT_EQ(strict.metrics["columns"]["f"]["unequal"], 2);
+}
+
+TEST_F(ValidationTest, TypesThatDoNotCompareNeedCompareAs) {
+  Exec(*admin_,
+       "CREATE TABLE d.t1 AS SELECT 1 AS id, 42 AS code;"
+       "CREATE TABLE d.t2 AS SELECT 1 AS id, '42' AS code");
+  EXPECT_THAT(CatchError([&] { Validate("name: t\nsource: d.t1\ntarget: d.t2\nkeys: id\n"); }).what(),
+              HasSubstr("column 'code' is INTEGER in the source and VARCHAR in the target: say how to compare"));
+  auto v = Validate("name: t\nsource: d.t1\ntarget: d.t2\nkeys: id\ncolumns: {code: {compare_as: text}}\n");
+  ASSERT_FALSE(v.run.error.has_value()) << v.run.error->what();
+  EXPECT_EQ(v.metrics["matched"], 1);
+  auto n = Validate("name: t\nsource: d.t1\ntarget: d.t2\nkeys: id\ncolumns: {code: {compare_as: number, "
+                    "abs_tolerance: 0.5}}\n");
+  EXPECT_EQ(n.metrics["matched"], 1);
+}
+
+TEST_F(ValidationTest, EmptyTablesMatchCompletely) {
+  Exec(*admin_, "CREATE TABLE d.e1 AS SELECT * FROM d.src WHERE false; CREATE TABLE d.e2 AS SELECT * FROM d.dst "
+                "WHERE false");
+  auto v = Validate("name: e\nsource: d.e1\ntarget: d.e2\nkeys: id\nthresholds: [matched_fraction >= 1]\n");
+  ASSERT_FALSE(v.run.error.has_value()) << v.run.error->what();
+  EXPECT_EQ(v.metrics["matched"], 0);
+  EXPECT_EQ(v.metrics["matched_fraction"], 1.0);
+  EXPECT_EQ(v.metrics["griffin"]["matchedFraction"], 1.0);
+  EXPECT_EQ(v.metrics["passed"], true);
+  // Only the source empty: every target record is extra.
+  auto half = Validate("name: e\nsource: d.e1\ntarget: d.dst\nkeys: id\n");
+  EXPECT_EQ(half.metrics["extra"], 8);
+  EXPECT_EQ(half.metrics["matched_fraction"], 0.0);
+}
+
+TEST_F(ValidationTest, FiltersCompletenessAndRowRules) {
+  auto v = Validate(R"(name: r
+source: {table: d.src, where: "id <= 4"}
+target: {table: d.dst, where: "id <= 4"}
+keys: [id]
+columns: {amount: {abs_tolerance: 0.01}}
+completeness: [note]
+rules:
+  small: amount < 40
+  named: {check: "length(name) = 3", on: target}
+thresholds: [rule.small.target_failed <= 0, completeness.note.target_nulls == 2]
+)");
+  const json& m = v.metrics;
+  EXPECT_EQ(m["source"]["rows"], 4);
+  EXPECT_EQ(m["target"]["rows"], 3);
+  EXPECT_EQ(m["completeness"]["note"]["source_nulls"], 2);
+  EXPECT_EQ(m["completeness"]["note"]["target_nulls"], 2);
+  EXPECT_EQ(m["rules"]["small"]["source_failed"], 1);  // 40
+  EXPECT_EQ(m["rules"]["small"]["target_failed"], 1);  // 41
+  EXPECT_EQ(m["rules"]["named"]["target_failed"], 0);
+  EXPECT_FALSE(m["rules"]["named"].contains("source_failed"));
+  EXPECT_EQ(v.failed_checks, std::vector<std::string>{"rule.small.target_failed <= 0 (is 1)"});
+}
+
+TEST_F(ValidationTest, ATableTheSubmitterCannotReadIsRefusedAuditedAndNothingIsWritten) {
+  Exec(*admin_, "GRANT SELECT ON d.src TO USER ana; GRANT ALL ON DATABASE quality TO USER ana");
+  auto ana = *identity::Directory(*store_).Lookup("ana", "test");
+  auto e = CatchError([&] { Validate(kSpec, ana); });
+  EXPECT_THAT(e.what(), HasSubstr("d.dst"));
+  EXPECT_EQ(All(*admin_, "SELECT count(*) FROM system.audit WHERE user_name = 'ana' AND outcome <> 'ok' AND "
+                         "statement LIKE '%d\".\"dst%'") != "0|\n",
+            true);
+  EXPECT_THAT(CatchError([&] { All(*admin_, "SELECT * FROM quality.people_mismatches"); }).what(),
+              HasSubstr("people_mismatches"));
+  EXPECT_FALSE(std::filesystem::exists(out_ / "metrics.json"));
+}
+
+TEST_F(ValidationTest, SpecErrorsNameTheLineAndField) {
+  auto err = [&](const std::string& yaml) { return std::string(CatchError([&] { Validate(yaml); }).what()); };
+  EXPECT_THAT(err("name: x\nsource: d.src\ntarget: [d.dst\n"), HasSubstr("v.yaml line 4: not valid YAML"));
+  EXPECT_THAT(err("name: x\nsource: d.src\ntarget: d.dst\nkeys: id\ncolor: red\n"),
+              HasSubstr("unknown field 'color'"));
+  EXPECT_THAT(err("name: x\nsource: d.src\ntarget: d.dst\nkeys: id\nthresholds:\n  - missing is zero\n"),
+              HasSubstr("v.yaml line 6, field 'thresholds': 'missing is zero' is not 'metric op number'"));
+  EXPECT_THAT(err("name: x\nsource: d.src\ntarget: d.dst\nkeys: id\nthresholds:\n  - nope.x == 0\n"),
+              HasSubstr("v.yaml line 6, field 'thresholds': no metric 'nope.x'"));
+  EXPECT_THAT(err("name: x\nsource: d.src\ntarget: d.dst\nkeys: [nope]\n"),
+              HasSubstr("v.yaml line 4, field 'keys': the source d.src has no column 'nope'"));
+  EXPECT_THAT(err("name: x\nsource: d.src\ntarget: d.dst\nkeys: id\ncolumns:\n  name: {abs_tolerance: 1}\n"),
+              HasSubstr("line 6, field 'abs_tolerance': 'name' compares as text, not as a number"));
+  EXPECT_THAT(err("name: x\nsource: {table: d.src, where: \"id > (SELECT 1)\"}\ntarget: d.dst\n"),
+              HasSubstr("no subqueries"));
+  EXPECT_THAT(err("name: x\nsource: {table: d.src, where: \"id > 1; DROP TABLE d.src\"}\ntarget: d.dst\n"),
+              HasSubstr("field 'where'"));
+  EXPECT_THAT(err("name: x y\nsource: d.src\ntarget: d.dst\n"), HasSubstr("field 'name'"));
+  // A mismatch table of another shape is not overwritten.
+  Exec(*admin_, "CREATE TABLE quality.x_mismatches AS SELECT 1 AS other");
+  EXPECT_THAT(err("name: x\nsource: d.src\ntarget: d.dst\nkeys: id\n"),
+              HasSubstr("quality.x_mismatches has other columns than this validation's mismatch rows"));
+  EXPECT_EQ(All(*admin_, "SELECT * FROM quality.x_mismatches"), "1|\n");
+}
+
 }  // namespace
 }  // namespace tarn::testing
