@@ -22,6 +22,7 @@
 #include "cli/job_commands.h"
 #include "cli/progress.h"
 #include "cli/recon_commands.h"
+#include "cli/validate_command.h"
 #include "cli/upload_command.h"
 #include "cli/remote.h"
 #include "cli/remote_flags.h"
@@ -203,6 +204,12 @@ int Main(int argc, char** argv) {
       app, [&recon_flags](CLI::App* c) { recon_flags.AddTo(c, true); },
       [&recon_flags] { return recon_flags.Options(); });
 
+  // tarn validate
+  InstanceFlags validate_flags;
+  ValidateCommand validate_command(
+      app, [&validate_flags](CLI::App* c) { validate_flags.AddTo(c, true); },
+      [&validate_flags] { return validate_flags.Options(); });
+
   // tarn upload
   InstanceFlags upload_flags;
   UploadCommand upload_command(
@@ -354,6 +361,7 @@ int Main(int argc, char** argv) {
   try {
     if (auto rc = job_commands.Run()) return *rc;
     if (auto rc = recon_commands.Run()) return *rc;
+    if (auto rc = validate_command.Run()) return *rc;
     if (auto rc = upload_command.Run()) return *rc;
     if (*version) {
       std::cout << "tarn " << kVersion << " (DuckDB " << duckdb::DuckDB::LibraryVersion() << ")\n";

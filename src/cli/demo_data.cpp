@@ -149,6 +149,41 @@ std::string ExpectedBreaksQuery(int64_t ledger) {
       fmt::arg("n", ledger + 1), fmt::arg("fees", (ledger + 1 + 499) / 500));
 }
 
+// The migration pair (docs/validation.md): a legacy copy of sales.customers with a
+// balance, and the "migrated" table with these defects planted:
+//   id % 101 == 0  dropped                   id % 103 == 0  duplicated
+//   id % 107 == 0  balance + 0.004 (within a cent's tolerance: not a defect)
+//   id % 109 == 0  balance + 1..50           id % 113 == 0  last_name lost its trailing space
+//   id % 127 == 0  phone NULL in the legacy table, '' in the migrated one
+std::string LegacyCustomersQuery() {
+  return fmt::format(
+      "SELECT customer_id, first_name, CASE WHEN customer_id % 113 = 0 THEN last_name || ' ' ELSE last_name END "
+      "AS last_name, email, CASE WHEN customer_id % 127 = 0 THEN NULL ELSE phone END AS phone, region, country, "
+      "segment, signup_date, CAST({cents} / 100.0 AS DECIMAL(12,2)) AS balance FROM sales.customers ORDER BY "
+      "customer_id",
+      fmt::arg("cents", Rand("customer_id", 51, 5000000)));
+}
+
+std::string MigratedCustomersQuery() {
+  return "WITH l AS (SELECT * FROM migration.customers_legacy), m AS (SELECT customer_id, first_name, "
+         "rtrim(last_name) AS last_name, email, CASE WHEN customer_id % 127 = 0 THEN '' ELSE phone END AS phone, "
+         "region, country, segment, signup_date, CAST(CASE WHEN customer_id % 109 = 0 THEN balance + 1 + "
+         "customer_id % 50 WHEN customer_id % 107 = 0 THEN balance + 0.004 ELSE balance END AS DECIMAL(14,3)) AS "
+         "balance FROM l WHERE customer_id % 101 <> 0) "
+         "SELECT * FROM m UNION ALL SELECT * FROM m WHERE customer_id % 103 = 0 ORDER BY customer_id";
+}
+
+std::string ExpectedDefectsQuery() {
+  return "SELECT customer_id, 'missing' AS diff_type, CAST(NULL AS VARCHAR) AS changed_columns FROM "
+         "migration.customers_legacy WHERE customer_id % 101 = 0 "
+         "UNION ALL SELECT customer_id, 'extra', NULL FROM migration.customers_legacy WHERE customer_id % 103 = 0 "
+         "AND customer_id % 101 <> 0 "
+         "UNION ALL SELECT customer_id, 'changed', concat_ws(',', CASE WHEN customer_id % 113 = 0 THEN "
+         "'last_name' END, CASE WHEN customer_id % 127 = 0 THEN 'phone' END, CASE WHEN customer_id % 109 = 0 THEN "
+         "'balance' END) FROM migration.customers_legacy WHERE customer_id % 101 <> 0 AND (customer_id % 109 = 0 "
+         "OR customer_id % 113 = 0 OR customer_id % 127 = 0) ORDER BY ALL";
+}
+
 using Quiet = session::Drain;
 
 }  // namespace
@@ -168,12 +203,16 @@ void CreateDemoData(session::Instance& instance, const DemoDataOptions& options,
   Quiet quiet;
   auto dbs = cat.ListDatabases();
   bool exists = std::find(dbs.begin(), dbs.end(), "sales") != dbs.end() ||
-                std::find(dbs.begin(), dbs.end(), "finance") != dbs.end();
+                std::find(dbs.begin(), dbs.end(), "finance") != dbs.end() ||
+                std::find(dbs.begin(), dbs.end(), "migration") != dbs.end();
   if (exists && !options.replace) {
     throw Error::AlreadyExists("the demo databases already exist in {}: add --replace to build them again",
                                instance.options().data_dir.string());
   }
-  session->Execute("DROP DATABASE IF EXISTS sales CASCADE; DROP DATABASE IF EXISTS finance CASCADE", quiet);
+  session->Execute(
+      "DROP DATABASE IF EXISTS sales CASCADE; DROP DATABASE IF EXISTS finance CASCADE; DROP DATABASE IF EXISTS "
+      "migration CASCADE",
+      quiet);
   fs::path raw = instance.lake().root() / "raw";
   std::error_code ec;
   fs::remove_all(raw / "sales" / "orders", ec);
@@ -201,6 +240,12 @@ void CreateDemoData(session::Instance& instance, const DemoDataOptions& options,
   managed("sales.products", s.products, [&](int64_t, int64_t) { return ProductsQuery(s.products); });
   managed("finance.ledger", s.ledger, LedgerQuery);
   session->Execute("CREATE TABLE finance.expected_breaks AS " + ExpectedBreaksQuery(s.ledger), quiet);
+  progress(done, "migration");
+  session->Execute("CREATE DATABASE migration; CREATE DATABASE IF NOT EXISTS quality;"
+                   "CREATE TABLE migration.customers_legacy AS " + LegacyCustomersQuery() + ";" +
+                       "CREATE TABLE migration.customers_migrated AS " + MigratedCustomersQuery() + ";" +
+                       "CREATE TABLE migration.expected_defects AS " + ExpectedDefectsQuery(),
+                   quiet);
 
   // Raw files for the external tables, as another system would have left them.
   for (int64_t from = 1, chunk = 0; from <= s.orders; from += kChunk, chunk++) {

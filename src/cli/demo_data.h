@@ -6,6 +6,9 @@
 //   finance.ledger      managed   general-ledger entries
 //   finance.bank_statements  external  CSV under raw/finance/bank_statements/
 //   finance.expected_breaks  managed   the discrepancies planted between the two above
+//   migration.customers_legacy / customers_migrated  managed  a migration pair (docs/validation.md)
+//   migration.expected_defects  managed   the defects planted in the migrated table
+//   quality             the database validations write their mismatch and summary rows to
 //
 // `rows` sets sales.orders' size; the ledger has rows/2 entries, customers rows/20.
 // The same `rows` always gives the same data.

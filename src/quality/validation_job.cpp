@@ -89,10 +89,11 @@ constexpr const char* kResultsColumns =
 // The statements that append the run's summary row (and make the table first if the
 // submitter sees none).
 std::string SummaryScript(const json& m, const std::vector<std::string>& failed, const std::string& run_id,
-                          const std::string& user, bool table_exists) {
+                          const std::string& user, bool table_exists, bool database_exists) {
   std::string checks;
   for (auto& f : failed) checks += (checks.empty() ? "" : "; ") + f;
   std::string sql = table_exists ? "" : fmt::format("CREATE TABLE {} ({});\n", kResultsTable, kResultsColumns);
+  if (!database_exists) sql = "CREATE DATABASE IF NOT EXISTS \"quality\";\n" + sql;
   return sql + fmt::format(
                    "INSERT INTO {} SELECT now()::TIMESTAMP, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}",
                    kResultsTable, StringLiteral(m["validation"]), StringLiteral(run_id), StringLiteral(user),
@@ -130,6 +131,7 @@ ValidationOutcome RunValidation(const std::string& spec_text, const std::string&
     if (e.code() != ErrorCode::kNotFound) throw;
     results_exist = false;
   }
+  bool quality_exists = results_exist || plan.mismatch_table.rfind("quality.", 0) == 0 || DatabaseExists(probe, "quality");
   session::RunRequest run = request;
   run.sql = plan.Script();
   run.parquet_output.reset();
@@ -146,7 +148,8 @@ ValidationOutcome RunValidation(const std::string& spec_text, const std::string&
   }
   session::RunRequest summary = request;
   summary.origin.run_id = request.origin.run_id.empty() ? "" : request.origin.run_id + ".summary";
-  summary.sql = SummaryScript(out.metrics, out.failed_checks, out.run.run_id, request.principal.user, results_exist);
+  summary.sql = SummaryScript(out.metrics, out.failed_checks, out.run.run_id, request.principal.user, results_exist,
+                             quality_exists);
   summary.parquet_output.reset();
   summary.inputs.clear();
   summary.output_dir.reset();

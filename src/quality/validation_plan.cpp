@@ -406,6 +406,8 @@ class Planner {
       exists = false;
     }
     if (!exists) {
+      std::string db = v_.mismatch_name.substr(0, v_.mismatch_name.find('.'));
+      if (!DatabaseExists(probe_, db)) Statement("CREATE DATABASE IF NOT EXISTS " + QuoteName(db), "");
       Statement("SELECT * FROM (" + Mismatches() + ") ORDER BY " + Order(), "CREATE TABLE " + v_.mismatch_table + " AS ");
       return;
     }
@@ -510,6 +512,16 @@ class Planner {
 };
 
 }  // namespace
+
+bool DatabaseExists(SchemaProbe& probe, const std::string& database) {
+  try {
+    probe.Values("SHOW TABLES FROM " + QuoteName(database), 1);
+    return true;
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kNotFound) return false;
+    throw;
+  }
+}
 
 ValidationPlan PlanValidation(const ValidationSpec& spec, SchemaProbe& probe) {
   return Planner(spec, probe).Plan();

@@ -59,6 +59,8 @@ struct ValidationSpec {
 
 // Every metric name a threshold may use for a plan's shape (validation_metrics.cpp).
 std::set<std::string> ValidationMetricNames(const nlohmann::json& shape);
+// Whether the submitter sees database `database` (SHOW TABLES FROM it works).
+bool DatabaseExists(SchemaProbe& probe, const std::string& database);
 // The thresholds of `metrics` that failed, as "missing == 0 (is 12)".
 std::vector<std::string> FailedChecks(const nlohmann::json& metrics);
 
