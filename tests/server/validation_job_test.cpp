@@ -1,0 +1,79 @@
+// The `validation` job type over real HTTP: a spec submitted as a job run is checked at
+// submission, runs as its submitter, keeps metrics.json as a run file, appends its
+// summary row, and ends FAILED naming the threshold that failed; a spec over a table
+// the submitter may not read fails and writes nothing.
+#include <gmock/gmock.h>
+
+#include "jobs_fixture.h"
+
+namespace tarn::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ValidationJobTest : public JobsFixture {
+ protected:
+  void SetUp() override {
+    JobsFixture::SetUp();
+    ASSERT_EQ(Sql(admin_,
+                  "CREATE DATABASE m; CREATE DATABASE quality; "
+                  "CREATE TABLE m.src AS SELECT i AS id, CAST(i * 10 AS DECIMAL(10,2)) AS amount FROM range(1, 6) "
+                  "r(i); "
+                  "CREATE TABLE m.dst AS SELECT i AS id, CAST(i * 10 + CASE WHEN i = 2 THEN 1 ELSE 0 END AS "
+                  "DECIMAL(10,2)) AS amount FROM range(1, 5) r(i); "
+                  "CREATE TABLE m.secret AS SELECT 1 AS id, 1.0 AS amount; "
+                  "GRANT SELECT ON TABLE m.src TO USER ana; GRANT SELECT ON TABLE m.dst TO USER ana; "
+                  "GRANT ALL ON DATABASE quality TO USER ana")
+                  .status,
+              200);
+  }
+  server::ClientResponse Submit(const std::string& token, const std::string& spec) {
+    json body = {{"job", {{"type", "validation"}, {"spec", spec}}}};
+    return Call("POST", "/v1/applications/default/jobruns", token, body.dump());
+  }
+  static std::string Spec(const std::string& target, const std::string& thresholds) {
+    return "name: mig\nsource: m.src\ntarget: " + target + "\nkeys: id\nthresholds: " + thresholds + "\n";
+  }
+};
+
+TEST_F(ValidationJobTest, AFailedThresholdEndsTheRunFailedWithItsFiguresKept) {
+  auto r = Submit(ana_, Spec("m.dst", "[missing == 0, changed <= 5]"));
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string id = Json(r)["job_run_id"];
+  auto run = WaitFor(ana_, id, "FAILED");
+  EXPECT_EQ(run["state_details"], "validation mig failed: missing == 0 (is 1)");
+  std::string files = "/v1/applications/default/jobruns/" + id + "/files";
+  auto metrics = Json(Call("GET", files + "/metrics.json", ana_));
+  EXPECT_EQ(metrics["missing"], 1);
+  EXPECT_EQ(metrics["changed"], 1);
+  EXPECT_EQ(metrics["columns"]["amount"]["max_abs_diff"], 1.0);
+  auto rows = Json(Sql(ana_, "SELECT diff_type, id FROM quality.mig_mismatches ORDER BY ALL"));
+  EXPECT_EQ(rows["rows"], json::parse(R"([["changed", 2], ["missing", 5]])")) << rows.dump();
+  auto summary = Json(Sql(ana_, "SELECT submitted_by, passed, run_id <> '' FROM quality.validation_results"));
+  EXPECT_EQ(summary["rows"], json::parse(R"([["ana", false, true]])")) << summary.dump();
+  // Passing thresholds: SUCCESS.
+  auto ok = Submit(ana_, Spec("m.dst", "[missing <= 1, matched_fraction >= 0.5]"));
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  WaitFor(ana_, Json(ok)["job_run_id"], "SUCCESS");
+}
+
+TEST_F(ValidationJobTest, ATableTheSubmitterCannotReadFailsTheRunAndWritesNothing) {
+  auto r = Submit(ana_, Spec("m.secret", "[]"));
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto run = WaitFor(ana_, Json(r)["job_run_id"], "FAILED");
+  EXPECT_THAT(run["state_details"].get<std::string>(), HasSubstr("m.secret"));
+  EXPECT_EQ(Sql(admin_, "SELECT * FROM quality.mig_mismatches").status, 404);
+  EXPECT_EQ(Sql(admin_, "SELECT * FROM quality.validation_results").status, 404);
+}
+
+TEST_F(ValidationJobTest, ABadSpecIsRefusedAtSubmissionNamingTheLine) {
+  auto bad = Submit(ana_, "name: mig\nsource: m.src\ntarget: m.dst\nkeys: id\nthresholds: [missing is 0]\n");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(Json(bad)["error"]["message"].get<std::string>(),
+              HasSubstr("the spec line 5, field 'thresholds': 'missing is 0' is not 'metric op number'"));
+  json none = {{"job", {{"type", "validation"}}}};
+  EXPECT_EQ(Call("POST", "/v1/applications/default/jobruns", ana_, none.dump()).status, 400);
+}
+
+}  // namespace
+}  // namespace tarn::testing
