@@ -64,24 +64,34 @@ std::vector<char*> Pointers(std::vector<std::string>& strings) {
 }
 
 // Starts build/tarn with `args` and the file actions `fa` (which it destroys).
-pid_t StartTarn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-                posix_spawn_file_actions_t* fa) {
-  std::vector<std::string> argv = {TARN_BINARY};
+pid_t Start(const std::string& program, const std::vector<std::string>& args,
+            const std::map<std::string, std::string>& env, posix_spawn_file_actions_t* fa) {
+  std::vector<std::string> argv = {program};
   argv.insert(argv.end(), args.begin(), args.end());
   auto envs = Environment(env);
   auto argp = Pointers(argv);
   auto envp = Pointers(envs);
   pid_t pid;
-  int rc = posix_spawn(&pid, TARN_BINARY, fa, nullptr, argp.data(), envp.data());
+  int rc = posix_spawn(&pid, program.c_str(), fa, nullptr, argp.data(), envp.data());
   posix_spawn_file_actions_destroy(fa);
-  if (rc != 0) throw std::runtime_error("cannot start " + std::string(TARN_BINARY));
+  if (rc != 0) throw std::runtime_error("cannot start " + program);
   return pid;
+}
+
+pid_t StartTarn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+                posix_spawn_file_actions_t* fa) {
+  return Start(TARN_BINARY, args, env, fa);
 }
 
 }  // namespace
 
 CommandResult RunTarn(const std::vector<std::string>& args, const std::string& input,
                       const std::map<std::string, std::string>& env) {
+  return RunProgram(TARN_BINARY, args, input, env);
+}
+
+CommandResult RunProgram(const std::string& program, const std::vector<std::string>& args, const std::string& input,
+                         const std::map<std::string, std::string>& env) {
   int in[2], out[2], err[2];
   if (pipe(in) || pipe(out) || pipe(err)) throw std::runtime_error("pipe failed");
   posix_spawn_file_actions_t fa;
@@ -90,7 +100,7 @@ CommandResult RunTarn(const std::vector<std::string>& args, const std::string& i
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err[1], 2);
   for (int fd : {in[1], out[0], err[0], in[0], out[1], err[1]}) posix_spawn_file_actions_addclose(&fa, fd);
-  pid_t pid = StartTarn(args, env, &fa);
+  pid_t pid = Start(program, args, env, &fa);
   close(in[0]);
   close(out[1]);
   close(err[1]);

@@ -52,6 +52,10 @@ struct CommandResult {
 CommandResult RunTarn(const std::vector<std::string>& args, const std::string& input = "",
                       const std::map<std::string, std::string>& env = {});
 
+// Runs `program` (a path) with `args` the same way.
+CommandResult RunProgram(const std::string& program, const std::vector<std::string>& args,
+                         const std::string& input = "", const std::map<std::string, std::string>& env = {});
+
 // Starts build/tarn without waiting; returns its pid (stdout/stderr to /dev/null).
 int SpawnTarn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
 

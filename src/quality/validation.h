@@ -68,6 +68,9 @@ struct QueryRows {
 // `passed` and `thresholds` say what each threshold found.
 nlohmann::json ValidationMetrics(const ValidationPlan& plan, const std::vector<QueryRows>& rows);
 
+// The report: one self-contained HTML page (no script, nothing fetched) of `metrics`.
+std::string ValidationReportHtml(const nlohmann::json& metrics);
+
 // What a validation run did.
 struct ValidationOutcome {
   session::RunResult run;  // the script's run (error set: the run failed)

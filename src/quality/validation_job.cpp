@@ -144,7 +144,8 @@ ValidationOutcome RunValidation(const std::string& spec_text, const std::string&
   out.failed_checks = FailedChecks(out.metrics);
   if (request.output_dir) {
     WriteFile(*request.output_dir, "metrics.json", out.metrics.dump(2) + "\n");
-    out.files.push_back("metrics.json");
+    WriteFile(*request.output_dir, "report.html", ValidationReportHtml(out.metrics));
+    out.files = {"metrics.json", "report.html"};
   }
   session::RunRequest summary = request;
   summary.origin.run_id = request.origin.run_id.empty() ? "" : request.origin.run_id + ".summary";

@@ -252,5 +252,37 @@ TEST_F(ValidationTest, SpecErrorsNameTheLineAndField) {
   EXPECT_EQ(All(*admin_, "SELECT * FROM quality.x_mismatches"), "1|\n");
 }
 
+// The report is one page with nothing to fetch; hostile values stay text; headless
+// Chromium (installed by scripts/setup) renders it.
+TEST_F(ValidationTest, TheReportOpensInHeadlessChromiumWithHostileValuesAsText) {
+  Exec(*admin_,
+       "CREATE TABLE d.h1 AS SELECT 1 AS id, '<script>document.title=''pwned''</script>' AS name;"
+       "CREATE TABLE d.h2 AS SELECT 1 AS id, '<img src=x onerror=alert(1)>' AS name");
+  auto v = Validate("name: hostile\nsource: d.h1\ntarget: d.h2\nkeys: id\nthresholds: [changed == 0]\n");
+  ASSERT_EQ(v.files, (std::vector<std::string>{"metrics.json", "report.html"}));
+  std::ifstream in(out_ / "report.html");
+  std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("<img"), std::string::npos);
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_THAT(html, HasSubstr("&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;"));
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium")) << "scripts/setup installs chromium";
+  std::string url = "file://" + (out_ / "report.html").string();
+  std::string profile = "--user-data-dir=" + (out_ / "chromium").string();
+  auto dom =
+      RunProgram("/usr/bin/chromium", {"--headless", "--no-sandbox", "--disable-gpu", profile, "--dump-dom", url});
+  ASSERT_EQ(dom.exit_code, 0) << dom.err;
+  EXPECT_THAT(dom.out, HasSubstr("<title>Validation hostile</title>"));
+  EXPECT_THAT(dom.out, HasSubstr("FAILED"));
+  EXPECT_THAT(dom.out, HasSubstr("changed == 0"));
+  EXPECT_EQ(dom.out.find("<script"), std::string::npos);
+  auto shot = RunProgram("/usr/bin/chromium", {"--headless", "--no-sandbox", "--disable-gpu", profile, "--hide-scrollbars",
+                                               "--window-size=1200,1600",
+                                               "--screenshot=" + (out_ / "report.png").string(), url});
+  ASSERT_EQ(shot.exit_code, 0) << shot.err;
+  EXPECT_GT(std::filesystem::file_size(out_ / "report.png"), 10000u);
+}
+
 }  // namespace
 }  // namespace tarn::testing
