@@ -40,7 +40,7 @@ COPY (SELECT id, customer, CASE WHEN id % 3001 = 1 THEN amount + 1 ELSE amount E
   CASE WHEN id % 3001 = 2 THEN 'disputed' ELSE status END AS status, score,
   CASE WHEN id % 3001 = 3 THEN NULL ELSE note END AS note
   FROM read_parquet('$IN/src/src.parquet') WHERE id % 3001 <> 0
-  UNION ALL SELECT $ROWS + range, 'X', 1.00, 1, DATE '2024-01-01', 'open', 0.5, 'extra' FROM range($ROWS / 3001))
+  UNION ALL SELECT $ROWS + range, 'X', 1.00, 1, DATE '2024-01-01', 'open', 0.5, 'extra' FROM range($ROWS // 3001))
   TO '$IN/dst/dst.parquet' (FORMAT parquet);
 EOT
   "$RUN" --threads 2 "$WORK/gen.sql"

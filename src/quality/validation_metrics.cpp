@@ -134,11 +134,13 @@ json ValidationMetrics(const ValidationPlan& plan, const std::vector<QueryRows>&
   m["extra"] = extra;
   m["changed"] = changed;
   m["matched_fraction"] = seen == 0 ? 1.0 : static_cast<double>(matched) / static_cast<double>(seen);
-  if (keyed) {
+  if (keyed && shape.value("key_uniqueness", true)) {
     auto ks = Part(plan, rows, "keys_source"), kt = Part(plan, rows, "keys_target");
     m["duplicate_keys"] = {{"source", Int(Cell(ks, "duplicate_keys"))}, {"target", Int(Cell(kt, "duplicate_keys"))}};
     m["rows_with_duplicate_keys"] = {{"source", Int(Cell(ks, "rows_with_duplicate_keys"))},
                                      {"target", Int(Cell(kt, "rows_with_duplicate_keys"))}};
+  }
+  if (keyed) {
     auto ps = Part(plan, rows, "profile_source"), pt = Part(plan, rows, "profile_target");
     m["null_keys"] = {{"source", Int(Cell(ps, "null_keys"))}, {"target", Int(Cell(pt, "null_keys"))}};
   }

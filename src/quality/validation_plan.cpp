@@ -51,7 +51,7 @@ class Planner {
     Query("counts", with_ + "SELECT (SELECT count(*) FROM __s) AS source_rows, (SELECT count(*) FROM __t) AS target_rows");
     Query("profile_source", Profile("__s", true));
     Query("profile_target", Profile("__t", false));
-    if (!v_.keys.empty()) {
+    if (!v_.keys.empty() && v_.key_uniqueness) {
       Query("keys_source", Duplicates("__s", true));
       Query("keys_target", Duplicates("__t", false));
     }
@@ -227,7 +227,11 @@ class Planner {
       out.emplace_back(s, t, k);
     };
     for (auto& [s, t] : keys_) add(s, t, CompareKind(FindColumn(src_cols_, s)->type));
-    for (auto& c : cols_) add(c.c.left, c.c.right, c.c.kind);
+    if (!v_.profile) {
+      out.clear();  // the keys' NULLs are counted anyway (null_keys)
+    } else {
+      for (auto& c : cols_) add(c.c.left, c.c.right, c.c.kind);
+    }
     for (auto& [s, t] : complete_) add(s, t, CompareKind(FindColumn(src_cols_, s)->type));
     return out;
   }
@@ -238,7 +242,7 @@ class Planner {
     for (size_t i = 0; i < profiled.size(); i++) {
       auto& [s, t, kind] = profiled[i];
       std::string c = QuoteName(source ? s : t);
-      sel += fmt::format(", count({0}) AS n{1}, count(DISTINCT {0}) AS d{1}, min({0}) AS min{1}, max({0}) AS max{1}",
+      sel += fmt::format(", count({0}) AS n{1}, approx_count_distinct({0}) AS d{1}, min({0}) AS min{1}, max({0}) AS max{1}",
                          c, i);
       if (kind == CompareColumn::kNumber)
         sel += fmt::format(", sum({0}) AS sum{1}, avg({0}) AS mean{1}", c, i);
@@ -282,11 +286,45 @@ class Planner {
 
   // v_diff: the records that differ, and the pairs whose values differ within the
   // columns' tolerances (so that every per-column figure comes from it, in one pass).
+  // The key and compared values of one side, cast alike for hashing.
+  BucketSide Hashed(bool source, const std::string& rel) const {
+    BucketSide b;
+    b.rel = rel;
+    for (auto& [s, t] : keys_) {
+      const Column* sc = FindColumn(src_cols_, s);
+      const Column* tc = FindColumn(tgt_cols_, t);
+      std::string as = CanonicalType(sc->type, tc->type, CompareKind(sc->type));
+      std::string name = QuoteName(source ? s : t);
+      b.keys.push_back(as.empty() ? name : fmt::format("CAST({} AS {})", name, as));
+    }
+    for (auto& c : cols_) {
+      std::string as = ShapeCompareAs(c).empty() ? CanonicalType(c.source_type, c.target_type, c.c.kind) : "";
+      std::string name = QuoteName(source ? c.c.left : c.c.right);
+      b.values.push_back(as.empty() ? name : fmt::format("CAST({} AS {})", name, as));
+    }
+    return b;
+  }
+
+  // Whether only the records of buckets whose checksums differ need comparing: with
+  // keys, and NULL = NULL, NaN = NaN (equal records hash alike; the other options make
+  // equal values differences).
+  bool Bucketed() const { return !v_.keys.empty() && v_.null_equals_null && v_.nan_equals_nan; }
+
   void Diff() {
     if (v_.keys.empty()) return MultisetDiff();
+    std::string with = with_;
+    std::string left = "__s", right = "__t";
+    if (Bucketed()) {
+      Statement(with_ + ChangedBucketsSql(Hashed(true, "__s"), Hashed(false, "__t")), "CREATE TEMP TABLE v_buckets AS ");
+      with = with_.substr(0, with_.size() - 1) +
+             fmt::format(", __cs AS (SELECT * FROM __s WHERE {} IN (SELECT __b FROM v_buckets)), __ct AS (SELECT * "
+                         "FROM __t WHERE {} IN (SELECT __b FROM v_buckets)) ",
+                         BucketOf(Hashed(true, "").keys), BucketOf(Hashed(false, "").keys));
+      left = "__cs", right = "__ct";
+    }
     CompareSpec cs;
-    cs.left = "__s";
-    cs.right = "__t";
+    cs.left = left;
+    cs.right = right;
     cs.keys = keys_;
     for (auto& c : cols_) cs.columns.push_back(c.c);
     cs.null_equals_null = v_.null_equals_null;
@@ -296,7 +334,7 @@ class Planner {
     std::string raw = "FALSE";
     for (auto& c : cols_)
       raw += fmt::format(" OR {} IS DISTINCT FROM {}", QuoteName(c.c.name + "_left"), QuoteName(c.c.name + "_right"));
-    Statement(with_ + fmt::format("SELECT * FROM ({}) WHERE diff_type <> 'matched' OR {}", CompareSql(cs), raw),
+    Statement(with + fmt::format("SELECT * FROM ({}) WHERE diff_type <> 'matched' OR {}", CompareSql(cs), raw),
               "CREATE TEMP TABLE v_diff AS ");
     std::string sel =
         "count(*) FILTER (WHERE diff_type = 'left_only') AS missing, count(*) FILTER (WHERE diff_type = "
@@ -435,9 +473,24 @@ class Planner {
       snull += fmt::format("{}s.{} IS NULL", snull.empty() ? "" : " AND ", QuoteName(s));
       tnull += fmt::format("{}t.{} IS NULL", tnull.empty() ? "" : " AND ", QuoteName(t));
     }
-    return with_ + fmt::format("SELECT (SELECT count(*) FROM __s) AS total, (SELECT count(*) FROM __s s LEFT JOIN __t "
-                               "t ON {} WHERE (NOT ({})) AND ({})) AS miss",
-                               on, snull, tnull);
+    std::string with = with_, left = "__s", right = "__t";
+    if (Bucketed()) {
+      // A record of a bucket whose checksums agree has an equal record on the other
+      // side, so it is no miss; only keys read as '' (NULL, or empty text) match
+      // across buckets.
+      auto subset = [&](bool source) {
+        std::string loose;
+        for (auto& [s, t] : keys_)
+          loose += fmt::format(" OR coalesce(CAST({} AS VARCHAR), '') = ''", QuoteName(source ? s : t));
+        return fmt::format("SELECT * FROM {} WHERE {} IN (SELECT __b FROM v_buckets){}", source ? "__s" : "__t",
+                           BucketOf(Hashed(source, "").keys), loose);
+      };
+      with = with_.substr(0, with_.size() - 1) + fmt::format(", __gs AS ({}), __gt AS ({}) ", subset(true), subset(false));
+      left = "__gs", right = "__gt";
+    }
+    return with + fmt::format("SELECT (SELECT count(*) FROM __s) AS total, (SELECT count(*) FROM {} s LEFT JOIN {} "
+                              "t ON {} WHERE (NOT ({})) AND ({})) AS miss",
+                              left, right, on, snull, tnull);
   }
 
   void Shape() {
@@ -474,6 +527,8 @@ class Planner {
                    {"type_changes", type_changes_.empty() ? nlohmann::json::array() : nlohmann::json(type_changes_)}};
     j["mismatch_table"] = v_.mismatch_name;
     j["null_equals_null"] = v_.null_equals_null;
+    j["key_uniqueness"] = !v_.keys.empty() && v_.key_uniqueness;
+    j["bucketed"] = Bucketed();
     j["nan_equals_nan"] = v_.nan_equals_nan;
   }
 

@@ -120,7 +120,8 @@ std::shared_ptr<const ValidationSpec> ParseValidation(const std::string& text, c
   v->source_name = source;
   const Spec& top = v->root;
   top.OnlyFields({"name", "description", "source", "target", "keys", "columns", "exclude", "null_equals_null",
-                  "nan_equals_nan", "completeness", "rules", "thresholds", "mismatch_table", "samples"});
+                  "nan_equals_nan", "completeness", "rules", "thresholds", "mismatch_table", "samples", "profile",
+                  "key_uniqueness"});
   v->name = top.Text("name", "", true);
   if (!IsPlainName(v->name)) top.Fail("name", "is letters, digits and '_' (at most 64), not starting with a digit");
   v->source = ReadSide(top, "source");
@@ -139,6 +140,8 @@ std::shared_ptr<const ValidationSpec> ParseValidation(const std::string& text, c
     top.Fail("exclude", "leaves columns out of the default set: give 'columns' or 'exclude', not both");
   v->null_equals_null = top.Bool("null_equals_null", true);
   v->nan_equals_nan = top.Bool("nan_equals_nan", true);
+  v->profile = top.Bool("profile", true);
+  v->key_uniqueness = top.Bool("key_uniqueness", true);
   v->completeness = top.List("completeness");
   if (top.Has("rules")) {
     if (!root["rules"].IsMap()) top.Fail("rules", "must map rule names to SQL conditions ({positive: amount > 0})");

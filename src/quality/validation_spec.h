@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "quality/compare.h"
 #include "quality/compiler.h"
 #include "quality/validation.h"
 
@@ -49,6 +50,8 @@ struct ValidationSpec {
   std::vector<ValidationColumn> columns;  // when given; else every shared column is compared
   std::vector<std::string> exclude;       // left out of the default columns
   bool null_equals_null = true, nan_equals_nan = true;
+  bool profile = true;         // profile every compared column (else only keys and completeness)
+  bool key_uniqueness = true;  // count duplicate keys on each side (a GROUP BY on the key per side)
   std::vector<std::string> completeness;  // columns that must not be NULL (source names)
   std::vector<ValidationRule> rules;
   std::vector<ValidationThreshold> thresholds;
@@ -56,6 +59,19 @@ struct ValidationSpec {
   std::string mismatch_name;   // db.t
   int samples = 20;            // differing records per kind in the metrics JSON
 };
+
+// Bucket checksums (validation_buckets.cpp). A side: its relation, and its key and
+// compared values as SQL expressions in one order, cast so both sides hash alike.
+struct BucketSide {
+  std::string rel;
+  std::vector<std::string> keys, values;
+};
+// The type both sides of a column are cast to before hashing ("" when they agree).
+std::string CanonicalType(const std::string& source_type, const std::string& target_type, CompareColumn::Kind kind);
+// The bucket of a record: hash of its key expressions, modulo the bucket count.
+std::string BucketOf(const std::vector<std::string>& keys);
+// A query of the buckets whose record count or sum of record hashes differ (__b).
+std::string ChangedBucketsSql(const BucketSide& source, const BucketSide& target);
 
 // Every metric name a threshold may use for a plan's shape (validation_metrics.cpp).
 std::set<std::string> ValidationMetricNames(const nlohmann::json& shape);

@@ -147,6 +147,39 @@ TEST_F(ValidationTest, WithoutKeysWholeRowsCompareAsMultisets) {
               HasSubstr("tolerances pair records by key: give 'keys'"));
 }
 
+// Only buckets whose checksums differ are compared record by record: records
+// duplicated alike on both sides pair up, a surplus copy is extra, and a column whose
+// type changed (DECIMAL(10,3) to DOUBLE here) still compares by value.
+TEST_F(ValidationTest, BucketChecksumsFindTheSameDifferencesAsAFullComparison) {
+  Exec(*admin_,
+       "CREATE TABLE d.b1 AS SELECT i % 5000 AS id, CAST(i % 7 AS DECIMAL(10,3)) AS v, 'x' || (i % 5000) AS t FROM "
+       "range(10000) r(i);"  // every id twice
+       "CREATE TABLE d.b2 AS SELECT id, CAST(v AS DOUBLE) AS v, t FROM d.b1 UNION ALL SELECT 17, 3.0, 'x17' UNION "
+       "ALL SELECT 4242, 0.0, 'x4242'");  // one surplus copy of 17 (v 3 as in b1), one of 4242 differs
+  auto spec = std::string("name: bk\nsource: d.b1\ntarget: d.b2\nkeys: id\n");
+  auto fast = Validate(spec);
+  ASSERT_FALSE(fast.run.error.has_value()) << fast.run.error->what();
+  EXPECT_EQ(fast.metrics["extra"], 2);
+  EXPECT_EQ(fast.metrics["missing"], 0);
+  EXPECT_EQ(fast.metrics["changed"], 0);
+  EXPECT_EQ(fast.metrics["duplicate_keys"]["source"], 5000);
+  EXPECT_EQ(fast.metrics["duplicate_keys"]["target"], 5000);
+  // The same without buckets (NULL = NULL off makes every pair go through the full comparison).
+  auto full = Validate("name: bk2\nsource: d.b1\ntarget: d.b2\nkeys: id\nnull_equals_null: false\n");
+  EXPECT_EQ(full.metrics["extra"], 2);
+  EXPECT_EQ(full.metrics["changed"], 0);
+  EXPECT_EQ(All(*admin_, "SELECT count(*) FROM (FROM quality.bk_mismatches EXCEPT ALL FROM quality.bk2_mismatches)"),
+            "0|\n");
+  // Without the key and profile passes: no duplicate figures, and no threshold may name them.
+  auto lean = Validate(spec + "key_uniqueness: false\nprofile: false\n");
+  EXPECT_FALSE(lean.metrics.contains("duplicate_keys"));
+  EXPECT_EQ(lean.metrics["profiles"].size(), 0u);
+  EXPECT_EQ(lean.metrics["extra"], 2);
+  EXPECT_THAT(CatchError([&] { Validate(spec + "key_uniqueness: false\nthresholds: [duplicate_keys.target == 0]\n"); })
+                  .what(),
+              HasSubstr("no metric 'duplicate_keys.target'"));
+}
+
 TEST_F(ValidationTest, NullsAndNaNsCompareAsTheOptionsSay) {
   Exec(*admin_,
        "CREATE TABLE d.n1 AS SELECT * FROM (VALUES (1, NULL, 'nan'::DOUBLE), (2, 'a', 1.0::DOUBLE)) v(id, t, f);"

@@ -1,0 +1,60 @@
+// Bucket checksums (docs/validation.md, "How it scales"): each side's records are
+// hashed into buckets by key, and a bucket's count and sum of record hashes compared;
+// only the records of buckets that differ are compared column by column.
+#include <fmt/format.h>
+
+#include <regex>
+
+#include "quality/validation_spec.h"
+
+namespace tarn::quality {
+
+namespace {
+
+constexpr int64_t kBuckets = 1 << 22;
+
+std::string List(const std::vector<std::string>& v) {
+  std::string out;
+  for (auto& x : v) out += (out.empty() ? "" : ", ") + x;
+  return out;
+}
+
+// The scale of a DuckDB number type (DECIMAL(p,s) gives s; integers 0).
+int Scale(const std::string& type) {
+  static const std::regex kDecimal(R"(DECIMAL\((\d+),(\d+)\))");
+  std::smatch m;
+  return std::regex_match(type, m, kDecimal) ? std::stoi(m[2]) : 0;
+}
+
+}  // namespace
+
+std::string CanonicalType(const std::string& a, const std::string& b, CompareColumn::Kind kind) {
+  if (a == b) return "";
+  switch (kind) {
+    case CompareColumn::kNumber:
+      if (IsFloating(a) || IsFloating(b)) return "DOUBLE";
+      return fmt::format("DECIMAL(38,{})", std::max(Scale(a), Scale(b)));
+    case CompareColumn::kDate: return "TIMESTAMP";
+    case CompareColumn::kOther: break;
+  }
+  return "VARCHAR";
+}
+
+std::string BucketOf(const std::vector<std::string>& keys) {
+  return fmt::format("hash({}) % {}", List(keys), kBuckets);
+}
+
+std::string ChangedBucketsSql(const BucketSide& s, const BucketSide& t) {
+  auto side = [](const BucketSide& b) {
+    std::vector<std::string> all = b.keys;
+    all.insert(all.end(), b.values.begin(), b.values.end());
+    return fmt::format("SELECT {} AS __b, count(*) AS __n, sum(hash({})) AS __h FROM {} GROUP BY 1", BucketOf(b.keys),
+                       List(all), b.rel);
+  };
+  return fmt::format(
+      "SELECT coalesce(s.__b, t.__b) AS __b FROM ({}) s FULL JOIN ({}) t ON s.__b = t.__b WHERE s.__n IS DISTINCT "
+      "FROM t.__n OR s.__h IS DISTINCT FROM t.__h",
+      side(s), side(t));
+}
+
+}  // namespace tarn::quality
