@@ -5,6 +5,7 @@
 
 #include <regex>
 
+#include "quality/expr_functions.h"
 #include "quality/validation_spec.h"
 
 namespace tarn::quality {
@@ -55,6 +56,24 @@ std::string ChangedBucketsSql(const BucketSide& s, const BucketSide& t) {
       "SELECT coalesce(s.__b, t.__b) AS __b FROM ({}) s FULL JOIN ({}) t ON s.__b = t.__b WHERE s.__n IS DISTINCT "
       "FROM t.__n OR s.__h IS DISTINCT FROM t.__h",
       side(s), side(t));
+}
+
+std::string ExactPairsRemoved(const std::string& left, const std::string& right, const std::vector<ExactColumn>& columns) {
+  std::vector<std::string> l, r;
+  std::string on;
+  for (auto& c : columns) {
+    std::string a = "s." + QuoteName(c.source), b = "t." + QuoteName(c.target);
+    l.push_back(QuoteName(c.source));
+    r.push_back(QuoteName(c.target));
+    on += c.nulls_equal ? fmt::format("{} IS NOT DISTINCT FROM {} AND ", a, b) : fmt::format("{} = {} AND ", a, b);
+    if (!c.nans_equal) on += fmt::format("NOT (isnan({}) AND isnan({})) AND ", a, b);
+  }
+  on += "s.__e = t.__e";
+  return fmt::format(
+      "__es AS (SELECT *, row_number() OVER (PARTITION BY {0}) AS __e FROM {2}), __et AS (SELECT *, row_number() "
+      "OVER (PARTITION BY {1}) AS __e FROM {3}), __rs AS (SELECT s.* EXCLUDE (__e) FROM __es s ANTI JOIN __et t ON "
+      "{4}), __rt AS (SELECT t.* EXCLUDE (__e) FROM __et t ANTI JOIN __es s ON {4})",
+      List(l), List(r), left, right, on);
 }
 
 }  // namespace tarn::quality

@@ -316,12 +316,31 @@ class Planner {
     std::string left = "__s", right = "__t";
     if (Bucketed()) {
       Statement(with_ + ChangedBucketsSql(Hashed(true, "__s"), Hashed(false, "__t")), "CREATE TEMP TABLE v_buckets AS ");
-      with = with_.substr(0, with_.size() - 1) +
-             fmt::format(", __cs AS (SELECT * FROM __s WHERE {} IN (SELECT __b FROM v_buckets)), __ct AS (SELECT * "
-                         "FROM __t WHERE {} IN (SELECT __b FROM v_buckets)) ",
-                         BucketOf(Hashed(true, "").keys), BucketOf(Hashed(false, "").keys));
+      // Each side's records of those buckets (__in), and those whose key reads as ''
+      // (NULL, or empty text: Griffin's rule pairs them across buckets), read once.
+      for (bool source : {true, false}) {
+        std::string in = BucketOf(Hashed(source, "").keys) + " IN (SELECT __b FROM v_buckets)", loose;
+        for (auto& [sk, tk] : keys_) {
+          const std::string& k = source ? sk : tk;
+          bool text = CompareKind(FindColumn(source ? src_cols_ : tgt_cols_, k)->type) == CompareColumn::kOther;
+          loose += fmt::format(" OR {0} IS NULL{1}", QuoteName(k), text ? " OR " + QuoteName(k) + " = ''" : "");
+        }
+        Statement(with_ + fmt::format("SELECT *, {0} AS __in FROM {1} WHERE {0}{2}", in, source ? "__s" : "__t", loose),
+                  source ? "CREATE TEMP TABLE v_cs AS " : "CREATE TEMP TABLE v_ct AS ");
+      }
+      with = "WITH __cs AS (SELECT * EXCLUDE (__in) FROM v_cs WHERE __in), __ct AS (SELECT * EXCLUDE (__in) FROM v_ct "
+             "WHERE __in), ";
       left = "__cs", right = "__ct";
+    } else {
+      with = with_.substr(0, with_.size() - 1) + ", ";
     }
+    // Records equal in every column pair off first (as the options define equal).
+    std::vector<ExactColumn> exact;
+    for (auto& [s, t] : keys_) exact.push_back({s, t, true, true});
+    for (auto& c : cols_)
+      exact.push_back({c.c.left, c.c.right, v_.null_equals_null, v_.nan_equals_nan || !c.c.floating});
+    with += ExactPairsRemoved(left, right, exact) + " ";
+    left = "__rs", right = "__rt";
     CompareSpec cs;
     cs.left = left;
     cs.right = right;
@@ -330,6 +349,11 @@ class Planner {
     cs.null_equals_null = v_.null_equals_null;
     cs.nan_equals_nan = v_.nan_equals_nan;
     cs.one_sided_duplicates = true;
+    cs.null_keys_match = true;  // a NULL key pairs with a NULL key (null_keys counts them)
+    // What remains of records sharing a key pairs up in the order of their values.
+    std::vector<std::string> lv, rv;
+    for (auto& c : cols_) lv.push_back(c.c.left), rv.push_back(c.c.right);
+    if (!cols_.empty()) cs.order_left = ColumnList(lv), cs.order_right = ColumnList(rv);
     cs.unequal_flags = true;
     std::string raw = "FALSE";
     for (auto& c : cols_)
@@ -476,16 +500,9 @@ class Planner {
     std::string with = with_, left = "__s", right = "__t";
     if (Bucketed()) {
       // A record of a bucket whose checksums agree has an equal record on the other
-      // side, so it is no miss; only keys read as '' (NULL, or empty text) match
-      // across buckets.
-      auto subset = [&](bool source) {
-        std::string loose;
-        for (auto& [s, t] : keys_)
-          loose += fmt::format(" OR coalesce(CAST({} AS VARCHAR), '') = ''", QuoteName(source ? s : t));
-        return fmt::format("SELECT * FROM {} WHERE {} IN (SELECT __b FROM v_buckets){}", source ? "__s" : "__t",
-                           BucketOf(Hashed(source, "").keys), loose);
-      };
-      with = with_.substr(0, with_.size() - 1) + fmt::format(", __gs AS ({}), __gt AS ({}) ", subset(true), subset(false));
+      // side, so it is no miss: only the records Diff kept (v_cs, v_ct) can be.
+      with = with_.substr(0, with_.size() - 1) +
+             ", __gs AS (SELECT * EXCLUDE (__in) FROM v_cs), __gt AS (SELECT * EXCLUDE (__in) FROM v_ct) ";
       left = "__gs", right = "__gt";
     }
     return with + fmt::format("SELECT (SELECT count(*) FROM __s) AS total, (SELECT count(*) FROM {} s LEFT JOIN {} "

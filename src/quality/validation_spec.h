@@ -73,6 +73,16 @@ std::string BucketOf(const std::vector<std::string>& keys);
 // A query of the buckets whose record count or sum of record hashes differ (__b).
 std::string ChangedBucketsSql(const BucketSide& source, const BucketSide& target);
 
+// CTEs __rs and __rt: the records of `left` and `right` left once records equal in
+// every one of `columns` (source, target names; keys included) are paired off, so
+// that records sharing a key pair up with an equal record first.
+struct ExactColumn {
+  std::string source, target;
+  bool nulls_equal = true;  // NULL pairs with NULL
+  bool nans_equal = true;   // NaN pairs with NaN (a floating column)
+};
+std::string ExactPairsRemoved(const std::string& left, const std::string& right, const std::vector<ExactColumn>& columns);
+
 // Every metric name a threshold may use for a plan's shape (validation_metrics.cpp).
 std::set<std::string> ValidationMetricNames(const nlohmann::json& shape);
 // Whether the submitter sees database `database` (SHOW TABLES FROM it works).

@@ -194,6 +194,22 @@ TEST_F(ValidationTest, NullsAndNaNsCompareAsTheOptionsSay) {
   EXPECT_EQ(strict.metrics["columns"]["f"]["unequal"], 2);
 }
 
+TEST_F(ValidationTest, NullKeysPairWithNullKeysAndGriffinReadsThemAsEmptyText) {
+  Exec(*admin_,
+       "CREATE TABLE d.k1 AS SELECT * FROM (VALUES (NULL, 'a'), ('x', 'b'), ('', 'c')) v(k, val);"
+       "CREATE TABLE d.k2 AS SELECT * FROM (VALUES (NULL, 'a'), ('x', 'b'), (NULL, 'c')) v(k, val)");
+  for (const char* extra : {"", "null_equals_null: false\n"}) {  // with and without bucket checksums
+    auto v = Validate(std::string("name: k\nsource: d.k1\ntarget: d.k2\nkeys: k\n") + extra);
+    ASSERT_FALSE(v.run.error.has_value()) << v.run.error->what();
+    EXPECT_EQ(v.metrics["null_keys"]["source"], 1) << extra;
+    EXPECT_EQ(v.metrics["null_keys"]["target"], 2) << extra;
+    EXPECT_EQ(v.metrics["missing"], 1) << extra;  // ('', c): '' is no NULL
+    EXPECT_EQ(v.metrics["extra"], 1) << extra;    // (NULL, c): a second NULL key
+    // Griffin pairs ('', c) with (NULL, c): NULL reads as ''.
+    EXPECT_EQ(v.metrics["griffin"]["miss"], 0) << extra;
+  }
+}
+
 TEST_F(ValidationTest, TypesThatDoNotCompareNeedCompareAs) {
   Exec(*admin_,
        "CREATE TABLE d.t1 AS SELECT 1 AS id, 42 AS code;"
