@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/util.h"
+#include "engine/result_writer.h"
 #include "quality/expr_functions.h"
 #include "quality/runner_probe.h"
 #include "quality/validation_spec.h"
@@ -17,29 +18,9 @@ namespace {
 
 using nlohmann::json;
 
+// A value as JSON (engine::JsonValue: numbers as numbers, non-finite ones and dates as text).
 json ToJson(const duckdb::Value& v) {
-  if (v.IsNull()) return nullptr;
-  switch (v.type().id()) {
-    case duckdb::LogicalTypeId::BOOLEAN: return v.GetValue<bool>();
-    case duckdb::LogicalTypeId::TINYINT:
-    case duckdb::LogicalTypeId::SMALLINT:
-    case duckdb::LogicalTypeId::INTEGER:
-    case duckdb::LogicalTypeId::BIGINT:
-    case duckdb::LogicalTypeId::UTINYINT:
-    case duckdb::LogicalTypeId::USMALLINT:
-    case duckdb::LogicalTypeId::UINTEGER: return v.GetValue<int64_t>();
-    case duckdb::LogicalTypeId::UBIGINT:
-    case duckdb::LogicalTypeId::HUGEINT:
-    case duckdb::LogicalTypeId::UHUGEINT:
-    case duckdb::LogicalTypeId::DECIMAL:
-    case duckdb::LogicalTypeId::FLOAT:
-    case duckdb::LogicalTypeId::DOUBLE: {
-      double d = v.GetValue<double>();
-      if (std::isfinite(d)) return d;
-      return v.ToString();  // NaN, inf: JSON has no number for them
-    }
-    default: return v.ToString();
-  }
+  return json::parse(engine::JsonValue(v, v.type()));
 }
 
 // Hands every statement to the run's log, and keeps the rows of the plan's queries.
