@@ -484,30 +484,10 @@ class Planner {
     Statement("SELECT * FROM (" + Mismatches() + ") ORDER BY " + Order(), "INSERT OVERWRITE " + v_.mismatch_table + " ");
   }
 
-  // Apache Griffin's accuracy, as its batch rule computes it: a source record is
-  // missed when no target record equals it on every compared column (keys included)
-  // with NULL read as '' (coalesce), unless all its compared values are NULL.
   std::string Griffin() const {
     std::vector<std::pair<std::string, std::string>> all = keys_;
     for (auto& c : cols_) all.emplace_back(c.c.left, c.c.right);
-    std::string on, snull, tnull;
-    for (auto& [s, t] : all) {
-      on += fmt::format("{}coalesce(CAST(s.{} AS VARCHAR), '') = coalesce(CAST(t.{} AS VARCHAR), '')",
-                        on.empty() ? "" : " AND ", QuoteName(s), QuoteName(t));
-      snull += fmt::format("{}s.{} IS NULL", snull.empty() ? "" : " AND ", QuoteName(s));
-      tnull += fmt::format("{}t.{} IS NULL", tnull.empty() ? "" : " AND ", QuoteName(t));
-    }
-    std::string with = with_, left = "__s", right = "__t";
-    if (Bucketed()) {
-      // A record of a bucket whose checksums agree has an equal record on the other
-      // side, so it is no miss: only the records Diff kept (v_cs, v_ct) can be.
-      with = with_.substr(0, with_.size() - 1) +
-             ", __gs AS (SELECT * EXCLUDE (__in) FROM v_cs), __gt AS (SELECT * EXCLUDE (__in) FROM v_ct) ";
-      left = "__gs", right = "__gt";
-    }
-    return with + fmt::format("SELECT (SELECT count(*) FROM __s) AS total, (SELECT count(*) FROM {} s LEFT JOIN {} "
-                              "t ON {} WHERE (NOT ({})) AND ({})) AS miss",
-                              left, right, on, snull, tnull);
+    return GriffinSql(with_, all, Bucketed());
   }
 
   void Shape() {

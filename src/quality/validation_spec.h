@@ -60,7 +60,7 @@ struct ValidationSpec {
   int samples = 20;            // differing records per kind in the metrics JSON
 };
 
-// Bucket checksums (validation_buckets.cpp). A side: its relation, and its key and
+// Bucket checksums (validation_sql.cpp). A side: its relation, and its key and
 // compared values as SQL expressions in one order, cast so both sides hash alike.
 struct BucketSide {
   std::string rel;
@@ -82,6 +82,13 @@ struct ExactColumn {
   bool nans_equal = true;   // NaN pairs with NaN (a floating column)
 };
 std::string ExactPairsRemoved(const std::string& left, const std::string& right, const std::vector<ExactColumn>& columns);
+
+// Apache Griffin's accuracy as its batch rule computes it, over `with`'s __s and __t
+// (bucketed: over the records of differing buckets the diff kept): a source record is
+// missed when no target record equals it on every `rule` column (source, target
+// names) read as text with NULL as '', unless all its rule values are NULL.
+std::string GriffinSql(const std::string& with, const std::vector<std::pair<std::string, std::string>>& rule,
+                       bool bucketed);
 
 // Every metric name a threshold may use for a plan's shape (validation_metrics.cpp).
 std::set<std::string> ValidationMetricNames(const nlohmann::json& shape);

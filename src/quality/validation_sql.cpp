@@ -1,6 +1,7 @@
-// Bucket checksums (docs/validation.md, "How it scales"): each side's records are
-// hashed into buckets by key, and a bucket's count and sum of record hashes compared;
-// only the records of buckets that differ are compared column by column.
+// SQL builders of validation plans: bucket checksums (docs/validation.md, "How it
+// scales": each side's records hashed into buckets by key, a bucket's count and sum of
+// record hashes compared, so that only records of buckets that differ are compared
+// column by column), pairing equal records off first, and Griffin's measure.
 #include <fmt/format.h>
 
 #include <regex>
@@ -74,6 +75,28 @@ std::string ExactPairsRemoved(const std::string& left, const std::string& right,
       "OVER (PARTITION BY {1}) AS __e FROM {3}), __rs AS (SELECT s.* EXCLUDE (__e) FROM __es s ANTI JOIN __et t ON "
       "{4}), __rt AS (SELECT t.* EXCLUDE (__e) FROM __et t ANTI JOIN __es s ON {4})",
       List(l), List(r), left, right, on);
+}
+
+std::string GriffinSql(const std::string& with, const std::vector<std::pair<std::string, std::string>>& rule,
+                       bool bucketed) {
+  std::string on, snull, tnull;
+  for (auto& [s, t] : rule) {
+    on += fmt::format("{}coalesce(CAST(s.{} AS VARCHAR), '') = coalesce(CAST(t.{} AS VARCHAR), '')",
+                      on.empty() ? "" : " AND ", QuoteName(s), QuoteName(t));
+    snull += fmt::format("{}s.{} IS NULL", snull.empty() ? "" : " AND ", QuoteName(s));
+    tnull += fmt::format("{}t.{} IS NULL", tnull.empty() ? "" : " AND ", QuoteName(t));
+  }
+  std::string w = with, left = "__s", right = "__t";
+  if (bucketed) {
+    // A record of a bucket whose checksums agree has an equal record on the other
+    // side, so it is no miss: only the records the diff kept (v_cs, v_ct) can be.
+    w = with.substr(0, with.size() - 1) +
+        ", __gs AS (SELECT * EXCLUDE (__in) FROM v_cs), __gt AS (SELECT * EXCLUDE (__in) FROM v_ct) ";
+    left = "__gs", right = "__gt";
+  }
+  return w + fmt::format("SELECT (SELECT count(*) FROM __s) AS total, (SELECT count(*) FROM {} s LEFT JOIN {} t ON "
+                         "{} WHERE (NOT ({})) AND ({})) AS miss",
+                         left, right, on, snull, tnull);
 }
 
 }  // namespace tarn::quality
