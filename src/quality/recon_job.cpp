@@ -92,6 +92,22 @@ std::vector<session::FileInput> LoadFileInputs(const std::string& text, const st
   return out;
 }
 
+std::string JobSpecText(const nlohmann::json& job, const std::string& field, const std::string& key,
+                        const std::filesystem::path& lake_root, nlohmann::json& stored, std::string& source) {
+  std::string location = key + "_location";
+  if (job.contains(key) == job.contains(location))
+    throw Error::InvalidArgument("field '{}' needs one of '{}' (the YAML or JSON) and '{}'", field, key, location);
+  if (job.contains(key)) {
+    if (!job[key].is_string() || job[key].get<std::string>().size() > (1 << 20))
+      throw Error::InvalidArgument("field '{}.{}' must be the YAML or JSON text, at most 1 MiB", field, key);
+    return job[key];
+  }
+  if (!job[location].is_string()) throw Error::InvalidArgument("field '{}.{}' must be a string", field, location);
+  source = job[location];
+  stored[location] = source;
+  return jobs::ReadLakeScript(source, lake_root, {".yaml", ".yml", ".json"}, field + "." + location);
+}
+
 namespace {
 
 std::map<std::string, std::string> Params(const nlohmann::json& job) {
@@ -116,23 +132,8 @@ class ReconciliationJob : public jobs::JobType {
             k.substr(0, 64), field);
     }
     nlohmann::json stored = {{"type", name()}};
-    if (job.contains("pipeline") == job.contains("pipeline_location"))
-      throw Error::InvalidArgument("field '{}' needs one of 'pipeline' (the YAML) and 'pipeline_location'",
-                                   field);
-    std::string text;
     std::string source = "the pipeline";
-    if (job.contains("pipeline")) {
-      if (!job["pipeline"].is_string() || job["pipeline"].get<std::string>().size() > (1 << 20))
-        throw Error::InvalidArgument("field '{}.pipeline' must be the pipeline's YAML, at most 1 MiB", field);
-      text = job["pipeline"];
-    } else {
-      if (!job["pipeline_location"].is_string())
-        throw Error::InvalidArgument("field '{}.pipeline_location' must be a string", field);
-      source = job["pipeline_location"];
-      text =
-          jobs::ReadLakeScript(source, lake_root, {".yaml", ".yml", ".json"}, field + ".pipeline_location");
-      stored["pipeline_location"] = source;
-    }
+    std::string text = JobSpecText(job, field, "pipeline", lake_root, stored, source);
     if (job.contains("params")) {
       const auto& p = job["params"];
       bool ok = p.is_object() && p.size() <= 100;

@@ -18,6 +18,13 @@ namespace tarn::quality {
 // (job.files maps each file input to an upload of the submitter's).
 std::shared_ptr<const jobs::JobType> MakeReconciliationJobType(std::filesystem::path uploads);
 
+// A job's spec text (the reconciliation and validation types): job[key], at most
+// 1 MiB, or the lake file job[key + "_location"] (.yaml, .yml or .json under scripts/,
+// recorded in `stored` and named in `source`); exactly one of them. kInvalidArgument
+// naming `field` otherwise.
+std::string JobSpecText(const nlohmann::json& job, const std::string& field, const std::string& key,
+                        const std::filesystem::path& lake_root, nlohmann::json& stored, std::string& source);
+
 // The pipeline text with each ${name} replaced by params[name]. Values are 1-256 of
 // letters, digits, space and - _ . : / (nothing YAML reads as structure); an unknown
 // ${name} or a bad value is kInvalidArgument.

@@ -9,6 +9,7 @@
 #include "common/util.h"
 #include "engine/result_writer.h"
 #include "quality/expr_functions.h"
+#include "quality/recon_job.h"
 #include "quality/runner_probe.h"
 #include "quality/validation_spec.h"
 
@@ -166,22 +167,9 @@ class ValidationJob : public jobs::JobType {
         throw Error::InvalidArgument("unknown field '{}' in field '{}' (known: type, spec, spec_location)",
                                      k.substr(0, 64), field);
     }
-    if (job.contains("spec") == job.contains("spec_location"))
-      throw Error::InvalidArgument("field '{}' needs one of 'spec' (the YAML or JSON) and 'spec_location'", field);
     nlohmann::json stored = {{"type", name()}};
-    std::string text;
     std::string source = "the spec";
-    if (job.contains("spec")) {
-      if (!job["spec"].is_string() || job["spec"].get<std::string>().size() > (1 << 20))
-        throw Error::InvalidArgument("field '{}.spec' must be the spec's YAML or JSON text, at most 1 MiB", field);
-      text = job["spec"];
-    } else {
-      if (!job["spec_location"].is_string())
-        throw Error::InvalidArgument("field '{}.spec_location' must be a string", field);
-      source = job["spec_location"];
-      text = jobs::ReadLakeScript(source, lake_root, {".yaml", ".yml", ".json"}, field + ".spec_location");
-      stored["spec_location"] = source;
-    }
+    std::string text = JobSpecText(job, field, "spec", lake_root, stored, source);
     ParseValidation(text, source);  // a spec error is the submitter's 400 now
     stored["spec"] = text;
     return stored;

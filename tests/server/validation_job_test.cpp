@@ -4,6 +4,9 @@
 // the submitter may not read fails and writes nothing.
 #include <gmock/gmock.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "jobs_fixture.h"
 
 namespace tarn::testing {
@@ -73,6 +76,16 @@ TEST_F(ValidationJobTest, ABadSpecIsRefusedAtSubmissionNamingTheLine) {
               HasSubstr("the spec line 5, field 'thresholds': 'missing is 0' is not 'metric op number'"));
   json none = {{"job", {{"type", "validation"}}}};
   EXPECT_EQ(Call("POST", "/v1/applications/default/jobruns", ana_, none.dump()).status, 400);
+  // A spec file from the lake's scripts/ folder; none from outside it.
+  auto root = instance_->lake().root();
+  std::filesystem::create_directories(root / "scripts");
+  std::ofstream(root / "scripts" / "v.yaml") << Spec("m.dst", "[missing <= 1]");
+  json located = {{"job", {{"type", "validation"}, {"spec_location", "scripts/v.yaml"}}}};
+  auto ok = Call("POST", "/v1/applications/default/jobruns", ana_, located.dump());
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  WaitFor(ana_, Json(ok)["job_run_id"], "SUCCESS");
+  json outside = {{"job", {{"type", "validation"}, {"spec_location", "../v.yaml"}}}};
+  EXPECT_EQ(Call("POST", "/v1/applications/default/jobruns", ana_, outside.dump()).status, 400);
 }
 
 }  // namespace
