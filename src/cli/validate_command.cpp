@@ -11,6 +11,7 @@
 #include "cli/job_helpers.h"
 #include "cli/signals.h"
 #include "common/error.h"
+#include "quality/runner_probe.h"
 #include "quality/validation.h"
 #include "session/runner.h"
 
@@ -28,6 +29,7 @@ ValidateCommand::ValidateCommand(CLI::App& app, const std::function<void(CLI::Ap
   cmd_->add_flag("--json", json_, "Print the metrics JSON (with --server and no --wait: the server's answer)");
   cmd_->add_option("--out", out_dir_, "Where metrics.json goes (with --server --wait: the run's files)")
       ->capture_default_str();
+  cmd_->add_flag("--explain", explain_, "Locally: print the SQL script a run executes (planned as you), run nothing");
   cmd_->add_option("--as", caller_.as_user, "Locally: run as this user of the data directory");
   cmd_->add_option("--role", caller_.role, "Locally: with only this role's grants (a role you hold)");
   remote_.AddTo(cmd_, false);
@@ -39,6 +41,7 @@ ValidateCommand::ValidateCommand(CLI::App& app, const std::function<void(CLI::Ap
 
 std::optional<int> ValidateCommand::Run() {
   if (!*cmd_) return std::nullopt;
+  if (explain_ && remote_.remote()) throw Error::InvalidArgument("--explain plans on a data directory: drop --server");
   return remote_.remote() ? Remote() : Local();
 }
 
@@ -78,6 +81,14 @@ std::string ValidationSummary(const nlohmann::json& m) {
 
 int ValidateCommand::Local() {
   std::string text = ReadScript(file_);
+  if (explain_) {
+    session::Instance instance(instance_options_());
+    session::Runner runner(instance, LocalRunnerOptions());
+    auto request = LocalRequest(instance, caller_);
+    quality::RunnerProbe probe(runner, request.principal, request.origin, request.role);
+    std::cout << quality::PlanValidation(*quality::ParseValidation(text, file_), probe).Script();
+    return 0;
+  }
   std::error_code ec;
   std::filesystem::create_directories(out_dir_, ec);
   if (!std::filesystem::is_directory(out_dir_, ec)) throw Error::Io("cannot create the folder {}", out_dir_);

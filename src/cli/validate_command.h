@@ -1,13 +1,14 @@
 // `tarn validate`: data validation (docs/validation.md).
 //
-//   tarn validate SPEC [-d DIR] [--as USER] [--out DIR] [--json]
+//   tarn validate SPEC [-d DIR] [--as USER] [--out DIR] [--json] [--explain]
 //   tarn validate SPEC --server URL [--app A] [--name N] [--wait [--out DIR]] [--json]
 //
 // Locally the spec is planned and run on the data directory, as the operator or --as a
 // user (every table read as that user, audited); metrics.json goes to --out and a
 // summary to stdout (--json: the metrics). With a server it is submitted as a job run
 // of type validation; --wait follows it and then downloads its files into --out.
-// Exit codes: 0 every threshold held, 1 one failed (FAILED), others as for any error.
+// --explain plans the spec as the caller and prints the script a run executes, running
+// nothing. Exit codes: 0 every threshold held, 1 one failed (FAILED), others as for any error.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -41,6 +42,7 @@ class ValidateCommand {
   std::string name_;
   bool wait_ = false;
   bool json_ = false;
+  bool explain_ = false;
   std::string out_dir_ = ".";
   RemoteFlags remote_;
 };

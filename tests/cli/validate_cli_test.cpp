@@ -47,6 +47,18 @@ TEST_F(ValidateCliTest, TheExampleFindsExactlyThePlantedDefects) {
   EXPECT_EQ(rows.out, "count_star(),bool_or(passed)\n2,false\n");
 }
 
+TEST_F(ValidateCliTest, ExplainPrintsTheScriptAndRunsNothing) {
+  TempDir dir;
+  std::ofstream(dir / "v.yaml") << "name: explained\nsource: migration.customers_legacy\ntarget: "
+                                   "migration.customers_migrated\nkeys: customer_id\n";
+  auto r = RunTarn({"validate", (dir / "v.yaml").string(), "-d", D(), "--explain"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("CREATE TEMP TABLE v_buckets AS WITH __s AS (SELECT \"customer_id\""));
+  EXPECT_THAT(r.out, HasSubstr("\"quality\".\"explained_mismatches\""));
+  auto none = RunTarn({"sql", "-d", D(), "SELECT * FROM quality.explained_mismatches"});
+  EXPECT_EQ(none.exit_code, 3) << none.out;
+}
+
 TEST_F(ValidateCliTest, ErrorsAreOneClearLine) {
   TempDir dir;
   auto spec = [&](const std::string& text) {
