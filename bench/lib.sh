@@ -42,3 +42,7 @@ pick() { grep -o "$2=[0-9.]*" <<<"$1" | cut -d= -f2; }
 
 # The median of the numbers on stdin (one per line).
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# Wall seconds and peak RSS (GiB) from a GNU `time -v` report file.
+time_wall() { awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$1"; }
+time_rss_gib() { awk -F': ' '/Maximum resident set size/ { printf "%.2f", $2 / 1048576 }' "$1"; }

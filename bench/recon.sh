@@ -10,6 +10,7 @@
 # pipeline's per-statement times (from the audit trail), and per-output checksums.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/bench/lib.sh"
 ROWS="${1:-53000000}"
 RUNS="${2:-1}"
 REF="${RECON_REFERENCE:-$ROOT/../shared/bench/recon-reference}"
@@ -65,30 +66,27 @@ checksums_tarn() {
   done
 }
 
-# Wall seconds and peak RSS (KiB) of a command, from GNU time's -v report in $1.
+# Runs a command under GNU time, its -v report into $1 (time_wall, time_rss_gib read it).
 timed() {
   local report="$1"
   shift
   /usr/bin/time -v -o "$report" "$@"
 }
-wall() { awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$1"; }
-rss() { awk -F': ' '/Maximum resident set size/ { printf "%.2f", $2 / 1048576 }' "$1"; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 REF_WALL="" REF_RSS="" P_WALL="" P_RSS="" L_WALL="" L_RSS=""
 for r in $(seq "$RUNS"); do
   echo "== run $r of $RUNS: reference" >&2
   timed "$WORK/ref.time" "$RUN" --threads 2 --temp-dir "$WORK/duckdb-tmp" "$WORK/recon.sql" >"$WORK/ref.out" 2>"$WORK/ref.err"
   REF_WALL+="$(awk '/end of the reference/ { exit } /^statement/ { s += $3 } END { print s }' "$WORK/ref.err")"$'\n'
-  REF_RSS+="$(rss "$WORK/ref.time")"$'\n'
+  REF_RSS+="$(time_rss_gib "$WORK/ref.time")"$'\n'
   echo "== run $r of $RUNS: pipeline, memory limit 4GiB" >&2
   timed "$WORK/l.time" "$TARN" recon run "$ROOT/bench/recon/pipeline.yaml" -d "$DATA" --threads 2 --memory-limit 4GiB >"$WORK/l.out" 2>"$WORK/l.err"
-  L_WALL+="$(wall "$WORK/l.time")"$'\n'
-  L_RSS+="$(rss "$WORK/l.time")"$'\n'
+  L_WALL+="$(time_wall "$WORK/l.time")"$'\n'
+  L_RSS+="$(time_rss_gib "$WORK/l.time")"$'\n'
   echo "== run $r of $RUNS: pipeline" >&2
   timed "$WORK/p.time" "$TARN" recon run "$ROOT/bench/recon/pipeline.yaml" -d "$DATA" --threads 2 >"$WORK/p.out" 2>"$WORK/p.err"
-  P_WALL+="$(wall "$WORK/p.time")"$'\n'
-  P_RSS+="$(rss "$WORK/p.time")"$'\n'
+  P_WALL+="$(time_wall "$WORK/p.time")"$'\n'
+  P_RSS+="$(time_rss_gib "$WORK/p.time")"$'\n'
 done
 checksums_tarn >"$WORK/p.sums"
 grep -E "^($(echo "$OUTS breaks" | tr ' ' '|'))\|" "$WORK/ref.out" >"$WORK/ref.sums" || true

@@ -9,6 +9,7 @@
 # run's per-statement times (from the audit trail), and whether both found the same.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/bench/lib.sh"
 ROWS="${1:-100000000}"
 RUNS="${2:-1}"
 MEMORY="${MEMORY:-8GiB}"
@@ -87,26 +88,22 @@ SELECT count(*) FILTER (WHERE t.id IS NULL) AS missing, count(*) FILTER (WHERE s
 FROM read_parquet('$IN/src/src.parquet') s FULL JOIN read_parquet('$IN/dst/dst.parquet') t ON s.id = t.id;
 EOT
 
-wall() { awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$1"; }
-rss() { awk -F': ' '/Maximum resident set size/ { printf "%.2f", $2 / 1048576 }' "$1"; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 H_WALL="" H_RSS="" V_WALL="" V_RSS="" L_WALL="" L_RSS=""
 for r in $(seq "$RUNS"); do
   echo "== run $r of $RUNS: hand-written DuckDB" >&2
   /usr/bin/time -v -o "$WORK/h.time" "$RUN" --threads 2 --temp-dir "$WORK/duckdb-tmp" "$WORK/hand.sql" >"$WORK/h.out" 2>"$WORK/h.err"
-  H_WALL+="$(wall "$WORK/h.time")"$'\n'
-  H_RSS+="$(rss "$WORK/h.time")"$'\n'
+  H_WALL+="$(time_wall "$WORK/h.time")"$'\n'
+  H_RSS+="$(time_rss_gib "$WORK/h.time")"$'\n'
   echo "== run $r of $RUNS: tarn validate" >&2
   /usr/bin/time -v -o "$WORK/v.time" "$TARN" validate "$WORK/spec.yaml" -d "$DATA" --threads 2 --memory-limit "$MEMORY" \
     --out "$WORK" --json >"$WORK/v.out" 2>"$WORK/v.err" || true
-  V_WALL+="$(wall "$WORK/v.time")"$'\n'
-  V_RSS+="$(rss "$WORK/v.time")"$'\n'
+  V_WALL+="$(time_wall "$WORK/v.time")"$'\n'
+  V_RSS+="$(time_rss_gib "$WORK/v.time")"$'\n'
   echo "== run $r of $RUNS: tarn validate, profile: false, key_uniqueness: false" >&2
   /usr/bin/time -v -o "$WORK/l.time" "$TARN" validate "$WORK/lean.yaml" -d "$DATA" --threads 2 --memory-limit "$MEMORY" \
     --out "$WORK/lean" --json >"$WORK/l.out" 2>"$WORK/l.err" || true
-  L_WALL+="$(wall "$WORK/l.time")"$'\n'
-  L_RSS+="$(rss "$WORK/l.time")"$'\n'
+  L_WALL+="$(time_wall "$WORK/l.time")"$'\n'
+  L_RSS+="$(time_rss_gib "$WORK/l.time")"$'\n'
 done
 LW="$(printf '%s' "$L_WALL" | median)"
 HW="$(printf '%s' "$H_WALL" | median)"; VW="$(printf '%s' "$V_WALL" | median)"

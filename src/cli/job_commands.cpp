@@ -234,6 +234,28 @@ int JobCommands::Wait(const std::string& run_id, bool show_logs) {
   return WaitForJobRun(remote_.Options(), application_, run_id, show_logs);
 }
 
+std::vector<std::string> DownloadJobRunFiles(const RemoteOptions& remote, const std::string& application,
+                                             const std::string& run_id, const std::filesystem::path& out_dir) {
+  std::string base =
+      "/v1/applications/" + Checked(application, "application") + "/jobruns/" + Checked(run_id, "job run") + "/files";
+  nlohmann::json listing;
+  try {
+    listing = CallApi(remote, "GET", base)["files"];
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNotFound) throw;  // a run that ended before it wrote any
+  }
+  std::filesystem::create_directories(out_dir);
+  std::vector<std::string> names;
+  for (auto& f : listing) {
+    std::string name = std::filesystem::path(f["name"].get<std::string>()).filename();
+    auto target = out_dir / name;
+    std::ofstream(target, std::ios::binary) << CallApiRaw(remote, "GET", base + "/" + name);
+    std::cerr << "downloaded " << target.string() << "\n";
+    names.push_back(name);
+  }
+  return names;
+}
+
 int WaitForJobRun(const RemoteOptions& remote, const std::string& application, const std::string& run_id,
                   bool show_logs) {
   std::string path = "/v1/applications/" + Checked(application, "application") + "/jobruns/" + run_id;

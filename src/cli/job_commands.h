@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <optional>
 #include <vector>
 
@@ -34,6 +35,12 @@ namespace tarn::cli {
 // its state (0 SUCCESS, 1 FAILED, 6 CANCELLED).
 int WaitForJobRun(const RemoteOptions& remote, const std::string& application, const std::string& run_id,
                   bool show_logs);
+
+// Downloads the files of job run `run_id` (GET .../jobruns/{id}/files) into `out_dir`
+// (made if missing), naming each on stderr; returns their names (none when the run
+// kept none).
+std::vector<std::string> DownloadJobRunFiles(const RemoteOptions& remote, const std::string& application,
+                                             const std::string& run_id, const std::filesystem::path& out_dir);
 
 class JobCommands {
  public:

@@ -1,7 +1,6 @@
 #include "cli/recon_commands.h"
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "cli/job_commands.h"
@@ -168,18 +167,7 @@ int ReconCommands::Submit() {
     std::cout << id << "\n";
   if (!wait_) return 0;
   int rc = WaitForJobRun(remote, application_, id, false);
-  if (rc == 0 && run_->get_option("--out")->count() > 0) {
-    // The run's file outputs, into --out.
-    std::string base = "/v1/applications/" + Checked(application_, "application") + "/jobruns/" + id + "/files";
-    std::filesystem::create_directories(out_dir_);
-    auto listing = CallApi(remote, "GET", base);
-    for (auto& f : listing["files"]) {
-      std::string name = f["name"];
-      auto target = std::filesystem::path(out_dir_) / std::filesystem::path(name).filename();
-      std::ofstream(target, std::ios::binary) << CallApiRaw(remote, "GET", base + "/" + name);
-      std::cerr << "downloaded " << target.string() << "\n";
-    }
-  }
+  if (rc == 0 && run_->get_option("--out")->count() > 0) DownloadJobRunFiles(remote, application_, id, out_dir_);
   if (rc == 0) {
     nlohmann::json result;
     try {

@@ -4,13 +4,13 @@
 
 #include <atomic>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "cli/job_commands.h"
 #include "cli/job_helpers.h"
 #include "cli/signals.h"
 #include "common/error.h"
+#include "common/util.h"
 #include "quality/runner_probe.h"
 #include "quality/validation.h"
 #include "session/runner.h"
@@ -129,20 +129,10 @@ int ValidateCommand::Remote() {
   }
   std::cerr << id << "\n";
   int rc = WaitForJobRun(remote, application_, id, false);
-  std::string base = "/v1/applications/" + application_ + "/jobruns/" + Checked(id, "job run") + "/files";
-  std::filesystem::create_directories(out_dir_);
   nlohmann::json metrics;
-  nlohmann::json listing;
-  try {
-    listing = CallApi(remote, "GET", base)["files"];
-  } catch (const Error& e) {
-    if (e.code() != ErrorCode::kNotFound) throw;  // a run that ended before it wrote any
-  }
-  for (auto& f : listing) {
-    std::string name = f["name"];
-    std::string data = CallApiRaw(remote, "GET", base + "/" + name);
-    std::ofstream(std::filesystem::path(out_dir_) / std::filesystem::path(name).filename(), std::ios::binary) << data;
-    if (name == "metrics.json") metrics = nlohmann::json::parse(data, nullptr, false);
+  for (auto& name : DownloadJobRunFiles(remote, application_, id, out_dir_)) {
+    if (name == "metrics.json")
+      metrics = nlohmann::json::parse(ReadTextFile(std::filesystem::path(out_dir_) / name), nullptr, false);
   }
   if (metrics.is_object()) std::cout << (json_ ? metrics.dump(2) + "\n" : ValidationSummary(metrics));
   return rc;

@@ -14,8 +14,6 @@ namespace tarn::quality {
 
 
 
-namespace {
-
 // 1-64 of letters, digits and '_', not starting with a digit: an input, step, database
 // or table name.
 bool IsName(const std::string& s) {
@@ -24,7 +22,15 @@ bool IsName(const std::string& s) {
                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
-}  // namespace
+YAML::Node LoadSpec(const std::string& text, const std::string& source, size_t max_bytes) {
+  if (text.size() > max_bytes)
+    throw Error::InvalidArgument("{}: the spec is larger than {} MiB", source, max_bytes >> 20);
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw Error::InvalidArgument("{} line {}: not valid YAML: {}", source, e.mark.line + 1, e.msg);
+  }
+}
 
 // --- Spec ----------------------------------------------------------------------
 
@@ -214,13 +220,7 @@ class Pipeline {
 };
 
 std::shared_ptr<const Pipeline> ParsePipeline(const std::string& text, const std::string& source) {
-  if (text.size() > (4 << 20)) throw Error::InvalidArgument("{}: the spec is larger than 4 MiB", source);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw Error::InvalidArgument("{} line {}: not valid YAML: {}", source, e.mark.line + 1, e.msg);
-  }
+  YAML::Node root = LoadSpec(text, source, 4 << 20);
   auto p = std::make_shared<Pipeline>();
   p->source = source;
   Spec top(root, source);

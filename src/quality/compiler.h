@@ -138,6 +138,14 @@ std::unique_ptr<StepType> MakeUnpivot();
 std::unique_ptr<StepType> MakeCompare();
 std::unique_ptr<StepType> MakeOutput();
 
+// 1-64 of letters, digits and '_', not starting with a digit: an input, step, database
+// or table name.
+bool IsName(const std::string& s);
+
+// A spec's YAML (or JSON) document. kInvalidArgument "<source> line N: not valid YAML:
+// ..." or for a text longer than `max_bytes`.
+YAML::Node LoadSpec(const std::string& text, const std::string& source, size_t max_bytes);
+
 // "a", "b" quoted and comma-separated, each qualified by `alias` ("l" gives l."a").
 std::string ColumnList(const std::vector<std::string>& names, const std::string& alias = "");
 

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <fstream>
 
 #include "common/error.h"
 #include "common/util.h"
@@ -86,17 +85,6 @@ std::string SummaryScript(const json& m, const std::vector<std::string>& failed,
                    m["passed"].get<bool>() ? "TRUE" : "FALSE", StringLiteral(checks), StringLiteral(m.dump()));
 }
 
-// Writes `text` to `dir`/`name` whole (a temporary file renamed into place).
-void WriteFile(const std::filesystem::path& dir, const std::string& name, const std::string& text) {
-  auto tmp = dir / ("." + name + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) throw Error::Io("cannot write {}", tmp.string());
-  }
-  std::filesystem::rename(tmp, dir / name);
-}
-
 }  // namespace
 
 ValidationOutcome RunValidation(const std::string& spec_text, const std::string& source,
@@ -125,8 +113,8 @@ ValidationOutcome RunValidation(const std::string& spec_text, const std::string&
   out.metrics["submitted_by"] = request.principal.user;
   out.failed_checks = FailedChecks(out.metrics);
   if (request.output_dir) {
-    WriteFile(*request.output_dir, "metrics.json", out.metrics.dump(2) + "\n");
-    WriteFile(*request.output_dir, "report.html", ValidationReportHtml(out.metrics));
+    WriteFileAtomic(*request.output_dir / "metrics.json", out.metrics.dump(2) + "\n", 0600);
+    WriteFileAtomic(*request.output_dir / "report.html", ValidationReportHtml(out.metrics), 0600);
     out.files = {"metrics.json", "report.html"};
   }
   session::RunRequest summary = request;

@@ -70,6 +70,7 @@ class Planner {
   struct Compared {
     CompareColumn c;  // c.left / c.right: the source / target names
     std::string source_type, target_type;
+    std::string compare_as;  // the spec's: both sides cast in Side()
   };
 
   std::vector<Column> Describe(const ValidationSide& side) {
@@ -135,6 +136,7 @@ class Planner {
       c.c.reason = sc.name;
       c.source_type = sc.type;
       c.target_type = tc.type;
+      c.compare_as = w.compare_as;
       auto sk = CompareKind(sc.type), tk = CompareKind(tc.type);
       if (!w.compare_as.empty()) {
         sk = tk = w.compare_as == "number" ? CompareColumn::kNumber
@@ -200,7 +202,7 @@ class Planner {
     for (auto& c : cols_) {
       const std::string& name = source ? c.c.left : c.c.right;
       std::string as = c.c.kind == CompareColumn::kNumber ? "DOUBLE" : c.c.kind == CompareColumn::kDate ? "DATE" : "VARCHAR";
-      bool cast = !ShapeCompareAs(c).empty();
+      bool cast = !c.compare_as.empty();
       add(cast ? fmt::format("CAST({} AS {})", QuoteName(name), as) : name, name);
     }
     for (auto& [s, t] : complete_) add(source ? s : t, source ? s : t);
@@ -208,13 +210,6 @@ class Planner {
     std::string out;
     for (auto& l : list) out += (out.empty() ? "" : ", ") + l;
     return fmt::format("SELECT {} FROM {}{}", out, side.table, side.where.empty() ? "" : " WHERE " + side.where);
-  }
-
-  std::string ShapeCompareAs(const Compared& c) const {
-    for (auto& w : v_.columns) {
-      if (Lower(w.source) == Lower(c.c.left)) return w.compare_as;
-    }
-    return "";
   }
 
   // The columns profiled: keys, compared columns, completeness columns (source names).
@@ -298,7 +293,7 @@ class Planner {
       b.keys.push_back(as.empty() ? name : fmt::format("CAST({} AS {})", name, as));
     }
     for (auto& c : cols_) {
-      std::string as = ShapeCompareAs(c).empty() ? CanonicalType(c.source_type, c.target_type, c.c.kind) : "";
+      std::string as = c.compare_as.empty() ? CanonicalType(c.source_type, c.target_type, c.c.kind) : "";
       std::string name = QuoteName(source ? c.c.left : c.c.right);
       b.values.push_back(as.empty() ? name : fmt::format("CAST({} AS {})", name, as));
     }
@@ -540,7 +535,7 @@ class Planner {
         }
         throw Error::InvalidArgument("{} line {}, field 'thresholds': no metric '{}' (metrics include {}, ...; see "
                                      "docs/validation.md)",
-                                     v_.source_name, t.line, t.metric.substr(0, 100), known);
+                                     v_.root.where(), t.line, t.metric.substr(0, 100), known);
       }
     }
   }

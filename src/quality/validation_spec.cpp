@@ -16,11 +16,6 @@ namespace tarn::quality {
 
 namespace {
 
-bool IsPlainName(const std::string& s) {
-  static const std::regex kName("[A-Za-z_][A-Za-z0-9_]{0,63}");
-  return std::regex_match(s, kName);
-}
-
 // Refuses a subquery anywhere in `e`: a rule or filter reads its own row only.
 void NoSubquery(duckdb::ParsedExpression& e, const Spec& spec, const std::string& field) {
   if (e.GetExpressionClass() == duckdb::ExpressionClass::SUBQUERY)
@@ -108,22 +103,15 @@ ValidationThreshold ReadThreshold(const YAML::Node& node, const Spec& top) {
 }  // namespace
 
 std::shared_ptr<const ValidationSpec> ParseValidation(const std::string& text, const std::string& source) {
-  if (text.size() > (1 << 20)) throw Error::InvalidArgument("{}: the spec is larger than 1 MiB", source);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw Error::InvalidArgument("{} line {}: not valid YAML: {}", source, e.mark.line + 1, e.msg);
-  }
+  YAML::Node root = LoadSpec(text, source, 1 << 20);
   auto v = std::make_shared<ValidationSpec>();
   v->root = Spec(root, source);
-  v->source_name = source;
   const Spec& top = v->root;
   top.OnlyFields({"name", "description", "source", "target", "keys", "columns", "exclude", "null_equals_null",
                   "nan_equals_nan", "completeness", "rules", "thresholds", "mismatch_table", "samples", "profile",
                   "key_uniqueness"});
   v->name = top.Text("name", "", true);
-  if (!IsPlainName(v->name)) top.Fail("name", "is letters, digits and '_' (at most 64), not starting with a digit");
+  if (!IsName(v->name)) top.Fail("name", "is letters, digits and '_' (at most 64), not starting with a digit");
   v->source = ReadSide(top, "source");
   v->target = ReadSide(top, "target");
   v->keys = top.Pairs("keys");
@@ -149,7 +137,7 @@ std::shared_ptr<const ValidationSpec> ParseValidation(const std::string& text, c
     for (auto it = root["rules"].begin(); it != root["rules"].end(); ++it) {
       ValidationRule r;
       r.name = it->first.Scalar();
-      if (!IsPlainName(r.name)) rules.Fail(r.name, "a rule's name is letters, digits and '_' (at most 64)");
+      if (!IsName(r.name)) rules.Fail(r.name, "a rule's name is letters, digits and '_' (at most 64)");
       if (it->second.IsMap()) {
         Spec o = rules.Child(r.name);
         o.OnlyFields({"check", "on"});

@@ -41,8 +41,7 @@ struct ValidationThreshold {
 };
 
 struct ValidationSpec {
-  Spec root{YAML::Node(), ""};  // the whole document, for errors
-  std::string source_name;  // the spec's file, for errors
+  Spec root{YAML::Node(), ""};  // the whole document; root.where() names the spec's file
   std::string name;
   ValidationSide source, target;
   std::vector<std::pair<std::string, std::string>> keys;  // source column, target column

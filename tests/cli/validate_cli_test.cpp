@@ -72,6 +72,12 @@ TEST_F(ValidateCliTest, ErrorsAreOneClearLine) {
                           "-d", D()});
   EXPECT_EQ(missing.exit_code, 3);
   EXPECT_THAT(missing.err, HasSubstr("migration.nope"));
+  auto remote_explain = RunTarn({"validate", Example(), "--explain", "--server", "http://127.0.0.1:1"});
+  EXPECT_EQ(remote_explain.exit_code, 2);
+  EXPECT_THAT(remote_explain.err, HasSubstr("--explain plans on a data directory"));
+  auto no_out = RunTarn({"validate", Example(), "-d", D(), "--out", "/proc/no-such-folder"});
+  EXPECT_EQ(no_out.exit_code, 7);
+  EXPECT_THAT(no_out.err, HasSubstr("cannot create the folder /proc/no-such-folder"));
   auto passes = RunTarn({"validate",
                          spec("name: same\nsource: migration.customers_legacy\ntarget: migration.customers_legacy\n"
                               "keys: customer_id\nthresholds: [matched_fraction == 1, griffin.miss == 0]\n"),
