@@ -90,8 +90,8 @@ CommandResult RunTarn(const std::vector<std::string>& args, const std::string& i
   return RunProgram(TARN_BINARY, args, input, env);
 }
 
-CommandResult RunProgram(const std::string& program, const std::vector<std::string>& args, const std::string& input,
-                         const std::map<std::string, std::string>& env) {
+CommandResult RunProgram(const std::string& program, const std::vector<std::string>& args,
+                         const std::string& input, const std::map<std::string, std::string>& env) {
   int in[2], out[2], err[2];
   if (pipe(in) || pipe(out) || pipe(err)) throw std::runtime_error("pipe failed");
   posix_spawn_file_actions_t fa;
@@ -143,21 +143,6 @@ bool PostgresRequired() {
 
 namespace {
 
-void AdminExec(const std::string& url, const std::string& sql) {
-  PGconn* c = PQconnectdb(url.c_str());
-  if (PQstatus(c) != CONNECTION_OK) {
-    std::string msg = PQerrorMessage(c);
-    PQfinish(c);
-    throw std::runtime_error("cannot reach test PostgreSQL: " + msg);
-  }
-  PGresult* r = PQexec(c, sql.c_str());
-  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-  std::string msg = PQresultErrorMessage(r);
-  PQclear(r);
-  PQfinish(c);
-  if (!ok) throw std::runtime_error(sql + ": " + msg);
-}
-
 std::string WithDatabase(const std::string& url, const std::string& db) {
   auto slash = url.rfind('/');
   auto query = url.find('?', slash);
@@ -165,6 +150,21 @@ std::string WithDatabase(const std::string& url, const std::string& db) {
 }
 
 }  // namespace
+
+void PgExec(const std::string& url, const std::string& sql) {
+  PGconn* c = PQconnectdb(url.c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(c);
+    PQfinish(c);
+    throw std::runtime_error("cannot reach test PostgreSQL: " + msg);
+  }
+  PGresult* r = PQexec(c, sql.c_str());
+  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+  std::string msg = PQresultErrorMessage(r);
+  PQclear(r);
+  PQfinish(c);
+  if (!ok) throw std::runtime_error(sql + ": " + msg);
+}
 
 TestMetastore::TestMetastore(const std::string& backend, const fs::path& dir) {
   if (backend == "sqlite") {
@@ -178,14 +178,14 @@ TestMetastore::TestMetastore(const std::string& backend, const fs::path& dir) {
   std::random_device rd;
   database_ = "tarn_test_" + std::to_string(getpid()) + "_" + std::to_string(rd() % 1000000) + "_" +
               std::to_string(counter++);
-  AdminExec(admin_url_, "CREATE DATABASE " + database_);
+  PgExec(admin_url_, "CREATE DATABASE " + database_);
   location_ = WithDatabase(admin_url_, database_);
 }
 
 TestMetastore::~TestMetastore() {
   if (database_.empty()) return;
   try {
-    AdminExec(admin_url_, "DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
+    PgExec(admin_url_, "DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
   } catch (...) {
   }
 }

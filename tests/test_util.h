@@ -90,6 +90,10 @@ bool PostgresRequired();
     }                                                                                         \
   } while (0)
 
+// Runs `sql` (statements separated by ';') on the PostgreSQL database at `url`;
+// throws std::runtime_error with the server's message.
+void PgExec(const std::string& url, const std::string& sql);
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 uint16_t FreePort();
 

@@ -11,8 +11,8 @@
 #include "cli/signals.h"
 #include "common/error.h"
 #include "common/util.h"
-#include "quality/runner_probe.h"
 #include "quality/validation.h"
+#include "server/config.h"
 #include "session/runner.h"
 
 namespace tarn::cli {
@@ -21,27 +21,36 @@ ValidateCommand::ValidateCommand(CLI::App& app, const std::function<void(CLI::Ap
                                  std::function<session::InstanceOptions()> instance_options)
     : instance_options_(std::move(instance_options)) {
   cmd_ = app.add_subcommand(
-      "validate", "Validate a migration: prove a target table holds a source table's records (docs/validation.md)");
+      "validate",
+      "Validate a migration: prove a target table holds a source table's records (docs/validation.md)");
   cmd_->add_option("spec", file_, "The validation spec, YAML or JSON (- for standard input)")->required();
-  cmd_->add_option("--app", application_, "With --server: the application (id or name)")->capture_default_str();
+  cmd_->add_option("--app", application_, "With --server: the application (id or name)")
+      ->capture_default_str();
   cmd_->add_option("--name", name_, "With --server: a name for the run");
   cmd_->add_flag("--wait", wait_, "With --server: follow the run until it ends, then print its summary");
-  cmd_->add_flag("--json", json_, "Print the metrics JSON (with --server and no --wait: the server's answer)");
+  cmd_->add_flag("--json", json_,
+                 "Print the metrics JSON (with --server and no --wait: the server's answer)");
   cmd_->add_option("--out", out_dir_, "Where metrics.json goes (with --server --wait: the run's files)")
       ->capture_default_str();
-  cmd_->add_flag("--explain", explain_, "Locally: print the SQL script a run executes (planned as you), run nothing");
+  cmd_->add_flag("--explain", explain_,
+                 "Locally: print the SQL script a run executes (planned as you), run nothing");
   cmd_->add_option("--as", caller_.as_user, "Locally: run as this user of the data directory");
   cmd_->add_option("--role", caller_.role, "Locally: with only this role's grants (a role you hold)");
+  cmd_->add_option(
+      "--config", config_file_,
+      "Locally: a server's TOML file, for its [connections] (a side in PostgreSQL; docs/validation.md)");
   remote_.AddTo(cmd_, false);
   add_instance_flags(cmd_);
   cmd_->footer(
-      "Exit codes: 0 every threshold held, 1 a threshold failed, 2 a bad spec, 3 a table that does not exist,\n"
+      "Exit codes: 0 every threshold held, 1 a threshold failed, 2 a bad spec, 3 a table that does not "
+      "exist,\n"
       "5 a table you may not read. Example: tarn validate examples/validation/orders.yaml");
 }
 
 std::optional<int> ValidateCommand::Run() {
   if (!*cmd_) return std::nullopt;
-  if (explain_ && remote_.remote()) throw Error::InvalidArgument("--explain plans on a data directory: drop --server");
+  if (explain_ && remote_.remote())
+    throw Error::InvalidArgument("--explain plans on a data directory: drop --server");
   return remote_.remote() ? Remote() : Local();
 }
 
@@ -55,15 +64,16 @@ std::string Figure(const nlohmann::json& v) {
 }  // namespace
 
 std::string ValidationSummary(const nlohmann::json& m) {
-  std::string out = fmt::format("validation {}: {}\n", Figure(m["validation"]), m["passed"] == true ? "PASSED" : "FAILED");
+  std::string out =
+      fmt::format("validation {}: {}\n", Figure(m["validation"]), m["passed"] == true ? "PASSED" : "FAILED");
   out += fmt::format("  source {}: {} rows; target {}: {} rows\n", Figure(m["source"]["table"]),
                      Figure(m["source"]["rows"]), Figure(m["target"]["table"]), Figure(m["target"]["rows"]));
-  out += fmt::format("  matched {}, missing {}, extra {}, changed {} (matched fraction {:.6f})\n", Figure(m["matched"]),
-                     Figure(m["missing"]), Figure(m["extra"]), Figure(m["changed"]),
+  out += fmt::format("  matched {}, missing {}, extra {}, changed {} (matched fraction {:.6f})\n",
+                     Figure(m["matched"]), Figure(m["missing"]), Figure(m["extra"]), Figure(m["changed"]),
                      m["matched_fraction"].get<double>());
   if (m.contains("duplicate_keys"))
-    out += fmt::format("  duplicate keys: {} in the source, {} in the target\n", Figure(m["duplicate_keys"]["source"]),
-                       Figure(m["duplicate_keys"]["target"]));
+    out += fmt::format("  duplicate keys: {} in the source, {} in the target\n",
+                       Figure(m["duplicate_keys"]["source"]), Figure(m["duplicate_keys"]["target"]));
   for (auto& [name, c] : m["columns"].items()) {
     if (!c.contains("unequal") || c["unequal"] == 0) continue;
     out += fmt::format("  column {}: {} unequal, {} NULL on one side{}\n", name, Figure(c["unequal"]),
@@ -85,8 +95,7 @@ int ValidateCommand::Local() {
     session::Instance instance(instance_options_());
     session::Runner runner(instance, LocalRunnerOptions());
     auto request = LocalRequest(instance, caller_);
-    quality::RunnerProbe probe(runner, request.principal, request.origin, request.role);
-    std::cout << quality::PlanValidation(*quality::ParseValidation(text, file_), probe).Script();
+    std::cout << quality::ExplainValidation(text, file_, request, runner, Context(instance));
     return 0;
   }
   std::error_code ec;
@@ -102,7 +111,7 @@ int ValidateCommand::Local() {
   auto request = LocalRequest(instance, caller_);
   request.output_dir = std::filesystem::absolute(out_dir_);
   session::Drain log;
-  auto outcome = quality::RunValidation(text, file_, request, runner, log);
+  auto outcome = quality::RunValidation(text, file_, request, runner, log, Context(instance));
   running = nullptr;
   if (outcome.metrics.is_null()) outcome.run.ThrowIfFailed();
   if (json_)
@@ -115,13 +124,21 @@ int ValidateCommand::Local() {
   return 0;
 }
 
+quality::ValidationContext ValidateCommand::Context(session::Instance& instance) const {
+  quality::ValidationContext context;
+  if (!config_file_.empty()) context.connections = server::LoadConfig(config_file_).connections;
+  context.audit = &instance.audit();
+  return context;
+}
+
 int ValidateCommand::Remote() {
   std::string text = ReadScript(file_);
   quality::ParseValidation(text, file_);  // a bad spec fails here, naming the line
   nlohmann::json body = {{"job", {{"type", "validation"}, {"spec", text}}}};
   if (!name_.empty()) body["name"] = name_;
   auto remote = remote_.Options();
-  auto r = CallApi(remote, "POST", "/v1/applications/" + Checked(application_, "application") + "/jobruns", body);
+  auto r =
+      CallApi(remote, "POST", "/v1/applications/" + Checked(application_, "application") + "/jobruns", body);
   std::string id = r["job_run_id"];
   if (!wait_) {
     std::cout << (json_ ? r.dump() : id) << "\n";

@@ -1,6 +1,6 @@
 // `tarn validate`: data validation (docs/validation.md).
 //
-//   tarn validate SPEC [-d DIR] [--as USER] [--out DIR] [--json] [--explain]
+//   tarn validate SPEC [-d DIR] [--as USER] [--out DIR] [--json] [--explain] [--config tarn.toml]
 //   tarn validate SPEC --server URL [--app A] [--name N] [--wait [--out DIR]] [--json]
 //
 // Locally the spec is planned and run on the data directory, as the operator or --as a
@@ -19,6 +19,7 @@
 
 #include "cli/remote_flags.h"
 #include "cli/sql_command.h"
+#include "quality/external.h"
 #include "session/instance.h"
 
 namespace tarn::cli {
@@ -33,6 +34,7 @@ class ValidateCommand {
  private:
   int Local();
   int Remote();
+  quality::ValidationContext Context(session::Instance& instance) const;
 
   std::function<session::InstanceOptions()> instance_options_;
   CLI::App* cmd_ = nullptr;
@@ -44,6 +46,7 @@ class ValidateCommand {
   bool json_ = false;
   bool explain_ = false;
   std::string out_dir_ = ".";
+  std::string config_file_;
   RemoteFlags remote_;
 };
 

@@ -26,12 +26,15 @@
 #include <vector>
 
 #include "jobs/job_type.h"
+#include "quality/external.h"
 #include "quality/pipeline.h"
 #include "session/runner.h"
 
 namespace tarn::quality {
 
 struct ValidationSpec;  // a parsed spec (validation_spec.cpp)
+struct ExternalPlan;    // what a validation reads in PostgreSQL (validation_spec.h)
+class ExternalTables;   // how it learns those tables' columns
 
 // Parses a spec; `source` names it in errors. Throws kInvalidArgument "<source> line
 // N, field 'f': ..." for bad YAML, an unknown field, a bad name, rule or threshold.
@@ -49,6 +52,9 @@ struct ValidationPlan {
   std::vector<std::string> statements;
   std::vector<ValidationQuery> queries;
   nlohmann::json shape;  // what the metrics need besides the rows: columns, rules, thresholds...
+  // With a side in PostgreSQL: what is read there before the script runs (the script
+  // reads the staged results); null otherwise.
+  std::shared_ptr<const ExternalPlan> external;
   std::string Script() const;
 };
 
@@ -56,7 +62,8 @@ struct ValidationPlan {
 // types). kInvalidArgument naming the field for a column either side lacks, types that
 // cannot be compared, a threshold on an unknown metric; what `probe` throws for a table
 // that does not exist or may not be read (worded the same).
-ValidationPlan PlanValidation(const ValidationSpec& spec, SchemaProbe& probe);
+// `external` describes a side in PostgreSQL (null: such a spec fails, kInvalidArgument).
+ValidationPlan PlanValidation(const ValidationSpec& spec, SchemaProbe& probe, ExternalTables* external = nullptr);
 
 // The rows of one query: column names and each row's values as JSON.
 struct QueryRows {
@@ -84,14 +91,21 @@ struct ValidationOutcome {
 // reported to `log`; writes metrics.json (and report.html) into request.output_dir
 // when set, and appends the summary row to quality.validation_results. `request.sql`
 // is ignored.
+// A side in PostgreSQL goes through `context`'s connections (quality/external.h).
 ValidationOutcome RunValidation(const std::string& spec_text, const std::string& source,
                                 const session::RunRequest& request, session::Runner& runner,
-                                session::ResultHandler& log);
+                                session::ResultHandler& log, const ValidationContext& context = {});
+
+// The script RunValidation would run for `spec_text`, planned as `request`'s
+// principal; runs nothing (a side in PostgreSQL is only described).
+std::string ExplainValidation(const std::string& spec_text, const std::string& source,
+                              const session::RunRequest& request, session::Runner& runner,
+                              const ValidationContext& context = {});
 
 // The job type `validation`: job {type: validation, spec: "<YAML>" | spec_location:
 // "scripts/x.yaml"}, checked at submission (the spec parses) and planned when the run
 // starts, as its submitter. A threshold that fails ends the run FAILED naming it; the
 // run's files (metrics.json, report.html) are kept either way.
-std::shared_ptr<const jobs::JobType> MakeValidationJobType();
+std::shared_ptr<const jobs::JobType> MakeValidationJobType(ValidationContext context = {});
 
 }  // namespace tarn::quality

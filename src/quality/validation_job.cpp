@@ -4,12 +4,15 @@
 
 #include <chrono>
 
+#include "audit/audit_log.h"
+#include "audit/events.h"
 #include "common/error.h"
 #include "common/util.h"
 #include "engine/result_writer.h"
 #include "quality/expr_functions.h"
 #include "quality/recon_job.h"
 #include "quality/runner_probe.h"
+#include "quality/validation_external.h"
 #include "quality/validation_spec.h"
 
 namespace tarn::quality {
@@ -34,7 +37,8 @@ class Capture : public session::ResultHandler {
     current_ = it == wanted_.end() ? nullptr : &rows[it->second];
     log_.OnStatementBegin(s);
   }
-  void OnColumns(const std::vector<std::string>& names, const std::vector<duckdb::LogicalType>& types) override {
+  void OnColumns(const std::vector<std::string>& names,
+                 const std::vector<duckdb::LogicalType>& types) override {
     if (current_) current_->columns = names;
     log_.OnColumns(names, types);
   }
@@ -63,7 +67,8 @@ class Capture : public session::ResultHandler {
 
 constexpr const char* kResultsTable = "\"quality\".\"validation_results\"";
 constexpr const char* kResultsColumns =
-    "validated_at TIMESTAMP, validation VARCHAR, run_id VARCHAR, submitted_by VARCHAR, source VARCHAR, target "
+    "validated_at TIMESTAMP, validation VARCHAR, run_id VARCHAR, submitted_by VARCHAR, source VARCHAR, "
+    "target "
     "VARCHAR, source_rows BIGINT, target_rows BIGINT, matched BIGINT, missing BIGINT, extra BIGINT, changed "
     "BIGINT, matched_fraction DOUBLE, passed BOOLEAN, failed_checks VARCHAR, metrics VARCHAR";
 
@@ -73,27 +78,91 @@ std::string SummaryScript(const json& m, const std::vector<std::string>& failed,
                           const std::string& user, bool table_exists, bool database_exists) {
   std::string checks;
   for (auto& f : failed) checks += (checks.empty() ? "" : "; ") + f;
-  std::string sql = table_exists ? "" : fmt::format("CREATE TABLE {} ({});\n", kResultsTable, kResultsColumns);
+  std::string sql =
+      table_exists ? "" : fmt::format("CREATE TABLE {} ({});\n", kResultsTable, kResultsColumns);
   if (!database_exists) sql = "CREATE DATABASE IF NOT EXISTS \"quality\";\n" + sql;
   return sql + fmt::format(
-                   "INSERT INTO {} SELECT now()::TIMESTAMP, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}",
+                   "INSERT INTO {} SELECT now()::TIMESTAMP, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
+                   "{}, {}, {}",
                    kResultsTable, StringLiteral(m["validation"]), StringLiteral(run_id), StringLiteral(user),
                    StringLiteral(m["source"]["table"]), StringLiteral(m["target"]["table"]),
                    m["source"]["rows"].get<int64_t>(), m["target"]["rows"].get<int64_t>(),
                    m["matched"].get<int64_t>(), m["missing"].get<int64_t>(), m["extra"].get<int64_t>(),
                    m["changed"].get<int64_t>(), fmt::format("{:.17g}", m["matched_fraction"].get<double>()),
-                   m["passed"].get<bool>() ? "TRUE" : "FALSE", StringLiteral(checks), StringLiteral(m.dump()));
+                   m["passed"].get<bool>() ? "TRUE" : "FALSE", StringLiteral(checks),
+                   StringLiteral(m.dump()));
+}
+
+// A scratch folder, removed with everything in it when it goes.
+class ScratchDir {
+ public:
+  ScratchDir() : path_(std::filesystem::temp_directory_path() / ("tarn-validation-" + RandomHex(8))) {
+    std::filesystem::create_directory(path_);
+    std::filesystem::permissions(path_, std::filesystem::perms::owner_all);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// The side of `spec` in PostgreSQL, or null.
+const ValidationSide* ExternalSide(const ValidationSpec& spec) {
+  if (!spec.source.connection.empty()) return &spec.source;
+  return spec.target.connection.empty() ? nullptr : &spec.target;
+}
+
+// Records a read of an external table (or the refusal of one) in the audit trail.
+void AuditExternal(const ValidationContext& context, const session::RunRequest& request,
+                   const ValidationSide& side, const Error* error, const json& stats, bool denied = false) {
+  if (!context.audit) return;
+  audit::ActionEvent e;
+  e.event = "external_read";
+  e.action = "VALIDATE";
+  const auto& p = request.principal;
+  e.actor = {p.user, p.groups, p.role.empty() ? std::vector<std::string>{} : std::vector<std::string>{p.role},
+             p.issuer};
+  e.origin = request.origin;
+  e.outcome = denied ? audit::Outcome::kDenied : audit::OutcomeOf(error);
+  if (error) e.reason = error->what();
+  e.details = {{"connection", side.connection}, {"table", side.name}};
+  for (const char* k : {"rows_transferred", "bytes_transferred", "segments_differing"}) {
+    if (stats.contains(k)) e.details[k] = stats[k];
+  }
+  context.audit->Append(audit::ToJson(e));
+}
+
+// Opens the connection of a spec's side in PostgreSQL (if it has one) as `request`'s
+// principal may; refusals and failures are audited.
+std::unique_ptr<PgSource> OpenExternal(const ValidationSpec& spec, const ValidationContext& context,
+                                       const session::RunRequest& request) {
+  const ValidationSide* side = ExternalSide(spec);
+  if (!side) return nullptr;
+  const ExternalConnection* connection = nullptr;
+  try {
+    connection = &FindConnection(context, side->connection, request.principal);
+    return std::make_unique<PgSource>(*connection, 300);
+  } catch (const Error& e) {
+    AuditExternal(context, request, *side, &e, json::object(), connection == nullptr);
+    throw;
+  }
 }
 
 }  // namespace
 
 ValidationOutcome RunValidation(const std::string& spec_text, const std::string& source,
                                 const session::RunRequest& request, session::Runner& runner,
-                                session::ResultHandler& log) {
+                                session::ResultHandler& log, const ValidationContext& context) {
   ValidationOutcome out;
   auto spec = ParseValidation(spec_text, source);
   RunnerProbe probe(runner, request.principal, request.origin, request.role, request.inputs);
-  auto plan = PlanValidation(*spec, probe);
+  auto pg = OpenExternal(*spec, context, request);
+  std::unique_ptr<PgTables> tables = pg ? std::make_unique<PgTables>(*pg) : nullptr;
+  auto plan = PlanValidation(*spec, probe, tables.get());
   bool results_exist = true;
   try {
     probe.Describe(std::string("SELECT * FROM ") + kResultsTable);
@@ -101,14 +170,30 @@ ValidationOutcome RunValidation(const std::string& spec_text, const std::string&
     if (e.code() != ErrorCode::kNotFound) throw;
     results_exist = false;
   }
-  bool quality_exists = results_exist || plan.mismatch_table.rfind("quality.", 0) == 0 || DatabaseExists(probe, "quality");
+  bool quality_exists =
+      results_exist || plan.mismatch_table.rfind("quality.", 0) == 0 || DatabaseExists(probe, "quality");
   session::RunRequest run = request;
   run.sql = plan.Script();
   run.parquet_output.reset();
+  ScratchDir scratch;
+  json external;
+  if (plan.external) {
+    const ValidationSide& side = *ExternalSide(*spec);
+    try {
+      auto staged = StageExternal(*plan.external, *pg, probe, scratch.path());
+      run.inputs.insert(run.inputs.end(), staged.inputs.begin(), staged.inputs.end());
+      external = staged.stats;
+    } catch (const Error& e) {
+      AuditExternal(context, request, side, &e, json::object());
+      throw;
+    }
+    AuditExternal(context, request, side, nullptr, external);
+  }
   Capture capture(plan, log);
   out.run = runner.Run(run, capture);
   if (out.run.error) return out;
   out.metrics = ValidationMetrics(plan, capture.rows);
+  if (!external.is_null()) out.metrics["external"] = external;
   out.metrics["run_id"] = out.run.run_id;
   out.metrics["submitted_by"] = request.principal.user;
   out.failed_checks = FailedChecks(out.metrics);
@@ -119,17 +204,20 @@ ValidationOutcome RunValidation(const std::string& spec_text, const std::string&
   }
   session::RunRequest summary = request;
   summary.origin.run_id = request.origin.run_id.empty() ? "" : request.origin.run_id + ".summary";
-  summary.sql = SummaryScript(out.metrics, out.failed_checks, out.run.run_id, request.principal.user, results_exist,
-                             quality_exists);
+  summary.sql = SummaryScript(out.metrics, out.failed_checks, out.run.run_id, request.principal.user,
+                              results_exist, quality_exists);
   summary.parquet_output.reset();
   summary.inputs.clear();
   summary.output_dir.reset();
-  if (request.commit_scope) summary.commit_scope = catalog::CommitKey{request.commit_scope->scope, request.commit_scope->key + "/summary"};
+  if (request.commit_scope)
+    summary.commit_scope =
+        catalog::CommitKey{request.commit_scope->scope, request.commit_scope->key + "/summary"};
   auto appended = runner.Run(summary, log);
   if (appended.error) {
-    out.run.error = Error(appended.error->code(),
-                          fmt::format("validation {}: the summary row was not appended to quality.validation_results: {}",
-                                      plan.name, appended.error->what()));
+    out.run.error =
+        Error(appended.error->code(),
+              fmt::format("validation {}: the summary row was not appended to quality.validation_results: {}",
+                          plan.name, appended.error->what()));
     out.run.state = appended.state;
     return out;
   }
@@ -142,10 +230,21 @@ ValidationOutcome RunValidation(const std::string& spec_text, const std::string&
   return out;
 }
 
+std::string ExplainValidation(const std::string& spec_text, const std::string& source,
+                              const session::RunRequest& request, session::Runner& runner,
+                              const ValidationContext& context) {
+  auto spec = ParseValidation(spec_text, source);
+  RunnerProbe probe(runner, request.principal, request.origin, request.role, request.inputs);
+  auto pg = OpenExternal(*spec, context, request);
+  std::unique_ptr<PgTables> tables = pg ? std::make_unique<PgTables>(*pg) : nullptr;
+  return PlanValidation(*spec, probe, tables.get()).Script();
+}
+
 namespace {
 
 class ValidationJob : public jobs::JobType {
  public:
+  explicit ValidationJob(ValidationContext context) : context_(std::move(context)) {}
   std::string name() const override { return "validation"; }
 
   nlohmann::json Parse(const nlohmann::json& job, const std::string& field,
@@ -163,24 +262,27 @@ class ValidationJob : public jobs::JobType {
     return stored;
   }
 
-  std::string Script(const nlohmann::json& job, session::RunRequest& run, session::Runner& runner) const override {
-    RunnerProbe probe(runner, run.principal, run.origin, run.role, run.inputs);
-    return PlanValidation(*ParseValidation(job.value("spec", ""), Source(job)), probe).Script();
+  std::string Script(const nlohmann::json& job, session::RunRequest& run,
+                     session::Runner& runner) const override {
+    return ExplainValidation(job.value("spec", ""), Source(job), run, runner, context_);
   }
 
   std::optional<session::RunResult> Run(const nlohmann::json& job, session::RunRequest& run,
                                         session::Runner& runner, session::ResultHandler& log) const override {
-    return RunValidation(job.value("spec", ""), Source(job), run, runner, log).run;
+    return RunValidation(job.value("spec", ""), Source(job), run, runner, log, context_).run;
   }
 
  private:
-  static std::string Source(const nlohmann::json& job) { return job.value("spec_location", std::string("the spec")); }
+  static std::string Source(const nlohmann::json& job) {
+    return job.value("spec_location", std::string("the spec"));
+  }
+  ValidationContext context_;
 };
 
 }  // namespace
 
-std::shared_ptr<const jobs::JobType> MakeValidationJobType() {
-  return std::make_shared<ValidationJob>();
+std::shared_ptr<const jobs::JobType> MakeValidationJobType(ValidationContext context) {
+  return std::make_shared<ValidationJob>(std::move(context));
 }
 
 }  // namespace tarn::quality

@@ -36,24 +36,35 @@ const char* KindName(CompareColumn::Kind k) {
 // What the planner works with: the spec, each side's columns, the statements so far.
 class Planner {
  public:
-  Planner(const ValidationSpec& spec, SchemaProbe& probe) : v_(spec), probe_(probe) {}
+  Planner(const ValidationSpec& spec, SchemaProbe& probe, ExternalTables* ext)
+      : v_(spec), probe_(probe), ext_(ext) {}
 
   ValidationPlan Plan() {
-    src_cols_ = Describe(v_.source);
-    tgt_cols_ = Describe(v_.target);
+    src_cols_ = Describe(v_.source, true);
+    tgt_cols_ = Describe(v_.target, false);
     ResolveKeys();
     ResolveColumns();
     ResolveCompleteness();
     plan_.name = v_.name;
     plan_.mismatch_table = v_.mismatch_name;
     Shape();
-    with_ = fmt::format("WITH __s AS ({}), __t AS ({}) ", Side(true), Side(false));
-    Query("counts", with_ + "SELECT (SELECT count(*) FROM __s) AS source_rows, (SELECT count(*) FROM __t) AS target_rows");
-    Query("profile_source", Profile("__s", true));
-    Query("profile_target", Profile("__t", false));
-    if (!v_.keys.empty() && v_.key_uniqueness) {
-      Query("keys_source", Duplicates("__s", true));
-      Query("keys_target", Duplicates("__t", false));
+    with_ = fmt::format("WITH __s AS ({}), __t AS ({}) ", Side(true, false), Side(false, false));
+    diff_with_ = with_;
+    if (External()) {
+      diff_with_ = fmt::format("WITH __s AS ({}), __t AS ({}) ", Side(true, true), Side(false, true));
+      PlanExternal();
+    }
+    Query("counts",
+          with_ + fmt::format("SELECT {} AS source_rows, {} AS target_rows", Count(true), Count(false)));
+    for (bool source : {true, false}) {
+      const char* side = source ? "source" : "target";
+      bool remote = IsExternal(source);
+      std::string rel = remote ? ext_plan_->table : source ? "__s" : "__t";
+      Query(fmt::format("profile_{}", side), remote ? Remote("__ext_profile", Profile(rel, source, true))
+                                                    : with_ + Profile(rel, source, false));
+      if (!v_.keys.empty() && v_.key_uniqueness)
+        Query(fmt::format("keys_{}", side),
+              remote ? Remote("__ext_keys", Duplicates(rel, source)) : with_ + Duplicates(rel, source));
     }
     Rules();
     Diff();
@@ -73,9 +84,99 @@ class Planner {
     std::string compare_as;  // the spec's: both sides cast in Side()
   };
 
-  std::vector<Column> Describe(const ValidationSide& side) {
+  std::vector<Column> Describe(const ValidationSide& side, bool source) {
+    if (!side.connection.empty()) {
+      if (!ext_)
+        v_.root.Fail(source ? "source" : "target",
+                     "reads a table through a connection, which only a server has: run it with tarn validate "
+                     "--server (or --config tarn.toml, whose [connections] name it)");
+      std::vector<Column> out;
+      pg_cols_ = ext_->Describe(side);
+      for (auto& c : pg_cols_) out.push_back({c.name, c.duck_type});
+      return out;
+    }
     // Binding the filter here makes a bad one fail the plan, naming it.
-    return probe_.Describe("SELECT * FROM " + side.table + (side.where.empty() ? "" : " WHERE " + side.where));
+    return probe_.Describe("SELECT * FROM " + side.table +
+                           (side.where.empty() ? "" : " WHERE " + side.where));
+  }
+
+  bool IsExternal(bool source) const { return !(source ? v_.source : v_.target).connection.empty(); }
+  bool External() const { return IsExternal(true) || IsExternal(false); }
+
+  // A side's record count: counted in the script, or by PostgreSQL (__ext_profile).
+  std::string Count(bool source) const {
+    return IsExternal(source) ? "(SELECT \"rows\" FROM __ext_profile)"
+           : source           ? "(SELECT count(*) FROM __s)"
+                              : "(SELECT count(*) FROM __t)";
+  }
+
+  // The value texts (for segment checksums) of one side's keys, or of its keys and
+  // compared values; without keys, a record's values are its segment key.
+  std::vector<std::string> Texts(bool source, bool keys_only) const {
+    std::vector<std::string> out;
+    auto text = [&](const std::string& name) {
+      const Column* c = FindColumn(source ? src_cols_ : tgt_cols_, name);
+      if (!IsExternal(source)) return LakeValueText(QuoteName(c->name), c->type);
+      auto pg = std::find_if(pg_cols_.begin(), pg_cols_.end(), [&](auto& p) { return p.name == c->name; });
+      return PgValueText(QuoteName(c->name), *pg);
+    };
+    for (auto& [s, t] : keys_) out.push_back(text(source ? s : t));
+    if (!keys_only || keys_.empty()) {
+      for (auto& c : cols_) out.push_back(text(source ? c.c.left : c.c.right));
+    }
+    return out;
+  }
+  std::string LakeKey(bool source) const { return SegmentKeyText(Texts(source, true), false); }
+
+  // Records compared whatever their segment's checksum: with NULL values when NULL
+  // never equals NULL, with NaN when NaN never equals NaN.
+  std::string Always(bool source, bool pg) const {
+    std::string out;
+    for (auto& c : cols_) {
+      std::string q = QuoteName(source ? c.c.left : c.c.right);
+      if (!v_.null_equals_null) out += (out.empty() ? "" : " OR ") + q + " IS NULL";
+      if (!v_.nan_equals_nan && c.c.floating)
+        out += (out.empty() ? "" : " OR ") + (pg ? q + " = 'NaN'" : "isnan(" + q + ")");
+    }
+    return out;
+  }
+  std::string LakeAlways(bool source) const { return Always(source, false); }
+
+  void PlanExternal() {
+    bool src = IsExternal(true);
+    ext_plan_ = std::make_shared<ExternalPlan>();
+    ExternalPlan& e = *ext_plan_;
+    const ValidationSide& side = src ? v_.source : v_.target;
+    const ValidationSide& lake = src ? v_.target : v_.source;
+    e.source = src;
+    e.connection = side.connection;
+    e.table = side.table;
+    e.name = side.name;
+    e.pg_key = SegmentKeyText(Texts(src, true), true);
+    e.pg_record = RecordText(Texts(src, false), true);
+    e.lake_key = LakeKey(!src);
+    e.lake_record = RecordText(Texts(!src, false), false);
+    e.lake_rel = "SELECT * FROM " + lake.table + (lake.where.empty() ? "" : " WHERE " + lake.where);
+    e.pg_always = Always(src, true);
+    e.lake_always = Always(!src, false);
+    auto add = [&](const std::string& name) {
+      for (auto& [n, t] : e.transfer) {
+        if (n == name) return;
+      }
+      auto pg = std::find_if(pg_cols_.begin(), pg_cols_.end(), [&](auto& p) { return p.name == name; });
+      e.transfer.emplace_back(name, pg->duck_type);
+    };
+    for (auto& [s, t] : keys_) add(src ? s : t);
+    for (auto& c : cols_) add(src ? c.c.left : c.c.right);
+    for (auto& [s, t] : complete_) add(src ? s : t);
+    plan_.external = ext_plan_;
+    plan_.shape["external"] = {{"side", src ? "source" : "target"}, {"connection", e.connection}};
+  }
+
+  // A query run in PostgreSQL before the script; the script reads its rows from `table`.
+  std::string Remote(const std::string& table, const std::string& pg_sql) {
+    ext_plan_->remote.emplace_back(table, pg_sql);
+    return "SELECT * FROM " + table;
   }
 
   // The column `name` of one side; a missing one fails naming `spec` and `field`.
@@ -92,15 +193,17 @@ class Planner {
       const Column& sc = Need(true, s, v_.root, "keys");
       const Column& tc = Need(false, t, v_.root, "keys");
       if (CompareKind(sc.type) != CompareKind(tc.type))
-        v_.root.Fail("keys", fmt::format("key '{}' is {} in the source and {} in the target: keys must compare "
-                                         "as they are",
-                                         s, sc.type, tc.type));
+        v_.root.Fail("keys",
+                     fmt::format("key '{}' is {} in the source and {} in the target: keys must compare "
+                                 "as they are",
+                                 s, sc.type, tc.type));
       keys_.emplace_back(sc.name, tc.name);
     }
   }
 
   bool IsKey(const std::string& source_name) const {
-    return std::any_of(keys_.begin(), keys_.end(), [&](auto& k) { return Lower(k.first) == Lower(source_name); });
+    return std::any_of(keys_.begin(), keys_.end(),
+                       [&](auto& k) { return Lower(k.first) == Lower(source_name); });
   }
 
   void ResolveColumns() {
@@ -143,10 +246,11 @@ class Planner {
                   : w.compare_as == "date" ? CompareColumn::kDate
                                            : CompareColumn::kOther;
       } else if (sk != tk) {
-        where.Fail(v_.columns_given ? "compare_as" : "columns",
-                   fmt::format("column '{}' is {} in the source and {} in the target: say how to compare them "
-                               "(columns: {{{}: {{compare_as: text | number | date}}}})",
-                               sc.name, sc.type, tc.type, sc.name));
+        where.Fail(
+            v_.columns_given ? "compare_as" : "columns",
+            fmt::format("column '{}' is {} in the source and {} in the target: say how to compare them "
+                        "(columns: {{{}: {{compare_as: text | number | date}}}})",
+                        sc.name, sc.type, tc.type, sc.name));
       }
       c.c.kind = sk;
       c.c.floating = w.compare_as.empty() && (IsFloating(sc.type) || IsFloating(tc.type));
@@ -157,12 +261,15 @@ class Planner {
       c.c.ignore_case = w.ignore_case;
       bool tolerances = w.abs_tolerance != "0" || w.rel_tolerance != "0";
       if (tolerances && c.c.kind != CompareColumn::kNumber)
-        where.Fail("abs_tolerance", fmt::format("'{}' compares as {}, not as a number", sc.name, KindName(sk)));
+        where.Fail("abs_tolerance",
+                   fmt::format("'{}' compares as {}, not as a number", sc.name, KindName(sk)));
       if (w.days_tolerance != "0" && c.c.kind != CompareColumn::kDate)
-        where.Fail("days_tolerance", fmt::format("'{}' compares as {}, not as a date", sc.name, KindName(sk)));
+        where.Fail("days_tolerance",
+                   fmt::format("'{}' compares as {}, not as a date", sc.name, KindName(sk)));
       if ((w.trim || w.ignore_case) && c.c.kind != CompareColumn::kOther)
-        where.Fail(w.trim ? "trim" : "ignore_case",
-                   fmt::format("'{}' compares as {}: trim and ignore_case are for text", sc.name, KindName(sk)));
+        where.Fail(
+            w.trim ? "trim" : "ignore_case",
+            fmt::format("'{}' compares as {}: trim and ignore_case are for text", sc.name, KindName(sk)));
       if (v_.keys.empty() && (tolerances || w.days_tolerance != "0"))
         where.Fail("abs_tolerance", "tolerances pair records by key: give 'keys'");
       if (c.source_type != c.target_type)
@@ -172,7 +279,8 @@ class Planner {
     if (cols_.empty() && keys_.empty())
       v_.root.Fail("columns", "nothing to compare: the two tables share no column");
     if (v_.keys.empty() && !v_.nan_equals_nan)
-      v_.root.Fail("nan_equals_nan", "false needs keys: without them equal rows are grouped, and NaN groups with NaN");
+      v_.root.Fail("nan_equals_nan",
+                   "false needs keys: without them equal rows are grouped, and NaN groups with NaN");
   }
 
   void ResolveCompleteness() {
@@ -190,7 +298,7 @@ class Planner {
 
   // A side as the comparison reads it: keys and compared columns (cast by compare_as),
   // filtered.
-  std::string Side(bool source) {
+  std::string Side(bool source, bool diff) const {
     std::vector<std::string> list;
     std::vector<std::string> seen;
     auto add = [&](const std::string& expr, const std::string& name) {
@@ -201,7 +309,9 @@ class Planner {
     for (auto& [s, t] : keys_) add(source ? s : t, source ? s : t);
     for (auto& c : cols_) {
       const std::string& name = source ? c.c.left : c.c.right;
-      std::string as = c.c.kind == CompareColumn::kNumber ? "DOUBLE" : c.c.kind == CompareColumn::kDate ? "DATE" : "VARCHAR";
+      std::string as = c.c.kind == CompareColumn::kNumber ? "DOUBLE"
+                       : c.c.kind == CompareColumn::kDate ? "DATE"
+                                                          : "VARCHAR";
       bool cast = !c.compare_as.empty();
       add(cast ? fmt::format("CAST({} AS {})", QuoteName(name), as) : name, name);
     }
@@ -209,7 +319,20 @@ class Planner {
     const ValidationSide& side = source ? v_.source : v_.target;
     std::string out;
     for (auto& l : list) out += (out.empty() ? "" : ", ") + l;
-    return fmt::format("SELECT {} FROM {}{}", out, side.table, side.where.empty() ? "" : " WHERE " + side.where);
+    if (IsExternal(source)) return fmt::format("SELECT {} FROM __ext_rows", out);
+    std::string where = side.where;
+    if (diff && External()) {
+      // The lake side's records of the segments that differ (and those always compared).
+      std::string in = fmt::format(
+          "substr(md5({}), 1, (SELECT coalesce(max(length(prefix)), 0) FROM __ext_segments)) IN (SELECT "
+          "prefix "
+          "FROM __ext_segments)",
+          LakeKey(source));
+      std::string always = LakeAlways(source);
+      if (!always.empty()) in = "(" + in + " OR " + always + ")";
+      where = where.empty() ? in : "(" + where + ") AND " + in;
+    }
+    return fmt::format("SELECT {} FROM {}{}", out, side.table, where.empty() ? "" : " WHERE " + where);
   }
 
   // The columns profiled: keys, compared columns, completeness columns (source names).
@@ -231,36 +354,42 @@ class Planner {
     return out;
   }
 
-  std::string Profile(const std::string& rel, bool source) {
+  std::string Profile(const std::string& rel, bool source, bool pg) {
     std::string sel = "count(*) AS rows";
     auto profiled = Profiled();
     for (size_t i = 0; i < profiled.size(); i++) {
       auto& [s, t, kind] = profiled[i];
       std::string c = QuoteName(source ? s : t);
-      sel += fmt::format(", count({0}) AS n{1}, approx_count_distinct({0}) AS d{1}, min({0}) AS min{1}, max({0}) AS max{1}",
-                         c, i);
+      // PostgreSQL: exact distinct counts, and text ordered by bytes as DuckDB orders it.
+      std::string m =
+          pg && kind == CompareColumn::kOther ? fmt::format("CAST({} AS text) COLLATE \"C\"", c) : c;
+      std::string d = pg ? "count(DISTINCT " + c + ")" : "approx_count_distinct(" + c + ")";
+      sel += fmt::format(", count({0}) AS n{1}, {3} AS d{1}, min({2}) AS min{1}, max({2}) AS max{1}", c, i, m,
+                         d);
       if (kind == CompareColumn::kNumber)
         sel += fmt::format(", sum({0}) AS sum{1}, avg({0}) AS mean{1}", c, i);
       if (kind == CompareColumn::kOther)
-        sel += fmt::format(", min(length(CAST({0} AS VARCHAR))) AS minlen{1}, max(length(CAST({0} AS VARCHAR))) AS "
-                           "maxlen{1}, avg(length(CAST({0} AS VARCHAR))) AS meanlen{1}",
-                           c, i);
+        sel += fmt::format(
+            ", min(length(CAST({0} AS VARCHAR))) AS minlen{1}, max(length(CAST({0} AS VARCHAR))) AS "
+            "maxlen{1}, avg(length(CAST({0} AS VARCHAR))) AS meanlen{1}",
+            c, i);
     }
     if (!keys_.empty()) {
       std::string any;
       for (auto& [s, t] : keys_) any += (any.empty() ? "" : " OR ") + QuoteName(source ? s : t) + " IS NULL";
       sel += fmt::format(", count(*) FILTER (WHERE {}) AS null_keys", any);
     }
-    return with_ + "SELECT " + sel + " FROM " + rel;
+    return "SELECT " + sel + " FROM " + rel;
   }
 
   std::string Duplicates(const std::string& rel, bool source) {
     std::vector<std::string> k;
     for (auto& [s, t] : keys_) k.push_back(source ? s : t);
-    return with_ + fmt::format(
-                       "SELECT count(*) FILTER (WHERE __n > 1) AS duplicate_keys, coalesce(sum(__n) FILTER (WHERE "
-                       "__n > 1), 0) AS rows_with_duplicate_keys FROM (SELECT count(*) AS __n FROM {} GROUP BY {})",
-                       rel, ColumnList(k));
+    return fmt::format(
+        "SELECT count(*) FILTER (WHERE __n > 1) AS duplicate_keys, coalesce(sum(__n) FILTER (WHERE __n > 1), "
+        "0) AS "
+        "rows_with_duplicate_keys FROM (SELECT count(*) AS __n FROM {} GROUP BY {}) AS __g",
+        rel, ColumnList(k));
   }
 
   void Rules() {
@@ -269,13 +398,14 @@ class Planner {
       for (size_t i = 0; i < v_.rules.size(); i++) {
         auto& r = v_.rules[i];
         if (r.on != "both" && (r.on == "source") != source) continue;
-        sel += fmt::format("{}count(*) FILTER (WHERE NOT coalesce(({}), false)) AS r{}", sel.empty() ? "" : ", ",
-                           r.expr, i);
+        sel += fmt::format("{}count(*) FILTER (WHERE NOT coalesce(({}), false)) AS r{}",
+                           sel.empty() ? "" : ", ", r.expr, i);
       }
       if (sel.empty()) continue;
       const ValidationSide& side = source ? v_.source : v_.target;
       Query(source ? "rules_source" : "rules_target",
-            fmt::format("SELECT {} FROM {}{}", sel, side.table, side.where.empty() ? "" : " WHERE " + side.where));
+            fmt::format("SELECT {} FROM {}{}", sel, side.table,
+                        side.where.empty() ? "" : " WHERE " + side.where));
     }
   }
 
@@ -307,27 +437,33 @@ class Planner {
 
   void Diff() {
     if (v_.keys.empty()) return MultisetDiff();
-    std::string with = with_;
+    std::string with = diff_with_;
     std::string left = "__s", right = "__t";
     if (Bucketed()) {
-      Statement(with_ + ChangedBucketsSql(Hashed(true, "__s"), Hashed(false, "__t")), "CREATE TEMP TABLE v_buckets AS ");
+      Statement(diff_with_ + ChangedBucketsSql(Hashed(true, "__s"), Hashed(false, "__t")),
+                "CREATE TEMP TABLE v_buckets AS ");
       // Each side's records of those buckets (__in), and those whose key reads as ''
       // (NULL, or empty text: Griffin's rule pairs them across buckets), read once.
       for (bool source : {true, false}) {
         std::string in = BucketOf(Hashed(source, "").keys) + " IN (SELECT __b FROM v_buckets)", loose;
         for (auto& [sk, tk] : keys_) {
           const std::string& k = source ? sk : tk;
-          bool text = CompareKind(FindColumn(source ? src_cols_ : tgt_cols_, k)->type) == CompareColumn::kOther;
-          loose += fmt::format(" OR {0} IS NULL{1}", QuoteName(k), text ? " OR " + QuoteName(k) + " = ''" : "");
+          bool text =
+              CompareKind(FindColumn(source ? src_cols_ : tgt_cols_, k)->type) == CompareColumn::kOther;
+          loose +=
+              fmt::format(" OR {0} IS NULL{1}", QuoteName(k), text ? " OR " + QuoteName(k) + " = ''" : "");
         }
-        Statement(with_ + fmt::format("SELECT *, {0} AS __in FROM {1} WHERE {0}{2}", in, source ? "__s" : "__t", loose),
+        Statement(diff_with_ + fmt::format("SELECT *, {0} AS __in FROM {1} WHERE {0}{2}", in,
+                                           source ? "__s" : "__t", loose),
                   source ? "CREATE TEMP TABLE v_cs AS " : "CREATE TEMP TABLE v_ct AS ");
       }
-      with = "WITH __cs AS (SELECT * EXCLUDE (__in) FROM v_cs WHERE __in), __ct AS (SELECT * EXCLUDE (__in) FROM v_ct "
-             "WHERE __in), ";
+      with =
+          "WITH __cs AS (SELECT * EXCLUDE (__in) FROM v_cs WHERE __in), __ct AS (SELECT * EXCLUDE (__in) "
+          "FROM v_ct "
+          "WHERE __in), ";
       left = "__cs", right = "__ct";
     } else {
-      with = with_.substr(0, with_.size() - 1) + ", ";
+      with = diff_with_.substr(0, diff_with_.size() - 1) + ", ";
     }
     // Records equal in every column pair off first (as the options define equal).
     std::vector<ExactColumn> exact;
@@ -352,9 +488,11 @@ class Planner {
     cs.unequal_flags = true;
     std::string raw = "FALSE";
     for (auto& c : cols_)
-      raw += fmt::format(" OR {} IS DISTINCT FROM {}", QuoteName(c.c.name + "_left"), QuoteName(c.c.name + "_right"));
-    Statement(with + fmt::format("SELECT * FROM ({}) WHERE diff_type <> 'matched' OR {}", CompareSql(cs), raw),
-              "CREATE TEMP TABLE v_diff AS ");
+      raw += fmt::format(" OR {} IS DISTINCT FROM {}", QuoteName(c.c.name + "_left"),
+                         QuoteName(c.c.name + "_right"));
+    Statement(
+        with + fmt::format("SELECT * FROM ({}) WHERE diff_type <> 'matched' OR {}", CompareSql(cs), raw),
+        "CREATE TEMP TABLE v_diff AS ");
     std::string sel =
         "count(*) FILTER (WHERE diff_type = 'left_only') AS missing, count(*) FILTER (WHERE diff_type = "
         "'right_only') AS extra, count(*) FILTER (WHERE diff_type = 'break') AS changed";
@@ -364,12 +502,15 @@ class Planner {
                   u = QuoteName(c.name + "_unequal");
       std::string pair = "diff_type IN ('matched', 'break')";
       sel += fmt::format(
-          ", count(*) FILTER (WHERE {0} AND {1}) AS unequal{4}, count(*) FILTER (WHERE {0} AND ({2} IS NULL) <> "
-          "({3} IS NULL)) AS null_diff{4}, count(*) FILTER (WHERE {0} AND NOT {1} AND {2} IS DISTINCT FROM {3}) "
+          ", count(*) FILTER (WHERE {0} AND {1}) AS unequal{4}, count(*) FILTER (WHERE {0} AND ({2} IS NULL) "
+          "<> "
+          "({3} IS NULL)) AS null_diff{4}, count(*) FILTER (WHERE {0} AND NOT {1} AND {2} IS DISTINCT FROM "
+          "{3}) "
           "AS within{4}",
           pair, u, l, r, i);
       if (c.kind != CompareColumn::kOther)
-        sel += fmt::format(", max(abs({})) FILTER (WHERE {}) AS max_abs_diff{}", QuoteName(c.name + "_diff"), pair, i);
+        sel += fmt::format(", max(abs({})) FILTER (WHERE {}) AS max_abs_diff{}", QuoteName(c.name + "_diff"),
+                           pair, i);
     }
     Query("accuracy", "SELECT " + sel + " FROM v_diff");
   }
@@ -397,12 +538,14 @@ class Planner {
     std::string onl, outl;
     for (auto& x : on) onl += (onl.empty() ? "" : " AND ") + x;
     for (auto& x : out) outl += (outl.empty() ? "" : ", ") + x;
-    Statement(with_ + fmt::format("SELECT {}, coalesce(s.__n, 0) AS __ns, coalesce(t.__n, 0) AS __nt FROM ({}) s "
-                                  "FULL JOIN ({}) t ON {} WHERE coalesce(s.__n, 0) <> coalesce(t.__n, 0)",
-                                  outl, group(s, "__s"), group(t, "__t"), onl),
+    Statement(diff_with_ +
+                  fmt::format("SELECT {}, coalesce(s.__n, 0) AS __ns, coalesce(t.__n, 0) AS __nt FROM ({}) s "
+                              "FULL JOIN ({}) t ON {} WHERE coalesce(s.__n, 0) <> coalesce(t.__n, 0)",
+                              outl, group(s, "__s"), group(t, "__t"), onl),
               "CREATE TEMP TABLE v_diff AS ");
     Query("accuracy",
-          "SELECT coalesce(sum(greatest(__ns - __nt, 0)), 0) AS missing, coalesce(sum(greatest(__nt - __ns, 0)), 0) "
+          "SELECT coalesce(sum(greatest(__ns - __nt, 0)), 0) AS missing, coalesce(sum(greatest(__nt - __ns, "
+          "0)), 0) "
           "AS extra, 0 AS changed FROM v_diff");
   }
 
@@ -412,12 +555,15 @@ class Planner {
       std::string cols;
       for (auto& c : cols_) {
         std::string q = QuoteName(c.c.name);
-        cols += fmt::format(", CASE WHEN __ns > __nt THEN {0} END AS {1}, CASE WHEN __nt > __ns THEN {0} END AS {2}",
-                            q, QuoteName(c.c.name + "_source"), QuoteName(c.c.name + "_target"));
+        cols += fmt::format(
+            ", CASE WHEN __ns > __nt THEN {0} END AS {1}, CASE WHEN __nt > __ns THEN {0} END AS {2}", q,
+            QuoteName(c.c.name + "_source"), QuoteName(c.c.name + "_target"));
       }
       return fmt::format(
-          "SELECT * EXCLUDE (__i) FROM (SELECT CASE WHEN __ns > __nt THEN 'missing' ELSE 'extra' END AS diff_type, "
-          "CAST(NULL AS VARCHAR) AS changed_columns{}, unnest(range(CAST(abs(__ns - __nt) AS BIGINT))) AS __i FROM "
+          "SELECT * EXCLUDE (__i) FROM (SELECT CASE WHEN __ns > __nt THEN 'missing' ELSE 'extra' END AS "
+          "diff_type, "
+          "CAST(NULL AS VARCHAR) AS changed_columns{}, unnest(range(CAST(abs(__ns - __nt) AS BIGINT))) AS "
+          "__i FROM "
           "v_diff)",
           cols);
     }
@@ -427,8 +573,9 @@ class Planner {
     for (auto& [s, t] : keys_) sel += ", " + QuoteName(s);
     sel += ", reason AS changed_columns";
     for (auto& c : cols_)
-      sel += fmt::format(", {} AS {}, {} AS {}", QuoteName(c.c.name + "_left"), QuoteName(c.c.name + "_source"),
-                         QuoteName(c.c.name + "_right"), QuoteName(c.c.name + "_target"));
+      sel +=
+          fmt::format(", {} AS {}, {} AS {}", QuoteName(c.c.name + "_left"), QuoteName(c.c.name + "_source"),
+                      QuoteName(c.c.name + "_right"), QuoteName(c.c.name + "_target"));
     return "SELECT " + sel + " FROM v_diff WHERE diff_type <> 'matched'";
   }
 
@@ -465,24 +612,28 @@ class Planner {
     if (!exists) {
       std::string db = v_.mismatch_name.substr(0, v_.mismatch_name.find('.'));
       if (!DatabaseExists(probe_, db)) Statement("CREATE DATABASE IF NOT EXISTS " + QuoteName(db), "");
-      Statement("SELECT * FROM (" + Mismatches() + ") ORDER BY " + Order(), "CREATE TABLE " + v_.mismatch_table + " AS ");
+      Statement("SELECT * FROM (" + Mismatches() + ") ORDER BY " + Order(),
+                "CREATE TABLE " + v_.mismatch_table + " AS ");
       return;
     }
     std::vector<std::string> want = MismatchColumns(), have;
     for (auto& c : existing) have.push_back(Lower(c.name));
     for (auto& w : want) w = Lower(w);
     if (want != have)
-      v_.root.Fail("mismatch_table",
-                   fmt::format("{} has other columns than this validation's mismatch rows ({}): drop it, or name "
-                               "another table",
-                               v_.mismatch_name, ColumnList(MismatchColumns())));
-    Statement("SELECT * FROM (" + Mismatches() + ") ORDER BY " + Order(), "INSERT OVERWRITE " + v_.mismatch_table + " ");
+      v_.root.Fail(
+          "mismatch_table",
+          fmt::format("{} has other columns than this validation's mismatch rows ({}): drop it, or name "
+                      "another table",
+                      v_.mismatch_name, ColumnList(MismatchColumns())));
+    Statement("SELECT * FROM (" + Mismatches() + ") ORDER BY " + Order(),
+              "INSERT OVERWRITE " + v_.mismatch_table + " ");
   }
 
   std::string Griffin() const {
     std::vector<std::pair<std::string, std::string>> all = keys_;
     for (auto& c : cols_) all.emplace_back(c.c.left, c.c.right);
-    return GriffinSql(with_, all, Bucketed());
+    std::string total = IsExternal(true) ? Count(true) : "(SELECT count(*) FROM (" + Side(true, false) + "))";
+    return GriffinSql(diff_with_, all, Bucketed(), total);
   }
 
   void Shape() {
@@ -506,17 +657,20 @@ class Planner {
                               {"trim", c.c.trim},
                               {"ignore_case", c.c.ignore_case}});
     j["profiled"] = nlohmann::json::array();
-    for (auto& [s, t, k] : Profiled()) j["profiled"].push_back({{"source", s}, {"target", t}, {"kind", KindName(k)}});
+    for (auto& [s, t, k] : Profiled())
+      j["profiled"].push_back({{"source", s}, {"target", t}, {"kind", KindName(k)}});
     j["completeness"] = nlohmann::json::array();
     for (auto& [s, t] : complete_) j["completeness"].push_back({{"source", s}, {"target", t}});
     j["rules"] = nlohmann::json::array();
     for (auto& r : v_.rules) j["rules"].push_back({{"name", r.name}, {"check", r.expr}, {"on", r.on}});
     j["thresholds"] = nlohmann::json::array();
     for (auto& t : v_.thresholds)
-      j["thresholds"].push_back({{"check", t.text}, {"metric", t.metric}, {"op", t.op}, {"value", t.value}, {"line", t.line}});
-    j["schema"] = {{"only_in_source", only_in_source_},
-                   {"only_in_target", only_in_target_},
-                   {"type_changes", type_changes_.empty() ? nlohmann::json::array() : nlohmann::json(type_changes_)}};
+      j["thresholds"].push_back(
+          {{"check", t.text}, {"metric", t.metric}, {"op", t.op}, {"value", t.value}, {"line", t.line}});
+    j["schema"] = {
+        {"only_in_source", only_in_source_},
+        {"only_in_target", only_in_target_},
+        {"type_changes", type_changes_.empty() ? nlohmann::json::array() : nlohmann::json(type_changes_)}};
     j["mismatch_table"] = v_.mismatch_name;
     j["null_equals_null"] = v_.null_equals_null;
     j["key_uniqueness"] = !v_.keys.empty() && v_.key_uniqueness;
@@ -533,14 +687,17 @@ class Planner {
         for (auto& k : names) {
           if (n++ < 12) known += (known.empty() ? "" : ", ") + k;
         }
-        throw Error::InvalidArgument("{} line {}, field 'thresholds': no metric '{}' (metrics include {}, ...; see "
-                                     "docs/validation.md)",
-                                     v_.root.where(), t.line, t.metric.substr(0, 100), known);
+        throw Error::InvalidArgument(
+            "{} line {}, field 'thresholds': no metric '{}' (metrics include {}, ...; see "
+            "docs/validation.md)",
+            v_.root.where(), t.line, t.metric.substr(0, 100), known);
       }
     }
   }
 
-  void Statement(const std::string& query, const std::string& head) { plan_.statements.push_back(head + query); }
+  void Statement(const std::string& query, const std::string& head) {
+    plan_.statements.push_back(head + query);
+  }
   void Query(const std::string& part, const std::string& sql) {
     plan_.queries.push_back({plan_.statements.size(), part});
     plan_.statements.push_back(sql);
@@ -555,7 +712,11 @@ class Planner {
   std::vector<std::pair<std::string, std::string>> complete_;
   std::vector<std::string> only_in_source_, only_in_target_;
   std::vector<nlohmann::json> type_changes_;
-  std::string with_;
+  std::string with_;       // __s and __t: each side whole (a side in PostgreSQL: its rows read)
+  std::string diff_with_;  // the same, but over the segments that differ when a side is in PostgreSQL
+  ExternalTables* ext_;
+  std::vector<PgColumn> pg_cols_;  // the PostgreSQL side's columns
+  std::shared_ptr<ExternalPlan> ext_plan_;
 };
 
 }  // namespace
@@ -570,8 +731,8 @@ bool DatabaseExists(SchemaProbe& probe, const std::string& database) {
   }
 }
 
-ValidationPlan PlanValidation(const ValidationSpec& spec, SchemaProbe& probe) {
-  return Planner(spec, probe).Plan();
+ValidationPlan PlanValidation(const ValidationSpec& spec, SchemaProbe& probe, ExternalTables* external) {
+  return Planner(spec, probe, external).Plan();
 }
 
 std::string ValidationPlan::Script() const {

@@ -1,8 +1,8 @@
 // Reading a validation spec (docs/validation.md, "The spec").
+#include <fmt/format.h>
 #include <duckdb.hpp>
 #include <duckdb/parser/parsed_expression_iterator.hpp>
 #include <duckdb/parser/parser.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
@@ -48,11 +48,19 @@ ValidationSide ReadSide(const Spec& top, const std::string& field) {
     return side;
   }
   Spec s = top.Child(field);
-  s.OnlyFields({"table", "where"});
+  s.OnlyFields({"table", "where", "connection"});
   ValidationSide side;
   side.table = s.Table("table");
   side.name = s.Text("table");
-  if (s.Has("where")) side.where = SqlCondition(s, "where");
+  if (s.Has("connection")) {
+    side.connection = s.Text("connection");
+    if (!IsName(side.connection)) s.Fail("connection", "names a connection of the server's [connections]");
+    if (s.Has("where"))
+      s.Fail("where", "filters lake tables only: for a table in PostgreSQL, validate a view that filters it");
+    side.name = side.connection + ":" + side.name;
+  } else if (s.Has("where")) {
+    side.where = SqlCondition(s, "where");
+  }
   return side;
 }
 
@@ -69,7 +77,8 @@ ValidationColumn ReadColumn(const std::string& name, const YAML::Node& node, con
   if (!node.IsNull() && !node.IsMap()) columns.Fail(name, "must be a map of options (or empty)");
   c.spec = node.IsMap() ? columns.Child(name) : Spec(YAML::Node(YAML::NodeType::Map), columns.where());
   const Spec& o = c.spec;
-  o.OnlyFields({"target", "abs_tolerance", "rel_tolerance", "days_tolerance", "trim", "ignore_case", "compare_as"});
+  o.OnlyFields(
+      {"target", "abs_tolerance", "rel_tolerance", "days_tolerance", "trim", "ignore_case", "compare_as"});
   c.target = o.Text("target", name);
   if (o.Has("abs_tolerance")) c.abs_tolerance = NumberLiteral(o, "abs_tolerance");
   if (o.Has("rel_tolerance")) c.rel_tolerance = NumberLiteral(o, "rel_tolerance");
@@ -108,12 +117,15 @@ std::shared_ptr<const ValidationSpec> ParseValidation(const std::string& text, c
   v->root = Spec(root, source);
   const Spec& top = v->root;
   top.OnlyFields({"name", "description", "source", "target", "keys", "columns", "exclude", "null_equals_null",
-                  "nan_equals_nan", "completeness", "rules", "thresholds", "mismatch_table", "samples", "profile",
-                  "key_uniqueness"});
+                  "nan_equals_nan", "completeness", "rules", "thresholds", "mismatch_table", "samples",
+                  "profile", "key_uniqueness"});
   v->name = top.Text("name", "", true);
-  if (!IsName(v->name)) top.Fail("name", "is letters, digits and '_' (at most 64), not starting with a digit");
+  if (!IsName(v->name))
+    top.Fail("name", "is letters, digits and '_' (at most 64), not starting with a digit");
   v->source = ReadSide(top, "source");
   v->target = ReadSide(top, "target");
+  if (!v->source.connection.empty() && !v->target.connection.empty())
+    top.Fail("target", "one side may be a table in PostgreSQL, the other must be a lake table");
   v->keys = top.Pairs("keys");
   if (top.Has("columns")) {
     if (!root["columns"].IsMap())
@@ -132,7 +144,8 @@ std::shared_ptr<const ValidationSpec> ParseValidation(const std::string& text, c
   v->key_uniqueness = top.Bool("key_uniqueness", true);
   v->completeness = top.List("completeness");
   if (top.Has("rules")) {
-    if (!root["rules"].IsMap()) top.Fail("rules", "must map rule names to SQL conditions ({positive: amount > 0})");
+    if (!root["rules"].IsMap())
+      top.Fail("rules", "must map rule names to SQL conditions ({positive: amount > 0})");
     Spec rules(root["rules"], source);
     for (auto it = root["rules"].begin(); it != root["rules"].end(); ++it) {
       ValidationRule r;
@@ -146,6 +159,13 @@ std::shared_ptr<const ValidationSpec> ParseValidation(const std::string& text, c
       } else {
         r.expr = SqlCondition(rules, r.name);
       }
+      const char* lake = v->source.connection.empty() ? "source" : "target";
+      bool external = !v->source.connection.empty() || !v->target.connection.empty();
+      if (external && r.on != lake)
+        rules.Fail(r.name,
+                   fmt::format("rules run on lake tables: give this one 'on: {}' (the other side is read "
+                               "in PostgreSQL as checksums)",
+                               lake));
       v->rules.push_back(r);
     }
   }
@@ -154,8 +174,9 @@ std::shared_ptr<const ValidationSpec> ParseValidation(const std::string& text, c
     for (auto node : root["thresholds"]) v->thresholds.push_back(ReadThreshold(node, top));
   }
   v->mismatch_name = top.Text("mismatch_table", "quality." + v->name + "_mismatches");
-  v->mismatch_table = top.Has("mismatch_table") ? top.Table("mismatch_table")
-                                                : QuoteName("quality") + "." + QuoteName(v->name + "_mismatches");
+  v->mismatch_table = top.Has("mismatch_table")
+                          ? top.Table("mismatch_table")
+                          : QuoteName("quality") + "." + QuoteName(v->name + "_mismatches");
   if (top.Has("samples")) {
     std::string n = top.Text("samples");
     if (n.empty() || n.size() > 4 || !std::all_of(n.begin(), n.end(), ::isdigit) || std::stoi(n) > 1000)

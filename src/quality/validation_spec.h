@@ -7,15 +7,19 @@
 
 #include "quality/compare.h"
 #include "quality/compiler.h"
+#include "quality/pg_source.h"
 #include "quality/validation.h"
 
 namespace tarn::quality {
 
 // A source or target: a lake table, optionally filtered.
 struct ValidationSide {
-  std::string table;   // "db"."t", checked and quoted
-  std::string name;    // db.t as written
-  std::string where;   // one SQL boolean expression, re-printed by DuckDB's parser; "" for none
+  std::string table;  // "db"."t", checked and quoted
+  std::string name;   // db.t as written
+  std::string where;  // one SQL boolean expression, re-printed by DuckDB's parser; "" for none
+  // A table in PostgreSQL through this connection (quality/external.h), "" for a lake
+  // table; `table` is then "schema"."table" and `name` connection:schema.table.
+  std::string connection;
 };
 
 // A compared column: its name on each side and how values compare.
@@ -23,7 +27,7 @@ struct ValidationColumn {
   std::string source, target;
   std::string abs_tolerance = "0", rel_tolerance = "0", days_tolerance = "0";  // SQL number literals
   bool trim = false, ignore_case = false;
-  std::string compare_as;  // "", text, number or date: both sides cast to it first
+  std::string compare_as;                          // "", text, number or date: both sides cast to it first
   Spec spec{YAML::Node(YAML::NodeType::Map), ""};  // its options, for errors that name the line
 };
 
@@ -59,6 +63,44 @@ struct ValidationSpec {
   int samples = 20;            // differing records per kind in the metrics JSON
 };
 
+// The other side of a validation against a table in PostgreSQL (docs/validation.md,
+// "Across systems"; validation_external.cpp). Records fall into segments by the MD5 of
+// their key's text (NULL read as ''), computed alike in PostgreSQL and DuckDB; a
+// segment's checksum is its record count and the sum of its records' MD5s. Segments
+// whose checksums differ are split until they are small, and only their records are
+// read into the run as the temporary table __ext_rows; the lake side is compared over
+// the same segments (__ext_segments). Counts and profiles of the external side are
+// computed there (__ext_profile, __ext_keys).
+struct ExternalPlan {
+  bool source = true;                   // the external side is the source
+  std::string connection, table, name;  // table: "schema"."table"; name as the spec writes it
+  std::string pg_key, pg_record;        // the segment key's and the record's text, in PostgreSQL
+  std::string lake_key, lake_record;    // the same over the lake side's columns, in DuckDB
+  std::string lake_rel;                 // the lake side: SELECT ... FROM table [WHERE ...]
+  // Records always read and compared ("": none): those with a NULL (or NaN) where the
+  // options make such values differ even from themselves, which checksums cannot see.
+  std::string pg_always, lake_always;
+  std::vector<std::pair<std::string, std::string>> transfer;  // __ext_rows: column, DuckDB type
+  std::vector<std::pair<std::string, std::string>> remote;    // staged table, its PostgreSQL query
+};
+// What PlanValidation asks of external tables.
+class ExternalTables {
+ public:
+  virtual ~ExternalTables() = default;
+  // The columns of `side`'s table (side.connection is set); kNotFound as for a lake table.
+  virtual std::vector<PgColumn> Describe(const ValidationSide& side) = 0;
+};
+// A value's text for segment checksums: equal values give equal text in either system
+// (integers and decimals as digits without trailing zeros, floats shortest-exact,
+// timestamps as epoch microseconds, dates ISO). Values that still print differently
+// only cost a transfer: their segments differ, so their records are compared.
+std::string LakeValueText(const std::string& quoted, const std::string& duck_type);
+std::string PgValueText(const std::string& quoted, const PgColumn& column);
+// The segment key's text (NULL as '') and the record's text (NULL distinct), from
+// value texts, in PostgreSQL or DuckDB.
+std::string SegmentKeyText(const std::vector<std::string>& texts, bool pg);
+std::string RecordText(const std::vector<std::string>& texts, bool pg);
+
 // Bucket checksums (validation_sql.cpp). A side: its relation, and its key and
 // compared values as SQL expressions in one order, cast so both sides hash alike.
 struct BucketSide {
@@ -66,7 +108,8 @@ struct BucketSide {
   std::vector<std::string> keys, values;
 };
 // The type both sides of a column are cast to before hashing ("" when they agree).
-std::string CanonicalType(const std::string& source_type, const std::string& target_type, CompareColumn::Kind kind);
+std::string CanonicalType(const std::string& source_type, const std::string& target_type,
+                          CompareColumn::Kind kind);
 // The bucket of a record: hash of its key expressions, modulo the bucket count.
 std::string BucketOf(const std::vector<std::string>& keys);
 // A query of the buckets whose record count or sum of record hashes differ (__b).
@@ -80,14 +123,16 @@ struct ExactColumn {
   bool nulls_equal = true;  // NULL pairs with NULL
   bool nans_equal = true;   // NaN pairs with NaN (a floating column)
 };
-std::string ExactPairsRemoved(const std::string& left, const std::string& right, const std::vector<ExactColumn>& columns);
+std::string ExactPairsRemoved(const std::string& left, const std::string& right,
+                              const std::vector<ExactColumn>& columns);
 
 // Apache Griffin's accuracy as its batch rule computes it, over `with`'s __s and __t
 // (bucketed: over the records of differing buckets the diff kept): a source record is
 // missed when no target record equals it on every `rule` column (source, target
 // names) read as text with NULL as '', unless all its rule values are NULL.
+// `total`: a scalar subquery of the source's record count.
 std::string GriffinSql(const std::string& with, const std::vector<std::pair<std::string, std::string>>& rule,
-                       bool bucketed);
+                       bool bucketed, const std::string& total);
 
 // Every metric name a threshold may use for a plan's shape (validation_metrics.cpp).
 std::set<std::string> ValidationMetricNames(const nlohmann::json& shape);

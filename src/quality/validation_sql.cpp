@@ -50,35 +50,40 @@ std::string ChangedBucketsSql(const BucketSide& s, const BucketSide& t) {
   auto side = [](const BucketSide& b) {
     std::vector<std::string> all = b.keys;
     all.insert(all.end(), b.values.begin(), b.values.end());
-    return fmt::format("SELECT {} AS __b, count(*) AS __n, sum(hash({})) AS __h FROM {} GROUP BY 1", BucketOf(b.keys),
-                       List(all), b.rel);
+    return fmt::format("SELECT {} AS __b, count(*) AS __n, sum(hash({})) AS __h FROM {} GROUP BY 1",
+                       BucketOf(b.keys), List(all), b.rel);
   };
   return fmt::format(
-      "SELECT coalesce(s.__b, t.__b) AS __b FROM ({}) s FULL JOIN ({}) t ON s.__b = t.__b WHERE s.__n IS DISTINCT "
+      "SELECT coalesce(s.__b, t.__b) AS __b FROM ({}) s FULL JOIN ({}) t ON s.__b = t.__b WHERE s.__n IS "
+      "DISTINCT "
       "FROM t.__n OR s.__h IS DISTINCT FROM t.__h",
       side(s), side(t));
 }
 
-std::string ExactPairsRemoved(const std::string& left, const std::string& right, const std::vector<ExactColumn>& columns) {
+std::string ExactPairsRemoved(const std::string& left, const std::string& right,
+                              const std::vector<ExactColumn>& columns) {
   std::vector<std::string> l, r;
   std::string on;
   for (auto& c : columns) {
     std::string a = "s." + QuoteName(c.source), b = "t." + QuoteName(c.target);
     l.push_back(QuoteName(c.source));
     r.push_back(QuoteName(c.target));
-    on += c.nulls_equal ? fmt::format("{} IS NOT DISTINCT FROM {} AND ", a, b) : fmt::format("{} = {} AND ", a, b);
+    on += c.nulls_equal ? fmt::format("{} IS NOT DISTINCT FROM {} AND ", a, b)
+                        : fmt::format("{} = {} AND ", a, b);
     if (!c.nans_equal) on += fmt::format("NOT (isnan({}) AND isnan({})) AND ", a, b);
   }
   on += "s.__e = t.__e";
   return fmt::format(
-      "__es AS (SELECT *, row_number() OVER (PARTITION BY {0}) AS __e FROM {2}), __et AS (SELECT *, row_number() "
-      "OVER (PARTITION BY {1}) AS __e FROM {3}), __rs AS (SELECT s.* EXCLUDE (__e) FROM __es s ANTI JOIN __et t ON "
+      "__es AS (SELECT *, row_number() OVER (PARTITION BY {0}) AS __e FROM {2}), __et AS (SELECT *, "
+      "row_number() "
+      "OVER (PARTITION BY {1}) AS __e FROM {3}), __rs AS (SELECT s.* EXCLUDE (__e) FROM __es s ANTI JOIN "
+      "__et t ON "
       "{4}), __rt AS (SELECT t.* EXCLUDE (__e) FROM __et t ANTI JOIN __es s ON {4})",
       List(l), List(r), left, right, on);
 }
 
 std::string GriffinSql(const std::string& with, const std::vector<std::pair<std::string, std::string>>& rule,
-                       bool bucketed) {
+                       bool bucketed, const std::string& total) {
   std::string on, snull, tnull;
   for (auto& [s, t] : rule) {
     on += fmt::format("{}coalesce(CAST(s.{} AS VARCHAR), '') = coalesce(CAST(t.{} AS VARCHAR), '')",
@@ -94,9 +99,10 @@ std::string GriffinSql(const std::string& with, const std::vector<std::pair<std:
         ", __gs AS (SELECT * EXCLUDE (__in) FROM v_cs), __gt AS (SELECT * EXCLUDE (__in) FROM v_ct) ";
     left = "__gs", right = "__gt";
   }
-  return w + fmt::format("SELECT (SELECT count(*) FROM __s) AS total, (SELECT count(*) FROM {} s LEFT JOIN {} t ON "
-                         "{} WHERE (NOT ({})) AND ({})) AS miss",
-                         left, right, on, snull, tnull);
+  return w + fmt::format(
+                 "SELECT {} AS total, (SELECT count(*) FROM {} s LEFT JOIN {} t ON {} WHERE (NOT ({})) AND "
+                 "({})) AS miss",
+                 total, left, right, on, snull, tnull);
 }
 
 }  // namespace tarn::quality

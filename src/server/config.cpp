@@ -52,6 +52,21 @@ void ReadDuration(const toml::table& t, const std::string& key, int64_t& out, co
   }
 }
 
+// A list of names (users, groups).
+void ReadNames(const toml::table& t, const std::string& key, std::vector<std::string>& out,
+               const std::string& where, std::set<std::string>& known) {
+  known.insert(key);
+  auto node = t.get(key);
+  if (!node) return;
+  auto* arr = node->as_array();
+  if (!arr) throw Error::InvalidArgument("{}{}: expected a list of names", where, key);
+  for (auto& v : *arr) {
+    auto s = v.value<std::string>();
+    if (!s) throw Error::InvalidArgument("{}{}: expected a list of names", where, key);
+    out.push_back(*s);
+  }
+}
+
 void RejectUnknown(const toml::table& t, const std::set<std::string>& known, const std::string& where) {
   for (auto& [k, v] : t) {
     if (!known.count(std::string(k.str()))) {
@@ -100,7 +115,7 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
   std::string listen;
   Read(root, "listen", listen, "", known);
   if (!listen.empty()) SetListen(c, listen);
-  for (auto section : {"tls", "limits", "identity", "jobs", "livy"}) known.insert(section);
+  for (auto section : {"tls", "limits", "identity", "jobs", "livy", "connections"}) known.insert(section);
   RejectUnknown(root, known, "");
   if (auto* t = root["tls"].as_table()) {
     std::set<std::string> k;
@@ -174,6 +189,32 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
     Read(*t, "workers", c.job_workers, "jobs.", k);
     ReadDuration(*t, "external_identity_ttl", c.job_external_identity_ttl_s, "jobs.", k);
     RejectUnknown(*t, k, "jobs.");
+  }
+  if (auto* t = root["connections"].as_table()) {
+    for (auto& [name, node] : *t) {
+      auto* ct = node.as_table();
+      std::string w = "connections." + std::string(name.str()) + ".";
+      if (!ct)
+        throw Error::InvalidArgument("connections.{}: expected a table ([connections.NAME])", name.str());
+      quality::ExternalConnection conn;
+      conn.name = name.str();
+      bool ok = !conn.name.empty() && conn.name.size() <= 64 &&
+                !std::isdigit(static_cast<unsigned char>(conn.name[0]));
+      for (unsigned char ch : conn.name) ok = ok && (std::isalnum(ch) || ch == '_');
+      if (!ok)
+        throw Error::InvalidArgument("connections.{}: a connection's name is letters, digits and '_'",
+                                     conn.name);
+      std::set<std::string> k;
+      Read(*ct, "url", conn.url, w, k);
+      Read(*ct, "password_file", conn.password_file, w, k);
+      ReadNames(*ct, "users", conn.users, w, k);
+      ReadNames(*ct, "groups", conn.groups, w, k);
+      RejectUnknown(*ct, k, w);
+      if (conn.url.empty()) throw Error::InvalidArgument("{}url is required", w);
+      if (!conn.password_file.empty() && std::filesystem::path(conn.password_file).is_relative())
+        conn.password_file = (file.parent_path() / conn.password_file).string();
+      c.connections.push_back(conn);
+    }
   }
   auto rel = [&](std::filesystem::path& p) {
     if (!p.empty() && p.is_relative()) p = file.parent_path() / p;

@@ -4,7 +4,8 @@
 //
 //   listen = "127.0.0.1:8998"
 //   [tls]      cert = "server.pem"   key = "server.key"        (HTTPS when both are set)
-//   [limits]   max_body_bytes, max_upload_bytes, upload_timeout_s, max_header_bytes, read_timeout_s, idle_timeout_s,
+//   [limits]   max_body_bytes, max_upload_bytes, upload_timeout_s, max_header_bytes, read_timeout_s,
+//   idle_timeout_s,
 //              workers, max_queue, max_connections, statement_timeout_s,
 //              max_result_rows, max_result_bytes, shutdown_grace_s
 //   [identity] issuer (default: the server's own URL), audience = "tarn",
@@ -18,6 +19,9 @@
 //              allow_basic_over_http = false (HTTP Basic from other machines without TLS),
 //              csrf = false (require X-Requested-By on POST/DELETE), max_statements = 100,
 //              session_idle_timeout = "1h", keep_ended_sessions = "10m"
+//   [connections.NAME]  url = "postgresql://reader@db:5432/crm", password_file = "crm.pass",
+//              users = ["alice"], groups = ["migration"]   (PostgreSQL databases validations
+//              may read: quality/external.h; neither users nor groups: nobody may use it)
 #pragma once
 
 #include <chrono>
@@ -26,6 +30,8 @@
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "quality/external.h"
 
 namespace tarn::server {
 
@@ -84,6 +90,8 @@ struct ServerConfig {
   // For tests, never from a file: the Livy reaper's clock (ms) and interval.
   std::function<int64_t()> livy_clock;
   int livy_reap_interval_ms = 1000;
+
+  std::vector<quality::ExternalConnection> connections;  // [connections.NAME]
 
   // A bearer token a metrics scraper may use for GET /metrics alone ("": none).
   std::string metrics_token;

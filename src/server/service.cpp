@@ -509,7 +509,7 @@ void Service::Start() {
     if (s.config.job_clock) jo.clock = s.config.job_clock;
     if (s.config.job_deadline_clock) jo.deadline_clock = s.config.job_deadline_clock;
     jo.types = {quality::MakeReconciliationJobType(s.instance.options().data_dir / "uploads"),
-                quality::MakeValidationJobType()};
+                quality::MakeValidationJobType({s.config.connections, &s.instance.audit()})};
     s.jobs = std::make_unique<jobs::JobService>(s.instance, *s.runner, jo);
     livy::LivyOptions lo;
     lo.workers = s.config.livy_workers;

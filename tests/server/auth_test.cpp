@@ -1114,6 +1114,37 @@ TEST_F(KeyRotationTest, ARetiredKeyLeavesTheKeySetWhenItsGraceEnds) {
   ExpectUnauthenticated([&] { Verify(km, old_token); });
 }
 
+TEST(ServerConfig, ConnectionsNameAUrlAndWhoMayUseThem) {
+  TempDir dir;
+  auto file = dir.path() / "server.toml";
+  WriteFile(file,
+            "[connections.crm]\nurl = \"postgresql://reader@db/crm\"\npassword_file = \"crm.pass\"\n"
+            "users = [\"ana\"]\ngroups = [\"migration\"]\n");
+  auto c = server::LoadConfig(file);
+  ASSERT_EQ(c.connections.size(), 1u);
+  EXPECT_EQ(c.connections[0].name, "crm");
+  EXPECT_EQ(c.connections[0].url, "postgresql://reader@db/crm");
+  EXPECT_EQ(c.connections[0].password_file, (dir.path() / "crm.pass").string());
+  EXPECT_EQ(c.connections[0].users, std::vector<std::string>{"ana"});
+  EXPECT_EQ(c.connections[0].groups, std::vector<std::string>{"migration"});
+  identity::Principal ana{"ana", {}, "x"}, member{"zoe", {"migration"}, "x"}, other{"bob", {"sales"}, "x"};
+  EXPECT_TRUE(c.connections[0].Allows(ana));
+  EXPECT_TRUE(c.connections[0].Allows(member));
+  EXPECT_FALSE(c.connections[0].Allows(other));
+  for (auto [text, error] :
+       {std::pair{"[connections.crm]\nusers = [\"ana\"]\n", "connections.crm.url is required"},
+        {"[connections.crm]\nurl = \"x\"\nhost = \"db\"\n", "unknown setting connections.crm.host"},
+        {"[connections.crm]\nurl = \"x\"\nusers = \"ana\"\n", "connections.crm.users: expected a list"}}) {
+    WriteFile(file, text);
+    try {
+      server::LoadConfig(file);
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const Error& e) {
+      EXPECT_THAT(std::string(e.what()), ::testing::HasSubstr(error));
+    }
+  }
+}
+
 TEST(ServerConfig, AShortMetricsTokenIsRefused) {
   server::ServerConfig c;
   c.metrics_token = "short";

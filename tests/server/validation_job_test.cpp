@@ -18,17 +18,18 @@ class ValidationJobTest : public JobsFixture {
  protected:
   void SetUp() override {
     JobsFixture::SetUp();
-    ASSERT_EQ(Sql(admin_,
-                  "CREATE DATABASE m; CREATE DATABASE quality; "
-                  "CREATE TABLE m.src AS SELECT i AS id, CAST(i * 10 AS DECIMAL(10,2)) AS amount FROM range(1, 6) "
-                  "r(i); "
-                  "CREATE TABLE m.dst AS SELECT i AS id, CAST(i * 10 + CASE WHEN i = 2 THEN 1 ELSE 0 END AS "
-                  "DECIMAL(10,2)) AS amount FROM range(1, 5) r(i); "
-                  "CREATE TABLE m.secret AS SELECT 1 AS id, 1.0 AS amount; "
-                  "GRANT SELECT ON TABLE m.src TO USER ana; GRANT SELECT ON TABLE m.dst TO USER ana; "
-                  "GRANT ALL ON DATABASE quality TO USER ana")
-                  .status,
-              200);
+    ASSERT_EQ(
+        Sql(admin_,
+            "CREATE DATABASE m; CREATE DATABASE quality; "
+            "CREATE TABLE m.src AS SELECT i AS id, CAST(i * 10 AS DECIMAL(10,2)) AS amount FROM range(1, 6) "
+            "r(i); "
+            "CREATE TABLE m.dst AS SELECT i AS id, CAST(i * 10 + CASE WHEN i = 2 THEN 1 ELSE 0 END AS "
+            "DECIMAL(10,2)) AS amount FROM range(1, 5) r(i); "
+            "CREATE TABLE m.secret AS SELECT 1 AS id, 1.0 AS amount; "
+            "GRANT SELECT ON TABLE m.src TO USER ana; GRANT SELECT ON TABLE m.dst TO USER ana; "
+            "GRANT ALL ON DATABASE quality TO USER ana")
+            .status,
+        200);
   }
   server::ClientResponse Submit(const std::string& token, const std::string& spec) {
     json body = {{"job", {{"type", "validation"}, {"spec", spec}}}};
@@ -86,6 +87,45 @@ TEST_F(ValidationJobTest, ABadSpecIsRefusedAtSubmissionNamingTheLine) {
   WaitFor(ana_, Json(ok)["job_run_id"], "SUCCESS");
   json outside = {{"job", {{"type", "validation"}, {"spec_location", "../v.yaml"}}}};
   EXPECT_EQ(Call("POST", "/v1/applications/default/jobruns", ana_, outside.dump()).status, 400);
+}
+
+// A server's [connections]: a job run reads a PostgreSQL source through one, as a
+// user on its list; someone else's run fails as if there were no such connection.
+class ExternalValidationJobTest : public ValidationJobTest {
+ protected:
+  void Configure(server::ServerConfig& config) override {
+    if (pg_.available()) config.connections = {{"crm", pg_.location(), "", {"ana"}, {}}};
+  }
+  void SetUp() override {
+    TARN_REQUIRE_METASTORE(pg_);
+    ValidationJobTest::SetUp();
+    PgExec(
+        pg_.location(),
+        "CREATE TABLE src AS SELECT i AS id, (i * 10)::numeric(10,2) AS amount FROM generate_series(1, 5) i");
+  }
+  TempDir pgdir_;
+  TestMetastore pg_{"postgresql", pgdir_.path()};
+};
+
+TEST_F(ExternalValidationJobTest, AJobRunReadsAPostgreSQLSourceThroughTheServersConnection) {
+  std::string spec =
+      "name: crm\nsource: {connection: crm, table: public.src}\ntarget: m.dst\nkeys: id\n"
+      "thresholds: [missing == 0]\n";
+  auto r = Submit(ana_, spec);
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string id = Json(r)["job_run_id"];
+  auto run = WaitFor(ana_, id, "FAILED");
+  EXPECT_EQ(run["state_details"], "validation crm failed: missing == 0 (is 1)");
+  auto metrics = Json(Call("GET", "/v1/applications/default/jobruns/" + id + "/files/metrics.json", ana_));
+  EXPECT_EQ(metrics["changed"], 1);
+  EXPECT_EQ(metrics["source"]["table"], "crm:public.src");
+  EXPECT_EQ(metrics["external"]["connection"], "crm");
+  EXPECT_EQ(metrics["external"]["rows"], 5);
+  auto refused = Submit(admin_, spec);
+  ASSERT_EQ(refused.status, 201) << refused.body;
+  auto other = WaitFor(admin_, Json(refused)["job_run_id"], "FAILED");
+  EXPECT_THAT(other["state_details"].get<std::string>(),
+              HasSubstr("connection 'crm' does not exist (or you may not use it)"));
 }
 
 }  // namespace
