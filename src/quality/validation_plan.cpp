@@ -60,18 +60,19 @@ class Planner {
       const char* side = source ? "source" : "target";
       bool remote = IsExternal(source);
       std::string rel = remote ? ext_plan_->table : source ? "__s" : "__t";
-      Query(fmt::format("profile_{}", side), remote ? Remote("__ext_profile", Profile(rel, source, true))
-                                                    : with_ + Profile(rel, source, false));
-      if (!v_.keys.empty() && v_.key_uniqueness)
-        Query(fmt::format("keys_{}", side),
-              remote ? Remote("__ext_keys", Duplicates(rel, source)) : with_ + Duplicates(rel, source));
+      std::string profile = ProfileSql(rel, Profiled(), keys_, source, remote);
+      Query(fmt::format("profile_{}", side), remote ? Remote("__ext_profile", profile) : with_ + profile);
+      if (!v_.keys.empty() && v_.key_uniqueness) {
+        std::string dups = DuplicatesSql(rel, keys_, source);
+        Query(fmt::format("keys_{}", side), remote ? Remote("__ext_keys", dups) : with_ + dups);
+      }
     }
     Rules();
     Diff();
     MismatchTable();
     Query("samples", fmt::format("SELECT * EXCLUDE (__rn) FROM (SELECT *, row_number() OVER (PARTITION BY "
                                  "diff_type ORDER BY {0}) AS __rn FROM ({1})) WHERE __rn <= {2} ORDER BY {0}",
-                                 Order(), Mismatches(), v_.samples));
+                                 MismatchOrder(Rows()), MismatchesSql(Rows()), v_.samples));
     Query("griffin", Griffin());
     CheckThresholds();
     return std::move(plan_);
@@ -336,13 +337,13 @@ class Planner {
   }
 
   // The columns profiled: keys, compared columns, completeness columns (source names).
-  std::vector<std::tuple<std::string, std::string, CompareColumn::Kind>> Profiled() const {
-    std::vector<std::tuple<std::string, std::string, CompareColumn::Kind>> out;
+  std::vector<ProfiledColumn> Profiled() const {
+    std::vector<ProfiledColumn> out;
     auto add = [&](const std::string& s, const std::string& t, CompareColumn::Kind k) {
       for (auto& o : out) {
-        if (std::get<0>(o) == s) return;
+        if (o.source == s) return;
       }
-      out.emplace_back(s, t, k);
+      out.push_back({s, t, k});
     };
     for (auto& [s, t] : keys_) add(s, t, CompareKind(FindColumn(src_cols_, s)->type));
     if (!v_.profile) {
@@ -352,44 +353,6 @@ class Planner {
     }
     for (auto& [s, t] : complete_) add(s, t, CompareKind(FindColumn(src_cols_, s)->type));
     return out;
-  }
-
-  std::string Profile(const std::string& rel, bool source, bool pg) {
-    std::string sel = "count(*) AS rows";
-    auto profiled = Profiled();
-    for (size_t i = 0; i < profiled.size(); i++) {
-      auto& [s, t, kind] = profiled[i];
-      std::string c = QuoteName(source ? s : t);
-      // PostgreSQL: exact distinct counts, and text ordered by bytes as DuckDB orders it.
-      std::string m =
-          pg && kind == CompareColumn::kOther ? fmt::format("CAST({} AS text) COLLATE \"C\"", c) : c;
-      std::string d = pg ? "count(DISTINCT " + c + ")" : "approx_count_distinct(" + c + ")";
-      sel += fmt::format(", count({0}) AS n{1}, {3} AS d{1}, min({2}) AS min{1}, max({2}) AS max{1}", c, i, m,
-                         d);
-      if (kind == CompareColumn::kNumber)
-        sel += fmt::format(", sum({0}) AS sum{1}, avg({0}) AS mean{1}", c, i);
-      if (kind == CompareColumn::kOther)
-        sel += fmt::format(
-            ", min(length(CAST({0} AS VARCHAR))) AS minlen{1}, max(length(CAST({0} AS VARCHAR))) AS "
-            "maxlen{1}, avg(length(CAST({0} AS VARCHAR))) AS meanlen{1}",
-            c, i);
-    }
-    if (!keys_.empty()) {
-      std::string any;
-      for (auto& [s, t] : keys_) any += (any.empty() ? "" : " OR ") + QuoteName(source ? s : t) + " IS NULL";
-      sel += fmt::format(", count(*) FILTER (WHERE {}) AS null_keys", any);
-    }
-    return "SELECT " + sel + " FROM " + rel;
-  }
-
-  std::string Duplicates(const std::string& rel, bool source) {
-    std::vector<std::string> k;
-    for (auto& [s, t] : keys_) k.push_back(source ? s : t);
-    return fmt::format(
-        "SELECT count(*) FILTER (WHERE __n > 1) AS duplicate_keys, coalesce(sum(__n) FILTER (WHERE __n > 1), "
-        "0) AS "
-        "rows_with_duplicate_keys FROM (SELECT count(*) AS __n FROM {} GROUP BY {}) AS __g",
-        rel, ColumnList(k));
   }
 
   void Rules() {
@@ -436,7 +399,11 @@ class Planner {
   bool Bucketed() const { return !v_.keys.empty() && v_.null_equals_null && v_.nan_equals_nan; }
 
   void Diff() {
-    if (v_.keys.empty()) return MultisetDiff();
+    if (v_.keys.empty()) {
+      auto [diff, accuracy] = MultisetDiffSql(Rows().columns, v_.null_equals_null);
+      Statement(diff_with_ + diff, "CREATE TEMP TABLE v_diff AS ");
+      return Query("accuracy", accuracy);
+    }
     std::string with = diff_with_;
     std::string left = "__s", right = "__t";
     if (Bucketed()) {
@@ -515,89 +482,11 @@ class Planner {
     Query("accuracy", "SELECT " + sel + " FROM v_diff");
   }
 
-  void MultisetDiff() {
-    std::vector<std::string> s, t, on, out;
-    for (auto& c : cols_) {
-      auto norm = [&](const std::string& name) {
-        std::string e = QuoteName(name);
-        if (c.c.trim) e = "trim(" + e + ")";
-        if (c.c.ignore_case) e = "lower(" + e + ")";
-        return e + " AS " + QuoteName(c.c.name);
-      };
-      s.push_back(norm(c.c.left));
-      t.push_back(norm(c.c.right));
-      std::string q = QuoteName(c.c.name);
-      on.push_back(fmt::format("s.{0} {1} t.{0}", q, v_.null_equals_null ? "IS NOT DISTINCT FROM" : "="));
-      out.push_back(fmt::format("coalesce(s.{0}, t.{0}) AS {0}", q));
-    }
-    auto group = [](const std::vector<std::string>& list, const char* rel) {
-      std::string l;
-      for (auto& x : list) l += (l.empty() ? "" : ", ") + x;
-      return fmt::format("SELECT {}, count(*) AS __n FROM {} GROUP BY ALL", l, rel);
-    };
-    std::string onl, outl;
-    for (auto& x : on) onl += (onl.empty() ? "" : " AND ") + x;
-    for (auto& x : out) outl += (outl.empty() ? "" : ", ") + x;
-    Statement(diff_with_ +
-                  fmt::format("SELECT {}, coalesce(s.__n, 0) AS __ns, coalesce(t.__n, 0) AS __nt FROM ({}) s "
-                              "FULL JOIN ({}) t ON {} WHERE coalesce(s.__n, 0) <> coalesce(t.__n, 0)",
-                              outl, group(s, "__s"), group(t, "__t"), onl),
-              "CREATE TEMP TABLE v_diff AS ");
-    Query("accuracy",
-          "SELECT coalesce(sum(greatest(__ns - __nt, 0)), 0) AS missing, coalesce(sum(greatest(__nt - __ns, "
-          "0)), 0) "
-          "AS extra, 0 AS changed FROM v_diff");
-  }
-
-  // The mismatch rows: diff_type, the keys, changed_columns, <c>_source and <c>_target.
-  std::string Mismatches() const {
-    if (v_.keys.empty()) {
-      std::string cols;
-      for (auto& c : cols_) {
-        std::string q = QuoteName(c.c.name);
-        cols += fmt::format(
-            ", CASE WHEN __ns > __nt THEN {0} END AS {1}, CASE WHEN __nt > __ns THEN {0} END AS {2}", q,
-            QuoteName(c.c.name + "_source"), QuoteName(c.c.name + "_target"));
-      }
-      return fmt::format(
-          "SELECT * EXCLUDE (__i) FROM (SELECT CASE WHEN __ns > __nt THEN 'missing' ELSE 'extra' END AS "
-          "diff_type, "
-          "CAST(NULL AS VARCHAR) AS changed_columns{}, unnest(range(CAST(abs(__ns - __nt) AS BIGINT))) AS "
-          "__i FROM "
-          "v_diff)",
-          cols);
-    }
-    std::string sel =
-        "CASE diff_type WHEN 'left_only' THEN 'missing' WHEN 'right_only' THEN 'extra' ELSE 'changed' END AS "
-        "diff_type";
-    for (auto& [s, t] : keys_) sel += ", " + QuoteName(s);
-    sel += ", reason AS changed_columns";
-    for (auto& c : cols_)
-      sel +=
-          fmt::format(", {} AS {}, {} AS {}", QuoteName(c.c.name + "_left"), QuoteName(c.c.name + "_source"),
-                      QuoteName(c.c.name + "_right"), QuoteName(c.c.name + "_target"));
-    return "SELECT " + sel + " FROM v_diff WHERE diff_type <> 'matched'";
-  }
-
-  std::vector<std::string> MismatchColumns() const {
-    std::vector<std::string> out = {"diff_type"};
-    for (auto& [s, t] : keys_) out.push_back(s);
-    out.push_back("changed_columns");
-    for (auto& c : cols_) {
-      out.push_back(c.c.name + "_source");
-      out.push_back(c.c.name + "_target");
-    }
-    return out;
-  }
-
-  // The order of mismatch rows: by kind, then keys (or values, without keys).
-  std::string Order() const {
-    std::vector<std::string> by = {"diff_type"};
-    for (auto& [s, t] : keys_) by.push_back(s);
-    if (keys_.empty()) {
-      for (auto& c : cols_) by.push_back(c.c.name + "_source"), by.push_back(c.c.name + "_target");
-    }
-    return ColumnList(by);
+  RowsShape Rows() const {
+    RowsShape r;
+    r.keys = keys_;
+    for (auto& c : cols_) r.columns.push_back(c.c);
+    return r;
   }
 
   void MismatchTable() {
@@ -612,11 +501,11 @@ class Planner {
     if (!exists) {
       std::string db = v_.mismatch_name.substr(0, v_.mismatch_name.find('.'));
       if (!DatabaseExists(probe_, db)) Statement("CREATE DATABASE IF NOT EXISTS " + QuoteName(db), "");
-      Statement("SELECT * FROM (" + Mismatches() + ") ORDER BY " + Order(),
+      Statement("SELECT * FROM (" + MismatchesSql(Rows()) + ") ORDER BY " + MismatchOrder(Rows()),
                 "CREATE TABLE " + v_.mismatch_table + " AS ");
       return;
     }
-    std::vector<std::string> want = MismatchColumns(), have;
+    std::vector<std::string> want = MismatchColumns(Rows()), have;
     for (auto& c : existing) have.push_back(Lower(c.name));
     for (auto& w : want) w = Lower(w);
     if (want != have)
@@ -624,8 +513,8 @@ class Planner {
           "mismatch_table",
           fmt::format("{} has other columns than this validation's mismatch rows ({}): drop it, or name "
                       "another table",
-                      v_.mismatch_name, ColumnList(MismatchColumns())));
-    Statement("SELECT * FROM (" + Mismatches() + ") ORDER BY " + Order(),
+                      v_.mismatch_name, ColumnList(MismatchColumns(Rows()))));
+    Statement("SELECT * FROM (" + MismatchesSql(Rows()) + ") ORDER BY " + MismatchOrder(Rows()),
               "INSERT OVERWRITE " + v_.mismatch_table + " ");
   }
 

@@ -101,6 +101,33 @@ std::string PgValueText(const std::string& quoted, const PgColumn& column);
 std::string SegmentKeyText(const std::vector<std::string>& texts, bool pg);
 std::string RecordText(const std::vector<std::string>& texts, bool pg);
 
+// SQL of a validation's rows (validation_rows.cpp).
+struct ProfiledColumn {
+  std::string source, target;
+  CompareColumn::Kind kind;
+};
+// One side's profile: count(*) AS rows, then per column i n<i>, d<i>, min<i>, max<i>
+// (numbers: sum<i>, mean<i>; text: minlen<i>, maxlen<i>, meanlen<i>), and null_keys.
+// `pg`: in PostgreSQL's dialect (exact distinct counts, text ordered by bytes).
+std::string ProfileSql(const std::string& rel, const std::vector<ProfiledColumn>& columns,
+                       const std::vector<std::pair<std::string, std::string>>& keys, bool source, bool pg);
+// One side's duplicate_keys and rows_with_duplicate_keys (either dialect).
+std::string DuplicatesSql(const std::string& rel,
+                          const std::vector<std::pair<std::string, std::string>>& keys, bool source);
+// Without keys: the query of v_diff over __s and __t (records whose counts differ,
+// __ns and __nt), and the accuracy query over it.
+std::pair<std::string, std::string> MultisetDiffSql(const std::vector<CompareColumn>& columns,
+                                                    bool null_equals_null);
+// The mismatch rows over v_diff (diff_type, the keys, changed_columns, <c>_source and
+// <c>_target), their columns and their order.
+struct RowsShape {
+  std::vector<std::pair<std::string, std::string>> keys;  // source, target names
+  std::vector<CompareColumn> columns;                     // left, right: source, target names
+};
+std::string MismatchesSql(const RowsShape& rows);
+std::vector<std::string> MismatchColumns(const RowsShape& rows);
+std::string MismatchOrder(const RowsShape& rows);
+
 // Bucket checksums (validation_sql.cpp). A side: its relation, and its key and
 // compared values as SQL expressions in one order, cast so both sides hash alike.
 struct BucketSide {
