@@ -22,9 +22,11 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr int64_t kTransferRows = 2048;  // records of differing segments read without splitting them further
-constexpr size_t kMaxSegments = 100000;  // checksums one level may compare
-constexpr int kFanOut = 16;              // a segment splits into 16 (one more hex digit of the key's MD5)
+constexpr int64_t kTransferRows = 2048;   // records of differing segments read without splitting them further
+constexpr size_t kMaxSegments = 1000000;  // checksums one level may compare
+constexpr int kDigits = 2;                // a segment splits into 256 (two more hex digits of the key's MD5)
+constexpr int kFanOut = 1 << (4 * kDigits);
+constexpr double kFirstSegmentRows = 4096;  // at most this many records a segment at the first level
 
 int Scale(const std::string& type) {
   static const std::regex kDecimal(R"(DECIMAL\((\d+),(\d+)\))");
@@ -62,6 +64,10 @@ std::string ChecksumSql(const std::string& rel, const std::string& key, const st
       "AS __k, * FROM {3}) AS __x{4} GROUP BY 1",
       length, RecordHash(record, pg), key, rel, where);
   return pg ? inner : "SELECT concat(seg, ' ', n, ' ', h) FROM (" + inner + ")";
+}
+
+double Seconds(std::chrono::steady_clock::duration d) {
+  return std::round(std::chrono::duration<double>(d).count() * 1000) / 1000;
 }
 
 struct Checksum {
@@ -133,11 +139,15 @@ class Bisection {
 
   std::vector<std::string> Run(int64_t rows, int& length, json& levels) {
     length = 1;
-    while (length < 6 && std::pow(16.0, length + 1) * 256 <= static_cast<double>(rows)) length++;
+    while (length < 6 && static_cast<double>(rows) / std::pow(16.0, length) > kFirstSegmentRows) length++;
     std::vector<std::string> within;
     int within_length = 0;
     for (;;) {
-      Checksums ext = External(length, within, within_length), lake = Lake(length, within, within_length);
+      auto t0 = std::chrono::steady_clock::now();
+      Checksums ext = External(length, within, within_length);
+      auto t_ext = std::chrono::steady_clock::now();
+      Checksums lake = Lake(length, within, within_length);
+      auto t_lake = std::chrono::steady_clock::now();
       std::vector<std::string> differ;
       int64_t ext_rows = 0;
       std::map<std::string, int> seen;
@@ -153,14 +163,16 @@ class Bisection {
       levels.push_back({{"prefix_digits", length},
                         {"segments_compared", seen.size()},
                         {"segments_differing", differ.size()},
-                        {"external_rows_in_differing", ext_rows}});
+                        {"external_rows_in_differing", ext_rows},
+                        {"external_seconds", Seconds(t_ext - t0)},
+                        {"lake_seconds", Seconds(t_lake - t_ext)}});
       bool dense = differ.size() * 2 > seen.size() && !within.empty();
-      bool small = ext_rows <= kTransferRows || ext_rows <= 64 * static_cast<int64_t>(differ.size());
-      if (differ.empty() || small || dense || length >= 16 || differ.size() * kFanOut > kMaxSegments)
+      bool small = ext_rows <= kTransferRows || ext_rows <= 16 * static_cast<int64_t>(differ.size());
+      if (differ.empty() || small || dense || length + kDigits > 16 || differ.size() * kFanOut > kMaxSegments)
         return differ;
       within = std::move(differ);
       within_length = length;
-      length += 1;
+      length += kDigits;
     }
   }
 
@@ -176,7 +188,7 @@ class Bisection {
     Checksums out;
     std::string sql = ChecksumSql("(" + p_.lake_rel + ")", p_.lake_key, p_.lake_record, false, length, within,
                                   within_length);
-    for (auto& line : lake_.Values(sql, kMaxSegments * kFanOut + 1)) {
+    for (auto& line : lake_.Values(sql, kMaxSegments + 1)) {
       auto a = line.find(' '), b = line.rfind(' ');
       out[line.substr(0, a)] = {std::stoll(line.substr(a + 1, b - a - 1)), line.substr(b + 1)};
     }
@@ -209,20 +221,23 @@ std::string PgValueText(const std::string& q, const PgColumn& c) {
   return fmt::format("{}::text", q);
 }
 
+// A value's text prefixed by its length in bytes ("5:hello"), or `null` for NULL;
+// chained with || (PostgreSQL's concat() is several times slower).
+std::string Prefixed(const std::string& t, bool pg, const char* null) {
+  return pg ? fmt::format("coalesce(octet_length({0})::text || ':' || {0}, '{1}')", t, null)
+            : fmt::format("coalesce(CAST(strlen({0}) AS VARCHAR) || ':' || {0}, '{1}')", t, null);
+}
+
 std::string SegmentKeyText(const std::vector<std::string>& texts, bool pg) {
   std::vector<std::string> parts;
-  for (auto& t : texts)
-    parts.push_back(
-        fmt::format("{}(coalesce({}, '')), ':', coalesce({}, '')", pg ? "octet_length" : "strlen", t, t));
-  return "concat(" + Join(parts, ", ") + ")";
+  for (auto& t : texts) parts.push_back(Prefixed(t, pg, "0:"));  // NULL reads as ''
+  return "(" + Join(parts, " || ") + ")";
 }
 
 std::string RecordText(const std::vector<std::string>& texts, bool pg) {
   std::vector<std::string> parts;
-  for (auto& t : texts)
-    parts.push_back(fmt::format("CASE WHEN {0} IS NULL THEN 'N' ELSE concat('V', {1}({0}), ':', {0}) END", t,
-                                pg ? "octet_length" : "strlen"));
-  return "concat(" + Join(parts, ", ") + ")";
+  for (auto& t : texts) parts.push_back(Prefixed(t, pg, "N"));  // a value's text starts with a digit
+  return "(" + Join(parts, " || ") + ")";
 }
 
 const ExternalConnection& FindConnection(const ValidationContext& context, const std::string& name,
@@ -276,6 +291,7 @@ ExternalStaged StageExternal(const ExternalPlan& plan, PgSource& pg, SchemaProbe
   std::vector<std::string> select;
   for (auto& [name, type] : plan.transfer) select.push_back(QuoteName(name));
   int64_t transferred = 0;
+  auto transfer_started = std::chrono::steady_clock::now();
   out.inputs.push_back(writer.Write("__ext_rows", plan.transfer, plan.connection, [&](duckdb::Appender& app) {
     if (where.empty()) return;
     std::vector<PgColumn> columns;
@@ -287,7 +303,7 @@ ExternalStaged StageExternal(const ExternalPlan& plan, PgSource& pg, SchemaProbe
         },
         columns);
   }));
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  auto now = std::chrono::steady_clock::now();
   out.stats = {{"connection", plan.connection},
                {"table", plan.name},
                {"side", plan.source ? "source" : "target"},
@@ -298,7 +314,8 @@ ExternalStaged StageExternal(const ExternalPlan& plan, PgSource& pg, SchemaProbe
                {"bytes_transferred", pg.bytes_received()},
                {"checksum_bytes", checksum_bytes},
                {"queries", pg.queries()},
-               {"seconds", std::round(seconds * 1000) / 1000}};
+               {"transfer_seconds", Seconds(now - transfer_started)},
+               {"seconds", Seconds(now - started)}};
   return out;
 }
 

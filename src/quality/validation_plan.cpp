@@ -51,7 +51,12 @@ class Planner {
     with_ = fmt::format("WITH __s AS ({}), __t AS ({}) ", Side(true, false), Side(false, false));
     diff_with_ = with_;
     if (External()) {
-      diff_with_ = fmt::format("WITH __s AS ({}), __t AS ({}) ", Side(true, true), Side(false, true));
+      // The lake side's records of differing segments, read once for the comparison.
+      bool src = IsExternal(true);
+      Statement(Side(!src, true), "CREATE TEMP TABLE v_side AS ");
+      diff_with_ =
+          fmt::format("WITH __s AS ({}), __t AS ({}) ", src ? Side(true, true) : "SELECT * FROM v_side",
+                      src ? "SELECT * FROM v_side" : Side(false, true));
       PlanExternal();
     }
     Query("counts",

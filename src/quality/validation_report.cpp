@@ -89,8 +89,9 @@ std::string RecordsBar(const json& m) {
   }
   double lx = 0;
   for (auto& [k, color] : parts) {
-    svg += fmt::format("<rect x={} y=32 width=10 height=10 fill='{}'/><text x={} y=41 font-size=12>{} {}</text>", lx,
-                       color, lx + 14, k, Int(m[k]));
+    svg +=
+        fmt::format("<rect x={} y=32 width=10 height=10 fill='{}'/><text x={} y=41 font-size=12>{} {}</text>",
+                    lx, color, lx + 14, k, Int(m[k]));
     lx += 160;
   }
   return svg + "</svg>";
@@ -102,12 +103,14 @@ std::string ColumnBars(const json& m) {
   for (auto& [name, c] : m["columns"].items())
     most = std::max({most, Int(c.value("unequal", json(0))), Int(c.value("within_tolerance", json(0)))});
   size_t n = m["columns"].size();
-  std::string svg = fmt::format("<svg width=900 height={} role=img aria-label='mismatches per column'>", 24 * n + 8);
+  std::string svg =
+      fmt::format("<svg width=900 height={} role=img aria-label='mismatches per column'>", 24 * n + 8);
   size_t i = 0;
   for (auto& [name, c] : m["columns"].items()) {
     double y = 24.0 * static_cast<double>(i++) + 4;
     double u = 480.0 * static_cast<double>(Int(c.value("unequal", json(0)))) / static_cast<double>(most);
-    double w = 480.0 * static_cast<double>(Int(c.value("within_tolerance", json(0)))) / static_cast<double>(most);
+    double w =
+        480.0 * static_cast<double>(Int(c.value("within_tolerance", json(0)))) / static_cast<double>(most);
     svg += fmt::format("<text x=0 y={:.0f} font-size=12>{}</text>", y + 13, Esc(name.substr(0, 28)));
     svg += fmt::format("<rect x=200 y={:.0f} width={:.1f} height=8 fill='#cf222e'/>", y, u);
     svg += fmt::format("<rect x=200 y={:.0f} width={:.1f} height=8 fill='#f0c674'/>", y + 9, w);
@@ -123,15 +126,17 @@ std::string Thresholds(const json& m) {
   std::string out = "<table><tr><th>check</th><th>value</th><th>result</th></tr>";
   for (auto& t : m["thresholds"]) {
     bool ok = t["passed"] == true;
-    out += fmt::format("<tr class={}><td>{}</td><td class=num>{}</td><td>{}</td></tr>", ok ? "passed" : "failed",
-                       Show(t["check"]), Show(t["value"]), ok ? "passed" : "FAILED");
+    out +=
+        fmt::format("<tr class={}><td>{}</td><td class=num>{}</td><td>{}</td></tr>", ok ? "passed" : "failed",
+                    Show(t["check"]), Show(t["value"]), ok ? "passed" : "FAILED");
   }
   return out + "</table>";
 }
 
 std::string Columns(const json& m) {
   std::string out =
-      "<table><tr><th>column</th><th>target column</th><th>compared as</th><th>types</th><th>unequal</th><th>NULL on "
+      "<table><tr><th>column</th><th>target column</th><th>compared "
+      "as</th><th>types</th><th>unequal</th><th>NULL on "
       "one side</th><th>within tolerance</th><th>largest |difference|</th></tr>";
   for (auto& [name, c] : m["columns"].items()) {
     std::string types = Esc(c["source_type"].get<std::string>());
@@ -154,7 +159,8 @@ std::string Profiles(const json& m) {
                        Show(p["target_column"]));
     for (auto& [stat, v] : p["source"].items()) {
       json t = p["target"].value(stat, json());
-      bool differs = v != t && !(v.is_number() && t.is_number() && std::fabs(v.get<double>() - t.get<double>()) < 1e-9);
+      bool differs =
+          v != t && !(v.is_number() && t.is_number() && std::fabs(v.get<double>() - t.get<double>()) < 1e-9);
       out += fmt::format("<tr><td>{}</td><td class='num{}'>{}</td><td class='num{}'>{}</td></tr>", Esc(stat),
                          differs ? " diff" : "", Show(v), differs ? " diff" : "", Show(t));
     }
@@ -176,7 +182,8 @@ std::string Samples(const json& rows, const std::string& kind) {
     for (auto& [k, v] : r.items()) {
       bool hit = false;
       for (const char* suffix : {"_source", "_target"}) {
-        if (k.size() > 7 && k.ends_with(suffix) && changed.find("," + k.substr(0, k.size() - 7) + ",") != std::string::npos)
+        if (k.size() > 7 && k.ends_with(suffix) &&
+            changed.find("," + k.substr(0, k.size() - 7) + ",") != std::string::npos)
           hit = true;
       }
       out += fmt::format("<td{}>{}</td>", hit ? " class=diff" : "", Show(v));
@@ -190,20 +197,24 @@ std::string Extras(const json& m) {
   std::string out;
   if (m.contains("duplicate_keys"))
     out += fmt::format(
-        "<table><tr><th></th><th>source</th><th>target</th></tr><tr><td>keys held by more than one record</td><td "
-        "class=num>{}</td><td class=num>{}</td></tr><tr><td>records with such keys</td><td class=num>{}</td><td "
-        "class=num>{}</td></tr><tr><td>records with a NULL key</td><td class=num>{}</td><td class=num>{}</td></tr></table>",
+        "<table><tr><th></th><th>source</th><th>target</th></tr><tr><td>keys held by more than one "
+        "record</td><td "
+        "class=num>{}</td><td class=num>{}</td></tr><tr><td>records with such keys</td><td "
+        "class=num>{}</td><td "
+        "class=num>{}</td></tr><tr><td>records with a NULL key</td><td class=num>{}</td><td "
+        "class=num>{}</td></tr></table>",
         Show(m["duplicate_keys"]["source"]), Show(m["duplicate_keys"]["target"]),
         Show(m["rows_with_duplicate_keys"]["source"]), Show(m["rows_with_duplicate_keys"]["target"]),
         Show(m["null_keys"]["source"]), Show(m["null_keys"]["target"]));
   if (!m["completeness"].empty() || !m["rules"].empty()) {
     out += "<table><tr><th>check</th><th>source failing</th><th>target failing</th></tr>";
     for (auto& [name, c] : m["completeness"].items())
-      out += fmt::format("<tr><td>{} is not NULL</td><td class=num>{}</td><td class=num>{}</td></tr>", Esc(name),
-                         Show(c["source_nulls"]), Show(c["target_nulls"]));
+      out += fmt::format("<tr><td>{} is not NULL</td><td class=num>{}</td><td class=num>{}</td></tr>",
+                         Esc(name), Show(c["source_nulls"]), Show(c["target_nulls"]));
     for (auto& [name, r] : m["rules"].items())
       out += fmt::format("<tr><td>{}: {}</td><td class=num>{}</td><td class=num>{}</td></tr>", Esc(name),
-                         Show(r["check"]), Show(r.value("source_failed", json())), Show(r.value("target_failed", json())));
+                         Show(r["check"]), Show(r.value("source_failed", json())),
+                         Show(r.value("target_failed", json())));
     out += "</table>";
   }
   const json& s = m["schema"];
@@ -220,6 +231,16 @@ std::string Extras(const json& m) {
 
 }  // namespace
 
+// What was read from a side in PostgreSQL.
+std::string External(const json& x) {
+  return fmt::format(
+      "<p class=note>The {} was read through connection <b>{}</b>: segment checksums compared in {} "
+      "level(s), {} "
+      "segment(s) differed, {} of its {} records transferred ({} bytes read) in {} s.</p>",
+      Show(x["side"]), Show(x["connection"]), Show(json(x["levels"].size())), Show(x["segments_differing"]),
+      Show(x["rows_transferred"]), Show(x["rows"]), Show(x["bytes_transferred"]), Show(x["seconds"]));
+}
+
 std::string ValidationReportHtml(const json& m) {
   bool passed = m["passed"] == true;
   std::string title = "Validation " + Esc(m["validation"].get<std::string>());
@@ -233,21 +254,26 @@ std::string ValidationReportHtml(const json& m) {
       m["target"]["where"] == "" ? "" : " where " + Show(m["target"]["where"]),
       m["keys"].empty() ? "none (whole records compared as multisets)" : Esc(m["keys"].dump()),
       Show(m.value("run_id", json())), Show(m.value("submitted_by", json())));
+  if (m.contains("external")) html += External(m["external"]);
   html += "<h2>Records</h2>" + Tiles(m) + RecordsBar(m);
   html += "<h2>Thresholds</h2>" + Thresholds(m);
   if (!m["columns"].empty() && m["mode"] == "keys") html += "<h2>Mismatches per column</h2>" + ColumnBars(m);
   html += "<h2>Columns</h2>" + Columns(m);
   html += "<h2>Keys, completeness, rules and schema</h2>" + Extras(m);
   html += "<h2>Profiles, side by side</h2><div class=grid>" + Profiles(m) + "</div>";
-  html += fmt::format("<h2>Sample differing records</h2><p class=note>At most the spec's <code>samples</code> of each "
-                      "kind; every one is in the lake table <b>{}</b>.</p>",
-                      Show(m["mismatch_table"]));
+  html += fmt::format(
+      "<h2>Sample differing records</h2><p class=note>At most the spec's <code>samples</code> of each "
+      "kind; every one is in the lake table <b>{}</b>.</p>",
+      Show(m["mismatch_table"]));
   for (const char* kind : {"missing", "extra", "changed"})
     html += fmt::format("<h3>{}</h3>", kind) + Samples(m["samples"][kind], kind);
   html += fmt::format(
-      "<h2>Apache Griffin's accuracy</h2><p>total {}, miss {}, matched {}, matchedFraction {}</p><p class=note>As "
-      "Griffin defines them: a source record is missed when no target record equals it on every compared column "
-      "as text with NULL read as ''. It cannot see extra records, counts a changed record as missed, and has no "
+      "<h2>Apache Griffin's accuracy</h2><p>total {}, miss {}, matched {}, matchedFraction {}</p><p "
+      "class=note>As "
+      "Griffin defines them: a source record is missed when no target record equals it on every compared "
+      "column "
+      "as text with NULL read as ''. It cannot see extra records, counts a changed record as missed, and has "
+      "no "
       "tolerances (docs/validation.md).</p></body></html>\n",
       Show(m["griffin"]["total"]), Show(m["griffin"]["miss"]), Show(m["griffin"]["matched"]),
       Show(m["griffin"]["matchedFraction"]));

@@ -127,6 +127,8 @@ TEST_F(ExternalValidationTest, APostgreSQLSourceGivesTheFiguresOfItsLakeCopyRead
     EXPECT_EQ(ext.metrics["profiles"]["amount"]["source"][k], lake.metrics["profiles"]["amount"]["source"][k])
         << k;
   EXPECT_EQ(ext.metrics["profiles"]["note"]["source"]["nulls"], kRows / 97);
+  std::string html = quality::ValidationReportHtml(ext.metrics);
+  EXPECT_THAT(html, HasSubstr("read through connection <b>crm</b>"));
   // The read is audited as the submitter's, with what it transferred.
   EXPECT_EQ(All(*admin_, "SELECT outcome, statement_type FROM system.audit WHERE event = 'external_read'"),
             "ok|VALIDATE|\n");
