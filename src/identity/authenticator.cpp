@@ -33,7 +33,21 @@ Authenticator::Authenticator(const KeyManager& keys, audit::AuditLog& audit, Aut
     : keys_(keys),
       audit_(audit),
       options_(std::move(options)),
-      verifier_(options_.issuer, options_.audience, keys_, options_.trusted, options_.fetch) {}
+      verifier_(options_.issuer, options_.audience, keys_, options_.trusted, options_.fetch),
+      codes_(options_.clients, options_.clock) {}
+
+std::string Authenticator::Authorize(Directory& dir, const std::string& id, const std::string& name,
+                                     std::string_view password, const audit::Origin& origin) {
+  codes_.Pending(id);  // kNotFound before any password is checked
+  Principal p;
+  try {
+    p = Login(dir, name, password, UserKind::kPerson, origin, "authorization_code");
+  } catch (const Error&) {
+    codes_.Failed(id);
+    throw;
+  }
+  return codes_.Complete(id, p.user);
+}
 
 Principal Authenticator::Bearer(std::string_view token, Directory& dir) {
   return verifier_.Verify(token, [&](const std::string& user) { return dir.Lookup(user, options_.issuer); });
@@ -44,8 +58,8 @@ Principal Authenticator::Password(Directory& dir, const std::string& name, std::
   return Login(dir, name, secret, kind, origin, "password");
 }
 
-Principal Authenticator::Login(Directory& dir, const std::string& name, std::string_view secret, UserKind kind,
-                               const audit::Origin& origin, const std::string& method) {
+Principal Authenticator::Login(Directory& dir, const std::string& name, std::string_view secret,
+                               UserKind kind, const audit::Origin& origin, const std::string& method) {
   audit::ActionEvent e;
   e.event = "login";
   e.action = "LOGIN";
@@ -66,6 +80,36 @@ Principal Authenticator::Login(Directory& dir, const std::string& name, std::str
   }
 }
 
+// The token endpoint's authorization_code grant: the code's user, as the directory
+// has them now. A login event either way (the person signed in when the code was made).
+Principal Authenticator::Redeem(Directory& dir, const std::map<std::string, std::string>& form,
+                                const audit::Origin& origin) {
+  auto field = [&](const char* name) {
+    auto it = form.find(name);
+    return it == form.end() ? std::string() : it->second;
+  };
+  audit::ActionEvent e;
+  e.event = "login";
+  e.action = "LOGIN";
+  e.origin = origin;
+  e.details = {{"grant_type", "authorization_code"}, {"client_id", field("client_id").substr(0, 128)}};
+  try {
+    if (field("code").empty()) throw Error::InvalidArgument("code is required");
+    std::string user =
+        codes_.Redeem(field("code"), field("client_id"), field("redirect_uri"), field("code_verifier"));
+    auto p = dir.Lookup(user, options_.issuer);
+    if (!p) throw Error::Unauthenticated("the user of this code no longer exists");
+    e.actor = {p->user, p->groups, {}, options_.issuer};
+    audit_.Append(audit::ToJson(e));
+    return *p;
+  } catch (const Error& err) {
+    e.outcome = err.code() == ErrorCode::kUnauthenticated ? audit::Outcome::kDenied : audit::Outcome::kFailed;
+    e.reason = err.what();
+    audit_.Append(audit::ToJson(e));
+    throw;
+  }
+}
+
 IssuedToken Authenticator::Grant(Directory& dir, const std::map<std::string, std::string>& form,
                                  std::string_view authorization, const audit::Origin& origin) {
   auto field = [&](const char* name) {
@@ -74,7 +118,9 @@ IssuedToken Authenticator::Grant(Directory& dir, const std::map<std::string, std
   };
   std::string grant = field("grant_type");
   IssuedToken out;
-  if (grant.empty()) throw Error::InvalidArgument("grant_type is required (password or client_credentials)");
+  if (grant.empty())
+    throw Error::InvalidArgument(
+        "grant_type is required (password, client_credentials or authorization_code)");
   if (grant == "password") {
     if (field("username").empty()) throw Error::InvalidArgument("username is required");
     if (!form.count("password")) throw Error::InvalidArgument("password is required");
@@ -93,11 +139,13 @@ IssuedToken Authenticator::Grant(Directory& dir, const std::map<std::string, std
     }
     if (id.empty()) throw Error::InvalidArgument("client_id is required");
     out.principal = Login(dir, id, secret, UserKind::kService, origin, grant);
+  } else if (grant == "authorization_code") {
+    out.principal = Redeem(dir, form, origin);
   } else {
-    throw Error::Unsupported("unsupported grant_type: use password or client_credentials");
+    throw Error::Unsupported(
+        "unsupported grant_type: use password, client_credentials or authorization_code");
   }
-  out.access_token =
-      IssueToken(keys_, out.principal, options_.issuer, options_.audience, options_.token_ttl);
+  out.access_token = IssueToken(keys_, out.principal, options_.issuer, options_.audience, options_.token_ttl);
   out.expires_in = options_.token_ttl;
   return out;
 }

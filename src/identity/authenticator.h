@@ -6,9 +6,12 @@
 //               (TokenVerifier: signature, claims, the user still exists, ...).
 //   Password()  a built-in user's name and secret (HTTP Basic, a PostgreSQL
 //               password message); a person's password or a service's secret.
-//   Grant()     the OAuth2 token endpoint: grant_type password (RFC 6749 §4.3) or
+//   Grant()     the OAuth2 token endpoint: grant_type password (RFC 6749 §4.3),
 //               client_credentials (§4.4, secret in the form or as
-//               client_secret_basic); returns a signed access token.
+//               client_secret_basic) or authorization_code (§4.1 with PKCE, the
+//               code from Authorize()); returns a signed access token.
+//   Authorize() a person signing in on the built-in login page for a pending
+//               authorization request (identity/auth_codes.h).
 //
 // Every Password() and Grant() is a login and leaves an audit event ("login"),
 // refused ones too, never with the secret. Bearer() leaves none (the statement or
@@ -22,6 +25,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -31,6 +35,7 @@
 
 #include "audit/audit_log.h"
 #include "audit/events.h"
+#include "identity/auth_codes.h"
 #include "identity/directory.h"
 #include "identity/keys.h"
 #include "identity/verifier.h"
@@ -42,7 +47,9 @@ struct AuthenticatorOptions {
   std::string audience = "tarn";
   std::chrono::seconds token_ttl{3600};
   std::vector<TrustedIssuer> trusted;
-  TokenVerifier::Fetcher fetch;  // for trusted issuers' jwks_url
+  TokenVerifier::Fetcher fetch;      // for trusted issuers' jwks_url
+  std::vector<OAuthClient> clients;  // who may use the authorization-code flow
+  std::function<int64_t()> clock;    // for codes' lifetimes (null: the system clock)
 };
 
 struct IssuedToken {
@@ -68,16 +75,26 @@ class Authenticator {
   IssuedToken Grant(Directory& dir, const std::map<std::string, std::string>& form,
                     std::string_view authorization, const audit::Origin& origin);
 
+  // Signs `name` in for the pending sign-in `id` (a login, audited); returns the URL
+  // to send the browser to (code and state). A wrong name or password throws
+  // kUnauthenticated; the sign-in may be retried (5 times).
+  std::string Authorize(Directory& dir, const std::string& id, const std::string& name,
+                        std::string_view password, const audit::Origin& origin);
+  AuthorizationCodes& codes() { return codes_; }
+
   const std::string& issuer() const { return options_.issuer; }
 
  private:
   Principal Login(Directory& dir, const std::string& name, std::string_view secret, UserKind kind,
                   const audit::Origin& origin, const std::string& method);
+  Principal Redeem(Directory& dir, const std::map<std::string, std::string>& form,
+                   const audit::Origin& origin);
 
   const KeyManager& keys_;
   audit::AuditLog& audit_;
   AuthenticatorOptions options_;
   TokenVerifier verifier_;
+  AuthorizationCodes codes_;
 };
 
 }  // namespace tarn::identity

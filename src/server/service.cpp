@@ -11,6 +11,7 @@
 #include "identity/keys.h"
 #include "quality/recon_job.h"
 #include "quality/validation.h"
+#include "server/authorize_routes.h"
 #include "server/http_client.h"
 #include "server/http_server.h"
 #include "server/job_routes.h"
@@ -182,11 +183,13 @@ void Service::Impl::AddRoutes() {
         {{"issuer", issuer},
          {"jwks_uri", issuer + "/.well-known/jwks.json"},
          {"token_endpoint", issuer + "/oauth2/token"},
-         {"grant_types_supported", {"password", "client_credentials"}},
+         {"authorization_endpoint", issuer + "/oauth2/authorize"},
+         {"grant_types_supported", {"password", "client_credentials", "authorization_code"}},
+         {"code_challenge_methods_supported", {"S256"}},
          {"token_endpoint_auth_methods_supported", {"client_secret_post", "client_secret_basic"}},
          {"id_token_signing_alg_values_supported", {config.algorithm}},
          {"subject_types_supported", {"public"}},
-         {"response_types_supported", {"token"}},
+         {"response_types_supported", {"code", "token"}},
          {"claims_supported", {"iss", "aud", "sub", "exp", "iat", "nbf", "groups"}}},
         v(ctx));
   });
@@ -223,6 +226,9 @@ void Service::Impl::AddRoutes() {
       return TokenError(e, grant, v(ctx));
     }
   });
+
+  AddAuthorizeRoutes(router, {[this]() -> identity::Authenticator& { return *auth; },
+                              [this](size_t worker) { return Directory(worker); }});
 
   // --- statements ---------------------------------------------------------------
   router.Add(verb::post, "/v1/statements", true, [this, v](RequestContext& ctx) {
@@ -494,6 +500,8 @@ void Service::Start() {
     ao.audience = s.config.audience;
     ao.token_ttl = std::chrono::seconds(s.config.token_ttl_s);
     ao.trusted = std::move(trusted);
+    // The studio signs people in with the authorization-code flow (docs/server.md).
+    ao.clients = {{"tarn-studio", {s.issuer + "/studio/callback"}}};
     ao.fetch = [](const std::string& url) {
       ClientOptions o;
       o.timeout = std::chrono::seconds(5);

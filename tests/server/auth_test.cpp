@@ -361,7 +361,8 @@ TEST_F(AuthTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {
 // RFC 6749 §5.2: each malformed or unsupported request gets its error code, 400.
 TEST_F(AuthTest, TokenRequestErrorsFollowRfc6749) {
   ExpectTokenError(TokenRequest("username=ana&password=x"), 400, "invalid_request");
-  ExpectTokenError(TokenRequest("grant_type=authorization_code&code=abc"), 400, "unsupported_grant_type");
+  ExpectTokenError(TokenRequest("grant_type=authorization_code&code=abc"), 400,
+                   "invalid_grant");  // no such code
   ExpectTokenError(TokenRequest("grant_type=refresh_token&refresh_token=abc"), 400, "unsupported_grant_type");
   ExpectTokenError(TokenRequest("grant_type=password&password=x"), 400, "invalid_request");
   ExpectTokenError(TokenRequest("grant_type=password&username=ana"), 400, "invalid_request");
