@@ -89,7 +89,8 @@ AuthorizeRequest AuthorizationCodes::Pending(const std::string& id) {
   std::lock_guard lock(mu_);
   auto it = pending_.find(id);
   if (it == pending_.end() || it->second.expires_ms <= Now())
-    throw Error::NotFound("this sign-in expired or was already used: start again from the application");
+    throw Error::InvalidArgument(
+        "this sign-in expired or was already used: start again from the application");
   return it->second.request;
 }
 
@@ -104,7 +105,8 @@ std::string AuthorizationCodes::Complete(const std::string& id, const std::strin
   int64_t now = Now();
   auto it = pending_.find(id);
   if (it == pending_.end() || it->second.expires_ms <= now)
-    throw Error::NotFound("this sign-in expired or was already used: start again from the application");
+    throw Error::InvalidArgument(
+        "this sign-in expired or was already used: start again from the application");
   AuthorizeRequest r = it->second.request;
   pending_.erase(it);
   std::string code = RandomHex(32);

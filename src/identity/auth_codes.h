@@ -11,8 +11,8 @@
 //
 // Only registered clients with exactly registered redirect URIs are served (no
 // wildcards), and PKCE is required. Errors: kInvalidArgument for a bad authorize
-// request (shown on the page, never redirected: RFC 6749 §4.1.2.1), kNotFound for a
-// pending sign-in that does not exist (or expired), kUnauthenticated for a code that
+// request (shown on the page, never redirected: RFC 6749 §4.1.2.1) and for a pending
+// sign-in that does not exist (or expired), kUnauthenticated for a code that
 // does not redeem. Thread-safety: thread-safe.
 #pragma once
 

@@ -38,7 +38,7 @@ Authenticator::Authenticator(const KeyManager& keys, audit::AuditLog& audit, Aut
 
 std::string Authenticator::Authorize(Directory& dir, const std::string& id, const std::string& name,
                                      std::string_view password, const audit::Origin& origin) {
-  codes_.Pending(id);  // kNotFound before any password is checked
+  codes_.Pending(id);  // an unknown sign-in fails before any password is checked
   Principal p;
   try {
     p = Login(dir, name, password, UserKind::kPerson, origin, "authorization_code");

@@ -115,7 +115,8 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
   std::string listen;
   Read(root, "listen", listen, "", known);
   if (!listen.empty()) SetListen(c, listen);
-  for (auto section : {"tls", "limits", "identity", "jobs", "livy", "connections"}) known.insert(section);
+  for (auto section : {"tls", "limits", "identity", "jobs", "livy", "connections", "studio"})
+    known.insert(section);
   RejectUnknown(root, known, "");
   if (auto* t = root["tls"].as_table()) {
     std::set<std::string> k;
@@ -183,6 +184,12 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
     ReadDuration(*t, "session_idle_timeout", c.livy_session_idle_timeout_s, "livy.", k);
     ReadDuration(*t, "keep_ended_sessions", c.livy_keep_ended_sessions_s, "livy.", k);
     RejectUnknown(*t, k, "livy.");
+  }
+  if (auto* t = root["studio"].as_table()) {
+    std::set<std::string> k;
+    ReadDuration(*t, "session_idle", c.studio_session_idle_s, "studio.", k);
+    ReadDuration(*t, "session_max", c.studio_session_max_s, "studio.", k);
+    RejectUnknown(*t, k, "studio.");
   }
   if (auto* t = root["jobs"].as_table()) {
     std::set<std::string> k;

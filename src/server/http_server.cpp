@@ -154,9 +154,11 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   void ReadBody() {
     std::string_view target(parser_->get().target().data(), parser_->get().target().size());
-    bool upload = parser_->get().method() == http::verb::post && IsUploadPath(target.substr(0, target.find('?')));
+    bool upload =
+        parser_->get().method() == http::verb::post && IsUploadPath(target.substr(0, target.find('?')));
     size_t limit = upload ? server_.config.max_upload_bytes : server_.config.max_body_bytes;
-    if (parser_->content_length() && *parser_->content_length() > limit) return OnRead(http::error::body_limit);
+    if (parser_->content_length() && *parser_->content_length() > limit)
+      return OnRead(http::error::body_limit);
     parser_->body_limit(limit);
     if (upload) Lowest(stream_).expires_after(std::chrono::seconds(server_.config.upload_timeout_s));
     http::async_read(stream_, buffer_, *parser_,
@@ -409,7 +411,7 @@ Response HttpServer::Impl::Dispatch(
     }
     route = r->pattern;
     if (r->authenticated) {
-      ctx.principal = authenticate(BearerToken(req), worker);
+      ctx.principal = authenticate(req, worker);
       principal = ctx.principal->user;
     }
     Response res = r->handler(ctx);

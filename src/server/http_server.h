@@ -26,8 +26,9 @@ namespace tarn::server {
 
 class HttpServer {
  public:
-  // Verifies a bearer token for the worker `worker`; throws kUnauthenticated.
-  using Authenticator = std::function<identity::Principal(std::string_view token, size_t worker)>;
+  // Who sent the request (its bearer token, or the studio's session cookie), for the
+  // worker `worker`; throws kUnauthenticated (or kPermissionDenied).
+  using Authenticator = std::function<identity::Principal(const Request& request, size_t worker)>;
 
   HttpServer(const ServerConfig& config, const Router& router, Metrics& metrics, Authenticator authenticate);
   ~HttpServer();

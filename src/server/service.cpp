@@ -18,6 +18,7 @@
 #include "server/livy_routes.h"
 #include "server/metrics.h"
 #include "server/queries.h"
+#include "server/studio_routes.h"
 #include "server/upload_routes.h"
 
 namespace tarn::server {
@@ -109,6 +110,16 @@ struct Service::Impl {
     auto dir = Directory(worker);
     return auth->Bearer(token, dir);
   }
+  // A bearer token, or else the studio's session cookie (studio_routes.h).
+  identity::Principal AuthenticateRequest(const Request& req, size_t worker) {
+    if (req.find(http::field::authorization) == req.end()) {
+      auto dir = Directory(worker);
+      if (auto p = StudioPrincipal(req, studio, dir)) return *p;
+    }
+    return Authenticate(BearerToken(req), worker);
+  }
+  StudioSessions studio{std::chrono::seconds(config.studio_session_idle_s),
+                        std::chrono::seconds(config.studio_session_max_s)};
 };
 
 void Service::Impl::AuthorizeMetrics(RequestContext& ctx) {
@@ -229,6 +240,9 @@ void Service::Impl::AddRoutes() {
 
   AddAuthorizeRoutes(router, {[this]() -> identity::Authenticator& { return *auth; },
                               [this](size_t worker) { return Directory(worker); }});
+  AddStudioRoutes(router, {[this]() -> identity::Authenticator& { return *auth; },
+                           [this](size_t worker) { return Directory(worker); }, [this] { return issuer; },
+                           &studio, config.tls()});
 
   // --- statements ---------------------------------------------------------------
   router.Add(verb::post, "/v1/statements", true, [this, v](RequestContext& ctx) {
@@ -483,7 +497,7 @@ void Service::Start() {
                                            s.metrics.active_queries);
   s.http = std::make_unique<HttpServer>(
       s.config, s.router, s.metrics,
-      [this](std::string_view token, size_t worker) { return impl_->Authenticate(token, worker); });
+      [this](const Request& req, size_t worker) { return impl_->AuthenticateRequest(req, worker); });
   // Issuer and verifier are set before the first connection is accepted; with
   // port 0 the issuer URL is only known once bound.
   s.http->Start([&](uint16_t port) {

@@ -46,12 +46,12 @@ TEST_F(AuthCodesTest, ASignInLastsTenMinutesAndFiveFailures) {
   now_ += 599'000;
   EXPECT_EQ(codes_.Pending(id).client_id, "app");
   now_ += 1'000;
-  EXPECT_EQ(CatchError([&] { codes_.Pending(id); }).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(CatchError([&] { codes_.Pending(id); }).code(), ErrorCode::kInvalidArgument);
   id = codes_.Begin(Query());
   for (int i = 0; i < 4; i++) codes_.Failed(id);
   EXPECT_EQ(codes_.Pending(id).redirect_uri, kRedirect);
   codes_.Failed(id);
-  EXPECT_EQ(CatchError([&] { codes_.Complete(id, "ana"); }).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(CatchError([&] { codes_.Complete(id, "ana"); }).code(), ErrorCode::kInvalidArgument);
 }
 
 TEST_F(AuthCodesTest, OnlyRegisteredClientsAndRedirectsWithPkce) {

@@ -87,7 +87,7 @@ TEST_F(AuthorizeTest, ASignInWithPkceGivesATokenOfThePersonOnce) {
   std::string code = Code(ok);
   EXPECT_EQ(ok.headers["location"].rfind(Redirect() + "?code=", 0), 0u) << ok.headers["location"];
   EXPECT_THAT(ok.headers["location"], HasSubstr("&state=xyz%20%26"));
-  EXPECT_EQ(SignIn(id, "ana", kAnaPassword).status, 404);  // the sign-in is finished
+  EXPECT_EQ(SignIn(id, "ana", kAnaPassword).status, 400);  // the sign-in is finished
 
   auto token = Redeem(code);
   ASSERT_EQ(token.status, 200) << token.body;
@@ -133,15 +133,15 @@ TEST_F(AuthorizeTest, BadRequestsGetAnErrorPageAndNeverARedirect) {
   EXPECT_THAT(bad(std::regex_replace(Query(), std::regex("client_id=tarn-studio"), "client_id=%3Cscript%3E")),
               Not(HasSubstr("<script>")));
   auto unknown = SignIn("0123456789abcdef", "ana", kAnaPassword);
-  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(unknown.headers.count("location"), 0u);
   // Five wrong passwords end the sign-in.
   std::string id = Begin();
   for (int i = 0; i < 4; i++) EXPECT_EQ(SignIn(id, "ana", "wrong").status, 401);
   auto fifth = SignIn(id, "ana", "wrong");
-  EXPECT_EQ(fifth.status, 404);
+  EXPECT_EQ(fifth.status, 400);
   EXPECT_THAT(fifth.body, HasSubstr("start again"));
-  EXPECT_EQ(SignIn(id, "ana", kAnaPassword).status, 404);
+  EXPECT_EQ(SignIn(id, "ana", kAnaPassword).status, 400);
 }
 
 }  // namespace

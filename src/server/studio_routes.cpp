@@ -1,0 +1,186 @@
+#include "server/studio_routes.h"
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+
+#include "common/error.h"
+#include "server/pages.h"
+
+namespace tarn::server {
+
+namespace {
+
+constexpr const char* kSessionCookie = "tarn_session";
+constexpr const char* kLoginCookie = "tarn_studio_login";
+
+// The value of cookie `name` in the request's Cookie header ("" if absent).
+std::string Cookie(const Request& req, const std::string& name) {
+  auto it = req.find(http::field::cookie);
+  if (it == req.end()) return "";
+  std::string_view all(it->value().data(), it->value().size());
+  while (!all.empty()) {
+    auto end = all.find(';');
+    std::string_view part = all.substr(0, end);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    auto eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
+    if (end == std::string_view::npos) break;
+    all.remove_prefix(end + 1);
+  }
+  return "";
+}
+
+std::string SetCookie(const std::string& name, const std::string& value, const char* path,
+                      const char* same_site, int max_age, bool secure) {
+  std::string c = fmt::format("{}={}; Path={}; HttpOnly; SameSite={}", name, value, path, same_site);
+  if (max_age >= 0) c += fmt::format("; Max-Age={}", max_age);
+  if (secure) c += "; Secure";
+  return c;
+}
+
+std::string Encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+bool SameSecret(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && !a.empty() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+Response Redirect(http::status status, const std::string& to, unsigned version) {
+  Response res =
+      HtmlPage(status, "Tarn", "<p><a href='" + HtmlEscape(to) + "'>Continue</a></p>", "", version);
+  res.set(http::field::location, to);
+  return res;
+}
+
+Response Problem(http::status status, const std::string& why, unsigned version) {
+  return HtmlPage(status, "Tarn studio",
+                  "<h1>This sign-in cannot go on</h1><p class=error role=alert>" + HtmlEscape(why) +
+                      "</p><p><a href='/studio/login'>Sign in again</a></p>",
+                  "", version);
+}
+
+}  // namespace
+
+std::optional<identity::Principal> StudioPrincipal(const Request& req, StudioSessions& sessions,
+                                                   identity::Directory& dir) {
+  std::string id = Cookie(req, kSessionCookie);
+  if (id.empty()) return std::nullopt;
+  auto s = sessions.Find(id);
+  if (!s) throw Error::Unauthenticated("the studio session ended: sign in again");
+  auto p = dir.Lookup(s->user, s->issuer);
+  if (!p || !sessions.Current(*s, *p)) {
+    sessions.Revoke(id);
+    throw Error::Unauthenticated("the studio session ended: sign in again");
+  }
+  auto m = req.method();
+  if (m != http::verb::get && m != http::verb::head && m != http::verb::options) {
+    auto it = req.find("X-CSRF-Token");
+    std::string sent = it == req.end() ? "" : std::string(it->value());
+    if (!SameSecret(sent, s->csrf))
+      throw Error::PermissionDenied(
+          "a studio request that changes something needs the session's X-CSRF-Token");
+  }
+  return p;
+}
+
+void AddStudioRoutes(Router& router, StudioRoute route) {
+  router.Add(http::verb::get, "/studio/login", false, [route](RequestContext& ctx) {
+    auto [id, login] = route.sessions->BeginLogin();
+    std::string to = fmt::format(
+        "/oauth2/authorize?response_type=code&client_id=tarn-studio&redirect_uri={}&code_challenge={}"
+        "&code_challenge_method=S256&state={}",
+        Encode(route.issuer() + "/studio/callback"), login.challenge, login.state);
+    Response res = Redirect(http::status::found, to, ctx.request.version());
+    // Lax: the browser comes back with it from the identity provider's redirect.
+    res.insert(http::field::set_cookie, SetCookie(kLoginCookie, id, "/studio", "Lax", 600, route.secure));
+    return res;
+  });
+  router.Add(http::verb::get, "/studio/callback", false, [route](RequestContext& ctx) {
+    unsigned v = ctx.request.version();
+    auto login = route.sessions->TakeLogin(Cookie(ctx.request, kLoginCookie));
+    if (!login || ctx.query["state"].empty() || !SameSecret(ctx.query["state"], login->state))
+      return Problem(http::status::bad_request, "this sign-in was not started here, or it expired", v);
+    std::map<std::string, std::string> form = {{"grant_type", "authorization_code"},
+                                               {"code", ctx.query["code"]},
+                                               {"client_id", "tarn-studio"},
+                                               {"redirect_uri", route.issuer() + "/studio/callback"},
+                                               {"code_verifier", login->verifier}};
+    audit::Origin origin = "http";
+    origin.request_id = ctx.request_id;
+    identity::IssuedToken token;
+    try {
+      auto dir = route.directory(ctx.worker);
+      token = route.auth().Grant(dir, form, "", origin);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kUnauthenticated && e.code() != ErrorCode::kInvalidArgument) throw;
+      return Problem(http::status::bad_request, "the sign-in code was refused", v);
+    }
+    // A page that moves on by itself rather than a redirect: a session cookie set in
+    // a redirect chain that began at another site is not sent along that chain.
+    Response res =
+        HtmlPage(http::status::ok, "Tarn studio",
+                 "<meta http-equiv=refresh content='0;url=/studio/'><p>Signed in as <b>" +
+                     HtmlEscape(token.principal.user) + "</b>. <a href='/studio/'>Continue</a></p>",
+                 "", v);
+    res.insert(http::field::set_cookie, SetCookie(kLoginCookie, "", "/studio", "Lax", 0, route.secure));
+    res.insert(http::field::set_cookie, SetCookie(kSessionCookie, route.sessions->Create(token.principal),
+                                                  "/", "Strict", -1, route.secure));
+    return res;
+  });
+  router.Add(http::verb::get, "/studio/api/session", true, [route](RequestContext& ctx) {
+    auto s = route.sessions->Find(Cookie(ctx.request, kSessionCookie));
+    if (!s) throw Error::Unauthenticated("no studio session: sign in at /studio/login");
+    const auto& p = *ctx.principal;
+    return JsonResponse(http::status::ok,
+                        {{"user", p.user}, {"groups", p.groups}, {"admin", p.admin}, {"csrf_token", s->csrf}},
+                        ctx.request.version());
+  });
+  router.Add(http::verb::post, "/studio/logout", false, [route](RequestContext& ctx) {
+    std::string id = Cookie(ctx.request, kSessionCookie);
+    auto s = route.sessions->Find(id);
+    auto form = ParseForm(ctx.request.body());
+    auto header = ctx.request.find("X-CSRF-Token");
+    std::string sent = header != ctx.request.end() ? std::string(header->value()) : form["csrf"];
+    if (s && !SameSecret(sent, s->csrf))
+      throw Error::PermissionDenied("signing out needs the session's CSRF token");
+    if (s) route.sessions->Revoke(id);
+    Response res = Redirect(http::status::see_other, "/studio/", ctx.request.version());
+    res.insert(http::field::set_cookie, SetCookie(kSessionCookie, "", "/", "Strict", 0, route.secure));
+    return res;
+  });
+  router.Add(http::verb::get, "/studio/", false, [route](RequestContext& ctx) {
+    unsigned v = ctx.request.version();
+    std::optional<StudioSession> s = route.sessions->Find(Cookie(ctx.request, kSessionCookie));
+    if (!s)
+      return HtmlPage(
+          http::status::ok, "Tarn studio",
+          "<h1>Tarn studio</h1><p>Sign in with your Tarn account.</p><p><a href='/studio/login'>Sign "
+          "in</a></p>",
+          "", v);
+    return HtmlPage(
+        http::status::ok, "Tarn studio",
+        "<h1>Tarn studio</h1><p>Signed in as <b>" + HtmlEscape(s->user) +
+            "</b>.</p><form method=post action='/studio/logout'><input type=hidden name=csrf value='" +
+            HtmlEscape(s->csrf) + "'><button type=submit>Sign out</button></form>",
+        "", v);
+  });
+  router.Add(http::verb::get, "/", false, [](RequestContext& ctx) {
+    auto accept = ctx.request.find(http::field::accept);
+    bool browser =
+        accept != ctx.request.end() && std::string(accept->value()).find("text/html") != std::string::npos;
+    if (browser) return Redirect(http::status::found, "/studio/", ctx.request.version());
+    return JsonResponse(http::status::ok, {{"service", "tarn"}, {"studio", "/studio/"}, {"api", "/v1/"}},
+                        ctx.request.version());
+  });
+}
+
+}  // namespace tarn::server

@@ -1,0 +1,45 @@
+// The studio's sign-in as a backend-for-frontend (docs/studio.md): the browser gets an
+// HttpOnly session cookie and never a token.
+//
+//   GET  /studio/login      starts the authorization-code flow with PKCE against the
+//                           built-in provider (state and verifier kept here, named by a
+//                           short-lived login cookie) and redirects to /oauth2/authorize
+//   GET  /studio/callback   checks state, redeems the code, starts a session
+//                           (cookie tarn_session: HttpOnly, SameSite=Strict, Path=/,
+//                           Secure with TLS) and sends the browser to /studio/
+//   GET  /studio/api/session  {user, groups, admin, csrf_token} of the session, or 401
+//   POST /studio/logout     ends the session (needs the CSRF token: X-CSRF-Token or
+//                           the form field csrf)
+//   GET  /studio/           the studio's entry page; GET / sends browsers there
+//
+// Every API route also accepts the session cookie in place of a bearer token
+// (StudioPrincipal); a state-changing request must then carry X-CSRF-Token.
+#pragma once
+
+#include <functional>
+#include <optional>
+
+#include "identity/authenticator.h"
+#include "server/router.h"
+#include "server/studio_sessions.h"
+
+namespace tarn::server {
+
+struct StudioRoute {
+  std::function<identity::Authenticator&()> auth;
+  std::function<identity::Directory(size_t worker)> directory;
+  std::function<std::string()> issuer;  // the server's base URL, once bound
+  StudioSessions* sessions = nullptr;
+  bool secure = false;  // TLS: cookies are Secure
+};
+
+void AddStudioRoutes(Router& router, StudioRoute route);
+
+// The principal of a request that carries a studio session cookie (nullopt if it
+// carries none). kUnauthenticated for a session that ended (its cookie is then
+// worthless); kPermissionDenied for a state-changing method without the session's
+// CSRF token in X-CSRF-Token.
+std::optional<identity::Principal> StudioPrincipal(const Request& request, StudioSessions& sessions,
+                                                   identity::Directory& dir);
+
+}  // namespace tarn::server
