@@ -80,27 +80,11 @@ std::string Trimmed(std::string url) {
 
 }  // namespace
 
-std::string UrlEncode(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string Login(const RemoteOptions& remote, const std::string& user, const std::string& password) {
   std::string server = Trimmed(remote.server);
-  auto res =
-      server::Fetch("POST", server + "/oauth2/token", {{"Content-Type", "application/x-www-form-urlencoded"}},
-                    "grant_type=password&username=" + UrlEncode(user) + "&password=" + UrlEncode(password),
-                    remote.client);
+  auto res = server::Fetch(
+      "POST", server + "/oauth2/token", {{"Content-Type", "application/x-www-form-urlencoded"}},
+      "grant_type=password&username=" + UrlEncode(user) + "&password=" + UrlEncode(password), remote.client);
   if (res.status == 400 || res.status == 401) {  // RFC 6749 §5.2 {"error", "error_description"}
     auto j = nlohmann::json::parse(res.body, nullptr, false);
     if (j.is_object() && j.contains("error") && j["error"].is_string()) {
@@ -201,8 +185,9 @@ nlohmann::json CallApi(const RemoteOptions& remote, const std::string& method, c
   return CallApiWithBody(remote, method, path, body.dump(), "application/json");
 }
 
-nlohmann::json CallApiWithBody(const RemoteOptions& remote, const std::string& method, const std::string& path,
-                               const std::string& body, const std::string& content_type) {
+nlohmann::json CallApiWithBody(const RemoteOptions& remote, const std::string& method,
+                               const std::string& path, const std::string& body,
+                               const std::string& content_type) {
   std::map<std::string, std::string> headers = {{"Authorization", "Bearer " + TokenFor(remote)}};
   if (!content_type.empty()) headers["Content-Type"] = content_type;
   auto res = server::Fetch(method, Trimmed(remote.server) + path, headers, body, remote.client);

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "common/util.h"
 #include "server/http_client.h"
 
 namespace tarn::cli {
@@ -47,11 +48,10 @@ std::string TokenFor(const RemoteOptions& remote);
 // answer, or throws the server's error (code and message) as a tarn::Error.
 nlohmann::json CallApi(const RemoteOptions& remote, const std::string& method, const std::string& path,
                        const nlohmann::json& body = nullptr);
-// `s` percent-encoded for a URL's query (RFC 3986 unreserved characters kept).
-std::string UrlEncode(const std::string& s);
 // The same with a body of `content_type` (a file's bytes).
-nlohmann::json CallApiWithBody(const RemoteOptions& remote, const std::string& method, const std::string& path,
-                               const std::string& body, const std::string& content_type);
+nlohmann::json CallApiWithBody(const RemoteOptions& remote, const std::string& method,
+                               const std::string& path, const std::string& body,
+                               const std::string& content_type);
 // The same, for an answer that is not JSON (CSV, Parquet): its body as it came.
 std::string CallApiRaw(const RemoteOptions& remote, const std::string& method, const std::string& path);
 

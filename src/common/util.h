@@ -30,6 +30,10 @@ std::string RandomHex(size_t bytes = 16);
 
 // Percent-decoding ('+' as space when `form`); throws kInvalidArgument on bad escapes.
 std::string UrlDecode(std::string_view s, bool form);
+// Percent-encoding of everything but RFC 3986's unreserved characters.
+std::string UrlEncode(std::string_view s);
+// Text for HTML: & < > " ' as character references.
+std::string HtmlEscape(std::string_view s);
 
 // A duration for people: "250 ms", "30 s", "2.5 s".
 std::string FormatDuration(std::chrono::milliseconds d);

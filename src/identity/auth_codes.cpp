@@ -29,21 +29,6 @@ std::string Param(const std::map<std::string, std::string>& q, const char* name)
   return it == q.end() ? "" : it->second;
 }
 
-std::string Encode(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 AuthorizationCodes::AuthorizationCodes(std::vector<OAuthClient> clients, std::function<int64_t()> clock)
@@ -113,7 +98,7 @@ std::string AuthorizationCodes::Complete(const std::string& id, const std::strin
   codes_[code] = {r, user, now + kCodeMs};
   std::string url =
       r.redirect_uri + (r.redirect_uri.find('?') == std::string::npos ? "?" : "&") + "code=" + code;
-  if (!r.state.empty()) url += "&state=" + Encode(r.state);
+  if (!r.state.empty()) url += "&state=" + UrlEncode(r.state);
   return url;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/util.h"
 #include "quality/validation_spec.h"
 
 namespace tarn::quality {
@@ -13,30 +14,15 @@ namespace {
 
 using nlohmann::json;
 
-std::string Esc(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 // A value as the report shows it: NULL in grey, text escaped, numbers plainly.
 std::string Show(const json& v) {
   if (v.is_null()) return "<span class=null>NULL</span>";
   if (v.is_string()) {
     std::string s = v.get<std::string>();
-    return s.empty() ? "<span class=null>''</span>" : Esc(s.size() > 200 ? s.substr(0, 200) + "…" : s);
+    return s.empty() ? "<span class=null>''</span>" : HtmlEscape(s.size() > 200 ? s.substr(0, 200) + "…" : s);
   }
   if (v.is_number_float()) return fmt::format("{:.10g}", v.get<double>());
-  return Esc(v.dump());
+  return HtmlEscape(v.dump());
 }
 
 int64_t Int(const json& v) {
@@ -111,7 +97,7 @@ std::string ColumnBars(const json& m) {
     double u = 480.0 * static_cast<double>(Int(c.value("unequal", json(0)))) / static_cast<double>(most);
     double w =
         480.0 * static_cast<double>(Int(c.value("within_tolerance", json(0)))) / static_cast<double>(most);
-    svg += fmt::format("<text x=0 y={:.0f} font-size=12>{}</text>", y + 13, Esc(name.substr(0, 28)));
+    svg += fmt::format("<text x=0 y={:.0f} font-size=12>{}</text>", y + 13, HtmlEscape(name.substr(0, 28)));
     svg += fmt::format("<rect x=200 y={:.0f} width={:.1f} height=8 fill='#cf222e'/>", y, u);
     svg += fmt::format("<rect x=200 y={:.0f} width={:.1f} height=8 fill='#f0c674'/>", y + 9, w);
     svg += fmt::format("<text x={:.0f} y={:.0f} font-size=12>{} unequal, {} within tolerance</text>",
@@ -139,12 +125,13 @@ std::string Columns(const json& m) {
       "as</th><th>types</th><th>unequal</th><th>NULL on "
       "one side</th><th>within tolerance</th><th>largest |difference|</th></tr>";
   for (auto& [name, c] : m["columns"].items()) {
-    std::string types = Esc(c["source_type"].get<std::string>());
-    if (c["source_type"] != c["target_type"]) types += " → " + Esc(c["target_type"].get<std::string>());
+    std::string types = HtmlEscape(c["source_type"].get<std::string>());
+    if (c["source_type"] != c["target_type"])
+      types += " → " + HtmlEscape(c["target_type"].get<std::string>());
     out += fmt::format(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=num>{}</td><td class=num>{}</td><td "
         "class=num>{}</td><td class=num>{}</td></tr>",
-        Esc(name), Show(c["target"]), Show(c["compares_as"]), types, Show(c.value("unequal", json())),
+        HtmlEscape(name), Show(c["target"]), Show(c["compares_as"]), types, Show(c.value("unequal", json())),
         Show(c.value("null_diff", json())), Show(c.value("within_tolerance", json())),
         c.contains("max_abs_diff") ? Show(c["max_abs_diff"]) : "");
   }
@@ -155,14 +142,14 @@ std::string Columns(const json& m) {
 std::string Profiles(const json& m) {
   std::string out;
   for (auto& [name, p] : m["profiles"].items()) {
-    out += fmt::format("<table><tr><th>{}</th><th>source</th><th>target ({})</th></tr>", Esc(name),
+    out += fmt::format("<table><tr><th>{}</th><th>source</th><th>target ({})</th></tr>", HtmlEscape(name),
                        Show(p["target_column"]));
     for (auto& [stat, v] : p["source"].items()) {
       json t = p["target"].value(stat, json());
       bool differs =
           v != t && !(v.is_number() && t.is_number() && std::fabs(v.get<double>() - t.get<double>()) < 1e-9);
-      out += fmt::format("<tr><td>{}</td><td class='num{}'>{}</td><td class='num{}'>{}</td></tr>", Esc(stat),
-                         differs ? " diff" : "", Show(v), differs ? " diff" : "", Show(t));
+      out += fmt::format("<tr><td>{}</td><td class='num{}'>{}</td><td class='num{}'>{}</td></tr>",
+                         HtmlEscape(stat), differs ? " diff" : "", Show(v), differs ? " diff" : "", Show(t));
     }
     out += "</table>";
   }
@@ -173,7 +160,7 @@ std::string Profiles(const json& m) {
 std::string Samples(const json& rows, const std::string& kind) {
   if (rows.empty()) return fmt::format("<p class=note>No {} records.</p>", kind);
   std::string out = "<table><tr>";
-  for (auto& [k, v] : rows[0].items()) out += "<th>" + Esc(k) + "</th>";
+  for (auto& [k, v] : rows[0].items()) out += "<th>" + HtmlEscape(k) + "</th>";
   out += "</tr>";
   for (auto& r : rows) {
     const json& cc = r.contains("changed_columns") ? r["changed_columns"] : json();
@@ -210,10 +197,10 @@ std::string Extras(const json& m) {
     out += "<table><tr><th>check</th><th>source failing</th><th>target failing</th></tr>";
     for (auto& [name, c] : m["completeness"].items())
       out += fmt::format("<tr><td>{} is not NULL</td><td class=num>{}</td><td class=num>{}</td></tr>",
-                         Esc(name), Show(c["source_nulls"]), Show(c["target_nulls"]));
+                         HtmlEscape(name), Show(c["source_nulls"]), Show(c["target_nulls"]));
     for (auto& [name, r] : m["rules"].items())
-      out += fmt::format("<tr><td>{}: {}</td><td class=num>{}</td><td class=num>{}</td></tr>", Esc(name),
-                         Show(r["check"]), Show(r.value("source_failed", json())),
+      out += fmt::format("<tr><td>{}: {}</td><td class=num>{}</td><td class=num>{}</td></tr>",
+                         HtmlEscape(name), Show(r["check"]), Show(r.value("source_failed", json())),
                          Show(r.value("target_failed", json())));
     out += "</table>";
   }
@@ -243,7 +230,7 @@ std::string External(const json& x) {
 
 std::string ValidationReportHtml(const json& m) {
   bool passed = m["passed"] == true;
-  std::string title = "Validation " + Esc(m["validation"].get<std::string>());
+  std::string title = "Validation " + HtmlEscape(m["validation"].get<std::string>());
   std::string html = fmt::format(
       "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><meta name=viewport "
       "content='width=device-width'><title>{0}</title><style>{1}</style></head><body>"
@@ -252,7 +239,7 @@ std::string ValidationReportHtml(const json& m) {
       title, kStyle, passed ? "pass" : "fail", passed ? "PASSED" : "FAILED", Show(m["source"]["table"]),
       m["source"]["where"] == "" ? "" : " where " + Show(m["source"]["where"]), Show(m["target"]["table"]),
       m["target"]["where"] == "" ? "" : " where " + Show(m["target"]["where"]),
-      m["keys"].empty() ? "none (whole records compared as multisets)" : Esc(m["keys"].dump()),
+      m["keys"].empty() ? "none (whole records compared as multisets)" : HtmlEscape(m["keys"].dump()),
       Show(m.value("run_id", json())), Show(m.value("submitted_by", json())));
   if (m.contains("external")) html += External(m["external"]);
   html += "<h2>Records</h2>" + Tiles(m) + RecordsBar(m);

@@ -18,21 +18,6 @@ constexpr const char* kStyle =
 
 }  // namespace
 
-std::string HtmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 Response HtmlPage(http::status status, const std::string& title, const std::string& body,
                   const std::string& form_origin, unsigned version) {
   std::string html = fmt::format(

@@ -5,11 +5,10 @@
 
 #include <string>
 
+#include "common/util.h"
 #include "server/http.h"
 
 namespace tarn::server {
-
-std::string HtmlEscape(const std::string& s);
 
 // `body` goes inside <main>; `form_origin`: another origin forms may post or redirect
 // to ("" for the page's own only).

@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 
 #include "common/error.h"
+#include "common/util.h"
 #include "server/pages.h"
 
 namespace tarn::server {
@@ -36,18 +37,6 @@ std::string SetCookie(const std::string& name, const std::string& value, const c
   if (max_age >= 0) c += fmt::format("; Max-Age={}", max_age);
   if (secure) c += "; Secure";
   return c;
-}
-
-std::string Encode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
 }
 
 bool SameSecret(const std::string& a, const std::string& b) {
@@ -98,7 +87,7 @@ void AddStudioRoutes(Router& router, StudioRoute route) {
     std::string to = fmt::format(
         "/oauth2/authorize?response_type=code&client_id=tarn-studio&redirect_uri={}&code_challenge={}"
         "&code_challenge_method=S256&state={}",
-        Encode(route.issuer() + "/studio/callback"), login.challenge, login.state);
+        UrlEncode(route.issuer() + "/studio/callback"), login.challenge, login.state);
     Response res = Redirect(http::status::found, to, ctx.request.version());
     // Lax: the browser comes back with it from the identity provider's redirect.
     res.insert(http::field::set_cookie, SetCookie(kLoginCookie, id, "/studio", "Lax", 600, route.secure));

@@ -5,6 +5,7 @@
 
 #include <regex>
 
+#include "common/util.h"
 #include "server_fixture.h"
 
 namespace tarn::testing {
@@ -21,19 +22,9 @@ class AuthorizeTest : public ServerTest {
  protected:
   std::string Redirect() { return base_ + "/studio/callback"; }
   std::string Query(const std::string& extra = "") {
-    return "/oauth2/authorize?response_type=code&client_id=tarn-studio&redirect_uri=" + Encode(Redirect()) +
-           "&code_challenge=" + kChallenge + "&code_challenge_method=S256&state=xyz%20%26" + extra;
-  }
-  static std::string Encode(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s) {
-      if (std::isalnum(c) || c == '.' || c == '-' || c == '_') {
-        out += static_cast<char>(c);
-      } else {
-        out += fmt::format("%{:02X}", c);
-      }
-    }
-    return out;
+    return "/oauth2/authorize?response_type=code&client_id=tarn-studio&redirect_uri=" +
+           UrlEncode(Redirect()) + "&code_challenge=" + kChallenge +
+           "&code_challenge_method=S256&state=xyz%20%26" + extra;
   }
   // The pending sign-in's id, from the login page.
   std::string Begin() {
@@ -60,7 +51,7 @@ class AuthorizeTest : public ServerTest {
                                 const std::string& redirect = "") {
     return Call("POST", "/oauth2/token", "",
                 "grant_type=authorization_code&client_id=tarn-studio&code=" + code + "&redirect_uri=" +
-                    Encode(redirect.empty() ? Redirect() : redirect) + "&code_verifier=" + verifier,
+                    UrlEncode(redirect.empty() ? Redirect() : redirect) + "&code_verifier=" + verifier,
                 {{"Content-Type", "application/x-www-form-urlencoded"}});
   }
 };
