@@ -3,7 +3,6 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "common/error.h"
 #include "common/util.h"
@@ -35,10 +34,7 @@ AuthorizationCodes::AuthorizationCodes(std::vector<OAuthClient> clients, std::fu
     : clients_(std::move(clients)), clock_(std::move(clock)) {}
 
 int64_t AuthorizationCodes::Now() const {
-  if (clock_) return clock_();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return clock_ ? clock_() : EpochMillis();
 }
 
 void AuthorizationCodes::Prune(int64_t now) {

@@ -18,10 +18,7 @@ StudioSessions::StudioSessions(std::chrono::seconds idle, std::chrono::seconds m
     : idle_ms_(idle.count() * 1000), max_ms_(max.count() * 1000), clock_(std::move(clock)) {}
 
 int64_t StudioSessions::Now() const {
-  if (clock_) return clock_();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return clock_ ? clock_() : EpochMillis();
 }
 
 void StudioSessions::Prune(int64_t now) {

@@ -1146,6 +1146,25 @@ TEST(ServerConfig, ConnectionsNameAUrlAndWhoMayUseThem) {
   }
 }
 
+TEST(ServerConfig, StudioSessionLifetimesAreDurationsAndBadOnesAreNamed) {
+  TempDir dir;
+  auto file = dir.path() / "server.toml";
+  WriteFile(file, "[studio]\nsession_idle = \"10m\"\nsession_max = \"2h\"\n");
+  auto c = server::LoadConfig(file);
+  EXPECT_EQ(c.studio_session_idle_s, 600);
+  EXPECT_EQ(c.studio_session_max_s, 7200);
+  for (auto [text, error] : {std::pair{"[studio]\nsession_idle = \"soon\"\n", "studio.session_idle"},
+                             {"[studio]\ncookie = \"x\"\n", "unknown setting studio.cookie"}}) {
+    WriteFile(file, text);
+    try {
+      server::LoadConfig(file);
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const Error& e) {
+      EXPECT_THAT(std::string(e.what()), ::testing::HasSubstr(error));
+    }
+  }
+}
+
 TEST(ServerConfig, AShortMetricsTokenIsRefused) {
   server::ServerConfig c;
   c.metrics_token = "short";
