@@ -189,6 +189,7 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
     std::set<std::string> k;
     ReadDuration(*t, "session_idle", c.studio_session_idle_s, "studio.", k);
     ReadDuration(*t, "session_max", c.studio_session_max_s, "studio.", k);
+    Read(*t, "assets", c.studio_assets, "studio.", k);
     RejectUnknown(*t, k, "studio.");
   }
   if (auto* t = root["jobs"].as_table()) {
@@ -228,6 +229,7 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
   };
   rel(c.tls_cert);
   rel(c.tls_key);
+  rel(c.studio_assets);
   return c;
 }
 

@@ -19,7 +19,8 @@
 //              allow_basic_over_http = false (HTTP Basic from other machines without TLS),
 //              csrf = false (require X-Requested-By on POST/DELETE), max_statements = 100,
 //              session_idle_timeout = "1h", keep_ended_sessions = "10m"
-//   [studio]   session_idle = "30m", session_max = "12h"   (the studio's sign-in sessions)
+//   [studio]   session_idle = "30m", session_max = "12h"   (the studio's sign-in sessions),
+//              assets = "/usr/share/tarn/studio"             (its built front end)
 //   [connections.NAME]  url = "postgresql://reader@db:5432/crm", password_file = "crm.pass",
 //              users = ["alice"], groups = ["migration"]   (PostgreSQL databases validations
 //              may read: quality/external.h; neither users nor groups: nobody may use it)
@@ -96,6 +97,9 @@ struct ServerConfig {
 
   int64_t studio_session_idle_s = 1800;  // [studio] session_idle: a session unused this long ends
   int64_t studio_session_max_s = 43200;  // [studio] session_max: and any session this old
+  // [studio] assets: the built front end's folder ("": next to the executable, see
+  // StaticAssets::Load).
+  std::filesystem::path studio_assets;
 
   // A bearer token a metrics scraper may use for GET /metrics alone ("": none).
   std::string metrics_token;

@@ -21,6 +21,16 @@ http::status StatusFor(ErrorCode code) {
   return http::status::internal_server_error;
 }
 
+nlohmann::json JsonBody(const RequestContext& ctx) {
+  try {
+    auto body = nlohmann::json::parse(ctx.request.body());
+    if (!body.is_object()) throw Error::InvalidArgument("the body must be a JSON object");
+    return body;
+  } catch (const nlohmann::json::exception&) {
+    throw Error::InvalidArgument("the body must be a JSON object");
+  }
+}
+
 Response JsonResponse(http::status status, const nlohmann::json& body, unsigned version) {
   Response res{status, version};
   res.set(http::field::content_type, "application/json");

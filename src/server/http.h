@@ -70,6 +70,9 @@ http::status StatusFor(ErrorCode code);
 // errors carry a generic message; their details go to the log only.
 Response ErrorResponse(const Error& error, const std::string& request_id, unsigned version);
 
+// The request's body as a JSON object; kInvalidArgument if it is not one.
+nlohmann::json JsonBody(const RequestContext& ctx);
+
 Response JsonResponse(http::status status, const nlohmann::json& body, unsigned version);
 Response TextResponse(http::status status, std::string body, std::string content_type, unsigned version);
 

@@ -17,14 +17,6 @@ namespace {
 
 using jobs::JobStore;
 
-nlohmann::json Body(const RequestContext& ctx) {
-  try {
-    return nlohmann::json::parse(ctx.request.body());
-  } catch (const nlohmann::json::exception&) {
-    throw Error::InvalidArgument("the body must be a JSON object");
-  }
-}
-
 // What the caller may do with applications and runs, from the governance policy:
 // SUBMIT and MANAGE on an application (administrators hold both everywhere, and
 // everyone may submit to `default`), CREATE_APPLICATION on the system.
@@ -273,7 +265,7 @@ static void AddScheduleRoutes(Router& router, JobRoutes r) {
     if (!access.MaySubmit(app))
       throw Error::PermissionDenied("access denied: scheduling runs on application {} takes SUBMIT on it",
                                     app.name);
-    auto s = jobs::ParseSchedule(Body(ctx), r.jobs().lake_root(), r.jobs().types());
+    auto s = jobs::ParseSchedule(JsonBody(ctx), r.jobs().lake_root(), r.jobs().types());
     std::string role = s.body.value("execution_role", "");
     if (!role.empty()) access.RequireAssume(role);
     s.application_id = app.id;
@@ -318,7 +310,7 @@ void AddJobRoutes(Router& router, JobRoutes r) {
       throw Error::PermissionDenied(
           "access denied: creating applications takes CREATE APPLICATION (GRANT CREATE APPLICATION TO ...)");
     }
-    auto app = jobs::ParseApplication(Body(ctx));
+    auto app = jobs::ParseApplication(JsonBody(ctx));
     JobStore store(meta);
     // The creator owns what they create: ALL on it, WITH GRANT OPTION.
     meta.Transaction([&] {
@@ -346,7 +338,7 @@ void AddJobRoutes(Router& router, JobRoutes r) {
   router.Add(verb::put, "/v1/applications/{app}", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));
     auto app = ManagedApplication(store, Access(r.store(ctx.worker), *ctx.principal), ctx);
-    auto updated = store.UpdateApplication(app.id, Body(ctx));
+    auto updated = store.UpdateApplication(app.id, JsonBody(ctx));
     Published(r, updated, "updated");
     return JsonResponse(http::status::ok, updated.Json(), v(ctx));
   });
@@ -382,7 +374,7 @@ void AddJobRoutes(Router& router, JobRoutes r) {
       throw Error::PermissionDenied("access denied: submitting to application {} takes SUBMIT on it",
                                     app.name);
     }
-    auto spec = jobs::ParseJobSpec(Body(ctx), r.jobs().lake_root(), r.jobs().types());
+    auto spec = jobs::ParseJobSpec(JsonBody(ctx), r.jobs().lake_root(), r.jobs().types());
     if (!spec.execution_role.empty()) access.RequireAssume(spec.execution_role);
     bool created = false;
     auto run = r.jobs().Submit(app.id, spec, *ctx.principal, created);
@@ -460,25 +452,27 @@ void AddJobRoutes(Router& router, JobRoutes r) {
     }
     return JsonResponse(http::status::ok, {{"job_run_id", run.id}, {"files", files}}, v(ctx));
   });
-  router.Add(verb::get, "/v1/applications/{app}/jobruns/{run}/files/{name}", true, [r, v](RequestContext& ctx) {
-    JobStore store(r.store(ctx.worker));
-    auto run = VisibleRun(store, Access(r.store(ctx.worker), *ctx.principal), ctx);
-    const std::string& name = ctx.params["name"];
-    auto path = r.jobs().FilesDir(run) / name;
-    std::error_code ec;
-    bool bare = !name.empty() && name.find('/') == std::string::npos && !name.starts_with(".");
-    if (!bare || !jobs::IsTerminal(run.state) || !std::filesystem::is_regular_file(path, ec) ||
-        std::filesystem::is_symlink(path, ec))
-      throw Error::NotFound("job run {} has no file {}", run.id, name.substr(0, 128));
-    std::string type = name.ends_with(".csv")       ? "text/csv"
-                       : name.ends_with(".xlsx")    ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-                       : name.ends_with(".parquet") ? "application/vnd.apache.parquet"
-                       : name.ends_with(".json")    ? "application/json"
-                                                    : "application/octet-stream";
-    auto res = TextResponse(http::status::ok, ReadTextFile(path), type, v(ctx));
-    res.set(http::field::content_disposition, "attachment; filename=\"" + name + "\"");
-    return res;
-  });
+  router.Add(verb::get, "/v1/applications/{app}/jobruns/{run}/files/{name}", true,
+             [r, v](RequestContext& ctx) {
+               JobStore store(r.store(ctx.worker));
+               auto run = VisibleRun(store, Access(r.store(ctx.worker), *ctx.principal), ctx);
+               const std::string& name = ctx.params["name"];
+               auto path = r.jobs().FilesDir(run) / name;
+               std::error_code ec;
+               bool bare = !name.empty() && name.find('/') == std::string::npos && !name.starts_with(".");
+               if (!bare || !jobs::IsTerminal(run.state) || !std::filesystem::is_regular_file(path, ec) ||
+                   std::filesystem::is_symlink(path, ec))
+                 throw Error::NotFound("job run {} has no file {}", run.id, name.substr(0, 128));
+               std::string type = name.ends_with(".csv") ? "text/csv"
+                                  : name.ends_with(".xlsx")
+                                      ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                                  : name.ends_with(".parquet") ? "application/vnd.apache.parquet"
+                                  : name.ends_with(".json")    ? "application/json"
+                                                               : "application/octet-stream";
+               auto res = TextResponse(http::status::ok, ReadTextFile(path), type, v(ctx));
+               res.set(http::field::content_disposition, "attachment; filename=\"" + name + "\"");
+               return res;
+             });
   router.Add(verb::get, "/v1/applications/{app}/jobruns/{run}/logs", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));
     auto run = VisibleRun(store, Access(r.store(ctx.worker), *ctx.principal), ctx);

@@ -18,22 +18,14 @@
 #include "server/livy_routes.h"
 #include "server/metrics.h"
 #include "server/queries.h"
+#include "server/static_assets.h"
 #include "server/studio_routes.h"
 #include "server/upload_routes.h"
+#include "server/workspace_routes.h"
 
 namespace tarn::server {
 
 namespace {
-
-nlohmann::json ParseJsonBody(const RequestContext& ctx) {
-  try {
-    auto body = nlohmann::json::parse(ctx.request.body());
-    if (!body.is_object()) throw Error::InvalidArgument("the body must be a JSON object");
-    return body;
-  } catch (const nlohmann::json::exception&) {
-    throw Error::InvalidArgument("the body must be a JSON object");
-  }
-}
 
 std::string StringField(const nlohmann::json& body, const char* name, bool required = true) {
   if (!body.contains(name)) {
@@ -120,6 +112,7 @@ struct Service::Impl {
   }
   StudioSessions studio{std::chrono::seconds(config.studio_session_idle_s),
                         std::chrono::seconds(config.studio_session_max_s)};
+  StaticAssets studio_assets = StaticAssets::Load(config.studio_assets);
 };
 
 void Service::Impl::AuthorizeMetrics(RequestContext& ctx) {
@@ -242,7 +235,7 @@ void Service::Impl::AddRoutes() {
                               [this](size_t worker) { return Directory(worker); }});
   AddStudioRoutes(router, {[this]() -> identity::Authenticator& { return *auth; },
                            [this](size_t worker) { return Directory(worker); }, [this] { return issuer; },
-                           &studio, config.tls()});
+                           &studio, config.tls(), &studio_assets});
 
   // --- statements ---------------------------------------------------------------
   router.Add(verb::post, "/v1/statements", true, [this, v](RequestContext& ctx) {
@@ -331,6 +324,7 @@ void Service::Impl::AddRoutes() {
                            instance.options().data_dir / "uploads"});
 
   // --- jobs ---------------------------------------------------------------------
+  AddWorkspaceRoutes(router, {[this](size_t worker) -> store::MetaStore& { return *stores.at(worker); }});
   AddJobRoutes(router, {[this](size_t worker) -> store::MetaStore& { return *stores.at(worker); },
                         [this]() -> jobs::JobService& { return *jobs; }});
 
@@ -384,7 +378,7 @@ void Service::Impl::AddRoutes() {
              }));
   router.Add(verb::post, "/v1/users", true, Audited("admin", "CREATE USER", [this, v](RequestContext& ctx) {
                RequireAdmin(ctx);
-               auto body = ParseJsonBody(ctx);
+               auto body = JsonBody(ctx);
                std::string name = StringField(body, "name"), password = StringField(body, "password");
                std::string kind = StringField(body, "kind", false);
                if (!kind.empty() && kind != "person" && kind != "service") {
@@ -433,7 +427,7 @@ void Service::Impl::AddRoutes() {
                bool self = identity::CheckPrincipalName(ctx.params["name"], "user") == ctx.principal->user &&
                            ctx.principal->issuer == issuer;
                if (!self) RequireAdmin(ctx);
-               auto body = ParseJsonBody(ctx);
+               auto body = JsonBody(ctx);
                Directory(ctx.worker).SetPassword(ctx.params["name"], StringField(body, "password"));
                return JsonResponse(http::status::ok, {{"updated", ctx.params["name"]}}, v(ctx));
              }));
@@ -444,7 +438,7 @@ void Service::Impl::AddRoutes() {
       }));
   router.Add(verb::post, "/v1/groups", true, Audited("admin", "CREATE GROUP", [this, v](RequestContext& ctx) {
                RequireAdmin(ctx);
-               auto body = ParseJsonBody(ctx);
+               auto body = JsonBody(ctx);
                Directory(ctx.worker).AddGroup(StringField(body, "name"));
                return JsonResponse(http::status::created,
                                    {{"name", identity::CheckPrincipalName(body["name"], "group")}}, v(ctx));

@@ -57,6 +57,43 @@ Response Problem(http::status status, const std::string& why, unsigned version) 
                   "", version);
 }
 
+// The studio's single page: scripts from this origin only; styles from this origin and
+// the <style> elements the editor makes, which carry this response's nonce (the page
+// reads it from <meta name=tarn-style-nonce>).
+Response AppPage(const std::string& html, unsigned version) {
+  std::string nonce = RandomHex(16);
+  std::string page = html;
+  auto head = page.find("<head>");
+  if (head != std::string::npos)
+    page.insert(head + 6, "<meta name=\"tarn-style-nonce\" content=\"" + nonce + "\">");
+  Response res = TextResponse(http::status::ok, page, "text/html; charset=utf-8", version);
+  res.set("Content-Security-Policy",
+          "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-" + nonce +
+              "'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; frame-src 'self'; "
+              "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
+  res.set(http::field::cache_control, "no-store");
+  res.set("X-Frame-Options", "DENY");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "no-referrer");
+  res.set("Cross-Origin-Opener-Policy", "same-origin");
+  return res;
+}
+
+// Without a built front end: sign-in and sign-out work, and the page says how to build it.
+Response UnbuiltPage(const std::optional<StudioSession>& s, unsigned v) {
+  constexpr const char* kBuild =
+      "<p>The studio's front end is not built here: run <code>scripts/build</code>.</p>";
+  if (!s)
+    return HtmlPage(
+        http::status::ok, "Tarn studio",
+        std::string("<h1>Tarn studio</h1>") + kBuild + "<p><a href='/studio/login'>Sign in</a></p>", "", v);
+  return HtmlPage(http::status::ok, "Tarn studio",
+                  "<h1>Tarn studio</h1><p>Signed in as <b>" + HtmlEscape(s->user) + "</b>.</p>" + kBuild +
+                      "<form method=post action='/studio/logout'><input type=hidden name=csrf value='" +
+                      HtmlEscape(s->csrf) + "'><button type=submit>Sign out</button></form>",
+                  "", v);
+}
+
 }  // namespace
 
 std::optional<identity::Principal> StudioPrincipal(const Request& req, StudioSessions& sessions,
@@ -149,18 +186,19 @@ void AddStudioRoutes(Router& router, StudioRoute route) {
   router.Add(http::verb::get, "/studio/", false, [route](RequestContext& ctx) {
     unsigned v = ctx.request.version();
     std::optional<StudioSession> s = route.sessions->Find(Cookie(ctx.request, kSessionCookie));
-    if (!s)
-      return HtmlPage(
-          http::status::ok, "Tarn studio",
-          "<h1>Tarn studio</h1><p>Sign in with your Tarn account.</p><p><a href='/studio/login'>Sign "
-          "in</a></p>",
-          "", v);
-    return HtmlPage(
-        http::status::ok, "Tarn studio",
-        "<h1>Tarn studio</h1><p>Signed in as <b>" + HtmlEscape(s->user) +
-            "</b>.</p><form method=post action='/studio/logout'><input type=hidden name=csrf value='" +
-            HtmlEscape(s->csrf) + "'><button type=submit>Sign out</button></form>",
-        "", v);
+    if (!route.assets->empty()) {
+      if (!s) return Redirect(http::status::found, "/studio/login", v);
+      return AppPage(route.assets->index_html(), v);
+    }
+    return UnbuiltPage(s, v);
+  });
+  router.Add(http::verb::get, "/studio/assets/{file}", false, [route](RequestContext& ctx) {
+    const StaticAsset* asset = route.assets->Find(ctx.params["file"]);
+    if (!asset) throw Error::NotFound("no such studio file");
+    Response res = TextResponse(http::status::ok, asset->body, asset->content_type, ctx.request.version());
+    res.set(http::field::cache_control, "public, max-age=31536000, immutable");
+    res.set("X-Content-Type-Options", "nosniff");
+    return res;
   });
   router.Add(http::verb::get, "/", false, [](RequestContext& ctx) {
     auto accept = ctx.request.find(http::field::accept);

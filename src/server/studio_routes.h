@@ -10,7 +10,10 @@
 //   GET  /studio/api/session  {user, groups, admin, csrf_token} of the session, or 401
 //   POST /studio/logout     ends the session (needs the CSRF token: X-CSRF-Token or
 //                           the form field csrf)
-//   GET  /studio/           the studio's entry page; GET / sends browsers there
+//   GET  /studio/           the studio (the built front end's index.html under a strict
+//                           Content-Security-Policy; without a session: to /studio/login);
+//                           GET / sends browsers there
+//   GET  /studio/assets/{file}  the front end's hashed files (StaticAssets), immutable
 //
 // Every API route also accepts the session cookie in place of a bearer token
 // (StudioPrincipal); a state-changing request must then carry X-CSRF-Token.
@@ -21,6 +24,7 @@
 
 #include "identity/authenticator.h"
 #include "server/router.h"
+#include "server/static_assets.h"
 #include "server/studio_sessions.h"
 
 namespace tarn::server {
@@ -30,7 +34,8 @@ struct StudioRoute {
   std::function<identity::Directory(size_t worker)> directory;
   std::function<std::string()> issuer;  // the server's base URL, once bound
   StudioSessions* sessions = nullptr;
-  bool secure = false;  // TLS: cookies are Secure
+  bool secure = false;                   // TLS: cookies are Secure
+  const StaticAssets* assets = nullptr;  // the built front end (may be empty)
 };
 
 void AddStudioRoutes(Router& router, StudioRoute route);

@@ -264,6 +264,33 @@ const std::vector<Migration>& Migrations() {
                 heartbeat_timeout_s BIGINT NOT NULL,
                 ended_reason TEXT))",
        }},
+      {10,
+       "studio: workspaces (notebooks), their revisions and shares",
+       {
+           R"(CREATE TABLE workspaces (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                owner TEXT NOT NULL,
+                owner_issuer TEXT NOT NULL,
+                revision BIGINT NOT NULL,
+                created_ms BIGINT NOT NULL,
+                updated_ms BIGINT NOT NULL))",
+           R"(CREATE TABLE workspace_revisions (
+                workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+                revision BIGINT NOT NULL,
+                name TEXT NOT NULL,
+                cells_json TEXT NOT NULL,
+                author TEXT NOT NULL,
+                created_ms BIGINT NOT NULL,
+                PRIMARY KEY (workspace_id, revision)))",
+           R"(CREATE TABLE workspace_shares (
+                workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+                kind TEXT NOT NULL,
+                name TEXT NOT NULL,
+                access TEXT NOT NULL,
+                PRIMARY KEY (workspace_id, kind, name)))",
+           "CREATE INDEX workspaces_owner ON workspaces (owner, owner_issuer)",
+       }},
   };
   return kMigrations;
 }
