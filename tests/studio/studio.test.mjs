@@ -109,6 +109,8 @@ test('a chart is drawn from a result and saved with the workspace', async () => 
   await cell.getByLabel('Chart type').selectOption('line');
   await page.click('button:text-is("Save")');
   await page.getByText(/Saved revision 2/).waitFor();
+  assert.equal(await canvas.count(), 1, 'the chart stays after saving');
+  await canvas.scrollIntoViewIfNeeded();
   await screenshot(page, 'chart');
 });
 
@@ -167,6 +169,7 @@ test('"why can\'t I see phone" is answered in the catalog', async () => {
   const text = await answer.textContent();
   assert.match(text, /phone is not a column of sales\.customers that you may read/);
   assert.match(text, /eu_customers/);
+  await answer.scrollIntoViewIfNeeded();
   await screenshot(page, 'catalog');
 });
 

@@ -1,6 +1,11 @@
 // The user's query history, kept in this browser (the audit keeps the server's record).
-const KEY = 'tarn-history';
 const MAX = 100;
+let KEY = 'tarn-history';
+
+// Each user of this browser has a history of their own.
+export function setHistoryUser(user) {
+  KEY = `tarn-history:${user}`;
+}
 
 export function history() {
   try {

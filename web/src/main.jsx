@@ -3,6 +3,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { loadSession, csrfToken } from './api.js';
+import { setHistoryUser } from './history.js';
 import { Workspaces } from './workspaces.jsx';
 import { Notebook } from './notebook.jsx';
 import { Catalog } from './catalog.jsx';
@@ -62,7 +63,7 @@ function App() {
   const [theme, setTheme] = useState(initialTheme);
   const hash = useHash();
   useEffect(() => {
-    loadSession().then(setSession, (e) => setError(e.message));
+    loadSession().then((s) => { setHistoryUser(s.user); setSession(s); }, (e) => setError(e.message));
   }, []);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;

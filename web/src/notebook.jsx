@@ -80,7 +80,8 @@ export function Notebook({ id }) {
   const change = (next) => { setCells(next); setDirty(true); };
   const save = () =>
     api('PUT', `/v1/workspaces/${ws.id}`, { name, cells: withoutKeys(cells), base_revision: ws.revision }).then(
-      (w) => { load(w); setMsg(`Saved revision ${w.revision}.`); },
+      // The cells on the page are what was saved: they stay (with their results).
+      (w) => { setWs(w); setName(w.name); setDirty(false); setMsg(`Saved revision ${w.revision}.`); },
       (e) => setMsg(e.status === 409 ? `${e.message} Reload to see their changes.` : e.message),
     );
   useEffect(() => {
