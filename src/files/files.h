@@ -91,4 +91,9 @@ class XlsxWorkbook {
   std::unique_ptr<State> state_;
 };
 
+// Writes the rows of a Parquet file as sheet `sheet` of a new .xlsx workbook (the
+// HTTP API's format=xlsx). kResourceExhausted past XlsxWorkbook::kMaxRows rows.
+void ParquetToXlsx(const std::filesystem::path& parquet, const std::filesystem::path& xlsx,
+                   const std::string& sheet);
+
 }  // namespace tarn::files

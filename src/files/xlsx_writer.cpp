@@ -31,7 +31,8 @@ namespace {
 constexpr size_t kMaxCellText = 32767;
 
 void Check(lxw_error error, const std::string& what) {
-  if (error != LXW_NO_ERROR) throw Error::Io("cannot write the .xlsx workbook ({}): {}", what, lxw_strerror(error));
+  if (error != LXW_NO_ERROR)
+    throw Error::Io("cannot write the .xlsx workbook ({}): {}", what, lxw_strerror(error));
 }
 
 double ColumnWidth(const std::string& name, const duckdb::LogicalType& type) {
@@ -82,13 +83,16 @@ XlsxWorkbook::~XlsxWorkbook() {
 
 void XlsxWorkbook::AddSheet(const std::string& name, const std::vector<std::string>& columns,
                             const std::vector<duckdb::LogicalType>& types) {
-  if (name.empty() || name.size() > 31 || name.find_first_of("[]:*?/\\") != std::string::npos || name.front() == '\'')
+  if (name.empty() || name.size() > 31 || name.find_first_of("[]:*?/\\") != std::string::npos ||
+      name.front() == '\'')
     throw Error::InvalidArgument(
         "'{}' cannot name an .xlsx sheet: at most 31 characters, none of []:*?/\\ and not starting with '",
         name.substr(0, 64));
   if (!state_->names.insert(duckdb::StringUtil::Lower(name)).second)
-    throw Error::InvalidArgument("the workbook {} has a sheet '{}' already", state_->path.filename().string(), name);
-  if (columns.size() > 16384) throw Error::InvalidArgument("sheet '{}' would have more than 16,384 columns", name);
+    throw Error::InvalidArgument("the workbook {} has a sheet '{}' already", state_->path.filename().string(),
+                                 name);
+  if (columns.size() > 16384)
+    throw Error::InvalidArgument("sheet '{}' would have more than 16,384 columns", name);
   state_->sheet = workbook_add_worksheet(state_->book, name.c_str());
   if (!state_->sheet) throw Error::InvalidArgument("'{}' cannot name an .xlsx sheet", name);
   state_->sheet_name = name;
@@ -98,9 +102,11 @@ void XlsxWorkbook::AddSheet(const std::string& name, const std::vector<std::stri
     auto col = static_cast<lxw_col_t>(c);
     lxw_format* format = nullptr;
     if (types[c].id() == duckdb::LogicalTypeId::DATE) format = state_->date;
-    if (types[c].id() == duckdb::LogicalTypeId::TIMESTAMP || types[c].id() == duckdb::LogicalTypeId::TIMESTAMP_TZ)
+    if (types[c].id() == duckdb::LogicalTypeId::TIMESTAMP ||
+        types[c].id() == duckdb::LogicalTypeId::TIMESTAMP_TZ)
       format = state_->timestamp;
-    Check(worksheet_set_column(state_->sheet, col, col, ColumnWidth(columns[c], types[c]), format), "columns");
+    Check(worksheet_set_column(state_->sheet, col, col, ColumnWidth(columns[c], types[c]), format),
+          "columns");
     Check(worksheet_write_string(state_->sheet, 0, col, columns[c].c_str(), state_->header), "header");
   }
   worksheet_freeze_panes(state_->sheet, 1, 0);
@@ -126,25 +132,29 @@ void XlsxWorkbook::Append(duckdb::DataChunk& chunk) {
       if (type.id() == duckdb::LogicalTypeId::BOOLEAN) {
         e = worksheet_write_boolean(s.sheet, row, col, v.GetValue<bool>(), nullptr);
       } else if (type.id() == duckdb::LogicalTypeId::DATE) {
-        auto dt = ToDatetime(duckdb::Timestamp::FromDatetime(v.GetValue<duckdb::date_t>(), duckdb::dtime_t(0)));
+        auto dt =
+            ToDatetime(duckdb::Timestamp::FromDatetime(v.GetValue<duckdb::date_t>(), duckdb::dtime_t(0)));
         e = worksheet_write_datetime(s.sheet, row, col, &dt, s.date);
-      } else if (type.id() == duckdb::LogicalTypeId::TIMESTAMP || type.id() == duckdb::LogicalTypeId::TIMESTAMP_TZ) {
+      } else if (type.id() == duckdb::LogicalTypeId::TIMESTAMP ||
+                 type.id() == duckdb::LogicalTypeId::TIMESTAMP_TZ) {
         auto dt = ToDatetime(v.GetValue<duckdb::timestamp_t>());
         e = worksheet_write_datetime(s.sheet, row, col, &dt, s.timestamp);
       } else if (type.IsNumeric() && (type.id() != duckdb::LogicalTypeId::HUGEINT &&
                                       type.id() != duckdb::LogicalTypeId::UHUGEINT)) {
         double d = v.GetValue<double>();
         // A number Excel cannot hold exactly (above 2^53, or not finite) stays text.
-        bool exact = std::isfinite(d) && (type.id() == duckdb::LogicalTypeId::DOUBLE ||
-                                          type.id() == duckdb::LogicalTypeId::FLOAT ||
-                                          type.id() == duckdb::LogicalTypeId::DECIMAL || std::fabs(d) < 9007199254740992.0);
+        bool exact =
+            std::isfinite(d) &&
+            (type.id() == duckdb::LogicalTypeId::DOUBLE || type.id() == duckdb::LogicalTypeId::FLOAT ||
+             type.id() == duckdb::LogicalTypeId::DECIMAL || std::fabs(d) < 9007199254740992.0);
         e = exact ? worksheet_write_number(s.sheet, row, col, d, nullptr)
                   : worksheet_write_string(s.sheet, row, col, v.ToString().c_str(), nullptr);
       } else {
         std::string text = v.ToString();
         if (text.size() > kMaxCellText) {
           throw Error::InvalidArgument(
-              "sheet '{}' row {}: a value of column {} has {} characters, more than an .xlsx cell holds ({}): "
+              "sheet '{}' row {}: a value of column {} has {} characters, more than an .xlsx cell holds "
+              "({}): "
               "write CSV or Parquet",
               s.sheet_name, s.rows, c + 1, text.size(), kMaxCellText);
         }
@@ -162,6 +172,26 @@ void XlsxWorkbook::Close() {
   std::error_code ec;
   std::filesystem::rename(state_->partial, state_->path, ec);
   if (ec) throw Error::Io("cannot write {}: {}", state_->path.string(), ec.message());
+}
+
+void ParquetToXlsx(const std::filesystem::path& parquet, const std::filesystem::path& xlsx,
+                   const std::string& sheet) {
+  // A private in-memory engine that reads only the file the server just wrote.
+  duckdb::DuckDB db(nullptr);
+  duckdb::Connection con(db);
+  std::string path = parquet.string();
+  std::string quoted;
+  for (char c : path) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  auto result = con.SendQuery("SELECT * FROM read_parquet('" + quoted + "')");
+  if (result->HasError()) throw Error::Io("cannot read the result for .xlsx: {}", result->GetError());
+  XlsxWorkbook book(xlsx);
+  book.AddSheet(sheet, result->names, result->types);
+  while (auto chunk = result->Fetch()) {
+    if (chunk->size() == 0) break;
+    book.Append(*chunk);
+  }
+  if (result->HasError()) throw Error::Io("cannot read the result for .xlsx: {}", result->GetError());
+  book.Close();
 }
 
 }  // namespace tarn::files

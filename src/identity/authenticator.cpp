@@ -80,6 +80,29 @@ Principal Authenticator::Login(Directory& dir, const std::string& name, std::str
   }
 }
 
+Principal Authenticator::ExternalSignIn(Directory& dir, std::string_view token, const std::string& issuer,
+                                        const audit::Origin& origin) {
+  audit::ActionEvent e;
+  e.event = "login";
+  e.action = "LOGIN";
+  e.actor = {"", {}, {}, issuer};
+  e.origin = origin;
+  e.details = {{"grant_type", "authorization_code"}, {"identity_provider", issuer.substr(0, 256)}};
+  try {
+    Principal p = Bearer(token, dir);
+    if (p.issuer != issuer)
+      throw Error::Unauthenticated("the identity provider returned a token of another issuer");
+    e.actor = {p.user, p.groups, {}, p.issuer};
+    audit_.Append(audit::ToJson(e));
+    return p;
+  } catch (const Error& err) {
+    e.outcome = err.code() == ErrorCode::kUnauthenticated ? audit::Outcome::kDenied : audit::Outcome::kFailed;
+    e.reason = err.what();
+    audit_.Append(audit::ToJson(e));
+    throw;
+  }
+}
+
 // The token endpoint's authorization_code grant: the code's user, as the directory
 // has them now. A login event either way (the person signed in when the code was made).
 Principal Authenticator::Redeem(Directory& dir, const std::map<std::string, std::string>& form,

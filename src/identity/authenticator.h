@@ -82,6 +82,12 @@ class Authenticator {
                         std::string_view password, const audit::Origin& origin);
   AuthorizationCodes& codes() { return codes_; }
 
+  // A sign-in at the external issuer `issuer` (the studio's identity provider): the
+  // token it returned, verified as any token of a trusted issuer, must be that
+  // issuer's. A login event either way; kUnauthenticated if the token is refused.
+  Principal ExternalSignIn(Directory& dir, std::string_view token, const std::string& issuer,
+                           const audit::Origin& origin);
+
   const std::string& issuer() const { return options_.issuer; }
 
  private:

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <set>
 
 #include "common/error.h"
@@ -190,7 +191,24 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
     ReadDuration(*t, "session_idle", c.studio_session_idle_s, "studio.", k);
     ReadDuration(*t, "session_max", c.studio_session_max_s, "studio.", k);
     Read(*t, "assets", c.studio_assets, "studio.", k);
+    k.insert("identity_provider");
     RejectUnknown(*t, k, "studio.");
+    if (auto* node = t->get("identity_provider")) {
+      auto* idp = node->as_table();
+      if (!idp) throw Error::InvalidArgument("studio.identity_provider: expected a table");
+      std::set<std::string> ik;
+      std::string w = "studio.identity_provider.";
+      auto& d = c.studio_idp;
+      Read(*idp, "issuer", d.issuer, w, ik);
+      Read(*idp, "client_id", d.client_id, w, ik);
+      Read(*idp, "client_secret_file", d.client_secret_file, w, ik);
+      Read(*idp, "authorization_endpoint", d.authorization_endpoint, w, ik);
+      Read(*idp, "token_endpoint", d.token_endpoint, w, ik);
+      Read(*idp, "scopes", d.scopes, w, ik);
+      Read(*idp, "token", d.token, w, ik);
+      Read(*idp, "ca_file", d.ca_file, w, ik);
+      RejectUnknown(*idp, ik, w);
+    }
   }
   if (auto* t = root["jobs"].as_table()) {
     std::set<std::string> k;
@@ -230,8 +248,43 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
   rel(c.tls_cert);
   rel(c.tls_key);
   rel(c.studio_assets);
+  rel(c.studio_idp.client_secret_file);
+  if (!c.studio_idp.ca_file.empty() && std::filesystem::path(c.studio_idp.ca_file).is_relative())
+    c.studio_idp.ca_file = (file.parent_path() / c.studio_idp.ca_file).string();
   return c;
 }
+
+namespace {
+
+bool SafeEndpoint(const std::string& url) {
+  if (url.empty() || url.rfind("https://", 0) == 0) return true;
+  return url.rfind("http://127.", 0) == 0 || url.rfind("http://localhost", 0) == 0 ||
+         url.rfind("http://[::1]", 0) == 0;
+}
+
+void ValidateStudioIdp(const ServerConfig& c) {
+  const auto& d = c.studio_idp;
+  if (!d.enabled()) return;
+  bool trusted = std::any_of(c.trusted_issuers.begin(), c.trusted_issuers.end(),
+                             [&](const TrustedIssuerConfig& t) { return t.issuer == d.issuer; });
+  if (!trusted)
+    throw Error::InvalidArgument(
+        "studio.identity_provider.issuer {} must be one of identity.trusted_issuers (its tokens are verified "
+        "with that entry's keys and claims)",
+        d.issuer);
+  if (d.client_id.empty()) throw Error::InvalidArgument("studio.identity_provider.client_id is required");
+  if (d.token != "id_token" && d.token != "access_token")
+    throw Error::InvalidArgument("studio.identity_provider.token must be id_token or access_token");
+  for (const auto* url : {&d.issuer, &d.authorization_endpoint, &d.token_endpoint})
+    if (!SafeEndpoint(*url))
+      throw Error::InvalidArgument(
+          "studio.identity_provider: {} must use https:// (plain http only on loopback)", *url);
+  if (!d.client_secret_file.empty() && !std::filesystem::is_regular_file(d.client_secret_file))
+    throw Error::NotFound("studio.identity_provider.client_secret_file {} does not exist",
+                          d.client_secret_file.string());
+}
+
+}  // namespace
 
 void Validate(const ServerConfig& c) {
   if (c.tls_cert.empty() != c.tls_key.empty()) {
@@ -266,6 +319,7 @@ void Validate(const ServerConfig& c) {
   if (!c.metrics_token.empty() && c.metrics_token.size() < 16) {
     throw Error::InvalidArgument("identity.metrics_token must be at least 16 characters (a random string)");
   }
+  ValidateStudioIdp(c);
   for (auto& t : c.trusted_issuers) {
     if (t.issuer.empty() || t.audience.empty()) {
       throw Error::InvalidArgument("every trusted issuer needs issuer and audience");

@@ -21,6 +21,7 @@
 //              session_idle_timeout = "1h", keep_ended_sessions = "10m"
 //   [studio]   session_idle = "30m", session_max = "12h"   (the studio's sign-in sessions),
 //              assets = "/usr/share/tarn/studio"             (its built front end)
+//   [studio.identity_provider] issuer, client_id, ...         (sign in at an external IdP)
 //   [connections.NAME]  url = "postgresql://reader@db:5432/crm", password_file = "crm.pass",
 //              users = ["alice"], groups = ["migration"]   (PostgreSQL databases validations
 //              may read: quality/external.h; neither users nor groups: nobody may use it)
@@ -45,6 +46,20 @@ struct TrustedIssuerConfig {
   std::string user_claim = "sub";
   std::string groups_claim = "groups";
   int refresh_s = 300;
+};
+
+// [studio.identity_provider]: the studio signs people in at this external OIDC
+// issuer (docs/studio.md) instead of the built-in login page.
+struct StudioIdpConfig {
+  std::string issuer;  // one of identity.trusted_issuers; "" = the built-in provider
+  std::string client_id;
+  std::filesystem::path client_secret_file;  // a confidential client's secret ("" = public client)
+  std::string authorization_endpoint;        // "" = from the issuer's discovery document
+  std::string token_endpoint;                // likewise
+  std::string scopes = "openid";
+  std::string token = "id_token";  // which returned token is verified: id_token or access_token
+  std::string ca_file;             // PEM bundle to trust for its endpoints ("" = the system's)
+  bool enabled() const { return !issuer.empty(); }
 };
 
 struct ServerConfig {
@@ -100,6 +115,7 @@ struct ServerConfig {
   // [studio] assets: the built front end's folder ("": next to the executable, see
   // StaticAssets::Load).
   std::filesystem::path studio_assets;
+  StudioIdpConfig studio_idp;  // [studio.identity_provider]
 
   // A bearer token a metrics scraper may use for GET /metrics alone ("": none).
   std::string metrics_token;

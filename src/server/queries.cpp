@@ -9,6 +9,7 @@
 #include "common/util.h"
 #include "engine/engine.h"
 #include "engine/result_writer.h"
+#include "files/files.h"
 
 namespace fs = std::filesystem;
 
@@ -82,8 +83,8 @@ StatementRequest ParseStatementRequest(const RequestContext& ctx, size_t max_lim
     if (accept.find("application/vnd.apache.parquet") != std::string_view::npos) format = "parquet";
   }
   if (!format.empty()) {
-    if (format != "json" && format != "jsonl" && format != "csv" && format != "parquet") {
-      throw Error::InvalidArgument("format must be json, jsonl, csv or parquet");
+    if (format != "json" && format != "jsonl" && format != "csv" && format != "parquet" && format != "xlsx") {
+      throw Error::InvalidArgument("format must be json, jsonl, csv, parquet or xlsx");
     }
     r.format = format;
   }
@@ -95,6 +96,8 @@ StatementRequest ParseStatementRequest(const RequestContext& ctx, size_t max_lim
 // --- paged results --------------------------------------------------------------
 
 namespace {
+
+constexpr const char* kXlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 // Pages 1, 2, ... of a result, in a temporary file (page 0 stays in memory).
 class Spool {
@@ -294,10 +297,10 @@ struct Statements::Stored {
   std::chrono::steady_clock::time_point finished = std::chrono::steady_clock::now();
   std::optional<Response> error;        // the run failed
   std::unique_ptr<PagedResult> result;  // JSON or CSV pages
-  std::optional<Response> parquet;      // a Parquet result
+  std::optional<Response> parquet;      // a Parquet (or .xlsx) result
   bool truncated = false;
   std::string truncated_reason;
-  std::string format;  // json, jsonl, csv, parquet
+  std::string format;  // json, jsonl, csv, parquet, xlsx
   // False until the last statement's audit record is durable: until then the result
   // is not shown to anyone (see Statements::Execute).
   std::atomic<bool> released{true};
@@ -376,7 +379,7 @@ std::shared_ptr<Statements::Stored> Statements::Execute(const StatementRequest& 
   stored->format = request.format;
   session::RunResult r;
   active_++;
-  if (request.format == "parquet") {
+  if (request.format == "parquet" || request.format == "xlsx") {
     fs::path file = temp_dir_ / ("http-" + RandomHex() + ".parquet");
     run.parquet_output = file;
     session::Drain drain;
@@ -386,11 +389,23 @@ std::shared_ptr<Statements::Stored> Statements::Execute(const StatementRequest& 
       r.error = Error::ResourceExhausted(
           "the Parquet result is larger than {} bytes: add a LIMIT, or use CSV pages", max_bytes_);
     }
+    if (!r.error && request.format == "xlsx") {
+      fs::path sheet = temp_dir_ / ("http-" + RandomHex() + ".xlsx");
+      try {
+        files::ParquetToXlsx(file, sheet, "result");
+      } catch (const Error& e) {
+        r.error = e;
+      }
+      fs::remove(file, ec);
+      file = sheet;
+    }
     if (!r.error) {
       std::ifstream in(file, std::ios::binary);
       std::stringstream ss;
       ss << in.rdbuf();
-      stored->parquet = TextResponse(http::status::ok, ss.str(), "application/vnd.apache.parquet", version);
+      stored->parquet =
+          TextResponse(http::status::ok, ss.str(),
+                       request.format == "xlsx" ? kXlsxType : "application/vnd.apache.parquet", version);
       stored->parquet->set("X-Tarn-Query-Id", r.run_id);
     }
     fs::remove(file, ec);

@@ -113,6 +113,8 @@ struct Service::Impl {
   StudioSessions studio{std::chrono::seconds(config.studio_session_idle_s),
                         std::chrono::seconds(config.studio_session_max_s)};
   StaticAssets studio_assets = StaticAssets::Load(config.studio_assets);
+  std::unique_ptr<ExternalIdp> studio_idp =
+      config.studio_idp.enabled() ? std::make_unique<ExternalIdp>(config.studio_idp) : nullptr;
 };
 
 void Service::Impl::AuthorizeMetrics(RequestContext& ctx) {
@@ -235,7 +237,7 @@ void Service::Impl::AddRoutes() {
                               [this](size_t worker) { return Directory(worker); }});
   AddStudioRoutes(router, {[this]() -> identity::Authenticator& { return *auth; },
                            [this](size_t worker) { return Directory(worker); }, [this] { return issuer; },
-                           &studio, config.tls(), &studio_assets});
+                           &studio, config.tls(), &studio_assets, studio_idp.get()});
 
   // --- statements ---------------------------------------------------------------
   router.Add(verb::post, "/v1/statements", true, [this, v](RequestContext& ctx) {

@@ -94,6 +94,31 @@ Response UnbuiltPage(const std::optional<StudioSession>& s, unsigned v) {
                   "", v);
 }
 
+// The callback's principal, from the built-in provider: the code redeemed in-process.
+identity::Principal BuiltInPrincipal(const StudioRoute& route, RequestContext& ctx, const StudioLogin& login,
+                                     const audit::Origin& origin) {
+  std::map<std::string, std::string> form = {{"grant_type", "authorization_code"},
+                                             {"code", ctx.query["code"]},
+                                             {"client_id", "tarn-studio"},
+                                             {"redirect_uri", route.issuer() + "/studio/callback"},
+                                             {"code_verifier", login.verifier}};
+  auto dir = route.directory(ctx.worker);
+  return route.auth().Grant(dir, form, "", origin).principal;
+}
+
+// The callback's principal, from the external identity provider: the code redeemed at
+// its token endpoint, the token verified as that trusted issuer's.
+identity::Principal ExternalPrincipal(const StudioRoute& route, RequestContext& ctx, const StudioLogin& login,
+                                      const audit::Origin& origin) {
+  if (!ctx.query["error"].empty())
+    throw Error::Unauthenticated("the identity provider refused the sign-in: {}",
+                                 ctx.query["error"].substr(0, 64));
+  std::string token =
+      route.idp->Redeem(ctx.query["code"], route.issuer() + "/studio/callback", login.verifier);
+  auto dir = route.directory(ctx.worker);
+  return route.auth().ExternalSignIn(dir, token, route.idp->config().issuer, origin);
+}
+
 }  // namespace
 
 std::optional<identity::Principal> StudioPrincipal(const Request& req, StudioSessions& sessions,
@@ -102,7 +127,7 @@ std::optional<identity::Principal> StudioPrincipal(const Request& req, StudioSes
   if (id.empty()) return std::nullopt;
   auto s = sessions.Find(id);
   if (!s) throw Error::Unauthenticated("the studio session ended: sign in again");
-  auto p = dir.Lookup(s->user, s->issuer);
+  auto p = s->external ? s->external : dir.Lookup(s->user, s->issuer);
   if (!p || !sessions.Current(*s, *p)) {
     sessions.Revoke(id);
     throw Error::Unauthenticated("the studio session ended: sign in again");
@@ -121,10 +146,20 @@ std::optional<identity::Principal> StudioPrincipal(const Request& req, StudioSes
 void AddStudioRoutes(Router& router, StudioRoute route) {
   router.Add(http::verb::get, "/studio/login", false, [route](RequestContext& ctx) {
     auto [id, login] = route.sessions->BeginLogin();
-    std::string to = fmt::format(
-        "/oauth2/authorize?response_type=code&client_id=tarn-studio&redirect_uri={}&code_challenge={}"
-        "&code_challenge_method=S256&state={}",
-        UrlEncode(route.issuer() + "/studio/callback"), login.challenge, login.state);
+    std::string back = route.issuer() + "/studio/callback";
+    std::string to;
+    if (route.idp) {
+      try {
+        to = route.idp->AuthorizeUrl(login, back);
+      } catch (const Error& e) {
+        return Problem(http::status::bad_gateway, e.what(), ctx.request.version());
+      }
+    } else {
+      to = fmt::format(
+          "/oauth2/authorize?response_type=code&client_id=tarn-studio&redirect_uri={}&code_challenge={}"
+          "&code_challenge_method=S256&state={}",
+          UrlEncode(back), login.challenge, login.state);
+    }
     Response res = Redirect(http::status::found, to, ctx.request.version());
     // Lax: the browser comes back with it from the identity provider's redirect.
     res.insert(http::field::set_cookie, SetCookie(kLoginCookie, id, "/studio", "Lax", 600, route.secure));
@@ -135,31 +170,31 @@ void AddStudioRoutes(Router& router, StudioRoute route) {
     auto login = route.sessions->TakeLogin(Cookie(ctx.request, kLoginCookie));
     if (!login || ctx.query["state"].empty() || !SameSecret(ctx.query["state"], login->state))
       return Problem(http::status::bad_request, "this sign-in was not started here, or it expired", v);
-    std::map<std::string, std::string> form = {{"grant_type", "authorization_code"},
-                                               {"code", ctx.query["code"]},
-                                               {"client_id", "tarn-studio"},
-                                               {"redirect_uri", route.issuer() + "/studio/callback"},
-                                               {"code_verifier", login->verifier}};
     audit::Origin origin = "http";
     origin.request_id = ctx.request_id;
-    identity::IssuedToken token;
+    identity::Principal principal;
     try {
-      auto dir = route.directory(ctx.worker);
-      token = route.auth().Grant(dir, form, "", origin);
+      principal = route.idp ? ExternalPrincipal(route, ctx, *login, origin)
+                            : BuiltInPrincipal(route, ctx, *login, origin);
     } catch (const Error& e) {
+      if (e.code() == ErrorCode::kIo) return Problem(http::status::bad_gateway, e.what(), v);
       if (e.code() != ErrorCode::kUnauthenticated && e.code() != ErrorCode::kInvalidArgument) throw;
-      return Problem(http::status::bad_request, "the sign-in code was refused", v);
+      // At an external provider the person may learn why its token was not taken.
+      return Problem(
+          http::status::bad_request,
+          route.idp ? std::string("the sign-in was refused: ") + e.what() : "the sign-in code was refused",
+          v);
     }
     // A page that moves on by itself rather than a redirect: a session cookie set in
     // a redirect chain that began at another site is not sent along that chain.
-    Response res =
-        HtmlPage(http::status::ok, "Tarn studio",
-                 "<meta http-equiv=refresh content='0;url=/studio/'><p>Signed in as <b>" +
-                     HtmlEscape(token.principal.user) + "</b>. <a href='/studio/'>Continue</a></p>",
-                 "", v);
+    Response res = HtmlPage(http::status::ok, "Tarn studio",
+                            "<meta http-equiv=refresh content='0;url=/studio/'><p>Signed in as <b>" +
+                                HtmlEscape(principal.user) + "</b>. <a href='/studio/'>Continue</a></p>",
+                            "", v);
     res.insert(http::field::set_cookie, SetCookie(kLoginCookie, "", "/studio", "Lax", 0, route.secure));
-    res.insert(http::field::set_cookie, SetCookie(kSessionCookie, route.sessions->Create(token.principal),
-                                                  "/", "Strict", -1, route.secure));
+    res.insert(http::field::set_cookie,
+               SetCookie(kSessionCookie, route.sessions->Create(principal, route.idp != nullptr), "/",
+                         "Strict", -1, route.secure));
     return res;
   });
   router.Add(http::verb::get, "/studio/api/session", true, [route](RequestContext& ctx) {
@@ -191,6 +226,9 @@ void AddStudioRoutes(Router& router, StudioRoute route) {
       return AppPage(route.assets->index_html(), v);
     }
     return UnbuiltPage(s, v);
+  });
+  router.Add(http::verb::get, "/studio", false, [](RequestContext& ctx) {
+    return Redirect(http::status::moved_permanently, "/studio/", ctx.request.version());
   });
   router.Add(http::verb::get, "/studio/assets/{file}", false, [route](RequestContext& ctx) {
     const StaticAsset* asset = route.assets->Find(ctx.params["file"]);

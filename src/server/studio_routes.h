@@ -3,7 +3,9 @@
 //
 //   GET  /studio/login      starts the authorization-code flow with PKCE against the
 //                           built-in provider (state and verifier kept here, named by a
-//                           short-lived login cookie) and redirects to /oauth2/authorize
+//                           short-lived login cookie) and redirects to /oauth2/authorize,
+//                           or to the external identity provider's authorize endpoint
+//                           when one is configured (ExternalIdp)
 //   GET  /studio/callback   checks state, redeems the code, starts a session
 //                           (cookie tarn_session: HttpOnly, SameSite=Strict, Path=/,
 //                           Secure with TLS) and sends the browser to /studio/
@@ -25,6 +27,7 @@
 #include "identity/authenticator.h"
 #include "server/router.h"
 #include "server/static_assets.h"
+#include "server/studio_idp.h"
 #include "server/studio_sessions.h"
 
 namespace tarn::server {
@@ -36,6 +39,7 @@ struct StudioRoute {
   StudioSessions* sessions = nullptr;
   bool secure = false;                   // TLS: cookies are Secure
   const StaticAssets* assets = nullptr;  // the built front end (may be empty)
+  ExternalIdp* idp = nullptr;            // sign in there instead of the built-in provider
 };
 
 void AddStudioRoutes(Router& router, StudioRoute route);

@@ -56,12 +56,12 @@ std::optional<StudioLogin> StudioSessions::TakeLogin(const std::string& id) {
   return login;
 }
 
-std::string StudioSessions::Create(const identity::Principal& p) {
+std::string StudioSessions::Create(const identity::Principal& p, bool external) {
   std::lock_guard lock(mu_);
   int64_t now = Now();
   Prune(now);
   std::string id = RandomHex(32);
-  sessions_[id] = {p.user, p.issuer, RandomHex(32), now, now};
+  sessions_[id] = {p.user, p.issuer, RandomHex(32), now, now, external ? std::optional(p) : std::nullopt};
   return id;
 }
 

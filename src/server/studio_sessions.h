@@ -28,6 +28,9 @@ struct StudioLogin {
 struct StudioSession {
   std::string user, issuer, csrf;
   int64_t created_ms = 0, last_ms = 0;
+  // Signed in at an external issuer: the principal its token named (groups as of the
+  // sign-in; the session's lifetimes bound how long they are trusted).
+  std::optional<identity::Principal> external{};
 };
 
 class StudioSessions {
@@ -40,8 +43,9 @@ class StudioSessions {
   // The sign-in `id`, once (nullopt if unknown or older than 10 minutes).
   std::optional<StudioLogin> TakeLogin(const std::string& id);
 
-  // A new session for `p`: its id (the session cookie).
-  std::string Create(const identity::Principal& p);
+  // A new session for `p`: its id (the session cookie). `external`: `p` came from an
+  // external issuer's token and is kept whole (the directory does not know it).
+  std::string Create(const identity::Principal& p, bool external = false);
   // The live session `id` (touched), or nullopt.
   std::optional<StudioSession> Find(const std::string& id);
   // Ends a session whose user's credentials changed since it began.

@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "files/files.h"
 #include "server_fixture.h"
 
 using ::testing::HasSubstr;
@@ -128,6 +129,21 @@ TEST_F(ApiTest, CsvAndParquetResults) {
   ASSERT_GT(r.body.size(), 8u);
   EXPECT_EQ(r.body.substr(0, 4), "PAR1");
   EXPECT_EQ(r.body.substr(r.body.size() - 4), "PAR1");
+}
+
+TEST_F(ApiTest, XlsxResultsAreOneSheetOfTheLastStatementsRows) {
+  auto r = Sql(ana_, "SELECT 1; SELECT id, name FROM d.t WHERE id < 3 ORDER BY id", {{"format", "xlsx"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+  auto file = std::filesystem::path(dir_.path()) / "result.xlsx";
+  WriteFile(file, r.body);
+  EXPECT_EQ(files::XlsxSheetNames(file), std::vector<std::string>{"result"});
+  files::XlsxToCsv(file, {"result", "", {}}, std::filesystem::path(dir_.path()) / "result.csv");
+  EXPECT_EQ(ReadTextFile(std::filesystem::path(dir_.path()) / "result.csv"),
+            "\"id\",\"name\"\n\"0\",\"n0\"\n\"1\",\"n1\"\n\"2\",\"n2\"\n");
+  // A failing statement is an error, not a workbook.
+  r = Sql(ana_, "SELECT * FROM d.missing", {{"format", "xlsx"}});
+  EXPECT_EQ(r.status, 404) << r.body;
 }
 
 TEST_F(ApiTest, AsyncQueriesArePolledAndCancelled) {
@@ -321,8 +337,9 @@ TEST_F(LimitsTest, UploadsTakeLargerBodiesUpToTheirOwnLimit) {
   std::string csv = "a\n" + std::string(3000, '1') + "\n";
   EXPECT_EQ(Call("POST", "/v1/uploads?filename=a.csv", token, csv, binary).status, 201);
   EXPECT_EQ(Call("POST", "/v1/uploads?filename=a.csv", token, std::string(9000, 'x'), binary).status, 413);
-  EXPECT_EQ(Call("POST", "/v1/statements", token, "{\"sql\": \"SELECT '" + std::string(3000, 'x') + "'\"}").status,
-            413);
+  EXPECT_EQ(
+      Call("POST", "/v1/statements", token, "{\"sql\": \"SELECT '" + std::string(3000, 'x') + "'\"}").status,
+      413);
 }
 
 // A client still sending when the server refuses its request must read the refusal,

@@ -2,6 +2,7 @@
 // (run by run_browser_tests.sh). The tests run in order and build on each other.
 import { test as base, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { URL, launch, newPage, signIn, setSql, gridRows, screenshot, consoleErrors } from './browser.mjs';
 
 // Every test has a time limit, so that a page that never shows what a test waits for
@@ -86,6 +87,11 @@ test('analyst1 runs a query and sees EU rows only, with masked emails', async ()
     assert.equal(region, 'EU');
     assert.match(email, /^\*\*\*@/);
   }
+  // The whole result downloads as a workbook, with the same governed rows.
+  const [download] = await Promise.all([page.waitForEvent('download'), cell.getByRole('button', { name: 'Excel' }).click()]);
+  assert.equal(download.suggestedFilename(), 'cell-1.xlsx');
+  const bytes = fs.readFileSync(await download.path());
+  assert.equal(bytes.subarray(0, 2).toString(), 'PK', 'an .xlsx is a zip');
   await screenshot(page, 'notebook');
 });
 

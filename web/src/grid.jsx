@@ -94,6 +94,7 @@ export function Grid({ result, sql, name = 'result' }) {
           <>
             <button type="button" class="small" onClick={() => download(sql, 'csv', name).catch(failed)}>CSV</button>
             <button type="button" class="small" onClick={() => download(sql, 'parquet', name).catch(failed)}>Parquet</button>
+            <button type="button" class="small" onClick={() => download(sql, 'xlsx', name).catch(failed)}>Excel</button>
           </>
         )}
       </div>
