@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "audit/audit_log.h"
 #include "audit/events.h"
 #include "governance/policy.h"
 #include "identity/authenticator.h"
@@ -363,6 +364,18 @@ void Service::Impl::AddRoutes() {
   AddLivyRoutes(router, std::move(lr));
 
   // --- identity -----------------------------------------------------------------
+  // The audit chain recomputed (docs/audit.md), for AUDIT holders.
+  router.Add(verb::get, "/v1/audit/verify", true, [this, v](RequestContext& ctx) {
+    auto policy = governance::PolicyStore(*stores.at(ctx.worker)).Load();
+    if (governance::SystemPrivilege(*policy, governance::MakeSubject(*ctx.principal, *policy), "AUDIT")
+            .empty())
+      throw Error::PermissionDenied(
+          "verifying the audit trail needs the AUDIT privilege (GRANT AUDIT TO USER ...)");
+    auto r = audit::Verify(instance.audit_dir());
+    return JsonResponse(
+        http::status::ok,
+        {{"ok", r.ok}, {"events", r.events}, {"segments", r.segments}, {"problem", r.problem}}, v(ctx));
+  });
   router.Add(verb::get, "/v1/whoami", true, [v](RequestContext& ctx) {
     return JsonResponse(http::status::ok, PrincipalJson(*ctx.principal), v(ctx));
   });

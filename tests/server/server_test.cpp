@@ -131,6 +131,20 @@ TEST_F(ApiTest, CsvAndParquetResults) {
   EXPECT_EQ(r.body.substr(r.body.size() - 4), "PAR1");
 }
 
+TEST_F(ApiTest, TheAuditChainIsVerifiedForAuditHoldersOnly) {
+  auto refused = Call("GET", "/v1/audit/verify", ana_);
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_THAT(refused.body, ::testing::HasSubstr("AUDIT privilege"));
+  std::string admin = Login("admin", kAdminPassword);
+  auto r = Call("GET", "/v1/audit/verify", admin);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r)["ok"], true);
+  EXPECT_GT(Json(r)["events"].get<int64_t>(), 0);
+  EXPECT_EQ(Json(r)["problem"], "");
+  ASSERT_EQ(Sql(admin, "GRANT AUDIT TO USER ana").status, 200);
+  EXPECT_EQ(Call("GET", "/v1/audit/verify", ana_).status, 200);
+}
+
 TEST_F(ApiTest, XlsxResultsAreOneSheetOfTheLastStatementsRows) {
   auto r = Sql(ana_, "SELECT 1; SELECT id, name FROM d.t WHERE id < 3 ORDER BY id", {{"format", "xlsx"}});
   ASSERT_EQ(r.status, 200) << r.body;

@@ -233,6 +233,8 @@ test('an auditor finds those events', async () => {
   const outcomes = rows.map((r) => r[6]);
   assert.ok(outcomes.includes('ok') && outcomes.some((o) => o !== 'ok'), outcomes.join(','));
   assert.ok(rows.every((r) => r[2] === 'analyst1'));
+  await page.click('text=Verify the chain');
+  await page.getByText(/^The chain holds: [\d,]+ events in \d+ segments\.$/).waitFor();
   await screenshot(page, 'audit');
 
   await page.getByLabel('User').fill('admin');

@@ -1,12 +1,13 @@
 // The audit trail (system.audit, for AUDIT holders): filter by user, table, outcome
 // and time.
 import { useState } from 'preact/hooks';
-import { runSql, quote } from './api.js';
+import { api, runSql, quote } from './api.js';
 import { Grid } from './grid.jsx';
 
 export function Audit() {
   const [f, setF] = useState({ user: '', table: '', outcome: '', since: '', until: '' });
   const [state, setState] = useState({});
+  const [chain, setChain] = useState('');
   const where = [];
   if (f.user.trim()) where.push(`user_name = ${quote(f.user.trim())}`);
   if (f.table.trim()) where.push(`contains(lower(statement), ${quote(f.table.trim().toLowerCase())})`);
@@ -22,9 +23,17 @@ export function Audit() {
   const field = (k, label, type = 'text') => (
     <label>{label} <input type={type} value={f[k]} onInput={(e) => setF({ ...f, [k]: e.currentTarget.value })} /></label>
   );
+  const verify = () =>
+    api('GET', '/v1/audit/verify').then(
+      (r) => setChain(r.ok ? `The chain holds: ${r.events.toLocaleString()} events in ${r.segments} segments.` : `Broken: ${r.problem}`),
+      (e) => setChain(e.message),
+    );
   return (
     <div>
       <h1>Audit</h1>
+      <p class="row">
+        <button type="button" onClick={verify}>Verify the chain</button> <span role="status" data-testid="chain">{chain}</span>
+      </p>
       <form class="form-grid" onSubmit={search} aria-label="Audit filters">
         {field('user', 'User')}
         {field('table', 'Table or text in the statement')}
