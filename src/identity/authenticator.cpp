@@ -58,40 +58,18 @@ Principal Authenticator::Password(Directory& dir, const std::string& name, std::
   return Login(dir, name, secret, kind, origin, "password");
 }
 
-Principal Authenticator::Login(Directory& dir, const std::string& name, std::string_view secret,
-                               UserKind kind, const audit::Origin& origin, const std::string& method) {
+// Runs a sign-in and records it as one login event (who, or why not) either way.
+Principal Authenticator::AuditedLogin(const std::string& name, const std::string& issuer,
+                                      nlohmann::json details, const audit::Origin& origin,
+                                      const std::function<Principal()>& sign_in) {
   audit::ActionEvent e;
   e.event = "login";
   e.action = "LOGIN";
-  e.actor = {name.substr(0, 256), {}, {}, options_.issuer};
+  e.actor = {name.substr(0, 256), {}, {}, issuer};
   e.origin = origin;
-  e.details = {{"grant_type", method.substr(0, 64)}};
+  e.details = std::move(details);
   try {
-    if (name.empty()) throw Error::InvalidArgument("a user name is required");
-    Principal p = dir.Authenticate(name, secret, kind, options_.issuer);
-    e.actor = {p.user, p.groups, {}, options_.issuer};
-    audit_.Append(audit::ToJson(e));
-    return p;
-  } catch (const Error& err) {
-    e.outcome = err.code() == ErrorCode::kUnauthenticated ? audit::Outcome::kDenied : audit::Outcome::kFailed;
-    e.reason = err.what();
-    audit_.Append(audit::ToJson(e));
-    throw;
-  }
-}
-
-Principal Authenticator::ExternalSignIn(Directory& dir, std::string_view token, const std::string& issuer,
-                                        const audit::Origin& origin) {
-  audit::ActionEvent e;
-  e.event = "login";
-  e.action = "LOGIN";
-  e.actor = {"", {}, {}, issuer};
-  e.origin = origin;
-  e.details = {{"grant_type", "authorization_code"}, {"identity_provider", issuer.substr(0, 256)}};
-  try {
-    Principal p = Bearer(token, dir);
-    if (p.issuer != issuer)
-      throw Error::Unauthenticated("the identity provider returned a token of another issuer");
+    Principal p = sign_in();
     e.actor = {p.user, p.groups, {}, p.issuer};
     audit_.Append(audit::ToJson(e));
     return p;
@@ -103,6 +81,26 @@ Principal Authenticator::ExternalSignIn(Directory& dir, std::string_view token, 
   }
 }
 
+Principal Authenticator::Login(Directory& dir, const std::string& name, std::string_view secret,
+                               UserKind kind, const audit::Origin& origin, const std::string& method) {
+  return AuditedLogin(name, options_.issuer, {{"grant_type", method.substr(0, 64)}}, origin, [&] {
+    if (name.empty()) throw Error::InvalidArgument("a user name is required");
+    return dir.Authenticate(name, secret, kind, options_.issuer);
+  });
+}
+
+Principal Authenticator::ExternalSignIn(Directory& dir, std::string_view token, const std::string& issuer,
+                                        const audit::Origin& origin) {
+  nlohmann::json details = {{"grant_type", "authorization_code"},
+                            {"identity_provider", issuer.substr(0, 256)}};
+  return AuditedLogin("", issuer, std::move(details), origin, [&] {
+    Principal p = Bearer(token, dir);
+    if (p.issuer != issuer)
+      throw Error::Unauthenticated("the identity provider returned a token of another issuer");
+    return p;
+  });
+}
+
 // The token endpoint's authorization_code grant: the code's user, as the directory
 // has them now. A login event either way (the person signed in when the code was made).
 Principal Authenticator::Redeem(Directory& dir, const std::map<std::string, std::string>& form,
@@ -111,26 +109,16 @@ Principal Authenticator::Redeem(Directory& dir, const std::map<std::string, std:
     auto it = form.find(name);
     return it == form.end() ? std::string() : it->second;
   };
-  audit::ActionEvent e;
-  e.event = "login";
-  e.action = "LOGIN";
-  e.origin = origin;
-  e.details = {{"grant_type", "authorization_code"}, {"client_id", field("client_id").substr(0, 128)}};
-  try {
+  nlohmann::json details = {{"grant_type", "authorization_code"},
+                            {"client_id", field("client_id").substr(0, 128)}};
+  return AuditedLogin("", options_.issuer, std::move(details), origin, [&] {
     if (field("code").empty()) throw Error::InvalidArgument("code is required");
     std::string user =
         codes_.Redeem(field("code"), field("client_id"), field("redirect_uri"), field("code_verifier"));
     auto p = dir.Lookup(user, options_.issuer);
     if (!p) throw Error::Unauthenticated("the user of this code no longer exists");
-    e.actor = {p->user, p->groups, {}, options_.issuer};
-    audit_.Append(audit::ToJson(e));
     return *p;
-  } catch (const Error& err) {
-    e.outcome = err.code() == ErrorCode::kUnauthenticated ? audit::Outcome::kDenied : audit::Outcome::kFailed;
-    e.reason = err.what();
-    audit_.Append(audit::ToJson(e));
-    throw;
-  }
+  });
 }
 
 IssuedToken Authenticator::Grant(Directory& dir, const std::map<std::string, std::string>& form,

@@ -95,6 +95,8 @@ class Authenticator {
                   const audit::Origin& origin, const std::string& method);
   Principal Redeem(Directory& dir, const std::map<std::string, std::string>& form,
                    const audit::Origin& origin);
+  Principal AuditedLogin(const std::string& name, const std::string& issuer, nlohmann::json details,
+                         const audit::Origin& origin, const std::function<Principal()>& sign_in);
 
   const KeyManager& keys_;
   audit::AuditLog& audit_;
