@@ -452,27 +452,37 @@ void AddJobRoutes(Router& router, JobRoutes r) {
     }
     return JsonResponse(http::status::ok, {{"job_run_id", run.id}, {"files", files}}, v(ctx));
   });
-  router.Add(verb::get, "/v1/applications/{app}/jobruns/{run}/files/{name}", true,
-             [r, v](RequestContext& ctx) {
-               JobStore store(r.store(ctx.worker));
-               auto run = VisibleRun(store, Access(r.store(ctx.worker), *ctx.principal), ctx);
-               const std::string& name = ctx.params["name"];
-               auto path = r.jobs().FilesDir(run) / name;
-               std::error_code ec;
-               bool bare = !name.empty() && name.find('/') == std::string::npos && !name.starts_with(".");
-               if (!bare || !jobs::IsTerminal(run.state) || !std::filesystem::is_regular_file(path, ec) ||
-                   std::filesystem::is_symlink(path, ec))
-                 throw Error::NotFound("job run {} has no file {}", run.id, name.substr(0, 128));
-               std::string type = name.ends_with(".csv") ? "text/csv"
-                                  : name.ends_with(".xlsx")
-                                      ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-                                  : name.ends_with(".parquet") ? "application/vnd.apache.parquet"
-                                  : name.ends_with(".json")    ? "application/json"
-                                                               : "application/octet-stream";
-               auto res = TextResponse(http::status::ok, ReadTextFile(path), type, v(ctx));
-               res.set(http::field::content_disposition, "attachment; filename=\"" + name + "\"");
-               return res;
-             });
+  router.Add(
+      verb::get, "/v1/applications/{app}/jobruns/{run}/files/{name}", true, [r, v](RequestContext& ctx) {
+        JobStore store(r.store(ctx.worker));
+        auto run = VisibleRun(store, Access(r.store(ctx.worker), *ctx.principal), ctx);
+        const std::string& name = ctx.params["name"];
+        auto path = r.jobs().FilesDir(run) / name;
+        std::error_code ec;
+        bool bare = !name.empty() && name.find('/') == std::string::npos && !name.starts_with(".");
+        if (!bare || !jobs::IsTerminal(run.state) || !std::filesystem::is_regular_file(path, ec) ||
+            std::filesystem::is_symlink(path, ec))
+          throw Error::NotFound("job run {} has no file {}", run.id, name.substr(0, 128));
+        std::string type = name.ends_with(".csv") ? "text/csv"
+                           : name.ends_with(".xlsx")
+                               ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                           : name.ends_with(".parquet") ? "application/vnd.apache.parquet"
+                           : name.ends_with(".json")    ? "application/json"
+                                                        : "application/octet-stream";
+        bool html = name.ends_with(".html");
+        if (html) type = "text/html; charset=utf-8";
+        auto res = TextResponse(http::status::ok, ReadTextFile(path), type, v(ctx));
+        // A report shows inside the studio with ?inline=1: sandboxed, no script.
+        bool inline_html = html && ctx.query["inline"] == "1";
+        res.set(http::field::content_disposition,
+                inline_html ? std::string("inline") : "attachment; filename=\"" + name + "\"");
+        res.set("X-Content-Type-Options", "nosniff");
+        if (html)
+          res.set("Content-Security-Policy",
+                  "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors " +
+                      std::string(inline_html ? "'self'" : "'none'"));
+        return res;
+      });
   router.Add(verb::get, "/v1/applications/{app}/jobruns/{run}/logs", true, [r, v](RequestContext& ctx) {
     JobStore store(r.store(ctx.worker));
     auto run = VisibleRun(store, Access(r.store(ctx.worker), *ctx.principal), ctx);

@@ -51,6 +51,19 @@ TEST_F(ValidationJobTest, AFailedThresholdEndsTheRunFailedWithItsFiguresKept) {
   EXPECT_EQ(metrics["missing"], 1);
   EXPECT_EQ(metrics["changed"], 1);
   EXPECT_EQ(metrics["columns"]["amount"]["max_abs_diff"], 1.0);
+  // The HTML report downloads, or shows inside the studio (?inline=1) in a sandbox
+  // that runs no script.
+  auto report = Call("GET", files + "/report.html", ana_);
+  ASSERT_EQ(report.status, 200);
+  EXPECT_EQ(report.headers["content-type"], "text/html; charset=utf-8");
+  EXPECT_THAT(report.headers["content-disposition"], ::testing::HasSubstr("attachment"));
+  EXPECT_THAT(report.headers["content-security-policy"], ::testing::HasSubstr("sandbox"));
+  auto shown = Call("GET", files + "/report.html?inline=1", ana_);
+  ASSERT_EQ(shown.status, 200);
+  EXPECT_EQ(shown.headers["content-disposition"], "inline");
+  EXPECT_THAT(shown.headers["content-security-policy"], ::testing::HasSubstr("frame-ancestors 'self'"));
+  EXPECT_THAT(shown.headers["content-security-policy"], ::testing::Not(::testing::HasSubstr("script")));
+  EXPECT_EQ(shown.body, report.body);
   auto rows = Json(Sql(ana_, "SELECT diff_type, id FROM quality.mig_mismatches ORDER BY ALL"));
   EXPECT_EQ(rows["rows"], json::parse(R"([["changed", 2], ["missing", 5]])")) << rows.dump();
   auto summary = Json(Sql(ana_, "SELECT submitted_by, passed, run_id <> '' FROM quality.validation_results"));

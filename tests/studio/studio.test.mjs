@@ -120,6 +120,26 @@ test('a chart is drawn from a result and saved with the workspace', async () => 
   await screenshot(page, 'chart');
 });
 
+test('a 100,000-row result scrolls to its last row with few rows in the page', async () => {
+  const page = pages.analyst;
+  await page.click('text=+ SQL');
+  await setSql(page, 'SELECT i, i * 2 AS doubled FROM range(100000) t(i) ORDER BY i', 2);
+  await page.keyboard.press('Control+Enter');
+  const cell = page.locator('section.cell').nth(2);
+  await cell.getByTestId('row-count').waitFor();
+  assert.equal(await cell.getByTestId('row-count').textContent(), '100,000 rows');
+  const grid = cell.locator('.grid');
+  await grid.evaluate((el) => { el.scrollTop = el.scrollHeight; });
+  await cell.locator('[aria-rowindex="100001"] [role=gridcell]').first().waitFor();
+  await page.waitForFunction(() => document.querySelector('[aria-rowindex="100001"] [role=gridcell]')?.textContent === '99999');
+  const last = await gridRows(cell);
+  assert.deepEqual(last.at(-1), ['99999', '199998']);
+  assert.ok(last.length < 60, `rows in the page: ${last.length}`);
+  await grid.evaluate((el) => { el.scrollTop = el.scrollHeight / 2; });
+  await page.waitForFunction(() => document.querySelector('[aria-rowindex="50001"] [role=gridcell]')?.textContent === '49999');
+  await cell.getByRole('button', { name: 'Delete cell 3' }).click();
+});
+
 test('after a reload the workspace is listed and opens with its cells and chart', async () => {
   const page = pages.analyst;
   await page.goto(`${URL}/studio/#/workspaces`);
@@ -191,6 +211,17 @@ test('a job is submitted, watched live and cancelled', async () => {
   await page.click('text=Cancel run');
   await page.waitForFunction(() => document.querySelector('[data-testid=run-state]')?.textContent === 'CANCELLED', null, { timeout: 30000 });
   assert.equal(await state.textContent(), 'CANCELLED');
+  // A schedule made with the form is listed with its next fire time, and deleted.
+  const schedules = page.getByRole('region', { name: 'Schedules' });
+  await schedules.getByLabel('Name').fill('nightly');
+  await schedules.getByLabel('Cron (minute hour day month weekday)').fill('30 2 * * *');
+  await schedules.getByRole('button', { name: 'Create schedule' }).click();
+  const row = schedules.getByRole('row', { name: /nightly/ });
+  await row.waitFor();
+  assert.match(await row.textContent(), /30 2 \* \* \*UTC\d{4}-\d\d-\d\dT02:30/);
+  await row.getByRole('button', { name: 'Delete' }).click();
+  await schedules.getByText('Schedule deleted.').waitFor();
+  await row.waitFor({ state: 'detached' });
 });
 
 test('an admin grants a column and the analyst\'s next run shows it', async () => {
@@ -241,6 +272,38 @@ test('an auditor finds those events', async () => {
   await page.getByLabel('Table or text in the statement').fill('GRANT SELECT (account, amount)');
   await page.click('button:text-is("Search")');
   await page.waitForFunction(() => [...document.querySelectorAll('.gr:not(.gh) [role=gridcell]')].some((c) => c.textContent.startsWith('GRANT SELECT (account, amount)')));
+  await page.context().close();
+});
+
+test('a validation run\'s HTML report opens embedded on the Quality page', async () => {
+  const page = await newPage(browser);
+  await signIn(page, 'admin');
+  const id = await page.evaluate(async () => {
+    const s = await (await fetch('/studio/api/session')).json();
+    const spec = 'name: orders_copy\nsource: sales.products\ntarget: sales.products\nkeys: product_id\n';
+    const r = await fetch('/v1/applications/default/jobruns', {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token },
+      body: JSON.stringify({ name: 'products check', job: { type: 'validation', spec } }),
+    });
+    return (await r.json()).job_run_id;
+  });
+  assert.match(id, /^jr-/);
+  let state = '';
+  for (let i = 0; i < 120 && state !== 'SUCCESS'; i++) {
+    const r = await page.context().request.get(`${URL}/v1/applications/default/jobruns/${id}`);
+    state = (await r.json()).state;
+    if (state === 'FAILED' || state === 'CANCELLED') break;
+    await new Promise((done) => setTimeout(done, 250));
+  }
+  assert.equal(state, 'SUCCESS');
+  await page.goto(`${URL}/studio/#/quality`);
+  const row = page.getByRole('row', { name: /products check/ });
+  await row.getByRole('button', { name: 'Files' }).click();
+  await row.getByRole('button', { name: 'report.html' }).click();
+  const frame = page.frameLocator('iframe.report');
+  await frame.getByText(/orders_copy/).first().waitFor();
+  await page.locator('iframe.report').scrollIntoViewIfNeeded();
+  await screenshot(page, 'quality');
   await page.context().close();
 });
 

@@ -87,17 +87,46 @@ function RunDetail({ app, run, live }) {
 
 function Schedules({ app }) {
   const [list, setList] = useState([]);
+  const [tick, setTick] = useState(0);
+  const [form, setForm] = useState({ name: '', cron: '0 6 * * *', timezone: 'UTC', script: 'SELECT 1' });
+  const [msg, setMsg] = useState('');
+  const base = `/v1/applications/${enc(app)}/schedules`;
   useEffect(() => {
-    api('GET', `/v1/applications/${enc(app)}/schedules`).then((r) => setList(r.schedules || []), () => setList([]));
-  }, [app]);
-  if (!list.length) return null;
+    api('GET', base).then((r) => setList(r.schedules || []), () => setList([]));
+  }, [app, tick]);
+  const done = (text) => () => { setMsg(text); setTick(tick + 1); };
+  const create = (e) => {
+    e.preventDefault();
+    const body = { name: form.name || 'studio schedule', cron: form.cron, timezone: form.timezone, job: { type: 'sql', script: form.script } };
+    api('POST', base, body).then(done('Schedule created.'), (err) => setMsg(err.message));
+  };
+  const field = (k, label) => (
+    <label>{label} <input value={form[k]} onInput={(e) => setForm({ ...form, [k]: e.currentTarget.value })} /></label>
+  );
   return (
     <section class="panel" aria-label="Schedules">
       <h3>Schedules</h3>
-      <table class="list">
-        <thead><tr><th>Name</th><th>Cron</th><th>Time zone</th><th>Next fire</th><th>Last run</th></tr></thead>
-        <tbody>{list.map((s) => <tr><td>{s.name}</td><td><code>{s.cron}</code></td><td>{s.timezone}</td><td>{s.next_fire_at || ''}</td><td>{s.last_run_id || ''}</td></tr>)}</tbody>
-      </table>
+      {list.length > 0 && (
+        <table class="list">
+          <thead><tr><th>Name</th><th>Cron</th><th>Time zone</th><th>Next fire</th><th>Last run</th><th /></tr></thead>
+          <tbody>
+            {list.map((s) => (
+              <tr>
+                <td>{s.name}</td><td><code>{s.cron}</code></td><td>{s.timezone}</td><td>{s.next_fire_at || ''}</td><td>{s.last_job_run_id || ''}</td>
+                <td><button type="button" class="small" onClick={() => api('DELETE', `${base}/${enc(s.schedule_id)}`).then(done('Schedule deleted.'), (err) => setMsg(err.message))}>Delete</button></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <form class="form-grid" onSubmit={create} aria-label="New schedule">
+        {field('name', 'Name')}
+        {field('cron', 'Cron (minute hour day month weekday)')}
+        {field('timezone', 'Time zone')}
+        {field('script', 'SQL script')}
+        <button type="submit">Create schedule</button>
+      </form>
+      <p role="status">{msg}</p>
     </section>
   );
 }

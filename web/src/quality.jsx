@@ -40,7 +40,7 @@ export function Quality() {
                 <td>
                   {files[r.job_run_id] ? files[r.job_run_id].list.map((f) => (
                     f.name.endsWith('.html')
-                      ? <button type="button" class="small" onClick={() => setReport(`${files[r.job_run_id].base}/files/${enc(f.name)}`)}>{f.name}</button>
+                      ? <button type="button" class="small" onClick={() => setReport(`${files[r.job_run_id].base}/files/${enc(f.name)}?inline=1`)}>{f.name}</button>
                       : <a href={`${files[r.job_run_id].base}/files/${enc(f.name)}`} download>{f.name} </a>
                   )) : <button type="button" class="small" onClick={() => open(r)}>Files</button>}
                 </td>
