@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "governance/policy.h"
+#include "server/http_client.h"
 
 namespace tarn::server {
 
@@ -256,12 +257,6 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
 
 namespace {
 
-bool SafeEndpoint(const std::string& url) {
-  if (url.empty() || url.rfind("https://", 0) == 0) return true;
-  return url.rfind("http://127.", 0) == 0 || url.rfind("http://localhost", 0) == 0 ||
-         url.rfind("http://[::1]", 0) == 0;
-}
-
 void ValidateStudioIdp(const ServerConfig& c) {
   const auto& d = c.studio_idp;
   if (!d.enabled()) return;
@@ -276,7 +271,7 @@ void ValidateStudioIdp(const ServerConfig& c) {
   if (d.token != "id_token" && d.token != "access_token")
     throw Error::InvalidArgument("studio.identity_provider.token must be id_token or access_token");
   for (const auto* url : {&d.issuer, &d.authorization_endpoint, &d.token_endpoint})
-    if (!SafeEndpoint(*url))
+    if (!url->empty() && !HttpsOrLoopback(*url))
       throw Error::InvalidArgument(
           "studio.identity_provider: {} must use https:// (plain http only on loopback)", *url);
   if (!d.client_secret_file.empty() && !std::filesystem::is_regular_file(d.client_secret_file))
@@ -327,9 +322,7 @@ void Validate(const ServerConfig& c) {
     if (t.jwks_file.empty() == t.jwks_url.empty()) {
       throw Error::InvalidArgument("trusted issuer {} needs exactly one of jwks_file and jwks_url", t.issuer);
     }
-    bool loopback = t.jwks_url.rfind("http://127.", 0) == 0 || t.jwks_url.rfind("http://localhost", 0) == 0 ||
-                    t.jwks_url.rfind("http://[::1]", 0) == 0;
-    if (!t.jwks_url.empty() && t.jwks_url.rfind("https://", 0) != 0 && !loopback) {
+    if (!t.jwks_url.empty() && !HttpsOrLoopback(t.jwks_url)) {
       throw Error::InvalidArgument("jwks_url of {} must use https:// (plain http only on loopback)",
                                    t.issuer);
     }

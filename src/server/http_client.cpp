@@ -142,4 +142,9 @@ std::string FetchBody(const std::string& url, const ClientOptions& options) {
   return res.body;
 }
 
+bool HttpsOrLoopback(const std::string& url) {
+  return url.rfind("https://", 0) == 0 || url.rfind("http://127.", 0) == 0 ||
+         url.rfind("http://localhost", 0) == 0 || url.rfind("http://[::1]", 0) == 0;
+}
+
 }  // namespace tarn::server

@@ -11,6 +11,10 @@
 
 namespace tarn::server {
 
+// Whether the server may fetch `url` for identity (JWKS, an identity provider's
+// endpoints): https://, or plain http:// only to a loopback address.
+bool HttpsOrLoopback(const std::string& url);
+
 struct ClientOptions {
   std::string ca_file;    // PEM bundle to trust instead of the system store
   bool insecure = false;  // skip certificate verification (testing only)

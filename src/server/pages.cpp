@@ -25,10 +25,16 @@ Response HtmlPage(http::status status, const std::string& title, const std::stri
       "content='width=device-width'>"
       "<title>{}</title><style>{}</style></head><body><main>{}</main></body></html>\n",
       HtmlEscape(title), kStyle, body);
-  auto res = TextResponse(status, html, "text/html; charset=utf-8", version);
   std::string actions = "'self'" + (form_origin.empty() ? "" : " " + form_origin);
-  res.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action " + actions +
-                                         "; frame-ancestors 'none'; base-uri 'none'");
+  return PageResponse(status, std::move(html),
+                      "default-src 'none'; style-src 'unsafe-inline'; form-action " + actions +
+                          "; frame-ancestors 'none'; base-uri 'none'",
+                      version);
+}
+
+Response PageResponse(http::status status, std::string html, const std::string& csp, unsigned version) {
+  auto res = TextResponse(status, std::move(html), "text/html; charset=utf-8", version);
+  res.set("Content-Security-Policy", csp);
   res.set(http::field::cache_control, "no-store");
   res.set("X-Frame-Options", "DENY");
   res.set("X-Content-Type-Options", "nosniff");

@@ -15,4 +15,8 @@ namespace tarn::server {
 Response HtmlPage(http::status status, const std::string& title, const std::string& body,
                   const std::string& form_origin, unsigned version);
 
+// `html` as a page with Content-Security-Policy `csp` and the headers every page
+// carries (no caching, no framing, no sniffing, no referrer).
+Response PageResponse(http::status status, std::string html, const std::string& csp, unsigned version);
+
 }  // namespace tarn::server

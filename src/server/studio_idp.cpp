@@ -11,9 +11,13 @@ namespace tarn::server {
 
 namespace {
 
-bool SafeUrl(const std::string& url) {
-  return url.rfind("https://", 0) == 0 || url.rfind("http://127.", 0) == 0 ||
-         url.rfind("http://localhost", 0) == 0 || url.rfind("http://[::1]", 0) == 0;
+// How the server talks to the provider: its CA bundle, short deadlines, small answers.
+ClientOptions IdpClient(const StudioIdpConfig& config) {
+  ClientOptions options;
+  options.ca_file = config.ca_file;
+  options.timeout = std::chrono::seconds(10);
+  options.max_response_bytes = 1 << 20;
+  return options;
 }
 
 std::string Trim(std::string s) {
@@ -31,19 +35,15 @@ void ExternalIdp::Discover() {
   if (discovered_ || (!config_.authorization_endpoint.empty() && !config_.token_endpoint.empty())) return;
   std::string issuer = config_.issuer;
   while (!issuer.empty() && issuer.back() == '/') issuer.pop_back();
-  ClientOptions options;
-  options.ca_file = config_.ca_file;
-  options.timeout = std::chrono::seconds(10);
-  options.max_response_bytes = 1 << 20;
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(FetchBody(issuer + "/.well-known/openid-configuration", options));
+    doc = nlohmann::json::parse(FetchBody(issuer + "/.well-known/openid-configuration", IdpClient(config_)));
   } catch (const std::exception& e) {
     throw Error::Io("the identity provider {} could not be reached: {}", config_.issuer, e.what());
   }
   auto field = [&](const char* name, std::string& out) {
     if (!out.empty()) return;
-    if (!doc.is_object() || !doc.contains(name) || !doc[name].is_string() || !SafeUrl(doc[name]))
+    if (!doc.is_object() || !doc.contains(name) || !doc[name].is_string() || !HttpsOrLoopback(doc[name]))
       throw Error::Io("the identity provider's discovery document has no usable {}", name);
     out = doc[name];
   };
@@ -76,15 +76,11 @@ std::string ExternalIdp::Redeem(const std::string& code, const std::string& redi
                      "&redirect_uri=" + UrlEncode(redirect_uri) +
                      "&client_id=" + UrlEncode(config_.client_id) + "&code_verifier=" + UrlEncode(verifier);
   if (!client_secret_.empty()) body += "&client_secret=" + UrlEncode(client_secret_);
-  ClientOptions options;
-  options.ca_file = config_.ca_file;
-  options.timeout = std::chrono::seconds(10);
-  options.max_response_bytes = 1 << 20;
   ClientResponse r;
   try {
     r = Fetch("POST", endpoint,
               {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}}, body,
-              options);
+              IdpClient(config_));
   } catch (const std::exception& e) {
     throw Error::Io("the identity provider's token endpoint could not be reached: {}", e.what());
   }

@@ -66,15 +66,12 @@ Response AppPage(const std::string& html, unsigned version) {
   auto head = page.find("<head>");
   if (head != std::string::npos)
     page.insert(head + 6, "<meta name=\"tarn-style-nonce\" content=\"" + nonce + "\">");
-  Response res = TextResponse(http::status::ok, page, "text/html; charset=utf-8", version);
-  res.set("Content-Security-Policy",
-          "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-" + nonce +
-              "'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; frame-src 'self'; "
-              "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
-  res.set(http::field::cache_control, "no-store");
-  res.set("X-Frame-Options", "DENY");
-  res.set("X-Content-Type-Options", "nosniff");
-  res.set("Referrer-Policy", "no-referrer");
+  Response res = PageResponse(http::status::ok, std::move(page),
+                              "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-" + nonce +
+                                  "'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; "
+                                  "frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri "
+                                  "'none'; object-src 'none'",
+                              version);
   res.set("Cross-Origin-Opener-Policy", "same-origin");
   return res;
 }

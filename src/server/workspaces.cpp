@@ -1,6 +1,7 @@
 #include "server/workspaces.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "common/error.h"
@@ -163,7 +164,6 @@ Workspace WorkspaceStore::Create(const identity::Principal& p, const std::string
 }
 
 std::vector<Workspace> WorkspaceStore::List(const identity::Principal& p) {
-  std::vector<Workspace> out;
   // The caller's groups as placeholders ("" when it has none: no share names "").
   std::vector<store::Param> params = {p.user, p.issuer, p.user};
   std::string groups;
@@ -175,12 +175,26 @@ std::vector<Workspace> WorkspaceStore::List(const identity::Principal& p) {
     groups = "?";
     params.emplace_back(std::in_place_type<std::string>, "");
   }
-  auto rows = store_.Query(
+  std::string visible =
       "SELECT id FROM workspaces WHERE (owner = ? AND owner_issuer = ?) OR id IN (SELECT workspace_id FROM "
       "workspace_shares WHERE (kind = 'user' AND name = ?) OR (kind = 'group' AND name IN (" +
-          groups + "))) ORDER BY updated_ms DESC, id",
-      params);
-  for (const auto& r : rows) out.push_back(Load(r.Str(0), p));
+      groups + ")))";
+  // Two queries whatever the count: the workspaces, then all their shares.
+  std::map<std::string, std::vector<WorkspaceShare>> shares;
+  for (const auto& r : store_.Query("SELECT workspace_id, kind, name, access FROM workspace_shares WHERE "
+                                    "workspace_id IN (" +
+                                        visible + ") ORDER BY kind, name",
+                                    params))
+    shares[r.Str(0)].push_back({r.Str(1), r.Str(2), r.Str(3)});
+  std::vector<Workspace> out;
+  for (const auto& r : store_.Query(std::string("SELECT ") + kColumns + " FROM workspaces WHERE id IN (" +
+                                        visible + ") ORDER BY updated_ms DESC, id",
+                                    params)) {
+    Workspace w{r.Str(0), r.Str(1), r.Str(2), r.Str(3), r.Int(4), r.Int(5), r.Int(6)};
+    w.shares = std::move(shares[w.id]);
+    w.access = AccessOf(p, w.owner, w.owner_issuer, w.shares);
+    out.push_back(std::move(w));
+  }
   return out;
 }
 
