@@ -260,7 +260,7 @@ TableInfo Catalog::CreateExternalTable(const std::string& raw_db, const std::str
       throw Error::AlreadyExists("table {}.{} already exists", db, name);
     throw;
   }
-  auto snap = TryCommit(t, std::nullopt, "register", data_files, t.schema, stats);
+  auto snap = TryCommit(t, std::nullopt, {"register", rows}, data_files, t.schema, stats);
   // Row count of a registration snapshot is what the files held then.
   store_.Execute("UPDATE snapshots SET row_count = ? WHERE id = ?", {rows, snap->id});
   return GetTable(db, name);
@@ -271,7 +271,7 @@ std::optional<TableInfo> Catalog::CreateManagedTable(const std::string& raw_db, 
                                                      bool if_not_exists) {
   std::string db = CheckName(raw_db, "database");
   std::string name = CheckName(raw_table, "table");
-  int64_t db_id = DatabaseId(db);
+  DatabaseId(db);  // a missing database is the first thing to say
   if (raw_schema.empty()) throw Error::InvalidArgument("table {}.{} needs at least one column", db, name);
   std::vector<Column> schema;
   std::set<std::string> seen;
@@ -285,6 +285,15 @@ std::optional<TableInfo> Catalog::CreateManagedTable(const std::string& raw_db, 
     }
     schema.push_back(col);
   }
+  auto t = InsertManagedTable(db, name, schema, if_not_exists);
+  if (!t) return std::nullopt;
+  TryCommit(*t, std::nullopt, {"create"}, {}, schema, {{"columns", nlohmann::json::object()}});
+  return GetTable(db, name);
+}
+
+std::optional<TableInfo> Catalog::InsertManagedTable(const std::string& db, const std::string& name,
+                                                     const std::vector<Column>& schema, bool if_not_exists) {
+  int64_t db_id = DatabaseId(db);
   TableInfo t;
   t.database = db;
   t.name = name;
@@ -306,8 +315,7 @@ std::optional<TableInfo> Catalog::CreateManagedTable(const std::string& raw_db, 
     if (if_not_exists) return std::nullopt;
     throw Error::AlreadyExists("table {}.{} already exists", db, name);
   }
-  TryCommit(t, std::nullopt, "create", {}, schema, {{"columns", nlohmann::json::object()}});
-  return GetTable(db, name);
+  return t;
 }
 
 void Catalog::DeleteTableRows(int64_t id) {
@@ -339,11 +347,15 @@ void Catalog::DropTable(const std::string& raw_db, const std::string& raw_table,
 // --- commits ------------------------------------------------------------------
 
 SnapshotInfo Catalog::RecordSnapshotLocked(const TableInfo& table, std::optional<int64_t> base,
-                                           const std::string& operation, const std::vector<DataFile>& files,
+                                           const Change& change, const std::vector<DataFile>& files,
                                            const std::vector<Column>& schema, const nlohmann::json& stats) {
   SnapshotInfo s;
   s.parent_id = base;
-  s.operation = operation;
+  s.operation = change.operation;
+  s.principal = committer_;
+  s.rows_added = change.rows_added;
+  s.rows_removed = change.rows_removed;
+  s.detail = change.detail;
   s.schema = schema;
   s.stats = stats;
   s.file_count = static_cast<int64_t>(files.size());
@@ -354,9 +366,11 @@ SnapshotInfo Catalog::RecordSnapshotLocked(const TableInfo& table, std::optional
   s.created_at = NowUtc();
   auto r = store_.Query(
       "INSERT INTO snapshots (table_id, parent_id, operation, row_count, byte_size, file_count, schema_json, "
-      "stats_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-      {table.id, base ? store::Param(*base) : store::Param(nullptr), operation, s.row_count, s.byte_size,
-       s.file_count, SchemaJson(schema).dump(), stats.dump(), s.created_at});
+      "stats_json, created_at, principal, rows_added, rows_removed, detail) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      {table.id, base ? store::Param(*base) : store::Param(nullptr), s.operation, s.row_count, s.byte_size,
+       s.file_count, SchemaJson(schema).dump(), stats.dump(), s.created_at, s.principal, s.rows_added,
+       s.rows_removed, s.detail});
   s.id = r.at(0).Int(0);
   for (auto& f : files) {
     store_.Execute("INSERT INTO snapshot_files (snapshot_id, path, row_count, byte_size) VALUES (?, ?, ?, ?)",
@@ -366,15 +380,14 @@ SnapshotInfo Catalog::RecordSnapshotLocked(const TableInfo& table, std::optional
 }
 
 std::optional<SnapshotInfo> Catalog::TryCommit(const TableInfo& table, std::optional<int64_t> base,
-                                               const std::string& operation,
-                                               const std::vector<DataFile>& files,
+                                               const Change& change, const std::vector<DataFile>& files,
                                                const std::vector<Column>& schema,
                                                const nlohmann::json& stats) {
   SnapshotInfo s;
   try {
     store_.Transaction([&] {
-      s = RecordSnapshotLocked(table, base, operation, files, schema, stats);
-      if (operation == "overwrite") RecordCommitKeyLocked(table, s, files.at(0).row_count);
+      s = RecordSnapshotLocked(table, base, change, files, schema, stats);
+      if (change.operation == "overwrite") RecordCommitKeyLocked(table, s, files.at(0).row_count);
       CrashPoint("before_metadata_commit");
       int64_t changed = store_.Execute(
           "UPDATE tables SET current_snapshot_id = ?, schema_json = ? WHERE id = ? AND "
@@ -423,7 +436,7 @@ SnapshotInfo Catalog::CommitAppend(const TableInfo& table, const DataFile& file,
     // An empty snapshot adds nothing to the statistics (and knows no min/max).
     if (!files.empty()) stats = lake::MergeStats(GetSnapshot(*base).stats, file_stats, table.schema);
     files.push_back(file);
-    s = RecordSnapshotLocked(table, base, "append", files, table.schema, stats);
+    s = RecordSnapshotLocked(table, base, {"append", file.row_count}, files, table.schema, stats);
     RecordCommitKeyLocked(table, s, file.row_count);
     CrashPoint("before_metadata_commit");
     store_.Execute("UPDATE tables SET current_snapshot_id = ? WHERE id = ?", {s.id, table.id});
@@ -445,7 +458,9 @@ WriteResult Catalog::Write(const TableInfo& given, duckdb::unique_ptr<duckdb::Se
     auto file_stats = lake::CollectStats(internal_, {lake_.Absolute(file.path).string()}, table.schema);
     if (!overwrite) return {CommitAppend(table, file, file_stats), file.row_count};
     // An overwrite computed from one snapshot must not replace a newer one.
-    if (auto s = TryCommit(table, base, "overwrite", {file}, table.schema, file_stats))
+    int64_t removed = base ? GetSnapshot(*base).row_count : 0;
+    if (auto s =
+            TryCommit(table, base, {"overwrite", file.row_count, removed}, {file}, table.schema, file_stats))
       return {*s, file.row_count};
     table = GetTable(given.database, given.name);
     throw Error::Conflict(
@@ -481,11 +496,16 @@ static SnapshotInfo ReadSnapshot(const store::Row& r) {
   s.schema = ParseSchema(r.Str(6));
   s.stats = nlohmann::json::parse(r.Str(7));
   s.created_at = r.Str(8);
+  s.principal = r.Str(9);
+  s.rows_added = r.Int(10);
+  s.rows_removed = r.Int(11);
+  s.detail = r.Str(12);
   return s;
 }
 
 static constexpr const char* kSnapshotColumns =
-    "id, parent_id, operation, row_count, byte_size, file_count, schema_json, stats_json, created_at";
+    "id, parent_id, operation, row_count, byte_size, file_count, schema_json, stats_json, created_at, "
+    "principal, rows_added, rows_removed, detail";
 
 std::vector<SnapshotInfo> Catalog::ListSnapshots(const TableInfo& table) {
   std::vector<SnapshotInfo> out;

@@ -61,7 +61,11 @@ struct TableInfo {
 struct SnapshotInfo {
   int64_t id = 0;
   std::optional<int64_t> parent_id;
-  std::string operation;  // create, append, overwrite, register
+  std::string operation;     // create, append, overwrite, register, rollback, clone, delete, update
+  std::string principal;     // who committed it ("" before snapshots recorded it)
+  int64_t rows_added = 0;    // rows the commit added
+  int64_t rows_removed = 0;  // rows it removed (an UPDATE removes and adds each row it changes)
+  std::string detail;        // e.g. "to snapshot 3" for a rollback
   int64_t row_count = 0;
   int64_t byte_size = 0;
   int64_t file_count = 0;
@@ -74,6 +78,17 @@ struct SnapshotInfo {
 struct WriteResult {
   SnapshotInfo snapshot;  // the snapshot it committed
   int64_t rows_written = 0;
+};
+
+// Which snapshot of a table a statement reads: AT (SNAPSHOT => n) or
+// AT (TIMESTAMP => t), t as "YYYY-MM-DDTHH:MM:SSZ" (UTC).
+struct TimeTravel {
+  std::optional<int64_t> snapshot;
+  std::string timestamp;
+  std::string Describe() const;
+  // From AT (<unit> => <value>): unit SNAPSHOT (or VERSION) with a number >= 1, or
+  // TIMESTAMP with a time (UTC unless it has an offset). Throws kInvalidArgument.
+  static TimeTravel Parse(const std::string& unit, const duckdb::Value& value);
 };
 
 // A name under which a data commit is made at most once (see Catalog::SetCommitKey).
@@ -134,6 +149,37 @@ class Catalog {
   WriteResult Write(const TableInfo& table, duckdb::unique_ptr<duckdb::SelectStatement> query,
                     bool overwrite);
 
+  // A row-level change (DELETE, UPDATE, MERGE) by copy-on-write. `changes` is a
+  // Parquet file a governed query wrote from the snapshot table.snapshot_id, whose
+  // files are `files` (absolute paths): one row per changed row, __tarn_file (index
+  // into `files`) and __tarn_row (row number in that file), then the new values of
+  // `set_columns` (by name, typed as the table's). Without set columns every picked
+  // row is deleted; with `flagged` (MERGE) a row is deleted if __tarn_delete, a new
+  // row (__tarn_row NULL) is inserted if __tarn_insert, from columns __tarn_ins_<name>
+  // in table order, and the other picked rows are updated. ChangeRows rewrites every
+  // file holding a changed row (without it, or with its new values), adds the new
+  // rows, and commits the base's files with those replaced. If another commit moved
+  // the table meanwhile the change is replayed on top of it when every rewritten
+  // file is still live there; otherwise kConflict and nothing changes. An update
+  // that names one row twice fails (kInvalidArgument); one whose new row does not
+  // meet `row_check` (SQL over the table's columns; "" for none) fails with
+  // kPermissionDenied. Nothing is left behind by a failure.
+  struct RowChange {
+    std::string operation;  // delete, update, merge
+    std::filesystem::path changes;
+    std::vector<std::string> set_columns;
+    bool flagged = false;
+    std::string row_check;
+  };
+  struct ChangeResult {
+    SnapshotInfo snapshot;
+    int64_t rows_removed = 0;
+    int64_t rows_updated = 0;
+    int64_t rows_inserted = 0;
+  };
+  ChangeResult ChangeRows(const TableInfo& table, const std::vector<std::string>& files,
+                          const RowChange& change);
+
   // From now on, the next Write records `key` in its commit's transaction (a second
   // commit under one key fails: the key's primary key), so a caller that reruns work
   // after a crash can tell, with CommittedUnder, whether the write already happened.
@@ -144,8 +190,24 @@ class Catalog {
   // Forgets every key of `scope` (its writer will not rerun anything).
   static void ForgetCommitKeys(store::MetaStore& store, const std::string& scope);
 
+  // Who the commits made from now on are recorded as (SHOW HISTORY's "who").
+  void SetCommitter(std::string user) { committer_ = std::move(user); }
+
   // Snapshots.
   std::vector<SnapshotInfo> ListSnapshots(const TableInfo& table);
+  // The snapshot of a managed table that `at` names: that snapshot if it is one of
+  // the table's, or the one that was current at the timestamp. kNotFound otherwise,
+  // kInvalidArgument for an external table.
+  int64_t SnapshotAt(const TableInfo& table, const TimeTravel& at);
+  // A new commit whose files, schema and statistics are those of snapshot `to`
+  // (which SnapshotAt checked): undoes everything after it and can itself be rolled
+  // back. kConflict if another commit moved the table meanwhile.
+  SnapshotInfo Rollback(const TableInfo& table, int64_t to);
+  // A new managed table db.name whose first snapshot names the files of `source`'s
+  // snapshot `at` (no data is copied; later writes to either table are their own).
+  // nullopt if it existed and if_not_exists was given.
+  std::optional<TableInfo> Clone(const TableInfo& source, int64_t at, const std::string& database,
+                                 const std::string& name, bool if_not_exists);
   SnapshotInfo GetSnapshot(int64_t snapshot_id);
   std::vector<DataFile> SnapshotFiles(int64_t snapshot_id);
 
@@ -174,9 +236,16 @@ class Catalog {
   void DeleteTableRows(int64_t id);
   TableInfo ReadTable(const store::Row& row);
   // Inside a transaction: inserts a snapshot (and its file list) whose parent is `base`.
-  SnapshotInfo RecordSnapshotLocked(const TableInfo& table, std::optional<int64_t> base,
-                                    const std::string& operation, const std::vector<DataFile>& files,
-                                    const std::vector<Column>& schema, const nlohmann::json& stats);
+  // What a commit changed, for its snapshot's history row.
+  struct Change {
+    std::string operation;
+    int64_t rows_added = 0;
+    int64_t rows_removed = 0;
+    std::string detail = {};
+  };
+  SnapshotInfo RecordSnapshotLocked(const TableInfo& table, std::optional<int64_t> base, const Change& change,
+                                    const std::vector<DataFile>& files, const std::vector<Column>& schema,
+                                    const nlohmann::json& stats);
   // Appends `file` to whatever the table's current snapshot is, holding the table's
   // row lock, so concurrent appends serialize instead of conflicting.
   SnapshotInfo CommitAppend(const TableInfo& table, const DataFile& file, const nlohmann::json& file_stats);
@@ -185,8 +254,17 @@ class Catalog {
   // Records a snapshot and makes it current if the table's current snapshot is
   // still `base`; returns nullopt (and changes nothing) otherwise.
   std::optional<SnapshotInfo> TryCommit(const TableInfo& table, std::optional<int64_t> base,
-                                        const std::string& operation, const std::vector<DataFile>& files,
+                                        const Change& change, const std::vector<DataFile>& files,
                                         const std::vector<Column>& schema, const nlohmann::json& stats);
+  // Commits `added` in place of `removed` (relative paths) on top of `base`, or of
+  // whatever is current if every removed file is still live there; nullopt if not.
+  std::optional<SnapshotInfo> CommitReplace(const TableInfo& table, int64_t base,
+                                            const std::set<std::string>& removed,
+                                            const std::vector<DataFile>& added, const Change& change);
+  // Inserts the row of a new managed table (no snapshot yet); nullopt if the name is
+  // taken and if_not_exists.
+  std::optional<TableInfo> InsertManagedTable(const std::string& db, const std::string& name,
+                                              const std::vector<Column>& schema, bool if_not_exists);
 
   store::MetaStore& store_;
   const lake::Lake& lake_;
@@ -199,6 +277,7 @@ class Catalog {
   static constexpr size_t kMaxScans = 256;
   std::map<std::string, CachedScan> scans_;
   std::optional<CommitKey> commit_key_;
+  std::string committer_;
 };
 
 // What a statement reading `table` scans: the files read directly (Parquet), or cast

@@ -22,7 +22,11 @@
 namespace tarn {
 
 std::string NowUtc() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  return FormatUtc(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()));
+}
+
+std::string FormatUtc(int64_t epoch_seconds) {
+  auto t = static_cast<std::time_t>(epoch_seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];

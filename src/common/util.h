@@ -12,6 +12,8 @@ namespace tarn {
 
 // The current time in UTC as ISO 8601, e.g. 2026-11-24T07:19:47Z.
 std::string NowUtc();
+// A time (seconds since the epoch) in the same form.
+std::string FormatUtc(int64_t epoch_seconds);
 
 // Seconds since the Unix epoch, now.
 int64_t EpochSeconds();

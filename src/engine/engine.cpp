@@ -1,4 +1,5 @@
 #include "engine/engine.h"
+#include "engine/sql_text.h"
 
 #include <duckdb/catalog/catalog.hpp>
 #include <duckdb/main/client_context_state.hpp>
@@ -327,7 +328,7 @@ void ThrowIfError(duckdb::QueryResult& result) {
 std::vector<duckdb::unique_ptr<duckdb::SQLStatement>> Parse(const std::string& sql) {
   duckdb::Parser parser;
   try {
-    parser.ParseQuery(sql);
+    parser.ParseQuery(SpellTimeTravel(sql));
   } catch (const std::exception& e) {
     // Whatever the parser objects to is a problem with the text: invalid argument.
     Error error = ToError(duckdb::ErrorData(e));

@@ -228,4 +228,32 @@ void TokenReader::Fail(const char* usage) const {
   throw Error::InvalidArgument("syntax error near {}: expected {}", near, usage);
 }
 
+std::string SpellTimeTravel(const std::string& sql) {
+  std::string lower = sql;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.find("snapshot") == std::string::npos) return sql;
+  std::vector<Token> tokens;
+  try {
+    tokens = Tokenize(sql);
+  } catch (const Error&) {
+    return sql;  // the parser says what is wrong with it
+  }
+  auto word = [&](size_t i, const char* w) {
+    return i < tokens.size() && tokens[i].kind == Token::kWord && strcasecmp(tokens[i].text.c_str(), w) == 0;
+  };
+  auto symbol = [&](size_t i, char c) {
+    return i < tokens.size() && tokens[i].kind == Token::kSymbol && tokens[i].text[0] == c;
+  };
+  std::string out;
+  size_t copied = 0;
+  for (size_t i = 0; i + 4 < tokens.size(); i++) {
+    if (word(i, "AT") && symbol(i + 1, '(') && word(i + 2, "SNAPSHOT") && symbol(i + 3, '=') &&
+        symbol(i + 4, '>')) {
+      out += sql.substr(copied, tokens[i + 2].begin - copied) + "VERSION";
+      copied = tokens[i + 2].end;
+    }
+  }
+  return out + sql.substr(copied);
+}
+
 }  // namespace tarn::engine

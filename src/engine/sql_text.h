@@ -28,6 +28,10 @@ std::vector<std::string> SplitStatements(const std::string& script);
 // The tokens of one statement (comments and white space dropped).
 std::vector<Token> Tokenize(const std::string& statement);
 
+// `sql` with every time-travel clause AT (SNAPSHOT => ...) spelt AT (VERSION => ...),
+// the only unit names besides TIMESTAMP that DuckDB's grammar knows.
+std::string SpellTimeTravel(const std::string& sql);
+
 // A cursor over a statement's tokens. Words compare case-insensitively. The
 // failing methods throw kInvalidArgument "syntax error near X: expected <usage>".
 class TokenReader {

@@ -21,13 +21,13 @@ namespace fs = std::filesystem;
 
 namespace tarn::governance {
 
-namespace {
-
 std::string NoSuchTable(const std::string& db, const std::string& table) {
   auto shorten = [](const std::string& s) { return s.size() > 64 ? s.substr(0, 64) + "..." : s; };
   return fmt::format("table {}.{} does not exist (SHOW TABLES lists the tables you can use)", shorten(db),
                      shorten(table));
 }
+
+namespace {
 
 // Parses SQL Tarn wrote itself into a FROM item.
 duckdb::unique_ptr<duckdb::TableRef> SubqueryOf(const std::string& sql, const std::string& alias) {
@@ -86,6 +86,8 @@ void Governor::BeginStatement() {
   resources_.clear();
   scans_.clear();
   files_.clear();
+  row_change_.reset();
+  row_change_target_.reset();
   explain_mode_ = false;
   explain_subject_.reset();
 }
@@ -111,7 +113,7 @@ Resource& Governor::ResourceFor(const std::string& table, const std::string& acc
   for (auto& r : resources_) {
     if (r.table == table && r.access == access) return r;
   }
-  resources_.push_back({table, access, {}, {}, {}, 0});
+  resources_.push_back({table, access, -1, {}, {}, {}, 0});
   return resources_.back();
 }
 
@@ -122,6 +124,7 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_sc
   std::string name = duckdb::StringUtil::Lower(raw_table);
   if (schema == kInformationSchema) return InformationSchema(name);
   if (schema == kTempSchema) return TempScan(name);
+  if (schema == kRowChangeSchema) return RowChangeScan(name);
   if (schema == kSystemSchema) {
     if (name == "audit") return AuditScan();
     throw Error::NotFound("table system.{} does not exist: the system database has the table audit",
@@ -132,8 +135,12 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_sc
         "table '{}' does not exist: name tables as database.table (SHOW DATABASES lists them)",
         name.substr(0, 64));
   }
+  // The pre-bind check spells db.t AT (...) as a name of kAtSchema (internal.h).
+  std::optional<catalog::TimeTravel> at;
+  std::string pin = schema == kAtSchema ? name : "";
+  if (!pin.empty()) at = DecodeTimeTravel(pin, schema, name);
   std::string key = schema + "." + name;
-  auto it = scans_.find(key);
+  auto it = scans_.find(pin.empty() ? key : pin);
   if (it != scans_.end()) return it->second->ref->Copy();
 
   std::optional<catalog::TableInfo> info;
@@ -155,6 +162,7 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_sc
     for (auto& c : info->schema) scan->exposed.insert(c.name);
   }
   if (scan->exposed.empty()) throw Denied(fmt::format("you may not read any column of {}", key));
+  if (at) info->snapshot_id = catalog_.SnapshotAt(*info, *at);  // the current policy reads old data too
   scan->transparent = explain_mode_ || Transparent(access, scan->exposed);
   auto table_scan = catalog_.Scan(*info);
   auto& res = ResourceFor(key, "read");
@@ -172,7 +180,7 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_sc
   const Subject& subject = explain_subject_ ? *explain_subject_ : subject_;
   scan->ref = GovernedScan(*info, table_scan->ref->Copy(), access, subject, scan->exposed, explain_mode_);
   auto out = scan->ref->Copy();
-  scans_[key] = std::move(scan);
+  scans_[pin.empty() ? key : pin] = std::move(scan);
   return out;
 }
 
@@ -342,7 +350,7 @@ Error Governor::Explain(const Error& error) {
       bool exists = std::any_of(scan->table.schema.begin(), scan->table.schema.end(),
                                 [&](const catalog::Column& c) { return c.name == col; });
       if (exists && !scan->exposed.count(col) && scan->access.describe_all) {
-        return Denied(fmt::format("you may not read column {} of {}", col, key));
+        return Denied(fmt::format("you may not read column {} of {}", col, scan->table.QualifiedName()));
       }
     }
   }

@@ -50,6 +50,7 @@ Error Denied(const std::string& what);
 struct Resource {
   std::string table;   // db.table, or system.audit
   std::string access;  // read or write
+  int64_t rows = -1;   // a write's rows changed (DELETE, UPDATE, MERGE), if known
   std::set<std::string> columns;
   std::vector<std::string> filters;  // data filters / row restrictions applied
   std::vector<std::string> masks;    // masked columns
@@ -74,6 +75,9 @@ struct TableView {
   // statistics on some column, i.e. one who reads every row of the table.
   std::optional<catalog::SnapshotInfo> snapshot;
 };
+
+// The schema under which a row change's query names its target (BeginRowChange).
+inline constexpr const char* kRowChangeSchema = "__tarn_change";
 
 class Governor : public engine::TableResolver {
  public:
@@ -118,6 +122,43 @@ class Governor : public engine::TableResolver {
   duckdb::unique_ptr<duckdb::SelectStatement> GuardWrite(const catalog::TableInfo& table,
                                                          duckdb::unique_ptr<duckdb::SelectStatement> query,
                                                          bool overwrite);
+  // For statements that replace every row of a table (ROLLBACK TABLE): INSERT and
+  // DELETE on it and no row filter. Records the write for the audit.
+  catalog::TableInfo RequireReplace(const std::string& database, const std::string& table,
+                                    const std::string& what);
+  // For statements that copy every stored value (CLONE): the caller must read every
+  // row and column of the table, unmasked. Records the read.
+  catalog::TableInfo RequireFullRead(const std::string& database, const std::string& table,
+                                     const std::string& what);
+  // Row-level changes (DELETE, UPDATE, MERGE) of a managed table. BeginRowChange
+  // checks what `change` needs (DELETE to remove rows, UPDATE on every SET column,
+  // INSERT to add rows), that the caller may read every SET column unmasked, and
+  // that no expression of the statement (`used`, parsed) names a column masked for
+  // the caller (as `alias`.col or bare); records the write. The statement's query
+  // then names the table as kRowChangeSchema.<table>: the rows the caller may see,
+  // with the columns it reads unmasked, plus __tarn_file and __tarn_row (the row's
+  // file, by index into RowChangeTarget::files, and its row number in that file).
+  struct RowChange {
+    bool removes = false;
+    std::vector<std::string> set_columns;
+    bool inserts = false;
+    std::string what;  // DELETE, UPDATE, MERGE: for messages
+  };
+  catalog::TableInfo BeginRowChange(const std::string& database, const std::string& table,
+                                    const RowChange& change,
+                                    const std::vector<const duckdb::ParsedExpression*>& used,
+                                    const std::string& alias);
+  // What the statement's query read of the table: the snapshot (table.snapshot_id),
+  // its files (absolute paths, in __tarn_file order), and the condition rows written
+  // must meet (the caller's row filter as SQL over the table's columns; "" if none).
+  struct RowChangeTarget {
+    catalog::TableInfo table;
+    std::vector<std::string> files;
+    std::string row_check;
+  };
+  const RowChangeTarget& row_change_target() const;
+  // The rows a statement changed, for the audit record of its write.
+  void RecordRowsChanged(const catalog::TableInfo& table, int64_t rows);
   // The creator of a database or table holds ALL on it WITH GRANT OPTION.
   void GrantOwnership(ObjectKind kind, int64_t id, const std::string& name);
   // Inside the transaction of a drop (a catalog::Catalog::DropHook): removes the
@@ -159,6 +200,9 @@ class Governor : public engine::TableResolver {
   duckdb::unique_ptr<duckdb::TableRef> InformationSchema(const std::string& view);
   duckdb::unique_ptr<duckdb::TableRef> AuditScan();
   duckdb::unique_ptr<duckdb::TableRef> TempScan(const std::string& name);
+  duckdb::unique_ptr<duckdb::TableRef> RowChangeScan(const std::string& name);
+  // The caller's row filter on `table` as SQL with the subject bound ("" if it reads every row).
+  std::string RowFilterSql(const catalog::TableInfo& table, const TableAccess& access);
   // The governance statements (policy_statements.h) reach the Governor through it.
   friend struct StatementContext;
 
@@ -189,7 +233,9 @@ class Governor : public engine::TableResolver {
   std::map<std::string, std::unique_ptr<Scan>> scans_;  // by db.table
   std::map<std::string, std::string> files_;            // file the scans read -> db.table
   std::map<std::string, std::string> temp_tables_;      // the run's temporary tables: name -> file
-  bool explain_mode_ = false;                           // EXPLAIN ACCESS: scans expose readable columns raw
+  std::optional<RowChange> row_change_;                 // this statement's, if it changes rows
+  std::optional<RowChangeTarget> row_change_target_;
+  bool explain_mode_ = false;  // EXPLAIN ACCESS: scans expose readable columns raw
   std::optional<Subject> explain_subject_;
 };
 

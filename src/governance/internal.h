@@ -25,6 +25,16 @@ inline constexpr const char* kInformationSchema = "__tarn_information_schema";
 inline constexpr const char* kSystemSchema = "__tarn_system";
 // The schema the pre-bind check gives a name that is one of the run's temporary tables.
 inline constexpr const char* kTempSchema = "__tarn_temp";
+// "table db.t does not exist (...)": what a caller is told of a table it may not know.
+std::string NoSuchTable(const std::string& db, const std::string& table);
+// The schema the pre-bind check gives `db.t AT (...)`, with the table named by
+// EncodeTimeTravel: one name per (table, point in time), so a statement may read a
+// table now and as it was.
+inline constexpr const char* kAtSchema = "__tarn_at";
+std::string EncodeTimeTravel(const std::string& database, const std::string& table,
+                             const catalog::TimeTravel& at);
+// Reverses EncodeTimeTravel (kNotFound for a name it did not make).
+catalog::TimeTravel DecodeTimeTravel(const std::string& encoded, std::string& database, std::string& table);
 
 // --- policy expressions (row filters, masks) ----------------------------------
 // Parses an administrator's expression: exactly one expression over `columns`,

@@ -191,6 +191,7 @@ TableAccess Evaluate(const Policy& policy, const Subject& subject, const catalog
     a.describe_source = a.owner_source = "data-lake administrator";
     a.reads.push_back({"", all, "data-lake administrator"});
     for (auto p : {"INSERT", "DELETE", "ALTER", "DROP"}) grant_privilege(p, "data-lake administrator");
+    for (auto& c : all) a.updates.emplace(c, "data-lake administrator");
   }
   for (auto& g : policy.grants) {
     if (!subject.Is(g.grantee)) continue;
@@ -210,6 +211,10 @@ TableAccess Evaluate(const Policy& policy, const Subject& subject, const catalog
       }
       for (auto p : {"INSERT", "DELETE", "ALTER", "DROP"}) {
         if (Holds(g.privilege, p)) grant_privilege(p, source);
+      }
+      if (Holds(g.privilege, "UPDATE")) {
+        for (auto& c : g.privilege == "ALL" ? all : columns_of(g.columns, g.columns_except))
+          a.updates.emplace(c, source);
       }
     } else if (g.object_kind == ObjectKind::kDatabase && g.object_id == database_id) {
       if (Holds(g.privilege, "DESCRIBE") || g.privilege == "ALTER") {

@@ -148,6 +148,7 @@ struct TableAccess {
   std::string describe_source;
   std::vector<ReadTerm> reads;                    // empty: may not read
   std::map<std::string, std::string> privileges;  // INSERT, DELETE, ALTER, DROP -> deciding grant
+  std::map<std::string, std::string> updates;     // column the subject may UPDATE -> deciding grant
   bool owner = false;                             // ALL WITH GRANT OPTION (or admin)
   std::string owner_source;
   std::map<std::string, const ColumnMask*> masks;   // column -> mask that applies to the subject

@@ -240,7 +240,7 @@ std::vector<PrivilegeSpec> ReadPrivileges(TokenReader& r, const char* usage) {
       if (p.privilege == "CREATE" && r.AcceptWord(what)) p.privilege += std::string("_") + what;
     }
     if (p.privilege == "MANAGE" && r.AcceptWord("LIVY")) p.privilege = "MANAGE_LIVY";  // every Livy session
-    if (p.privilege == "SELECT") {
+    if (p.privilege == "SELECT" || p.privilege == "UPDATE") {
       if (r.AcceptWord("EXCEPT")) {
         p.except = true;
         p.columns = NameList(r, usage);

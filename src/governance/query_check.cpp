@@ -3,6 +3,7 @@
 // Binding alone can touch files (read_csv sniffs them) and run SQL (query(),
 // PRAGMA expansion), so the parsed tree is checked first; the optimized plan is
 // checked again afterwards (plan_check.cpp). Allow-lists, not deny-lists.
+#include <duckdb/parser/expression/cast_expression.hpp>
 #include <duckdb/parser/expression/columnref_expression.hpp>
 #include <duckdb/parser/expression/constant_expression.hpp>
 #include <duckdb/parser/expression/function_expression.hpp>
@@ -41,6 +42,8 @@ const std::set<std::string> kEngineSchemas = {"main", "temp",   "pg_catalog",   
 std::string Short(const std::string& s) {
   return s.size() > 80 ? s.substr(0, 80) + "..." : s;
 }
+
+catalog::TimeTravel ReadTimeTravel(duckdb::AtClause& clause);
 
 class Walker {
  public:
@@ -157,16 +160,12 @@ class Walker {
   }
 
   void BaseTable(duckdb::BaseTableRef& t) {
-    // DuckDB evaluates an AT clause while binding, before any plan exists.
-    if (t.at_clause) {
-      throw Error::Unsupported(
-          "time travel (AT ...) is not supported: tables are read at their current snapshot");
-    }
     std::string schema = duckdb::StringUtil::Lower(t.schema_name);
     std::string name = duckdb::StringUtil::Lower(t.table_name);
     if (!t.catalog_name.empty()) {
       throw Error::NotFound("table '{}' does not exist: name tables as database.table", Short(t.ToString()));
     }
+    if (t.at_clause) return TimeTravel(t, schema, name);
     bool temp = temp_tables_ && temp_tables_->count(name);
     if ((schema.empty() && !ctes_.count(name) && temp) || (schema == "temp" && temp)) {
       t.schema_name = kTempSchema;  // the run's temporary table (Governor::Resolve serves it)
@@ -189,6 +188,26 @@ class Walker {
     if (kEngineSchemas.count(schema) || schema.starts_with("__tarn")) {
       throw Error::NotFound("database {} does not exist (SHOW DATABASES lists them)", Short(t.schema_name));
     }
+  }
+
+  // db.t AT (...): DuckDB would ignore the clause for a table it does not hold, so
+  // it becomes a name only Governor::Resolve serves (kAtSchema).
+  void TimeTravel(duckdb::BaseTableRef& t, const std::string& schema, const std::string& name) {
+    if (schema.empty() || schema == "information_schema" || schema == "system" || schema == "temp" ||
+        kEngineSchemas.count(schema) || schema.starts_with("__tarn")) {
+      throw Error::InvalidArgument("AT (...) reads a managed table as it was: name it as database.table");
+    }
+    std::string db, table;
+    try {
+      db = catalog::CheckName(schema, "database");
+      table = catalog::CheckName(name, "table");
+    } catch (const Error&) {
+      throw Error::NotFound("{}", NoSuchTable(schema, name));
+    }
+    auto at = ReadTimeTravel(*t.at_clause);
+    t.at_clause.reset();
+    t.schema_name = kAtSchema;
+    t.table_name = EncodeTimeTravel(db, table, at);
   }
 
   void Expr(duckdb::unique_ptr<ParsedExpression>& e) {
@@ -244,7 +263,44 @@ class Walker {
   std::set<std::string> ctes_;
 };
 
+// AT (SNAPSHOT => n) or AT (TIMESTAMP => 'text' | TIMESTAMP 'text'): literals only.
+catalog::TimeTravel ReadTimeTravel(duckdb::AtClause& clause) {
+  constexpr const char* kUsage = "AT (SNAPSHOT => 3) or AT (TIMESTAMP => '2026-12-01 09:00:00')";
+  std::string unit = duckdb::StringUtil::Lower(clause.Unit());
+  const ParsedExpression* e = clause.ExpressionMutable().get();
+  if (e && e->GetExpressionClass() == ExpressionClass::CAST)
+    e = e->Cast<duckdb::CastExpression>().child.get();
+  if (!e || e->GetExpressionClass() != ExpressionClass::CONSTANT)
+    throw Error::InvalidArgument("AT takes a literal: {}", kUsage);
+  return catalog::TimeTravel::Parse(unit, e->Cast<duckdb::ConstantExpression>().value);
+}
+
 }  // namespace
+
+std::string EncodeTimeTravel(const std::string& database, const std::string& table,
+                             const catalog::TimeTravel& at) {
+  return fmt::format("{}.{}@{}", database, table,
+                     at.snapshot ? "snapshot=" + std::to_string(*at.snapshot) : "timestamp=" + at.timestamp);
+}
+
+catalog::TimeTravel DecodeTimeTravel(const std::string& encoded, std::string& database, std::string& table) {
+  auto at_sign = encoded.find('@');
+  auto dot = encoded.find('.');
+  if (at_sign == std::string::npos || dot == std::string::npos || dot > at_sign)
+    throw Error::NotFound("table {} does not exist", Short(encoded));
+  database = encoded.substr(0, dot);
+  table = encoded.substr(dot + 1, at_sign - dot - 1);
+  std::string spec = encoded.substr(at_sign + 1);
+  catalog::TimeTravel at;
+  if (spec.starts_with("snapshot=")) {
+    at.snapshot = std::stoll(spec.substr(9));
+  } else if (spec.starts_with("timestamp=")) {
+    at.timestamp = duckdb::StringUtil::Upper(spec.substr(10));  // Resolve lower-cases names
+  } else {
+    throw Error::NotFound("table {} does not exist", Short(encoded));
+  }
+  return at;
+}
 
 Error Denied(const std::string& what) {
   return Error::PermissionDenied("access denied: {}", what);

@@ -105,23 +105,75 @@ void Describe(const TarnStatement& st, StatementContext& ctx) {
                        ctx.outcome);
 }
 
-void ShowSnapshots(const TarnStatement& st, StatementContext& ctx) {
+// A table whose history the caller may see: row counts tell about every row.
+catalog::TableInfo HistoryTable(const TarnStatement& st, StatementContext& ctx, const char* what) {
+  auto t = ctx.governor.VisibleTable(st.database, st.table);
+  if (ctx.governor.StatsColumns(t).empty()) {
+    throw governance::Denied(
+        fmt::format("{} shows row counts: it needs read access to every row of {}", what, t.QualifiedName()));
+  }
+  return t;
+}
+
+duckdb::Value OptBigint(std::optional<int64_t> v) {
+  return v ? duckdb::Value::BIGINT(*v) : duckdb::Value(duckdb::LogicalType::BIGINT);
+}
+
+void ShowHistory(const TarnStatement& st, StatementContext& ctx) {
+  auto t = HistoryTable(st, ctx, "SHOW HISTORY");
+  std::vector<std::vector<duckdb::Value>> rows;
+  auto snapshots = ctx.catalog.ListSnapshots(t);
+  for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {
+    auto& s = *it;
+    rows.push_back({duckdb::Value::BIGINT(s.id), OptBigint(s.parent_id), duckdb::Value(s.created_at),
+                    duckdb::Value(s.principal), duckdb::Value(s.operation),
+                    duckdb::Value::BIGINT(s.rows_added), duckdb::Value::BIGINT(s.rows_removed),
+                    duckdb::Value::BIGINT(s.row_count), duckdb::Value(s.detail),
+                    duckdb::Value::BOOLEAN(t.snapshot_id == s.id)});
+  }
+  ctx.session.EmitRows({"snapshot", "parent", "created_at", "principal", "operation", "rows_added",
+                        "rows_removed", "rows", "detail", "current"},
+                       rows, ctx.handler, ctx.outcome);
+}
+
+void Rollback(const TarnStatement& st, StatementContext& ctx) {
+  auto t = ctx.governor.RequireReplace(st.database, st.table, "ROLLBACK TABLE");
+  int64_t to = ctx.catalog.SnapshotAt(t, *st.at);
+  auto s = ctx.catalog.Rollback(t, to);
+  ctx.outcome.rows_written = s.row_count;
+  ctx.handler.OnStatus(fmt::format("rolled {} back to snapshot {}: {} now (snapshot {})", t.QualifiedName(),
+                                   to, Plural(s.row_count, "row", "rows"), s.id));
+}
+
+void Clone(const TarnStatement& st, StatementContext& ctx) {
   auto& gov = ctx.governor;
+  auto source = gov.RequireFullRead(st.source_database, st.source_table, "CLONE");
+  gov.RequireDatabase(st.database, "CREATE_TABLE", "CREATE TABLE ... CLONE");
+  int64_t at = st.at ? ctx.catalog.SnapshotAt(source, *st.at)
+                     : (source.kind == catalog::TableKind::kManaged ? source.snapshot_id.value_or(0) : 0);
+  if (source.kind != catalog::TableKind::kManaged) {
+    throw Error::InvalidArgument(
+        "{} is an external table: CLONE copies managed tables (CREATE TABLE ... AS "
+        "SELECT copies any table's rows)",
+        source.QualifiedName());
+  }
+  auto t = ctx.catalog.Clone(source, at, st.database, st.table, st.if_not_exists);
+  if (!t) return ctx.handler.OnStatus(fmt::format("table {}.{} already exists", st.database, st.table));
+  gov.GrantOwnership(governance::ObjectKind::kTable, t->id, t->QualifiedName());
+  ctx.handler.OnStatus(fmt::format("created table {} as a clone of {} at snapshot {} (no data copied)",
+                                   t->QualifiedName(), source.QualifiedName(), at));
+}
+
+void ShowSnapshots(const TarnStatement& st, StatementContext& ctx) {
   auto& cat = ctx.catalog;
   auto& handler = ctx.handler;
-  auto t = gov.VisibleTable(st.database, st.table);
-  if (gov.StatsColumns(t).empty()) {
-    throw governance::Denied("SHOW SNAPSHOTS shows row counts: it needs read access to every row of " +
-                             t.QualifiedName());
-  }
+  auto t = HistoryTable(st, ctx, "SHOW SNAPSHOTS");
   std::vector<std::vector<duckdb::Value>> rows;
   for (auto& s : cat.ListSnapshots(t)) {
-    rows.push_back(
-        {duckdb::Value::BIGINT(s.id),
-         s.parent_id ? duckdb::Value::BIGINT(*s.parent_id) : duckdb::Value(duckdb::LogicalType::BIGINT),
-         duckdb::Value(s.operation), duckdb::Value::BIGINT(s.row_count), duckdb::Value::BIGINT(s.file_count),
-         duckdb::Value::BIGINT(s.byte_size), duckdb::Value(s.created_at),
-         duckdb::Value::BOOLEAN(t.snapshot_id == s.id)});
+    rows.push_back({duckdb::Value::BIGINT(s.id), OptBigint(s.parent_id), duckdb::Value(s.operation),
+                    duckdb::Value::BIGINT(s.row_count), duckdb::Value::BIGINT(s.file_count),
+                    duckdb::Value::BIGINT(s.byte_size), duckdb::Value(s.created_at),
+                    duckdb::Value::BOOLEAN(t.snapshot_id == s.id)});
   }
   ctx.session.EmitRows({"snapshot", "parent", "operation", "rows", "files", "bytes", "created_at", "current"},
                        rows, handler, ctx.outcome);
@@ -146,6 +198,9 @@ const std::map<TarnStatement::Kind, CatalogHandler>& CatalogHandlers() {
       {TarnStatement::kShowTables, ShowTables},
       {TarnStatement::kDescribe, Describe},
       {TarnStatement::kShowSnapshots, ShowSnapshots},
+      {TarnStatement::kShowHistory, ShowHistory},
+      {TarnStatement::kRollback, Rollback},
+      {TarnStatement::kClone, Clone},
   };
   return handlers;
 }

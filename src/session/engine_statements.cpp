@@ -216,6 +216,9 @@ const std::map<duckdb::StatementType, EngineHandler>& EngineHandlers() {
       {duckdb::StatementType::INSERT_STATEMENT, {Insert, false}},
       {duckdb::StatementType::DROP_STATEMENT, {Drop, false}},
       {duckdb::StatementType::COPY_STATEMENT, {CopyTo, false}},
+      {duckdb::StatementType::DELETE_STATEMENT, {DeleteRows, false}},
+      {duckdb::StatementType::UPDATE_STATEMENT, {UpdateRows, false}},
+      {duckdb::StatementType::MERGE_INTO_STATEMENT, {MergeRows, false}},
   };
   return handlers;
 }

@@ -10,6 +10,21 @@ constexpr const char* kCreateExternalUsage =
     "CREATE EXTERNAL TABLE [IF NOT EXISTS] db.table LOCATION 'path/in/lake' [FORMAT parquet|csv|json] "
     "[PARTITIONED BY (col, ...)]";
 
+constexpr const char* kCloneUsage =
+    "CREATE TABLE [IF NOT EXISTS] db.table CLONE db.source [AT (SNAPSHOT => n | TIMESTAMP => 'time')]";
+constexpr const char* kRollbackUsage = "ROLLBACK TABLE db.table TO SNAPSHOT n";
+
+// AT ( SNAPSHOT => n ) or AT ( TIMESTAMP => 'time' ), after the word AT.
+catalog::TimeTravel ReadAt(engine::TokenReader& r, const char* usage) {
+  r.ExpectSymbol('(', usage);
+  std::string unit = r.Identifier(usage);
+  r.ExpectSymbol('=', usage);
+  r.ExpectSymbol('>', usage);
+  std::string value = r.Literal(usage);
+  r.ExpectSymbol(')', usage);
+  return catalog::TimeTravel::Parse(unit, duckdb::Value(value));
+}
+
 }  // namespace
 
 std::optional<TarnStatement> ParseTarnStatement(const std::string& statement) {
@@ -64,6 +79,43 @@ std::optional<TarnStatement> ParseTarnStatement(const std::string& statement) {
       throw Error::InvalidArgument("INSERT OVERWRITE needs a query: INSERT OVERWRITE db.table SELECT ...");
     return st;
   }
+  if (r.PeekWord("CREATE") && r.PeekWord("TABLE", 1)) {
+    // CREATE TABLE ... CLONE is Tarn's; every other CREATE TABLE is DuckDB's.
+    engine::TokenReader probe = r;
+    probe.AcceptWords({"CREATE", "TABLE"});
+    st.if_not_exists = probe.AcceptWords({"IF", "NOT", "EXISTS"});
+    try {
+      probe.QualifiedName(st.database, st.table, kCloneUsage);
+    } catch (const Error&) {
+      return std::nullopt;
+    }
+    if (!probe.AcceptWord("CLONE")) return std::nullopt;
+    st.kind = TarnStatement::kClone;
+    probe.QualifiedName(st.source_database, st.source_table, kCloneUsage);
+    if (probe.AcceptWord("AT")) st.at = ReadAt(probe, kCloneUsage);
+    probe.ExpectEnd(kCloneUsage);
+    return st;
+  }
+  if (r.AcceptWords({"ROLLBACK", "TABLE"})) {
+    st.kind = TarnStatement::kRollback;
+    r.QualifiedName(st.database, st.table, kRollbackUsage);
+    r.ExpectWord("TO", kRollbackUsage);
+    if (r.AcceptWord("TIMESTAMP")) {
+      st.at = catalog::TimeTravel::Parse("timestamp", duckdb::Value(r.String(kRollbackUsage)));
+    } else {
+      r.ExpectWord("SNAPSHOT", kRollbackUsage);
+      st.at = catalog::TimeTravel::Parse("snapshot", duckdb::Value(r.Literal(kRollbackUsage)));
+    }
+    r.ExpectEnd(kRollbackUsage);
+    return st;
+  }
+  if (r.AcceptWords({"SHOW", "HISTORY"})) {
+    st.kind = TarnStatement::kShowHistory;
+    if (!r.AcceptWord("FOR")) r.AcceptWord("OF");
+    r.QualifiedName(st.database, st.table, "SHOW HISTORY db.table");
+    r.ExpectEnd("SHOW HISTORY db.table");
+    return st;
+  }
   if (r.AcceptWords({"SHOW", "DATABASES"}) || r.AcceptWords({"SHOW", "SCHEMAS"})) {
     st.kind = TarnStatement::kShowDatabases;
     r.ExpectEnd("SHOW DATABASES");
@@ -99,7 +151,8 @@ std::optional<TarnStatement> ParseTarnStatement(const std::string& statement) {
   }
   if (r.PeekWord("SHOW")) {
     throw Error::Unsupported(
-        "unknown SHOW statement: use SHOW DATABASES, SHOW TABLES [IN db] or SHOW SNAPSHOTS db.table");
+        "unknown SHOW statement: use SHOW DATABASES, SHOW TABLES [IN db], SHOW HISTORY db.table or SHOW "
+        "SNAPSHOTS db.table");
   }
   return std::nullopt;
 }

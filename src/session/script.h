@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog/catalog.h"
 #include "engine/sql_text.h"
 #include "lake/lake.h"
 
@@ -32,6 +33,9 @@ struct TarnStatement {
     kShowTables,
     kDescribe,
     kShowSnapshots,
+    kShowHistory,
+    kRollback,
+    kClone,
   } kind;
   std::string database;
   std::string table;
@@ -41,6 +45,9 @@ struct TarnStatement {
   std::optional<lake::Format> format;
   std::vector<std::string> partition_columns;
   std::string query;  // INSERT OVERWRITE: the SELECT text
+  // CLONE: the source table and the point in time (nullopt: now); ROLLBACK: `at`'s snapshot.
+  std::string source_database, source_table;
+  std::optional<catalog::TimeTravel> at;
 };
 
 // The Tarn statement `statement` is, or nullopt if it is not one of Tarn's forms

@@ -41,6 +41,7 @@ Session::Session(engine::Engine& engine, const lake::Lake& lake, const std::stri
 void Session::SetCaller(Caller caller) {
   caller_ = std::move(caller);
   governor_->SetPrincipal(caller_.principal);
+  catalog_->SetCommitter(caller_.principal.user);
 }
 
 void Session::BeginRun(std::chrono::milliseconds statement_timeout) {
@@ -249,6 +250,7 @@ void Session::Audit(const std::string& text, const Outcome& outcome, const Error
                            {"columns", r.columns},
                            {"filters", r.filters},
                            {"masks", r.masks}});
+    if (r.rows >= 0) e.resources.back()["rows"] = r.rows;
     e.bytes_scanned += r.bytes;
   }
   auto event = audit::ToJson(e);

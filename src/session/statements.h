@@ -45,6 +45,14 @@ void DropDatabase(StatementContext& ctx, const std::string& name, bool if_exists
 // become a file of the run (Session::WriteOutput).
 void CopyTo(duckdb::unique_ptr<duckdb::SQLStatement>& statement, StatementContext& ctx);
 
+// DELETE FROM db.t [USING ...] [WHERE ...] and UPDATE db.t SET ... [FROM ...] [WHERE
+// ...] on managed tables (dml_statements.cpp).
+void DeleteRows(duckdb::unique_ptr<duckdb::SQLStatement>& statement, StatementContext& ctx);
+void UpdateRows(duckdb::unique_ptr<duckdb::SQLStatement>& statement, StatementContext& ctx);
+// MERGE INTO db.t USING src ON cond WHEN [NOT] MATCHED [AND c] THEN UPDATE / DELETE /
+// INSERT / DO NOTHING / ERROR.
+void MergeRows(duckdb::unique_ptr<duckdb::SQLStatement>& statement, StatementContext& ctx);
+
 // "1 row", "2 rows".
 std::string Plural(int64_t n, const char* one, const char* many);
 

@@ -291,6 +291,15 @@ const std::vector<Migration>& Migrations() {
                 PRIMARY KEY (workspace_id, kind, name)))",
            "CREATE INDEX workspaces_owner ON workspaces (owner, owner_issuer)",
        }},
+      {11,
+       "lakehouse tables: who made each snapshot and what it changed; table properties",
+       {
+           "ALTER TABLE snapshots ADD COLUMN principal TEXT NOT NULL DEFAULT ''",
+           "ALTER TABLE snapshots ADD COLUMN rows_added BIGINT NOT NULL DEFAULT 0",
+           "ALTER TABLE snapshots ADD COLUMN rows_removed BIGINT NOT NULL DEFAULT 0",
+           "ALTER TABLE snapshots ADD COLUMN detail TEXT NOT NULL DEFAULT ''",
+           "ALTER TABLE tables ADD COLUMN properties_json TEXT NOT NULL DEFAULT '{}'",
+       }},
   };
   return kMigrations;
 }

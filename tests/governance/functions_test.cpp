@@ -219,14 +219,15 @@ TEST_F(FunctionQueryTest, CteNamesAreScoped) {
 
 // Expressions DuckDB evaluates while binding, outside the select list: the AT clause
 // of a table (evaluated before the table is even looked up; its cast error once
-// quoted current_setting's value) and PIVOT's IN list.
+// quoted current_setting's value: it must be a literal now) and PIVOT's IN list.
 TEST_F(FunctionQueryTest, ExpressionsBoundEarlyAreCheckedToo) {
   auto e = ExpectError(
       *ana_, "SELECT count(*) FROM d.t AT (TIMESTAMP => current_setting('temp_directory')::TIMESTAMP)");
-  EXPECT_EQ(e.code(), ErrorCode::kUnsupported) << e.what();
+  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument) << e.what();
+  EXPECT_THAT(std::string(e.what()), HasSubstr("AT takes a literal"));
   EXPECT_THAT(std::string(e.what()), ::testing::Not(HasSubstr(dir_.path().string())));
-  e = ExpectError(*ana_, "SELECT count(*) FROM d.t AT (VERSION => 1)");
-  EXPECT_EQ(e.code(), ErrorCode::kUnsupported) << e.what();
+  e = ExpectError(*ana_, "SELECT count(*) FROM d.t AT (VERSION => 99999)");
+  EXPECT_EQ(e.code(), ErrorCode::kNotFound) << e.what();
   e = ExpectError(*ana_, "SELECT * FROM d.t PIVOT (sum(amount) FOR region IN (current_setting('threads')))");
   EXPECT_THAT(std::string(e.what()), ::testing::Not(HasSubstr(dir_.path().string())));
 }

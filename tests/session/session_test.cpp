@@ -79,11 +79,10 @@ TEST_F(SessionTest, HugeIntegersKeepEveryDigitInTheLake) {
 }
 
 TEST_F(SessionTest, StatementsOutsideTarnsSurfaceAreRefused) {
-  for (auto sql :
-       {"ATTACH 'x.db' AS x", "COPY (SELECT 1) TO 'out.csv'", "SET threads = 1", "PRAGMA version",
-        "INSTALL httpfs", "LOAD httpfs", "CREATE VIEW d.v AS SELECT 1", "CREATE MACRO m(x) AS x",
-        "UPDATE d.t SET id = 0", "DELETE FROM d.t", "EXPORT DATABASE 'x'", "CREATE SECRET (TYPE s3)",
-        "PREPARE p AS SELECT 1", "EXECUTE p", "IMPORT DATABASE 'x'", "RESET threads", "VACUUM"}) {
+  for (auto sql : {"ATTACH 'x.db' AS x", "COPY (SELECT 1) TO 'out.csv'", "SET threads = 1", "PRAGMA version",
+                   "INSTALL httpfs", "LOAD httpfs", "CREATE VIEW d.v AS SELECT 1", "CREATE MACRO m(x) AS x",
+                   "EXPORT DATABASE 'x'", "CREATE SECRET (TYPE s3)", "PREPARE p AS SELECT 1", "EXECUTE p",
+                   "IMPORT DATABASE 'x'", "RESET threads", "VACUUM"}) {
     auto e = ExpectError(*s_, sql);
     EXPECT_EQ(e.code(), ErrorCode::kPermissionDenied) << sql << ": " << e.what();
     EXPECT_THAT(e.what(), HasSubstr("access denied"));
@@ -127,7 +126,7 @@ TEST_F(SessionTest, InsertFormsOutsideTheSimpleOneAreRefused) {
   EXPECT_EQ(ExpectError(*s_, "INSERT INTO d.t BY NAME SELECT 1 AS id, 'a' AS name").code(),
             ErrorCode::kUnsupported);
   EXPECT_EQ(ExpectError(*s_, "INSERT OVERWRITE d.t").code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(ExpectError(*s_, "INSERT OVERWRITE d.t SELECT 1, 'a'; DELETE FROM d.t").code(),
+  EXPECT_EQ(ExpectError(*s_, "INSERT OVERWRITE d.t SELECT 1, 'a'; VACUUM").code(),
             ErrorCode::kPermissionDenied);
   EXPECT_EQ(Scalar(*s_, "SELECT count(*) FROM d.t"), "1");  // the overwrite before the refused statement ran
 }

@@ -1,0 +1,90 @@
+// A lake for the lakehouse-table tests (history, DELETE, UPDATE, MERGE): every test
+// runs against SQLite and against PostgreSQL, as the local administrator and as
+// directory users.
+#pragma once
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "identity/directory.h"
+#include "session/instance.h"
+#include "session/runner.h"
+#include "sql_helpers.h"
+#include "test_util.h"
+
+namespace tarn::testing {
+
+class LakehouseTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    metastore_ = std::make_unique<TestMetastore>(GetParam(), dir_.path());
+    TARN_REQUIRE_METASTORE(*metastore_);
+    options_.data_dir = dir_.path();
+    options_.metastore = GetParam() == "sqlite" ? "" : metastore_->location();
+    options_.threads = 2;
+    session::Instance::Init(options_);
+    instance_ = std::make_unique<session::Instance>(options_);
+    runner_ = std::make_unique<session::Runner>(*instance_, session::RunnerOptions{});
+    admin_ = std::make_unique<RunAs>(*runner_, session::Instance::LocalCaller().principal);
+  }
+
+  // A directory user (created on first use, in `groups`).
+  std::unique_ptr<RunAs> User(const std::string& name, const std::vector<std::string>& groups = {}) {
+    auto store = instance_->OpenMetastore();
+    identity::Directory d(*store);
+    if (!d.Lookup(name, "test")) d.AddUser(name, "password-123", identity::UserKind::kPerson, false);
+    for (auto& g : groups) {
+      try {
+        d.AddGroup(g);
+      } catch (const Error&) {
+      }
+      d.AddMember(g, name);
+    }
+    return std::make_unique<RunAs>(*runner_, *d.Lookup(name, "test"));
+  }
+
+  void Exec(const std::string& sql) { Exec(*admin_, sql); }
+  static void Exec(const RunAs& as, const std::string& sql) {
+    Collect c;
+    as.Execute(sql, c);
+  }
+  // Every row of `sql` as "a|b|...;" lines, for one-line comparisons.
+  std::string All(const std::string& sql) { return All(*admin_, sql); }
+  static std::string All(const RunAs& as, const std::string& sql) {
+    std::string out;
+    for (auto& row : Query(as, sql)) {
+      for (size_t i = 0; i < row.size(); i++) out += (i ? "|" : "") + row[i];
+      out += ";";
+    }
+    return out;
+  }
+  std::string One(const std::string& sql) { return Scalar(*admin_, sql); }
+  // The status line of a statement.
+  std::string Status(const std::string& sql) { return Status(*admin_, sql); }
+  static std::string Status(const RunAs& as, const std::string& sql) {
+    Collect c;
+    as.Execute(sql, c);
+    return c.statuses.empty() ? "" : c.statuses.back();
+  }
+  size_t WarehouseFiles() {
+    size_t n = 0;
+    std::error_code ec;
+    auto root = instance_->lake().root() / "warehouse";
+    if (!std::filesystem::exists(root)) return 0;
+    for (auto& e : std::filesystem::recursive_directory_iterator(root, ec)) n += e.is_regular_file();
+    return n;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<TestMetastore> metastore_;
+  session::InstanceOptions options_;
+  std::unique_ptr<session::Instance> instance_;
+  std::unique_ptr<session::Runner> runner_;
+  std::unique_ptr<RunAs> admin_;
+};
+
+}  // namespace tarn::testing
