@@ -7,12 +7,9 @@
 #include <atomic>
 #include <thread>
 
-#include "session/instance.h"
-#include "session/runner.h"
+#include "catalog/lakehouse_fixture.h"
 #include "session/session.h"
-#include "sql_helpers.h"
 #include "store/migrations.h"
-#include "test_util.h"
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -20,17 +17,12 @@ using ::testing::HasSubstr;
 namespace tarn::testing {
 namespace {
 
-class CatalogTest : public ::testing::TestWithParam<std::string> {
+// The lakehouse fixture, with a session of the operator's for reading the catalog.
+class CatalogTest : public LakehouseTest {
  protected:
   void SetUp() override {
-    metastore_ = std::make_unique<TestMetastore>(GetParam(), dir_.path());
-    TARN_REQUIRE_METASTORE(*metastore_);
-    options_.data_dir = dir_.path();
-    options_.metastore = GetParam() == "sqlite" ? "" : metastore_->location();
-    options_.threads = 2;
-    session::Instance::Init(options_);
-    instance_ = std::make_unique<session::Instance>(options_);
-    runner_ = std::make_unique<session::Runner>(*instance_, session::RunnerOptions{});
+    LakehouseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     s_ = Operator();
     lease_ = s_->Borrow();
   }
@@ -40,10 +32,6 @@ class CatalogTest : public ::testing::TestWithParam<std::string> {
     return std::make_unique<RunAs>(*runner_, session::Instance::LocalCaller().principal);
   }
 
-  void Exec(const std::string& sql) {
-    Collect c;
-    s_->Execute(sql, c);
-  }
   catalog::Catalog& cat() { return lease_->catalog(); }
   fs::path lake() { return instance_->lake().root(); }
   // Writes a Parquet file into the lake with the engine (trusted SQL).
@@ -53,21 +41,9 @@ class CatalogTest : public ::testing::TestWithParam<std::string> {
     conn->Run("COPY (" + query + ") TO " + engine::QuoteString((lake() / rel).string()) +
               " (FORMAT parquet)");
   }
-  size_t WarehouseFiles() {
-    size_t n = 0;
-    std::error_code ec;
-    if (!fs::exists(lake() / "warehouse")) return 0;
-    for (auto& e : fs::recursive_directory_iterator(lake() / "warehouse", ec)) n += e.is_regular_file();
-    return n;
-  }
 
-  TempDir dir_;
-  std::unique_ptr<TestMetastore> metastore_;
-  session::InstanceOptions options_;
-  std::unique_ptr<session::Instance> instance_;
-  std::unique_ptr<session::Runner> runner_;
   std::unique_ptr<RunAs> s_;
-  session::Runner::Lease lease_;  // a session of the operator's, for reading the catalog
+  session::Runner::Lease lease_;
 };
 
 TEST_P(CatalogTest, DatabasesAreCreatedListedAndDropped) {
