@@ -469,17 +469,22 @@ WriteResult Catalog::Write(const TableInfo& given, duckdb::unique_ptr<duckdb::Se
         "run it again",
         table.QualifiedName(), table.snapshot_id.value_or(0));
   } catch (...) {
-    // Not committed: leave no orphan behind (unless, after a lost commit reply, the
-    // store did record it: then the file is live and stays).
+    RemoveUncommitted({file});
+    throw;
+  }
+}
+
+void Catalog::RemoveUncommitted(const std::vector<DataFile>& files) {
+  std::error_code ec;
+  for (auto& f : files) {
+    // After a lost commit reply the store may have recorded the file: then it is live and stays.
     bool referenced = false;
     try {
-      referenced = !store_.Query("SELECT 1 FROM snapshot_files WHERE path = ?", {file.path}).empty();
+      referenced = !store_.Query("SELECT 1 FROM snapshot_files WHERE path = ?", {f.path}).empty();
     } catch (...) {
       referenced = true;  // cannot tell: keep the file; gc decides later
     }
-    std::error_code ec;
-    if (!referenced) fs::remove(lake_.Absolute(file.path), ec);
-    throw;
+    if (!referenced) fs::remove(lake_.Absolute(f.path), ec);
   }
 }
 

@@ -261,6 +261,8 @@ class Catalog {
   std::optional<SnapshotInfo> CommitReplace(const TableInfo& table, int64_t base,
                                             const std::set<std::string>& removed,
                                             const std::vector<DataFile>& added, const Change& change);
+  // After a failed commit: removes the data files it wrote that no snapshot names.
+  void RemoveUncommitted(const std::vector<DataFile>& files);
   // Inserts the row of a new managed table (no snapshot yet); nullopt if the name is
   // taken and if_not_exists.
   std::optional<TableInfo> InsertManagedTable(const std::string& db, const std::string& name,

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "catalog/catalog.h"
+#include "catalog/scan.h"
 #include "common/error.h"
 #include "common/util.h"
 #include "engine/sql_text.h"
@@ -12,13 +13,6 @@ namespace fs = std::filesystem;
 namespace tarn::catalog {
 
 namespace {
-
-duckdb::unique_ptr<duckdb::SelectStatement> Select(const std::string& sql) {
-  auto statements = engine::Parse(sql);
-  if (statements.size() != 1 || statements[0]->type != duckdb::StatementType::SELECT_STATEMENT)
-    throw Error::Internal("row change SQL did not parse as one SELECT");
-  return duckdb::unique_ptr_cast<duckdb::SQLStatement, duckdb::SelectStatement>(std::move(statements[0]));
-}
 
 // `sql` with updated or inserted rows (those with __tarn_changed) that fail
 // `row_check` stopping the statement.
@@ -115,23 +109,11 @@ Catalog::ChangeResult Catalog::ChangeRows(const TableInfo& table, const std::vec
   }
   std::set<std::string> removed;
   std::vector<DataFile> added;
-  auto discard = [&] {
-    std::error_code ec;
-    for (auto& f : added) {
-      bool live = false;
-      try {
-        live = !store_.Query("SELECT 1 FROM snapshot_files WHERE path = ?", {f.path}).empty();
-      } catch (...) {
-        live = true;  // cannot tell: keep it; gc decides later
-      }
-      if (!live) fs::remove(lake_.Absolute(f.path), ec);
-    }
-  };
   try {
     for (size_t k : touched) {
       removed.insert(lake_.Relative(files[k]));
       auto file =
-          lake::WriteParquet(lake_, internal_, Select(RewriteSql(table, files[k], k, changes, change)),
+          lake::WriteParquet(lake_, internal_, ParseSelect(RewriteSql(table, files[k], k, changes, change)),
                              table.schema, table.location);
       if (file.row_count > 0) {
         added.push_back(file);
@@ -141,7 +123,7 @@ Catalog::ChangeResult Catalog::ChangeRows(const TableInfo& table, const std::vec
       }
     }
     if (change.flagged && counts->GetValue(3, 0).GetValue<int64_t>() > 0) {
-      auto file = lake::WriteParquet(lake_, internal_, Select(InsertSql(table, changes, change)),
+      auto file = lake::WriteParquet(lake_, internal_, ParseSelect(InsertSql(table, changes, change)),
                                      table.schema, table.location);
       result.rows_inserted = file.row_count;
       added.push_back(file);
@@ -163,7 +145,7 @@ Catalog::ChangeResult Catalog::ChangeRows(const TableInfo& table, const std::vec
     result.snapshot = *s;
     return result;
   } catch (...) {
-    discard();
+    RemoveUncommitted(added);
     throw;
   }
 }
@@ -171,8 +153,8 @@ Catalog::ChangeResult Catalog::ChangeRows(const TableInfo& table, const std::vec
 std::optional<SnapshotInfo> Catalog::CommitReplace(const TableInfo& table, int64_t base,
                                                    const std::set<std::string>& removed,
                                                    const std::vector<DataFile>& added, const Change& change) {
+  // Snapshot's files with `removed` replaced by `added`; false if some removed file is not among them.
   auto after = [&](int64_t snapshot, std::vector<DataFile>& out) {
-    bool all_live = true;
     size_t found = 0;
     for (auto& f : SnapshotFiles(snapshot)) {
       if (removed.count(f.path)) {
@@ -181,9 +163,8 @@ std::optional<SnapshotInfo> Catalog::CommitReplace(const TableInfo& table, int64
         out.push_back(f);
       }
     }
-    all_live = found == removed.size();
     out.insert(out.end(), added.begin(), added.end());
-    return all_live;
+    return found == removed.size();
   };
   auto stats_of = [&](const std::vector<DataFile>& fs_) {
     std::vector<std::string> abs;

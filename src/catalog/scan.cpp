@@ -26,14 +26,6 @@ std::string ReaderCall(const TableInfo& table, const std::vector<std::string>& f
   throw Error::Internal("unknown format");
 }
 
-duckdb::unique_ptr<duckdb::SelectStatement> ParseSelect(const std::string& sql) {
-  auto statements = engine::Parse(sql);
-  if (statements.size() != 1 || statements[0]->type != duckdb::StatementType::SELECT_STATEMENT) {
-    throw Error::Internal("scan did not parse as one SELECT");
-  }
-  return duckdb::unique_ptr_cast<duckdb::SQLStatement, duckdb::SelectStatement>(std::move(statements[0]));
-}
-
 // SELECT CAST(<expr_i> AS type_i) AS name_i, ... FROM <from>, built as a tree.
 duckdb::unique_ptr<duckdb::SelectStatement> Project(const std::vector<Column>& schema,
                                                     duckdb::unique_ptr<duckdb::TableRef> from) {
@@ -62,6 +54,14 @@ duckdb::unique_ptr<duckdb::SelectStatement> Project(const std::vector<Column>& s
 }
 
 }  // namespace
+
+duckdb::unique_ptr<duckdb::SelectStatement> ParseSelect(const std::string& sql) {
+  auto statements = engine::Parse(sql);
+  if (statements.size() != 1 || statements[0]->type != duckdb::StatementType::SELECT_STATEMENT) {
+    throw Error::Internal("Tarn's SQL did not parse as one SELECT");
+  }
+  return duckdb::unique_ptr_cast<duckdb::SQLStatement, duckdb::SelectStatement>(std::move(statements[0]));
+}
 
 duckdb::unique_ptr<duckdb::SelectStatement> RawScanStatement(const TableInfo& table,
                                                              const std::vector<std::string>& files) {

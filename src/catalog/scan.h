@@ -11,6 +11,9 @@
 
 namespace tarn::catalog {
 
+// One SELECT Tarn wrote itself, parsed (kInternal if it is not one).
+duckdb::unique_ptr<duckdb::SelectStatement> ParseSelect(const std::string& sql);
+
 // SELECT * FROM read_<format>(files, ...) with the table's reader options.
 duckdb::unique_ptr<duckdb::SelectStatement> RawScanStatement(const TableInfo& table,
                                                              const std::vector<std::string>& files);

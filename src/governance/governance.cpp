@@ -1,7 +1,6 @@
 #include "governance/governance.h"
 
 #include <duckdb/parser/expression/case_expression.hpp>
-#include <duckdb/parser/expression/conjunction_expression.hpp>
 #include <duckdb/parser/expression/constant_expression.hpp>
 #include <duckdb/parser/expression/function_expression.hpp>
 #include <duckdb/parser/expression/star_expression.hpp>
@@ -264,18 +263,7 @@ duckdb::unique_ptr<duckdb::SelectStatement> Governor::GuardWrite(
   }
   // The rows must all pass the caller's row filter, or the statement fails before
   // anything is committed.
-  std::set<std::string> all, filters;
-  for (auto& c : table.schema) all.insert(c.name);
-  for (auto& t : access.reads) filters.insert(t.row_filter);
-  duckdb::vector<duckdb::unique_ptr<duckdb::ParsedExpression>> conds;
-  for (auto& f : filters) {
-    auto e = ParsePolicyExpression(f, all, "the row filter");
-    BindSubject(e, subject_);
-    conds.push_back(std::move(e));
-  }
-  auto when = conds.size() == 1 ? std::move(conds[0])
-                                : duckdb::make_uniq<duckdb::ConjunctionExpression>(
-                                      duckdb::ExpressionType::CONJUNCTION_OR, std::move(conds));
+  auto when = RowFilter(table, access, subject_);
   auto check = duckdb::make_uniq<duckdb::CaseExpression>();
   duckdb::CaseCheck cc;
   cc.when_expr = std::move(when);

@@ -145,6 +145,16 @@ bool Transparent(const TableAccess& access, const std::set<std::string>& exposed
   return true;
 }
 
+duckdb::unique_ptr<ParsedExpression> RowFilter(const catalog::TableInfo& table, const TableAccess& access,
+                                               const Subject& subject) {
+  std::set<std::string> all, filters;
+  for (auto& c : table.schema) all.insert(c.name);
+  for (auto& term : access.reads) filters.insert(term.row_filter);
+  std::vector<duckdb::unique_ptr<ParsedExpression>> conds;
+  for (auto& f : filters) conds.push_back(Bound(f, all, subject, "the row filter"));
+  return AnyOf(std::move(conds));
+}
+
 duckdb::unique_ptr<duckdb::TableRef> GovernedScan(const catalog::TableInfo& table,
                                                   duckdb::unique_ptr<duckdb::TableRef> raw,
                                                   const TableAccess& access, const Subject& subject,
@@ -183,13 +193,7 @@ duckdb::unique_ptr<duckdb::TableRef> GovernedScan(const catalog::TableInfo& tabl
     e->alias = col.name;
     node->select_list.push_back(std::move(e));
   }
-  if (!raw_columns && !all_rows) {
-    std::set<std::string> filters;
-    for (auto& term : access.reads) filters.insert(term.row_filter);
-    std::vector<duckdb::unique_ptr<ParsedExpression>> conds;
-    for (auto& f : filters) conds.push_back(Bound(f, all, subject, "the row filter"));
-    node->where_clause = Marked(AnyOf(std::move(conds)));
-  }
+  if (!raw_columns && !all_rows) node->where_clause = Marked(RowFilter(table, access, subject));
   auto statement = duckdb::make_uniq<duckdb::SelectStatement>();
   statement->node = std::move(node);
   return duckdb::make_uniq<duckdb::SubqueryRef>(std::move(statement), table.name);

@@ -13,8 +13,8 @@ namespace {
 
 using engine::TokenReader;
 
-const std::set<std::string> kTablePrivileges = {"SELECT", "INSERT", "UPDATE", "DELETE",
-                                                "DESCRIBE", "ALTER", "DROP", "ALL"};
+const std::set<std::string> kTablePrivileges = {"SELECT",   "INSERT", "UPDATE", "DELETE",
+                                                "DESCRIBE", "ALTER",  "DROP",   "ALL"};
 const std::set<std::string> kDatabasePrivileges = {"CREATE_TABLE", "DESCRIBE", "ALTER", "DROP", "ALL"};
 const std::set<std::string> kSystemPrivileges = {"AUDIT", "CREATE_DATABASE", "CREATE_APPLICATION",
                                                  "MANAGE_LIVY"};

@@ -47,6 +47,10 @@ duckdb::unique_ptr<duckdb::ParsedExpression> ParsePolicyExpression(const std::st
 void BindSubject(duckdb::unique_ptr<duckdb::ParsedExpression>& expr, const Subject& subject);
 
 // --- scans -----------------------------------------------------------------------
+// The rows `access` lets the subject read: the OR of its read terms' row filters,
+// current_user and is_member bound. Only for an access that does not read every row.
+duckdb::unique_ptr<duckdb::ParsedExpression> RowFilter(const catalog::TableInfo& table,
+                                                       const TableAccess& access, const Subject& subject);
 // SELECT <each exposed column, masked and guarded> FROM raw WHERE <any read term's
 // row filter>, aliased as the table. `raw_columns` (EXPLAIN ACCESS) exposes
 // `exposed` unfiltered and unmasked instead.

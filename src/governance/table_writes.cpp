@@ -124,17 +124,7 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::RowChangeScan(const std::string& 
 }
 
 std::string Governor::RowFilterSql(const catalog::TableInfo& table, const TableAccess& access) {
-  if (access.ReadsAllRows()) return "";
-  std::set<std::string> all, filters;
-  for (auto& c : table.schema) all.insert(c.name);
-  for (auto& term : access.reads) filters.insert(term.row_filter);
-  std::string sql;
-  for (auto& f : filters) {
-    auto e = ParsePolicyExpression(f, all, "the row filter");
-    BindSubject(e, subject_);
-    sql += (sql.empty() ? "(" : " OR (") + e->ToString() + ")";
-  }
-  return sql;
+  return access.ReadsAllRows() ? "" : RowFilter(table, access, subject_)->ToString();
 }
 
 const Governor::RowChangeTarget& Governor::row_change_target() const {

@@ -44,6 +44,31 @@ duckdb::BaseTableRef& Target(duckdb::unique_ptr<duckdb::TableRef>& ref, const ch
   return t;
 }
 
+duckdb::unique_ptr<ParsedExpression> Constant(duckdb::Value v) {
+  return duckdb::make_uniq<duckdb::ConstantExpression>(std::move(v));
+}
+
+duckdb::unique_ptr<ParsedExpression> Cast(const std::string& type, duckdb::unique_ptr<ParsedExpression> e) {
+  return duckdb::make_uniq<duckdb::CastExpression>(duckdb::TransformStringToLogicalType(type), std::move(e));
+}
+
+// The type of `column` of `table` (kNotFound if it has none of that name).
+std::string ColumnType(const catalog::TableInfo& table, const std::string& column) {
+  for (auto& c : table.schema) {
+    if (c.name == column) return c.type;
+  }
+  throw Error::NotFound("column {} does not exist in {}", column, table.QualifiedName());
+}
+
+// Removes a file of the run when the statement is done with it, however it ends.
+struct RemoveOnExit {
+  std::filesystem::path path;
+  ~RemoveOnExit() {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
+};
+
 duckdb::unique_ptr<ParsedExpression> Column(const char* name) {
   return duckdb::make_uniq<duckdb::ColumnRefExpression>(name);
 }
@@ -72,21 +97,13 @@ void RunRowChange(StatementContext& ctx, const catalog::TableInfo& table,
   target.schema_name = governance::kRowChangeSchema;  // now only the row change's scan serves it
   target.table_name = table.name;
   auto changes = ctx.session.TempTablePath("row-change-" + RandomHex(8));
+  RemoveOnExit remove{changes};
   Drain quiet;
   ctx.session.RunQuery(std::move(select), quiet, &changes, ctx.outcome);
   ctx.outcome.rows = -1;
   auto& picked = ctx.governor.row_change_target();
-  catalog::Catalog::ChangeResult r;
-  try {
-    r = ctx.catalog.ChangeRows(picked.table, picked.files,
-                               {operation, changes, set_columns, flagged, picked.row_check});
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(changes, ec);
-    throw;
-  }
-  std::error_code ec;
-  std::filesystem::remove(changes, ec);
+  auto r = ctx.catalog.ChangeRows(picked.table, picked.files,
+                                  {operation, changes, set_columns, flagged, picked.row_check});
   int64_t rows = r.rows_removed + r.rows_updated + r.rows_inserted;
   ctx.governor.RecordRowsChanged(table, rows);
   ctx.outcome.rows_written = rows;
@@ -145,11 +162,7 @@ void UpdateRows(Statement& statement, StatementContext& ctx) {
   node->select_list.push_back(Column("__tarn_file"));
   node->select_list.push_back(Column("__tarn_row"));
   for (size_t i = 0; i < columns.size(); i++) {
-    auto type = std::find_if(table.schema.begin(), table.schema.end(), [&](const catalog::Column& c) {
-                  return c.name == columns[i];
-                })->type;
-    auto cast = duckdb::make_uniq<duckdb::CastExpression>(duckdb::TransformStringToLogicalType(type),
-                                                          std::move(set.expressions[i]));
+    auto cast = Cast(ColumnType(table, columns[i]), std::move(set.expressions[i]));
     cast->alias = columns[i];
     node->select_list.push_back(std::move(cast));
   }
@@ -163,14 +176,6 @@ void UpdateRows(Statement& statement, StatementContext& ctx) {
 namespace {
 
 using duckdb::MergeActionType;
-
-duckdb::unique_ptr<ParsedExpression> Constant(duckdb::Value v) {
-  return duckdb::make_uniq<duckdb::ConstantExpression>(std::move(v));
-}
-
-duckdb::unique_ptr<ParsedExpression> Cast(const std::string& type, duckdb::unique_ptr<ParsedExpression> e) {
-  return duckdb::make_uniq<duckdb::CastExpression>(duckdb::TransformStringToLogicalType(type), std::move(e));
-}
 
 duckdb::unique_ptr<ParsedExpression> And(duckdb::unique_ptr<ParsedExpression> a,
                                          duckdb::unique_ptr<ParsedExpression> b) {
@@ -221,8 +226,9 @@ class MergePlan {
       if (a.action_type == MergeActionType::MERGE_UPDATE) {
         for (size_t k = 0; k < a.update_info->columns.size(); k++) {
           auto c = catalog::CheckName(a.update_info->columns[k], "column");
-          inner->select_list.push_back(Named(When(n, Cast(TypeOf(c), a.update_info->expressions[k]->Copy())),
-                                             fmt::format("__tarn_u{}_{}", n, c)));
+          inner->select_list.push_back(
+              Named(When(n, Cast(ColumnType(table_, c), a.update_info->expressions[k]->Copy())),
+                    fmt::format("__tarn_u{}_{}", n, c)));
           updates_[c].push_back(n);
         }
       }
@@ -335,12 +341,6 @@ class MergePlan {
                                                             Column("__tarn_action"));
     for (int n : ns) in->children.push_back(Constant(duckdb::Value::INTEGER(n)));
     return in;
-  }
-  std::string TypeOf(const std::string& column) const {
-    for (auto& c : table_.schema) {
-      if (c.name == column) return c.type;
-    }
-    throw Error::NotFound("column {} does not exist in {}", column, table_.QualifiedName());
   }
   // The value clause `a` inserts into `column` (the k'th of the table): by position
   // without a column list, else by name (NULL for a column it does not list).

@@ -1,6 +1,5 @@
-// A lake for the lakehouse-table tests (history, DELETE, UPDATE, MERGE): every test
-// runs against SQLite and against PostgreSQL, as the local administrator and as
-// directory users.
+// A lake for the catalog and lakehouse-table tests (history, DELETE, UPDATE, MERGE):
+// every test runs against SQLite and against PostgreSQL, as the local administrator.
 #pragma once
 
 #include <gmock/gmock.h>
@@ -10,7 +9,6 @@
 #include <memory>
 #include <string>
 
-#include "identity/directory.h"
 #include "session/instance.h"
 #include "session/runner.h"
 #include "sql_helpers.h"
@@ -32,31 +30,14 @@ class LakehouseTest : public ::testing::TestWithParam<std::string> {
     admin_ = std::make_unique<RunAs>(*runner_, session::Instance::LocalCaller().principal);
   }
 
-  // A directory user (created on first use, in `groups`).
-  std::unique_ptr<RunAs> User(const std::string& name, const std::vector<std::string>& groups = {}) {
-    auto store = instance_->OpenMetastore();
-    identity::Directory d(*store);
-    if (!d.Lookup(name, "test")) d.AddUser(name, "password-123", identity::UserKind::kPerson, false);
-    for (auto& g : groups) {
-      try {
-        d.AddGroup(g);
-      } catch (const Error&) {
-      }
-      d.AddMember(g, name);
-    }
-    return std::make_unique<RunAs>(*runner_, *d.Lookup(name, "test"));
-  }
-
-  void Exec(const std::string& sql) { Exec(*admin_, sql); }
-  static void Exec(const RunAs& as, const std::string& sql) {
+  void Exec(const std::string& sql) {
     Collect c;
-    as.Execute(sql, c);
+    admin_->Execute(sql, c);
   }
   // Every row of `sql` as "a|b|...;" lines, for one-line comparisons.
-  std::string All(const std::string& sql) { return All(*admin_, sql); }
-  static std::string All(const RunAs& as, const std::string& sql) {
+  std::string All(const std::string& sql) {
     std::string out;
-    for (auto& row : Query(as, sql)) {
+    for (auto& row : Query(*admin_, sql)) {
       for (size_t i = 0; i < row.size(); i++) out += (i ? "|" : "") + row[i];
       out += ";";
     }
@@ -64,10 +45,9 @@ class LakehouseTest : public ::testing::TestWithParam<std::string> {
   }
   std::string One(const std::string& sql) { return Scalar(*admin_, sql); }
   // The status line of a statement.
-  std::string Status(const std::string& sql) { return Status(*admin_, sql); }
-  static std::string Status(const RunAs& as, const std::string& sql) {
+  std::string Status(const std::string& sql) {
     Collect c;
-    as.Execute(sql, c);
+    admin_->Execute(sql, c);
     return c.statuses.empty() ? "" : c.statuses.back();
   }
   size_t WarehouseFiles() {
