@@ -112,7 +112,7 @@ int64_t Catalog::DatabaseId(const std::string& name) {
 
 static constexpr const char* kTableColumns =
     "t.id, d.name, t.name, t.kind, t.format, t.location, t.partition_columns, t.schema_json, "
-    "t.current_snapshot_id, t.created_at, t.database_id";
+    "t.current_snapshot_id, t.created_at, t.database_id, t.properties_json";
 
 TableInfo Catalog::ReadTable(const store::Row& r) {
   TableInfo t;
@@ -127,6 +127,7 @@ TableInfo Catalog::ReadTable(const store::Row& r) {
   t.snapshot_id = r.OptInt(8);
   t.created_at = r.Str(9);
   t.database_id = r.Int(10);
+  t.properties = nlohmann::json::parse(r.Str(11)).get<std::map<std::string, std::string>>();
   return t;
 }
 
@@ -360,7 +361,8 @@ SnapshotInfo Catalog::RecordSnapshotLocked(const TableInfo& table, std::optional
   s.stats = stats;
   s.file_count = static_cast<int64_t>(files.size());
   for (auto& f : files) {
-    s.row_count += std::max<int64_t>(f.row_count, 0);
+    // A delete file's rows are rows of its data file that the snapshot leaves out.
+    s.row_count += (f.deletes_of.empty() ? 1 : -1) * std::max<int64_t>(f.row_count, 0);
     s.byte_size += f.byte_size;
   }
   s.created_at = NowUtc();
@@ -373,8 +375,10 @@ SnapshotInfo Catalog::RecordSnapshotLocked(const TableInfo& table, std::optional
        s.rows_removed, s.detail});
   s.id = r.at(0).Int(0);
   for (auto& f : files) {
-    store_.Execute("INSERT INTO snapshot_files (snapshot_id, path, row_count, byte_size) VALUES (?, ?, ?, ?)",
-                   {s.id, f.path, f.row_count, f.byte_size});
+    store_.Execute(
+        "INSERT INTO snapshot_files (snapshot_id, path, row_count, byte_size, deletes_of) VALUES (?, ?, ?, "
+        "?, ?)",
+        {s.id, f.path, f.row_count, f.byte_size, f.deletes_of});
   }
   return s;
 }
@@ -456,12 +460,18 @@ WriteResult Catalog::Write(const TableInfo& given, duckdb::unique_ptr<duckdb::Se
   DataFile file = lake::WriteParquet(lake_, internal_, std::move(query), table.schema, table.location);
   try {
     auto file_stats = lake::CollectStats(internal_, {lake_.Absolute(file.path).string()}, table.schema);
-    if (!overwrite) return {CommitAppend(table, file, file_stats), file.row_count};
+    if (!overwrite) {
+      WriteResult done{CommitAppend(table, file, file_stats), file.row_count};
+      AutoExpire(table);
+      return done;
+    }
     // An overwrite computed from one snapshot must not replace a newer one.
     int64_t removed = base ? GetSnapshot(*base).row_count : 0;
-    if (auto s =
-            TryCommit(table, base, {"overwrite", file.row_count, removed}, {file}, table.schema, file_stats))
+    if (auto s = TryCommit(table, base, {"overwrite", file.row_count, removed}, {file}, table.schema,
+                           file_stats)) {
+      AutoExpire(table);
       return {*s, file.row_count};
+    }
     table = GetTable(given.database, given.name);
     throw Error::Conflict(
         "{} was changed by another commit (now snapshot {}) while this INSERT OVERWRITE ran; nothing was "
@@ -530,10 +540,10 @@ SnapshotInfo Catalog::GetSnapshot(int64_t id) {
 
 std::vector<DataFile> Catalog::SnapshotFiles(int64_t id) {
   std::vector<DataFile> out;
-  for (auto& r : store_.Query(
-           "SELECT path, row_count, byte_size FROM snapshot_files WHERE snapshot_id = ? ORDER BY path",
-           {id})) {
-    out.push_back({r.Str(0), r.Int(1), r.Int(2)});
+  for (auto& r : store_.Query("SELECT path, row_count, byte_size, deletes_of FROM snapshot_files WHERE "
+                              "snapshot_id = ? ORDER BY path",
+                              {id})) {
+    out.push_back({r.Str(0), r.Int(1), r.Int(2), r.Str(3)});
   }
   return out;
 }
@@ -543,16 +553,25 @@ std::vector<std::string> Catalog::FilesToScan(const TableInfo& table) {
   if (table.kind == TableKind::kExternal) {
     for (auto& f : lake_.ListFiles(table.location, table.format)) out.push_back(f.string());
   } else if (table.snapshot_id) {
-    for (auto& f : SnapshotFiles(*table.snapshot_id)) out.push_back(lake_.Absolute(f.path).string());
+    for (auto& f : SnapshotFiles(*table.snapshot_id)) {
+      if (f.deletes_of.empty()) out.push_back(lake_.Absolute(f.path).string());
+    }
   }
   return out;
 }
 
+std::vector<std::string> Catalog::TableScan::Paths() const {
+  std::vector<std::string> out = files;
+  for (auto& d : deletes) out.push_back(d.path);
+  return out;
+}
+
 std::shared_ptr<const Catalog::TableScan> Catalog::Scan(const TableInfo& table) {
-  auto make = [&](std::vector<std::string> files, int64_t bytes) {
+  auto make = [&](std::vector<std::string> files, int64_t bytes, std::vector<DeleteFile> deletes = {}) {
     auto scan = std::make_shared<TableScan>();
-    scan->ref = ScanRef(table, files);
+    scan->ref = ScanRef(table, files, deletes);
     scan->files = std::move(files);
+    scan->deletes = std::move(deletes);
     scan->bytes = bytes;
     return scan;
   };
@@ -570,13 +589,22 @@ std::shared_ptr<const Catalog::TableScan> Catalog::Scan(const TableInfo& table) 
   auto it = scans_.find(key);
   if (it != scans_.end() && it->second.schema == table.schema) return it->second.scan;
   std::vector<std::string> files;
+  std::vector<DeleteFile> deletes;
+  std::map<std::string, size_t> index;  // data file -> its place in `files`
   int64_t bytes = 0;
-  for (auto& f : SnapshotFiles(*table.snapshot_id)) {
-    files.push_back(lake_.Absolute(f.path).string());
+  auto listed = SnapshotFiles(*table.snapshot_id);
+  for (auto& f : listed) {
     bytes += f.byte_size;
+    if (!f.deletes_of.empty()) continue;
+    index[f.path] = files.size();
+    files.push_back(lake_.Absolute(f.path).string());
+  }
+  for (auto& f : listed) {
+    auto it = f.deletes_of.empty() ? index.end() : index.find(f.deletes_of);
+    if (it != index.end()) deletes.push_back({it->second, lake_.Absolute(f.path).string()});
   }
   if (scans_.size() >= kMaxScans) scans_.clear();
-  auto scan = make(std::move(files), bytes);
+  auto scan = make(std::move(files), bytes, std::move(deletes));
   scans_[key] = {table.schema, scan};
   return scan;
 }

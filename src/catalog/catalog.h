@@ -54,6 +54,7 @@ struct TableInfo {
   std::vector<Column> schema;
   std::optional<int64_t> snapshot_id;  // current snapshot
   std::string created_at;
+  std::map<std::string, std::string> properties;  // see TableProperties()
 
   std::string QualifiedName() const { return database + "." + name; }
 };
@@ -74,6 +75,32 @@ struct SnapshotInfo {
   std::string created_at;
 };
 
+// Table properties (ALTER TABLE ... SET TBLPROPERTIES): an allow-list of keys, each
+// with the values it takes and its default.
+struct TableProperty {
+  const char* key;
+  const char* default_value;
+  const char* description;
+  std::vector<std::string> values;                     // allowed values; empty: checked by `check`
+  std::function<void(const std::string&)> check = {};  // throws kInvalidArgument
+};
+const std::vector<TableProperty>& TableProperties();
+// The value of property `key` for `table` (its default if unset).
+std::string Property(const TableInfo& table, const std::string& key);
+
+// How DELETE, UPDATE and MERGE change a table's rows (property write_mode).
+inline constexpr const char* kWriteMode = "write_mode";
+inline constexpr const char* kCopyOnWrite = "copy-on-write";
+inline constexpr const char* kMergeOnRead = "merge-on-read";
+inline std::string WriteMode(const TableInfo& table) {
+  return Property(table, kWriteMode);
+}
+// The size OPTIMIZE writes files of, in bytes (property target_file_size).
+int64_t TargetFileSize(const TableInfo& table);
+// How old a snapshot may get before a commit forgets it, as OLDER THAN takes it
+// (property expire_snapshots_after), or "never".
+inline constexpr const char* kExpireAfter = "expire_snapshots_after";
+
 // What a write did.
 struct WriteResult {
   SnapshotInfo snapshot;  // the snapshot it committed
@@ -89,6 +116,17 @@ struct TimeTravel {
   // From AT (<unit> => <value>): unit SNAPSHOT (or VERSION) with a number >= 1, or
   // TIMESTAMP with a time (UTC unless it has an offset). Throws kInvalidArgument.
   static TimeTravel Parse(const std::string& unit, const duckdb::Value& value);
+};
+
+// The time (UTC, as snapshots record it) that OLDER THAN 'text' names: an interval
+// before now ('7 days', '12 hours') or a time. Throws kInvalidArgument.
+std::string TimeBefore(const std::string& text);
+
+// A delete file of a snapshot (absolute path) and the index of its data file in the
+// snapshot's list of data files.
+struct DeleteFile {
+  size_t data_index = 0;
+  std::string path;
 };
 
 // A name under which a data commit is made at most once (see Catalog::SetCommitKey).
@@ -139,6 +177,10 @@ class Catalog {
   // (Parquet has no 128-bit integer; DuckDB would keep a DOUBLE).
   std::optional<TableInfo> CreateManagedTable(const std::string& database, const std::string& table,
                                               const std::vector<Column>& schema, bool if_not_exists);
+  // Sets (value) or unsets (nullopt) properties of a managed table; each key must be
+  // one of TableProperties() and each value one it allows (kInvalidArgument).
+  TableInfo SetProperties(const TableInfo& table,
+                          const std::map<std::string, std::optional<std::string>>& changes);
   // Drops a table from the catalog; a managed table's files become orphans.
   void DropTable(const std::string& database, const std::string& table, bool if_exists,
                  const DropHook& hook = {});
@@ -179,6 +221,36 @@ class Catalog {
   };
   ChangeResult ChangeRows(const TableInfo& table, const std::vector<std::string>& files,
                           const RowChange& change);
+
+  // Compaction (OPTIMIZE): rewrites the live rows of the table's small files (under
+  // half of target_bytes) and of its files with deletes, or with `order_by` of all
+  // its files, into new files of about target_bytes, sorted by `order_by` if given.
+  // `where` (SQL over the table's columns, "" for none) limits it to the files
+  // holding a row that meets it. The rows do not change; the commit is replayed on a
+  // newer snapshot if the files it rewrote are still live there, else kConflict.
+  // Nothing to rewrite: no commit.
+  struct OptimizeOptions {
+    std::string where;
+    std::vector<std::string> order_by;  // column names
+    int64_t target_bytes = int64_t{128} << 20;
+  };
+  struct OptimizeResult {
+    std::optional<SnapshotInfo> snapshot;  // nullopt: nothing was rewritten
+    int64_t files_rewritten = 0;           // data and delete files replaced
+    int64_t files_written = 0;
+    int64_t rows = 0;
+  };
+  OptimizeResult Optimize(const TableInfo& table, const OptimizeOptions& options);
+
+  // Forgets the table's snapshots created before `older_than` (UTC,
+  // "YYYY-MM-DDTHH:MM:SSZ") except the current one and the newest `retain_last`, and
+  // then removes the files no snapshot of any table names any more. Time travel to
+  // a forgotten snapshot then fails with kNotFound.
+  struct ExpireResult {
+    int64_t snapshots = 0;  // snapshots forgotten
+    int64_t files = 0;      // files removed
+  };
+  ExpireResult ExpireSnapshots(const TableInfo& table, const std::string& older_than, int64_t retain_last);
 
   // From now on, the next Write records `key` in its commit's transaction (a second
   // commit under one key fails: the key's primary key), so a caller that reruns work
@@ -221,9 +293,12 @@ class Catalog {
   // is kept per snapshot, which never changes, so only the first statement on a new
   // snapshot reads its file list; an external table's location is listed each time.
   struct TableScan {
-    std::vector<std::string> files;
+    std::vector<std::string> files;   // data files
+    std::vector<DeleteFile> deletes;  // merge-on-read: rows of `files` left out
     int64_t bytes = 0;
     duckdb::unique_ptr<duckdb::TableRef> ref;
+    // Every file the scan opens: data and delete files.
+    std::vector<std::string> Paths() const;
   };
   std::shared_ptr<const TableScan> Scan(const TableInfo& table);
 
@@ -256,11 +331,17 @@ class Catalog {
   std::optional<SnapshotInfo> TryCommit(const TableInfo& table, std::optional<int64_t> base,
                                         const Change& change, const std::vector<DataFile>& files,
                                         const std::vector<Column>& schema, const nlohmann::json& stats);
-  // Commits `added` in place of `removed` (relative paths) on top of `base`, or of
-  // whatever is current if every removed file is still live there; nullopt if not.
-  std::optional<SnapshotInfo> CommitReplace(const TableInfo& table, int64_t base,
-                                            const std::set<std::string>& removed,
-                                            const std::vector<DataFile>& added, const Change& change);
+  // What a row change or compaction commits, relative to the snapshot it read.
+  struct Replacement {
+    std::set<std::string> removed;  // files it leaves out (relative paths)
+    std::set<std::string> kept;     // data files it gives a new delete file; they stay
+    std::vector<DataFile> added;
+  };
+  // Commits `plan` on top of `base`, or of whatever is current if the plan still
+  // applies there (every removed and kept file live, no new delete file on them);
+  // nullopt if not.
+  std::optional<SnapshotInfo> CommitReplace(const TableInfo& table, int64_t base, const Replacement& plan,
+                                            const Change& change);
   // After a failed commit: removes the data files it wrote that no snapshot names.
   void RemoveUncommitted(const std::vector<DataFile>& files);
   // Inserts the row of a new managed table (no snapshot yet); nullopt if the name is
@@ -278,13 +359,20 @@ class Catalog {
   };
   static constexpr size_t kMaxScans = 256;
   std::map<std::string, CachedScan> scans_;
+  // After a commit: expires the table's old snapshots if its expire_snapshots_after says so.
+  void AutoExpire(const TableInfo& table);
+
   std::optional<CommitKey> commit_key_;
   std::string committer_;
 };
 
-// What a statement reading `table` scans: the files read directly (Parquet), or cast
-// to the catalog schema (CSV, JSON), or an empty relation of the table's schema when
-// there are no files. Its alias is the table's name.
-duckdb::unique_ptr<duckdb::TableRef> ScanRef(const TableInfo& table, const std::vector<std::string>& files);
+// What a statement reading `table` scans: the files read directly (Parquet) without
+// the rows `deletes` remove, or cast to the catalog schema (CSV, JSON), or an empty
+// relation of the table's schema when there are no files. With `positions` it also
+// has each row's place, __tarn_file (index into `files`) and __tarn_row (its
+// file_row_number). Its alias is the table's name.
+duckdb::unique_ptr<duckdb::TableRef> ScanRef(const TableInfo& table, const std::vector<std::string>& files,
+                                             const std::vector<DeleteFile>& deletes = {},
+                                             bool positions = false);
 
 }  // namespace tarn::catalog

@@ -43,6 +43,23 @@ TimeTravel TimeTravel::Parse(const std::string& raw_unit, const duckdb::Value& v
       text.substr(0, 40));
 }
 
+std::string TimeBefore(const std::string& text) {
+  try {
+    auto interval =
+        duckdb::Value(text).DefaultCastAs(duckdb::LogicalType::INTERVAL).GetValue<duckdb::interval_t>();
+    int64_t seconds = duckdb::Interval::GetMicro(interval) / duckdb::Interval::MICROS_PER_SEC;
+    if (seconds >= 0) return FormatUtc(static_cast<int64_t>(std::time(nullptr)) - seconds);
+  } catch (const std::exception&) {
+  }
+  try {
+    return TimeTravel::Parse("timestamp", duckdb::Value(text)).timestamp;
+  } catch (const Error&) {
+  }
+  throw Error::InvalidArgument(
+      "OLDER THAN '{}' is neither an interval ('7 days') nor a time ('2026-12-01 09:00:00')",
+      text.substr(0, 40));
+}
+
 int64_t Catalog::SnapshotAt(const TableInfo& table, const TimeTravel& at) {
   if (table.kind != TableKind::kManaged) {
     throw Error::InvalidArgument(
@@ -79,7 +96,10 @@ SnapshotInfo Catalog::Rollback(const TableInfo& given, int64_t to) {
   int64_t current_rows = base ? GetSnapshot(*base).row_count : 0;
   auto files = SnapshotFiles(to);
   Change change{"rollback", target.row_count, current_rows, fmt::format("to snapshot {}", to)};
-  if (auto s = TryCommit(table, base, change, files, target.schema, target.stats)) return *s;
+  if (auto s = TryCommit(table, base, change, files, target.schema, target.stats)) {
+    AutoExpire(table);
+    return *s;
+  }
   table = GetTable(given.database, given.name);
   throw Error::Conflict(
       "{} was changed by another commit (now snapshot {}) while the rollback ran; nothing was changed: look "

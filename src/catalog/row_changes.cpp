@@ -1,4 +1,7 @@
-// Row-level changes by copy-on-write (catalog.h, Catalog::ChangeRows).
+// Row-level changes (catalog.h, Catalog::ChangeRows): by copy-on-write, which
+// rewrites each data file holding a changed row, or by merge-on-read, which writes
+// the changed rows' positions to the data file's delete file and updated rows to a
+// new data file.
 #include <algorithm>
 #include <filesystem>
 
@@ -28,31 +31,79 @@ std::string Checked(const std::string& sql, const TableInfo& table, const Catalo
   return fmt::format("SELECT * EXCLUDE (__tarn_changed) FROM ({}) WHERE {}", sql, check);
 }
 
-// The rows of data file `file` (the index'th of the snapshot) after the change:
-// without the deleted rows, with the SET columns of the updated ones from the
-// changes file.
-std::string RewriteSql(const TableInfo& table, const std::string& file, size_t index,
-                       const std::string& changes, const Catalog::RowChange& change) {
-  std::string picked = fmt::format("(SELECT * FROM read_parquet({}) WHERE __tarn_file = {})",
-                                   engine::QuoteString(changes), index);
-  std::string source = "read_parquet(" + engine::QuoteString(file) + ")";
-  if (change.set_columns.empty()) {
-    return fmt::format("SELECT r.* FROM {} r ANTI JOIN {} c ON c.__tarn_row = r.file_row_number", source,
-                       picked);
-  }
+// The changes file's rows for the index'th data file (`extra`: more conditions).
+std::string Picked(const std::string& changes, size_t index, const char* extra = "") {
+  return fmt::format("(SELECT * FROM read_parquet({}) WHERE __tarn_file = {}{})",
+                     engine::QuoteString(changes), index, extra);
+}
+
+bool Sets(const Catalog::RowChange& change, const std::string& column) {
+  return std::find(change.set_columns.begin(), change.set_columns.end(), column) != change.set_columns.end();
+}
+
+// The table's columns of r, SET ones from u (`when`: only where it holds).
+std::string NewValues(const TableInfo& table, const Catalog::RowChange& change, const char* when) {
   std::string cols;
   for (auto& c : table.schema) {
     std::string name = engine::QuoteIdent(c.name);
-    bool set =
-        std::find(change.set_columns.begin(), change.set_columns.end(), c.name) != change.set_columns.end();
-    cols += (cols.empty() ? "" : ", ") +
-            (set ? fmt::format("CASE WHEN u.__tarn_row IS NULL THEN r.{0} ELSE u.{0} END AS {0}", name)
-                 : "r." + name);
+    std::string value = "r." + name;
+    if (Sets(change, c.name)) {
+      value = *when ? fmt::format("CASE WHEN {1} THEN u.{0} ELSE r.{0} END AS {0}", name, when) : "u." + name;
+    }
+    cols += (cols.empty() ? "" : ", ") + value;
+  }
+  return cols;
+}
+
+// The rows of data file `file` its delete file (`deletes`, "" if none) keeps, with
+// their positions as __tarn_pos.
+std::string LiveRows(const std::string& file, const std::string& deletes) {
+  std::string sql = fmt::format("SELECT s.*, s.file_row_number AS __tarn_pos FROM read_parquet({}) s",
+                                engine::QuoteString(file));
+  if (!deletes.empty()) {
+    sql += fmt::format(" ANTI JOIN read_parquet({}) d ON d.__tarn_pos = s.file_row_number",
+                       engine::QuoteString(deletes));
+  }
+  return "(" + sql + ")";
+}
+
+// Copy-on-write: the rows of data file `file` (the index'th of the snapshot) after
+// the change: without the deleted rows, with the SET columns of the updated ones.
+std::string RewriteSql(const TableInfo& table, const std::string& file, const std::string& deletes,
+                       size_t index, const std::string& changes, const Catalog::RowChange& change) {
+  if (change.set_columns.empty()) {
+    return fmt::format("SELECT {} FROM {} r ANTI JOIN {} u ON u.__tarn_row = r.__tarn_pos",
+                       NewValues(table, change, ""), LiveRows(file, deletes), Picked(changes, index));
   }
   std::string sql = fmt::format(
       "SELECT {}, u.__tarn_row IS NOT NULL AS __tarn_changed FROM {} r LEFT JOIN {} u ON u.__tarn_row = "
-      "r.file_row_number{}",
-      cols, source, picked, change.flagged ? " WHERE u.__tarn_delete IS NOT TRUE" : "");
+      "r.__tarn_pos{}",
+      NewValues(table, change, "u.__tarn_row IS NOT NULL"), LiveRows(file, deletes), Picked(changes, index),
+      change.flagged ? " WHERE u.__tarn_delete IS NOT TRUE" : "");
+  return Checked(sql, table, change);
+}
+
+// Merge-on-read: the positions of data file `index` its new delete file lists, those
+// of its old one (`deletes`, "" if none) and the picked ones.
+std::string DeletesSql(const std::string& deletes, size_t index, const std::string& changes) {
+  std::string sql = fmt::format("SELECT __tarn_row FROM {}", Picked(changes, index));
+  if (!deletes.empty())
+    sql += " UNION ALL SELECT __tarn_pos FROM read_parquet(" + engine::QuoteString(deletes) + ")";
+  return "SELECT * FROM (" + sql + ") ORDER BY 1";
+}
+
+// Merge-on-read: the updated rows of the touched data files, with their new values.
+std::string UpdatedSql(const TableInfo& table, const std::vector<std::string>& files,
+                       const std::vector<size_t>& touched, const std::string& changes,
+                       const Catalog::RowChange& change) {
+  std::string sql;
+  for (size_t k : touched) {
+    sql += fmt::format(
+        "{}SELECT {}, true AS __tarn_changed FROM read_parquet({}) r JOIN {} u ON u.__tarn_row = "
+        "r.file_row_number",
+        sql.empty() ? "" : " UNION ALL ", NewValues(table, change, ""), engine::QuoteString(files[k]),
+        Picked(changes, k, change.flagged ? " AND __tarn_delete IS NOT TRUE" : ""));
+  }
   return Checked(sql, table, change);
 }
 
@@ -107,34 +158,67 @@ Catalog::ChangeResult Catalog::ChangeRows(const TableInfo& table, const std::vec
     if (k < 0 || static_cast<size_t>(k) >= files.size()) throw Error::Internal("row change names no file");
     touched.push_back(static_cast<size_t>(k));
   }
-  std::set<std::string> removed;
-  std::vector<DataFile> added;
+  // The snapshot's delete files, by the data file they apply to, and its data files' row counts.
+  std::map<std::string, DataFile> deletes_of;
+  std::map<std::string, int64_t> rows_of;
+  for (auto& f : SnapshotFiles(*table.snapshot_id)) {
+    if (f.deletes_of.empty()) {
+      rows_of[f.path] = f.row_count;
+    } else {
+      deletes_of[f.deletes_of] = f;
+    }
+  }
+  auto old_deletes = [&](const std::string& rel) {
+    auto it = deletes_of.find(rel);
+    return it == deletes_of.end() ? std::string() : lake_.Absolute(it->second.path).string();
+  };
+  bool merge_on_read = WriteMode(table) == kMergeOnRead;
+  Replacement plan;
+  auto& added = plan.added;
+  auto write = [&](const std::string& sql, const std::vector<Column>& schema) {
+    auto file = lake::WriteParquet(lake_, internal_, ParseSelect(sql), schema, table.location);
+    if (file.row_count > 0) {
+      added.push_back(file);
+      return &added.back();
+    }
+    std::error_code ec;
+    fs::remove(lake_.Absolute(file.path), ec);
+    return static_cast<DataFile*>(nullptr);
+  };
   try {
     for (size_t k : touched) {
-      removed.insert(lake_.Relative(files[k]));
-      auto file =
-          lake::WriteParquet(lake_, internal_, ParseSelect(RewriteSql(table, files[k], k, changes, change)),
-                             table.schema, table.location);
-      if (file.row_count > 0) {
-        added.push_back(file);
-      } else {
-        std::error_code ec;
-        fs::remove(lake_.Absolute(file.path), ec);
+      std::string rel = lake_.Relative(files[k]);
+      std::string old = old_deletes(rel);
+      if (!old.empty()) plan.removed.insert(deletes_of[rel].path);
+      if (!merge_on_read) {
+        plan.removed.insert(rel);
+        write(RewriteSql(table, files[k], old, k, changes, change), table.schema);
+        continue;
+      }
+      DataFile* d = write(DeletesSql(old, k, changes), {{"__tarn_pos", "BIGINT"}});
+      if (d && d->row_count >= rows_of[rel]) {  // no row of it is left: drop the file instead
+        plan.removed.insert(rel);
+        fs::remove(lake_.Absolute(d->path));
+        added.pop_back();
+      } else if (d) {
+        d->deletes_of = rel;
+        plan.kept.insert(rel);
       }
     }
-    if (change.flagged && counts->GetValue(3, 0).GetValue<int64_t>() > 0) {
-      auto file = lake::WriteParquet(lake_, internal_, ParseSelect(InsertSql(table, changes, change)),
-                                     table.schema, table.location);
-      result.rows_inserted = file.row_count;
-      added.push_back(file);
+    if (merge_on_read && (update || change.flagged) && !touched.empty()) {
+      write(UpdatedSql(table, files, touched, changes, change), table.schema);
     }
-    if (removed.empty() && added.empty()) {
+    if (change.flagged && counts->GetValue(3, 0).GetValue<int64_t>() > 0) {
+      if (auto* file = write(InsertSql(table, changes, change), table.schema))
+        result.rows_inserted = file->row_count;
+    }
+    if (plan.removed.empty() && added.empty()) {
       result.snapshot = GetSnapshot(*table.snapshot_id);
       return result;
     }
     Change what{change.operation, result.rows_updated + result.rows_inserted,
                 result.rows_updated + result.rows_removed};
-    auto s = CommitReplace(table, *table.snapshot_id, removed, added, what);
+    auto s = CommitReplace(table, *table.snapshot_id, plan, what);
     if (!s) {
       auto now = GetTable(table.database, table.name);
       throw Error::Conflict(
@@ -143,6 +227,7 @@ Catalog::ChangeResult Catalog::ChangeRows(const TableInfo& table, const std::vec
           table.QualifiedName(), now.snapshot_id.value_or(0), duckdb::StringUtil::Upper(change.operation));
     }
     result.snapshot = *s;
+    AutoExpire(table);
     return result;
   } catch (...) {
     RemoveUncommitted(added);
@@ -151,24 +236,30 @@ Catalog::ChangeResult Catalog::ChangeRows(const TableInfo& table, const std::vec
 }
 
 std::optional<SnapshotInfo> Catalog::CommitReplace(const TableInfo& table, int64_t base,
-                                                   const std::set<std::string>& removed,
-                                                   const std::vector<DataFile>& added, const Change& change) {
-  // Snapshot's files with `removed` replaced by `added`; false if some removed file is not among them.
+                                                   const Replacement& plan, const Change& change) {
+  // The snapshot's files with plan.removed replaced by plan.added; false if the plan
+  // does not apply to it: a removed or kept file is gone, or a data file it touches
+  // has a delete file the plan did not start from.
   auto after = [&](int64_t snapshot, std::vector<DataFile>& out) {
-    size_t found = 0;
+    size_t found = 0, kept = 0;
+    bool fresh_deletes = false;
     for (auto& f : SnapshotFiles(snapshot)) {
-      if (removed.count(f.path)) {
+      kept += plan.kept.count(f.path);
+      if (plan.removed.count(f.path)) {
         found++;
-      } else {
-        out.push_back(f);
+        continue;
       }
+      fresh_deletes = fresh_deletes || plan.kept.count(f.deletes_of) || plan.removed.count(f.deletes_of);
+      out.push_back(f);
     }
-    out.insert(out.end(), added.begin(), added.end());
-    return found == removed.size();
+    out.insert(out.end(), plan.added.begin(), plan.added.end());
+    return found == plan.removed.size() && kept == plan.kept.size() && !fresh_deletes;
   };
   auto stats_of = [&](const std::vector<DataFile>& fs_) {
     std::vector<std::string> abs;
-    for (auto& f : fs_) abs.push_back(lake_.Absolute(f.path).string());
+    for (auto& f : fs_) {
+      if (f.deletes_of.empty()) abs.push_back(lake_.Absolute(f.path).string());
+    }
     return lake::CollectStats(internal_, abs, table.schema);
   };
   std::vector<DataFile> planned;

@@ -73,10 +73,33 @@ duckdb::unique_ptr<duckdb::SelectStatement> CountStatement(const TableInfo& tabl
   return ParseSelect("SELECT count(*) FROM " + ReaderCall(table, files));
 }
 
-duckdb::unique_ptr<duckdb::TableRef> ScanRef(const TableInfo& table, const std::vector<std::string>& files) {
+std::string LiveRowsSql(const TableInfo& table, const std::vector<std::string>& files,
+                        const std::vector<DeleteFile>& deletes, bool positions) {
+  // The rows at the positions the delete files list are left out (merge-on-read).
+  std::string sql = "SELECT r.*";
+  if (positions) sql += ", r.file_index AS __tarn_file, r.file_row_number AS __tarn_row";
+  sql += " FROM " + ReaderCall(table, files) + " r";
+  if (!deletes.empty()) {
+    std::string targets, paths;
+    for (auto& d : deletes) {
+      targets += fmt::format("{}{}", targets.empty() ? "" : ", ", d.data_index);
+      paths += (paths.empty() ? "" : ", ") + engine::QuoteString(d.path);
+    }
+    sql += fmt::format(
+        " ANTI JOIN (SELECT ([{}])[file_index::BIGINT + 1] AS f, __tarn_pos FROM read_parquet([{}])) d ON d.f = "
+        "r.file_index AND d.__tarn_pos = r.file_row_number",
+        targets, paths);
+  }
+  return sql;
+}
+
+duckdb::unique_ptr<duckdb::TableRef> ScanRef(const TableInfo& table, const std::vector<std::string>& files,
+                                             const std::vector<DeleteFile>& deletes, bool positions) {
   duckdb::unique_ptr<duckdb::TableRef> ref;
   if (files.empty()) {
     ref = duckdb::make_uniq<duckdb::SubqueryRef>(Project(table.schema, nullptr));
+  } else if (table.format == lake::Format::kParquet && (positions || !deletes.empty())) {
+    ref = duckdb::make_uniq<duckdb::SubqueryRef>(ParseSelect(LiveRowsSql(table, files, deletes, positions)));
   } else if (table.format == lake::Format::kParquet) {
     auto select = RawScanStatement(table, files);
     ref = std::move(select->node->Cast<duckdb::SelectNode>().from_table);

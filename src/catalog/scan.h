@@ -17,6 +17,10 @@ duckdb::unique_ptr<duckdb::SelectStatement> ParseSelect(const std::string& sql);
 // SELECT * FROM read_<format>(files, ...) with the table's reader options.
 duckdb::unique_ptr<duckdb::SelectStatement> RawScanStatement(const TableInfo& table,
                                                              const std::vector<std::string>& files);
+// The rows of Parquet `files` without those `deletes` remove (SELECT r.* ...), with
+// __tarn_file and __tarn_row (ScanRef) if `positions`.
+std::string LiveRowsSql(const TableInfo& table, const std::vector<std::string>& files,
+                        const std::vector<DeleteFile>& deletes, bool positions);
 // SELECT count(*) FROM (the raw scan).
 duckdb::unique_ptr<duckdb::SelectStatement> CountStatement(const TableInfo& table,
                                                            const std::vector<std::string>& files);

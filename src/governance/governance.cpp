@@ -165,7 +165,7 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_sc
   scan->transparent = explain_mode_ || Transparent(access, scan->exposed);
   auto table_scan = catalog_.Scan(*info);
   auto& res = ResourceFor(key, "read");
-  for (auto& f : table_scan->files) files_[f] = key;
+  for (auto& f : table_scan->Paths()) files_[f] = key;
   res.bytes += table_scan->bytes;
   if (!explain_mode_) {
     if (!access.ReadsAllRows()) {

@@ -16,7 +16,8 @@ namespace {
 
 // The engine's names for a Parquet row's place; a table with a column of one of
 // these names would shadow them.
-const std::set<std::string> kPositionColumns = {"filename", "file_index", "file_row_number"};
+const std::set<std::string> kPositionColumns = {"filename", "file_index", "file_row_number", "__tarn_file",
+                                                "__tarn_row"};
 
 // Refuses a reference to a masked column of the target (bare, or as alias.col).
 void CheckNoMasked(const duckdb::ParsedExpression& e, const std::set<std::string>& names,
@@ -35,7 +36,7 @@ void CheckNoMasked(const duckdb::ParsedExpression& e, const std::set<std::string
       e, [&](const duckdb::ParsedExpression& child) { CheckNoMasked(child, names, masks, what); });
 }
 
-duckdb::unique_ptr<duckdb::ParsedExpression> Position(const char* column, const char* alias, bool present) {
+duckdb::unique_ptr<duckdb::ParsedExpression> Position(const char* column, bool present) {
   duckdb::unique_ptr<duckdb::ParsedExpression> e;
   if (present) {
     e = duckdb::make_uniq<duckdb::ColumnRefExpression>(column);
@@ -43,7 +44,7 @@ duckdb::unique_ptr<duckdb::ParsedExpression> Position(const char* column, const 
     e = duckdb::make_uniq<duckdb::ConstantExpression>(duckdb::Value());
   }
   auto cast = duckdb::make_uniq<duckdb::CastExpression>(duckdb::LogicalType::BIGINT, std::move(e));
-  cast->alias = alias;
+  cast->alias = column;
   return cast;
 }
 
@@ -109,15 +110,16 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::RowChangeScan(const std::string& 
   auto table_scan = catalog_.Scan(info);
   auto& res = ResourceFor(key, "read");
   res.bytes += table_scan->bytes;
-  for (auto& f : table_scan->files) files_[f] = key;
+  for (auto& f : table_scan->Paths()) files_[f] = key;
   if (!access.ReadsAllRows()) {
     for (auto& term : access.reads) res.filters.push_back(term.source);
   }
-  auto ref = GovernedScan(info, table_scan->ref->Copy(), access, subject_, exposed, false);
+  auto raw = catalog::ScanRef(info, table_scan->files, table_scan->deletes, /*positions=*/true);
+  auto ref = GovernedScan(info, std::move(raw), access, subject_, exposed, false);
   auto& node = ref->Cast<duckdb::SubqueryRef>().subquery->node->Cast<duckdb::SelectNode>();
   bool files = !table_scan->files.empty();
-  node.select_list.push_back(Position("file_index", "__tarn_file", files));
-  node.select_list.push_back(Position("file_row_number", "__tarn_row", files));
+  node.select_list.push_back(Position("__tarn_file", files));
+  node.select_list.push_back(Position("__tarn_row", files));
   target.table = info;
   target.files = table_scan->files;
   return ref;

@@ -29,6 +29,9 @@ struct DataFile {
   std::string path;  // relative to the lake root
   int64_t row_count = 0;
   int64_t byte_size = 0;
+  // Empty for a data file. For a delete file (one BIGINT column "__tarn_pos"), the data
+  // file whose rows at those positions (file_row_number) the snapshot leaves out.
+  std::string deletes_of = {};
 };
 
 // SELECT CAST(#1 AS schema[0].type) AS schema[0].name, ... FROM (query): the rows of

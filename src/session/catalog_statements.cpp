@@ -179,6 +179,26 @@ void ShowSnapshots(const TarnStatement& st, StatementContext& ctx) {
                        rows, handler, ctx.outcome);
 }
 
+void SetProperties(const TarnStatement& st, StatementContext& ctx) {
+  auto t = ctx.governor.RequireTable(st.database, st.table, "ALTER", "ALTER TABLE ... TBLPROPERTIES");
+  ctx.catalog.SetProperties(t, st.properties);
+  std::string keys;
+  for (auto& [key, value] : st.properties) keys += (keys.empty() ? "" : ", ") + key;
+  ctx.handler.OnStatus(fmt::format("{} properties of {}: {}", st.properties.begin()->second ? "set" : "unset",
+                                   t.QualifiedName(), keys));
+}
+
+void ShowProperties(const TarnStatement& st, StatementContext& ctx) {
+  auto t = ctx.governor.VisibleTable(st.database, st.table);
+  std::vector<std::vector<duckdb::Value>> rows;
+  for (auto& p : catalog::TableProperties()) {
+    bool set = t.properties.count(p.key) > 0;
+    rows.push_back({duckdb::Value(p.key), duckdb::Value(catalog::Property(t, p.key)),
+                    duckdb::Value(set ? "set" : "default"), duckdb::Value(p.description)});
+  }
+  ctx.session.EmitRows({"property", "value", "source", "description"}, rows, ctx.handler, ctx.outcome);
+}
+
 using CatalogHandler = void (*)(const TarnStatement&, StatementContext&);
 
 // One handler per kind of Tarn statement.
@@ -201,6 +221,10 @@ const std::map<TarnStatement::Kind, CatalogHandler>& CatalogHandlers() {
       {TarnStatement::kShowHistory, ShowHistory},
       {TarnStatement::kRollback, Rollback},
       {TarnStatement::kClone, Clone},
+      {TarnStatement::kSetProperties, SetProperties},
+      {TarnStatement::kShowProperties, ShowProperties},
+      {TarnStatement::kOptimize, Optimize},
+      {TarnStatement::kExpireSnapshots, ExpireSnapshots},
   };
   return handlers;
 }

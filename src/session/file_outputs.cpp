@@ -21,7 +21,8 @@ namespace {
 class SheetWriter : public ResultHandler {
  public:
   SheetWriter(files::XlsxWorkbook& book, std::string sheet) : book_(book), sheet_(std::move(sheet)) {}
-  void OnColumns(const std::vector<std::string>& names, const std::vector<duckdb::LogicalType>& types) override {
+  void OnColumns(const std::vector<std::string>& names,
+                 const std::vector<duckdb::LogicalType>& types) override {
     book_.AddSheet(sheet_, names, types);
   }
   bool OnChunk(duckdb::DataChunk& chunk) override {
@@ -134,7 +135,8 @@ void CopyTo(duckdb::unique_ptr<duckdb::SQLStatement>& statement, StatementContex
     } else if (k == "sheet") {
       sheet = text;
     } else {
-      throw Error::InvalidArgument("COPY TO takes the options FORMAT and SHEET (for .xlsx), not {}", key.substr(0, 32));
+      throw Error::InvalidArgument("COPY TO takes the options FORMAT and SHEET (for .xlsx), not {}",
+                                   key.substr(0, 32));
     }
   }
   auto format = format_name.empty() ? files::FormatOfPath(info.file_path) : files::ParseFormat(format_name);

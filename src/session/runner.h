@@ -82,9 +82,9 @@ struct RunResult {
   std::string run_id;
   RunState state = RunState::kFinished;
   std::optional<Error> error;
-  bool truncated = false;        // a cap cut a result
-  std::string truncated_reason;  // which cap, e.g. "result_rows 100 (GROUP analysts)"
-  size_t statements = 0;         // statements that finished
+  bool truncated = false;          // a cap cut a result
+  std::string truncated_reason;    // which cap, e.g. "result_rows 100 (GROUP analysts)"
+  size_t statements = 0;           // statements that finished
   std::vector<std::string> files;  // the files written into RunRequest::output_dir
   // With RunRequest::defer_final_audit: the receipt of the last statement's audit
   // record (null if the run ended before that statement was audited).

@@ -13,6 +13,29 @@ constexpr const char* kCreateExternalUsage =
 constexpr const char* kCloneUsage =
     "CREATE TABLE [IF NOT EXISTS] db.table CLONE db.source [AT (SNAPSHOT => n | TIMESTAMP => 'time')]";
 constexpr const char* kRollbackUsage = "ROLLBACK TABLE db.table TO SNAPSHOT n";
+constexpr const char* kOptimizeUsage = "OPTIMIZE db.table [WHERE condition] [ORDER BY column, ...]";
+constexpr const char* kExpireUsage = "EXPIRE SNAPSHOTS db.table OLDER THAN '7 days' [RETAIN LAST n]";
+constexpr const char* kPropertiesUsage =
+    "ALTER TABLE db.table SET TBLPROPERTIES ('key' = 'value', ...) | UNSET TBLPROPERTIES ('key', ...)";
+
+// After ALTER TABLE db.table: SET TBLPROPERTIES (...) or UNSET TBLPROPERTIES (...).
+void ReadProperties(engine::TokenReader& r, TarnStatement& st) {
+  bool set = r.AcceptWord("SET");
+  if (!set) r.ExpectWord("UNSET", kPropertiesUsage);
+  r.ExpectWord("TBLPROPERTIES", kPropertiesUsage);
+  r.ExpectSymbol('(', kPropertiesUsage);
+  do {
+    std::string key = duckdb::StringUtil::Lower(r.String(kPropertiesUsage));
+    std::optional<std::string> value;
+    if (set) {
+      r.ExpectSymbol('=', kPropertiesUsage);
+      value = r.String(kPropertiesUsage);
+    }
+    st.properties[key] = value;
+  } while (r.AcceptSymbol(','));
+  r.ExpectSymbol(')', kPropertiesUsage);
+  r.ExpectEnd(kPropertiesUsage);
+}
 
 // AT ( SNAPSHOT => n ) or AT ( TIMESTAMP => 'time' ), after the word AT.
 catalog::TimeTravel ReadAt(engine::TokenReader& r, const char* usage) {
@@ -96,6 +119,53 @@ std::optional<TarnStatement> ParseTarnStatement(const std::string& statement) {
     probe.ExpectEnd(kCloneUsage);
     return st;
   }
+  if (r.PeekWord("ALTER") && r.PeekWord("TABLE", 1)) {
+    // ALTER TABLE ... SET / UNSET TBLPROPERTIES is Tarn's; other ALTER TABLE forms are not.
+    engine::TokenReader probe = r;
+    probe.AcceptWords({"ALTER", "TABLE"});
+    try {
+      probe.QualifiedName(st.database, st.table, kPropertiesUsage);
+    } catch (const Error&) {
+      return std::nullopt;
+    }
+    if (!probe.PeekWord("TBLPROPERTIES", 1)) return std::nullopt;
+    st.kind = TarnStatement::kSetProperties;
+    ReadProperties(probe, st);
+    return st;
+  }
+  if (r.AcceptWords({"SHOW", "TBLPROPERTIES"})) {
+    st.kind = TarnStatement::kShowProperties;
+    r.QualifiedName(st.database, st.table, "SHOW TBLPROPERTIES db.table");
+    r.ExpectEnd("SHOW TBLPROPERTIES db.table");
+    return st;
+  }
+  if (r.AcceptWord("OPTIMIZE")) {
+    st.kind = TarnStatement::kOptimize;
+    r.AcceptWord("TABLE");
+    r.QualifiedName(st.database, st.table, kOptimizeUsage);
+    st.query = r.Rest();  // [WHERE ...] [ORDER BY ...], read by the engine's parser
+    return st;
+  }
+  if (r.AcceptWords({"EXPIRE", "SNAPSHOTS"})) {
+    st.kind = TarnStatement::kExpireSnapshots;
+    if (!r.AcceptWord("FOR")) r.AcceptWord("OF");
+    r.QualifiedName(st.database, st.table, kExpireUsage);
+    r.ExpectWord("OLDER", kExpireUsage);
+    r.ExpectWord("THAN", kExpireUsage);
+    st.older_than = r.String(kExpireUsage);
+    if (r.AcceptWord("RETAIN")) {
+      r.ExpectWord("LAST", kExpireUsage);
+      try {
+        st.retain_last = std::stoll(r.Literal(kExpireUsage));
+      } catch (const std::exception&) {
+        st.retain_last = 0;
+      }
+      if (st.retain_last < 1)
+        throw Error::InvalidArgument("RETAIN LAST takes a number >= 1: {}", kExpireUsage);
+    }
+    r.ExpectEnd(kExpireUsage);
+    return st;
+  }
   if (r.AcceptWords({"ROLLBACK", "TABLE"})) {
     st.kind = TarnStatement::kRollback;
     r.QualifiedName(st.database, st.table, kRollbackUsage);
@@ -151,8 +221,8 @@ std::optional<TarnStatement> ParseTarnStatement(const std::string& statement) {
   }
   if (r.PeekWord("SHOW")) {
     throw Error::Unsupported(
-        "unknown SHOW statement: use SHOW DATABASES, SHOW TABLES [IN db], SHOW HISTORY db.table or SHOW "
-        "SNAPSHOTS db.table");
+        "unknown SHOW statement: use SHOW DATABASES, SHOW TABLES [IN db], SHOW HISTORY db.table, SHOW "
+        "SNAPSHOTS db.table or SHOW TBLPROPERTIES db.table");
   }
   return std::nullopt;
 }

@@ -8,6 +8,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,10 @@ struct TarnStatement {
     kShowHistory,
     kRollback,
     kClone,
+    kSetProperties,
+    kShowProperties,
+    kOptimize,
+    kExpireSnapshots,
   } kind;
   std::string database;
   std::string table;
@@ -48,6 +53,11 @@ struct TarnStatement {
   // CLONE: the source table and the point in time (nullopt: now); ROLLBACK: `at`'s snapshot.
   std::string source_database, source_table;
   std::optional<catalog::TimeTravel> at;
+  // ALTER TABLE ... SET / UNSET TBLPROPERTIES: key -> value (nullopt: unset).
+  std::map<std::string, std::optional<std::string>> properties;
+  // EXPIRE SNAPSHOTS: OLDER THAN (as given) and RETAIN LAST.
+  std::string older_than;
+  int64_t retain_last = 1;
 };
 
 // The Tarn statement `statement` is, or nullopt if it is not one of Tarn's forms

@@ -66,7 +66,9 @@ Session::~Session() {
   EndRun();
 }
 
-std::filesystem::path Session::TempTablePath(const std::string& name) { return RunFolder() / (name + ".parquet"); }
+std::filesystem::path Session::TempTablePath(const std::string& name) {
+  return RunFolder() / (name + ".parquet");
+}
 
 std::filesystem::path Session::RunFolder() {
   if (temp_tables_dir_.empty()) {
@@ -81,7 +83,8 @@ std::filesystem::path Session::RunFolder() {
 
 int64_t Session::StageFile(const FileInput& input) {
   std::string name = catalog::CheckName(input.name, "temporary table");
-  if (governor_->HasTempTable(name)) throw Error::AlreadyExists("temporary table {} already exists in this run", name);
+  if (governor_->HasTempTable(name))
+    throw Error::AlreadyExists("temporary table {} already exists in this run", name);
   std::string lower = duckdb::StringUtil::Lower(name);
   auto table_file = TempTablePath(lower);
   auto dir = RunFolder();
@@ -100,8 +103,8 @@ int64_t Session::StageFile(const FileInput& input) {
   try {
     auto statements = engine::Parse(files::ReadQuery(staged, input.format, input.options, dir));
     auto guard = conn_->Trusted();  // Tarn's own read of a file it just placed
-    int64_t rows = engine::WriteParquetFile(*conn_, std::move(statements.at(0)->Cast<duckdb::SelectStatement>().node),
-                                            table_file);
+    int64_t rows = engine::WriteParquetFile(
+        *conn_, std::move(statements.at(0)->Cast<duckdb::SelectStatement>().node), table_file);
     governor_->AddTempTable(name, table_file);
     return rows;
   } catch (const Error& e) {

@@ -113,11 +113,11 @@ class StatementFamily {
 
 // A file a run reads as a temporary table (see Session::StageFile).
 struct FileInput {
-  std::string name;             // the temporary table's name
-  std::filesystem::path path;   // the file, readable by this process
+  std::string name;            // the temporary table's name
+  std::filesystem::path path;  // the file, readable by this process
   files::FileFormat format = files::FileFormat::kCsv;
-  files::ReadOptions options;   // sheet, range, column types
-  std::string label;  // the file as its owner knows it, for errors ("": path's name)
+  files::ReadOptions options;  // sheet, range, column types
+  std::string label;           // the file as its owner knows it, for errors ("": path's name)
 };
 
 class Session {
@@ -249,7 +249,7 @@ class Session {
   std::filesystem::path temp_dir_;
   std::filesystem::path temp_tables_dir_;  // this run's temporary tables ("": none yet)
   std::optional<std::filesystem::path> output_dir_;
-  std::vector<std::pair<std::string, std::filesystem::path>> outputs_;  // name, where it waits
+  std::vector<std::pair<std::string, std::filesystem::path>> outputs_;     // name, where it waits
   std::map<std::string, std::unique_ptr<files::XlsxWorkbook>> workbooks_;  // open, by name
   audit::AuditLog* audit_;
   Caller caller_;

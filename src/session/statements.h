@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "session/script.h"
 #include "session/session.h"
 
 namespace tarn::session {
@@ -52,6 +53,11 @@ void UpdateRows(duckdb::unique_ptr<duckdb::SQLStatement>& statement, StatementCo
 // MERGE INTO db.t USING src ON cond WHEN [NOT] MATCHED [AND c] THEN UPDATE / DELETE /
 // INSERT / DO NOTHING / ERROR.
 void MergeRows(duckdb::unique_ptr<duckdb::SQLStatement>& statement, StatementContext& ctx);
+
+// OPTIMIZE db.t [WHERE ...] [ORDER BY ...] and EXPIRE SNAPSHOTS db.t OLDER THAN '...'
+// [RETAIN LAST n] (maintenance_statements.cpp).
+void Optimize(const TarnStatement& st, StatementContext& ctx);
+void ExpireSnapshots(const TarnStatement& st, StatementContext& ctx);
 
 // "1 row", "2 rows".
 std::string Plural(int64_t n, const char* one, const char* many);

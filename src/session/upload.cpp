@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "catalog/catalog.h"
-#include "common/util.h"
 #include "common/error.h"
+#include "common/util.h"
 #include "engine/engine.h"
 
 namespace tarn::session {
@@ -43,7 +43,8 @@ UploadStore::Info UploadStore::Save(const identity::Principal& owner, const std:
                                     std::string_view body, int64_t now_ms) {
   static const std::regex kName("[A-Za-z0-9][A-Za-z0-9 _.()-]{0,127}");
   if (!std::regex_match(filename, kName))
-    throw Error::InvalidArgument("'{}' cannot name an upload: letters, digits, space and _ . ( ) -", filename.substr(0, 64));
+    throw Error::InvalidArgument("'{}' cannot name an upload: letters, digits, space and _ . ( ) -",
+                                 filename.substr(0, 64));
   files::FormatOfPath(filename);  // a known format
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
@@ -65,14 +66,18 @@ UploadStore::Info UploadStore::Save(const identity::Principal& owner, const std:
     out.write(body.data(), static_cast<std::streamsize>(body.size()));
     if (!out) throw Error::Io("cannot keep the upload");
   }
-  nlohmann::json meta = {{"owner", owner.Key()}, {"filename", filename}, {"bytes", info.bytes}, {"created_ms", now_ms}};
+  nlohmann::json meta = {
+      {"owner", owner.Key()}, {"filename", filename}, {"bytes", info.bytes}, {"created_ms", now_ms}};
   std::ofstream(dir_ / (info.id + ".json")) << meta.dump();
   return info;
 }
 
 UploadStore::Info UploadStore::Find(const identity::Principal& owner, const std::string& id) const {
   static const std::regex kId("up-[0-9a-f]{24}");
-  auto missing = [&] { return Error::NotFound("upload {} does not exist (uploads are kept {} days)", id.substr(0, 64), kUploadDays); };
+  auto missing = [&] {
+    return Error::NotFound("upload {} does not exist (uploads are kept {} days)", id.substr(0, 64),
+                           kUploadDays);
+  };
   if (!std::regex_match(id, kId)) throw missing();
   std::ifstream in(dir_ / (id + ".json"));
   auto meta = nlohmann::json::parse(in, nullptr, false);

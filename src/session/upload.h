@@ -55,7 +55,8 @@ class UploadStore {
   };
   // Keeps `body` for `owner`. kInvalidArgument for a file name without a known
   // extension; removes uploads older than kUploadDays first.
-  Info Save(const identity::Principal& owner, const std::string& filename, std::string_view body, int64_t now_ms);
+  Info Save(const identity::Principal& owner, const std::string& filename, std::string_view body,
+            int64_t now_ms);
   // The upload `id` if `owner` made it; kNotFound alike for a missing one and another's.
   Info Find(const identity::Principal& owner, const std::string& id) const;
 

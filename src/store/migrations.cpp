@@ -300,6 +300,11 @@ const std::vector<Migration>& Migrations() {
            "ALTER TABLE snapshots ADD COLUMN detail TEXT NOT NULL DEFAULT ''",
            "ALTER TABLE tables ADD COLUMN properties_json TEXT NOT NULL DEFAULT '{}'",
        }},
+      {12,
+       "merge-on-read: delete files name the data file whose rows they remove",
+       {
+           "ALTER TABLE snapshot_files ADD COLUMN deletes_of TEXT NOT NULL DEFAULT ''",
+       }},
   };
   return kMigrations;
 }

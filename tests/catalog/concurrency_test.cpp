@@ -1,6 +1,7 @@
 // Several writers and readers on one table for a minute (TARN_CONCURRENCY_SECONDS
 // overrides): transfers between accounts (UPDATE), new empty accounts (INSERT,
-// MERGE) and removal of empty ones (DELETE) commit concurrently; every reader must
+// MERGE) and removal of empty ones (DELETE) commit concurrently, while the table's
+// write mode switches between copy-on-write and merge-on-read; every reader must
 // see the total balance intact (no partial commit) and the final table must be
 // exactly what the committed statements made it.
 #include <atomic>
@@ -87,6 +88,14 @@ TEST_P(Concurrency, WritersAndReadersForAMinuteLoseAndDuplicateNothing) {
       std::string status;
       if (run("DELETE FROM d.acct WHERE id >= 1000000 AND bal = 0", &status)) deleted += RowsIn(status);
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
+  threads.emplace_back([&] {  // row changes alternate between rewriting files and writing delete files
+    for (int i = 0; std::chrono::steady_clock::now() < deadline; i++) {
+      run(fmt::format("ALTER TABLE d.acct SET TBLPROPERTIES ('write_mode' = '{}')",
+                      i % 2 ? "copy-on-write" : "merge-on-read"),
+          nullptr);
+      std::this_thread::sleep_for(std::chrono::seconds(2));
     }
   });
   for (int r = 0; r < 2; r++) {

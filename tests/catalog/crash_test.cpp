@@ -162,10 +162,11 @@ TEST_F(CrashTest, RowChangesAndRollbacksKilledAtEachPointLeaveOldOrNewRows) {
   first = first.substr(0, first.find(','));
   std::string v1 = Fingerprint(1);
   struct Change {
-    const char* sql;
+    std::string sql;
     std::string expected;  // fingerprint the statement leaves, as SQL over the table before it
   };
-  const Change changes[] = {
+  const char* same = "SELECT count(*) || ':' || sum(v) FROM c.t";
+  const Change row_changes[] = {
       {"DELETE FROM c.t WHERE v % 2 = 0", "SELECT count(*) || ':' || sum(v) FROM c.t WHERE v % 2 <> 0"},
       {"UPDATE c.t SET v = v + 1 WHERE v % 3 = 0",
        "SELECT count(*) || ':' || (sum(v) + count(*) FILTER (WHERE v % 3 = 0)) FROM c.t"},
@@ -173,8 +174,21 @@ TEST_F(CrashTest, RowChangesAndRollbacksKilledAtEachPointLeaveOldOrNewRows) {
        "WHEN MATCHED THEN DELETE WHEN NOT MATCHED THEN INSERT VALUES (s.v)",
        "SELECT (count(*) - count(*) FILTER (WHERE v % 5 = 0) + 1) || ':' || (sum(v) - coalesce(sum(v) FILTER "
        "(WHERE v % 5 = 0), 0) - 7) FROM c.t"},
-      {"ROLLBACK TABLE c.t TO SNAPSHOT {}", ""},
   };
+  // Copy-on-write, then merge-on-read (delete files), compaction, rollback and expiry.
+  std::vector<Change> changes(std::begin(row_changes), std::end(row_changes));
+  changes.push_back({"ALTER TABLE c.t SET TBLPROPERTIES ('write_mode' = 'merge-on-read')", same});
+  for (auto& c : row_changes) {  // MERGE inserts another new row (-7 is in the table now)
+    std::string sql = c.sql, expected = c.expected;
+    for (std::string* s : {&sql, &expected}) {
+      for (size_t at = s->find("- 7"); at != std::string::npos; at = s->find("- 7")) s->replace(at, 3, "- 11");
+      for (size_t at = s->find("-7"); at != std::string::npos; at = s->find("-7")) s->replace(at, 2, "-11");
+    }
+    changes.push_back({sql, expected});
+  }
+  changes.push_back({"OPTIMIZE c.t", same});
+  changes.push_back({"ROLLBACK TABLE c.t TO SNAPSHOT {}", ""});
+  changes.push_back({"EXPIRE SNAPSHOTS c.t OLDER THAN '2100-01-01 00:00:00' RETAIN LAST 2", same});
   for (auto& change : changes) {
     for (const char* point :
          {"after_data_write", "after_data_sync", "before_metadata_commit", "after_metadata_commit"}) {

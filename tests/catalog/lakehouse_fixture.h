@@ -1,5 +1,7 @@
 // A lake for the catalog and lakehouse-table tests (history, DELETE, UPDATE, MERGE):
 // every test runs against SQLite and against PostgreSQL, as the local administrator.
+// The parameter is the backend ("sqlite", "postgresql"), with "_mor" for suites
+// that also run with merge-on-read row changes (WriteMode).
 #pragma once
 
 #include <gmock/gmock.h>
@@ -19,15 +21,22 @@ namespace tarn::testing {
 class LakehouseTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    metastore_ = std::make_unique<TestMetastore>(GetParam(), dir_.path());
+    metastore_ = std::make_unique<TestMetastore>(Backend(), dir_.path());
     TARN_REQUIRE_METASTORE(*metastore_);
     options_.data_dir = dir_.path();
-    options_.metastore = GetParam() == "sqlite" ? "" : metastore_->location();
+    options_.metastore = Backend() == "sqlite" ? "" : metastore_->location();
     options_.threads = 2;
     session::Instance::Init(options_);
     instance_ = std::make_unique<session::Instance>(options_);
     runner_ = std::make_unique<session::Runner>(*instance_, session::RunnerOptions{});
     admin_ = std::make_unique<RunAs>(*runner_, session::Instance::LocalCaller().principal);
+  }
+
+  std::string Backend() const { return GetParam().substr(0, GetParam().find('_')); }
+  bool MergeOnRead() const { return GetParam().ends_with("_mor"); }
+  // Gives `table` the suite's write mode.
+  void UseWriteMode(const std::string& table) {
+    if (MergeOnRead()) Exec("ALTER TABLE " + table + " SET TBLPROPERTIES ('write_mode' = 'merge-on-read')");
   }
 
   void Exec(const std::string& sql) {
@@ -66,5 +75,10 @@ class LakehouseTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<session::Runner> runner_;
   std::unique_ptr<RunAs> admin_;
 };
+
+// The backends, and with merge-on-read row changes.
+inline auto AllWriteModes() {
+  return ::testing::Values("sqlite", "postgresql", "sqlite_mor", "postgresql_mor");
+}
 
 }  // namespace tarn::testing

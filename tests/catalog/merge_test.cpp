@@ -15,6 +15,7 @@ class Merge : public LakehouseTest {
         "CREATE DATABASE d; CREATE TABLE d.t AS SELECT * FROM (VALUES (1, 'a', 10), (2, 'b', 20), (3, 'c', "
         "30)) "
         "v(id, v, n)");
+    UseWriteMode("d.t");
   }
   std::string Rows() { return All("SELECT id, v, n FROM d.t ORDER BY id NULLS LAST, v"); }
 };
@@ -78,8 +79,7 @@ TEST_P(Merge, BadClausesAreRefusedBeforeAnythingChanges) {
   EXPECT_EQ(Rows(), "1|a|10;2|b|20;3|c|30;");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Merge, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, Merge, AllWriteModes(), [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace tarn::testing

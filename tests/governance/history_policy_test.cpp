@@ -1,6 +1,8 @@
 // Governance of a table's history: time travel reads old data under today's policy;
 // ROLLBACK replaces rows (INSERT and DELETE, no row filter); CLONE copies every value
-// (full unmasked read); SHOW HISTORY tells row counts (every row readable).
+// (full unmasked read); SHOW HISTORY tells row counts (every row readable); table
+// properties, OPTIMIZE and EXPIRE SNAPSHOTS need ALTER (OPTIMIZE ... WHERE a full
+// read); merge-on-read deletes under a row filter remove only visible rows.
 #include "governance/governance_fixture.h"
 
 using ::testing::HasSubstr;
@@ -89,6 +91,30 @@ TEST_F(HistoryPolicyTest, ShowHistoryNeedsEveryRow) {
   auto ana = As("ana");
   EXPECT_THAT(ExpectError(*ana, "SHOW HISTORY d.t").what(), HasSubstr("every row of d.t"));
   EXPECT_EQ(ExpectError(*As("bob"), "SHOW HISTORY d.t").code(), ErrorCode::kNotFound);
+}
+
+TEST_F(HistoryPolicyTest, MaintenanceNeedsAlterAndAFilteredDeleteOnlyTouchesVisibleRows) {
+  auto ana = As("ana");
+  const char* statements[] = {"ALTER TABLE d.t SET TBLPROPERTIES ('write_mode' = 'merge-on-read')", "OPTIMIZE d.t",
+                              "EXPIRE SNAPSHOTS d.t OLDER THAN '1 day'"};
+  for (const char* sql : statements) {
+    auto e = ExpectError(*ana, sql);
+    EXPECT_EQ(e.code(), ErrorCode::kPermissionDenied) << sql;
+    EXPECT_THAT(e.what(), HasSubstr("needs ALTER on d.t")) << sql;
+    EXPECT_EQ(ExpectError(*As("bob"), sql).code(), ErrorCode::kNotFound) << sql;
+  }
+  Exec(*admin_, "GRANT ALTER ON TABLE d.t TO USER ana");
+  Exec(*ana, "ALTER TABLE d.t SET TBLPROPERTIES ('write_mode' = 'merge-on-read')");
+  // Which files hold matching rows would tell about rows ana may not read.
+  EXPECT_THAT(ExpectError(*ana, "OPTIMIZE d.t WHERE region = 'US'").what(), HasSubstr("every row and column"));
+  EXPECT_EQ(Scalar(*admin_, "SELECT count(*) FROM d.t"), "5");
+  Exec(*ana, "DELETE FROM d.t");  // her rows: the EU ones
+  EXPECT_EQ(Scalar(*admin_, "SELECT count(*) FROM d.t WHERE region = 'EU'"), "0");
+  EXPECT_EQ(Scalar(*admin_, "SELECT count(*) FROM d.t"), "2");
+  Exec(*ana, "OPTIMIZE d.t");
+  EXPECT_EQ(Scalar(*admin_, "SELECT count(*) FROM d.t"), "2");
+  EXPECT_EQ(Query(*ana, "SHOW TBLPROPERTIES d.t").at(0).at(1), "merge-on-read");
+  EXPECT_EQ(ExpectError(*As("bob"), "SHOW TBLPROPERTIES d.t").code(), ErrorCode::kNotFound);
 }
 
 }  // namespace
