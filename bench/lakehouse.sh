@@ -7,7 +7,9 @@
 #   read    a full aggregate over the table after them (wall s); the files it has
 #   merge-on-read only: OPTIMIZE (wall s), then the aggregate again
 # Cases: 1 % and 10 % of rows spread over every file (id % 100, id % 10), and 1 %
-# clustered in one file (the lowest ids). Baseline, same run: the aggregate by DuckDB
+# clustered in one file (the lowest ids). Then OPTIMIZE on the same rows appended in
+# 100 small files: the full aggregate and a selective one (k = 7) before, after
+# OPTIMIZE, and after OPTIMIZE ORDER BY k (min/max statistics let the scan skip). Baseline, same run: the aggregate by DuckDB
 # alone (bench/duckdb_run) over the table's original files, and by Tarn over the
 # unchanged table. Medians are quoted. Writes bench/results/lakehouse-<rows>-<date>.md.
 # Usage: bench/lakehouse.sh [ROWS] [RUNS]    (default 10000000, 3)
@@ -48,6 +50,13 @@ READ="SELECT count(*), sum(x), count(DISTINCT k) FROM b.r"
 LIST="$(sed "s/.*/'&'/" <<<"$BASE_FILES" | paste -sd, -)"
 echo "SELECT count(*), sum(x), count(DISTINCT k) FROM read_parquet([$LIST]);" >"$DATA/baseline.sql"
 
+echo "== the same rows in 100 small files" >&2
+sql "CREATE TABLE b.small AS SELECT * FROM b.base WHERE id < $((ROWS / 100))"
+for i in $(seq 1 99); do
+  sql "INSERT INTO b.small SELECT * FROM b.base WHERE id >= $((i * ROWS / 100)) AND id < $(((i + 1) * ROWS / 100))"
+done
+POINT="SELECT count(*), sum(x) FROM b.s WHERE k = 7"
+
 declare -A CASE_DEL CASE_UPD
 CASES=("1% spread" "10% spread" "1% clustered")
 CASE_DEL["1% spread"]="id % 100 = 1"
@@ -65,6 +74,17 @@ for run in $(seq 1 "$RUNS"); do
   RES["baseline duckdb"]+="$( { /usr/bin/time -f %e "$BUILD/duckdb_run" "$DATA/baseline.sql" >/dev/null; } 2>&1 | tail -1) "
   RES["baseline tarn"]+="$(timed "$READ") "
   sql "DROP TABLE b.r"
+  sql "CREATE TABLE b.s CLONE b.small"
+  RES["small|files"]+="$(sql --format csv "SHOW SNAPSHOTS b.s" | tail -1 | cut -d, -f5) "
+  RES["small|read"]+="$(timed "${READ//b.r/b.s}") "
+  RES["small|point"]+="$(timed "$POINT") "
+  RES["small|optimize"]+="$(timed "OPTIMIZE b.s") "
+  RES["small|files optimized"]+="$(sql --format csv "SHOW SNAPSHOTS b.s" | tail -1 | cut -d, -f5) "
+  RES["small|read optimized"]+="$(timed "${READ//b.r/b.s}") "
+  RES["small|point optimized"]+="$(timed "$POINT") "
+  RES["small|optimize sorted"]+="$(timed "OPTIMIZE b.s ORDER BY k") "
+  RES["small|point sorted"]+="$(timed "$POINT") "
+  sql "DROP TABLE b.s"
   for c in "${CASES[@]}"; do
     for mode in copy-on-write merge-on-read; do
       sql "CREATE TABLE b.r CLONE b.base"
@@ -110,6 +130,14 @@ BASE_READ="$(med "baseline tarn")"
       echo "| $c | $mode | $(med "$k|delete") | $(med "$k|update") | $(med "$k|files") | $r | $(ratio "$r" "$BASE_READ") | $opt |"
     done
   done
+  echo
+  echo "## OPTIMIZE on $ROWS rows appended in $(med "small|files") files"
+  echo
+  echo "| | files | full aggregate s | k = 7 s |"
+  echo "| --- | ---: | ---: | ---: |"
+  echo "| before | $(med "small|files") | $(med "small|read") | $(med "small|point") |"
+  echo "| after OPTIMIZE ($(med "small|optimize") s) | $(med "small|files optimized") | $(med "small|read optimized") | $(med "small|point optimized") |"
+  echo "| after OPTIMIZE ORDER BY k ($(med "small|optimize sorted") s) | | | $(med "small|point sorted") |"
 } >"$REPORT"
 cat "$REPORT"
 echo "bench: wrote $REPORT" >&2

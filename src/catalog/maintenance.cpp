@@ -116,15 +116,19 @@ Catalog::OptimizeResult Catalog::Optimize(const TableInfo& given, const Optimize
       }
       std::string cols;
       for (auto& c : table.schema) cols += (cols.empty() ? "" : ", ") + engine::QuoteIdent(c.name);
-      // Rows numbered in the output order (ties broken by their place: deterministic).
-      std::string numbered = fmt::format(
-          "SELECT *, row_number() OVER (ORDER BY {}__tarn_file, __tarn_row) AS __tarn_n FROM ({})", order,
-          LiveRowsSql(table, abs, deletes, true));
+      // In order (ties broken by the rows' places); several files: rows numbered in that
+      // order, each file a range of numbers (deterministic, so no row is lost or doubled).
+      std::string live = LiveRowsSql(table, abs, deletes, true);
+      std::string in_order = fmt::format("ORDER BY {}__tarn_file, __tarn_row", order);
+      std::string numbered =
+          fmt::format("SELECT *, row_number() OVER ({}) AS __tarn_n FROM ({})", in_order, live);
       int64_t n = std::max<int64_t>(1, (bytes + options.target_bytes - 1) / options.target_bytes);
       for (int64_t i = 0; i < n; i++) {
         std::string sql =
-            fmt::format("SELECT {} FROM ({}) WHERE __tarn_n > {} AND __tarn_n <= {} ORDER BY __tarn_n", cols,
-                        numbered, rows * i / n, rows * (i + 1) / n);
+            n == 1
+                ? fmt::format("SELECT {} FROM ({}) {}", cols, live, order.empty() ? "" : in_order)
+                : fmt::format("SELECT {} FROM ({}) WHERE __tarn_n > {} AND __tarn_n <= {} ORDER BY __tarn_n",
+                              cols, numbered, rows * i / n, rows * (i + 1) / n);
         auto file = lake::WriteParquet(lake_, internal_, ParseSelect(sql), table.schema, table.location);
         plan.added.push_back(file);
         result.rows += file.row_count;

@@ -198,7 +198,8 @@ Catalog::ChangeResult Catalog::ChangeRows(const TableInfo& table, const std::vec
       DataFile* d = write(DeletesSql(old, k, changes), {{"__tarn_pos", "BIGINT"}});
       if (d && d->row_count >= rows_of[rel]) {  // no row of it is left: drop the file instead
         plan.removed.insert(rel);
-        fs::remove(lake_.Absolute(d->path));
+        std::error_code ec;
+        fs::remove(lake_.Absolute(d->path), ec);
         added.pop_back();
       } else if (d) {
         d->deletes_of = rel;

@@ -62,6 +62,36 @@ TEST_P(Maintenance, OptimizeWhereRewritesOnlyFilesHoldingMatchingRowsAndOrderByS
   EXPECT_EQ(Summary(), "600/179700/" + One("SELECT sum(range % 7) FROM range(600)"));
 }
 
+TEST_P(Maintenance, OptimizeSplitsRowsIntoFilesOfTheTargetSizeWithoutLosingOne) {
+  // About 4 MB of incompressible text in two files, then a delete.
+  Exec(
+      "CREATE DATABASE d; CREATE TABLE d.t AS SELECT range AS id, md5(range::VARCHAR) || md5((range * "
+      "7)::VARCHAR) AS s "
+      "FROM range(40000); INSERT INTO d.t SELECT range, md5(range::VARCHAR) || md5((range * 7)::VARCHAR) "
+      "FROM "
+      "range(40000, 60000); DELETE FROM d.t WHERE id % 1000 = 0");
+  std::string rows = One("SELECT count(*) || '/' || sum(id) || '/' || count(DISTINCT s) FROM d.t");
+  Exec("ALTER TABLE d.t SET TBLPROPERTIES ('target_file_size' = '1MB')");
+  Exec("OPTIMIZE d.t ORDER BY s");
+  auto files = Files();
+  EXPECT_GE(files.size(), 3u);
+  EXPECT_EQ(One("SELECT count(*) || '/' || sum(id) || '/' || count(DISTINCT s) FROM d.t"), rows);
+  // Each file holds a range of s, in order, and the ranges follow each other.
+  std::vector<std::pair<std::string, std::string>> ranges;
+  auto conn = instance_->engine().Connect();
+  for (auto& f : files) {
+    auto path = instance_->lake().Absolute(f.path).string();
+    auto r = conn->Run(
+        "SELECT min(s), max(s), count(*) FILTER (WHERE p > s) FROM (SELECT s, lag(s) OVER (ORDER BY "
+        "file_row_number) AS p FROM read_parquet('" +
+        path + "'))");
+    EXPECT_EQ(r->GetValue(2, 0).ToString(), "0");
+    ranges.push_back({r->GetValue(0, 0).ToString(), r->GetValue(1, 0).ToString()});
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); i++) EXPECT_LT(ranges[i - 1].second, ranges[i].first);
+}
+
 TEST_P(Maintenance, OptimizeRefusesWhatItCannotDo) {
   MakeTable();
   EXPECT_EQ(ExpectError(*admin_, "OPTIMIZE d.t WHERE read_text('/etc/passwd') IS NULL").code(),
