@@ -8,6 +8,9 @@
 #include <duckdb/parser/tableref/emptytableref.hpp>
 #include <duckdb/parser/tableref/subqueryref.hpp>
 
+#include <filesystem>
+#include <map>
+
 #include "common/error.h"
 
 namespace tarn::catalog {
@@ -86,7 +89,8 @@ std::string LiveRowsSql(const TableInfo& table, const std::vector<std::string>& 
       paths += (paths.empty() ? "" : ", ") + engine::QuoteString(d.path);
     }
     sql += fmt::format(
-        " ANTI JOIN (SELECT ([{}])[file_index::BIGINT + 1] AS f, __tarn_pos FROM read_parquet([{}])) d ON d.f = "
+        " ANTI JOIN (SELECT ([{}])[file_index::BIGINT + 1] AS f, __tarn_pos FROM read_parquet([{}])) d ON "
+        "d.f = "
         "r.file_index AND d.__tarn_pos = r.file_row_number",
         targets, paths);
   }
@@ -110,6 +114,69 @@ duckdb::unique_ptr<duckdb::TableRef> ScanRef(const TableInfo& table, const std::
   }
   ref->alias = table.name;
   return ref;
+}
+
+// --- Catalog: what a statement scans ----------------------------------------------
+
+std::vector<std::string> Catalog::FilesToScan(const TableInfo& table) {
+  std::vector<std::string> out;
+  if (table.kind == TableKind::kExternal) {
+    for (auto& f : lake_.ListFiles(table.location, table.format)) out.push_back(f.string());
+  } else if (table.snapshot_id) {
+    for (auto& f : SnapshotFiles(*table.snapshot_id)) {
+      if (f.deletes_of.empty()) out.push_back(lake_.Absolute(f.path).string());
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Catalog::TableScan::Paths() const {
+  std::vector<std::string> out = files;
+  for (auto& d : deletes) out.push_back(d.path);
+  return out;
+}
+
+std::shared_ptr<const Catalog::TableScan> Catalog::Scan(const TableInfo& table) {
+  auto make = [&](std::vector<std::string> files, int64_t bytes, std::vector<DeleteFile> deletes = {}) {
+    auto scan = std::make_shared<TableScan>();
+    scan->ref = ScanRef(table, files, deletes);
+    scan->files = std::move(files);
+    scan->deletes = std::move(deletes);
+    scan->bytes = bytes;
+    return scan;
+  };
+  if (table.kind == TableKind::kExternal || !table.snapshot_id) {
+    auto files = FilesToScan(table);
+    int64_t bytes = 0;
+    for (auto& f : files) {
+      std::error_code ec;
+      auto size = std::filesystem::file_size(f, ec);
+      if (!ec) bytes += static_cast<int64_t>(size);
+    }
+    return make(std::move(files), bytes);
+  }
+  std::string key = fmt::format("{}:{}:{}", table.id, *table.snapshot_id, table.name);
+  auto it = scans_.find(key);
+  if (it != scans_.end() && it->second.schema == table.schema) return it->second.scan;
+  std::vector<std::string> files;
+  std::vector<DeleteFile> deletes;
+  std::map<std::string, size_t> index;  // data file -> its place in `files`
+  int64_t bytes = 0;
+  auto listed = SnapshotFiles(*table.snapshot_id);
+  for (auto& f : listed) {
+    bytes += f.byte_size;
+    if (!f.deletes_of.empty()) continue;
+    index[f.path] = files.size();
+    files.push_back(lake_.Absolute(f.path).string());
+  }
+  for (auto& f : listed) {
+    auto it = f.deletes_of.empty() ? index.end() : index.find(f.deletes_of);
+    if (it != index.end()) deletes.push_back({it->second, lake_.Absolute(f.path).string()});
+  }
+  if (scans_.size() >= kMaxScans) scans_.clear();
+  auto scan = make(std::move(files), bytes, std::move(deletes));
+  scans_[key] = {table.schema, scan};
+  return scan;
 }
 
 }  // namespace tarn::catalog
