@@ -269,7 +269,8 @@ TableInfo Catalog::CreateExternalTable(const std::string& raw_db, const std::str
 
 std::optional<TableInfo> Catalog::CreateManagedTable(const std::string& raw_db, const std::string& raw_table,
                                                      const std::vector<Column>& raw_schema,
-                                                     bool if_not_exists) {
+                                                     bool if_not_exists,
+                                                     const std::map<std::string, std::string>& properties) {
   std::string db = CheckName(raw_db, "database");
   std::string name = CheckName(raw_table, "table");
   DatabaseId(db);  // a missing database is the first thing to say
@@ -286,15 +287,22 @@ std::optional<TableInfo> Catalog::CreateManagedTable(const std::string& raw_db, 
     }
     schema.push_back(col);
   }
-  auto t = InsertManagedTable(db, name, schema, if_not_exists);
+  auto all = properties;
+  all.insert(new_table_properties_.begin(), new_table_properties_.end());
+  new_table_properties_.clear();
+  CheckProperties(all);
+  auto t = InsertManagedTable(db, name, schema, if_not_exists, all);
   if (!t) return std::nullopt;
   TryCommit(*t, std::nullopt, {"create"}, {}, schema, {{"columns", nlohmann::json::object()}});
   return GetTable(db, name);
 }
 
 std::optional<TableInfo> Catalog::InsertManagedTable(const std::string& db, const std::string& name,
-                                                     const std::vector<Column>& schema, bool if_not_exists) {
+                                                     const std::vector<Column>& schema, bool if_not_exists,
+                                                     const std::map<std::string, std::string>& given) {
   int64_t db_id = DatabaseId(db);
+  nlohmann::json properties = given;
+  if (keyring_ && keyring_->encrypt_new_tables() && !given.count(kEncrypted)) properties[kEncrypted] = "true";
   TableInfo t;
   t.database = db;
   t.name = name;
@@ -304,8 +312,8 @@ std::optional<TableInfo> Catalog::InsertManagedTable(const std::string& db, cons
     store_.Transaction([&] {
       auto r = store_.Query(
           "INSERT INTO tables (database_id, name, kind, format, location, partition_columns, schema_json, "
-          "created_at) VALUES (?, ?, 'managed', 'parquet', '', '[]', ?, ?) RETURNING id",
-          {db_id, name, SchemaJson(schema).dump(), NowUtc()});
+          "created_at, properties_json) VALUES (?, ?, 'managed', 'parquet', '', '[]', ?, ?, ?) RETURNING id",
+          {db_id, name, SchemaJson(schema).dump(), NowUtc(), properties.dump()});
       t.id = r.at(0).Int(0);
       t.database_id = db_id;
       t.location = lake_.ManagedTableDir(db, name, t.id);
@@ -376,9 +384,10 @@ SnapshotInfo Catalog::RecordSnapshotLocked(const TableInfo& table, std::optional
   s.id = r.at(0).Int(0);
   for (auto& f : files) {
     store_.Execute(
-        "INSERT INTO snapshot_files (snapshot_id, path, row_count, byte_size, deletes_of) VALUES (?, ?, ?, "
-        "?, ?)",
-        {s.id, f.path, f.row_count, f.byte_size, f.deletes_of});
+        "INSERT INTO snapshot_files (snapshot_id, path, row_count, byte_size, deletes_of, key_id) VALUES (?, "
+        "?, "
+        "?, ?, ?, ?)",
+        {s.id, f.path, f.row_count, f.byte_size, f.deletes_of, f.key_id});
   }
   return s;
 }
@@ -457,9 +466,10 @@ WriteResult Catalog::Write(const TableInfo& given, duckdb::unique_ptr<duckdb::Se
   }
   TableInfo table = GetTable(given.database, given.name);
   std::optional<int64_t> base = table.snapshot_id;
-  DataFile file = lake::WriteParquet(lake_, internal_, std::move(query), table.schema, table.location);
+  DataFile file =
+      lake::WriteParquet(lake_, internal_, std::move(query), table.schema, table.location, WriteKey(table));
   try {
-    auto file_stats = lake::CollectStats(internal_, {lake_.Absolute(file.path).string()}, table.schema);
+    auto file_stats = StatsOf({file}, table.schema);
     if (!overwrite) {
       WriteResult done{CommitAppend(table, file, file_stats), file.row_count};
       AutoExpire(table);
@@ -482,6 +492,15 @@ WriteResult Catalog::Write(const TableInfo& given, duckdb::unique_ptr<duckdb::Se
     RemoveUncommitted({file});
     throw;
   }
+}
+
+nlohmann::json Catalog::StatsOf(const std::vector<DataFile>& files, const std::vector<Column>& schema) {
+  std::vector<std::string> abs;
+  for (auto& f : files) {
+    if (!f.key_id.empty()) return {{"columns", nlohmann::json::object()}};
+    if (f.deletes_of.empty()) abs.push_back(lake_.Absolute(f.path).string());
+  }
+  return lake::CollectStats(internal_, abs, schema);
 }
 
 void Catalog::RemoveUncommitted(const std::vector<DataFile>& files) {
@@ -540,10 +559,11 @@ SnapshotInfo Catalog::GetSnapshot(int64_t id) {
 
 std::vector<DataFile> Catalog::SnapshotFiles(int64_t id) {
   std::vector<DataFile> out;
-  for (auto& r : store_.Query("SELECT path, row_count, byte_size, deletes_of FROM snapshot_files WHERE "
-                              "snapshot_id = ? ORDER BY path",
-                              {id})) {
-    out.push_back({r.Str(0), r.Int(1), r.Int(2), r.Str(3)});
+  for (auto& r :
+       store_.Query("SELECT path, row_count, byte_size, deletes_of, key_id FROM snapshot_files WHERE "
+                    "snapshot_id = ? ORDER BY path",
+                    {id})) {
+    out.push_back({r.Str(0), r.Int(1), r.Int(2), r.Str(3), r.Str(4)});
   }
   return out;
 }

@@ -29,6 +29,7 @@
 
 #include "engine/engine.h"
 #include "lake/data_writer.h"
+#include "lake/keyring.h"
 #include "lake/lake.h"
 #include "store/store.h"
 
@@ -87,6 +88,8 @@ struct TableProperty {
 const std::vector<TableProperty>& TableProperties();
 // The value of property `key` for `table` (its default if unset).
 std::string Property(const TableInfo& table, const std::string& key);
+// Throws kInvalidArgument unless every key is one of TableProperties() with a value it allows.
+void CheckProperties(const std::map<std::string, std::string>& properties);
 
 // How DELETE, UPDATE and MERGE change a table's rows (property write_mode).
 inline constexpr const char* kWriteMode = "write_mode";
@@ -100,6 +103,9 @@ int64_t TargetFileSize(const TableInfo& table);
 // How old a snapshot may get before a commit forgets it, as OLDER THAN takes it
 // (property expire_snapshots_after), or "never".
 inline constexpr const char* kExpireAfter = "expire_snapshots_after";
+// Whether new data files of the table are encrypted at rest ("true"/"false"; property
+// encrypted, from the keyring's encrypt_new_tables when the table is created).
+inline constexpr const char* kEncrypted = "encrypted";
 
 // What a write did.
 struct WriteResult {
@@ -175,8 +181,10 @@ class Catalog {
   // Creates an empty managed table (snapshot 0 rows). Returns nullopt if it existed
   // and if_not_exists was given. HUGEINT and UHUGEINT columns become DECIMAL(38,0)
   // (Parquet has no 128-bit integer; DuckDB would keep a DOUBLE).
+  // `properties` as SetProperties checks them (CREATE TABLE ... WITH (...)).
   std::optional<TableInfo> CreateManagedTable(const std::string& database, const std::string& table,
-                                              const std::vector<Column>& schema, bool if_not_exists);
+                                              const std::vector<Column>& schema, bool if_not_exists,
+                                              const std::map<std::string, std::string>& properties = {});
   // Sets (value) or unsets (nullopt) properties of a managed table; each key must be
   // one of TableProperties() and each value one it allows (kInvalidArgument).
   TableInfo SetProperties(const TableInfo& table,
@@ -262,6 +270,16 @@ class Catalog {
   // Forgets every key of `scope` (its writer will not rerun anything).
   static void ForgetCommitKeys(store::MetaStore& store, const std::string& scope);
 
+  // Properties the next CreateManagedTable gives its table besides its own
+  // (CREATE TABLE ... WITH (...)); {} for none.
+  void SetNewTableProperties(std::map<std::string, std::string> properties) {
+    new_table_properties_ = std::move(properties);
+  }
+
+  // The keys of encrypted tables (not owned; null: no table may be encrypted).
+  void SetKeyring(lake::Keyring* keyring) { keyring_ = keyring; }
+  lake::Keyring* keyring() const { return keyring_; }
+
   // Who the commits made from now on are recorded as (SHOW HISTORY's "who").
   void SetCommitter(std::string user) { committer_ = std::move(user); }
 
@@ -295,6 +313,7 @@ class Catalog {
   struct TableScan {
     std::vector<std::string> files;   // data files
     std::vector<DeleteFile> deletes;  // merge-on-read: rows of `files` left out
+    std::vector<std::string> keys;    // keys[i]: the key files[i] is encrypted with ("": none)
     int64_t bytes = 0;
     duckdb::unique_ptr<duckdb::TableRef> ref;
     // Every file the scan opens: data and delete files.
@@ -346,8 +365,10 @@ class Catalog {
   void RemoveUncommitted(const std::vector<DataFile>& files);
   // Inserts the row of a new managed table (no snapshot yet); nullopt if the name is
   // taken and if_not_exists.
+  // (Encrypted if the keyring says so and `properties` does not.)
   std::optional<TableInfo> InsertManagedTable(const std::string& db, const std::string& name,
-                                              const std::vector<Column>& schema, bool if_not_exists);
+                                              const std::vector<Column>& schema, bool if_not_exists,
+                                              const std::map<std::string, std::string>& properties = {});
 
   store::MetaStore& store_;
   const lake::Lake& lake_;
@@ -361,9 +382,18 @@ class Catalog {
   std::map<std::string, CachedScan> scans_;
   // After a commit: expires the table's old snapshots if its expire_snapshots_after says so.
   void AutoExpire(const TableInfo& table);
+  // Gives the engine the keys `files` are encrypted with (kNotFound for a missing one).
+  void RegisterKeys(const std::vector<DataFile>& files);
+  // The key new data files of `table` are encrypted with ("" if it is not encrypted).
+  std::string WriteKey(const TableInfo& table);
+  // CollectStats over the data files among `files`; none if one is encrypted (its
+  // footer cannot be read without the key, and partial bounds would be wrong).
+  nlohmann::json StatsOf(const std::vector<DataFile>& files, const std::vector<Column>& schema);
 
   std::optional<CommitKey> commit_key_;
   std::string committer_;
+  lake::Keyring* keyring_ = nullptr;
+  std::map<std::string, std::string> new_table_properties_;
 };
 
 // What a statement reading `table` scans: the files read directly (Parquet) without
@@ -373,6 +403,7 @@ class Catalog {
 // file_row_number). Its alias is the table's name.
 duckdb::unique_ptr<duckdb::TableRef> ScanRef(const TableInfo& table, const std::vector<std::string>& files,
                                              const std::vector<DeleteFile>& deletes = {},
-                                             bool positions = false);
+                                             bool positions = false,
+                                             const std::vector<std::string>& keys = {});
 
 }  // namespace tarn::catalog

@@ -113,7 +113,7 @@ std::optional<TableInfo> Catalog::Clone(const TableInfo& source, int64_t at, con
   std::string name = CheckName(raw_name, "table");
   SnapshotInfo snap = GetSnapshot(at);
   auto files = SnapshotFiles(at);
-  auto t = InsertManagedTable(db, name, snap.schema, if_not_exists);
+  auto t = InsertManagedTable(db, name, snap.schema, if_not_exists, source.properties);
   if (!t) return std::nullopt;
   Change change{"clone", snap.row_count, 0, fmt::format("of {} snapshot {}", source.QualifiedName(), at)};
   TryCommit(*t, std::nullopt, change, files, snap.schema, snap.stats);

@@ -79,17 +79,23 @@ Catalog::OptimizeResult Catalog::Optimize(const TableInfo& given, const Optimize
   }
   std::vector<Stored> files;
   for (auto& [path, f] : by_path) files.push_back(f);
+  RegisterKeys(listed);
+  // The live rows of `some` with their places (__tarn_file: index into `some`).
+  auto live_rows = [&](const std::vector<Stored>& some) {
+    std::vector<std::string> abs, keys;
+    std::vector<DeleteFile> deletes;
+    for (size_t i = 0; i < some.size(); i++) {
+      abs.push_back(lake_.Absolute(some[i].data.path).string());
+      keys.push_back(some[i].data.key_id);
+      if (some[i].deletes) deletes.push_back({i, lake_.Absolute(some[i].deletes->path).string()});
+    }
+    return LiveRowsSql(table, abs, deletes, true, keys);
+  };
   auto trusted = internal_.Trusted();  // Tarn's SQL over the table's own files
   if (!options.where.empty()) {
     // Only the files holding a row that meets the condition.
-    std::vector<std::string> abs;
-    std::vector<DeleteFile> deletes;
-    for (size_t i = 0; i < files.size(); i++) {
-      abs.push_back(lake_.Absolute(files[i].data.path).string());
-      if (files[i].deletes) deletes.push_back({i, lake_.Absolute(files[i].deletes->path).string()});
-    }
-    auto hit = internal_.Run(fmt::format("SELECT DISTINCT __tarn_file FROM ({}) WHERE {}",
-                                         LiveRowsSql(table, abs, deletes, true), options.where));
+    auto hit = internal_.Run(
+        fmt::format("SELECT DISTINCT __tarn_file FROM ({}) WHERE {}", live_rows(files), options.where));
     std::set<int64_t> keep;
     for (duckdb::idx_t i = 0; i < hit->RowCount(); i++) keep.insert(hit->GetValue(0, i).GetValue<int64_t>());
     std::vector<Stored> matching;
@@ -100,17 +106,12 @@ Catalog::OptimizeResult Catalog::Optimize(const TableInfo& given, const Optimize
   }
   Replacement plan;
   try {
+    std::string key = WriteKey(table);  // new files take the current key: OPTIMIZE re-encrypts
     for (auto& group : Groups(files, options)) {
-      std::vector<std::string> abs;
-      std::vector<DeleteFile> deletes;
       int64_t rows = 0, bytes = 0;
       for (auto& f : group) {
         plan.removed.insert(f.data.path);
-        if (f.deletes) {
-          plan.removed.insert(f.deletes->path);
-          deletes.push_back({abs.size(), lake_.Absolute(f.deletes->path).string()});
-        }
-        abs.push_back(lake_.Absolute(f.data.path).string());
+        if (f.deletes) plan.removed.insert(f.deletes->path);
         rows += f.LiveRows();
         bytes += f.LiveBytes();
       }
@@ -118,7 +119,7 @@ Catalog::OptimizeResult Catalog::Optimize(const TableInfo& given, const Optimize
       for (auto& c : table.schema) cols += (cols.empty() ? "" : ", ") + engine::QuoteIdent(c.name);
       // In order (ties broken by the rows' places); several files: rows numbered in that
       // order, each file a range of numbers (deterministic, so no row is lost or doubled).
-      std::string live = LiveRowsSql(table, abs, deletes, true);
+      std::string live = live_rows(group);
       std::string in_order = fmt::format("ORDER BY {}__tarn_file, __tarn_row", order);
       std::string numbered =
           fmt::format("SELECT *, row_number() OVER ({}) AS __tarn_n FROM ({})", in_order, live);
@@ -129,7 +130,7 @@ Catalog::OptimizeResult Catalog::Optimize(const TableInfo& given, const Optimize
                 ? fmt::format("SELECT {} FROM ({}) {}", cols, live, order.empty() ? "" : in_order)
                 : fmt::format("SELECT {} FROM ({}) WHERE __tarn_n > {} AND __tarn_n <= {} ORDER BY __tarn_n",
                               cols, numbered, rows * i / n, rows * (i + 1) / n);
-        auto file = lake::WriteParquet(lake_, internal_, ParseSelect(sql), table.schema, table.location);
+        auto file = lake::WriteParquet(lake_, internal_, ParseSelect(sql), table.schema, table.location, key);
         plan.added.push_back(file);
         result.rows += file.row_count;
       }

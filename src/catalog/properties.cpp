@@ -41,6 +41,11 @@ const std::vector<TableProperty>& TableProperties() {
        "the size OPTIMIZE writes files of: bytes, or with KB, MB or GB (at least 1MB)",
        {},
        [](const std::string& v) { ParseSize(v); }},
+      {kEncrypted,
+       "false",
+       "whether new data files are encrypted at rest (Parquet modular encryption under the keyring's current "
+       "key)",
+       {"false", "true"}},
       {kExpireAfter,
        "never",
        "after each commit, forget snapshots older than this ('7 days') except the current one, as EXPIRE "
@@ -86,24 +91,34 @@ void Catalog::AutoExpire(const TableInfo& table) {
   }
 }
 
+void CheckProperties(const std::map<std::string, std::string>& properties) {
+  for (auto& [key, value] : properties) {
+    auto& property = Find(key);
+    if (!property.values.empty() &&
+        std::find(property.values.begin(), property.values.end(), value) == property.values.end()) {
+      std::string allowed;
+      for (auto& v : property.values) allowed += (allowed.empty() ? "'" : ", '") + v + "'";
+      throw Error::InvalidArgument("table property {} takes {}, not '{}'", key, allowed, value.substr(0, 64));
+    }
+    if (property.check) property.check(value);
+  }
+}
+
 TableInfo Catalog::SetProperties(const TableInfo& table,
                                  const std::map<std::string, std::optional<std::string>>& changes) {
   if (table.kind != TableKind::kManaged) {
     throw Error::InvalidArgument("{} is an external table: properties belong to managed tables",
                                  table.QualifiedName());
   }
+  std::map<std::string, std::string> set;
   for (auto& [key, value] : changes) {
-    auto& property = Find(key);
-    if (!value) continue;
-    if (!property.values.empty() &&
-        std::find(property.values.begin(), property.values.end(), *value) == property.values.end()) {
-      std::string allowed;
-      for (auto& v : property.values) allowed += (allowed.empty() ? "'" : ", '") + v + "'";
-      throw Error::InvalidArgument("table property {} takes {}, not '{}'", key, allowed,
-                                   value->substr(0, 64));
+    if (value) {
+      set[key] = *value;
+    } else {
+      Find(key);
     }
-    if (property.check) property.check(*value);
   }
+  CheckProperties(set);
   store_.Transaction([&] {
     auto rows = store_.Query("SELECT properties_json FROM tables WHERE id = ?", {table.id});
     if (rows.empty()) throw Error::NotFound("table {} does not exist", table.QualifiedName());

@@ -55,11 +55,10 @@ std::string NewValues(const TableInfo& table, const Catalog::RowChange& change, 
   return cols;
 }
 
-// The rows of data file `file` its delete file (`deletes`, "" if none) keeps, with
-// their positions as __tarn_pos.
-std::string LiveRows(const std::string& file, const std::string& deletes) {
-  std::string sql = fmt::format("SELECT s.*, s.file_row_number AS __tarn_pos FROM read_parquet({}) s",
-                                engine::QuoteString(file));
+// The rows of a data file (`reader`, ReadParquetSql) its delete file (`deletes`, ""
+// if none) keeps, with their positions as __tarn_pos.
+std::string LiveRows(const std::string& reader, const std::string& deletes) {
+  std::string sql = fmt::format("SELECT s.*, s.file_row_number AS __tarn_pos FROM {} s", reader);
   if (!deletes.empty()) {
     sql += fmt::format(" ANTI JOIN read_parquet({}) d ON d.__tarn_pos = s.file_row_number",
                        engine::QuoteString(deletes));
@@ -69,16 +68,16 @@ std::string LiveRows(const std::string& file, const std::string& deletes) {
 
 // Copy-on-write: the rows of data file `file` (the index'th of the snapshot) after
 // the change: without the deleted rows, with the SET columns of the updated ones.
-std::string RewriteSql(const TableInfo& table, const std::string& file, const std::string& deletes,
+std::string RewriteSql(const TableInfo& table, const std::string& reader, const std::string& deletes,
                        size_t index, const std::string& changes, const Catalog::RowChange& change) {
   if (change.set_columns.empty()) {
     return fmt::format("SELECT {} FROM {} r ANTI JOIN {} u ON u.__tarn_row = r.__tarn_pos",
-                       NewValues(table, change, ""), LiveRows(file, deletes), Picked(changes, index));
+                       NewValues(table, change, ""), LiveRows(reader, deletes), Picked(changes, index));
   }
   std::string sql = fmt::format(
       "SELECT {}, u.__tarn_row IS NOT NULL AS __tarn_changed FROM {} r LEFT JOIN {} u ON u.__tarn_row = "
       "r.__tarn_pos{}",
-      NewValues(table, change, "u.__tarn_row IS NOT NULL"), LiveRows(file, deletes), Picked(changes, index),
+      NewValues(table, change, "u.__tarn_row IS NOT NULL"), LiveRows(reader, deletes), Picked(changes, index),
       change.flagged ? " WHERE u.__tarn_delete IS NOT TRUE" : "");
   return Checked(sql, table, change);
 }
@@ -93,15 +92,15 @@ std::string DeletesSql(const std::string& deletes, size_t index, const std::stri
 }
 
 // Merge-on-read: the updated rows of the touched data files, with their new values.
-std::string UpdatedSql(const TableInfo& table, const std::vector<std::string>& files,
+std::string UpdatedSql(const TableInfo& table, const std::vector<std::string>& readers,
                        const std::vector<size_t>& touched, const std::string& changes,
                        const Catalog::RowChange& change) {
   std::string sql;
   for (size_t k : touched) {
     sql += fmt::format(
-        "{}SELECT {}, true AS __tarn_changed FROM read_parquet({}) r JOIN {} u ON u.__tarn_row = "
+        "{}SELECT {}, true AS __tarn_changed FROM {} r JOIN {} u ON u.__tarn_row = "
         "r.file_row_number",
-        sql.empty() ? "" : " UNION ALL ", NewValues(table, change, ""), engine::QuoteString(files[k]),
+        sql.empty() ? "" : " UNION ALL ", NewValues(table, change, ""), readers[k],
         Picked(changes, k, change.flagged ? " AND __tarn_delete IS NOT TRUE" : ""));
   }
   return Checked(sql, table, change);
@@ -161,13 +160,20 @@ Catalog::ChangeResult Catalog::ChangeRows(const TableInfo& table, const std::vec
   // The snapshot's delete files, by the data file they apply to, and its data files' row counts.
   std::map<std::string, DataFile> deletes_of;
   std::map<std::string, int64_t> rows_of;
-  for (auto& f : SnapshotFiles(*table.snapshot_id)) {
+  std::map<std::string, std::string> key_of;
+  auto listed = SnapshotFiles(*table.snapshot_id);
+  RegisterKeys(listed);
+  for (auto& f : listed) {
     if (f.deletes_of.empty()) {
       rows_of[f.path] = f.row_count;
+      key_of[f.path] = f.key_id;
     } else {
       deletes_of[f.deletes_of] = f;
     }
   }
+  std::vector<std::string> readers;  // read_parquet(...) of each data file, with its key
+  for (auto& f : files) readers.push_back(ReadParquetSql(f, key_of[lake_.Relative(f)]));
+  std::string key = WriteKey(table);
   auto old_deletes = [&](const std::string& rel) {
     auto it = deletes_of.find(rel);
     return it == deletes_of.end() ? std::string() : lake_.Absolute(it->second.path).string();
@@ -175,8 +181,11 @@ Catalog::ChangeResult Catalog::ChangeRows(const TableInfo& table, const std::vec
   bool merge_on_read = WriteMode(table) == kMergeOnRead;
   Replacement plan;
   auto& added = plan.added;
-  auto write = [&](const std::string& sql, const std::vector<Column>& schema) {
-    auto file = lake::WriteParquet(lake_, internal_, ParseSelect(sql), schema, table.location);
+  // A data file of the table (encrypted if the table is), or a delete file (positions only: not).
+  auto write = [&](const std::string& sql, bool data) {
+    auto file = lake::WriteParquet(lake_, internal_, ParseSelect(sql),
+                                   data ? table.schema : std::vector<Column>{{"__tarn_pos", "BIGINT"}},
+                                   table.location, data ? key : "");
     if (file.row_count > 0) {
       added.push_back(file);
       return &added.back();
@@ -192,10 +201,10 @@ Catalog::ChangeResult Catalog::ChangeRows(const TableInfo& table, const std::vec
       if (!old.empty()) plan.removed.insert(deletes_of[rel].path);
       if (!merge_on_read) {
         plan.removed.insert(rel);
-        write(RewriteSql(table, files[k], old, k, changes, change), table.schema);
+        write(RewriteSql(table, readers[k], old, k, changes, change), true);
         continue;
       }
-      DataFile* d = write(DeletesSql(old, k, changes), {{"__tarn_pos", "BIGINT"}});
+      DataFile* d = write(DeletesSql(old, k, changes), false);
       if (d && d->row_count >= rows_of[rel]) {  // no row of it is left: drop the file instead
         plan.removed.insert(rel);
         std::error_code ec;
@@ -207,11 +216,10 @@ Catalog::ChangeResult Catalog::ChangeRows(const TableInfo& table, const std::vec
       }
     }
     if (merge_on_read && (update || change.flagged) && !touched.empty()) {
-      write(UpdatedSql(table, files, touched, changes, change), table.schema);
+      write(UpdatedSql(table, readers, touched, changes, change), true);
     }
     if (change.flagged && counts->GetValue(3, 0).GetValue<int64_t>() > 0) {
-      if (auto* file = write(InsertSql(table, changes, change), table.schema))
-        result.rows_inserted = file->row_count;
+      if (auto* file = write(InsertSql(table, changes, change), true)) result.rows_inserted = file->row_count;
     }
     if (plan.removed.empty() && added.empty()) {
       result.snapshot = GetSnapshot(*table.snapshot_id);
@@ -256,13 +264,7 @@ std::optional<SnapshotInfo> Catalog::CommitReplace(const TableInfo& table, int64
     out.insert(out.end(), plan.added.begin(), plan.added.end());
     return found == plan.removed.size() && kept == plan.kept.size() && !fresh_deletes;
   };
-  auto stats_of = [&](const std::vector<DataFile>& fs_) {
-    std::vector<std::string> abs;
-    for (auto& f : fs_) {
-      if (f.deletes_of.empty()) abs.push_back(lake_.Absolute(f.path).string());
-    }
-    return lake::CollectStats(internal_, abs, table.schema);
-  };
+  auto stats_of = [&](const std::vector<DataFile>& files) { return StatsOf(files, table.schema); };
   std::vector<DataFile> planned;
   after(base, planned);
   nlohmann::json planned_stats = stats_of(planned);  // footers read outside the transaction

@@ -8,6 +8,7 @@
 #include <duckdb/parser/tableref/emptytableref.hpp>
 #include <duckdb/parser/tableref/subqueryref.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -17,12 +18,22 @@ namespace tarn::catalog {
 
 namespace {
 
-std::string ReaderCall(const TableInfo& table, const std::vector<std::string>& files) {
+// The reader option for files encrypted under key `key_id` ("" for none).
+std::string Encryption(const std::string& key_id) {
+  if (key_id.empty()) return "";
+  return ", encryption_config = {footer_key: " + engine::QuoteString(lake::Keyring::EngineKeyName(key_id)) +
+         "}";
+}
+
+// The reader of `files` (encrypted under key `key_id` if it is not empty).
+std::string ReaderCall(const TableInfo& table, const std::vector<std::string>& files,
+                       const std::string& key_id = "") {
   std::string list;
   for (auto& f : files) list += (list.empty() ? "" : ", ") + engine::QuoteString(f);
   std::string hive = table.partition_columns.empty() ? "false" : "true";
   switch (table.format) {
-    case lake::Format::kParquet: return "read_parquet([" + list + "], hive_partitioning = " + hive + ")";
+    case lake::Format::kParquet:
+      return "read_parquet([" + list + "], hive_partitioning = " + hive + Encryption(key_id) + ")";
     case lake::Format::kCsv: return "read_csv([" + list + "], hive_partitioning = " + hive + ")";
     case lake::Format::kJson: return "read_json([" + list + "], hive_partitioning = " + hive + ")";
   }
@@ -76,12 +87,40 @@ duckdb::unique_ptr<duckdb::SelectStatement> CountStatement(const TableInfo& tabl
   return ParseSelect("SELECT count(*) FROM " + ReaderCall(table, files));
 }
 
+std::string ReadParquetSql(const std::string& file, const std::string& key_id) {
+  return "read_parquet(" + engine::QuoteString(file) + Encryption(key_id) + ")";
+}
+
 std::string LiveRowsSql(const TableInfo& table, const std::vector<std::string>& files,
-                        const std::vector<DeleteFile>& deletes, bool positions) {
+                        const std::vector<DeleteFile>& deletes, bool positions,
+                        const std::vector<std::string>& keys) {
+  // Files under different keys are read by one reader per key; a row's place is then
+  // its file's index in `files` (__tarn_fi) and its row number (__tarn_rn).
+  std::map<std::string, std::vector<size_t>> by_key;
+  for (size_t i = 0; i < files.size(); i++) by_key[i < keys.size() ? keys[i] : ""].push_back(i);
+  std::string star = "r.*", file = "r.file_index", row = "r.file_row_number", source;
+  if (by_key.size() <= 1) {
+    source = ReaderCall(table, files, by_key.empty() ? "" : by_key.begin()->first);
+  } else {
+    star = "r.* EXCLUDE (__tarn_fi, __tarn_rn)", file = "r.__tarn_fi", row = "r.__tarn_rn";
+    for (auto& [key, indexes] : by_key) {
+      std::vector<std::string> group;
+      std::string list;
+      for (size_t i : indexes) {
+        group.push_back(files[i]);
+        list += fmt::format("{}{}", list.empty() ? "" : ", ", i);
+      }
+      source += fmt::format(
+          "{}SELECT s.*, ([{}])[s.file_index::BIGINT + 1] AS __tarn_fi, s.file_row_number AS __tarn_rn FROM "
+          "{} s",
+          source.empty() ? "" : " UNION ALL ", list, ReaderCall(table, group, key));
+    }
+    source = "(" + source + ")";
+  }
   // The rows at the positions the delete files list are left out (merge-on-read).
-  std::string sql = "SELECT r.*";
-  if (positions) sql += ", r.file_index AS __tarn_file, r.file_row_number AS __tarn_row";
-  sql += " FROM " + ReaderCall(table, files) + " r";
+  std::string sql = "SELECT " + star;
+  if (positions) sql += fmt::format(", {} AS __tarn_file, {} AS __tarn_row", file, row);
+  sql += " FROM " + source + " r";
   if (!deletes.empty()) {
     std::string targets, paths;
     for (auto& d : deletes) {
@@ -90,20 +129,23 @@ std::string LiveRowsSql(const TableInfo& table, const std::vector<std::string>& 
     }
     sql += fmt::format(
         " ANTI JOIN (SELECT ([{}])[file_index::BIGINT + 1] AS f, __tarn_pos FROM read_parquet([{}])) d ON "
-        "d.f = "
-        "r.file_index AND d.__tarn_pos = r.file_row_number",
-        targets, paths);
+        "d.f = {} "
+        "AND d.__tarn_pos = {}",
+        targets, paths, file, row);
   }
   return sql;
 }
 
 duckdb::unique_ptr<duckdb::TableRef> ScanRef(const TableInfo& table, const std::vector<std::string>& files,
-                                             const std::vector<DeleteFile>& deletes, bool positions) {
+                                             const std::vector<DeleteFile>& deletes, bool positions,
+                                             const std::vector<std::string>& keys) {
+  bool encrypted = std::any_of(keys.begin(), keys.end(), [](const std::string& k) { return !k.empty(); });
   duckdb::unique_ptr<duckdb::TableRef> ref;
   if (files.empty()) {
     ref = duckdb::make_uniq<duckdb::SubqueryRef>(Project(table.schema, nullptr));
-  } else if (table.format == lake::Format::kParquet && (positions || !deletes.empty())) {
-    ref = duckdb::make_uniq<duckdb::SubqueryRef>(ParseSelect(LiveRowsSql(table, files, deletes, positions)));
+  } else if (table.format == lake::Format::kParquet && (positions || encrypted || !deletes.empty())) {
+    ref = duckdb::make_uniq<duckdb::SubqueryRef>(
+        ParseSelect(LiveRowsSql(table, files, deletes, positions, keys)));
   } else if (table.format == lake::Format::kParquet) {
     auto select = RawScanStatement(table, files);
     ref = std::move(select->node->Cast<duckdb::SelectNode>().from_table);
@@ -117,6 +159,22 @@ duckdb::unique_ptr<duckdb::TableRef> ScanRef(const TableInfo& table, const std::
 }
 
 // --- Catalog: what a statement scans ----------------------------------------------
+
+void Catalog::RegisterKeys(const std::vector<DataFile>& files) {
+  for (auto& f : files) {
+    if (f.key_id.empty()) continue;
+    if (!keyring_) throw Error::Internal("an encrypted file and no keyring");
+    keyring_->Register(internal_, f.key_id);
+  }
+}
+
+std::string Catalog::WriteKey(const TableInfo& table) {
+  if (Property(table, kEncrypted) != "true") return "";
+  if (!keyring_) throw Error::Internal("an encrypted table and no keyring");
+  std::string id = keyring_->CurrentId();
+  keyring_->Register(internal_, id);
+  return id;
+}
 
 std::vector<std::string> Catalog::FilesToScan(const TableInfo& table) {
   std::vector<std::string> out;
@@ -137,11 +195,13 @@ std::vector<std::string> Catalog::TableScan::Paths() const {
 }
 
 std::shared_ptr<const Catalog::TableScan> Catalog::Scan(const TableInfo& table) {
-  auto make = [&](std::vector<std::string> files, int64_t bytes, std::vector<DeleteFile> deletes = {}) {
+  auto make = [&](std::vector<std::string> files, int64_t bytes, std::vector<DeleteFile> deletes = {},
+                  std::vector<std::string> keys = {}) {
     auto scan = std::make_shared<TableScan>();
-    scan->ref = ScanRef(table, files, deletes);
+    scan->ref = ScanRef(table, files, deletes, false, keys);
     scan->files = std::move(files);
     scan->deletes = std::move(deletes);
+    scan->keys = std::move(keys);
     scan->bytes = bytes;
     return scan;
   };
@@ -158,23 +218,25 @@ std::shared_ptr<const Catalog::TableScan> Catalog::Scan(const TableInfo& table) 
   std::string key = fmt::format("{}:{}:{}", table.id, *table.snapshot_id, table.name);
   auto it = scans_.find(key);
   if (it != scans_.end() && it->second.schema == table.schema) return it->second.scan;
-  std::vector<std::string> files;
+  std::vector<std::string> files, keys;
   std::vector<DeleteFile> deletes;
   std::map<std::string, size_t> index;  // data file -> its place in `files`
   int64_t bytes = 0;
   auto listed = SnapshotFiles(*table.snapshot_id);
+  RegisterKeys(listed);
   for (auto& f : listed) {
     bytes += f.byte_size;
     if (!f.deletes_of.empty()) continue;
     index[f.path] = files.size();
     files.push_back(lake_.Absolute(f.path).string());
+    keys.push_back(f.key_id);
   }
   for (auto& f : listed) {
     auto it = f.deletes_of.empty() ? index.end() : index.find(f.deletes_of);
     if (it != index.end()) deletes.push_back({it->second, lake_.Absolute(f.path).string()});
   }
   if (scans_.size() >= kMaxScans) scans_.clear();
-  auto scan = make(std::move(files), bytes, std::move(deletes));
+  auto scan = make(std::move(files), bytes, std::move(deletes), std::move(keys));
   scans_[key] = {table.schema, scan};
   return scan;
 }

@@ -22,12 +22,12 @@
 #include "cli/job_commands.h"
 #include "cli/progress.h"
 #include "cli/recon_commands.h"
-#include "cli/validate_command.h"
-#include "cli/upload_command.h"
 #include "cli/remote.h"
 #include "cli/remote_flags.h"
 #include "cli/signals.h"
 #include "cli/sql_command.h"
+#include "cli/upload_command.h"
+#include "cli/validate_command.h"
 #include "common/error.h"
 #include "common/util.h"
 #include "engine/result_writer.h"
@@ -178,6 +178,14 @@ int Main(int argc, char** argv) {
                    "Seconds the old key stays valid (at least the token lifetime; default 86400)")
       ->check(CLI::NonNegativeNumber);
   rotate->add_option("--algorithm", rotate_alg, "RS256 or ES256")->check(CLI::IsMember({"RS256", "ES256"}));
+  // tarn keys table-rotate / table-list: the keys of encrypted tables (docs/lakehouse.md)
+  auto* table_rotate = keys->add_subcommand(
+      "table-rotate",
+      "Encrypt new files of encrypted tables with a new key; files keep the key they were written with");
+  keys_flags.AddTo(table_rotate, false);
+  auto* table_list =
+      keys->add_subcommand("table-list", "List the keys of encrypted tables (ids, never the keys)");
+  keys_flags.AddTo(table_list, false);
 
   // tarn login / whoami
   RemoteFlags login_flags;
@@ -426,6 +434,21 @@ int Main(int argc, char** argv) {
       std::cerr << "rotated signing key " << old << " -> " << manager.Current().kid() << " (" << rotate_alg
                 << "); the old key stays valid for " << keep_for
                 << " s; a running server picks this up within 1 s\n";
+      return 0;
+    }
+    if (*table_rotate) {
+      session::Instance instance(keys_flags.Options());
+      std::cerr << "new table key " << instance.keyring().Rotate()
+                << ": new files of encrypted tables use it; older files keep theirs\n";
+      return 0;
+    }
+    if (*table_list) {
+      session::Instance instance(keys_flags.Options());
+      std::cout << "id,created_at,source,current\n";
+      for (auto& k : instance.keyring().List()) {
+        std::cout << k.id << "," << k.created_at << "," << k.source << "," << (k.current ? "true" : "false")
+                  << "\n";
+      }
       return 0;
     }
     if (*login) {

@@ -1,4 +1,5 @@
 #include "engine/engine.h"
+#include "engine/openssl_crypto.h"
 #include "engine/sql_text.h"
 
 #include <duckdb/catalog/catalog.hpp>
@@ -146,6 +147,7 @@ Engine::Engine(const EngineOptions& options) : options_(options) {
     throw ToError(duckdb::ErrorData(e));
   }
   auto& instance_config = duckdb::DBConfig::GetConfig(*db_->instance);
+  instance_config.encryption_util = OpenSslEncryption();  // Parquet encryption at rest (lake/keyring.h)
   instance_config.replacement_scans.clear();
   instance_config.replacement_scans.emplace_back(ResolveCatalogTable);
   duckdb::OptimizerExtension verifier;
@@ -340,9 +342,11 @@ std::vector<duckdb::unique_ptr<duckdb::SQLStatement>> Parse(const std::string& s
 }
 
 int64_t WriteParquetFile(EngineConnection& conn, duckdb::unique_ptr<duckdb::QueryNode> query,
-                         const std::filesystem::path& file) {
-  auto statements =
-      Parse("COPY (SELECT 1) TO " + QuoteString(file.string()) + " (FORMAT parquet, COMPRESSION snappy)");
+                         const std::filesystem::path& file, const std::string& key_name) {
+  std::string encryption =
+      key_name.empty() ? "" : ", ENCRYPTION_CONFIG {footer_key: " + QuoteString(key_name) + "}";
+  auto statements = Parse("COPY (SELECT 1) TO " + QuoteString(file.string()) +
+                          " (FORMAT parquet, COMPRESSION snappy" + encryption + ")");
   statements.at(0)->Cast<duckdb::CopyStatement>().info->select_statement = std::move(query);
   conn.state_->copy_target = file.string();
   duckdb::unique_ptr<duckdb::MaterializedQueryResult> result;

@@ -125,7 +125,7 @@ class EngineConnection {
 
  private:
   friend int64_t WriteParquetFile(EngineConnection&, duckdb::unique_ptr<duckdb::QueryNode>,
-                                  const std::filesystem::path&);
+                                  const std::filesystem::path&, const std::string&);
   // Refuses a statement that was planned without passing plan verification.
   void CheckVerified();
 
@@ -145,9 +145,10 @@ std::vector<duckdb::unique_ptr<duckdb::SQLStatement>> Parse(const std::string& s
 // Runs `query` on `conn` and writes its rows to `file` as snappy-compressed Parquet
 // (snappy: cheap to start, which matters for many small files such as job results;
 // the statement is built as a tree, never by pasting text). Returns the row count.
-// `file` must lie inside the engine's allowed directories.
+// `file` must lie inside the engine's allowed directories. With `key_name` (a key the
+// engine was given, lake::Keyring) the file is encrypted under that key.
 int64_t WriteParquetFile(EngineConnection& conn, duckdb::unique_ptr<duckdb::QueryNode> query,
-                         const std::filesystem::path& file);
+                         const std::filesystem::path& file, const std::string& key_name = "");
 
 // Quotes an identifier / a string literal for DuckDB SQL.
 std::string QuoteIdent(const std::string& name);

@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/util.h"
+#include "lake/keyring.h"
 
 namespace fs = std::filesystem;
 
@@ -42,7 +43,7 @@ duckdb::unique_ptr<duckdb::SelectStatement> CastToSchema(duckdb::unique_ptr<duck
 
 DataFile WriteParquet(const Lake& lake, engine::EngineConnection& conn,
                       duckdb::unique_ptr<duckdb::SelectStatement> query, const std::vector<Column>& schema,
-                      const std::string& dir) {
+                      const std::string& dir, const std::string& key_id) {
   // Check the shape first so a mismatch fails before anything is written.
   {
     std::vector<std::string> names;
@@ -61,8 +62,8 @@ DataFile WriteParquet(const Lake& lake, engine::EngineConnection& conn,
   fs::path abs = lake.Absolute(rel);
 
   try {
-    int64_t rows =
-        engine::WriteParquetFile(conn, std::move(CastToSchema(std::move(query), schema)->node), abs);
+    int64_t rows = engine::WriteParquetFile(conn, std::move(CastToSchema(std::move(query), schema)->node),
+                                            abs, key_id.empty() ? "" : Keyring::EngineKeyName(key_id));
     CrashPoint("after_data_write");
     SyncPath(abs);
     SyncPath(abs_dir);
@@ -71,6 +72,7 @@ DataFile WriteParquet(const Lake& lake, engine::EngineConnection& conn,
     file.path = rel;
     file.row_count = rows;
     file.byte_size = static_cast<int64_t>(fs::file_size(abs));
+    file.key_id = key_id;
     return file;
   } catch (...) {
     fs::remove(abs, ec);  // a failed write leaves no orphan if we can help it

@@ -32,6 +32,8 @@ struct DataFile {
   // Empty for a data file. For a delete file (one BIGINT column "__tarn_pos"), the data
   // file whose rows at those positions (file_row_number) the snapshot leaves out.
   std::string deletes_of = {};
+  // The id of the key (Keyring) the file is encrypted with; empty: not encrypted.
+  std::string key_id = {};
 };
 
 // SELECT CAST(#1 AS schema[0].type) AS schema[0].name, ... FROM (query): the rows of
@@ -43,9 +45,11 @@ duckdb::unique_ptr<duckdb::SelectStatement> CastToSchema(duckdb::unique_ptr<duck
 // Writes the rows of `query` (a parsed SELECT) into a new file under `dir` (relative
 // to the lake root), casting column i to schema[i] by position. Throws
 // kInvalidArgument if the query's column count differs from the schema's.
+// With `key_id` the file is encrypted under that key (which the engine of `conn`
+// must have been given: Keyring::Register).
 DataFile WriteParquet(const Lake& lake, engine::EngineConnection& conn,
                       duckdb::unique_ptr<duckdb::SelectStatement> query, const std::vector<Column>& schema,
-                      const std::string& dir);
+                      const std::string& dir, const std::string& key_id = "");
 
 // {"columns": {name: {"min": text, "max": text, "null_count": n}}} over `files`
 // (absolute paths of Parquet files); columns without footer statistics are left out.

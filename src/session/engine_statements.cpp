@@ -226,7 +226,17 @@ const std::map<duckdb::StatementType, EngineHandler>& EngineHandlers() {
 class EngineFamily : public StatementFamily {
  public:
   bool Run(const std::string& text, StatementContext& ctx) override {
-    auto statements = engine::Parse(text);
+    // CREATE TABLE ... WITH (properties): the catalog gives them to the table the statement creates.
+    auto with = TakeCreateWith(text);
+    struct Forget {
+      catalog::Catalog& catalog;
+      ~Forget() { catalog.SetNewTableProperties({}); }
+    } forget{ctx.catalog};
+    if (with) {
+      catalog::CheckProperties(with->properties);
+      ctx.catalog.SetNewTableProperties(with->properties);
+    }
+    auto statements = engine::Parse(with ? with->statement : text);
     if (statements.size() != 1) throw Error::InvalidArgument("expected one statement");
     auto type = statements[0]->type;
     ctx.outcome.type = duckdb::StatementTypeToString(type);

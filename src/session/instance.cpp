@@ -107,6 +107,14 @@ Instance::Instance(InstanceOptions options) : options_(std::move(options)) {
   eo.allowed_directories = {lake_->root(), temp_dir(), audit_dir()};
   engine_ = std::make_unique<engine::Engine>(eo);
   engine_options_ = eo;
+  lake::Keyring::Options ko;
+  ko.dir = options_.data_dir / "table-keys";
+  auto env = [](const char* name) { return std::string(std::getenv(name) ? std::getenv(name) : ""); };
+  ko.key_file = options_.table_key_file.empty() ? env("TARN_TABLE_KEY_FILE") : options_.table_key_file;
+  ko.key_command =
+      options_.table_key_command.empty() ? env("TARN_TABLE_KEY_COMMAND") : options_.table_key_command;
+  ko.encrypt_new_tables = options_.encrypt_tables || env("TARN_ENCRYPT_TABLES") == "true";
+  keyring_ = std::make_unique<lake::Keyring>(ko);
 }
 
 Instance::~Instance() {
@@ -135,6 +143,7 @@ std::unique_ptr<Session> Instance::SessionOn(engine::Engine& engine) {
   auto s =
       std::make_unique<Session>(engine, *lake_, MetastoreOf(options_), temp_dir(), audit_.get(), audit_dir());
   s->SetCaller(LocalCaller());
+  s->catalog().SetKeyring(keyring_.get());
   return s;
 }
 

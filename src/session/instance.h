@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "lake/keyring.h"
 #include "lake/lake.h"
 #include "session/session.h"
 
@@ -32,6 +33,13 @@ struct InstanceOptions {
   // Engine limits (see engine::EngineOptions).
   std::string memory_limit;
   int threads = 0;
+  // Encryption at rest (lake/keyring.h): the operator's table key, from a file or
+  // printed by a command (default: the keyring in <data_dir>/keys), and whether new
+  // managed tables are encrypted. The environment may set them: TARN_TABLE_KEY_FILE,
+  // TARN_TABLE_KEY_COMMAND, TARN_ENCRYPT_TABLES=true.
+  std::string table_key_file = {};
+  std::string table_key_command = {};
+  bool encrypt_tables = false;
 };
 
 class Instance {
@@ -63,6 +71,8 @@ class Instance {
   // The audit trail (data_dir/audit).
   audit::AuditLog& audit() { return *audit_; }
   std::filesystem::path audit_dir() const { return options_.data_dir / "audit"; }
+  // The keys of encrypted tables.
+  lake::Keyring& keyring() { return *keyring_; }
   // A new connection to the metadata store (migrated).
   std::unique_ptr<store::MetaStore> OpenMetastore() const;
 
@@ -80,6 +90,7 @@ class Instance {
 
   InstanceOptions options_;
   std::unique_ptr<lake::Lake> lake_;
+  std::unique_ptr<lake::Keyring> keyring_;
   std::unique_ptr<engine::Engine> engine_;
   engine::EngineOptions engine_options_;
   std::mutex limited_mu_;

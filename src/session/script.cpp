@@ -50,6 +50,56 @@ catalog::TimeTravel ReadAt(engine::TokenReader& r, const char* usage) {
 
 }  // namespace
 
+std::optional<CreateWith> TakeCreateWith(const std::string& statement) {
+  auto tokens = engine::Tokenize(statement);
+  size_t i = 0;
+  auto word = [&](const char* w) {
+    bool ok = i < tokens.size() && tokens[i].kind == Token::kWord &&
+              duckdb::StringUtil::CIEquals(tokens[i].text, w);
+    if (ok) i++;
+    return ok;
+  };
+  auto symbol = [&](char c) {
+    bool ok = i < tokens.size() && tokens[i].kind == Token::kSymbol && tokens[i].text == std::string(1, c);
+    if (ok) i++;
+    return ok;
+  };
+  if (!word("CREATE")) return std::nullopt;
+  if (word("OR") && !word("REPLACE")) return std::nullopt;
+  if (!word("TEMP")) word("TEMPORARY");
+  if (!word("TABLE")) return std::nullopt;
+  if (word("IF") && !(word("NOT") && word("EXISTS"))) return std::nullopt;
+  do {  // the name, qualified or not
+    if (i >= tokens.size() || (tokens[i].kind != Token::kWord && tokens[i].kind != Token::kQuotedIdent))
+      return std::nullopt;
+    i++;
+  } while (symbol('.'));
+  if (symbol('(')) {  // the column list
+    for (int depth = 1; depth > 0; i++) {
+      if (i >= tokens.size()) return std::nullopt;
+      if (tokens[i].kind == Token::kSymbol)
+        depth += tokens[i].text == "(" ? 1 : tokens[i].text == ")" ? -1 : 0;
+    }
+  }
+  size_t begin = i;
+  if (!word("WITH") || !symbol('(')) return std::nullopt;
+  const char* usage =
+      "CREATE TABLE db.table [(columns)] WITH (encrypted = true, write_mode = 'merge-on-read') ...";
+  CreateWith out;
+  do {
+    if (i + 2 >= tokens.size() || tokens[i + 1].text != "=")
+      throw Error::InvalidArgument("syntax error in WITH (...): expected {}", usage);
+    std::string key = duckdb::StringUtil::Lower(tokens[i].text);
+    auto& v = tokens[i + 2];
+    out.properties[key] = v.kind == Token::kWord ? duckdb::StringUtil::Lower(v.text) : v.text;
+    i += 3;
+  } while (symbol(','));
+  if (!symbol(')')) throw Error::InvalidArgument("syntax error in WITH (...): expected {}", usage);
+  size_t end = tokens[i - 1].end;
+  out.statement = statement.substr(0, tokens[begin].begin) + statement.substr(end);
+  return out;
+}
+
 std::optional<TarnStatement> ParseTarnStatement(const std::string& statement) {
   engine::TokenReader r(statement);
   TarnStatement st{};

@@ -60,6 +60,15 @@ struct TarnStatement {
   int64_t retain_last = 1;
 };
 
+// CREATE TABLE ... WITH (key = value, ...), which DuckDB's parser refuses: the
+// statement without its WITH clause and the table properties it gives (keys lower
+// case; true/false and strings as written), or nullopt if it has none.
+struct CreateWith {
+  std::string statement;
+  std::map<std::string, std::string> properties;
+};
+std::optional<CreateWith> TakeCreateWith(const std::string& statement);
+
 // The Tarn statement `statement` is, or nullopt if it is not one of Tarn's forms
 // (then it is DuckDB SQL). Throws kInvalidArgument with a usage hint when it starts
 // like a Tarn statement but is malformed.

@@ -301,9 +301,10 @@ const std::vector<Migration>& Migrations() {
            "ALTER TABLE tables ADD COLUMN properties_json TEXT NOT NULL DEFAULT '{}'",
        }},
       {12,
-       "merge-on-read: delete files name the data file whose rows they remove",
+       "merge-on-read: delete files name the data file whose rows they remove; encrypted files their key",
        {
            "ALTER TABLE snapshot_files ADD COLUMN deletes_of TEXT NOT NULL DEFAULT ''",
+           "ALTER TABLE snapshot_files ADD COLUMN key_id TEXT NOT NULL DEFAULT ''",
        }},
   };
   return kMigrations;
