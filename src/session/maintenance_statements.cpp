@@ -102,8 +102,8 @@ void Optimize(const TarnStatement& st, StatementContext& ctx) {
   auto r = ctx.catalog.Optimize(t, options);
   if (!r.snapshot)
     return ctx.handler.OnStatus(fmt::format("{} is compact: nothing to rewrite", t.QualifiedName()));
-  ctx.handler.OnStatus(fmt::format("optimized {}: {} files rewritten into {} ({}; snapshot {})",
-                                   t.QualifiedName(), r.files_rewritten, r.files_written,
+  ctx.handler.OnStatus(fmt::format("optimized {}: {} rewritten into {} ({}; snapshot {})", t.QualifiedName(),
+                                   Plural(r.files_rewritten, "file", "files"), r.files_written,
                                    Plural(r.rows, "row", "rows"), r.snapshot->id));
 }
 

@@ -181,7 +181,8 @@ TEST_F(CrashTest, RowChangesAndRollbacksKilledAtEachPointLeaveOldOrNewRows) {
   for (auto& c : row_changes) {  // MERGE inserts another new row (-7 is in the table now)
     std::string sql = c.sql, expected = c.expected;
     for (std::string* s : {&sql, &expected}) {
-      for (size_t at = s->find("- 7"); at != std::string::npos; at = s->find("- 7")) s->replace(at, 3, "- 11");
+      for (size_t at = s->find("- 7"); at != std::string::npos; at = s->find("- 7"))
+        s->replace(at, 3, "- 11");
       for (size_t at = s->find("-7"); at != std::string::npos; at = s->find("-7")) s->replace(at, 2, "-11");
     }
     changes.push_back({sql, expected});
