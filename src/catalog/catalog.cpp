@@ -18,18 +18,6 @@ namespace {
 const std::set<std::string> kReservedDatabases = {"main",       "temp",   "system", "information_schema",
                                                   "pg_catalog", "memory", "tarn"};
 
-nlohmann::json SchemaJson(const std::vector<Column>& schema) {
-  nlohmann::json j = nlohmann::json::array();
-  for (auto& c : schema) j.push_back({{"name", c.name}, {"type", c.type}});
-  return j;
-}
-
-std::vector<Column> ParseSchema(const std::string& text) {
-  std::vector<Column> out;
-  for (auto& c : nlohmann::json::parse(text)) out.push_back({c.at("name"), c.at("type")});
-  return out;
-}
-
 // Thrown inside a commit transaction to roll it back when the base moved.
 struct BaseMoved {};
 
@@ -112,7 +100,8 @@ int64_t Catalog::DatabaseId(const std::string& name) {
 
 static constexpr const char* kTableColumns =
     "t.id, d.name, t.name, t.kind, t.format, t.location, t.partition_columns, t.schema_json, "
-    "t.current_snapshot_id, t.created_at, t.database_id, t.properties_json";
+    "t.current_snapshot_id, t.created_at, t.database_id, t.properties_json, t.schema_version, "
+    "t.last_column_id";
 
 TableInfo Catalog::ReadTable(const store::Row& r) {
   TableInfo t;
@@ -128,6 +117,9 @@ TableInfo Catalog::ReadTable(const store::Row& r) {
   t.created_at = r.Str(9);
   t.database_id = r.Int(10);
   t.properties = nlohmann::json::parse(r.Str(11)).get<std::map<std::string, std::string>>();
+  t.schema_version = r.Int(12);
+  t.last_column_id = t.schema.empty() ? 0 : std::max<int64_t>(r.Int(13), t.schema.back().id);
+  for (auto& c : t.schema) t.last_column_id = std::max(t.last_column_id, c.id);
   return t;
 }
 
@@ -281,7 +273,9 @@ std::optional<TableInfo> Catalog::CreateManagedTable(const std::string& raw_db, 
     // Parquet has no 128-bit integer (DuckDB would write a DOUBLE and lose digits
     // above 2^53): such columns are kept as DECIMAL(38,0), exact.
     bool wide = c.type == "HUGEINT" || c.type == "UHUGEINT";
-    Column col{CheckName(c.name, "column"), wide ? "DECIMAL(38,0)" : c.type};
+    Column col;
+    col.name = CheckName(c.name, "column");
+    col.type = wide ? "DECIMAL(38,0)" : c.type;
     if (!seen.insert(col.name).second) {
       throw Error::InvalidArgument("column {} appears twice: give every column its own name", col.name);
     }
@@ -293,13 +287,18 @@ std::optional<TableInfo> Catalog::CreateManagedTable(const std::string& raw_db, 
   CheckProperties(all);
   auto t = InsertManagedTable(db, name, schema, if_not_exists, all);
   if (!t) return std::nullopt;
-  TryCommit(*t, std::nullopt, {"create"}, {}, schema, {{"columns", nlohmann::json::object()}});
+  TryCommit(*t, std::nullopt, {"create"}, {}, t->schema, {{"columns", nlohmann::json::object()}});
   return GetTable(db, name);
 }
 
 std::optional<TableInfo> Catalog::InsertManagedTable(const std::string& db, const std::string& name,
-                                                     const std::vector<Column>& schema, bool if_not_exists,
-                                                     const std::map<std::string, std::string>& given) {
+                                                     std::vector<Column> schema, bool if_not_exists,
+                                                     const std::map<std::string, std::string>& given,
+                                                     int64_t schema_version, int64_t last_column_id) {
+  for (auto& c : schema) last_column_id = std::max(last_column_id, c.id);
+  for (auto& c : schema) {
+    if (c.id == 0) c.id = ++last_column_id;
+  }
   int64_t db_id = DatabaseId(db);
   nlohmann::json properties = given;
   if (keyring_ && keyring_->encrypt_new_tables() && !given.count(kEncrypted)) properties[kEncrypted] = "true";
@@ -308,12 +307,17 @@ std::optional<TableInfo> Catalog::InsertManagedTable(const std::string& db, cons
   t.name = name;
   t.kind = TableKind::kManaged;
   t.schema = schema;
+  t.schema_version = schema_version;
+  t.last_column_id = last_column_id;
   try {
     store_.Transaction([&] {
       auto r = store_.Query(
           "INSERT INTO tables (database_id, name, kind, format, location, partition_columns, schema_json, "
-          "created_at, properties_json) VALUES (?, ?, 'managed', 'parquet', '', '[]', ?, ?, ?) RETURNING id",
-          {db_id, name, SchemaJson(schema).dump(), NowUtc(), properties.dump()});
+          "created_at, properties_json, schema_version, last_column_id) VALUES (?, ?, 'managed', 'parquet', "
+          "'', "
+          "'[]', ?, ?, ?, ?, ?) RETURNING id",
+          {db_id, name, SchemaJson(schema).dump(), NowUtc(), properties.dump(), schema_version,
+           last_column_id});
       t.id = r.at(0).Int(0);
       t.database_id = db_id;
       t.location = lake_.ManagedTableDir(db, name, t.id);
@@ -384,10 +388,9 @@ SnapshotInfo Catalog::RecordSnapshotLocked(const TableInfo& table, std::optional
   s.id = r.at(0).Int(0);
   for (auto& f : files) {
     store_.Execute(
-        "INSERT INTO snapshot_files (snapshot_id, path, row_count, byte_size, deletes_of, key_id) VALUES (?, "
-        "?, "
-        "?, ?, ?, ?)",
-        {s.id, f.path, f.row_count, f.byte_size, f.deletes_of, f.key_id});
+        "INSERT INTO snapshot_files (snapshot_id, path, row_count, byte_size, deletes_of, key_id, "
+        "schema_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        {s.id, f.path, f.row_count, f.byte_size, f.deletes_of, f.key_id, f.schema_version});
   }
   return s;
 }
@@ -400,12 +403,12 @@ std::optional<SnapshotInfo> Catalog::TryCommit(const TableInfo& table, std::opti
   try {
     store_.Transaction([&] {
       s = RecordSnapshotLocked(table, base, change, files, schema, stats);
-      if (change.operation == "overwrite") RecordCommitKeyLocked(table, s, files.at(0).row_count);
+      if (change.operation == "overwrite") RecordCommitKeyLocked(table, s, change.rows_added);
       CrashPoint("before_metadata_commit");
+      // The table's schema is not the commit's to change: ALTER TABLE does (AlterSchema).
       int64_t changed = store_.Execute(
-          "UPDATE tables SET current_snapshot_id = ?, schema_json = ? WHERE id = ? AND "
-          "COALESCE(current_snapshot_id, 0) = ?",
-          {s.id, SchemaJson(schema).dump(), table.id, base.value_or(0)});
+          "UPDATE tables SET current_snapshot_id = ? WHERE id = ? AND COALESCE(current_snapshot_id, 0) = ?",
+          {s.id, table.id, base.value_or(0)});
       if (changed != 1) throw BaseMoved{};
     });
   } catch (const BaseMoved&) {
@@ -433,8 +436,10 @@ void Catalog::ForgetCommitKeys(store::MetaStore& store, const std::string& scope
   store.Execute("DELETE FROM commit_keys WHERE scope = ?", {scope});
 }
 
-SnapshotInfo Catalog::CommitAppend(const TableInfo& table, const DataFile& file,
+SnapshotInfo Catalog::CommitAppend(const TableInfo& table, const std::vector<DataFile>& added,
                                    const nlohmann::json& file_stats) {
+  int64_t added_rows = 0;
+  for (auto& f : added) added_rows += f.row_count;
   SnapshotInfo s;
   store_.Transaction([&] {
     // SQLite's write transaction already excludes other writers; PostgreSQL needs the row lock.
@@ -447,10 +452,11 @@ SnapshotInfo Catalog::CommitAppend(const TableInfo& table, const DataFile& file,
     nlohmann::json stats = file_stats;
     if (base) files = SnapshotFiles(*base);
     // An empty snapshot adds nothing to the statistics (and knows no min/max).
-    if (!files.empty()) stats = lake::MergeStats(GetSnapshot(*base).stats, file_stats, table.schema);
-    files.push_back(file);
-    s = RecordSnapshotLocked(table, base, {"append", file.row_count}, files, table.schema, stats);
-    RecordCommitKeyLocked(table, s, file.row_count);
+    if (!files.empty())
+      stats = lake::MergeStats(GetSnapshot(*base).stats, file_stats, StoredSchema(table.schema));
+    files.insert(files.end(), added.begin(), added.end());
+    s = RecordSnapshotLocked(table, base, {"append", added_rows}, files, table.schema, stats);
+    RecordCommitKeyLocked(table, s, added_rows);
     CrashPoint("before_metadata_commit");
     store_.Execute("UPDATE tables SET current_snapshot_id = ? WHERE id = ?", {s.id, table.id});
   });
@@ -466,21 +472,21 @@ WriteResult Catalog::Write(const TableInfo& given, duckdb::unique_ptr<duckdb::Se
   }
   TableInfo table = GetTable(given.database, given.name);
   std::optional<int64_t> base = table.snapshot_id;
-  DataFile file =
-      lake::WriteParquet(lake_, internal_, std::move(query), table.schema, table.location, WriteKey(table));
+  auto files = WriteData(table, std::move(query), WriteKey(table));
+  int64_t rows = 0;
+  for (auto& f : files) rows += f.row_count;
   try {
-    auto file_stats = StatsOf({file}, table.schema);
+    auto file_stats = StatsOf(files, table.schema);
     if (!overwrite) {
-      WriteResult done{CommitAppend(table, file, file_stats), file.row_count};
+      WriteResult done{CommitAppend(table, files, file_stats), rows};
       AutoExpire(table);
       return done;
     }
     // An overwrite computed from one snapshot must not replace a newer one.
     int64_t removed = base ? GetSnapshot(*base).row_count : 0;
-    if (auto s = TryCommit(table, base, {"overwrite", file.row_count, removed}, {file}, table.schema,
-                           file_stats)) {
+    if (auto s = TryCommit(table, base, {"overwrite", rows, removed}, files, table.schema, file_stats)) {
       AutoExpire(table);
-      return {*s, file.row_count};
+      return {*s, rows};
     }
     table = GetTable(given.database, given.name);
     throw Error::Conflict(
@@ -489,18 +495,29 @@ WriteResult Catalog::Write(const TableInfo& given, duckdb::unique_ptr<duckdb::Se
         "run it again",
         table.QualifiedName(), table.snapshot_id.value_or(0));
   } catch (...) {
-    RemoveUncommitted({file});
+    RemoveUncommitted(files);
     throw;
   }
 }
 
 nlohmann::json Catalog::StatsOf(const std::vector<DataFile>& files, const std::vector<Column>& schema) {
-  std::vector<std::string> abs;
+  // Keyed by stored name (a rename keeps them); per schema version, the columns its files hold.
+  std::map<int64_t, std::vector<std::string>> by_version;
   for (auto& f : files) {
     if (!f.key_id.empty()) return {{"columns", nlohmann::json::object()}};
-    if (f.deletes_of.empty()) abs.push_back(lake_.Absolute(f.path).string());
+    if (f.deletes_of.empty()) by_version[f.schema_version].push_back(lake_.Absolute(f.path).string());
   }
-  return lake::CollectStats(internal_, abs, schema);
+  auto stored = StoredSchema(schema);
+  std::optional<nlohmann::json> out;
+  for (auto& [version, abs] : by_version) {
+    std::vector<Column> held;
+    for (auto& c : stored) {
+      if (c.added <= version) held.push_back(c);
+    }
+    auto stats = lake::CollectStats(internal_, abs, held);
+    out = out ? lake::MergeStats(*out, stats, stored) : stats;
+  }
+  return out ? *out : nlohmann::json{{"columns", nlohmann::json::object()}};
 }
 
 void Catalog::RemoveUncommitted(const std::vector<DataFile>& files) {
@@ -559,11 +576,11 @@ SnapshotInfo Catalog::GetSnapshot(int64_t id) {
 
 std::vector<DataFile> Catalog::SnapshotFiles(int64_t id) {
   std::vector<DataFile> out;
-  for (auto& r :
-       store_.Query("SELECT path, row_count, byte_size, deletes_of, key_id FROM snapshot_files WHERE "
-                    "snapshot_id = ? ORDER BY path",
-                    {id})) {
-    out.push_back({r.Str(0), r.Int(1), r.Int(2), r.Str(3), r.Str(4)});
+  for (auto& r : store_.Query(
+           "SELECT path, row_count, byte_size, deletes_of, key_id, schema_version FROM snapshot_files "
+           "WHERE snapshot_id = ? ORDER BY path",
+           {id})) {
+    out.push_back({r.Str(0), r.Int(1), r.Int(2), r.Str(3), r.Str(4), r.Int(5)});
   }
   return out;
 }

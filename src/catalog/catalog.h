@@ -51,8 +51,14 @@ struct TableInfo {
   TableKind kind = TableKind::kManaged;
   lake::Format format = lake::Format::kParquet;
   std::string location;  // relative to the lake root
+  // External: hive partition keys. Managed: the columns new data files are split by
+  // (ALTER TABLE ... SET PARTITIONED BY); files written before keep their layout.
   std::vector<std::string> partition_columns;
   std::vector<Column> schema;
+  // Managed: the schema's version (each ALTER of a column adds one) and the highest
+  // column id ever given (ids of dropped columns are never reused).
+  int64_t schema_version = 0;
+  int64_t last_column_id = 0;
   std::optional<int64_t> snapshot_id;  // current snapshot
   std::string created_at;
   std::map<std::string, std::string> properties;  // see TableProperties()
@@ -144,6 +150,23 @@ struct CommitKey {
 // Checks and lower-cases an identifier; throws kInvalidArgument naming `what`.
 std::string CheckName(const std::string& name, const char* what);
 
+// A change to a managed table's columns (ALTER TABLE). Columns keep their id for
+// life: a rename changes only the name (files keep the stored one), a drop hides the
+// column from then on (its data stays in old files, unread), an added column reads
+// as NULL in files written before, and a widened one is cast on read.
+struct SchemaChange {
+  enum Kind { kAddColumn, kRenameColumn, kDropColumn, kWidenColumn, kPartitionBy } kind;
+  std::string column;                     // the column (the new one for add)
+  std::string new_name;                   // rename: its new name
+  std::string type;                       // add, widen: the (new) type, a DuckDB type name
+  bool if_exists = false;                 // ADD ... IF NOT EXISTS, DROP ... IF EXISTS
+  std::vector<std::string> partition_by;  // partition by: the columns ({}: none)
+  std::string Describe() const;           // e.g. "renamed column a to b"
+};
+// Whether a column of type `from` may become `to` (every value kept exactly, e.g.
+// INTEGER to BIGINT, FLOAT to DOUBLE, DECIMAL(9,2) to DECIMAL(18,2)).
+bool Widens(const std::string& from, const std::string& to);
+
 class Catalog {
  public:
   Catalog(store::MetaStore& store, const lake::Lake& lake, engine::EngineConnection& internal);
@@ -185,6 +208,16 @@ class Catalog {
   std::optional<TableInfo> CreateManagedTable(const std::string& database, const std::string& table,
                                               const std::vector<Column>& schema, bool if_not_exists,
                                               const std::map<std::string, std::string>& properties = {});
+  // Changes the columns (or partitioning) of a managed table, as one metadata
+  // transaction that `hook` joins (governance renames or forgets what names the
+  // column there). No data file is touched; commits that started before read and
+  // write correctly (each file records its schema version). Returns the table after
+  // it, or nullopt if IF [NOT] EXISTS made it nothing. kInvalidArgument for a change
+  // that is not allowed (unknown column, a type that does not widen, the last
+  // column, a partition column), kConflict if another ALTER raced it.
+  using SchemaHook = std::function<void(const TableInfo& before, const SchemaChange&)>;
+  std::optional<TableInfo> AlterSchema(const TableInfo& table, const SchemaChange& change,
+                                       const SchemaHook& hook = {});
   // Sets (value) or unsets (nullopt) properties of a managed table; each key must be
   // one of TableProperties() and each value one it allows (kInvalidArgument).
   TableInfo SetProperties(const TableInfo& table,
@@ -314,6 +347,7 @@ class Catalog {
     std::vector<std::string> files;   // data files
     std::vector<DeleteFile> deletes;  // merge-on-read: rows of `files` left out
     std::vector<std::string> keys;    // keys[i]: the key files[i] is encrypted with ("": none)
+    std::vector<int64_t> versions;    // versions[i]: the schema version files[i] was written under
     int64_t bytes = 0;
     duckdb::unique_ptr<duckdb::TableRef> ref;
     // Every file the scan opens: data and delete files.
@@ -342,7 +376,8 @@ class Catalog {
                                     const nlohmann::json& stats);
   // Appends `file` to whatever the table's current snapshot is, holding the table's
   // row lock, so concurrent appends serialize instead of conflicting.
-  SnapshotInfo CommitAppend(const TableInfo& table, const DataFile& file, const nlohmann::json& file_stats);
+  SnapshotInfo CommitAppend(const TableInfo& table, const std::vector<DataFile>& files,
+                            const nlohmann::json& file_stats);
   // Inside a write's commit transaction: records the commit key, if one is set.
   void RecordCommitKeyLocked(const TableInfo& table, const SnapshotInfo& snapshot, int64_t rows);
   // Records a snapshot and makes it current if the table's current snapshot is
@@ -366,9 +401,16 @@ class Catalog {
   // Inserts the row of a new managed table (no snapshot yet); nullopt if the name is
   // taken and if_not_exists.
   // (Encrypted if the keyring says so and `properties` does not.)
+  // `schema` keeps its column ids (a clone's); columns without one are numbered after
+  // `last_column_id`.
   std::optional<TableInfo> InsertManagedTable(const std::string& db, const std::string& name,
-                                              const std::vector<Column>& schema, bool if_not_exists,
-                                              const std::map<std::string, std::string>& properties = {});
+                                              std::vector<Column> schema, bool if_not_exists,
+                                              const std::map<std::string, std::string>& properties = {},
+                                              int64_t schema_version = 0, int64_t last_column_id = 0);
+  // New data files of `table` holding the rows of `query` (split by its partition
+  // columns), each recording the table's schema version; encrypted under `key`.
+  std::vector<DataFile> WriteData(const TableInfo& table, duckdb::unique_ptr<duckdb::SelectStatement> query,
+                                  const std::string& key);
 
   store::MetaStore& store_;
   const lake::Lake& lake_;
@@ -400,10 +442,14 @@ class Catalog {
 // the rows `deletes` remove, or cast to the catalog schema (CSV, JSON), or an empty
 // relation of the table's schema when there are no files. With `positions` it also
 // has each row's place, __tarn_file (index into `files`) and __tarn_row (its
-// file_row_number). Its alias is the table's name.
+// file_row_number). Its alias is the table's name. keys[i] is the key files[i] is
+// encrypted with, versions[i] the schema version it was written under (missing: none,
+// the table's current one): files of older versions are read through the current
+// schema (stored names renamed, added columns NULL, widened ones cast).
 duckdb::unique_ptr<duckdb::TableRef> ScanRef(const TableInfo& table, const std::vector<std::string>& files,
                                              const std::vector<DeleteFile>& deletes = {},
                                              bool positions = false,
-                                             const std::vector<std::string>& keys = {});
+                                             const std::vector<std::string>& keys = {},
+                                             const std::vector<int64_t>& versions = {});
 
 }  // namespace tarn::catalog

@@ -96,7 +96,8 @@ SnapshotInfo Catalog::Rollback(const TableInfo& given, int64_t to) {
   int64_t current_rows = base ? GetSnapshot(*base).row_count : 0;
   auto files = SnapshotFiles(to);
   Change change{"rollback", target.row_count, current_rows, fmt::format("to snapshot {}", to)};
-  if (auto s = TryCommit(table, base, change, files, target.schema, target.stats)) {
+  // The schema stays the table's: a rollback undoes data, not ALTER TABLE.
+  if (auto s = TryCommit(table, base, change, files, table.schema, target.stats)) {
     AutoExpire(table);
     return *s;
   }
@@ -113,10 +114,14 @@ std::optional<TableInfo> Catalog::Clone(const TableInfo& source, int64_t at, con
   std::string name = CheckName(raw_name, "table");
   SnapshotInfo snap = GetSnapshot(at);
   auto files = SnapshotFiles(at);
-  auto t = InsertManagedTable(db, name, snap.schema, if_not_exists, source.properties);
+  // The clone reads its files as the source does now: with the source's current schema
+  // (as time travel does), its column ids and schema version.
+  TableInfo now = GetTable(source.database, source.name);
+  auto t = InsertManagedTable(db, name, now.schema, if_not_exists, source.properties, now.schema_version,
+                              now.last_column_id);
   if (!t) return std::nullopt;
   Change change{"clone", snap.row_count, 0, fmt::format("of {} snapshot {}", source.QualifiedName(), at)};
-  TryCommit(*t, std::nullopt, change, files, snap.schema, snap.stats);
+  TryCommit(*t, std::nullopt, change, files, now.schema, snap.stats);
   return GetTable(db, name);
 }
 

@@ -83,13 +83,15 @@ Catalog::OptimizeResult Catalog::Optimize(const TableInfo& given, const Optimize
   // The live rows of `some` with their places (__tarn_file: index into `some`).
   auto live_rows = [&](const std::vector<Stored>& some) {
     std::vector<std::string> abs, keys;
+    std::vector<int64_t> versions;
     std::vector<DeleteFile> deletes;
     for (size_t i = 0; i < some.size(); i++) {
       abs.push_back(lake_.Absolute(some[i].data.path).string());
       keys.push_back(some[i].data.key_id);
+      versions.push_back(some[i].data.schema_version);
       if (some[i].deletes) deletes.push_back({i, lake_.Absolute(some[i].deletes->path).string()});
     }
-    return LiveRowsSql(table, abs, deletes, true, keys);
+    return LiveRowsSql(table, abs, deletes, true, keys, versions);
   };
   auto trusted = internal_.Trusted();  // Tarn's SQL over the table's own files
   if (!options.where.empty()) {
@@ -130,9 +132,10 @@ Catalog::OptimizeResult Catalog::Optimize(const TableInfo& given, const Optimize
                 ? fmt::format("SELECT {} FROM ({}) {}", cols, live, order.empty() ? "" : in_order)
                 : fmt::format("SELECT {} FROM ({}) WHERE __tarn_n > {} AND __tarn_n <= {} ORDER BY __tarn_n",
                               cols, numbered, rows * i / n, rows * (i + 1) / n);
-        auto file = lake::WriteParquet(lake_, internal_, ParseSelect(sql), table.schema, table.location, key);
-        plan.added.push_back(file);
-        result.rows += file.row_count;
+        for (auto& file : WriteData(table, ParseSelect(sql), key)) {
+          plan.added.push_back(file);
+          result.rows += file.row_count;
+        }
       }
     }
     result.files_rewritten = static_cast<int64_t>(plan.removed.size());

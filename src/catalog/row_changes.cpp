@@ -161,18 +161,23 @@ Catalog::ChangeResult Catalog::ChangeRows(const TableInfo& table, const std::vec
   std::map<std::string, DataFile> deletes_of;
   std::map<std::string, int64_t> rows_of;
   std::map<std::string, std::string> key_of;
+  std::map<std::string, int64_t> version_of;
   auto listed = SnapshotFiles(*table.snapshot_id);
   RegisterKeys(listed);
   for (auto& f : listed) {
     if (f.deletes_of.empty()) {
       rows_of[f.path] = f.row_count;
       key_of[f.path] = f.key_id;
+      version_of[f.path] = f.schema_version;
     } else {
       deletes_of[f.deletes_of] = f;
     }
   }
   std::vector<std::string> readers;  // read_parquet(...) of each data file, with its key
-  for (auto& f : files) readers.push_back(ReadParquetSql(f, key_of[lake_.Relative(f)]));
+  for (auto& f : files) {
+    std::string rel = lake_.Relative(f);
+    readers.push_back(ReadParquetSql(table, f, key_of[rel], version_of[rel]));
+  }
   std::string key = WriteKey(table);
   auto old_deletes = [&](const std::string& rel) {
     auto it = deletes_of.find(rel);
@@ -181,11 +186,19 @@ Catalog::ChangeResult Catalog::ChangeRows(const TableInfo& table, const std::vec
   bool merge_on_read = WriteMode(table) == kMergeOnRead;
   Replacement plan;
   auto& added = plan.added;
-  // A data file of the table (encrypted if the table is), or a delete file (positions only: not).
-  auto write = [&](const std::string& sql, bool data) {
+  // New data files of the table (encrypted if the table is); the rows they hold.
+  auto write = [&](const std::string& sql) {
+    int64_t rows = 0;
+    for (auto& f : WriteData(table, ParseSelect(sql), key)) {
+      rows += f.row_count;
+      added.push_back(f);
+    }
+    return rows;
+  };
+  // A delete file (positions only: not encrypted); null if it lists no row.
+  auto write_deletes = [&](const std::string& sql) {
     auto file = lake::WriteParquet(lake_, internal_, ParseSelect(sql),
-                                   data ? table.schema : std::vector<Column>{{"__tarn_pos", "BIGINT"}},
-                                   table.location, data ? key : "");
+                                   std::vector<Column>{{"__tarn_pos", "BIGINT"}}, table.location);
     if (file.row_count > 0) {
       added.push_back(file);
       return &added.back();
@@ -201,10 +214,10 @@ Catalog::ChangeResult Catalog::ChangeRows(const TableInfo& table, const std::vec
       if (!old.empty()) plan.removed.insert(deletes_of[rel].path);
       if (!merge_on_read) {
         plan.removed.insert(rel);
-        write(RewriteSql(table, readers[k], old, k, changes, change), true);
+        write(RewriteSql(table, readers[k], old, k, changes, change));
         continue;
       }
-      DataFile* d = write(DeletesSql(old, k, changes), false);
+      DataFile* d = write_deletes(DeletesSql(old, k, changes));
       if (d && d->row_count >= rows_of[rel]) {  // no row of it is left: drop the file instead
         plan.removed.insert(rel);
         std::error_code ec;
@@ -216,10 +229,10 @@ Catalog::ChangeResult Catalog::ChangeRows(const TableInfo& table, const std::vec
       }
     }
     if (merge_on_read && (update || change.flagged) && !touched.empty()) {
-      write(UpdatedSql(table, readers, touched, changes, change), true);
+      write(UpdatedSql(table, readers, touched, changes, change));
     }
     if (change.flagged && counts->GetValue(3, 0).GetValue<int64_t>() > 0) {
-      if (auto* file = write(InsertSql(table, changes, change), true)) result.rows_inserted = file->row_count;
+      result.rows_inserted = write(InsertSql(table, changes, change));
     }
     if (plan.removed.empty() && added.empty()) {
       result.snapshot = GetSnapshot(*table.snapshot_id);

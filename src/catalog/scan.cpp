@@ -30,7 +30,9 @@ std::string ReaderCall(const TableInfo& table, const std::vector<std::string>& f
                        const std::string& key_id = "") {
   std::string list;
   for (auto& f : files) list += (list.empty() ? "" : ", ") + engine::QuoteString(f);
-  std::string hive = table.partition_columns.empty() ? "false" : "true";
+  // A managed table's partition columns are in its files; only external ones take them from paths.
+  bool hive_paths = table.kind == TableKind::kExternal && !table.partition_columns.empty();
+  std::string hive = hive_paths ? "true" : "false";
   switch (table.format) {
     case lake::Format::kParquet:
       return "read_parquet([" + list + "], hive_partitioning = " + hive + Encryption(key_id) + ")";
@@ -67,6 +69,41 @@ duckdb::unique_ptr<duckdb::SelectStatement> Project(const std::vector<Column>& s
   return stmt;
 }
 
+// Whether a file written under schema `version` has exactly the table's columns under
+// their names (then the reader's columns are the table's as they are).
+bool Plain(const TableInfo& table, int64_t version) {
+  if (table.kind != TableKind::kManaged) return true;  // an external table's columns are its files'
+  if (version != table.schema_version) return false;
+  return std::all_of(table.schema.begin(), table.schema.end(),
+                     [](const Column& c) { return c.StoredName() == c.name; });
+}
+
+// Whether a managed table's files (written under `versions`; missing: the current
+// one) need reading through Projection.
+bool Evolved(const TableInfo& table, size_t files, const std::vector<int64_t>& versions) {
+  if (table.kind != TableKind::kManaged) return false;
+  for (size_t i = 0; i < files; i++) {
+    if (!Plain(table, i < versions.size() ? versions[i] : table.schema_version)) return true;
+  }
+  return false;
+}
+
+// The table's columns as a file written under schema `version` holds them: a column
+// added later is NULL, one widened later is cast, a renamed one read by its stored name.
+std::string Projection(const TableInfo& table, int64_t version) {
+  std::string out;
+  for (auto& c : table.schema) {
+    std::string e = engine::QuoteIdent(c.StoredName());
+    if (c.added > version) {
+      e = "CAST(NULL AS " + c.type + ")";
+    } else if (c.retyped > version) {
+      e = "CAST(" + e + " AS " + c.type + ")";
+    }
+    out += (out.empty() ? "" : ", ") + e + " AS " + engine::QuoteIdent(c.name);
+  }
+  return out;
+}
+
 }  // namespace
 
 duckdb::unique_ptr<duckdb::SelectStatement> ParseSelect(const std::string& sql) {
@@ -87,23 +124,30 @@ duckdb::unique_ptr<duckdb::SelectStatement> CountStatement(const TableInfo& tabl
   return ParseSelect("SELECT count(*) FROM " + ReaderCall(table, files));
 }
 
-std::string ReadParquetSql(const std::string& file, const std::string& key_id) {
-  return "read_parquet(" + engine::QuoteString(file) + Encryption(key_id) + ")";
+std::string ReadParquetSql(const TableInfo& table, const std::string& file, const std::string& key_id,
+                           int64_t version) {
+  std::string reader = "read_parquet(" + engine::QuoteString(file) + Encryption(key_id) + ")";
+  if (Plain(table, version)) return reader;
+  return "(SELECT " + Projection(table, version) + ", file_row_number FROM " + reader + ")";
 }
 
 std::string LiveRowsSql(const TableInfo& table, const std::vector<std::string>& files,
                         const std::vector<DeleteFile>& deletes, bool positions,
-                        const std::vector<std::string>& keys) {
-  // Files under different keys are read by one reader per key; a row's place is then
-  // its file's index in `files` (__tarn_fi) and its row number (__tarn_rn).
-  std::map<std::string, std::vector<size_t>> by_key;
-  for (size_t i = 0; i < files.size(); i++) by_key[i < keys.size() ? keys[i] : ""].push_back(i);
+                        const std::vector<std::string>& keys, const std::vector<int64_t>& versions) {
+  // Files under different keys or schema versions are read by one reader per group; a
+  // row's place is then its file's index in `files` (__tarn_fi) and its row number (__tarn_rn).
+  std::map<std::pair<std::string, int64_t>, std::vector<size_t>> groups;
+  for (size_t i = 0; i < files.size(); i++) {
+    groups[{i < keys.size() ? keys[i] : "", i < versions.size() ? versions[i] : table.schema_version}]
+        .push_back(i);
+  }
   std::string star = "r.*", file = "r.file_index", row = "r.file_row_number", source;
-  if (by_key.size() <= 1) {
-    source = ReaderCall(table, files, by_key.empty() ? "" : by_key.begin()->first);
+  if (groups.size() <= 1 && (groups.empty() || Plain(table, groups.begin()->first.second))) {
+    source = ReaderCall(table, files, groups.empty() ? "" : groups.begin()->first.first);
   } else {
     star = "r.* EXCLUDE (__tarn_fi, __tarn_rn)", file = "r.__tarn_fi", row = "r.__tarn_rn";
-    for (auto& [key, indexes] : by_key) {
+    for (auto& [group_key, indexes] : groups) {
+      auto& [key, version] = group_key;
       std::vector<std::string> group;
       std::string list;
       for (size_t i : indexes) {
@@ -111,9 +155,10 @@ std::string LiveRowsSql(const TableInfo& table, const std::vector<std::string>& 
         list += fmt::format("{}{}", list.empty() ? "" : ", ", i);
       }
       source += fmt::format(
-          "{}SELECT s.*, ([{}])[s.file_index::BIGINT + 1] AS __tarn_fi, s.file_row_number AS __tarn_rn FROM "
+          "{}SELECT {}, ([{}])[s.file_index::BIGINT + 1] AS __tarn_fi, s.file_row_number AS __tarn_rn FROM "
           "{} s",
-          source.empty() ? "" : " UNION ALL ", list, ReaderCall(table, group, key));
+          source.empty() ? "" : " UNION ALL ", Projection(table, version), list,
+          ReaderCall(table, group, key));
     }
     source = "(" + source + ")";
   }
@@ -138,14 +183,17 @@ std::string LiveRowsSql(const TableInfo& table, const std::vector<std::string>& 
 
 duckdb::unique_ptr<duckdb::TableRef> ScanRef(const TableInfo& table, const std::vector<std::string>& files,
                                              const std::vector<DeleteFile>& deletes, bool positions,
-                                             const std::vector<std::string>& keys) {
+                                             const std::vector<std::string>& keys,
+                                             const std::vector<int64_t>& versions) {
   bool encrypted = std::any_of(keys.begin(), keys.end(), [](const std::string& k) { return !k.empty(); });
+  bool evolved = Evolved(table, files.size(), versions);
   duckdb::unique_ptr<duckdb::TableRef> ref;
   if (files.empty()) {
     ref = duckdb::make_uniq<duckdb::SubqueryRef>(Project(table.schema, nullptr));
-  } else if (table.format == lake::Format::kParquet && (positions || encrypted || !deletes.empty())) {
+  } else if (table.format == lake::Format::kParquet &&
+             (positions || encrypted || evolved || !deletes.empty())) {
     ref = duckdb::make_uniq<duckdb::SubqueryRef>(
-        ParseSelect(LiveRowsSql(table, files, deletes, positions, keys)));
+        ParseSelect(LiveRowsSql(table, files, deletes, positions, keys, versions)));
   } else if (table.format == lake::Format::kParquet) {
     auto select = RawScanStatement(table, files);
     ref = std::move(select->node->Cast<duckdb::SelectNode>().from_table);
@@ -196,12 +244,13 @@ std::vector<std::string> Catalog::TableScan::Paths() const {
 
 std::shared_ptr<const Catalog::TableScan> Catalog::Scan(const TableInfo& table) {
   auto make = [&](std::vector<std::string> files, int64_t bytes, std::vector<DeleteFile> deletes = {},
-                  std::vector<std::string> keys = {}) {
+                  std::vector<std::string> keys = {}, std::vector<int64_t> versions = {}) {
     auto scan = std::make_shared<TableScan>();
-    scan->ref = ScanRef(table, files, deletes, false, keys);
+    scan->ref = ScanRef(table, files, deletes, false, keys, versions);
     scan->files = std::move(files);
     scan->deletes = std::move(deletes);
     scan->keys = std::move(keys);
+    scan->versions = std::move(versions);
     scan->bytes = bytes;
     return scan;
   };
@@ -219,6 +268,7 @@ std::shared_ptr<const Catalog::TableScan> Catalog::Scan(const TableInfo& table) 
   auto it = scans_.find(key);
   if (it != scans_.end() && it->second.schema == table.schema) return it->second.scan;
   std::vector<std::string> files, keys;
+  std::vector<int64_t> versions;
   std::vector<DeleteFile> deletes;
   std::map<std::string, size_t> index;  // data file -> its place in `files`
   int64_t bytes = 0;
@@ -230,13 +280,14 @@ std::shared_ptr<const Catalog::TableScan> Catalog::Scan(const TableInfo& table) 
     index[f.path] = files.size();
     files.push_back(lake_.Absolute(f.path).string());
     keys.push_back(f.key_id);
+    versions.push_back(f.schema_version);
   }
   for (auto& f : listed) {
     auto it = f.deletes_of.empty() ? index.end() : index.find(f.deletes_of);
     if (it != index.end()) deletes.push_back({it->second, lake_.Absolute(f.path).string()});
   }
   if (scans_.size() >= kMaxScans) scans_.clear();
-  auto scan = make(std::move(files), bytes, std::move(deletes), std::move(keys));
+  auto scan = make(std::move(files), bytes, std::move(deletes), std::move(keys), std::move(versions));
   scans_[key] = {table.schema, scan};
   return scan;
 }

@@ -342,11 +342,25 @@ std::vector<duckdb::unique_ptr<duckdb::SQLStatement>> Parse(const std::string& s
 }
 
 int64_t WriteParquetFile(EngineConnection& conn, duckdb::unique_ptr<duckdb::QueryNode> query,
-                         const std::filesystem::path& file, const std::string& key_name) {
-  std::string encryption =
-      key_name.empty() ? "" : ", ENCRYPTION_CONFIG {footer_key: " + QuoteString(key_name) + "}";
+                         const std::filesystem::path& file, const ParquetOptions& options) {
+  std::string extra;
+  if (!options.key_name.empty())
+    extra += ", ENCRYPTION_CONFIG {footer_key: " + QuoteString(options.key_name) + "}";
+  if (!options.field_ids.empty()) {
+    std::string ids;
+    for (auto& [name, id] : options.field_ids)
+      ids += fmt::format("{}{}: {}", ids.empty() ? "" : ", ", QuoteString(name), id);
+    extra += ", FIELD_IDS {" + ids + "}";
+  }
+  if (!options.partition_by.empty()) {
+    std::string cols;
+    for (auto& c : options.partition_by) cols += (cols.empty() ? "" : ", ") + QuoteIdent(c);
+    extra += ", PARTITION_BY (" + cols +
+             "), WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true, FILENAME_PATTERN " +
+             QuoteString(options.file_prefix + "_{i}");
+  }
   auto statements = Parse("COPY (SELECT 1) TO " + QuoteString(file.string()) +
-                          " (FORMAT parquet, COMPRESSION snappy" + encryption + ")");
+                          " (FORMAT parquet, COMPRESSION snappy" + extra + ")");
   statements.at(0)->Cast<duckdb::CopyStatement>().info->select_statement = std::move(query);
   conn.state_->copy_target = file.string();
   duckdb::unique_ptr<duckdb::MaterializedQueryResult> result;

@@ -125,7 +125,7 @@ class EngineConnection {
 
  private:
   friend int64_t WriteParquetFile(EngineConnection&, duckdb::unique_ptr<duckdb::QueryNode>,
-                                  const std::filesystem::path&, const std::string&);
+                                  const std::filesystem::path&, const struct ParquetOptions&);
   // Refuses a statement that was planned without passing plan verification.
   void CheckVerified();
 
@@ -145,10 +145,20 @@ std::vector<duckdb::unique_ptr<duckdb::SQLStatement>> Parse(const std::string& s
 // Runs `query` on `conn` and writes its rows to `file` as snappy-compressed Parquet
 // (snappy: cheap to start, which matters for many small files such as job results;
 // the statement is built as a tree, never by pasting text). Returns the row count.
-// `file` must lie inside the engine's allowed directories. With `key_name` (a key the
-// engine was given, lake::Keyring) the file is encrypted under that key.
+// `file` must lie inside the engine's allowed directories.
+struct ParquetOptions {
+  // Encrypt under this key (one the engine was given, lake::Keyring); "": do not.
+  std::string key_name;
+  // Parquet field ids of top-level columns, by column name.
+  std::vector<std::pair<std::string, int64_t>> field_ids;
+  // Non-empty: `file` is a directory, and each distinct value of these columns goes to
+  // <col>=<value>/<file_prefix>_<i>.parquet under it (values escaped; the columns stay
+  // in the files).
+  std::vector<std::string> partition_by;
+  std::string file_prefix;
+};
 int64_t WriteParquetFile(EngineConnection& conn, duckdb::unique_ptr<duckdb::QueryNode> query,
-                         const std::filesystem::path& file, const std::string& key_name = "");
+                         const std::filesystem::path& file, const ParquetOptions& options = {});
 
 // Quotes an identifier / a string literal for DuckDB SQL.
 std::string QuoteIdent(const std::string& name);

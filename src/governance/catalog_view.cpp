@@ -63,7 +63,9 @@ TableView Governor::DescribeTable(const std::string& database, const std::string
   view.snapshot = catalog_.GetSnapshot(*view.table.snapshot_id);
   auto stats = view.snapshot->stats.value("columns", nlohmann::json::object());
   for (auto& c : view.table.schema) {
-    if (stats_columns.count(c.name) && stats.contains(c.name)) view.stats[c.name] = stats[c.name];
+    // Kept under the name files store the column by (a rename keeps them).
+    if (stats_columns.count(c.name) && stats.contains(c.StoredName()))
+      view.stats[c.name] = stats[c.StoredName()];
   }
   view.snapshot->stats = nlohmann::json::object();  // shown per column, as filtered above
   return view;

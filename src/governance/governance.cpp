@@ -201,9 +201,19 @@ void Governor::VerifyPlan(duckdb::LogicalOperator& plan, const std::string& copy
     }
   }
   auto columns = CheckPlan(plan, files_, copy_target);
+  // Scans read renamed columns by the names their files store: the audit names them as the table does.
+  std::map<std::string, std::map<std::string, std::string>> renamed;
+  for (auto& [key, scan] : scans_) {
+    for (auto& c : scan->table.schema) {
+      if (c.StoredName() != c.name) renamed[scan->table.QualifiedName()][c.StoredName()] = c.name;
+    }
+  }
   for (auto& [table, cols] : columns) {
     auto& res = ResourceFor(table, "read");
-    res.columns.insert(cols.begin(), cols.end());
+    for (auto& c : cols) {
+      auto it = renamed[table].find(c);
+      res.columns.insert(it == renamed[table].end() ? c : it->second);
+    }
   }
 }
 

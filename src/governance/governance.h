@@ -165,6 +165,12 @@ class Governor : public engine::TableResolver {
   // grants on what was dropped, its tables' data filters (and grants on them),
   // column masks and tag assignments, as a new policy version.
   void ForgetDropped(const catalog::Catalog::Dropped& dropped, const std::string& statement);
+  // Inside the transaction of ALTER TABLE (a catalog::Catalog::SchemaHook): a renamed
+  // column's grants, data filters (column lists and row filters), mask and tags follow
+  // it; a dropped one's mask and tags go and grants of it alone go. Refuses
+  // (kInvalidArgument) to drop a column a row filter or another column's mask uses.
+  void ColumnChanged(const catalog::TableInfo& table, const catalog::SchemaChange& change,
+                     const std::string& statement);
 
   // Metadata the caller may see (catalog_view.cpp).
   std::vector<std::string> VisibleDatabases();

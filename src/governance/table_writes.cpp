@@ -114,7 +114,8 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::RowChangeScan(const std::string& 
   if (!access.ReadsAllRows()) {
     for (auto& term : access.reads) res.filters.push_back(term.source);
   }
-  auto raw = catalog::ScanRef(info, table_scan->files, table_scan->deletes, /*positions=*/true, table_scan->keys);
+  auto raw = catalog::ScanRef(info, table_scan->files, table_scan->deletes, /*positions=*/true,
+                              table_scan->keys, table_scan->versions);
   auto ref = GovernedScan(info, std::move(raw), access, subject_, exposed, false);
   auto& node = ref->Cast<duckdb::SubqueryRef>().subquery->node->Cast<duckdb::SelectNode>();
   bool files = !table_scan->files.empty();

@@ -7,6 +7,7 @@
 #include <duckdb/parser/statement/select_statement.hpp>
 #include <duckdb/parser/tableref/subqueryref.hpp>
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -41,29 +42,116 @@ duckdb::unique_ptr<duckdb::SelectStatement> CastToSchema(duckdb::unique_ptr<duck
   return out;
 }
 
+namespace {
+
+// Checks the shape of `query` against `schema` (so a mismatch fails before anything is
+// written), creates `dir`, and returns the options and the query as the files store it.
+engine::ParquetOptions Prepare(const Lake& lake, engine::EngineConnection& conn,
+                               duckdb::unique_ptr<duckdb::SelectStatement>& query,
+                               const std::vector<Column>& schema, const std::string& dir,
+                               const std::string& key_id) {
+  std::vector<std::string> names;
+  std::vector<duckdb::LogicalType> types;
+  conn.Describe(query->Copy(), names, types);
+  if (names.size() != schema.size()) {
+    throw Error::InvalidArgument("the query returns {} columns but the table has {}", names.size(),
+                                 schema.size());
+  }
+  std::error_code ec;
+  fs::create_directories(lake.Absolute(dir), ec);
+  if (ec) throw Error::Io("cannot create {}: {}", dir, ec.message());
+  engine::ParquetOptions options;
+  options.key_name = key_id.empty() ? "" : Keyring::EngineKeyName(key_id);
+  std::vector<Column> stored = schema;
+  for (auto& c : stored) {
+    c.name = c.StoredName();
+    if (c.id > 0) options.field_ids.emplace_back(c.name, c.id);
+  }
+  query = CastToSchema(std::move(query), stored);
+  return options;
+}
+
+}  // namespace
+
+std::vector<DataFile> WriteParquetFiles(const Lake& lake, engine::EngineConnection& conn,
+                                        duckdb::unique_ptr<duckdb::SelectStatement> query,
+                                        const std::vector<Column>& schema, const std::string& dir,
+                                        const std::vector<std::string>& partition_by,
+                                        const std::string& key_id) {
+  if (partition_by.empty()) return {WriteParquet(lake, conn, std::move(query), schema, dir, key_id)};
+  auto options = Prepare(lake, conn, query, schema, dir, key_id);
+  for (auto& p : partition_by) {
+    auto it = std::find_if(schema.begin(), schema.end(), [&](const Column& c) { return c.name == p; });
+    if (it == schema.end()) throw Error::Internal("partition column {} is not a column", p);
+    options.partition_by.push_back(it->StoredName());
+  }
+  options.file_prefix = RandomHex();
+  fs::path abs_dir = lake.Absolute(dir);
+  // The files this write made: <dir>/<col>=<value>/.../<prefix>_<i>.parquet.
+  auto written = [&] {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(abs_dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      auto name = it->path().filename().string();
+      if (it->is_regular_file() && name.starts_with(options.file_prefix + "_") && name.ends_with(".parquet"))
+        out.push_back(it->path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  std::vector<DataFile> files;
+  try {
+    engine::WriteParquetFile(conn, std::move(query->node), abs_dir, options);
+    CrashPoint("after_data_write");
+    auto paths = written();
+    std::string list;
+    for (auto& p : paths) {
+      SyncPath(p);
+      SyncPath(p.parent_path());
+      list += (list.empty() ? "" : ", ") + engine::QuoteString(p.string());
+    }
+    SyncPath(abs_dir);
+    CrashPoint("after_data_sync");
+    if (paths.empty()) return {};
+    auto trusted = conn.Trusted();  // counts the rows of the files just written
+    std::string encryption =
+        options.key_name.empty()
+            ? ""
+            : ", encryption_config = {footer_key: " + engine::QuoteString(options.key_name) + "}";
+    auto counts =
+        conn.Run("SELECT filename, count(*) FROM read_parquet([" + list +
+                 "], filename = true, hive_partitioning = false" + encryption + ") GROUP BY filename");
+    std::map<std::string, int64_t> rows;
+    for (duckdb::idx_t r = 0; r < counts->RowCount(); r++)
+      rows[counts->GetValue(0, r).ToString()] = counts->GetValue(1, r).GetValue<int64_t>();
+    for (auto& p : paths) {
+      DataFile file;
+      file.path = lake.Relative(p);
+      file.row_count = rows[p.string()];
+      file.byte_size = static_cast<int64_t>(fs::file_size(p));
+      file.key_id = key_id;
+      files.push_back(file);
+    }
+    return files;
+  } catch (...) {
+    std::error_code ec;
+    for (auto& p : written()) fs::remove(p, ec);  // a failed write leaves no orphan if we can help it
+    throw;
+  }
+}
+
 DataFile WriteParquet(const Lake& lake, engine::EngineConnection& conn,
                       duckdb::unique_ptr<duckdb::SelectStatement> query, const std::vector<Column>& schema,
                       const std::string& dir, const std::string& key_id) {
-  // Check the shape first so a mismatch fails before anything is written.
-  {
-    std::vector<std::string> names;
-    std::vector<duckdb::LogicalType> types;
-    conn.Describe(query->Copy(), names, types);
-    if (names.size() != schema.size()) {
-      throw Error::InvalidArgument("the query returns {} columns but the table has {}", names.size(),
-                                   schema.size());
-    }
-  }
+  auto options = Prepare(lake, conn, query, schema, dir, key_id);
   fs::path abs_dir = lake.Absolute(dir);
   std::error_code ec;
-  fs::create_directories(abs_dir, ec);
-  if (ec) throw Error::Io("cannot create {}: {}", dir, ec.message());
   std::string rel = dir + "/" + RandomHex() + ".parquet";
   fs::path abs = lake.Absolute(rel);
 
   try {
-    int64_t rows = engine::WriteParquetFile(conn, std::move(CastToSchema(std::move(query), schema)->node),
-                                            abs, key_id.empty() ? "" : Keyring::EngineKeyName(key_id));
+    int64_t rows = engine::WriteParquetFile(conn, std::move(query->node), abs, options);
     CrashPoint("after_data_write");
     SyncPath(abs);
     SyncPath(abs_dir);

@@ -22,6 +22,16 @@ namespace tarn::lake {
 struct Column {
   std::string name;
   std::string type;  // a DuckDB type name, e.g. BIGINT, DECIMAL(18,2), VARCHAR
+  // Managed tables (catalog: schema evolution). The column's stable id (0: none),
+  // written as its Parquet field id; the name data files store it under ("": `name`),
+  // which a rename does not change; the table's schema version that added it (files
+  // written before lack it) and that last widened its type (files before hold the
+  // narrower type).
+  int64_t id = {};
+  std::string stored = {};
+  int64_t added = {};
+  int64_t retyped = {};
+  const std::string& StoredName() const { return stored.empty() ? name : stored; }
   bool operator==(const Column&) const = default;
 };
 
@@ -34,6 +44,9 @@ struct DataFile {
   std::string deletes_of = {};
   // The id of the key (Keyring) the file is encrypted with; empty: not encrypted.
   std::string key_id = {};
+  // The table's schema version the file was written under (its columns are those of
+  // that version, under their stored names).
+  int64_t schema_version = {};
 };
 
 // SELECT CAST(#1 AS schema[0].type) AS schema[0].name, ... FROM (query): the rows of
@@ -43,13 +56,23 @@ duckdb::unique_ptr<duckdb::SelectStatement> CastToSchema(duckdb::unique_ptr<duck
                                                          const std::vector<Column>& schema);
 
 // Writes the rows of `query` (a parsed SELECT) into a new file under `dir` (relative
-// to the lake root), casting column i to schema[i] by position. Throws
+// to the lake root), casting column i to schema[i] by position and naming it
+// schema[i].StoredName() (with Parquet field id schema[i].id when it has one). Throws
 // kInvalidArgument if the query's column count differs from the schema's.
 // With `key_id` the file is encrypted under that key (which the engine of `conn`
 // must have been given: Keyring::Register).
 DataFile WriteParquet(const Lake& lake, engine::EngineConnection& conn,
                       duckdb::unique_ptr<duckdb::SelectStatement> query, const std::vector<Column>& schema,
                       const std::string& dir, const std::string& key_id = "");
+
+// As WriteParquet, but with `partition_by` (column names; may be empty) one file per
+// distinct value of those columns, under <dir>/<stored name>=<value>/ (the columns stay
+// in the files; a reader needs no hive partitioning). No rows: no file.
+std::vector<DataFile> WriteParquetFiles(const Lake& lake, engine::EngineConnection& conn,
+                                        duckdb::unique_ptr<duckdb::SelectStatement> query,
+                                        const std::vector<Column>& schema, const std::string& dir,
+                                        const std::vector<std::string>& partition_by,
+                                        const std::string& key_id = "");
 
 // {"columns": {name: {"min": text, "max": text, "null_count": n}}} over `files`
 // (absolute paths of Parquet files); columns without footer statistics are left out.

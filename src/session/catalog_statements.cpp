@@ -188,6 +188,29 @@ void SetProperties(const TarnStatement& st, StatementContext& ctx) {
                                    t.QualifiedName(), keys));
 }
 
+void AlterSchema(const TarnStatement& st, StatementContext& ctx) {
+  auto t = ctx.governor.RequireTable(st.database, st.table, "ALTER", "ALTER TABLE");
+  bool policy = false;
+  auto after = ctx.catalog.AlterSchema(
+      t, st.schema_change, [&](const catalog::TableInfo& before, const catalog::SchemaChange& change) {
+        using K = catalog::SchemaChange;
+        policy = change.kind == K::kRenameColumn || change.kind == K::kDropColumn;
+        if (policy) {
+          ctx.governor.ColumnChanged(
+              before, change, fmt::format("ALTER TABLE {}: {}", before.QualifiedName(), change.Describe()));
+        }
+      });
+  ctx.outcome.policy_change = policy && after;
+  if (!after) {
+    return ctx.handler.OnStatus(fmt::format("{} unchanged: {}", t.QualifiedName(),
+                                            st.schema_change.kind == catalog::SchemaChange::kAddColumn
+                                                ? "the column exists"
+                                                : "nothing to change"));
+  }
+  ctx.handler.OnStatus(fmt::format("altered {}: {} (schema version {})", after->QualifiedName(),
+                                   st.schema_change.Describe(), after->schema_version));
+}
+
 void ShowProperties(const TarnStatement& st, StatementContext& ctx) {
   auto t = ctx.governor.VisibleTable(st.database, st.table);
   std::vector<std::vector<duckdb::Value>> rows;
@@ -223,6 +246,7 @@ const std::map<TarnStatement::Kind, CatalogHandler>& CatalogHandlers() {
       {TarnStatement::kClone, Clone},
       {TarnStatement::kSetProperties, SetProperties},
       {TarnStatement::kShowProperties, ShowProperties},
+      {TarnStatement::kAlterSchema, AlterSchema},
       {TarnStatement::kOptimize, Optimize},
       {TarnStatement::kExpireSnapshots, ExpireSnapshots},
   };

@@ -18,6 +18,86 @@ constexpr const char* kExpireUsage = "EXPIRE SNAPSHOTS db.table OLDER THAN '7 da
 constexpr const char* kPropertiesUsage =
     "ALTER TABLE db.table SET TBLPROPERTIES ('key' = 'value', ...) | UNSET TBLPROPERTIES ('key', ...)";
 
+constexpr const char* kAlterColumnsUsage =
+    "ALTER TABLE db.table ADD COLUMN [IF NOT EXISTS] name type | RENAME COLUMN name TO new_name | DROP "
+    "COLUMN "
+    "[IF EXISTS] name | ALTER COLUMN name TYPE wider_type | SET PARTITIONED BY (column, ...) | SET "
+    "PARTITIONED "
+    "BY NONE";
+
+// After ALTER TABLE db.table: a change of its columns or partitioning; false if the
+// statement is none of those (left to the other forms).
+bool ReadSchemaChange(engine::TokenReader& r, catalog::SchemaChange& change) {
+  using K = catalog::SchemaChange;
+  const char* usage = kAlterColumnsUsage;
+  if (r.AcceptWord("ADD")) {
+    change.kind = K::kAddColumn;
+    r.AcceptWord("COLUMN");
+    change.if_exists = r.AcceptWords({"IF", "NOT", "EXISTS"});
+    change.column = r.Identifier(usage);
+    change.type = r.Rest();
+    if (change.type.empty()) throw Error::InvalidArgument("ADD COLUMN needs a type: {}", usage);
+    for (const char* word :
+         {" NOT NULL", " DEFAULT ", " PRIMARY ", " UNIQUE", " CHECK", " REFERENCES", " GENERATED"}) {
+      if (duckdb::StringUtil::Upper(" " + change.type + " ").find(word) != std::string::npos) {
+        throw Error::InvalidArgument(
+            "an added column is NULL in the rows already there: ADD COLUMN takes a name and a type only ({})",
+            usage);
+      }
+    }
+    return true;
+  }
+  if (r.AcceptWord("RENAME")) {
+    if (r.PeekWord("TO"))
+      throw Error::InvalidArgument(
+          "renaming a table is not supported: CREATE TABLE new CLONE old, then DROP TABLE old");
+    change.kind = K::kRenameColumn;
+    r.AcceptWord("COLUMN");
+    change.column = r.Identifier(usage);
+    r.ExpectWord("TO", usage);
+    change.new_name = r.Identifier(usage);
+    r.ExpectEnd(usage);
+    return true;
+  }
+  if (r.AcceptWord("DROP")) {
+    change.kind = K::kDropColumn;
+    r.AcceptWord("COLUMN");
+    change.if_exists = r.AcceptWords({"IF", "EXISTS"});
+    change.column = r.Identifier(usage);
+    r.ExpectEnd(usage);
+    return true;
+  }
+  if (r.AcceptWord("ALTER")) {
+    change.kind = K::kWidenColumn;
+    r.AcceptWord("COLUMN");
+    change.column = r.Identifier(usage);
+    if (r.AcceptWord("SET")) r.ExpectWord("DATA", usage);
+    r.ExpectWord("TYPE", usage);
+    change.type = r.TextUntil({"USING", "COLLATE"});
+    if (!r.AtEnd())
+      throw Error::InvalidArgument("ALTER COLUMN ... TYPE takes a type only (no USING): {}", usage);
+    if (change.type.empty()) throw Error::InvalidArgument("ALTER COLUMN needs a type: {}", usage);
+    return true;
+  }
+  if (r.PeekWord("SET") && r.PeekWord("PARTITIONED", 1)) {
+    r.AcceptWords({"SET", "PARTITIONED"});
+    change.kind = K::kPartitionBy;
+    r.ExpectWord("BY", usage);
+    if (!r.AcceptWord("NONE")) {
+      r.ExpectSymbol('(', usage);
+      if (!r.PeekSymbol(')')) {
+        do {
+          change.partition_by.push_back(r.Identifier(usage));
+        } while (r.AcceptSymbol(','));
+      }
+      r.ExpectSymbol(')', usage);
+    }
+    r.ExpectEnd(usage);
+    return true;
+  }
+  return false;
+}
+
 // After ALTER TABLE db.table: SET TBLPROPERTIES (...) or UNSET TBLPROPERTIES (...).
 void ReadProperties(engine::TokenReader& r, TarnStatement& st) {
   bool set = r.AcceptWord("SET");
@@ -177,6 +257,10 @@ std::optional<TarnStatement> ParseTarnStatement(const std::string& statement) {
       probe.QualifiedName(st.database, st.table, kPropertiesUsage);
     } catch (const Error&) {
       return std::nullopt;
+    }
+    if (ReadSchemaChange(probe, st.schema_change)) {
+      st.kind = TarnStatement::kAlterSchema;
+      return st;
     }
     if (!probe.PeekWord("TBLPROPERTIES", 1)) return std::nullopt;
     st.kind = TarnStatement::kSetProperties;

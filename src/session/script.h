@@ -41,6 +41,7 @@ struct TarnStatement {
     kShowProperties,
     kOptimize,
     kExpireSnapshots,
+    kAlterSchema,
   } kind;
   std::string database;
   std::string table;
@@ -55,6 +56,8 @@ struct TarnStatement {
   std::optional<catalog::TimeTravel> at;
   // ALTER TABLE ... SET / UNSET TBLPROPERTIES: key -> value (nullopt: unset).
   std::map<std::string, std::optional<std::string>> properties;
+  // ALTER TABLE ... ADD / RENAME / DROP / ALTER COLUMN, SET PARTITIONED BY.
+  catalog::SchemaChange schema_change = {};
   // EXPIRE SNAPSHOTS: OLDER THAN (as given) and RETAIN LAST.
   std::string older_than;
   int64_t retain_last = 1;

@@ -306,6 +306,14 @@ const std::vector<Migration>& Migrations() {
            "ALTER TABLE snapshot_files ADD COLUMN deletes_of TEXT NOT NULL DEFAULT ''",
            "ALTER TABLE snapshot_files ADD COLUMN key_id TEXT NOT NULL DEFAULT ''",
        }},
+      {13,
+       "schema evolution: a table's schema version and last column id; the version each file was written "
+       "under",
+       {
+           "ALTER TABLE tables ADD COLUMN schema_version BIGINT NOT NULL DEFAULT 0",
+           "ALTER TABLE tables ADD COLUMN last_column_id BIGINT NOT NULL DEFAULT 0",
+           "ALTER TABLE snapshot_files ADD COLUMN schema_version BIGINT NOT NULL DEFAULT 0",
+       }},
   };
   return kMigrations;
 }

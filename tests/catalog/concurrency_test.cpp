@@ -31,8 +31,11 @@ int64_t RowsIn(const std::string& status) {
 TEST_P(Concurrency, WritersAndReadersForAMinuteLoseAndDuplicateNothing) {
   int seconds =
       std::getenv("TARN_CONCURRENCY_SECONDS") ? std::atoi(std::getenv("TARN_CONCURRENCY_SECONDS")) : 60;
-  Exec("CREATE DATABASE d; CREATE TABLE d.acct AS SELECT range AS id, 100::BIGINT AS bal FROM range(" +
-       std::to_string(kAccounts) + ")");
+  Exec(
+      "CREATE DATABASE d; CREATE TABLE d.acct AS SELECT range AS id, 100::BIGINT AS bal, NULL::INTEGER AS "
+      "tag "
+      "FROM range(" +
+      std::to_string(kAccounts) + ")");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   std::atomic<int64_t> inserted{0}, deleted{0}, transfers{0}, conflicts{0}, reads{0}, bad{0},
       next_id{1000000};
@@ -77,9 +80,9 @@ TEST_P(Concurrency, WritersAndReadersForAMinuteLoseAndDuplicateNothing) {
       bool merge = i++ % 2;
       std::string sql = merge ? fmt::format(
                                     "MERGE INTO d.acct x USING (SELECT {} AS id) s ON x.id = s.id "
-                                    "WHEN NOT MATCHED THEN INSERT VALUES (s.id, 0)",
+                                    "WHEN NOT MATCHED THEN INSERT VALUES (s.id, 0, 7)",
                                     id)
-                              : fmt::format("INSERT INTO d.acct SELECT {}, 0", id);
+                              : fmt::format("INSERT INTO d.acct SELECT {}, 0, 7", id);
       if (run(sql, &status)) inserted++;
     }
   });
@@ -90,10 +93,15 @@ TEST_P(Concurrency, WritersAndReadersForAMinuteLoseAndDuplicateNothing) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   });
-  threads.emplace_back([&] {  // row changes alternate between rewriting files and writing delete files
+  threads.emplace_back([&] {  // row changes alternate between rewriting files and writing delete files,
+    // while the third column is widened once and renamed back and forth under the writers
     for (int i = 0; std::chrono::steady_clock::now() < deadline; i++) {
       run(fmt::format("ALTER TABLE d.acct SET TBLPROPERTIES ('write_mode' = '{}')",
                       i % 2 ? "copy-on-write" : "merge-on-read"),
+          nullptr);
+      if (i == 1) run("ALTER TABLE d.acct ALTER COLUMN tag2 TYPE BIGINT", nullptr);
+      run(i % 2 ? "ALTER TABLE d.acct RENAME COLUMN tag2 TO tag"
+                : "ALTER TABLE d.acct RENAME COLUMN tag TO tag2",
           nullptr);
       std::this_thread::sleep_for(std::chrono::seconds(2));
     }
@@ -116,6 +124,10 @@ TEST_P(Concurrency, WritersAndReadersForAMinuteLoseAndDuplicateNothing) {
   EXPECT_EQ(One("SELECT sum(bal) FROM d.acct"), std::to_string(kTotal));
   EXPECT_EQ(One("SELECT count(*) FROM d.acct"), std::to_string(kAccounts + inserted - deleted));
   EXPECT_EQ(One("SELECT count(DISTINCT id) FROM d.acct WHERE id < 1000000"), std::to_string(kAccounts));
+  // Rows written under every name and type of the third column kept its value.
+  std::string tag = Query(*admin_, "DESCRIBE d.acct").at(2).at(0);
+  EXPECT_EQ(One("SELECT count(*) FROM d.acct WHERE (id >= 1000000) <> (" + tag + " IS NOT DISTINCT FROM 7)"),
+            "0");
   EXPECT_GT(transfers.load(), 0);
   EXPECT_GT(inserted.load(), 0);
   EXPECT_GT(reads.load(), 0);
