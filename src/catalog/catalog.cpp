@@ -118,7 +118,7 @@ TableInfo Catalog::ReadTable(const store::Row& r) {
   t.database_id = r.Int(10);
   t.properties = nlohmann::json::parse(r.Str(11)).get<std::map<std::string, std::string>>();
   t.schema_version = r.Int(12);
-  t.last_column_id = t.schema.empty() ? 0 : std::max<int64_t>(r.Int(13), t.schema.back().id);
+  t.last_column_id = r.Int(13);  // 0 before column ids: then the ids the schema got
   for (auto& c : t.schema) t.last_column_id = std::max(t.last_column_id, c.id);
   return t;
 }
@@ -471,6 +471,11 @@ WriteResult Catalog::Write(const TableInfo& given, duckdb::unique_ptr<duckdb::Se
                                  given.QualifiedName());
   }
   TableInfo table = GetTable(given.database, given.name);
+  if (table.schema != given.schema) {
+    throw Error::Conflict(
+        "the columns of {} changed (ALTER TABLE) while this write began; nothing was written: run it again",
+        table.QualifiedName());
+  }
   std::optional<int64_t> base = table.snapshot_id;
   auto files = WriteData(table, std::move(query), WriteKey(table));
   int64_t rows = 0;

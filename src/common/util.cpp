@@ -69,14 +69,19 @@ void WriteFileAtomic(const std::filesystem::path& path, const std::string& text,
   }
 }
 
-std::string RandomHex(size_t bytes) {
+std::string RandomBytes(size_t n) {
   // The kernel's CSPRNG, one system call (std::random_device opened a device per call).
-  std::string raw(bytes, '\0');
-  for (size_t got = 0; got < bytes;) {
-    ssize_t n = getrandom(raw.data() + got, bytes - got, 0);
-    if (n < 0 && errno != EINTR) throw Error::Internal("getrandom failed: {}", std::strerror(errno));
-    if (n > 0) got += static_cast<size_t>(n);
+  std::string raw(n, '\0');
+  for (size_t got = 0; got < n;) {
+    ssize_t r = getrandom(raw.data() + got, n - got, 0);
+    if (r < 0 && errno != EINTR) throw Error::Internal("getrandom failed: {}", std::strerror(errno));
+    if (r > 0) got += static_cast<size_t>(r);
   }
+  return raw;
+}
+
+std::string RandomHex(size_t bytes) {
+  std::string raw = RandomBytes(bytes);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(bytes * 2);

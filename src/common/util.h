@@ -27,6 +27,8 @@ std::string ReadTextFile(const std::filesystem::path& path);
 // Throws kIo.
 void WriteFileAtomic(const std::filesystem::path& path, const std::string& text, unsigned mode);
 
+// `n` bytes from the kernel's CSPRNG (keys, nonces). Throws kInternal if it fails.
+std::string RandomBytes(size_t n);
 // A random identifier: `bytes` random bytes as lower-case hex (for file names, ids).
 std::string RandomHex(size_t bytes = 16);
 

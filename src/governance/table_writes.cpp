@@ -101,6 +101,12 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::RowChangeScan(const std::string& 
   }
   auto& target = *row_change_target_;
   auto info = catalog_.GetTable(target.table.database, target.table.name);  // the snapshot the change reads
+  if (info.schema != target.table.schema) {
+    throw Error::Conflict(
+        "the columns of {} changed (ALTER TABLE) while this {} was planned; nothing was changed: run it "
+        "again",
+        info.QualifiedName(), row_change_ ? row_change_->what : std::string("change"));
+  }
   auto access = Access(info);
   std::set<std::string> exposed;
   for (auto& c : access.ReadableColumns()) {

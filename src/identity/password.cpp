@@ -1,11 +1,11 @@
 #include "identity/password.h"
 
 #include <argon2.h>
-#include <openssl/rand.h>
 
 #include <vector>
 
 #include "common/error.h"
+#include "common/util.h"
 
 namespace tarn::identity {
 
@@ -16,14 +16,6 @@ constexpr uint32_t kPasses = 2;
 constexpr uint32_t kLanes = 1;
 constexpr size_t kSaltLen = 16;
 constexpr size_t kHashLen = 32;
-
-std::string RandomBytes(size_t n) {
-  std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
-    throw Error::Internal("no randomness available");
-  }
-  return out;
-}
 }  // namespace
 
 std::string HashPassword(std::string_view password) {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <set>
 
 #include "common/error.h"
 #include "common/util.h"
@@ -106,11 +107,15 @@ std::vector<DataFile> WriteParquetFiles(const Lake& lake, engine::EngineConnecti
     CrashPoint("after_data_write");
     auto paths = written();
     std::string list;
+    std::set<fs::path> dirs;  // every directory from a file up to `dir`, each synced once
     for (auto& p : paths) {
       SyncPath(p);
-      SyncPath(p.parent_path());
+      for (auto d = p.parent_path(); d != abs_dir && d.string().starts_with(abs_dir.string());
+           d = d.parent_path())
+        dirs.insert(d);
       list += (list.empty() ? "" : ", ") + engine::QuoteString(p.string());
     }
+    for (auto& d : dirs) SyncPath(d);
     SyncPath(abs_dir);
     CrashPoint("after_data_sync");
     if (paths.empty()) return {};

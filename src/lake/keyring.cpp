@@ -2,7 +2,6 @@
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
-#include <sys/random.h>
 
 #include <cstdio>
 #include <fstream>
@@ -35,16 +34,6 @@ std::string Unbase64(const std::string& text) {
   if (n != 33) return "";  // 32 bytes and one byte of padding
   out.resize(32);
   return out;
-}
-
-std::string RandomBytes(size_t n) {
-  std::string raw(n, '\0');
-  for (size_t got = 0; got < n;) {
-    ssize_t r = getrandom(raw.data() + got, n - got, 0);
-    if (r < 0 && errno != EINTR) throw Error::Internal("getrandom failed");
-    if (r > 0) got += static_cast<size_t>(r);
-  }
-  return raw;
 }
 
 std::string Trimmed(std::string s) {

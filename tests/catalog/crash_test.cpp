@@ -187,6 +187,11 @@ TEST_F(CrashTest, RowChangesAndRollbacksKilledAtEachPointLeaveOldOrNewRows) {
     }
     changes.push_back({sql, expected});
   }
+  // Schema and partition evolution; then a write split by partition (several files per commit).
+  changes.push_back({"ALTER TABLE c.t ADD COLUMN IF NOT EXISTS w INTEGER", same});
+  changes.push_back({"ALTER TABLE c.t SET PARTITIONED BY (w)", same});
+  changes.push_back({"INSERT INTO c.t SELECT 1000 + range, range % 3 FROM range(30)",
+                     "SELECT (count(*) + 30) || ':' || (sum(v) + 30435) FROM c.t"});
   changes.push_back({"OPTIMIZE c.t", same});
   changes.push_back({"ROLLBACK TABLE c.t TO SNAPSHOT {}", ""});
   changes.push_back({"EXPIRE SNAPSHOTS c.t OLDER THAN '2100-01-01 00:00:00' RETAIN LAST 2", same});

@@ -96,6 +96,27 @@ TEST_P(Encryption, AnEncryptedTableIsChangedCompactedAndReadBackInTimeLikeAnyOth
   EXPECT_EQ(One("SELECT count(*) FROM d.t WHERE s = 'y'"), "1");
 }
 
+TEST_P(Encryption, AnEvolvedPartitionedTableStaysEncryptedAndReadable) {
+  Exec(
+      "CREATE DATABASE d; CREATE TABLE d.t WITH (encrypted = true) AS SELECT range AS id, 's' || range AS s "
+      "FROM "
+      "range(100)");
+  Exec("ALTER TABLE d.t ADD COLUMN g INTEGER; ALTER TABLE d.t RENAME COLUMN s TO label");
+  Exec(
+      "ALTER TABLE d.t SET PARTITIONED BY (g); INSERT INTO d.t SELECT range, 'p', range % 4 FROM range(100, "
+      "200)");
+  auto files = Files();
+  EXPECT_EQ(files.size(), 5u);  // the first file and one per g
+  for (auto& f : files) {
+    EXPECT_FALSE(f.key_id.empty()) << f.path;
+    EXPECT_GT(f.row_count, 0) << f.path;
+    EXPECT_FALSE(ReadableWithoutKey(instance_->lake().Absolute(f.path))) << f.path;
+  }
+  EXPECT_EQ(
+      One("SELECT count(*) || '/' || sum(id) || '/' || count(g) || '/' || count(DISTINCT label) FROM d.t"),
+      "200/19900/100/101");
+}
+
 TEST_P(Encryption, RotationEncryptsNewFilesWithANewKeyAndOldOnesStayReadable) {
   Exec(
       "CREATE DATABASE d; CREATE TABLE d.t WITH (encrypted = true) AS SELECT range AS id, 's' || range AS s "
