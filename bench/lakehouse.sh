@@ -9,7 +9,10 @@
 # Cases: 1 % and 10 % of rows spread over every file (id % 100, id % 10), and 1 %
 # clustered in one file (the lowest ids). Then OPTIMIZE on the same rows appended in
 # 100 small files: the full aggregate and a selective one (k = 7) before, after
-# OPTIMIZE, and after OPTIMIZE ORDER BY k (min/max statistics let the scan skip). Baseline, same run: the aggregate by DuckDB
+# OPTIMIZE, and after OPTIMIZE ORDER BY k (min/max statistics let the scan skip).
+# Schema evolution: on a clone, the full and the selective aggregate before and after
+# RENAME COLUMN s, ADD COLUMN and ALTER COLUMN k TYPE DECIMAL(20,0) (no file rewritten:
+# each file is read through the projection of its schema version). Baseline, same run: the aggregate by DuckDB
 # alone (bench/duckdb_run) over the table's original files, and by Tarn over the
 # unchanged table. Medians are quoted. Writes bench/results/lakehouse-<rows>-<date>.md.
 # Usage: bench/lakehouse.sh [ROWS] [RUNS]    (default 10000000, 3)
@@ -85,6 +88,15 @@ for run in $(seq 1 "$RUNS"); do
   RES["small|optimize sorted"]+="$(timed "OPTIMIZE b.s ORDER BY k") "
   RES["small|point sorted"]+="$(timed "$POINT") "
   sql "DROP TABLE b.s"
+  sql "CREATE TABLE b.e CLONE b.base"
+  RES["evolved|read before"]+="$(timed "${READ//b.r/b.e}") "
+  RES["evolved|point before"]+="$(timed "${POINT//b.s/b.e}") "
+  RES["evolved|alter"]+="$(timed "ALTER TABLE b.e RENAME COLUMN s TO name") "
+  sql "ALTER TABLE b.e ADD COLUMN note VARCHAR"
+  sql "ALTER TABLE b.e ALTER COLUMN k TYPE DECIMAL(20,0)"
+  RES["evolved|read"]+="$(timed "${READ//b.r/b.e}") "
+  RES["evolved|point"]+="$(timed "${POINT//b.s/b.e}") "
+  sql "DROP TABLE b.e"
   for c in "${CASES[@]}"; do
     for mode in copy-on-write merge-on-read; do
       sql "CREATE TABLE b.r CLONE b.base"
@@ -138,6 +150,15 @@ BASE_READ="$(med "baseline tarn")"
   echo "| before | $(med "small|files") | $(med "small|read") | $(med "small|point") |"
   echo "| after OPTIMIZE ($(med "small|optimize") s) | $(med "small|files optimized") | $(med "small|read optimized") | $(med "small|point optimized") |"
   echo "| after OPTIMIZE ORDER BY k ($(med "small|optimize sorted") s) | | | $(med "small|point sorted") |"
+  echo
+  echo "## Schema evolution on the $ROWS-row table (no file rewritten)"
+  echo
+  echo "RENAME COLUMN s, ADD COLUMN note, ALTER COLUMN k TYPE DECIMAL(20,0); each ALTER is one metadata commit (the RENAME: $(med "evolved|alter") s, a whole \`tarn sql\` process)."
+  echo
+  echo "| | full aggregate s | k = 7 s |"
+  echo "| --- | ---: | ---: |"
+  echo "| before | $(med "evolved|read before") | $(med "evolved|point before") |"
+  echo "| after (files read through their version's projection) | $(med "evolved|read") ($(ratio "$(med "evolved|read")" "$(med "evolved|read before")")x) | $(med "evolved|point") ($(ratio "$(med "evolved|point")" "$(med "evolved|point before")")x) |"
 } >"$REPORT"
 cat "$REPORT"
 echo "bench: wrote $REPORT" >&2

@@ -74,6 +74,7 @@ duckdb::unique_ptr<duckdb::TableRef> ResolveCatalogTable(duckdb::ClientContext& 
       case ErrorCode::kNotFound: throw duckdb::CatalogException(e.what());
       case ErrorCode::kPermissionDenied: throw duckdb::PermissionException(e.what());
       case ErrorCode::kInvalidArgument: throw duckdb::BinderException(e.what());
+      case ErrorCode::kConflict: throw duckdb::TransactionException(e.what());
       default: throw duckdb::IOException(e.what());
     }
   }
