@@ -93,6 +93,8 @@ for run in $(seq 1 "$RUNS"); do
   RES["evolved|point before"]+="$(timed "${POINT//b.s/b.e}") "
   RES["evolved|alter"]+="$(timed "ALTER TABLE b.e RENAME COLUMN s TO name") "
   sql "ALTER TABLE b.e ADD COLUMN note VARCHAR"
+  RES["evolved|read renamed"]+="$(timed "${READ//b.r/b.e}") "
+  RES["evolved|point renamed"]+="$(timed "${POINT//b.s/b.e}") "
   sql "ALTER TABLE b.e ALTER COLUMN k TYPE DECIMAL(20,0)"
   RES["evolved|read"]+="$(timed "${READ//b.r/b.e}") "
   RES["evolved|point"]+="$(timed "${POINT//b.s/b.e}") "
@@ -158,7 +160,12 @@ BASE_READ="$(med "baseline tarn")"
   echo "| | full aggregate s | k = 7 s |"
   echo "| --- | ---: | ---: |"
   echo "| before | $(med "evolved|read before") | $(med "evolved|point before") |"
-  echo "| after (files read through their version's projection) | $(med "evolved|read") ($(ratio "$(med "evolved|read")" "$(med "evolved|read before")")x) | $(med "evolved|point") ($(ratio "$(med "evolved|point")" "$(med "evolved|point before")")x) |"
+  for step in "renamed|after RENAME and ADD COLUMN (names mapped, note NULL)" "|and after widening k (every old file's k cast)"; do
+    k="${step%%|*}"
+    k="evolved|read${k:+ $k}"
+    p="${k/read/point}"
+    echo "| ${step#*|} | $(med "$k") ($(ratio "$(med "$k")" "$(med "evolved|read before")")x) | $(med "$p") ($(ratio "$(med "$p")" "$(med "evolved|point before")")x) |"
+  done
 } >"$REPORT"
 cat "$REPORT"
 echo "bench: wrote $REPORT" >&2
