@@ -505,26 +505,6 @@ WriteResult Catalog::Write(const TableInfo& given, duckdb::unique_ptr<duckdb::Se
   }
 }
 
-nlohmann::json Catalog::StatsOf(const std::vector<DataFile>& files, const std::vector<Column>& schema) {
-  // Keyed by stored name (a rename keeps them); per schema version, the columns its files hold.
-  std::map<int64_t, std::vector<std::string>> by_version;
-  for (auto& f : files) {
-    if (!f.key_id.empty()) return {{"columns", nlohmann::json::object()}};
-    if (f.deletes_of.empty()) by_version[f.schema_version].push_back(lake_.Absolute(f.path).string());
-  }
-  auto stored = StoredSchema(schema);
-  std::optional<nlohmann::json> out;
-  for (auto& [version, abs] : by_version) {
-    std::vector<Column> held;
-    for (auto& c : stored) {
-      if (c.added <= version) held.push_back(c);
-    }
-    auto stats = lake::CollectStats(internal_, abs, held);
-    out = out ? lake::MergeStats(*out, stats, stored) : stats;
-  }
-  return out ? *out : nlohmann::json{{"columns", nlohmann::json::object()}};
-}
-
 void Catalog::RemoveUncommitted(const std::vector<DataFile>& files) {
   std::error_code ec;
   for (auto& f : files) {

@@ -1,7 +1,9 @@
 // Schema evolution (catalog.h: SchemaChange, Catalog::AlterSchema) and how a schema
-// is stored; writing a table's data files under its schema and partitioning.
+// is stored; the statistics of files written under several schema versions; writing
+// a table's data files under its schema and partitioning.
 #include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "catalog/catalog.h"
 #include "catalog/scan.h"
@@ -240,6 +242,26 @@ std::optional<TableInfo> Catalog::AlterSchema(const TableInfo& given, const Sche
   if (!changed) return std::nullopt;
   scans_.clear();
   return GetTable(given.database, given.name);
+}
+
+nlohmann::json Catalog::StatsOf(const std::vector<DataFile>& files, const std::vector<Column>& schema) {
+  // Keyed by stored name (a rename keeps them); per schema version, the columns its files hold.
+  std::map<int64_t, std::vector<std::string>> by_version;
+  for (auto& f : files) {
+    if (!f.key_id.empty()) return {{"columns", nlohmann::json::object()}};
+    if (f.deletes_of.empty()) by_version[f.schema_version].push_back(lake_.Absolute(f.path).string());
+  }
+  auto stored = StoredSchema(schema);
+  std::optional<nlohmann::json> out;
+  for (auto& [version, abs] : by_version) {
+    std::vector<Column> held;
+    for (auto& c : stored) {
+      if (c.added <= version) held.push_back(c);
+    }
+    auto stats = lake::CollectStats(internal_, abs, held);
+    out = out ? lake::MergeStats(*out, stats, stored) : stats;
+  }
+  return out ? *out : nlohmann::json{{"columns", nlohmann::json::object()}};
 }
 
 std::vector<DataFile> Catalog::WriteData(const TableInfo& table,

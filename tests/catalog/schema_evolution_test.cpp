@@ -177,6 +177,7 @@ TEST_P(SchemaEvolution, BadChangesFailWithAClearErrorAndChangeNothing) {
            {"ALTER TABLE d.t ALTER COLUMN id TYPE BIGINT USING id + 1", "no USING"},
            {"ALTER TABLE d.t SET PARTITIONED BY (b)", "may be partitioned by integer"},
            {"ALTER TABLE d.t SET PARTITIONED BY (nope)", "has no column nope"},
+           {"ALTER TABLE d.t SET PARTITIONED BY (id, id)", "appears twice"},
        }) {
     auto e = ExpectError(*admin_, c.sql);
     EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument) << c.sql;
