@@ -20,6 +20,7 @@
 #include "cli/admin.h"
 #include "cli/demo_data.h"
 #include "cli/job_commands.h"
+#include "cli/node_commands.h"
 #include "cli/progress.h"
 #include "cli/recon_commands.h"
 #include "cli/remote.h"
@@ -205,6 +206,7 @@ int Main(int argc, char** argv) {
 
   // tarn app / tarn job
   JobCommands job_commands(app);
+  NodeCommands node_commands(app);
 
   // tarn recon
   InstanceFlags recon_flags;
@@ -368,6 +370,7 @@ int Main(int argc, char** argv) {
 
   try {
     if (auto rc = job_commands.Run()) return *rc;
+    if (auto rc = node_commands.Run()) return *rc;
     if (auto rc = recon_commands.Run()) return *rc;
     if (auto rc = validate_command.Run()) return *rc;
     if (auto rc = upload_command.Run()) return *rc;

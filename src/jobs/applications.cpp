@@ -11,7 +11,21 @@ namespace {
 
 const char* kAppColumns =
     "id, name, state, max_concurrent_runs, queue_timeout_minutes, default_timeout_minutes, created_by, "
-    "created_at, updated_at, max_memory_bytes, max_threads";
+    "created_at, updated_at, max_memory_bytes, max_threads, executor_json";
+
+// A slurm executor needs a metadata store every server and node can reach.
+void RequireSharedStore(store::MetaStore& store, const Executor& executor) {
+  if (executor.slurm() && store.backend() != "postgresql") {
+    throw Error::InvalidArgument(
+        "field 'executor': the slurm executor needs the PostgreSQL metadata store, and this server uses "
+        "SQLite (a file only this machine reads); start the server with --metastore postgresql://... and a "
+        "lake every node mounts at the same path (docs/scale-out.md)");
+  }
+}
+
+std::string ExecutorText(const Executor& e) {
+  return e.slurm() ? e.Json().dump() : "";
+}
 
 }  // namespace
 
@@ -20,12 +34,13 @@ Application JobStore::CreateApplication(Application app, const std::string& user
   app.state = "STARTED";
   app.created_by = user;
   app.created_at = app.updated_at = Iso(NowMs());
+  RequireSharedStore(store_, app.executor);
   try {
     store_.Execute(std::string("INSERT INTO applications (") + kAppColumns +
-                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    {app.id, app.name, app.state, app.max_concurrent_runs, app.queue_timeout_minutes,
                     app.default_timeout_minutes, app.created_by, app.created_at, app.updated_at,
-                    app.max_memory_bytes, app.max_threads});
+                    app.max_memory_bytes, app.max_threads, ExecutorText(app.executor)});
   } catch (const Error& e) {
     if (e.code() == ErrorCode::kAlreadyExists) throw Error::AlreadyExists("application {} exists", app.name);
     throw;
@@ -36,8 +51,10 @@ Application JobStore::CreateApplication(Application app, const std::string& user
 std::vector<Application> JobStore::ListApplications() {
   std::vector<Application> out;
   for (auto& r : store_.Query(std::string("SELECT ") + kAppColumns + " FROM applications ORDER BY name")) {
-    out.push_back({r.Str(0), r.Str(1), r.Str(2), r.Int(3), r.Int(4), r.Int(5), r.Int(9), r.Int(10), r.Str(6),
-                   r.Str(7), r.Str(8)});
+    Executor executor;
+    if (!r.Str(11).empty()) executor = ParseExecutor(nlohmann::json::parse(r.Str(11)));
+    out.push_back({r.Str(0), r.Str(1), r.Str(2), r.Int(3), r.Int(4), r.Int(5), r.Int(9), r.Int(10), executor,
+                   r.Str(6), r.Str(7), r.Str(8)});
   }
   return out;
 }
@@ -82,12 +99,16 @@ Application JobStore::UpdateApplication(const std::string& id, const nlohmann::j
     app.default_timeout_minutes = changed.default_timeout_minutes;
     app.max_memory_bytes = changed.max_memory_bytes;
     app.max_threads = changed.max_threads;
+    app.executor = changed.executor;
+    RequireSharedStore(store_, app.executor);
     app.updated_at = Iso(NowMs());
     store_.Execute(
         "UPDATE applications SET max_concurrent_runs = ?, queue_timeout_minutes = ?, "
-        "default_timeout_minutes = ?, max_memory_bytes = ?, max_threads = ?, updated_at = ? WHERE id = ?",
+        "default_timeout_minutes = ?, max_memory_bytes = ?, max_threads = ?, executor_json = ?, updated_at = "
+        "? "
+        "WHERE id = ?",
         {app.max_concurrent_runs, app.queue_timeout_minutes, app.default_timeout_minutes,
-         app.max_memory_bytes, app.max_threads, app.updated_at, app.id});
+         app.max_memory_bytes, app.max_threads, ExecutorText(app.executor), app.updated_at, app.id});
     out = app;
   });
   return out;

@@ -190,11 +190,54 @@ std::vector<StepSpec> ParseSteps(const nlohmann::json& list, const std::filesyst
 
 }  // namespace
 
+Executor ParseExecutor(const nlohmann::json& value) {
+  Executor e;
+  if (value.is_null()) return e;
+  if (!value.is_object() || !value.contains("type"))
+    throw Error::InvalidArgument(
+        "field 'executor' must be an object with a type: {{\"type\": \"local\"}} or {{\"type\": \"slurm\", "
+        "...}}");
+  e.type = TextField(value, "type", true, 16);
+  if (e.type == "local") {
+    OnlyFields(value, {"type"}, "field 'executor' (type local)");
+    return e;
+  }
+  if (e.type != "slurm") throw Error::InvalidArgument("field 'executor.type' must be local or slurm");
+  OnlyFields(value, {"type", "partition", "account", "qos", "time_limit_minutes", "min_nodes", "max_nodes"},
+             "field 'executor' (type slurm)");
+  auto name = [&](const char* field) {
+    if (!value.contains(field) || value[field].is_null()) return std::string();
+    auto v = TextField(value, field, true, 64);
+    if (!IsToken(v))
+      throw Error::InvalidArgument(
+          "field 'executor.{}' must be a Slurm name (letters, digits, '.', '_', '-')", field);
+    return v;
+  };
+  e.partition = name("partition");
+  e.account = name("account");
+  e.qos = name("qos");
+  auto number = [&](const char* field, int64_t fallback, int64_t min, int64_t max) {
+    if (value.contains(field) && value[field].is_null()) return fallback;
+    try {
+      return IntField(value, field, fallback, min, max);
+    } catch (const Error&) {
+      throw Error::InvalidArgument("field 'executor.{}' must be an integer from {} to {}", field, min, max);
+    }
+  };
+  e.time_limit_minutes = number("time_limit_minutes", 0, 0, 10080);
+  e.min_nodes = number("min_nodes", 0, 0, 1000);
+  e.max_nodes = number("max_nodes", 4, 1, 1000);
+  if (e.min_nodes > e.max_nodes)
+    throw Error::InvalidArgument("field 'executor.min_nodes' ({}) is more than 'executor.max_nodes' ({})",
+                                 e.min_nodes, e.max_nodes);
+  return e;
+}
+
 Application ParseApplication(const nlohmann::json& body) {
-  OnlyFields(
-      body,
-      {"name", "max_concurrent_runs", "queue_timeout_minutes", "default_timeout_minutes", "maximum_capacity"},
-      "the application");
+  OnlyFields(body,
+             {"name", "max_concurrent_runs", "queue_timeout_minutes", "default_timeout_minutes",
+              "maximum_capacity", "executor"},
+             "the application");
   Application app;
   app.name = TextField(body, "name", true, 64);
   if (!IsToken(app.name)) {
@@ -204,6 +247,7 @@ Application ParseApplication(const nlohmann::json& body) {
   app.queue_timeout_minutes = IntField(body, "queue_timeout_minutes", 360, 1, 10080);
   app.default_timeout_minutes = IntField(body, "default_timeout_minutes", 720, 0, 10080);
   std::tie(app.max_memory_bytes, app.max_threads) = CapacityField(body, "maximum_capacity");
+  if (body.contains("executor")) app.executor = ParseExecutor(body["executor"]);
   return app;
 }
 

@@ -98,6 +98,20 @@ int64_t NowMs() {
       .count();
 }
 
+nlohmann::json Executor::Json() const {
+  if (!slurm()) return {{"type", type}};
+  nlohmann::json j{{"type", type}, {"min_nodes", min_nodes}, {"max_nodes", max_nodes}};
+  auto optional = [&](const char* k, const std::string& v) {
+    j[k] = v.empty() ? nlohmann::json(nullptr) : nlohmann::json(v);
+  };
+  optional("partition", partition);
+  optional("account", account);
+  optional("qos", qos);
+  j["time_limit_minutes"] =
+      time_limit_minutes > 0 ? nlohmann::json(time_limit_minutes) : nlohmann::json(nullptr);
+  return j;
+}
+
 nlohmann::json Application::Json() const {
   return {{"id", id},
           {"name", name},
@@ -106,6 +120,7 @@ nlohmann::json Application::Json() const {
           {"queue_timeout_minutes", queue_timeout_minutes},
           {"default_timeout_minutes", default_timeout_minutes},
           {"maximum_capacity", CapacityJson(max_memory_bytes, max_threads)},
+          {"executor", executor.Json()},
           {"created_by", created_by},
           {"created_at", created_at},
           {"updated_at", updated_at}};

@@ -45,6 +45,20 @@ const char* RunStateName(RunState state);
 RunState ParseRunState(const std::string& name);
 bool IsTerminal(RunState state);
 
+// Where an application's runs execute: "local" (in the server) or "slurm" (on the
+// nodes of a Slurm cluster, as `tarn worker`s; see docs/scale-out.md).
+struct Executor {
+  std::string type = "local";
+  std::string partition;  // slurm: "" for the cluster's default partition
+  std::string account;
+  std::string qos;
+  int64_t time_limit_minutes = 0;  // 0: the partition's limit
+  int64_t min_nodes = 0;           // managed scaling: never fewer nodes kept up
+  int64_t max_nodes = 4;           // at most this many nodes at once for one run
+  bool slurm() const { return type == "slurm"; }
+  nlohmann::json Json() const;
+};
+
 struct Application {
   std::string id;
   std::string name;
@@ -56,6 +70,7 @@ struct Application {
   // together (0: no cap); a run that would exceed it waits in QUEUED.
   int64_t max_memory_bytes = 0;
   int64_t max_threads = 0;
+  Executor executor;
   std::string created_by;
   std::string created_at;
   std::string updated_at;
@@ -65,6 +80,9 @@ struct Application {
 // The fields of POST /v1/applications, checked: unknown fields and bad values are
 // kInvalidArgument naming the field.
 Application ParseApplication(const nlohmann::json& body);
+// An application's `executor` field: {"type": "local"} or {"type": "slurm",
+// "partition", "account", "qos", "time_limit_minutes", "min_nodes", "max_nodes"}.
+Executor ParseExecutor(const nlohmann::json& value);
 
 // One step of a run: a script, and what a failure of it does to the steps after it.
 struct StepSpec {
@@ -180,6 +198,8 @@ class JobStore {
   void Emit(const std::string& type, const std::string& run_id, const std::string& application_id,
             const std::string& user, const std::string& issuer, nlohmann::json data);
 
+  // Errors: kInvalidArgument for a slurm executor on a SQLite metadata store (nodes
+  // need a store they can all reach: PostgreSQL).
   Application CreateApplication(Application app, const std::string& user);
   std::vector<Application> ListApplications();
   Application GetApplication(const std::string& id);

@@ -314,6 +314,15 @@ const std::vector<Migration>& Migrations() {
            "ALTER TABLE tables ADD COLUMN last_column_id BIGINT NOT NULL DEFAULT 0",
            "ALTER TABLE snapshot_files ADD COLUMN schema_version BIGINT NOT NULL DEFAULT 0",
        }},
+      {14,
+       "scale-out: an application's executor; the server's secrets (the task signing key)",
+       {
+           "ALTER TABLE applications ADD COLUMN executor_json TEXT NOT NULL DEFAULT ''",
+           R"(CREATE TABLE server_secrets (
+                name TEXT PRIMARY KEY,
+                value TEXT NOT NULL,
+                created_at TEXT NOT NULL))",
+       }},
   };
   return kMigrations;
 }

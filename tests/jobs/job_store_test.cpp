@@ -156,6 +156,61 @@ TEST_P(JobStoreTest, ConcurrentWritersOfOneRunsLogNeverCollide) {
   for (size_t i = 0; i < lines.size(); i++) EXPECT_EQ(lines[i].line, static_cast<int64_t>(i + 1));
 }
 
+TEST_P(JobStoreTest, AnApplicationKeepsItsExecutorAndSlurmNeedsPostgreSQL) {
+  nlohmann::json slurm = {{"type", "slurm"}, {"partition", "debug"}, {"qos", "normal"},
+                          {"max_nodes", 3},  {"min_nodes", 1},       {"time_limit_minutes", 30}};
+  auto local = jobs_->CreateApplication(ParseApplication({{"name", "here"}}), "admin");
+  EXPECT_EQ(local.executor.type, "local");
+  EXPECT_EQ(jobs_->GetApplication("here").Json()["executor"], (nlohmann::json{{"type", "local"}}));
+  if (GetParam() == "sqlite") {
+    auto e = tarn::testing::CatchError([&] {
+      jobs_->CreateApplication(ParseApplication({{"name", "far"}, {"executor", slurm}}), "admin");
+    });
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(e.what(), HasSubstr("the slurm executor needs the PostgreSQL metadata store, and this server "
+                                    "uses SQLite"));
+    EXPECT_EQ(jobs_->ListApplications().size(), 2u);  // default and here: nothing half-made
+    e = tarn::testing::CatchError([&] { jobs_->UpdateApplication("here", {{"executor", slurm}}); });
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(jobs_->GetApplication("here").executor.type, "local");
+    return;
+  }
+  auto far = jobs_->CreateApplication(ParseApplication({{"name", "far"}, {"executor", slurm}}), "admin");
+  auto stored = jobs_->GetApplication(far.id);
+  EXPECT_EQ(stored.executor.partition, "debug");
+  EXPECT_EQ(stored.executor.max_nodes, 3);
+  auto json = stored.Json()["executor"];
+  EXPECT_EQ(json, (nlohmann::json{{"type", "slurm"},
+                                  {"partition", "debug"},
+                                  {"account", nullptr},
+                                  {"qos", "normal"},
+                                  {"time_limit_minutes", 30},
+                                  {"min_nodes", 1},
+                                  {"max_nodes", 3}}));
+  // An update of another field keeps the executor; one naming it replaces it.
+  EXPECT_EQ(jobs_->UpdateApplication(far.id, {{"max_concurrent_runs", 2}}).executor.qos, "normal");
+  EXPECT_EQ(jobs_->UpdateApplication(far.id, {{"executor", {{"type", "local"}}}}).executor.type, "local");
+  EXPECT_EQ(jobs_->GetApplication(far.id).executor.type, "local");
+}
+
+TEST(ParseExecutor, RefusesBadFieldsNamingThem) {
+  auto message = [](const nlohmann::json& e) {
+    return std::string(tarn::testing::CatchError([&] { ParseExecutor(e); }).what());
+  };
+  EXPECT_THAT(message("slurm"), HasSubstr("field 'executor' must be an object with a type"));
+  EXPECT_THAT(message({{"type", "yarn"}}), HasSubstr("field 'executor.type' must be local or slurm"));
+  EXPECT_THAT(message({{"type", "local"}, {"partition", "x"}}), HasSubstr("unknown field 'partition'"));
+  EXPECT_THAT(message({{"type", "slurm"}, {"partition", "a b"}}),
+              HasSubstr("field 'executor.partition' must be a Slurm name"));
+  EXPECT_THAT(message({{"type", "slurm"}, {"account", "--uid=0;x"}}),
+              HasSubstr("field 'executor.account' must be a Slurm name"));
+  EXPECT_THAT(message({{"type", "slurm"}, {"max_nodes", 0}}),
+              HasSubstr("field 'executor.max_nodes' must be an integer from 1 to 1000"));
+  EXPECT_THAT(message({{"type", "slurm"}, {"min_nodes", 5}, {"max_nodes", 2}}),
+              HasSubstr("field 'executor.min_nodes' (5) is more than 'executor.max_nodes' (2)"));
+  EXPECT_THAT(message({{"type", "slurm"}, {"nodes", 2}}), HasSubstr("unknown field 'nodes'"));
+}
+
 TEST_P(JobStoreTest, UnknownApplicationsAndRunsAreNotFound) {
   EXPECT_THROW(Submit("nope", Spec("SELECT 1")), Error);
   EXPECT_THROW(jobs_->GetRun("jr-missing"), Error);

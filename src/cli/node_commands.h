@@ -1,0 +1,36 @@
+// `tarn node`: this machine as a node of a Slurm cluster (docs/scale-out.md).
+//
+//   tarn node check [--temp-dir D] [--lake D] [--min-free-space SIZE]
+//                   [--min-free-inodes N] [--min-memory SIZE] [--json]
+//                   [--drain [--node NAME]]
+//
+// `check` runs the node checks (scale/node_check.h) and prints what each found; the
+// exit code is 0 when healthy and 1 when not. With --drain it is Slurm's
+// HealthCheckProgram: an unhealthy node (SLURMD_NODENAME, or --node) is drained with
+// the failed checks as the reason and its running jobs are requeued on other nodes;
+// a node this check drained earlier goes back to service once healthy. Drains by
+// people or by Slurm itself are left alone.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+
+namespace tarn::cli {
+
+class NodeCommands {
+ public:
+  explicit NodeCommands(CLI::App& app);
+  std::optional<int> Run();
+
+ private:
+  int Check();
+
+  CLI::App* check_ = nullptr;
+  std::string temp_dir_, lake_, min_free_space_ = "1GiB", min_memory_ = "256MiB", node_;
+  int64_t min_free_inodes_ = 10000;
+  bool json_ = false, drain_ = false;
+};
+
+}  // namespace tarn::cli

@@ -1,0 +1,178 @@
+// SlurmClient and `tarn node check --drain` against the real test cluster that
+// scripts/test starts (scripts/lib/slurm.sh: n1-n3 in partition debug, c1-c2 cloud).
+#include "scale/slurm.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "test_util.h"
+
+namespace tarn::scale {
+namespace {
+
+using namespace std::chrono_literals;
+
+class SlurmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* root = std::getenv("TARN_TEST_SLURM_ROOT");
+    if (!root || !std::getenv("SLURM_CONF")) {
+      const char* ci = std::getenv("CI");
+      if (ci && std::string(ci) == "true")
+        FAIL() << "Slurm tests are required in CI but no test cluster runs";
+      GTEST_SKIP() << "no Slurm test cluster (run scripts/test, which starts one)";
+    }
+    root_ = root;
+    out_ = root_ / "out" / ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::create_directories(out_);
+  }
+
+  // Polls `id` until `done` holds for its jobs or `limit` passes; returns the last view.
+  std::vector<SlurmJob> WaitFor(const std::string& id,
+                                const std::function<bool(const std::vector<SlurmJob>&)>& done,
+                                std::chrono::seconds limit = 60s) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    std::vector<SlurmJob> jobs;
+    while (std::chrono::steady_clock::now() < until) {
+      jobs = slurm_.Jobs(id);
+      if (!jobs.empty() && done(jobs)) return jobs;
+      std::this_thread::sleep_for(200ms);
+    }
+    ADD_FAILURE() << "job " << id << " did not get there in " << limit.count() << " s";
+    return jobs;
+  }
+  static bool AllEnded(const std::vector<SlurmJob>& jobs) {
+    for (auto& j : jobs)
+      if (!j.Ended()) return false;
+    return true;
+  }
+  std::string Read(const std::filesystem::path& p) {
+    std::ifstream f(p);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+  }
+
+  SlurmClient slurm_;
+  std::filesystem::path root_, out_;
+};
+
+TEST_F(SlurmTest, AnArrayRunsEachTaskAndEndsCompleted) {
+  SlurmJobRequest r;
+  r.name = "tarn-test-array";
+  r.command = {"/bin/sh", "-c", "echo \"task $SLURM_ARRAY_TASK_ID of $SLURM_ARRAY_TASK_COUNT\""};
+  r.array_size = 4;
+  r.output = out_ / "%A_%a.out";
+  auto id = slurm_.Submit(r);
+  auto jobs = WaitFor(id, AllEnded);
+  ASSERT_EQ(jobs.size(), 4u);
+  for (int i = 0; i < 4; i++) {
+    EXPECT_EQ(jobs[i].state, "COMPLETED") << jobs[i].id;
+    EXPECT_EQ(jobs[i].exit_code, 0);
+    EXPECT_EQ(jobs[i].id.substr(0, id.size() + 1), id + "_");
+    EXPECT_EQ(Read(out_ / (id + "_" + std::to_string(i) + ".out")), "task " + std::to_string(i) + " of 4\n");
+  }
+}
+
+TEST_F(SlurmTest, AFailedJobReportsItsExitCodeAndExcludedNodesAreAvoided) {
+  SlurmJobRequest r;
+  r.name = "tarn-test-fail";
+  r.command = {"/bin/sh", "-c", "echo $SLURMD_NODENAME; exit 3"};
+  r.exclude = {"n1", "n2"};
+  r.output = out_ / "%j.out";
+  auto id = slurm_.Submit(r);
+  auto jobs = WaitFor(id, AllEnded);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].state, "FAILED");
+  EXPECT_EQ(jobs[0].exit_code, 3);
+  EXPECT_EQ(jobs[0].nodes, "n3");
+  EXPECT_EQ(Read(out_ / (id + ".out")), "n3\n");
+}
+
+TEST_F(SlurmTest, CancelStopsEveryTaskOfAnArray) {
+  SlurmJobRequest r;
+  r.name = "tarn-test-cancel";
+  r.command = {"/bin/sleep", "300"};
+  r.array_size = 2;
+  r.output = "/dev/null";
+  auto id = slurm_.Submit(r);
+  WaitFor(id, [](auto& jobs) {
+    return jobs.size() == 2 && jobs[0].state == "RUNNING" && jobs[1].state == "RUNNING";
+  });
+  slurm_.Cancel(id);
+  auto jobs = WaitFor(id, AllEnded, 30s);
+  ASSERT_EQ(jobs.size(), 2u);
+  for (auto& j : jobs) EXPECT_EQ(j.state, "CANCELLED");
+  slurm_.Cancel(id);  // again: no error
+}
+
+TEST_F(SlurmTest, BadRequestsAreRefusedBeforeSbatch) {
+  SlurmJobRequest r;
+  r.name = "tarn test";
+  r.command = {"/bin/true"};
+  EXPECT_EQ(tarn::testing::CatchError([&] { slurm_.Submit(r); }).code(), ErrorCode::kInvalidArgument);
+  r.name = "ok";
+  r.partition = "--uid=0";
+  EXPECT_EQ(tarn::testing::CatchError([&] { slurm_.Submit(r); }).code(), ErrorCode::kInvalidArgument);
+  r.partition = "";
+  r.command = {"true"};
+  auto e = tarn::testing::CatchError([&] { slurm_.Submit(r); });
+  EXPECT_STREQ(e.what(), "a Slurm job runs a program named by an absolute path");
+  r.command = {"/bin/true"};
+  r.partition = "nosuchpartition";
+  e = tarn::testing::CatchError([&] { slurm_.Submit(r); });
+  EXPECT_EQ(e.code(), ErrorCode::kIo);
+  EXPECT_NE(std::string(e.what()).find("sbatch failed"), std::string::npos) << e.what();
+  EXPECT_TRUE(slurm_.Jobs("999999999").empty());
+}
+
+// The cluster's HealthCheckProgram is `tarn node check --drain` with the temp folder
+// root/tmp/<node>: replacing n2's with a file makes n2 unhealthy.
+TEST_F(SlurmTest, AnUnhealthyNodeIsDrainedItsJobsRequeuedAndItReturnsWhenHealthy) {
+  auto temp = root_ / "tmp" / "n2";
+  SlurmJobRequest r;
+  r.name = "tarn-test-requeue";
+  r.command = {"/bin/sh", "-c", "echo \"$SLURMD_NODENAME restart ${SLURM_RESTART_COUNT:-0}\"; sleep 300"};
+  r.exclude = {"n1", "n3"};
+  r.output = out_ / "%j.out";
+  auto id = slurm_.Submit(r);
+  WaitFor(id, [](auto& jobs) { return jobs[0].state == "RUNNING"; });
+  std::filesystem::remove_all(temp);
+  tarn::testing::WriteFile(temp, "not a folder");
+  auto until = std::chrono::steady_clock::now() + 30s;
+  SlurmNode node;
+  while (std::chrono::steady_clock::now() < until) {
+    node = slurm_.Node("n2");
+    if (node.Has("DRAIN")) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  std::filesystem::remove(temp);
+  std::filesystem::create_directories(temp);
+  ASSERT_TRUE(node.Has("DRAIN")) << node.state;
+  EXPECT_EQ(node.reason, "tarn node check: " + temp.string() + " is not a directory");
+  auto jobs = WaitFor(
+      id, [](auto& jobs) { return jobs[0].restarts >= 1; }, 30s);
+  EXPECT_GE(jobs[0].restarts, 1);
+  // Healthy again: the next check returns n2 to service and the job runs there again.
+  until = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < until && slurm_.Node("n2").Has("DRAIN"))
+    std::this_thread::sleep_for(200ms);
+  EXPECT_FALSE(slurm_.Node("n2").Has("DRAIN")) << slurm_.Node("n2").state;
+  slurm_.Cancel(id);
+  WaitFor(id, AllEnded, 30s);
+}
+
+TEST_F(SlurmTest, ADrainByAPersonIsLeftAlone) {
+  slurm_.Drain("n1", "maintenance by ops");
+  std::this_thread::sleep_for(7s);  // longer than HealthCheckInterval
+  auto node = slurm_.Node("n1");
+  slurm_.Resume("n1");
+  EXPECT_TRUE(node.Has("DRAIN")) << node.state;
+  EXPECT_EQ(node.reason, "maintenance by ops");
+}
+
+}  // namespace
+}  // namespace tarn::scale
