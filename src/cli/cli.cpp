@@ -21,6 +21,7 @@
 #include "cli/demo_data.h"
 #include "cli/job_commands.h"
 #include "cli/node_commands.h"
+#include "cli/worker_command.h"
 #include "cli/progress.h"
 #include "cli/recon_commands.h"
 #include "cli/remote.h"
@@ -207,6 +208,7 @@ int Main(int argc, char** argv) {
   // tarn app / tarn job
   JobCommands job_commands(app);
   NodeCommands node_commands(app);
+  WorkerCommand worker_command(app);
 
   // tarn recon
   InstanceFlags recon_flags;
@@ -371,6 +373,7 @@ int Main(int argc, char** argv) {
   try {
     if (auto rc = job_commands.Run()) return *rc;
     if (auto rc = node_commands.Run()) return *rc;
+    if (auto rc = worker_command.Run()) return *rc;
     if (auto rc = recon_commands.Run()) return *rc;
     if (auto rc = validate_command.Run()) return *rc;
     if (auto rc = upload_command.Run()) return *rc;

@@ -15,6 +15,7 @@
 #include "common/util.h"
 #include "engine/engine.h"
 #include "governance/internal.h"
+#include "governance/planned_resolver.h"
 
 namespace fs = std::filesystem;
 
@@ -106,6 +107,25 @@ void Governor::CheckQuery(duckdb::SelectStatement& query) {
 void Governor::Reset() {
   scans_.clear();
   files_.clear();
+  local_reads_.clear();
+}
+
+std::string ResolverKey(const std::string& schema, const std::string& table) {
+  std::string s = duckdb::StringUtil::Lower(schema), t = duckdb::StringUtil::Lower(table);
+  return s == kAtSchema ? t : s + "." + t;
+}
+
+PlannedReads Governor::Planned() const {
+  if (!local_reads_.empty()) {
+    throw Error(
+        ErrorCode::kUnsupported,
+        fmt::format("this query reads {}, which only the server can read: run it on a local application",
+                    *local_reads_.begin()));
+  }
+  PlannedReads out;
+  for (auto& [key, scan] : scans_) out.scans[key] = scan->ref->ToString();
+  out.files = files_;
+  return out;
 }
 
 Resource& Governor::ResourceFor(const std::string& table, const std::string& access) {
@@ -121,6 +141,13 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_sc
   if (!policy_) BeginStatement();
   std::string schema = duckdb::StringUtil::Lower(raw_schema);
   std::string name = duckdb::StringUtil::Lower(raw_table);
+  if (schema == kInformationSchema || schema == kTempSchema || schema == kRowChangeSchema ||
+      schema == kSystemSchema) {
+    local_reads_.insert(schema == kInformationSchema ? "information_schema." + name
+                        : schema == kSystemSchema    ? "system." + name
+                        : schema == kTempSchema      ? "the temporary table " + name
+                                                     : "rows being changed");
+  }
   if (schema == kInformationSchema) return InformationSchema(name);
   if (schema == kTempSchema) return TempScan(name);
   if (schema == kRowChangeSchema) return RowChangeScan(name);
@@ -164,6 +191,9 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_sc
   if (at) info->snapshot_id = catalog_.SnapshotAt(*info, *at);  // the current policy reads old data too
   scan->transparent = explain_mode_ || Transparent(access, scan->exposed);
   auto table_scan = catalog_.Scan(*info);
+  for (auto& k : table_scan->keys) {
+    if (!k.empty()) local_reads_.insert("the encrypted table " + key);
+  }
   auto& res = ResourceFor(key, "read");
   for (auto& f : table_scan->Paths()) files_[f] = key;
   res.bytes += table_scan->bytes;

@@ -57,6 +57,14 @@ struct Resource {
   int64_t bytes = 0;                 // size of the files its scans cover
 };
 
+// A query's governed reads, for running the query elsewhere (a Slurm node, see
+// planned_resolver.h): the governed scan each name the engine resolved stands for,
+// as SQL, and the files those scans read.
+struct PlannedReads {
+  std::map<std::string, std::string> scans;  // ResolverKey(schema, table) -> governed scan
+  std::map<std::string, std::string> files;  // file -> db.table
+};
+
 // Rows produced by a governance statement (SHOW GRANTS, EXPLAIN ACCESS, ...), or a
 // status line for one that changes the policy.
 struct StatementOutput {
@@ -93,6 +101,10 @@ class Governor : public engine::TableResolver {
   // statement touched.
   void BeginStatement();
   const std::vector<Resource>& resources() const { return resources_; }
+  // The governed reads of the statement resolved last. kUnsupported if it read what
+  // only this server can: information_schema, system.audit, temporary tables, row
+  // changes, encrypted tables (their keys stay here).
+  PlannedReads Planned() const;
 
   // 1. The pre-bind check of a query (SELECT, or the source of INSERT / CREATE
   // TABLE AS). May rewrite names that Tarn serves itself (information_schema.*,
@@ -238,6 +250,7 @@ class Governor : public engine::TableResolver {
   std::vector<Resource> resources_;
   std::map<std::string, std::unique_ptr<Scan>> scans_;  // by db.table
   std::map<std::string, std::string> files_;            // file the scans read -> db.table
+  std::set<std::string> local_reads_;                   // what the statement read that only this server can
   std::map<std::string, std::string> temp_tables_;      // the run's temporary tables: name -> file
   std::optional<RowChange> row_change_;                 // this statement's, if it changes rows
   std::optional<RowChangeTarget> row_change_target_;

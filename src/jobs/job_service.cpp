@@ -337,6 +337,26 @@ std::filesystem::path JobService::FilesDir(const JobRun& run) const {
   return ResultsDir(instance_) / (run.id + ".files");
 }
 
+std::shared_ptr<session::QueryOffload> JobService::Offload(JobStore& reader, const JobRun& run, RunLog& log) {
+  auto app = reader.GetApplication(run.application_id);
+  if (!app.executor.slurm()) return nullptr;
+  for (auto& e : options_.executors) {
+    if (e->name() != app.executor.type) continue;
+    RunHooks hooks;
+    hooks.details = [this, id = run.id](const std::string& details) {
+      writer_.Do([&](JobStore& s) { s.SetDetails(id, details); });
+    };
+    hooks.note = [this, &log](const std::string& message) {
+      log.Note("executor", message);
+      writer_.Do([&](JobStore& s) { log.WriteTo(s); });  // seen at once, not with the statement's end
+    };
+    return e->Start(app, run, std::move(hooks));
+  }
+  throw Error::Unsupported(
+      "application {} runs on the {} executor, which this server has not configured (docs/scale-out.md)",
+      app.name, app.executor.type);
+}
+
 session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, RunLog& log,
                                         std::atomic<bool>& timed_out, std::optional<int64_t>& result_rows) {
   auto steps = run.Steps();
@@ -357,6 +377,14 @@ session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, Run
   std::filesystem::create_directories(FilesDir(run), ec);
   request.output_dir = FilesDir(run);
   if (run.attempt > 1) std::filesystem::remove(result_file, ec);  // an earlier attempt's
+  try {
+    request.offload = Offload(reader, run, log);
+  } catch (const Error& e) {
+    session::RunResult failed;
+    failed.state = session::RunState::kFailed;
+    failed.error = e;
+    return failed;
+  }
   if (std::string type = run.job.value("type", "sql"); type != "sql") {
     // A job of another type becomes its script now, as the run's principal.
     try {

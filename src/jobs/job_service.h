@@ -44,6 +44,7 @@
 
 #include "common/histogram.h"
 #include "jobs/events.h"
+#include "jobs/executor.h"
 #include "jobs/job_store.h"
 #include "jobs/job_writer.h"
 #include "session/instance.h"
@@ -70,6 +71,8 @@ struct JobServiceOptions {
   std::chrono::milliseconds schedule_poll{1000};
   // The job types besides "sql" (e.g. quality's reconciliation).
   JobTypes types;
+  // The executors besides "local" (e.g. scale's slurm), by the name applications use.
+  RunExecutors executors;
   // How long after submission the groups in an external principal's token are trusted.
   std::chrono::milliseconds external_identity_ttl{std::chrono::hours(12)};
 };
@@ -124,6 +127,8 @@ class JobService {
   // Runs the run's steps (or its script); `result_rows` gets the kept result's rows.
   session::RunResult RunSteps(JobStore& reader, const JobRun& run, RunLog& log, std::atomic<bool>& timed_out,
                               std::optional<int64_t>& result_rows);
+  // The offload of `run`'s application's executor (null for local; see executor.h).
+  std::shared_ptr<session::QueryOffload> Offload(JobStore& reader, const JobRun& run, RunLog& log);
   void Heartbeat();
   // The scheduler thread: fires what is due every schedule_poll (schedule_fire.cpp).
   void Schedules();

@@ -342,6 +342,17 @@ std::optional<JobRun> JobStore::ClaimNext(const std::string& owner, int64_t leas
   return run;
 }
 
+bool JobStore::SetDetails(const std::string& id, const std::string& details) {
+  auto rows = store_.Query(
+      "UPDATE job_runs SET state_details = ?, updated_ms = ? WHERE id = ? AND state = 'RUNNING' "
+      "RETURNING application_id, created_by, issuer, attempt",
+      {details, NowMs(), id});
+  if (rows.size() != 1) return false;
+  Emit("job_run", id, rows[0].Str(0), rows[0].Str(1), rows[0].Str(2),
+       {{"state", "RUNNING"}, {"state_details", details}, {"attempt", rows[0].Int(3)}});
+  return true;
+}
+
 bool JobStore::Transition(const std::string& id, const std::vector<RunState>& from, RunState to,
                           const std::string& details) {
   bool moved = false;

@@ -236,6 +236,9 @@ class JobStore {
   // none of them. Terminal states stamp ended_ms.
   bool Transition(const std::string& id, const std::vector<RunState>& from, RunState to,
                   const std::string& details = "");
+  // Sets the state_details of a RUNNING run (an executor's view of it, e.g. Slurm's
+  // state and reason); false if it is not running.
+  bool SetDetails(const std::string& id, const std::string& details);
   // Runs queued longer than their application's queue_timeout_minutes end CANCELLED,
   // "queue timeout"; returns how many.
   int64_t ExpireQueued(int64_t now_ms);

@@ -117,7 +117,7 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
   std::string listen;
   Read(root, "listen", listen, "", known);
   if (!listen.empty()) SetListen(c, listen);
-  for (auto section : {"tls", "limits", "identity", "jobs", "livy", "connections", "studio"})
+  for (auto section : {"tls", "limits", "identity", "jobs", "livy", "connections", "studio", "slurm"})
     known.insert(section);
   RejectUnknown(root, known, "");
   if (auto* t = root["tls"].as_table()) {
@@ -216,6 +216,20 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
     Read(*t, "workers", c.job_workers, "jobs.", k);
     ReadDuration(*t, "external_identity_ttl", c.job_external_identity_ttl_s, "jobs.", k);
     RejectUnknown(*t, k, "jobs.");
+  }
+  if (auto* t = root["slurm"].as_table()) {
+    std::set<std::string> k;
+    Read(*t, "worker_url", c.slurm_worker_url, "slurm.", k);
+    std::string program;
+    Read(*t, "worker_program", program, "slurm.", k);
+    c.slurm_worker_program = program;
+    Read(*t, "worker_ca_file", c.slurm_worker_ca_file, "slurm.", k);
+    RejectUnknown(*t, k, "slurm.");
+    if (!c.slurm_worker_url.empty() && c.slurm_worker_url.rfind("https://", 0) != 0 &&
+        c.slurm_worker_url.rfind("http://", 0) != 0)
+      throw Error::InvalidArgument("slurm.worker_url must be an http:// or https:// URL");
+    if (!program.empty() && !c.slurm_worker_program.is_absolute())
+      throw Error::InvalidArgument("slurm.worker_program must be an absolute path");
   }
   if (auto* t = root["connections"].as_table()) {
     for (auto& [name, node] : *t) {

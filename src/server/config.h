@@ -25,6 +25,10 @@
 //   [connections.NAME]  url = "postgresql://reader@db:5432/crm", password_file = "crm.pass",
 //              users = ["alice"], groups = ["migration"]   (PostgreSQL databases validations
 //              may read: quality/external.h; neither users nor groups: nobody may use it)
+//   [slurm]    worker_url = "https://tarn.internal:8998" (how workers on the nodes reach this
+//              server; default its own URL), worker_program = "/usr/bin/tarn" (the tarn
+//              binary on the nodes; default this server's own), worker_ca_file (the PEM the
+//              workers trust for this server's certificate). docs/scale-out.md
 #pragma once
 
 #include <chrono>
@@ -96,6 +100,10 @@ struct ServerConfig {
   // For tests: the clock of job timeouts and external identities' TTL (null: the system clock).
   std::function<int64_t()> job_deadline_clock;
   int job_schedule_poll_ms = 1000;
+  std::string slurm_worker_url;                // [slurm] worker_url ("": BaseUrl())
+  std::filesystem::path slurm_worker_program;  // [slurm] worker_program ("": /proc/self/exe)
+  std::string slurm_worker_ca_file;            // [slurm] worker_ca_file
+  int slurm_poll_ms = 250;                     // for tests, never from a file
   std::string livy_base_path = "/";            // [livy] base_path
   int livy_workers = 8;                        // [livy] workers
   int64_t livy_max_result_rows = 1000;         // [livy] max_result_rows

@@ -22,6 +22,7 @@
 #include "server/static_assets.h"
 #include "server/studio_routes.h"
 #include "server/upload_routes.h"
+#include "server/worker_routes.h"
 #include "server/workspace_routes.h"
 
 namespace tarn::server {
@@ -85,6 +86,7 @@ struct Service::Impl {
   std::unique_ptr<identity::Authenticator> auth;
   std::unique_ptr<session::Runner> runner;
   std::unique_ptr<Statements> queries;
+  std::shared_ptr<scale::SlurmExecutor> slurm;            // the jobs' slurm executor
   std::unique_ptr<jobs::JobService> jobs;                 // after the runner: stopped before it
   std::unique_ptr<livy::LivyService> livy;                // after the runner: stopped before it
   std::vector<std::unique_ptr<store::MetaStore>> stores;  // one per worker
@@ -330,6 +332,7 @@ void Service::Impl::AddRoutes() {
   AddWorkspaceRoutes(router, {[this](size_t worker) -> store::MetaStore& { return *stores.at(worker); }});
   AddJobRoutes(router, {[this](size_t worker) -> store::MetaStore& { return *stores.at(worker); },
                         [this]() -> jobs::JobService& { return *jobs; }});
+  AddWorkerRoutes(router, [this]() -> scale::SlurmExecutor& { return *slurm; });
 
   // --- Livy ---------------------------------------------------------------------
   LivyRoutes lr;
@@ -541,6 +544,8 @@ void Service::Start() {
     if (s.config.job_deadline_clock) jo.deadline_clock = s.config.job_deadline_clock;
     jo.types = {quality::MakeReconciliationJobType(s.instance.options().data_dir / "uploads"),
                 quality::MakeValidationJobType({s.config.connections, &s.instance.audit()})};
+    s.slurm = MakeSlurmExecutor(s.config, s.instance, bound.BaseUrl());
+    jo.executors = {s.slurm};
     s.jobs = std::make_unique<jobs::JobService>(s.instance, *s.runner, jo);
     livy::LivyOptions lo;
     lo.workers = s.config.livy_workers;

@@ -21,6 +21,8 @@ using Statement = duckdb::unique_ptr<duckdb::SQLStatement>;
 
 void Select(Statement& statement, StatementContext& ctx) {
   ctx.governor.CheckQuery(statement->Cast<duckdb::SelectStatement>());
+  if (ctx.session.offloads())
+    return ctx.session.RunOffloaded(std::move(statement), ctx.handler, ctx.parquet_output, ctx.outcome);
   ctx.session.RunQuery(std::move(statement), ctx.handler, ctx.parquet_output, ctx.outcome);
 }
 

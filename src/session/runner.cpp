@@ -353,12 +353,14 @@ void Runner::Execute(Entry& e, const RunRequest& request, ResultHandler& handler
       session.Measure(false);
       session.SetCommitScope(std::nullopt);
       session.SetOutputDir(std::nullopt);
+      session.SetOffload(nullptr);
       session.EndRun();  // its temporary tables go with the run
     }
   } reset{*lease};
   lease->Measure(request.measure_usage);
   lease->SetCommitScope(request.commit_scope);
   lease->SetOutputDir(request.output_dir);
+  lease->SetOffload(request.offload);
 
   std::optional<CappedHandler::Cap> rows_cap, bytes_cap;
   auto tighter = [](std::optional<CappedHandler::Cap>& cap, int64_t most, std::string reason) {

@@ -75,6 +75,8 @@ struct RunRequest {
   // Statements commit their data at most once under this scope (see
   // Session::SetCommitScope): a rerun skips those that committed.
   std::optional<catalog::CommitKey> commit_scope;
+  // Computes the run's queries elsewhere (see offload.h); null: here.
+  std::shared_ptr<QueryOffload> offload;
 };
 
 // What a run did. `error` is set when it did not finish.

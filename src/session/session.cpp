@@ -182,6 +182,7 @@ void Session::ExecuteOne(const StatementStart& st, ResultHandler& handler, const
                             outcome.rows_written, used.cpu_seconds, used.peak_memory_bytes});
   };
   caller_.origin.statement = static_cast<int64_t>(st.index);
+  statement_index_ = st.index;
   try {
     CheckStop();
     handler.OnStatementBegin(st);
@@ -334,6 +335,41 @@ void Session::RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, Resul
     fs::remove(tmp, ec);
     throw;
   }
+}
+
+void Session::RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
+                           const fs::path* parquet_output, Outcome& outcome) {
+  CheckStop();
+  PlannedQuery planned;
+  planned.index = statement_index_;
+  planned.sql = statement->ToString();
+  std::vector<duckdb::LogicalType> types;
+  conn_->Describe(statement->Copy(), planned.columns, types);  // resolved and verified as the caller
+  try {
+    planned.reads = governor_->Planned();
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kUnsupported) throw;
+    offload_->RunsHere(planned, e.what());
+    return RunQuery(std::move(statement), handler, parquet_output, outcome);
+  }
+  auto result = offload_->Run(planned, [this] { return stop_reason() != StopReason::kNone; });
+  CheckStop();
+  if (parquet_output) {
+    std::error_code ec;
+    fs::rename(result.file, *parquet_output, ec);
+    if (ec) {  // another file system: copy
+      fs::copy_file(result.file, *parquet_output, fs::copy_options::overwrite_existing, ec);
+      if (ec) throw Error::Io("cannot write {}: {}", parquet_output->string(), ec.message());
+    }
+    outcome.rows = result.rows;
+    handler.OnStatus(
+        fmt::format("wrote {} to {}", Plural(result.rows, "row", "rows"), parquet_output->string()));
+    return;
+  }
+  auto read = engine::Parse("SELECT * FROM read_parquet(" + engine::QuoteString(result.file.string()) + ")");
+  auto trusted = conn_->Trusted();  // Tarn's own read of the rows the node computed
+  auto rows = conn_->Stream(std::move(read.at(0)));
+  Deliver(*rows, handler, outcome);
 }
 
 void Session::EmitRows(const std::vector<std::string>& names,

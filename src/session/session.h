@@ -27,6 +27,7 @@
 #include "files/files.h"
 #include "governance/governance.h"
 #include "identity/principal.h"
+#include "session/offload.h"
 #include "store/store.h"
 
 namespace tarn::session {
@@ -176,6 +177,17 @@ class Session {
   // Where the files this run writes (COPY (query) TO 'name', see WriteOutput) go once
   // it succeeds (PublishOutputs); nullopt: the run may write no files.
   void SetOutputDir(std::optional<std::filesystem::path> dir) { output_dir_ = std::move(dir); }
+  // From now on (an offload) or no longer (null), the run's queries (SELECT, WITH, ...
+  // as statements of their own) are computed by `offload` (see offload.h); everything
+  // else still runs here.
+  void SetOffload(std::shared_ptr<QueryOffload> offload) { offload_ = std::move(offload); }
+  bool offloads() const { return offload_ != nullptr; }
+  // For the query statement family: checks, resolves and verifies `statement` (its
+  // pre-bind check done) here and has the offload compute it; the rows go to the
+  // handler (or `parquet_output`). A query that reads what only this server can runs
+  // here (RunQuery).
+  void RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
+                    const std::filesystem::path* parquet_output, StatementOutcome& outcome);
   bool may_write_files() const { return output_dir_.has_value(); }
   // Writes the rows of `query` (checked and run as any query of the caller's) to the
   // run's file `name`, a bare file name, in `format`; an .xlsx file gets them as sheet
@@ -257,6 +269,8 @@ class Session {
   std::atomic<int64_t> deadline_ns_{0};  // steady clock; 0: none
   bool parquet_optional_ = false;
   std::optional<catalog::CommitKey> commit_scope_;
+  std::shared_ptr<QueryOffload> offload_;
+  size_t statement_index_ = 0;  // of the statement running now
   std::chrono::milliseconds timeout_{0};
   std::vector<std::unique_ptr<StatementFamily>> families_;  // the engine's SQL last
 };
