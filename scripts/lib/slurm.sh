@@ -91,27 +91,17 @@ EOF
   else
     printf '#!/bin/sh\nexit 0\n' >"$root/bin/healthcheck"
   fi
-  cat >"$root/bin/resume" <<EOF
-#!/bin/sh
-# ResumeProgram: "powers up" cloud nodes by starting a local slurmd for each.
-export SLURM_CONF="$root/etc/slurm.conf"
-echo "\$(date +%T) resume \$1" >>"$root/log/power.log"
-for n in \$(scontrol show hostnames "\$1"); do
-  mkdir -p "$root/spool/\$n" "$root/tmp/\$n"
-  /usr/sbin/slurmd -b -N "\$n" </dev/null >>"$root/log/power.log" 2>&1
-done
-EOF
-  cat >"$root/bin/suspend" <<EOF
-#!/bin/sh
-# SuspendProgram: "powers down" cloud nodes by stopping their slurmd.
-export SLURM_CONF="$root/etc/slurm.conf"
-echo "\$(date +%T) suspend \$1" >>"$root/log/power.log"
-for n in \$(scontrol show hostnames "\$1"); do
-  p="$root/run/slurmd-\$n.pid"
-  [ -s "\$p" ] && kill "\$(cat "\$p")"
-done
-exit 0
-EOF
+  # Resume/SuspendProgram: Tarn's own, starting and stopping local slurmd's for the
+  # CLOUD nodes (a real cluster gives `--command` its provider's program instead).
+  local verb
+  for verb in resume suspend; do
+    if [ -n "$tarn" ]; then
+      printf '#!/bin/sh\nexport SLURM_CONF="%s"\nexec "%s" node %s "$1" --local-slurmd </dev/null >>"%s" 2>&1\n' \
+        "$root/etc/slurm.conf" "$tarn" "$verb" "$root/log/power.log" >"$root/bin/$verb"
+    else
+      printf '#!/bin/sh\nexit 0\n' >"$root/bin/$verb"
+    fi
+  done
   chmod 755 "$root/bin/healthcheck" "$root/bin/resume" "$root/bin/suspend"
 }
 
@@ -138,7 +128,7 @@ slurm_start() {
   local root port i idle
   root="$(mktemp -d /tmp/tarn-slurm.XXXXXX)"
   chmod 755 "$root"
-  mkdir -p "$root"/{etc,munge,state,spool,run,log,bin,lake} "$root"/tmp/{n1,n2,n3,c1,c2}
+  mkdir -p "$root"/{etc,munge,state,run,log,bin,lake} "$root"/tmp/{n1,n2,n3,c1,c2} "$root"/spool/{n1,n2,n3,c1,c2}
   port=$((20000 + RANDOM % 20000))
   _slurm_write_conf "$root" "$port"
   _slurm_write_programs "$root"

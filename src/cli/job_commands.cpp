@@ -40,6 +40,16 @@ JobCommands::JobCommands(CLI::App& app) {
     c->add_option("--max-threads", max_threads_,
                   "maximum_capacity: threads its running runs reserve together")
         ->check(CLI::Range(1, 1024));
+    c->add_option("--executor", executor_.type, "Where its runs compute their queries: local or slurm")
+        ->check(CLI::IsMember({"local", "slurm"}));
+    c->add_option("--partition", executor_.partition, "slurm: the partition (default: the cluster's)");
+    c->add_option("--account", executor_.account, "slurm: the account");
+    c->add_option("--qos", executor_.qos, "slurm: the QOS");
+    c->add_option("--time-limit", executor_.time_limit_minutes,
+                  "slurm: minutes a task may run (0: the partition's)")
+        ->check(CLI::Range(0, 10080));
+    c->add_option("--min-nodes", executor_.min_nodes, "slurm: nodes kept up")->check(CLI::Range(0, 1000));
+    c->add_option("--max-nodes", executor_.max_nodes, "slurm: nodes at most")->check(CLI::Range(1, 1000));
   }
   app_list_ =
       app_cmd_->add_subcommand("list", "Applications you may submit to or manage: id, name, state, limits");
@@ -102,6 +112,7 @@ std::optional<int> JobCommands::Run() {
                            {"queue_timeout_minutes", queue_timeout_},
                            {"default_timeout_minutes", default_timeout_}};
     if (auto cap = Capacity(*app_create_); !cap.empty()) body["maximum_capacity"] = cap;
+    if (auto executor = Executor(*app_create_); !executor.is_null()) body["executor"] = executor;
     auto app = CallApi(remote, "POST", "/v1/applications", body);
     if (json_)
       std::cout << app.dump() << "\n";
@@ -166,11 +177,11 @@ int JobCommands::ChangeApplication() {
       if (limit_options_[3 + i]->count() > 0) body[fields[i]] = values[i];  // the update's own options
     }
     if (auto cap = Capacity(*app_update_); !cap.empty()) body["maximum_capacity"] = cap;
+    if (auto executor = Executor(*app_update_); !executor.is_null()) body["executor"] = executor;
     if (body.empty())
       throw Error::InvalidArgument(
-          "nothing to change: give --max-concurrent-runs, --queue-timeout, --default-timeout, --max-memory "
-          "or "
-          "--max-threads");
+          "nothing to change: give --max-concurrent-runs, --queue-timeout, --default-timeout, --max-memory, "
+          "--max-threads or --executor");
     r = CallApi(remote_.Options(), "PUT", path, body);
   } else if (*app_delete_) {
     r = CallApi(remote_.Options(), "DELETE", path);
@@ -205,6 +216,31 @@ int JobCommands::Submit() {
   return wait_ ? Wait(id, false) : 0;
 }
 
+nlohmann::json JobCommands::Executor(const CLI::App& cmd) const {
+  bool slurm_options = false;
+  for (auto* flag : {"--partition", "--account", "--qos", "--time-limit", "--min-nodes", "--max-nodes"})
+    slurm_options = slurm_options || cmd.count(flag) > 0;
+  if (!cmd.count("--executor")) {
+    if (slurm_options)
+      throw Error::InvalidArgument(
+          "--partition, --account, --qos, --time-limit, --min-nodes and --max-nodes go with --executor "
+          "slurm");
+    return nullptr;
+  }
+  if (executor_.type == "local") {
+    if (slurm_options) throw Error::InvalidArgument("--executor local takes no Slurm options");
+    return {{"type", "local"}};
+  }
+  nlohmann::json e{{"type", "slurm"},
+                   {"min_nodes", executor_.min_nodes},
+                   {"max_nodes", executor_.max_nodes},
+                   {"time_limit_minutes", executor_.time_limit_minutes}};
+  if (!executor_.partition.empty()) e["partition"] = executor_.partition;
+  if (!executor_.account.empty()) e["account"] = executor_.account;
+  if (!executor_.qos.empty()) e["qos"] = executor_.qos;
+  return e;
+}
+
 nlohmann::json JobCommands::Capacity(const CLI::App& cmd) const {
   nlohmann::json cap = nlohmann::json::object();
   if (cmd.count("--max-memory")) cap["memory"] = max_memory_;
@@ -235,9 +271,10 @@ int JobCommands::Wait(const std::string& run_id, bool show_logs) {
 }
 
 std::vector<std::string> DownloadJobRunFiles(const RemoteOptions& remote, const std::string& application,
-                                             const std::string& run_id, const std::filesystem::path& out_dir) {
-  std::string base =
-      "/v1/applications/" + Checked(application, "application") + "/jobruns/" + Checked(run_id, "job run") + "/files";
+                                             const std::string& run_id,
+                                             const std::filesystem::path& out_dir) {
+  std::string base = "/v1/applications/" + Checked(application, "application") + "/jobruns/" +
+                     Checked(run_id, "job run") + "/files";
   nlohmann::json listing;
   try {
     listing = CallApi(remote, "GET", base)["files"];

@@ -2,6 +2,8 @@
 //
 //   tarn app create NAME [--max-concurrent-runs N] [--queue-timeout MIN] [--default-timeout MIN]
 //                   [--max-memory SIZE] [--max-threads N]
+//                   [--executor local|slurm [--partition P] [--account A] [--qos Q]
+//                    [--time-limit MIN] [--min-nodes N] [--max-nodes N]]
 //   tarn app update ID [the same limits] | stop ID | start ID | delete ID
 //   tarn app list | get ID
 //   tarn job submit [--app A] (--sql SQL | --file F) [--name N] [--role R] [--client-token T]
@@ -27,6 +29,7 @@
 #include <vector>
 
 #include "cli/remote_flags.h"
+#include "jobs/job_store.h"
 
 namespace tarn::cli {
 
@@ -57,6 +60,8 @@ class JobCommands {
   int Result(const std::string& run_path);
   // maximum_capacity from --max-memory and --max-threads, if `cmd` was given them.
   nlohmann::json Capacity(const CLI::App& cmd) const;
+  // The executor from --executor and the Slurm options, if `cmd` was given them (null otherwise).
+  nlohmann::json Executor(const CLI::App& cmd) const;
   // tarn schedule ... (schedule_commands.cpp)
   void AddScheduleCommands(CLI::App& app);
   int Schedules();
@@ -86,6 +91,7 @@ class JobCommands {
   std::string format_ = "json", output_, cron_, timezone_ = "UTC", overlap_ = "skip";
   int64_t limit_ = 10000, max_threads_ = 0;
   std::string max_memory_;
+  jobs::Executor executor_;
   std::string name_, application_ = "default", sql_, file_, client_token_, state_, id_, role_;
   int64_t max_concurrent_ = 15, queue_timeout_ = 360, default_timeout_ = 720, timeout_ = -1;
   bool json_ = false, wait_ = false, follow_ = false;

@@ -1,10 +1,12 @@
 #include "cli/node_commands.h"
 
 #include <iostream>
+#include <sstream>
 
 #include "common/error.h"
 #include "governance/policy.h"
 #include "scale/node_check.h"
+#include "scale/power.h"
 #include "scale/slurm.h"
 
 namespace tarn::cli {
@@ -73,11 +75,36 @@ NodeCommands::NodeCommands(CLI::App& app) {
       "Slurm HealthCheckProgram mode: drain this node when unhealthy (requeueing its jobs), return "
       "it to service when healthy again");
   check_->add_option("--node", node_, "With --drain: the Slurm node name (default $SLURMD_NODENAME)");
+  for (bool up : {true, false}) {
+    auto* c = node->add_subcommand(up ? "resume" : "suspend",
+                                   up ? "Slurm ResumeProgram: power the nodes of HOSTLIST up"
+                                      : "Slurm SuspendProgram: power the nodes of HOSTLIST down");
+    c->add_option("hostlist", hostlist_, "The nodes, as Slurm names them (c[1-2])")->required();
+    c->add_option("--command", command_,
+                  "The provider's program and arguments, split at spaces and run without a shell; {node} "
+                  "stands for each node");
+    c->add_flag("--local-slurmd", local_slurmd_,
+                "Start or stop a slurmd on this host for each node (test clusters)");
+    (up ? resume_ : suspend_) = c;
+  }
 }
 
 std::optional<int> NodeCommands::Run() {
   if (check_->parsed()) return Check();
+  if (resume_->parsed()) return Power(true);
+  if (suspend_->parsed()) return Power(false);
   return std::nullopt;
+}
+
+int NodeCommands::Power(bool up) {
+  scale::PowerOptions options;
+  std::istringstream words(command_);
+  for (std::string w; words >> w;) options.command.push_back(w);
+  options.local_slurmd = local_slurmd_;
+  auto nodes = scale::ExpandHostlist(hostlist_);
+  auto done = up ? scale::PowerUp(nodes, options) : scale::PowerDown(nodes, options);
+  for (auto& line : done) std::cout << (up ? "resume " : "suspend ") << line << "\n";
+  return 0;
 }
 
 int NodeCommands::Check() {

@@ -10,6 +10,13 @@
 // the failed checks as the reason and its running jobs are requeued on other nodes;
 // a node this check drained earlier goes back to service once healthy. Drains by
 // people or by Slurm itself are left alone.
+//
+//   tarn node resume HOSTLIST (--command "PROGRAM ARGS {node}" | --local-slurmd)
+//   tarn node suspend HOSTLIST (--command "PROGRAM ARGS {node}" | --local-slurmd)
+//
+// Slurm's ResumeProgram and SuspendProgram for power saving (scale/power.h): power the
+// nodes of HOSTLIST up or down through the provider's command (split at spaces, run
+// without a shell, {node} replaced), or start and stop local slurmd's (test clusters).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -26,8 +33,13 @@ class NodeCommands {
 
  private:
   int Check();
+  int Power(bool up);
 
   CLI::App* check_ = nullptr;
+  CLI::App* resume_ = nullptr;
+  CLI::App* suspend_ = nullptr;
+  std::string hostlist_, command_;
+  bool local_slurmd_ = false;
   std::string temp_dir_, lake_, min_free_space_ = "1GiB", min_memory_ = "256MiB", node_;
   int64_t min_free_inodes_ = 10000;
   bool json_ = false, drain_ = false;

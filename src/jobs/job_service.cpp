@@ -377,8 +377,9 @@ session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, Run
   std::filesystem::create_directories(FilesDir(run), ec);
   request.output_dir = FilesDir(run);
   if (run.attempt > 1) std::filesystem::remove(result_file, ec);  // an earlier attempt's
+  std::shared_ptr<session::QueryOffload> offload;
   try {
-    request.offload = Offload(reader, run, log);
+    offload = Offload(reader, run, log);
   } catch (const Error& e) {
     session::RunResult failed;
     failed.state = session::RunState::kFailed;
@@ -396,7 +397,9 @@ session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, Run
         std::lock_guard lock(mu_);
         current_[run.id] = request.origin.run_id;
       }
+      request.offload = offload;  // a type that runs itself computes on the executor
       if (auto ran = t->Run(run.job, request, runner_, log)) return *ran;
+      request.offload = nullptr;  // what the type asks while making its script is quick: here
       steps.at(0).script = t->Script(run.job, request, runner_);
       log.Note("step", fmt::format("{} job: made a script of {} statements", type,
                                    session::SplitStatements(steps[0].script).size()));
@@ -407,6 +410,7 @@ session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, Run
       return failed;
     }
   }
+  request.offload = offload;
   session::RunResult outcome;
   std::optional<std::string> failed;  // the first failed step's error
   bool skip_rest = false;

@@ -95,6 +95,33 @@ ProgramResult RunProgram(const std::vector<std::string>& argv, std::chrono::mill
   return result;
 }
 
+int StartDaemon(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  if (argv.empty()) throw Error::Internal("StartDaemon without a program");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw Error::Io("cannot run {}: {}", argv[0], std::strerror(rc));
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      throw Error::Io("{} did not finish starting within {} ms", argv[0], timeout.count());
+    }
+    usleep(10000);
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 std::string RunProgramChecked(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   auto r = RunProgram(argv, timeout);
   if (r.exit_code != 0) {

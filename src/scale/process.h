@@ -23,6 +23,12 @@ struct ProgramResult {
 ProgramResult RunProgram(const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
+// Starts a daemon (a program that forks itself into the background) with standard
+// input, output and error on /dev/null, so that it outlives this process's pipes;
+// waits at most `timeout` for the starting process to exit and returns its status.
+int StartDaemon(const std::vector<std::string>& argv,
+                std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 // As RunProgram, but a non-zero exit is kIo with the program's name and the first
 // line of its standard error; returns the standard output.
 std::string RunProgramChecked(const std::vector<std::string>& argv,

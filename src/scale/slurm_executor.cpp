@@ -115,6 +115,42 @@ class SlurmOffload : public session::QueryOffload {
         {run_.id, task, run_.attempt, run_.principal.user, run_.principal.issuer, run_.principal.role,
          NowMillis() + std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count()});
     WriteFileAtomic(dir / "credential", credential, 0600);
+    // A worker lost with its node (or crashed) is tried again on another node, up to
+    // the run's attempts; Slurm itself requeues what a failed or drained node ran.
+    std::vector<std::string> excluded;
+    for (int64_t attempt = 1;; attempt++) {
+      auto job = Submit(task, dir, excluded);
+      hooks_.note(fmt::format("statement {}: Slurm job {} submitted (task {}{})", q.index + 1, job, task,
+                              excluded.empty() ? "" : ", not on " + Join(excluded)));
+      Lost lost;
+      if (auto result = Wait(task, job, dir, stopped, lost)) return *result;
+      std::string why = fmt::format(
+          "the worker of task {} (Slurm job {}) ended {} with exit code {}{} without reporting: {}", task,
+          job, lost.state, lost.exit_code, lost.nodes.empty() ? "" : " on " + lost.nodes,
+          LastLine(dir / "worker.log"));
+      if (attempt >= std::max<int64_t>(1, run_.max_attempts) || lost.nodes.empty())
+        throw Error::Io("{}", why);
+      hooks_.note(why);
+      excluded.push_back(lost.nodes);
+    }
+  }
+
+ private:
+  // How a task's Slurm job ended without a report.
+  struct Lost {
+    std::string state;
+    int64_t exit_code = 0;
+    std::string nodes;
+  };
+
+  static int64_t NowMillis() { return EpochMillis(); }
+  static std::string Join(const std::vector<std::string>& v) {
+    std::string out;
+    for (auto& s : v) out += (out.empty() ? "" : ",") + s;
+    return out;
+  }
+
+  std::string Submit(const std::string& task, const fs::path& dir, const std::vector<std::string>& excluded) {
     SlurmJobRequest r;
     r.name = "tarn-" + run_.id + "-" + task;
     r.command = {x_.options().worker_program.string(),
@@ -132,20 +168,20 @@ class SlurmOffload : public session::QueryOffload {
     r.account = app_.executor.account;
     r.qos = app_.executor.qos;
     r.time_limit_minutes = app_.executor.time_limit_minutes;
+    r.exclude = excluded;
     r.output = dir / "worker.log";
     r.workdir = dir;
-    auto job = x_.slurm().Submit(r);
-    hooks_.note(fmt::format("statement {}: Slurm job {} submitted (task {})", q.index + 1, job, task));
-    return Wait(task, job, dir, stopped);
+    return x_.slurm().Submit(r);
   }
 
- private:
-  static int64_t NowMillis() { return EpochMillis(); }
-
-  session::OffloadedResult Wait(const std::string& task, const std::string& job, const fs::path& dir,
-                                const std::function<bool()>& stopped) {
+  // Follows `job` until its worker reports (the result) or it ends without a report
+  // (nullopt, `lost` says how). A node failure Slurm requeues from is waited out.
+  std::optional<session::OffloadedResult> Wait(const std::string& task, const std::string& job,
+                                               const fs::path& dir, const std::function<bool()>& stopped,
+                                               Lost& lost) {
     std::string shown;
     auto next_look = std::chrono::steady_clock::now();
+    auto node_fail_since = std::chrono::steady_clock::time_point::max();  // max: no node failure seen
     for (;;) {
       if (stopped()) {
         x_.slurm().Cancel(job);
@@ -162,12 +198,15 @@ class SlurmOffload : public session::QueryOffload {
         if (!j.reason.empty() && j.reason != "None") details += " (" + j.reason + ")";
         if (!j.nodes.empty()) details += " on " + j.nodes;
         if (details != shown) hooks_.details(shown = details);
-        if (j.Ended()) {
+        bool node_failed = j.state == "NODE_FAIL";
+        auto now = std::chrono::steady_clock::now();
+        if (!node_failed) node_fail_since = std::chrono::steady_clock::time_point::max();
+        if (node_failed && node_fail_since == std::chrono::steady_clock::time_point::max()) node_fail_since = now;
+        bool waited_out = node_failed && now - node_fail_since > std::chrono::seconds(30);
+        if (j.Ended() && (!node_failed || waited_out)) {
           if (auto report = x_.board().TakeReport(run_.id, task)) return Finish(*report, dir);
-          throw Error::Io(
-              "the worker of task {} (Slurm job {}) ended {} with exit code {}{} without reporting: {}", task,
-              job, j.state, j.exit_code, j.nodes.empty() ? "" : " on " + j.nodes,
-              LastLine(dir / "worker.log"));
+          lost = {j.state, j.exit_code, j.nodes};
+          return std::nullopt;
         }
       }
       std::this_thread::sleep_for(x_.options().poll);

@@ -224,6 +224,11 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
     Read(*t, "worker_program", program, "slurm.", k);
     c.slurm_worker_program = program;
     Read(*t, "worker_ca_file", c.slurm_worker_ca_file, "slurm.", k);
+    int64_t node_poll_s = c.slurm_node_poll_ms / 1000;
+    ReadDuration(*t, "node_poll", node_poll_s, "slurm.", k);
+    if (node_poll_s < 1 || node_poll_s > 3600)
+      throw Error::InvalidArgument("slurm.node_poll must be 1s to 1h");
+    c.slurm_node_poll_ms = static_cast<int>(node_poll_s * 1000);
     RejectUnknown(*t, k, "slurm.");
     if (!c.slurm_worker_url.empty() && c.slurm_worker_url.rfind("https://", 0) != 0 &&
         c.slurm_worker_url.rfind("http://", 0) != 0)

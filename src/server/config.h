@@ -28,7 +28,8 @@
 //   [slurm]    worker_url = "https://tarn.internal:8998" (how workers on the nodes reach this
 //              server; default its own URL), worker_program = "/usr/bin/tarn" (the tarn
 //              binary on the nodes; default this server's own), worker_ca_file (the PEM the
-//              workers trust for this server's certificate). docs/scale-out.md
+//              workers trust for this server's certificate), node_poll = "5s" (how often
+//              the nodes' states are read). docs/scale-out.md
 #pragma once
 
 #include <chrono>
@@ -103,6 +104,7 @@ struct ServerConfig {
   std::string slurm_worker_url;                // [slurm] worker_url ("": BaseUrl())
   std::filesystem::path slurm_worker_program;  // [slurm] worker_program ("": /proc/self/exe)
   std::string slurm_worker_ca_file;            // [slurm] worker_ca_file
+  int slurm_node_poll_ms = 5000;               // [slurm] node_poll: how often the nodes are looked at
   int slurm_poll_ms = 250;                     // for tests, never from a file
   std::string livy_base_path = "/";            // [livy] base_path
   int livy_workers = 8;                        // [livy] workers

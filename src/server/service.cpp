@@ -19,10 +19,10 @@
 #include "server/livy_routes.h"
 #include "server/metrics.h"
 #include "server/queries.h"
+#include "server/slurm_routes.h"
 #include "server/static_assets.h"
 #include "server/studio_routes.h"
 #include "server/upload_routes.h"
-#include "server/worker_routes.h"
 #include "server/workspace_routes.h"
 
 namespace tarn::server {
@@ -88,6 +88,7 @@ struct Service::Impl {
   std::unique_ptr<Statements> queries;
   std::shared_ptr<scale::SlurmExecutor> slurm;            // the jobs' slurm executor
   std::unique_ptr<jobs::JobService> jobs;                 // after the runner: stopped before it
+  std::unique_ptr<scale::NodeWatcher> nodes;              // after jobs (publishes to its bus): stopped first
   std::unique_ptr<livy::LivyService> livy;                // after the runner: stopped before it
   std::vector<std::unique_ptr<store::MetaStore>> stores;  // one per worker
   std::unique_ptr<HttpServer> http;
@@ -183,7 +184,8 @@ void Service::Impl::AddRoutes() {
     AuthorizeMetrics(ctx);
     jobs::JobStore reader(*stores.at(ctx.worker));
     return TextResponse(http::status::ok,
-                        metrics.Render(http->queue_depth()) + (jobs ? jobs->RenderMetrics(reader) : ""),
+                        metrics.Render(http->queue_depth()) + (jobs ? jobs->RenderMetrics(reader) : "") +
+                            (nodes ? nodes->RenderMetrics() : ""),
                         "text/plain; version=0.0.4", v(ctx));
   });
   router.Add(verb::get, "/.well-known/openid-configuration", false, [this, v](RequestContext& ctx) {
@@ -547,6 +549,7 @@ void Service::Start() {
     s.slurm = MakeSlurmExecutor(s.config, s.instance, bound.BaseUrl());
     jo.executors = {s.slurm};
     s.jobs = std::make_unique<jobs::JobService>(s.instance, *s.runner, jo);
+    s.nodes = MakeNodeWatcher(s.config, s.instance, s.jobs->events());
     livy::LivyOptions lo;
     lo.workers = s.config.livy_workers;
     lo.max_result_rows = s.config.livy_max_result_rows;

@@ -57,7 +57,10 @@ void CreateTemp(duckdb::CreateTableInfo& info, StatementContext& ctx) {
   auto file = ctx.session.TempTablePath(duckdb::StringUtil::Lower(name));
   duckdb::unique_ptr<duckdb::SQLStatement> query = std::move(info.query);
   session::Drain quiet;
-  ctx.session.RunQuery(std::move(query), quiet, &file, ctx.outcome);
+  if (ctx.session.offloads())  // computed where the run's queries are
+    ctx.session.RunOffloaded(std::move(query), quiet, &file, ctx.outcome);
+  else
+    ctx.session.RunQuery(std::move(query), quiet, &file, ctx.outcome);
   ctx.governor.AddTempTable(name, file);
   int64_t rows = ctx.outcome.rows;
   ctx.outcome.rows = -1;

@@ -86,6 +86,16 @@ TEST_F(JobCliTest, ApplicationsAndBadInput) {
   EXPECT_EQ(Tarn({"job", "submit", "--sql", "SELECT 1", "--app", "nightly"}, ana_).exit_code, 3);
   auto usage = Tarn({"job", "frobnicate"}, ana_);
   EXPECT_EQ(usage.exit_code, 2);
+  // The executor: Slurm options only with --executor slurm; slurm needs PostgreSQL (this server has SQLite).
+  auto stray = Tarn({"app", "create", "far", "--partition", "debug"}, admin_);
+  EXPECT_EQ(stray.exit_code, 2);
+  EXPECT_THAT(stray.err, HasSubstr("go with --executor slurm"));
+  auto sqlite = Tarn({"app", "create", "far", "--executor", "slurm", "--partition", "debug"}, admin_);
+  EXPECT_EQ(sqlite.exit_code, 2);
+  EXPECT_THAT(sqlite.err, HasSubstr("the slurm executor needs the PostgreSQL metadata store"));
+  auto local = Tarn({"app", "create", "here", "--executor", "local", "--json"}, admin_);
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  EXPECT_EQ(nlohmann::json::parse(local.out)["executor"], (nlohmann::json{{"type", "local"}}));
 }
 
 TEST_F(JobCliTest, AnApplicationIsUpdatedStoppedStartedAndDeletedAndARunTakesARole) {

@@ -165,6 +165,43 @@ TEST_F(SlurmTest, AnUnhealthyNodeIsDrainedItsJobsRequeuedAndItReturnsWhenHealthy
   WaitFor(id, AllEnded, 30s);
 }
 
+TEST_F(SlurmTest, TheResumeProgramRunsTheProvidersCommandForEachNode) {
+  auto r = tarn::testing::RunTarn(
+      {"node", "resume", "c[1-2]", "--command", "/usr/bin/touch " + (out_ / "{node}.up").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "resume c1: /usr/bin/touch done\nresume c2: /usr/bin/touch done\n");
+  EXPECT_TRUE(std::filesystem::exists(out_ / "c1.up") && std::filesystem::exists(out_ / "c2.up"));
+  auto failed = tarn::testing::RunTarn({"node", "suspend", "c1", "--command", "/bin/false {node}"});
+  EXPECT_EQ(failed.exit_code, 7);
+  EXPECT_NE(failed.err.find("c1: /bin/false failed (exit 1)"), std::string::npos) << failed.err;
+  auto neither = tarn::testing::RunTarn({"node", "resume", "c1"});
+  EXPECT_EQ(neither.exit_code, 2);
+  EXPECT_NE(neither.err.find("give the provider's command (--command) or --local-slurmd"), std::string::npos);
+}
+
+// The CLOUD nodes' Resume/SuspendProgram is `tarn node resume|suspend --local-slurmd`.
+TEST_F(SlurmTest, ACloudNodeIsPoweredUpForWorkAndDownWhenIdle) {
+  SlurmJobRequest r;
+  r.name = "tarn-test-cloud";
+  r.partition = "cloud";
+  r.command = {"/bin/sh", "-c", "echo $SLURMD_NODENAME"};
+  r.output = out_ / "%j.out";
+  auto id = slurm_.Submit(r);
+  auto jobs = WaitFor(id, AllEnded, 120s);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].state, "COMPLETED");
+  std::string node = jobs[0].nodes;
+  ASSERT_TRUE(node == "c1" || node == "c2") << node;
+  EXPECT_NE(Read(root_ / "log" / "power.log").find("resume " + node + ": slurmd started"), std::string::npos);
+  // Idle for SuspendTime (20 s): powered down again by the SuspendProgram.
+  auto until = std::chrono::steady_clock::now() + 90s;
+  while (std::chrono::steady_clock::now() < until && !slurm_.Node(node).Has("POWERED_DOWN"))
+    std::this_thread::sleep_for(500ms);
+  EXPECT_TRUE(slurm_.Node(node).Has("POWERED_DOWN")) << slurm_.Node(node).state;
+  EXPECT_NE(Read(root_ / "log" / "power.log").find("suspend " + node + ": slurmd "), std::string::npos)
+      << Read(root_ / "log" / "power.log");
+}
+
 TEST_F(SlurmTest, ADrainByAPersonIsLeftAlone) {
   slurm_.Drain("n1", "maintenance by ops");
   std::this_thread::sleep_for(7s);  // longer than HealthCheckInterval

@@ -2,7 +2,13 @@
 // test Slurm cluster (scripts/lib/slurm.sh) as `tarn worker`, over real HTTP.
 #include <gmock/gmock.h>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <fstream>
+#include <future>
+#include <sstream>
 
 #include "jobs/job_store.h"
 #include "jobs_fixture.h"
@@ -66,6 +72,7 @@ class SlurmJobsTest : public JobsFixture {
   void Configure(server::ServerConfig& config) override {
     config.slurm_poll_ms = 100;
     config.slurm_worker_program = TARN_BINARY;  // not this test program, which serves here
+    config.slurm_node_poll_ms = 300;
   }
 
   // Polls until the run ends (up to `limit`); returns it.
@@ -143,6 +150,36 @@ TEST_F(SlurmJobsTest, AGovernedQueryOnTheClusterGivesTheLocalResult) {
   EXPECT_EQ(audit["rows"][0][0], "ana");
   EXPECT_THAT(audit["rows"][0][1].dump(), HasSubstr("DATA FILTER eu"));
   EXPECT_THAT(audit["rows"][0][1].dump(), HasSubstr("\"masks\":[\"email\"]"));
+}
+
+TEST_F(SlurmJobsTest, AReconciliationOnTheClusterGivesTheLocalResult) {
+  ASSERT_EQ(Sql(admin_, "CREATE DATABASE fin; GRANT CREATE_TABLE ON DATABASE fin TO GROUP analysts").status,
+            200);
+  auto pipeline = [](const std::string& target) {
+    return json{{"type", "reconciliation"},
+                {"pipeline",
+                 "inputs:\n  left: {table: sales.orders}\n  right: {table: sales.orders}\nsteps:\n"
+                 "  - name: rec\n    compare: {left: left, right: right, keys: [id], columns: {amount: {}}}\n"
+                 "  - name: save\n    output: {input: rec.breaks, table: fin." +
+                     target + "}\n"}};
+  };
+  auto submit = [&](const std::string& app, const std::string& target) {
+    auto r =
+        Call("POST", "/v1/applications/" + app + "/jobruns", ana_, json{{"job", pipeline(target)}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Json(r)["job_run_id"].get<std::string>();
+  };
+  auto local = submit("here", "local_breaks"), far = submit("far", "far_breaks");
+  ASSERT_EQ(WaitEnded(local, "here")["state"], "SUCCESS");
+  auto run = WaitEnded(far, "far");
+  ASSERT_EQ(run["state"], "SUCCESS") << run.dump() << Log(far, "far");
+  EXPECT_EQ(Result(far, "far")["rows"], Result(local, "here")["rows"]);
+  auto count = [&](const std::string& t) {
+    return Json(Sql(ana_, "SELECT count(*) FROM fin." + t))["rows"][0][0].get<int64_t>();
+  };
+  EXPECT_EQ(count("far_breaks"), count("local_breaks"));
+  EXPECT_THAT(Log(far, "far"), HasSubstr("Slurm job "));
+  EXPECT_TRUE(ScratchEmpty());
 }
 
 TEST_F(SlurmJobsTest, CancelStopsTheSlurmJobAndRemovesTheScratchFolder) {
@@ -231,6 +268,111 @@ TEST_F(SlurmJobsTest, WhatOnlyTheServerCanReadRunsThereAndSaysSo) {
   EXPECT_EQ(run["state"], "SUCCESS") << run.dump();
   EXPECT_THAT(Log(id, "far"),
               HasSubstr("statement 1 runs on the server: this query reads information_schema.tables"));
+}
+
+// Server-Sent Events of a body: (event type, data) pairs.
+std::vector<std::pair<std::string, json>> Events(const std::string& body) {
+  std::vector<std::pair<std::string, json>> out;
+  std::istringstream in(body);
+  std::string type;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("event: ", 0) == 0) type = line.substr(7);
+    if (line.rfind("data: ", 0) == 0 && !type.empty()) out.emplace_back(type, json::parse(line.substr(6)));
+  }
+  return out;
+}
+
+TEST_F(SlurmJobsTest, ANodeDrainIsAnEventAnAuditRecordAndAMetric) {
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // the watcher has had its first look
+  auto stream = std::async(std::launch::async,
+                           [this] { return Call("GET", "/v1/events?max_seconds=6&types=node", admin_); });
+  auto anas =
+      std::async(std::launch::async, [this] { return Call("GET", "/v1/events?max_seconds=6", ana_); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  slurm_.Drain("n3", "disk replaced");
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  slurm_.Resume("n3");
+  auto events = Events(stream.get().body);
+  std::vector<json> n3;
+  for (auto& [type, data] : events)
+    if (type == "node" && data["node"] == "n3") n3.push_back(data);
+  ASSERT_GE(n3.size(), 2u) << stream.get().body;
+  EXPECT_THAT(n3[0]["state"].get<std::string>(), HasSubstr("DRAIN"));
+  EXPECT_EQ(n3[0]["reason"], "disk replaced");
+  bool back = false;  // a later change out of the drain
+  for (size_t i = 1; i < n3.size(); i++)
+    back = back || (n3[i]["previous_state"].get<std::string>().find("DRAIN") != std::string::npos &&
+                    n3[i]["state"].get<std::string>().find("DRAIN") == std::string::npos);
+  EXPECT_TRUE(back) << stream.get().body;
+  EXPECT_THAT(anas.get().body, ::testing::Not(HasSubstr("\"node\"")));  // administrators only
+  auto audit = Json(Sql(admin_,
+                        "SELECT statement_type, (details->>'reason') FROM system.audit WHERE event = "
+                        "'node_state' AND (details->>'node') = 'n3' ORDER BY seq"));
+  ASSERT_GE(audit["rows"].size(), 2u) << audit.dump();
+  EXPECT_EQ(audit["rows"][0][0], "DRAIN");
+  EXPECT_EQ(audit["rows"][0][1], "disk replaced");
+  bool resumed = false;
+  for (auto& row : audit["rows"]) resumed = resumed || row[0] == "RESUME";
+  EXPECT_TRUE(resumed) << audit.dump();
+  auto metrics = Call("GET", "/metrics", admin_).body;
+  EXPECT_THAT(metrics, HasSubstr("tarn_slurm_nodes_drained "));
+  EXPECT_THAT(metrics, ::testing::ContainsRegex("tarn_slurm_node_changes_total [1-9]"));
+}
+
+// The pids of processes whose command line holds `text`.
+std::vector<int> ProcessesWith(const std::string& text) {
+  std::vector<int> out;
+  for (auto& e : std::filesystem::directory_iterator("/proc")) {
+    auto name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream f(e.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+    if (cmd.find(text) != std::string::npos && std::stoi(name) != getpid()) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+TEST_F(SlurmJobsTest, ARunSurvivesItsNodeKilledUnderItWithTheSameResult) {
+  // Long enough (a few seconds) to be killed while it runs.
+  const std::string heavy =
+      "SELECT o.region, count(*) AS n, sum((o.id * r.i) % 97) AS s FROM sales.orders o, range(300000) r(i) "
+      "GROUP BY o.region ORDER BY o.region";
+  auto local = SubmitOk(ana_, heavy, "here");
+  auto id = Json(Submit(ana_, heavy, "far", {{"retry_policy", {{"max_attempts", 2}}}}))["job_run_id"]
+                .get<std::string>();
+  std::string node, job;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < until && node.empty()) {
+    std::string details = Run(ana_, id, "far")["state_details"];
+    if (auto at = details.find(" RUNNING on "); at != std::string::npos) {
+      node = details.substr(at + 12);
+      job = details.substr(10, details.find(' ', 10) - 10);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(node.empty());
+  // The node dies: its slurmd, the job's step daemon and the worker, all at once.
+  std::filesystem::path root = std::getenv("TARN_TEST_SLURM_ROOT");
+  std::ifstream pidfile(root / "run" / ("slurmd-" + node + ".pid"));
+  int slurmd = 0;
+  pidfile >> slurmd;
+  ASSERT_GT(slurmd, 0);
+  kill(slurmd, SIGKILL);
+  for (int pid : ProcessesWith("slurmstepd: [" + job + ".")) kill(pid, SIGKILL);
+  for (int pid : ProcessesWith("--run " + id + " ")) kill(pid, SIGKILL);
+  auto run = WaitEnded(id, "far", std::chrono::seconds(150));
+  // The node comes back for the tests after this one.
+  ASSERT_EQ(std::system(("/usr/sbin/slurmd -N " + node + " </dev/null >/dev/null 2>&1").c_str()), 0);
+  EXPECT_EQ(run["state"], "SUCCESS") << run.dump() << Log(id, "far");
+  EXPECT_EQ(run["attempt"], 1);  // the task moved; the run was not started again
+  ASSERT_EQ(WaitEnded(local, "here")["state"], "SUCCESS");
+  EXPECT_EQ(Result(id, "far")["rows"], Result(local, "here")["rows"]);
+  EXPECT_TRUE(ScratchEmpty());
+  until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < until && !slurm_.Node(node).Has("IDLE"))
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_TRUE(slurm_.Node(node).Has("IDLE")) << slurm_.Node(node).state;
 }
 
 // Without PostgreSQL the slurm executor is refused with the reason (no cluster needed).

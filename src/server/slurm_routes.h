@@ -1,4 +1,5 @@
-// The routes workers on Slurm nodes call (scale/slurm_executor.h), authenticated by
+// The server's side of Slurm: the slurm executor, the node watcher, and the routes
+// workers on Slurm nodes call (scale/slurm_executor.h), authenticated by
 // a task credential in "Authorization: Task <credential>", never a user's token:
 //
 //   GET  /v1/worker/tasks/{run}/{task}          the task (statement, governed scans,
@@ -12,6 +13,8 @@
 
 #include <functional>
 
+#include "jobs/events.h"
+#include "scale/node_watcher.h"
 #include "scale/slurm_executor.h"
 #include "server/config.h"
 #include "server/router.h"
@@ -28,5 +31,10 @@ void AddWorkerRoutes(Router& router, std::function<scale::SlurmExecutor&()> exec
 std::shared_ptr<scale::SlurmExecutor> MakeSlurmExecutor(const ServerConfig& config,
                                                         session::Instance& instance,
                                                         const std::string& base_url);
+
+// The node watcher of a server: it looks while some application uses the slurm
+// executor, publishes to `bus` and audits to the instance's audit trail.
+std::unique_ptr<scale::NodeWatcher> MakeNodeWatcher(const ServerConfig& config, session::Instance& instance,
+                                                    jobs::EventBus& bus);
 
 }  // namespace tarn::server

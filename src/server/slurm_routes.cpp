@@ -1,4 +1,4 @@
-#include "server/worker_routes.h"
+#include "server/slurm_routes.h"
 
 #include <unistd.h>
 
@@ -62,6 +62,21 @@ std::shared_ptr<scale::SlurmExecutor> MakeSlurmExecutor(const ServerConfig& conf
   o.ca_file = config.slurm_worker_ca_file;
   o.poll = std::chrono::milliseconds(config.slurm_poll_ms);
   return std::make_shared<scale::SlurmExecutor>(std::move(o), scale::TaskSigningKey(*meta));
+}
+
+std::unique_ptr<scale::NodeWatcher> MakeNodeWatcher(const ServerConfig& config, session::Instance& instance,
+                                                    jobs::EventBus& bus) {
+  scale::NodeWatcherOptions o;
+  o.interval = std::chrono::milliseconds(config.slurm_node_poll_ms);
+  std::shared_ptr<store::MetaStore> meta = instance.OpenMetastore();  // the watcher thread's alone
+  o.active = [meta] {
+    for (auto& app : jobs::JobStore(*meta).ListApplications())
+      if (app.executor.slurm()) return true;
+    return false;
+  };
+  o.publish = [&bus](jobs::Event e) { bus.Publish({std::move(e)}); };
+  o.audit = [&instance](const nlohmann::json& record) { instance.audit().Append(record); };
+  return std::make_unique<scale::NodeWatcher>(std::move(o));
 }
 
 }  // namespace tarn::server
