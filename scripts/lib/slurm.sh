@@ -160,6 +160,14 @@ slurm_stop() {
   _slurm_stop_pids "$root"/run/slurmd-*.pid
   _slurm_stop_pids "$root/run/slurmctld.pid"
   _slurm_stop_pids "$root/munge/munged.pid"
+  # Whatever of this cluster is left (a slurmd a pid file no longer names: one that was
+  # started again over a stuck one) goes too, found by its SLURM_CONF.
+  local p
+  for p in $(pgrep -f '^/usr/sbin/slurmd ' || true); do
+    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "SLURM_CONF=$root/etc/slurm.conf"; then
+      kill -9 "$p" 2>/dev/null || true
+    fi
+  done
   rm -rf "$root"
   SLURM_ROOT_FOR_STOP=""
 }

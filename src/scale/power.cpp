@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "common/error.h"
 #include "scale/process.h"
@@ -76,6 +77,10 @@ std::vector<std::string> ExpandHostlist(const std::string& hostlist) {
 
 std::vector<std::string> PowerUp(const std::vector<std::string>& nodes, const PowerOptions& o) {
   CheckOptions(o);
+  // `slurmd -b` reports a boot one second before it started; Slurm counts a node as
+  // resumed only if it booted after the resume request, so a local slurmd started
+  // within a second of that request would never count. Wait that second out.
+  if (o.local_slurmd) std::this_thread::sleep_for(std::chrono::seconds(2));
   return ForEach(nodes, [&](const std::string& node) {
     if (o.local_slurmd) {
       int rc = StartDaemon({"/usr/sbin/slurmd", "-b", "-N", node});
