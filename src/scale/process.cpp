@@ -64,6 +64,18 @@ bool Drain(Pipe& out, Pipe& err, ProgramResult& result, std::chrono::steady_cloc
   return true;
 }
 
+// Starts argv[0] (looked up in PATH) with `actions` applied to its descriptors.
+pid_t Spawn(const std::vector<std::string>& argv, posix_spawn_file_actions_t& actions) {
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw Error::Io("cannot run {}: {}", argv[0], std::strerror(rc));
+  return pid;
+}
+
 }  // namespace
 
 ProgramResult RunProgram(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
@@ -75,13 +87,7 @@ ProgramResult RunProgram(const std::vector<std::string>& argv, std::chrono::mill
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out.fd[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err.fd[1], 2);
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw Error::Io("cannot run {}: {}", argv[0], std::strerror(rc));
+  pid_t pid = Spawn(argv, actions);
   out.CloseWrite();
   err.CloseWrite();
   ProgramResult result;
@@ -102,13 +108,7 @@ int StartDaemon(const std::vector<std::string>& argv, std::chrono::milliseconds 
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw Error::Io("cannot run {}: {}", argv[0], std::strerror(rc));
+  pid_t pid = Spawn(argv, actions);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   int status = 0;
   while (waitpid(pid, &status, WNOHANG) == 0) {

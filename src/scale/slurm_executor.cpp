@@ -113,7 +113,7 @@ class SlurmOffload : public session::QueryOffload {
                    : x_.options().credential_ttl;
     auto credential = x_.signer().Sign(
         {run_.id, task, run_.attempt, run_.principal.user, run_.principal.issuer, run_.principal.role,
-         NowMillis() + std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count()});
+         EpochMillis() + std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count()});
     WriteFileAtomic(dir / "credential", credential, 0600);
     // A worker lost with its node (or crashed) is tried again on another node, up to
     // the run's attempts; Slurm itself requeues what a failed or drained node ran.
@@ -143,7 +143,6 @@ class SlurmOffload : public session::QueryOffload {
     std::string nodes;
   };
 
-  static int64_t NowMillis() { return EpochMillis(); }
   static std::string Join(const std::vector<std::string>& v) {
     std::string out;
     for (auto& s : v) out += (out.empty() ? "" : ",") + s;
@@ -201,7 +200,8 @@ class SlurmOffload : public session::QueryOffload {
         bool node_failed = j.state == "NODE_FAIL";
         auto now = std::chrono::steady_clock::now();
         if (!node_failed) node_fail_since = std::chrono::steady_clock::time_point::max();
-        if (node_failed && node_fail_since == std::chrono::steady_clock::time_point::max()) node_fail_since = now;
+        if (node_failed && node_fail_since == std::chrono::steady_clock::time_point::max())
+          node_fail_since = now;
         bool waited_out = node_failed && now - node_fail_since > std::chrono::seconds(30);
         if (j.Ended() && (!node_failed || waited_out)) {
           if (auto report = x_.board().TakeReport(run_.id, task)) return Finish(*report, dir);
