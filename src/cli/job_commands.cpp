@@ -50,6 +50,9 @@ JobCommands::JobCommands(CLI::App& app) {
         ->check(CLI::Range(0, 10080));
     c->add_option("--min-nodes", executor_.min_nodes, "slurm: nodes kept up")->check(CLI::Range(0, 1000));
     c->add_option("--max-nodes", executor_.max_nodes, "slurm: nodes at most")->check(CLI::Range(1, 1000));
+    c->add_option("--buckets", executor_.buckets,
+                  "slurm: buckets of a partitioned query (default: from its input's size)")
+        ->check(CLI::Range(1, 4096));
   }
   app_list_ =
       app_cmd_->add_subcommand("list", "Applications you may submit to or manage: id, name, state, limits");
@@ -218,13 +221,14 @@ int JobCommands::Submit() {
 
 nlohmann::json JobCommands::Executor(const CLI::App& cmd) const {
   bool slurm_options = false;
-  for (auto* flag : {"--partition", "--account", "--qos", "--time-limit", "--min-nodes", "--max-nodes"})
+  for (auto* flag :
+       {"--partition", "--account", "--qos", "--time-limit", "--min-nodes", "--max-nodes", "--buckets"})
     slurm_options = slurm_options || cmd.count(flag) > 0;
   if (!cmd.count("--executor")) {
     if (slurm_options)
       throw Error::InvalidArgument(
-          "--partition, --account, --qos, --time-limit, --min-nodes and --max-nodes go with --executor "
-          "slurm");
+          "--partition, --account, --qos, --time-limit, --min-nodes, --max-nodes and --buckets go with "
+          "--executor slurm");
     return nullptr;
   }
   if (executor_.type == "local") {
@@ -238,6 +242,7 @@ nlohmann::json JobCommands::Executor(const CLI::App& cmd) const {
   if (!executor_.partition.empty()) e["partition"] = executor_.partition;
   if (!executor_.account.empty()) e["account"] = executor_.account;
   if (!executor_.qos.empty()) e["qos"] = executor_.qos;
+  if (executor_.buckets > 0) e["buckets"] = executor_.buckets;
   return e;
 }
 

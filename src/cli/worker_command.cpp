@@ -30,13 +30,25 @@ WorkerCommand::WorkerCommand(CLI::App& app) {
                             "Run one task of a Slurm run on this node (started by Slurm, not by people)");
   cmd_->add_option("--server", server_, "The server's URL, as the node reaches it")->required();
   cmd_->add_option("--run", run_, "The job run the task belongs to")->required();
-  cmd_->add_option("--task", task_, "The task to run")->required();
-  cmd_->add_option("--credential-file", credential_file_, "The file holding the task credential")->required();
+  cmd_->add_option("--task", task_, "The task to run (%a: the index of this task of a job array)")
+      ->required();
+  cmd_->add_option("--credential-file", credential_file_,
+                   "The file holding the task credential (%a as above)")
+      ->required();
   cmd_->add_option("--cacert", cacert_, "PEM file to trust for the server's certificate");
 }
 
 std::optional<int> WorkerCommand::Run() {
   if (!cmd_->parsed()) return std::nullopt;
+  // A task of a job array: %a is its index (as in sbatch's file name patterns).
+  for (auto* text : {&task_, &credential_file_}) {
+    auto at = text->find("%a");
+    if (at == std::string::npos) continue;
+    const char* index = std::getenv("SLURM_ARRAY_TASK_ID");
+    if (!index || !*index || std::string(index).find_first_not_of("0123456789") != std::string::npos)
+      throw Error::InvalidArgument("{} has %a, which only a task of a Slurm job array can fill in", *text);
+    text->replace(at, 2, index);
+  }
   std::string credential = ReadTextFile(credential_file_);
   while (!credential.empty() && (credential.back() == '\n' || credential.back() == '\r'))
     credential.pop_back();

@@ -132,6 +132,30 @@ std::string ReadScript(const std::string& location, const std::filesystem::path&
   return ReadLakeScript(location, lake_root, {".sql"}, "script_location");
 }
 
+// "partition_by": 1 to 8 tables (db.table) each mapped to 1 to 8 key columns (a
+// column, or a list of them); as stored, every value a list.
+nlohmann::json PartitionBy(const nlohmann::json& value, const std::string& field) {
+  std::string what = "field '" + field + ".partition_by'";
+  if (!value.is_object() || value.empty() || value.size() > 8)
+    throw Error::InvalidArgument("{} must map 1 to 8 tables (db.table) to their key columns", what);
+  nlohmann::json out = nlohmann::json::object();
+  for (auto& [table, keys] : value.items()) {
+    auto dot = table.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == table.size() || table.size() > 256 ||
+        table.find('.', dot + 1) != std::string::npos)
+      throw Error::InvalidArgument("{}: '{}' is not a table name (db.table)", what, table.substr(0, 64));
+    auto list = keys.is_string() ? nlohmann::json::array({keys}) : keys;
+    bool ok = list.is_array() && !list.empty() && list.size() <= 8;
+    for (auto& k : list)
+      ok = ok && k.is_string() && !k.get<std::string>().empty() && k.get<std::string>().size() <= 255;
+    if (!ok)
+      throw Error::InvalidArgument("{}: the key of {} must be a column name or a list of 1 to 8 of them",
+                                   what, table.substr(0, 64));
+    out[table] = list;
+  }
+  return out;
+}
+
 // A "job" object: {type: "sql", script | script_location}, or one of a JobType in
 // `types`; returns it as stored (with the script's text) and sets `script` (SQL only).
 nlohmann::json ParseJob(const nlohmann::json& job, const std::string& field,
@@ -144,8 +168,9 @@ nlohmann::json ParseJob(const nlohmann::json& job, const std::string& field,
     for (auto& t : types) names += ", \"" + t->name() + "\"";
     throw Error::InvalidArgument("field '{}.type' must be one of {}", field, names);
   }
-  OnlyFields(job, {"type", "script", "script_location"}, ("field '" + field + "'").c_str());
+  OnlyFields(job, {"type", "script", "script_location", "partition_by"}, ("field '" + field + "'").c_str());
   nlohmann::json stored = {{"type", type}};
+  if (job.contains("partition_by")) stored["partition_by"] = PartitionBy(job["partition_by"], field);
   if (job.contains("script") == job.contains("script_location"))
     throw Error::InvalidArgument("field '{}' needs one of 'script' and 'script_location'", field);
   if (job.contains("script")) {
@@ -203,8 +228,10 @@ Executor ParseExecutor(const nlohmann::json& value) {
     return e;
   }
   if (e.type != "slurm") throw Error::InvalidArgument("field 'executor.type' must be local or slurm");
-  OnlyFields(value, {"type", "partition", "account", "qos", "time_limit_minutes", "min_nodes", "max_nodes"},
-             "field 'executor' (type slurm)");
+  OnlyFields(
+      value,
+      {"type", "partition", "account", "qos", "time_limit_minutes", "min_nodes", "max_nodes", "buckets"},
+      "field 'executor' (type slurm)");
   auto name = [&](const char* field) {
     if (!value.contains(field) || value[field].is_null()) return std::string();
     auto v = TextField(value, field, true, 64);
@@ -227,6 +254,7 @@ Executor ParseExecutor(const nlohmann::json& value) {
   e.time_limit_minutes = number("time_limit_minutes", 0, 0, 10080);
   e.min_nodes = number("min_nodes", 0, 0, 1000);
   e.max_nodes = number("max_nodes", 4, 1, 1000);
+  e.buckets = number("buckets", 0, 0, 4096);
   if (e.min_nodes > e.max_nodes)
     throw Error::InvalidArgument("field 'executor.min_nodes' ({}) is more than 'executor.max_nodes' ({})",
                                  e.min_nodes, e.max_nodes);

@@ -427,6 +427,14 @@ session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, Run
     }
     if (run.has_steps()) writer_.Do([&](JobStore& s) { s.SetStep(run.id, n, "RUNNING", "", run.attempt); });
     request.sql = steps[i].script;
+    if (run.job.value("type", "sql") == "sql") {  // another type's Script set its own
+      request.partitioning.clear();
+      if (steps[i].partition_by.is_object()) {
+        session::Partitioning split;
+        for (auto& [table, keys] : steps[i].partition_by.items()) split.keys[table] = keys;
+        request.partitioning[session::SplitStatements(steps[i].script).size() - 1] = split;
+      }
+    }
     request.origin.run_id = RunnerId(run) + (run.has_steps() ? fmt::format(".{}", n) : "");
     request.commit_scope = catalog::CommitKey{run.id, fmt::format("step {}", n)};
     request.parquet_output = last ? std::optional(result_file) : std::nullopt;

@@ -7,10 +7,12 @@
 namespace tarn::jobs {
 
 std::vector<StepSpec> JobRun::Steps() const {
-  if (!job.contains("steps")) return {{"", script(), "CANCEL_AND_WAIT"}};
+  if (!job.contains("steps"))
+    return {{"", script(), "CANCEL_AND_WAIT", job.value("partition_by", nlohmann::json())}};
   std::vector<StepSpec> out;
   for (auto& s : job["steps"])
-    out.push_back({s.value("name", ""), s["job"].value("script", ""), s.value("action_on_failure", "")});
+    out.push_back({s.value("name", ""), s["job"].value("script", ""), s.value("action_on_failure", ""),
+                   s["job"].value("partition_by", nlohmann::json())});
   return out;
 }
 

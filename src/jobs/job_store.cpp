@@ -109,6 +109,7 @@ nlohmann::json Executor::Json() const {
   optional("qos", qos);
   j["time_limit_minutes"] =
       time_limit_minutes > 0 ? nlohmann::json(time_limit_minutes) : nlohmann::json(nullptr);
+  j["buckets"] = buckets > 0 ? nlohmann::json(buckets) : nlohmann::json(nullptr);
   return j;
 }
 

@@ -55,6 +55,9 @@ struct Executor {
   int64_t time_limit_minutes = 0;  // 0: the partition's limit
   int64_t min_nodes = 0;           // managed scaling: never fewer nodes kept up
   int64_t max_nodes = 4;           // at most this many nodes at once for one run
+  // Buckets of a partitioned query (docs/scale-out.md, "Partitioned runs"); 0: chosen
+  // from the input's size and the run's memory.
+  int64_t buckets = 0;
   bool slurm() const { return type == "slurm"; }
   nlohmann::json Json() const;
 };
@@ -89,6 +92,9 @@ struct StepSpec {
   std::string name;
   std::string script;
   std::string action_on_failure = "CANCEL_AND_WAIT";  // or CONTINUE
+  // {"db.table": [key column, ...]}: a Slurm executor may split the script's last
+  // statement by those keys (docs/scale-out.md, "Partitioned runs"); null: it may not.
+  nlohmann::json partition_by;
 };
 
 // What to run: type "sql" with a script (given, or read from script_location in the

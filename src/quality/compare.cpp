@@ -95,7 +95,8 @@ std::string CompareSql(const CompareSpec& s) {
     std::string l = QuoteName(c.name + "_left"), r = QuoteName(c.name + "_right");
     joined += fmt::format(", l.{} AS {}, r.{} AS {}", QuoteName(c.left), l, QuoteName(c.right), r);
     std::string d = CompareDiffers(c, l, r, s.null_equals_null, s.nan_equals_nan);
-    if (s.unequal_flags) values += fmt::format(", coalesce({}, false) AS {}", d, QuoteName(c.name + "_unequal"));
+    if (s.unequal_flags)
+      values += fmt::format(", coalesce({}, false) AS {}", d, QuoteName(c.name + "_unequal"));
     reasons += fmt::format(", CASE WHEN {} THEN {} END", d, StringLiteral(c.reason));
     any_diff += (any_diff.empty() ? "" : " OR ") + d;
     values += ", " + l + ", " + r;
@@ -124,6 +125,12 @@ std::string CompareSql(const CompareSpec& s) {
 }
 
 namespace {
+
+std::string TypeOf(const Relation& r, const std::string& column) {
+  for (auto& c : r.columns)
+    if (c.name == column) return c.type;
+  return "";
+}
 
 class Compare : public StepType {
  public:
@@ -186,6 +193,15 @@ class Compare : public StepType {
       c.columns.push_back(col);
     }
     const Relation& all = step.Add(CompareSql(c), {&left, &right});
+    // Two tables compared as they are may be split by key: rows pair up only within a
+    // key. Keys of one type on both sides hash alike.
+    bool same_types = !left.table.empty() && !right.table.empty() && left.table != right.table;
+    std::vector<std::string> lk, rk;
+    for (auto& [l, r] : c.keys) {
+      lk.push_back(l), rk.push_back(r);
+      same_types = same_types && TypeOf(left, l) == TypeOf(right, r) && !TypeOf(left, l).empty();
+    }
+    if (same_types && !c.null_keys_match) step.SplitBy(all, {{left.table, lk}, {right.table, rk}});
     for (auto* part : {"matched", "left_only", "right_only"})
       step.Add(fmt::format("SELECT * FROM {} WHERE diff_type = '{}'", all.cte, part), {&all}, part);
     step.Add(fmt::format("SELECT * FROM {} WHERE diff_type = 'break'", all.cte), {&all}, "breaks");

@@ -6,13 +6,11 @@
 #include <cctype>
 
 #include "common/error.h"
-#include "quality/compiler.h"
 #include "quality/column_demand.h"
+#include "quality/compiler.h"
 #include "quality/expr_functions.h"
 
 namespace tarn::quality {
-
-
 
 // 1-64 of letters, digits and '_', not starting with a digit: an input, step, database
 // or table name.
@@ -272,7 +270,6 @@ std::shared_ptr<const Pipeline> ParsePipeline(const std::string& text, const std
   return p;
 }
 
-
 // --- Compilation -------------------------------------------------------------------
 
 class Compilation {
@@ -288,6 +285,7 @@ class Compilation {
     bool input = false;  // a table as it is: never worth materializing
     std::string op;      // the step type that made it
     std::vector<std::string> columns;
+    std::map<std::string, std::vector<std::string>> split;  // StepContext::SplitBy
   };
   struct Pending {
     CompiledStatement::Kind kind;
@@ -342,14 +340,16 @@ class Compilation {
   }
 
   const Relation& AddRelation(const std::string& name, const std::string& sql,
-                              const std::vector<const Relation*>& from, bool input = false) {
+                              const std::vector<const Relation*>& from, bool input = false,
+                              const std::string& table = "") {
     std::string bare = "p_" + name;
     for (size_t at; (at = bare.find('.')) != std::string::npos;) bare.replace(at, 1, "__");
     Relation r;
     r.cte = QuoteName(bare);
+    r.table = table;
     r.needs = Needs(from);
     r.index = ctes_.size();
-    ctes_.push_back({r.cte, bare, sql, Direct(from), current_step_, input, current_op_, {}});
+    ctes_.push_back({r.cte, bare, sql, Direct(from), current_step_, input, current_op_, {}, {}});
     r.needs.insert(r.index);
     r.columns = probe_.Describe(With(r.needs, "SELECT * FROM " + r.cte + " LIMIT 0"));
     for (auto& c : r.columns) ctes_.back().columns.push_back(c.name);
@@ -401,7 +401,8 @@ class Compilation {
     for (size_t k = 0; k < pending_.size(); k++) {
       auto& st = pending_[k];
       for (size_t i : reach[k].Read(m)) Create(i, m, created);
-      out_.statements.push_back({st.kind, st.step, Render(st.head, st.query, reach[k].computed) + st.tail, st.note});
+      out_.statements.push_back(
+          {st.kind, st.step, Render(st.head, st.query, reach[k].computed) + st.tail, st.note, {}});
     }
     for (auto& step : out_.steps) {
       size_t uses = 0;
@@ -456,7 +457,8 @@ class Compilation {
         {CompiledStatement::kMaterialize, ctes_[i].step,
          Render("CREATE TEMP TABLE " + ctes_[i].name + " AS", "SELECT " + select + " FROM " + ctes_[i].name,
                 reach.computed),
-         fmt::format("materialize {} (read by several statements)", ctes_[i].bare.substr(2))});
+         fmt::format("materialize {} (read by several statements)", ctes_[i].bare.substr(2)),
+         ctes_[i].split});
   }
   // Keeps in each temporary table only the columns its readers use, and lets a wide
   // step's filters recompute it (column_demand.h).
@@ -470,7 +472,7 @@ class Compilation {
     kept_ = n.kept;
     for (auto& [i, note] : n.notes) narrowed_[ctes_[i].step] = note;
   }
-  std::set<std::pair<size_t, size_t>> inline_;  // (reader, read): the reader recomputes what it reads
+  std::set<std::pair<size_t, size_t>> inline_;       // (reader, read): the reader recomputes what it reads
   std::map<size_t, std::vector<std::string>> kept_;  // a temporary table's columns, when not all
   std::map<std::string, std::string> narrowed_;      // by step: how its temporary table was narrowed
 };
@@ -500,6 +502,10 @@ const Relation& StepContext::Add(const std::string& sql, const std::vector<const
     c_.out_.steps.push_back({name_, op_, line_, sql, r.columns, ""});
   }
   return r;
+}
+
+void StepContext::SplitBy(const Relation& r, std::map<std::string, std::vector<std::string>> keys) {
+  c_.ctes_.at(r.index).split = std::move(keys);
 }
 
 void StepContext::Check(const std::string& sql, const std::vector<const Relation*>& from,
@@ -553,7 +559,7 @@ CompiledPipeline Compile(const Pipeline& p, SchemaProbe& probe) {
     c.current_step_ = name;
     if (!spec.Has("file")) {
       spec.OnlyFields({"table", "description"});
-      c.AddRelation(name, "SELECT * FROM " + spec.Table("table"), {}, true);
+      c.AddRelation(name, "SELECT * FROM " + spec.Table("table"), {}, true, spec.Text("table"));
       continue;
     }
     FileInputSpec file = ReadFileInput(name, spec);

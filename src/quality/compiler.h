@@ -57,7 +57,8 @@ class Spec {
 
 // A named result a step can read: an input, a step, or a step's part (rec.breaks).
 struct Relation {
-  std::string cte;  // its common table expression's name, quoted
+  std::string cte;    // its common table expression's name, quoted
+  std::string table;  // an input that is a table: its name (db.table); else ""
   std::vector<Column> columns;
   size_t index = 0;        // its CTE's
   std::set<size_t> needs;  // indices of the CTEs it is built from, itself included
@@ -87,6 +88,10 @@ class StepContext {
   // `part` names a part ("" for the step itself, "breaks" for rec.breaks).
   const Relation& Add(const std::string& sql, const std::vector<const Relation*>& from,
                       const std::string& part = "");
+  // `r` (a result of this step) may be computed bucket by bucket: it pairs rows of the
+  // tables `keys` names only when their keys (column lists) are equal
+  // (session::Partitioning); a statement that materializes it says so.
+  void SplitBy(const Relation& r, std::map<std::string, std::vector<std::string>> keys);
   // A check statement over `from`: `sql` must fail (DuckDB's error()) when the check does not hold.
   void Check(const std::string& sql, const std::vector<const Relation*>& from, const std::string& note);
   // An output statement: `head` (CREATE TABLE x AS, INSERT INTO x, COPY () then the

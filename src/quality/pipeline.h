@@ -18,6 +18,7 @@
 // Thread-safety: pure functions over their arguments.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,6 +55,9 @@ struct CompiledStatement {
   std::string step;  // the step it belongs to
   std::string sql;
   std::string note;  // what it does, for explain and the run's log
+  // The tables (db.table) it may be split by and their key columns
+  // (session::Partitioning); empty: it may not be.
+  std::map<std::string, std::vector<std::string>> partition_keys;
 };
 
 // A step as explain shows it.
@@ -70,9 +74,9 @@ struct CompiledStep {
 // run stages it as the temporary table `table` before its first statement
 // (session::FileInput), and the compiled SQL reads that table.
 struct FileInputSpec {
-  std::string input;  // the input's name
-  std::string table;  // the temporary table: file_<input>
-  std::string file;   // the path as the spec writes it (relative to the spec's folder)
+  std::string input;   // the input's name
+  std::string table;   // the temporary table: file_<input>
+  std::string file;    // the path as the spec writes it (relative to the spec's folder)
   std::string format;  // csv, parquet, json, xlsx ("": from the file's name)
   std::string sheet, range;
   std::vector<std::pair<std::string, std::string>> types;  // column, SQL type

@@ -66,7 +66,8 @@ session::FileInput StagedInput(const FileInputSpec& f, std::filesystem::path pat
 
 std::filesystem::path FileInputPath(const FileInputSpec& f, const std::filesystem::path& base_dir,
                                     const std::string& source) {
-  std::filesystem::path path = std::filesystem::path(f.file).is_absolute() ? std::filesystem::path(f.file) : base_dir / f.file;
+  std::filesystem::path path =
+      std::filesystem::path(f.file).is_absolute() ? std::filesystem::path(f.file) : base_dir / f.file;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
     throw Error::NotFound("{}: input '{}': no file {}", source, f.input, path.string());
@@ -75,8 +76,8 @@ std::filesystem::path FileInputPath(const FileInputSpec& f, const std::filesyste
 
 std::vector<session::FileInput> LoadFileInputs(const std::string& text, const std::string& source,
                                                const std::filesystem::path& base_dir,
-                                               const std::filesystem::path& scratch, const session::RunRequest& as,
-                                               session::Runner& runner) {
+                                               const std::filesystem::path& scratch,
+                                               const session::RunRequest& as, session::Runner& runner) {
   std::vector<session::FileInput> out;
   for (auto& f : FileInputs(*ParsePipeline(text, source))) {
     auto in = StagedInput(f, FileInputPath(f, base_dir, source), f.file);
@@ -96,13 +97,15 @@ std::string JobSpecText(const nlohmann::json& job, const std::string& field, con
                         const std::filesystem::path& lake_root, nlohmann::json& stored, std::string& source) {
   std::string location = key + "_location";
   if (job.contains(key) == job.contains(location))
-    throw Error::InvalidArgument("field '{}' needs one of '{}' (the YAML or JSON) and '{}'", field, key, location);
+    throw Error::InvalidArgument("field '{}' needs one of '{}' (the YAML or JSON) and '{}'", field, key,
+                                 location);
   if (job.contains(key)) {
     if (!job[key].is_string() || job[key].get<std::string>().size() > (1 << 20))
       throw Error::InvalidArgument("field '{}.{}' must be the YAML or JSON text, at most 1 MiB", field, key);
     return job[key];
   }
-  if (!job[location].is_string()) throw Error::InvalidArgument("field '{}.{}' must be a string", field, location);
+  if (!job[location].is_string())
+    throw Error::InvalidArgument("field '{}.{}' must be a string", field, location);
   source = job[location];
   stored[location] = source;
   return jobs::ReadLakeScript(source, lake_root, {".yaml", ".yml", ".json"}, field + "." + location);
@@ -176,7 +179,13 @@ class ReconciliationJob : public jobs::JobType {
     }
     session::RunRequest probe = run;
     probe.origin.run_id.clear();
-    return CompileAs(text, source, probe, runner).Script();
+    auto compiled = CompileAs(text, source, probe, runner);
+    // A compare of two tables may be split by its keys on a Slurm executor.
+    for (size_t i = 0; i < compiled.statements.size(); i++) {
+      if (!compiled.statements[i].partition_keys.empty())
+        run.partitioning[i] = {compiled.statements[i].partition_keys, 0};
+    }
+    return compiled.Script();
   }
 
  private:

@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/util.h"
+#include "scale/partition_plan.h"
 
 namespace tarn::scale {
 
@@ -68,7 +69,19 @@ std::string LastLine(const fs::path& log) {
   return last.empty() ? "its log is empty" : last.substr(0, 500);
 }
 
-// One attempt of one run: its queries become Slurm jobs.
+// A task of a stage while it runs.
+struct StageTask {
+  std::string name;
+  fs::path dir;
+  std::string job;                    // the Slurm job (or array task, "123_4") running it
+  std::vector<std::string> excluded;  // nodes it failed on
+  int64_t submissions = 0;
+  std::optional<nlohmann::json> report;
+  std::chrono::steady_clock::time_point node_fail_since = std::chrono::steady_clock::time_point::max();
+};
+
+// One attempt of one run: its queries become Slurm jobs, a query split by key a
+// stage of jobs each (partition_plan.h).
 class SlurmOffload : public session::QueryOffload {
  public:
   SlurmOffload(SlurmExecutor& executor, jobs::Application app, jobs::JobRun run, jobs::RunHooks hooks)
@@ -81,7 +94,7 @@ class SlurmOffload : public session::QueryOffload {
     fs::permissions(dir_, fs::perms::owner_all, ec);
   }
   ~SlurmOffload() override {
-    for (auto& task : tasks_) x_.board().Remove(run_.id, task);
+    for (auto& task : posted_) x_.board().Remove(run_.id, task);
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -92,64 +105,78 @@ class SlurmOffload : public session::QueryOffload {
 
   session::OffloadedResult Run(const session::PlannedQuery& q,
                                const std::function<bool()>& stopped) override {
-    std::string task = fmt::format("t{}", tasks_.size() + 1);
-    tasks_.push_back(task);
-    auto dir = dir_ / task;
-    fs::create_directories(dir);
-    auto files = nlohmann::json::array();
-    for (auto& [file, table] : q.reads.files) files.push_back({{"path", file}, {"table", table}});
-    x_.board().Post(run_.id, task,
-                    {{"run", run_.id},
-                     {"task", task},
-                     {"attempt", run_.attempt},
-                     {"sql", q.sql},
-                     {"scans", q.reads.scans},
-                     {"files", files},
-                     {"output", (dir / "result.parquet").string()},
-                     {"memory", run_.memory_bytes > 0 ? run_.memory_bytes : int64_t{1} << 30},
-                     {"threads", run_.threads > 0 ? run_.threads : 1}});
-    auto ttl = app_.executor.time_limit_minutes > 0
-                   ? std::chrono::minutes(app_.executor.time_limit_minutes + 10)
-                   : x_.options().credential_ttl;
-    auto credential = x_.signer().Sign(
-        {run_.id, task, run_.attempt, run_.principal.user, run_.principal.issuer, run_.principal.role,
-         EpochMillis() + std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count()});
-    WriteFileAtomic(dir / "credential", credential, 0600);
-    // A worker lost with its node (or crashed) is tried again on another node, up to
-    // the run's attempts; Slurm itself requeues what a failed or drained node ran.
-    std::vector<std::string> excluded;
-    for (int64_t attempt = 1;; attempt++) {
-      auto job = Submit(task, dir, excluded);
-      hooks_.note(fmt::format("statement {}: Slurm job {} submitted (task {}{})", q.index + 1, job, task,
-                              excluded.empty() ? "" : ", not on " + Join(excluded)));
-      Lost lost;
-      if (auto result = Wait(task, job, dir, stopped, lost)) return *result;
-      std::string why = fmt::format(
-          "the worker of task {} (Slurm job {}) ended {} with exit code {}{} without reporting: {}", task,
-          job, lost.state, lost.exit_code, lost.nodes.empty() ? "" : " on " + lost.nodes,
-          LastLine(dir / "worker.log"));
-      if (attempt >= std::max<int64_t>(1, run_.max_attempts) || lost.nodes.empty())
-        throw Error::Io("{}", why);
-      hooks_.note(why);
-      excluded.push_back(lost.nodes);
+    std::string prefix = fmt::format("t{}", ++queries_);
+    int64_t buckets = 1;
+    if (!q.partition_keys.empty()) {
+      buckets = q.buckets > 0               ? q.buckets
+                : app_.executor.buckets > 0 ? app_.executor.buckets
+                                            : ChooseBuckets(InputBytes(q), Memory(), app_.executor.max_nodes);
+      if (buckets <= 1) hooks_.note(fmt::format("statement {}: one bucket, not split", q.index + 1));
     }
+    if (buckets <= 1) {
+      auto files = nlohmann::json::array();
+      for (auto& [file, table] : q.reads.files) files.push_back({{"path", file}, {"table", table}});
+      PlannedTask task{prefix,
+                       {{"sql", q.sql},
+                        {"scans", q.reads.scans},
+                        {"files", files},
+                        {"output", (dir_ / prefix / "result.parquet").string()}}};
+      auto reports = RunStage(fmt::format("statement {}", q.index + 1), "", {task}, stopped);
+      return {dir_ / prefix / "result.parquet", reports[0].value("rows", int64_t{0})};
+    }
+    PartitionPlan plan(q, buckets, dir_, prefix);
+    hooks_.note(fmt::format("statement {}: split by key into {} buckets", q.index + 1, plan.buckets()));
+    std::string label = fmt::format("statement {} ", q.index + 1);
+    RunStage(label + "map", prefix + ".m", plan.MapTasks(), stopped);
+    hooks_.note(fmt::format("statement {}: {} shuffled", q.index + 1, Bytes(plan.ShuffleBytes())));
+    RunStage(label + "buckets", prefix + ".b", plan.BucketTasks(), stopped);
+    auto merge = plan.MergeTask();
+    auto reports = RunStage(label + "merge", "", {merge}, stopped);
+    return {merge.body.at("output").get<std::string>(), reports[0].value("rows", int64_t{0})};
   }
 
  private:
-  // How a task's Slurm job ended without a report.
-  struct Lost {
-    std::string state;
-    int64_t exit_code = 0;
-    std::string nodes;
-  };
-
   static std::string Join(const std::vector<std::string>& v) {
     std::string out;
     for (auto& s : v) out += (out.empty() ? "" : ",") + s;
     return out;
   }
+  static std::string Bytes(int64_t n) {
+    return n >= (1 << 20) ? fmt::format("{:.1f} MiB", n / 1048576.0) : fmt::format("{} bytes", n);
+  }
+  int64_t Memory() const { return run_.memory_bytes > 0 ? run_.memory_bytes : int64_t{1} << 30; }
+  static int64_t InputBytes(const session::PlannedQuery& q) {
+    int64_t total = 0;
+    for (auto& [file, table] : q.reads.files) {
+      std::error_code ec;
+      auto size = fs::file_size(file, ec);
+      if (!ec) total += static_cast<int64_t>(size);
+    }
+    return total;
+  }
 
-  std::string Submit(const std::string& task, const fs::path& dir, const std::vector<std::string>& excluded) {
+  // Posts `task` to the board with its credential in its folder.
+  StageTask Post(PlannedTask task) {
+    StageTask t{task.name, dir_ / task.name, {}, {}, 0, std::nullopt, {}};
+    fs::create_directories(t.dir);
+    task.body["run"] = run_.id;
+    task.body["task"] = task.name;
+    task.body["attempt"] = run_.attempt;
+    task.body["memory"] = Memory();
+    task.body["threads"] = run_.threads > 0 ? run_.threads : 1;
+    x_.board().Post(run_.id, task.name, std::move(task.body));
+    posted_.push_back(task.name);
+    auto ttl = app_.executor.time_limit_minutes > 0
+                   ? std::chrono::minutes(app_.executor.time_limit_minutes + 10)
+                   : x_.options().credential_ttl;
+    auto credential = x_.signer().Sign(
+        {run_.id, task.name, run_.attempt, run_.principal.user, run_.principal.issuer, run_.principal.role,
+         EpochMillis() + std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count()});
+    WriteFileAtomic(t.dir / "credential", credential, 0600);
+    return t;
+  }
+
+  SlurmJobRequest Request(const std::string& task, const std::vector<std::string>& excluded) const {
     SlurmJobRequest r;
     r.name = "tarn-" + run_.id + "-" + task;
     r.command = {x_.options().worker_program.string(),
@@ -161,66 +188,178 @@ class SlurmOffload : public session::QueryOffload {
                  "--task",
                  task,
                  "--credential-file",
-                 (dir / "credential").string()};
+                 (dir_ / task / "credential").string()};
     if (!x_.options().ca_file.empty()) r.command.insert(r.command.end(), {"--cacert", x_.options().ca_file});
     r.partition = app_.executor.partition;
     r.account = app_.executor.account;
     r.qos = app_.executor.qos;
     r.time_limit_minutes = app_.executor.time_limit_minutes;
     r.exclude = excluded;
-    r.output = dir / "worker.log";
-    r.workdir = dir;
-    return x_.slurm().Submit(r);
+    r.output = dir_ / task / "worker.log";
+    r.workdir = dir_;
+    return r;
   }
 
-  // Follows `job` until its worker reports (the result) or it ends without a report
-  // (nullopt, `lost` says how). A node failure Slurm requeues from is waited out.
-  std::optional<session::OffloadedResult> Wait(const std::string& task, const std::string& job,
-                                               const fs::path& dir, const std::function<bool()>& stopped,
-                                               Lost& lost) {
+  // Runs `planned` as one stage: one Slurm job, or (with an `array_stem`, the tasks
+  // named stem0, stem1, ...) one job array, and waits for every task's report (in
+  // order). A task whose worker ended without reporting (lost with its node, or
+  // crashed) is submitted again on its own, not on the nodes it failed on, up to the
+  // run's attempts; a task that reports a failure cancels the stage and throws it.
+  std::vector<nlohmann::json> RunStage(const std::string& label, const std::string& array_stem,
+                                       std::vector<PlannedTask> planned,
+                                       const std::function<bool()>& stopped) {
+    auto started = std::chrono::steady_clock::now();
+    std::vector<StageTask> tasks;
+    for (auto& p : planned) tasks.push_back(Post(std::move(p)));
+    std::vector<std::string> jobs;  // every Slurm job of the stage, to cancel
+    if (tasks.size() == 1 || array_stem.empty()) {
+      for (auto& t : tasks) jobs.push_back(t.job = x_.slurm().Submit(Request(t.name, {}))), t.submissions = 1;
+    } else {
+      auto r = Request(array_stem + "%a", {});
+      r.name = "tarn-" + run_.id + "-" + array_stem;
+      r.array_size = static_cast<int64_t>(tasks.size());
+      r.max_parallel = app_.executor.max_nodes;
+      auto array = x_.slurm().Submit(r);
+      jobs.push_back(array);
+      for (size_t i = 0; i < tasks.size(); i++)
+        tasks[i].job = fmt::format("{}_{}", array, i), tasks[i].submissions = 1;
+    }
+    hooks_.note(fmt::format("{}: Slurm job{} {} submitted ({} task{})", label, jobs.size() > 1 ? "s" : "",
+                            Join(jobs), tasks.size(), tasks.size() == 1 ? "" : "s"));
+    try {
+      Wait(label, tasks, jobs, stopped);
+    } catch (...) {
+      for (auto& j : jobs) {
+        try {
+          x_.slurm().Cancel(j);
+        } catch (const Error&) {
+        }
+      }
+      throw;
+    }
+    std::vector<nlohmann::json> out;
+    double slowest = 0;
+    for (auto& t : tasks) {
+      slowest = std::max(slowest, t.report->value("milliseconds", 0.0));
+      out.push_back(*t.report);
+    }
+    hooks_.note(fmt::format(
+        "{}: {} task{} ended in {:.0f} ms (slowest task {:.0f} ms)", label, tasks.size(),
+        tasks.size() == 1 ? "" : "s",
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count(),
+        slowest));
+    return out;
+  }
+
+  // The record of `job` among `records` (an array task still pending is shown under
+  // its array's record, "123_[0-3]" or "123_0-3").
+  static const SlurmJob* RecordOf(const std::string& job, const std::vector<SlurmJob>& records) {
+    for (auto& r : records)
+      if (r.id == job) return &r;
+    auto under = job.find('_');
+    if (under == std::string::npos) return nullptr;
+    for (auto& r : records) {
+      if (r.id.starts_with(job.substr(0, under + 1)) &&
+          r.id.find_first_not_of("0123456789", under + 1) != std::string::npos)
+        return &r;
+    }
+    return nullptr;
+  }
+
+  void Wait(const std::string& label, std::vector<StageTask>& tasks, std::vector<std::string>& jobs,
+            const std::function<bool()>& stopped) {
     std::string shown;
     auto next_look = std::chrono::steady_clock::now();
-    auto node_fail_since = std::chrono::steady_clock::time_point::max();  // max: no node failure seen
     for (;;) {
       if (stopped()) {
-        x_.slurm().Cancel(job);
-        hooks_.note(fmt::format("Slurm job {} cancelled", job));
+        hooks_.note(
+            fmt::format("{}: Slurm job{} {} cancelled", label, jobs.size() > 1 ? "s" : "", Join(jobs)));
         throw Error(ErrorCode::kCancelled, "cancelled");
       }
-      if (auto report = x_.board().TakeReport(run_.id, task)) return Finish(*report, dir);
+      size_t done = 0;
+      for (auto& t : tasks) {
+        if (!t.report) {
+          if (auto report = x_.board().TakeReport(run_.id, t.name)) Finish(t, *report);
+        }
+        done += t.report.has_value();
+      }
+      if (done == tasks.size()) return;
       if (std::chrono::steady_clock::now() >= next_look) {
         next_look = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-        auto jobs = x_.slurm().Jobs(job);
-        if (jobs.empty()) throw Error::Io("Slurm no longer knows job {} of task {}", job, task);
-        auto& j = jobs[0];
-        std::string details = fmt::format("Slurm job {} {}", job, j.state);
-        if (!j.reason.empty() && j.reason != "None") details += " (" + j.reason + ")";
-        if (!j.nodes.empty()) details += " on " + j.nodes;
-        if (details != shown) hooks_.details(shown = details);
-        bool node_failed = j.state == "NODE_FAIL";
-        auto now = std::chrono::steady_clock::now();
-        if (!node_failed) node_fail_since = std::chrono::steady_clock::time_point::max();
-        if (node_failed && node_fail_since == std::chrono::steady_clock::time_point::max())
-          node_fail_since = now;
-        bool waited_out = node_failed && now - node_fail_since > std::chrono::seconds(30);
-        if (j.Ended() && (!node_failed || waited_out)) {
-          if (auto report = x_.board().TakeReport(run_.id, task)) return Finish(*report, dir);
-          lost = {j.state, j.exit_code, j.nodes};
-          return std::nullopt;
-        }
+        Look(label, tasks, jobs, shown);
       }
       std::this_thread::sleep_for(x_.options().poll);
     }
   }
 
-  session::OffloadedResult Finish(const nlohmann::json& report, const fs::path& dir) {
+  // Asks Slurm about the stage's jobs: shows their state and submits lost tasks again.
+  void Look(const std::string& label, std::vector<StageTask>& tasks, std::vector<std::string>& jobs,
+            std::string& shown) {
+    std::map<std::string, std::vector<SlurmJob>> records;
+    for (auto& j : jobs) records[j] = x_.slurm().Jobs(j);
+    std::string details;
+    std::map<std::string, int> states;
+    const SlurmJob* one = nullptr;
+    for (auto& t : tasks) {
+      if (t.report) {
+        states["REPORTED"]++;
+        continue;
+      }
+      auto base = t.job.substr(0, t.job.find('_'));
+      const SlurmJob* r = RecordOf(t.job, records[base]);
+      if (!r) throw Error::Io("Slurm no longer knows job {} of task {}", t.job, t.name);
+      one = r;
+      states[r->state]++;
+      auto now = std::chrono::steady_clock::now();
+      bool node_failed = r->state == "NODE_FAIL";
+      if (!node_failed) t.node_fail_since = std::chrono::steady_clock::time_point::max();
+      if (node_failed && t.node_fail_since == std::chrono::steady_clock::time_point::max())
+        t.node_fail_since = now;
+      bool waited_out = node_failed && now - t.node_fail_since > std::chrono::seconds(30);
+      if (r->Ended() && (!node_failed || waited_out)) {
+        if (auto report = x_.board().TakeReport(run_.id, t.name)) {
+          Finish(t, *report);
+          continue;
+        }
+        Lost(label, t, *r, jobs);
+      }
+    }
+    if (tasks.size() == 1 && one) {
+      details = fmt::format("Slurm job {} {}", tasks[0].job, one->state);
+      if (!one->reason.empty() && one->reason != "None") details += " (" + one->reason + ")";
+      if (!one->nodes.empty()) details += " on " + one->nodes;
+    } else {
+      details = fmt::format("{}: Slurm job{} {}:", label, jobs.size() > 1 ? "s" : "", Join(jobs));
+      for (auto& [state, n] : states) details += fmt::format(" {} {}", n, state);
+    }
+    if (details != shown) hooks_.details(shown = details);
+  }
+
+  // Task `t`'s job ended as `r` without a report: it runs again elsewhere, or fails the stage.
+  void Lost(const std::string& label, StageTask& t, const SlurmJob& r, std::vector<std::string>& jobs) {
+    std::string why = fmt::format(
+        "the worker of task {} (Slurm job {}) ended {} with exit code {}{} without reporting: {}", t.name,
+        t.job, r.state, r.exit_code, r.nodes.empty() ? "" : " on " + r.nodes, LastLine(t.dir / "worker.log"));
+    if (t.submissions >= std::max<int64_t>(1, run_.max_attempts) || r.nodes.empty())
+      throw Error::Io("{}", why);
+    hooks_.note(why);
+    t.excluded.push_back(r.nodes);
+    t.job = x_.slurm().Submit(Request(t.name, t.excluded));
+    t.submissions++;
+    t.node_fail_since = std::chrono::steady_clock::time_point::max();
+    jobs.push_back(t.job);
+    hooks_.note(fmt::format("{}: task {} submitted again as Slurm job {}, not on {}", label, t.name, t.job,
+                            Join(t.excluded)));
+  }
+
+  void Finish(StageTask& t, const nlohmann::json& report) {
     if (!report.value("ok", false)) {
       auto e = report.value("error", nlohmann::json::object());
       throw Error(CodeNamed(e.value("code", "internal")), e.value("message", "the task failed"));
     }
-    hooks_.note(fmt::format("task ended on {}: {} rows in {:.0f} ms", report.value("node", "?"),
+    hooks_.note(fmt::format("task {} ended on {}: {} rows in {:.0f} ms", t.name, report.value("node", "?"),
                             report.value("rows", int64_t{0}), report.value("milliseconds", 0.0)));
-    return {dir / "result.parquet", report.value("rows", int64_t{0})};
+    t.report = report;
   }
 
   SlurmExecutor& x_;
@@ -228,7 +367,8 @@ class SlurmOffload : public session::QueryOffload {
   jobs::JobRun run_;
   jobs::RunHooks hooks_;
   fs::path dir_;
-  std::vector<std::string> tasks_;
+  std::vector<std::string> posted_;
+  int64_t queries_ = 0;
 };
 
 }  // namespace

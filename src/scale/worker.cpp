@@ -41,8 +41,14 @@ int64_t Run(const nlohmann::json& task) {
   auto statements = engine::Parse(task.at("sql").get<std::string>());
   if (statements.size() != 1 || statements[0]->type != duckdb::StatementType::SELECT_STATEMENT)
     throw Error::InvalidArgument("the task's statement is not one query");
-  auto rows =
-      engine::WriteParquetFile(*conn, std::move(statements[0]->Cast<duckdb::SelectStatement>().node), output);
+  // A map task (partition_plan.h) writes its rows into one folder per bucket.
+  engine::ParquetOptions parquet;
+  if (task.contains("partition_by")) {
+    parquet.partition_by = {task.at("partition_by").get<std::string>()};
+    parquet.file_prefix = "part";
+  }
+  auto rows = engine::WriteParquetFile(*conn, std::move(statements[0]->Cast<duckdb::SelectStatement>().node),
+                                       output, parquet);
   std::error_code ec;
   fs::remove_all(spill, ec);
   return rows;

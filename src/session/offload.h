@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,12 +19,27 @@
 
 namespace tarn::session {
 
+// How one statement of a run may be split by key (docs/scale-out.md, "Partitioned
+// runs"): every row of each named table goes to the bucket its key hashes to, and the
+// statement computed bucket by bucket, its results concatenated, gives the same rows
+// as the statement over the whole tables. Who declares it vouches for that (a join or
+// grouping on the key; tables it does not name are read whole by every bucket). The
+// statement's top-level ORDER BY and LIMIT apply to the concatenation.
+struct Partitioning {
+  // A table as the statement names it (db.table, any case) -> its key columns.
+  std::map<std::string, std::vector<std::string>> keys;
+  int64_t buckets = 0;  // 0: the executor chooses
+};
+
 // One query, planned for running elsewhere.
 struct PlannedQuery {
   size_t index = 0;                  // its place in the run's script
   std::string sql;                   // the statement as governance rewrote it
   governance::PlannedReads reads;    // what its table names resolve to, and the files they read
   std::vector<std::string> columns;  // the names of its result's columns
+  // Its Partitioning, the tables named as `reads.scans` keys them; empty: one task.
+  std::map<std::string, std::vector<std::string>> partition_keys;
+  int64_t buckets = 0;
 };
 
 // Where an offloaded query's rows are.

@@ -360,7 +360,7 @@ void Runner::Execute(Entry& e, const RunRequest& request, ResultHandler& handler
   lease->Measure(request.measure_usage);
   lease->SetCommitScope(request.commit_scope);
   lease->SetOutputDir(request.output_dir);
-  lease->SetOffload(request.offload);
+  lease->SetOffload(request.offload, request.partitioning);
 
   std::optional<CappedHandler::Cap> rows_cap, bytes_cap;
   auto tighter = [](std::optional<CappedHandler::Cap>& cap, int64_t most, std::string reason) {

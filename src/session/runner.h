@@ -77,6 +77,8 @@ struct RunRequest {
   std::optional<catalog::CommitKey> commit_scope;
   // Computes the run's queries elsewhere (see offload.h); null: here.
   std::shared_ptr<QueryOffload> offload;
+  // Statements (by their index in `sql`, from 0) an offload may split by key.
+  std::map<size_t, Partitioning> partitioning;
 };
 
 // What a run did. `error` is set when it did not finish.

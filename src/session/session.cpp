@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/util.h"
 #include "engine/sql_text.h"
+#include "governance/planned_resolver.h"
 #include "lake/data_writer.h"
 #include "session/script.h"
 #include "session/statements.h"
@@ -351,6 +352,18 @@ void Session::RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, R
     if (e.code() != ErrorCode::kUnsupported) throw;
     offload_->RunsHere(planned, e.what());
     return RunQuery(std::move(statement), handler, parquet_output, outcome);
+  }
+  if (auto it = partitioning_.find(statement_index_); it != partitioning_.end()) {
+    for (auto& [name, keys] : it->second.keys) {
+      auto dot = name.find('.');
+      std::string key =
+          dot == std::string::npos ? "" : governance::ResolverKey(name.substr(0, dot), name.substr(dot + 1));
+      if (!planned.reads.scans.count(key))
+        throw Error::InvalidArgument("statement {} is split by the key of {}, which it does not read",
+                                     statement_index_ + 1, name.substr(0, 128));
+      planned.partition_keys[key] = keys;
+    }
+    planned.buckets = it->second.buckets;
   }
   auto result = offload_->Run(planned, [this] { return stop_reason() != StopReason::kNone; });
   CheckStop();

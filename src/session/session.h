@@ -179,8 +179,11 @@ class Session {
   void SetOutputDir(std::optional<std::filesystem::path> dir) { output_dir_ = std::move(dir); }
   // From now on (an offload) or no longer (null), the run's queries (SELECT, WITH, ...
   // as statements of their own) are computed by `offload` (see offload.h); everything
-  // else still runs here.
-  void SetOffload(std::shared_ptr<QueryOffload> offload) { offload_ = std::move(offload); }
+  // else still runs here; the statements `partitioning` names may be split by key.
+  void SetOffload(std::shared_ptr<QueryOffload> offload, std::map<size_t, Partitioning> partitioning = {}) {
+    offload_ = std::move(offload);
+    partitioning_ = std::move(partitioning);
+  }
   bool offloads() const { return offload_ != nullptr; }
   // For the query statement family: checks, resolves and verifies `statement` (its
   // pre-bind check done) here and has the offload compute it; the rows go to the
@@ -270,6 +273,7 @@ class Session {
   bool parquet_optional_ = false;
   std::optional<catalog::CommitKey> commit_scope_;
   std::shared_ptr<QueryOffload> offload_;
+  std::map<size_t, Partitioning> partitioning_;
   size_t statement_index_ = 0;  // of the statement running now
   std::chrono::milliseconds timeout_{0};
   std::vector<std::unique_ptr<StatementFamily>> families_;  // the engine's SQL last

@@ -1,0 +1,210 @@
+#include "scale/partition_plan.h"
+
+#include <fmt/format.h>
+#include <duckdb/parser/expression/columnref_expression.hpp>
+#include <duckdb/parser/query_node/select_node.hpp>
+#include <duckdb/parser/result_modifier.hpp>
+#include <duckdb/parser/statement/select_statement.hpp>
+
+#include <algorithm>
+#include <map>
+
+#include "common/error.h"
+#include "engine/engine.h"
+
+namespace tarn::scale {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kBucketColumn = "__tarn_bucket";
+constexpr const char* kSplitInput = "tarn_split.input";  // the map task's one table
+constexpr const char* kParts = "tarn_split.parts";       // the merge task's one table
+
+duckdb::SelectStatement& OneQuery(std::vector<duckdb::unique_ptr<duckdb::SQLStatement>>& statements) {
+  if (statements.size() != 1 || statements[0]->type != duckdb::StatementType::SELECT_STATEMENT)
+    throw Error::InvalidArgument("only a query can be split by key");
+  return statements[0]->Cast<duckdb::SelectStatement>();
+}
+
+// The alias a planned scan (a table reference) carries.
+std::string AliasOf(const std::string& scan) {
+  auto statements = engine::Parse("SELECT * FROM " + scan);
+  auto& node = OneQuery(statements).node;
+  if (node->type != duckdb::QueryNodeType::SELECT_NODE)
+    throw Error::Internal("a planned scan is not a SELECT");
+  return node->template Cast<duckdb::SelectNode>().from_table->alias;
+}
+
+std::string ListOf(const std::vector<std::string>& files) {
+  std::string out;
+  for (auto& f : files) out += (out.empty() ? "" : ", ") + engine::QuoteString(f);
+  return "[" + out + "]";
+}
+
+nlohmann::json Files(const std::map<std::string, std::string>& files) {
+  auto out = nlohmann::json::array();
+  for (auto& [path, table] : files) out.push_back({{"path", path}, {"table", table}});
+  return out;
+}
+
+}  // namespace
+
+// The merge reads only the result's columns: an ORDER BY term that is one of the
+// query's select-list expressions (o.customer, sum(x)) or its alias orders by that
+// result column instead.
+void PartitionPlan::OrderByResult(const duckdb::QueryNode& node, duckdb::OrderModifier& order) const {
+  if (node.type != duckdb::QueryNodeType::SELECT_NODE) return;
+  auto& list = node.Cast<duckdb::SelectNode>().select_list;
+  if (list.size() != query_.columns.size()) return;
+  for (auto& term : order.orders) {
+    auto& e = *term.expression;
+    for (size_t i = 0; i < list.size(); i++) {
+      bool alias = e.type == duckdb::ExpressionType::COLUMN_REF &&
+                   !e.Cast<duckdb::ColumnRefExpression>().IsQualified() &&
+                   e.Cast<duckdb::ColumnRefExpression>().GetColumnName() == list[i]->alias;
+      if (alias || e.Equals(*list[i])) {
+        term.expression = duckdb::make_uniq<duckdb::ColumnRefExpression>(query_.columns[i]);
+        break;
+      }
+    }
+  }
+}
+
+int64_t ChooseBuckets(int64_t input_bytes, int64_t task_memory, int64_t at_least) {
+  int64_t memory = std::max<int64_t>(task_memory, 1 << 20);
+  int64_t n = (6 * std::max<int64_t>(input_bytes, 0) + memory - 1) / memory;
+  return std::clamp<int64_t>(std::max(n, at_least), 1, 4096);
+}
+
+PartitionPlan::PartitionPlan(const session::PlannedQuery& query, int64_t buckets, fs::path dir,
+                             std::string prefix)
+    : query_(query),
+      buckets_(std::clamp<int64_t>(buckets, 1, 4096)),
+      dir_(std::move(dir)),
+      prefix_(std::move(prefix)) {
+  for (auto& [key, columns] : query_.partition_keys) {
+    if (columns.empty()) throw Error::InvalidArgument("table {} is split by no key column", key);
+    for (auto& c : columns) {
+      if (c.empty() || c.size() > 255)
+        throw Error::InvalidArgument("a key column of {} is empty or longer than 255 characters", key);
+    }
+    split_.push_back(key);
+  }
+  // The top-level ORDER BY and LIMIT move to the merge.
+  auto statements = engine::Parse(query_.sql);
+  auto& node = *OneQuery(statements).node;
+  duckdb::vector<duckdb::unique_ptr<duckdb::ResultModifier>> kept, moved;
+  for (auto& m : node.modifiers) {
+    bool last = m->type == duckdb::ResultModifierType::ORDER_MODIFIER ||
+                m->type == duckdb::ResultModifierType::LIMIT_MODIFIER ||
+                m->type == duckdb::ResultModifierType::LIMIT_PERCENT_MODIFIER;
+    (last ? moved : kept).push_back(std::move(m));
+  }
+  node.modifiers = std::move(kept);
+  for (auto& m : moved) {
+    if (m->type == duckdb::ResultModifierType::ORDER_MODIFIER)
+      OrderByResult(node, m->Cast<duckdb::OrderModifier>());
+  }
+  bucket_sql_ = statements[0]->ToString();
+  auto merge = engine::Parse(std::string("SELECT * FROM ") + kParts);
+  OneQuery(merge).node->modifiers = std::move(moved);
+  merge_sql_ = merge[0]->ToString();
+}
+
+fs::path PartitionPlan::MapDir(size_t i) const {
+  return dir_ / fmt::format("{}.m{}", prefix_, i) / "out";
+}
+
+fs::path PartitionPlan::BucketResult(int64_t b) const {
+  return dir_ / fmt::format("{}.b{}", prefix_, b) / "result.parquet";
+}
+
+std::vector<PlannedTask> PartitionPlan::MapTasks() const {
+  std::vector<PlannedTask> out;
+  for (size_t i = 0; i < split_.size(); i++) {
+    std::string keys;
+    for (auto& c : query_.partition_keys.at(split_[i]))
+      keys += (keys.empty() ? "" : ", ") + fmt::format("CAST({} AS VARCHAR)", engine::QuoteIdent(c));
+    auto sql = fmt::format("SELECT *, CAST(hash({}) % {} AS BIGINT) AS {} FROM {}", keys, buckets_,
+                           kBucketColumn, kSplitInput);
+    out.push_back({fmt::format("{}.m{}", prefix_, i),
+                   {{"sql", sql},
+                    {"scans", {{kSplitInput, query_.reads.scans.at(split_[i])}}},
+                    {"files", Files(query_.reads.files)},
+                    {"output", MapDir(i).string()},
+                    {"partition_by", kBucketColumn}}});
+  }
+  return out;
+}
+
+std::vector<PlannedTask> PartitionPlan::BucketTasks() const {
+  // map i -> bucket -> its files
+  std::vector<std::map<int64_t, std::vector<std::string>>> written(split_.size());
+  for (size_t i = 0; i < split_.size(); i++) {
+    std::error_code ec;
+    for (auto& entry : fs::recursive_directory_iterator(MapDir(i), ec)) {
+      if (!entry.is_regular_file()) continue;
+      std::string part = entry.path().parent_path().filename().string();
+      std::string tag = std::string(kBucketColumn) + "=";
+      if (!part.starts_with(tag)) continue;
+      int64_t b = std::stoll(part.substr(tag.size()));
+      if (b < 0 || b >= buckets_) throw Error::Internal("a map task wrote bucket {} of {}", b, buckets_);
+      written[i][b].push_back(entry.path().string());
+    }
+    if (ec) throw Error::Io("cannot list the shuffle files in {}: {}", MapDir(i).string(), ec.message());
+  }
+  std::vector<PlannedTask> out;
+  for (int64_t b = 0; b < buckets_; b++) {
+    auto scans = query_.reads.scans;
+    auto files = query_.reads.files;
+    for (size_t i = 0; i < split_.size(); i++) {
+      const auto& key = split_[i];
+      auto alias = engine::QuoteIdent(AliasOf(scans.at(key)));
+      auto& mine = written[i][b];
+      std::sort(mine.begin(), mine.end());
+      if (mine.empty()) {  // no row of this table hashes here: none, with the table's columns
+        scans[key] = fmt::format("(SELECT * FROM {} LIMIT 0) AS {}", scans.at(key), alias);
+        continue;
+      }
+      scans[key] =
+          fmt::format("(SELECT * EXCLUDE ({}) FROM read_parquet({}, hive_partitioning = false)) AS {}",
+                      kBucketColumn, ListOf(mine), alias);
+      for (auto& f : mine) files[f] = key + " (bucket " + std::to_string(b) + ")";
+    }
+    out.push_back({fmt::format("{}.b{}", prefix_, b),
+                   {{"sql", bucket_sql_},
+                    {"scans", scans},
+                    {"files", Files(files)},
+                    {"output", BucketResult(b).string()}}});
+  }
+  return out;
+}
+
+PlannedTask PartitionPlan::MergeTask() const {
+  std::vector<std::string> results;
+  std::map<std::string, std::string> files;
+  for (int64_t b = 0; b < buckets_; b++) {
+    results.push_back(BucketResult(b).string());
+    files[results.back()] = "the buckets' results";  // one scan reads them all
+  }
+  return {prefix_ + ".merge",
+          {{"sql", merge_sql_},
+           {"scans", {{kParts, fmt::format("read_parquet({}) AS parts", ListOf(results))}}},
+           {"files", Files(files)},
+           {"output", (dir_ / (prefix_ + ".merge") / "result.parquet").string()}}};
+}
+
+int64_t PartitionPlan::ShuffleBytes() const {
+  int64_t total = 0;
+  for (size_t i = 0; i < split_.size(); i++) {
+    std::error_code ec;
+    for (auto& entry : fs::recursive_directory_iterator(MapDir(i), ec)) {
+      if (entry.is_regular_file(ec)) total += static_cast<int64_t>(entry.file_size(ec));
+    }
+  }
+  return total;
+}
+
+}  // namespace tarn::scale

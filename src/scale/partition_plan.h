@@ -1,0 +1,76 @@
+// PartitionPlan: the stages of a query split by key (session::Partitioning), as the
+// task bodies `tarn worker` runs (docs/scale-out.md, "Partitioned runs"):
+//
+//   map     one task per split table: its governed scan, each row tagged with
+//           hash(key) % N, written as Parquet files by bucket (the shuffle);
+//   bucket  one task per bucket: the statement itself, each split table read from
+//           that bucket's files, every other table whole;
+//   merge   one task: the buckets' results concatenated, with the statement's
+//           top-level ORDER BY / LIMIT.
+//
+// Every file lives in the run's scratch folder `dir`; a task may read only the files
+// its body lists (the worker's PlannedResolver checks the plan against them).
+//
+// Thread-safety: a plan is used by one thread.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "session/offload.h"
+
+namespace duckdb {
+class OrderModifier;
+class QueryNode;
+}  // namespace duckdb
+
+namespace tarn::scale {
+
+// A task of a stage: its name (unique within the run) and its body, without the
+// fields the executor adds (run, task, attempt, memory, threads).
+struct PlannedTask {
+  std::string name;
+  nlohmann::json body;
+};
+
+// The buckets for `input_bytes` of Parquet read by tasks of `task_memory` bytes: a
+// bucket's share, about 3x its Parquet size once decoded, should take at most half a
+// task's memory, so N = ceil(6 * input_bytes / task_memory); at least `at_least`
+// (the nodes the run may use), at most 4096.
+int64_t ChooseBuckets(int64_t input_bytes, int64_t task_memory, int64_t at_least);
+
+class PartitionPlan {
+ public:
+  // `query.partition_keys` names the split tables; `prefix` starts each task's name.
+  // kInvalidArgument if the statement is not one query, or a key column is not a
+  // plain name.
+  PartitionPlan(const session::PlannedQuery& query, int64_t buckets, std::filesystem::path dir,
+                std::string prefix);
+
+  int64_t buckets() const { return buckets_; }
+  std::vector<PlannedTask> MapTasks() const;
+  // After the map stage: reads which bucket files the maps wrote.
+  std::vector<PlannedTask> BucketTasks() const;
+  PlannedTask MergeTask() const;
+  // Bytes the map stage wrote (the shuffle), once it ran.
+  int64_t ShuffleBytes() const;
+
+ private:
+  void OrderByResult(const duckdb::QueryNode& node, duckdb::OrderModifier& order) const;
+  std::filesystem::path MapDir(size_t i) const;
+  std::filesystem::path BucketResult(int64_t b) const;
+
+  session::PlannedQuery query_;
+  int64_t buckets_;
+  std::filesystem::path dir_;
+  std::string prefix_;
+  std::vector<std::string> split_;  // the split tables' scan keys, in map order
+  std::string bucket_sql_;          // the statement without its top-level ORDER BY / LIMIT
+  std::string merge_sql_;           // SELECT * FROM the parts, with them
+};
+
+}  // namespace tarn::scale

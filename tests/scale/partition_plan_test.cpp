@@ -1,0 +1,161 @@
+// A query split by key: its map, bucket and merge tasks, run here by the worker's own
+// ExecuteTask on real Parquet files, give the rows the whole query gives.
+#include "scale/partition_plan.h"
+
+#include <gtest/gtest.h>
+#include <duckdb.hpp>
+
+#include "common/error.h"
+#include "scale/worker.h"
+#include "test_util.h"
+
+namespace tarn::scale {
+namespace {
+
+using tarn::testing::TempDir;
+namespace fs = std::filesystem;
+
+class PartitionPlanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    duckdb::DuckDB db(nullptr);
+    duckdb::Connection c(db);
+    fs::create_directories(dir_ / "data");
+    auto copy = [&](const std::string& query, const std::string& file,
+                    const std::string& table) -> std::string {
+      auto path = (dir_ / "data" / file).string();
+      auto r = c.Query("COPY (" + query + ") TO '" + path + "' (FORMAT parquet)");
+      EXPECT_FALSE(r->HasError()) << r->GetError();
+      files_[path] = table;
+      return path;
+    };
+    // Orders in three files (some without a customer), customers, and a lookup
+    // table that is read whole by every bucket.
+    std::vector<std::string> orders;
+    for (int f = 0; f < 3; f++) {
+      orders.push_back(copy(fmt::format("SELECT i AS id, CASE WHEN i % 17 = 0 THEN NULL ELSE i % 10 END AS "
+                                        "customer, (i * 7) % 100 AS amount FROM range({}, {}) t(i)",
+                                        f * 1000, f * 1000 + 1000),
+                            fmt::format("orders{}.parquet", f), "db.orders"));
+    }
+    auto customers = copy("SELECT i AS customer, 'segment-' || (i % 3) AS segment FROM range(0, 12) t(i)",
+                          "customers.parquet", "db.customers");
+    auto regions = copy("SELECT 'segment-' || i AS segment, 'region ' || i AS region FROM range(0, 3) t(i)",
+                        "regions.parquet", "db.regions");
+    std::string list;
+    for (auto& o : orders) list += (list.empty() ? "'" : ", '") + o + "'";
+    scans_ = {{"db.orders", "read_parquet([" + list + "]) AS o"},
+              {"db.customers", "read_parquet('" + customers + "') AS c"},
+              {"db.regions", "read_parquet('" + regions + "') AS r"}};
+  }
+
+  session::PlannedQuery Query(const std::string& sql, std::vector<std::string> columns) {
+    session::PlannedQuery q;
+    q.sql = sql;
+    q.reads.scans = scans_;
+    q.reads.files = files_;
+    q.columns = std::move(columns);
+    q.partition_keys = {{"db.orders", {"customer"}}, {"db.customers", {"customer"}}};
+    return q;
+  }
+
+  // Runs `task` as a worker would; fails the test if it does not report ok.
+  void Execute(const PlannedTask& task) {
+    auto body = task.body;
+    body["memory"] = int64_t{256} << 20;
+    body["threads"] = 1;
+    auto report = ExecuteTask(body);
+    ASSERT_TRUE(report["ok"].get<bool>()) << task.name << ": " << report.dump();
+  }
+
+  // The rows of a Parquet file, in order, as text.
+  std::vector<std::string> Rows(const fs::path& file) {
+    duckdb::DuckDB db(nullptr);
+    duckdb::Connection c(db);
+    auto r = c.Query("SELECT * FROM read_parquet('" + file.string() + "')");
+    EXPECT_FALSE(r->HasError()) << r->GetError();
+    std::vector<std::string> out;
+    for (size_t i = 0; i < r->RowCount(); i++) {
+      std::string row;
+      for (size_t j = 0; j < r->ColumnCount(); j++) row += r->GetValue(j, i).ToString() + "|";
+      out.push_back(row);
+    }
+    return out;
+  }
+
+  // The query unsplit (one task) and split into `buckets`: both results.
+  std::pair<std::vector<std::string>, std::vector<std::string>> Both(const session::PlannedQuery& q,
+                                                                     int64_t buckets) {
+    PlannedTask whole{"whole",
+                      {{"sql", q.sql},
+                       {"scans", q.reads.scans},
+                       {"files", nlohmann::json::array()},
+                       {"output", (dir_ / "whole" / "result.parquet").string()}}};
+    for (auto& [path, table] : q.reads.files)
+      whole.body["files"].push_back({{"path", path}, {"table", table}});
+    fs::create_directories(dir_ / "whole");
+    Execute(whole);
+    PartitionPlan plan(q, buckets, dir_ / "scratch", "t1");
+    for (auto& t : plan.MapTasks()) fs::create_directories(dir_ / "scratch" / t.name), Execute(t);
+    EXPECT_GT(plan.ShuffleBytes(), 0);
+    auto bucket_tasks = plan.BucketTasks();
+    EXPECT_EQ(bucket_tasks.size(), static_cast<size_t>(buckets));
+    for (auto& t : bucket_tasks) fs::create_directories(dir_ / "scratch" / t.name), Execute(t);
+    auto merge = plan.MergeTask();
+    fs::create_directories(dir_ / "scratch" / merge.name);
+    Execute(merge);
+    return {Rows(dir_ / "whole" / "result.parquet"), Rows(merge.body["output"].get<std::string>())};
+  }
+
+  TempDir dir_;
+  std::map<std::string, std::string> scans_, files_;
+};
+
+TEST_F(PartitionPlanTest, AJoinGroupedByItsKeyGivesTheWholeQuerysRowsInItsOrder) {
+  // 16 buckets for 10 customer values: most buckets of orders are empty.
+  auto q = Query(
+      "SELECT o.customer, c.segment, r.region, count(*) AS n, sum(o.amount) AS total FROM db.orders o JOIN "
+      "db.customers c ON o.customer = c.customer JOIN db.regions r ON r.segment = c.segment GROUP BY ALL "
+      "ORDER BY o.customer DESC LIMIT 7",
+      {"customer", "segment", "region", "n", "total"});
+  auto [whole, split] = Both(q, 16);
+  ASSERT_EQ(whole.size(), 7u);
+  EXPECT_EQ(split, whole);
+}
+
+TEST_F(PartitionPlanTest, AnOuterJoinKeepsRowsWithoutAPartnerAndNullKeysOnce) {
+  auto q = Query(
+      "SELECT coalesce(o.id, -1) AS n_id, coalesce(o.customer, c.customer) AS customer, c.segment FROM "
+      "db.orders o FULL OUTER JOIN db.customers c ON o.customer = c.customer ORDER BY n_id, customer",
+      {"n_id", "customer", "segment"});
+  auto [whole, split] = Both(q, 3);
+  ASSERT_EQ(whole.size(), 3000u + 2u);  // customers 10 and 11 have no orders
+  EXPECT_EQ(split, whole);
+}
+
+TEST_F(PartitionPlanTest, TheMapTaskTagsRowsWithTheirKeysHashAndOnlyAQueryIsSplit) {
+  auto q = Query("SELECT * FROM db.orders o JOIN db.customers c USING (customer)", {});
+  PartitionPlan plan(q, 8, dir_ / "scratch", "t2");
+  auto maps = plan.MapTasks();
+  ASSERT_EQ(maps.size(), 2u);
+  EXPECT_EQ(maps[0].name, "t2.m0");
+  EXPECT_NE(maps[0].body["sql"].get<std::string>().find("hash(CAST(\"customer\" AS VARCHAR)) % 8"),
+            std::string::npos)
+      << maps[0].body.dump();
+  EXPECT_EQ(maps[0].body["partition_by"], "__tarn_bucket");
+  q.sql = "DELETE FROM db.orders";
+  EXPECT_THROW(PartitionPlan(q, 8, dir_ / "scratch", "t3"), Error);
+  q.sql = "SELECT 1; SELECT 2";
+  EXPECT_THROW(PartitionPlan(q, 8, dir_ / "scratch", "t3"), Error);
+}
+
+TEST(ChooseBuckets, FollowsTheInputsSizeAgainstTaskMemoryWithinBounds) {
+  EXPECT_EQ(ChooseBuckets(0, int64_t{1} << 30, 3), 3);
+  EXPECT_EQ(ChooseBuckets(int64_t{10} << 30, int64_t{1} << 30, 3), 60);
+  EXPECT_EQ(ChooseBuckets(int64_t{1} << 30, int64_t{4} << 30, 1), 2);  // ceil(6/4)
+  EXPECT_EQ(ChooseBuckets(int64_t{1} << 50, int64_t{1} << 30, 1), 4096);
+  EXPECT_EQ(ChooseBuckets(-5, 0, 0), 1);
+}
+
+}  // namespace
+}  // namespace tarn::scale

@@ -1,0 +1,135 @@
+// Partitioned runs on the test Slurm cluster: a query and a reconciliation split by key
+// into map, bucket and merge stages (job arrays) give the local result; the shuffle
+// files go with the run, after a failure too.
+#include <gmock/gmock.h>
+
+#include "slurm_jobs_fixture.h"
+
+namespace tarn::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class SlurmPartitionTest : public SlurmJobsTest {
+ protected:
+  void SetUp() override {
+    SlurmJobsTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    json split = {
+        {"name", "split"},
+        {"executor", {{"type", "slurm"}, {"partition", "debug"}, {"max_nodes", 3}, {"buckets", 4}}}};
+    auto created = Call("POST", "/v1/applications", admin_, split.dump());
+    ASSERT_EQ(created.status, 201) << created.body;
+    EXPECT_EQ(Json(created)["executor"]["buckets"], 4);
+    ASSERT_EQ(Sql(admin_, "GRANT SUBMIT ON APPLICATION split TO GROUP analysts").status, 200);
+  }
+  std::string SubmitJob(const std::string& app, const json& job) {
+    auto r = Call("POST", "/v1/applications/" + app + "/jobruns", ana_, json{{"job", job}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? Json(r)["job_run_id"].get<std::string>() : "";
+  }
+};
+
+// Per customer: the governed orders (EU rows, emails masked) joined to customers.
+constexpr const char* kByCustomer =
+    "SELECT o.customer, c.segment, count(*) AS orders, sum(o.amount) AS amount, min(o.email) AS first_email "
+    "FROM sales.orders o JOIN sales.customers c ON o.customer = c.customer GROUP BY ALL ORDER BY o.customer";
+
+TEST_F(SlurmPartitionTest, AQuerySplitByItsDeclaredKeyGivesTheLocalResult) {
+  auto local = SubmitOk(ana_, kByCustomer, "here");
+  auto split = SubmitJob(
+      "split", {{"type", "sql"},
+                {"script", kByCustomer},
+                {"partition_by", {{"sales.orders", "customer"}, {"sales.customers", {"customer"}}}}});
+  ASSERT_EQ(WaitEnded(local, "here")["state"], "SUCCESS");
+  auto run = WaitEnded(split, "split", std::chrono::seconds(120));
+  auto log = Log(split, "split");
+  ASSERT_EQ(run["state"], "SUCCESS") << run.dump() << log;
+  auto expected = Result(local, "here"), got = Result(split, "split");
+  ASSERT_EQ(expected["rows"].size(), 10u);
+  EXPECT_EQ(got["rows"], expected["rows"]);  // in the query's order, too
+  EXPECT_EQ(got["columns"], expected["columns"]);
+  for (auto& row : got["rows"])
+    EXPECT_THAT(row["first_email"].get<std::string>(), ::testing::StartsWith("***@"));
+  // Map (2 tables) and buckets (4) were job arrays; a merge ended it.
+  EXPECT_THAT(log, HasSubstr("statement 1: split by key into 4 buckets"));
+  EXPECT_THAT(log, HasSubstr("statement 1 map: Slurm job"));
+  EXPECT_THAT(log, HasSubstr("(2 tasks)"));
+  EXPECT_THAT(log, HasSubstr("(4 tasks)"));
+  EXPECT_THAT(log, ::testing::ContainsRegex("statement 1: [0-9.]+ (bytes|MiB) shuffled"));
+  EXPECT_THAT(log, ::testing::ContainsRegex("task t1.b3 ended on n[1-3]"));
+  EXPECT_THAT(log, ::testing::ContainsRegex("task t1.merge ended on n[1-3]: 10 rows"));
+  EXPECT_TRUE(ScratchEmpty());
+  // One run, one audit record of ana's governed read.
+  auto audit =
+      Json(Sql(admin_, "SELECT user_name, resources FROM system.audit WHERE origin->>'job_run_id' = '" +
+                           split + "' AND event = 'statement'"));
+  ASSERT_EQ(audit["rows"].size(), 1u) << audit.dump();
+  EXPECT_THAT(audit["rows"][0][1].dump(), HasSubstr("DATA FILTER eu"));
+}
+
+TEST_F(SlurmPartitionTest, AReconciliationOfTwoTablesIsSplitByItsKeysWithTheLocalResult) {
+  ASSERT_EQ(
+      Sql(admin_,
+          "CREATE DATABASE fin; GRANT CREATE_TABLE ON DATABASE fin TO GROUP analysts;"
+          "CREATE TABLE sales.orders_b AS SELECT id, region, email, CASE WHEN id % 97 = 0 THEN amount + 1 "
+          "ELSE amount END AS amount, customer FROM sales.orders WHERE id % 101 <> 0;"
+          "INSERT INTO sales.orders_b VALUES (9001, 'EU', 'x@example.com', 1, 1), (9001, 'EU', "
+          "'y@example.com', 2, 1);"
+          "GRANT SELECT ON TABLE sales.orders_b TO GROUP analysts")
+          .status,
+      200);
+  auto pipeline = [](const std::string& target) {
+    return json{{"type", "reconciliation"},
+                {"pipeline",
+                 "inputs:\n  left: {table: sales.orders_b}\n  right: {table: sales.orders}\nsteps:\n"
+                 "  - name: rec\n    compare: {left: left, right: right, keys: [id], order_by: {left: email, "
+                 "right: email}, columns: {amount: {}, email: {}}}\n"
+                 "  - name: save\n    output: {input: rec.breaks, table: fin." +
+                     target + "}\nsummary: rec.summary\n"}};
+  };
+  auto local = SubmitJob("here", pipeline("local_breaks")),
+       split = SubmitJob("split", pipeline("split_breaks"));
+  ASSERT_EQ(WaitEnded(local, "here")["state"], "SUCCESS");
+  auto run = WaitEnded(split, "split", std::chrono::seconds(120));
+  auto log = Log(split, "split");
+  ASSERT_EQ(run["state"], "SUCCESS") << run.dump() << log;
+  auto expected = Result(local, "here");
+  EXPECT_EQ(Result(split, "split")["rows"], expected["rows"]);
+  EXPECT_GE(expected["rows"].size(), 3u) << expected.dump();  // matched, breaks, one-sided
+  EXPECT_THAT(log, HasSubstr("split by key into 4 buckets"));
+  // The same breaks, row for row.
+  auto differ =
+      Json(Sql(ana_,
+               "SELECT count(*) FROM ((SELECT * FROM fin.split_breaks EXCEPT ALL SELECT * FROM "
+               "fin.local_breaks) UNION ALL (SELECT * FROM fin.local_breaks EXCEPT ALL SELECT * FROM "
+               "fin.split_breaks))"));
+  EXPECT_EQ(differ["rows"][0][0], 0) << differ.dump();
+  auto breaks = Json(Sql(ana_, "SELECT count(*) FROM fin.split_breaks"));
+  EXPECT_GT(breaks["rows"][0][0].get<int64_t>(), 0);
+  EXPECT_TRUE(ScratchEmpty());
+}
+
+TEST_F(SlurmPartitionTest, ASplitQueryThatFailsInItsBucketsFailsTheRunAndLeavesNoShuffleFiles) {
+  auto id = SubmitJob("split", {{"type", "sql"},
+                                {"script",
+                                 "SELECT customer, sum(CAST(region || 'x' AS INTEGER)) FROM sales.orders "
+                                 "GROUP BY customer"},
+                                {"partition_by", {{"sales.orders", "customer"}}}});
+  auto run = WaitEnded(id, "split", std::chrono::seconds(120));
+  EXPECT_EQ(run["state"], "FAILED");
+  EXPECT_THAT(run["state_details"].get<std::string>(), HasSubstr("Could not convert string 'EUx' to INT32"));
+  EXPECT_THAT(Log(id, "split"), HasSubstr("shuffled"));  // it failed after the map stage
+  EXPECT_TRUE(ScratchEmpty());
+  // A key of a table the statement does not read is the submitter's error.
+  id = SubmitJob("split", {{"type", "sql"},
+                           {"script", "SELECT count(*) FROM sales.orders"},
+                           {"partition_by", {{"sales.customers", "customer"}}}});
+  run = WaitEnded(id, "split");
+  EXPECT_EQ(run["state"], "FAILED");
+  EXPECT_THAT(run["state_details"].get<std::string>(),
+              HasSubstr("statement 1 is split by the key of sales.customers, which it does not read"));
+}
+
+}  // namespace
+}  // namespace tarn::testing
