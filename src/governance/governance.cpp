@@ -86,6 +86,7 @@ void Governor::BeginStatement() {
   resources_.clear();
   scans_.clear();
   files_.clear();
+  local_reads_.clear();  // what this statement reads that only the server can
   row_change_.reset();
   row_change_target_.reset();
   explain_mode_ = false;

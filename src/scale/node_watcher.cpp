@@ -75,6 +75,7 @@ void NodeWatcher::Look() {
     looked_ = true;
     changes_ += static_cast<int64_t>(changed.size());
   }
+  Scale(seen);
   for (auto& [was, now] : changed) {
     nlohmann::json details{
         {"node", now.name}, {"state", now.state}, {"reason", now.reason}, {"previous_state", was.state}};
@@ -92,6 +93,65 @@ void NodeWatcher::Look() {
       a.action = Action(was, now);
       a.details = details;
       options_.audit(audit::ToJson(a));
+    }
+  }
+}
+
+void NodeWatcher::Scale(const std::vector<SlurmNode>& seen) {
+  auto now = std::chrono::steady_clock::now();
+  for (auto& n : seen) {
+    if (Usable(n) && !Busy(n))
+      idle_since_.emplace(n.name, now);  // the first look that saw it idle
+    else
+      idle_since_.erase(n.name);
+  }
+  if (!options_.policies) return;
+  for (auto& policy : options_.policies()) {
+    PartitionView view;
+    for (auto n : slurm_.Nodes(policy.partition)) {
+      if (!PowerManaged(n)) continue;
+      // A power request of the last seconds counts as under way even before Slurm shows it.
+      if (auto it = requested_.find(n.name);
+          it != requested_.end() && now - it->second.second < std::chrono::seconds(15)) {
+        bool up = it->second.first == "up",
+             off = n.Has("POWERED_DOWN") || n.Has("POWERING_DOWN") || n.Has("POWER_DOWN");
+        if (up && off) n.state = "IDLE+CLOUD+POWERING_UP";
+        if (!up && !off) n.state = "IDLE+CLOUD+POWERING_DOWN";
+      }
+      view.nodes.push_back(n);
+    }
+    if (view.nodes.empty()) continue;  // nothing in it Tarn may power
+    view.pending_tasks = slurm_.PendingTasks(policy.partition);
+    for (auto& d : Decide(policy, view, idle_since_, now, options_.scale_idle)) {
+      for (auto& node : d.nodes) {
+        d.action == "up" ? slurm_.PowerUp(node) : slurm_.PowerDown(node);
+        idle_since_.erase(node);
+        requested_[node] = {d.action, now};
+      }
+      nlohmann::json details{{"partition", policy.partition},
+                             {"applications", policy.applications},
+                             {"action", d.action},
+                             {"nodes", d.nodes},
+                             {"reason", d.reason}};
+      {
+        std::lock_guard lock(mu_);
+        scaled_[d.action]++;
+      }
+      if (options_.publish) {
+        jobs::Event e;
+        e.type = "scaling";
+        e.data = details;
+        options_.publish(std::move(e));
+      }
+      if (options_.audit) {
+        audit::ActionEvent a;
+        a.event = "node_scale";
+        a.actor.user = "tarn";
+        a.origin = audit::Origin{"slurm"};
+        a.action = d.action == "up" ? "POWER_UP" : "POWER_DOWN";
+        a.details = details;
+        options_.audit(audit::ToJson(a));
+      }
     }
   }
 }
@@ -118,6 +178,14 @@ std::string NodeWatcher::RenderMetrics() const {
       "# HELP tarn_slurm_node_changes_total Node state changes seen.\n# TYPE tarn_slurm_node_changes_total "
       "counter\ntarn_slurm_node_changes_total {}\n",
       changes_);
+  out +=
+      "# HELP tarn_slurm_scale_decisions_total Nodes powered up or down by managed scaling, decisions.\n"
+      "# TYPE tarn_slurm_scale_decisions_total counter\n";
+  for (auto action : {"up", "down"}) {
+    auto it = scaled_.find(action);
+    out += fmt::format("tarn_slurm_scale_decisions_total{{action=\"{}\"}} {}\n", action,
+                       it == scaled_.end() ? 0 : it->second);
+  }
   return out;
 }
 

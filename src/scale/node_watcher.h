@@ -7,6 +7,10 @@
 //     RESUME, DOWN or STATE, details {node, state, reason, previous_state});
 //   - counts it for the metrics (Render).
 // The first look records the states without events (they did not change then).
+// Then, for each partition a slurm application scales (`policies`), it powers nodes
+// up or down as Decide says and publishes each decision as an event of type
+// "scaling" {partition, applications, action, nodes, reason}, audited as event
+// "node_scale" (action POWER_UP or POWER_DOWN).
 //
 // Thread-safety: thread-safe; the destructor stops the watching thread.
 #pragma once
@@ -22,6 +26,7 @@
 #include <thread>
 
 #include "jobs/events.h"
+#include "scale/scaler.h"
 #include "scale/slurm.h"
 
 namespace tarn::scale {
@@ -31,6 +36,9 @@ struct NodeWatcherOptions {
   std::function<bool()> active;                      // whether to look at all now
   std::function<void(jobs::Event)> publish;          // to the event bus
   std::function<void(const nlohmann::json&)> audit;  // an audit record to append
+  // Managed scaling (scaler.h): the partitions to scale, looked up at each look (none: no scaling).
+  std::function<std::vector<ScalePolicy>()> policies;
+  std::chrono::milliseconds scale_idle{300000};  // how long a node idles before it is powered down
 };
 
 class NodeWatcher {
@@ -58,6 +66,11 @@ class NodeWatcher {
   bool looked_ = false;
   std::map<std::string, SlurmNode> nodes_;  // by name, as last seen
   int64_t changes_ = 0;
+  std::map<std::string, std::chrono::steady_clock::time_point> idle_since_;  // usable, idle nodes
+  std::map<std::string, int64_t> scaled_;                                    // decisions by action
+  // Power requests Slurm may not show yet: node -> (action, when asked).
+  std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> requested_;
+  void Scale(const std::vector<SlurmNode>& seen);
   std::mutex look_mu_;  // one look at a time
   std::thread thread_;
 };

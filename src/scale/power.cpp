@@ -63,6 +63,16 @@ std::vector<std::string> ForEach(const std::vector<std::string>& nodes,
   return done;
 }
 
+// Waits up to `limit` for process `pid` to end; whether it did.
+bool Ended(int pid, std::chrono::milliseconds limit) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (kill(pid, 0) == 0) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
 }  // namespace
 
 std::vector<std::string> ExpandHostlist(const std::string& hostlist) {
@@ -100,6 +110,12 @@ std::vector<std::string> PowerDown(const std::vector<std::string>& nodes, const 
       int pid = 0;
       if (!(f >> pid) || pid <= 1) return fmt::format("{}: no slurmd running", node);
       if (kill(pid, SIGTERM) != 0) return fmt::format("{}: slurmd {} already gone", node, pid);
+      // slurmd may take its time over SIGTERM; a node powered up again must not find it.
+      if (!Ended(pid, std::chrono::seconds(5))) {
+        kill(pid, SIGKILL);
+        Ended(pid, std::chrono::seconds(2));
+        return fmt::format("{}: slurmd {} killed (it did not end on SIGTERM within 5 s)", node, pid);
+      }
       return fmt::format("{}: slurmd {} stopped", node, pid);
     }
     RunProgramChecked(WithNode(o.command, node), std::chrono::minutes(5));

@@ -182,6 +182,23 @@ void SlurmClient::Drain(const std::string& node, const std::string& reason) cons
   RunProgramChecked({"scontrol", "update", "nodename=" + node, "state=drain", "reason=" + reason}, timeout_);
 }
 
+int64_t SlurmClient::PendingTasks(const std::string& partition) const {
+  CheckName(partition, "partition");
+  return static_cast<int64_t>(
+      Lines(RunProgramChecked({"squeue", "-h", "-r", "-p", partition, "-t", "PENDING", "-o", "%i"}, timeout_))
+          .size());
+}
+
+void SlurmClient::PowerUp(const std::string& node) const {
+  CheckName(node, "node");
+  RunProgramChecked({"scontrol", "update", "nodename=" + node, "state=power_up"}, timeout_);
+}
+
+void SlurmClient::PowerDown(const std::string& node) const {
+  CheckName(node, "node");
+  RunProgramChecked({"scontrol", "update", "nodename=" + node, "state=power_down"}, timeout_);
+}
+
 void SlurmClient::Resume(const std::string& node) const {
   CheckName(node, "node");
   RunProgramChecked({"scontrol", "update", "nodename=" + node, "state=resume"}, timeout_);

@@ -71,6 +71,11 @@ class SlurmClient {
   // Drains `node` with `reason` (no new work; running work goes on) / returns it to service.
   void Drain(const std::string& node, const std::string& reason) const;
   void Resume(const std::string& node) const;
+  // Jobs and array tasks waiting (PENDING) in `partition`.
+  int64_t PendingTasks(const std::string& partition) const;
+  // Powers `node` up or down through Slurm's power saving (its Resume/SuspendProgram).
+  void PowerUp(const std::string& node) const;
+  void PowerDown(const std::string& node) const;
 
  private:
   std::chrono::milliseconds timeout_;

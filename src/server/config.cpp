@@ -229,6 +229,10 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
     if (node_poll_s < 1 || node_poll_s > 3600)
       throw Error::InvalidArgument("slurm.node_poll must be 1s to 1h");
     c.slurm_node_poll_ms = static_cast<int>(node_poll_s * 1000);
+    int64_t idle_s = c.slurm_scale_idle_ms / 1000;
+    ReadDuration(*t, "scale_idle", idle_s, "slurm.", k);
+    if (idle_s < 1 || idle_s > 7 * 86400) throw Error::InvalidArgument("slurm.scale_idle must be 1s to 7d");
+    c.slurm_scale_idle_ms = idle_s * 1000;
     RejectUnknown(*t, k, "slurm.");
     if (!c.slurm_worker_url.empty() && c.slurm_worker_url.rfind("https://", 0) != 0 &&
         c.slurm_worker_url.rfind("http://", 0) != 0)

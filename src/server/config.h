@@ -29,7 +29,8 @@
 //              server; default its own URL), worker_program = "/usr/bin/tarn" (the tarn
 //              binary on the nodes; default this server's own), worker_ca_file (the PEM the
 //              workers trust for this server's certificate), node_poll = "5s" (how often
-//              the nodes' states are read). docs/scale-out.md
+//              the nodes' states are read), scale_idle = "5m" (how long a power-saving
+//              node idles before managed scaling powers it down). docs/scale-out.md
 #pragma once
 
 #include <chrono>
@@ -105,6 +106,7 @@ struct ServerConfig {
   std::filesystem::path slurm_worker_program;  // [slurm] worker_program ("": /proc/self/exe)
   std::string slurm_worker_ca_file;            // [slurm] worker_ca_file
   int slurm_node_poll_ms = 5000;               // [slurm] node_poll: how often the nodes are looked at
+  int64_t slurm_scale_idle_ms = 300000;        // [slurm] scale_idle: a node idle this long is powered down
   int slurm_poll_ms = 250;                     // for tests, never from a file
   std::string livy_base_path = "/";            // [livy] base_path
   int livy_workers = 8;                        // [livy] workers

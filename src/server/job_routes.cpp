@@ -199,7 +199,7 @@ std::function<bool(const jobs::Event&)> EventFilter(std::shared_ptr<Access> acce
     jobs::Application app;
     app.id = e.application_id;
     if (e.type == "application") return access->MaySubmit(app) || access->MayManage(app);
-    if (e.type == "node") return p.admin;  // the Slurm cluster's nodes: administrators
+    if (e.type == "node" || e.type == "scaling") return p.admin;  // the Slurm cluster's nodes: administrators
     return (e.owner_user == p.user && e.owner_issuer == p.issuer) || access->MayManage(app);
   };
 }
@@ -210,9 +210,10 @@ void AddEventRoute(Router& router, JobRoutes r) {
     if (ctx.query.count("types")) {
       std::stringstream list(ctx.query.at("types"));
       for (std::string t; std::getline(list, t, ',');) {
-        if (t != "job_run" && t != "job_run_step" && t != "application" && t != "schedule" && t != "node")
+        if (t != "job_run" && t != "job_run_step" && t != "application" && t != "schedule" && t != "node" &&
+            t != "scaling")
           throw Error::InvalidArgument(
-              "query parameter 'types' lists job_run, job_run_step, application, schedule and node "
+              "query parameter 'types' lists job_run, job_run_step, application, schedule, node and scaling "
               "(comma-separated)");
         types.insert(t);
       }

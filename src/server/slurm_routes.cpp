@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <map>
+
 #include "common/error.h"
 #include "jobs/job_store.h"
 #include "server/http.h"
@@ -74,6 +77,22 @@ std::unique_ptr<scale::NodeWatcher> MakeNodeWatcher(const ServerConfig& config, 
       if (app.executor.slurm()) return true;
     return false;
   };
+  o.policies = [meta] {
+    // One policy per partition: the largest min_nodes and max_nodes of its applications.
+    std::map<std::string, scale::ScalePolicy> by_partition;
+    for (auto& app : jobs::JobStore(*meta).ListApplications()) {
+      if (!app.executor.slurm() || app.executor.partition.empty()) continue;
+      auto& p = by_partition[app.executor.partition];
+      p.partition = app.executor.partition;
+      p.applications.push_back(app.name);
+      p.min_nodes = std::max(p.min_nodes, app.executor.min_nodes);
+      p.max_nodes = std::max(p.max_nodes, app.executor.max_nodes);
+    }
+    std::vector<scale::ScalePolicy> out;
+    for (auto& [name, p] : by_partition) out.push_back(p);
+    return out;
+  };
+  o.scale_idle = std::chrono::milliseconds(config.slurm_scale_idle_ms);
   o.publish = [&bus](jobs::Event e) { bus.Publish({std::move(e)}); };
   o.audit = [&instance](const nlohmann::json& record) { instance.audit().Append(record); };
   return std::make_unique<scale::NodeWatcher>(std::move(o));

@@ -98,6 +98,12 @@ class SlurmJobsTest : public JobsFixture {
     at += 10;
     return log.substr(at, log.find(' ', at) - at);
   }
+  // Submits `job` (a job object) as ana; returns the run's id.
+  std::string SubmitJob(const std::string& app, const json& job) {
+    auto r = Call("POST", "/v1/applications/" + app + "/jobruns", ana_, json{{"job", job}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? Json(r)["job_run_id"].get<std::string>() : "";
+  }
   std::filesystem::path Scratch() { return dir_.path() / "lake" / "_tarn" / "scratch"; }
   bool ScratchEmpty() {
     std::error_code ec;

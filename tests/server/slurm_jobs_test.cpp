@@ -172,6 +172,10 @@ TEST_F(SlurmJobsTest, WhatOnlyTheServerCanReadRunsThereAndSaysSo) {
   EXPECT_EQ(run["state"], "SUCCESS") << run.dump();
   EXPECT_THAT(Log(id, "far"),
               HasSubstr("statement 1 runs on the server: this query reads information_schema.tables"));
+  // That was the statement's own: the next query of ana's (on the same pooled session) runs on a node.
+  auto next = SubmitOk(ana_, kQuery, "far");
+  ASSERT_EQ(WaitEnded(next, "far")["state"], "SUCCESS");
+  EXPECT_THAT(Log(next, "far"), ::testing::ContainsRegex("task t1 ended on n[1-3]"));
 }
 
 // Server-Sent Events of a body: (event type, data) pairs.

@@ -23,11 +23,6 @@ class SlurmPartitionTest : public SlurmJobsTest {
     EXPECT_EQ(Json(created)["executor"]["buckets"], 4);
     ASSERT_EQ(Sql(admin_, "GRANT SUBMIT ON APPLICATION split TO GROUP analysts").status, 200);
   }
-  std::string SubmitJob(const std::string& app, const json& job) {
-    auto r = Call("POST", "/v1/applications/" + app + "/jobruns", ana_, json{{"job", job}}.dump());
-    EXPECT_EQ(r.status, 201) << r.body;
-    return r.status == 201 ? Json(r)["job_run_id"].get<std::string>() : "";
-  }
 };
 
 // Per customer: the governed orders (EU rows, emails masked) joined to customers.
