@@ -425,8 +425,10 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::InformationSchema(const std::stri
       view.substr(0, 64));
 }
 
-void Governor::AddTempTable(const std::string& name, const std::filesystem::path& file) {
-  temp_tables_[duckdb::StringUtil::Lower(name)] = file.string();
+void Governor::AddTempTable(const std::string& name, const std::vector<std::filesystem::path>& files) {
+  auto& mine = temp_tables_[duckdb::StringUtil::Lower(name)];
+  mine.clear();
+  for (auto& f : files) mine.push_back(f.string());
 }
 
 bool Governor::HasTempTable(const std::string& name) const {
@@ -442,9 +444,13 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::TempScan(const std::string& name)
   if (it == temp_tables_.end())
     throw Error::NotFound("temporary table {} does not exist", name.substr(0, 64));
   // The rows were governed when the run wrote them; the run reads them back as they are.
-  files_[it->second] = "temp." + name;
+  std::string list;
+  for (auto& f : it->second) {
+    files_[f] = "temp." + name;
+    list += (list.empty() ? "" : ", ") + engine::QuoteString(f);
+  }
   ResourceFor("temp." + name, "read");
-  return SubqueryOf("SELECT * FROM read_parquet(" + engine::QuoteString(it->second) + ")", name);
+  return SubqueryOf("SELECT * FROM read_parquet([" + list + "])", name);
 }
 
 duckdb::unique_ptr<duckdb::TableRef> Governor::AuditScan() {

@@ -114,7 +114,11 @@ class Governor : public engine::TableResolver {
   // The run's temporary tables (CREATE TEMP TABLE): `name` (any case) is read from
   // the Parquet `file` by the statements after it, as `name` or `temp.name`, until
   // ClearTempTables. Only the session that made them knows them.
-  void AddTempTable(const std::string& name, const std::filesystem::path& file);
+  void AddTempTable(const std::string& name, const std::filesystem::path& file) {
+    AddTempTable(name, std::vector<std::filesystem::path>{file});
+  }
+  // A temporary table whose rows are `files` together (a query computed by buckets).
+  void AddTempTable(const std::string& name, const std::vector<std::filesystem::path>& files);
   bool HasTempTable(const std::string& name) const;
   void ClearTempTables();
 
@@ -251,8 +255,8 @@ class Governor : public engine::TableResolver {
   std::map<std::string, std::unique_ptr<Scan>> scans_;  // by db.table
   std::map<std::string, std::string> files_;            // file the scans read -> db.table
   std::set<std::string> local_reads_;                   // what the statement read that only this server can
-  std::map<std::string, std::string> temp_tables_;      // the run's temporary tables: name -> file
-  std::optional<RowChange> row_change_;                 // this statement's, if it changes rows
+  std::map<std::string, std::vector<std::string>> temp_tables_;  // the run's temporary tables: name -> files
+  std::optional<RowChange> row_change_;                          // this statement's, if it changes rows
   std::optional<RowChangeTarget> row_change_target_;
   bool explain_mode_ = false;  // EXPLAIN ACCESS: scans expose readable columns raw
   std::optional<Subject> explain_subject_;

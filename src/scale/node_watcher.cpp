@@ -123,16 +123,22 @@ void NodeWatcher::Scale(const std::vector<SlurmNode>& seen) {
     if (view.nodes.empty()) continue;  // nothing in it Tarn may power
     view.pending_tasks = slurm_.PendingTasks(policy.partition);
     for (auto& d : Decide(policy, view, idle_since_, now, options_.scale_idle)) {
+      std::string failed;  // what Slurm refused, if it did (the next look decides again)
       for (auto& node : d.nodes) {
-        d.action == "up" ? slurm_.PowerUp(node) : slurm_.PowerDown(node);
+        try {
+          d.action == "up" ? slurm_.PowerUp(node) : slurm_.PowerDown(node);
+          requested_[node] = {d.action, now};
+        } catch (const Error& e) {
+          failed += (failed.empty() ? "" : "; ") + std::string(e.what());
+        }
         idle_since_.erase(node);
-        requested_[node] = {d.action, now};
       }
       nlohmann::json details{{"partition", policy.partition},
                              {"applications", policy.applications},
                              {"action", d.action},
                              {"nodes", d.nodes},
                              {"reason", d.reason}};
+      if (!failed.empty()) details["error"] = failed;
       {
         std::lock_guard lock(mu_);
         scaled_[d.action]++;

@@ -103,6 +103,7 @@ PartitionPlan::PartitionPlan(const session::PlannedQuery& query, int64_t buckets
     (last ? moved : kept).push_back(std::move(m));
   }
   node.modifiers = std::move(kept);
+  needs_merge_ = !moved.empty();
   for (auto& m : moved) {
     if (m->type == duckdb::ResultModifierType::ORDER_MODIFIER)
       OrderByResult(node, m->Cast<duckdb::OrderModifier>());
@@ -179,6 +180,12 @@ std::vector<PlannedTask> PartitionPlan::BucketTasks() const {
                     {"files", Files(files)},
                     {"output", BucketResult(b).string()}}});
   }
+  return out;
+}
+
+std::vector<fs::path> PartitionPlan::BucketResults() const {
+  std::vector<fs::path> out;
+  for (int64_t b = 0; b < buckets_; b++) out.push_back(BucketResult(b));
   return out;
 }
 

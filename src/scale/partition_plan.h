@@ -56,6 +56,10 @@ class PartitionPlan {
   // After the map stage: reads which bucket files the maps wrote.
   std::vector<PlannedTask> BucketTasks() const;
   PlannedTask MergeTask() const;
+  // Whether the buckets' results need the merge task (a top-level ORDER BY or LIMIT),
+  // or are the query's rows as they are, together.
+  bool NeedsMerge() const { return needs_merge_; }
+  std::vector<std::filesystem::path> BucketResults() const;
   // Bytes the map stage wrote (the shuffle), once it ran.
   int64_t ShuffleBytes() const;
 
@@ -71,6 +75,7 @@ class PartitionPlan {
   std::vector<std::string> split_;  // the split tables' scan keys, in map order
   std::string bucket_sql_;          // the statement without its top-level ORDER BY / LIMIT
   std::string merge_sql_;           // SELECT * FROM the parts, with them
+  bool needs_merge_ = false;
 };
 
 }  // namespace tarn::scale

@@ -57,11 +57,14 @@ void CreateTemp(duckdb::CreateTableInfo& info, StatementContext& ctx) {
   auto file = ctx.session.TempTablePath(duckdb::StringUtil::Lower(name));
   duckdb::unique_ptr<duckdb::SQLStatement> query = std::move(info.query);
   session::Drain quiet;
-  if (ctx.session.offloads())  // computed where the run's queries are
-    ctx.session.RunOffloaded(std::move(query), quiet, &file, ctx.outcome);
-  else
+  std::vector<std::filesystem::path> parts{file};
+  if (ctx.session.offloads()) {  // computed where the run's queries are, maybe as several files
+    parts.clear();
+    ctx.session.RunOffloaded(std::move(query), quiet, &file, ctx.outcome, &parts);
+  } else {
     ctx.session.RunQuery(std::move(query), quiet, &file, ctx.outcome);
-  ctx.governor.AddTempTable(name, file);
+  }
+  ctx.governor.AddTempTable(name, parts);
   int64_t rows = ctx.outcome.rows;
   ctx.outcome.rows = -1;
   ctx.handler.OnStatus(fmt::format("created temporary table {} with {}", name, Plural(rows, "row", "rows")));

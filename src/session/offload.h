@@ -40,12 +40,17 @@ struct PlannedQuery {
   // Its Partitioning, the tables named as `reads.scans` keys them; empty: one task.
   std::map<std::string, std::vector<std::string>> partition_keys;
   int64_t buckets = 0;
+  // The caller takes the rows as several files (OffloadedResult::parts): a split query
+  // needs no merge then, unless it has a top-level ORDER BY or LIMIT.
+  bool parts_ok = false;
 };
 
 // Where an offloaded query's rows are.
 struct OffloadedResult {
   std::filesystem::path file;  // a Parquet file of the rows, inside the lake
   int64_t rows = 0;
+  // With PlannedQuery::parts_ok: the rows are these files together (`file` unused).
+  std::vector<std::filesystem::path> parts;
 };
 
 class QueryOffload {

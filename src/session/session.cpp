@@ -338,8 +338,22 @@ void Session::RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, Resul
   }
 }
 
+namespace {
+
+// Moves `from` to `to` (copies across file systems).
+void MoveFile(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  fs::rename(from, to, ec);
+  if (ec) {
+    fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+    if (ec) throw Error::Io("cannot write {}: {}", to.string(), ec.message());
+  }
+}
+
+}  // namespace
+
 void Session::RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
-                           const fs::path* parquet_output, Outcome& outcome) {
+                           const fs::path* parquet_output, Outcome& outcome, std::vector<fs::path>* parts) {
   CheckStop();
   PlannedQuery planned;
   planned.index = statement_index_;
@@ -365,14 +379,19 @@ void Session::RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, R
     }
     planned.buckets = it->second.buckets;
   }
+  planned.parts_ok = parts && parquet_output;
   auto result = offload_->Run(planned, [this] { return stop_reason() != StopReason::kNone; });
   CheckStop();
   if (parquet_output) {
-    std::error_code ec;
-    fs::rename(result.file, *parquet_output, ec);
-    if (ec) {  // another file system: copy
-      fs::copy_file(result.file, *parquet_output, fs::copy_options::overwrite_existing, ec);
-      if (ec) throw Error::Io("cannot write {}: {}", parquet_output->string(), ec.message());
+    if (result.parts.empty()) {
+      MoveFile(result.file, *parquet_output);
+      if (parts) parts->push_back(*parquet_output);
+    }
+    for (size_t i = 0; i < result.parts.size(); i++) {
+      auto to = parquet_output->parent_path() / fmt::format("{}.part{}{}", parquet_output->stem().string(), i,
+                                                            parquet_output->extension().string());
+      MoveFile(result.parts[i], to);
+      parts->push_back(to);
     }
     outcome.rows = result.rows;
     handler.OnStatus(

@@ -189,8 +189,11 @@ class Session {
   // pre-bind check done) here and has the offload compute it; the rows go to the
   // handler (or `parquet_output`). A query that reads what only this server can runs
   // here (RunQuery).
+  // With `parts` (and a `parquet_output`), the rows may come as several files next to
+  // `parquet_output`, named into `parts` (else `parts` gets parquet_output alone).
   void RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
-                    const std::filesystem::path* parquet_output, StatementOutcome& outcome);
+                    const std::filesystem::path* parquet_output, StatementOutcome& outcome,
+                    std::vector<std::filesystem::path>* parts = nullptr);
   bool may_write_files() const { return output_dir_.has_value(); }
   // Writes the rows of `query` (checked and run as any query of the caller's) to the
   // run's file `name`, a bare file name, in `format`; an .xlsx file gets them as sheet

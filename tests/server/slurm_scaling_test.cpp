@@ -38,7 +38,8 @@ class SlurmScalingTest : public SlurmJobsTest {
           return all[i];
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
-    ADD_FAILURE() << "no '" << action << "' decision for '" << why << "' in " << json(Decisions()).dump();
+    ADD_FAILURE() << "no '" << action << "' decision for '" << why << "' in " << json(Decisions()).dump()
+                  << "; nodes: " << States();
     return json();
   }
   // The cloud nodes that can take work now.
@@ -68,6 +69,16 @@ TEST_F(SlurmScalingTest, NodesFollowWorkBetweenMinAndMaxAndADrainedNodeIsReplace
       {"name", "elastic"},
       {"executor",
        {{"type", "slurm"}, {"partition", "cloud"}, {"min_nodes", 1}, {"max_nodes", 2}, {"buckets", 4}}}};
+  // Start from the cloud nodes powered down (an earlier test may have used them).
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto all_off = [&] {
+    for (auto& n : slurm_.Nodes("cloud"))
+      if (!n.Has("POWERED_DOWN")) return false;
+    return true;
+  };
+  while (std::chrono::steady_clock::now() < until && !all_off())
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(all_off()) << States();
   ASSERT_EQ(Call("POST", "/v1/applications", admin_, elastic.dump()).status, 201);
   ASSERT_EQ(Sql(admin_, "GRANT SUBMIT ON APPLICATION elastic TO GROUP analysts").status, 200);
   // min_nodes: one node comes up with nothing to do.
@@ -99,7 +110,7 @@ TEST_F(SlurmScalingTest, NodesFollowWorkBetweenMinAndMaxAndADrainedNodeIsReplace
   auto up = UsableNodes();
   ASSERT_EQ(up.size(), 1u);
   // The other node finishes powering down first (Slurm ignores a power-up until then).
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(45);
+  until = std::chrono::steady_clock::now() + std::chrono::seconds(45);
   auto other_off = [&] {
     for (auto& n : slurm_.Nodes("cloud"))
       if (n.name != up[0] && n.Has("POWERED_DOWN")) return true;

@@ -17,12 +17,15 @@ class UploadTest : public JobsFixture {
  protected:
   void SetUp() override {
     JobsFixture::SetUp();
-    ASSERT_EQ(Sql(admin_, "CREATE DATABASE fin; CREATE TABLE fin.ledger AS SELECT 'T' || i AS ref, "
-                          "CAST(i * 10 AS DECIMAL(10,2)) AS amount FROM range(1, 4) r(i); "
-                          "GRANT SELECT ON TABLE fin.ledger TO USER ana; GRANT CREATE_TABLE ON DATABASE fin TO USER ana")
+    ASSERT_EQ(
+        Sql(admin_,
+            "CREATE DATABASE fin; CREATE TABLE fin.ledger AS SELECT 'T' || i AS ref, "
+            "CAST(i * 10 AS DECIMAL(10,2)) AS amount FROM range(1, 4) r(i); "
+            "GRANT SELECT ON TABLE fin.ledger TO USER ana; GRANT CREATE_TABLE ON DATABASE fin TO USER ana")
+            .status,
+        200);
+    ASSERT_EQ(Call("POST", "/v1/users", admin_, json{{"name", "bob"}, {"password", "bob-secret-123"}}.dump())
                   .status,
-              200);
-    ASSERT_EQ(Call("POST", "/v1/users", admin_, json{{"name", "bob"}, {"password", "bob-secret-123"}}.dump()).status,
               201);
     bob_ = Login("bob", "bob-secret-123");
   }
@@ -30,8 +33,10 @@ class UploadTest : public JobsFixture {
   server::ClientResponse Upload(const std::string& token, const std::string& table, const std::string& query,
                                 const std::string& body) {
     auto dot = table.find('.');
-    return Call("POST", "/v1/databases/" + table.substr(0, dot) + "/tables/" + table.substr(dot + 1) + "/upload" + query,
-                token, body, {{"Content-Type", "application/octet-stream"}});
+    return Call(
+        "POST",
+        "/v1/databases/" + table.substr(0, dot) + "/tables/" + table.substr(dot + 1) + "/upload" + query,
+        token, body, {{"Content-Type", "application/octet-stream"}});
   }
 };
 
@@ -40,8 +45,11 @@ TEST_F(UploadTest, AFileInTheBodyBecomesATableOrAddsToOne) {
   auto r = Upload(ana_, "fin.bank", "?filename=bank.csv&types=amount:DECIMAL(10%2C2)", csv);
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(Json(r)["rows_written"], 2);
-  auto rows = Json(Sql(ana_, "SELECT ref, amount, typeof(amount), typeof(value_date) FROM fin.bank ORDER BY 1"));
-  EXPECT_EQ(rows["rows"], json::parse(R"J([["T1", 10.0, "DECIMAL(10,2)", "DATE"], ["T2", 21.0, "DECIMAL(10,2)", "DATE"]])J"))
+  auto rows =
+      Json(Sql(ana_, "SELECT ref, amount, typeof(amount), typeof(value_date) FROM fin.bank ORDER BY 1"));
+  EXPECT_EQ(
+      rows["rows"],
+      json::parse(R"J([["T1", 10.0, "DECIMAL(10,2)", "DATE"], ["T2", 21.0, "DECIMAL(10,2)", "DATE"]])J"))
       << rows.dump();
   r = Upload(ana_, "fin.bank", "?format=csv&mode=append", csv);
   ASSERT_EQ(r.status, 200) << r.body;
@@ -129,7 +137,11 @@ TEST_F(UploadTest, AServerPipelineReadsItsSubmittersUploads) {
   EXPECT_EQ(submit(ana_, json::object()).status, 400);
   EXPECT_THAT(submit(ana_, {{"bank", id}, {"other", id}}).body, HasSubstr("no file input 'other'"));
   // Someone else's upload reads as missing: the run fails, nothing is written.
-  ASSERT_EQ(Sql(admin_, "GRANT SELECT ON TABLE fin.ledger TO USER bob; GRANT CREATE_TABLE ON DATABASE fin TO USER bob").status, 200);
+  ASSERT_EQ(
+      Sql(admin_,
+          "GRANT SELECT ON TABLE fin.ledger TO USER bob; GRANT CREATE_TABLE ON DATABASE fin TO USER bob")
+          .status,
+      200);
   yaml.replace(yaml.find("fin.up_breaks"), 13, "fin.bob_breaks");
   r = submit(bob_, {{"bank", id}});
   ASSERT_EQ(r.status, 201) << r.body;
@@ -137,12 +149,16 @@ TEST_F(UploadTest, AServerPipelineReadsItsSubmittersUploads) {
   EXPECT_THAT(run["state_details"].get<std::string>(), HasSubstr("upload " + id + " does not exist"));
   EXPECT_EQ(Sql(admin_, "SELECT * FROM fin.bob_breaks").status, 404);
   // Upload names are checked.
-  EXPECT_EQ(Call("POST", "/v1/uploads?filename=../x.csv", ana_, "a\n1\n", {{"Content-Type", "text/csv"}}).status, 400);
-  EXPECT_EQ(Call("POST", "/v1/uploads?filename=x.exe", ana_, "a\n1\n", {{"Content-Type", "text/csv"}}).status, 400);
+  EXPECT_EQ(
+      Call("POST", "/v1/uploads?filename=../x.csv", ana_, "a\n1\n", {{"Content-Type", "text/csv"}}).status,
+      400);
+  EXPECT_EQ(Call("POST", "/v1/uploads?filename=x.exe", ana_, "a\n1\n", {{"Content-Type", "text/csv"}}).status,
+            400);
 }
 
 TEST_F(UploadTest, AServerPipelineCannotReadFilesOfTheServer) {
-  std::string yaml = "inputs:\n  x: {file: /etc/passwd, format: csv}\nsteps:\n  - name: o\n    output: {table: fin.pw}\n";
+  std::string yaml =
+      "inputs:\n  x: {file: /etc/passwd, format: csv}\nsteps:\n  - name: o\n    output: {table: fin.pw}\n";
   json body = {{"job", {{"type", "reconciliation"}, {"pipeline", yaml}}}};
   auto r = Call("POST", "/v1/applications/default/jobruns", ana_, body.dump());
   EXPECT_EQ(r.status, 400);
