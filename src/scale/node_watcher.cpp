@@ -79,21 +79,26 @@ void NodeWatcher::Look() {
   for (auto& [was, now] : changed) {
     nlohmann::json details{
         {"node", now.name}, {"state", now.state}, {"reason", now.reason}, {"previous_state", was.state}};
-    if (options_.publish) {
-      jobs::Event e;
-      e.type = "node";
-      e.data = details;
-      options_.publish(std::move(e));
-    }
-    if (options_.audit) {
-      audit::ActionEvent a;
-      a.event = "node_state";
-      a.actor.user = "slurm";
-      a.origin = audit::Origin{"slurm"};
-      a.action = Action(was, now);
-      a.details = details;
-      options_.audit(audit::ToJson(a));
-    }
+    Record("node", "node_state", "slurm", Action(was, now), details);
+  }
+}
+
+void NodeWatcher::Record(const std::string& type, const std::string& event, const std::string& actor,
+                         const std::string& action, const nlohmann::json& details) {
+  if (options_.publish) {
+    jobs::Event e;
+    e.type = type;
+    e.data = details;
+    options_.publish(std::move(e));
+  }
+  if (options_.audit) {
+    audit::ActionEvent a;
+    a.event = event;
+    a.actor.user = actor;
+    a.origin = audit::Origin{"slurm"};
+    a.action = action;
+    a.details = details;
+    options_.audit(audit::ToJson(a));
   }
 }
 
@@ -143,21 +148,7 @@ void NodeWatcher::Scale(const std::vector<SlurmNode>& seen) {
         std::lock_guard lock(mu_);
         scaled_[d.action]++;
       }
-      if (options_.publish) {
-        jobs::Event e;
-        e.type = "scaling";
-        e.data = details;
-        options_.publish(std::move(e));
-      }
-      if (options_.audit) {
-        audit::ActionEvent a;
-        a.event = "node_scale";
-        a.actor.user = "tarn";
-        a.origin = audit::Origin{"slurm"};
-        a.action = d.action == "up" ? "POWER_UP" : "POWER_DOWN";
-        a.details = details;
-        options_.audit(audit::ToJson(a));
-      }
+      Record("scaling", "node_scale", "tarn", d.action == "up" ? "POWER_UP" : "POWER_DOWN", details);
     }
   }
 }

@@ -71,6 +71,9 @@ class NodeWatcher {
   // Power requests Slurm may not show yet: node -> (action, when asked).
   std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> requested_;
   void Scale(const std::vector<SlurmNode>& seen);
+  // Publishes an event of `type` and appends an audit record (`event`, `action`) of `details`.
+  void Record(const std::string& type, const std::string& event, const std::string& actor,
+              const std::string& action, const nlohmann::json& details);
   std::mutex look_mu_;  // one look at a time
   std::thread thread_;
 };

@@ -90,6 +90,10 @@ TEST_F(JobCliTest, ApplicationsAndBadInput) {
   auto stray = Tarn({"app", "create", "far", "--partition", "debug"}, admin_);
   EXPECT_EQ(stray.exit_code, 2);
   EXPECT_THAT(stray.err, HasSubstr("go with --executor slurm"));
+  auto buckets = Tarn({"app", "create", "far", "--buckets", "8"}, admin_);
+  EXPECT_EQ(buckets.exit_code, 2);
+  EXPECT_THAT(buckets.err, HasSubstr("--buckets go with --executor slurm"));
+  EXPECT_EQ(Tarn({"app", "create", "far", "--executor", "slurm", "--buckets", "0"}, admin_).exit_code, 2);
   auto sqlite = Tarn({"app", "create", "far", "--executor", "slurm", "--partition", "debug"}, admin_);
   EXPECT_EQ(sqlite.exit_code, 2);
   EXPECT_THAT(sqlite.err, HasSubstr("the slurm executor needs the PostgreSQL metadata store"));

@@ -186,7 +186,8 @@ TEST_P(JobStoreTest, AnApplicationKeepsItsExecutorAndSlurmNeedsPostgreSQL) {
                                   {"qos", "normal"},
                                   {"time_limit_minutes", 30},
                                   {"min_nodes", 1},
-                                  {"max_nodes", 3}}));
+                                  {"max_nodes", 3},
+                                  {"buckets", nullptr}}));
   // An update of another field keeps the executor; one naming it replaces it.
   EXPECT_EQ(jobs_->UpdateApplication(far.id, {{"max_concurrent_runs", 2}}).executor.qos, "normal");
   EXPECT_EQ(jobs_->UpdateApplication(far.id, {{"executor", {{"type", "local"}}}}).executor.type, "local");
@@ -209,6 +210,10 @@ TEST(ParseExecutor, RefusesBadFieldsNamingThem) {
   EXPECT_THAT(message({{"type", "slurm"}, {"min_nodes", 5}, {"max_nodes", 2}}),
               HasSubstr("field 'executor.min_nodes' (5) is more than 'executor.max_nodes' (2)"));
   EXPECT_THAT(message({{"type", "slurm"}, {"nodes", 2}}), HasSubstr("unknown field 'nodes'"));
+  EXPECT_THAT(message({{"type", "slurm"}, {"buckets", 5000}}),
+              HasSubstr("field 'executor.buckets' must be an integer from 0 to 4096"));
+  EXPECT_THAT(message({{"type", "slurm"}, {"buckets", "many"}}), HasSubstr("field 'executor.buckets'"));
+  EXPECT_EQ(ParseExecutor({{"type", "slurm"}, {"buckets", 16}}).buckets, 16);
 }
 
 TEST_P(JobStoreTest, UnknownApplicationsAndRunsAreNotFound) {

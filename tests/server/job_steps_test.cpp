@@ -112,6 +112,18 @@ TEST_F(JobStepsTest, BadStepsAre400NamingTheField) {
       "field 'steps[1].job.script' holds no statement");
   bad({{"steps", {Step("", "SELECT 1", "CONTINUE")}}, {"job", {{"type", "sql"}, {"script", "SELECT 1"}}}},
       "exclude each other");
+  auto split = [](json by) {
+    return json{{"job", {{"type", "sql"}, {"script", "SELECT 1"}, {"partition_by", by}}}};
+  };
+  bad(split("customer"), "field 'job.partition_by' must map 1 to 8 tables (db.table) to their key columns");
+  bad(split(json::object()), "field 'job.partition_by' must map 1 to 8 tables");
+  bad(split({{"orders", "id"}}), "field 'job.partition_by': 'orders' is not a table name (db.table)");
+  bad(split({{"a.b.c", "id"}}), "'a.b.c' is not a table name");
+  bad(split({{"sales.orders", json::array()}}),
+      "the key of sales.orders must be a column name or a list of 1 to 8 of them");
+  bad(split({{"sales.orders", {1, 2}}}), "the key of sales.orders must be a column name");
+  bad({{"steps", {{{"job", {{"type", "sql"}, {"script", "SELECT 1"}, {"partition_by", {{"x", "y"}}}}}}}}},
+      "field 'steps[0].job.partition_by': 'x' is not a table name");
   EXPECT_TRUE(Json(Call("GET", "/v1/applications/default/jobruns", ana_))["job_runs"].empty());
 }
 
