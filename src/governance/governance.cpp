@@ -86,6 +86,7 @@ void Governor::BeginStatement() {
   resources_.clear();
   scans_.clear();
   files_.clear();
+  shared_temp_scans_.clear();
   local_reads_.clear();  // what this statement reads that only the server can
   row_change_.reset();
   row_change_target_.reset();
@@ -108,6 +109,7 @@ void Governor::CheckQuery(duckdb::SelectStatement& query) {
 void Governor::Reset() {
   scans_.clear();
   files_.clear();
+  shared_temp_scans_.clear();
   local_reads_.clear();
 }
 
@@ -125,6 +127,7 @@ PlannedReads Governor::Planned() const {
   }
   PlannedReads out;
   for (auto& [key, scan] : scans_) out.scans[key] = scan->ref->ToString();
+  for (auto& [key, scan] : shared_temp_scans_) out.scans[key] = scan;
   out.files = files_;
   return out;
 }
@@ -142,7 +145,8 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_sc
   if (!policy_) BeginStatement();
   std::string schema = duckdb::StringUtil::Lower(raw_schema);
   std::string name = duckdb::StringUtil::Lower(raw_table);
-  if (schema == kInformationSchema || schema == kTempSchema || schema == kRowChangeSchema ||
+  bool shared_temp = schema == kTempSchema && shared_temp_tables_.count(name);
+  if (schema == kInformationSchema || (schema == kTempSchema && !shared_temp) || schema == kRowChangeSchema ||
       schema == kSystemSchema) {
     local_reads_.insert(schema == kInformationSchema ? "information_schema." + name
                         : schema == kSystemSchema    ? "system." + name
@@ -425,10 +429,16 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::InformationSchema(const std::stri
       view.substr(0, 64));
 }
 
-void Governor::AddTempTable(const std::string& name, const std::vector<std::filesystem::path>& files) {
-  auto& mine = temp_tables_[duckdb::StringUtil::Lower(name)];
+void Governor::AddTempTable(const std::string& name, const std::vector<std::filesystem::path>& files,
+                            bool shared) {
+  std::string lower = duckdb::StringUtil::Lower(name);
+  auto& mine = temp_tables_[lower];
   mine.clear();
   for (auto& f : files) mine.push_back(f.string());
+  if (shared)
+    shared_temp_tables_.insert(lower);
+  else
+    shared_temp_tables_.erase(lower);
 }
 
 bool Governor::HasTempTable(const std::string& name) const {
@@ -437,6 +447,7 @@ bool Governor::HasTempTable(const std::string& name) const {
 
 void Governor::ClearTempTables() {
   temp_tables_.clear();
+  shared_temp_tables_.clear();
 }
 
 duckdb::unique_ptr<duckdb::TableRef> Governor::TempScan(const std::string& name) {
@@ -450,7 +461,9 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::TempScan(const std::string& name)
     list += (list.empty() ? "" : ", ") + engine::QuoteString(f);
   }
   ResourceFor("temp." + name, "read");
-  return SubqueryOf("SELECT * FROM read_parquet([" + list + "])", name);
+  auto ref = SubqueryOf("SELECT * FROM read_parquet([" + list + "])", name);
+  if (shared_temp_tables_.count(name)) shared_temp_scans_[ResolverKey(kTempSchema, name)] = ref->ToString();
+  return ref;
 }
 
 duckdb::unique_ptr<duckdb::TableRef> Governor::AuditScan() {

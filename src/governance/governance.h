@@ -118,7 +118,10 @@ class Governor : public engine::TableResolver {
     AddTempTable(name, std::vector<std::filesystem::path>{file});
   }
   // A temporary table whose rows are `files` together (a query computed by buckets).
-  void AddTempTable(const std::string& name, const std::vector<std::filesystem::path>& files);
+  // `shared`: the files are in the lake where Slurm nodes read them (an offloaded
+  // query's result), so reading the table does not keep a query on this server.
+  void AddTempTable(const std::string& name, const std::vector<std::filesystem::path>& files,
+                    bool shared = false);
   bool HasTempTable(const std::string& name) const;
   void ClearTempTables();
 
@@ -252,10 +255,12 @@ class Governor : public engine::TableResolver {
   Subject subject_;
   // Per statement.
   std::vector<Resource> resources_;
-  std::map<std::string, std::unique_ptr<Scan>> scans_;  // by db.table
-  std::map<std::string, std::string> files_;            // file the scans read -> db.table
-  std::set<std::string> local_reads_;                   // what the statement read that only this server can
+  std::map<std::string, std::unique_ptr<Scan>> scans_;    // by db.table
+  std::map<std::string, std::string> shared_temp_scans_;  // this statement's reads of shared temporary tables
+  std::map<std::string, std::string> files_;              // file the scans read -> db.table
+  std::set<std::string> local_reads_;                     // what the statement read that only this server can
   std::map<std::string, std::vector<std::string>> temp_tables_;  // the run's temporary tables: name -> files
+  std::set<std::string> shared_temp_tables_;                     // those in the lake (AddTempTable)
   std::optional<RowChange> row_change_;                          // this statement's, if it changes rows
   std::optional<RowChangeTarget> row_change_target_;
   bool explain_mode_ = false;  // EXPLAIN ACCESS: scans expose readable columns raw

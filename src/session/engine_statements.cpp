@@ -58,13 +58,15 @@ void CreateTemp(duckdb::CreateTableInfo& info, StatementContext& ctx) {
   duckdb::unique_ptr<duckdb::SQLStatement> query = std::move(info.query);
   session::Drain quiet;
   std::vector<std::filesystem::path> parts{file};
-  if (ctx.session.offloads()) {  // computed where the run's queries are, maybe as several files
+  bool shared = ctx.session.offloads();
+  if (shared) {  // computed on the nodes, maybe as several files, and left in the lake for them
     parts.clear();
     ctx.session.RunOffloaded(std::move(query), quiet, &file, ctx.outcome, &parts);
+    if (parts.empty()) parts = {file}, shared = false;  // it had to run here after all
   } else {
     ctx.session.RunQuery(std::move(query), quiet, &file, ctx.outcome);
   }
-  ctx.governor.AddTempTable(name, parts);
+  ctx.governor.AddTempTable(name, parts, shared);
   int64_t rows = ctx.outcome.rows;
   ctx.outcome.rows = -1;
   ctx.handler.OnStatus(fmt::format("created temporary table {} with {}", name, Plural(rows, "row", "rows")));

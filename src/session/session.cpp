@@ -383,15 +383,11 @@ void Session::RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, R
   auto result = offload_->Run(planned, [this] { return stop_reason() != StopReason::kNone; });
   CheckStop();
   if (parquet_output) {
-    if (result.parts.empty()) {
+    if (parts) {  // the rows stay where the nodes wrote them, in the run's scratch folder
+      if (result.parts.empty()) parts->push_back(result.file);
+      parts->insert(parts->end(), result.parts.begin(), result.parts.end());
+    } else {
       MoveFile(result.file, *parquet_output);
-      if (parts) parts->push_back(*parquet_output);
-    }
-    for (size_t i = 0; i < result.parts.size(); i++) {
-      auto to = parquet_output->parent_path() / fmt::format("{}.part{}{}", parquet_output->stem().string(), i,
-                                                            parquet_output->extension().string());
-      MoveFile(result.parts[i], to);
-      parts->push_back(to);
     }
     outcome.rows = result.rows;
     handler.OnStatus(

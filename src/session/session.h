@@ -189,8 +189,9 @@ class Session {
   // pre-bind check done) here and has the offload compute it; the rows go to the
   // handler (or `parquet_output`). A query that reads what only this server can runs
   // here (RunQuery).
-  // With `parts` (and a `parquet_output`), the rows may come as several files next to
-  // `parquet_output`, named into `parts` (else `parts` gets parquet_output alone).
+  // With `parts` (and a `parquet_output`), the rows stay in the lake where the nodes
+  // wrote them (the run's scratch folder, one file or several), named into `parts`,
+  // and `parquet_output` is not written (unless the query runs here: `parts` stays empty).
   void RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
                     const std::filesystem::path* parquet_output, StatementOutcome& outcome,
                     std::vector<std::filesystem::path>* parts = nullptr);

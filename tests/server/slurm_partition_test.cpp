@@ -128,5 +128,44 @@ TEST_F(SlurmPartitionTest, ASplitQueryThatFailsInItsBucketsFailsTheRunAndLeavesN
               HasSubstr("statement 1 is split by the key of sales.customers, which it does not read"));
 }
 
+TEST_F(SlurmPartitionTest, AValidationOnTheClusterGivesTheLocalFiguresWithItsTemporaryTablesOnTheNodes) {
+  ASSERT_EQ(
+      Sql(admin_,
+          "CREATE DATABASE quality; GRANT ALL ON DATABASE quality TO GROUP analysts;"
+          "CREATE TABLE sales.orders_v AS SELECT id, customer, CASE WHEN id % 97 = 0 THEN amount + 1 ELSE "
+          "amount END AS amount FROM sales.orders WHERE id % 101 <> 0 AND region = 'EU';"
+          "GRANT SELECT ON TABLE sales.orders_v TO GROUP analysts")
+          .status,
+      200);
+  auto spec = [](const std::string& name) {
+    return json{
+        {"type", "validation"},
+        {"spec", "name: " + name +
+                     "\nsource: sales.orders\ntarget: sales.orders_v\nkeys: id\ncolumns: {amount: {}, "
+                     "customer: {}}\nthresholds: [missing >= 0]\n"}};
+  };
+  auto local = SubmitJob("here", spec("v_here"));  // first: it creates quality.validation_results
+  ASSERT_EQ(WaitEnded(local, "here")["state"], "SUCCESS") << Log(local, "here");
+  auto far = SubmitJob("far", spec("v_far"));
+  auto run = WaitEnded(far, "far", std::chrono::seconds(120));
+  auto log = Log(far, "far");
+  ASSERT_EQ(run["state"], "SUCCESS") << run.dump() << log;
+  auto metrics = [&](const std::string& id, const std::string& app) {
+    auto m = Json(Call("GET", "/v1/applications/" + app + "/jobruns/" + id + "/files/metrics.json", ana_));
+    for (auto k : {"run_id", "name", "mismatch_table", "duration_ms", "started_at", "ended_at"}) m.erase(k);
+    return m;
+  };
+  auto expected = metrics(local, "here"), got = metrics(far, "far");
+  EXPECT_EQ(got["missing"], expected["missing"]);
+  EXPECT_EQ(got["changed"], expected["changed"]);
+  EXPECT_EQ(got["columns"], expected["columns"]);
+  EXPECT_GT(expected["missing"].get<int64_t>(), 0)
+      << expected.dump();  // the filter: only EU rows are missing
+  EXPECT_GT(expected["changed"].get<int64_t>(), 0);
+  // Its temporary tables stayed in the lake for the nodes: the statements reading them ran there too.
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("reads the temporary table"))) << log;
+  EXPECT_TRUE(ScratchEmpty());
+}
+
 }  // namespace
 }  // namespace tarn::testing
