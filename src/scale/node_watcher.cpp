@@ -118,8 +118,7 @@ void NodeWatcher::Scale(const std::vector<SlurmNode>& seen) {
       // A power request of the last seconds counts as under way even before Slurm shows it.
       if (auto it = requested_.find(n.name);
           it != requested_.end() && now - it->second.second < std::chrono::seconds(15)) {
-        bool up = it->second.first == "up",
-             off = n.Has("POWERED_DOWN") || n.Has("POWERING_DOWN") || n.Has("POWER_DOWN");
+        bool up = it->second.first == "up", off = Off(n);
         if (up && off) n.state = "IDLE+CLOUD+POWERING_UP";
         if (!up && !off) n.state = "IDLE+CLOUD+POWERING_DOWN";
       }

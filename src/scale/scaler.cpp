@@ -8,10 +8,6 @@ namespace tarn::scale {
 
 namespace {
 
-bool Off(const SlurmNode& n) {
-  return n.Has("POWERED_DOWN") || n.Has("POWERING_DOWN") || n.Has("POWER_DOWN");
-}
-
 bool Unfit(const SlurmNode& n) {
   return n.Has("DRAIN") || n.Has("DOWN") || n.Has("FAIL");
 }
@@ -20,6 +16,10 @@ bool Unfit(const SlurmNode& n) {
 
 bool PowerManaged(const SlurmNode& n) {
   return n.Has("CLOUD") || n.Has("POWERED_DOWN");
+}
+
+bool Off(const SlurmNode& n) {
+  return n.Has("POWERED_DOWN") || n.Has("POWERING_DOWN") || n.Has("POWER_DOWN");
 }
 
 bool Usable(const SlurmNode& n) {

@@ -51,6 +51,8 @@ std::vector<ScaleDecision> Decide(
 
 // A node Tarn may power (a CLOUD node, or one Slurm has powered down).
 bool PowerManaged(const SlurmNode& n);
+// Powered down, or on its way down.
+bool Off(const SlurmNode& n);
 // Up (or coming up) and neither drained nor down: it can take work.
 bool Usable(const SlurmNode& n);
 // Running work.
