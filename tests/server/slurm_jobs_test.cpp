@@ -13,6 +13,7 @@
 #include "jobs/job_store.h"
 #include "scale/credential.h"
 #include "scale/slurm.h"
+#include "server/config.h"
 #include "slurm_jobs_fixture.h"
 #include "store/store.h"
 
@@ -292,6 +293,34 @@ TEST_F(SlurmOnSqliteTest, AnApplicationOnTheSlurmExecutorNeedsPostgreSQL) {
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r.body, HasSubstr("the slurm executor needs the PostgreSQL metadata store"));
   EXPECT_EQ(Call("GET", "/v1/applications/far", admin).status, 404);
+}
+
+// [slurm] settings load from the config file; bad ones are refused naming the setting.
+TEST(SlurmConfig, SettingsLoadAndBadOnesAreRefusedByName) {
+  TempDir dir;
+  auto file = dir.path() / "server.toml";
+  WriteFile(file,
+            "[slurm]\nworker_url = \"https://tarn.internal:8998\"\nworker_program = \"/usr/bin/tarn\"\n"
+            "node_poll = \"10s\"\nscale_idle = \"2m\"\n");
+  auto c = server::LoadConfig(file);
+  EXPECT_EQ(c.slurm_worker_url, "https://tarn.internal:8998");
+  EXPECT_EQ(c.slurm_worker_program, "/usr/bin/tarn");
+  EXPECT_EQ(c.slurm_node_poll_ms, 10000);
+  EXPECT_EQ(c.slurm_scale_idle_ms, 120000);
+  for (auto [text, named] : {std::pair<std::string, std::string>{"colour = 1", "slurm.colour"},
+                             {"worker_url = \"ftp://x\"", "slurm.worker_url"},
+                             {"worker_program = \"tarn\"", "slurm.worker_program"},
+                             {"node_poll = \"0s\"", "slurm.node_poll"},
+                             {"scale_idle = \"soon\"", "slurm.scale_idle"},
+                             {"scale_idle = \"200h\"", "slurm.scale_idle must be 1s to 7d"}}) {
+    WriteFile(file, "[slurm]\n" + text + "\n");
+    try {
+      server::LoadConfig(file);
+      ADD_FAILURE() << text << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_THAT(std::string(e.what()), HasSubstr(named)) << text;
+    }
+  }
 }
 
 }  // namespace
