@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,9 @@ struct ValidationPlan {
   // With a side in PostgreSQL: what is read there before the script runs (the script
   // reads the staged results); null otherwise.
   std::shared_ptr<const ExternalPlan> external;
+  // The statements (by index) that may be split by key on a cluster: the tables they
+  // read (db.table) -> their key columns. Only with PlanValidation's `split`.
+  std::map<size_t, std::map<std::string, std::vector<std::string>>> partitioning;
   std::string Script() const;
 };
 
@@ -63,7 +67,10 @@ struct ValidationPlan {
 // cannot be compared, a threshold on an unknown metric; what `probe` throws for a table
 // that does not exist or may not be read (worded the same).
 // `external` describes a side in PostgreSQL (null: such a spec fails, kInvalidArgument).
-ValidationPlan PlanValidation(const ValidationSpec& spec, SchemaProbe& probe, ExternalTables* external = nullptr);
+// `split`: the run may split statements by key (a Slurm executor): the diff of two lake
+// tables is then one join split by key instead of bucket checksums first.
+ValidationPlan PlanValidation(const ValidationSpec& spec, SchemaProbe& probe,
+                              ExternalTables* external = nullptr, bool split = false);
 
 // The rows of one query: column names and each row's values as JSON.
 struct QueryRows {
@@ -80,8 +87,8 @@ std::string ValidationReportHtml(const nlohmann::json& metrics);
 
 // What a validation run did.
 struct ValidationOutcome {
-  session::RunResult run;  // the script's run (error set: the run failed)
-  nlohmann::json metrics;  // empty if the run failed before them
+  session::RunResult run;          // the script's run (error set: the run failed)
+  nlohmann::json metrics;          // empty if the run failed before them
   std::vector<std::string> files;  // written into the output folder
   // The thresholds that failed, as "missing == 0 (is 12)"; the run is then FAILED.
   std::vector<std::string> failed_checks;

@@ -162,7 +162,8 @@ ValidationOutcome RunValidation(const std::string& spec_text, const std::string&
   RunnerProbe probe(runner, request.principal, request.origin, request.role, request.inputs);
   auto pg = OpenExternal(*spec, context, request);
   std::unique_ptr<PgTables> tables = pg ? std::make_unique<PgTables>(*pg) : nullptr;
-  auto plan = PlanValidation(*spec, probe, tables.get());
+  // On a cluster (an offload) the diff may be split by key.
+  auto plan = PlanValidation(*spec, probe, tables.get(), request.offload != nullptr);
   bool results_exist = true;
   try {
     probe.Describe(std::string("SELECT * FROM ") + kResultsTable);
@@ -175,6 +176,7 @@ ValidationOutcome RunValidation(const std::string& spec_text, const std::string&
   session::RunRequest run = request;
   run.sql = plan.Script();
   run.parquet_output.reset();
+  for (auto& [i, keys] : plan.partitioning) run.partitioning[i] = {keys, 0};
   ScratchDir scratch;
   json external;
   if (plan.external) {

@@ -36,8 +36,8 @@ const char* KindName(CompareColumn::Kind k) {
 // What the planner works with: the spec, each side's columns, the statements so far.
 class Planner {
  public:
-  Planner(const ValidationSpec& spec, SchemaProbe& probe, ExternalTables* ext)
-      : v_(spec), probe_(probe), ext_(ext) {}
+  Planner(const ValidationSpec& spec, SchemaProbe& probe, ExternalTables* ext, bool split)
+      : v_(spec), probe_(probe), ext_(ext), split_(split) {}
 
   ValidationPlan Plan() {
     src_cols_ = Describe(v_.source, true);
@@ -401,7 +401,17 @@ class Planner {
   // Whether only the records of buckets whose checksums differ need comparing: with
   // keys, and NULL = NULL, NaN = NaN (equal records hash alike; the other options make
   // equal values differences).
-  bool Bucketed() const { return !v_.keys.empty() && v_.null_equals_null && v_.nan_equals_nan; }
+  // On a cluster, unless it is bucketed: both sides lake tables, different tables whose
+  // key columns have one type on both sides (they hash alike), so that the diff may be
+  // split by key.
+  bool Bucketed() const { return !Split() && !v_.keys.empty() && v_.null_equals_null && v_.nan_equals_nan; }
+  bool Split() const {
+    if (!split_ || v_.keys.empty() || External() || Lower(v_.source.name) == Lower(v_.target.name))
+      return false;
+    return std::all_of(keys_.begin(), keys_.end(), [&](auto& k) {
+      return FindColumn(src_cols_, k.first)->type == FindColumn(tgt_cols_, k.second)->type;
+    });
+  }
 
   void Diff() {
     if (v_.keys.empty()) {
@@ -465,6 +475,10 @@ class Planner {
     Statement(
         with + fmt::format("SELECT * FROM ({}) WHERE diff_type <> 'matched' OR {}", CompareSql(cs), raw),
         "CREATE TEMP TABLE v_diff AS ");
+    if (Split()) {
+      auto& split = plan_.partitioning[plan_.statements.size() - 1];
+      for (auto& [s, t] : keys_) split[v_.source.name].push_back(s), split[v_.target.name].push_back(t);
+    }
     std::string sel =
         "count(*) FILTER (WHERE diff_type = 'left_only') AS missing, count(*) FILTER (WHERE diff_type = "
         "'right_only') AS extra, count(*) FILTER (WHERE diff_type = 'break') AS changed";
@@ -609,30 +623,16 @@ class Planner {
   std::string with_;       // __s and __t: each side whole (a side in PostgreSQL: its rows read)
   std::string diff_with_;  // the same, but over the segments that differ when a side is in PostgreSQL
   ExternalTables* ext_;
+  bool split_;                     // PlanValidation's `split`
   std::vector<PgColumn> pg_cols_;  // the PostgreSQL side's columns
   std::shared_ptr<ExternalPlan> ext_plan_;
 };
 
 }  // namespace
 
-bool DatabaseExists(SchemaProbe& probe, const std::string& database) {
-  try {
-    probe.Values("SHOW TABLES FROM " + QuoteName(database), 1);
-    return true;
-  } catch (const Error& e) {
-    if (e.code() == ErrorCode::kNotFound) return false;
-    throw;
-  }
-}
-
-ValidationPlan PlanValidation(const ValidationSpec& spec, SchemaProbe& probe, ExternalTables* external) {
-  return Planner(spec, probe, external).Plan();
-}
-
-std::string ValidationPlan::Script() const {
-  std::string out;
-  for (auto& s : statements) out += s + ";\n\n";
-  return out;
+ValidationPlan PlanValidation(const ValidationSpec& spec, SchemaProbe& probe, ExternalTables* external,
+                              bool split) {
+  return Planner(spec, probe, external, split).Plan();
 }
 
 }  // namespace tarn::quality

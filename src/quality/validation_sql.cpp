@@ -6,6 +6,7 @@
 
 #include <regex>
 
+#include "common/error.h"
 #include "quality/expr_functions.h"
 #include "quality/validation_spec.h"
 
@@ -103,6 +104,22 @@ std::string GriffinSql(const std::string& with, const std::vector<std::pair<std:
                  "SELECT {} AS total, (SELECT count(*) FROM {} s LEFT JOIN {} t ON {} WHERE (NOT ({})) AND "
                  "({})) AS miss",
                  total, left, right, on, snull, tnull);
+}
+
+bool DatabaseExists(SchemaProbe& probe, const std::string& database) {
+  try {
+    probe.Values("SHOW TABLES FROM " + QuoteName(database), 1);
+    return true;
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kNotFound) return false;
+    throw;
+  }
+}
+
+std::string ValidationPlan::Script() const {
+  std::string out;
+  for (auto& s : statements) out += s + ";\n\n";
+  return out;
 }
 
 }  // namespace tarn::quality

@@ -6,13 +6,14 @@
 #include <fstream>
 
 #include "governance/governance_fixture.h"
+#include "quality/runner_probe.h"
 #include "quality/validation.h"
 
 namespace tarn::testing {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 class ValidationTest : public GovernanceTest {
  protected:
@@ -21,14 +22,17 @@ class ValidationTest : public GovernanceTest {
     // id 3 is dropped, id 5 duplicated; id 2's amount is off by 0.004 (within 0.01),
     // id 4's by 1.00; id 6's name lost its trailing space and id 7 its case; id 8's
     // note went from NULL to ''.
-    Exec(*admin_,
-         "CREATE DATABASE quality;"
-         "CREATE TABLE d.src AS SELECT id, name, CAST(amount AS DECIMAL(10,3)) AS amount, note FROM (VALUES (1, 'ann', 10.00, NULL), (2, 'bob', 20.00, 'x'), (3, "
-         "'cy', 30.00, 'y'), (4, 'dee', 40.00, NULL), (5, 'eve', 50.00, NULL), (6, 'fay ', 60.00, NULL), (7, "
-         "'Gus', 70.00, NULL), (8, 'hal', 80.00, NULL)) v(id, name, amount, note);"
-         "CREATE TABLE d.dst AS SELECT id, name, CAST(amount AS DECIMAL(10,3)) AS amount, note FROM (VALUES (1, 'ann', 10.00, NULL), (2, 'bob', 20.004, 'x'), (4, "
-         "'dee', 41.00, NULL), (5, 'eve', 50.00, NULL), (5, 'eve', 50.00, NULL), (6, 'fay', 60.00, NULL), (7, "
-         "'gus', 70.00, NULL), (8, 'hal', 80.00, '')) v(id, name, amount, note)");
+    Exec(
+        *admin_,
+        "CREATE DATABASE quality;"
+        "CREATE TABLE d.src AS SELECT id, name, CAST(amount AS DECIMAL(10,3)) AS amount, note FROM (VALUES "
+        "(1, 'ann', 10.00, NULL), (2, 'bob', 20.00, 'x'), (3, "
+        "'cy', 30.00, 'y'), (4, 'dee', 40.00, NULL), (5, 'eve', 50.00, NULL), (6, 'fay ', 60.00, NULL), (7, "
+        "'Gus', 70.00, NULL), (8, 'hal', 80.00, NULL)) v(id, name, amount, note);"
+        "CREATE TABLE d.dst AS SELECT id, name, CAST(amount AS DECIMAL(10,3)) AS amount, note FROM (VALUES "
+        "(1, 'ann', 10.00, NULL), (2, 'bob', 20.004, 'x'), (4, "
+        "'dee', 41.00, NULL), (5, 'eve', 50.00, NULL), (5, 'eve', 50.00, NULL), (6, 'fay', 60.00, NULL), (7, "
+        "'gus', 70.00, NULL), (8, 'hal', 80.00, '')) v(id, name, amount, note)");
   }
 
   quality::ValidationOutcome Validate(const std::string& yaml, const identity::Principal& who) {
@@ -94,15 +98,17 @@ TEST_F(ValidationTest, FindsEveryPlantedDefectInBothDirections) {
   EXPECT_THAT(v.run.error->what(), HasSubstr("validation people failed: missing == 0 (is 1)"));
   EXPECT_EQ(m["passed"], false);
   // The mismatch table: one row per differing record.
-  EXPECT_EQ(All(*admin_, "SELECT diff_type, id, changed_columns, amount_source, amount_target, note_source, "
-                         "note_target FROM quality.people_mismatches ORDER BY ALL"),
+  EXPECT_EQ(All(*admin_,
+                "SELECT diff_type, id, changed_columns, amount_source, amount_target, note_source, "
+                "note_target FROM quality.people_mismatches ORDER BY ALL"),
             "changed|4|amount|40.000|41.000|NULL|NULL|\nchanged|8|note|80.000|80.000|NULL||\n"
             "extra|5|NULL|NULL|50.000|NULL|NULL|\nmissing|3|NULL|30.000|NULL|y|NULL|\n");
   EXPECT_EQ(m["samples"]["missing"].size(), 1u);
   EXPECT_EQ(m["samples"]["missing"][0]["id"], 3);
   // The summary row, and metrics.json beside it.
-  EXPECT_EQ(All(*admin_, "SELECT validation, source, target, source_rows, missing, extra, changed, passed, "
-                         "failed_checks FROM quality.validation_results"),
+  EXPECT_EQ(All(*admin_,
+                "SELECT validation, source, target, source_rows, missing, extra, changed, passed, "
+                "failed_checks FROM quality.validation_results"),
             "people|d.src|d.dst|8|1|1|2|false|missing == 0 (is 1)|\n");
   std::ifstream file(out_ / "metrics.json");
   EXPECT_EQ(json::parse(file)["missing"], 1);
@@ -127,8 +133,9 @@ TEST_F(ValidationTest, DefaultColumnsAreTheSharedOnesAndSchemaDifferencesAreRepo
 }
 
 TEST_F(ValidationTest, WithoutKeysWholeRowsCompareAsMultisets) {
-  auto v = Validate("name: bag\nsource: d.src\ntarget: d.dst\ncolumns: {name: {trim: true, ignore_case: true}, "
-                    "amount: {}, note: {}}\n");
+  auto v = Validate(
+      "name: bag\nsource: d.src\ntarget: d.dst\ncolumns: {name: {trim: true, ignore_case: true}, "
+      "amount: {}, note: {}}\n");
   ASSERT_FALSE(v.run.error.has_value()) << v.run.error->what();
   const json& m = v.metrics;
   EXPECT_EQ(m["mode"], "multiset");
@@ -137,13 +144,16 @@ TEST_F(ValidationTest, WithoutKeysWholeRowsCompareAsMultisets) {
   EXPECT_EQ(m["missing"], 4);
   EXPECT_EQ(m["extra"], 4);
   EXPECT_EQ(m["changed"], 0);
-  EXPECT_EQ(All(*admin_, "SELECT diff_type, name_source, name_target, amount_target FROM quality.bag_mismatches "
-                         "WHERE name_source = 'eve' OR name_target = 'eve'"),
+  EXPECT_EQ(All(*admin_,
+                "SELECT diff_type, name_source, name_target, amount_target FROM quality.bag_mismatches "
+                "WHERE name_source = 'eve' OR name_target = 'eve'"),
             "extra|NULL|eve|50.000|\n");
   // Tolerances need keys to pair records.
-  EXPECT_THAT(CatchError([&] { Validate("name: bag\nsource: d.src\ntarget: d.dst\ncolumns: {amount: "
-                                        "{abs_tolerance: 1}}\n"); })
-                  .what(),
+  EXPECT_THAT(CatchError([&] {
+                Validate(
+                    "name: bag\nsource: d.src\ntarget: d.dst\ncolumns: {amount: "
+                    "{abs_tolerance: 1}}\n");
+              }).what(),
               HasSubstr("tolerances pair records by key: give 'keys'"));
 }
 
@@ -152,9 +162,11 @@ TEST_F(ValidationTest, WithoutKeysWholeRowsCompareAsMultisets) {
 // type changed (DECIMAL(10,3) to DOUBLE here) still compares by value.
 TEST_F(ValidationTest, BucketChecksumsFindTheSameDifferencesAsAFullComparison) {
   Exec(*admin_,
-       "CREATE TABLE d.b1 AS SELECT i % 5000 AS id, CAST(i % 7 AS DECIMAL(10,3)) AS v, 'x' || (i % 5000) AS t FROM "
+       "CREATE TABLE d.b1 AS SELECT i % 5000 AS id, CAST(i % 7 AS DECIMAL(10,3)) AS v, 'x' || (i % 5000) AS "
+       "t FROM "
        "range(10000) r(i);"  // every id twice
-       "CREATE TABLE d.b2 AS SELECT id, CAST(v AS DOUBLE) AS v, t FROM d.b1 UNION ALL SELECT 17, 3.0, 'x17' UNION "
+       "CREATE TABLE d.b2 AS SELECT id, CAST(v AS DOUBLE) AS v, t FROM d.b1 UNION ALL SELECT 17, 3.0, 'x17' "
+       "UNION "
        "ALL SELECT 4242, 0.0, 'x4242'");  // one surplus copy of 17 (v 3 as in b1), one of 4242 differs
   auto spec = std::string("name: bk\nsource: d.b1\ntarget: d.b2\nkeys: id\n");
   auto fast = Validate(spec);
@@ -168,27 +180,57 @@ TEST_F(ValidationTest, BucketChecksumsFindTheSameDifferencesAsAFullComparison) {
   auto full = Validate("name: bk2\nsource: d.b1\ntarget: d.b2\nkeys: id\nnull_equals_null: false\n");
   EXPECT_EQ(full.metrics["extra"], 2);
   EXPECT_EQ(full.metrics["changed"], 0);
-  EXPECT_EQ(All(*admin_, "SELECT count(*) FROM (FROM quality.bk_mismatches EXCEPT ALL FROM quality.bk2_mismatches)"),
+  EXPECT_EQ(All(*admin_,
+                "SELECT count(*) FROM (FROM quality.bk_mismatches EXCEPT ALL FROM quality.bk2_mismatches)"),
             "0|\n");
   // Without the key and profile passes: no duplicate figures, and no threshold may name them.
   auto lean = Validate(spec + "key_uniqueness: false\nprofile: false\n");
   EXPECT_FALSE(lean.metrics.contains("duplicate_keys"));
   EXPECT_EQ(lean.metrics["profiles"].size(), 0u);
   EXPECT_EQ(lean.metrics["extra"], 2);
-  EXPECT_THAT(CatchError([&] { Validate(spec + "key_uniqueness: false\nthresholds: [duplicate_keys.target == 0]\n"); })
-                  .what(),
+  EXPECT_THAT(CatchError([&] {
+                Validate(spec + "key_uniqueness: false\nthresholds: [duplicate_keys.target == 0]\n");
+              }).what(),
               HasSubstr("no metric 'duplicate_keys.target'"));
+}
+
+TEST_F(ValidationTest, OnAClusterTheDiffOfTwoTablesWithKeysOfOneTypeIsSplitByKey) {
+  Exec(*admin_, "CREATE TABLE d.wide AS SELECT CAST(id AS BIGINT) AS id, name, amount, note FROM d.dst");
+  quality::RunnerProbe probe(*runner_, session::Instance::LocalCaller().principal, audit::Origin{"test"});
+  auto plan = [&](const std::string& target, bool split) {
+    return quality::PlanValidation(
+        *quality::ParseValidation("name: s\nsource: d.src\ntarget: " + target + "\nkeys: id\n", "v.yaml"),
+        probe, nullptr, split);
+  };
+  auto here = plan("d.dst", false);
+  EXPECT_TRUE(here.partitioning.empty());
+  EXPECT_THAT(here.Script(), HasSubstr("v_buckets"));  // locally: bucket checksums first
+  auto split = plan("d.dst", true);
+  EXPECT_THAT(split.Script(), ::testing::Not(HasSubstr("v_buckets")));
+  ASSERT_EQ(split.partitioning.size(), 1u);
+  auto& [index, keys] = *split.partitioning.begin();
+  EXPECT_THAT(split.statements.at(index), HasSubstr("CREATE TEMP TABLE v_diff"));
+  EXPECT_EQ(keys, (std::map<std::string, std::vector<std::string>>{{"d.src", {"id"}}, {"d.dst", {"id"}}}));
+  // Keys of different types hash apart: not split, bucketed as locally.
+  auto apart = plan("d.wide", true);
+  EXPECT_TRUE(apart.partitioning.empty());
+  EXPECT_THAT(apart.Script(), HasSubstr("v_buckets"));
+  // A table against itself: nothing to tell its sides apart by name.
+  EXPECT_TRUE(plan("d.src", true).partitioning.empty());
 }
 
 TEST_F(ValidationTest, NullsAndNaNsCompareAsTheOptionsSay) {
   Exec(*admin_,
-       "CREATE TABLE d.n1 AS SELECT * FROM (VALUES (1, NULL, 'nan'::DOUBLE), (2, 'a', 1.0::DOUBLE)) v(id, t, f);"
-       "CREATE TABLE d.n2 AS SELECT * FROM (VALUES (1, NULL, 'nan'::DOUBLE), (2, 'a', 'nan'::DOUBLE)) v(id, t, f)");
+       "CREATE TABLE d.n1 AS SELECT * FROM (VALUES (1, NULL, 'nan'::DOUBLE), (2, 'a', 1.0::DOUBLE)) v(id, t, "
+       "f);"
+       "CREATE TABLE d.n2 AS SELECT * FROM (VALUES (1, NULL, 'nan'::DOUBLE), (2, 'a', 'nan'::DOUBLE)) v(id, "
+       "t, f)");
   auto v = Validate("name: n\nsource: d.n1\ntarget: d.n2\nkeys: [id]\n");
   EXPECT_EQ(v.metrics["changed"], 1);  // NaN against 1.0 differs; NULL = NULL and NaN = NaN are equal
   EXPECT_EQ(v.metrics["columns"]["f"]["unequal"], 1);
-  auto strict = Validate("name: n\nsource: d.n1\ntarget: d.n2\nkeys: [id]\nnull_equals_null: false\n"
-                         "nan_equals_nan: false\n");
+  auto strict = Validate(
+      "name: n\nsource: d.n1\ntarget: d.n2\nkeys: [id]\nnull_equals_null: false\n"
+      "nan_equals_nan: false\n");
   EXPECT_EQ(strict.metrics["changed"], 2);
   EXPECT_EQ(strict.metrics["columns"]["t"]["unequal"], 1);
   EXPECT_EQ(strict.metrics["columns"]["f"]["unequal"], 2);
@@ -214,19 +256,22 @@ TEST_F(ValidationTest, TypesThatDoNotCompareNeedCompareAs) {
   Exec(*admin_,
        "CREATE TABLE d.t1 AS SELECT 1 AS id, 42 AS code;"
        "CREATE TABLE d.t2 AS SELECT 1 AS id, '42' AS code");
-  EXPECT_THAT(CatchError([&] { Validate("name: t\nsource: d.t1\ntarget: d.t2\nkeys: id\n"); }).what(),
-              HasSubstr("column 'code' is INTEGER in the source and VARCHAR in the target: say how to compare"));
+  EXPECT_THAT(
+      CatchError([&] { Validate("name: t\nsource: d.t1\ntarget: d.t2\nkeys: id\n"); }).what(),
+      HasSubstr("column 'code' is INTEGER in the source and VARCHAR in the target: say how to compare"));
   auto v = Validate("name: t\nsource: d.t1\ntarget: d.t2\nkeys: id\ncolumns: {code: {compare_as: text}}\n");
   ASSERT_FALSE(v.run.error.has_value()) << v.run.error->what();
   EXPECT_EQ(v.metrics["matched"], 1);
-  auto n = Validate("name: t\nsource: d.t1\ntarget: d.t2\nkeys: id\ncolumns: {code: {compare_as: number, "
-                    "abs_tolerance: 0.5}}\n");
+  auto n = Validate(
+      "name: t\nsource: d.t1\ntarget: d.t2\nkeys: id\ncolumns: {code: {compare_as: number, "
+      "abs_tolerance: 0.5}}\n");
   EXPECT_EQ(n.metrics["matched"], 1);
 }
 
 TEST_F(ValidationTest, EmptyTablesMatchCompletely) {
-  Exec(*admin_, "CREATE TABLE d.e1 AS SELECT * FROM d.src WHERE false; CREATE TABLE d.e2 AS SELECT * FROM d.dst "
-                "WHERE false");
+  Exec(*admin_,
+       "CREATE TABLE d.e1 AS SELECT * FROM d.src WHERE false; CREATE TABLE d.e2 AS SELECT * FROM d.dst "
+       "WHERE false");
   auto v = Validate("name: e\nsource: d.e1\ntarget: d.e2\nkeys: id\nthresholds: [matched_fraction >= 1]\n");
   ASSERT_FALSE(v.run.error.has_value()) << v.run.error->what();
   EXPECT_EQ(v.metrics["matched"], 0);
@@ -268,8 +313,9 @@ TEST_F(ValidationTest, ATableTheSubmitterCannotReadIsRefusedAuditedAndNothingIsW
   auto ana = *identity::Directory(*store_).Lookup("ana", "test");
   auto e = CatchError([&] { Validate(kSpec, ana); });
   EXPECT_THAT(e.what(), HasSubstr("d.dst"));
-  EXPECT_EQ(All(*admin_, "SELECT count(*) FROM system.audit WHERE user_name = 'ana' AND outcome <> 'ok' AND "
-                         "statement LIKE '%d\".\"dst%'") != "0|\n",
+  EXPECT_EQ(All(*admin_,
+                "SELECT count(*) FROM system.audit WHERE user_name = 'ana' AND outcome <> 'ok' AND "
+                "statement LIKE '%d\".\"dst%'") != "0|\n",
             true);
   EXPECT_THAT(CatchError([&] { All(*admin_, "SELECT * FROM quality.people_mismatches"); }).what(),
               HasSubstr("people_mismatches"));
@@ -319,16 +365,16 @@ TEST_F(ValidationTest, TheReportOpensInHeadlessChromiumWithHostileValuesAsText) 
   ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium")) << "scripts/setup installs chromium";
   std::string url = "file://" + (out_ / "report.html").string();
   std::string profile = "--user-data-dir=" + (out_ / "chromium").string();
-  auto dom =
-      RunProgram("/usr/bin/chromium", {"--headless", "--no-sandbox", "--disable-gpu", profile, "--dump-dom", url});
+  auto dom = RunProgram("/usr/bin/chromium",
+                        {"--headless", "--no-sandbox", "--disable-gpu", profile, "--dump-dom", url});
   ASSERT_EQ(dom.exit_code, 0) << dom.err;
   EXPECT_THAT(dom.out, HasSubstr("<title>Validation hostile</title>"));
   EXPECT_THAT(dom.out, HasSubstr("FAILED"));
   EXPECT_THAT(dom.out, HasSubstr("changed == 0"));
   EXPECT_EQ(dom.out.find("<script"), std::string::npos);
-  auto shot = RunProgram("/usr/bin/chromium", {"--headless", "--no-sandbox", "--disable-gpu", profile, "--hide-scrollbars",
-                                               "--window-size=1200,1600",
-                                               "--screenshot=" + (out_ / "report.png").string(), url});
+  auto shot = RunProgram("/usr/bin/chromium",
+                         {"--headless", "--no-sandbox", "--disable-gpu", profile, "--hide-scrollbars",
+                          "--window-size=1200,1600", "--screenshot=" + (out_ / "report.png").string(), url});
   ASSERT_EQ(shot.exit_code, 0) << shot.err;
   EXPECT_GT(std::filesystem::file_size(out_ / "report.png"), 10000u);
 }

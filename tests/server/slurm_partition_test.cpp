@@ -162,6 +162,12 @@ TEST_F(SlurmPartitionTest, AValidationOnTheClusterGivesTheLocalFiguresWithItsTem
   EXPECT_GT(expected["missing"].get<int64_t>(), 0)
       << expected.dump();  // the filter: only EU rows are missing
   EXPECT_GT(expected["changed"].get<int64_t>(), 0);
+  // The diff was one join split by key (no bucket checksums first), its rows the buckets' files.
+  EXPECT_THAT(log, HasSubstr("CREATE TEMP TABLE v_diff"));
+  EXPECT_THAT(log, HasSubstr("split by key into 3 buckets"));  // the far application's 3 nodes
+  EXPECT_THAT(log, HasSubstr("the 3 buckets' results are its rows (no merge)"));
+  EXPECT_EQ(got["duplicate_keys"], expected["duplicate_keys"]);
+  EXPECT_EQ(got["griffin"], expected["griffin"]);
   // Its temporary tables stayed in the lake for the nodes: the statements reading them ran there too.
   EXPECT_THAT(log, ::testing::Not(HasSubstr("reads the temporary table"))) << log;
   EXPECT_TRUE(ScratchEmpty());
