@@ -126,12 +126,6 @@ std::string CompareSql(const CompareSpec& s) {
 
 namespace {
 
-std::string TypeOf(const Relation& r, const std::string& column) {
-  for (auto& c : r.columns)
-    if (c.name == column) return c.type;
-  return "";
-}
-
 class Compare : public StepType {
  public:
   const char* name() const override { return "compare"; }
@@ -193,18 +187,17 @@ class Compare : public StepType {
       c.columns.push_back(col);
     }
     const Relation& all = step.Add(CompareSql(c), {&left, &right});
-    // Two tables compared as they are may be split by key: rows pair up only within a
-    // key. Keys of one type on both sides hash alike.
-    bool same_types = !left.table.empty() && !right.table.empty() && left.table != right.table;
+    // Rows pair up only within a key: the compare may be split by key (quality/lineage.h).
     std::vector<std::string> lk, rk;
-    for (auto& [l, r] : c.keys) {
-      lk.push_back(l), rk.push_back(r);
-      same_types = same_types && TypeOf(left, l) == TypeOf(right, r) && !TypeOf(left, l).empty();
+    for (auto& [l, r] : c.keys) lk.push_back(l), rk.push_back(r);
+    if (!c.null_keys_match) step.OnKeys(all, left, lk, right, rk);
+    for (auto* part : {"matched", "left_only", "right_only"}) {
+      auto& r = step.Add(fmt::format("SELECT * FROM {} WHERE diff_type = '{}'", all.cte, part), {&all}, part);
+      step.RowWise(r, all, {});
     }
-    if (same_types && !c.null_keys_match) step.SplitBy(all, {{left.table, lk}, {right.table, rk}});
-    for (auto* part : {"matched", "left_only", "right_only"})
-      step.Add(fmt::format("SELECT * FROM {} WHERE diff_type = '{}'", all.cte, part), {&all}, part);
-    step.Add(fmt::format("SELECT * FROM {} WHERE diff_type = 'break'", all.cte), {&all}, "breaks");
+    auto& breaks =
+        step.Add(fmt::format("SELECT * FROM {} WHERE diff_type = 'break'", all.cte), {&all}, "breaks");
+    step.RowWise(breaks, all, {});
     // The summary: rows and amounts per status and reason (the first number compared).
     std::string amount;
     for (auto& col : c.columns) {

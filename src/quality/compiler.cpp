@@ -9,6 +9,7 @@
 #include "quality/column_demand.h"
 #include "quality/compiler.h"
 #include "quality/expr_functions.h"
+#include "quality/lineage.h"
 
 namespace tarn::quality {
 
@@ -285,7 +286,6 @@ class Compilation {
     bool input = false;  // a table as it is: never worth materializing
     std::string op;      // the step type that made it
     std::vector<std::string> columns;
-    std::map<std::string, std::vector<std::string>> split;  // StepContext::SplitBy
   };
   struct Pending {
     CompiledStatement::Kind kind;
@@ -349,10 +349,11 @@ class Compilation {
     r.table = table;
     r.needs = Needs(from);
     r.index = ctes_.size();
-    ctes_.push_back({r.cte, bare, sql, Direct(from), current_step_, input, current_op_, {}, {}});
+    ctes_.push_back({r.cte, bare, sql, Direct(from), current_step_, input, current_op_, {}});
     r.needs.insert(r.index);
     r.columns = probe_.Describe(With(r.needs, "SELECT * FROM " + r.cte + " LIMIT 0"));
     for (auto& c : r.columns) ctes_.back().columns.push_back(c.name);
+    if (!table.empty()) lineage_.Table(r.index, table, r.columns);
     relations_[name] = r;
     return relations_[name];
   }
@@ -435,11 +436,17 @@ class Compilation {
   std::string current_op_;
   std::string previous_;  // the name of the last relation a step made
   CompiledPipeline out_;
+  Lineage lineage_;
 
  private:
   std::string Render(const std::string& head, const std::string& query, const std::set<size_t>& with) const {
     std::string body = With(with, query);
     return head.empty() ? body : head + "\n" + body;
+  }
+  std::map<size_t, std::set<size_t>> Deps() const {
+    std::map<size_t, std::set<size_t>> out;
+    for (size_t i = 0; i < ctes_.size(); i++) out[i] = ctes_[i].deps;
+    return out;
   }
   void Create(size_t i, const std::set<size_t>& m, std::set<size_t>& created) {
     if (created.count(i)) return;
@@ -458,7 +465,7 @@ class Compilation {
          Render("CREATE TEMP TABLE " + ctes_[i].name + " AS", "SELECT " + select + " FROM " + ctes_[i].name,
                 reach.computed),
          fmt::format("materialize {} (read by several statements)", ctes_[i].bare.substr(2)),
-         ctes_[i].split});
+         lineage_.SplitOf(i, reach.computed, Deps())});
   }
   // Keeps in each temporary table only the columns its readers use, and lets a wide
   // step's filters recompute it (column_demand.h).
@@ -504,8 +511,23 @@ const Relation& StepContext::Add(const std::string& sql, const std::vector<const
   return r;
 }
 
-void StepContext::SplitBy(const Relation& r, std::map<std::string, std::vector<std::string>> keys) {
-  c_.ctes_.at(r.index).split = std::move(keys);
+void StepContext::RowWise(const Relation& out, const Relation& in,
+                          const std::map<std::string, std::string>& same) {
+  c_.lineage_.RowWise(out.index, in.index, same);
+}
+
+void StepContext::OnKeys(const Relation& out, const Relation& left, const std::vector<std::string>& lk,
+                         const Relation& right, const std::vector<std::string>& rk) {
+  c_.lineage_.OnKeys(out.index, left.index, lk, left.columns, right.index, rk, right.columns);
+}
+
+std::map<std::string, std::string> StepContext::AllBut(const Relation& in,
+                                                       const std::set<std::string>& except) {
+  std::map<std::string, std::string> same;
+  for (auto& c : in.columns) {
+    if (!except.count(c.name)) same[c.name] = c.name;
+  }
+  return same;
 }
 
 void StepContext::Check(const std::string& sql, const std::vector<const Relation*>& from,

@@ -88,10 +88,15 @@ class StepContext {
   // `part` names a part ("" for the step itself, "breaks" for rec.breaks).
   const Relation& Add(const std::string& sql, const std::vector<const Relation*>& from,
                       const std::string& part = "");
-  // `r` (a result of this step) may be computed bucket by bucket: it pairs rows of the
-  // tables `keys` names only when their keys (column lists) are equal
-  // (session::Partitioning); a statement that materializes it says so.
-  void SplitBy(const Relation& r, std::map<std::string, std::vector<std::string>> keys);
+  // Lineage, for splitting statements by key (quality/lineage.h): `out` (a result of
+  // this step) is made row for row from `in`, the columns `same` (out's name -> in's)
+  // unchanged; or `out` pairs rows of `left` and `right` only where `lk` equals `rk`.
+  void RowWise(const Relation& out, const Relation& in, const std::map<std::string, std::string>& same);
+  void OnKeys(const Relation& out, const Relation& left, const std::vector<std::string>& lk,
+              const Relation& right, const std::vector<std::string>& rk);
+  // `same` for a step that keeps every column of `in` but `except` as they are.
+  static std::map<std::string, std::string> AllBut(const Relation& in,
+                                                   const std::set<std::string>& except = {});
   // A check statement over `from`: `sql` must fail (DuckDB's error()) when the check does not hold.
   void Check(const std::string& sql, const std::vector<const Relation*>& from, const std::string& note);
   // An output statement: `head` (CREATE TABLE x AS, INSERT INTO x, COPY () then the

@@ -6,8 +6,8 @@
 #include <regex>
 
 #include "common/error.h"
-#include "quality/compiler.h"
 #include "engine/engine.h"
+#include "quality/compiler.h"
 #include "quality/expr_functions.h"
 
 namespace tarn::quality {
@@ -64,7 +64,8 @@ class Filter : public StepType {
   void Compile(StepContext& step) const override {
     const Relation& in = step.Input("input");
     std::string where = step.Expr(step.spec().Text("where", "", true), in.Names(), ExprMode::kRow, "where");
-    step.Add(fmt::format("SELECT * FROM {} WHERE {}", in.cte, where), {&in});
+    step.RowWise(step.Add(fmt::format("SELECT * FROM {} WHERE {}", in.cte, where), {&in}), in,
+                 StepContext::AllBut(in));
   }
 };
 
@@ -109,7 +110,9 @@ class Derive : public StepType {
       layer.emplace_back(name, sql);
     }
     flush();
-    step.Add("SELECT * FROM " + from, {&in});
+    std::set<std::string> replaced;
+    for (auto& [name, formula] : columns) replaced.insert(name);
+    step.RowWise(step.Add("SELECT * FROM " + from, {&in}), in, StepContext::AllBut(in, replaced));
   }
 };
 
@@ -122,19 +125,22 @@ class Select : public StepType {
     if (step.spec().Has("columns") == step.spec().Has("exclude"))
       step.spec().Fail("", "give one of 'columns' (what to keep) and 'exclude' (what to drop)");
     std::string list;
+    std::map<std::string, std::string> same;
     if (step.spec().Has("exclude")) {
       auto drop = Columns(step, in, "exclude", true);
       for (auto& c : in.Names()) {
         if (std::find(drop.begin(), drop.end(), c) == drop.end())
-          list += (list.empty() ? "" : ", ") + QuoteName(c);
+          list += (list.empty() ? "" : ", ") + QuoteName(c), same[c] = c;
       }
       if (list.empty()) step.spec().Fail("exclude", "would drop every column");
     } else {
-      for (auto& [from, to] : step.spec().Pairs("columns", true))
-        list += (list.empty() ? "" : ", ") + QuoteName(in.Find(from, step.spec(), "columns")) + " AS " +
-                QuoteName(to);
+      for (auto& [from, to] : step.spec().Pairs("columns", true)) {
+        std::string found = in.Find(from, step.spec(), "columns");
+        list += (list.empty() ? "" : ", ") + QuoteName(found) + " AS " + QuoteName(to);
+        same[to] = found;
+      }
     }
-    step.Add(fmt::format("SELECT {} FROM {}", list, in.cte), {&in});
+    step.RowWise(step.Add(fmt::format("SELECT {} FROM {}", list, in.cte), {&in}), in, same);
   }
 };
 
@@ -151,9 +157,12 @@ class Rename : public StepType {
       to[in.Find(old_name, step.spec(), "columns")] = new_name;
     }
     std::string list;
-    for (auto& c : in.Names())
+    std::map<std::string, std::string> same;
+    for (auto& c : in.Names()) {
       list += (list.empty() ? "" : ", ") + QuoteName(c) + (to.count(c) ? " AS " + QuoteName(to[c]) : "");
-    step.Add(fmt::format("SELECT {} FROM {}", list, in.cte), {&in});
+      same[to.count(c) ? to[c] : c] = c;
+    }
+    step.RowWise(step.Add(fmt::format("SELECT {} FROM {}", list, in.cte), {&in}), in, same);
   }
 };
 
@@ -285,7 +294,8 @@ class Output : public StepType {
   void Compile(StepContext& step) const override {
     const Relation& in = step.Input("input");
     if (step.spec().Has("file") == step.spec().Has("table"))
-      step.spec().Fail("table", "an output names one of 'table' (a lake table) and 'file' (csv, parquet, xlsx)");
+      step.spec().Fail("table",
+                       "an output names one of 'table' (a lake table) and 'file' (csv, parquet, xlsx)");
     if (step.spec().Has("file")) return CompileFile(step, in);
     if (step.spec().Has("sheet")) step.spec().Fail("sheet", "is for .xlsx files");
     std::string quoted = step.spec().Table("table");
@@ -307,7 +317,8 @@ class Output : public StepType {
     std::string file = spec.Text("file");
     static const std::regex kName("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\\.(csv|parquet|xlsx)");
     if (!std::regex_match(file, kName) || file.find("..") != std::string::npos)
-      spec.Fail("file", "is a bare file name ending in .csv, .parquet or .xlsx (the run's files go where it says)");
+      spec.Fail("file",
+                "is a bare file name ending in .csv, .parquet or .xlsx (the run's files go where it says)");
     if (spec.Has("mode")) spec.Fail("mode", "is for tables: a run writes its files whole");
     std::string format = file.substr(file.rfind('.') + 1);
     std::string sheet = spec.Text("sheet", format == "xlsx" ? step.name().substr(0, 31) : "");

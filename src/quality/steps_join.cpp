@@ -71,10 +71,10 @@ class Join : public StepType {
       UniqueCheck(step, right, rk, "validate " + validate + " (right)");
     std::string on = On(keys, "l", "r", false, keys.size());
     if (type == "semi" || type == "anti") {
-      step.Add(fmt::format("SELECT * FROM {} l WHERE {}EXISTS (SELECT 1 FROM {} r WHERE {})", left.cte,
-                           type == "anti" ? "NOT " : "", right.cte, on),
-               {&left, &right});
-      return;
+      auto& out = step.Add(fmt::format("SELECT * FROM {} l WHERE {}EXISTS (SELECT 1 FROM {} r WHERE {})",
+                                       left.cte, type == "anti" ? "NOT " : "", right.cte, on),
+                           {&left, &right});
+      return step.OnKeys(out, left, lk, right, rk);
     }
     std::string suffix = step.spec().Text("suffix", "_right");
     auto lnames = left.Names();
@@ -93,13 +93,14 @@ class Join : public StepType {
       bool clash = std::find(lnames.begin(), lnames.end(), c) != lnames.end();
       list += ", r." + QuoteName(c) + (clash ? " AS " + QuoteName(c + suffix) : "");
     }
-    step.Add(fmt::format("SELECT {} FROM {} l {} JOIN {} r ON {}", list, left.cte,
-                         type == "inner"   ? "INNER"
-                         : type == "left"  ? "LEFT"
-                         : type == "right" ? "RIGHT"
-                                           : "FULL",
-                         right.cte, on),
-             {&left, &right});
+    auto& out = step.Add(fmt::format("SELECT {} FROM {} l {} JOIN {} r ON {}", list, left.cte,
+                                     type == "inner"   ? "INNER"
+                                     : type == "left"  ? "LEFT"
+                                     : type == "right" ? "RIGHT"
+                                                       : "FULL",
+                                     right.cte, on),
+                         {&left, &right});
+    step.OnKeys(out, left, lk, right, rk);
   }
 };
 
@@ -177,9 +178,10 @@ class Lookup : public StepType {
           fallback.count(as) ? fmt::format("CASE WHEN t.__found THEN {} ELSE {} END", v, fallback[as]) : v,
           QuoteName(as));
     }
-    step.Add(fmt::format("SELECT {} FROM {} i {}LEFT JOIN ({}) t ON {}", list, in.cte, asof ? "ASOF " : "",
-                         lookup_sql, on),
-             {&in, &table});
+    auto& out = step.Add(fmt::format("SELECT {} FROM {} i {}LEFT JOIN ({}) t ON {}", list, in.cte,
+                                     asof ? "ASOF " : "", lookup_sql, on),
+                         {&in, &table});
+    step.RowWise(out, in, StepContext::AllBut(in));  // one row per input row; `from` read whole
   }
 };
 
