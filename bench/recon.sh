@@ -28,43 +28,20 @@ mkdir -p "$WORK" "$ROOT/bench/results"
 if [ ! -f "$IN/statement/statement.parquet" ]; then
   echo "== generating 2 x $ROWS rows" >&2
   [ -d "$DATA/lake" ] || "$TARN" init -d "$DATA" >/dev/null
-  mkdir -p "$IN/ledger" "$IN/statement"
-  sed -e "s#'DATA/ledger.parquet'#'$IN/ledger/ledger.parquet'#; s#'DATA/statement.parquet'#'$IN/statement/statement.parquet'#" \
-    -e "s#range(53000000)#range($ROWS)#g" "$REF/gen.sql" >"$WORK/gen.sql"
-  "$RUN" --threads 2 "$WORK/gen.sql"
-  "$TARN" sql -d "$DATA" -q "CREATE DATABASE bench;
-    CREATE EXTERNAL TABLE bench.ledger LOCATION 'bench/ledger' FORMAT parquet;
-    CREATE EXTERNAL TABLE bench.statement LOCATION 'bench/statement' FORMAT parquet;
-    CREATE TABLE bench.fx AS SELECT * FROM (VALUES ('USD',1.0),('EUR',1.08),('GBP',1.27),('JPY',0.0067),('CHF',1.12)) v(currency, usd_rate)"
+  bench_gen_recon "$RUN" "$REF" "$IN" "$ROWS" "$WORK"
+  "$TARN" sql -d "$DATA" -q "$BENCH_RECON_TABLES"
 fi
 
 # The reference, its DATA replaced; then, in the same session, the checksum of each
 # table it kept (not part of its timed statements: they follow statement 33).
-OUTS="by_acct pv pv2 unmatched_right top_breaks dedup ranked cum unpv summary cp_stats"
-# The checksum of output $1 (read from $2, default $1): per column,
-# the sum of the hashes of its values as text, numbers as DOUBLE (so a HUGEINT and its
-# DECIMAL(38,0) lake copy compare equal). dedup: only acct_norm and posted, as which amount of rows
-# tied on posted is kept is not defined.
-sums() {
-  local cols="*"
-  [ "$1" = dedup ] && cols="acct_norm, posted"
-  echo "sum(hash(coalesce(CAST(TRY_CAST(COLUMNS(*) AS DOUBLE) AS VARCHAR), CAST(COLUMNS(*) AS VARCHAR)))) FROM (SELECT $cols FROM ${2:-$1})"
-}
 {
   sed -e "s#'DATA/ledger.parquet'#'$IN/ledger/ledger.parquet'#g; s#'DATA/statement.parquet'#'$IN/statement/statement.parquet'#g" \
     -e "s#'DATA/breaks.parquet'#'$WORK/breaks.parquet'#; s#'DATA/summary.csv'#'$WORK/summary.csv'#" "$REF/recon.sql"
   echo "SELECT 'end of the reference';"
-  for t in $OUTS; do echo "SELECT '$t', count(*), $(sums "$t");"; done
-  echo "SELECT 'breaks', count(*), $(sums breaks "(SELECT * EXCLUDE (shard) FROM matched WHERE status <> 'MATCHED')");"
+  for t in $BENCH_RECON_OUTS; do echo "SELECT '$t', count(*), $(bench_sums "$t");"; done
+  echo "SELECT 'breaks', count(*), $(bench_sums breaks "(SELECT * EXCLUDE (shard) FROM matched WHERE status <> 'MATCHED')");"
 } >"$WORK/recon.sql"
 
-# Pipeline checksums, over the same columns: "name|rows|sum..." lines.
-checksums_tarn() {
-  for t in $OUTS breaks; do
-    "$TARN" sql -d "$DATA" -q --format csv "SELECT '$t' AS t, count(*) AS n, $(sums "$t" "bench.$t")" |
-      tail -n +2 | tr ',' '|'
-  done
-}
 
 # Runs a command under GNU time, its -v report into $1 (time_wall, time_rss_gib read it).
 timed() {
@@ -88,8 +65,8 @@ for r in $(seq "$RUNS"); do
   P_WALL+="$(time_wall "$WORK/p.time")"$'\n'
   P_RSS+="$(time_rss_gib "$WORK/p.time")"$'\n'
 done
-checksums_tarn >"$WORK/p.sums"
-grep -E "^($(echo "$OUTS breaks" | tr ' ' '|'))\|" "$WORK/ref.out" >"$WORK/ref.sums" || true
+bench_recon_checksums "$TARN" "$DATA" >"$WORK/p.sums"
+grep -E "^($(echo "$BENCH_RECON_OUTS breaks" | tr ' ' '|'))\|" "$WORK/ref.out" >"$WORK/ref.sums" || true
 
 RW="$(printf '%s' "$REF_WALL" | median)"; PW="$(printf '%s' "$P_WALL" | median)"; LW="$(printf '%s' "$L_WALL" | median)"
 STEPS="$("$TARN" sql -d "$DATA" -q --format csv "SELECT seq, round(duration_ms / 1000, 2) AS s, rows,
@@ -126,12 +103,12 @@ REPORT="$ROOT/bench/results/recon-$ROWS-$STAMP.md"
   echo
   echo "| output | reference rows | pipeline rows | same checksum |"
   echo "|---|---:|---:|---|"
-  for t in $OUTS breaks; do
+  for t in $BENCH_RECON_OUTS breaks; do
     a="$(grep "^$t|" "$WORK/ref.sums" | head -1)"; b="$(grep "^$t|" "$WORK/p.sums" | head -1)"
     echo "| $t | $(echo "$a" | cut -d'|' -f2) | $(echo "$b" | cut -d'|' -f2) | $([ -n "$a" ] && [ "$(echo "$a" | cut -d'|' -f2-)" = "$(echo "$b" | cut -d'|' -f2-)" ] && echo yes || echo no) |"
   done
   echo
-  echo "Checksums: per column, the sum of the hashes of its values as text (numbers as DOUBLE, so that a HUGEINT sum and its DECIMAL(38,0) copy in the lake compare equal); every column except dedup's amount (which of the rows tied on posted is kept is not defined) and the reference's shard in breaks (a hash bucket no formula computes). top_breaks keeps 1000 rows of a sort with ties at the cut, so which tied rows are kept is not defined either."
+  echo "Checksums: per column, the sum of the hashes of its values as text (numbers as DOUBLE, so that a HUGEINT sum and its DECIMAL(38,0) copy in the lake compare equal); every column except dedup's amount (which of the rows tied on posted is kept is not defined) and the reference's shard in breaks (a hash bucket no formula computes). top_breaks keeps 1000 rows of a sort with ties at the cut, so which tied rows are kept is not defined either: only its sort column abs_diff_usd."
 } >"$REPORT"
 echo "wrote $REPORT" >&2
 cat "$REPORT"

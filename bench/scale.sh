@@ -5,28 +5,39 @@
 # splitting (map shuffle, per-task start, merge), not a speed-up; docs/scale-out.md
 # turns the per-stage figures into a model for real nodes.
 #
-# Workloads (ROWS rows per side; the right side drops 1 row in 1009, changes the
-# amount of 1 in 97):
-#   recon  a reconciliation job: compare bench.lhs and bench.rhs on id (amount,
-#          posted), write the breaks to a table, the summary as the result;
-#   sql    a SQL job: per account, the joined rows and their amount difference
-#          (JOIN on acct and id, GROUP BY acct), partition_by acct.
+# Workloads:
+#   reference  the reference reconciliation (bench/recon/pipeline.yaml, the files of
+#              ../shared/bench/recon-reference/gen.sql, RECON_ROWS rows each) as a
+#              reconciliation job: its join chain and anti join split by txn_id;
+#   validate   a validation job of VALIDATE_ROWS x VALIDATE_ROWS records (the files and
+#              spec of bench/validate.sh): its diff split by id.
 # Each on three applications: `local` (in the server), `single` (slurm, buckets 1:
-# one task on one node) and `split` (slurm, BUCKETS buckets, max_nodes 3); RUNS
-# repetitions, medians reported. Needs root (slurmd) like scripts/test.
-# Writes bench/results/scale-ROWS-<date>.md: wall per run (server-measured), the
-# ratio to local, per-stage times and bytes shuffled from the split run's log, and
-# whether the results are identical.
-# Usage: bench/scale.sh [ROWS] [RUNS] [BUCKETS]   (default 10000000, 3, 6)
+# every statement one task on one node) and `split` (slurm, BUCKETS buckets,
+# max_nodes 3); RUNS repetitions, medians reported. Needs root (slurmd) like scripts/test.
+# Writes bench/results/scale-<date>.md: wall per run (server-measured), the ratio to
+# local, per-stage times and bytes shuffled from the split run's log, and whether the
+# results are identical (the reference's output checksums, the validation's figures).
+# Usage: bench/scale.sh [RECON_ROWS] [VALIDATE_ROWS] [RUNS] [BUCKETS]
+#        (default 53000000, 100000000, 1, 6)
+#   WORKLOADS="reference validate"   which to run
+#   TASK_MEMORY=6GB                   each run's (and each task's) memory
+#   RECON_REFERENCE=DIR               where gen.sql is (default ../shared/bench/recon-reference)
+# The generated Parquet files are kept in bench/data-scale/ for the next run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ROWS="${1:-10000000}"
-RUNS="${2:-3}"
-BUCKETS="${3:-6}"
+RECON_ROWS="${1:-53000000}"
+VALIDATE_ROWS="${2:-100000000}"
+RUNS="${3:-1}"
+BUCKETS="${4:-6}"
+WORKLOADS="${WORKLOADS:-reference validate}"
+TASK_MEMORY="${TASK_MEMORY:-6GB}"
+REF="${RECON_REFERENCE:-$ROOT/../shared/bench/recon-reference}"
 source "$ROOT/bench/lib.sh"
 "$ROOT/scripts/setup"
-"$ROOT/scripts/build" tarn
+"$ROOT/scripts/build" tarn duckdb_run
 TARN="$ROOT/build/tarn"
+RUN="$ROOT/build/duckdb_run"
+CACHE="$ROOT/bench/data-scale"
 WORK="$(mktemp -d /tmp/tarn-bench-scale.XXXXXX)"
 source "$ROOT/scripts/lib/postgres.sh"
 source "$ROOT/scripts/lib/slurm.sh"
@@ -38,18 +49,47 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+# The Parquet files, generated once into the cache, linked into the lake.
 pg_start >/dev/null
 TARN_BIN="$TARN" slurm_start
 DATA="$WORK/data"
 echo "bench-admin-pw-1" | "$TARN" init -d "$DATA" --metastore "$TARN_TEST_PG_URL" --admin-password-stdin >/dev/null
-echo "== generating 2 x $ROWS rows" >&2
-"$TARN" sql -d "$DATA" -q "CREATE DATABASE bench;
-  CREATE TABLE bench.lhs AS SELECT i AS id, i % 100000 AS acct, CAST(round(random() * 1000, 2) AS DECIMAL(12, 2)) AS amount,
-    DATE '2026-01-01' + CAST(i % 365 AS INTEGER) AS posted FROM range($ROWS) t(i);
-  CREATE TABLE bench.rhs AS SELECT id, acct, CASE WHEN id % 97 = 0 THEN amount + 1 ELSE amount END AS amount, posted
-    FROM bench.lhs WHERE id % 1009 <> 0;
-  CREATE DATABASE out" >/dev/null
-INPUT_BYTES="$(du -sb "$DATA/lake" | cut -f1)"
+IN="$DATA/lake/bench"
+link_in() {  # link_in CACHE_DIR TABLE...
+  local src="$1" t
+  shift
+  for t in "$@"; do
+    mkdir -p "$IN/$t"
+    ln "$src/$t/$t.parquet" "$IN/$t/$t.parquet" 2>/dev/null || cp "$src/$t/$t.parquet" "$IN/$t/$t.parquet"
+  done
+}
+for w in $WORKLOADS; do
+  case "$w" in
+    reference)
+      c="$CACHE/recon-$RECON_ROWS"
+      if [ ! -f "$c/statement/statement.parquet" ]; then
+        [ -f "$REF/gen.sql" ] || { echo "bench: no gen.sql in $REF" >&2; exit 2; }
+        echo "== generating the reference's 2 x $RECON_ROWS rows" >&2
+        mkdir -p "$c"
+        bench_gen_recon "$RUN" "$REF" "$c" "$RECON_ROWS" "$WORK"
+      fi
+      link_in "$c" ledger statement
+      "$TARN" sql -d "$DATA" -q "$BENCH_RECON_TABLES" >/dev/null
+      ;;
+    validate)
+      c="$CACHE/validate-$VALIDATE_ROWS"
+      if [ ! -f "$c/dst/dst.parquet" ]; then
+        echo "== generating the validation's 2 x $VALIDATE_ROWS rows" >&2
+        mkdir -p "$c"
+        bench_gen_validate "$RUN" "$c" "$VALIDATE_ROWS" "$WORK"
+      fi
+      link_in "$c" src dst
+      "$TARN" sql -d "$DATA" -q "$BENCH_VALIDATE_TABLES; CREATE DATABASE IF NOT EXISTS quality" >/dev/null
+      ;;
+    *) echo "bench: no workload '$w' (reference, validate)" >&2; exit 2 ;;
+  esac
+done
 port=$((20000 + RANDOM % 20000))
 bench_server_config "$WORK/server.toml"
 bench_start_server "$TARN" "$DATA" "$port" "$WORK/server.toml" "$WORK/server.log"
@@ -62,100 +102,109 @@ api -d '{"name": "single", "executor": {"type": "slurm", "partition": "debug", "
 api -d "{\"name\": \"split\", \"executor\": {\"type\": \"slurm\", \"partition\": \"debug\", \"max_nodes\": 3, \"buckets\": $BUCKETS}}" \
   "$URL/v1/applications" >/dev/null
 
-# The job body of workload $1 writing its breaks to out.$2.
+# The job body of workload $1 on application $2.
 job() {
-  python3 - "$1" "$2" <<'PY'
-import json, sys
-w, target = sys.argv[1:]
-if w == "recon":
-    pipeline = ("inputs:\n  lhs: {table: bench.lhs}\n  rhs: {table: bench.rhs}\nsteps:\n"
-                "  - name: rec\n    compare: {left: lhs, right: rhs, keys: [id], columns: {amount: {tolerance: 0.001}, posted: {}}}\n"
-                "  - name: save\n    output: {input: rec.breaks, table: out.%s}\nsummary: rec.summary\n" % target)
-    job = {"type": "reconciliation", "pipeline": pipeline}
-else:
-    job = {"type": "sql",
-           "script": "SELECT l.acct, count(*) AS n, sum(r.amount - l.amount) AS diff FROM bench.lhs l JOIN bench.rhs r "
-                     "ON l.acct = r.acct AND l.id = r.id GROUP BY l.acct ORDER BY l.acct",
-           "partition_by": {"bench.lhs": "acct", "bench.rhs": "acct"}}
-print(json.dumps({"job": job, "capacity": {"memory": "2GB", "threads": 2}}))
-PY
+  local body
+  case "$1" in
+    reference) body="$(python3 -c 'import json,sys; print(json.dumps({"type": "reconciliation", "pipeline": open(sys.argv[1]).read()}))' "$ROOT/bench/recon/pipeline.yaml")" ;;
+    validate) body="$(bench_validate_spec "v_$2" | python3 -c 'import json,sys; print(json.dumps({"type": "validation", "spec": sys.stdin.read()}))')" ;;
+  esac
+  echo "{\"job\": $body, \"capacity\": {\"memory\": \"$TASK_MEMORY\", \"threads\": 2}}"
 }
 
-# Runs workload $1 on application $2 (breaks into out.$3); prints "seconds result-checksum".
+# What a run gave, to compare across applications: the reference's output checksums,
+# the validation's figures (missing, extra, changed, per column).
+outcome() {
+  case "$1" in
+    reference) bench_recon_checksums "$TARN" "$DATA" ;;
+    validate)
+      api "$URL/v1/applications/$2/jobruns/$3/files/metrics.json" | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+print(json.dumps({k: m[k] for k in ("missing", "extra", "changed", "matched", "columns", "duplicate_keys", "griffin") if k in m}, sort_keys=True))' ;;
+  esac
+}
+
+# Runs workload $1 on application $2; prints its seconds; its outcome into $WORK/out-$1-$2.
 run_one() {
   local id state
-  id="$(curl -sS -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "$(job "$1" "$3")" \
-    "$URL/v1/applications/$2/jobruns" | python3 -c 'import json,sys; b = json.load(sys.stdin); print(b.get("job_run_id") or sys.exit("bench: " + json.dumps(b)))')"
+  id="$(api -d "$(job "$1" "$2")" "$URL/v1/applications/$2/jobruns" |
+    python3 -c 'import json,sys; b = json.load(sys.stdin); print(b.get("job_run_id") or sys.exit("bench: " + json.dumps(b)))')"
   while :; do
     state="$(api "$URL/v1/applications/$2/jobruns/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')"
     case "$state" in SUCCESS | FAILED | CANCELLED) break ;; esac
-    sleep 0.2
+    sleep 0.5
   done
-  [ "$state" = SUCCESS ] || { echo "bench: run $id on $2 ended $state" >&2; api "$URL/v1/applications/$2/jobruns/$id" >&2; exit 1; }
   api "$URL/v1/applications/$2/jobruns/$id/logs" >"$WORK/log-$1-$2.json"
-  local secs sum
-  secs="$(api "$URL/v1/applications/$2/jobruns/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_execution_duration_seconds"])')"
-  sum="$(api "$URL/v1/applications/$2/jobruns/$id/result?format=csv&limit=100000" | sha256sum | cut -c1-16)"
-  echo "$secs $sum"
+  [ "$state" = SUCCESS ] || {
+    echo "bench: run $id of $1 on $2 ended $state" >&2
+    python3 -c 'import json,sys; [print(l["message"]) for l in json.load(open(sys.argv[1]))["lines"][-30:]]' "$WORK/log-$1-$2.json" >&2
+    exit 1
+  }
+  outcome "$1" "$2" "$id" >"$WORK/out-$1-$2"
+  api "$URL/v1/applications/$2/jobruns/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_execution_duration_seconds"])'
 }
 
-declare -A WALL SUM
-for w in recon sql; do
+declare -A WALL
+for w in $WORKLOADS; do
   for app in local single split; do
     for r in $(seq "$RUNS"); do
       echo "== $w on $app, run $r of $RUNS" >&2
-      read -r secs sum < <(run_one "$w" "$app" "${w}_${app}_$r")
-      WALL[$w.$app]+="$secs"$'\n'
-      SUM[$w.$app]="$sum"
+      WALL[$w.$app]+="$(run_one "$w" "$app")"$'\n'
     done
   done
 done
 
-# The split run's stage lines and shuffle, from its log.
+# The split run's statements that were split: their stage lines and shuffle, from its log.
 stages() {
   python3 - "$WORK/log-$1-split.json" <<'PY'
 import json, re, sys
-lines = json.load(open(sys.argv[1]))["lines"]
-for l in lines:
+for l in json.load(open(sys.argv[1]))["lines"]:
     m = l["message"]
-    if re.search(r"(map|buckets|merge): \d+ tasks? ended|shuffled|split by key", m):
+    if re.search(r"(map|buckets|merge): \d+ tasks? ended|shuffled|split by key|results are its rows|statement \d+ ended: CREATE", m):
         print("- " + m)
 PY
 }
 
-breaks_equal() {
-  "$TARN" sql -d "$DATA" -q --format csv "SELECT count(*) FROM ((SELECT * FROM out.recon_split_1 EXCEPT ALL SELECT * FROM out.recon_local_1) UNION ALL (SELECT * FROM out.recon_local_1 EXCEPT ALL SELECT * FROM out.recon_split_1))" | tail -1
-}
-
 STAMP="$(date +%Y%m%d-%H%M%S)"
-REPORT="$ROOT/bench/results/scale-$ROWS-$STAMP.md"
+REPORT="$ROOT/bench/results/scale-$STAMP.md"
 mkdir -p "$ROOT/bench/results"
 {
-  echo "# Partitioned runs on the local Slurm cluster, $ROWS rows per side"
+  echo "# Partitioned runs on the local Slurm cluster"
   echo
-  echo "- machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r)"
+  echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r)"
   echo "- cluster: scripts/lib/slurm.sh, 3 slurmd's (n1-n3) on this one machine; PostgreSQL metadata store"
-  echo "- data: bench.lhs $ROWS rows, bench.rhs the same less 1 in 1009 rows, 1 in 97 amounts changed; lake $((INPUT_BYTES / 1048576)) MiB"
-  echo "- runs: $RUNS per cell, median of the server's total_execution_duration_seconds; split = $BUCKETS buckets, 2 threads and 2 GiB per task"
+  echo "- reference: bench/recon/pipeline.yaml over the reference's two files of $RECON_ROWS rows (ledger, statement) and fx"
+  echo "- validate: bench/validate.sh's spec over two tables of $VALIDATE_ROWS records (0.1% planted differences)"
+  echo "- runs: $RUNS per cell, median of the server's total_execution_duration_seconds; 2 threads and $TASK_MEMORY per run and per task; split = $BUCKETS buckets on 3 nodes"
   echo
-  echo "| workload | local (server) s | single task on a node s | split s | split / local | result identical |"
-  echo "|---|---|---|---|---|---|"
-  for w in recon sql; do
+  echo "| workload | local (server) s | every statement a task on a node s | split s | single / local | split / local | results identical |"
+  echo "|---|---:|---:|---:|---:|---:|---|"
+  for w in $WORKLOADS; do
     l="$(printf '%s' "${WALL[$w.local]}" | median)"
     s="$(printf '%s' "${WALL[$w.single]}" | median)"
     p="$(printf '%s' "${WALL[$w.split]}" | median)"
     same=no
-    [ "${SUM[$w.local]}" = "${SUM[$w.split]}" ] && [ "${SUM[$w.local]}" = "${SUM[$w.single]}" ] && same=yes
-    echo "| $w | $l | $s | $p | $(awk -v a="$p" -v b="$l" 'BEGIN { printf "%.2f", a / b }') | $same |"
+    cmp -s "$WORK/out-$w-local" "$WORK/out-$w-split" && cmp -s "$WORK/out-$w-local" "$WORK/out-$w-single" && same=yes
+    echo "| $w | $l | $s | $p | $(awk -v a="$s" -v b="$l" 'BEGIN { printf "%.2f", a / b }') | $(awk -v a="$p" -v b="$l" 'BEGIN { printf "%.2f", a / b }') | $same |"
   done
   echo
-  echo "Reconciliation breaks tables, split vs local, rows differing: $(breaks_equal)"
-  echo
-  for w in recon sql; do
-    echo "## Stages of the last split $w run"
+  echo "Identical: the reference's output tables have the same rows and per-column checksums (bench/lib.sh bench_sums: dedup and top_breaks only over the columns their ties leave defined) after each run; the validation's metrics (missing, extra, changed, matched, per-column figures, duplicate keys, Griffin's measure) are equal."
+  for w in $WORKLOADS; do
+    echo
+    echo "## $w: the split run's split statements"
     echo
     stages "$w"
-    echo
+    if ! cmp -s "$WORK/out-$w-local" "$WORK/out-$w-split"; then
+      echo
+      echo "Outcomes differ, local then split:"
+      echo
+      echo '```'
+      cat "$WORK/out-$w-local"
+      echo "---"
+      cat "$WORK/out-$w-split"
+      echo '```'
+    fi
   done
 } >"$REPORT"
 cat "$REPORT"

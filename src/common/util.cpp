@@ -157,4 +157,11 @@ std::string UrlDecode(std::string_view s, bool form) {
   return out;
 }
 
+std::string AsciiLower(std::string s) {
+  for (auto& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
 }  // namespace tarn

@@ -38,6 +38,8 @@ std::string UrlDecode(std::string_view s, bool form);
 std::string UrlEncode(std::string_view s);
 // Text for HTML: & < > " ' as character references.
 std::string HtmlEscape(std::string_view s);
+// `s` with ASCII letters in lower case (names compared case-insensitively).
+std::string AsciiLower(std::string s);
 
 // A duration for people: "250 ms", "30 s", "2.5 s".
 std::string FormatDuration(std::chrono::milliseconds d);

@@ -2,6 +2,7 @@
 // are listed explicitly, grouped by the reason they are allowed or denied; the
 // lists are checked against duckdb_functions() by tests/governance/functions_test.
 #include "governance/functions.h"
+#include "common/util.h"
 
 #include <fmt/format.h>
 
@@ -222,11 +223,6 @@ const Index& TheIndex() {
   return index;
 }
 
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 const char* UseName(FunctionUse use) {
   switch (use) {
     case FunctionUse::kAllowed: return "allowed";
@@ -255,14 +251,14 @@ const std::vector<FunctionGroup>& FunctionGroups() {
 FunctionUse Classify(FunctionKind kind, const std::string& name) {
   auto& index = TheIndex();
   auto it = index.find({kind, name});
-  if (it == index.end()) it = index.find({kind, Lower(name)});
+  if (it == index.end()) it = index.find({kind, AsciiLower(name)});
   return it == index.end() ? FunctionUse::kDenied : it->second;
 }
 
 bool TakesAggregateName(const std::string& name) {
   static const std::vector<std::string> kNames = {"aggregate", "array_aggr", "array_aggregate", "list_aggr",
                                                   "list_aggregate"};
-  std::string n = Lower(name);
+  std::string n = AsciiLower(name);
   for (auto& k : kNames) {
     if (n == k) return true;
   }

@@ -132,6 +132,39 @@ PlannedReads Governor::Planned() const {
   return out;
 }
 
+std::vector<PlannedReads> Governor::PlannedParts(const std::string& key, size_t parts) const {
+  auto it = scans_.find(key);
+  if (it == scans_.end() || !it->second->files || explain_mode_) return {};
+  const Scan& scan = *it->second;
+  const auto& whole = *scan.files;
+  size_t n = std::min(parts, whole.files.size());
+  if (n < 2) return {};
+  std::vector<PlannedReads> out(n);
+  for (size_t p = 0; p < n; p++) {
+    std::vector<std::string> files, keys;
+    std::vector<int64_t> versions;
+    std::vector<catalog::DeleteFile> deletes;
+    std::map<size_t, size_t> index;  // whole's data file -> this part's
+    for (size_t i = p; i < whole.files.size(); i += n) {
+      index[i] = files.size();
+      files.push_back(whole.files[i]);
+      if (i < whole.keys.size()) keys.push_back(whole.keys[i]);
+      if (i < whole.versions.size()) versions.push_back(whole.versions[i]);
+      out[p].files[whole.files[i]] = key;
+    }
+    for (auto& d : whole.deletes) {
+      if (auto at = index.find(d.data_index); at != index.end()) {
+        deletes.push_back({at->second, d.path});
+        out[p].files[d.path] = key;
+      }
+    }
+    auto raw = catalog::ScanRef(scan.table, files, deletes, false, keys, versions);
+    out[p].scans[key] =
+        GovernedScan(scan.table, std::move(raw), scan.access, subject_, scan.exposed, false)->ToString();
+  }
+  return out;
+}
+
 Resource& Governor::ResourceFor(const std::string& table, const std::string& access) {
   for (auto& r : resources_) {
     if (r.table == table && r.access == access) return r;
@@ -213,6 +246,7 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::Resolve(const std::string& raw_sc
   }
   const Subject& subject = explain_subject_ ? *explain_subject_ : subject_;
   scan->ref = GovernedScan(*info, table_scan->ref->Copy(), access, subject, scan->exposed, explain_mode_);
+  scan->files = table_scan;
   auto out = scan->ref->Copy();
   scans_[pin.empty() ? key : pin] = std::move(scan);
   return out;

@@ -105,6 +105,12 @@ class Governor : public engine::TableResolver {
   // only this server can: information_schema, system.audit, temporary tables, row
   // changes, encrypted tables (their keys stay here).
   PlannedReads Planned() const;
+  // The governed reads of table `key` (a key of Planned().scans) divided by its data
+  // files, for several tasks to share (a split query's map stage, scale/partition_plan.h):
+  // at most `parts` parts, the files dealt round robin, each the table's governed scan
+  // over its files (their deletes applied) and the files it opens. Empty if `key` is
+  // not a table scan of the statement or has fewer than 2 data files.
+  std::vector<PlannedReads> PlannedParts(const std::string& key, size_t parts) const;
 
   // 1. The pre-bind check of a query (SELECT, or the source of INSERT / CREATE
   // TABLE AS). May rewrite names that Tarn serves itself (information_schema.*,

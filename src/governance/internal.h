@@ -90,6 +90,7 @@ struct Governor::Scan {
   std::set<std::string> exposed;  // the columns its governed scan has
   bool transparent = false;       // see Transparent()
   duckdb::unique_ptr<duckdb::TableRef> ref;
+  std::shared_ptr<const catalog::Catalog::TableScan> files;  // what `ref` reads (PlannedParts)
 };
 
 }  // namespace tarn::governance

@@ -315,12 +315,7 @@ Limits EffectiveLimits(const Policy& policy, const Subject& subject) {
   return out;
 }
 
-namespace {
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-}  // namespace
+namespace {}  // namespace
 
 PolicyScope ParseScope(const std::string& entry) {
   std::vector<std::string> words;
@@ -346,24 +341,24 @@ PolicyScope ParseScope(const std::string& entry) {
   std::transform(scope.privilege.begin(), scope.privilege.end(), scope.privilege.begin(),
                  [](unsigned char c) { return std::toupper(c); });
   if (words.size() == 1) return scope;
-  if (Lower(words[1]) != "on") throw bad();
+  if (AsciiLower(words[1]) != "on") throw bad();
   std::vector<std::string> rest(words.begin() + 2, words.end());
   if (rest.size() == 1) {
     scope.kind = ObjectKind::kTable;
-  } else if (rest.size() == 2 && Lower(rest[0]) == "table") {
+  } else if (rest.size() == 2 && AsciiLower(rest[0]) == "table") {
     scope.kind = ObjectKind::kTable;
-  } else if (rest.size() == 2 && Lower(rest[0]) == "database") {
+  } else if (rest.size() == 2 && AsciiLower(rest[0]) == "database") {
     scope.kind = ObjectKind::kDatabase;
-  } else if (rest.size() == 2 && Lower(rest[0]) == "tag") {
+  } else if (rest.size() == 2 && AsciiLower(rest[0]) == "tag") {
     scope.kind = ObjectKind::kTag;
-  } else if (rest.size() == 2 && Lower(rest[0]) == "application") {
+  } else if (rest.size() == 2 && AsciiLower(rest[0]) == "application") {
     scope.kind = ObjectKind::kApplication;
-  } else if (rest.size() == 3 && Lower(rest[0]) == "data" && Lower(rest[1]) == "filter") {
+  } else if (rest.size() == 3 && AsciiLower(rest[0]) == "data" && AsciiLower(rest[1]) == "filter") {
     scope.kind = ObjectKind::kDataFilter;
   } else {
     throw bad();
   }
-  scope.name = scope.kind == ObjectKind::kApplication ? rest.back() : Lower(rest.back());
+  scope.name = scope.kind == ObjectKind::kApplication ? rest.back() : AsciiLower(rest.back());
   for (unsigned char c : scope.name) {
     if (!std::isalnum(c) && c != '_' && c != '.' && c != '-') throw bad();
   }
@@ -377,7 +372,7 @@ std::shared_ptr<const Policy> NarrowForRole(std::shared_ptr<const Policy> policy
   if (principal.execution_policy.empty() || principal.role.empty()) return policy;
   std::vector<PolicyScope> scopes;
   for (auto& e : principal.execution_policy) scopes.push_back(ParseScope(e));
-  Grantee role{GranteeKind::kRole, Lower(principal.role)};
+  Grantee role{GranteeKind::kRole, AsciiLower(principal.role)};
   auto out = std::make_shared<Policy>(*policy);
   out->grants.clear();
   for (auto& g : policy->grants) {
@@ -388,7 +383,7 @@ std::shared_ptr<const Policy> NarrowForRole(std::shared_ptr<const Policy> policy
     for (auto& scope : scopes) {
       bool same = g.object_kind == scope.kind &&
                   (g.object_kind == ObjectKind::kApplication ? g.object_name == scope.name
-                                                             : Lower(g.object_name) == scope.name);
+                                                             : AsciiLower(g.object_name) == scope.name);
       if (!same) continue;
       Grant narrowed = g;
       if (scope.privilege != "ALL") {

@@ -1,4 +1,5 @@
 #include "lake/lake.h"
+#include "common/util.h"
 
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -52,14 +53,9 @@ bool Hidden(const std::string& name) {
   return !name.empty() && (name[0] == '.' || name[0] == '_');
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 // The format a file name suggests, if any.
 std::optional<Format> FormatOf(const fs::path& p) {
-  std::string name = Lower(p.filename().string());
+  std::string name = AsciiLower(p.filename().string());
   for (const char* z : {".gz", ".zst"}) {
     if (name.ends_with(z)) name.resize(name.size() - std::string_view(z).size());
   }
@@ -81,7 +77,7 @@ std::string_view FormatName(Format f) {
 }
 
 Format ParseFormat(std::string_view name) {
-  std::string n = Lower(std::string(name));
+  std::string n = AsciiLower(std::string(name));
   if (n == "parquet") return Format::kParquet;
   if (n == "csv") return Format::kCsv;
   if (n == "json") return Format::kJson;

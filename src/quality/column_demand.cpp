@@ -1,14 +1,10 @@
 #include "quality/column_demand.h"
+#include "common/util.h"
 
 #include <cctype>
 
 namespace tarn::quality {
 namespace {
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Every word and quoted name of `sql`, lower case.
 std::set<std::string> Names(const std::string& sql) {
@@ -27,7 +23,7 @@ std::set<std::string> Names(const std::string& sql) {
           name += sql[i];
         }
       }
-      out.insert(Lower(name));
+      out.insert(AsciiLower(name));
       i++;
     } else if (c == '\'') {  // a literal: skip it
       for (i++; i < sql.size() && !(sql[i] == '\'' && (i + 1 >= sql.size() || sql[i + 1] != '\'')); i++) {
@@ -37,7 +33,7 @@ std::set<std::string> Names(const std::string& sql) {
     } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       size_t start = i;
       while (i < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[i])) || sql[i] == '_')) i++;
-      out.insert(Lower(sql.substr(start, i - start)));
+      out.insert(AsciiLower(sql.substr(start, i - start)));
     } else {
       i++;
     }
@@ -86,7 +82,7 @@ ColumnNeed NeedOf(const std::string& sql, const std::vector<std::string>& column
   }
   auto names = Names(sql);
   for (auto& c : columns) {
-    std::string lower = Lower(c);
+    std::string lower = AsciiLower(c);
     if (names.count(lower) || (star && own.columns.count(lower))) need.columns.insert(lower);
   }
   if (need.columns.size() == columns.size()) {
@@ -152,13 +148,14 @@ Narrowing Narrow(const std::vector<DemandNode>& nodes,
       names += (names.empty() ? "" : ", ") + nodes[edge.first].step;
     }
     need = narrower;
-    out.notes[i] = "; " + names + (skip.size() > 1 ? " recompute" : " recomputes") + " it rather than widen it";
+    out.notes[i] =
+        "; " + names + (skip.size() > 1 ? " recompute" : " recomputes") + " it rather than widen it";
   }
   for (size_t i : materialized) {
     if (need[i].all) continue;
     std::vector<std::string> keep;
     for (auto& c : nodes[i].columns) {
-      if (need[i].columns.count(Lower(c))) keep.push_back(c);
+      if (need[i].columns.count(AsciiLower(c))) keep.push_back(c);
     }
     if (keep.empty()) keep.push_back(nodes[i].columns.front());
     out.notes[i] = " (" + std::to_string(keep.size()) + " of " + std::to_string(nodes[i].columns.size()) +

@@ -1,15 +1,11 @@
 #include "quality/lineage.h"
+#include "common/util.h"
 
 #include <algorithm>
 
 namespace tarn::quality {
 
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 const Column* Named(const std::vector<Column>& columns, const std::string& name) {
   for (auto& c : columns) {
@@ -51,8 +47,8 @@ void Lineage::OnKeys(size_t out, size_t left, const std::vector<std::string>& lk
                      const std::vector<Column>& left_columns, size_t right,
                      const std::vector<std::string>& rk, const std::vector<Column>& right_columns) {
   const Node *l = Find(left), *r = Find(right);
-  if (!l || !r || l->base.empty() || r->base.empty() || Lower(l->base) == Lower(r->base) || lk.empty() ||
-      lk.size() != rk.size())
+  if (!l || !r || l->base.empty() || r->base.empty() || AsciiLower(l->base) == AsciiLower(r->base) ||
+      lk.empty() || lk.size() != rk.size())
     return;
   Node n;
   for (size_t k = 0; k < lk.size(); k++) {
@@ -78,7 +74,7 @@ Lineage::Keys Lineage::SplitOf(size_t i, const std::set<size_t>& computed,
     if (!computed.count(p)) return {};  // read from a temporary table: whole, in every bucket
   }
   std::set<std::string> split;
-  for (auto& [table, keys] : n->split) split.insert(Lower(table));
+  for (auto& [table, keys] : n->split) split.insert(AsciiLower(table));
   for (size_t x : computed) {
     auto d = deps.find(x);
     if (n->path.count(x)) {
@@ -90,7 +86,7 @@ Lineage::Keys Lineage::SplitOf(size_t i, const std::set<size_t>& computed,
       continue;
     }
     const Node* other = Find(x);
-    if (other && !other->table.empty() && split.count(Lower(other->table)))
+    if (other && !other->table.empty() && split.count(AsciiLower(other->table)))
       return {};  // a split table read apart
     if (d == deps.end()) continue;
     for (size_t y : d->second) {

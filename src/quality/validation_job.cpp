@@ -162,8 +162,8 @@ ValidationOutcome RunValidation(const std::string& spec_text, const std::string&
   RunnerProbe probe(runner, request.principal, request.origin, request.role, request.inputs);
   auto pg = OpenExternal(*spec, context, request);
   std::unique_ptr<PgTables> tables = pg ? std::make_unique<PgTables>(*pg) : nullptr;
-  // On a cluster (an offload) the diff may be split by key.
-  auto plan = PlanValidation(*spec, probe, tables.get(), request.offload != nullptr);
+  // On a cluster that splits statements (an offload) the diff may be split by key.
+  auto plan = PlanValidation(*spec, probe, tables.get(), request.offload && request.offload->MaySplit());
   bool results_exist = true;
   try {
     probe.Describe(std::string("SELECT * FROM ") + kResultsTable);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/util.h"
 #include "quality/compare.h"
 #include "quality/expr_functions.h"
 #include "quality/validation_spec.h"
@@ -13,18 +14,13 @@ namespace tarn::quality {
 
 namespace {
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 // The column of `columns` called `name` (exactly, else case-insensitively), or null.
 const Column* FindColumn(const std::vector<Column>& columns, const std::string& name) {
   for (auto& c : columns) {
     if (c.name == name) return &c;
   }
   for (auto& c : columns) {
-    if (Lower(c.name) == Lower(name)) return &c;
+    if (AsciiLower(c.name) == AsciiLower(name)) return &c;
   }
   return nullptr;
 }
@@ -209,7 +205,7 @@ class Planner {
 
   bool IsKey(const std::string& source_name) const {
     return std::any_of(keys_.begin(), keys_.end(),
-                       [&](auto& k) { return Lower(k.first) == Lower(source_name); });
+                       [&](auto& k) { return AsciiLower(k.first) == AsciiLower(source_name); });
   }
 
   void ResolveColumns() {
@@ -217,7 +213,7 @@ class Planner {
     if (!v_.columns_given) {
       for (auto& c : src_cols_) {
         bool excluded = std::any_of(v_.exclude.begin(), v_.exclude.end(),
-                                    [&](auto& e) { return Lower(e) == Lower(c.name); });
+                                    [&](auto& e) { return AsciiLower(e) == AsciiLower(c.name); });
         if (IsKey(c.name) || excluded) continue;
         if (!FindColumn(tgt_cols_, c.name)) {
           only_in_source_.push_back(c.name);
@@ -406,7 +402,7 @@ class Planner {
   // split by key.
   bool Bucketed() const { return !Split() && !v_.keys.empty() && v_.null_equals_null && v_.nan_equals_nan; }
   bool Split() const {
-    if (!split_ || v_.keys.empty() || External() || Lower(v_.source.name) == Lower(v_.target.name))
+    if (!split_ || v_.keys.empty() || External() || AsciiLower(v_.source.name) == AsciiLower(v_.target.name))
       return false;
     return std::all_of(keys_.begin(), keys_.end(), [&](auto& k) {
       return FindColumn(src_cols_, k.first)->type == FindColumn(tgt_cols_, k.second)->type;
@@ -525,8 +521,8 @@ class Planner {
       return;
     }
     std::vector<std::string> want = MismatchColumns(Rows()), have;
-    for (auto& c : existing) have.push_back(Lower(c.name));
-    for (auto& w : want) w = Lower(w);
+    for (auto& c : existing) have.push_back(AsciiLower(c.name));
+    for (auto& w : want) w = AsciiLower(w);
     if (want != have)
       v_.root.Fail(
           "mismatch_table",

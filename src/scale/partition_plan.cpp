@@ -79,7 +79,7 @@ int64_t ChooseBuckets(int64_t input_bytes, int64_t task_memory, int64_t at_least
 }
 
 PartitionPlan::PartitionPlan(const session::PlannedQuery& query, int64_t buckets, fs::path dir,
-                             std::string prefix)
+                             std::string prefix, size_t map_parts)
     : query_(query),
       buckets_(std::clamp<int64_t>(buckets, 1, 4096)),
       dir_(std::move(dir)),
@@ -91,6 +91,10 @@ PartitionPlan::PartitionPlan(const session::PlannedQuery& query, int64_t buckets
         throw Error::InvalidArgument("a key column of {} is empty or longer than 255 characters", key);
     }
     split_.push_back(key);
+    std::vector<governance::PlannedReads> parts;
+    if (query_.parts_of && map_parts > 1) parts = query_.parts_of(key, map_parts);
+    if (parts.empty()) parts.push_back({{{key, query_.reads.scans.at(key)}}, query_.reads.files});
+    for (auto& p : parts) maps_.push_back({split_.size() - 1, std::move(p)});
   }
   // The top-level ORDER BY and LIMIT move to the merge.
   auto statements = engine::Parse(query_.sql);
@@ -124,28 +128,30 @@ fs::path PartitionPlan::BucketResult(int64_t b) const {
 
 std::vector<PlannedTask> PartitionPlan::MapTasks() const {
   std::vector<PlannedTask> out;
-  for (size_t i = 0; i < split_.size(); i++) {
+  for (size_t m = 0; m < maps_.size(); m++) {
+    const std::string& key = split_[maps_[m].table];
     std::string keys;
-    for (auto& c : query_.partition_keys.at(split_[i]))
+    for (auto& c : query_.partition_keys.at(key))
       keys += (keys.empty() ? "" : ", ") + fmt::format("CAST({} AS VARCHAR)", engine::QuoteIdent(c));
     auto sql = fmt::format("SELECT *, CAST(hash({}) % {} AS BIGINT) AS {} FROM {}", keys, buckets_,
                            kBucketColumn, kSplitInput);
-    out.push_back({fmt::format("{}.m{}", prefix_, i),
+    out.push_back({fmt::format("{}.m{}", prefix_, m),
                    {{"sql", sql},
-                    {"scans", {{kSplitInput, query_.reads.scans.at(split_[i])}}},
-                    {"files", Files(query_.reads.files)},
-                    {"output", MapDir(i).string()},
+                    {"scans", {{kSplitInput, maps_[m].reads.scans.at(key)}}},
+                    {"files", Files(maps_[m].reads.files)},
+                    {"output", MapDir(m).string()},
                     {"partition_by", kBucketColumn}}});
   }
   return out;
 }
 
 std::vector<PlannedTask> PartitionPlan::BucketTasks() const {
-  // map i -> bucket -> its files
+  // split table i -> bucket -> its files, from all of its map tasks
   std::vector<std::map<int64_t, std::vector<std::string>>> written(split_.size());
-  for (size_t i = 0; i < split_.size(); i++) {
+  for (size_t m = 0; m < maps_.size(); m++) {
+    size_t i = maps_[m].table;
     std::error_code ec;
-    for (auto& entry : fs::recursive_directory_iterator(MapDir(i), ec)) {
+    for (auto& entry : fs::recursive_directory_iterator(MapDir(m), ec)) {
       if (!entry.is_regular_file()) continue;
       std::string part = entry.path().parent_path().filename().string();
       std::string tag = std::string(kBucketColumn) + "=";
@@ -154,7 +160,7 @@ std::vector<PlannedTask> PartitionPlan::BucketTasks() const {
       if (b < 0 || b >= buckets_) throw Error::Internal("a map task wrote bucket {} of {}", b, buckets_);
       written[i][b].push_back(entry.path().string());
     }
-    if (ec) throw Error::Io("cannot list the shuffle files in {}: {}", MapDir(i).string(), ec.message());
+    if (ec) throw Error::Io("cannot list the shuffle files in {}: {}", MapDir(m).string(), ec.message());
   }
   std::vector<PlannedTask> out;
   for (int64_t b = 0; b < buckets_; b++) {
@@ -205,9 +211,9 @@ PlannedTask PartitionPlan::MergeTask() const {
 
 int64_t PartitionPlan::ShuffleBytes() const {
   int64_t total = 0;
-  for (size_t i = 0; i < split_.size(); i++) {
+  for (size_t m = 0; m < maps_.size(); m++) {
     std::error_code ec;
-    for (auto& entry : fs::recursive_directory_iterator(MapDir(i), ec)) {
+    for (auto& entry : fs::recursive_directory_iterator(MapDir(m), ec)) {
       if (entry.is_regular_file(ec)) total += static_cast<int64_t>(entry.file_size(ec));
     }
   }

@@ -1,7 +1,8 @@
 // PartitionPlan: the stages of a query split by key (session::Partitioning), as the
 // task bodies `tarn worker` runs (docs/scale-out.md, "Partitioned runs"):
 //
-//   map     one task per split table: its governed scan, each row tagged with
+//   map     one task per split table, or per part of its files when it has several
+//           (Governor::PlannedParts): its governed scan, each row tagged with
 //           hash(key) % N, written as Parquet files by bucket (the shuffle);
 //   bucket  one task per bucket: the statement itself, each split table read from
 //           that bucket's files, every other table whole;
@@ -45,11 +46,12 @@ int64_t ChooseBuckets(int64_t input_bytes, int64_t task_memory, int64_t at_least
 
 class PartitionPlan {
  public:
-  // `query.partition_keys` names the split tables; `prefix` starts each task's name.
-  // kInvalidArgument if the statement is not one query, or a key column is not a
-  // plain name.
+  // `query.partition_keys` names the split tables; `prefix` starts each task's name;
+  // `map_parts`: at most so many map tasks per split table (query.parts_of divides
+  // it by its files). kInvalidArgument if the statement is not one query, or a key
+  // column is not a plain name.
   PartitionPlan(const session::PlannedQuery& query, int64_t buckets, std::filesystem::path dir,
-                std::string prefix);
+                std::string prefix, size_t map_parts = 1);
 
   int64_t buckets() const { return buckets_; }
   std::vector<PlannedTask> MapTasks() const;
@@ -72,9 +74,14 @@ class PartitionPlan {
   int64_t buckets_;
   std::filesystem::path dir_;
   std::string prefix_;
-  std::vector<std::string> split_;  // the split tables' scan keys, in map order
-  std::string bucket_sql_;          // the statement without its top-level ORDER BY / LIMIT
-  std::string merge_sql_;           // SELECT * FROM the parts, with them
+  std::vector<std::string> split_;  // the split tables' scan keys
+  struct Map {
+    size_t table;                    // in split_
+    governance::PlannedReads reads;  // its scan (of the table's key) and files
+  };
+  std::vector<Map> maps_;   // the map tasks
+  std::string bucket_sql_;  // the statement without its top-level ORDER BY / LIMIT
+  std::string merge_sql_;   // SELECT * FROM the parts, with them
   bool needs_merge_ = false;
 };
 

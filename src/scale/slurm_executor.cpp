@@ -99,6 +99,8 @@ class SlurmOffload : public session::QueryOffload {
     fs::remove_all(dir_, ec);
   }
 
+  bool MaySplit() const override { return app_.executor.buckets != 1; }
+
   void RunsHere(const session::PlannedQuery& q, const std::string& why) override {
     hooks_.note(fmt::format("statement {} runs on the server: {}", q.index + 1, why));
   }
@@ -124,7 +126,8 @@ class SlurmOffload : public session::QueryOffload {
       auto reports = RunStage(fmt::format("statement {}", q.index + 1), "", {task}, stopped);
       return {dir_ / prefix / "result.parquet", reports[0].value("rows", int64_t{0}), {}};
     }
-    PartitionPlan plan(q, buckets, dir_, prefix);
+    PartitionPlan plan(q, buckets, dir_, prefix,
+                       static_cast<size_t>(std::max<int64_t>(app_.executor.max_nodes, 1)));
     hooks_.note(fmt::format("statement {}: split by key into {} buckets", q.index + 1, plan.buckets()));
     std::string label = fmt::format("statement {} ", q.index + 1);
     RunStage(label + "map", prefix + ".m", plan.MapTasks(), stopped);

@@ -40,6 +40,10 @@ struct PlannedQuery {
   // Its Partitioning, the tables named as `reads.scans` keys them; empty: one task.
   std::map<std::string, std::vector<std::string>> partition_keys;
   int64_t buckets = 0;
+  // A split table's governed reads divided by its files (Governor::PlannedParts), so
+  // that several map tasks share it: (key of partition_keys, at most N parts); empty
+  // for one that cannot be divided. Set with partition_keys; valid during Run only.
+  std::function<std::vector<governance::PlannedReads>(const std::string& key, size_t parts)> parts_of;
   // The caller takes the rows as several files (OffloadedResult::parts): a split query
   // needs no merge then, unless it has a top-level ORDER BY or LIMIT.
   bool parts_ok = false;
@@ -62,6 +66,10 @@ class QueryOffload {
   // A query that must run on this server instead (it reads what only the server can:
   // `why`); the offload may note it in the run's log.
   virtual void RunsHere(const PlannedQuery& query, const std::string& why) = 0;
+  // Whether a query declared splittable may be split (false: every query is one
+  // task), for a planner choosing between a plan that splits well and one that needs
+  // no split (a validation's diff).
+  virtual bool MaySplit() const { return true; }
 };
 
 }  // namespace tarn::session

@@ -378,6 +378,9 @@ void Session::RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, R
       planned.partition_keys[key] = keys;
     }
     planned.buckets = it->second.buckets;
+    planned.parts_of = [this](const std::string& key, size_t parts) {
+      return governor_->PlannedParts(key, parts);
+    };
   }
   planned.parts_ok = parts && parquet_output;
   auto result = offload_->Run(planned, [this] { return stop_reason() != StopReason::kNone; });

@@ -64,7 +64,8 @@ TEST_F(LineageTest, AJoinOfTwoTablesAndWhatIsMadeRowForRowFromItAreSplitByTheTab
 }
 
 TEST_F(LineageTest, KeysThatDoNotHashAlikeOrAreNotATablesColumnsAreNotSplit) {
-  // d.w's id is an INTEGER, d.l's a BIGINT: they print alike but need not hash alike.
+  // d.w's id is an INTEGER, d.l's a BIGINT: only keys of one type are split (the text
+  // the keys hash as need not agree across types: 1.5 and 1.50).
   EXPECT_EQ(SplitOf(Chain("", "w"), "m"), Keys{});
   // A key computed from the table's, not the table's column.
   EXPECT_EQ(SplitOf(Chain("  - name: rs\n    derive: {input: r, columns: {id: txn + 0}}\n", "rs"), "m"),

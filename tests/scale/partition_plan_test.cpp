@@ -44,6 +44,7 @@ class PartitionPlanTest : public ::testing::Test {
                         "regions.parquet", "db.regions");
     std::string list;
     for (auto& o : orders) list += (list.empty() ? "'" : ", '") + o + "'";
+    orders_ = orders;
     scans_ = {{"db.orders", "read_parquet([" + list + "]) AS o"},
               {"db.customers", "read_parquet('" + customers + "') AS c"},
               {"db.regions", "read_parquet('" + regions + "') AS r"}};
@@ -85,7 +86,7 @@ class PartitionPlanTest : public ::testing::Test {
 
   // The query unsplit (one task) and split into `buckets`: both results.
   std::pair<std::vector<std::string>, std::vector<std::string>> Both(const session::PlannedQuery& q,
-                                                                     int64_t buckets) {
+                                                                     int64_t buckets, size_t map_parts = 1) {
     PlannedTask whole{"whole",
                       {{"sql", q.sql},
                        {"scans", q.reads.scans},
@@ -95,7 +96,7 @@ class PartitionPlanTest : public ::testing::Test {
       whole.body["files"].push_back({{"path", path}, {"table", table}});
     fs::create_directories(dir_ / "whole");
     Execute(whole);
-    PartitionPlan plan(q, buckets, dir_ / "scratch", "t1");
+    PartitionPlan plan(q, buckets, dir_ / "scratch", "t1", map_parts);
     for (auto& t : plan.MapTasks()) fs::create_directories(dir_ / "scratch" / t.name), Execute(t);
     EXPECT_GT(plan.ShuffleBytes(), 0);
     auto bucket_tasks = plan.BucketTasks();
@@ -109,6 +110,7 @@ class PartitionPlanTest : public ::testing::Test {
 
   TempDir dir_;
   std::map<std::string, std::string> scans_, files_;
+  std::vector<std::string> orders_;  // db.orders' three files
 };
 
 TEST_F(PartitionPlanTest, AJoinGroupedByItsKeyGivesTheWholeQuerysRowsInItsOrder) {
@@ -147,6 +149,34 @@ TEST_F(PartitionPlanTest, TheMapTaskTagsRowsWithTheirKeysHashAndOnlyAQueryIsSpli
   EXPECT_THROW(PartitionPlan(q, 8, dir_ / "scratch", "t3"), Error);
   q.sql = "SELECT 1; SELECT 2";
   EXPECT_THROW(PartitionPlan(q, 8, dir_ / "scratch", "t3"), Error);
+}
+
+TEST_F(PartitionPlanTest, ATableOfSeveralFilesIsMappedByPartsOfItsFilesWithTheSameResult) {
+  auto q = Query(
+      "SELECT o.customer, c.segment, count(*) AS n, sum(o.amount) AS total FROM db.orders o JOIN "
+      "db.customers c "
+      "ON o.customer = c.customer GROUP BY ALL ORDER BY o.customer",
+      {"customer", "segment", "n", "total"});
+  // As the Governor divides a table by its files: each part its files' scan, same alias.
+  size_t asked = 0;
+  q.parts_of = [&](const std::string& key, size_t parts) {
+    asked = parts;
+    std::vector<governance::PlannedReads> out;
+    if (key != "db.orders") return out;
+    for (auto& f : orders_) out.push_back({{{key, "read_parquet('" + f + "') AS o"}}, {{f, key}}});
+    return out;
+  };
+  PartitionPlan plan(q, 5, dir_ / "scratch", "t4", 3);
+  EXPECT_EQ(asked, 3u);
+  auto maps = plan.MapTasks();
+  ASSERT_EQ(maps.size(), 4u);  // db.customers whole, three parts of db.orders
+  for (size_t m = 1; m < 4; m++) {
+    ASSERT_EQ(maps[m].body["files"].size(), 1u) << maps[m].body.dump();  // a task may read only its part
+    EXPECT_EQ(maps[m].body["files"][0]["path"], orders_[m - 1]);
+  }
+  auto [whole, split] = Both(q, 5, 3);
+  ASSERT_EQ(whole.size(), 10u);
+  EXPECT_EQ(split, whole);
 }
 
 TEST(ChooseBuckets, FollowsTheInputsSizeAgainstTaskMemoryWithinBounds) {
