@@ -397,10 +397,12 @@ class Planner {
   // Whether only the records of buckets whose checksums differ need comparing: with
   // keys, and NULL = NULL, NaN = NaN (equal records hash alike; the other options make
   // equal values differences).
-  // On a cluster, unless it is bucketed: both sides lake tables, different tables whose
-  // key columns have one type on both sides (they hash alike), so that the diff may be
-  // split by key.
-  bool Bucketed() const { return !Split() && !v_.keys.empty() && v_.null_equals_null && v_.nan_equals_nan; }
+  // Bucketed(): into temporary tables v_buckets, v_cs and v_ct that later queries read.
+  // Split(): on a cluster, both sides lake tables, different tables whose key columns
+  // have one type on both sides (they hash alike): the diff is then one statement
+  // split by key, with the bucket checksums of each split bucket's records inside it.
+  bool Checksums() const { return !v_.keys.empty() && v_.null_equals_null && v_.nan_equals_nan; }
+  bool Bucketed() const { return Checksums() && !Split(); }
   bool Split() const {
     if (!split_ || v_.keys.empty() || External() || AsciiLower(v_.source.name) == AsciiLower(v_.target.name))
       return false;
@@ -439,6 +441,14 @@ class Planner {
           "WITH __cs AS (SELECT * EXCLUDE (__in) FROM v_cs WHERE __in), __ct AS (SELECT * EXCLUDE (__in) "
           "FROM v_ct "
           "WHERE __in), ";
+      left = "__cs", right = "__ct";
+    } else if (Checksums()) {  // split: a bucket's checksums cover the same keys on both sides
+      with = diff_with_.substr(0, diff_with_.size() - 1) + ", __vb AS (" +
+             ChangedBucketsSql(Hashed(true, "__s"), Hashed(false, "__t")) + "), ";
+      for (bool source : {true, false})
+        with +=
+            fmt::format("{} AS (SELECT * FROM {} WHERE {} IN (SELECT __b FROM __vb)), ",
+                        source ? "__cs" : "__ct", source ? "__s" : "__t", BucketOf(Hashed(source, "").keys));
       left = "__cs", right = "__ct";
     } else {
       with = diff_with_.substr(0, diff_with_.size() - 1) + ", ";

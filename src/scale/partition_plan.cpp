@@ -93,8 +93,14 @@ PartitionPlan::PartitionPlan(const session::PlannedQuery& query, int64_t buckets
     split_.push_back(key);
     std::vector<governance::PlannedReads> parts;
     if (query_.parts_of && map_parts > 1) parts = query_.parts_of(key, map_parts);
-    if (parts.empty()) parts.push_back({{{key, query_.reads.scans.at(key)}}, query_.reads.files});
-    for (auto& p : parts) maps_.push_back({split_.size() - 1, std::move(p)});
+    if (parts.empty()) {  // the table whole, and only its files (all, for a table read as of a time)
+      std::map<std::string, std::string> files;
+      for (auto& [file, table] : query_.reads.files) {
+        if (table == key) files[file] = table;
+      }
+      parts.push_back({{{key, query_.reads.scans.at(key)}}, files.empty() ? query_.reads.files : files});
+    }
+    for (auto& p : parts) maps_.push_back({split_.size() - 1, std::move(p), {}});
   }
   // The top-level ORDER BY and LIMIT move to the merge.
   auto statements = engine::Parse(query_.sql);
@@ -126,9 +132,27 @@ fs::path PartitionPlan::BucketResult(int64_t b) const {
   return dir_ / fmt::format("{}.b{}", prefix_, b) / "result.parquet";
 }
 
+std::string PartitionPlan::MapIdentity(size_t m) const {
+  const std::string& key = split_[maps_.at(m).table];
+  nlohmann::json id = {{"scan", maps_[m].reads.scans.at(key)},
+                       {"files", maps_[m].reads.files},
+                       {"keys", query_.partition_keys.at(key)},
+                       {"buckets", buckets_}};
+  return id.dump();
+}
+
+void PartitionPlan::ReuseMap(size_t m, fs::path dir) {
+  maps_.at(m).reused = std::move(dir);
+}
+
+fs::path PartitionPlan::MapOutput(size_t m) const {
+  return maps_.at(m).reused.empty() ? MapDir(m) : maps_[m].reused;
+}
+
 std::vector<PlannedTask> PartitionPlan::MapTasks() const {
   std::vector<PlannedTask> out;
   for (size_t m = 0; m < maps_.size(); m++) {
+    if (!maps_[m].reused.empty()) continue;
     const std::string& key = split_[maps_[m].table];
     std::string keys;
     for (auto& c : query_.partition_keys.at(key))
@@ -151,7 +175,7 @@ std::vector<PlannedTask> PartitionPlan::BucketTasks() const {
   for (size_t m = 0; m < maps_.size(); m++) {
     size_t i = maps_[m].table;
     std::error_code ec;
-    for (auto& entry : fs::recursive_directory_iterator(MapDir(m), ec)) {
+    for (auto& entry : fs::recursive_directory_iterator(MapOutput(m), ec)) {
       if (!entry.is_regular_file()) continue;
       std::string part = entry.path().parent_path().filename().string();
       std::string tag = std::string(kBucketColumn) + "=";
@@ -160,7 +184,7 @@ std::vector<PlannedTask> PartitionPlan::BucketTasks() const {
       if (b < 0 || b >= buckets_) throw Error::Internal("a map task wrote bucket {} of {}", b, buckets_);
       written[i][b].push_back(entry.path().string());
     }
-    if (ec) throw Error::Io("cannot list the shuffle files in {}: {}", MapDir(m).string(), ec.message());
+    if (ec) throw Error::Io("cannot list the shuffle files in {}: {}", MapOutput(m).string(), ec.message());
   }
   std::vector<PlannedTask> out;
   for (int64_t b = 0; b < buckets_; b++) {
@@ -212,6 +236,7 @@ PlannedTask PartitionPlan::MergeTask() const {
 int64_t PartitionPlan::ShuffleBytes() const {
   int64_t total = 0;
   for (size_t m = 0; m < maps_.size(); m++) {
+    if (!maps_[m].reused.empty()) continue;
     std::error_code ec;
     for (auto& entry : fs::recursive_directory_iterator(MapDir(m), ec)) {
       if (entry.is_regular_file(ec)) total += static_cast<int64_t>(entry.file_size(ec));

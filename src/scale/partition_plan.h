@@ -54,6 +54,17 @@ class PartitionPlan {
                 std::string prefix, size_t map_parts = 1);
 
   int64_t buckets() const { return buckets_; }
+  // The map tasks: each a part of a split table, hashed into buckets.
+  size_t Maps() const { return maps_.size(); }
+  // What map task `m` reads and writes: its scan, its files, its key columns and the
+  // buckets. Two map tasks of one run with the same identity write the same rows.
+  std::string MapIdentity(size_t m) const;
+  // Map task `m`'s files are those an earlier map task of the run wrote into `dir`:
+  // it is not run again.
+  void ReuseMap(size_t m, std::filesystem::path dir);
+  // Where map task `m`'s files are (its own folder, or the one it reuses).
+  std::filesystem::path MapOutput(size_t m) const;
+  // The map tasks to run (not those reused).
   std::vector<PlannedTask> MapTasks() const;
   // After the map stage: reads which bucket files the maps wrote.
   std::vector<PlannedTask> BucketTasks() const;
@@ -62,7 +73,7 @@ class PartitionPlan {
   // or are the query's rows as they are, together.
   bool NeedsMerge() const { return needs_merge_; }
   std::vector<std::filesystem::path> BucketResults() const;
-  // Bytes the map stage wrote (the shuffle), once it ran.
+  // Bytes the map stage wrote (the shuffle), once it ran; reused files not counted.
   int64_t ShuffleBytes() const;
 
  private:
@@ -78,6 +89,7 @@ class PartitionPlan {
   struct Map {
     size_t table;                    // in split_
     governance::PlannedReads reads;  // its scan (of the table's key) and files
+    std::filesystem::path reused;    // an earlier map task's folder, or empty
   };
   std::vector<Map> maps_;   // the map tasks
   std::string bucket_sql_;  // the statement without its top-level ORDER BY / LIMIT

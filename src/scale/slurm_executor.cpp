@@ -130,7 +130,18 @@ class SlurmOffload : public session::QueryOffload {
                        static_cast<size_t>(std::max<int64_t>(app_.executor.max_nodes, 1)));
     hooks_.note(fmt::format("statement {}: split by key into {} buckets", q.index + 1, plan.buckets()));
     std::string label = fmt::format("statement {} ", q.index + 1);
-    RunStage(label + "map", prefix + ".m", plan.MapTasks(), stopped);
+    // A table an earlier statement of the run mapped alike (the same governed scan, key
+    // and buckets: a reconciliation's steps over the same inputs) is not mapped again.
+    size_t reused = 0;
+    for (size_t m = 0; m < plan.Maps(); m++) {
+      if (auto it = shuffles_.find(plan.MapIdentity(m)); it != shuffles_.end())
+        plan.ReuseMap(m, it->second), reused++;
+    }
+    if (reused > 0)
+      hooks_.note(fmt::format("statement {}: {} of {} map tasks reuse an earlier statement's shuffle files",
+                              q.index + 1, reused, plan.Maps()));
+    if (auto maps = plan.MapTasks(); !maps.empty()) RunStage(label + "map", prefix + ".m", maps, stopped);
+    for (size_t m = 0; m < plan.Maps(); m++) shuffles_.emplace(plan.MapIdentity(m), plan.MapOutput(m));
     hooks_.note(fmt::format("statement {}: {} shuffled", q.index + 1, Bytes(plan.ShuffleBytes())));
     auto counts = RunStage(label + "buckets", prefix + ".b", plan.BucketTasks(), stopped);
     if (q.parts_ok && !plan.NeedsMerge()) {  // the buckets' results are the rows, together
@@ -380,6 +391,7 @@ class SlurmOffload : public session::QueryOffload {
   fs::path dir_;
   std::vector<std::string> posted_;
   int64_t queries_ = 0;
+  std::map<std::string, fs::path> shuffles_;  // map tasks' identities -> their files (the run's)
 };
 
 }  // namespace

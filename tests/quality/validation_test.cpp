@@ -207,6 +207,7 @@ TEST_F(ValidationTest, OnAClusterTheDiffOfTwoTablesWithKeysOfOneTypeIsSplitByKey
   EXPECT_THAT(here.Script(), HasSubstr("v_buckets"));  // locally: bucket checksums first
   auto split = plan("d.dst", true);
   EXPECT_THAT(split.Script(), ::testing::Not(HasSubstr("v_buckets")));
+  EXPECT_THAT(split.Script(), HasSubstr("__vb AS ("));  // each bucket compares its checksums first
   ASSERT_EQ(split.partitioning.size(), 1u);
   auto& [index, keys] = *split.partitioning.begin();
   EXPECT_THAT(split.statements.at(index), HasSubstr("CREATE TEMP TABLE v_diff"));

@@ -179,6 +179,33 @@ TEST_F(PartitionPlanTest, ATableOfSeveralFilesIsMappedByPartsOfItsFilesWithTheSa
   EXPECT_EQ(split, whole);
 }
 
+TEST_F(PartitionPlanTest, ASecondStatementReusesTheShuffleFilesOfMapTasksThatReadAndHashAlike) {
+  auto q = Query(
+      "SELECT o.customer, c.segment, count(*) AS n FROM db.orders o JOIN db.customers c ON o.customer = "
+      "c.customer GROUP BY ALL ORDER BY o.customer",
+      {"customer", "segment", "n"});
+  auto [whole, first] = Both(q, 4);  // plan t1 wrote its map tasks' files
+  ASSERT_EQ(first, whole);
+  PartitionPlan earlier(q, 4, dir_ / "scratch", "t1");
+  PartitionPlan again(q, 4, dir_ / "scratch", "t5");
+  ASSERT_EQ(again.Maps(), 2u);
+  for (size_t m = 0; m < again.Maps(); m++) {
+    ASSERT_EQ(again.MapIdentity(m), earlier.MapIdentity(m));
+    again.ReuseMap(m, earlier.MapOutput(m));
+  }
+  EXPECT_TRUE(again.MapTasks().empty());
+  EXPECT_EQ(again.ShuffleBytes(), 0);  // nothing written anew
+  for (auto& t : again.BucketTasks()) fs::create_directories(dir_ / "scratch" / t.name), Execute(t);
+  auto merge = again.MergeTask();
+  fs::create_directories(dir_ / "scratch" / merge.name);
+  Execute(merge);
+  EXPECT_EQ(Rows(merge.body["output"].get<std::string>()), whole);
+  // Other buckets, or another key, hash otherwise: not the same map task.
+  EXPECT_NE(PartitionPlan(q, 5, dir_ / "scratch", "t6").MapIdentity(0), earlier.MapIdentity(0));
+  q.partition_keys["db.customers"] = {"segment"};
+  EXPECT_NE(PartitionPlan(q, 4, dir_ / "scratch", "t7").MapIdentity(0), earlier.MapIdentity(0));
+}
+
 TEST(ChooseBuckets, FollowsTheInputsSizeAgainstTaskMemoryWithinBounds) {
   EXPECT_EQ(ChooseBuckets(0, int64_t{1} << 30, 3), 3);
   EXPECT_EQ(ChooseBuckets(int64_t{10} << 30, int64_t{1} << 30, 3), 60);

@@ -144,7 +144,16 @@ TEST_F(SlurmPartitionTest, AJoinAndWhatIsMadeRowForRowFromItAreSplitAlongTheChai
              target +
              "_sums}\n"
              "  - name: o2\n    output: {input: m, table: fin." +
-             target + "_gaps}\n"}};
+             target +
+             "_gaps}\n"
+             // Orders never paid: the same two tables split by the same keys again.
+             "  - name: unpaid\n    join: {left: o, right: p, on: [{id: order_id}], type: anti}\n"
+             "  - name: unpaid_n\n    aggregate: {input: unpaid, values: {n: COUNT()}}\n"
+             "  - name: o3\n    output: {input: unpaid, table: fin." +
+             target +
+             "_unpaid}\n"
+             "  - name: o4\n    output: {input: unpaid_n, table: fin." +
+             target + "_unpaid_n}\n"}};
   };
   auto local = SubmitJob("here", pipeline("local")), split = SubmitJob("split", pipeline("split"));
   ASSERT_EQ(WaitEnded(local, "here")["state"], "SUCCESS") << Log(local, "here");
@@ -153,7 +162,9 @@ TEST_F(SlurmPartitionTest, AJoinAndWhatIsMadeRowForRowFromItAreSplitAlongTheChai
   ASSERT_EQ(run["state"], "SUCCESS") << run.dump() << log;
   EXPECT_THAT(log, HasSubstr("materialize m"));
   EXPECT_THAT(log, HasSubstr("split by key into 4 buckets"));
-  for (auto* t : {"gaps", "sums"}) {
+  // The second split statement hashed nothing anew.
+  EXPECT_THAT(log, HasSubstr("4 of 4 map tasks reuse an earlier statement's shuffle files")) << log;
+  for (auto* t : {"gaps", "sums", "unpaid", "unpaid_n"}) {
     auto differ =
         Json(Sql(ana_, fmt::format("SELECT count(*) FROM ((FROM fin.split_{0} EXCEPT ALL FROM fin.local_{0}) "
                                    "UNION ALL (FROM fin.local_{0} EXCEPT ALL FROM fin.split_{0}))",
