@@ -74,7 +74,7 @@ class Planner {
     Query("samples", fmt::format("SELECT * EXCLUDE (__rn) FROM (SELECT *, row_number() OVER (PARTITION BY "
                                  "diff_type ORDER BY {0}) AS __rn FROM ({1})) WHERE __rn <= {2} ORDER BY {0}",
                                  MismatchOrder(Rows()), MismatchesSql(Rows()), v_.samples));
-    Query("griffin", Griffin());
+    Griffin();
     CheckThresholds();
     return std::move(plan_);
   }
@@ -481,10 +481,7 @@ class Planner {
     Statement(
         with + fmt::format("SELECT * FROM ({}) WHERE diff_type <> 'matched' OR {}", CompareSql(cs), raw),
         "CREATE TEMP TABLE v_diff AS ");
-    if (Split()) {
-      auto& split = plan_.partitioning[plan_.statements.size() - 1];
-      for (auto& [s, t] : keys_) split[v_.source.name].push_back(s), split[v_.target.name].push_back(t);
-    }
+    if (Split()) SplitLast();
     std::string sel =
         "count(*) FILTER (WHERE diff_type = 'left_only') AS missing, count(*) FILTER (WHERE diff_type = "
         "'right_only') AS extra, count(*) FILTER (WHERE diff_type = 'break') AS changed";
@@ -543,11 +540,25 @@ class Planner {
               "INSERT OVERWRITE " + v_.mismatch_table + " ");
   }
 
-  std::string Griffin() const {
+  // The statement just planned is split by the keys (Split()).
+  void SplitLast() {
+    auto& split = plan_.partitioning[plan_.statements.size() - 1];
+    for (auto& [s, t] : keys_) split[v_.source.name].push_back(s), split[v_.target.name].push_back(t);
+  }
+
+  // Griffin's measure. Split: each bucket's figures (its records pair only with records
+  // of equal key text, which hash to the same bucket), summed.
+  void Griffin() {
     std::vector<std::pair<std::string, std::string>> all = keys_;
     for (auto& c : cols_) all.emplace_back(c.c.left, c.c.right);
     std::string total = IsExternal(true) ? Count(true) : "(SELECT count(*) FROM (" + Side(true, false) + "))";
-    return GriffinSql(diff_with_, all, Bucketed(), total);
+    if (!Split()) return Query("griffin", GriffinSql(diff_with_, all, Bucketed(), total));
+    Statement(GriffinSql(diff_with_, all, false, total), "CREATE TEMP TABLE v_griffin AS ");
+    SplitLast();
+    Query("griffin",
+          "SELECT CAST(coalesce(sum(total), 0) AS BIGINT) AS total, CAST(coalesce(sum(miss), 0) AS BIGINT) "
+          "AS miss "
+          "FROM v_griffin");
   }
 
   void Shape() {

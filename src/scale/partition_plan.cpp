@@ -156,7 +156,8 @@ std::vector<PlannedTask> PartitionPlan::MapTasks() const {
     const std::string& key = split_[maps_[m].table];
     std::string keys;
     for (auto& c : query_.partition_keys.at(key))
-      keys += (keys.empty() ? "" : ", ") + fmt::format("CAST({} AS VARCHAR)", engine::QuoteIdent(c));
+      keys += (keys.empty() ? "" : ", ") +
+              fmt::format("coalesce(CAST({} AS VARCHAR), '')", engine::QuoteIdent(c));
     auto sql = fmt::format("SELECT *, CAST(hash({}) % {} AS BIGINT) AS {} FROM {}", keys, buckets_,
                            kBucketColumn, kSplitInput);
     out.push_back({fmt::format("{}.m{}", prefix_, m),

@@ -31,6 +31,10 @@ class QueryNode;
 
 namespace tarn::scale {
 
+// Keys hash as text with NULL read as '' (hash(coalesce(CAST(k AS VARCHAR), ''))): equal
+// keys of different integer widths land in one bucket, and so do NULL and '' (which
+// Griffin's rule pairs).
+//
 // A task of a stage: its name (unique within the run) and its body, without the
 // fields the executor adds (run, task, attempt, memory, threads).
 struct PlannedTask {

@@ -208,7 +208,9 @@ TEST_F(ValidationTest, OnAClusterTheDiffOfTwoTablesWithKeysOfOneTypeIsSplitByKey
   auto split = plan("d.dst", true);
   EXPECT_THAT(split.Script(), ::testing::Not(HasSubstr("v_buckets")));
   EXPECT_THAT(split.Script(), HasSubstr("__vb AS ("));  // each bucket compares its checksums first
-  ASSERT_EQ(split.partitioning.size(), 1u);
+  ASSERT_EQ(split.partitioning.size(), 2u);             // the diff, and Griffin's figures per bucket
+  EXPECT_THAT(split.statements.at(split.partitioning.rbegin()->first),
+              HasSubstr("CREATE TEMP TABLE v_griffin"));
   auto& [index, keys] = *split.partitioning.begin();
   EXPECT_THAT(split.statements.at(index), HasSubstr("CREATE TEMP TABLE v_diff"));
   EXPECT_EQ(keys, (std::map<std::string, std::vector<std::string>>{{"d.src", {"id"}}, {"d.dst", {"id"}}}));
