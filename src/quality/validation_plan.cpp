@@ -65,7 +65,19 @@ class Planner {
       Query(fmt::format("profile_{}", side), remote ? Remote("__ext_profile", profile) : with_ + profile);
       if (!v_.keys.empty() && v_.key_uniqueness) {
         std::string dups = DuplicatesSql(rel, keys_, source);
-        Query(fmt::format("keys_{}", side), remote ? Remote("__ext_keys", dups) : with_ + dups);
+        if (Split()) {  // a key's records hash to one bucket: each bucket's figures, summed
+          Statement(with_ + dups, fmt::format("CREATE TEMP TABLE v_keys_{} AS ", side));
+          auto& split = plan_.partitioning[plan_.statements.size() - 1];
+          for (auto& [s, t] : keys_)
+            split[source ? v_.source.name : v_.target.name].push_back(source ? s : t);
+          Query(fmt::format("keys_{}", side),
+                fmt::format(
+                    "SELECT CAST(coalesce(sum(duplicate_keys), 0) AS BIGINT) AS duplicate_keys, "
+                    "coalesce(sum(rows_with_duplicate_keys), 0) AS rows_with_duplicate_keys FROM v_keys_{}",
+                    side));
+        } else {
+          Query(fmt::format("keys_{}", side), remote ? Remote("__ext_keys", dups) : with_ + dups);
+        }
       }
     }
     Rules();

@@ -207,6 +207,9 @@ TEST_F(SlurmPartitionTest, AValidationOnTheClusterGivesTheLocalFiguresWithItsTem
           "CREATE DATABASE quality; GRANT ALL ON DATABASE quality TO GROUP analysts;"
           "CREATE TABLE sales.orders_v AS SELECT id, customer, CASE WHEN id % 97 = 0 THEN amount + 1 ELSE "
           "amount END AS amount FROM sales.orders WHERE id % 101 <> 0 AND region = 'EU';"
+          // Duplicated keys in the target: each bucket counts its own.
+          "INSERT INTO sales.orders_v SELECT id, customer, amount FROM sales.orders WHERE id % 50 = 0 AND "
+          "region = 'EU';"
           "GRANT SELECT ON TABLE sales.orders_v TO GROUP analysts")
           .status,
       200);
@@ -240,6 +243,8 @@ TEST_F(SlurmPartitionTest, AValidationOnTheClusterGivesTheLocalFiguresWithItsTem
   EXPECT_THAT(log, HasSubstr("split by key into 3 buckets"));  // the far application's 3 nodes
   EXPECT_THAT(log, HasSubstr("the 3 buckets' results are its rows (no merge)"));
   EXPECT_EQ(got["duplicate_keys"], expected["duplicate_keys"]);
+  EXPECT_EQ(got["rows_with_duplicate_keys"], expected["rows_with_duplicate_keys"]);
+  EXPECT_GT(expected["duplicate_keys"]["target"].get<int64_t>(), 0) << expected.dump();
   EXPECT_EQ(got["griffin"], expected["griffin"]);
   // Its temporary tables stayed in the lake for the nodes: the statements reading them ran there too.
   EXPECT_THAT(log, ::testing::Not(HasSubstr("reads the temporary table"))) << log;
