@@ -67,9 +67,7 @@ class Planner {
         std::string dups = DuplicatesSql(rel, keys_, source);
         if (Split()) {  // a key's records hash to one bucket: each bucket's figures, summed
           Statement(with_ + dups, fmt::format("CREATE TEMP TABLE v_keys_{} AS ", side));
-          auto& split = plan_.partitioning[plan_.statements.size() - 1];
-          for (auto& [s, t] : keys_)
-            split[source ? v_.source.name : v_.target.name].push_back(source ? s : t);
+          SplitLast(source, !source);
           Query(fmt::format("keys_{}", side),
                 fmt::format(
                     "SELECT CAST(coalesce(sum(duplicate_keys), 0) AS BIGINT) AS duplicate_keys, "
@@ -552,10 +550,13 @@ class Planner {
               "INSERT OVERWRITE " + v_.mismatch_table + " ");
   }
 
-  // The statement just planned is split by the keys (Split()).
-  void SplitLast() {
+  // The statement just planned is split by the keys (Split()) of the sides it reads.
+  void SplitLast(bool source = true, bool target = true) {
     auto& split = plan_.partitioning[plan_.statements.size() - 1];
-    for (auto& [s, t] : keys_) split[v_.source.name].push_back(s), split[v_.target.name].push_back(t);
+    for (auto& [s, t] : keys_) {
+      if (source) split[v_.source.name].push_back(s);
+      if (target) split[v_.target.name].push_back(t);
+    }
   }
 
   // Griffin's measure. Split: each bucket's figures (its records pair only with records
