@@ -4,8 +4,9 @@
 # (MULTIPLE_SLURMD). Everything lives in one scratch folder; nothing of the
 # machine's own Slurm or munge configuration is used or changed. Runs as root.
 #
-# Source this file, call slurm_start (exports SLURM_CONF and TARN_TEST_SLURM_ROOT),
-# and slurm_stop when done. TARN_BIN names the tarn binary the nodes' health
+# Source this file, call slurm_start (exports SLURM_CONF, TARN_TEST_SLURM_ROOT and
+# TARN_TEST_SLURMRESTD, the UNIX socket of a slurmrestd for the cluster), and
+# slurm_stop when done. TARN_BIN names the tarn binary the nodes' health
 # check runs (`tarn node check --drain`); without it there is no health check.
 #
 # In the scratch folder: etc/slurm.conf, munge/ (own key and socket), state/,
@@ -64,7 +65,7 @@ SuspendProgram=$root/bin/suspend
 ResumeProgram=$root/bin/resume
 SuspendTime=20
 SuspendTimeout=10
-ResumeTimeout=30
+ResumeTimeout=60
 SuspendExcNodes=n[1-3]
 CommunicationParameters=NoAddrCache
 NodeName=n1 NodeHostname=$host NodeAddr=127.0.0.1 Port=$((port + 11)) CPUs=2 RealMemory=1000 State=UNKNOWN
@@ -151,12 +152,21 @@ slurm_start() {
     _slurm_log "the Slurm nodes did not come up:"; sinfo >&2 || true
     return 1
   fi
-  _slurm_log "Slurm cluster running (SLURM_CONF=$SLURM_CONF): n1-n3 idle, c1-c2 powered down"
+  # slurmrestd on a UNIX socket, authenticating callers by the socket (rest_auth/local).
+  # It refuses root unless told otherwise; the tests run as root.
+  SLURMRESTD_SECURITY=disable_user_check /usr/sbin/slurmrestd -a rest_auth/local -s openapi/v0.0.38 \
+    "unix:$root/run/slurmrestd.socket" </dev/null >>"$root/log/slurmrestd.log" 2>&1 &
+  echo $! >"$root/run/slurmrestd.pid"
+  for i in $(seq 50); do [ -S "$root/run/slurmrestd.socket" ] && break; sleep 0.1; done
+  [ -S "$root/run/slurmrestd.socket" ] || { _slurm_log "slurmrestd did not start"; cat "$root/log/slurmrestd.log" >&2; return 1; }
+  export TARN_TEST_SLURMRESTD="$root/run/slurmrestd.socket"
+  _slurm_log "Slurm cluster running (SLURM_CONF=$SLURM_CONF): n1-n3 idle, c1-c2 powered down, slurmrestd"
 }
 
 slurm_stop() {
   local root="${SLURM_ROOT_FOR_STOP:-}"
   [ -n "$root" ] && [ -d "$root/run" ] || return 0
+  _slurm_stop_pids "$root/run/slurmrestd.pid"
   _slurm_stop_pids "$root"/run/slurmd-*.pid
   _slurm_stop_pids "$root/run/slurmctld.pid"
   _slurm_stop_pids "$root/munge/munged.pid"
@@ -170,4 +180,5 @@ slurm_stop() {
   done
   rm -rf "$root"
   SLURM_ROOT_FOR_STOP=""
+  unset TARN_TEST_SLURMRESTD
 }

@@ -35,11 +35,12 @@ std::vector<ScaleDecision> Decide(
     const std::map<std::string, std::chrono::steady_clock::time_point>& idle_since,
     std::chrono::steady_clock::time_point now, std::chrono::milliseconds idle_period) {
   std::vector<ScaleDecision> out;
-  int64_t usable = 0, busy = 0;
+  int64_t usable = 0, booting = 0, busy = 0;
   std::vector<std::string> off, idle, drained;
   for (auto& n : view.nodes) {
     if (Usable(n)) {
       usable++;
+      if (n.Has("POWERING_UP")) booting++;
       if (Busy(n)) {
         busy++;
       } else if (!n.Has("POWERING_UP")) {
@@ -64,9 +65,11 @@ std::vector<ScaleDecision> Decide(
                           ? fmt::format("work waiting: {} nodes wanted", wanted)
                           : fmt::format("fewer than min_nodes: {} nodes wanted", wanted);
     out.push_back({"up", off, why + " (" + figures + ")"});
-  } else if (usable > wanted && !idle.empty()) {
+  } else if (usable - booting > wanted && !idle.empty()) {
+    // Only nodes that are up count here: a node still booting may never answer, and an
+    // up node powered down for it would leave the partition with nothing to run on.
     std::sort(idle.begin(), idle.end());
-    idle.resize(std::min<size_t>(idle.size(), static_cast<size_t>(usable - wanted)));
+    idle.resize(std::min<size_t>(idle.size(), static_cast<size_t>(usable - booting - wanted)));
     out.push_back({"down", idle,
                    fmt::format("idle for {} s or more: {} nodes wanted ({})", idle_period.count() / 1000,
                                wanted, figures)});

@@ -7,8 +7,9 @@
 //
 // over the applications' largest min_nodes and max_nodes. Fewer usable nodes than
 // wanted: power up that many powered-down nodes (a drained node is not usable, so a
-// replacement comes up for it). More: power down nodes idle for at least the idle
-// period, never below wanted. A drained node that is idle is powered down.
+// replacement comes up for it). More nodes up (booting ones not counted): power down
+// nodes idle for at least the idle period, never below wanted. A drained node that is
+// idle is powered down.
 //
 // Thread-safety: Decide is a pure function.
 #pragma once

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "scale/process.h"
+#include "scale/slurm_rest.h"
 
 namespace tarn::scale {
 
@@ -97,14 +98,24 @@ std::string ShellQuote(const std::string& text) {
   return out + "'";
 }
 
+SlurmClient::SlurmClient(std::chrono::milliseconds timeout, const std::filesystem::path& rest_socket)
+    : timeout_(timeout) {
+  if (!rest_socket.empty()) rest_ = std::make_shared<const SlurmRest>(rest_socket, timeout);
+}
+
 std::string SlurmClient::Submit(const SlurmJobRequest& r) const {
   CheckName(r.name, "job name");
   if (r.command.empty() || r.command[0].empty() || r.command[0][0] != '/')
     throw Error::InvalidArgument("a Slurm job runs a program named by an absolute path");
+  if (!r.partition.empty()) CheckName(r.partition, "partition");
+  if (!r.account.empty()) CheckName(r.account, "account");
+  if (!r.qos.empty()) CheckName(r.qos, "QOS");
+  for (auto& n : r.exclude) CheckName(n, "node");
+  if (rest_) return rest_->Submit(r);
   std::vector<std::string> argv{"sbatch", "--parsable", "--export=NONE", "--requeue", "--job-name=" + r.name};
-  if (!r.partition.empty()) CheckName(r.partition, "partition"), argv.push_back("--partition=" + r.partition);
-  if (!r.account.empty()) CheckName(r.account, "account"), argv.push_back("--account=" + r.account);
-  if (!r.qos.empty()) CheckName(r.qos, "QOS"), argv.push_back("--qos=" + r.qos);
+  if (!r.partition.empty()) argv.push_back("--partition=" + r.partition);
+  if (!r.account.empty()) argv.push_back("--account=" + r.account);
+  if (!r.qos.empty()) argv.push_back("--qos=" + r.qos);
   if (r.time_limit_minutes > 0) argv.push_back(fmt::format("--time={}", r.time_limit_minutes));
   if (r.array_size > 0) {
     std::string spec = fmt::format("--array=0-{}", r.array_size - 1);
@@ -113,7 +124,7 @@ std::string SlurmClient::Submit(const SlurmJobRequest& r) const {
   }
   if (!r.exclude.empty()) {
     std::string list;
-    for (auto& n : r.exclude) CheckName(n, "node"), list += (list.empty() ? "" : ",") + n;
+    for (auto& n : r.exclude) list += (list.empty() ? "" : ",") + n;
     argv.push_back("--exclude=" + list);
   }
   if (!r.output.empty()) argv.push_back("--output=" + r.output.string());
@@ -129,6 +140,7 @@ std::string SlurmClient::Submit(const SlurmJobRequest& r) const {
 }
 
 std::vector<SlurmJob> SlurmClient::Jobs(const std::string& id) const {
+  if (rest_) return rest_->Jobs(id);
   auto r = RunProgram({"scontrol", "show", "job", "-o", id}, timeout_);
   if (r.exit_code != 0) {
     if (r.err.find("Invalid job id") != std::string::npos) return {};
@@ -140,6 +152,7 @@ std::vector<SlurmJob> SlurmClient::Jobs(const std::string& id) const {
 }
 
 void SlurmClient::Cancel(const std::string& id) const {
+  if (rest_) return rest_->Cancel(id);
   RunProgramChecked({"scancel", id}, timeout_);
 }
 

@@ -2,7 +2,9 @@
 // (sbatch, squeue, scontrol, scancel) run with argument vectors, never a shell. The
 // cluster is the one the server's environment names (SLURM_CONF, else Slurm's
 // default /etc/slurm/slurm.conf); munge authenticates Tarn to it as the user the
-// server runs as.
+// server runs as. Given slurmrestd's socket, jobs are submitted, looked at and
+// cancelled through that daemon instead (slurm_rest.h); nodes are managed with the
+// tools either way.
 //
 // Errors: kIo naming the tool and its first line of error output when a tool fails
 // or cannot be run; kInvalidArgument for a request that would not make a valid job.
@@ -13,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,11 +54,17 @@ struct SlurmNode {
   bool Has(const std::string& flag) const;  // a word of `state`, e.g. "DRAIN"
 };
 
+class SlurmRest;
+
 class SlurmClient {
  public:
-  explicit SlurmClient(std::chrono::milliseconds timeout = std::chrono::seconds(30)) : timeout_(timeout) {}
+  // `rest_socket`: slurmrestd's UNIX socket, or empty for sbatch, scontrol and scancel.
+  explicit SlurmClient(std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                       const std::filesystem::path& rest_socket = {});
+  // How jobs are submitted: "sbatch" or "slurmrestd".
+  const char* Via() const { return rest_ ? "slurmrestd" : "sbatch"; }
 
-  // Submits `request` with sbatch; returns the job id (of the array, for an array).
+  // Submits `request` (with sbatch, or through slurmrestd); returns the job id (of the array, for an array).
   std::string Submit(const SlurmJobRequest& request) const;
   // The job `id` (an array: each of its tasks, pending ones included) while Slurm
   // still knows it (MinJobAge after it ends); none if it does not.
@@ -79,6 +88,7 @@ class SlurmClient {
 
  private:
   std::chrono::milliseconds timeout_;
+  std::shared_ptr<const SlurmRest> rest_;  // null: the command-line tools
 };
 
 // `text` quoted for a POSIX shell (one word, whatever it holds).

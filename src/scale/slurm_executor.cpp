@@ -246,8 +246,9 @@ class SlurmOffload : public session::QueryOffload {
       for (size_t i = 0; i < tasks.size(); i++)
         tasks[i].job = fmt::format("{}_{}", array, i), tasks[i].submissions = 1;
     }
-    hooks_.note(fmt::format("{}: Slurm job{} {} submitted ({} task{})", label, jobs.size() > 1 ? "s" : "",
-                            Join(jobs), tasks.size(), tasks.size() == 1 ? "" : "s"));
+    hooks_.note(fmt::format("{}: Slurm job{} {} submitted with {} ({} task{})", label,
+                            jobs.size() > 1 ? "s" : "", Join(jobs), x_.slurm().Via(), tasks.size(),
+                            tasks.size() == 1 ? "" : "s"));
     try {
       Wait(label, tasks, jobs, stopped);
     } catch (...) {
@@ -397,7 +398,9 @@ class SlurmOffload : public session::QueryOffload {
 }  // namespace
 
 SlurmExecutor::SlurmExecutor(SlurmExecutorOptions options, std::string signing_key)
-    : options_(std::move(options)), signer_(std::move(signing_key)) {}
+    : options_(std::move(options)),
+      signer_(std::move(signing_key)),
+      slurm_(std::chrono::seconds(30), options_.rest_socket) {}
 
 std::shared_ptr<session::QueryOffload> SlurmExecutor::Start(const jobs::Application& app,
                                                             const jobs::JobRun& run, jobs::RunHooks hooks) {

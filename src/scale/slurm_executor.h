@@ -34,6 +34,7 @@ struct SlurmExecutorOptions {
   // How workers reach this server (http(s)://host:port), asked when a task starts.
   std::function<std::string()> server_url;
   std::string ca_file;  // the PEM file workers trust for the server's certificate ("": system store)
+  std::filesystem::path rest_socket;    // slurmrestd's UNIX socket ("": sbatch, scontrol, scancel)
   std::chrono::milliseconds poll{250};  // how often Slurm is asked about a task's job
   // How long a task credential holds when the application sets no time limit.
   std::chrono::minutes credential_ttl{24 * 60};

@@ -224,6 +224,11 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
     Read(*t, "worker_program", program, "slurm.", k);
     c.slurm_worker_program = program;
     Read(*t, "worker_ca_file", c.slurm_worker_ca_file, "slurm.", k);
+    std::string rest_socket;
+    Read(*t, "rest_socket", rest_socket, "slurm.", k);
+    c.slurm_rest_socket = rest_socket;
+    if (!rest_socket.empty() && !c.slurm_rest_socket.is_absolute())
+      throw Error::InvalidArgument("slurm.rest_socket must be the absolute path of slurmrestd's UNIX socket");
     int64_t node_poll_s = c.slurm_node_poll_ms / 1000;
     ReadDuration(*t, "node_poll", node_poll_s, "slurm.", k);
     if (node_poll_s < 1 || node_poll_s > 3600)

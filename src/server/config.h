@@ -30,7 +30,9 @@
 //              binary on the nodes; default this server's own), worker_ca_file (the PEM the
 //              workers trust for this server's certificate), node_poll = "5s" (how often
 //              the nodes' states are read), scale_idle = "5m" (how long a power-saving
-//              node idles before managed scaling powers it down). docs/scale-out.md
+//              node idles before managed scaling powers it down), rest_socket =
+//              "/run/slurmrestd/tarn.socket" (submit, watch and cancel jobs through
+//              slurmrestd on that UNIX socket instead of sbatch). docs/scale-out.md
 #pragma once
 
 #include <chrono>
@@ -105,6 +107,7 @@ struct ServerConfig {
   std::string slurm_worker_url;                // [slurm] worker_url ("": BaseUrl())
   std::filesystem::path slurm_worker_program;  // [slurm] worker_program ("": /proc/self/exe)
   std::string slurm_worker_ca_file;            // [slurm] worker_ca_file
+  std::filesystem::path slurm_rest_socket;     // [slurm] rest_socket: submit through slurmrestd there
   int slurm_node_poll_ms = 5000;               // [slurm] node_poll: how often the nodes are looked at
   int64_t slurm_scale_idle_ms = 300000;        // [slurm] scale_idle: a node idle this long is powered down
   int slurm_poll_ms = 250;                     // for tests, never from a file

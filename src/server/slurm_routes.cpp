@@ -63,6 +63,7 @@ std::shared_ptr<scale::SlurmExecutor> MakeSlurmExecutor(const ServerConfig& conf
   std::string url = config.slurm_worker_url.empty() ? base_url : config.slurm_worker_url;
   o.server_url = [url] { return url; };
   o.ca_file = config.slurm_worker_ca_file;
+  o.rest_socket = config.slurm_rest_socket;
   o.poll = std::chrono::milliseconds(config.slurm_poll_ms);
   return std::make_shared<scale::SlurmExecutor>(std::move(o), scale::TaskSigningKey(*meta));
 }

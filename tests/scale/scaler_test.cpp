@@ -60,6 +60,12 @@ TEST_F(ScalerTest, IdleNodesGoDownAfterTheIdlePeriodButNeverBelowMinNodes) {
   d = Run(nodes, 0);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].nodes.size(), 2u);  // one stays: min_nodes 1
+  // A node still booting does not count as up: the one that is up stays until it does.
+  EXPECT_TRUE(Run({Node("c1", "IDLE+CLOUD"), Node("c2", "IDLE+CLOUD+POWERING_UP")}, 0).empty());
+  idle_["c2"] = now_ - seconds(120);
+  d = Run({Node("c1", "IDLE+CLOUD"), Node("c2", "IDLE+CLOUD")}, 0);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].nodes, std::vector<std::string>{"c1"});
   // Busy nodes and pending work keep them: 2 busy + 1 pending = 3 wanted.
   EXPECT_TRUE(
       Run({Node("c1", "IDLE+CLOUD"), Node("c2", "ALLOCATED+CLOUD"), Node("c3", "MIXED+CLOUD")}, 1).empty());

@@ -60,7 +60,23 @@ class SlurmTest : public ::testing::Test {
   std::filesystem::path root_, out_;
 };
 
-TEST_F(SlurmTest, AnArrayRunsEachTaskAndEndsCompleted) {
+// The job calls, with sbatch/scontrol/scancel and through slurmrestd alike.
+class SlurmJobApiTest : public SlurmTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override {
+    SlurmTest::SetUp();
+    if (IsSkipped() || HasFatalFailure() || GetParam() != "slurmrestd") return;
+    const char* socket = std::getenv("TARN_TEST_SLURMRESTD");
+    if (!socket) GTEST_SKIP() << "no slurmrestd for the test cluster";
+    slurm_ = SlurmClient(std::chrono::seconds(30), socket);
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Via, SlurmJobApiTest, ::testing::Values("sbatch", "slurmrestd"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(SlurmJobApiTest, AnArrayRunsEachTaskAndEndsCompleted) {
+  EXPECT_STREQ(slurm_.Via(), GetParam().c_str());
   SlurmJobRequest r;
   r.name = "tarn-test-array";
   r.command = {"/bin/sh", "-c", "echo \"task $SLURM_ARRAY_TASK_ID of $SLURM_ARRAY_TASK_COUNT\""};
@@ -77,7 +93,7 @@ TEST_F(SlurmTest, AnArrayRunsEachTaskAndEndsCompleted) {
   }
 }
 
-TEST_F(SlurmTest, AFailedJobReportsItsExitCodeAndExcludedNodesAreAvoided) {
+TEST_P(SlurmJobApiTest, AFailedJobReportsItsExitCodeAndExcludedNodesAreAvoided) {
   SlurmJobRequest r;
   r.name = "tarn-test-fail";
   r.command = {"/bin/sh", "-c", "echo $SLURMD_NODENAME; exit 3"};
@@ -92,7 +108,7 @@ TEST_F(SlurmTest, AFailedJobReportsItsExitCodeAndExcludedNodesAreAvoided) {
   EXPECT_EQ(Read(out_ / (id + ".out")), "n3\n");
 }
 
-TEST_F(SlurmTest, CancelStopsEveryTaskOfAnArray) {
+TEST_P(SlurmJobApiTest, CancelStopsEveryTaskOfAnArray) {
   SlurmJobRequest r;
   r.name = "tarn-test-cancel";
   r.command = {"/bin/sleep", "300"};
@@ -109,7 +125,7 @@ TEST_F(SlurmTest, CancelStopsEveryTaskOfAnArray) {
   slurm_.Cancel(id);  // again: no error
 }
 
-TEST_F(SlurmTest, BadRequestsAreRefusedBeforeSbatch) {
+TEST_P(SlurmJobApiTest, BadRequestsAreRefusedBeforeSbatch) {
   SlurmJobRequest r;
   r.name = "tarn test";
   r.command = {"/bin/true"};
@@ -125,8 +141,30 @@ TEST_F(SlurmTest, BadRequestsAreRefusedBeforeSbatch) {
   r.partition = "nosuchpartition";
   e = tarn::testing::CatchError([&] { slurm_.Submit(r); });
   EXPECT_EQ(e.code(), ErrorCode::kIo);
-  EXPECT_NE(std::string(e.what()).find("sbatch failed"), std::string::npos) << e.what();
+  EXPECT_NE(
+      std::string(e.what()).find(GetParam() == "sbatch" ? "sbatch failed" : "slurmrestd refused the job"),
+      std::string::npos)
+      << e.what();
+  EXPECT_NE(std::string(e.what()).find("nvalid partition"), std::string::npos) << e.what();
   EXPECT_TRUE(slurm_.Jobs("999999999").empty());
+  if (GetParam() == "slurmrestd") {  // an id is never more than a job id in the daemon's URL
+    EXPECT_EQ(tarn::testing::CatchError([&] { slurm_.Jobs("1/../../nodes"); }).code(),
+              ErrorCode::kInvalidArgument);
+    EXPECT_EQ(tarn::testing::CatchError([&] { slurm_.Cancel("1?x=2"); }).code(), ErrorCode::kInvalidArgument);
+  }
+}
+
+TEST_F(SlurmTest, AMissingSlurmrestdIsAClearError) {
+  SlurmClient rest(std::chrono::seconds(2), root_ / "run" / "no-such.socket");
+  SlurmJobRequest r;
+  r.name = "tarn-test";
+  r.command = {"/bin/true"};
+  auto e = tarn::testing::CatchError([&] { rest.Submit(r); });
+  EXPECT_EQ(e.code(), ErrorCode::kIo);
+  EXPECT_NE(
+      std::string(e.what()).find("cannot reach slurmrestd at " + (root_ / "run" / "no-such.socket").string()),
+      std::string::npos)
+      << e.what();
 }
 
 // The cluster's HealthCheckProgram is `tarn node check --drain` with the temp folder

@@ -98,6 +98,16 @@ class SlurmJobsTest : public JobsFixture {
     at += 10;
     return log.substr(at, log.find(' ', at) - at);
   }
+  // Waits (up to 60 s) until the run's first Slurm job is RUNNING; returns its id ("" if not).
+  std::string WaitSlurmRunning(const std::string& id, const std::string& app) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < until) {
+      auto job = SlurmJob(Log(id, app));
+      if (!job.empty() && !slurm_.Jobs(job).empty() && slurm_.Jobs(job)[0].state == "RUNNING") return job;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return "";
+  }
   // Submits `job` (a job object) as ana; returns the run's id.
   std::string SubmitJob(const std::string& app, const json& job) {
     auto r = Call("POST", "/v1/applications/" + app + "/jobruns", ana_, json{{"job", job}}.dump());

@@ -89,16 +89,10 @@ TEST_F(SlurmJobsTest, AReconciliationOnTheClusterGivesTheLocalResult) {
 
 TEST_F(SlurmJobsTest, CancelStopsTheSlurmJobAndRemovesTheScratchFolder) {
   auto id = SubmitOk(ana_, std::string(kLong), "far");
-  std::string job;
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < until) {
-    job = SlurmJob(Log(id, "far"));
-    if (!job.empty() && !slurm_.Jobs(job).empty() && slurm_.Jobs(job)[0].state == "RUNNING") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  std::string job = WaitSlurmRunning(id, "far");
   ASSERT_FALSE(job.empty());
   // The run's details follow Slurm's view of it.
-  until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   json run;
   while (std::chrono::steady_clock::now() < until) {
     run = Run(ana_, id, "far");
@@ -301,18 +295,21 @@ TEST(SlurmConfig, SettingsLoadAndBadOnesAreRefusedByName) {
   auto file = dir.path() / "server.toml";
   WriteFile(file,
             "[slurm]\nworker_url = \"https://tarn.internal:8998\"\nworker_program = \"/usr/bin/tarn\"\n"
-            "node_poll = \"10s\"\nscale_idle = \"2m\"\n");
+            "node_poll = \"10s\"\nscale_idle = \"2m\"\nrest_socket = \"/run/slurmrestd/tarn.socket\"\n");
   auto c = server::LoadConfig(file);
   EXPECT_EQ(c.slurm_worker_url, "https://tarn.internal:8998");
   EXPECT_EQ(c.slurm_worker_program, "/usr/bin/tarn");
   EXPECT_EQ(c.slurm_node_poll_ms, 10000);
   EXPECT_EQ(c.slurm_scale_idle_ms, 120000);
+  EXPECT_EQ(c.slurm_rest_socket, "/run/slurmrestd/tarn.socket");
   for (auto [text, named] : {std::pair<std::string, std::string>{"colour = 1", "slurm.colour"},
                              {"worker_url = \"ftp://x\"", "slurm.worker_url"},
                              {"worker_program = \"tarn\"", "slurm.worker_program"},
                              {"node_poll = \"0s\"", "slurm.node_poll"},
                              {"scale_idle = \"soon\"", "slurm.scale_idle"},
-                             {"scale_idle = \"200h\"", "slurm.scale_idle must be 1s to 7d"}}) {
+                             {"scale_idle = \"200h\"", "slurm.scale_idle must be 1s to 7d"},
+                             {"rest_socket = \"tarn.socket\"", "slurm.rest_socket must be the absolute path"},
+                             {"rest_socket = 5", "slurm.rest_socket"}}) {
     WriteFile(file, "[slurm]\n" + text + "\n");
     try {
       server::LoadConfig(file);
