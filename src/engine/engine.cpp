@@ -360,8 +360,9 @@ int64_t WriteParquetFile(EngineConnection& conn, duckdb::unique_ptr<duckdb::Quer
              "), WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true, FILENAME_PATTERN " +
              QuoteString(options.file_prefix + "_{i}");
   }
-  auto statements = Parse("COPY (SELECT 1) TO " + QuoteString(file.string()) +
-                          " (FORMAT parquet, COMPRESSION snappy" + extra + ")");
+  auto statements =
+      Parse("COPY (SELECT 1) TO " + QuoteString(file.string()) + " (FORMAT parquet, COMPRESSION " +
+            (options.compression == ParquetCompression::kZstd ? "zstd" : "snappy") + extra + ")");
   statements.at(0)->Cast<duckdb::CopyStatement>().info->select_statement = std::move(query);
   conn.state_->copy_target = file.string();
   duckdb::unique_ptr<duckdb::MaterializedQueryResult> result;

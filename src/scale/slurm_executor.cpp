@@ -262,15 +262,18 @@ class SlurmOffload : public session::QueryOffload {
     }
     std::vector<nlohmann::json> out;
     double slowest = 0;
+    int64_t read = 0, written = 0;
     for (auto& t : tasks) {
       slowest = std::max(slowest, t.report->value("milliseconds", 0.0));
+      read += t.report->value("read_bytes", int64_t{0});
+      written += t.report->value("written_bytes", int64_t{0});
       out.push_back(*t.report);
     }
     hooks_.note(fmt::format(
-        "{}: {} task{} ended in {:.0f} ms (slowest task {:.0f} ms)", label, tasks.size(),
+        "{}: {} task{} ended in {:.0f} ms (slowest task {:.0f} ms); read {}, wrote {}", label, tasks.size(),
         tasks.size() == 1 ? "" : "s",
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count(),
-        slowest));
+        slowest, Bytes(read), Bytes(written)));
     return out;
   }
 

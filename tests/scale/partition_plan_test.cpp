@@ -67,6 +67,9 @@ class PartitionPlanTest : public ::testing::Test {
     body["threads"] = 1;
     auto report = ExecuteTask(body);
     ASSERT_TRUE(report["ok"].get<bool>()) << task.name << ": " << report.dump();
+    // What it read (its Parquet inputs) and wrote (its Parquet output), for the stage's log line.
+    EXPECT_GT(report["read_bytes"].get<int64_t>(), 0) << task.name;
+    EXPECT_GT(report["written_bytes"].get<int64_t>(), 0) << task.name;
   }
 
   // The rows of a Parquet file, in order, as text.
@@ -146,6 +149,15 @@ TEST_F(PartitionPlanTest, TheMapTaskTagsRowsWithTheirKeysHashAndOnlyAQueryIsSpli
       std::string::npos)
       << maps[0].body.dump();
   EXPECT_EQ(maps[0].body["partition_by"], "__tarn_bucket");
+  // The shuffle files are zstd (about half snappy's bytes over the shared filesystem).
+  Execute(maps[0]);
+  duckdb::DuckDB db(nullptr);
+  duckdb::Connection c(db);
+  auto codecs = c.Query("SELECT DISTINCT compression FROM parquet_metadata('" + plan.MapOutput(0).string() +
+                        "/*/*.parquet')");
+  ASSERT_FALSE(codecs->HasError()) << codecs->GetError();
+  ASSERT_EQ(codecs->RowCount(), 1u);
+  EXPECT_EQ(codecs->GetValue(0, 0).ToString(), "ZSTD");
   q.sql = "DELETE FROM db.orders";
   EXPECT_THROW(PartitionPlan(q, 8, dir_ / "scratch", "t3"), Error);
   q.sql = "SELECT 1; SELECT 2";

@@ -55,10 +55,15 @@ TEST_F(SlurmPartitionTest, AQuerySplitByItsDeclaredKeyGivesTheLocalResult) {
   // Map (sales.orders' files in 3 parts, one per node, and sales.customers) and
   // buckets (4) were job arrays; a merge ended it.
   EXPECT_THAT(log, HasSubstr("statement 1: split by key into 4 buckets"));
-  EXPECT_THAT(log, ::testing::ContainsRegex("statement 1 map: Slurm job [0-9]+ submitted \\(4 tasks\\)"));
+  EXPECT_THAT(
+      log, ::testing::ContainsRegex("statement 1 map: Slurm job [0-9]+ submitted with sbatch \\(4 tasks\\)"));
   EXPECT_THAT(log, ::testing::ContainsRegex("task t1.m0 ended on n[1-3]: 10 rows"));  // customers, whole
-  EXPECT_THAT(log, ::testing::ContainsRegex("statement 1 buckets: Slurm job [0-9]+ submitted \\(4 tasks\\)"));
+  EXPECT_THAT(log, ::testing::ContainsRegex(
+                       "statement 1 buckets: Slurm job [0-9]+ submitted with sbatch \\(4 tasks\\)"));
   EXPECT_THAT(log, ::testing::ContainsRegex("statement 1: [0-9.]+ (bytes|MiB) shuffled"));
+  EXPECT_THAT(log,
+              ::testing::ContainsRegex("statement 1 map: 4 tasks ended in [0-9]+ ms \\(slowest task [0-9]+ "
+                                       "ms\\); read [0-9.]+ (bytes|MiB), wrote [0-9.]+ (bytes|MiB)"));
   EXPECT_THAT(log, ::testing::ContainsRegex("task t1.b3 ended on n[1-3]"));
   EXPECT_THAT(log, ::testing::ContainsRegex("task t1.merge ended on n[1-3]: 10 rows"));
   EXPECT_TRUE(ScratchEmpty());
