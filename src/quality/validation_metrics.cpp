@@ -16,7 +16,8 @@ using nlohmann::json;
 
 // The rows of the query that computes `part` (none when the plan has no such query or
 // it was not run).
-const QueryRows* Part(const ValidationPlan& plan, const std::vector<QueryRows>& rows, const std::string& part) {
+const QueryRows* Part(const ValidationPlan& plan, const std::vector<QueryRows>& rows,
+                      const std::string& part) {
   for (size_t i = 0; i < plan.queries.size() && i < rows.size(); i++) {
     if (plan.queries[i].part == part) return &rows[i];
   }
@@ -90,7 +91,8 @@ void Flatten(const json& m, const std::string& prefix, std::map<std::string, dou
 // descriptive parts, with `columns` as `column`, `rules` as `rule`.
 std::map<std::string, double> Values(const json& m) {
   json t = m;
-  for (auto* k : {"samples", "thresholds", "passed", "keys", "mode", "validation", "mismatch_table"}) t.erase(k);
+  for (auto* k : {"samples", "thresholds", "passed", "keys", "mode", "validation", "mismatch_table"})
+    t.erase(k);
   if (t.contains("columns")) t["column"] = t["columns"], t.erase("columns");
   if (t.contains("rules")) t["rule"] = t["rules"], t.erase("rules");
   std::map<std::string, double> out;
@@ -124,9 +126,12 @@ json ValidationMetrics(const ValidationPlan& plan, const std::vector<QueryRows>&
           changed = Int(Cell(accuracy, "changed"));
   int64_t matched = source_rows - missing - changed;
   int64_t seen = matched + missing + changed + extra;
-  json m = {{"validation", shape["name"]}, {"mode", shape["mode"]}, {"mismatch_table", shape["mismatch_table"]}};
-  m["source"] = {{"table", shape["source"]["table"]}, {"where", shape["source"]["where"]}, {"rows", source_rows}};
-  m["target"] = {{"table", shape["target"]["table"]}, {"where", shape["target"]["where"]}, {"rows", target_rows}};
+  json m = {
+      {"validation", shape["name"]}, {"mode", shape["mode"]}, {"mismatch_table", shape["mismatch_table"]}};
+  m["source"] = {
+      {"table", shape["source"]["table"]}, {"where", shape["source"]["where"]}, {"rows", source_rows}};
+  m["target"] = {
+      {"table", shape["target"]["table"]}, {"where", shape["target"]["where"]}, {"rows", target_rows}};
   m["keys"] = json::array();
   for (auto& k : shape["keys"]) m["keys"].push_back(k["source"]);
   m["matched"] = matched;
@@ -136,7 +141,8 @@ json ValidationMetrics(const ValidationPlan& plan, const std::vector<QueryRows>&
   m["matched_fraction"] = seen == 0 ? 1.0 : static_cast<double>(matched) / static_cast<double>(seen);
   if (keyed && shape.value("key_uniqueness", true)) {
     auto ks = Part(plan, rows, "keys_source"), kt = Part(plan, rows, "keys_target");
-    m["duplicate_keys"] = {{"source", Int(Cell(ks, "duplicate_keys"))}, {"target", Int(Cell(kt, "duplicate_keys"))}};
+    m["duplicate_keys"] = {{"source", Int(Cell(ks, "duplicate_keys"))},
+                           {"target", Int(Cell(kt, "duplicate_keys"))}};
     m["rows_with_duplicate_keys"] = {{"source", Int(Cell(ks, "rows_with_duplicate_keys"))},
                                      {"target", Int(Cell(kt, "rows_with_duplicate_keys"))}};
   }
@@ -167,9 +173,8 @@ json ValidationMetrics(const ValidationPlan& plan, const std::vector<QueryRows>&
   for (size_t i = 0; i < shape["profiled"].size(); i++) {
     auto& p = shape["profiled"][i];
     std::string kind = p["kind"];
-    m["profiles"][p["source"].get<std::string>()] = {{"target_column", p["target"]},
-                                                     {"source", Profile(ps, i, kind)},
-                                                     {"target", Profile(pt, i, kind)}};
+    m["profiles"][p["source"].get<std::string>()] = {
+        {"target_column", p["target"]}, {"source", Profile(ps, i, kind)}, {"target", Profile(pt, i, kind)}};
   }
   m["completeness"] = json::object();
   for (auto& c : shape["completeness"]) {
@@ -190,10 +195,11 @@ json ValidationMetrics(const ValidationPlan& plan, const std::vector<QueryRows>&
   m["schema"] = shape["schema"];
   auto g = Part(plan, rows, "griffin");
   int64_t total = Int(Cell(g, "total")), miss = Int(Cell(g, "miss"));
-  m["griffin"] = {{"total", total},
-                  {"miss", miss},
-                  {"matched", total - miss},
-                  {"matchedFraction", total == 0 ? 1.0 : static_cast<double>(total - miss) / static_cast<double>(total)}};
+  m["griffin"] = {
+      {"total", total},
+      {"miss", miss},
+      {"matched", total - miss},
+      {"matchedFraction", total == 0 ? 1.0 : static_cast<double>(total - miss) / static_cast<double>(total)}};
   m["samples"] = Samples(Part(plan, rows, "samples"));
   // Thresholds, over every number above.
   auto values = Values(m);
@@ -205,11 +211,59 @@ json ValidationMetrics(const ValidationPlan& plan, const std::vector<QueryRows>&
     double v = it == values.end() ? std::nan("") : it->second;
     bool ok = it != values.end() && Holds(v, t["op"], t["value"].get<double>());
     passed = passed && ok;
-    m["thresholds"].push_back({{"check", t["check"]}, {"metric", metric}, {"value", it == values.end() ? json() : json(v)},
+    m["thresholds"].push_back({{"check", t["check"]},
+                               {"metric", metric},
+                               {"value", it == values.end() ? json() : json(v)},
                                {"passed", ok}});
   }
   m["passed"] = passed;
   return m;
+}
+
+const char* CompareKindName(CompareColumn::Kind k) {
+  return k == CompareColumn::kNumber ? "number" : k == CompareColumn::kDate ? "date" : "text";
+}
+
+json ValidationShape(const ValidationSpec& spec, const ShapeFacts& f) {
+  json j;
+  j["name"] = spec.name;
+  j["mode"] = spec.keys.empty() ? "multiset" : "keys";
+  j["source"] = {{"table", spec.source.name}, {"where", spec.source.where}};
+  j["target"] = {{"table", spec.target.name}, {"where", spec.target.where}};
+  j["keys"] = json::array();
+  for (auto& [s, t] : f.keys) j["keys"].push_back({{"source", s}, {"target", t}});
+  j["columns"] = json::array();
+  for (auto& c : f.columns)
+    j["columns"].push_back({{"source", c.c.left},
+                            {"target", c.c.right},
+                            {"compares_as", CompareKindName(c.c.kind)},
+                            {"source_type", c.source_type},
+                            {"target_type", c.target_type},
+                            {"abs_tolerance", c.c.abs_tolerance},
+                            {"rel_tolerance", c.c.rel_tolerance},
+                            {"days_tolerance", c.c.days_tolerance},
+                            {"trim", c.c.trim},
+                            {"ignore_case", c.c.ignore_case}});
+  j["profiled"] = json::array();
+  for (auto& [s, t, k] : f.profiled)
+    j["profiled"].push_back({{"source", s}, {"target", t}, {"kind", CompareKindName(k)}});
+  j["completeness"] = json::array();
+  for (auto& [s, t] : f.complete) j["completeness"].push_back({{"source", s}, {"target", t}});
+  j["rules"] = json::array();
+  for (auto& r : spec.rules) j["rules"].push_back({{"name", r.name}, {"check", r.expr}, {"on", r.on}});
+  j["thresholds"] = json::array();
+  for (auto& t : spec.thresholds)
+    j["thresholds"].push_back(
+        {{"check", t.text}, {"metric", t.metric}, {"op", t.op}, {"value", t.value}, {"line", t.line}});
+  j["schema"] = {{"only_in_source", f.only_in_source},
+                 {"only_in_target", f.only_in_target},
+                 {"type_changes", f.type_changes.empty() ? json::array() : json(f.type_changes)}};
+  j["mismatch_table"] = spec.mismatch_name;
+  j["null_equals_null"] = spec.null_equals_null;
+  j["key_uniqueness"] = !spec.keys.empty() && spec.key_uniqueness;
+  j["bucketed"] = f.bucketed;
+  j["nan_equals_nan"] = spec.nan_equals_nan;
+  return j;
 }
 
 std::set<std::string> ValidationMetricNames(const json& shape) {
@@ -229,6 +283,23 @@ std::vector<std::string> FailedChecks(const json& metrics) {
                               t["value"].is_number() ? Figure(t["value"].get<double>()) : "not known"));
   }
   return out;
+}
+
+void CheckThresholdMetrics(const ValidationSpec& spec, const json& shape) {
+  auto names = ValidationMetricNames(shape);
+  for (auto& t : spec.thresholds) {
+    if (!names.count(t.metric)) {
+      std::string known;
+      size_t n = 0;
+      for (auto& k : names) {
+        if (n++ < 12) known += (known.empty() ? "" : ", ") + k;
+      }
+      throw Error::InvalidArgument(
+          "{} line {}, field 'thresholds': no metric '{}' (metrics include {}, ...; see "
+          "docs/validation.md)",
+          spec.root.where(), t.line, t.metric.substr(0, 100), known);
+    }
+  }
 }
 
 }  // namespace tarn::quality

@@ -25,10 +25,6 @@ const Column* FindColumn(const std::vector<Column>& columns, const std::string& 
   return nullptr;
 }
 
-const char* KindName(CompareColumn::Kind k) {
-  return k == CompareColumn::kNumber ? "number" : k == CompareColumn::kDate ? "date" : "text";
-}
-
 // What the planner works with: the spec, each side's columns, the statements so far.
 class Planner {
  public:
@@ -85,16 +81,12 @@ class Planner {
                                  "diff_type ORDER BY {0}) AS __rn FROM ({1})) WHERE __rn <= {2} ORDER BY {0}",
                                  MismatchOrder(Rows()), MismatchesSql(Rows()), v_.samples));
     Griffin();
-    CheckThresholds();
+    CheckThresholdMetrics(v_, plan_.shape);
     return std::move(plan_);
   }
 
  private:
-  struct Compared {
-    CompareColumn c;  // c.left / c.right: the source / target names
-    std::string source_type, target_type;
-    std::string compare_as;  // the spec's: both sides cast in Side()
-  };
+  using Compared = ComparedColumn;
 
   std::vector<Column> Describe(const ValidationSide& side, bool source) {
     if (!side.connection.empty()) {
@@ -274,14 +266,14 @@ class Planner {
       bool tolerances = w.abs_tolerance != "0" || w.rel_tolerance != "0";
       if (tolerances && c.c.kind != CompareColumn::kNumber)
         where.Fail("abs_tolerance",
-                   fmt::format("'{}' compares as {}, not as a number", sc.name, KindName(sk)));
+                   fmt::format("'{}' compares as {}, not as a number", sc.name, CompareKindName(sk)));
       if (w.days_tolerance != "0" && c.c.kind != CompareColumn::kDate)
         where.Fail("days_tolerance",
-                   fmt::format("'{}' compares as {}, not as a date", sc.name, KindName(sk)));
+                   fmt::format("'{}' compares as {}, not as a date", sc.name, CompareKindName(sk)));
       if ((w.trim || w.ignore_case) && c.c.kind != CompareColumn::kOther)
-        where.Fail(
-            w.trim ? "trim" : "ignore_case",
-            fmt::format("'{}' compares as {}: trim and ignore_case are for text", sc.name, KindName(sk)));
+        where.Fail(w.trim ? "trim" : "ignore_case",
+                   fmt::format("'{}' compares as {}: trim and ignore_case are for text", sc.name,
+                               CompareKindName(sk)));
       if (v_.keys.empty() && (tolerances || w.days_tolerance != "0"))
         where.Fail("abs_tolerance", "tolerances pair records by key: give 'keys'");
       if (c.source_type != c.target_type)
@@ -492,26 +484,9 @@ class Planner {
         with + fmt::format("SELECT * FROM ({}) WHERE diff_type <> 'matched' OR {}", CompareSql(cs), raw),
         "CREATE TEMP TABLE v_diff AS ");
     if (Split()) SplitLast();
-    std::string sel =
-        "count(*) FILTER (WHERE diff_type = 'left_only') AS missing, count(*) FILTER (WHERE diff_type = "
-        "'right_only') AS extra, count(*) FILTER (WHERE diff_type = 'break') AS changed";
-    for (size_t i = 0; i < cols_.size(); i++) {
-      auto& c = cols_[i].c;
-      std::string l = QuoteName(c.name + "_left"), r = QuoteName(c.name + "_right"),
-                  u = QuoteName(c.name + "_unequal");
-      std::string pair = "diff_type IN ('matched', 'break')";
-      sel += fmt::format(
-          ", count(*) FILTER (WHERE {0} AND {1}) AS unequal{4}, count(*) FILTER (WHERE {0} AND ({2} IS NULL) "
-          "<> "
-          "({3} IS NULL)) AS null_diff{4}, count(*) FILTER (WHERE {0} AND NOT {1} AND {2} IS DISTINCT FROM "
-          "{3}) "
-          "AS within{4}",
-          pair, u, l, r, i);
-      if (c.kind != CompareColumn::kOther)
-        sel += fmt::format(", max(abs({})) FILTER (WHERE {}) AS max_abs_diff{}", QuoteName(c.name + "_diff"),
-                           pair, i);
-    }
-    Query("accuracy", "SELECT " + sel + " FROM v_diff");
+    std::vector<CompareColumn> columns;
+    for (auto& c : cols_) columns.push_back(c.c);
+    Query("accuracy", AccuracySql(columns));
   }
 
   RowsShape Rows() const {
@@ -575,62 +550,9 @@ class Planner {
   }
 
   void Shape() {
-    nlohmann::json& j = plan_.shape;
-    j["name"] = v_.name;
-    j["mode"] = v_.keys.empty() ? "multiset" : "keys";
-    j["source"] = {{"table", v_.source.name}, {"where", v_.source.where}};
-    j["target"] = {{"table", v_.target.name}, {"where", v_.target.where}};
-    j["keys"] = nlohmann::json::array();
-    for (auto& [s, t] : keys_) j["keys"].push_back({{"source", s}, {"target", t}});
-    j["columns"] = nlohmann::json::array();
-    for (auto& c : cols_)
-      j["columns"].push_back({{"source", c.c.left},
-                              {"target", c.c.right},
-                              {"compares_as", KindName(c.c.kind)},
-                              {"source_type", c.source_type},
-                              {"target_type", c.target_type},
-                              {"abs_tolerance", c.c.abs_tolerance},
-                              {"rel_tolerance", c.c.rel_tolerance},
-                              {"days_tolerance", c.c.days_tolerance},
-                              {"trim", c.c.trim},
-                              {"ignore_case", c.c.ignore_case}});
-    j["profiled"] = nlohmann::json::array();
-    for (auto& [s, t, k] : Profiled())
-      j["profiled"].push_back({{"source", s}, {"target", t}, {"kind", KindName(k)}});
-    j["completeness"] = nlohmann::json::array();
-    for (auto& [s, t] : complete_) j["completeness"].push_back({{"source", s}, {"target", t}});
-    j["rules"] = nlohmann::json::array();
-    for (auto& r : v_.rules) j["rules"].push_back({{"name", r.name}, {"check", r.expr}, {"on", r.on}});
-    j["thresholds"] = nlohmann::json::array();
-    for (auto& t : v_.thresholds)
-      j["thresholds"].push_back(
-          {{"check", t.text}, {"metric", t.metric}, {"op", t.op}, {"value", t.value}, {"line", t.line}});
-    j["schema"] = {
-        {"only_in_source", only_in_source_},
-        {"only_in_target", only_in_target_},
-        {"type_changes", type_changes_.empty() ? nlohmann::json::array() : nlohmann::json(type_changes_)}};
-    j["mismatch_table"] = v_.mismatch_name;
-    j["null_equals_null"] = v_.null_equals_null;
-    j["key_uniqueness"] = !v_.keys.empty() && v_.key_uniqueness;
-    j["bucketed"] = Bucketed();
-    j["nan_equals_nan"] = v_.nan_equals_nan;
-  }
-
-  void CheckThresholds() {
-    auto names = ValidationMetricNames(plan_.shape);
-    for (auto& t : v_.thresholds) {
-      if (!names.count(t.metric)) {
-        std::string known;
-        size_t n = 0;
-        for (auto& k : names) {
-          if (n++ < 12) known += (known.empty() ? "" : ", ") + k;
-        }
-        throw Error::InvalidArgument(
-            "{} line {}, field 'thresholds': no metric '{}' (metrics include {}, ...; see "
-            "docs/validation.md)",
-            v_.root.where(), t.line, t.metric.substr(0, 100), known);
-      }
-    }
+    ShapeFacts f{keys_,           cols_,           Profiled(),    complete_,
+                 only_in_source_, only_in_target_, type_changes_, Bucketed()};
+    plan_.shape = ValidationShape(v_, f);
   }
 
   void Statement(const std::string& query, const std::string& head) {

@@ -132,4 +132,27 @@ std::string MismatchOrder(const RowsShape& r) {
   return ColumnList(by);
 }
 
+std::string AccuracySql(const std::vector<CompareColumn>& columns) {
+  std::string sel =
+      "count(*) FILTER (WHERE diff_type = 'left_only') AS missing, count(*) FILTER (WHERE diff_type = "
+      "'right_only') AS extra, count(*) FILTER (WHERE diff_type = 'break') AS changed";
+  for (size_t i = 0; i < columns.size(); i++) {
+    auto& c = columns[i];
+    std::string l = QuoteName(c.name + "_left"), r = QuoteName(c.name + "_right"),
+                u = QuoteName(c.name + "_unequal");
+    std::string pair = "diff_type IN ('matched', 'break')";
+    sel += fmt::format(
+        ", count(*) FILTER (WHERE {0} AND {1}) AS unequal{4}, count(*) FILTER (WHERE {0} AND ({2} IS NULL) "
+        "<> "
+        "({3} IS NULL)) AS null_diff{4}, count(*) FILTER (WHERE {0} AND NOT {1} AND {2} IS DISTINCT FROM "
+        "{3}) "
+        "AS within{4}",
+        pair, u, l, r, i);
+    if (c.kind != CompareColumn::kOther)
+      sel += fmt::format(", max(abs({})) FILTER (WHERE {}) AS max_abs_diff{}", QuoteName(c.name + "_diff"),
+                         pair, i);
+  }
+  return "SELECT " + sel + " FROM v_diff";
+}
+
 }  // namespace tarn::quality

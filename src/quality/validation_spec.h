@@ -161,8 +161,33 @@ std::string ExactPairsRemoved(const std::string& left, const std::string& right,
 std::string GriffinSql(const std::string& with, const std::vector<std::pair<std::string, std::string>>& rule,
                        bool bucketed, const std::string& total);
 
+// A compared column as planned: the comparison and both sides' types.
+struct ComparedColumn {
+  CompareColumn c;  // c.left / c.right: the source / target names
+  std::string source_type, target_type;
+  std::string compare_as;  // the spec's: both sides cast before comparing
+};
+// "number", "date" or "text".
+const char* CompareKindName(CompareColumn::Kind kind);
+// What a plan found, for its shape (ValidationPlan::shape, validation_metrics.cpp).
+struct ShapeFacts {
+  const std::vector<std::pair<std::string, std::string>>& keys;  // source, target names
+  const std::vector<ComparedColumn>& columns;
+  std::vector<ProfiledColumn> profiled;
+  const std::vector<std::pair<std::string, std::string>>& complete;
+  const std::vector<std::string>& only_in_source;
+  const std::vector<std::string>& only_in_target;
+  const std::vector<nlohmann::json>& type_changes;
+  bool bucketed;
+};
+nlohmann::json ValidationShape(const ValidationSpec& spec, const ShapeFacts& facts);
 // Every metric name a threshold may use for a plan's shape (validation_metrics.cpp).
 std::set<std::string> ValidationMetricNames(const nlohmann::json& shape);
+// Refuses (kInvalidArgument, naming the spec's line) a threshold on a metric `shape` has not.
+void CheckThresholdMetrics(const ValidationSpec& spec, const nlohmann::json& shape);
+// The accuracy query over v_diff: missing, extra, changed, and per compared column i
+// unequal<i>, null_diff<i>, within<i> (numbers and dates: max_abs_diff<i>).
+std::string AccuracySql(const std::vector<CompareColumn>& columns);
 // Whether the submitter sees database `database` (SHOW TABLES FROM it works).
 bool DatabaseExists(SchemaProbe& probe, const std::string& database);
 // The thresholds of `metrics` that failed, as "missing == 0 (is 12)".

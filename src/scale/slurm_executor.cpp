@@ -142,7 +142,8 @@ class SlurmOffload : public session::QueryOffload {
                               q.index + 1, reused, plan.Maps()));
     if (auto maps = plan.MapTasks(); !maps.empty()) RunStage(label + "map", prefix + ".m", maps, stopped);
     for (size_t m = 0; m < plan.Maps(); m++) shuffles_.emplace(plan.MapIdentity(m), plan.MapOutput(m));
-    hooks_.note(fmt::format("statement {}: {} shuffled", q.index + 1, Bytes(plan.ShuffleBytes())));
+    if (reused < plan.Maps())
+      hooks_.note(fmt::format("statement {}: {} shuffled", q.index + 1, Bytes(plan.ShuffleBytes())));
     auto counts = RunStage(label + "buckets", prefix + ".b", plan.BucketTasks(), stopped);
     if (q.parts_ok && !plan.NeedsMerge()) {  // the buckets' results are the rows, together
       session::OffloadedResult out;
