@@ -118,6 +118,10 @@ std::string ResolverKey(const std::string& schema, const std::string& table) {
   return s == kAtSchema ? t : s + "." + t;
 }
 
+std::string TempTableKey(const std::string& name) {
+  return ResolverKey(kTempSchema, name);
+}
+
 PlannedReads Governor::Planned() const {
   if (!local_reads_.empty()) {
     throw Error(
@@ -133,6 +137,7 @@ PlannedReads Governor::Planned() const {
 }
 
 std::vector<PlannedReads> Governor::PlannedParts(const std::string& key, size_t parts) const {
+  if (shared_temp_scans_.count(key) && !explain_mode_) return TempParts(key, parts);
   auto it = scans_.find(key);
   if (it == scans_.end() || !it->second->files || explain_mode_) return {};
   const Scan& scan = *it->second;
@@ -161,6 +166,24 @@ std::vector<PlannedReads> Governor::PlannedParts(const std::string& key, size_t 
     auto raw = catalog::ScanRef(scan.table, files, deletes, false, keys, versions);
     out[p].scans[key] =
         GovernedScan(scan.table, std::move(raw), scan.access, subject_, scan.exposed, false)->ToString();
+  }
+  return out;
+}
+
+// A temporary table's files dealt round robin, each part read as the table is.
+std::vector<PlannedReads> Governor::TempParts(const std::string& key, size_t parts) const {
+  std::string name = key.substr(std::string(kTempSchema).size() + 1);
+  const auto& files = temp_tables_.at(name);
+  size_t n = std::min(parts, files.size());
+  if (n < 2) return {};
+  std::vector<PlannedReads> out(n);
+  for (size_t p = 0; p < n; p++) {
+    std::string list;
+    for (size_t i = p; i < files.size(); i += n) {
+      out[p].files[files[i]] = "temp." + name;
+      list += (list.empty() ? "" : ", ") + engine::QuoteString(files[i]);
+    }
+    out[p].scans[key] = SubqueryOf("SELECT * FROM read_parquet([" + list + "])", name)->ToString();
   }
   return out;
 }

@@ -108,8 +108,9 @@ class Governor : public engine::TableResolver {
   // The governed reads of table `key` (a key of Planned().scans) divided by its data
   // files, for several tasks to share (a split query's map stage, scale/partition_plan.h):
   // at most `parts` parts, the files dealt round robin, each the table's governed scan
-  // over its files (their deletes applied) and the files it opens. Empty if `key` is
-  // not a table scan of the statement or has fewer than 2 data files.
+  // over its files (their deletes applied) and the files it opens. A temporary table
+  // the nodes computed (AddTempTable `shared`) is divided by its files likewise. Empty
+  // if `key` is neither or has fewer than 2 data files.
   std::vector<PlannedReads> PlannedParts(const std::string& key, size_t parts) const;
 
   // 1. The pre-bind check of a query (SELECT, or the source of INSERT / CREATE
@@ -265,6 +266,7 @@ class Governor : public engine::TableResolver {
   std::map<std::string, std::string> shared_temp_scans_;  // this statement's reads of shared temporary tables
   std::map<std::string, std::string> files_;              // file the scans read -> db.table
   std::set<std::string> local_reads_;                     // what the statement read that only this server can
+  std::vector<PlannedReads> TempParts(const std::string& key, size_t parts) const;
   std::map<std::string, std::vector<std::string>> temp_tables_;  // the run's temporary tables: name -> files
   std::set<std::string> shared_temp_tables_;                     // those in the lake (AddTempTable)
   std::optional<RowChange> row_change_;                          // this statement's, if it changes rows

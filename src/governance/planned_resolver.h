@@ -20,6 +20,8 @@ namespace tarn::governance {
 // The key under which Governor::Planned names the scan the engine asked for as
 // (schema, table): "db.t", or the pin of a time-travel read.
 std::string ResolverKey(const std::string& schema, const std::string& table);
+// The key of a run's temporary table `name` (any case).
+std::string TempTableKey(const std::string& name);
 
 class PlannedResolver : public engine::TableResolver {
  public:

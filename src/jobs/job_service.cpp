@@ -386,6 +386,7 @@ session::RunResult JobService::RunSteps(JobStore& reader, const JobRun& run, Run
     failed.error = e;
     return failed;
   }
+  request.offload_splits = offload && offload->MaySplit();
   if (std::string type = run.job.value("type", "sql"); type != "sql") {
     // A job of another type becomes its script now, as the run's principal.
     try {

@@ -120,7 +120,8 @@ std::shared_ptr<const Pipeline> ParsePipeline(const std::string& text, const std
 
 class Compilation {
  public:
-  Compilation(const Pipeline& p, SchemaProbe& probe) : p_(p), probe_(probe) {}
+  Compilation(const Pipeline& p, SchemaProbe& probe, bool split_aggregates)
+      : p_(p), probe_(probe), split_aggregates_(split_aggregates) {}
 
   struct Cte {
     std::string name;  // quoted
@@ -131,7 +132,10 @@ class Compilation {
     bool input = false;  // a table as it is: never worth materializing
     std::string op;      // the step type that made it
     std::vector<std::string> columns;
+    std::string table;               // an input that is a table: its name (db.table)
+    size_t partial_of = kNoPartial;  // partial aggregates: the CTE whose parts they are of
   };
+  static constexpr size_t kNoPartial = static_cast<size_t>(-1);
   struct Pending {
     CompiledStatement::Kind kind;
     std::string step, head, query, note;
@@ -194,7 +198,8 @@ class Compilation {
     r.table = table;
     r.needs = Needs(from);
     r.index = ctes_.size();
-    ctes_.push_back({r.cte, bare, sql, Direct(from), current_step_, input, current_op_, {}});
+    ctes_.push_back(
+        {r.cte, bare, sql, Direct(from), current_step_, input, current_op_, {}, table, kNoPartial});
     r.needs.insert(r.index);
     r.columns = probe_.Describe(With(r.needs, "SELECT * FROM " + r.cte + " LIMIT 0"));
     for (auto& c : r.columns) ctes_.back().columns.push_back(c.name);
@@ -219,7 +224,9 @@ class Compilation {
   // once into a temporary table. Then renders the statements, each preceded by the
   // CREATE TEMP TABLE of what it is the first to need.
   void Finish() {
-    std::set<size_t> m;
+    std::set<size_t> m;  // partial aggregates are their own statement, split by parts
+    for (size_t i = 0; i < ctes_.size(); i++)
+      if (ctes_[i].partial_of != kNoPartial) m.insert(i);
     // What each statement, then each step chosen for a temporary table, computes: it
     // changes only when a step is chosen.
     auto reaches = [&] {
@@ -248,7 +255,7 @@ class Compilation {
       auto& st = pending_[k];
       for (size_t i : reach[k].Read(m)) Create(i, m, created);
       out_.statements.push_back(
-          {st.kind, st.step, Render(st.head, st.query, reach[k].computed) + st.tail, st.note, {}});
+          {st.kind, st.step, Render(st.head, st.query, reach[k].computed) + st.tail, st.note, {}, ""});
     }
     for (auto& step : out_.steps) {
       size_t uses = 0;
@@ -282,6 +289,7 @@ class Compilation {
   std::string previous_;  // the name of the last relation a step made
   CompiledPipeline out_;
   Lineage lineage_;
+  bool split_aggregates_;
 
  private:
   std::string Render(const std::string& head, const std::string& query, const std::set<size_t>& with) const {
@@ -309,8 +317,20 @@ class Compilation {
         {CompiledStatement::kMaterialize, ctes_[i].step,
          Render("CREATE TEMP TABLE " + ctes_[i].name + " AS", "SELECT " + select + " FROM " + ctes_[i].name,
                 reach.computed),
-         fmt::format("materialize {} (read by several statements)", ctes_[i].bare.substr(2)),
-         lineage_.SplitOf(i, reach.computed, Deps())});
+         ctes_[i].partial_of == kNoPartial
+             ? fmt::format("materialize {} (read by several statements)", ctes_[i].bare.substr(2))
+             : fmt::format("partial aggregates of {} by parts of its input", ctes_[i].step),
+         lineage_.SplitOf(i, reach.computed, Deps()), PartsOf(i, reach, m)});
+  }
+  // What the statement computing partial aggregates `i` may be split by the parts of:
+  // its input's temporary table, or its input table, when it computes nothing else.
+  std::string PartsOf(size_t i, const Reached& reach, const std::set<size_t>& m) const {
+    size_t in = ctes_[i].partial_of;
+    if (in == kNoPartial) return "";
+    if (reach.computed == std::set<size_t>{i} && m.count(in)) return ctes_[in].bare;
+    if (reach.computed == std::set<size_t>{i, in} && ctes_[in].input && !ctes_[in].table.empty())
+      return ctes_[in].table;
+    return "";
   }
   // Keeps in each temporary table only the columns its readers use, and lets a wide
   // step's filters recompute it (column_demand.h).
@@ -388,12 +408,22 @@ void StepContext::Output(const std::string& head, const std::string& query,
 
 std::string StepContext::Expr(const std::string& formula, const std::vector<std::string>& columns,
                               ExprMode mode, const std::string& field, const WindowSpec* window,
-                              std::set<std::string>* used) const {
+                              std::set<std::string>* used, AggregateParts* parts) const {
   int line = spec_.Line(field);
   return CompileExpr(
       formula, columns, mode,
       fmt::format("{}{}, field '{}'", spec_.where(), line > 0 ? fmt::format(" line {}", line) : "", field),
-      window, used);
+      window, used, parts);
+}
+
+bool StepContext::SplitsAggregates() const {
+  return c_.split_aggregates_;
+}
+
+const Relation& StepContext::AddPartial(const std::string& sql, const Relation& in) {
+  const Relation& r = Add(sql, {&in}, "partial");
+  c_.ctes_[r.index].partial_of = in.index;
+  return r;
 }
 
 bool StepContext::TableExists(const std::string& table) {
@@ -404,6 +434,11 @@ bool StepContext::TableExists(const std::string& table) {
     if (e.code() == ErrorCode::kNotFound) return false;
     throw;
   }
+}
+
+std::vector<Column> StepContext::Describe(const std::string& query,
+                                          const std::vector<const Relation*>& from) {
+  return c_.probe_.Describe(c_.With(Compilation::Needs(from), "SELECT * FROM (" + query + ") LIMIT 0"));
 }
 
 std::vector<std::string> StepContext::Values(const std::string& query,
@@ -419,8 +454,8 @@ std::vector<FileInputSpec> FileInputs(const Pipeline& p) {
   return out;
 }
 
-CompiledPipeline Compile(const Pipeline& p, SchemaProbe& probe) {
-  Compilation c(p, probe);
+CompiledPipeline Compile(const Pipeline& p, SchemaProbe& probe, bool split_aggregates) {
+  Compilation c(p, probe, split_aggregates);
   c.out_.name = p.name;
   for (auto& [name, spec] : p.inputs) {
     c.current_step_ = name;

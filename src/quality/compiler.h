@@ -103,12 +103,21 @@ class StepContext {
   // query over `from`, then `tail` (") TO 'file'").
   void Output(const std::string& head, const std::string& query, const std::vector<const Relation*>& from,
               const std::string& note, const std::string& tail = "");
-  // A formula over `over`'s columns, naming this step and `field` in errors.
+  // A formula over `over`'s columns, naming this step and `field` in errors (`parts`:
+  // in two steps, expr.h).
   std::string Expr(const std::string& formula, const std::vector<std::string>& columns, ExprMode mode,
                    const std::string& field, const WindowSpec* window = nullptr,
-                   std::set<std::string>* used = nullptr) const;
+                   std::set<std::string>* used = nullptr, AggregateParts* parts = nullptr) const;
+  // Whether aggregates are computed in two statements (Compile's split_aggregates).
+  bool SplitsAggregates() const;
+  // The step's part "partial": partial aggregates over `in` (`sql`), computed in a
+  // statement of their own that may be split by the parts of `in`'s files; the step's
+  // result combines them.
+  const Relation& AddPartial(const std::string& sql, const Relation& in);
   // Whether `table` (database.table) exists for the submitter.
   bool TableExists(const std::string& table);
+  // The columns of `query` over `from` (bound as the submitter).
+  std::vector<Column> Describe(const std::string& query, const std::vector<const Relation*>& from);
   // The first column of `query` over `from` (bound and run as the submitter).
   std::vector<std::string> Values(const std::string& query, const std::vector<const Relation*>& from,
                                   size_t limit);

@@ -20,8 +20,9 @@ struct Tok {
 class Parser {
  public:
   Parser(const std::string& formula, const std::vector<std::string>& columns, ExprMode mode,
-         const std::string& what, const WindowSpec* window, std::set<std::string>* used)
-      : src_(formula), columns_(columns), what_(what), used_(used), ctx_{mode, window, false} {
+         const std::string& what, const WindowSpec* window, std::set<std::string>* used,
+         AggregateParts* parts)
+      : src_(formula), columns_(columns), what_(what), used_(used), parts_(parts), ctx_{mode, window, false} {
     Lex();
   }
 
@@ -269,7 +270,10 @@ class Parser {
                                 def->max_args == 1 ? "" : "s", args.size(), def->usage));
     }
     try {
-      return def->emit(args, raw, ctx_);
+      std::string sql = def->emit(args, raw, ctx_);
+      if (parts_ && ctx_.mode == ExprMode::kAggregate && def->kind == FunctionKind::kAggregate)
+        return parts_->Split(def->name, sql);
+      return sql;
     } catch (const Error& e) {
       Fail(name.at, fmt::format("{}: {}", def->name, e.what()));
     }
@@ -279,6 +283,7 @@ class Parser {
   const std::vector<std::string>& columns_;
   const std::string& what_;
   std::set<std::string>* used_;
+  AggregateParts* parts_;
   CallContext ctx_;
   std::vector<Tok> toks_;
   size_t pos_ = 0;
@@ -324,10 +329,32 @@ const std::string* MatchColumn(const std::vector<std::string>& columns, const st
 }
 
 std::string CompileExpr(const std::string& formula, const std::vector<std::string>& columns, ExprMode mode,
-                        const std::string& what, const WindowSpec* window, std::set<std::string>* used) {
+                        const std::string& what, const WindowSpec* window, std::set<std::string>* used,
+                        AggregateParts* parts) {
   if (formula.size() > 20000)
     throw Error::InvalidArgument("{}: the formula is longer than 20000 characters", what);
-  return Parser(formula, columns, mode, what, window, used).Compile();
+  return Parser(formula, columns, mode, what, window, used, parts).Compile();
+}
+
+std::string AggregateParts::Add(const std::string& sql) {
+  std::string name = "__p" + std::to_string(partial.size());
+  partial.push_back(sql + " AS " + QuoteName(name));
+  return QuoteName(name);
+}
+
+std::string AggregateParts::Split(const std::string& name, const std::string& sql) {
+  auto starts = [&](const char* prefix) { return name.rfind(prefix, 0) == 0; };
+  if (name == "SUM" || starts("SUMIF")) return "sum(" + Add(sql) + ")";
+  if (name == "MIN" || starts("MINIFS")) return "min(" + Add(sql) + ")";
+  if (name == "MAX" || starts("MAXIFS")) return "max(" + Add(sql) + ")";
+  if (name == "COUNT" || name == "COUNTA" || starts("COUNTIF"))
+    return "CAST(coalesce(sum(" + Add(sql) + "), 0) AS BIGINT)";
+  if ((name == "AVERAGE" || name == "AVG" || starts("AVERAGEIF")) && sql.rfind("avg(", 0) == 0) {
+    std::string total = Add("sum(" + sql.substr(4)), count = Add("count(" + sql.substr(4));
+    return "(CAST(sum(" + total + ") AS DOUBLE) / nullif(sum(" + count + "), 0))";
+  }
+  ok = false;
+  return sql;
 }
 
 }  // namespace tarn::quality

@@ -33,6 +33,23 @@ struct WindowSpec {
   std::string order_by;
 };
 
+// An aggregate formula computed in two steps, for a step split by the parts of its
+// input (docs/scale-out.md, "What is split"): each part's partial aggregates, then
+// their combination. With it, CompileExpr in kAggregate mode turns each aggregate call
+// into its combination over partial columns it adds here: SUM, SUMIF(S), MIN(IFS),
+// MAX(IFS) combine by the same aggregate, COUNT, COUNTA, COUNTIF(S) by a sum, AVERAGE
+// and its IF forms by a sum over a count. Any other aggregate (distinct counts) makes
+// the formula not splittable (`ok` false).
+struct AggregateParts {
+  std::vector<std::string> partial;  // "<aggregate> AS \"__pN\"", over the step's input
+  bool ok = true;
+  // The combination of the call `name` whose one-step SQL is `sql`.
+  std::string Split(const std::string& name, const std::string& sql);
+
+ private:
+  std::string Add(const std::string& sql);
+};
+
 // Compiles `formula` over a step input with `columns` (names as they are; a formula
 // names them bare, `amount`, or in brackets, `[Posted Date]`; case does not matter
 // unless two columns differ only by case). Returns a SQL expression. `window` is
@@ -40,9 +57,10 @@ struct WindowSpec {
 // the formula)" for a syntax error, an unknown column or function, or a function
 // called with the wrong arguments.
 // `used`, if given, receives the columns the formula names.
+// `parts`, in kAggregate mode: the formula in two steps (AggregateParts).
 std::string CompileExpr(const std::string& formula, const std::vector<std::string>& columns, ExprMode mode,
                         const std::string& what, const WindowSpec* window = nullptr,
-                        std::set<std::string>* used = nullptr);
+                        std::set<std::string>* used = nullptr, AggregateParts* parts = nullptr);
 
 // The column of `columns` that `name` names: itself, else the one column equal to it
 // but for case. Null when there is none, or two: then `why` says so ("no column 'x'

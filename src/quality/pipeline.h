@@ -58,6 +58,9 @@ struct CompiledStatement {
   // The tables (db.table) it may be split by and their key columns
   // (session::Partitioning); empty: it may not be.
   std::map<std::string, std::vector<std::string>> partition_keys;
+  // Or the temporary table it may be split by the parts of (session::Partitioning::
+  // parts_of): a step's partial aggregates, which the next statement combines.
+  std::string parts_of;
 };
 
 // A step as explain shows it.
@@ -98,7 +101,11 @@ struct CompiledPipeline {
 // caller. Throws kInvalidArgument naming the step, field and line for what only the
 // inputs' columns reveal (an unknown column, a formula that does not compile), and
 // whatever `probe` throws (a table that does not exist or may not be read).
-CompiledPipeline Compile(const Pipeline& pipeline, SchemaProbe& probe);
+// `split_aggregates` (for an offload that may split): an aggregate step whose values
+// all combine from partial aggregates (expr.h, AggregateParts) is computed in two
+// statements, its partial aggregates part by part of its input's files, then their
+// combination.
+CompiledPipeline Compile(const Pipeline& pipeline, SchemaProbe& probe, bool split_aggregates = false);
 
 // The file inputs of `pipeline`, as Compile will read them (a caller stages them for
 // the probe's questions too). kInvalidArgument naming the input and field.

@@ -44,7 +44,7 @@ CompiledPipeline CompileAs(const std::string& text, const std::string& source, c
                            session::Runner& runner) {
   auto pipeline = ParsePipeline(text, source);
   RunnerProbe probe(runner, as.principal, as.origin, as.role, as.inputs);
-  return Compile(*pipeline, probe);
+  return Compile(*pipeline, probe, as.offload_splits);
 }
 
 namespace {
@@ -182,8 +182,9 @@ class ReconciliationJob : public jobs::JobType {
     auto compiled = CompileAs(text, source, probe, runner);
     // A compare of two tables may be split by its keys on a Slurm executor.
     for (size_t i = 0; i < compiled.statements.size(); i++) {
-      if (!compiled.statements[i].partition_keys.empty())
-        run.partitioning[i] = {compiled.statements[i].partition_keys, 0};
+      auto& st = compiled.statements[i];
+      if (!st.partition_keys.empty() || !st.parts_of.empty())
+        run.partitioning[i] = {st.partition_keys, 0, st.parts_of};
     }
     return compiled.Script();
   }

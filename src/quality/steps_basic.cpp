@@ -254,17 +254,55 @@ class Aggregate : public StepType {
  public:
   const char* name() const override { return "aggregate"; }
   std::set<std::string> fields() const override { return {"input", "group_by", "values"}; }
+  // One statement; or, split (StepContext::SplitsAggregates), partial aggregates by
+  // the same groups and their combination.
   void Compile(StepContext& step) const override {
     const Relation& in = step.Input("input");
     auto group = Columns(step, in, "group_by");
-    std::string list = ColumnList(group);
+    std::string by = group.empty() ? "" : " GROUP BY " + ColumnList(group);
+    std::string list = ColumnList(group), combined = list;
+    AggregateParts parts;
     for (auto& [name, formula] : step.spec().Pairs("values", true)) {
       std::string sql = step.Expr(formula, in.Names(), ExprMode::kAggregate, "values." + name);
       list += (list.empty() ? "" : ", ") + sql + " AS " + QuoteName(name);
+      if (step.SplitsAggregates()) {
+        sql =
+            step.Expr(formula, in.Names(), ExprMode::kAggregate, "values." + name, nullptr, nullptr, &parts);
+        combined += (combined.empty() ? "" : ", ") + sql + " AS " + QuoteName(name);
+      }
     }
-    step.Add(fmt::format("SELECT {} FROM {}{}", list, in.cte,
-                         group.empty() ? "" : " GROUP BY " + ColumnList(group)),
-             {&in});
+    std::string one = fmt::format("SELECT {} FROM {}{}", list, in.cte, by);
+    if (!step.SplitsAggregates() || !parts.ok || parts.partial.empty()) return void(step.Add(one, {&in}));
+    SplitInTwo(step, in, group, parts, combined, step.Describe(one, {&in}));
+  }
+
+ private:
+  // The partial aggregates (a 128-bit integer sum kept as DECIMAL(38,0), which Parquet
+  // holds exactly), then their combination cast to the one-step types `one`.
+  static void SplitInTwo(StepContext& step, const Relation& in, const std::vector<std::string>& group,
+                         const AggregateParts& parts, const std::string& combined,
+                         const std::vector<Column>& one) {
+    std::string by = group.empty() ? "" : " GROUP BY " + ColumnList(group);
+    std::string list = ColumnList(group);
+    for (auto& p : parts.partial) list += (list.empty() ? "" : ", ") + p;
+    auto types = step.Describe(fmt::format("SELECT {} FROM {}{}", list, in.cte, by), {&in});
+    list = ColumnList(group);
+    for (size_t i = 0; i < parts.partial.size(); i++) {
+      const std::string& type = types.at(group.size() + i).type;
+      std::string p = parts.partial[i];
+      if (type == "HUGEINT" || type == "UHUGEINT") {
+        auto as = p.rfind(" AS ");
+        p = "CAST(" + p.substr(0, as) + " AS DECIMAL(38,0))" + p.substr(as);
+      }
+      list += (list.empty() ? "" : ", ") + p;
+    }
+    const Relation& partial = step.AddPartial(fmt::format("SELECT {} FROM {}{}", list, in.cte, by), in);
+    auto combined_sql = fmt::format("SELECT {} FROM {}{}", combined, partial.cte, by);
+    std::string cast = ColumnList(group);
+    for (size_t i = group.size(); i < one.size(); i++)
+      cast += (cast.empty() ? "" : ", ") +
+              fmt::format("CAST({0} AS {1}) AS {0}", QuoteName(one[i].name), one[i].type);
+    step.Add(fmt::format("SELECT {} FROM ({})", cast, combined_sql), {&partial});
   }
 };
 

@@ -176,7 +176,7 @@ ValidationOutcome RunValidation(const std::string& spec_text, const std::string&
   session::RunRequest run = request;
   run.sql = plan.Script();
   run.parquet_output.reset();
-  for (auto& [i, keys] : plan.partitioning) run.partitioning[i] = {keys, 0};
+  for (auto& [i, keys] : plan.partitioning) run.partitioning[i] = {keys, 0, ""};
   ScratchDir scratch;
   json external;
   if (plan.external) {

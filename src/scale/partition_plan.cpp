@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "common/error.h"
 #include "engine/engine.h"
@@ -84,6 +85,13 @@ PartitionPlan::PartitionPlan(const session::PlannedQuery& query, int64_t buckets
       buckets_(std::clamp<int64_t>(buckets, 1, 4096)),
       dir_(std::move(dir)),
       prefix_(std::move(prefix)) {
+  if (!query_.parts_key.empty()) {  // no map stage: each bucket task reads a part of the table's files
+    if (!query_.partition_keys.empty())
+      throw Error::InvalidArgument("a statement is split by keys or by the parts of a table, not both");
+    if (query_.parts_of) parts_ = query_.parts_of(query_.parts_key, static_cast<size_t>(buckets_));
+    if (parts_.empty()) parts_.push_back(query_.reads);
+    buckets_ = static_cast<int64_t>(parts_.size());
+  }
   for (auto& [key, columns] : query_.partition_keys) {
     if (columns.empty()) throw Error::InvalidArgument("table {} is split by no key column", key);
     for (auto& c : columns) {
@@ -170,7 +178,30 @@ std::vector<PlannedTask> PartitionPlan::MapTasks() const {
   return out;
 }
 
+// Split by parts: bucket b reads part b of the table's files, everything else whole.
+std::vector<PlannedTask> PartitionPlan::PartTasks() const {
+  std::set<std::string> divided;  // the table's files, whichever part has them
+  for (auto& part : parts_)
+    for (auto& [file, table] : part.files) divided.insert(file);
+  std::vector<PlannedTask> out;
+  for (int64_t b = 0; b < buckets_; b++) {
+    auto scans = query_.reads.scans;
+    scans[query_.parts_key] = parts_[b].scans.at(query_.parts_key);
+    std::map<std::string, std::string> files;
+    for (auto& [file, table] : query_.reads.files)
+      if (!divided.count(file)) files[file] = table;
+    for (auto& [file, table] : parts_[b].files) files[file] = table;
+    out.push_back({fmt::format("{}.b{}", prefix_, b),
+                   {{"sql", bucket_sql_},
+                    {"scans", scans},
+                    {"files", Files(files)},
+                    {"output", BucketResult(b).string()}}});
+  }
+  return out;
+}
+
 std::vector<PlannedTask> PartitionPlan::BucketTasks() const {
+  if (!parts_.empty()) return PartTasks();
   // split table i -> bucket -> its files, from all of its map tasks
   std::vector<std::map<int64_t, std::vector<std::string>>> written(split_.size());
   for (size_t m = 0; m < maps_.size(); m++) {

@@ -9,6 +9,10 @@
 //   merge   one task: the buckets' results concatenated, with the statement's
 //           top-level ORDER BY / LIMIT.
 //
+// A query split by the parts of a table (PlannedQuery::parts_key) has no map stage:
+// bucket b reads part b of that table's files (query.parts_of), every other table
+// whole.
+//
 // Every file lives in the run's scratch folder `dir`; a task may read only the files
 // its body lists (the worker's PlannedResolver checks the plan against them).
 //
@@ -50,7 +54,8 @@ int64_t ChooseBuckets(int64_t input_bytes, int64_t task_memory, int64_t at_least
 
 class PartitionPlan {
  public:
-  // `query.partition_keys` names the split tables; `prefix` starts each task's name;
+  // `query.partition_keys` names the split tables (or `query.parts_key` the table
+  // split by parts, into at most `buckets`); `prefix` starts each task's name;
   // `map_parts`: at most so many map tasks per split table (query.parts_of divides
   // it by its files). kInvalidArgument if the statement is not one query, or a key
   // column is not a plain name.
@@ -82,6 +87,7 @@ class PartitionPlan {
 
  private:
   void OrderByResult(const duckdb::QueryNode& node, duckdb::OrderModifier& order) const;
+  std::vector<PlannedTask> PartTasks() const;
   std::filesystem::path MapDir(size_t i) const;
   std::filesystem::path BucketResult(int64_t b) const;
 
@@ -95,9 +101,10 @@ class PartitionPlan {
     governance::PlannedReads reads;  // its scan (of the table's key) and files
     std::filesystem::path reused;    // an earlier map task's folder, or empty
   };
-  std::vector<Map> maps_;   // the map tasks
-  std::string bucket_sql_;  // the statement without its top-level ORDER BY / LIMIT
-  std::string merge_sql_;   // SELECT * FROM the parts, with them
+  std::vector<Map> maps_;                        // the map tasks
+  std::vector<governance::PlannedReads> parts_;  // split by parts: each bucket's part
+  std::string bucket_sql_;                       // the statement without its top-level ORDER BY / LIMIT
+  std::string merge_sql_;                        // SELECT * FROM the parts, with them
   bool needs_merge_ = false;
 };
 

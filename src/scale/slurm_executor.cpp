@@ -109,26 +109,43 @@ class SlurmOffload : public session::QueryOffload {
                                const std::function<bool()>& stopped) override {
     std::string prefix = fmt::format("t{}", ++queries_);
     int64_t buckets = 1;
-    if (!q.partition_keys.empty()) {
+    if (!q.partition_keys.empty() || !q.parts_key.empty()) {
       buckets = q.buckets > 0               ? q.buckets
                 : app_.executor.buckets > 0 ? app_.executor.buckets
                                             : ChooseBuckets(InputBytes(q), Memory(), app_.executor.max_nodes);
       if (buckets <= 1) hooks_.note(fmt::format("statement {}: one bucket, not split", q.index + 1));
     }
-    if (buckets <= 1) {
-      auto files = nlohmann::json::array();
-      for (auto& [file, table] : q.reads.files) files.push_back({{"path", file}, {"table", table}});
-      PlannedTask task{prefix,
-                       {{"sql", q.sql},
-                        {"scans", q.reads.scans},
-                        {"files", files},
-                        {"output", (dir_ / prefix / "result.parquet").string()}}};
-      auto reports = RunStage(fmt::format("statement {}", q.index + 1), "", {task}, stopped);
-      return {dir_ / prefix / "result.parquet", reports[0].value("rows", int64_t{0}), {}};
-    }
+    if (buckets <= 1) return RunWhole(q, prefix, stopped);
     PartitionPlan plan(q, buckets, dir_, prefix,
                        static_cast<size_t>(std::max<int64_t>(app_.executor.max_nodes, 1)));
-    hooks_.note(fmt::format("statement {}: split by key into {} buckets", q.index + 1, plan.buckets()));
+    if (plan.buckets() < 2) return RunWhole(q, prefix, stopped);  // a table of one file: one part
+    return RunSplit(q, plan, prefix, stopped);
+  }
+
+ private:
+  // The query as one task.
+  session::OffloadedResult RunWhole(const session::PlannedQuery& q, const std::string& prefix,
+                                    const std::function<bool()>& stopped) {
+    auto files = nlohmann::json::array();
+    for (auto& [file, table] : q.reads.files) files.push_back({{"path", file}, {"table", table}});
+    PlannedTask task{prefix,
+                     {{"sql", q.sql},
+                      {"scans", q.reads.scans},
+                      {"files", files},
+                      {"output", (dir_ / prefix / "result.parquet").string()}}};
+    auto reports = RunStage(fmt::format("statement {}", q.index + 1), "", {task}, stopped);
+    return {dir_ / prefix / "result.parquet", reports[0].value("rows", int64_t{0}), {}};
+  }
+
+  // The query split by `plan`: its map stage (reusing the run's shuffle files where it
+  // can), its buckets, and a merge unless the buckets' results are the rows.
+  session::OffloadedResult RunSplit(const session::PlannedQuery& q, PartitionPlan& plan,
+                                    const std::string& prefix, const std::function<bool()>& stopped) {
+    if (q.parts_key.empty())
+      hooks_.note(fmt::format("statement {}: split by key into {} buckets", q.index + 1, plan.buckets()));
+    else
+      hooks_.note(fmt::format("statement {}: split into {} parts of {}'s files", q.index + 1, plan.buckets(),
+                              q.parts_key));
     std::string label = fmt::format("statement {} ", q.index + 1);
     // A table an earlier statement of the run mapped alike (the same governed scan, key
     // and buckets: a reconciliation's steps over the same inputs) is not mapped again.
@@ -158,7 +175,6 @@ class SlurmOffload : public session::QueryOffload {
     return {merge.body.at("output").get<std::string>(), reports[0].value("rows", int64_t{0}), {}};
   }
 
- private:
   static std::string Join(const std::vector<std::string>& v) {
     std::string out;
     for (auto& s : v) out += (out.empty() ? "" : ",") + s;

@@ -29,6 +29,11 @@ struct Partitioning {
   // A table as the statement names it (db.table, any case) -> its key columns.
   std::map<std::string, std::vector<std::string>> keys;
   int64_t buckets = 0;  // 0: the executor chooses
+  // Instead of keys: a table (db.table) or temporary table the statement reads, whose
+  // files are dealt into parts, the statement computed over each part's rows alone and
+  // the results concatenated. Who declares it vouches that the concatenation is what it
+  // wants: rows made row for row, or partial aggregates a later statement combines.
+  std::string parts_of;
 };
 
 // One query, planned for running elsewhere.
@@ -40,9 +45,11 @@ struct PlannedQuery {
   // Its Partitioning, the tables named as `reads.scans` keys them; empty: one task.
   std::map<std::string, std::vector<std::string>> partition_keys;
   int64_t buckets = 0;
+  std::string parts_key;  // Partitioning::parts_of as `reads.scans` keys it ("": none)
   // A split table's governed reads divided by its files (Governor::PlannedParts), so
-  // that several map tasks share it: (key of partition_keys, at most N parts); empty
-  // for one that cannot be divided. Set with partition_keys; valid during Run only.
+  // that several map tasks share it, or the parts of parts_key: (key of
+  // partition_keys or parts_key, at most N parts); empty for one that cannot be
+  // divided. Set with partition_keys or parts_key; valid during Run only.
   std::function<std::vector<governance::PlannedReads>(const std::string& key, size_t parts)> parts_of;
   // The caller takes the rows as several files (OffloadedResult::parts): a split query
   // needs no merge then, unless it has a top-level ORDER BY or LIMIT.

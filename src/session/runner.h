@@ -77,6 +77,9 @@ struct RunRequest {
   std::optional<catalog::CommitKey> commit_scope;
   // Computes the run's queries elsewhere (see offload.h); null: here.
   std::shared_ptr<QueryOffload> offload;
+  // Whether the run's offload may split statements (QueryOffload::MaySplit), also
+  // while a job type makes its script, when `offload` is null.
+  bool offload_splits = false;
   // Statements (by their index in `sql`, from 0) an offload may split by key.
   std::map<size_t, Partitioning> partitioning;
 };

@@ -368,6 +368,15 @@ void Session::RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, R
     return RunQuery(std::move(statement), handler, parquet_output, outcome);
   }
   if (auto it = partitioning_.find(statement_index_); it != partitioning_.end()) {
+    if (const std::string& name = it->second.parts_of; !name.empty()) {
+      auto dot = name.find('.');
+      planned.parts_key = dot == std::string::npos
+                              ? governance::TempTableKey(name)
+                              : governance::ResolverKey(name.substr(0, dot), name.substr(dot + 1));
+      if (!planned.reads.scans.count(planned.parts_key))
+        throw Error::InvalidArgument("statement {} is split by the parts of {}, which it does not read",
+                                     statement_index_ + 1, name.substr(0, 128));
+    }
     for (auto& [name, keys] : it->second.keys) {
       auto dot = name.find('.');
       std::string key =

@@ -175,5 +175,39 @@ TEST_F(ExprTest, AggregatesCompileToFilteredAggregates) {
             "sum(\"amount\") OVER (PARTITION BY \"ccy\")");
 }
 
+// In two steps (AggregateParts): partial aggregates per part (here: rows split by
+// k % 3), then their combination, equal the one-step aggregate; a distinct count
+// cannot be split.
+TEST_F(ExprTest, AggregatesSplitIntoPartialsThatCombineToTheOneStepValue) {
+  std::vector<std::string> cols = {"k", "amount", "ccy"};
+  const char* data =
+      "(SELECT i AS k, CASE WHEN i % 7 = 0 THEN NULL ELSE (i * 37) % 101 - 50 END AS amount, "
+      "CASE WHEN i % 2 = 0 THEN 'EUR' ELSE 'USD' END AS ccy FROM range(200) t(i))";
+  for (std::string formula :
+       {"SUM(amount)", "COUNT()", "COUNT(amount)", "COUNTIF(amount > 0)", "MIN(amount)",
+        "MAXIFS(amount, ccy = \"EUR\")", "ROUND(AVERAGE(amount), 6)",
+        "ROUND(AVERAGEIF(amount, ccy = \"USD\"), 6)", "ROUND(100.0 * SUMIF(amount, amount > 0) / COUNT(), 3)",
+        "MAX(amount) - MIN(amount)"}) {
+    SCOPED_TRACE(formula);
+    AggregateParts parts;
+    std::string one = CompileExpr(formula, cols, ExprMode::kAggregate, "x");
+    std::string combined = CompileExpr(formula, cols, ExprMode::kAggregate, "x", nullptr, nullptr, &parts);
+    ASSERT_TRUE(parts.ok);
+    ASSERT_FALSE(parts.partial.empty());
+    std::string partial;
+    for (auto& p : parts.partial) partial += ", " + p;
+    auto whole = conn_->Run("SELECT CAST((" + one + ") AS VARCHAR) FROM " + data);
+    auto split = conn_->Run("SELECT CAST((" + combined + ") AS VARCHAR) FROM (SELECT k % 3 AS part" +
+                            partial + " FROM " + data + " GROUP BY k % 3)");
+    EXPECT_EQ(split->GetValue(0, 0).ToString(), whole->GetValue(0, 0).ToString());
+  }
+  AggregateParts parts;
+  CompileExpr("SUM(amount) / COUNT_DISTINCT(ccy)", cols, ExprMode::kAggregate, "x", nullptr, nullptr, &parts);
+  EXPECT_FALSE(parts.ok);
+  AggregateParts approx;
+  CompileExpr("APPROX_COUNT_DISTINCT(ccy)", cols, ExprMode::kAggregate, "x", nullptr, nullptr, &approx);
+  EXPECT_FALSE(approx.ok);
+}
+
 }  // namespace
 }  // namespace tarn::quality

@@ -1,6 +1,7 @@
 // Reconciliation pipelines compiled against a real lake and run through the Runner:
 // compare finds planted breaks, lookups and pivots give spreadsheet answers, checks
 // fail naming keys, and the spec's errors say where.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 
 #include "governance/governance_fixture.h"
@@ -41,8 +42,9 @@ class PipelineTest : public GovernanceTest {
     quality::RunnerProbe probe(*runner_, who, audit::Origin{"test"});
     return quality::Compile(*quality::ParsePipeline(yaml, "recon.yaml"), probe);
   }
-  quality::CompiledPipeline Compile(const std::string& yaml) {
-    return Compile(yaml, session::Instance::LocalCaller().principal);
+  quality::CompiledPipeline Compile(const std::string& yaml, bool split_aggregates = false) {
+    quality::RunnerProbe probe(*runner_, session::Instance::LocalCaller().principal, audit::Origin{"test"});
+    return quality::Compile(*quality::ParsePipeline(yaml, "recon.yaml"), probe, split_aggregates);
   }
 };
 
@@ -145,14 +147,72 @@ steps:
   EXPECT_THAT(explain, HasSubstr("step wide (derive, line 4): materialized: computed once into a temporary "
                                  "table that later statements read (3 of 10 columns); big recomputes it"))
       << explain;
-  EXPECT_THAT(c.statements.front().sql, HasSubstr("SELECT \"ccy\", \"a\", \"d\" FROM \"p_wide\"")) << c.Script();
+  EXPECT_THAT(c.statements.front().sql, HasSubstr("SELECT \"ccy\", \"a\", \"d\" FROM \"p_wide\""))
+      << c.Script();
   Exec(*admin_, c.Script());
-  EXPECT_EQ(All(*admin_, "SELECT ccy, n, s FROM d.o1 ORDER BY ccy"), "EUR|4|460.00|\nGBP|1|60.00|\nUSD|1|150.00|\n");
+  EXPECT_EQ(All(*admin_, "SELECT ccy, n, s FROM d.o1 ORDER BY ccy"),
+            "EUR|4|460.00|\nGBP|1|60.00|\nUSD|1|150.00|\n");
   EXPECT_EQ(All(*admin_, "SELECT d, n FROM d.o2"), "2024|6|\n");
   EXPECT_EQ(All(*admin_, "SELECT ref, c, f FROM d.o3 ORDER BY ref"), "TX1|EUR|3|\nTX3|USD|3|\nTX6|EUR|3|\n");
   // A reader that uses every column keeps the step whole.
   auto whole = Compile(std::string(yaml) + "  - {name: o4, output: {input: wide, table: d.o4}}\n");
   EXPECT_THAT(whole.Explain(), ::testing::Not(HasSubstr("of 10 columns"))) << whole.Explain();
+}
+
+// For an offload that may split: an aggregate over a temporary table becomes partial
+// aggregates in a statement of their own, split by the parts of that table's files,
+// and their combination, with the one-step answers and column types; an aggregate with
+// a distinct count stays one statement.
+TEST_F(PipelineTest, SplitAggregatesArePartialsByPartsThenTheirCombinationWithTheSameAnswers) {
+  std::string yaml = R"(inputs:
+  ledger: {table: d.ledger}
+steps:
+  - name: wide
+    derive: {columns: {a: amount * 2, n: LEN(ref)}}
+  - name: by_ccy
+    aggregate:
+      input: wide
+      group_by: [ccy]
+      values: {n: COUNT(), s: SUM(a), big: COUNTIF(amount > 50), avg: AVERAGE(amount), first: MIN(posted), len: SUM(n)}
+  - name: all
+    aggregate: {input: wide, values: {n: COUNT(), top: MAX(amount)}}
+  - name: distinct
+    aggregate: {input: wide, values: {ccys: COUNT_DISTINCT(ccy)}}
+)";
+  auto outputs = [](const std::string& prefix) {
+    std::string out;
+    for (const char* step : {"by_ccy", "all", "distinct", "wide"})
+      out += fmt::format("  - {{name: o_{1}, output: {{input: {1}, table: d.{0}_{1}}}}}\n", prefix, step);
+    return out;
+  };
+  auto one = Compile(yaml + outputs("one"));
+  auto two = Compile(yaml + outputs("two"), true);
+  std::vector<std::string> parts;
+  for (auto& st : two.statements) {
+    if (!st.parts_of.empty()) parts.push_back(st.step + " by parts of " + st.parts_of);
+  }
+  EXPECT_EQ(parts, (std::vector<std::string>{"by_ccy by parts of p_wide", "all by parts of p_wide"}))
+      << two.Script();
+  for (auto& st : one.statements) EXPECT_TRUE(st.parts_of.empty());
+  EXPECT_THAT(two.Script(), HasSubstr("partial aggregates of by_ccy by parts of its input"));
+  Exec(*admin_, one.Script());
+  Exec(*admin_, two.Script());
+  for (const char* step : {"by_ccy", "all", "distinct"}) {
+    SCOPED_TRACE(step);
+    std::string order = std::string(step) == "by_ccy" ? " ORDER BY ccy" : "";
+    EXPECT_EQ(All(*admin_, fmt::format("SELECT * FROM d.two_{}{}", step, order)),
+              All(*admin_, fmt::format("SELECT * FROM d.one_{}{}", step, order)));
+    EXPECT_EQ(All(*admin_, fmt::format("SELECT column_name, data_type FROM information_schema.columns WHERE "
+                                       "table_name = 'two_{}' ORDER BY ordinal_position",
+                                       step)),
+              All(*admin_, fmt::format("SELECT column_name, data_type FROM information_schema.columns WHERE "
+                                       "table_name = 'one_{}' ORDER BY ordinal_position",
+                                       step)));
+  }
+  EXPECT_THAT(All(*admin_, "SELECT data_type FROM information_schema.columns WHERE table_name = 'two_by_ccy'"),
+              HasSubstr("BIGINT"));
+  EXPECT_EQ(All(*admin_, "SELECT ccy, n, s, big FROM d.two_by_ccy ORDER BY ccy"),
+            "EUR|4|460.00|2|\nGBP|1|60.00|0|\nUSD|1|150.00|1|\n");
 }
 
 TEST_F(PipelineTest, LookupDeriveAggregatePivotGiveSpreadsheetAnswers) {

@@ -3,7 +3,9 @@
 #include "scale/partition_plan.h"
 
 #include <gtest/gtest.h>
+
 #include <duckdb.hpp>
+#include <set>
 
 #include "common/error.h"
 #include "scale/worker.h"
@@ -190,6 +192,63 @@ TEST_F(PartitionPlanTest, ATableOfSeveralFilesIsMappedByPartsOfItsFilesWithTheSa
   auto [whole, split] = Both(q, 5, 3);
   ASSERT_EQ(whole.size(), 10u);
   EXPECT_EQ(split, whole);
+}
+
+// Split by the parts of a table: no map stage; each bucket task reads its part of the
+// table's files (every other table whole), and the parts' partial aggregates combined
+// give the whole query's.
+TEST_F(PartitionPlanTest, ATableSplitByThePartsOfItsFilesHasNoMapAndItsPartialsCombineToTheWhole) {
+  auto q = Query(
+      "SELECT c.segment, count(*) AS n, CAST(sum(o.amount) AS DECIMAL(38,0)) AS total, min(o.id) AS first "
+      "FROM db.orders o JOIN db.customers c ON o.customer = c.customer GROUP BY c.segment",
+      {"segment", "n", "total", "first"});
+  q.partition_keys.clear();
+  q.parts_key = "db.orders";
+  q.parts_of = [&](const std::string& key, size_t parts) {
+    std::vector<governance::PlannedReads> out;
+    for (size_t p = 0; p < std::min(parts, orders_.size()); p++)
+      out.push_back({{{key, "read_parquet('" + orders_[p] + "') AS o"}}, {{orders_[p], key}}});
+    return out;
+  };
+  PartitionPlan plan(q, 8, dir_ / "scratch", "t5");
+  EXPECT_EQ(plan.Maps(), 0u);
+  EXPECT_TRUE(plan.MapTasks().empty());
+  ASSERT_EQ(plan.buckets(), 3);  // one part per file, however many buckets were asked
+  auto tasks = plan.BucketTasks();
+  ASSERT_EQ(tasks.size(), 3u);
+  for (size_t b = 0; b < 3; b++) {
+    std::set<std::string> files;
+    for (auto& f : tasks[b].body["files"]) files.insert(f["path"].get<std::string>());
+    EXPECT_TRUE(files.count(orders_[b])) << tasks[b].body.dump();
+    EXPECT_FALSE(files.count(orders_[(b + 1) % 3])) << tasks[b].body.dump();  // only its own part
+    EXPECT_EQ(files.size(), 3u);  // its part, customers and regions (whole)
+    fs::create_directories(dir_ / "scratch" / tasks[b].name);
+    Execute(tasks[b]);
+  }
+  // The combination, as a pipeline's next statement makes it, over the parts' results.
+  duckdb::DuckDB db(nullptr);
+  duckdb::Connection c(db);
+  std::string parts;
+  for (auto& r : plan.BucketResults()) parts += (parts.empty() ? "'" : ", '") + r.string() + "'";
+  auto combined = c.Query(
+      "SELECT segment, CAST(sum(n) AS BIGINT) AS n, CAST(sum(total) AS HUGEINT) AS total, min(first) AS "
+      "first "
+      "FROM "
+      "read_parquet([" +
+      parts + "]) GROUP BY segment ORDER BY segment");
+  ASSERT_FALSE(combined->HasError()) << combined->GetError();
+  std::string whole_sql =
+      "SELECT c.segment AS segment, count(*) AS n, sum(o.amount) AS total, min(o.id) AS first FROM "
+      "read_parquet([";
+  for (size_t i = 0; i < orders_.size(); i++) whole_sql += (i ? ", '" : "'") + orders_[i] + "'";
+  whole_sql += "]) o JOIN read_parquet('" + (dir_ / "data" / "customers.parquet").string() +
+               "') c ON o.customer = c.customer GROUP BY c.segment ORDER BY c.segment";
+  auto whole = c.Query(whole_sql);
+  ASSERT_FALSE(whole->HasError()) << whole->GetError();
+  EXPECT_EQ(combined->ToString(), whole->ToString());
+  EXPECT_EQ(whole->RowCount(), 3u);
+  q.partition_keys = {{"db.customers", {"customer"}}};
+  EXPECT_THROW(PartitionPlan(q, 8, dir_ / "scratch", "t6"), Error);  // keys or parts, not both
 }
 
 TEST_F(PartitionPlanTest, ASecondStatementReusesTheShuffleFilesOfMapTasksThatReadAndHashAlike) {

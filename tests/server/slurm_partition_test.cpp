@@ -170,6 +170,14 @@ TEST_F(SlurmPartitionTest, AJoinAndWhatIsMadeRowForRowFromItAreSplitAlongTheChai
   // The second split statement hashed nothing anew.
   EXPECT_THAT(log, HasSubstr("4 of 4 map tasks reuse an earlier statement's shuffle files")) << log;
   EXPECT_THAT(log, ::testing::Not(HasSubstr("0 bytes shuffled"))) << log;  // it wrote none: no such line
+  // The aggregates over the split temporary tables: partial aggregates part by part of
+  // their files (no shuffle), combined by the next statement.
+  EXPECT_THAT(log, HasSubstr("partial aggregates of by_customer by parts of its input")) << log;
+  EXPECT_THAT(log,
+              ::testing::ContainsRegex("statement [0-9]+: split into 4 parts of __tarn_temp.p_m's files"))
+      << log;
+  EXPECT_THAT(log, ::testing::ContainsRegex("split into [0-9]+ parts of __tarn_temp.p_unpaid's files"))
+      << log;
   for (auto* t : {"gaps", "sums", "unpaid", "unpaid_n"}) {
     auto differ =
         Json(Sql(ana_, fmt::format("SELECT count(*) FROM ((FROM fin.split_{0} EXCEPT ALL FROM fin.local_{0}) "
