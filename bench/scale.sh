@@ -161,7 +161,7 @@ stages() {
 import json, re, sys
 for l in json.load(open(sys.argv[1]))["lines"]:
     m = l["message"]
-    if re.search(r"(map|buckets|merge): \d+ tasks? ended|shuffled|split by key|reuse|results are its rows|statement \d+ ended: CREATE", m):
+    if re.search(r"(map|buckets|merge): \d+ tasks? ended|shuffled|split by key|split into|reuse|results are its rows|statement \d+ ended: CREATE", m):
         print("- " + m)
 PY
 }
