@@ -191,13 +191,18 @@ std::vector<PlannedTask> PartitionPlan::PartTasks() const {
     for (auto& [file, table] : query_.reads.files)
       if (!divided.count(file)) files[file] = table;
     for (auto& [file, table] : parts_[b].files) files[file] = table;
-    out.push_back({fmt::format("{}.b{}", prefix_, b),
-                   {{"sql", bucket_sql_},
-                    {"scans", scans},
-                    {"files", Files(files)},
-                    {"output", BucketResult(b).string()}}});
+    out.push_back(BucketTask(b, scans, files));
   }
   return out;
+}
+
+PlannedTask PartitionPlan::BucketTask(int64_t b, const std::map<std::string, std::string>& scans,
+                                      const std::map<std::string, std::string>& files) const {
+  return {fmt::format("{}.b{}", prefix_, b),
+          {{"sql", bucket_sql_},
+           {"scans", scans},
+           {"files", Files(files)},
+           {"output", BucketResult(b).string()}}};
 }
 
 std::vector<PlannedTask> PartitionPlan::BucketTasks() const {
@@ -236,11 +241,7 @@ std::vector<PlannedTask> PartitionPlan::BucketTasks() const {
                       kBucketColumn, ListOf(mine), alias);
       for (auto& f : mine) files[f] = key + " (bucket " + std::to_string(b) + ")";
     }
-    out.push_back({fmt::format("{}.b{}", prefix_, b),
-                   {{"sql", bucket_sql_},
-                    {"scans", scans},
-                    {"files", Files(files)},
-                    {"output", BucketResult(b).string()}}});
+    out.push_back(BucketTask(b, scans, files));
   }
   return out;
 }

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,9 @@ class PartitionPlan {
  private:
   void OrderByResult(const duckdb::QueryNode& node, duckdb::OrderModifier& order) const;
   std::vector<PlannedTask> PartTasks() const;
+  // Bucket task `b`, reading `scans` and the `files` they open.
+  PlannedTask BucketTask(int64_t b, const std::map<std::string, std::string>& scans,
+                         const std::map<std::string, std::string>& files) const;
   std::filesystem::path MapDir(size_t i) const;
   std::filesystem::path BucketResult(int64_t b) const;
 
