@@ -37,6 +37,13 @@ duckdb::unique_ptr<duckdb::TableRef> SubqueryOf(const std::string& sql, const st
   return duckdb::make_uniq<duckdb::SubqueryRef>(std::move(select), alias);
 }
 
+// Temporary table `name` as the Parquet `files` it is made of.
+duckdb::unique_ptr<duckdb::TableRef> TempRef(const std::string& name, const std::vector<std::string>& files) {
+  std::string list;
+  for (auto& f : files) list += (list.empty() ? "" : ", ") + engine::QuoteString(f);
+  return SubqueryOf("SELECT * FROM read_parquet([" + list + "])", name);
+}
+
 std::string Values(const std::vector<std::vector<std::string>>& rows, const std::vector<std::string>& names,
                    const std::vector<std::string>& types) {
   std::string cols, nulls;
@@ -178,12 +185,12 @@ std::vector<PlannedReads> Governor::TempParts(const std::string& key, size_t par
   if (n < 2) return {};
   std::vector<PlannedReads> out(n);
   for (size_t p = 0; p < n; p++) {
-    std::string list;
+    std::vector<std::string> mine;
     for (size_t i = p; i < files.size(); i += n) {
       out[p].files[files[i]] = "temp." + name;
-      list += (list.empty() ? "" : ", ") + engine::QuoteString(files[i]);
+      mine.push_back(files[i]);
     }
-    out[p].scans[key] = SubqueryOf("SELECT * FROM read_parquet([" + list + "])", name)->ToString();
+    out[p].scans[key] = TempRef(name, mine)->ToString();
   }
   return out;
 }
@@ -512,13 +519,9 @@ duckdb::unique_ptr<duckdb::TableRef> Governor::TempScan(const std::string& name)
   if (it == temp_tables_.end())
     throw Error::NotFound("temporary table {} does not exist", name.substr(0, 64));
   // The rows were governed when the run wrote them; the run reads them back as they are.
-  std::string list;
-  for (auto& f : it->second) {
-    files_[f] = "temp." + name;
-    list += (list.empty() ? "" : ", ") + engine::QuoteString(f);
-  }
+  for (auto& f : it->second) files_[f] = "temp." + name;
   ResourceFor("temp." + name, "read");
-  auto ref = SubqueryOf("SELECT * FROM read_parquet([" + list + "])", name);
+  auto ref = TempRef(name, it->second);
   if (shared_temp_tables_.count(name)) shared_temp_scans_[ResolverKey(kTempSchema, name)] = ref->ToString();
   return ref;
 }
