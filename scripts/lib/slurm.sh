@@ -130,7 +130,12 @@ slurm_start() {
   root="$(mktemp -d /tmp/tarn-slurm.XXXXXX)"
   chmod 755 "$root"
   mkdir -p "$root"/{etc,munge,state,run,log,bin,lake} "$root"/tmp/{n1,n2,n3,c1,c2} "$root"/spool/{n1,n2,n3,c1,c2}
-  port=$((20000 + RANDOM % 20000))
+  # Below the kernel's ephemeral range: a port the tests' servers (port 0) or any
+  # outgoing connection were given there would keep a slurmd from binding its own.
+  local ephemeral
+  ephemeral="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
+  [ "${ephemeral:-0}" -gt 11100 ] 2>/dev/null || ephemeral=32768
+  port=$((10000 + RANDOM % (ephemeral - 11100)))
   _slurm_write_conf "$root" "$port"
   _slurm_write_programs "$root"
   dd if=/dev/urandom of="$root/munge/munge.key" bs=1024 count=1 status=none
