@@ -86,7 +86,7 @@ TEST_F(SlurmScalingTest, NodesFollowWorkBetweenMinAndMaxAndADrainedNodeIsReplace
       {"executor",
        {{"type", "slurm"}, {"partition", "cloud"}, {"min_nodes", 1}, {"max_nodes", 2}, {"buckets", 4}}}};
   // Start from the cloud nodes powered down (an earlier test may have used them).
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(90);
   auto all_off = [&] {
     for (auto& n : slurm_.Nodes("cloud"))
       if (!n.Has("POWERED_DOWN")) return false;
@@ -113,7 +113,7 @@ TEST_F(SlurmScalingTest, NodesFollowWorkBetweenMinAndMaxAndADrainedNodeIsReplace
   ASSERT_EQ(run["state"], "SUCCESS") << run.dump() << log;
   EXPECT_THAT(log, ::testing::ContainsRegex("task t1.b[0-3] ended on c[12]"));
   EXPECT_THAT(log, ::testing::Not(::testing::ContainsRegex("ended on n[1-3]")));
-  // Idle: back down to min_nodes by Tarn (before Slurm's own SuspendTime of 20 s), not below.
+  // Idle: back down to min_nodes by Tarn (before Slurm's own SuspendTime of 40 s), not below.
   size_t seen = Decisions().size();
   if (UsableNodes().size() > 1) {
     auto down = WaitDecision("down", "idle for 3 s", seen, std::chrono::seconds(15));
@@ -123,7 +123,7 @@ TEST_F(SlurmScalingTest, NodesFollowWorkBetweenMinAndMaxAndADrainedNodeIsReplace
   ASSERT_TRUE(WaitUsable(1, std::chrono::seconds(30))) << json(Decisions()).dump() << States();
   // A drained node is powered down and another comes up for it, within 60 s. The drain
   // comes at once: the node has idled only seconds, well before Slurm's own SuspendTime
-  // (20 s) would power it down itself.
+  // (40 s) would power it down itself.
   auto up = UsableNodes();
   ASSERT_EQ(up.size(), 1u) << States();
   seen = Decisions().size();
