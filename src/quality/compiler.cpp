@@ -134,6 +134,7 @@ class Compilation {
     std::vector<std::string> columns;
     std::string table;               // an input that is a table: its name (db.table)
     size_t partial_of = kNoPartial;  // partial aggregates: the CTE whose parts they are of
+    size_t row_of = kNoPartial;      // the CTE it is made row for row from (RowWise)
   };
   static constexpr size_t kNoPartial = static_cast<size_t>(-1);
   struct Pending {
@@ -198,8 +199,17 @@ class Compilation {
     r.table = table;
     r.needs = Needs(from);
     r.index = ctes_.size();
-    ctes_.push_back(
-        {r.cte, bare, sql, Direct(from), current_step_, input, current_op_, {}, table, kNoPartial});
+    ctes_.push_back({r.cte,
+                     bare,
+                     sql,
+                     Direct(from),
+                     current_step_,
+                     input,
+                     current_op_,
+                     {},
+                     table,
+                     kNoPartial,
+                     kNoPartial});
     r.needs.insert(r.index);
     r.columns = probe_.Describe(With(r.needs, "SELECT * FROM " + r.cte + " LIMIT 0"));
     for (auto& c : r.columns) ctes_.back().columns.push_back(c.name);
@@ -319,18 +329,23 @@ class Compilation {
                 reach.computed),
          ctes_[i].partial_of == kNoPartial
              ? fmt::format("materialize {} (read by several statements)", ctes_[i].bare.substr(2))
-             : fmt::format("partial aggregates of {} by parts of its input", ctes_[i].step),
+             : fmt::format("{} part by part of its input (then combined)", ctes_[i].step),
          lineage_.SplitOf(i, reach.computed, Deps()), PartsOf(i, reach, m)});
   }
   // What the statement computing partial aggregates `i` may be split by the parts of:
-  // its input's temporary table, or its input table, when it computes nothing else.
+  // the temporary table or input table its input is made row for row from (filters,
+  // derives, selects: computed part by part), when it computes nothing else.
   std::string PartsOf(size_t i, const Reached& reach, const std::set<size_t>& m) const {
     size_t in = ctes_[i].partial_of;
     if (in == kNoPartial) return "";
-    if (reach.computed == std::set<size_t>{i} && m.count(in)) return ctes_[in].bare;
-    if (reach.computed == std::set<size_t>{i, in} && ctes_[in].input && !ctes_[in].table.empty())
-      return ctes_[in].table;
-    return "";
+    std::set<size_t> chain = {i};
+    while (!m.count(in) && ctes_[in].row_of != kNoPartial) {
+      chain.insert(in);
+      in = ctes_[in].row_of;
+    }
+    if (m.count(in)) return reach.computed == chain ? ctes_[in].bare : "";
+    chain.insert(in);
+    return reach.computed == chain && ctes_[in].input ? ctes_[in].table : "";
   }
   // Keeps in each temporary table only the columns its readers use, and lets a wide
   // step's filters recompute it (column_demand.h).
@@ -379,6 +394,7 @@ const Relation& StepContext::Add(const std::string& sql, const std::vector<const
 void StepContext::RowWise(const Relation& out, const Relation& in,
                           const std::map<std::string, std::string>& same) {
   c_.lineage_.RowWise(out.index, in.index, same);
+  c_.ctes_[out.index].row_of = in.index;
 }
 
 void StepContext::OnKeys(const Relation& out, const Relation& left, const std::vector<std::string>& lk,
@@ -424,6 +440,13 @@ const Relation& StepContext::AddPartial(const std::string& sql, const Relation& 
   const Relation& r = Add(sql, {&in}, "partial");
   c_.ctes_[r.index].partial_of = in.index;
   return r;
+}
+
+const Relation& StepContext::AddByParts(const std::function<std::string(const std::string& from)>& sql,
+                                        const Relation& in) {
+  if (!SplitsAggregates()) return Add(sql(in.cte), {&in});
+  const Relation& partial = AddPartial(sql(in.cte), in);
+  return Add(sql(partial.cte), {&partial});
 }
 
 bool StepContext::TableExists(const std::string& table) {

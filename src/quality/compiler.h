@@ -6,6 +6,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -114,6 +115,12 @@ class StepContext {
   // statement of their own that may be split by the parts of `in`'s files; the step's
   // result combines them.
   const Relation& AddPartial(const std::string& sql, const Relation& in);
+  // A step whose result over `in` is `sql(in)` and equally `sql` over the union of
+  // `sql` of parts of `in` (the top rows, one row per key, the distinct rows): when the
+  // step splits aggregates, `sql` per part as `<step>.partial` (AddPartial), then over
+  // those; else one statement.
+  const Relation& AddByParts(const std::function<std::string(const std::string& from)>& sql,
+                             const Relation& in);
   // Whether `table` (database.table) exists for the submitter.
   bool TableExists(const std::string& table);
   // The columns of `query` over `from` (bound as the submitter).
@@ -167,5 +174,12 @@ YAML::Node LoadSpec(const std::string& text, const std::string& source, size_t m
 
 // "a", "b" quoted and comma-separated, each qualified by `alias` ("l" gives l."a").
 std::string ColumnList(const std::vector<std::string>& names, const std::string& alias = "");
+
+// An aggregate of `in` by `group` whose one-step query is `one`: that statement; or,
+// when the step splits aggregates and `parts` holds the partials of every value,
+// partial aggregates by `group` (AddPartial) and `combined` (the values' combinations)
+// over them, cast to the one-step types.
+void AddAggregate(StepContext& step, const Relation& in, const std::vector<std::string>& group,
+                  const std::string& one, const AggregateParts& parts, const std::string& combined);
 
 }  // namespace tarn::quality

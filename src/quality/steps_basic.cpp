@@ -180,7 +180,12 @@ class Sort : public StepType {
       limit = " LIMIT " + n;
     }
     if (!step.spec().Has("by")) step.spec().Fail("by", "is required: the columns to sort by ('amount desc')");
-    step.Add(fmt::format("SELECT * FROM {} ORDER BY {}{}", in.cte, OrderList(step, in, "by"), limit), {&in});
+    std::string by = OrderList(step, in, "by");
+    auto sql = [&](const std::string& from) {
+      return fmt::format("SELECT * FROM {} ORDER BY {}{}", from, by, limit);
+    };
+    // The top rows are the top of each part's top rows.
+    limit.empty() ? step.Add(sql(in.cte), {&in}) : step.AddByParts(sql, in);
   }
 };
 
@@ -194,8 +199,9 @@ class Dedupe : public StepType {
     const Relation& in = step.Input("input");
     auto keys = Columns(step, in, "keys");
     bool last = step.spec().Choice("keep", {"first", "last"}, "first") == "last";
+    // The rows kept of the whole are those kept of the rows each part keeps.
     if (keys.empty()) {
-      step.Add("SELECT DISTINCT * FROM " + in.cte, {&in});
+      step.AddByParts([](const std::string& from) { return "SELECT DISTINCT * FROM " + from; }, in);
       return;
     }
     if (last && !step.spec().Has("order_by"))
@@ -220,11 +226,17 @@ class Dedupe : public StepType {
                              desc ? "NOT " : "", QuoteName(col));
         pick = fmt::format("{}(__dedupe_row, row({}))", desc ? "arg_max" : "arg_min", key);
       }
-      step.Add(fmt::format("SELECT unnest({}) FROM {} __dedupe_row GROUP BY {}", pick, in.cte,
-                           ColumnList(keys, "__dedupe_row")),
-               {&in});
+      step.AddByParts(
+          [&](const std::string& from) {
+            // (SELECT *: the row is used whole, column_demand.h)
+            return fmt::format("SELECT unnest({}) FROM (SELECT * FROM {}) __dedupe_row GROUP BY {}", pick,
+                               from, ColumnList(keys, "__dedupe_row"));
+          },
+          in);
     } else {
-      step.Add(fmt::format("SELECT * FROM {} QUALIFY {} = 1", in.cte, over), {&in});
+      step.AddByParts(
+          [&](const std::string& from) { return fmt::format("SELECT * FROM {} QUALIFY {} = 1", from, over); },
+          in);
     }
     step.Add(fmt::format("SELECT * FROM {} QUALIFY {} > 1", in.cte, over), {&in}, "duplicates");
   }
@@ -271,38 +283,7 @@ class Aggregate : public StepType {
         combined += (combined.empty() ? "" : ", ") + sql + " AS " + QuoteName(name);
       }
     }
-    std::string one = fmt::format("SELECT {} FROM {}{}", list, in.cte, by);
-    if (!step.SplitsAggregates() || !parts.ok || parts.partial.empty()) return void(step.Add(one, {&in}));
-    SplitInTwo(step, in, group, parts, combined, step.Describe(one, {&in}));
-  }
-
- private:
-  // The partial aggregates (a 128-bit integer sum kept as DECIMAL(38,0), which Parquet
-  // holds exactly), then their combination cast to the one-step types `one`.
-  static void SplitInTwo(StepContext& step, const Relation& in, const std::vector<std::string>& group,
-                         const AggregateParts& parts, const std::string& combined,
-                         const std::vector<Column>& one) {
-    std::string by = group.empty() ? "" : " GROUP BY " + ColumnList(group);
-    std::string list = ColumnList(group);
-    for (auto& p : parts.partial) list += (list.empty() ? "" : ", ") + p;
-    auto types = step.Describe(fmt::format("SELECT {} FROM {}{}", list, in.cte, by), {&in});
-    list = ColumnList(group);
-    for (size_t i = 0; i < parts.partial.size(); i++) {
-      const std::string& type = types.at(group.size() + i).type;
-      std::string p = parts.partial[i];
-      if (type == "HUGEINT" || type == "UHUGEINT") {
-        auto as = p.rfind(" AS ");
-        p = "CAST(" + p.substr(0, as) + " AS DECIMAL(38,0))" + p.substr(as);
-      }
-      list += (list.empty() ? "" : ", ") + p;
-    }
-    const Relation& partial = step.AddPartial(fmt::format("SELECT {} FROM {}{}", list, in.cte, by), in);
-    auto combined_sql = fmt::format("SELECT {} FROM {}{}", combined, partial.cte, by);
-    std::string cast = ColumnList(group);
-    for (size_t i = group.size(); i < one.size(); i++)
-      cast += (cast.empty() ? "" : ", ") +
-              fmt::format("CAST({0} AS {1}) AS {0}", QuoteName(one[i].name), one[i].type);
-    step.Add(fmt::format("SELECT {} FROM ({})", cast, combined_sql), {&partial});
+    AddAggregate(step, in, group, fmt::format("SELECT {} FROM {}{}", list, in.cte, by), parts, combined);
   }
 };
 
@@ -371,6 +352,35 @@ class Output : public StepType {
 };
 
 }  // namespace
+
+// The partial aggregates (a 128-bit integer sum kept as DECIMAL(38,0), which Parquet
+// holds exactly), then their combination cast to the one-step types.
+void AddAggregate(StepContext& step, const Relation& in, const std::vector<std::string>& group,
+                  const std::string& one, const AggregateParts& parts, const std::string& combined) {
+  if (!step.SplitsAggregates() || !parts.ok || parts.partial.empty()) return void(step.Add(one, {&in}));
+  auto types_one = step.Describe(one, {&in});
+  std::string by = group.empty() ? "" : " GROUP BY " + ColumnList(group);
+  std::string list = ColumnList(group);
+  for (auto& p : parts.partial) list += (list.empty() ? "" : ", ") + p;
+  auto types = step.Describe(fmt::format("SELECT {} FROM {}{}", list, in.cte, by), {&in});
+  list = ColumnList(group);
+  for (size_t i = 0; i < parts.partial.size(); i++) {
+    const std::string& type = types.at(group.size() + i).type;
+    std::string p = parts.partial[i];
+    if (type == "HUGEINT" || type == "UHUGEINT") {
+      auto as = p.rfind(" AS ");
+      p = "CAST(" + p.substr(0, as) + " AS DECIMAL(38,0))" + p.substr(as);
+    }
+    list += (list.empty() ? "" : ", ") + p;
+  }
+  const Relation& partial = step.AddPartial(fmt::format("SELECT {} FROM {}{}", list, in.cte, by), in);
+  auto combined_sql = fmt::format("SELECT {} FROM {}{}", combined, partial.cte, by);
+  std::string cast = ColumnList(group);
+  for (size_t i = group.size(); i < types_one.size(); i++)
+    cast += (cast.empty() ? "" : ", ") +
+            fmt::format("CAST({0} AS {1}) AS {0}", QuoteName(types_one[i].name), types_one[i].type);
+  step.Add(fmt::format("SELECT {} FROM ({})", cast, combined_sql), {&partial});
+}
 
 std::unique_ptr<StepType> MakeFilter() {
   return std::make_unique<Filter>();

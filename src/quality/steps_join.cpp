@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "common/error.h"
 #include "quality/compiler.h"
@@ -228,13 +229,25 @@ class Pivot : public StepType {
       return fmt::format("{}({}){}", agg, QuoteName(value), f);
     };
     std::string fill = spec.Has("fill") ? spec.Literal("fill") : "";
-    std::string list = ColumnList(index);
+    auto filled = [&](const std::string& c) {
+      return fill.empty() ? c : "coalesce(" + c + ", " + fill + ")";
+    };
+    std::string list = ColumnList(index), combined = list;
+    AggregateParts parts;  // each value's partials, for AddAggregate
     for (auto& v : values) {
       std::string c = call(fmt::format("CAST({} AS VARCHAR) = {}", QuoteName(on), StringLiteral(v)));
-      list += fmt::format("{}{} AS {}", list.empty() ? "" : ", ",
-                          fill.empty() ? c : "coalesce(" + c + ", " + fill + ")", QuoteName(v));
+      list += fmt::format("{}{} AS {}", list.empty() ? "" : ", ", filled(c), QuoteName(v));
+      std::string upper = agg;  // AggregateParts::Split's names; a distinct count does not split
+      for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      combined += fmt::format("{}{} AS {}", combined.empty() ? "" : ", ", filled(parts.Split(upper, c)),
+                              QuoteName(v));
     }
     bool totals = spec.Bool("totals", false);
+    if (!totals)  // (the totals' grouping sets stay one statement)
+      return AddAggregate(step, in, index,
+                          fmt::format("SELECT {} FROM {}{}", list, in.cte,
+                                      index.empty() ? "" : " GROUP BY " + ColumnList(index)),
+                          parts, combined);
     if (totals) list += fmt::format("{}{} AS {}", list.empty() ? "" : ", ", call(""), QuoteName("Total"));
     std::string group;
     if (!index.empty())

@@ -194,7 +194,7 @@ steps:
   EXPECT_EQ(parts, (std::vector<std::string>{"by_ccy by parts of p_wide", "all by parts of p_wide"}))
       << two.Script();
   for (auto& st : one.statements) EXPECT_TRUE(st.parts_of.empty());
-  EXPECT_THAT(two.Script(), HasSubstr("partial aggregates of by_ccy by parts of its input"));
+  EXPECT_THAT(two.Script(), HasSubstr("by_ccy part by part of its input (then combined)"));
   Exec(*admin_, one.Script());
   Exec(*admin_, two.Script());
   for (const char* step : {"by_ccy", "all", "distinct"}) {
@@ -209,10 +209,83 @@ steps:
                                        "table_name = 'one_{}' ORDER BY ordinal_position",
                                        step)));
   }
-  EXPECT_THAT(All(*admin_, "SELECT data_type FROM information_schema.columns WHERE table_name = 'two_by_ccy'"),
-              HasSubstr("BIGINT"));
+  EXPECT_THAT(
+      All(*admin_, "SELECT data_type FROM information_schema.columns WHERE table_name = 'two_by_ccy'"),
+      HasSubstr("BIGINT"));
   EXPECT_EQ(All(*admin_, "SELECT ccy, n, s, big FROM d.two_by_ccy ORDER BY ccy"),
             "EUR|4|460.00|2|\nGBP|1|60.00|0|\nUSD|1|150.00|1|\n");
+}
+
+// Pivots, top rows and dedupes are computed part by part too, then once more over
+// the parts' results; through filters and selects back to the temporary table
+// (distinct: a select of a filter of wide).
+TEST_F(PipelineTest, PivotsTopRowsAndDedupesSplitByPartsWithTheSameAnswers) {
+  std::string yaml = R"(inputs:
+  ledger: {table: d.ledger}
+steps:
+  - name: wide
+    derive: {columns: {a: amount * 2, mo: MONTH(posted)}}
+  - name: pv
+    pivot: {input: wide, index: [mo], columns: ccy, column_values: [EUR, GBP, USD], values: a, aggregate: avg, fill: 0}
+  - name: pvc
+    pivot: {input: wide, columns: ccy, column_values: [EUR, USD], aggregate: count}
+  - name: pvt
+    pivot: {input: wide, index: [mo], columns: ccy, column_values: [EUR], values: a, totals: true}
+  - name: top
+    sort: {input: wide, by: [amount desc, ref], limit: 2}
+  - name: big
+    filter: {input: wide, where: amount > 25}
+  - name: narrow
+    select: {input: wide, columns: [ccy, posted, amount]}
+  - name: last
+    dedupe: {keys: [ccy], order_by: [posted desc]}
+  - name: mixed
+    dedupe: {input: narrow, keys: [ccy], order_by: [amount desc, posted]}
+  - name: kinds
+    select: {input: big, columns: [ccy, mo]}
+  - name: distinct
+    dedupe: {input: kinds}
+  - name: all_sorted
+    sort: {input: wide, by: [ref]}
+)";
+  std::vector<std::string> steps = {"pv",    "pvc",      "pvt",        "top", "last",
+                                    "mixed", "distinct", "all_sorted", "wide"};
+  auto outputs = [&](const std::string& prefix) {
+    std::string out;
+    for (auto& step : steps)
+      out += fmt::format("  - {{name: o_{1}, output: {{input: {1}, table: d.{0}_{1}}}}}\n", prefix, step);
+    return out;
+  };
+  auto one = Compile(yaml + outputs("one"));
+  auto two = Compile(yaml + outputs("two"), true);
+  std::vector<std::string> parts;
+  for (auto& st : two.statements) {
+    if (!st.parts_of.empty()) parts.push_back(st.step + " by parts of " + st.parts_of);
+  }
+  // Not split: a pivot with totals (grouping sets), a sort without a limit.
+  EXPECT_EQ(parts, (std::vector<std::string>{"pv by parts of p_wide", "pvc by parts of p_wide",
+                                             "top by parts of p_wide", "last by parts of p_narrow",
+                                             "mixed by parts of p_narrow", "distinct by parts of p_wide"}))
+      << two.Script();
+  EXPECT_THAT(two.Script(), HasSubstr("last part by part of its input (then combined)"));
+  Exec(*admin_, one.Script());
+  Exec(*admin_, two.Script());
+  for (auto& step : steps) {
+    SCOPED_TRACE(step);
+    EXPECT_EQ(All(*admin_, fmt::format("SELECT * FROM d.two_{} ORDER BY ALL", step)),
+              All(*admin_, fmt::format("SELECT * FROM d.one_{} ORDER BY ALL", step)));
+    EXPECT_EQ(All(*admin_, fmt::format("SELECT column_name, data_type FROM information_schema.columns WHERE "
+                                       "table_name = 'two_{}' ORDER BY ordinal_position",
+                                       step)),
+              All(*admin_, fmt::format("SELECT column_name, data_type FROM information_schema.columns WHERE "
+                                       "table_name = 'one_{}' ORDER BY ordinal_position",
+                                       step)));
+  }
+  // The answers themselves: EUR's latest row, the top two amounts, the EUR/USD counts.
+  EXPECT_EQ(All(*admin_, "SELECT ccy, posted FROM d.two_last ORDER BY ccy"),
+            "EUR|2024-01-06|\nGBP|2024-01-05|\nUSD|2024-01-03|\n");
+  EXPECT_EQ(All(*admin_, "SELECT ref FROM d.two_top ORDER BY amount DESC"), "TX1|\nTX3|\n");
+  EXPECT_EQ(All(*admin_, "SELECT EUR, USD FROM d.two_pvc"), "4|1|\n");
 }
 
 TEST_F(PipelineTest, LookupDeriveAggregatePivotGiveSpreadsheetAnswers) {
