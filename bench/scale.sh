@@ -22,6 +22,7 @@
 #   WORKLOADS="reference validate"   which to run
 #   TASK_MEMORY=6GB                   each run's (and each task's) memory
 #   RECON_REFERENCE=DIR               where gen.sql is (default ../shared/bench/recon-reference)
+#   KEEP_LOGS=DIR                     keep each run's log (JSON) there
 # The generated Parquet files are kept in bench/data-scale/ for the next run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -46,6 +47,7 @@ cleanup() {
   wait "${SERVER:-}" 2>/dev/null || true
   slurm_stop || true
   pg_stop || true
+  if [ -n "${KEEP_LOGS:-}" ]; then mkdir -p "$KEEP_LOGS" && cp "$WORK"/log-*.json "$KEEP_LOGS"/ 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -166,6 +168,34 @@ for l in json.load(open(sys.argv[1]))["lines"]:
 PY
 }
 
+# The split run's statements that were not split (one task on a node, or in the
+# server), slowest first, and their share u of the local run's time: the model's u.
+unsplit() {
+  python3 - "$WORK/log-$1-split.json" "$2" <<'PY'
+import json, re, sys
+started, split, task, ended = {}, set(), {}, {}
+for l in json.load(open(sys.argv[1]))["lines"]:
+    m = l["message"]
+    if g := re.match(r"statement (\d+) of \d+ started: (?:-- ([^\n]*)\n)?", m):
+        started[int(g[1])] = g[2] or "?"
+    elif g := re.match(r"statement (\d+) (map|buckets|merge): ", m):
+        split.add(int(g[1]))
+    elif g := re.match(r"statement (\d+): 1 task ended in [\d.]+ ms \(slowest task ([\d.]+) ms\)", m):
+        task[int(g[1])] = float(g[2])
+    elif g := re.match(r"statement (\d+) ended: .* in ([\d.]+) ms", m):
+        ended[int(g[1])] = float(g[2])
+# A statement on a node: its task's own time (without Slurm's scheduling); else the
+# server's time for it (outputs: the server writes the lake table).
+rows = sorted(((task[n], n, "a task") if n in task else (ended.get(n, 0.0), n, "the server")
+               for n in started if n not in split), reverse=True)
+total, local = sum(r[0] for r in rows) / 1000, float(sys.argv[2])
+print(f"{len(rows)} of {len(started)} statements not split: {total:.1f} s of work, u = {total / local:.3f} of the local run's {local:.1f} s")
+print()
+for ms, n, where in rows[:10]:
+    print(f"- statement {n} ({started[n]}): {ms / 1000:.2f} s in {where}")
+PY
+}
+
 STAMP="$(date +%Y%m%d-%H%M%S)"
 REPORT="$ROOT/bench/results/scale-$STAMP.md"
 mkdir -p "$ROOT/bench/results"
@@ -195,6 +225,10 @@ mkdir -p "$ROOT/bench/results"
     echo "## $w: the split run's split statements"
     echo
     stages "$w"
+    echo
+    echo "## $w: what is not split"
+    echo
+    unsplit "$w" "$(printf '%s' "${WALL[$w.local]}" | median)"
     if ! cmp -s "$WORK/out-$w-local" "$WORK/out-$w-split"; then
       echo
       echo "Outcomes differ, local then split:"

@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 #include "engine/openssl_crypto.h"
+#include "engine/sketch.h"
 #include "engine/sql_text.h"
 
 #include <duckdb/catalog/catalog.hpp>
@@ -165,6 +166,7 @@ Engine::Engine(const EngineOptions& options) : options_(options) {
     auto transaction = duckdb::CatalogTransaction::GetSystemTransaction(*db_->instance);
     catalog.CreateFunction(transaction, info);
   }
+  RegisterSketchFunctions(*db_->instance);
   // No setting may change from here on (statements never reach SET, but this is
   // the second line).
   duckdb::Connection setup(*db_);

@@ -121,6 +121,10 @@ std::vector<FunctionGroup> MakeGroups() {
     mode product quantile quantile_cont quantile_disc regr_avgx regr_avgy regr_count regr_intercept regr_r2
     regr_slope regr_sxx regr_sxy regr_syy reservoir_quantile sem skewness stddev stddev_pop stddev_samp
     string_agg sum sum_no_overflow sumkahan var_pop var_samp variance    )");
+  add(K::kExpression, U::kAllowed,
+      "Tarn's distinct-count sketches: approx_count_distinct's state as a value, merged and counted "
+      "(src/engine/sketch.h)",
+      "tarn_distinct_sketch tarn_distinct_sketch_merge tarn_distinct_sketch_count");
   add(K::kExpression, U::kAllowed, "Window functions and expressions the parser handles itself",
       "row_number rank dense_rank rank_dense percent_rank cume_dist ntile lag lead first_value "
       "last_value nth_value unnest unlist",

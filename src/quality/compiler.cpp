@@ -258,6 +258,7 @@ class Compilation {
       m.insert(i);
       reach = reaches();
     }
+    if (split_aggregates_ && OffloadOutputs(m)) reach = reaches();
     Narrow(m);
     reach = reaches();
     std::set<size_t> created;
@@ -331,6 +332,32 @@ class Compilation {
              ? fmt::format("materialize {} (read by several statements)", ctes_[i].bare.substr(2))
              : fmt::format("{} part by part of its input (then combined)", ctes_[i].step),
          lineage_.SplitOf(i, reach.computed, Deps()), PartsOf(i, reach, m)});
+  }
+  // On an offload, an output that computes from a lake table or a large temporary
+  // table (one not made of partial results) would do that work in the server, which
+  // only writes outputs: its input becomes a temporary table computed on the nodes
+  // (split where it may be). Outputs of small results (combinations) stay as they are.
+  bool OffloadOutputs(std::set<size_t>& m) {
+    auto large = [&](const Reached& r, const std::set<size_t>& big) {
+      for (size_t c : r.computed)
+        if (ctes_[c].input) return true;
+      for (size_t t : r.Read(m))
+        if (big.count(t)) return true;
+      return false;
+    };
+    std::set<size_t> big;  // the temporary tables made from a lake table or a big one
+    for (size_t j : m) {   // (in index order: a table's inputs come first)
+      std::set<size_t> others = m;
+      others.erase(j);
+      if (ctes_[j].partial_of == kNoPartial && large(Reach({j}, others), big)) big.insert(j);
+    }
+    bool changed = false;
+    for (auto& st : pending_) {
+      if (st.kind != CompiledStatement::kOutput || !large(Reach(st.from, m), big)) continue;
+      for (size_t i : st.from)
+        if (!ctes_[i].input && !m.count(i)) changed = m.insert(i).second || changed;
+    }
+    return changed;
   }
   // What the statement computing partial aggregates `i` may be split by the parts of:
   // the temporary table or input table its input is made row for row from (filters,

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "common/error.h"
+#include "engine/sketch.h"
 #include "quality/expr_functions.h"
 
 namespace tarn::quality {
@@ -349,6 +350,11 @@ std::string AggregateParts::Split(const std::string& name, const std::string& sq
   if (name == "MAX" || starts("MAXIFS")) return "max(" + Add(sql) + ")";
   if (name == "COUNT" || name == "COUNTA" || starts("COUNTIF"))
     return "CAST(coalesce(sum(" + Add(sql) + "), 0) AS BIGINT)";
+  // A distinct count estimate: each part's sketch, merged (engine/sketch.h): the
+  // figure approx_count_distinct gives over all the rows.
+  if (name == "APPROX_COUNT_DISTINCT" && sql.rfind("approx_count_distinct(", 0) == 0)
+    return fmt::format("{}({}({}))", engine::kSketchCountFunction, engine::kSketchMergeFunction,
+                       Add(std::string(engine::kSketchFunction) + "(" + sql.substr(22)));
   if ((name == "AVERAGE" || name == "AVG" || starts("AVERAGEIF")) && sql.rfind("avg(", 0) == 0) {
     std::string total = Add("sum(" + sql.substr(4)), count = Add("count(" + sql.substr(4));
     return "(CAST(sum(" + total + ") AS DOUBLE) / nullif(sum(" + count + "), 0))";

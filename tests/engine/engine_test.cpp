@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <duckdb/parser/query_node/select_node.hpp>
 #include <duckdb/parser/statement/select_statement.hpp>
@@ -655,6 +656,48 @@ TEST_F(EngineTest, ResolverIsUsedByStreamAndDescribe) {
   std::ostringstream out;
   auto writer = MakeResultWriter(OutputFormat::kCsv, out);
   EXPECT_EQ(WriteResult(*result, *writer), 3u);
+}
+
+// --- distinct-count sketches (engine/sketch.h) ----------------------------------
+
+// The merged sketches of any division of the rows count what approx_count_distinct
+// counts over all of them, per group too, for text and numbers, NULLs left out.
+TEST_F(EngineTest, MergedSketchesOfPartsCountWhatApproxCountDistinctCounts) {
+  auto result = conn_->Run(
+      "WITH t AS (SELECT i % 7 AS g, i % 5 AS part, CASE WHEN i % 11 = 0 THEN NULL ELSE 'v' || (i % 40000) "
+      "END "
+      "AS s, (i * 7919) % 100003 AS n FROM range(300000) r(i)), "
+      "parts AS (SELECT g, part, tarn_distinct_sketch(s) AS ss, tarn_distinct_sketch(n) AS ns FROM t GROUP "
+      "BY "
+      "g, part), "
+      "merged AS (SELECT g, tarn_distinct_sketch_count(tarn_distinct_sketch_merge(ss)) AS s, "
+      "tarn_distinct_sketch_count(tarn_distinct_sketch_merge(ns)) AS n FROM parts GROUP BY g), "
+      "one AS (SELECT g, approx_count_distinct(s) AS s, approx_count_distinct(n) AS n FROM t GROUP BY g) "
+      "SELECT count(*), count(*) FILTER (WHERE merged.s = one.s AND merged.n = one.n), min(one.s), "
+      "max(one.n) "
+      "FROM merged JOIN one USING (g)");
+  EXPECT_EQ(result->GetValue(0, 0).GetValue<int64_t>(), 7);
+  EXPECT_EQ(result->GetValue(1, 0).GetValue<int64_t>(), 7);
+  // Estimates near the truth (about 40000 texts, 42857 numbers per group).
+  EXPECT_GT(result->GetValue(2, 0).GetValue<int64_t>(), 20000);
+  EXPECT_LT(result->GetValue(3, 0).GetValue<int64_t>(), 80000);
+  auto whole = conn_->Run(
+      "SELECT tarn_distinct_sketch_count(tarn_distinct_sketch(i % 1000)) = approx_count_distinct(i % 1000), "
+      "tarn_distinct_sketch_count(tarn_distinct_sketch(NULL::INTEGER)) FROM range(5000) r(i)");
+  EXPECT_TRUE(whole->GetValue(0, 0).GetValue<bool>());
+  EXPECT_EQ(whole->GetValue(1, 0).GetValue<int64_t>(), 0);
+}
+
+// A BLOB that is not a sketch is a clear error, never read beyond its bytes.
+TEST_F(EngineTest, ABlobThatIsNotASketchIsAnError) {
+  for (const char* sql : {"SELECT tarn_distinct_sketch_count('abc'::BLOB)",
+                          "SELECT tarn_distinct_sketch_count(from_hex(repeat('FF', 64)))",
+                          "SELECT tarn_distinct_sketch_merge(b) FROM (VALUES ('xyz'::BLOB)) v(b)"}) {
+    SCOPED_TRACE(sql);
+    auto e = CatchError([&] { conn_->Run(sql); });
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("not a distinct-count sketch"));
+  }
 }
 
 }  // namespace
