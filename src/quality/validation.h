@@ -59,6 +59,9 @@ struct ValidationPlan {
   // The statements (by index) that may be split by key on a cluster: the tables they
   // read (db.table) -> their key columns. Only with PlanValidation's `split`.
   std::map<size_t, std::map<std::string, std::vector<std::string>>> partitioning;
+  // Or the table (db.table) whose files they may be split by the parts of
+  // (session::Partitioning::parts_of): partial figures a later query combines.
+  std::map<size_t, std::string> parts_of;
   std::string Script() const;
 };
 

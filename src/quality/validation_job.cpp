@@ -177,6 +177,7 @@ ValidationOutcome RunValidation(const std::string& spec_text, const std::string&
   run.sql = plan.Script();
   run.parquet_output.reset();
   for (auto& [i, keys] : plan.partitioning) run.partitioning[i] = {keys, 0, ""};
+  for (auto& [i, table] : plan.parts_of) run.partitioning[i] = {{}, 0, table};
   ScratchDir scratch;
   json external;
   if (plan.external) {

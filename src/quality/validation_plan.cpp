@@ -58,7 +58,10 @@ class Planner {
       bool remote = IsExternal(source);
       std::string rel = remote ? ext_plan_->table : source ? "__s" : "__t";
       std::string profile = ProfileSql(rel, Profiled(), keys_, source, remote);
-      Query(fmt::format("profile_{}", side), remote ? Remote("__ext_profile", profile) : with_ + profile);
+      if (ByParts())
+        ProfileByParts(source, profile);
+      else
+        Query(fmt::format("profile_{}", side), remote ? Remote("__ext_profile", profile) : with_ + profile);
       if (!v_.keys.empty() && v_.key_uniqueness) {
         std::string dups = DuplicatesSql(rel, keys_, source);
         if (Split()) {  // a key's records hash to one bucket: each bucket's figures, summed
@@ -526,6 +529,41 @@ class Planner {
   }
 
   // The statement just planned is split by the keys (Split()) of the sides it reads.
+  // Whole-table figures may be computed part by part of each side's files (two lake
+  // tables, on an executor that splits).
+  bool ByParts() const {
+    return split_ && !External() && AsciiLower(v_.source.name) != AsciiLower(v_.target.name);
+  }
+
+  // A side's profile as partial figures per part of its table's files
+  // (v_profile_<side>, a 128-bit sum kept as DECIMAL(38,0)), then their combination
+  // cast to the one-step types of `profile`.
+  void ProfileByParts(bool source, const std::string& profile) {
+    const char* side = source ? "source" : "target";
+    const char* rel = source ? "__s" : "__t";
+    auto in_parts = ProfileInParts(Profiled(), keys_, source);
+    std::string list;
+    for (auto& p : in_parts.parts.partial) list += (list.empty() ? "" : ", ") + p;
+    auto types = probe_.Describe(with_ + fmt::format("SELECT {} FROM {} LIMIT 0", list, rel));
+    list.clear();
+    for (size_t i = 0; i < in_parts.parts.partial.size(); i++) {
+      std::string p = in_parts.parts.partial[i];
+      if (types.at(i).type == "HUGEINT") {
+        auto as = p.rfind(" AS ");
+        p = "CAST(" + p.substr(0, as) + " AS DECIMAL(38,0))" + p.substr(as);
+      }
+      list += (list.empty() ? "" : ", ") + p;
+    }
+    Statement(with_ + fmt::format("SELECT {} FROM {}", list, rel),
+              fmt::format("CREATE TEMP TABLE v_profile_{} AS ", side));
+    plan_.parts_of[plan_.statements.size() - 1] = (source ? v_.source : v_.target).name;
+    std::string cast;
+    for (auto& c : probe_.Describe(with_ + "SELECT * FROM (" + profile + ") LIMIT 0"))
+      cast += fmt::format("{0}CAST({1} AS {2}) AS {1}", cast.empty() ? "" : ", ", QuoteName(c.name), c.type);
+    Query(fmt::format("profile_{}", side),
+          fmt::format("SELECT {} FROM (SELECT {} FROM v_profile_{})", cast, in_parts.combined, side));
+  }
+
   void SplitLast(bool source = true, bool target = true) {
     auto& split = plan_.partitioning[plan_.statements.size() - 1];
     for (auto& [s, t] : keys_) {

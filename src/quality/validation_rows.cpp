@@ -2,6 +2,7 @@
 // the mismatch rows (docs/validation.md, "What a run does").
 #include <fmt/format.h>
 
+#include "quality/expr.h"
 #include "quality/expr_functions.h"
 #include "quality/validation_spec.h"
 
@@ -17,32 +18,89 @@ std::string Join(const std::vector<std::string>& parts, const char* sep) {
 
 }  // namespace
 
-std::string ProfileSql(const std::string& rel, const std::vector<ProfiledColumn>& profiled,
-                       const std::vector<std::pair<std::string, std::string>>& keys, bool source, bool pg) {
-  std::string sel = "count(*) AS rows";
+namespace {
+
+// A profile's figures, one aggregate each: the one-step select list and, with
+// `parts`, the partials' combination (AggregateParts).
+class Figures {
+ public:
+  Figures(AggregateParts* parts, bool pg) : parts_(parts), pg_(pg) {}
+  void Add(const std::string& alias, const char* function, const std::string& sql) {
+    Append(one_, sql, alias);
+    if (parts_) Append(combined_, parts_->Split(function, sql), alias);
+  }
+  // A mean as an exact sum over a count: a split gives the one-step figure.
+  void Mean(const std::string& alias, const std::string& e) {
+    if (pg_) return Append(one_, "avg(" + e + ")", alias);  // PostgreSQL's is exact
+    Append(one_, fmt::format("CAST(sum({0}) AS DOUBLE) / nullif(count({0}), 0)", e), alias);
+    if (parts_)
+      Append(combined_,
+             fmt::format("CAST({} AS DOUBLE) / nullif({}, 0)", parts_->Split("SUM", "sum(" + e + ")"),
+                         parts_->Split("COUNT", "count(" + e + ")")),
+             alias);
+  }
+  const std::string& one() const { return one_; }
+  const std::string& combined() const { return combined_; }
+
+ private:
+  static void Append(std::string& list, const std::string& sql, const std::string& alias) {
+    list += (list.empty() ? "" : ", ") + sql + " AS " + alias;
+  }
+  AggregateParts* parts_;
+  bool pg_;
+  std::string one_, combined_;
+};
+
+void AddProfile(Figures& f, const std::vector<ProfiledColumn>& profiled,
+                const std::vector<std::pair<std::string, std::string>>& keys, bool source, bool pg) {
+  f.Add("rows", "COUNT", "count(*)");
   for (size_t i = 0; i < profiled.size(); i++) {
     const ProfiledColumn& p = profiled[i];
     std::string c = QuoteName(source ? p.source : p.target);
     // PostgreSQL: exact distinct counts, and text ordered by bytes as DuckDB orders it.
     std::string m =
         pg && p.kind == CompareColumn::kOther ? fmt::format("CAST({} AS text) COLLATE \"C\"", c) : c;
-    std::string d = pg ? "count(DISTINCT " + c + ")" : "approx_count_distinct(" + c + ")";
-    sel +=
-        fmt::format(", count({0}) AS n{1}, {3} AS d{1}, min({2}) AS min{1}, max({2}) AS max{1}", c, i, m, d);
-    if (p.kind == CompareColumn::kNumber)
-      sel += fmt::format(", sum({0}) AS sum{1}, avg({0}) AS mean{1}", c, i);
-    if (p.kind == CompareColumn::kOther)
-      sel += fmt::format(
-          ", min(length(CAST({0} AS VARCHAR))) AS minlen{1}, max(length(CAST({0} AS VARCHAR))) AS maxlen{1}, "
-          "avg(length(CAST({0} AS VARCHAR))) AS meanlen{1}",
-          c, i);
+    f.Add(fmt::format("n{}", i), "COUNT", "count(" + c + ")");
+    if (pg)
+      f.Add(fmt::format("d{}", i), "COUNT_DISTINCT", "count(DISTINCT " + c + ")");
+    else
+      f.Add(fmt::format("d{}", i), "APPROX_COUNT_DISTINCT", "approx_count_distinct(" + c + ")");
+    f.Add(fmt::format("min{}", i), "MIN", "min(" + m + ")");
+    f.Add(fmt::format("max{}", i), "MAX", "max(" + m + ")");
+    if (p.kind == CompareColumn::kNumber) {
+      f.Add(fmt::format("sum{}", i), "SUM", "sum(" + c + ")");
+      f.Mean(fmt::format("mean{}", i), c);
+    }
+    if (p.kind == CompareColumn::kOther) {
+      std::string len = fmt::format("length(CAST({} AS VARCHAR))", c);
+      f.Add(fmt::format("minlen{}", i), "MIN", "min(" + len + ")");
+      f.Add(fmt::format("maxlen{}", i), "MAX", "max(" + len + ")");
+      f.Mean(fmt::format("meanlen{}", i), len);
+    }
   }
   if (!keys.empty()) {
     std::vector<std::string> any;
     for (auto& [s, t] : keys) any.push_back(QuoteName(source ? s : t) + " IS NULL");
-    sel += fmt::format(", count(*) FILTER (WHERE {}) AS null_keys", Join(any, " OR "));
+    f.Add("null_keys", "COUNT", fmt::format("count(*) FILTER (WHERE {})", Join(any, " OR ")));
   }
-  return "SELECT " + sel + " FROM " + rel;
+}
+
+}  // namespace
+
+std::string ProfileSql(const std::string& rel, const std::vector<ProfiledColumn>& profiled,
+                       const std::vector<std::pair<std::string, std::string>>& keys, bool source, bool pg) {
+  Figures f(nullptr, pg);
+  AddProfile(f, profiled, keys, source, pg);
+  return "SELECT " + f.one() + " FROM " + rel;
+}
+
+ProfileParts ProfileInParts(const std::vector<ProfiledColumn>& profiled,
+                            const std::vector<std::pair<std::string, std::string>>& keys, bool source) {
+  ProfileParts out;
+  Figures f(&out.parts, false);
+  AddProfile(f, profiled, keys, source, false);
+  out.combined = f.combined();
+  return out;
 }
 
 std::string DuplicatesSql(const std::string& rel,

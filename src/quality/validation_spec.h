@@ -111,6 +111,15 @@ struct ProfiledColumn {
 // `pg`: in PostgreSQL's dialect (exact distinct counts, text ordered by bytes).
 std::string ProfileSql(const std::string& rel, const std::vector<ProfiledColumn>& columns,
                        const std::vector<std::pair<std::string, std::string>>& keys, bool source, bool pg);
+// The same figures in two steps, for a profile split by the parts of a side's files:
+// `parts.partial` per part (over the side's rows), `combined` over the partials (DuckDB
+// only; parts.ok false when a figure cannot be split).
+struct ProfileParts {
+  AggregateParts parts;
+  std::string combined;
+};
+ProfileParts ProfileInParts(const std::vector<ProfiledColumn>& columns,
+                            const std::vector<std::pair<std::string, std::string>>& keys, bool source);
 // One side's duplicate_keys and rows_with_duplicate_keys (either dialect).
 std::string DuplicatesSql(const std::string& rel,
                           const std::vector<std::pair<std::string, std::string>>& keys, bool source);

@@ -260,6 +260,14 @@ TEST_F(SlurmPartitionTest, AValidationOnTheClusterGivesTheLocalFiguresWithItsTem
   EXPECT_EQ(got["rows_with_duplicate_keys"], expected["rows_with_duplicate_keys"]);
   EXPECT_GT(expected["duplicate_keys"]["target"].get<int64_t>(), 0) << expected.dump();
   EXPECT_EQ(got["griffin"], expected["griffin"]);
+  // Each side's profile: partial figures part by part of its files (distinct counts as
+  // sketches), combined to the local figures.
+  EXPECT_EQ(got["profiles"], expected["profiles"]);
+  EXPECT_EQ(got["null_keys"], expected["null_keys"]);
+  EXPECT_EQ(got["source"], expected["source"]);
+  EXPECT_FALSE(expected["profiles"].empty()) << expected.dump();
+  EXPECT_THAT(log, HasSubstr("CREATE TEMP TABLE v_profile_source"));
+  EXPECT_THAT(log, HasSubstr("split into 3 parts of sales.orders's files")) << log;
   // Its temporary tables stayed in the lake for the nodes: the statements reading them ran there too.
   EXPECT_THAT(log, ::testing::Not(HasSubstr("reads the temporary table"))) << log;
   EXPECT_TRUE(ScratchEmpty());
