@@ -21,6 +21,7 @@
 #        (default 53000000, 100000000, 1, 6)
 #   WORKLOADS="reference validate"   which to run
 #   TASK_MEMORY=6GB                   each run's (and each task's) memory
+#   FILES=6                           each input table's data files (1: the generated file itself)
 #   RECON_REFERENCE=DIR               where gen.sql is (default ../shared/bench/recon-reference)
 #   KEEP_LOGS=DIR                     keep each run's log (JSON) there
 # The generated Parquet files are kept in bench/data-scale/ for the next run.
@@ -32,6 +33,7 @@ RUNS="${3:-1}"
 BUCKETS="${4:-6}"
 WORKLOADS="${WORKLOADS:-reference validate}"
 TASK_MEMORY="${TASK_MEMORY:-6GB}"
+FILES="${FILES:-6}"
 REF="${RECON_REFERENCE:-$ROOT/../shared/bench/recon-reference}"
 source "$ROOT/bench/lib.sh"
 "$ROOT/scripts/setup"
@@ -58,12 +60,25 @@ TARN_BIN="$TARN" slurm_start
 DATA="$WORK/data"
 echo "bench-admin-pw-1" | "$TARN" init -d "$DATA" --metastore "$TARN_TEST_PG_URL" --admin-password-stdin >/dev/null
 IN="$DATA/lake/bench"
+# Each table as FILES files (as a lake table written in several appends is; made once
+# from the generated file, kept in the cache), linked into the lake.
 link_in() {  # link_in CACHE_DIR TABLE...
-  local src="$1" t
+  local src="$1" t out f
   shift
   for t in "$@"; do
+    out="$src/$t"
+    if [ "$FILES" -gt 1 ]; then
+      out="$src-files$FILES/$t"
+      if [ ! -f "$out/.done" ]; then
+        rm -rf "$out" && mkdir -p "$out"
+        echo "COPY (SELECT * FROM '$src/$t/$t.parquet') TO '$out' (FORMAT parquet, FILE_SIZE_BYTES" \
+          "$(($(stat -c %s "$src/$t/$t.parquet") / FILES + 1)), OVERWRITE_OR_IGNORE true);" >"$WORK/split.sql"
+        "$RUN" --threads 2 "$WORK/split.sql" >/dev/null
+        touch "$out/.done"
+      fi
+    fi
     mkdir -p "$IN/$t"
-    ln "$src/$t/$t.parquet" "$IN/$t/$t.parquet" 2>/dev/null || cp "$src/$t/$t.parquet" "$IN/$t/$t.parquet"
+    for f in "$out"/*.parquet; do ln "$f" "$IN/$t/" 2>/dev/null || cp "$f" "$IN/$t/"; done
   done
 }
 for w in $WORKLOADS; do
@@ -173,9 +188,16 @@ PY
 unsplit() {
   python3 - "$WORK/log-$1-split.json" "$2" <<'PY'
 import json, re, sys
-started, split, task, ended = {}, set(), {}, {}
+started, split, task, ended, overhead, io = {}, set(), {}, {}, [], {}
+def size(text):  # "12 bytes", "3.4 MiB" (the log's units)
+    n, unit = text.split()
+    return float(n) * {"bytes": 1, "byte": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}[unit]
 for l in json.load(open(sys.argv[1]))["lines"]:
     m = l["message"]
+    if g := re.search(r": \d+ tasks? ended in (\d+) ms \(slowest task (\d+) ms\); read (.+), wrote (.+)$", m):
+        overhead.append(int(g[1]) - int(g[2]))
+        kind = "map" if re.match(r"statement \d+ map:", m) else "other"
+        io[kind] = io.get(kind, 0) + size(g[3]) + size(g[4])
     if g := re.match(r"statement (\d+) of \d+ started: (?:-- ([^\n]*)\n)?", m):
         started[int(g[1])] = g[2] or "?"
     elif g := re.match(r"statement (\d+) (map|buckets|merge): ", m):
@@ -193,6 +215,13 @@ print(f"{len(rows)} of {len(started)} statements not split: {total:.1f} s of wor
 print()
 for ms, n, where in rows[:10]:
     print(f"- statement {n} ({started[n]}): {ms / 1000:.2f} s in {where}")
+overhead.sort()
+if overhead:
+    print()
+    print(f"{len(overhead)} Slurm stages; each stage's time beyond its slowest task (submission, scheduling, "
+          f"start, polling): median {overhead[len(overhead) // 2] / 1000:.2f} s, in all {sum(overhead) / 1000:.1f} s")
+    print(f"bytes read and written by the tasks: map stages {io.get('map', 0) / 2**20:.0f} MiB, "
+          f"the other stages {io.get('other', 0) / 2**20:.0f} MiB")
 PY
 }
 
@@ -206,6 +235,7 @@ mkdir -p "$ROOT/bench/results"
   echo "- cluster: scripts/lib/slurm.sh, 3 slurmd's (n1-n3) on this one machine; PostgreSQL metadata store"
   echo "- reference: bench/recon/pipeline.yaml over the reference's two files of $RECON_ROWS rows (ledger, statement) and fx"
   echo "- validate: bench/validate.sh's spec over two tables of $VALIDATE_ROWS records (0.1% planted differences)"
+  echo "- tables: each input table as $FILES data file(s)"
   echo "- runs: $RUNS per cell, median of the server's total_execution_duration_seconds; 2 threads and $TASK_MEMORY per run and per task; split = $BUCKETS buckets on 3 nodes"
   echo
   echo "| workload | local (server) s | every statement a task on a node s | split s | single / local | split / local | results identical |"

@@ -4,13 +4,14 @@ rates and byte ratios measured by bench/scale.sh, the time of the reference
 reconciliation on N nodes against one, with the shuffle on the shared filesystem or
 on node-local disks. Prints a markdown table.
 
-usage: bench/scale_model.py [--u U] [--z Z] [--reads R] [--rm RM] [--r1 R1] [--k K]
+usage: bench/scale_model.py [--u U] [--z Z] [--reads R] [--rm RM] [--r1 R1] [--k K] [--stages N] [--ts S]
   r1     whole pipeline in the server, MiB/s of Parquet input per core
   rm     map tasks, MiB/s of input per core
   z      shuffle bytes / input bytes (written once by the map stage)
   reads  bytes the bucket stages read / input bytes
   k      bucket work / the same statements' time in the server
   u      share of the server's time in statements that are not split
+  stages Slurm stages (jobs) the run submits, ts seconds of each beyond its work
 """
 import argparse
 
@@ -26,6 +27,7 @@ p.add_argument("--fs", type=float, default=20.0, help="shared filesystem, GiB/s 
 p.add_argument("--link", type=float, default=3.0, help="GiB/s per node")
 p.add_argument("--input", type=float, default=850.0, help="S, GiB of Parquet input")
 p.add_argument("--ts", type=float, default=1.0, help="s of scheduling per stage")
+p.add_argument("--stages", type=int, default=4, help="Slurm stages (jobs) of the run")
 a = p.parse_args()
 
 S = a.input * 1024  # MiB
@@ -42,7 +44,7 @@ def time(n, local_shuffle):
         bucket_io = a.reads * S / bw
     map_t = max(S / (n * a.cores * a.rm), map_io)
     buckets = max(a.k * (1 - a.u) * T1 / n, bucket_io)
-    return a.u * T1 + map_t + buckets + 4 * a.ts
+    return a.u * T1 + map_t + buckets + a.stages * a.ts
 
 
 print(f"T1 = {T1:.0f} s (S = {a.input:.0f} GiB, {a.cores} cores per node, r1 = {a.r1} MiB/s per core)")

@@ -199,17 +199,15 @@ class Compilation {
     r.table = table;
     r.needs = Needs(from);
     r.index = ctes_.size();
-    ctes_.push_back({r.cte,
-                     bare,
-                     sql,
-                     Direct(from),
-                     current_step_,
-                     input,
-                     current_op_,
-                     {},
-                     table,
-                     kNoPartial,
-                     kNoPartial});
+    ctes_.push_back({.name = r.cte,
+                     .bare = bare,
+                     .sql = sql,
+                     .deps = Direct(from),
+                     .step = current_step_,
+                     .input = input,
+                     .op = current_op_,
+                     .columns = {},
+                     .table = table});
     r.needs.insert(r.index);
     r.columns = probe_.Describe(With(r.needs, "SELECT * FROM " + r.cte + " LIMIT 0"));
     for (auto& c : r.columns) ctes_.back().columns.push_back(c.name);

@@ -343,6 +343,13 @@ std::string AggregateParts::Add(const std::string& sql) {
   return QuoteName(name);
 }
 
+std::string AggregateParts::Stored(size_t i, const std::string& type) const {
+  const std::string& p = partial.at(i);
+  if (type != "HUGEINT" && type != "UHUGEINT") return p;
+  auto as = p.rfind(" AS ");
+  return "CAST(" + p.substr(0, as) + " AS DECIMAL(38,0))" + p.substr(as);
+}
+
 std::string AggregateParts::Split(const std::string& name, const std::string& sql) {
   auto starts = [&](const char* prefix) { return name.rfind(prefix, 0) == 0; };
   if (name == "SUM" || starts("SUMIF")) return "sum(" + Add(sql) + ")";

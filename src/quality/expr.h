@@ -45,6 +45,9 @@ struct AggregateParts {
   bool ok = true;
   // The combination of the call `name` whose one-step SQL is `sql`.
   std::string Split(const std::string& name, const std::string& sql);
+  // partial[i] as a Parquet file keeps it, its result being of `type`: a 128-bit
+  // integer sum as DECIMAL(38,0) (Parquet would hold it as a DOUBLE).
+  std::string Stored(size_t i, const std::string& type) const;
 
  private:
   std::string Add(const std::string& sql);

@@ -353,8 +353,8 @@ class Output : public StepType {
 
 }  // namespace
 
-// The partial aggregates (a 128-bit integer sum kept as DECIMAL(38,0), which Parquet
-// holds exactly), then their combination cast to the one-step types.
+// The partial aggregates (as Parquet keeps them exactly), then their combination cast
+// to the one-step types.
 void AddAggregate(StepContext& step, const Relation& in, const std::vector<std::string>& group,
                   const std::string& one, const AggregateParts& parts, const std::string& combined) {
   if (!step.SplitsAggregates() || !parts.ok || parts.partial.empty()) return void(step.Add(one, {&in}));
@@ -364,15 +364,8 @@ void AddAggregate(StepContext& step, const Relation& in, const std::vector<std::
   for (auto& p : parts.partial) list += (list.empty() ? "" : ", ") + p;
   auto types = step.Describe(fmt::format("SELECT {} FROM {}{}", list, in.cte, by), {&in});
   list = ColumnList(group);
-  for (size_t i = 0; i < parts.partial.size(); i++) {
-    const std::string& type = types.at(group.size() + i).type;
-    std::string p = parts.partial[i];
-    if (type == "HUGEINT" || type == "UHUGEINT") {
-      auto as = p.rfind(" AS ");
-      p = "CAST(" + p.substr(0, as) + " AS DECIMAL(38,0))" + p.substr(as);
-    }
-    list += (list.empty() ? "" : ", ") + p;
-  }
+  for (size_t i = 0; i < parts.partial.size(); i++)
+    list += (list.empty() ? "" : ", ") + parts.Stored(i, types.at(group.size() + i).type);
   const Relation& partial = step.AddPartial(fmt::format("SELECT {} FROM {}{}", list, in.cte, by), in);
   auto combined_sql = fmt::format("SELECT {} FROM {}{}", combined, partial.cte, by);
   std::string cast = ColumnList(group);

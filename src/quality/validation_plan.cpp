@@ -59,7 +59,7 @@ class Planner {
       std::string rel = remote ? ext_plan_->table : source ? "__s" : "__t";
       std::string profile = ProfileSql(rel, Profiled(), keys_, source, remote);
       if (ByParts())
-        ProfileByParts(source, profile);
+        ProfileByParts(source);
       else
         Query(fmt::format("profile_{}", side), remote ? Remote("__ext_profile", profile) : with_ + profile);
       if (!v_.keys.empty() && v_.key_uniqueness) {
@@ -536,32 +536,15 @@ class Planner {
   }
 
   // A side's profile as partial figures per part of its table's files
-  // (v_profile_<side>, a 128-bit sum kept as DECIMAL(38,0)), then their combination
-  // cast to the one-step types of `profile`.
-  void ProfileByParts(bool source, const std::string& profile) {
+  // (v_profile_<side>), then their combination.
+  void ProfileByParts(bool source) {
     const char* side = source ? "source" : "target";
-    const char* rel = source ? "__s" : "__t";
-    auto in_parts = ProfileInParts(Profiled(), keys_, source);
-    std::string list;
-    for (auto& p : in_parts.parts.partial) list += (list.empty() ? "" : ", ") + p;
-    auto types = probe_.Describe(with_ + fmt::format("SELECT {} FROM {} LIMIT 0", list, rel));
-    list.clear();
-    for (size_t i = 0; i < in_parts.parts.partial.size(); i++) {
-      std::string p = in_parts.parts.partial[i];
-      if (types.at(i).type == "HUGEINT") {
-        auto as = p.rfind(" AS ");
-        p = "CAST(" + p.substr(0, as) + " AS DECIMAL(38,0))" + p.substr(as);
-      }
-      list += (list.empty() ? "" : ", ") + p;
-    }
-    Statement(with_ + fmt::format("SELECT {} FROM {}", list, rel),
-              fmt::format("CREATE TEMP TABLE v_profile_{} AS ", side));
+    std::string partials = fmt::format("v_profile_{}", side);
+    auto p = ProfileInParts(source ? "__s" : "__t", partials, Profiled(), keys_, source,
+                            [&](const std::string& q) { return probe_.Describe(with_ + q); });
+    Statement(with_ + p.partial, "CREATE TEMP TABLE " + partials + " AS ");
     plan_.parts_of[plan_.statements.size() - 1] = (source ? v_.source : v_.target).name;
-    std::string cast;
-    for (auto& c : probe_.Describe(with_ + "SELECT * FROM (" + profile + ") LIMIT 0"))
-      cast += fmt::format("{0}CAST({1} AS {2}) AS {1}", cast.empty() ? "" : ", ", QuoteName(c.name), c.type);
-    Query(fmt::format("profile_{}", side),
-          fmt::format("SELECT {} FROM (SELECT {} FROM v_profile_{})", cast, in_parts.combined, side));
+    Query(fmt::format("profile_{}", side), p.combined);
   }
 
   void SplitLast(bool source = true, bool target = true) {

@@ -94,13 +94,20 @@ std::string ProfileSql(const std::string& rel, const std::vector<ProfiledColumn>
   return "SELECT " + f.one() + " FROM " + rel;
 }
 
-ProfileParts ProfileInParts(const std::vector<ProfiledColumn>& profiled,
-                            const std::vector<std::pair<std::string, std::string>>& keys, bool source) {
-  ProfileParts out;
-  Figures f(&out.parts, false);
+ProfileParts ProfileInParts(const std::string& rel, const std::string& partials,
+                            const std::vector<ProfiledColumn>& profiled,
+                            const std::vector<std::pair<std::string, std::string>>& keys, bool source,
+                            const std::function<std::vector<Column>(const std::string& query)>& describe) {
+  AggregateParts parts;
+  Figures f(&parts, false);
   AddProfile(f, profiled, keys, source, false);
-  out.combined = f.combined();
-  return out;
+  auto types = describe(fmt::format("SELECT {} FROM {} LIMIT 0", Join(parts.partial, ", "), rel));
+  std::vector<std::string> stored, cast;
+  for (size_t i = 0; i < parts.partial.size(); i++) stored.push_back(parts.Stored(i, types.at(i).type));
+  for (auto& c : describe(fmt::format("SELECT {} FROM {} LIMIT 0", f.one(), rel)))
+    cast.push_back(fmt::format("CAST({0} AS {1}) AS {0}", QuoteName(c.name), c.type));
+  return {fmt::format("SELECT {} FROM {}", Join(stored, ", "), rel),
+          fmt::format("SELECT {} FROM (SELECT {} FROM {})", Join(cast, ", "), f.combined(), partials)};
 }
 
 std::string DuplicatesSql(const std::string& rel,

@@ -1,6 +1,7 @@
 // Internals of validation (quality/validation.h): the parsed spec.
 #pragma once
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -111,15 +112,17 @@ struct ProfiledColumn {
 // `pg`: in PostgreSQL's dialect (exact distinct counts, text ordered by bytes).
 std::string ProfileSql(const std::string& rel, const std::vector<ProfiledColumn>& columns,
                        const std::vector<std::pair<std::string, std::string>>& keys, bool source, bool pg);
-// The same figures in two steps, for a profile split by the parts of a side's files:
-// `parts.partial` per part (over the side's rows), `combined` over the partials (DuckDB
-// only; parts.ok false when a figure cannot be split).
+// The same figures in two steps, for a profile split by the parts of a side's files
+// (DuckDB only): `partial`, the partial figures over `rel` as Parquet keeps them, and
+// `combined`, their combination over the table `partials`, cast to the one-step
+// types. `describe` gives a query's columns.
 struct ProfileParts {
-  AggregateParts parts;
-  std::string combined;
+  std::string partial, combined;
 };
-ProfileParts ProfileInParts(const std::vector<ProfiledColumn>& columns,
-                            const std::vector<std::pair<std::string, std::string>>& keys, bool source);
+ProfileParts ProfileInParts(const std::string& rel, const std::string& partials,
+                            const std::vector<ProfiledColumn>& columns,
+                            const std::vector<std::pair<std::string, std::string>>& keys, bool source,
+                            const std::function<std::vector<Column>(const std::string& query)>& describe);
 // One side's duplicate_keys and rows_with_duplicate_keys (either dialect).
 std::string DuplicatesSql(const std::string& rel,
                           const std::vector<std::pair<std::string, std::string>>& keys, bool source);
