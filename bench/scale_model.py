@@ -2,13 +2,13 @@
 """The speed-up model of docs/scale-out.md ("Model for N real nodes"): from per-core
 rates and byte ratios measured by bench/scale.sh, the time of the reference
 reconciliation on N nodes against one, with the shuffle on the shared filesystem or
-on node-local disks. Prints a markdown table.
+on node-local disks (the temporary tables too). Prints a markdown table.
 
-usage: bench/scale_model.py [--u U] [--z Z] [--reads R] [--rm RM] [--r1 R1] [--k K] [--stages N] [--ts S]
+usage: bench/scale_model.py [--u U] [--z Z] [--io R] [--rm RM] [--r1 R1] [--k K] [--stages N] [--ts S]
   r1     whole pipeline in the server, MiB/s of Parquet input per core
   rm     map tasks, MiB/s of input per core
   z      shuffle bytes / input bytes (written once by the map stage)
-  reads  bytes the bucket stages read / input bytes
+  io     bytes the stages after the map read and write (shuffle, temporary tables) / input bytes
   k      bucket work / the same statements' time in the server
   u      share of the server's time in statements that are not split
   stages Slurm stages (jobs) the run submits, ts seconds of each beyond its work
@@ -19,7 +19,7 @@ p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDes
 p.add_argument("--r1", type=float, default=15.2)
 p.add_argument("--rm", type=float, default=40.0)
 p.add_argument("--z", type=float, default=1.06)
-p.add_argument("--reads", type=float, default=3 * 1.06)
+p.add_argument("--io", type=float, default=3 * 1.06)
 p.add_argument("--k", type=float, default=0.89)
 p.add_argument("--u", type=float, default=0.175)
 p.add_argument("--cores", type=int, default=32, help="cores per node")
@@ -38,10 +38,10 @@ def time(n, local_shuffle):
     bw = min(a.fs, n * a.link) * 1024  # MiB/s through the shared filesystem
     if local_shuffle:  # the filesystem delivers the input; the shuffle goes node to node
         map_io = S / bw
-        bucket_io = a.reads * S / (n * a.link * 1024)
+        bucket_io = a.io * S / (n * a.link * 1024)
     else:
         map_io = (1 + a.z) * S / bw
-        bucket_io = a.reads * S / bw
+        bucket_io = a.io * S / bw
     map_t = max(S / (n * a.cores * a.rm), map_io)
     buckets = max(a.k * (1 - a.u) * T1 / n, bucket_io)
     return a.u * T1 + map_t + buckets + a.stages * a.ts

@@ -46,6 +46,45 @@ class PipelineTest : public GovernanceTest {
     quality::RunnerProbe probe(*runner_, session::Instance::LocalCaller().principal, audit::Origin{"test"});
     return quality::Compile(*quality::ParsePipeline(yaml, "recon.yaml"), probe, split_aggregates);
   }
+
+  // `yaml` compiled as a local run and as a run that may split, with an output of each
+  // of `steps` (tables d.one_<step> and d.two_<step>); both scripts run.
+  std::pair<quality::CompiledPipeline, quality::CompiledPipeline> CompileBoth(
+      const std::string& yaml, const std::vector<std::string>& steps) {
+    auto outputs = [&](const std::string& prefix) {
+      std::string out;
+      for (auto& step : steps)
+        out += fmt::format("  - {{name: o_{1}, output: {{input: {1}, table: d.{0}_{1}}}}}\n", prefix, step);
+      return out;
+    };
+    auto one = Compile(yaml + outputs("one"));
+    auto two = Compile(yaml + outputs("two"), true);
+    Exec(*admin_, one.Script());
+    Exec(*admin_, two.Script());
+    return {std::move(one), std::move(two)};
+  }
+  // "<step> by parts of <table>" for each statement split by parts.
+  static std::vector<std::string> ByParts(const quality::CompiledPipeline& c) {
+    std::vector<std::string> out;
+    for (auto& st : c.statements) {
+      if (!st.parts_of.empty()) out.push_back(st.step + " by parts of " + st.parts_of);
+    }
+    return out;
+  }
+  // d.two_<step> has the rows and column types of d.one_<step>.
+  void ExpectSameTables(const std::vector<std::string>& steps) {
+    for (auto& step : steps) {
+      SCOPED_TRACE(step);
+      EXPECT_EQ(All(*admin_, fmt::format("SELECT * FROM d.two_{} ORDER BY ALL", step)),
+                All(*admin_, fmt::format("SELECT * FROM d.one_{} ORDER BY ALL", step)));
+      auto types = [&](const char* prefix) {
+        return All(*admin_, fmt::format("SELECT column_name, data_type FROM information_schema.columns WHERE "
+                                        "table_name = '{}_{}' ORDER BY ordinal_position",
+                                        prefix, step));
+      };
+      EXPECT_EQ(types("two"), types("one"));
+    }
+  }
 };
 
 constexpr const char* kRecon = R"(name: bank
@@ -179,36 +218,12 @@ steps:
   - name: distinct
     aggregate: {input: wide, values: {ccys: COUNT_DISTINCT(ccy)}}
 )";
-  auto outputs = [](const std::string& prefix) {
-    std::string out;
-    for (const char* step : {"by_ccy", "all", "distinct", "wide"})
-      out += fmt::format("  - {{name: o_{1}, output: {{input: {1}, table: d.{0}_{1}}}}}\n", prefix, step);
-    return out;
-  };
-  auto one = Compile(yaml + outputs("one"));
-  auto two = Compile(yaml + outputs("two"), true);
-  std::vector<std::string> parts;
-  for (auto& st : two.statements) {
-    if (!st.parts_of.empty()) parts.push_back(st.step + " by parts of " + st.parts_of);
-  }
-  EXPECT_EQ(parts, (std::vector<std::string>{"by_ccy by parts of p_wide", "all by parts of p_wide"}))
+  auto [one, two] = CompileBoth(yaml, {"by_ccy", "all", "distinct", "wide"});
+  EXPECT_EQ(ByParts(two), (std::vector<std::string>{"by_ccy by parts of p_wide", "all by parts of p_wide"}))
       << two.Script();
-  for (auto& st : one.statements) EXPECT_TRUE(st.parts_of.empty());
+  EXPECT_TRUE(ByParts(one).empty());
   EXPECT_THAT(two.Script(), HasSubstr("by_ccy part by part of its input (then combined)"));
-  Exec(*admin_, one.Script());
-  Exec(*admin_, two.Script());
-  for (const char* step : {"by_ccy", "all", "distinct"}) {
-    SCOPED_TRACE(step);
-    std::string order = std::string(step) == "by_ccy" ? " ORDER BY ccy" : "";
-    EXPECT_EQ(All(*admin_, fmt::format("SELECT * FROM d.two_{}{}", step, order)),
-              All(*admin_, fmt::format("SELECT * FROM d.one_{}{}", step, order)));
-    EXPECT_EQ(All(*admin_, fmt::format("SELECT column_name, data_type FROM information_schema.columns WHERE "
-                                       "table_name = 'two_{}' ORDER BY ordinal_position",
-                                       step)),
-              All(*admin_, fmt::format("SELECT column_name, data_type FROM information_schema.columns WHERE "
-                                       "table_name = 'one_{}' ORDER BY ordinal_position",
-                                       step)));
-  }
+  ExpectSameTables({"by_ccy", "all", "distinct"});
   EXPECT_THAT(
       All(*admin_, "SELECT data_type FROM information_schema.columns WHERE table_name = 'two_by_ccy'"),
       HasSubstr("BIGINT"));
@@ -252,37 +267,15 @@ steps:
 )";
   std::vector<std::string> steps = {"pv",    "pvc",      "pvt",        "top", "last",
                                     "mixed", "distinct", "all_sorted", "wide"};
-  auto outputs = [&](const std::string& prefix) {
-    std::string out;
-    for (auto& step : steps)
-      out += fmt::format("  - {{name: o_{1}, output: {{input: {1}, table: d.{0}_{1}}}}}\n", prefix, step);
-    return out;
-  };
-  auto one = Compile(yaml + outputs("one"));
-  auto two = Compile(yaml + outputs("two"), true);
-  std::vector<std::string> parts;
-  for (auto& st : two.statements) {
-    if (!st.parts_of.empty()) parts.push_back(st.step + " by parts of " + st.parts_of);
-  }
+  auto [one, two] = CompileBoth(yaml, steps);
   // Not split: a pivot with totals (grouping sets), a sort without a limit.
-  EXPECT_EQ(parts, (std::vector<std::string>{"pv by parts of p_wide", "pvc by parts of p_wide",
-                                             "top by parts of p_wide", "last by parts of p_narrow",
-                                             "mixed by parts of p_narrow", "distinct by parts of p_wide"}))
+  EXPECT_EQ(ByParts(two),
+            (std::vector<std::string>{"pv by parts of p_wide", "pvc by parts of p_wide",
+                                      "top by parts of p_wide", "last by parts of p_narrow",
+                                      "mixed by parts of p_narrow", "distinct by parts of p_wide"}))
       << two.Script();
   EXPECT_THAT(two.Script(), HasSubstr("last part by part of its input (then combined)"));
-  Exec(*admin_, one.Script());
-  Exec(*admin_, two.Script());
-  for (auto& step : steps) {
-    SCOPED_TRACE(step);
-    EXPECT_EQ(All(*admin_, fmt::format("SELECT * FROM d.two_{} ORDER BY ALL", step)),
-              All(*admin_, fmt::format("SELECT * FROM d.one_{} ORDER BY ALL", step)));
-    EXPECT_EQ(All(*admin_, fmt::format("SELECT column_name, data_type FROM information_schema.columns WHERE "
-                                       "table_name = 'two_{}' ORDER BY ordinal_position",
-                                       step)),
-              All(*admin_, fmt::format("SELECT column_name, data_type FROM information_schema.columns WHERE "
-                                       "table_name = 'one_{}' ORDER BY ordinal_position",
-                                       step)));
-  }
+  ExpectSameTables(steps);
   // The answers themselves: EUR's latest row, the top two amounts, the EUR/USD counts.
   EXPECT_EQ(All(*admin_, "SELECT ccy, posted FROM d.two_last ORDER BY ccy"),
             "EUR|2024-01-06|\nGBP|2024-01-05|\nUSD|2024-01-03|\n");
@@ -307,14 +300,7 @@ steps:
   - name: total
     aggregate: {input: wide, values: {s: SUM(a)}}
 )";
-  auto outputs = [](const std::string& prefix) {
-    std::string out;
-    for (const char* step : {"j", "wide", "kinds", "total", "ledger"})
-      out += fmt::format("  - {{name: o_{1}, output: {{input: {1}, table: d.{0}_{1}}}}}\n", prefix, step);
-    return out;
-  };
-  auto one = Compile(yaml + outputs("one"));
-  auto two = Compile(yaml + outputs("two"), true);
+  auto [one, two] = CompileBoth(yaml, {"j", "wide", "kinds", "total", "ledger"});
   auto made = [](const quality::CompiledPipeline& c) {
     std::vector<std::string> out;
     for (auto& st : c.statements) {
@@ -329,13 +315,7 @@ steps:
   EXPECT_EQ(made(two),
             (std::vector<std::string>{"j d.bank:ref d.ledger:ref", "wide", "kinds", "total parts of p_wide"}))
       << two.Script();
-  Exec(*admin_, one.Script());
-  Exec(*admin_, two.Script());
-  for (const char* step : {"j", "wide", "kinds", "total", "ledger"}) {
-    SCOPED_TRACE(step);
-    EXPECT_EQ(All(*admin_, fmt::format("SELECT * FROM d.two_{} ORDER BY ALL", step)),
-              All(*admin_, fmt::format("SELECT * FROM d.one_{} ORDER BY ALL", step)));
-  }
+  ExpectSameTables({"j", "wide", "kinds", "total", "ledger"});
   EXPECT_EQ(All(*admin_, "SELECT count(*) FROM d.two_j"), "7|\n");
 }
 
