@@ -259,12 +259,14 @@ class Compilation {
     if (split_aggregates_ && OffloadOutputs(m)) reach = reaches();
     Narrow(m);
     reach = reaches();
+    FindBig(m);
     std::set<size_t> created;
     for (size_t k = 0; k < pending_.size(); k++) {
       auto& st = pending_[k];
       for (size_t i : reach[k].Read(m)) Create(i, m, created);
+      bool here = split_aggregates_ && st.kind != CompiledStatement::kOutput && !Large(reach[k], m);
       out_.statements.push_back(
-          {st.kind, st.step, Render(st.head, st.query, reach[k].computed) + st.tail, st.note, {}, ""});
+          {st.kind, st.step, Render(st.head, st.query, reach[k].computed) + st.tail, st.note, {}, "", here});
     }
     for (auto& step : out_.steps) {
       size_t uses = 0;
@@ -299,6 +301,8 @@ class Compilation {
   CompiledPipeline out_;
   Lineage lineage_;
   bool split_aggregates_;
+  std::set<size_t> big_;         // FindBig
+  std::set<size_t> for_output_;  // OffloadOutputs
 
  private:
   std::string Render(const std::string& head, const std::string& query, const std::set<size_t>& with) const {
@@ -327,33 +331,42 @@ class Compilation {
          Render("CREATE TEMP TABLE " + ctes_[i].name + " AS", "SELECT " + select + " FROM " + ctes_[i].name,
                 reach.computed),
          ctes_[i].partial_of == kNoPartial
-             ? fmt::format("materialize {} (read by several statements)", ctes_[i].bare.substr(2))
+             ? fmt::format("materialize {} ({})", ctes_[i].bare.substr(2),
+                           for_output_.count(i) ? "computed on the nodes for its output"
+                                                : "read by several statements")
              : fmt::format("{} part by part of its input (then combined)", ctes_[i].step),
-         lineage_.SplitOf(i, reach.computed, Deps()), PartsOf(i, reach, m)});
+         lineage_.SplitOf(i, reach.computed, Deps()), PartsOf(i, reach, m),
+         split_aggregates_ && !Large(reach, m)});
   }
-  // On an offload, an output that computes from a lake table or a large temporary
-  // table (one not made of partial results) would do that work in the server, which
-  // only writes outputs: its input becomes a temporary table computed on the nodes
-  // (split where it may be). Outputs of small results (combinations) stay as they are.
-  bool OffloadOutputs(std::set<size_t>& m) {
-    auto large = [&](const Reached& r, const std::set<size_t>& big) {
-      for (size_t c : r.computed)
-        if (ctes_[c].input) return true;
-      for (size_t t : r.Read(m))
-        if (big.count(t)) return true;
-      return false;
-    };
-    std::set<size_t> big;  // the temporary tables made from a lake table or a big one
-    for (size_t j : m) {   // (in index order: a table's inputs come first)
+  // Whether a statement that computes and reads `r` works on large data: it computes
+  // from a lake table or reads a big temporary table (big_).
+  bool Large(const Reached& r, const std::set<size_t>& m) const {
+    for (size_t c : r.computed)
+      if (ctes_[c].input) return true;
+    for (size_t t : r.Read(m))
+      if (big_.count(t)) return true;
+    return false;
+  }
+  // big_: the temporary tables of `m` made from a lake table or from a big one, and
+  // not of partial results (in index order: a table's inputs come first).
+  void FindBig(const std::set<size_t>& m) {
+    big_.clear();
+    for (size_t j : m) {
       std::set<size_t> others = m;
       others.erase(j);
-      if (ctes_[j].partial_of == kNoPartial && large(Reach({j}, others), big)) big.insert(j);
+      if (ctes_[j].partial_of == kNoPartial && Large(Reach({j}, others), m)) big_.insert(j);
     }
+  }
+  // On an offload, an output that computes from large data would do that work in the
+  // server, which only writes outputs: its input becomes a temporary table computed on
+  // the nodes (split where it may be). Outputs of small results (combinations) stay.
+  bool OffloadOutputs(std::set<size_t>& m) {
+    FindBig(m);
     bool changed = false;
     for (auto& st : pending_) {
-      if (st.kind != CompiledStatement::kOutput || !large(Reach(st.from, m), big)) continue;
+      if (st.kind != CompiledStatement::kOutput || !Large(Reach(st.from, m), m)) continue;
       for (size_t i : st.from)
-        if (!ctes_[i].input && !m.count(i)) changed = m.insert(i).second || changed;
+        if (!ctes_[i].input && !m.count(i)) m.insert(i), for_output_.insert(i), changed = true;
     }
     return changed;
   }

@@ -61,6 +61,10 @@ struct CompiledStatement {
   // Or the temporary table it may be split by the parts of (session::Partitioning::
   // parts_of): a step's partial aggregates, which the next statement combines.
   std::string parts_of;
+  // With Compile's split_aggregates: it reads only small results (combinations of
+  // partial ones, what is made from them), so it runs in the server
+  // (session::Partitioning::here).
+  bool here = false;
 };
 
 // A step as explain shows it.

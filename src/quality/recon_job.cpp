@@ -183,8 +183,8 @@ class ReconciliationJob : public jobs::JobType {
     // A compare of two tables may be split by its keys on a Slurm executor.
     for (size_t i = 0; i < compiled.statements.size(); i++) {
       auto& st = compiled.statements[i];
-      if (!st.partition_keys.empty() || !st.parts_of.empty())
-        run.partitioning[i] = {st.partition_keys, 0, st.parts_of};
+      if (!st.partition_keys.empty() || !st.parts_of.empty() || st.here)
+        run.partitioning[i] = {st.partition_keys, 0, st.parts_of, st.here};
     }
     return compiled.Script();
   }

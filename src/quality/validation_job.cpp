@@ -176,8 +176,8 @@ ValidationOutcome RunValidation(const std::string& spec_text, const std::string&
   session::RunRequest run = request;
   run.sql = plan.Script();
   run.parquet_output.reset();
-  for (auto& [i, keys] : plan.partitioning) run.partitioning[i] = {keys, 0, ""};
-  for (auto& [i, table] : plan.parts_of) run.partitioning[i] = {{}, 0, table};
+  for (auto& [i, keys] : plan.partitioning) run.partitioning[i] = {keys, 0, "", false};
+  for (auto& [i, table] : plan.parts_of) run.partitioning[i] = {{}, 0, table, false};
   ScratchDir scratch;
   json external;
   if (plan.external) {

@@ -101,6 +101,14 @@ class SlurmOffload : public session::QueryOffload {
 
   bool MaySplit() const override { return app_.executor.buckets != 1; }
 
+  fs::path SharedFile(const std::string& name) override {
+    fs::path dir = dir_ / "server";
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw Error::Io("cannot make {}: {}", dir.string(), ec.message());
+    return dir / name;
+  }
+
   void RunsHere(const session::PlannedQuery& q, const std::string& why) override {
     hooks_.note(fmt::format("statement {} runs on the server: {}", q.index + 1, why));
   }

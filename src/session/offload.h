@@ -34,6 +34,10 @@ struct Partitioning {
   // the results concatenated. Who declares it vouches that the concatenation is what it
   // wants: rows made row for row, or partial aggregates a later statement combines.
   std::string parts_of;
+  // Instead: the statement reads only small results (combinations of partial ones): it
+  // runs in this server, not as a Slurm job, its temporary table still where the nodes
+  // read (QueryOffload::SharedFile).
+  bool here = false;
 };
 
 // One query, planned for running elsewhere.
@@ -77,6 +81,9 @@ class QueryOffload {
   // task), for a planner choosing between a plan that splits well and one that needs
   // no split (a validation's diff).
   virtual bool MaySplit() const { return true; }
+  // Where a file called `name` that this server computes for the run's later
+  // statements (a temporary table) goes so that the nodes can read it ("": nowhere).
+  virtual std::filesystem::path SharedFile(const std::string& name) { return {}; }
 };
 
 }  // namespace tarn::session

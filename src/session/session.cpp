@@ -352,6 +352,11 @@ void MoveFile(const fs::path& from, const fs::path& to) {
 
 }  // namespace
 
+bool Session::RunsHere() const {
+  auto it = partitioning_.find(statement_index_);
+  return offload_ && it != partitioning_.end() && it->second.here;
+}
+
 void Session::RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
                            const fs::path* parquet_output, Outcome& outcome, std::vector<fs::path>* parts) {
   CheckStop();
@@ -366,6 +371,14 @@ void Session::RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, R
     if (e.code() != ErrorCode::kUnsupported) throw;
     offload_->RunsHere(planned, e.what());
     return RunQuery(std::move(statement), handler, parquet_output, outcome);
+  }
+  if (RunsHere()) {  // small: here, its rows (a temporary table's) where the nodes read them
+    offload_->RunsHere(planned, "it reads only small results, not worth a Slurm job");
+    fs::path shared =
+        parts && parquet_output ? offload_->SharedFile(parquet_output->filename().string()) : "";
+    if (shared.empty()) return RunQuery(std::move(statement), handler, parquet_output, outcome);
+    RunQuery(std::move(statement), handler, &shared, outcome);
+    return parts->push_back(shared);
   }
   if (auto it = partitioning_.find(statement_index_); it != partitioning_.end()) {
     if (const std::string& name = it->second.parts_of; !name.empty()) {

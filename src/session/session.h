@@ -185,6 +185,9 @@ class Session {
     partitioning_ = std::move(partitioning);
   }
   bool offloads() const { return offload_ != nullptr; }
+  // On an offload, whether the current statement runs in this server all the same
+  // (Partitioning::here).
+  bool RunsHere() const;
   // For the query statement family: checks, resolves and verifies `statement` (its
   // pre-bind check done) here and has the offload compute it; the rows go to the
   // handler (or `parquet_output`). A query that reads what only this server can runs

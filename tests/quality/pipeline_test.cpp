@@ -285,7 +285,8 @@ steps:
 
 // On an offload the server only writes outputs: an output that would compute from a
 // lake table or a large temporary table has its step computed on the nodes first
-// (split by key where it may be); an output of a combination stays as it is.
+// (split by key where it may be); an output of a combination stays as it is, and a
+// temporary table of a combination (total, read twice) is computed in the server.
 TEST_F(PipelineTest, OnAnOffloadOutputsComputedFromLargeTablesAreComputedOnTheNodes) {
   std::string yaml = R"(inputs:
   ledger: {table: d.ledger}
@@ -299,23 +300,27 @@ steps:
     aggregate: {input: wide, group_by: [ccy], values: {refs: COUNT_DISTINCT(ref)}}
   - name: total
     aggregate: {input: wide, values: {s: SUM(a)}}
+  - name: twice
+    derive: {input: total, columns: {s2: s * 2}}
 )";
-  auto [one, two] = CompileBoth(yaml, {"j", "wide", "kinds", "total", "ledger"});
+  auto [one, two] = CompileBoth(yaml, {"j", "wide", "kinds", "total", "twice", "ledger"});
   auto made = [](const quality::CompiledPipeline& c) {
     std::vector<std::string> out;
     for (auto& st : c.statements) {
       if (st.kind != quality::CompiledStatement::kMaterialize) continue;
       std::string keys;
       for (auto& [table, k] : st.partition_keys) keys += " " + table + ":" + k.at(0);
-      out.push_back(st.step + keys + (st.parts_of.empty() ? "" : " parts of " + st.parts_of));
+      out.push_back(st.step + keys + (st.parts_of.empty() ? "" : " parts of " + st.parts_of) +
+                    (st.here ? " here" : ""));
     }
     return out;
   };
-  EXPECT_EQ(made(one), (std::vector<std::string>{"wide"})) << one.Script();
-  EXPECT_EQ(made(two),
-            (std::vector<std::string>{"j d.bank:ref d.ledger:ref", "wide", "kinds", "total parts of p_wide"}))
+  EXPECT_EQ(made(one), (std::vector<std::string>{"wide", "total"})) << one.Script();
+  EXPECT_EQ(made(two), (std::vector<std::string>{"j d.bank:ref d.ledger:ref", "wide", "kinds",
+                                                 "total parts of p_wide", "total here"}))
       << two.Script();
-  ExpectSameTables({"j", "wide", "kinds", "total", "ledger"});
+  EXPECT_THAT(two.Script(), HasSubstr("materialize kinds (computed on the nodes for its output)"));
+  ExpectSameTables({"j", "wide", "kinds", "total", "twice", "ledger"});
   EXPECT_EQ(All(*admin_, "SELECT count(*) FROM d.two_j"), "7|\n");
 }
 

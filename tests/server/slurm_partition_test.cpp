@@ -158,7 +158,12 @@ TEST_F(SlurmPartitionTest, AJoinAndWhatIsMadeRowForRowFromItAreSplitAlongTheChai
              target +
              "_unpaid}\n"
              "  - name: o4\n    output: {input: unpaid_n, table: fin." +
-             target + "_unpaid_n}\n"}};
+             target +
+             "_unpaid_n}\n"
+             // A lookup of the combination: computed in the server (small), read on the nodes.
+             "  - name: flagged\n    lookup: {input: m, from: by_customer, keys: [customer], return: [n]}\n"
+             "  - name: o5\n    output: {input: flagged, table: fin." +
+             target + "_flagged}\n"}};
   };
   auto local = SubmitJob("here", pipeline("local")), split = SubmitJob("split", pipeline("split"));
   ASSERT_EQ(WaitEnded(local, "here")["state"], "SUCCESS") << Log(local, "here");
@@ -178,7 +183,11 @@ TEST_F(SlurmPartitionTest, AJoinAndWhatIsMadeRowForRowFromItAreSplitAlongTheChai
       << log;
   EXPECT_THAT(log, ::testing::ContainsRegex("split into [0-9]+ parts of __tarn_temp.p_unpaid's files"))
       << log;
-  for (auto* t : {"gaps", "sums", "unpaid", "unpaid_n"}) {
+  EXPECT_THAT(log, HasSubstr("runs on the server: it reads only small results, not worth a Slurm job"))
+      << log;
+  // ... into the run's scratch, where the nodes read it for `flagged`.
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("which only the server can read"))) << log;
+  for (auto* t : {"gaps", "sums", "unpaid", "unpaid_n", "flagged"}) {
     auto differ =
         Json(Sql(ana_, fmt::format("SELECT count(*) FROM ((FROM fin.split_{0} EXCEPT ALL FROM fin.local_{0}) "
                                    "UNION ALL (FROM fin.local_{0} EXCEPT ALL FROM fin.split_{0}))",
