@@ -2,7 +2,8 @@
 """The speed-up model of docs/scale-out.md ("Model for N real nodes"): from per-core
 rates and byte ratios measured by bench/scale.sh, the time of the reference
 reconciliation on N nodes against one, with the shuffle on the shared filesystem or
-on node-local disks (the temporary tables too). Prints a markdown table.
+on node-local disks (the temporary tables too). Prints a markdown table; the defaults are the figures of
+bench/results/scale-20261206-135338.md (docs/scale-out.md).
 
 usage: bench/scale_model.py [--u U] [--z Z] [--io R] [--rm RM] [--r1 R1] [--k K] [--stages N] [--ts S]
   r1     whole pipeline in the server, MiB/s of Parquet input per core
@@ -17,17 +18,17 @@ import argparse
 
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 p.add_argument("--r1", type=float, default=15.2)
-p.add_argument("--rm", type=float, default=40.0)
-p.add_argument("--z", type=float, default=1.06)
-p.add_argument("--io", type=float, default=3 * 1.06)
+p.add_argument("--rm", type=float, default=33.3)
+p.add_argument("--z", type=float, default=0.61)
+p.add_argument("--io", type=float, default=3.14)
 p.add_argument("--k", type=float, default=0.89)
-p.add_argument("--u", type=float, default=0.175)
+p.add_argument("--u", type=float, default=0.023)
 p.add_argument("--cores", type=int, default=32, help="cores per node")
 p.add_argument("--fs", type=float, default=20.0, help="shared filesystem, GiB/s aggregate")
 p.add_argument("--link", type=float, default=3.0, help="GiB/s per node")
 p.add_argument("--input", type=float, default=850.0, help="S, GiB of Parquet input")
 p.add_argument("--ts", type=float, default=1.0, help="s of scheduling per stage")
-p.add_argument("--stages", type=int, default=4, help="Slurm stages (jobs) of the run")
+p.add_argument("--stages", type=int, default=12, help="Slurm stages (jobs) of the run")
 a = p.parse_args()
 
 S = a.input * 1024  # MiB
