@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,9 @@ struct ValidationPlan {
   // Or the table (db.table) whose files they may be split by the parts of
   // (session::Partitioning::parts_of): partial figures a later query combines.
   std::map<size_t, std::string> parts_of;
+  // The queries that combine such figures (a row per part or bucket): small, they run
+  // in the server (session::Partitioning::here).
+  std::set<size_t> here;
   std::string Script() const;
 };
 

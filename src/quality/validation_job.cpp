@@ -178,6 +178,7 @@ ValidationOutcome RunValidation(const std::string& spec_text, const std::string&
   run.parquet_output.reset();
   for (auto& [i, keys] : plan.partitioning) run.partitioning[i] = {keys, 0, "", false};
   for (auto& [i, table] : plan.parts_of) run.partitioning[i] = {{}, 0, table, false};
+  for (size_t i : plan.here) run.partitioning[i].here = true;
   ScratchDir scratch;
   json external;
   if (plan.external) {

@@ -14,17 +14,6 @@ namespace tarn::quality {
 
 namespace {
 
-// The column of `columns` called `name` (exactly, else case-insensitively), or null.
-const Column* FindColumn(const std::vector<Column>& columns, const std::string& name) {
-  for (auto& c : columns) {
-    if (c.name == name) return &c;
-  }
-  for (auto& c : columns) {
-    if (AsciiLower(c.name) == AsciiLower(name)) return &c;
-  }
-  return nullptr;
-}
-
 // What the planner works with: the spec, each side's columns, the statements so far.
 class Planner {
  public:
@@ -67,11 +56,11 @@ class Planner {
         if (Split()) {  // a key's records hash to one bucket: each bucket's figures, summed
           Statement(with_ + dups, fmt::format("CREATE TEMP TABLE v_keys_{} AS ", side));
           SplitLast(source, !source);
-          Query(fmt::format("keys_{}", side),
-                fmt::format(
-                    "SELECT CAST(coalesce(sum(duplicate_keys), 0) AS BIGINT) AS duplicate_keys, "
-                    "coalesce(sum(rows_with_duplicate_keys), 0) AS rows_with_duplicate_keys FROM v_keys_{}",
-                    side));
+          Combine(fmt::format("keys_{}", side),
+                  fmt::format(
+                      "SELECT CAST(coalesce(sum(duplicate_keys), 0) AS BIGINT) AS duplicate_keys, "
+                      "coalesce(sum(rows_with_duplicate_keys), 0) AS rows_with_duplicate_keys FROM v_keys_{}",
+                      side));
         } else {
           Query(fmt::format("keys_{}", side), remote ? Remote("__ext_keys", dups) : with_ + dups);
         }
@@ -409,8 +398,7 @@ class Planner {
   bool Checksums() const { return !v_.keys.empty() && v_.null_equals_null && v_.nan_equals_nan; }
   bool Bucketed() const { return Checksums() && !Split(); }
   bool Split() const {
-    if (!split_ || v_.keys.empty() || External() || AsciiLower(v_.source.name) == AsciiLower(v_.target.name))
-      return false;
+    if (!ByParts() || v_.keys.empty()) return false;
     return std::all_of(keys_.begin(), keys_.end(), [&](auto& k) {
       return FindColumn(src_cols_, k.first)->type == FindColumn(tgt_cols_, k.second)->type;
     });
@@ -544,7 +532,7 @@ class Planner {
                             [&](const std::string& q) { return probe_.Describe(with_ + q); });
     Statement(with_ + p.partial, "CREATE TEMP TABLE " + partials + " AS ");
     plan_.parts_of[plan_.statements.size() - 1] = (source ? v_.source : v_.target).name;
-    Query(fmt::format("profile_{}", side), p.combined);
+    Combine(fmt::format("profile_{}", side), p.combined);
   }
 
   void SplitLast(bool source = true, bool target = true) {
@@ -564,10 +552,10 @@ class Planner {
     if (!Split()) return Query("griffin", GriffinSql(diff_with_, all, Bucketed(), total));
     Statement(GriffinSql(diff_with_, all, false, total), "CREATE TEMP TABLE v_griffin AS ");
     SplitLast();
-    Query("griffin",
-          "SELECT CAST(coalesce(sum(total), 0) AS BIGINT) AS total, CAST(coalesce(sum(miss), 0) AS BIGINT) "
-          "AS miss "
-          "FROM v_griffin");
+    Combine("griffin",
+            "SELECT CAST(coalesce(sum(total), 0) AS BIGINT) AS total, CAST(coalesce(sum(miss), 0) AS BIGINT) "
+            "AS miss "
+            "FROM v_griffin");
   }
 
   void Shape() {
@@ -582,6 +570,11 @@ class Planner {
   void Query(const std::string& part, const std::string& sql) {
     plan_.queries.push_back({plan_.statements.size(), part});
     plan_.statements.push_back(sql);
+  }
+  // A query over the few rows of the parts' or buckets' figures: in the server.
+  void Combine(const std::string& part, const std::string& sql) {
+    plan_.here.insert(plan_.statements.size());
+    Query(part, sql);
   }
 
   const ValidationSpec& v_;

@@ -2,6 +2,7 @@
 // the mismatch rows (docs/validation.md, "What a run does").
 #include <fmt/format.h>
 
+#include "common/util.h"
 #include "quality/expr.h"
 #include "quality/expr_functions.h"
 #include "quality/validation_spec.h"
@@ -86,6 +87,16 @@ void AddProfile(Figures& f, const std::vector<ProfiledColumn>& profiled,
 }
 
 }  // namespace
+
+const Column* FindColumn(const std::vector<Column>& columns, const std::string& name) {
+  for (auto& c : columns) {
+    if (c.name == name) return &c;
+  }
+  for (auto& c : columns) {
+    if (AsciiLower(c.name) == AsciiLower(name)) return &c;
+  }
+  return nullptr;
+}
 
 std::string ProfileSql(const std::string& rel, const std::vector<ProfiledColumn>& profiled,
                        const std::vector<std::pair<std::string, std::string>>& keys, bool source, bool pg) {

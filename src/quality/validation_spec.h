@@ -102,6 +102,9 @@ std::string PgValueText(const std::string& quoted, const PgColumn& column);
 std::string SegmentKeyText(const std::vector<std::string>& texts, bool pg);
 std::string RecordText(const std::vector<std::string>& texts, bool pg);
 
+// The column of `columns` called `name` (exactly, else case-insensitively), or null.
+const Column* FindColumn(const std::vector<Column>& columns, const std::string& name);
+
 // SQL of a validation's rows (validation_rows.cpp).
 struct ProfiledColumn {
   std::string source, target;

@@ -277,6 +277,11 @@ TEST_F(SlurmPartitionTest, AValidationOnTheClusterGivesTheLocalFiguresWithItsTem
   EXPECT_FALSE(expected["profiles"].empty()) << expected.dump();
   EXPECT_THAT(log, HasSubstr("CREATE TEMP TABLE v_profile_source"));
   EXPECT_THAT(log, HasSubstr("split into 3 parts of sales.orders's files")) << log;
+  // The queries combining the parts' and buckets' few rows ran in the server.
+  EXPECT_THAT(log,
+              ::testing::ContainsRegex("runs on the server: it reads only small results(.|\n)*runs on the "
+                                       "server: it reads only small results"))
+      << log;
   // Its temporary tables stayed in the lake for the nodes: the statements reading them ran there too.
   EXPECT_THAT(log, ::testing::Not(HasSubstr("reads the temporary table"))) << log;
   EXPECT_TRUE(ScratchEmpty());
