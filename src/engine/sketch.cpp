@@ -85,41 +85,39 @@ void AddSketches(duckdb::Vector& input, idx_t count, STATE_OF state_of) {
             });
 }
 
-// DuckDB's two update entry points (grouped: a state per row; ungrouped: one state)
-// over `ADD`.
-template <void (*ADD)(duckdb::Vector&, idx_t, SketchState* const*)>
+// DuckDB's two update entry points (grouped: a state per row; ungrouped: one state),
+// adding values (or, SKETCHES, sketches) to the states.
+template <bool SKETCHES>
 struct Updates {
+  template <class STATE_OF>
+  static void Add(duckdb::Vector& input, idx_t count, STATE_OF state_of) {
+    if constexpr (SKETCHES)
+      AddSketches(input, count, state_of);
+    else
+      AddValues(input, count, state_of);
+  }
   static void Grouped(duckdb::Vector inputs[], duckdb::AggregateInputData&, idx_t, duckdb::Vector& states,
                       idx_t count) {
     duckdb::UnifiedVectorFormat s;
     states.ToUnifiedFormat(count, s);
     auto all = duckdb::UnifiedVectorFormat::GetDataNoConst<SketchState*>(s);
-    std::vector<SketchState*> each(count);
-    for (idx_t i = 0; i < count; i++) each[i] = all[s.sel->get_index(i)];
-    ADD(inputs[0], count, each.data());
+    Add(inputs[0], count, [&](idx_t i) { return all[s.sel->get_index(i)]; });
   }
   static void Simple(duckdb::Vector inputs[], duckdb::AggregateInputData&, idx_t, duckdb::data_ptr_t state,
                      idx_t count) {
-    std::vector<SketchState*> each(count, reinterpret_cast<SketchState*>(state));
-    ADD(inputs[0], count, each.data());
+    auto one = reinterpret_cast<SketchState*>(state);
+    Add(inputs[0], count, [one](idx_t) { return one; });
   }
 };
 
-void AddValuesTo(duckdb::Vector& input, idx_t count, SketchState* const* states) {
-  AddValues(input, count, [states](idx_t i) { return states[i]; });
-}
-void AddSketchesTo(duckdb::Vector& input, idx_t count, SketchState* const* states) {
-  AddSketches(input, count, [states](idx_t i) { return states[i]; });
-}
-
-template <void (*ADD)(duckdb::Vector&, idx_t, SketchState* const*)>
+template <bool SKETCHES>
 duckdb::AggregateFunction SketchAggregate(const char* name, const duckdb::LogicalType& input) {
   duckdb::AggregateFunction f(
       name, {input}, duckdb::LogicalType::BLOB, duckdb::AggregateFunction::StateSize<SketchState>,
-      duckdb::AggregateFunction::StateInitialize<SketchState, SketchOp>, Updates<ADD>::Grouped,
+      duckdb::AggregateFunction::StateInitialize<SketchState, SketchOp>, Updates<SKETCHES>::Grouped,
       duckdb::AggregateFunction::StateCombine<SketchState, SketchOp>,
       duckdb::AggregateFunction::StateFinalize<SketchState, duckdb::string_t, SketchOp>,
-      duckdb::FunctionNullHandling::SPECIAL_HANDLING, Updates<ADD>::Simple);
+      duckdb::FunctionNullHandling::SPECIAL_HANDLING, Updates<SKETCHES>::Simple);
   return f;
 }
 
@@ -139,13 +137,13 @@ void RegisterSketchFunctions(duckdb::DatabaseInstance& db) {
   auto transaction = duckdb::CatalogTransaction::GetSystemTransaction(db);
   {
     duckdb::AggregateFunctionSet set(kSketchFunction);
-    set.AddFunction(SketchAggregate<AddValuesTo>(kSketchFunction, duckdb::LogicalType::ANY));
+    set.AddFunction(SketchAggregate<false>(kSketchFunction, duckdb::LogicalType::ANY));
     duckdb::CreateAggregateFunctionInfo info(std::move(set));
     catalog.CreateFunction(transaction, info);
   }
   {
     duckdb::AggregateFunctionSet set(kSketchMergeFunction);
-    set.AddFunction(SketchAggregate<AddSketchesTo>(kSketchMergeFunction, duckdb::LogicalType::BLOB));
+    set.AddFunction(SketchAggregate<true>(kSketchMergeFunction, duckdb::LogicalType::BLOB));
     duckdb::CreateAggregateFunctionInfo info(std::move(set));
     catalog.CreateFunction(transaction, info);
   }

@@ -132,11 +132,11 @@ class Compilation {
     bool input = false;  // a table as it is: never worth materializing
     std::string op;      // the step type that made it
     std::vector<std::string> columns;
-    std::string table;               // an input that is a table: its name (db.table)
-    size_t partial_of = kNoPartial;  // partial aggregates: the CTE whose parts they are of
-    size_t row_of = kNoPartial;      // the CTE it is made row for row from (RowWise)
+    std::string table;          // an input that is a table: its name (db.table)
+    size_t partial_of = kNone;  // partial aggregates: the CTE whose parts they are of
+    size_t row_of = kNone;      // the CTE it is made row for row from (RowWise)
   };
-  static constexpr size_t kNoPartial = static_cast<size_t>(-1);
+  static constexpr size_t kNone = static_cast<size_t>(-1);  // no such CTE
   struct Pending {
     CompiledStatement::Kind kind;
     std::string step, head, query, note;
@@ -234,7 +234,7 @@ class Compilation {
   void Finish() {
     std::set<size_t> m;  // partial aggregates are their own statement, split by parts
     for (size_t i = 0; i < ctes_.size(); i++)
-      if (ctes_[i].partial_of != kNoPartial) m.insert(i);
+      if (ctes_[i].partial_of != kNone) m.insert(i);
     // What each statement, then each step chosen for a temporary table, computes: it
     // changes only when a step is chosen.
     auto reaches = [&] {
@@ -330,7 +330,7 @@ class Compilation {
         {CompiledStatement::kMaterialize, ctes_[i].step,
          Render("CREATE TEMP TABLE " + ctes_[i].name + " AS", "SELECT " + select + " FROM " + ctes_[i].name,
                 reach.computed),
-         ctes_[i].partial_of == kNoPartial
+         ctes_[i].partial_of == kNone
              ? fmt::format("materialize {} ({})", ctes_[i].bare.substr(2),
                            for_output_.count(i) ? "computed on the nodes for its output"
                                                 : "read by several statements")
@@ -354,7 +354,7 @@ class Compilation {
     for (size_t j : m) {
       std::set<size_t> others = m;
       others.erase(j);
-      if (ctes_[j].partial_of == kNoPartial && Large(Reach({j}, others), m)) big_.insert(j);
+      if (ctes_[j].partial_of == kNone && Large(Reach({j}, others), m)) big_.insert(j);
     }
   }
   // On an offload, an output that computes from large data would do that work in the
@@ -375,9 +375,9 @@ class Compilation {
   // derives, selects: computed part by part), when it computes nothing else.
   std::string PartsOf(size_t i, const Reached& reach, const std::set<size_t>& m) const {
     size_t in = ctes_[i].partial_of;
-    if (in == kNoPartial) return "";
+    if (in == kNone) return "";
     std::set<size_t> chain = {i};
-    while (!m.count(in) && ctes_[in].row_of != kNoPartial) {
+    while (!m.count(in) && ctes_[in].row_of != kNone) {
       chain.insert(in);
       in = ctes_[in].row_of;
     }

@@ -46,11 +46,12 @@ class Planner {
       const char* side = source ? "source" : "target";
       bool remote = IsExternal(source);
       std::string rel = remote ? ext_plan_->table : source ? "__s" : "__t";
-      std::string profile = ProfileSql(rel, Profiled(), keys_, source, remote);
-      if (ByParts())
+      if (ByParts()) {
         ProfileByParts(source);
-      else
+      } else {
+        std::string profile = ProfileSql(rel, Profiled(), keys_, source, remote);
         Query(fmt::format("profile_{}", side), remote ? Remote("__ext_profile", profile) : with_ + profile);
+      }
       if (!v_.keys.empty() && v_.key_uniqueness) {
         std::string dups = DuplicatesSql(rel, keys_, source);
         if (Split()) {  // a key's records hash to one bucket: each bucket's figures, summed
@@ -516,7 +517,6 @@ class Planner {
               "INSERT OVERWRITE " + v_.mismatch_table + " ");
   }
 
-  // The statement just planned is split by the keys (Split()) of the sides it reads.
   // Whole-table figures may be computed part by part of each side's files (two lake
   // tables, on an executor that splits).
   bool ByParts() const {
@@ -535,6 +535,7 @@ class Planner {
     Combine(fmt::format("profile_{}", side), p.combined);
   }
 
+  // The statement just planned is split by the keys (Split()) of the sides it reads.
   void SplitLast(bool source = true, bool target = true) {
     auto& split = plan_.partitioning[plan_.statements.size() - 1];
     for (auto& [s, t] : keys_) {

@@ -17,10 +17,6 @@ std::string Join(const std::vector<std::string>& parts, const char* sep) {
   return out;
 }
 
-}  // namespace
-
-namespace {
-
 // A profile's figures, one aggregate each: the one-step select list and, with
 // `parts`, the partials' combination (AggregateParts).
 class Figures {
