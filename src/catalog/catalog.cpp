@@ -465,7 +465,7 @@ SnapshotInfo Catalog::CommitAppend(const TableInfo& table, const std::vector<Dat
 }
 
 WriteResult Catalog::Write(const TableInfo& given, duckdb::unique_ptr<duckdb::SelectStatement> query,
-                           bool overwrite) {
+                           bool overwrite, const lake::ParquetWrite& elsewhere) {
   if (given.kind != TableKind::kManaged) {
     throw Error::InvalidArgument("{} is an external table: Tarn writes only managed tables",
                                  given.QualifiedName());
@@ -477,7 +477,7 @@ WriteResult Catalog::Write(const TableInfo& given, duckdb::unique_ptr<duckdb::Se
         table.QualifiedName());
   }
   std::optional<int64_t> base = table.snapshot_id;
-  auto files = WriteData(table, std::move(query), WriteKey(table));
+  auto files = WriteData(table, std::move(query), WriteKey(table), elsewhere);
   int64_t rows = 0;
   for (auto& f : files) rows += f.row_count;
   try {

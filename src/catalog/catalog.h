@@ -228,9 +228,11 @@ class Catalog {
 
   // Writes the rows of `query` to a managed table: appends, or replaces all rows
   // (overwrite). Returns the new snapshot. Appends retry on conflict; an overwrite
-  // whose base moved fails with kConflict.
-  WriteResult Write(const TableInfo& table, duckdb::unique_ptr<duckdb::SelectStatement> query,
-                    bool overwrite);
+  // whose base moved fails with kConflict. With `elsewhere`, that writes the files
+  // (lake::WriteParquetWith) unless the table is encrypted or partitioned (the keys
+  // stay in this server; partitions: not yet), and this catalog commits them.
+  WriteResult Write(const TableInfo& table, duckdb::unique_ptr<duckdb::SelectStatement> query, bool overwrite,
+                    const lake::ParquetWrite& elsewhere = {});
 
   // A row-level change (DELETE, UPDATE, MERGE) by copy-on-write. `changes` is a
   // Parquet file a governed query wrote from the snapshot table.snapshot_id, whose
@@ -410,7 +412,7 @@ class Catalog {
   // New data files of `table` holding the rows of `query` (split by its partition
   // columns), each recording the table's schema version; encrypted under `key`.
   std::vector<DataFile> WriteData(const TableInfo& table, duckdb::unique_ptr<duckdb::SelectStatement> query,
-                                  const std::string& key);
+                                  const std::string& key, const lake::ParquetWrite& elsewhere = {});
 
   store::MetaStore& store_;
   const lake::Lake& lake_;

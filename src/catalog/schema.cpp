@@ -266,9 +266,12 @@ nlohmann::json Catalog::StatsOf(const std::vector<DataFile>& files, const std::v
 
 std::vector<DataFile> Catalog::WriteData(const TableInfo& table,
                                          duckdb::unique_ptr<duckdb::SelectStatement> query,
-                                         const std::string& key) {
-  auto files = lake::WriteParquetFiles(lake_, internal_, std::move(query), table.schema, table.location,
-                                       table.partition_columns, key);
+                                         const std::string& key, const lake::ParquetWrite& elsewhere) {
+  auto files = elsewhere && key.empty() && table.partition_columns.empty()
+                   ? lake::WriteParquetWith(lake_, internal_, std::move(query), table.schema, table.location,
+                                            elsewhere)
+                   : lake::WriteParquetFiles(lake_, internal_, std::move(query), table.schema, table.location,
+                                             table.partition_columns, key);
   std::vector<DataFile> out;
   for (auto& f : files) {
     if (f.row_count == 0) {

@@ -173,6 +173,55 @@ DataFile WriteParquet(const Lake& lake, engine::EngineConnection& conn,
   }
 }
 
+std::vector<DataFile> WriteParquetWith(const Lake& lake, engine::EngineConnection& conn,
+                                       duckdb::unique_ptr<duckdb::SelectStatement> query,
+                                       const std::vector<Column>& schema, const std::string& dir,
+                                       const ParquetWrite& write) {
+  auto options = Prepare(lake, conn, query, schema, dir, "");
+  std::vector<fs::path> written = write(std::move(query), options);
+  std::vector<DataFile> files;
+  std::error_code ec;
+  try {
+    std::string list;
+    for (auto& from : written) {
+      DataFile file;
+      file.path = dir + "/" + RandomHex() + ".parquet";
+      fs::path to = lake.Absolute(file.path);
+      fs::rename(from, to, ec);
+      if (ec) {  // another file system: copy, then remove
+        fs::copy_file(from, to, ec);
+        if (ec) throw Error::Io("cannot move {} into {}: {}", from.string(), dir, ec.message());
+        fs::remove(from, ec);
+      }
+      files.push_back(file);
+      SyncPath(to);
+      list += (list.empty() ? "" : ", ") + engine::QuoteString(to.string());
+    }
+    SyncPath(lake.Absolute(dir));
+    if (files.empty()) return {};
+    auto trusted = conn.Trusted();  // footers of the files just moved in
+    auto counts = conn.Run("SELECT file_name, num_rows FROM parquet_file_metadata([" + list + "])");
+    std::map<std::string, int64_t> rows;
+    for (duckdb::idx_t r = 0; r < counts->RowCount(); r++)
+      rows[counts->GetValue(0, r).ToString()] = counts->GetValue(1, r).GetValue<int64_t>();
+    std::vector<DataFile> out;
+    for (auto& f : files) {
+      fs::path abs = lake.Absolute(f.path);
+      f.row_count = rows[abs.string()];
+      f.byte_size = static_cast<int64_t>(fs::file_size(abs));
+      if (f.row_count == 0)
+        fs::remove(abs, ec);
+      else
+        out.push_back(f);
+    }
+    return out;
+  } catch (...) {
+    for (auto& f : files) fs::remove(lake.Absolute(f.path), ec);
+    for (auto& from : written) fs::remove(from, ec);
+    throw;
+  }
+}
+
 nlohmann::json CollectStats(engine::EngineConnection& conn, const std::vector<std::string>& files,
                             const std::vector<Column>& schema) {
   nlohmann::json columns = nlohmann::json::object();

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -73,6 +75,21 @@ std::vector<DataFile> WriteParquetFiles(const Lake& lake, engine::EngineConnecti
                                         const std::vector<Column>& schema, const std::string& dir,
                                         const std::vector<std::string>& partition_by,
                                         const std::string& key_id = "");
+
+// Writes a table's rows somewhere else than this server's engine (the nodes of a split
+// run: session::Session::WriteOnNodes): given the query as the table's files store
+// them and the options those files need (field ids), writes its rows as Parquet files
+// on the lake's file system and returns their absolute paths. Throws what failed.
+using ParquetWrite = std::function<std::vector<std::filesystem::path>(
+    duckdb::unique_ptr<duckdb::SelectStatement> query, const engine::ParquetOptions& options)>;
+
+// As WriteParquet, but `write` writes the files (neither encrypted nor partitioned): they
+// are moved into `dir` under fresh names and synced, their rows counted from their
+// footers; files of no rows are removed. On failure the files are removed.
+std::vector<DataFile> WriteParquetWith(const Lake& lake, engine::EngineConnection& conn,
+                                       duckdb::unique_ptr<duckdb::SelectStatement> query,
+                                       const std::vector<Column>& schema, const std::string& dir,
+                                       const ParquetWrite& write);
 
 // {"columns": {name: {"min": text, "max": text, "null_count": n}}} over `files`
 // (absolute paths of Parquet files); columns without footer statistics are left out.

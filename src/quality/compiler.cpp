@@ -264,9 +264,10 @@ class Compilation {
     for (size_t k = 0; k < pending_.size(); k++) {
       auto& st = pending_[k];
       for (size_t i : reach[k].Read(m)) Create(i, m, created);
-      bool here = split_aggregates_ && st.kind != CompiledStatement::kOutput && !Large(reach[k], m);
+      bool here = split_aggregates_ && !Large(reach[k], m);
       out_.statements.push_back(
           {st.kind, st.step, Render(st.head, st.query, reach[k].computed) + st.tail, st.note, {}, "", here});
+      if (split_aggregates_ && !here && TableOutput(st)) SplitWrite(out_.statements.back(), st, reach[k], m);
     }
     for (auto& step : out_.steps) {
       size_t uses = 0;
@@ -357,26 +358,46 @@ class Compilation {
       if (ctes_[j].partial_of == kNone && Large(Reach({j}, others), m)) big_.insert(j);
     }
   }
-  // On an offload, an output that computes from large data would do that work in the
-  // server, which only writes outputs: its input becomes a temporary table computed on
-  // the nodes (split where it may be). Outputs of small results (combinations) stay.
+  // On an offload, a file output (COPY) that computes from large data would do that
+  // work in the server, which writes the run's files: its input becomes a temporary
+  // table computed on the nodes (split where it may be). Outputs of small results
+  // (combinations) stay; table outputs are computed and written on the nodes
+  // (SplitWrite).
   bool OffloadOutputs(std::set<size_t>& m) {
     FindBig(m);
     bool changed = false;
     for (auto& st : pending_) {
-      if (st.kind != CompiledStatement::kOutput || !Large(Reach(st.from, m), m)) continue;
+      if (st.kind != CompiledStatement::kOutput || TableOutput(st) || !Large(Reach(st.from, m), m)) continue;
       for (size_t i : st.from)
         if (!ctes_[i].input && !m.count(i)) m.insert(i), for_output_.insert(i), changed = true;
     }
     return changed;
   }
-  // What the statement computing partial aggregates `i` may be split by the parts of:
-  // the temporary table or input table its input is made row for row from (filters,
-  // derives, selects: computed part by part), when it computes nothing else.
+  // A table output: the session writes it on the nodes (Session::WriteOnNodes).
+  static bool TableOutput(const Pending& st) {
+    return st.kind == CompiledStatement::kOutput && !st.head.starts_with("COPY");
+  }
+  // An output of large data, computed and written on the nodes: split as its input's
+  // rows may be, by key or by the parts of what they are made from row for row; else
+  // one task.
+  void SplitWrite(CompiledStatement& out, const Pending& st, const Reached& reach,
+                  const std::set<size_t>& m) const {
+    if (st.from.size() != 1) return;
+    size_t in = *st.from.begin();
+    if (!m.count(in)) out.partition_keys = lineage_.SplitOf(in, reach.computed, Deps());
+    if (out.partition_keys.empty()) out.parts_of = PartsOf(in, {}, reach, m);
+  }
+  // What the statement computing partial aggregates `i` may be split by the parts of
+  // (PartsOf below, from its input).
   std::string PartsOf(size_t i, const Reached& reach, const std::set<size_t>& m) const {
-    size_t in = ctes_[i].partial_of;
-    if (in == kNone) return "";
-    std::set<size_t> chain = {i};
+    if (ctes_[i].partial_of == kNone) return "";
+    return PartsOf(ctes_[i].partial_of, {i}, reach, m);
+  }
+  // What a statement that computes `chain` and `in` may be split by the parts of: the
+  // temporary table or input table `in` is made row for row from (filters, derives,
+  // selects: computed part by part), when it computes nothing else.
+  std::string PartsOf(size_t in, std::set<size_t> chain, const Reached& reach,
+                      const std::set<size_t>& m) const {
     while (!m.count(in) && ctes_[in].row_of != kNone) {
       chain.insert(in);
       in = ctes_[in].row_of;

@@ -141,7 +141,7 @@ class SlurmOffload : public session::QueryOffload {
                       {"scans", q.reads.scans},
                       {"files", files},
                       {"output", (dir_ / prefix / "result.parquet").string()}}};
-    auto reports = RunStage(fmt::format("statement {}", q.index + 1), "", {task}, stopped);
+    auto reports = RunStage(fmt::format("statement {}", q.index + 1), "", Results(q, {task}), stopped);
     return {dir_ / prefix / "result.parquet", reports[0].value("rows", int64_t{0}), {}};
   }
 
@@ -169,7 +169,7 @@ class SlurmOffload : public session::QueryOffload {
     for (size_t m = 0; m < plan.Maps(); m++) shuffles_.emplace(plan.MapIdentity(m), plan.MapOutput(m));
     if (reused < plan.Maps())
       hooks_.note(fmt::format("statement {}: {} shuffled", q.index + 1, Bytes(plan.ShuffleBytes())));
-    auto counts = RunStage(label + "buckets", prefix + ".b", plan.BucketTasks(), stopped);
+    auto counts = RunStage(label + "buckets", prefix + ".b", Results(q, plan.BucketTasks()), stopped);
     if (q.parts_ok && !plan.NeedsMerge()) {  // the buckets' results are the rows, together
       session::OffloadedResult out;
       for (auto& report : counts) out.rows += report.value("rows", int64_t{0});
@@ -179,10 +179,16 @@ class SlurmOffload : public session::QueryOffload {
       return out;
     }
     auto merge = plan.MergeTask();
-    auto reports = RunStage(label + "merge", "", {merge}, stopped);
+    auto reports = RunStage(label + "merge", "", Results(q, {merge}), stopped);
     return {merge.body.at("output").get<std::string>(), reports[0].value("rows", int64_t{0}), {}};
   }
 
+  // Tasks that write the query's rows: with the field ids of the table they are for.
+  static std::vector<PlannedTask> Results(const session::PlannedQuery& q, std::vector<PlannedTask> tasks) {
+    if (!q.field_ids.empty())
+      for (auto& t : tasks) t.body["field_ids"] = q.field_ids;
+    return tasks;
+  }
   static std::string Join(const std::vector<std::string>& v) {
     std::string out;
     for (auto& s : v) out += (out.empty() ? "" : ",") + s;

@@ -51,6 +51,8 @@ int64_t Run(const nlohmann::json& task) {
     parquet.file_prefix = "part";
     parquet.compression = engine::ParquetCompression::kZstd;
   }
+  if (task.contains("field_ids"))  // its rows are a table's data files
+    parquet.field_ids = task.at("field_ids").get<std::vector<std::pair<std::string, int64_t>>>();
   auto rows = engine::WriteParquetFile(*conn, std::move(statements[0]->Cast<duckdb::SelectStatement>().node),
                                        output, parquet);
   std::error_code ec;

@@ -53,7 +53,7 @@ void InsertOverwrite(const TarnStatement& st, StatementContext& ctx) {
   auto table = gov.RequireTable(st.database, st.table, "INSERT", "INSERT OVERWRITE");
   auto query = ParseQuery(st.query, "INSERT OVERWRITE");
   gov.CheckQuery(*query);
-  auto w = cat.Write(table, gov.GuardWrite(table, std::move(query), true), true);
+  auto w = cat.Write(table, gov.GuardWrite(table, std::move(query), true), true, ctx.session.WriteOnNodes());
   ctx.outcome.rows_written = w.rows_written;
   return handler.OnStatus(fmt::format("replaced the rows of {} with {} (snapshot {})", table.QualifiedName(),
                                       Plural(w.rows_written, "row", "rows"), w.snapshot.id));

@@ -55,6 +55,9 @@ struct PlannedQuery {
   // partition_keys or parts_key, at most N parts); empty for one that cannot be
   // divided. Set with partition_keys or parts_key; valid during Run only.
   std::function<std::vector<governance::PlannedReads>(const std::string& key, size_t parts)> parts_of;
+  // The rows are a table's data files (Session::WriteOnNodes): the tasks that write
+  // them give their columns these Parquet field ids (by name).
+  std::vector<std::pair<std::string, int64_t>> field_ids;
   // The caller takes the rows as several files (OffloadedResult::parts): a split query
   // needs no merge then, unless it has a top-level ORDER BY or LIMIT.
   bool parts_ok = false;

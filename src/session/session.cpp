@@ -307,7 +307,8 @@ void Session::Dispatch(const std::string& text, ResultHandler& handler, const fs
 }
 
 void Session::RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
-                       const fs::path* parquet_output, Outcome& outcome) {
+                       const fs::path* parquet_output, Outcome& outcome,
+                       const engine::ParquetOptions& options) {
   if (!parquet_output) {
     CheckStop();
     auto result = conn_->Stream(std::move(statement));
@@ -322,8 +323,8 @@ void Session::RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, Resul
   fs::create_directories(temp_dir_, ec);
   fs::path tmp = temp_dir_ / ("export-" + RandomHex() + ".parquet");
   try {
-    int64_t rows =
-        engine::WriteParquetFile(*conn_, std::move(statement->Cast<duckdb::SelectStatement>().node), tmp);
+    int64_t rows = engine::WriteParquetFile(
+        *conn_, std::move(statement->Cast<duckdb::SelectStatement>().node), tmp, options);
     outcome.rows = rows;
     fs::rename(tmp, *parquet_output, ec);
     if (ec) {  // another file system: copy, then remove
@@ -358,11 +359,13 @@ bool Session::RunsHere() const {
 }
 
 void Session::RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
-                           const fs::path* parquet_output, Outcome& outcome, std::vector<fs::path>* parts) {
+                           const fs::path* parquet_output, Outcome& outcome, std::vector<fs::path>* parts,
+                           const engine::ParquetOptions& options) {
   CheckStop();
   PlannedQuery planned;
   planned.index = statement_index_;
   planned.sql = statement->ToString();
+  planned.field_ids = options.field_ids;
   std::vector<duckdb::LogicalType> types;
   conn_->Describe(statement->Copy(), planned.columns, types);  // resolved and verified as the caller
   try {
@@ -370,14 +373,14 @@ void Session::RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, R
   } catch (const Error& e) {
     if (e.code() != ErrorCode::kUnsupported) throw;
     offload_->RunsHere(planned, e.what());
-    return RunQuery(std::move(statement), handler, parquet_output, outcome);
+    return RunQuery(std::move(statement), handler, parquet_output, outcome, options);
   }
   if (RunsHere()) {  // small: here, its rows (a temporary table's) where the nodes read them
     offload_->RunsHere(planned, "it reads only small results, not worth a Slurm job");
     fs::path shared =
         parts && parquet_output ? offload_->SharedFile(parquet_output->filename().string()) : "";
-    if (shared.empty()) return RunQuery(std::move(statement), handler, parquet_output, outcome);
-    RunQuery(std::move(statement), handler, &shared, outcome);
+    if (shared.empty()) return RunQuery(std::move(statement), handler, parquet_output, outcome, options);
+    RunQuery(std::move(statement), handler, &shared, outcome, options);
     return parts->push_back(shared);
   }
   if (auto it = partitioning_.find(statement_index_); it != partitioning_.end()) {
@@ -423,6 +426,19 @@ void Session::RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, R
   auto trusted = conn_->Trusted();  // Tarn's own read of the rows the node computed
   auto rows = conn_->Stream(std::move(read.at(0)));
   Deliver(*rows, handler, outcome);
+}
+
+lake::ParquetWrite Session::WriteOnNodes() {
+  if (!offload_ || RunsHere()) return {};
+  return [this](duckdb::unique_ptr<duckdb::SelectStatement> query, const engine::ParquetOptions& options) {
+    fs::path file = RunFolder() / ("write-" + RandomHex() + ".parquet");  // if it must run here
+    std::vector<fs::path> parts;
+    Drain quiet;
+    Outcome outcome;
+    RunOffloaded(std::move(query), quiet, &file, outcome, &parts, options);
+    if (parts.empty()) parts.push_back(file);
+    return parts;
+  };
 }
 
 void Session::EmitRows(const std::vector<std::string>& names,

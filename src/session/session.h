@@ -195,9 +195,17 @@ class Session {
   // With `parts` (and a `parquet_output`), the rows stay in the lake where the nodes
   // wrote them (the run's scratch folder, one file or several), named into `parts`,
   // and `parquet_output` is not written (unless the query runs here: `parts` stays empty).
+  // `options`: how Parquet files of the rows are written (a table's field ids).
   void RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
                     const std::filesystem::path* parquet_output, StatementOutcome& outcome,
-                    std::vector<std::filesystem::path>* parts = nullptr);
+                    std::vector<std::filesystem::path>* parts = nullptr,
+                    const engine::ParquetOptions& options = {});
+  // For the statements that write a table's rows (Catalog::Write's `elsewhere`): on an
+  // offload, unless the current statement runs here, a writer that has the nodes
+  // compute the rows and write the table's files (split as the statement's
+  // Partitioning says, else one task), which the catalog then moves in and commits.
+  // Empty otherwise: the catalog writes them in this server.
+  lake::ParquetWrite WriteOnNodes();
   bool may_write_files() const { return output_dir_.has_value(); }
   // Writes the rows of `query` (checked and run as any query of the caller's) to the
   // run's file `name`, a bare file name, in `format`; an .xlsx file gets them as sheet
@@ -237,7 +245,8 @@ class Session {
   // For statement families: runs a query, its rows to the handler (or, with
   // `parquet_output`, to that file).
   void RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, ResultHandler& handler,
-                const std::filesystem::path* parquet_output, StatementOutcome& outcome);
+                const std::filesystem::path* parquet_output, StatementOutcome& outcome,
+                const engine::ParquetOptions& options = {});
   // For statement families: hands a small, Tarn-made table of rows (SHOW, DESCRIBE)
   // to the handler.
   void EmitRows(const std::vector<std::string>& names, const std::vector<std::vector<duckdb::Value>>& rows,

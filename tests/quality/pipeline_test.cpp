@@ -219,7 +219,9 @@ steps:
     aggregate: {input: wide, values: {ccys: COUNT_DISTINCT(ccy)}}
 )";
   auto [one, two] = CompileBoth(yaml, {"by_ccy", "all", "distinct", "wide"});
-  EXPECT_EQ(ByParts(two), (std::vector<std::string>{"by_ccy by parts of p_wide", "all by parts of p_wide"}))
+  // The output of wide, row for row of its temporary table, is written part by part too.
+  EXPECT_EQ(ByParts(two), (std::vector<std::string>{"by_ccy by parts of p_wide", "all by parts of p_wide",
+                                                    "o_wide by parts of p_wide"}))
       << two.Script();
   EXPECT_TRUE(ByParts(one).empty());
   EXPECT_THAT(two.Script(), HasSubstr("by_ccy part by part of its input (then combined)"));
@@ -269,10 +271,10 @@ steps:
                                     "mixed", "distinct", "all_sorted", "wide"};
   auto [one, two] = CompileBoth(yaml, steps);
   // Not split: a pivot with totals (grouping sets), a sort without a limit.
-  EXPECT_EQ(ByParts(two),
-            (std::vector<std::string>{"pv by parts of p_wide", "pvc by parts of p_wide",
-                                      "top by parts of p_wide", "last by parts of p_narrow",
-                                      "mixed by parts of p_narrow", "distinct by parts of p_wide"}))
+  EXPECT_EQ(ByParts(two), (std::vector<std::string>{
+                              "pv by parts of p_wide", "pvc by parts of p_wide", "top by parts of p_wide",
+                              "last by parts of p_narrow", "mixed by parts of p_narrow",
+                              "distinct by parts of p_wide", "o_wide by parts of p_wide"}))
       << two.Script();
   EXPECT_THAT(two.Script(), HasSubstr("last part by part of its input (then combined)"));
   ExpectSameTables(steps);
@@ -283,10 +285,11 @@ steps:
   EXPECT_EQ(All(*admin_, "SELECT EUR, USD FROM d.two_pvc"), "4|1|\n");
 }
 
-// On an offload the server only writes outputs: an output that would compute from a
-// lake table or a large temporary table has its step computed on the nodes first
-// (split by key where it may be); an output of a combination stays as it is, and a
-// temporary table of a combination (total, read twice) is computed in the server.
+// On an offload, an output table that would be computed from a lake table or a large
+// temporary table is computed and written on the nodes (Session::WriteOnNodes): split
+// by key (j), by the parts of the table its rows come from row for row (wide,
+// ledger), else one task (kinds: a distinct count); an output of a combination, and a
+// temporary table of one (total, read twice), are computed in the server.
 TEST_F(PipelineTest, OnAnOffloadOutputsComputedFromLargeTablesAreComputedOnTheNodes) {
   std::string yaml = R"(inputs:
   ledger: {table: d.ledger}
@@ -304,10 +307,11 @@ steps:
     derive: {input: total, columns: {s2: s * 2}}
 )";
   auto [one, two] = CompileBoth(yaml, {"j", "wide", "kinds", "total", "twice", "ledger"});
-  auto made = [](const quality::CompiledPipeline& c) {
+  using Kind = quality::CompiledStatement::Kind;
+  auto made = [](const quality::CompiledPipeline& c, Kind kind = quality::CompiledStatement::kMaterialize) {
     std::vector<std::string> out;
     for (auto& st : c.statements) {
-      if (st.kind != quality::CompiledStatement::kMaterialize) continue;
+      if (st.kind != kind) continue;
       std::string keys;
       for (auto& [table, k] : st.partition_keys) keys += " " + table + ":" + k.at(0);
       out.push_back(st.step + keys + (st.parts_of.empty() ? "" : " parts of " + st.parts_of) +
@@ -316,10 +320,16 @@ steps:
     return out;
   };
   EXPECT_EQ(made(one), (std::vector<std::string>{"wide", "total"})) << one.Script();
-  EXPECT_EQ(made(two), (std::vector<std::string>{"j d.bank:ref d.ledger:ref", "wide", "kinds",
-                                                 "total parts of p_wide", "total here"}))
+  EXPECT_EQ(made(two), (std::vector<std::string>{"wide", "total parts of p_wide", "total here"}))
       << two.Script();
-  EXPECT_THAT(two.Script(), HasSubstr("materialize kinds (computed on the nodes for its output)"));
+  auto outputs = quality::CompiledStatement::kOutput;
+  EXPECT_EQ(made(one, outputs),
+            (std::vector<std::string>{"o_j", "o_wide", "o_kinds", "o_total", "o_twice", "o_ledger"}));
+  EXPECT_EQ(made(two, outputs),
+            (std::vector<std::string>{"o_j d.bank:ref d.ledger:ref", "o_wide parts of p_wide", "o_kinds",
+                                      "o_total here", "o_twice here", "o_ledger parts of d.ledger"}))
+      << two.Script();
+  EXPECT_THAT(two.Script(), ::testing::Not(HasSubstr("computed on the nodes for its output")));
   ExpectSameTables({"j", "wide", "kinds", "total", "twice", "ledger"});
   EXPECT_EQ(All(*admin_, "SELECT count(*) FROM d.two_j"), "7|\n");
 }

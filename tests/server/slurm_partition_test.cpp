@@ -2,6 +2,9 @@
 // into map, bucket and merge stages (job arrays) give the local result; the shuffle
 // files go with the run, after a failure too.
 #include <gmock/gmock.h>
+#include <duckdb.hpp>
+
+#include <filesystem>
 
 #include "slurm_jobs_fixture.h"
 
@@ -201,6 +204,33 @@ TEST_F(SlurmPartitionTest, AJoinAndWhatIsMadeRowForRowFromItAreSplitAlongTheChai
   EXPECT_GT(gaps["rows"][0][1].get<int64_t>(), 0);
   EXPECT_EQ(gaps["rows"][0][2], gaps["rows"][0][0]);  // ana's mask held on the nodes
   EXPECT_TRUE(ScratchEmpty());
+  // The output tables of large data were computed and written by the nodes, part by
+  // part of the temporary table they are made from row for row, with the table's
+  // Parquet field ids; those of the combinations in the server.
+  auto section = [&](const std::string& from) {
+    auto at = log.find(from);
+    return at == std::string::npos ? "" : log.substr(at, log.find(" ended:", at) - at);
+  };
+  for (auto* t : {"gaps with m", "flagged with flagged"})
+    EXPECT_THAT(section(fmt::format("create fin.split_{}", t)),
+                HasSubstr("split into 4 parts of __tarn_temp.p_m's"))
+        << log;
+  EXPECT_THAT(section("create fin.split_unpaid with"),
+              HasSubstr("split into 4 parts of __tarn_temp.p_unpaid's"));
+  EXPECT_THAT(section("create fin.split_sums with"), ::testing::Not(HasSubstr("Slurm job")));
+  size_t files = 0;
+  duckdb::DuckDB db(nullptr);
+  duckdb::Connection conn(db);
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir_.path() / "lake" / "warehouse" / "fin")) {
+    if (e.path().extension() != ".parquet" ||
+        !e.path().parent_path().filename().string().starts_with("split_gaps-"))
+      continue;
+    files++;
+    auto ids = conn.Query("SELECT count(field_id) FROM parquet_schema('" + e.path().string() + "')");
+    ASSERT_FALSE(ids->HasError()) << ids->GetError();
+    EXPECT_GT(ids->GetValue(0, 0).GetValue<int64_t>(), 3) << e.path();
+  }
+  EXPECT_EQ(files, 4u);  // one a part
 }
 
 TEST_F(SlurmPartitionTest, ASplitQueryThatFailsInItsBucketsFailsTheRunAndLeavesNoShuffleFiles) {
