@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "common/error.h"
+#include "common/util.h"
 #include "quality/column_demand.h"
 #include "quality/compiler.h"
 #include "quality/expr_functions.h"
@@ -132,9 +133,10 @@ class Compilation {
     bool input = false;  // a table as it is: never worth materializing
     std::string op;      // the step type that made it
     std::vector<std::string> columns;
-    std::string table;          // an input that is a table: its name (db.table)
-    size_t partial_of = kNone;  // partial aggregates: the CTE whose parts they are of
-    size_t row_of = kNone;      // the CTE it is made row for row from (RowWise)
+    std::string table;           // an input that is a table: its name (db.table)
+    size_t partial_of = kNone;   // partial aggregates: the CTE whose parts they are of
+    size_t row_of = kNone;       // the CTE it is made row for row from (RowWise)
+    std::vector<size_t> merged;  // MergePartials: the partial aggregates it computes together
   };
   static constexpr size_t kNone = static_cast<size_t>(-1);  // no such CTE
   struct Pending {
@@ -207,7 +209,10 @@ class Compilation {
                      .input = input,
                      .op = current_op_,
                      .columns = {},
-                     .table = table});
+                     .table = table,
+                     .partial_of = kNone,
+                     .row_of = kNone,
+                     .merged = {}});
     r.needs.insert(r.index);
     r.columns = probe_.Describe(With(r.needs, "SELECT * FROM " + r.cte + " LIMIT 0"));
     for (auto& c : r.columns) ctes_.back().columns.push_back(c.name);
@@ -258,6 +263,7 @@ class Compilation {
     }
     if (split_aggregates_ && OffloadOutputs(m)) reach = reaches();
     Narrow(m);
+    if (split_aggregates_) MergePartials(m);
     reach = reaches();
     FindBig(m);
     std::set<size_t> created;
@@ -273,6 +279,8 @@ class Compilation {
       size_t uses = 0;
       bool materialized = false;
       for (size_t i = 0; i < ctes_.size(); i++) {
+        for (size_t j : ctes_[i].merged)
+          materialized = materialized || (m.count(i) && ctes_[j].step == step.name);
         if (ctes_[i].step != step.name) continue;
         materialized = materialized || m.count(i);
       }
@@ -327,17 +335,90 @@ class Compilation {
       select.clear();
       for (auto& c : it->second) select += (select.empty() ? "" : ", ") + QuoteName(c);
     }
-    out_.statements.push_back(
-        {CompiledStatement::kMaterialize, ctes_[i].step,
-         Render("CREATE TEMP TABLE " + ctes_[i].name + " AS", "SELECT " + select + " FROM " + ctes_[i].name,
-                reach.computed),
-         ctes_[i].partial_of == kNone
-             ? fmt::format("materialize {} ({})", ctes_[i].bare.substr(2),
-                           for_output_.count(i) ? "computed on the nodes for its output"
-                                                : "read by several statements")
-             : fmt::format("{} part by part of its input (then combined)", ctes_[i].step),
-         lineage_.SplitOf(i, reach.computed, Deps()), PartsOf(i, reach, m),
-         split_aggregates_ && !Large(reach, m)});
+    std::string sql = Render("CREATE TEMP TABLE " + ctes_[i].name + " AS",
+                             "SELECT " + select + " FROM " + ctes_[i].name, reach.computed);
+    std::string parts = PartsOf(i, reach, m);
+    if (!ctes_[i].merged.empty()) {  // the table it reads a part of, once: its CTE of the same name
+      size_t t = ctes_[i].partial_of;
+      parts = ctes_[t].bare;
+      sql.replace(sql.find("WITH ") + 5, 0,
+                  ctes_[t].name + " AS MATERIALIZED (SELECT " + merged_scan_[i] + " FROM temp." +
+                      ctes_[t].name + "),\n     ");
+    }
+    out_.statements.push_back({CompiledStatement::kMaterialize, ctes_[i].step, sql,
+                               ctes_[i].partial_of == kNone
+                                   ? fmt::format("materialize {} ({})", ctes_[i].bare.substr(2),
+                                                 for_output_.count(i) ? "computed on the nodes for its output"
+                                                                      : "read by several statements")
+                                   : fmt::format("{} part by part of {} input (then combined)", ctes_[i].step,
+                                                 ctes_[i].merged.empty() ? "its" : "their"),
+                               lineage_.SplitOf(i, reach.computed, Deps()), parts,
+                               split_aggregates_ && !Large(reach, m)});
+  }
+  // Partial aggregates split by the parts of one temporary table, when there are
+  // several (a reconciliation's aggregates and pivots of its matched rows): one
+  // statement computes them all, in one Slurm stage that reads each part once instead
+  // of one stage each, their rows told apart by "__of" and their columns by a prefix;
+  // each partial is then taken from it by the statement that combines it.
+  void MergePartials(std::set<size_t>& m) {
+    std::map<size_t, std::vector<size_t>> by_table;
+    for (size_t i : m) {
+      if (ctes_[i].partial_of == kNone) continue;
+      std::set<size_t> others = m;
+      others.erase(i);
+      Reached r = Reach({i}, others);
+      auto read = r.Read(others);
+      if (read.size() == 1 && PartsOf(i, r, m) == ctes_[*read.begin()].bare)
+        by_table[*read.begin()].push_back(i);
+    }
+    for (auto& [t, members] : by_table)
+      if (members.size() > 1) Merge(t, members, m);
+  }
+  void Merge(size_t t, const std::vector<size_t>& members, std::set<size_t>& m) {
+    size_t u = ctes_.size();
+    std::string bare = ctes_[t].bare + "__partials", steps, all;
+    // What the partials read of the table: those columns only are scanned, once.
+    std::vector<DemandNode> nodes;
+    for (auto& c : ctes_) nodes.push_back({c.sql, c.deps, c.columns, c.op, c.step});
+    std::vector<std::pair<std::string, std::set<size_t>>> readers;
+    for (size_t i : members) readers.push_back({"SELECT * FROM " + ctes_[i].name, {i}});
+    ColumnNeed need = ColumnDemand(nodes, readers)[t];
+    std::string scan;
+    auto kept = kept_.count(t) ? kept_[t] : ctes_[t].columns;
+    for (auto& c : kept)
+      if (need.all || need.columns.count(AsciiLower(c))) scan += (scan.empty() ? "" : ", ") + QuoteName(c);
+    for (size_t k = 0; k < members.size(); k++) {
+      Cte own = ctes_[members[k]];  // the partial as it computes, under a name of its own
+      own.bare += "__own";
+      own.name = QuoteName(own.bare);
+      std::string cols = fmt::format("{} AS \"__of\"", k + 1), back;
+      for (auto& c : own.columns) {
+        std::string as = QuoteName(fmt::format("__{}_{}", k + 1, c));
+        cols += ", " + QuoteName(c) + " AS " + as;
+        back += (back.empty() ? "" : ", ") + as + " AS " + QuoteName(c);
+      }
+      all += (all.empty() ? "" : " UNION ALL BY NAME ") + ("SELECT " + cols + " FROM " + own.name);
+      steps += (steps.empty() ? "" : ", ") + own.step;
+      ctes_.push_back(own);
+      auto& partial = ctes_[members[k]];  // now read from the statement of them all
+      partial.sql =
+          "SELECT " + back + " FROM " + QuoteName(bare) + fmt::format(" WHERE \"__of\" = {}", k + 1);
+      m.erase(members[k]);
+    }
+    std::set<size_t> deps;
+    for (size_t i = u; i < ctes_.size(); i++) deps.insert(i);
+    Cte merged;
+    merged.name = QuoteName(bare);
+    merged.bare = bare;
+    merged.sql = "SELECT * FROM (" + all + ")";
+    merged.deps = deps;
+    merged.step = steps;
+    merged.partial_of = t;
+    merged.merged = members;
+    ctes_.push_back(merged);
+    for (size_t i : members) ctes_[i].deps = {ctes_.size() - 1};
+    merged_scan_[ctes_.size() - 1] = scan.empty() ? "*" : scan;
+    m.insert(ctes_.size() - 1);
   }
   // Whether a statement that computes and reads `r` works on large data: it computes
   // from a lake table or reads a big temporary table (big_).
@@ -421,6 +502,7 @@ class Compilation {
   std::set<std::pair<size_t, size_t>> inline_;       // (reader, read): the reader recomputes what it reads
   std::map<size_t, std::vector<std::string>> kept_;  // a temporary table's columns, when not all
   std::map<std::string, std::string> narrowed_;      // by step: how its temporary table was narrowed
+  std::map<size_t, std::string> merged_scan_;        // MergePartials: the columns it reads of its table
 };
 
 const Relation& StepContext::Input(const std::string& field, bool fallback_previous) {

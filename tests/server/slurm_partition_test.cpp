@@ -166,7 +166,13 @@ TEST_F(SlurmPartitionTest, AJoinAndWhatIsMadeRowForRowFromItAreSplitAlongTheChai
              // A lookup of the combination: computed in the server (small), read on the nodes.
              "  - name: flagged\n    lookup: {input: m, from: by_customer, keys: [customer], return: [n]}\n"
              "  - name: o5\n    output: {input: flagged, table: fin." +
-             target + "_flagged}\n"}};
+             target +
+             "_flagged}\n"
+             // A second aggregate of m: its partials and by_customer's are one statement.
+             "  - name: by_region\n    aggregate: {input: m, group_by: [region], values: {n: COUNT(), top: "
+             "MAX(gap)}}\n"
+             "  - name: o6\n    output: {input: by_region, table: fin." +
+             target + "_regions}\n"}};
   };
   auto local = SubmitJob("here", pipeline("local")), split = SubmitJob("split", pipeline("split"));
   ASSERT_EQ(WaitEnded(local, "here")["state"], "SUCCESS") << Log(local, "here");
@@ -180,7 +186,7 @@ TEST_F(SlurmPartitionTest, AJoinAndWhatIsMadeRowForRowFromItAreSplitAlongTheChai
   EXPECT_THAT(log, ::testing::Not(HasSubstr(": 0 bytes shuffled"))) << log;  // it wrote none: no such line
   // The aggregates over the split temporary tables: partial aggregates part by part of
   // their files (no shuffle), combined by the next statement.
-  EXPECT_THAT(log, HasSubstr("by_customer part by part of its input (then combined)")) << log;
+  EXPECT_THAT(log, HasSubstr("by_customer, by_region part by part of their input (then combined)")) << log;
   EXPECT_THAT(log,
               ::testing::ContainsRegex("statement [0-9]+: split into 4 parts of __tarn_temp.p_m's files"))
       << log;
@@ -190,7 +196,7 @@ TEST_F(SlurmPartitionTest, AJoinAndWhatIsMadeRowForRowFromItAreSplitAlongTheChai
       << log;
   // ... into the run's scratch, where the nodes read it for `flagged`.
   EXPECT_THAT(log, ::testing::Not(HasSubstr("which only the server can read"))) << log;
-  for (auto* t : {"gaps", "sums", "unpaid", "unpaid_n", "flagged"}) {
+  for (auto* t : {"gaps", "sums", "unpaid", "unpaid_n", "flagged", "regions"}) {
     auto differ =
         Json(Sql(ana_, fmt::format("SELECT count(*) FROM ((FROM fin.split_{0} EXCEPT ALL FROM fin.local_{0}) "
                                    "UNION ALL (FROM fin.local_{0} EXCEPT ALL FROM fin.split_{0}))",
