@@ -211,6 +211,8 @@ ValidationOutcome RunValidation(const std::string& spec_text, const std::string&
   summary.sql = SummaryScript(out.metrics, out.failed_checks, out.run.run_id, request.principal.user,
                               results_exist, quality_exists);
   summary.parquet_output.reset();
+  summary.offload.reset();  // one row of figures: the server appends it
+  summary.partitioning.clear();
   summary.inputs.clear();
   summary.output_dir.reset();
   if (request.commit_scope)

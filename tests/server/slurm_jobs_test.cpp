@@ -173,6 +173,26 @@ TEST_F(SlurmJobsTest, WhatOnlyTheServerCanReadRunsThereAndSaysSo) {
   EXPECT_THAT(Log(next, "far"), ::testing::ContainsRegex("task t1 ended on n[1-3]"));
 }
 
+// A write's rows are computed and written on a node, governed as the caller's (ana's
+// row filter and mask held there); a write of constants is not worth a Slurm job.
+TEST_F(SlurmJobsTest, AWriteIsComputedOnANodeAndAWriteOfConstantsInTheServer) {
+  ASSERT_EQ(Sql(admin_, "CREATE DATABASE w; GRANT CREATE_TABLE ON DATABASE w TO GROUP analysts").status, 200);
+  auto id = SubmitOk(ana_,
+                     "CREATE TABLE w.eu AS SELECT id, email, amount FROM sales.orders; "
+                     "INSERT INTO w.eu SELECT 0, 'none', 0",
+                     "far");
+  auto run = WaitEnded(id, "far");
+  auto log = Log(id, "far");
+  ASSERT_EQ(run["state"], "SUCCESS") << run.dump() << log;
+  EXPECT_THAT(log, HasSubstr("statement 1: Slurm job ")) << log;
+  EXPECT_THAT(log, ::testing::ContainsRegex("task t1 ended on n[1-3]: 1166 rows")) << log;
+  EXPECT_THAT(log, HasSubstr("statement 2 runs on the server: it reads no table's files")) << log;
+  auto rows = Json(Sql(ana_,
+                       "SELECT count(*), count(*) FILTER (email LIKE '***@%'), count(*) FILTER (id = 0) "
+                       "FROM w.eu"));
+  EXPECT_EQ(rows["rows"][0], json::array({1167, 1166, 1})) << rows.dump();
+}
+
 // Server-Sent Events of a body: (event type, data) pairs.
 std::vector<std::pair<std::string, json>> Events(const std::string& body) {
   std::vector<std::pair<std::string, json>> out;
