@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/util.h"
 #include "engine/engine.h"
 #include "governance/planned_resolver.h"
 
@@ -16,6 +17,33 @@ namespace tarn::scale {
 namespace fs = std::filesystem;
 
 namespace {
+
+// Where the task's engine spills what does not fit in its memory: a folder of its own
+// (0700) on the node's local disk ($TMPDIR, else /tmp: the folder `tarn node check`
+// watches), not the shared filesystem the lake is on; removed with what is in it.
+class LocalSpill {
+ public:
+  LocalSpill() {
+    const char* tmp = std::getenv("TMPDIR");
+    path_ = fs::path(tmp && *tmp ? tmp : "/tmp") / ("tarn-spill-" + RandomHex(8));
+    std::error_code ec;
+    fs::create_directory(path_, ec);
+    if (!ec) fs::permissions(path_, fs::perms::owner_all, ec);
+    if (ec)
+      throw Error::Io("cannot make the task's spill folder {} on the node's local disk ($TMPDIR): {}",
+                      path_.string(), ec.message());
+  }
+  ~LocalSpill() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  LocalSpill(const LocalSpill&) = delete;
+  LocalSpill& operator=(const LocalSpill&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
 
 int64_t Run(const nlohmann::json& task) {
   governance::PlannedReads reads;
@@ -28,13 +56,16 @@ int64_t Run(const nlohmann::json& task) {
   }
   fs::path output = task.at("output").get<std::string>();
   if (!output.is_absolute()) throw Error::InvalidArgument("the task's output is not an absolute path");
-  auto spill = output.parent_path() / "spill";
-  fs::create_directories(spill);
+  std::error_code ec;
+  fs::create_directories(output.parent_path(), ec);
+  if (ec)
+    throw Error::Io("cannot make the task's folder {}: {}", output.parent_path().string(), ec.message());
+  LocalSpill spill;
   engine::EngineOptions options;
   options.memory_limit = std::to_string(task.at("memory").get<int64_t>() >> 20) + "MB";
   options.threads = static_cast<int>(task.at("threads").get<int64_t>());
-  options.temp_directory = spill;
-  options.allowed_directories = {output.parent_path()};
+  options.temp_directory = spill.path();
+  options.allowed_directories = {output.parent_path(), spill.path()};
   options.allowed_directories.insert(options.allowed_directories.end(), dirs.begin(), dirs.end());
   engine::Engine engine(options);
   auto conn = engine.Connect();
@@ -55,8 +86,6 @@ int64_t Run(const nlohmann::json& task) {
     parquet.field_ids = task.at("field_ids").get<std::vector<std::pair<std::string, int64_t>>>();
   auto rows = engine::WriteParquetFile(*conn, std::move(statements[0]->Cast<duckdb::SelectStatement>().node),
                                        output, parquet);
-  std::error_code ec;
-  fs::remove_all(spill, ec);
   return rows;
 }
 

@@ -1,7 +1,7 @@
 // ExecuteTask: what `tarn worker` does on a node with a task it fetched from the
 // server (see slurm_executor.h). The task's query runs in an engine of its own that
-// may open only the directories of the files the server's plan named and the task's
-// output folder; its table names resolve to the governed scans planned on the server
+// may open only the directories of the files the server's plan named, the task's
+// output folder and its spill folder on the node's local disk ($TMPDIR, else /tmp); its table names resolve to the governed scans planned on the server
 // (governance/planned_resolver.h), and the plan is checked again to read only those
 // files. The rows go to the task's output file as Parquet.
 //

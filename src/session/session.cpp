@@ -375,10 +375,8 @@ void Session::RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, R
     offload_->RunsHere(planned, e.what());
     return RunQuery(std::move(statement), handler, parquet_output, outcome, options);
   }
-  bool reads_nothing = planned.reads.files.empty() && partitioning_.count(statement_index_) == 0;
-  if (reads_nothing || RunsHere()) {  // small: here, its rows (a temporary table's) where the nodes read them
-    offload_->RunsHere(planned, reads_nothing ? "it reads no table's files"
-                                              : "it reads only small results, not worth a Slurm job");
+  if (RunsHere()) {  // small: here, its rows (a temporary table's) where the nodes read them
+    offload_->RunsHere(planned, "it reads only small results, not worth a Slurm job");
     fs::path shared =
         parts && parquet_output ? offload_->SharedFile(parquet_output->filename().string()) : "";
     if (shared.empty()) return RunQuery(std::move(statement), handler, parquet_output, outcome, options);

@@ -118,6 +118,41 @@ class PartitionPlanTest : public ::testing::Test {
   std::vector<std::string> orders_;  // db.orders' three files
 };
 
+// A task's engine spills on the node's local disk ($TMPDIR), not beside its output on
+// the shared filesystem, and leaves nothing there; a local disk it cannot use fails the
+// task, naming it.
+TEST_F(PartitionPlanTest, ATaskSpillsOnTheNodesLocalDiskAndLeavesNothingThere) {
+  auto local = dir_ / "local", out = dir_ / "task";
+  fs::create_directories(local);
+  fs::create_directories(out);
+  const char* was = std::getenv("TMPDIR");
+  std::string saved = was ? was : "";
+  auto files = nlohmann::json::array();
+  for (auto& [path, table] : files_) files.push_back({{"path", path}, {"table", table}});
+  nlohmann::json body{{"sql", "SELECT id, amount FROM db.orders ORDER BY amount, id DESC"},
+                      {"scans", scans_},
+                      {"files", files},
+                      {"output", (out / "result.parquet").string()},
+                      {"memory", int64_t{64} << 20},
+                      {"threads", 1}};
+  setenv("TMPDIR", local.c_str(), 1);
+  auto report = ExecuteTask(body);
+  EXPECT_TRUE(report["ok"].get<bool>()) << report.dump();
+  EXPECT_EQ(report["rows"], 3000);
+  EXPECT_TRUE(fs::is_empty(local));
+  EXPECT_EQ(std::distance(fs::directory_iterator(out), fs::directory_iterator()), 1);  // result.parquet alone
+  setenv("TMPDIR", orders_.front().c_str(), 1);                                        // a file, not a folder
+  report = ExecuteTask(body);
+  EXPECT_FALSE(report["ok"].get<bool>()) << report.dump();
+  EXPECT_EQ(report["error"]["code"], "io_error");
+  EXPECT_NE(report["error"]["message"].get<std::string>().find("spill folder"), std::string::npos)
+      << report.dump();
+  if (was)
+    setenv("TMPDIR", saved.c_str(), 1);
+  else
+    unsetenv("TMPDIR");
+}
+
 TEST_F(PartitionPlanTest, AJoinGroupedByItsKeyGivesTheWholeQuerysRowsInItsOrder) {
   // 16 buckets for 10 customer values: most buckets of orders are empty.
   auto q = Query(

@@ -174,8 +174,8 @@ TEST_F(SlurmJobsTest, WhatOnlyTheServerCanReadRunsThereAndSaysSo) {
 }
 
 // A write's rows are computed and written on a node, governed as the caller's (ana's
-// row filter and mask held there); a write of constants is not worth a Slurm job.
-TEST_F(SlurmJobsTest, AWriteIsComputedOnANodeAndAWriteOfConstantsInTheServer) {
+// row filter and mask held there), an append too.
+TEST_F(SlurmJobsTest, AWriteIsComputedAndWrittenOnANodeGovernedAsTheCaller) {
   ASSERT_EQ(Sql(admin_, "CREATE DATABASE w; GRANT CREATE_TABLE ON DATABASE w TO GROUP analysts").status, 200);
   auto id = SubmitOk(ana_,
                      "CREATE TABLE w.eu AS SELECT id, email, amount FROM sales.orders; "
@@ -186,7 +186,8 @@ TEST_F(SlurmJobsTest, AWriteIsComputedOnANodeAndAWriteOfConstantsInTheServer) {
   ASSERT_EQ(run["state"], "SUCCESS") << run.dump() << log;
   EXPECT_THAT(log, HasSubstr("statement 1: Slurm job ")) << log;
   EXPECT_THAT(log, ::testing::ContainsRegex("task t1 ended on n[1-3]: 1166 rows")) << log;
-  EXPECT_THAT(log, HasSubstr("statement 2 runs on the server: it reads no table's files")) << log;
+  EXPECT_THAT(log, HasSubstr("statement 2: Slurm job ")) << log;
+  EXPECT_THAT(log, ::testing::ContainsRegex("task t[0-9]+ ended on n[1-3]: 1 rows")) << log;
   auto rows = Json(Sql(ana_,
                        "SELECT count(*), count(*) FILTER (email LIKE '***@%'), count(*) FILTER (id = 0) "
                        "FROM w.eu"));
