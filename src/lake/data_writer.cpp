@@ -200,6 +200,18 @@ std::vector<DataFile> WriteParquetWith(const Lake& lake, engine::EngineConnectio
     SyncPath(lake.Absolute(dir));
     if (files.empty()) return {};
     auto trusted = conn.Trusted();  // footers of the files just moved in
+    for (auto& f : files) {         // the table's columns under their stored names, in order: nothing else
+      auto described = conn.Run("DESCRIBE SELECT * FROM read_parquet(" +
+                                engine::QuoteString(lake.Absolute(f.path).string()) + ")");
+      std::string got, want;
+      for (duckdb::idx_t r = 0; r < described->RowCount(); r++)
+        got += (r ? ", " : "") + described->GetValue(0, r).ToString();
+      for (size_t c = 0; c < schema.size(); c++) want += (c ? ", " : "") + schema[c].StoredName();
+      if (got != want)
+        throw Error::Internal(
+            "a file written for {} has the columns ({}), not the table's ({}): nothing was written", dir,
+            got.substr(0, 256), want.substr(0, 256));
+    }
     auto counts = conn.Run("SELECT file_name, num_rows FROM parquet_file_metadata([" + list + "])");
     std::map<std::string, int64_t> rows;
     for (duckdb::idx_t r = 0; r < counts->RowCount(); r++)

@@ -583,6 +583,45 @@ TEST_F(DataTest, WriteParquetThatFailsToCastLeavesNoFile) {
   EXPECT_TRUE(fs::is_empty(root_ / "w/fail"));
 }
 
+// Files written elsewhere (the nodes of a split run) are moved into the table's folder
+// with their rows counted, the empty ones dropped, the table's field ids kept; a file of
+// other columns, or a writer that fails, leaves nothing behind.
+TEST_F(DataTest, WriteParquetWithMovesInTheFilesAnotherWriterWrote) {
+  std::vector<Column> schema = {{"id", "INTEGER", 1, "c1"}, {"label", "VARCHAR", 2}};
+  fs::create_directories(root_ / "scratch");
+  auto write = [&](bool wrong) -> ParquetWrite {
+    return
+        [&, wrong](duckdb::unique_ptr<duckdb::SelectStatement> query, const engine::ParquetOptions& options) {
+          std::vector<fs::path> out = {root_ / "scratch/a.parquet", root_ / "scratch/b.parquet"};
+          engine::WriteParquetFile(*conn_, std::move(query->node), out[0], options);
+          std::string empty =
+              wrong ? "SELECT 1 AS other" : "SELECT CAST(NULL AS INTEGER) AS c1, 'x' AS label WHERE false";
+          engine::WriteParquetFile(*conn_, std::move(Select(empty)->node), out[1],
+                                   wrong ? engine::ParquetOptions{} : options);
+          return out;
+        };
+  };
+  auto files = WriteParquetWith(lake_, *conn_, Select("SELECT i, 'v' || i FROM range(5) t(i)"), schema,
+                                "warehouse/db/t-3", write(false));
+  ASSERT_EQ(files.size(), 1u);  // the empty one is gone
+  EXPECT_EQ(files[0].row_count, 5);
+  EXPECT_TRUE(files[0].path.starts_with("warehouse/db/t-3/")) << files[0].path;
+  EXPECT_TRUE(fs::is_empty(root_ / "scratch"));
+  auto abs = engine::QuoteString(lake_.Absolute(files[0].path).string());
+  EXPECT_EQ(conn_->Run("SELECT count(field_id) FROM parquet_schema(" + abs + ")")->GetValue(0, 0).ToString(),
+            "2");
+  EXPECT_EQ(conn_->Run("SELECT sum(c1) FROM read_parquet(" + abs + ")")->GetValue(0, 0).ToString(), "10");
+  auto e = CatchError([&] {
+    WriteParquetWith(lake_, *conn_, Select("SELECT 1, 'a'"), schema, "warehouse/db/t-4", write(true));
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kInternal);
+  EXPECT_NE(std::string(e.what()).find("has the columns (other), not the table's (c1, label)"),
+            std::string::npos)
+      << e.what();
+  EXPECT_TRUE(fs::is_empty(root_ / "warehouse/db/t-4"));
+  EXPECT_TRUE(fs::is_empty(root_ / "scratch"));
+}
+
 }  // namespace
 }  // namespace tarn::lake
 
