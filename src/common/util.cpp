@@ -80,6 +80,30 @@ std::string RandomBytes(size_t n) {
   return raw;
 }
 
+void MoveFile(const std::filesystem::path& from, const std::filesystem::path& to) {
+  std::error_code ec;
+  std::filesystem::rename(from, to, ec);
+  if (!ec) return;
+  std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) throw Error::Io("cannot write {}: {}", to.string(), ec.message());
+  std::filesystem::remove(from, ec);
+}
+
+TempFolder::TempFolder(const std::string& prefix, const std::string& what) {
+  std::error_code ec;
+  path_ = std::filesystem::temp_directory_path(ec) / (prefix + RandomHex(8));
+  if (!ec) std::filesystem::create_directory(path_, ec);
+  if (!ec) std::filesystem::permissions(path_, std::filesystem::perms::owner_all, ec);
+  if (ec)
+    throw Error::Io("cannot make {} {} in the temp directory ($TMPDIR, else /tmp): {}", what, path_.string(),
+                    ec.message());
+}
+
+TempFolder::~TempFolder() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
 std::string RandomHex(size_t bytes) {
   std::string raw = RandomBytes(bytes);
   static constexpr char kHex[] = "0123456789abcdef";

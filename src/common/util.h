@@ -27,6 +27,25 @@ std::string ReadTextFile(const std::filesystem::path& path);
 // Throws kIo.
 void WriteFileAtomic(const std::filesystem::path& path, const std::string& text, unsigned mode);
 
+// Moves `from` to `to` (a rename; across file systems a copy, then `from` removed).
+// Throws kIo naming `to`.
+void MoveFile(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// A folder of this process's own (mode 0700) under the temp directory ($TMPDIR, else
+// /tmp: a node's local disk), named `prefix` and random hex; removed with everything
+// in it when it goes. Throws kIo naming `what` if it cannot be made.
+class TempFolder {
+ public:
+  TempFolder(const std::string& prefix, const std::string& what);
+  ~TempFolder();
+  TempFolder(const TempFolder&) = delete;
+  TempFolder& operator=(const TempFolder&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 // `n` bytes from the kernel's CSPRNG (keys, nonces). Throws kInternal if it fails.
 std::string RandomBytes(size_t n);
 // A random identifier: `bytes` random bytes as lower-case hex (for file names, ids).

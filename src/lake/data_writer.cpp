@@ -187,12 +187,7 @@ std::vector<DataFile> WriteParquetWith(const Lake& lake, engine::EngineConnectio
       DataFile file;
       file.path = dir + "/" + RandomHex() + ".parquet";
       fs::path to = lake.Absolute(file.path);
-      fs::rename(from, to, ec);
-      if (ec) {  // another file system: copy, then remove
-        fs::copy_file(from, to, ec);
-        if (ec) throw Error::Io("cannot move {} into {}: {}", from.string(), dir, ec.message());
-        fs::remove(from, ec);
-      }
+      MoveFile(from, to);
       files.push_back(file);
       SyncPath(to);
       list += (list.empty() ? "" : ", ") + engine::QuoteString(to.string());

@@ -265,6 +265,8 @@ class Compilation {
   // Keeps in each temporary table only the columns its readers use, and lets a wide
   // step's filters recompute it (column_demand.h).
   void Narrow(const std::set<size_t>& m);
+  // The CTEs as the column-demand analysis sees them (column_demand.h).
+  std::vector<DemandNode> DemandNodes() const;
   std::set<std::pair<size_t, size_t>> inline_;       // (reader, read): the reader recomputes what it reads
   std::map<size_t, std::vector<std::string>> kept_;  // a temporary table's columns, when not all
   std::map<std::string, std::string> narrowed_;      // by step: how its temporary table was narrowed

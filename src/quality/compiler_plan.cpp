@@ -110,11 +110,9 @@ void Compilation::Merge(size_t t, const std::vector<size_t>& members, std::set<s
   size_t u = ctes_.size();
   std::string bare = ctes_[t].bare + "__partials", steps, all;
   // What the partials read of the table: those columns only are scanned, once.
-  std::vector<DemandNode> nodes;
-  for (auto& c : ctes_) nodes.push_back({c.sql, c.deps, c.columns, c.op, c.step});
   std::vector<std::pair<std::string, std::set<size_t>>> readers;
   for (size_t i : members) readers.push_back({"SELECT * FROM " + ctes_[i].name, {i}});
-  ColumnNeed need = ColumnDemand(nodes, readers)[t];
+  ColumnNeed need = ColumnDemand(DemandNodes(), readers)[t];
   std::string scan;
   auto kept = kept_.count(t) ? kept_[t] : ctes_[t].columns;
   for (auto& c : kept)
@@ -153,14 +151,18 @@ void Compilation::Merge(size_t t, const std::vector<size_t>& members, std::set<s
 }
 
 void Compilation::Narrow(const std::set<size_t>& m) {
-  std::vector<DemandNode> nodes;
-  for (auto& c : ctes_) nodes.push_back({c.sql, c.deps, c.columns, c.op, c.step});
   std::vector<std::pair<std::string, std::set<size_t>>> statements;
   for (auto& st : pending_) statements.push_back({st.head + "\n" + st.query + st.tail, st.from});
-  auto n = quality::Narrow(nodes, statements, m);
+  auto n = quality::Narrow(DemandNodes(), statements, m);
   inline_ = n.recompute;
   kept_ = n.kept;
   for (auto& [i, note] : n.notes) narrowed_[ctes_[i].step] = note;
+}
+
+std::vector<DemandNode> Compilation::DemandNodes() const {
+  std::vector<DemandNode> nodes;
+  for (auto& c : ctes_) nodes.push_back({c.sql, c.deps, c.columns, c.op, c.step});
+  return nodes;
 }
 
 }  // namespace tarn::quality

@@ -93,23 +93,6 @@ std::string SummaryScript(const json& m, const std::vector<std::string>& failed,
                    StringLiteral(m.dump()));
 }
 
-// A scratch folder, removed with everything in it when it goes.
-class ScratchDir {
- public:
-  ScratchDir() : path_(std::filesystem::temp_directory_path() / ("tarn-validation-" + RandomHex(8))) {
-    std::filesystem::create_directory(path_);
-    std::filesystem::permissions(path_, std::filesystem::perms::owner_all);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
 // The side of `spec` in PostgreSQL, or null.
 const ValidationSide* ExternalSide(const ValidationSpec& spec) {
   if (!spec.source.connection.empty()) return &spec.source;
@@ -179,7 +162,7 @@ ValidationOutcome RunValidation(const std::string& spec_text, const std::string&
   for (auto& [i, keys] : plan.partitioning) run.partitioning[i] = {keys, 0, "", false};
   for (auto& [i, table] : plan.parts_of) run.partitioning[i] = {{}, 0, table, false};
   for (size_t i : plan.here) run.partitioning[i].here = true;
-  ScratchDir scratch;
+  TempFolder scratch("tarn-validation-", "the validation's scratch folder");
   json external;
   if (plan.external) {
     const ValidationSide& side = *ExternalSide(*spec);

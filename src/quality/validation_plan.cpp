@@ -229,46 +229,7 @@ class Planner {
       const Spec& where = v_.columns_given ? w.spec : v_.root;
       const Column& sc = Need(true, w.source, where, v_.columns_given ? "target" : "columns");
       const Column& tc = Need(false, w.target, where, v_.columns_given ? "target" : "columns");
-      Compared c;
-      c.c.left = sc.name;
-      c.c.right = tc.name;
-      c.c.name = sc.name;
-      c.c.reason = sc.name;
-      c.source_type = sc.type;
-      c.target_type = tc.type;
-      c.compare_as = w.compare_as;
-      auto sk = CompareKind(sc.type), tk = CompareKind(tc.type);
-      if (!w.compare_as.empty()) {
-        sk = tk = w.compare_as == "number" ? CompareColumn::kNumber
-                  : w.compare_as == "date" ? CompareColumn::kDate
-                                           : CompareColumn::kOther;
-      } else if (sk != tk) {
-        where.Fail(
-            v_.columns_given ? "compare_as" : "columns",
-            fmt::format("column '{}' is {} in the source and {} in the target: say how to compare them "
-                        "(columns: {{{}: {{compare_as: text | number | date}}}})",
-                        sc.name, sc.type, tc.type, sc.name));
-      }
-      c.c.kind = sk;
-      c.c.floating = w.compare_as.empty() && (IsFloating(sc.type) || IsFloating(tc.type));
-      c.c.abs_tolerance = w.abs_tolerance;
-      c.c.rel_tolerance = w.rel_tolerance;
-      c.c.days_tolerance = w.days_tolerance;
-      c.c.trim = w.trim;
-      c.c.ignore_case = w.ignore_case;
-      bool tolerances = w.abs_tolerance != "0" || w.rel_tolerance != "0";
-      if (tolerances && c.c.kind != CompareColumn::kNumber)
-        where.Fail("abs_tolerance",
-                   fmt::format("'{}' compares as {}, not as a number", sc.name, CompareKindName(sk)));
-      if (w.days_tolerance != "0" && c.c.kind != CompareColumn::kDate)
-        where.Fail("days_tolerance",
-                   fmt::format("'{}' compares as {}, not as a date", sc.name, CompareKindName(sk)));
-      if ((w.trim || w.ignore_case) && c.c.kind != CompareColumn::kOther)
-        where.Fail(w.trim ? "trim" : "ignore_case",
-                   fmt::format("'{}' compares as {}: trim and ignore_case are for text", sc.name,
-                               CompareKindName(sk)));
-      if (v_.keys.empty() && (tolerances || w.days_tolerance != "0"))
-        where.Fail("abs_tolerance", "tolerances pair records by key: give 'keys'");
+      Compared c = PlanCompared(w, sc, tc, where, v_.columns_given, !v_.keys.empty());
       if (c.source_type != c.target_type)
         type_changes_.push_back({{"column", sc.name}, {"source", c.source_type}, {"target", c.target_type}});
       cols_.push_back(c);

@@ -184,6 +184,12 @@ struct ComparedColumn {
 };
 // "number", "date" or "text".
 const char* CompareKindName(CompareColumn::Kind kind);
+// Spec column `w` as compared between `source` and `target`: its kind from both types
+// (or its compare_as) and its options. Fails `where` (the column's entry, or the root
+// when the columns were not `given`) when the types do not compare alike, or an option
+// does not fit the kind, or a tolerance has no keys to pair records by (`keyed`).
+ComparedColumn PlanCompared(const ValidationColumn& w, const Column& source, const Column& target,
+                            const Spec& where, bool given, bool keyed);
 // What a plan found, for its shape (ValidationPlan::shape, validation_metrics.cpp).
 struct ShapeFacts {
   const std::vector<std::pair<std::string, std::string>>& keys;  // source, target names

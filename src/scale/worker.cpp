@@ -18,33 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Where the task's engine spills what does not fit in its memory: a folder of its own
-// (0700) on the node's local disk ($TMPDIR, else /tmp: the folder `tarn node check`
-// watches), not the shared filesystem the lake is on; removed with what is in it.
-class LocalSpill {
- public:
-  LocalSpill() {
-    const char* tmp = std::getenv("TMPDIR");
-    path_ = fs::path(tmp && *tmp ? tmp : "/tmp") / ("tarn-spill-" + RandomHex(8));
-    std::error_code ec;
-    fs::create_directory(path_, ec);
-    if (!ec) fs::permissions(path_, fs::perms::owner_all, ec);
-    if (ec)
-      throw Error::Io("cannot make the task's spill folder {} on the node's local disk ($TMPDIR): {}",
-                      path_.string(), ec.message());
-  }
-  ~LocalSpill() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  LocalSpill(const LocalSpill&) = delete;
-  LocalSpill& operator=(const LocalSpill&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 int64_t Run(const nlohmann::json& task) {
   governance::PlannedReads reads;
   reads.scans = task.at("scans").get<std::map<std::string, std::string>>();
@@ -60,7 +33,9 @@ int64_t Run(const nlohmann::json& task) {
   fs::create_directories(output.parent_path(), ec);
   if (ec)
     throw Error::Io("cannot make the task's folder {}: {}", output.parent_path().string(), ec.message());
-  LocalSpill spill;
+  // What does not fit in the task's memory goes to the node's local disk, never the
+  // shared filesystem the lake is on.
+  TempFolder spill("tarn-spill-", "the task's spill folder");
   engine::EngineOptions options;
   options.memory_limit = std::to_string(task.at("memory").get<int64_t>() >> 20) + "MB";
   options.threads = static_cast<int>(task.at("threads").get<int64_t>());

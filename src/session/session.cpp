@@ -339,20 +339,6 @@ void Session::RunQuery(duckdb::unique_ptr<duckdb::SQLStatement> statement, Resul
   }
 }
 
-namespace {
-
-// Moves `from` to `to` (copies across file systems).
-void MoveFile(const fs::path& from, const fs::path& to) {
-  std::error_code ec;
-  fs::rename(from, to, ec);
-  if (ec) {
-    fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
-    if (ec) throw Error::Io("cannot write {}: {}", to.string(), ec.message());
-  }
-}
-
-}  // namespace
-
 bool Session::RunsHere() const {
   auto it = partitioning_.find(statement_index_);
   return offload_ && it != partitioning_.end() && it->second.here;
