@@ -24,6 +24,8 @@
 #   FILES=6                           each input table's data files (1: the generated file itself)
 #   RECON_REFERENCE=DIR               where gen.sql is (default ../shared/bench/recon-reference)
 #   KEEP_LOGS=DIR                     keep each run's log (JSON) there
+#   SHUFFLE=nodes                     the shuffle on the nodes' disks, served by their file
+#                                     services (`tarn node serve`); shared: on the shared scratch
 # The generated Parquet files are kept in bench/data-scale/ for the next run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,6 +36,8 @@ BUCKETS="${4:-6}"
 WORKLOADS="${WORKLOADS:-reference validate}"
 TASK_MEMORY="${TASK_MEMORY:-6GB}"
 FILES="${FILES:-6}"
+SHUFFLE="${SHUFFLE:-nodes}"
+case "$SHUFFLE" in nodes | shared) ;; *) echo "bench: SHUFFLE is nodes or shared, not '$SHUFFLE'" >&2; exit 2 ;; esac
 REF="${RECON_REFERENCE:-$ROOT/../shared/bench/recon-reference}"
 source "$ROOT/bench/lib.sh"
 "$ROOT/scripts/setup"
@@ -109,6 +113,7 @@ for w in $WORKLOADS; do
 done
 port=$((20000 + RANDOM % 20000))
 bench_server_config "$WORK/server.toml"
+if [ "$SHUFFLE" = nodes ]; then printf '[slurm]\nnode_scratch = "%s"\n' "$TARN_TEST_NODE_SCRATCH" >>"$WORK/server.toml"; fi
 bench_start_server "$TARN" "$DATA" "$port" "$WORK/server.toml" "$WORK/server.log"
 TOKEN="$(bench_token "$port" admin bench-admin-pw-1)"
 URL="http://127.0.0.1:$port"
@@ -236,6 +241,11 @@ mkdir -p "$ROOT/bench/results"
   echo "- reference: bench/recon/pipeline.yaml over the reference's two files of $RECON_ROWS rows (ledger, statement) and fx"
   echo "- validate: bench/validate.sh's spec over two tables of $VALIDATE_ROWS records (0.1% planted differences)"
   echo "- tables: each input table as $FILES data file(s)"
+  if [ "$SHUFFLE" = nodes ]; then
+    echo "- shuffle: on the nodes' disks (snappy), fetched over HTTPS from each node's \`tarn node serve\`"
+  else
+    echo "- shuffle: on the shared scratch (zstd)"
+  fi
   echo "- runs: $RUNS per cell, median of the server's total_execution_duration_seconds; 2 threads and $TASK_MEMORY per run and per task; split = $BUCKETS buckets on 3 nodes"
   echo
   echo "| workload | local (server) s | every statement a task on a node s | split s | single / local | split / local | results identical |"

@@ -7,7 +7,8 @@
 # Source this file, call slurm_start (exports SLURM_CONF, TARN_TEST_SLURM_ROOT and
 # TARN_TEST_SLURMRESTD, the UNIX socket of a slurmrestd for the cluster), and
 # slurm_stop when done. TARN_BIN names the tarn binary the nodes' health
-# check runs (`tarn node check --drain`); without it there is no health check.
+# check runs (`tarn node check --drain`) and the nodes' file services run (`tarn node
+# serve`, exporting TARN_TEST_NODE_SCRATCH); without it there are neither.
 #
 # In the scratch folder: etc/slurm.conf, munge/ (own key and socket), state/,
 # spool/<node>/, run/ (pid files), log/, tmp/<node>/ (each node's temp folder, which
@@ -165,6 +166,20 @@ slurm_start() {
   for i in $(seq 50); do [ -S "$root/run/slurmrestd.socket" ] && break; sleep 0.1; done
   [ -S "$root/run/slurmrestd.socket" ] || { _slurm_log "slurmrestd did not start"; cat "$root/log/slurmrestd.log" >&2; return 1; }
   export TARN_TEST_SLURMRESTD="$root/run/slurmrestd.socket"
+  # Each always-on node's file service (`tarn node serve`): map tasks there write the
+  # shuffle on the node's own scratch ($root/nodes/<node>) and the others fetch it.
+  if [ -n "${TARN_BIN:-}" ]; then
+    for n in n1 n2 n3; do
+      "$TARN_BIN" node serve --scratch "$root/nodes/$n" --listen 127.0.0.1:0 --advertise 127.0.0.1 \
+        </dev/null >>"$root/log/nodefiles-$n.log" 2>&1 &
+      echo $! >"$root/run/nodefiles-$n.pid"
+    done
+    for n in n1 n2 n3; do
+      for i in $(seq 100); do [ -s "$root/nodes/$n/service.json" ] && break; sleep 0.1; done
+      [ -s "$root/nodes/$n/service.json" ] || { _slurm_log "the file service of $n did not start"; cat "$root/log/nodefiles-$n.log" >&2; return 1; }
+    done
+    export TARN_TEST_NODE_SCRATCH="$root/nodes/%n"
+  fi
   _slurm_log "Slurm cluster running (SLURM_CONF=$SLURM_CONF): n1-n3 idle, c1-c2 powered down, slurmrestd"
 }
 
@@ -172,6 +187,7 @@ slurm_stop() {
   local root="${SLURM_ROOT_FOR_STOP:-}"
   [ -n "$root" ] && [ -d "$root/run" ] || return 0
   _slurm_stop_pids "$root/run/slurmrestd.pid"
+  _slurm_stop_pids "$root"/run/nodefiles-*.pid
   _slurm_stop_pids "$root"/run/slurmd-*.pid
   _slurm_stop_pids "$root/run/slurmctld.pid"
   _slurm_stop_pids "$root/munge/munged.pid"
@@ -185,5 +201,5 @@ slurm_stop() {
   done
   rm -rf "$root"
   SLURM_ROOT_FOR_STOP=""
-  unset TARN_TEST_SLURMRESTD
+  unset TARN_TEST_SLURMRESTD TARN_TEST_NODE_SCRATCH
 }

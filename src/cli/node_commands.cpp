@@ -1,13 +1,18 @@
 #include "cli/node_commands.h"
 
+#include <condition_variable>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 
+#include "cli/signals.h"
 #include "common/error.h"
 #include "governance/policy.h"
 #include "scale/node_check.h"
+#include "scale/node_scratch.h"
 #include "scale/power.h"
 #include "scale/slurm.h"
+#include "server/node_files.h"
 
 namespace tarn::cli {
 
@@ -87,9 +92,57 @@ NodeCommands::NodeCommands(CLI::App& app) {
                 "Start or stop a slurmd on this host for each node (test clusters)");
     (up ? resume_ : suspend_) = c;
   }
+  serve_ = node->add_subcommand(
+      "serve", "Serve the shuffle files this node's map tasks write on its local disk to the other nodes");
+  serve_->add_option("--scratch", scratch_, "The node's scratch root (the server's [slurm] node_scratch)")
+      ->required();
+  serve_->add_option("--listen", listen_, "Address and port to listen on (default 0.0.0.0:0, any free port)");
+  serve_->add_option("--advertise", advertise_,
+                     "Host name the other nodes reach this one by (default: its name)");
+  serve_->add_option("--keep", keep_hours_, "Hours after which leftover folders are removed (default 24)")
+      ->check(CLI::Range(1, 24 * 365));
+}
+
+int NodeCommands::Serve() {
+  server::NodeFileServiceOptions options;
+  options.root = scale::NodeScratchRoot(scratch_, "");
+  auto colon = listen_.rfind(':');
+  if (colon == std::string::npos)
+    throw Error::InvalidArgument("--listen must be HOST:PORT, not '{}'", listen_);
+  options.host = listen_.substr(0, colon);
+  try {
+    int port = std::stoi(listen_.substr(colon + 1));
+    if (port < 0 || port > 65535) throw std::out_of_range("port");
+    options.port = static_cast<uint16_t>(port);
+  } catch (const std::exception&) {
+    throw Error::InvalidArgument("--listen must be HOST:PORT with a port of 0-65535, not '{}'", listen_);
+  }
+  options.advertise = advertise_;
+  options.keep = std::chrono::hours(keep_hours_);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  InterruptGuard guard(
+      [&] {
+        std::lock_guard lock(mu);
+        stop = true;
+        cv.notify_all();
+      },
+      "\nstopping the node file service\n");
+  server::NodeFileService service(options);
+  service.Start();
+  std::cerr << "tarn node file service on " << service.url() << " (certificate sha256 " << service.sha256()
+            << ", scratch " << options.root.string() << ")\n";
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return stop; });
+  }
+  service.Shutdown();
+  return 0;
 }
 
 std::optional<int> NodeCommands::Run() {
+  if (serve_->parsed()) return Serve();
   if (check_->parsed()) return Check();
   if (resume_->parsed()) return Power(true);
   if (suspend_->parsed()) return Power(false);

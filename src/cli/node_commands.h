@@ -17,6 +17,11 @@
 // Slurm's ResumeProgram and SuspendProgram for power saving (scale/power.h): power the
 // nodes of HOSTLIST up or down through the provider's command (split at spaces, run
 // without a shell, {node} replaced), or start and stop local slurmd's (test clusters).
+//   tarn node serve --scratch DIR [--listen HOST:PORT] [--advertise HOST] [--keep HOURS]
+//
+// The node's file service (server/node_files.h): map tasks on this node write their
+// shuffle files under DIR (the server's [slurm] node_scratch, %n filled in) and the
+// other nodes' tasks fetch them from it. Runs until SIGTERM or Ctrl-C.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -34,10 +39,14 @@ class NodeCommands {
  private:
   int Check();
   int Power(bool up);
+  int Serve();
 
   CLI::App* check_ = nullptr;
   CLI::App* resume_ = nullptr;
   CLI::App* suspend_ = nullptr;
+  CLI::App* serve_ = nullptr;
+  std::string scratch_, listen_ = "0.0.0.0:0", advertise_;
+  int64_t keep_hours_ = 24;
   std::string hostlist_, command_;
   bool local_slurmd_ = false;
   std::string temp_dir_, lake_, min_free_space_ = "1GiB", min_memory_ = "256MiB", node_;

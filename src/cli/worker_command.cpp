@@ -6,6 +6,7 @@
 #include "common/util.h"
 #include "scale/worker.h"
 #include "server/http_client.h"
+#include "server/node_files.h"
 
 namespace tarn::cli {
 
@@ -59,7 +60,7 @@ std::optional<int> WorkerCommand::Run() {
   std::map<std::string, std::string> headers{{"Authorization", "Task " + credential}};
   auto task = Answer(server::Fetch("GET", url, headers, "", options), "fetching the task");
   std::cerr << "task " << task_ << " of run " << run_ << ": running\n";
-  auto report = scale::ExecuteTask(task);
+  auto report = scale::ExecuteTask(task, server::FetchNodeFile);
   std::cerr << "task " << task_ << ": "
             << (report["ok"].get<bool>() ? "done, " + report["rows"].dump() + " rows"
                                          : "failed: " + report["error"]["message"].get<std::string>())

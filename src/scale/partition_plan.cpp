@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "engine/engine.h"
+#include "scale/node_scratch.h"
 
 namespace tarn::scale {
 
@@ -108,7 +109,7 @@ PartitionPlan::PartitionPlan(const session::PlannedQuery& query, int64_t buckets
       }
       parts.push_back({{{key, query_.reads.scans.at(key)}}, files.empty() ? query_.reads.files : files});
     }
-    for (auto& p : parts) maps_.push_back({split_.size() - 1, std::move(p), {}});
+    for (auto& p : parts) maps_.push_back({split_.size() - 1, std::move(p), {}, nullptr});
   }
   // The top-level ORDER BY and LIMIT move to the merge.
   auto statements = engine::Parse(query_.sql);
@@ -149,8 +150,41 @@ std::string PartitionPlan::MapIdentity(size_t m) const {
   return id.dump();
 }
 
-void PartitionPlan::ReuseMap(size_t m, fs::path dir) {
+void PartitionPlan::ReuseMap(size_t m, fs::path dir, nlohmann::json node_files) {
   maps_.at(m).reused = std::move(dir);
+  maps_[m].node_files = std::move(node_files);
+}
+
+// The worker's report is checked as any input: plain names, an https URL, a
+// certificate hash and a capability of 64 hex digits.
+void PartitionPlan::SetNodeFiles(size_t m, nlohmann::json node_files) {
+  auto hex64 = [](const std::string& s) {
+    return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+  };
+  try {
+    bool ok = node_files.at("url").get<std::string>().starts_with("https://") &&
+              hex64(node_files.at("sha256").get<std::string>()) &&
+              hex64(node_files.at("capability").get<std::string>()) &&
+              IsScratchName(node_files.at("dir").get<std::string>());
+    if (auto node = node_files.value("node", ""); !node.empty()) ok = ok && IsScratchName(node);
+    for (auto& f : node_files.at("files"))
+      ok = ok && IsScratchFile(f.at("name").get<std::string>()) && f.at("bytes").get<int64_t>() >= 0;
+    if (!ok) throw Error::Internal("map task {} reported malformed node files", m);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error::Internal("map task {} reported malformed node files: {}", m, e.what());
+  }
+  maps_.at(m).node_files = std::move(node_files);
+}
+
+void PartitionPlan::Forget(size_t m) {
+  maps_.at(m).reused.clear();
+  maps_[m].node_files = nullptr;
+}
+
+std::optional<size_t> PartitionPlan::MapNamed(const std::string& name) const {
+  for (size_t m = 0; m < maps_.size(); m++)
+    if (name == fmt::format("{}.m{}", prefix_, m)) return m;
+  return std::nullopt;
 }
 
 fs::path PartitionPlan::MapOutput(size_t m) const {
@@ -197,29 +231,59 @@ std::vector<PlannedTask> PartitionPlan::PartTasks() const {
 }
 
 PlannedTask PartitionPlan::BucketTask(int64_t b, const std::map<std::string, std::string>& scans,
-                                      const std::map<std::string, std::string>& files) const {
-  return {fmt::format("{}.b{}", prefix_, b),
-          {{"sql", bucket_sql_},
-           {"scans", scans},
-           {"files", Files(files)},
-           {"output", BucketResult(b).string()}}};
+                                      const std::map<std::string, std::string>& files,
+                                      nlohmann::json fetch) const {
+  PlannedTask task{fmt::format("{}.b{}", prefix_, b),
+                   {{"sql", bucket_sql_},
+                    {"scans", scans},
+                    {"files", Files(files)},
+                    {"output", BucketResult(b).string()}}};
+  if (!fetch.empty()) task.body["fetch"] = std::move(fetch);
+  return task;
 }
+
+namespace {
+
+// The bucket a shuffle file is of, from its folder's name (__tarn_bucket=3); -1 if none.
+int64_t BucketOf(const fs::path& file, int64_t buckets) {
+  std::string part = file.parent_path().filename().string();
+  std::string tag = std::string(kBucketColumn) + "=";
+  if (!part.starts_with(tag)) return -1;
+  int64_t b = std::stoll(part.substr(tag.size()));
+  if (b < 0 || b >= buckets) throw Error::Internal("a map task wrote bucket {} of {}", b, buckets);
+  return b;
+}
+
+}  // namespace
 
 std::vector<PlannedTask> PartitionPlan::BucketTasks() const {
   if (!parts_.empty()) return PartTasks();
   // split table i -> bucket -> its files, from all of its map tasks
   std::vector<std::map<int64_t, std::vector<std::string>>> written(split_.size());
+  std::map<int64_t, nlohmann::json> fetch;  // bucket -> the files it fetches from nodes
   for (size_t m = 0; m < maps_.size(); m++) {
     size_t i = maps_[m].table;
+    if (const auto& node = maps_[m].node_files; !node.is_null()) {
+      for (auto& f : node.at("files")) {
+        auto name = f.at("name").get<std::string>();
+        fs::path path = MapOutput(m) / name;  // its name in the plan; the worker fetches it
+        int64_t b = BucketOf(path, buckets_);
+        if (b < 0) continue;
+        written[i][b].push_back(path.string());
+        fetch[b].push_back({{"path", path.string()},
+                            {"url", node.at("url")},
+                            {"sha256", node.at("sha256")},
+                            {"dir", node.at("dir")},
+                            {"capability", node.at("capability")},
+                            {"file", name}});
+      }
+      continue;
+    }
     std::error_code ec;
     for (auto& entry : fs::recursive_directory_iterator(MapOutput(m), ec)) {
       if (!entry.is_regular_file()) continue;
-      std::string part = entry.path().parent_path().filename().string();
-      std::string tag = std::string(kBucketColumn) + "=";
-      if (!part.starts_with(tag)) continue;
-      int64_t b = std::stoll(part.substr(tag.size()));
-      if (b < 0 || b >= buckets_) throw Error::Internal("a map task wrote bucket {} of {}", b, buckets_);
-      written[i][b].push_back(entry.path().string());
+      if (int64_t b = BucketOf(entry.path(), buckets_); b >= 0)
+        written[i][b].push_back(entry.path().string());
     }
     if (ec) throw Error::Io("cannot list the shuffle files in {}: {}", MapOutput(m).string(), ec.message());
   }
@@ -241,7 +305,7 @@ std::vector<PlannedTask> PartitionPlan::BucketTasks() const {
                       kBucketColumn, ListOf(mine), alias);
       for (auto& f : mine) files[f] = key + " (bucket " + std::to_string(b) + ")";
     }
-    out.push_back(BucketTask(b, scans, files));
+    out.push_back(BucketTask(b, scans, files, fetch.count(b) ? fetch[b] : nlohmann::json::array()));
   }
   return out;
 }
@@ -270,6 +334,10 @@ int64_t PartitionPlan::ShuffleBytes() const {
   int64_t total = 0;
   for (size_t m = 0; m < maps_.size(); m++) {
     if (!maps_[m].reused.empty()) continue;
+    if (!maps_[m].node_files.is_null()) {
+      for (auto& f : maps_[m].node_files.at("files")) total += f.at("bytes").get<int64_t>();
+      continue;
+    }
     std::error_code ec;
     for (auto& entry : fs::recursive_directory_iterator(MapDir(m), ec)) {
       if (entry.is_regular_file(ec)) total += static_cast<int64_t>(entry.file_size(ec));

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,14 +70,25 @@ class PartitionPlan {
   // What map task `m` reads and writes: its scan, its files, its key columns and the
   // buckets. Two map tasks of one run with the same identity write the same rows.
   std::string MapIdentity(size_t m) const;
-  // Map task `m`'s files are those an earlier map task of the run wrote into `dir`:
-  // it is not run again.
-  void ReuseMap(size_t m, std::filesystem::path dir);
+  // Map task `m`'s files are those an earlier map task of the run wrote into `dir`
+  // (or on a node, as `node_files` say): it is not run again.
+  void ReuseMap(size_t m, std::filesystem::path dir, nlohmann::json node_files = nullptr);
+  // Map task `m` wrote its files on its node, as its report's "node_files" say
+  // (node_scratch.h, with "node": the Slurm node's name); kInternal if malformed.
+  void SetNodeFiles(size_t m, nlohmann::json node_files);
+  // Where on a node map task `m`'s files are (null: in MapOutput(m)).
+  const nlohmann::json& NodeFiles(size_t m) const { return maps_.at(m).node_files; }
+  // Map task `m` runs again (its files were lost with their node).
+  void Forget(size_t m);
   // Where map task `m`'s files are (its own folder, or the one it reuses).
   std::filesystem::path MapOutput(size_t m) const;
   // The map tasks to run (not those reused).
   std::vector<PlannedTask> MapTasks() const;
-  // After the map stage: reads which bucket files the maps wrote.
+  // The index of the map task named `name`, if it is one of this plan's.
+  std::optional<size_t> MapNamed(const std::string& name) const;
+  // After the map stage: reads which bucket files the maps wrote. A bucket reading
+  // files on nodes lists them under "fetch" (worker.h), each named by its place in
+  // MapOutput(m) (where it would be on the shared filesystem) in the scans.
   std::vector<PlannedTask> BucketTasks() const;
   PlannedTask MergeTask() const;
   // Whether the buckets' results need the merge task (a top-level ORDER BY or LIMIT),
@@ -91,7 +103,8 @@ class PartitionPlan {
   std::vector<PlannedTask> PartTasks() const;
   // Bucket task `b`, reading `scans` and the `files` they open.
   PlannedTask BucketTask(int64_t b, const std::map<std::string, std::string>& scans,
-                         const std::map<std::string, std::string>& files) const;
+                         const std::map<std::string, std::string>& files,
+                         nlohmann::json fetch = nlohmann::json::array()) const;
   std::filesystem::path MapDir(size_t i) const;
   std::filesystem::path BucketResult(int64_t b) const;
 
@@ -104,6 +117,7 @@ class PartitionPlan {
     size_t table;                    // in split_
     governance::PlannedReads reads;  // its scan (of the table's key) and files
     std::filesystem::path reused;    // an earlier map task's folder, or empty
+    nlohmann::json node_files;       // its files on a node (node_scratch.h), or null
   };
   std::vector<Map> maps_;                        // the map tasks
   std::vector<governance::PlannedReads> parts_;  // split by parts: each bucket's part

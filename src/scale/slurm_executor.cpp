@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "common/error.h"
@@ -97,6 +98,15 @@ class SlurmOffload : public session::QueryOffload {
     for (auto& task : posted_) x_.board().Remove(run_.id, task);
     std::error_code ec;
     fs::remove_all(dir_, ec);
+    for (auto& files : node_files_) {
+      try {
+        if (x_.options().remove_node_files) x_.options().remove_node_files(files);
+      } catch (const std::exception& e) {
+        hooks_.note(
+            fmt::format("shuffle files {} left on their node (its file service removes them later): {}",
+                        files.value("dir", "?"), e.what()));
+      }
+    }
   }
 
   bool MaySplit() const override { return app_.executor.buckets != 1; }
@@ -160,16 +170,16 @@ class SlurmOffload : public session::QueryOffload {
     size_t reused = 0;
     for (size_t m = 0; m < plan.Maps(); m++) {
       if (auto it = shuffles_.find(plan.MapIdentity(m)); it != shuffles_.end())
-        plan.ReuseMap(m, it->second), reused++;
+        plan.ReuseMap(m, it->second.first, it->second.second), reused++;
     }
     if (reused > 0)
       hooks_.note(fmt::format("statement {}: {} of {} map tasks reuse an earlier statement's shuffle files",
                               q.index + 1, reused, plan.Maps()));
-    if (auto maps = plan.MapTasks(); !maps.empty()) RunStage(label + "map", prefix + ".m", maps, stopped);
-    for (size_t m = 0; m < plan.Maps(); m++) shuffles_.emplace(plan.MapIdentity(m), plan.MapOutput(m));
+    RunMaps(plan, plan.MapTasks(), label + "map", prefix + ".m", stopped);
     if (reused < plan.Maps())
-      hooks_.note(fmt::format("statement {}: {} shuffled", q.index + 1, Bytes(plan.ShuffleBytes())));
-    auto counts = RunStage(label + "buckets", prefix + ".b", Results(q, plan.BucketTasks()), stopped);
+      hooks_.note(fmt::format("statement {}: {} shuffled{}", q.index + 1, Bytes(plan.ShuffleBytes()),
+                              node_files_.empty() ? "" : " (on the nodes' disks)"));
+    auto counts = RunBuckets(q, plan, label, prefix, stopped);
     if (q.parts_ok && !plan.NeedsMerge()) {  // the buckets' results are the rows, together
       session::OffloadedResult out;
       for (auto& report : counts) out.rows += report.value("rows", int64_t{0});
@@ -181,6 +191,70 @@ class SlurmOffload : public session::QueryOffload {
     auto merge = plan.MergeTask();
     auto reports = RunStage(label + "merge", "", Results(q, {merge}), stopped);
     return {merge.body.at("output").get<std::string>(), reports[0].value("rows", int64_t{0}), {}};
+  }
+
+  // Runs `maps` (of `plan`) as a stage and keeps where their files are.
+  void RunMaps(PartitionPlan& plan, std::vector<PlannedTask> maps, const std::string& label,
+               const std::string& array_stem, const std::function<bool()>& stopped,
+               const std::vector<std::string>& exclude = {}) {
+    if (!x_.options().node_scratch.empty())
+      for (auto& t : maps) t.body["node_scratch"] = x_.options().node_scratch;
+    std::vector<std::string> names;
+    for (auto& t : maps) names.push_back(t.name);
+    auto reports =
+        maps.empty() ? std::vector<nlohmann::json>{} : RunStage(label, array_stem, maps, stopped, exclude);
+    for (size_t i = 0; i < reports.size(); i++) {
+      auto m = plan.MapNamed(names[i]);
+      if (!m) throw Error::Internal("map task {} is not of its plan", names[i]);
+      if (reports[i].contains("node_files")) {
+        reports[i]["node_files"]["node"] = reports[i].value("node", "");
+        plan.SetNodeFiles(*m, reports[i]["node_files"]);
+        node_files_.push_back(plan.NodeFiles(*m));
+      }
+    }
+    for (size_t m = 0; m < plan.Maps(); m++)
+      shuffles_.insert_or_assign(plan.MapIdentity(m), std::make_pair(plan.MapOutput(m), plan.NodeFiles(m)));
+  }
+
+  // The buckets of `plan`; when a bucket task could not fetch shuffle files from a
+  // node (lost with it), the map tasks that wrote them run again, then the buckets.
+  // Every map task's files on the node of a lost folder are taken as lost with it.
+  std::vector<nlohmann::json> RunBuckets(const session::PlannedQuery& q, PartitionPlan& plan,
+                                         const std::string& label, const std::string& prefix,
+                                         const std::function<bool()>& stopped) {
+    for (int64_t tries = 1;; tries++) {
+      lost_.clear();
+      try {
+        return RunStage(label + "buckets", prefix + ".b", Results(q, plan.BucketTasks()), stopped);
+      } catch (const Error&) {
+        if (lost_.empty() || tries >= std::max<int64_t>(2, run_.max_attempts)) throw;
+      }
+      std::set<std::string> urls, again, names;
+      for (size_t m = 0; m < plan.Maps(); m++) {
+        const auto& node = plan.NodeFiles(m);
+        if (!node.is_null() && lost_.count(node.value("dir", ""))) urls.insert(node.value("url", ""));
+      }
+      for (size_t m = 0; m < plan.Maps(); m++) {
+        const auto& node = plan.NodeFiles(m);
+        if (node.is_null() || !urls.count(node.value("url", ""))) continue;
+        if (auto name = node.value("node", ""); !name.empty() && name != "local") names.insert(name);
+        plan.Forget(m), again.insert(fmt::format("{}.m{}", prefix, m));
+      }
+      if (again.empty())
+        throw Error::Io("{}: shuffle files were lost and no map task of it wrote them", label);
+      std::vector<PlannedTask> maps;
+      for (auto& t : plan.MapTasks())
+        if (again.count(t.name)) maps.push_back(std::move(t));
+      hooks_.note(
+          fmt::format("{}buckets: the shuffle files of {} map task(s) were lost with their node: they "
+                      "run again",
+                      label, maps.size()));
+      // Not on the nodes that lost them, while the run has others.
+      std::vector<std::string> exclude(names.begin(), names.end());
+      if (static_cast<int64_t>(exclude.size()) >= std::max<int64_t>(app_.executor.max_nodes, 1))
+        exclude.clear();
+      RunMaps(plan, std::move(maps), label + "map (again)", "", stopped, exclude);
+    }
   }
 
   // Tasks that write the query's rows: with the field ids of the table they are for.
@@ -259,16 +333,17 @@ class SlurmOffload : public session::QueryOffload {
   // crashed) is submitted again on its own, not on the nodes it failed on, up to the
   // run's attempts; a task that reports a failure cancels the stage and throws it.
   std::vector<nlohmann::json> RunStage(const std::string& label, const std::string& array_stem,
-                                       std::vector<PlannedTask> planned,
-                                       const std::function<bool()>& stopped) {
+                                       std::vector<PlannedTask> planned, const std::function<bool()>& stopped,
+                                       const std::vector<std::string>& exclude = {}) {
     auto started = std::chrono::steady_clock::now();
     std::vector<StageTask> tasks;
-    for (auto& p : planned) tasks.push_back(Post(std::move(p)));
+    for (auto& p : planned) tasks.push_back(Post(std::move(p))), tasks.back().excluded = exclude;
     std::vector<std::string> jobs;  // every Slurm job of the stage, to cancel
     if (tasks.size() == 1 || array_stem.empty()) {
-      for (auto& t : tasks) jobs.push_back(t.job = x_.slurm().Submit(Request(t.name, {}))), t.submissions = 1;
+      for (auto& t : tasks)
+        jobs.push_back(t.job = x_.slurm().Submit(Request(t.name, exclude))), t.submissions = 1;
     } else {
-      auto r = Request(array_stem + "%a", {});
+      auto r = Request(array_stem + "%a", exclude);
       r.name = "tarn-" + run_.id + "-" + array_stem;
       r.array_size = static_cast<int64_t>(tasks.size());
       r.max_parallel = app_.executor.max_nodes;
@@ -411,6 +486,9 @@ class SlurmOffload : public session::QueryOffload {
 
   void Finish(StageTask& t, const nlohmann::json& report) {
     if (!report.value("ok", false)) {
+      if (report.contains("lost") && report["lost"].is_array())
+        for (auto& dir : report["lost"])
+          if (dir.is_string()) lost_.insert(dir.get<std::string>());
       auto e = report.value("error", nlohmann::json::object());
       throw Error(CodeNamed(e.value("code", "internal")), e.value("message", "the task failed"));
     }
@@ -426,7 +504,10 @@ class SlurmOffload : public session::QueryOffload {
   fs::path dir_;
   std::vector<std::string> posted_;
   int64_t queries_ = 0;
-  std::map<std::string, fs::path> shuffles_;  // map tasks' identities -> their files (the run's)
+  // map tasks' identities -> their files (the run's): their folder, or where on a node
+  std::map<std::string, std::pair<fs::path, nlohmann::json>> shuffles_;
+  std::vector<nlohmann::json> node_files_;  // the files map tasks wrote on nodes, removed at the end
+  std::set<std::string> lost_;              // node folders a bucket task could not fetch from
 };
 
 }  // namespace

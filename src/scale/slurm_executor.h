@@ -38,6 +38,13 @@ struct SlurmExecutorOptions {
   std::chrono::milliseconds poll{250};  // how often Slurm is asked about a task's job
   // How long a task credential holds when the application sets no time limit.
   std::chrono::minutes credential_ttl{24 * 60};
+  // Each node's scratch root (%n: the node's name), where map tasks write the shuffle
+  // when the node runs a file service (node_scratch.h); "": on the shared filesystem.
+  std::string node_scratch;
+  // Removes the files a map task wrote on a node (its report's "node_files") once the
+  // attempt ended; throws if the node cannot be reached (its service then removes them
+  // when they are old).
+  std::function<void(const nlohmann::json& node_files)> remove_node_files;
 };
 
 // The tasks handed out and their reports, by (run, task).

@@ -1,7 +1,9 @@
 #include "scale/worker.h"
 
+#include <fmt/format.h>
 #include <duckdb/parser/statement/select_statement.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +13,7 @@
 #include "common/util.h"
 #include "engine/engine.h"
 #include "governance/planned_resolver.h"
+#include "scale/node_scratch.h"
 
 namespace tarn::scale {
 
@@ -18,7 +21,84 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int64_t Run(const nlohmann::json& task) {
+// Copies the task's "fetch" files into `into` and points its scans and files at the
+// copies. Those it cannot fetch: their folders go to `lost`, and it throws.
+void FetchInputs(nlohmann::json& task, const fs::path& into, const FetchInput& fetch,
+                 std::vector<std::string>& lost) {
+  if (!task.contains("fetch")) return;
+  if (!fetch)
+    throw Error::InvalidArgument("the task reads files of other nodes, which this worker cannot fetch");
+  fs::create_directories(into);
+  std::map<std::string, std::string> local;  // the file's name in the plan -> its copy
+  std::string failure;
+  for (auto& from : task.at("fetch")) {
+    fs::path to = into / fmt::format("{}.parquet", local.size());
+    try {
+      fetch(from, to);
+    } catch (const Error& e) {
+      auto dir = from.at("dir").get<std::string>();
+      if (std::find(lost.begin(), lost.end(), dir) == lost.end()) lost.push_back(dir);
+      failure = e.what();
+      continue;
+    }
+    local[from.at("path").get<std::string>()] = to.string();
+  }
+  if (!lost.empty())
+    throw Error::Io("cannot fetch the shuffle files of {} task folder(s) from their nodes: {}", lost.size(),
+                    failure);
+  for (auto& [name, scan] : task.at("scans").items()) {
+    std::string text = scan.get<std::string>();
+    for (auto& [from, to] : local) {
+      auto quoted = engine::QuoteString(from);
+      for (auto at = text.find(quoted); at != std::string::npos; at = text.find(quoted, at))
+        text.replace(at, quoted.size(), engine::QuoteString(to)), at += to.size();
+    }
+    scan = text;
+  }
+  for (auto& f : task.at("files")) {
+    if (auto it = local.find(f.at("path").get<std::string>()); it != local.end()) f["path"] = it->second;
+  }
+}
+
+// Where a map task with a node scratch root writes, if that node has a file service:
+// a fresh folder of the root's files/ (0700).
+std::optional<std::pair<NodeService, fs::path>> NodeFolder(const nlohmann::json& task) {
+  if (!task.contains("node_scratch") || !task.contains("partition_by")) return std::nullopt;
+  const char* node = std::getenv("SLURMD_NODENAME");
+  auto root = NodeScratchRoot(task.at("node_scratch").get<std::string>(), node ? node : "");
+  auto service = ReadNodeService(root);
+  if (!service) return std::nullopt;
+  auto name = fmt::format("{}.{}.{}", task.at("run").get<std::string>(), task.at("attempt").get<int64_t>(),
+                          task.at("task").get<std::string>());
+  if (!IsScratchName(name)) throw Error::InvalidArgument("the task's name is not a plain file name");
+  fs::path dir = root / "files" / name;
+  std::error_code ec;
+  fs::remove_all(dir, ec);  // an earlier try of this task on this node
+  fs::create_directories(dir, ec);
+  if (ec) throw Error::Io("cannot make the task's folder {}: {}", dir.string(), ec.message());
+  fs::permissions(dir, fs::perms::owner_all, ec);
+  return std::make_pair(*service, dir);
+}
+
+int64_t Run(nlohmann::json task, const FetchInput& fetch, nlohmann::json& report) {
+  fs::path output = task.at("output").get<std::string>();
+  if (!output.is_absolute()) throw Error::InvalidArgument("the task's output is not an absolute path");
+  auto node = NodeFolder(task);
+  if (node) output = node->second / "out";
+  std::error_code ec;
+  fs::create_directories(output.parent_path(), ec);
+  if (ec)
+    throw Error::Io("cannot make the task's folder {}: {}", output.parent_path().string(), ec.message());
+  // What does not fit in the task's memory goes to the node's local disk, never the
+  // shared filesystem the lake is on; so do the files fetched from other nodes.
+  TempFolder spill("tarn-spill-", "the task's spill folder");
+  std::vector<std::string> lost;
+  try {
+    FetchInputs(task, spill.path() / "inputs", fetch, lost);
+  } catch (const Error&) {
+    if (!lost.empty()) report["lost"] = lost;
+    throw;
+  }
   governance::PlannedReads reads;
   reads.scans = task.at("scans").get<std::map<std::string, std::string>>();
   std::set<fs::path> dirs;
@@ -27,15 +107,6 @@ int64_t Run(const nlohmann::json& task) {
     reads.files[path.string()] = f.at("table").get<std::string>();
     dirs.insert(path.parent_path());
   }
-  fs::path output = task.at("output").get<std::string>();
-  if (!output.is_absolute()) throw Error::InvalidArgument("the task's output is not an absolute path");
-  std::error_code ec;
-  fs::create_directories(output.parent_path(), ec);
-  if (ec)
-    throw Error::Io("cannot make the task's folder {}: {}", output.parent_path().string(), ec.message());
-  // What does not fit in the task's memory goes to the node's local disk, never the
-  // shared filesystem the lake is on.
-  TempFolder spill("tarn-spill-", "the task's spill folder");
   engine::EngineOptions options;
   options.memory_limit = std::to_string(task.at("memory").get<int64_t>() >> 20) + "MB";
   options.threads = static_cast<int>(task.at("threads").get<int64_t>());
@@ -48,19 +119,20 @@ int64_t Run(const nlohmann::json& task) {
   auto statements = engine::Parse(task.at("sql").get<std::string>());
   if (statements.size() != 1 || statements[0]->type != duckdb::StatementType::SELECT_STATEMENT)
     throw Error::InvalidArgument("the task's statement is not one query");
-  // A map task (partition_plan.h) writes its rows into one folder per bucket, as zstd:
-  // the shuffle is written and read back over the shared filesystem, and zstd halves
-  // its bytes (bench/results/scale-*.md) for a little more CPU.
+  // A map task (partition_plan.h) writes its rows into one folder per bucket, as zstd
+  // when the shuffle goes through the shared filesystem (zstd halves its bytes,
+  // bench/results/scale-*.md, for a little more CPU), as snappy on the node's disk.
   engine::ParquetOptions parquet;
   if (task.contains("partition_by")) {
     parquet.partition_by = {task.at("partition_by").get<std::string>()};
     parquet.file_prefix = "part";
-    parquet.compression = engine::ParquetCompression::kZstd;
+    parquet.compression = node ? engine::ParquetCompression::kSnappy : engine::ParquetCompression::kZstd;
   }
   if (task.contains("field_ids"))  // its rows are a table's data files
     parquet.field_ids = task.at("field_ids").get<std::vector<std::pair<std::string, int64_t>>>();
   auto rows = engine::WriteParquetFile(*conn, std::move(statements[0]->Cast<duckdb::SelectStatement>().node),
                                        output, parquet);
+  if (node) report["node_files"] = DescribeNodeFiles(node->first, node->second, SealFolder(node->second));
   return rows;
 }
 
@@ -80,13 +152,13 @@ std::pair<int64_t, int64_t> IoBytes() {
 
 }  // namespace
 
-nlohmann::json ExecuteTask(const nlohmann::json& task) {
+nlohmann::json ExecuteTask(const nlohmann::json& task, const FetchInput& fetch) {
   const char* node = std::getenv("SLURMD_NODENAME");
   nlohmann::json report{{"node", node && *node ? node : "local"}};
   auto started = std::chrono::steady_clock::now();
   auto io = IoBytes();
   try {
-    report["rows"] = Run(task);
+    report["rows"] = Run(task, fetch, report);
     report["ok"] = true;
   } catch (const Error& e) {
     report["ok"] = false;

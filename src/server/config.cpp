@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "governance/policy.h"
+#include "scale/node_scratch.h"
 #include "server/http_client.h"
 
 namespace tarn::server {
@@ -227,6 +228,14 @@ ServerConfig LoadConfig(const std::filesystem::path& file) {
     std::string rest_socket;
     Read(*t, "rest_socket", rest_socket, "slurm.", k);
     c.slurm_rest_socket = rest_socket;
+    Read(*t, "node_scratch", c.slurm_node_scratch, "slurm.", k);
+    if (!c.slurm_node_scratch.empty()) {
+      try {
+        scale::NodeScratchRoot(c.slurm_node_scratch, "node");
+      } catch (const Error&) {
+        throw Error::InvalidArgument("slurm.node_scratch must be an absolute path (%n: the node's name)");
+      }
+    }
     if (!rest_socket.empty() && !c.slurm_rest_socket.is_absolute())
       throw Error::InvalidArgument("slurm.rest_socket must be the absolute path of slurmrestd's UNIX socket");
     int64_t node_poll_s = c.slurm_node_poll_ms / 1000;

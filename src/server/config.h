@@ -32,7 +32,9 @@
 //              the nodes' states are read), scale_idle = "5m" (how long a power-saving
 //              node idles before managed scaling powers it down), rest_socket =
 //              "/run/slurmrestd/tarn.socket" (submit, watch and cancel jobs through
-//              slurmrestd on that UNIX socket instead of sbatch). docs/scale-out.md
+//              slurmrestd on that UNIX socket instead of sbatch), node_scratch =
+//              "/local/tarn" (each node's scratch root, %n its name: map tasks write the
+//              shuffle there where `tarn node serve` runs). docs/scale-out.md
 #pragma once
 
 #include <chrono>
@@ -108,6 +110,7 @@ struct ServerConfig {
   std::filesystem::path slurm_worker_program;  // [slurm] worker_program ("": /proc/self/exe)
   std::string slurm_worker_ca_file;            // [slurm] worker_ca_file
   std::filesystem::path slurm_rest_socket;     // [slurm] rest_socket: submit through slurmrestd there
+  std::string slurm_node_scratch;              // [slurm] node_scratch: the nodes' scratch root (%n: node)
   int slurm_node_poll_ms = 5000;               // [slurm] node_poll: how often the nodes are looked at
   int64_t slurm_scale_idle_ms = 300000;        // [slurm] scale_idle: a node idle this long is powered down
   int slurm_poll_ms = 250;                     // for tests, never from a file

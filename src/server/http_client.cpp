@@ -8,6 +8,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include <algorithm>
 
 #include "common/error.h"
@@ -81,6 +84,16 @@ ClientResponse Exchange(Stream& stream, beast::tcp_stream& lowest, http::request
 
 }  // namespace
 
+std::string CertificateSha256(X509* certificate) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (!certificate || X509_digest(certificate, EVP_sha256(), md, &n) != 1) return "";
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < n; i++) out += {hex[md[i] >> 4], hex[md[i] & 15]};
+  return out;
+}
+
 ClientResponse Fetch(const std::string& method, const std::string& url,
                      const std::map<std::string, std::string>& headers, const std::string& body,
                      const ClientOptions& options) {
@@ -109,6 +122,13 @@ ClientResponse Fetch(const std::string& method, const std::string& url,
                     ssl::context::no_tlsv1_1);
     if (options.insecure) {
       ctx.set_verify_mode(ssl::verify_none);
+    } else if (!options.pinned_sha256.empty()) {
+      ctx.set_verify_mode(ssl::verify_peer);
+      ctx.set_verify_callback([pin = options.pinned_sha256](bool, ssl::verify_context& v) {
+        auto* store = v.native_handle();
+        if (X509_STORE_CTX_get_error_depth(store) > 0) return true;  // the leaf alone decides
+        return CertificateSha256(X509_STORE_CTX_get_current_cert(store)) == pin;
+      });
     } else {
       if (options.ca_file.empty()) {
         ctx.set_default_verify_paths();

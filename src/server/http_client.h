@@ -9,6 +9,8 @@
 #include <map>
 #include <string>
 
+struct x509_st;
+
 namespace tarn::server {
 
 // Whether the server may fetch `url` for identity (JWKS, an identity provider's
@@ -18,6 +20,9 @@ bool HttpsOrLoopback(const std::string& url);
 struct ClientOptions {
   std::string ca_file;    // PEM bundle to trust instead of the system store
   bool insecure = false;  // skip certificate verification (testing only)
+  // Trust exactly the certificate with this SHA-256 (lower-case hex of its DER form),
+  // whatever signed it and whatever names it holds (a node's file service).
+  std::string pinned_sha256;
   std::chrono::seconds timeout{30};
   size_t max_response_bytes = 1ull << 30;
 };
@@ -27,6 +32,9 @@ struct ClientResponse {
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
 };
+
+// The SHA-256 of a certificate's DER form as lower-case hex ("" if it has none).
+std::string CertificateSha256(x509_st* certificate);
 
 // Sends one request to `url` (http:// or https://). Throws kIo when the server
 // cannot be reached or answers malformed HTTP, kInvalidArgument for a bad URL.

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "jobs/job_store.h"
 #include "server/http.h"
+#include "server/node_files.h"
 
 namespace tarn::server {
 
@@ -64,6 +65,8 @@ std::shared_ptr<scale::SlurmExecutor> MakeSlurmExecutor(const ServerConfig& conf
   o.server_url = [url] { return url; };
   o.ca_file = config.slurm_worker_ca_file;
   o.rest_socket = config.slurm_rest_socket;
+  o.node_scratch = config.slurm_node_scratch;
+  o.remove_node_files = RemoveNodeFiles;
   o.poll = std::chrono::milliseconds(config.slurm_poll_ms);
   return std::make_shared<scale::SlurmExecutor>(std::move(o), scale::TaskSigningKey(*meta));
 }

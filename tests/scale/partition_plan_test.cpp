@@ -2,12 +2,15 @@
 // ExecuteTask on real Parquet files, give the rows the whole query gives.
 #include "scale/partition_plan.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <duckdb.hpp>
 #include <set>
 
 #include "common/error.h"
+#include "scale/node_scratch.h"
 #include "scale/worker.h"
 #include "test_util.h"
 
@@ -151,6 +154,89 @@ TEST_F(PartitionPlanTest, ATaskSpillsOnTheNodesLocalDiskAndLeavesNothingThere) {
     setenv("TMPDIR", saved.c_str(), 1);
   else
     unsetenv("TMPDIR");
+}
+
+// Map tasks whose node runs a file service write their shuffle on the node's scratch
+// (not in the run's shared scratch) and report the files; the bucket tasks fetch them
+// (here: copied when the capability opens the folder, as the service does) and give
+// the whole query's rows. A file that cannot be fetched fails its bucket, naming the
+// folder lost.
+TEST_F(PartitionPlanTest, MapOutputsOnANodesDiskAreFetchedByTheBucketsWithTheSameResult) {
+  auto node = dir_ / "n7";
+  fs::create_directories(node / "files");
+  WriteNodeService(node, {"https://127.0.0.1:1", std::string(64, 'a'), getpid()});
+  setenv("SLURMD_NODENAME", "n7", 1);
+  auto q = Query(
+      "SELECT o.customer, c.segment, count(*) AS n, sum(o.amount) AS total FROM db.orders o JOIN "
+      "db.customers c ON o.customer = c.customer GROUP BY ALL ORDER BY o.customer",
+      {"customer", "segment", "n", "total"});
+  PlannedTask whole{"whole",
+                    {{"sql", q.sql},
+                     {"scans", q.reads.scans},
+                     {"files", nlohmann::json::array()},
+                     {"output", (dir_ / "whole.parquet").string()}}};
+  for (auto& [path, table] : q.reads.files) whole.body["files"].push_back({{"path", path}, {"table", table}});
+  Execute(whole);
+  auto run = [](PlannedTask t, const FetchInput& fetch = {}) {
+    t.body["memory"] = int64_t{256} << 20;
+    t.body["threads"] = 1;
+    t.body["run"] = "jr-1";
+    t.body["attempt"] = 1;
+    t.body["task"] = t.name;
+    return ExecuteTask(t.body, fetch);
+  };
+  PartitionPlan plan(q, 4, dir_ / "scratch", "t1", 2);
+  for (auto& t : plan.MapTasks()) {
+    t.body["node_scratch"] = (dir_ / "%n").string();
+    auto report = run(t);
+    ASSERT_TRUE(report["ok"].get<bool>()) << report.dump();
+    ASSERT_TRUE(report.contains("node_files")) << report.dump();
+    EXPECT_EQ(report["node_files"]["url"], "https://127.0.0.1:1");
+    EXPECT_EQ(report["node_files"]["dir"], "jr-1.1." + t.name);
+    plan.SetNodeFiles(*plan.MapNamed(t.name), report["node_files"]);
+    EXPECT_FALSE(fs::exists(plan.MapOutput(*plan.MapNamed(t.name))));  // nothing on the shared scratch
+  }
+  EXPECT_GT(plan.ShuffleBytes(), 0);
+  int fetched = 0;
+  FetchInput copy = [&](const nlohmann::json& from, const fs::path& to) {
+    fs::path folder = node / "files" / from.at("dir").get<std::string>();
+    if (!Opens(folder, from.at("capability").get<std::string>())) throw Error::NotFound("no such files");
+    fs::copy_file(folder / from.at("file").get<std::string>(), to);
+    fetched++;
+  };
+  auto buckets = plan.BucketTasks();
+  for (auto& t : buckets) {
+    fs::create_directories(dir_ / "scratch" / t.name);
+    auto report = run(t, copy);
+    ASSERT_TRUE(report["ok"].get<bool>()) << report.dump();
+  }
+  EXPECT_GT(fetched, 0);
+  auto merge = plan.MergeTask();
+  fs::create_directories(dir_ / "scratch" / merge.name);
+  Execute(merge);
+  EXPECT_EQ(Rows(merge.body["output"].get<std::string>()), Rows(dir_ / "whole.parquet"));
+  // A capability that does not open the folder, or a node that cannot be reached: lost.
+  auto bad = buckets[0];
+  ASSERT_TRUE(bad.body.contains("fetch"));
+  std::string dir = bad.body["fetch"][0]["dir"];
+  bad.body["fetch"][0]["capability"] = std::string(64, '0');
+  auto report = run(bad, copy);
+  EXPECT_FALSE(report["ok"].get<bool>());
+  EXPECT_EQ(report["lost"], nlohmann::json::array({dir})) << report.dump();
+  EXPECT_THAT(report["error"]["message"].get<std::string>(),
+              ::testing::HasSubstr(
+                  "cannot fetch the shuffle files of 1 task folder(s) from their nodes: no such files"));
+  // Without a function to fetch with, a task reading other nodes' files is malformed.
+  report = run(buckets[0]);
+  EXPECT_EQ(report["error"]["code"], "invalid_argument") << report.dump();
+  // A map task on a node whose service is gone writes on the shared scratch.
+  WriteNodeService(node, {"https://127.0.0.1:1", std::string(64, 'a'), 999999999});
+  auto map = plan.MapTasks()[0];
+  map.body["node_scratch"] = (dir_ / "%n").string();
+  report = run(map);
+  EXPECT_FALSE(report.contains("node_files")) << report.dump();
+  EXPECT_TRUE(fs::exists(map.body["output"].get<std::string>()));
+  unsetenv("SLURMD_NODENAME");
 }
 
 TEST_F(PartitionPlanTest, AJoinGroupedByItsKeyGivesTheWholeQuerysRowsInItsOrder) {

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 
 #include <filesystem>
+#include <vector>
 
 #include "jobs_fixture.h"
 #include "scale/slurm.h"
@@ -64,6 +65,8 @@ class SlurmJobsTest : public JobsFixture {
     config.slurm_poll_ms = 100;
     config.slurm_worker_program = TARN_BINARY;  // not this test program, which serves here
     config.slurm_node_poll_ms = 300;
+    // The nodes' file services of the test cluster: the shuffle stays on the nodes.
+    if (const char* nodes = std::getenv("TARN_TEST_NODE_SCRATCH")) config.slurm_node_scratch = nodes;
   }
 
   // Polls until the run ends (up to `limit`); returns it.
@@ -117,7 +120,26 @@ class SlurmJobsTest : public JobsFixture {
   std::filesystem::path Scratch() { return dir_.path() / "lake" / "_tarn" / "scratch"; }
   bool ScratchEmpty() {
     std::error_code ec;
-    return !std::filesystem::exists(Scratch(), ec) || std::filesystem::is_empty(Scratch(), ec);
+    return (!std::filesystem::exists(Scratch(), ec) || std::filesystem::is_empty(Scratch(), ec)) &&
+           NodeFiles().empty();
+  }
+  // A node's scratch root, if the test cluster's nodes run file services ("" if not).
+  std::filesystem::path NodeRoot(const std::string& node) {
+    const char* pattern = std::getenv("TARN_TEST_NODE_SCRATCH");
+    if (!pattern) return {};
+    std::string root = pattern;
+    return root.replace(root.find("%n"), 2, node);
+  }
+  // The map tasks' folders on the nodes' scratch (the test cluster's n1-n3).
+  std::vector<std::filesystem::path> NodeFiles() {
+    std::vector<std::filesystem::path> out;
+    for (auto node : {"n1", "n2", "n3"}) {
+      std::error_code ec;
+      if (NodeRoot(node).empty()) break;
+      for (auto& e : std::filesystem::directory_iterator(NodeRoot(node) / "files", ec))
+        out.push_back(e.path());
+    }
+    return out;
   }
 
   std::unique_ptr<TestMetastore> pg_;

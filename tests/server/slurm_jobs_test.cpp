@@ -316,21 +316,25 @@ TEST(SlurmConfig, SettingsLoadAndBadOnesAreRefusedByName) {
   auto file = dir.path() / "server.toml";
   WriteFile(file,
             "[slurm]\nworker_url = \"https://tarn.internal:8998\"\nworker_program = \"/usr/bin/tarn\"\n"
-            "node_poll = \"10s\"\nscale_idle = \"2m\"\nrest_socket = \"/run/slurmrestd/tarn.socket\"\n");
+            "node_poll = \"10s\"\nscale_idle = \"2m\"\nrest_socket = \"/run/slurmrestd/tarn.socket\"\n"
+            "node_scratch = \"/local/tarn/%n\"\n");
   auto c = server::LoadConfig(file);
   EXPECT_EQ(c.slurm_worker_url, "https://tarn.internal:8998");
   EXPECT_EQ(c.slurm_worker_program, "/usr/bin/tarn");
   EXPECT_EQ(c.slurm_node_poll_ms, 10000);
   EXPECT_EQ(c.slurm_scale_idle_ms, 120000);
   EXPECT_EQ(c.slurm_rest_socket, "/run/slurmrestd/tarn.socket");
-  for (auto [text, named] : {std::pair<std::string, std::string>{"colour = 1", "slurm.colour"},
-                             {"worker_url = \"ftp://x\"", "slurm.worker_url"},
-                             {"worker_program = \"tarn\"", "slurm.worker_program"},
-                             {"node_poll = \"0s\"", "slurm.node_poll"},
-                             {"scale_idle = \"soon\"", "slurm.scale_idle"},
-                             {"scale_idle = \"200h\"", "slurm.scale_idle must be 1s to 7d"},
-                             {"rest_socket = \"tarn.socket\"", "slurm.rest_socket must be the absolute path"},
-                             {"rest_socket = 5", "slurm.rest_socket"}}) {
+  EXPECT_EQ(c.slurm_node_scratch, "/local/tarn/%n");
+  for (auto [text, named] :
+       {std::pair<std::string, std::string>{"colour = 1", "slurm.colour"},
+        {"worker_url = \"ftp://x\"", "slurm.worker_url"},
+        {"worker_program = \"tarn\"", "slurm.worker_program"},
+        {"node_poll = \"0s\"", "slurm.node_poll"},
+        {"scale_idle = \"soon\"", "slurm.scale_idle"},
+        {"scale_idle = \"200h\"", "slurm.scale_idle must be 1s to 7d"},
+        {"rest_socket = \"tarn.socket\"", "slurm.rest_socket must be the absolute path"},
+        {"rest_socket = 5", "slurm.rest_socket"},
+        {"node_scratch = \"local/%n\"", "slurm.node_scratch must be an absolute path"}}) {
     WriteFile(file, "[slurm]\n" + text + "\n");
     try {
       server::LoadConfig(file);

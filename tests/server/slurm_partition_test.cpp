@@ -4,8 +4,12 @@
 #include <gmock/gmock.h>
 #include <duckdb.hpp>
 
-#include <filesystem>
+#include <unistd.h>
 
+#include <filesystem>
+#include <map>
+
+#include "common/util.h"
 #include "slurm_jobs_fixture.h"
 
 namespace tarn::testing {
@@ -63,7 +67,8 @@ TEST_F(SlurmPartitionTest, AQuerySplitByItsDeclaredKeyGivesTheLocalResult) {
   EXPECT_THAT(log, ::testing::ContainsRegex("task t1.m0 ended on n[1-3]: 10 rows"));  // customers, whole
   EXPECT_THAT(log, ::testing::ContainsRegex(
                        "statement 1 buckets: Slurm job [0-9]+ submitted with sbatch \\(4 tasks\\)"));
-  EXPECT_THAT(log, ::testing::ContainsRegex("statement 1: [0-9.]+ (bytes|MiB) shuffled"));
+  EXPECT_THAT(
+      log, ::testing::ContainsRegex("statement 1: [0-9.]+ (bytes|MiB) shuffled \\(on the nodes' disks\\)"));
   EXPECT_THAT(log,
               ::testing::ContainsRegex("statement 1 map: 4 tasks ended in [0-9]+ ms \\(slowest task [0-9]+ "
                                        "ms\\); read [0-9.]+ (bytes|MiB), wrote [0-9.]+ (bytes|MiB)"));
@@ -237,6 +242,52 @@ TEST_F(SlurmPartitionTest, AJoinAndWhatIsMadeRowForRowFromItAreSplitAlongTheChai
     EXPECT_GT(ids->GetValue(0, 0).GetValue<int64_t>(), 3) << e.path();
   }
   EXPECT_EQ(files, 4u);  // one a part
+}
+
+// Nodes whose file service cannot be reached (its process runs, its port answers
+// nothing): the map tasks that wrote there run again on another node, the buckets
+// fetch from that one, and the result is the local one.
+TEST_F(SlurmPartitionTest, ShuffleFilesLostWithTheirNodesServiceAreWrittenAgainOnAnotherNode) {
+  if (NodeRoot("n1").empty()) GTEST_SKIP() << "the test cluster runs no node file services";
+  namespace fs = std::filesystem;
+  struct Restore {  // the services' own files again, however the test ends
+    std::map<fs::path, std::string> saved;
+    ~Restore() {  // and without what the run left on n1 and n2
+      for (auto& [file, text] : saved) {
+        WriteFileAtomic(file, text, 0644);
+        std::error_code ec;
+        for (auto& e : fs::directory_iterator(file.parent_path() / "files", ec)) fs::remove_all(e.path(), ec);
+      }
+    }
+  } restore;
+  for (auto node : {"n1", "n2"}) {
+    fs::path file = NodeRoot(node) / "service.json";
+    restore.saved[file] = ReadTextFile(file);
+    WriteFileAtomic(
+        file,
+        json{{"url", "https://127.0.0.1:1"}, {"sha256", std::string(64, '0')}, {"pid", getpid()}}.dump(),
+        0644);
+  }
+  auto local = SubmitOk(ana_, kByCustomer, "here");
+  auto split = SubmitJob(
+      "split", {{"type", "sql"}, {"script", kByCustomer}, {"partition_by", {{"sales.orders", "customer"}}}});
+  ASSERT_EQ(WaitEnded(local, "here")["state"], "SUCCESS");
+  auto run = WaitEnded(split, "split", std::chrono::seconds(180));
+  auto log = Log(split, "split");
+  ASSERT_EQ(run["state"], "SUCCESS") << run.dump() << log;
+  EXPECT_EQ(Result(split, "split")["rows"], Result(local, "here")["rows"]);
+  // Sales.orders' 3 parts: n3 takes at most 2 of them (2 CPUs), so at least one went
+  // to n1 or n2 and was lost.
+  EXPECT_THAT(log, ::testing::ContainsRegex(
+                       "statement 1 buckets: the shuffle files of [1-3] map task\\(s\\) were lost "
+                       "with their node: they run again"));
+  EXPECT_THAT(log, ::testing::ContainsRegex("statement 1 map \\(again\\): Slurm jobs? [0-9,]+ submitted"));
+  EXPECT_THAT(log, ::testing::ContainsRegex("task t1.m[0-2] ended on n3"));
+  // What n1 and n2 wrote could not be removed through their services; n3 holds nothing.
+  EXPECT_THAT(log, HasSubstr("left on their node"));
+  auto left = NodeFiles();
+  EXPECT_FALSE(left.empty());
+  for (auto& dir : left) EXPECT_THAT(dir.string(), ::testing::Not(HasSubstr("/n3/"))) << dir;
 }
 
 TEST_F(SlurmPartitionTest, ASplitQueryThatFailsInItsBucketsFailsTheRunAndLeavesNoShuffleFiles) {
