@@ -199,10 +199,13 @@ def size(text):  # "12 bytes", "3.4 MiB" (the log's units)
     return float(n) * {"bytes": 1, "byte": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}[unit]
 for l in json.load(open(sys.argv[1]))["lines"]:
     m = l["message"]
-    if g := re.search(r": \d+ tasks? ended in (\d+) ms \(slowest task (\d+) ms\); read (.+), wrote (.+)$", m):
+    if g := re.search(r": \d+ tasks? ended in (\d+) ms \(slowest task (\d+) ms\); read ([\d.]+ \w+), "
+                      r"wrote ([\d.]+ \w+)(?:, fetched ([\d.]+ \w+) from other nodes)?$", m):
         overhead.append(int(g[1]) - int(g[2]))
         kind = "map" if re.match(r"statement \d+ map:", m) else "other"
         io[kind] = io.get(kind, 0) + size(g[3]) + size(g[4])
+        if g[5]:
+            io["fetched"] = io.get("fetched", 0) + size(g[5])
     if g := re.match(r"statement (\d+) of \d+ started: (?:-- ([^\n]*)\n)?", m):
         started[int(g[1])] = g[2] or "?"
     elif g := re.match(r"statement (\d+) (map|buckets|merge): ", m):
@@ -226,7 +229,9 @@ if overhead:
     print(f"{len(overhead)} Slurm stages; each stage's time beyond its slowest task (submission, scheduling, "
           f"start, polling): median {overhead[len(overhead) // 2] / 1000:.2f} s, in all {sum(overhead) / 1000:.1f} s")
     print(f"bytes read and written by the tasks: map stages {io.get('map', 0) / 2**20:.0f} MiB, "
-          f"the other stages {io.get('other', 0) / 2**20:.0f} MiB")
+          f"the other stages {io.get('other', 0) / 2**20:.0f} MiB; fetched from other nodes "
+          f"{io.get('fetched', 0) / 2**20:.0f} MiB (also in the other stages' read and written: "
+          f"received, then written and read on the local disk)")
 PY
 }
 

@@ -46,11 +46,20 @@ int64_t EpochMillis() {
 }
 
 std::string ReadTextFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw Error::Io("cannot read {}", path.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  // One read into a string of the file's size (files of the shuffle are tens of MB).
+  auto size = in.tellg();
+  std::string out(size > 0 ? static_cast<size_t>(size) : 0, '\0');
+  in.seekg(0);
+  if (size > 0 && !in.read(out.data(), size)) throw Error::Io("cannot read {}", path.string());
+  if (size <= 0) {  // a file that does not say its size (/proc): read it as it comes
+    in.clear();
+    std::stringstream ss;
+    ss << in.rdbuf();
+    out = ss.str();
+  }
+  return out;
 }
 
 void WriteFileAtomic(const std::filesystem::path& path, const std::string& text, unsigned mode) {

@@ -98,10 +98,13 @@ class SlurmOffload : public session::QueryOffload {
     for (auto& task : posted_) x_.board().Remove(run_.id, task);
     std::error_code ec;
     fs::remove_all(dir_, ec);
+    std::set<std::string> unreachable;  // a node that failed once is not asked again
     for (auto& files : node_files_) {
       try {
+        if (unreachable.count(files.value("url", ""))) throw Error::Io("its node could not be reached");
         if (x_.options().remove_node_files) x_.options().remove_node_files(files);
       } catch (const std::exception& e) {
+        unreachable.insert(files.value("url", ""));
         hooks_.note(
             fmt::format("shuffle files {} left on their node (its file service removes them later): {}",
                         files.value("dir", "?"), e.what()));
@@ -225,7 +228,10 @@ class SlurmOffload : public session::QueryOffload {
     for (int64_t tries = 1;; tries++) {
       lost_.clear();
       try {
-        return RunStage(label + "buckets", prefix + ".b", Results(q, plan.BucketTasks()), stopped);
+        auto buckets = Results(q, plan.BucketTasks());
+        for (auto& t : buckets)  // a file on the bucket's own node is read there
+          if (t.body.contains("fetch")) t.body["node_scratch"] = x_.options().node_scratch;
+        return RunStage(label + "buckets", prefix + ".b", std::move(buckets), stopped);
       } catch (const Error&) {
         if (lost_.empty() || tries >= std::max<int64_t>(2, run_.max_attempts)) throw;
       }
@@ -368,18 +374,20 @@ class SlurmOffload : public session::QueryOffload {
     }
     std::vector<nlohmann::json> out;
     double slowest = 0;
-    int64_t read = 0, written = 0;
+    int64_t read = 0, written = 0, fetched = 0;
     for (auto& t : tasks) {
+      fetched += t.report->value("fetched_bytes", int64_t{0});
       slowest = std::max(slowest, t.report->value("milliseconds", 0.0));
       read += t.report->value("read_bytes", int64_t{0});
       written += t.report->value("written_bytes", int64_t{0});
       out.push_back(*t.report);
     }
     hooks_.note(fmt::format(
-        "{}: {} task{} ended in {:.0f} ms (slowest task {:.0f} ms); read {}, wrote {}", label, tasks.size(),
+        "{}: {} task{} ended in {:.0f} ms (slowest task {:.0f} ms); read {}, wrote {}{}", label, tasks.size(),
         tasks.size() == 1 ? "" : "s",
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count(),
-        slowest, Bytes(read), Bytes(written)));
+        slowest, Bytes(read), Bytes(written),
+        fetched > 0 ? fmt::format(", fetched {} from other nodes", Bytes(fetched)) : ""));
     return out;
   }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include "common/error.h"
@@ -21,17 +22,38 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Copies the task's "fetch" files into `into` and points its scans and files at the
-// copies. Those it cannot fetch: their folders go to `lost`, and it throws.
-void FetchInputs(nlohmann::json& task, const fs::path& into, const FetchInput& fetch,
-                 std::vector<std::string>& lost) {
-  if (!task.contains("fetch")) return;
+// The file `from` names if it is on this node (its service is this node's, and the
+// capability opens the folder): read where it is, not fetched.
+std::optional<fs::path> OnThisNode(const nlohmann::json& task, const nlohmann::json& from) {
+  const char* node = std::getenv("SLURMD_NODENAME");
+  if (!task.contains("node_scratch") || !node || !*node) return std::nullopt;
+  auto root = NodeScratchRoot(task.at("node_scratch").get<std::string>(), node);
+  auto service = ReadNodeService(root);
+  auto dir = from.at("dir").get<std::string>(), file = from.at("file").get<std::string>();
+  if (!service || service->url != from.at("url") || service->sha256 != from.at("sha256") ||
+      !IsScratchName(dir) || !IsScratchFile(file) ||
+      !Opens(root / "files" / dir, from.at("capability").get<std::string>()))
+    return std::nullopt;
+  return root / "files" / dir / file;
+}
+
+// Copies the task's "fetch" files into `into` (those on this node are read where they
+// are) and points its scans and files at the copies. Those it cannot fetch: their
+// folders go to `lost`, and it throws. Returns the bytes fetched.
+int64_t FetchInputs(nlohmann::json& task, const fs::path& into, const FetchInput& fetch,
+                    std::vector<std::string>& lost) {
+  if (!task.contains("fetch")) return 0;
   if (!fetch)
     throw Error::InvalidArgument("the task reads files of other nodes, which this worker cannot fetch");
   fs::create_directories(into);
   std::map<std::string, std::string> local;  // the file's name in the plan -> its copy
   std::string failure;
+  int64_t bytes = 0;
   for (auto& from : task.at("fetch")) {
+    if (auto here = OnThisNode(task, from); here && fs::is_regular_file(*here)) {
+      local[from.at("path").get<std::string>()] = here->string();
+      continue;
+    }
     fs::path to = into / fmt::format("{}.parquet", local.size());
     try {
       fetch(from, to);
@@ -42,6 +64,8 @@ void FetchInputs(nlohmann::json& task, const fs::path& into, const FetchInput& f
       continue;
     }
     local[from.at("path").get<std::string>()] = to.string();
+    std::error_code ec;
+    bytes += static_cast<int64_t>(fs::file_size(to, ec));
   }
   if (!lost.empty())
     throw Error::Io("cannot fetch the shuffle files of {} task folder(s) from their nodes: {}", lost.size(),
@@ -58,6 +82,7 @@ void FetchInputs(nlohmann::json& task, const fs::path& into, const FetchInput& f
   for (auto& f : task.at("files")) {
     if (auto it = local.find(f.at("path").get<std::string>()); it != local.end()) f["path"] = it->second;
   }
+  return bytes;
 }
 
 // Where a map task with a node scratch root writes, if that node has a file service:
@@ -94,7 +119,8 @@ int64_t Run(nlohmann::json task, const FetchInput& fetch, nlohmann::json& report
   TempFolder spill("tarn-spill-", "the task's spill folder");
   std::vector<std::string> lost;
   try {
-    FetchInputs(task, spill.path() / "inputs", fetch, lost);
+    if (int64_t fetched = FetchInputs(task, spill.path() / "inputs", fetch, lost); fetched > 0)
+      report["fetched_bytes"] = fetched;
   } catch (const Error&) {
     if (!lost.empty()) report["lost"] = lost;
     throw;

@@ -27,7 +27,7 @@ using FetchInput = std::function<void(const nlohmann::json& from, const std::fil
 // A map task whose body names a "node_scratch" root with a running file service
 // writes its files there and reports them as "node_files" (node_scratch.h). A task
 // whose body lists files to "fetch" copies them with `fetch` into its spill folder
-// first and reads them there; one it cannot fetch is reported as "lost": the folders
+// first and reads them there (reporting their "fetched_bytes"); one it cannot fetch is reported as "lost": the folders
 // (their "dir") the server must have written again.
 nlohmann::json ExecuteTask(const nlohmann::json& task, const FetchInput& fetch = {});
 

@@ -11,7 +11,11 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 
 #include "common/error.h"
 
@@ -61,23 +65,51 @@ Url ParseUrl(const std::string& url) {
   return u;
 }
 
+ClientResponse Head(const http::fields& fields, unsigned status) {
+  ClientResponse out;
+  out.status = static_cast<int>(status);
+  for (auto& f : fields) {
+    std::string name(f.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    out.headers[name] = std::string(f.value());
+  }
+  return out;
+}
+
+// The response's body straight into options.body_file (a 200's; another status's is
+// read back into `body` and the file removed).
+template <class Stream>
+ClientResponse ExchangeToFile(Stream& stream, beast::flat_buffer& buffer, const ClientOptions& options) {
+  http::response_parser<http::file_body> parser;
+  parser.body_limit(options.max_response_bytes);
+  beast::error_code ec;
+  ::close(::open(options.body_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  parser.get().body().open(options.body_file.c_str(), beast::file_mode::write, ec);
+  if (ec) throw Error::Io("cannot write {}: {}", options.body_file.string(), ec.message());
+  http::read(stream, buffer, parser);
+  parser.get().body().close();
+  auto out = Head(parser.get().base(), parser.get().result_int());
+  if (out.status != 200) {
+    std::ifstream in(options.body_file, std::ios::binary);
+    out.body.assign(std::istreambuf_iterator<char>(in), {});
+    std::error_code gone;
+    std::filesystem::remove(options.body_file, gone);
+  }
+  return out;
+}
+
 template <class Stream>
 ClientResponse Exchange(Stream& stream, beast::tcp_stream& lowest, http::request<http::string_body>& req,
                         const ClientOptions& options) {
   lowest.expires_after(options.timeout);
   http::write(stream, req);
   beast::flat_buffer buffer;
+  if (!options.body_file.empty()) return ExchangeToFile(stream, buffer, options);
   http::response_parser<http::string_body> parser;
   parser.body_limit(options.max_response_bytes);
   http::read(stream, buffer, parser);
   auto& res = parser.get();
-  ClientResponse out;
-  out.status = static_cast<int>(res.result_int());
-  for (auto& f : res) {
-    std::string name(f.name_string());
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    out.headers[name] = std::string(f.value());
-  }
+  auto out = Head(res.base(), res.result_int());
   out.body = std::move(res.body());
   return out;
 }

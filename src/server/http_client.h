@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <string>
 
@@ -25,6 +26,9 @@ struct ClientOptions {
   std::string pinned_sha256;
   std::chrono::seconds timeout{30};
   size_t max_response_bytes = 1ull << 30;
+  // Write a 200 response's body into this file as it arrives (made 0600; the
+  // response's `body` stays empty); another status's body is returned as usual.
+  std::filesystem::path body_file;
 };
 
 struct ClientResponse {

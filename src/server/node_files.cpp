@@ -87,6 +87,25 @@ fs::path OpenFolder(const fs::path& files, RequestContext& ctx) {
   return files / dir;
 }
 
+// A file sent after its response's head, a MiB at a time (never whole in memory).
+class FileStream : public BodyStream {
+ public:
+  explicit FileStream(const fs::path& file) : in_(file, std::ios::binary) {
+    if (!in_) throw Error::NotFound("no such files");
+  }
+  void Start(std::function<void()>) override {}
+  std::string Pull(bool& ended) override {
+    std::string chunk(size_t{1} << 20, '\0');
+    in_.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    chunk.resize(static_cast<size_t>(in_.gcount()));
+    ended = chunk.empty();
+    return chunk;
+  }
+
+ private:
+  std::ifstream in_;
+};
+
 void Sweep(const fs::path& files, std::chrono::hours keep) {
   std::error_code ec;
   auto now = fs::file_time_type::clock::now();
@@ -147,8 +166,13 @@ void NodeFileService::Start() {
     std::error_code ec;
     fs::path file = dir / it->second;
     if (fs::is_symlink(fs::symlink_status(file, ec)) || !fs::is_regular_file(file, ec)) throw NoSuchFiles();
-    return TextResponse(http::status::ok, ReadTextFile(file), "application/vnd.apache.parquet",
-                        ctx.request.version());
+    auto size = fs::file_size(file, ec);
+    if (ec) throw NoSuchFiles();
+    ctx.stream = std::make_shared<FileStream>(file);
+    Response res{http::status::ok, ctx.request.version()};
+    res.set(http::field::content_type, "application/vnd.apache.parquet");
+    res.content_length(size);
+    return res;
   });
   s.router.Add(http::verb::delete_, "/v1/node/files/{dir}", false, [&s](RequestContext& ctx) {
     auto dir = OpenFolder(s.files(), ctx);
@@ -204,10 +228,12 @@ void NodeFileService::Wait() {
 
 namespace {
 
-ClientResponse AskNode(const std::string& method, const nlohmann::json& node, const std::string& query) {
+ClientResponse AskNode(const std::string& method, const nlohmann::json& node, const std::string& query,
+                       std::chrono::seconds timeout, const fs::path& into = {}) {
   ClientOptions options;
+  options.body_file = into;
   options.pinned_sha256 = node.at("sha256").get<std::string>();
-  options.timeout = std::chrono::seconds(60);
+  options.timeout = timeout;
   std::string dir = node.at("dir").get<std::string>();
   return Fetch(method, node.at("url").get<std::string>() + "/v1/node/files/" + UrlEncode(dir) + query,
                {{"Authorization", "Capability " + node.at("capability").get<std::string>()}}, "", options);
@@ -217,18 +243,26 @@ ClientResponse AskNode(const std::string& method, const nlohmann::json& node, co
 
 void FetchNodeFile(const nlohmann::json& from, const fs::path& to) {
   auto file = from.at("file").get<std::string>();
-  auto r = AskNode("GET", from, "?file=" + UrlEncode(file));
+  fs::path part = to;
+  part += ".part";
+  ClientResponse r;
+  try {
+    r = AskNode("GET", from, "?file=" + UrlEncode(file), std::chrono::seconds(120), part);
+  } catch (const Error&) {
+    std::error_code ec;
+    fs::remove(part, ec);
+    throw;
+  }
   if (r.status != 200)
     throw Error::Io("{} answered {} for {} of {}", from.at("url").get<std::string>(), r.status, file,
                     from.at("dir").get<std::string>());
-  std::ofstream out(to, std::ios::binary | std::ios::trunc);
-  out.write(r.body.data(), static_cast<std::streamsize>(r.body.size()));
-  out.close();
-  if (!out) throw Error::Io("cannot write {}", to.string());
+  std::error_code ec;
+  fs::rename(part, to, ec);
+  if (ec) throw Error::Io("cannot write {}: {}", to.string(), ec.message());
 }
 
 void RemoveNodeFiles(const nlohmann::json& node_files) {
-  auto r = AskNode("DELETE", node_files, "");
+  auto r = AskNode("DELETE", node_files, "", std::chrono::seconds(10));
   if (r.status != 200 && r.status != 404)
     throw Error::Io("{} answered {}", node_files.at("url").get<std::string>(), r.status);
 }

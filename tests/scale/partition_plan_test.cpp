@@ -215,6 +215,12 @@ TEST_F(PartitionPlanTest, MapOutputsOnANodesDiskAreFetchedByTheBucketsWithTheSam
   fs::create_directories(dir_ / "scratch" / merge.name);
   Execute(merge);
   EXPECT_EQ(Rows(merge.body["output"].get<std::string>()), Rows(dir_ / "whole.parquet"));
+  // On the node that wrote them, the files are read where they are: nothing is fetched.
+  auto here = buckets[1];
+  here.body["node_scratch"] = (dir_ / "%n").string();
+  auto read_here = run(here, [](const nlohmann::json&, const fs::path&) { throw Error::Io("not fetched"); });
+  EXPECT_TRUE(read_here["ok"].get<bool>()) << read_here.dump();
+  EXPECT_FALSE(read_here.contains("fetched_bytes"));
   // A capability that does not open the folder, or a node that cannot be reached: lost.
   auto bad = buckets[0];
   ASSERT_TRUE(bad.body.contains("fetch"));
