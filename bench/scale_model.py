@@ -8,7 +8,8 @@ docs/scale-out.md names.
 
 usage: bench/scale_model.py [--fixed F] [--u U] [--k K] [--r1 R1] [--stages N] [--ts S]
                             [--rm RM] [--z Z] [--io R]                  (shuffle shared)
-                            [--rm-nodes RM] [--z-nodes Z] [--io-fs R] [--io-net R]  (on the nodes)
+                            [--rm-nodes RM] [--z-nodes Z] [--io-fs R] [--io-net R] [--cf C]
+                                                                        (on the nodes)
   r1       whole pipeline in the server, MiB/s of Parquet input per core
   rm       map tasks, MiB/s of input per core (zstd shuffle; --rm-nodes: snappy)
   z        shuffle bytes / input bytes, written once by the map stage
@@ -17,6 +18,7 @@ usage: bench/scale_model.py [--fixed F] [--u U] [--k K] [--r1 R1] [--stages N] [
   io-fs    the same with the shuffle on the nodes (temporary tables, outputs)
   io-net   bytes fetched from other nodes / input bytes (whole shuffle files, once per
            statement reading them)
+  cf       CPU seconds per MiB fetched, both ends (TLS, sockets, the copy on disk)
   k        bucket work / the same statements' time in the server
   fixed    seconds of statements that are not split and do not grow with the input
   u        share of the server's time in statements that are not split and grow with it
@@ -33,6 +35,7 @@ p.add_argument("--rm-nodes", type=float, default=33.3)
 p.add_argument("--z-nodes", type=float, default=0.61)
 p.add_argument("--io-fs", type=float, default=1.5)
 p.add_argument("--io-net", type=float, default=1.5)
+p.add_argument("--cf", type=float, default=0.0028)
 p.add_argument("--k", type=float, default=0.89)
 p.add_argument("--u", type=float, default=0.0)
 p.add_argument("--fixed", type=float, default=2.0)
@@ -54,10 +57,12 @@ def time(n, on_nodes):
     if on_nodes:  # the filesystem delivers the input; the shuffle stays on the nodes
         map_t = max(S / (n * a.cores * a.rm_nodes), S / fs, a.z_nodes * S / net)
         rest_io = max(a.io_fs * S / fs, a.io_net * S / net)
+        fetch_cpu = a.cf * a.io_net * S * (n - 1) / n / (n * a.cores)  # a node's own files are not fetched
     else:
         map_t = max(S / (n * a.cores * a.rm), (1 + a.z) * S / fs)
         rest_io = a.io * S / fs
-    rest = max(a.k * (1 - a.u) * T1 / n, rest_io)
+        fetch_cpu = 0.0
+    rest = max(a.k * (1 - a.u) * T1 / n + fetch_cpu, rest_io)
     return a.fixed + a.u * T1 + map_t + rest + a.stages * a.ts
 
 

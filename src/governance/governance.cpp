@@ -101,6 +101,43 @@ void Governor::BeginStatement() {
   explain_subject_.reset();
 }
 
+struct Governor::StatementState {
+  std::vector<Resource> resources;
+  std::map<std::string, std::unique_ptr<Scan>> scans;
+  std::map<std::string, std::string> shared_temp_scans, files;
+  std::set<std::string> local_reads;
+  std::optional<RowChange> row_change;
+  std::optional<RowChangeTarget> row_change_target;
+  bool explain_mode = false;
+  std::optional<Subject> explain_subject;
+};
+
+std::shared_ptr<Governor::StatementState> Governor::SetAside() {
+  auto state = std::make_shared<StatementState>();
+  std::swap(state->resources, resources_);
+  std::swap(state->scans, scans_);
+  std::swap(state->shared_temp_scans, shared_temp_scans_);
+  std::swap(state->files, files_);
+  std::swap(state->local_reads, local_reads_);
+  std::swap(state->row_change, row_change_);
+  std::swap(state->row_change_target, row_change_target_);
+  std::swap(state->explain_mode, explain_mode_);
+  std::swap(state->explain_subject, explain_subject_);
+  return state;
+}
+
+void Governor::Restore(std::shared_ptr<StatementState> state) {
+  resources_ = std::move(state->resources);
+  scans_ = std::move(state->scans);
+  shared_temp_scans_ = std::move(state->shared_temp_scans);
+  files_ = std::move(state->files);
+  local_reads_ = std::move(state->local_reads);
+  row_change_ = std::move(state->row_change);
+  row_change_target_ = std::move(state->row_change_target);
+  explain_mode_ = state->explain_mode;
+  explain_subject_ = std::move(state->explain_subject);
+}
+
 TableAccess Governor::Access(const catalog::TableInfo& table) {
   if (!policy_) BeginStatement();
   return Evaluate(*policy_, explain_subject_ ? *explain_subject_ : subject_, table, table.database_id);

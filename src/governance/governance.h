@@ -100,6 +100,13 @@ class Governor : public engine::TableResolver {
   // A new statement starts: takes the newest policy and forgets what the previous
   // statement touched.
   void BeginStatement();
+  // What the current statement touched, set aside (the governor is then as at the
+  // statement's start, under the same policy) while a later statement is checked
+  // ahead of its turn (Session: an offload computing it with this one's tasks), and
+  // put back by Restore.
+  struct StatementState;
+  std::shared_ptr<StatementState> SetAside();
+  void Restore(std::shared_ptr<StatementState> state);
   const std::vector<Resource>& resources() const { return resources_; }
   // The governed reads of the statement resolved last. kUnsupported if it read what
   // only this server can: information_schema, system.audit, temporary tables, row

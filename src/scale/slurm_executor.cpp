@@ -113,6 +113,9 @@ class SlurmOffload : public session::QueryOffload {
   }
 
   bool MaySplit() const override { return app_.executor.buckets != 1; }
+  size_t MapParts() const override {
+    return static_cast<size_t>(std::max<int64_t>(app_.executor.max_nodes, 1));
+  }
 
   fs::path SharedFile(const std::string& name) override {
     fs::path dir = dir_ / "server";
@@ -128,17 +131,19 @@ class SlurmOffload : public session::QueryOffload {
 
   session::OffloadedResult Run(const session::PlannedQuery& q,
                                const std::function<bool()>& stopped) override {
-    std::string prefix = fmt::format("t{}", ++queries_);
-    int64_t buckets = 1;
-    if (!q.partition_keys.empty() || !q.parts_key.empty()) {
-      buckets = q.buckets > 0               ? q.buckets
-                : app_.executor.buckets > 0 ? app_.executor.buckets
-                                            : ChooseBuckets(InputBytes(q), Memory(), app_.executor.max_nodes);
-      if (buckets <= 1) hooks_.note(fmt::format("statement {}: one bucket, not split", q.index + 1));
+    if (auto done = ahead_.find(session::Fingerprint(q)); done != ahead_.end()) {
+      auto [with, result] = std::move(done->second);
+      ahead_.erase(done);
+      hooks_.note(fmt::format("statement {}: computed in the buckets of statement {}, over the same shuffle",
+                              q.index + 1, with + 1));
+      return result;
     }
+    std::string prefix = fmt::format("t{}", ++queries_);
+    int64_t buckets = BucketsFor(q);
+    if (buckets <= 1 && (!q.partition_keys.empty() || !q.parts_key.empty()))
+      hooks_.note(fmt::format("statement {}: one bucket, not split", q.index + 1));
     if (buckets <= 1) return RunWhole(q, prefix, stopped);
-    PartitionPlan plan(q, buckets, dir_, prefix,
-                       static_cast<size_t>(std::max<int64_t>(app_.executor.max_nodes, 1)));
+    PartitionPlan plan(q, buckets, dir_, prefix, MapParts());
     if (plan.buckets() < 2) return RunWhole(q, prefix, stopped);  // a table of one file: one part
     return RunSplit(q, plan, prefix, stopped);
   }
@@ -179,9 +184,14 @@ class SlurmOffload : public session::QueryOffload {
       hooks_.note(fmt::format("statement {}: {} of {} map tasks reuse an earlier statement's shuffle files",
                               q.index + 1, reused, plan.Maps()));
     RunMaps(plan, plan.MapTasks(), label + "map", prefix + ".m", stopped);
-    if (reused < plan.Maps())
+    if (reused < plan.Maps()) {
+      size_t on_nodes = 0;
+      for (size_t m = 0; m < plan.Maps(); m++) on_nodes += !plan.NodeFiles(m).is_null();
       hooks_.note(fmt::format("statement {}: {} shuffled{}", q.index + 1, Bytes(plan.ShuffleBytes()),
-                              node_files_.empty() ? "" : " (on the nodes' disks)"));
+                              on_nodes == plan.Maps() ? " (on the nodes' disks)"
+                              : on_nodes > 0          ? " (partly on the nodes' disks)"
+                                                      : ""));
+    }
     auto counts = RunBuckets(q, plan, label, prefix, stopped);
     if (q.parts_ok && !plan.NeedsMerge()) {  // the buckets' results are the rows, together
       session::OffloadedResult out;
@@ -194,6 +204,63 @@ class SlurmOffload : public session::QueryOffload {
     auto merge = plan.MergeTask();
     auto reports = RunStage(label + "merge", "", Results(q, {merge}), stopped);
     return {merge.body.at("output").get<std::string>(), reports[0].value("rows", int64_t{0}), {}};
+  }
+
+  // The buckets a split statement gets (1: not split).
+  int64_t BucketsFor(const session::PlannedQuery& q) const {
+    if (q.partition_keys.empty() && q.parts_key.empty()) return 1;
+    return q.buckets > 0               ? q.buckets
+           : app_.executor.buckets > 0 ? app_.executor.buckets
+                                       : ChooseBuckets(InputBytes(q), Memory(), app_.executor.max_nodes);
+  }
+
+  // A later statement (PlannedQuery::with) computed in the bucket tasks of another:
+  // split by the same keys into as many buckets, reading only the same map outputs.
+  struct Companion {
+    const session::PlannedQuery* query;
+    std::unique_ptr<PartitionPlan> plan;
+  };
+  std::vector<Companion> CompanionsOf(const session::PlannedQuery& q, const PartitionPlan& plan,
+                                      const std::string& prefix) const {
+    std::set<std::string> maps;
+    for (size_t m = 0; m < plan.Maps(); m++) maps.insert(plan.MapIdentity(m));
+    std::vector<Companion> out;
+    for (auto& c : q.with) {
+      if (c.partition_keys.empty() || !c.parts_key.empty() || !c.parts_ok || BucketsFor(c) != plan.buckets())
+        continue;
+      try {
+        auto p = std::make_unique<PartitionPlan>(c, plan.buckets(), dir_,
+                                                 fmt::format("{}.w{}", prefix, c.index + 1), MapParts());
+        bool same = p->buckets() == plan.buckets() && !p->NeedsMerge();
+        for (size_t m = 0; same && m < p->Maps(); m++) same = maps.count(p->MapIdentity(m)) > 0;
+        if (same) out.push_back({&c, std::move(p)});
+      } catch (const Error&) {  // not splittable this way: at its turn
+      }
+    }
+    return out;
+  }
+
+  // `companions`' bucket queries in `buckets`' bodies ("also", worker.h), fetching what
+  // they read too.
+  void AddCompanions(std::vector<PlannedTask>& buckets, std::vector<Companion>& companions) {
+    for (auto& c : companions) {
+      for (size_t m = 0; m < c.plan->Maps(); m++) {
+        auto& [dir, node] = shuffles_.at(c.plan->MapIdentity(m));
+        c.plan->ReuseMap(m, dir, node);
+      }
+      auto tasks = Results(*c.query, c.plan->BucketTasks());
+      for (size_t b = 0; b < buckets.size() && b < tasks.size(); b++) {
+        auto& body = buckets[b].body;
+        auto& also = tasks[b].body;
+        std::set<std::string> fetched;
+        for (auto& f : body.value("fetch", nlohmann::json::array()))
+          fetched.insert(f.at("path").get<std::string>());
+        for (auto& f : also.value("fetch", nlohmann::json::array()))
+          if (fetched.insert(f.at("path").get<std::string>()).second) body["fetch"].push_back(f);
+        also.erase("fetch");
+        body["also"].push_back(std::move(also));
+      }
+    }
   }
 
   // Runs `maps` (of `plan`) as a stage and keeps where their files are.
@@ -225,13 +292,28 @@ class SlurmOffload : public session::QueryOffload {
   std::vector<nlohmann::json> RunBuckets(const session::PlannedQuery& q, PartitionPlan& plan,
                                          const std::string& label, const std::string& prefix,
                                          const std::function<bool()>& stopped) {
+    auto companions = CompanionsOf(q, plan, prefix);
+    if (!companions.empty()) {
+      std::string which;
+      for (auto& c : companions) which += fmt::format("{}{}", which.empty() ? "" : ", ", c.query->index + 1);
+      hooks_.note(fmt::format("{}buckets: statement{} {} computed in the same tasks, over the same shuffle",
+                              label, companions.size() == 1 ? "" : "s", which));
+    }
     for (int64_t tries = 1;; tries++) {
       lost_.clear();
       try {
         auto buckets = Results(q, plan.BucketTasks());
+        AddCompanions(buckets, companions);
         for (auto& t : buckets)  // a file on the bucket's own node is read there
           if (t.body.contains("fetch")) t.body["node_scratch"] = x_.options().node_scratch;
-        return RunStage(label + "buckets", prefix + ".b", std::move(buckets), stopped);
+        auto reports = RunStage(label + "buckets", prefix + ".b", std::move(buckets), stopped);
+        for (size_t k = 0; k < companions.size(); k++) {
+          session::OffloadedResult done{{}, 0, companions[k].plan->BucketResults()};
+          for (auto& r : reports)
+            done.rows += r.value("also", nlohmann::json::array()).at(k).value("rows", int64_t{0});
+          ahead_[session::Fingerprint(*companions[k].query)] = {q.index, std::move(done)};
+        }
+        return reports;
       } catch (const Error&) {
         if (lost_.empty() || tries >= std::max<int64_t>(2, run_.max_attempts)) throw;
       }
@@ -516,6 +598,9 @@ class SlurmOffload : public session::QueryOffload {
   std::map<std::string, std::pair<fs::path, nlohmann::json>> shuffles_;
   std::vector<nlohmann::json> node_files_;  // the files map tasks wrote on nodes, removed at the end
   std::set<std::string> lost_;              // node folders a bucket task could not fetch from
+  // Later statements computed with an earlier one (PlannedQuery::with), by their
+  // fingerprint: that statement's index and their rows.
+  std::map<std::string, std::pair<size_t, session::OffloadedResult>> ahead_;
 };
 
 }  // namespace

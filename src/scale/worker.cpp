@@ -22,6 +22,22 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Points `query`'s scans and files at the copies `local` names (by their names in the plan).
+void Repoint(nlohmann::json& query, const std::map<std::string, std::string>& local) {
+  for (auto& [name, scan] : query.at("scans").items()) {
+    std::string text = scan.get<std::string>();
+    for (auto& [from, to] : local) {
+      auto quoted = engine::QuoteString(from), copy = engine::QuoteString(to);
+      for (auto at = text.find(quoted); at != std::string::npos; at = text.find(quoted, at))
+        text.replace(at, quoted.size(), copy), at += copy.size();
+    }
+    scan = text;
+  }
+  for (auto& f : query.at("files")) {
+    if (auto it = local.find(f.at("path").get<std::string>()); it != local.end()) f["path"] = it->second;
+  }
+}
+
 // The file `from` names if it is on this node (its service is this node's, and the
 // capability opens the folder): read where it is, not fetched.
 std::optional<fs::path> OnThisNode(const nlohmann::json& task, const nlohmann::json& from) {
@@ -70,18 +86,9 @@ int64_t FetchInputs(nlohmann::json& task, const fs::path& into, const FetchInput
   if (!lost.empty())
     throw Error::Io("cannot fetch the shuffle files of {} task folder(s) from their nodes: {}", lost.size(),
                     failure);
-  for (auto& [name, scan] : task.at("scans").items()) {
-    std::string text = scan.get<std::string>();
-    for (auto& [from, to] : local) {
-      auto quoted = engine::QuoteString(from);
-      for (auto at = text.find(quoted); at != std::string::npos; at = text.find(quoted, at))
-        text.replace(at, quoted.size(), engine::QuoteString(to)), at += to.size();
-    }
-    scan = text;
-  }
-  for (auto& f : task.at("files")) {
-    if (auto it = local.find(f.at("path").get<std::string>()); it != local.end()) f["path"] = it->second;
-  }
+  Repoint(task, local);
+  if (task.contains("also"))
+    for (auto& q : task["also"]) Repoint(q, local);
   return bytes;
 }
 
@@ -105,15 +112,51 @@ std::optional<std::pair<NodeService, fs::path>> NodeFolder(const nlohmann::json&
   return std::make_pair(*service, dir);
 }
 
-int64_t Run(nlohmann::json task, const FetchInput& fetch, nlohmann::json& report) {
-  fs::path output = task.at("output").get<std::string>();
+// What one query of the task (the task itself, or one of its "also") reads; the
+// folders of its files go to `dirs`.
+governance::PlannedReads ReadsOf(const nlohmann::json& query, std::set<fs::path>& dirs) {
+  governance::PlannedReads reads;
+  reads.scans = query.at("scans").get<std::map<std::string, std::string>>();
+  for (auto& f : query.at("files")) {
+    fs::path path = f.at("path").get<std::string>();
+    reads.files[path.string()] = f.at("table").get<std::string>();
+    dirs.insert(path.parent_path());
+  }
+  return reads;
+}
+
+// Computes `query`'s statement over `reads` in `engine`, its rows into `output`.
+int64_t Compute(engine::Engine& engine, const nlohmann::json& query, governance::PlannedReads reads,
+                const fs::path& output, engine::ParquetOptions parquet) {
+  auto conn = engine.Connect();
+  conn->SetTableResolver(std::make_shared<governance::PlannedResolver>(std::move(reads)));
+  auto statements = engine::Parse(query.at("sql").get<std::string>());
+  if (statements.size() != 1 || statements[0]->type != duckdb::StatementType::SELECT_STATEMENT)
+    throw Error::InvalidArgument("the task's statement is not one query");
+  if (query.contains("field_ids"))  // its rows are a table's data files
+    parquet.field_ids = query.at("field_ids").get<std::vector<std::pair<std::string, int64_t>>>();
+  return engine::WriteParquetFile(*conn, std::move(statements[0]->Cast<duckdb::SelectStatement>().node),
+                                  output, parquet);
+}
+
+// An absolute path whose folder is made.
+fs::path OutputOf(const nlohmann::json& query) {
+  fs::path output = query.at("output").get<std::string>();
   if (!output.is_absolute()) throw Error::InvalidArgument("the task's output is not an absolute path");
+  return output;
+}
+
+void MakeFolder(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error::Io("cannot make the task's folder {}: {}", dir.string(), ec.message());
+}
+
+int64_t Run(nlohmann::json task, const FetchInput& fetch, nlohmann::json& report) {
+  fs::path output = OutputOf(task);
   auto node = NodeFolder(task);
   if (node) output = node->second / "out";
-  std::error_code ec;
-  fs::create_directories(output.parent_path(), ec);
-  if (ec)
-    throw Error::Io("cannot make the task's folder {}: {}", output.parent_path().string(), ec.message());
+  MakeFolder(output.parent_path());
   // What does not fit in the task's memory goes to the node's local disk, never the
   // shared filesystem the lake is on; so do the files fetched from other nodes.
   TempFolder spill("tarn-spill-", "the task's spill folder");
@@ -125,26 +168,21 @@ int64_t Run(nlohmann::json task, const FetchInput& fetch, nlohmann::json& report
     if (!lost.empty()) report["lost"] = lost;
     throw;
   }
-  governance::PlannedReads reads;
-  reads.scans = task.at("scans").get<std::map<std::string, std::string>>();
-  std::set<fs::path> dirs;
-  for (auto& f : task.at("files")) {
-    fs::path path = f.at("path").get<std::string>();
-    reads.files[path.string()] = f.at("table").get<std::string>();
-    dirs.insert(path.parent_path());
+  std::set<fs::path> dirs{output.parent_path(), spill.path()};
+  auto reads = ReadsOf(task, dirs);
+  auto also = task.value("also", nlohmann::json::array());
+  std::vector<governance::PlannedReads> also_reads;
+  for (auto& q : also) {
+    also_reads.push_back(ReadsOf(q, dirs));
+    MakeFolder(OutputOf(q).parent_path());
+    dirs.insert(OutputOf(q).parent_path());
   }
   engine::EngineOptions options;
   options.memory_limit = std::to_string(task.at("memory").get<int64_t>() >> 20) + "MB";
   options.threads = static_cast<int>(task.at("threads").get<int64_t>());
   options.temp_directory = spill.path();
-  options.allowed_directories = {output.parent_path(), spill.path()};
-  options.allowed_directories.insert(options.allowed_directories.end(), dirs.begin(), dirs.end());
+  options.allowed_directories.assign(dirs.begin(), dirs.end());
   engine::Engine engine(options);
-  auto conn = engine.Connect();
-  conn->SetTableResolver(std::make_shared<governance::PlannedResolver>(std::move(reads)));
-  auto statements = engine::Parse(task.at("sql").get<std::string>());
-  if (statements.size() != 1 || statements[0]->type != duckdb::StatementType::SELECT_STATEMENT)
-    throw Error::InvalidArgument("the task's statement is not one query");
   // A map task (partition_plan.h) writes its rows into one folder per bucket, as zstd
   // when the shuffle goes through the shared filesystem (zstd halves its bytes,
   // bench/results/scale-*.md, for a little more CPU), as snappy on the node's disk.
@@ -154,10 +192,11 @@ int64_t Run(nlohmann::json task, const FetchInput& fetch, nlohmann::json& report
     parquet.file_prefix = "part";
     parquet.compression = node ? engine::ParquetCompression::kSnappy : engine::ParquetCompression::kZstd;
   }
-  if (task.contains("field_ids"))  // its rows are a table's data files
-    parquet.field_ids = task.at("field_ids").get<std::vector<std::pair<std::string, int64_t>>>();
-  auto rows = engine::WriteParquetFile(*conn, std::move(statements[0]->Cast<duckdb::SelectStatement>().node),
-                                       output, parquet);
+  auto rows = Compute(engine, task, std::move(reads), output, parquet);
+  // Later statements over the same inputs (a bucket's other queries, partition_plan.h).
+  for (size_t k = 0; k < also.size(); k++)
+    report["also"].push_back(
+        {{"rows", Compute(engine, also[k], std::move(also_reads[k]), OutputOf(also[k]), {})}});
   if (node) report["node_files"] = DescribeNodeFiles(node->first, node->second, SealFolder(node->second));
   return rows;
 }

@@ -27,8 +27,12 @@ using FetchInput = std::function<void(const nlohmann::json& from, const std::fil
 // A map task whose body names a "node_scratch" root with a running file service
 // writes its files there and reports them as "node_files" (node_scratch.h). A task
 // whose body lists files to "fetch" copies them with `fetch` into its spill folder
-// first and reads them there (reporting their "fetched_bytes"); one it cannot fetch is reported as "lost": the folders
-// (their "dir") the server must have written again.
+// (or, on the node that wrote them, reads them where they are) and reads them there,
+// reporting their "fetched_bytes"; a task that cannot fetch one is reported with the
+// folders it could not fetch ("lost", their "dir"), which the server has written
+// again. A task may carry "also": further queries ({sql, scans, files, output,
+// field_ids}) over the same inputs, computed after its own into their outputs, their
+// rows reported under "also" in order.
 nlohmann::json ExecuteTask(const nlohmann::json& task, const FetchInput& fetch = {});
 
 }  // namespace tarn::scale

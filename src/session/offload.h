@@ -61,7 +61,17 @@ struct PlannedQuery {
   // The caller takes the rows as several files (OffloadedResult::parts): a split query
   // needs no merge then, unless it has a top-level ORDER BY or LIMIT.
   bool parts_ok = false;
+  // Later statements of the script split by the same keys, planned ahead of their
+  // turn as the same caller (each with its parts_of already divided into
+  // QueryOffload::MapParts() parts): the offload may compute them in this query's
+  // bucket tasks, over the same shuffle, and answer them from that when their turn
+  // comes with the same plan (Fingerprint).
+  std::vector<PlannedQuery> with;
 };
+
+// What makes two plans of a query the same computation: its SQL, what its tables
+// resolve to and the files they read, its columns, split and field ids.
+std::string Fingerprint(const PlannedQuery& query);
 
 // Where an offloaded query's rows are.
 struct OffloadedResult {
@@ -84,6 +94,8 @@ class QueryOffload {
   // task), for a planner choosing between a plan that splits well and one that needs
   // no split (a validation's diff).
   virtual bool MaySplit() const { return true; }
+  // Into how many parts a split table's files are divided for its map tasks.
+  virtual size_t MapParts() const { return 1; }
   // Where a file called `name` that this server computes for the run's later
   // statements (a temporary table) goes so that the nodes can read it ("": nowhere).
   virtual std::filesystem::path SharedFile(const std::string& name) { return {}; }

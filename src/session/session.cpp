@@ -160,6 +160,11 @@ void Session::Execute(const std::string& script, ResultHandler& handler,
   parquet_optional_ = parquet_only_if_query;
   auto statements = SplitStatements(script);
   if (statements.empty()) throw Error::InvalidArgument("no SQL statement given");
+  script_ = statements;
+  struct Forget {
+    std::vector<std::string>& script;
+    ~Forget() { script.clear(); }
+  } forget{script_};
   for (size_t i = 0; i < statements.size(); i++) {
     bool last = i + 1 == statements.size();
     ExecuteOne({i, statements.size(), statements[i]}, handler,
@@ -370,30 +375,13 @@ void Session::RunOffloaded(duckdb::unique_ptr<duckdb::SQLStatement> statement, R
     return parts->push_back(shared);
   }
   if (auto it = partitioning_.find(statement_index_); it != partitioning_.end()) {
-    if (const std::string& name = it->second.parts_of; !name.empty()) {
-      auto dot = name.find('.');
-      planned.parts_key = dot == std::string::npos
-                              ? governance::TempTableKey(name)
-                              : governance::ResolverKey(name.substr(0, dot), name.substr(dot + 1));
-      if (!planned.reads.scans.count(planned.parts_key))
-        throw Error::InvalidArgument("statement {} is split by the parts of {}, which it does not read",
-                                     statement_index_ + 1, name.substr(0, 128));
-    }
-    for (auto& [name, keys] : it->second.keys) {
-      auto dot = name.find('.');
-      std::string key =
-          dot == std::string::npos ? "" : governance::ResolverKey(name.substr(0, dot), name.substr(dot + 1));
-      if (!planned.reads.scans.count(key))
-        throw Error::InvalidArgument("statement {} is split by the key of {}, which it does not read",
-                                     statement_index_ + 1, name.substr(0, 128));
-      planned.partition_keys[key] = keys;
-    }
-    planned.buckets = it->second.buckets;
+    DeclareSplit(planned, it->second);
     planned.parts_of = [this](const std::string& key, size_t parts) {
       return governor_->PlannedParts(key, parts);
     };
   }
   planned.parts_ok = parts && parquet_output;
+  if (offload_->MaySplit()) planned.with = PlanAhead(planned);
   auto result = offload_->Run(planned, [this] { return stop_reason() != StopReason::kNone; });
   CheckStop();
   if (parquet_output) {

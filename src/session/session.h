@@ -262,6 +262,13 @@ class Session {
   Error StopError(StopReason reason) const;
   // Hands every row of `result` to the handler, until it says enough.
   void Deliver(duckdb::QueryResult& result, ResultHandler& handler, Outcome& outcome);
+  // RunOffloaded's split: `planned`'s partition keys, parts key and buckets as
+  // `partitioning` declares them (kInvalidArgument for a table it does not read).
+  void DeclareSplit(PlannedQuery& planned, const Partitioning& partitioning) const;
+  // The later statements of the script an offload may compute with `now`
+  // (PlannedQuery::with), planned as the caller (plan_ahead.cpp).
+  std::vector<PlannedQuery> PlanAhead(const PlannedQuery& now);
+  std::optional<PlannedQuery> PlanTempQuery(size_t index, const Partitioning& partitioning);
   // `receipt`: as Execute's final_audit, for this statement.
   void ExecuteOne(const StatementStart& statement, ResultHandler& handler,
                   const std::filesystem::path* parquet_output, std::shared_ptr<audit::Receipt>* receipt);
@@ -290,7 +297,8 @@ class Session {
   std::optional<catalog::CommitKey> commit_scope_;
   std::shared_ptr<QueryOffload> offload_;
   std::map<size_t, Partitioning> partitioning_;
-  size_t statement_index_ = 0;  // of the statement running now
+  std::vector<std::string> script_;  // the statements of the script Execute runs
+  size_t statement_index_ = 0;       // of the statement running now
   std::chrono::milliseconds timeout_{0};
   std::vector<std::unique_ptr<StatementFamily>> families_;  // the engine's SQL last
 };

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <duckdb.hpp>
 #include <set>
 
@@ -243,6 +244,58 @@ TEST_F(PartitionPlanTest, MapOutputsOnANodesDiskAreFetchedByTheBucketsWithTheSam
   EXPECT_FALSE(report.contains("node_files")) << report.dump();
   EXPECT_TRUE(fs::exists(map.body["output"].get<std::string>()));
   unsetenv("SLURMD_NODENAME");
+}
+
+// A later statement over the same map outputs computed in the bucket tasks of an
+// earlier one ("also"): each bucket's task writes both results, and the later one's
+// buckets together are its whole rows.
+TEST_F(PartitionPlanTest, ALaterStatementOverTheSameShuffleIsComputedInTheSameBucketTasks) {
+  auto q = Query(
+      "SELECT o.customer, c.segment, count(*) AS n FROM db.orders o JOIN db.customers c ON o.customer = "
+      "c.customer GROUP BY ALL",
+      {"customer", "segment", "n"});
+  auto later = Query(
+      "SELECT c.customer, c.segment FROM db.customers c ANTI JOIN db.orders o ON o.customer = c.customer",
+      {"customer", "segment"});
+  PlannedTask whole{"whole",
+                    {{"sql", later.sql},
+                     {"scans", later.reads.scans},
+                     {"files", nlohmann::json::array()},
+                     {"output", (dir_ / "later.parquet").string()}}};
+  for (auto& [path, table] : later.reads.files)
+    whole.body["files"].push_back({{"path", path}, {"table", table}});
+  Execute(whole);
+  PartitionPlan plan(q, 4, dir_ / "scratch", "t1");
+  for (auto& t : plan.MapTasks()) Execute(t);
+  PartitionPlan with(later, 4, dir_ / "scratch", "t1.w2");
+  ASSERT_EQ(with.Maps(), plan.Maps());
+  for (size_t m = 0; m < with.Maps(); m++) {
+    ASSERT_EQ(with.MapIdentity(m), plan.MapIdentity(m));
+    with.ReuseMap(m, plan.MapOutput(m));
+  }
+  auto buckets = plan.BucketTasks();
+  auto also = with.BucketTasks();
+  ASSERT_EQ(also.size(), buckets.size());
+  for (size_t b = 0; b < buckets.size(); b++) {
+    buckets[b].body["also"].push_back(also[b].body);
+    auto body = buckets[b].body;
+    body["memory"] = int64_t{256} << 20;
+    body["threads"] = 1;
+    auto report = ExecuteTask(body);
+    ASSERT_TRUE(report["ok"].get<bool>()) << report.dump();
+    ASSERT_EQ(report["also"].size(), 1u);
+    EXPECT_GE(report["also"][0]["rows"].get<int64_t>(), 0);
+  }
+  std::vector<std::string> split;
+  for (auto& part : with.BucketResults()) {
+    auto rows = Rows(part);
+    split.insert(split.end(), rows.begin(), rows.end());
+  }
+  auto expected = Rows(dir_ / "later.parquet");
+  std::sort(split.begin(), split.end());
+  std::sort(expected.begin(), expected.end());
+  ASSERT_FALSE(expected.empty());  // customers 10 and 11 have no orders
+  EXPECT_EQ(split, expected);
 }
 
 TEST_F(PartitionPlanTest, AJoinGroupedByItsKeyGivesTheWholeQuerysRowsInItsOrder) {
