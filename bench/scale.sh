@@ -183,7 +183,7 @@ stages() {
 import json, re, sys
 for l in json.load(open(sys.argv[1]))["lines"]:
     m = l["message"]
-    if re.search(r"(map|buckets|merge): \d+ tasks? ended|shuffled|split by key|split into|reuse|results are its rows|statement \d+ ended: CREATE", m):
+    if re.search(r"(map|buckets|merge): \d+ tasks? ended|shuffled|split by key|split into|reuse|results are its rows|computed in the|statement \d+ ended: CREATE", m):
         print("- " + m)
 PY
 }
@@ -209,6 +209,8 @@ for l in json.load(open(sys.argv[1]))["lines"]:
     if g := re.match(r"statement (\d+) of \d+ started: (?:-- ([^\n]*)\n)?", m):
         started[int(g[1])] = g[2] or "?"
     elif g := re.match(r"statement (\d+) (map|buckets|merge): ", m):
+        split.add(int(g[1]))
+    elif g := re.match(r"statement (\d+): computed in the buckets of statement", m):
         split.add(int(g[1]))
     elif g := re.match(r"statement (\d+): 1 task ended in [\d.]+ ms \(slowest task ([\d.]+) ms\)", m):
         task[int(g[1])] = float(g[2])

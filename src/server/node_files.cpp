@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "common/free_with.h"
 #include "common/util.h"
 #include "scale/node_scratch.h"
 #include "server/http_client.h"
@@ -24,12 +25,7 @@ namespace fs = std::filesystem;
 namespace {
 
 template <auto F>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    F(p);
-  }
-};
+using Deleter = FreeWith<F>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
 using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
