@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 
 #include "common/error.h"
 
@@ -81,7 +82,7 @@ ClientResponse Head(const http::fields& fields, unsigned status) {
 template <class Stream>
 ClientResponse ExchangeToFile(Stream& stream, beast::flat_buffer& buffer, const ClientOptions& options) {
   http::response_parser<http::file_body> parser;
-  parser.body_limit(options.max_response_bytes);
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // on disk, not in memory
   beast::error_code ec;
   ::close(::open(options.body_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   parser.get().body().open(options.body_file.c_str(), beast::file_mode::write, ec);

@@ -27,7 +27,8 @@ struct ClientOptions {
   std::chrono::seconds timeout{30};
   size_t max_response_bytes = 1ull << 30;
   // Write a 200 response's body into this file as it arrives (made 0600; the
-  // response's `body` stays empty); another status's body is returned as usual.
+  // response's `body` stays empty; max_response_bytes does not apply); another
+  // status's body is returned as usual.
   std::filesystem::path body_file;
 };
 

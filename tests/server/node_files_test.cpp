@@ -84,6 +84,16 @@ TEST_F(NodeFilesTest, AFileGoesToTheHolderOfItsFoldersCapabilityOverThePinnedCer
   EXPECT_EQ(FetchError(From("out/__tarn_bucket=2/part0.parquet")), "");
   EXPECT_EQ(ReadTextFile(dir_ / "copy"), "rows of bucket 2");
   fs::remove(dir_ / "copy");
+  // Into a file, a body is not held to max_response_bytes (it is never in memory).
+  ClientOptions options;
+  options.pinned_sha256 = service_->sha256();
+  options.max_response_bytes = 4;
+  options.body_file = dir_ / "whole";
+  auto r = Fetch("GET",
+                 service_->url() + "/v1/node/files/jr-1.1.t1.m0?file=out%2F__tarn_bucket%3D2%2Fpart0.parquet",
+                 {{"Authorization", "Capability " + capability_}}, "", options);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(ReadTextFile(dir_ / "whole"), "rows of bucket 2");
   // Another capability, another folder, a missing file: the same 404.
   auto other = From("out/__tarn_bucket=2/part0.parquet");
   other["capability"] = std::string(64, 'f');
