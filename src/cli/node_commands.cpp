@@ -12,6 +12,7 @@
 #include "scale/node_scratch.h"
 #include "scale/power.h"
 #include "scale/slurm.h"
+#include "server/config.h"
 #include "server/node_files.h"
 
 namespace tarn::cli {
@@ -106,17 +107,10 @@ NodeCommands::NodeCommands(CLI::App& app) {
 int NodeCommands::Serve() {
   server::NodeFileServiceOptions options;
   options.root = scale::NodeScratchRoot(scratch_, "");
-  auto colon = listen_.rfind(':');
-  if (colon == std::string::npos)
-    throw Error::InvalidArgument("--listen must be HOST:PORT, not '{}'", listen_);
-  options.host = listen_.substr(0, colon);
-  try {
-    int port = std::stoi(listen_.substr(colon + 1));
-    if (port < 0 || port > 65535) throw std::out_of_range("port");
-    options.port = static_cast<uint16_t>(port);
-  } catch (const std::exception&) {
-    throw Error::InvalidArgument("--listen must be HOST:PORT with a port of 0-65535, not '{}'", listen_);
-  }
+  server::ServerConfig listen;
+  server::SetListen(listen, listen_);
+  options.host = listen.host;
+  options.port = listen.port;
   options.advertise = advertise_;
   options.keep = std::chrono::hours(keep_hours_);
   std::mutex mu;

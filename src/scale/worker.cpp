@@ -38,19 +38,31 @@ void Repoint(nlohmann::json& query, const std::map<std::string, std::string>& lo
   }
 }
 
-// The file `from` names if it is on this node (its service is this node's, and the
-// capability opens the folder): read where it is, not fetched.
-std::optional<fs::path> OnThisNode(const nlohmann::json& task, const nlohmann::json& from) {
+// This node's scratch root (the task's "node_scratch", %n its Slurm name) and its
+// file service, if the task names a root and the service runs.
+struct ThisNode {
+  fs::path root;
+  NodeService service;
+};
+std::optional<ThisNode> NodeOf(const nlohmann::json& task) {
+  if (!task.contains("node_scratch")) return std::nullopt;
   const char* node = std::getenv("SLURMD_NODENAME");
-  if (!task.contains("node_scratch") || !node || !*node) return std::nullopt;
-  auto root = NodeScratchRoot(task.at("node_scratch").get<std::string>(), node);
+  auto root = NodeScratchRoot(task.at("node_scratch").get<std::string>(), node ? node : "");
   auto service = ReadNodeService(root);
+  if (!service) return std::nullopt;
+  return ThisNode{root, *service};
+}
+
+// The file `from` names if it is on `node` (its service, and the capability opens the
+// folder): read where it is, not fetched.
+std::optional<fs::path> OnThisNode(const std::optional<ThisNode>& node, const nlohmann::json& from) {
+  if (!node) return std::nullopt;
   auto dir = from.at("dir").get<std::string>(), file = from.at("file").get<std::string>();
-  if (!service || service->url != from.at("url") || service->sha256 != from.at("sha256") ||
+  if (node->service.url != from.at("url") || node->service.sha256 != from.at("sha256") ||
       !IsScratchName(dir) || !IsScratchFile(file) ||
-      !Opens(root / "files" / dir, from.at("capability").get<std::string>()))
+      !Opens(node->root / "files" / dir, from.at("capability").get<std::string>()))
     return std::nullopt;
-  return root / "files" / dir / file;
+  return node->root / "files" / dir / file;
 }
 
 // Copies the task's "fetch" files into `into` (those on this node are read where they
@@ -65,8 +77,10 @@ int64_t FetchInputs(nlohmann::json& task, const fs::path& into, const FetchInput
   std::map<std::string, std::string> local;  // the file's name in the plan -> its copy
   std::string failure;
   int64_t bytes = 0;
+  const char* slurm_node = std::getenv("SLURMD_NODENAME");
+  auto node = slurm_node && *slurm_node ? NodeOf(task) : std::nullopt;  // read once, not per file
   for (auto& from : task.at("fetch")) {
-    if (auto here = OnThisNode(task, from); here && fs::is_regular_file(*here)) {
+    if (auto here = OnThisNode(node, from); here && fs::is_regular_file(*here)) {
       local[from.at("path").get<std::string>()] = here->string();
       continue;
     }
@@ -95,21 +109,19 @@ int64_t FetchInputs(nlohmann::json& task, const fs::path& into, const FetchInput
 // Where a map task with a node scratch root writes, if that node has a file service:
 // a fresh folder of the root's files/ (0700).
 std::optional<std::pair<NodeService, fs::path>> NodeFolder(const nlohmann::json& task) {
-  if (!task.contains("node_scratch") || !task.contains("partition_by")) return std::nullopt;
-  const char* node = std::getenv("SLURMD_NODENAME");
-  auto root = NodeScratchRoot(task.at("node_scratch").get<std::string>(), node ? node : "");
-  auto service = ReadNodeService(root);
-  if (!service) return std::nullopt;
+  if (!task.contains("partition_by")) return std::nullopt;
+  auto node = NodeOf(task);
+  if (!node) return std::nullopt;
   auto name = fmt::format("{}.{}.{}", task.at("run").get<std::string>(), task.at("attempt").get<int64_t>(),
                           task.at("task").get<std::string>());
   if (!IsScratchName(name)) throw Error::InvalidArgument("the task's name is not a plain file name");
-  fs::path dir = root / "files" / name;
+  fs::path dir = node->root / "files" / name;
   std::error_code ec;
   fs::remove_all(dir, ec);  // an earlier try of this task on this node
   fs::create_directories(dir, ec);
   if (ec) throw Error::Io("cannot make the task's folder {}: {}", dir.string(), ec.message());
   fs::permissions(dir, fs::perms::owner_all, ec);
-  return std::make_pair(*service, dir);
+  return std::make_pair(node->service, dir);
 }
 
 // What one query of the task (the task itself, or one of its "also") reads; the

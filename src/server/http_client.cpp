@@ -8,7 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-#include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <openssl/x509.h>
 
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include <fstream>
 #include <limits>
 
+#include "audit/audit_log.h"
 #include "common/error.h"
 
 namespace tarn::server {
@@ -118,13 +119,13 @@ ClientResponse Exchange(Stream& stream, beast::tcp_stream& lowest, http::request
 }  // namespace
 
 std::string CertificateSha256(X509* certificate) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  if (!certificate || X509_digest(certificate, EVP_sha256(), md, &n) != 1) return "";
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < n; i++) out += {hex[md[i] >> 4], hex[md[i] & 15]};
-  return out;
+  unsigned char* der = nullptr;
+  int n = certificate ? i2d_X509(certificate, &der) : -1;
+  if (n <= 0) return "";
+  std::string hash =
+      audit::Sha256Hex(std::string_view(reinterpret_cast<const char*>(der), static_cast<size_t>(n)));
+  OPENSSL_free(der);
+  return hash;
 }
 
 ClientResponse Fetch(const std::string& method, const std::string& url,

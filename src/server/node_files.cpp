@@ -24,11 +24,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-template <auto F>
-using Deleter = FreeWith<F>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, FreeWith<EVP_PKEY_free>>;
+using X509Ptr = std::unique_ptr<X509, FreeWith<X509_free>>;
+using BioPtr = std::unique_ptr<BIO, FreeWith<BIO_free_all>>;
 
 std::string Pem(const std::function<int(BIO*)>& write) {
   BioPtr bio(BIO_new(BIO_s_mem()));
@@ -87,7 +85,7 @@ fs::path OpenFolder(const fs::path& files, RequestContext& ctx) {
 class FileStream : public BodyStream {
  public:
   explicit FileStream(const fs::path& file) : in_(file, std::ios::binary) {
-    if (!in_) throw Error::NotFound("no such files");
+    if (!in_) throw NoSuchFiles();
   }
   void Start(std::function<void()>) override {}
   std::string Pull(bool& ended) override {

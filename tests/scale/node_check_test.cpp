@@ -88,5 +88,24 @@ TEST(NodeCheckCommand, BadOptionsAreRefusedWithWhatToGive) {
   EXPECT_NE(drain.err.find("--drain needs the node's Slurm name"), std::string::npos) << drain.err;
 }
 
+// `tarn node serve`: a scratch root that is not an absolute path, an address that is
+// not HOST:PORT, and a missing --scratch are refused before anything listens.
+TEST(NodeServeCommand, BadOptionsAreRefusedWithWhatToGive) {
+  auto relative = RunTarn({"node", "serve", "--scratch", "local/tarn"});
+  EXPECT_EQ(relative.exit_code, 2);
+  EXPECT_NE(relative.err.find("the node scratch 'local/tarn' is not an absolute path"), std::string::npos)
+      << relative.err;
+  auto listen = RunTarn({"node", "serve", "--scratch", "/tmp/tarn-node-x", "--listen", "8996"});
+  EXPECT_EQ(listen.exit_code, 2);
+  EXPECT_NE(listen.err.find("expected HOST:PORT"), std::string::npos) << listen.err;
+  auto port = RunTarn({"node", "serve", "--scratch", "/tmp/tarn-node-x", "--listen", "0.0.0.0:99999"});
+  EXPECT_EQ(port.exit_code, 2);
+  EXPECT_NE(port.err.find("the port must be 0-65535"), std::string::npos) << port.err;
+  auto missing = RunTarn({"node", "serve"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("--scratch"), std::string::npos) << missing.err;
+  EXPECT_FALSE(std::filesystem::exists("/tmp/tarn-node-x"));
+}
+
 }  // namespace
 }  // namespace tarn::scale
